@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* common/keccak.h - Keccak-256 as Ethereum uses it (pad 0x01, not SHA3's 0x06). */
+#ifndef COMMON_KECCAK_H
+#define COMMON_KECCAK_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define KECCAK256_LEN  32
+#define KECCAK256_RATE 136              /* bytes absorbed per permutation */
+
+struct keccak_ctx {                     /* embedded; no allocation */
+	uint64_t s[25];
+	size_t pos;                     /* bytes absorbed into the current block */
+};
+
+/* keccak256_init() resets ctx to the empty message. */
+void keccak256_init(struct keccak_ctx *ctx);
+
+/* keccak256_update() absorbs buf[0..len). Any thread, one ctx per thread. */
+void keccak256_update(struct keccak_ctx *ctx, const uint8_t *buf, size_t len);
+
+/* keccak256_final() writes the digest of everything absorbed and wipes ctx. */
+void keccak256_final(struct keccak_ctx *ctx, uint8_t out[KECCAK256_LEN]);
+
+/* keccak256_peek() writes the digest of everything absorbed so far and leaves
+ * ctx unchanged, so absorbing can go on (the RLPx MAC needs this). */
+void keccak256_peek(const struct keccak_ctx *ctx, uint8_t out[KECCAK256_LEN]);
+
+/* keccak256() is the one-shot digest of buf[0..len). */
+void keccak256(uint8_t out[KECCAK256_LEN], const uint8_t *buf, size_t len);
+
+#endif /* COMMON_KECCAK_H */
