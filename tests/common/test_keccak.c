@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/common/test_keccak.c - Keccak-256 vectors, streaming and peek. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/hex.h"
+#include "common/keccak.h"
+
+/*
+ * Expected digests were computed offline with two independent JavaScript
+ * implementations that agreed on every value: js-sha3 (keccak256) and
+ * @noble/hashes (keccak_256), installed with `npm i js-sha3 @noble/hashes`
+ * and run under node. pattern(n) is the n bytes (i * 7 + 3) & 0xff.
+ */
+#define D_EMPTY  "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+#define D_ABC    "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"
+#define D_A3_200 "3a57666b048777f2c953dc4456f45a2588e1cb6f2da760122d530ac2ce607d4a"
+#define D_MILLION_A \
+	"fadae6b49f129bbb812be8407b7b2894f34aecf6dbd1f9b0f0c7e9853098fc96"
+/* keccak256(keccak256(pattern(0)) || ... || keccak256(pattern(300))) */
+#define D_CHAIN_0_300 \
+	"2c42f3ea255cc9e489b3111815c1014717c9fe06d269a2b51cbc4d99c5390a8b"
+#define D_PAT_1MIB_17 \
+	"67f012554d9c07512a59def5ac2116a3d0a622914561936b7565f4da53a2d1d2"
+
+static const struct {
+	size_t len;
+	const char *digest;
+} pattern_vectors[] = {
+	{ 135, "00ef96af9cf4b24c7f269d922294444a197d0a33638c2e56634c57e892103a8f" },
+	{ 136, "742061bcad767ed4c4f5883b1dcb1aad11afdcc140dc469d953759b127b9f9ed" },
+	{ 137, "e3371f61e770abf254c34239c3b0099ad90594507415bc81dd0a10b9692bbf2a" },
+	{ 272, "ac141fd7b0a0ffcd2e967254d508da3ec616596493c36fa304425647d90e6de5" },
+};
+
+static void pattern(uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+}
+
+static void assert_digest(const uint8_t got[KECCAK256_LEN], const char *want_hex)
+{
+	char got_hex[2 * KECCAK256_LEN + 1];
+
+	hex_encode(got_hex, got, KECCAK256_LEN);
+	assert_string_equal(got_hex, want_hex);
+}
+
+static void test_empty(void **state)
+{
+	uint8_t d[KECCAK256_LEN];
+	struct keccak_ctx ctx;
+
+	(void)state;
+	keccak256(d, NULL, 0);
+	assert_digest(d, D_EMPTY);
+	keccak256_init(&ctx);
+	keccak256_final(&ctx, d);
+	assert_digest(d, D_EMPTY);
+}
+
+static void test_abc(void **state)
+{
+	uint8_t d[KECCAK256_LEN];
+
+	(void)state;
+	keccak256(d, (const uint8_t *)"abc", 3);
+	assert_digest(d, D_ABC);
+}
+
+static void test_a3_200(void **state)
+{
+	uint8_t buf[200], d[KECCAK256_LEN];
+	struct keccak_ctx ctx;
+
+	(void)state;
+	memset(buf, 0xa3, sizeof(buf));
+	keccak256(d, buf, sizeof(buf));
+	assert_digest(d, D_A3_200);
+	/* Byte by byte through update. */
+	keccak256_init(&ctx);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		keccak256_update(&ctx, &buf[i], 1);
+	keccak256_final(&ctx, d);
+	assert_digest(d, D_A3_200);
+}
+
+static void test_pattern_boundaries(void **state)
+{
+	uint8_t buf[272], d[KECCAK256_LEN];
+
+	(void)state;
+	pattern(buf, sizeof(buf));
+	for (size_t i = 0; i < sizeof(pattern_vectors) / sizeof(pattern_vectors[0]); i++) {
+		keccak256(d, buf, pattern_vectors[i].len);
+		assert_digest(d, pattern_vectors[i].digest);
+	}
+}
+
+/* Every length 0..300 one-shot, checked through a digest of digests. */
+static void test_chain_0_300(void **state)
+{
+	static uint8_t chain[301 * KECCAK256_LEN];
+	uint8_t buf[300], d[KECCAK256_LEN];
+
+	(void)state;
+	pattern(buf, sizeof(buf));
+	for (size_t n = 0; n <= 300; n++)
+		keccak256(&chain[n * KECCAK256_LEN], buf, n);
+	keccak256(d, chain, sizeof(chain));
+	assert_digest(d, D_CHAIN_0_300);
+}
+
+static void test_million_a(void **state)
+{
+	uint8_t *buf = malloc(1000000), d[KECCAK256_LEN];
+	struct keccak_ctx ctx;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(buf, 'a', 1000000);
+	keccak256(d, buf, 1000000);
+	assert_digest(d, D_MILLION_A);
+	/* Uneven chunks that straddle block boundaries. */
+	keccak256_init(&ctx);
+	for (size_t off = 0, step = 1; off < 1000000; step = step * 3 % 1001 + 1) {
+		size_t n = step < 1000000 - off ? step : 1000000 - off;
+
+		keccak256_update(&ctx, buf + off, n);
+		off += n;
+	}
+	keccak256_final(&ctx, d);
+	assert_digest(d, D_MILLION_A);
+	free(buf);
+}
+
+/* A long input from an unaligned start, so the absorb loads are unaligned. */
+static void test_long_unaligned(void **state)
+{
+	size_t len = 1048576 + 17;
+	uint8_t *mem = malloc(len + 8), d[KECCAK256_LEN];
+
+	(void)state;
+	assert_non_null(mem);
+	for (size_t a = 0; a < 8; a++) {
+		pattern(mem + a, len);
+		keccak256(d, mem + a, len);
+		assert_digest(d, D_PAT_1MIB_17);
+	}
+	free(mem);
+}
+
+/* Random split points through update must equal the one-shot digest. */
+static void test_random_splits(void **state)
+{
+	uint8_t buf[300], want[KECCAK256_LEN], got[KECCAK256_LEN];
+	struct keccak_ctx ctx;
+	uint32_t rng = 0x9e3779b9;
+
+	(void)state;
+	pattern(buf, sizeof(buf));
+	for (size_t n = 0; n <= 300; n++) {
+		keccak256(want, buf, n);
+		for (int trial = 0; trial < 8; trial++) {
+			size_t off = 0;
+
+			keccak256_init(&ctx);
+			while (off < n) {
+				size_t step;
+
+				rng ^= rng << 13;
+				rng ^= rng >> 17;
+				rng ^= rng << 5;
+				step = rng % (n - off + 1);     /* zero-length updates too */
+				keccak256_update(&ctx, buf + off, step);
+				off += step;
+			}
+			keccak256_final(&ctx, got);
+			assert_memory_equal(got, want, KECCAK256_LEN);
+		}
+	}
+}
+
+/* peek() gives the digest so far, leaves ctx alone, and absorbing goes on. */
+static void test_peek(void **state)
+{
+	uint8_t buf[300], want[KECCAK256_LEN], got[KECCAK256_LEN];
+	struct keccak_ctx ctx, copy;
+
+	(void)state;
+	pattern(buf, sizeof(buf));
+	for (size_t split = 0; split <= 300; split += 7) {
+		keccak256_init(&ctx);
+		keccak256_update(&ctx, buf, split);
+		memcpy(&copy, &ctx, sizeof(ctx));
+		keccak256_peek(&ctx, got);
+		assert_memory_equal(&ctx, &copy, sizeof(ctx));
+		keccak256(want, buf, split);
+		assert_memory_equal(got, want, KECCAK256_LEN);
+		keccak256_peek(&ctx, got);      /* twice in a row: same answer */
+		assert_memory_equal(got, want, KECCAK256_LEN);
+
+		keccak256_update(&ctx, buf + split, 300 - split);
+		keccak256_final(&ctx, got);
+		keccak256(want, buf, 300);
+		assert_memory_equal(got, want, KECCAK256_LEN);
+	}
+	keccak256_init(&ctx);
+	keccak256_update(&ctx, (const uint8_t *)"ab", 2);
+	keccak256_peek(&ctx, got);
+	keccak256_update(&ctx, (const uint8_t *)"c", 1);
+	keccak256_peek(&ctx, got);
+	assert_digest(got, D_ABC);
+}
+
+static void test_final_wipes(void **state)
+{
+	static const struct keccak_ctx zero;
+	uint8_t d[KECCAK256_LEN];
+	struct keccak_ctx ctx;
+
+	(void)state;
+	keccak256_init(&ctx);
+	keccak256_update(&ctx, (const uint8_t *)"abc", 3);
+	keccak256_final(&ctx, d);
+	assert_digest(d, D_ABC);
+	assert_memory_equal(&ctx, &zero, sizeof(ctx));
+	/* A wiped ctx is the same as a fresh one. */
+	keccak256_final(&ctx, d);
+	assert_digest(d, D_EMPTY);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_abc),
+		cmocka_unit_test(test_a3_200),
+		cmocka_unit_test(test_pattern_boundaries),
+		cmocka_unit_test(test_chain_0_300),
+		cmocka_unit_test(test_million_a),
+		cmocka_unit_test(test_long_unaligned),
+		cmocka_unit_test(test_random_splits),
+		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_final_wipes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
