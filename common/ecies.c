@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/* common/ecies.c - RLPx ECIES: secp256k1 ECDH, concat KDF, AES-128-CTR, HMAC. */
+#include "common/ecies.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "common/ct.h"
+
+#define SHA256_LEN   32
+#define SHA256_BLOCK 64
+#define AES_BLOCK    16
+#define AES128_EXPKEY_LEN (16 * 11)     /* 11 round keys */
+
+/* One manager per thread: an IMB_MGR holds per-lane job state and is not
+ * safe to share. Allocated on first use, freed by ecies_thread_fini(). */
+static __thread IMB_MGR *tls_mgr;
+
+static IMB_MGR *get_mgr(void)
+{
+	IMB_MGR *m = tls_mgr;
+
+	if (m)
+		return m;
+	m = alloc_mb_mgr(0);
+	if (!m)
+		return NULL;
+	init_mb_mgr_auto(m, NULL);
+	if (imb_get_errno(m) != 0) {
+		free_mb_mgr(m);
+		return NULL;
+	}
+	tls_mgr = m;
+	return m;
+}
+
+void ecies_thread_fini(void)
+{
+	if (tls_mgr) {
+		free_mb_mgr(tls_mgr);
+		tls_mgr = NULL;
+	}
+}
+
+static int fill_random(uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = getrandom(buf, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Adds n to the 128-bit big-endian counter block. */
+static void ctr_add(uint8_t ctr[AES_BLOCK], uint64_t n)
+{
+	for (int i = AES_BLOCK - 1; i >= 0 && n; i--) {
+		n += ctr[i];
+		ctr[i] = (uint8_t)n;
+		n >>= 8;
+	}
+}
+
+/* One IPsec-MB CTR job; the manager holds no other job, so the one we get
+ * back from submit or flush is ours. */
+static int ctr_job(IMB_MGR *m, const void *expkey, const uint8_t ctr[AES_BLOCK],
+		   const uint8_t *in, uint8_t *out, uint64_t len)
+{
+	IMB_JOB *job = IMB_GET_NEXT_JOB(m);
+
+	job->cipher_direction = IMB_DIR_ENCRYPT;
+	job->chain_order = IMB_ORDER_CIPHER_HASH;
+	job->cipher_mode = IMB_CIPHER_CNTR;
+	job->hash_alg = IMB_AUTH_NULL;
+	job->enc_keys = expkey;
+	job->dec_keys = expkey;
+	job->key_len_in_bytes = IMB_KEY_128_BYTES;
+	job->src = in;
+	job->dst = out;
+	job->cipher_start_src_offset_in_bytes = 0;
+	job->msg_len_to_cipher_in_bytes = len;
+	job->iv = ctr;
+	job->iv_len_in_bytes = AES_BLOCK;
+	job->hash_start_src_offset_in_bytes = 0;
+	job->msg_len_to_hash_in_bytes = 0;
+	job->auth_tag_output = NULL;
+	job->auth_tag_output_len_in_bytes = 0;
+	job = IMB_SUBMIT_JOB(m);
+	if (!job)
+		job = IMB_FLUSH_JOB(m);
+	if (!job || job->status != IMB_STATUS_COMPLETED)
+		return -EIO;
+	return 0;
+}
+
+int ecies_aes128_ctr(uint8_t *out, const uint8_t key[ECIES_AES_KEY_LEN],
+		     const uint8_t iv[ECIES_IV_LEN], const uint8_t *in, size_t len)
+{
+	alignas(16) uint8_t ek[AES128_EXPKEY_LEN];
+	alignas(16) uint8_t dk[AES128_EXPKEY_LEN];
+	uint8_t ctr[AES_BLOCK];
+	IMB_MGR *m = get_mgr();
+	int rc = 0;
+
+	if (!m)
+		return -ENOMEM;
+	IMB_AES_KEYEXP_128(m, key, ek, dk);
+	memcpy(ctr, iv, AES_BLOCK);
+	/* IPsec-MB increments only the low 32 bits of a 16-byte counter
+	 * block; Go (and so every RLPx peer) carries through all 128. Split
+	 * the job where the low word wraps and carry ourselves. */
+	while (len > 0) {
+		uint32_t lo = (uint32_t)ctr[12] << 24 | (uint32_t)ctr[13] << 16 |
+			      (uint32_t)ctr[14] << 8 | ctr[15];
+		uint64_t blocks = (1ULL << 32) - lo;
+		uint64_t n = len;
+
+		if (n > blocks * AES_BLOCK)
+			n = blocks * AES_BLOCK;
+		rc = ctr_job(m, ek, ctr, in, out, n);
+		if (rc < 0)
+			break;
+		ctr_add(ctr, blocks);
+		in += n;
+		out += n;
+		len -= n;
+	}
+	explicit_bzero(ek, sizeof(ek));
+	explicit_bzero(dk, sizeof(dk));
+	explicit_bzero(ctr, sizeof(ctr));
+	return rc;
+}
+
+/* Keys of one message. */
+struct keys {
+	uint8_t ke[ECIES_AES_KEY_LEN];
+	uint8_t km[SHA256_LEN];
+};
+
+/* NIST SP 800-56A concatenation KDF with SHA-256 and empty OtherInfo, as geth
+ * uses it: K = SHA-256(be32(1) || S), 32 bytes = one round. kE = K[:16],
+ * kM = sha256(K[16:]). */
+static void derive_keys(IMB_MGR *m, struct keys *k,
+			const uint8_t shared[SECP_SHARED_LEN])
+{
+	uint8_t in[4 + SECP_SHARED_LEN];
+	uint8_t kdf[SHA256_LEN];
+
+	in[0] = 0;
+	in[1] = 0;
+	in[2] = 0;
+	in[3] = 1;
+	memcpy(in + 4, shared, SECP_SHARED_LEN);
+	IMB_SHA256(m, in, sizeof(in), kdf);
+	memcpy(k->ke, kdf, ECIES_AES_KEY_LEN);
+	IMB_SHA256(m, kdf + ECIES_AES_KEY_LEN, SHA256_LEN - ECIES_AES_KEY_LEN,
+		   k->km);
+	explicit_bzero(in, sizeof(in));
+	explicit_bzero(kdf, sizeof(kdf));
+}
+
+/* d = HMAC-SHA-256(kM, iv_c[0..iv_c_len) || authdata). IPsec-MB's SHA-256 is
+ * one-shot, so the inner message is assembled in a bounded stack buffer
+ * (the callers enforce ECIES_MAX_PLAIN_LEN and ECIES_MAX_AUTHDATA_LEN). */
+static void hmac_tag(IMB_MGR *m, uint8_t tag[ECIES_TAG_LEN],
+		     const uint8_t km[SHA256_LEN], const uint8_t *iv_c,
+		     size_t iv_c_len, const uint8_t *authdata,
+		     size_t authdata_len)
+{
+	uint8_t buf[SHA256_BLOCK + ECIES_IV_LEN + ECIES_MAX_PLAIN_LEN +
+		    ECIES_MAX_AUTHDATA_LEN];
+	uint8_t outer[SHA256_BLOCK + SHA256_LEN];
+	size_t used = SHA256_BLOCK + iv_c_len + authdata_len;
+
+	/* The 32-byte key is shorter than a block: pad with zeros. */
+	memset(buf, 0x36, SHA256_BLOCK);
+	memset(outer, 0x5c, SHA256_BLOCK);
+	for (size_t i = 0; i < SHA256_LEN; i++) {
+		buf[i] ^= km[i];
+		outer[i] ^= km[i];
+	}
+	memcpy(buf + SHA256_BLOCK, iv_c, iv_c_len);
+	if (authdata_len)
+		memcpy(buf + SHA256_BLOCK + iv_c_len, authdata, authdata_len);
+	IMB_SHA256(m, buf, used, outer + SHA256_BLOCK);
+	IMB_SHA256(m, outer, sizeof(outer), tag);
+	explicit_bzero(buf, used);
+	explicit_bzero(outer, sizeof(outer));
+}
+
+ssize_t ecies_seal_det(uint8_t *out, size_t out_len,
+		       const uint8_t pub[SECP_PUB_LEN],
+		       const uint8_t *plain, size_t plain_len,
+		       const uint8_t *authdata, size_t authdata_len,
+		       const uint8_t eph_priv[SECP_PRIV_LEN],
+		       const uint8_t iv[ECIES_IV_LEN])
+{
+	uint8_t shared[SECP_SHARED_LEN];
+	struct keys k;
+	uint8_t *iv_c = out + ECIES_PUB_LEN;
+	IMB_MGR *m;
+	int rc;
+
+	if (plain_len > ECIES_MAX_PLAIN_LEN ||
+	    authdata_len > ECIES_MAX_AUTHDATA_LEN ||
+	    out_len < plain_len + ECIES_OVERHEAD)
+		return -EMSGSIZE;
+	m = get_mgr();
+	if (!m)
+		return -ENOMEM;
+	/* S = (r * K_B).x */
+	rc = secp_ecdh(shared, eph_priv, pub);
+	if (rc < 0)
+		return rc;
+	out[0] = 0x04;
+	rc = secp_pub_from_priv(out + 1, eph_priv);
+	if (rc < 0)
+		goto out;
+	derive_keys(m, &k, shared);
+	memcpy(iv_c, iv, ECIES_IV_LEN);
+	rc = ecies_aes128_ctr(iv_c + ECIES_IV_LEN, k.ke, iv, plain, plain_len);
+	if (rc < 0)
+		goto out;
+	hmac_tag(m, iv_c + ECIES_IV_LEN + plain_len, k.km, iv_c,
+		 ECIES_IV_LEN + plain_len, authdata, authdata_len);
+out:
+	explicit_bzero(shared, sizeof(shared));
+	explicit_bzero(&k, sizeof(k));
+	if (rc < 0) {
+		explicit_bzero(out, plain_len + ECIES_OVERHEAD);
+		return rc;
+	}
+	return (ssize_t)(plain_len + ECIES_OVERHEAD);
+}
+
+ssize_t ecies_seal(uint8_t *out, size_t out_len, const uint8_t pub[SECP_PUB_LEN],
+		   const uint8_t *plain, size_t plain_len,
+		   const uint8_t *authdata, size_t authdata_len)
+{
+	uint8_t eph[SECP_PRIV_LEN];
+	uint8_t iv[ECIES_IV_LEN];
+	ssize_t rc;
+
+	if (plain_len > ECIES_MAX_PLAIN_LEN ||
+	    authdata_len > ECIES_MAX_AUTHDATA_LEN ||
+	    out_len < plain_len + ECIES_OVERHEAD)
+		return -EMSGSIZE;
+	rc = secp_priv_generate(eph);
+	if (rc == 0)
+		rc = fill_random(iv, sizeof(iv));
+	if (rc == 0)
+		rc = ecies_seal_det(out, out_len, pub, plain, plain_len,
+				    authdata, authdata_len, eph, iv);
+	explicit_bzero(eph, sizeof(eph));
+	return rc;
+}
+
+ssize_t ecies_open(uint8_t *plain, size_t plain_len, const uint8_t priv[SECP_PRIV_LEN],
+		   const uint8_t *ct, size_t ct_len,
+		   const uint8_t *authdata, size_t authdata_len)
+{
+	uint8_t shared[SECP_SHARED_LEN];
+	uint8_t tag[ECIES_TAG_LEN];
+	struct keys k;
+	const uint8_t *iv_c = ct + ECIES_PUB_LEN;
+	size_t m_len;
+	IMB_MGR *m;
+	int rc;
+
+	/* Lengths first: a ciphertext shorter than R || iv || d cannot be
+	 * one, and nothing longer than we can MAC on the stack is accepted. */
+	if (ct_len < ECIES_OVERHEAD)
+		return -EMSGSIZE;
+	m_len = ct_len - ECIES_OVERHEAD;
+	if (m_len > ECIES_MAX_PLAIN_LEN || authdata_len > ECIES_MAX_AUTHDATA_LEN ||
+	    plain_len < m_len)
+		return -EMSGSIZE;
+	/* R must be an uncompressed point on the curve (geth refuses the
+	 * compressed prefixes too). */
+	if (ct[0] != 0x04 || !secp_pub_check(ct + 1))
+		return -EBADMSG;
+	m = get_mgr();
+	if (!m)
+		return -ENOMEM;
+	/* S = (k_B * R).x */
+	rc = secp_ecdh(shared, priv, ct + 1);
+	if (rc < 0)
+		return rc;
+	derive_keys(m, &k, shared);
+	hmac_tag(m, tag, k.km, iv_c, ECIES_IV_LEN + m_len, authdata,
+		 authdata_len);
+	/* Authenticate before decrypting anything. */
+	if (!ct_memeq(tag, iv_c + ECIES_IV_LEN + m_len, ECIES_TAG_LEN)) {
+		rc = -EKEYREJECTED;
+		goto out;
+	}
+	rc = ecies_aes128_ctr(plain, k.ke, iv_c, iv_c + ECIES_IV_LEN, m_len);
+	if (rc < 0)
+		explicit_bzero(plain, m_len);
+out:
+	explicit_bzero(shared, sizeof(shared));
+	explicit_bzero(tag, sizeof(tag));
+	explicit_bzero(&k, sizeof(k));
+	return rc < 0 ? rc : (ssize_t)m_len;
+}
