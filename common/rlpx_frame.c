@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: MIT */
+/* common/rlpx_frame.c - RLPx secrets, AES-256-CTR framing and keccak MACs. */
+#include "common/rlpx_frame.h"
+
+#include <errno.h>
+#include <intel-ipsec-mb.h>
+#include <string.h>
+
+#include "common/ct.h"
+#include "common/keccak.h"
+#include "common/secp.h"
+
+/* The IPsec-MB manager is not thread-safe and is ~200 KB, so each thread
+ * gets one, made on first use and kept until rlpx_frame_thread_fini(). */
+static __thread IMB_MGR *tls_mgr;
+
+static IMB_MGR *get_mgr(void)
+{
+	IMB_MGR *m = tls_mgr;
+
+	if (m)
+		return m;
+	m = alloc_mb_mgr(0);
+	if (!m)
+		return NULL;
+	init_mb_mgr_auto(m, NULL);
+	if (imb_get_errno(m)) {
+		free_mb_mgr(m);
+		return NULL;
+	}
+	tls_mgr = m;
+	return m;
+}
+
+void rlpx_frame_thread_fini(void)
+{
+	if (tls_mgr)
+		free_mb_mgr(tls_mgr);
+	tls_mgr = NULL;
+}
+
+static void xor_into(uint8_t *dst, const uint8_t *a, const uint8_t *b,
+		     size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = a[i] ^ b[i];
+}
+
+static size_t pad16(size_t len)
+{
+	return (len + 15) & ~(size_t)15;
+}
+
+void rlpx_secrets_from_shared(struct rlpx_secrets *s,
+			      const uint8_t eph_shared[RLPX_SECRET_LEN],
+			      const uint8_t init_nonce[RLPX_NONCE_LEN],
+			      const uint8_t resp_nonce[RLPX_NONCE_LEN],
+			      const uint8_t *auth, size_t auth_len,
+			      const uint8_t *ack, size_t ack_len,
+			      enum rlpx_role role)
+{
+	uint8_t buf[2 * RLPX_SECRET_LEN];
+	uint8_t shared[RLPX_SECRET_LEN];
+	uint8_t x[RLPX_SECRET_LEN];
+	struct keccak_ctx mac_auth, mac_ack;
+
+	/* rlpx.md, Secrets: shared-secret = keccak256(ephemeral-key ||
+	 * keccak256(nonce || initiator-nonce)), "nonce" being the
+	 * recipient's, whatever our role. */
+	memcpy(buf, resp_nonce, RLPX_NONCE_LEN);
+	memcpy(buf + RLPX_NONCE_LEN, init_nonce, RLPX_NONCE_LEN);
+	keccak256(x, buf, sizeof(buf));
+	memcpy(buf, eph_shared, RLPX_SECRET_LEN);
+	memcpy(buf + RLPX_SECRET_LEN, x, RLPX_SECRET_LEN);
+	keccak256(shared, buf, sizeof(buf));
+	/* aes-secret = keccak256(ephemeral-key || shared-secret) */
+	memcpy(buf + RLPX_SECRET_LEN, shared, RLPX_SECRET_LEN);
+	keccak256(s->aes, buf, sizeof(buf));
+	/* mac-secret = keccak256(ephemeral-key || aes-secret) */
+	memcpy(buf + RLPX_SECRET_LEN, s->aes, RLPX_SECRET_LEN);
+	keccak256(s->mac, buf, sizeof(buf));
+
+	/* rlpx.md, MAC: the state keyed with the recipient nonce absorbs
+	 * auth (the initiator's egress), the one keyed with the initiator
+	 * nonce absorbs ack (the recipient's egress). */
+	xor_into(x, s->mac, resp_nonce, RLPX_SECRET_LEN);
+	keccak256_init(&mac_auth);
+	keccak256_update(&mac_auth, x, sizeof(x));
+	keccak256_update(&mac_auth, auth, auth_len);
+	xor_into(x, s->mac, init_nonce, RLPX_SECRET_LEN);
+	keccak256_init(&mac_ack);
+	keccak256_update(&mac_ack, x, sizeof(x));
+	keccak256_update(&mac_ack, ack, ack_len);
+	if (role == RLPX_INITIATOR) {
+		s->egress_mac = mac_auth;
+		s->ingress_mac = mac_ack;
+	} else {
+		s->egress_mac = mac_ack;
+		s->ingress_mac = mac_auth;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(shared, sizeof(shared));
+	explicit_bzero(x, sizeof(x));
+	explicit_bzero(&mac_auth, sizeof(mac_auth));
+	explicit_bzero(&mac_ack, sizeof(mac_ack));
+}
+
+int rlpx_secrets_derive(struct rlpx_secrets *s, const uint8_t eph_priv[32],
+			const uint8_t remote_eph_pub[64],
+			const uint8_t init_nonce[RLPX_NONCE_LEN],
+			const uint8_t resp_nonce[RLPX_NONCE_LEN],
+			const uint8_t *auth, size_t auth_len,
+			const uint8_t *ack, size_t ack_len,
+			enum rlpx_role role)
+{
+	uint8_t eph_shared[SECP_SHARED_LEN];
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (role != RLPX_INITIATOR && role != RLPX_RECIPIENT)
+		return -EINVAL;
+	/* ephemeral-key = ecdh.agree(ephemeral-privkey, remote-ephemeral-pubk) */
+	rc = secp_ecdh(eph_shared, eph_priv, remote_eph_pub);
+	if (rc < 0)
+		goto out;
+	rlpx_secrets_from_shared(s, eph_shared, init_nonce, resp_nonce,
+				 auth, auth_len, ack, ack_len, role);
+out:
+	explicit_bzero(eph_shared, sizeof(eph_shared));
+	return rc < 0 ? -EINVAL : 0;
+}
+
+void rlpx_secrets_wipe(struct rlpx_secrets *s)
+{
+	explicit_bzero(s, sizeof(*s));
+}
+
+/* Runs one job to completion. CTR and ECB are synchronous in IPsec-MB, but
+ * a submit may still hand back nothing until a flush; drain either way so no
+ * job of ours is left inside the manager. */
+static int run_job(IMB_MGR *m, IMB_JOB *job)
+{
+	IMB_JOB *done = IMB_SUBMIT_JOB(m);
+	int ok = 1;
+
+	while (!done || done != job) {
+		if (done && done->status != IMB_STATUS_COMPLETED)
+			ok = 0;
+		done = IMB_FLUSH_JOB(m);
+		if (!done)
+			return -EIO;
+	}
+	if (job->status != IMB_STATUS_COMPLETED || !ok)
+		return -EIO;
+	return 0;
+}
+
+static void job_cipher(IMB_JOB *job, IMB_CIPHER_MODE mode, const void *sched,
+		       uint8_t *dst, const uint8_t *src, size_t len)
+{
+	job->cipher_mode = mode;
+	job->cipher_direction = IMB_DIR_ENCRYPT;
+	job->chain_order = IMB_ORDER_CIPHER_HASH;
+	job->hash_alg = IMB_AUTH_NULL;
+	job->enc_keys = sched;
+	job->dec_keys = sched;
+	job->key_len_in_bytes = IMB_KEY_256_BYTES;
+	job->src = src;
+	job->dst = dst;
+	job->cipher_start_src_offset_in_bytes = 0;
+	job->msg_len_to_cipher_in_bytes = len;
+	job->iv = NULL;
+	job->iv_len_in_bytes = 0;
+}
+
+/* aes(mac-secret, in) for one block: the MAC's AES-256-ECB step. */
+static int mac_aes(IMB_MGR *m, const struct rlpx_frame *f, uint8_t out[16],
+		   const uint8_t in[16])
+{
+	IMB_JOB *job = IMB_GET_NEXT_JOB(m);
+
+	job_cipher(job, IMB_CIPHER_ECB, f->mac_sched, out, in, 16);
+	return run_job(m, job);
+}
+
+static void ctr_add(uint8_t ctr[16], uint64_t blocks)
+{
+	for (int i = 15; i >= 0 && blocks; i--) {
+		blocks += ctr[i];
+		ctr[i] = (uint8_t)blocks;
+		blocks >>= 8;
+	}
+}
+
+/* AES-256-CTR over src[0..len) from counter block ctr (not advanced here).
+ * RLPx uses a 128-bit big-endian counter starting at zero (rlpx.md: IV zero;
+ * geth's cipher.NewCTR). IPsec-MB's 16-byte-IV CTR only increments the low
+ * 32 bits and wraps them without carry (measured on 1.3), so a job must not
+ * cross a 2^32-block boundary: split there and carry by hand. */
+static int ctr_xor(IMB_MGR *m, const struct rlpx_frame *f,
+		   const uint8_t ctr_in[16], uint8_t *dst, const uint8_t *src,
+		   size_t len)
+{
+	_Alignas(16) uint8_t ctr[16];
+	int rc = 0;
+
+	memcpy(ctr, ctr_in, 16);
+	while (len) {
+		uint32_t lo = (uint32_t)ctr[12] << 24 | (uint32_t)ctr[13] << 16 |
+			      (uint32_t)ctr[14] << 8 | ctr[15];
+		uint64_t room = ((uint64_t)1 << 32) - lo;  /* blocks */
+		size_t n = len;
+		IMB_JOB *job;
+
+		if ((uint64_t)pad16(n) / 16 > room)
+			n = (size_t)(room * 16);
+		job = IMB_GET_NEXT_JOB(m);
+		job_cipher(job, IMB_CIPHER_CNTR, f->aes_sched, dst, src, n);
+		job->iv = ctr;
+		job->iv_len_in_bytes = 16;
+		rc = run_job(m, job);
+		if (rc < 0)
+			break;
+		ctr_add(ctr, pad16(n) / 16);
+		dst += n;
+		src += n;
+		len -= n;
+	}
+	explicit_bzero(ctr, sizeof(ctr));
+	return rc;
+}
+
+/* rlpx.md, MAC:
+ *   header-mac-seed = aes(mac-secret, keccak256.digest(mac)[:16]) ^ header-ct
+ *   mac = keccak256.update(mac, header-mac-seed)
+ *   header-mac = keccak256.digest(mac)[:16] */
+static int header_mac(IMB_MGR *m, const struct rlpx_frame *f,
+		      struct keccak_ctx *mac, uint8_t out[16],
+		      const uint8_t hdr_ct[16])
+{
+	uint8_t d[KECCAK256_LEN], e[16];
+	int rc;
+
+	keccak256_peek(mac, d);
+	rc = mac_aes(m, f, e, d);
+	if (rc == 0) {
+		xor_into(e, e, hdr_ct, 16);
+		keccak256_update(mac, e, 16);
+		keccak256_peek(mac, d);
+		memcpy(out, d, 16);
+	}
+	explicit_bzero(d, sizeof(d));
+	explicit_bzero(e, sizeof(e));
+	return rc;
+}
+
+/*   mac = keccak256.update(mac, frame-ciphertext)
+ *   frame-mac-seed = aes(mac-secret, digest(mac)[:16]) ^ digest(mac)[:16]
+ *   mac = keccak256.update(mac, frame-mac-seed)
+ *   frame-mac = keccak256.digest(mac)[:16] */
+static int frame_mac(IMB_MGR *m, const struct rlpx_frame *f,
+		     struct keccak_ctx *mac, uint8_t out[16],
+		     const uint8_t *ct, size_t ct_len)
+{
+	uint8_t d[KECCAK256_LEN], e[16];
+	int rc;
+
+	keccak256_update(mac, ct, ct_len);
+	keccak256_peek(mac, d);
+	rc = mac_aes(m, f, e, d);
+	if (rc == 0) {
+		xor_into(e, e, d, 16);
+		keccak256_update(mac, e, 16);
+		keccak256_peek(mac, d);
+		memcpy(out, d, 16);
+	}
+	explicit_bzero(d, sizeof(d));
+	explicit_bzero(e, sizeof(e));
+	return rc;
+}
+
+int rlpx_frame_init(struct rlpx_frame *f, const struct rlpx_secrets *s,
+		    size_t cap)
+{
+	_Alignas(16) uint8_t dec[RLPX_AES_SCHED_LEN];
+	IMB_MGR *m = get_mgr();
+
+	memset(f, 0, sizeof(*f));
+	if (!m)
+		return -ENOMEM;
+	IMB_AES_KEYEXP_256(m, s->aes, f->aes_sched, dec);
+	IMB_AES_KEYEXP_256(m, s->mac, f->mac_sched, dec);
+	explicit_bzero(dec, sizeof(dec));
+	f->egress.mac = s->egress_mac;
+	f->ingress.mac = s->ingress_mac;
+	if (cap == 0)
+		cap = RLPX_FRAME_DEFAULT_CAP;
+	f->cap = cap > RLPX_FRAME_SIZE_MAX ? RLPX_FRAME_SIZE_MAX : cap;
+	return 0;
+}
+
+void rlpx_frame_fini(struct rlpx_frame *f)
+{
+	explicit_bzero(f, sizeof(*f));
+	f->poisoned = true;
+}
+
+size_t rlpx_frame_sealed_len(size_t len)
+{
+	return RLPX_FRAME_HEAD_LEN + pad16(len) + RLPX_FRAME_MAC_LEN;
+}
+
+static ssize_t poison(struct rlpx_frame *f, ssize_t err)
+{
+	f->poisoned = true;
+	f->have_header = false;
+	return err;
+}
+
+ssize_t rlpx_frame_seal(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
+			const uint8_t *payload, size_t len)
+{
+	uint8_t hdr[RLPX_FRAME_HDR_LEN] = { 0 };
+	struct keccak_ctx mac;
+	uint8_t *body = out + RLPX_FRAME_HEAD_LEN;
+	size_t padded = pad16(len);
+	IMB_MGR *m;
+	int rc;
+
+	if (f->poisoned)
+		return -EPROTO;
+	if (len > f->cap)
+		return -EMSGSIZE;
+	if (out_cap < rlpx_frame_sealed_len(len))
+		return -ENOBUFS;
+	m = get_mgr();
+	if (!m)
+		return -ENOMEM;
+
+	/* header = frame-size (24-bit BE) || header-data || zero padding;
+	 * header-data = rlp([capability-id = 0, context-id = 0]). */
+	hdr[0] = (uint8_t)(len >> 16);
+	hdr[1] = (uint8_t)(len >> 8);
+	hdr[2] = (uint8_t)len;
+	hdr[3] = 0xc2;
+	hdr[4] = 0x80;
+	hdr[5] = 0x80;
+	if (len)
+		memcpy(body, payload, len);
+	memset(body + len, 0, padded - len);
+
+	/* The header and the frame are consecutive in one CTR stream. */
+	mac = f->egress.mac;
+	rc = ctr_xor(m, f, f->egress.ctr, out, hdr, RLPX_FRAME_HDR_LEN);
+	if (rc == 0)
+		rc = header_mac(m, f, &mac, out + RLPX_FRAME_HDR_LEN, out);
+	if (rc == 0) {
+		uint8_t ctr[16];
+
+		memcpy(ctr, f->egress.ctr, 16);
+		ctr_add(ctr, 1);
+		rc = ctr_xor(m, f, ctr, body, body, padded);
+		explicit_bzero(ctr, sizeof(ctr));
+	}
+	if (rc == 0)
+		rc = frame_mac(m, f, &mac, body + padded, body, padded);
+	if (rc < 0) {
+		explicit_bzero(&mac, sizeof(mac));
+		return poison(f, rc);
+	}
+	f->egress.mac = mac;
+	ctr_add(f->egress.ctr, 1 + padded / 16);
+	explicit_bzero(&mac, sizeof(mac));
+	return (ssize_t)rlpx_frame_sealed_len(len);
+}
+
+/* Verifies and decrypts a header without committing: on success *mac is the
+ * ingress MAC after the header and *size the frame-size. MAC failure and an
+ * oversized frame poison, since the streams can no longer be resynced. */
+static ssize_t check_header(IMB_MGR *m, struct rlpx_frame *f,
+			    struct keccak_ctx *mac, size_t *size,
+			    const uint8_t hdr[RLPX_FRAME_HEAD_LEN])
+{
+	uint8_t want[RLPX_FRAME_MAC_LEN], plain[RLPX_FRAME_HDR_LEN];
+	int rc;
+
+	*mac = f->ingress.mac;
+	rc = header_mac(m, f, mac, want, hdr);
+	if (rc < 0)
+		return poison(f, rc);
+	/* rlpx.md: verify before decrypting header-ciphertext. */
+	if (!ct_memeq(want, hdr + RLPX_FRAME_HDR_LEN, RLPX_FRAME_MAC_LEN))
+		return poison(f, -EKEYREJECTED);
+	rc = ctr_xor(m, f, f->ingress.ctr, plain, hdr, RLPX_FRAME_HDR_LEN);
+	if (rc < 0)
+		return poison(f, rc);
+	*size = (size_t)plain[0] << 16 | (size_t)plain[1] << 8 | plain[2];
+	explicit_bzero(plain, sizeof(plain));
+	/* An authentic header announcing more than we will buffer: the peer
+	 * lies about what we agreed to carry, and we cannot skip its body
+	 * without reading it, so the session ends here. */
+	if (*size > f->cap)
+		return poison(f, -EMSGSIZE);
+	return 0;
+}
+
+static void commit_header(struct rlpx_frame *f, const struct keccak_ctx *mac,
+			  size_t size)
+{
+	f->ingress.mac = *mac;
+	ctr_add(f->ingress.ctr, 1);
+	f->body_pending = (uint32_t)size;
+	f->have_header = true;
+}
+
+ssize_t rlpx_frame_open_header(struct rlpx_frame *f, size_t *frame_size,
+			       const uint8_t hdr[RLPX_FRAME_HEAD_LEN])
+{
+	struct keccak_ctx mac;
+	size_t size = 0;
+	ssize_t rc;
+	IMB_MGR *m;
+
+	if (f->poisoned || f->have_header)
+		return -EPROTO;
+	m = get_mgr();
+	if (!m)
+		return -ENOMEM;
+	rc = check_header(m, f, &mac, &size, hdr);
+	if (rc == 0) {
+		commit_header(f, &mac, size);
+		*frame_size = size;
+		rc = (ssize_t)(pad16(size) + RLPX_FRAME_MAC_LEN);
+	}
+	explicit_bzero(&mac, sizeof(mac));
+	return rc;
+}
+
+ssize_t rlpx_frame_open_body(struct rlpx_frame *f, uint8_t *out,
+			     size_t out_cap, const uint8_t *body,
+			     size_t body_len)
+{
+	uint8_t want[RLPX_FRAME_MAC_LEN];
+	struct keccak_ctx mac;
+	size_t size, padded;
+	IMB_MGR *m;
+	int rc;
+
+	if (f->poisoned || !f->have_header)
+		return -EPROTO;
+	size = f->body_pending;
+	padded = pad16(size);
+	if (body_len != padded + RLPX_FRAME_MAC_LEN)
+		return -EINVAL;
+	if (out_cap < size)
+		return -ENOBUFS;
+	m = get_mgr();
+	if (!m)
+		return -ENOMEM;
+
+	mac = f->ingress.mac;
+	rc = frame_mac(m, f, &mac, want, body, padded);
+	if (rc < 0)
+		goto out_poison;
+	if (!ct_memeq(want, body + padded, RLPX_FRAME_MAC_LEN)) {
+		rc = -EKEYREJECTED;
+		goto out_poison;
+	}
+	/* The padding's keystream is skipped, not decrypted: only frame-size
+	 * bytes are written, and the counter moves by whole blocks. */
+	rc = ctr_xor(m, f, f->ingress.ctr, out, body, size);
+	if (rc < 0)
+		goto out_poison;
+	f->ingress.mac = mac;
+	ctr_add(f->ingress.ctr, padded / 16);
+	f->have_header = false;
+	explicit_bzero(&mac, sizeof(mac));
+	return (ssize_t)size;
+
+out_poison:
+	explicit_bzero(&mac, sizeof(mac));
+	return poison(f, rc);
+}
+
+ssize_t rlpx_frame_open(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
+			size_t *out_len, const uint8_t *buf, size_t len)
+{
+	struct keccak_ctx mac;
+	size_t size = 0, need;
+	ssize_t rc;
+	IMB_MGR *m;
+
+	if (f->poisoned || f->have_header)
+		return -EPROTO;
+	if (len < RLPX_FRAME_HEAD_LEN)
+		return -EAGAIN;
+	m = get_mgr();
+	if (!m)
+		return -ENOMEM;
+	rc = check_header(m, f, &mac, &size, buf);
+	if (rc < 0)
+		goto out;
+	need = rlpx_frame_sealed_len(size);
+	if (len < need) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	if (out_cap < size) {
+		rc = -ENOBUFS;
+		goto out;
+	}
+	commit_header(f, &mac, size);
+	rc = rlpx_frame_open_body(f, out, out_cap, buf + RLPX_FRAME_HEAD_LEN,
+				  need - RLPX_FRAME_HEAD_LEN);
+	if (rc < 0)
+		goto out;
+	*out_len = (size_t)rc;
+	rc = (ssize_t)need;
+out:
+	explicit_bzero(&mac, sizeof(mac));
+	return rc;
+}
