@@ -4,6 +4,24 @@
 
 #include <string.h>
 
+/*
+ * The permutation follows the plan of the Keccak team's optimized 64-bit
+ * code, written afresh: the state lives in 25 named locals (row b g k m s,
+ * column a e i o u; lane "ge" is x = 1, y = 1), two rounds per loop pass
+ * swap between the a* and e* sets, theta's column parities for the next
+ * round are taken from chi's outputs, and lane complementing replaces
+ * most of chi's NOTs.
+ *
+ * Lane complementing: while inside permute(), the six lanes be bi go ki mi
+ * sa are held inverted. XOR (theta, iota, absorbing input) commutes with
+ * inversion, and rho/pi only move lanes, so only chi needs care: with this
+ * pattern, each row of chi can be written with AND/OR and a single NOT
+ * (5 per round instead of 25) such that its outputs are again inverted in
+ * exactly the six lanes. The forms in ROUND() were found by exhaustive
+ * search over {AND, OR} x {operand, ~operand} for each output lane and
+ * checked on all inputs; the tests compare against independent digests.
+ */
+
 static const uint64_t round_consts[24] = {
 	0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
 	0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
@@ -15,59 +33,203 @@ static const uint64_t round_consts[24] = {
 	0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
-/* rho rotation and pi destination, walked along pi's single 24-cycle. */
-static const unsigned rho[24] = {
-	1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14,
-	27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44,
-};
-static const unsigned pi[24] = {
-	10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4,
-	15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1,
-};
-
 static inline uint64_t rol(uint64_t x, unsigned n)
 {
 	return (x << n) | (x >> (64 - n));
 }
 
-static void keccakf(uint64_t s[25])
+/* Lanes are little-endian in the byte view of the state. */
+static inline uint64_t load64(const uint8_t *p)
 {
-	uint64_t c[5], t;
+	uint64_t v;
 
-	for (int r = 0; r < 24; r++) {
-		for (int x = 0; x < 5; x++)
-			c[x] = s[x] ^ s[x + 5] ^ s[x + 10] ^ s[x + 15] ^ s[x + 20];
-		for (int x = 0; x < 5; x++) {
-			t = c[(x + 4) % 5] ^ rol(c[(x + 1) % 5], 1);
-			for (int y = 0; y < 25; y += 5)
-				s[y + x] ^= t;
-		}
-		t = s[1];
-		for (int i = 0; i < 24; i++) {
-			uint64_t u = s[pi[i]];
+	memcpy(&v, p, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
 
-			s[pi[i]] = rol(t, rho[i]);
-			t = u;
+static inline void store64(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, sizeof(v));
+}
+
+/* One round from the A* lanes (with parities c0..c4) to the E* lanes, and
+ * the parities of the E* lanes into c0..c4. */
+#define ROUND(A, E, rc) do {						\
+	d0 = c4 ^ rol(c1, 1);						\
+	d1 = c0 ^ rol(c2, 1);						\
+	d2 = c1 ^ rol(c3, 1);						\
+	d3 = c2 ^ rol(c4, 1);						\
+	d4 = c3 ^ rol(c0, 1);						\
+	/* row b: ~b2 */						\
+	b0 = A##ba ^ d0;						\
+	b1 = rol(A##ge ^ d1, 44);					\
+	b2 = rol(A##ki ^ d2, 43);					\
+	b3 = rol(A##mo ^ d3, 21);					\
+	b4 = rol(A##su ^ d4, 14);					\
+	E##ba = b0 ^ (b1 | b2);						\
+	E##be = b1 ^ (~b2 | b3);					\
+	E##bi = b2 ^ (b3 & b4);						\
+	E##bo = b3 ^ (b4 | b0);						\
+	E##bu = b4 ^ (b0 & b1);						\
+	E##ba ^= (rc);							\
+	/* row g: ~b4 */						\
+	b0 = rol(A##bo ^ d3, 28);					\
+	b1 = rol(A##gu ^ d4, 20);					\
+	b2 = rol(A##ka ^ d0, 3);					\
+	b3 = rol(A##me ^ d1, 45);					\
+	b4 = rol(A##si ^ d2, 61);					\
+	E##ga = b0 ^ (b1 | b2);						\
+	E##ge = b1 ^ (b2 & b3);						\
+	E##gi = b2 ^ (b3 | ~b4);					\
+	E##go = b3 ^ (b4 | b0);						\
+	E##gu = b4 ^ (b0 & b1);						\
+	/* row k: ~b3 */						\
+	b0 = rol(A##be ^ d1, 1);					\
+	b1 = rol(A##gi ^ d2, 6);					\
+	b2 = rol(A##ko ^ d3, 25);					\
+	b3 = rol(A##mu ^ d4, 8);					\
+	b4 = rol(A##sa ^ d0, 18);					\
+	E##ka = b0 ^ (b1 | b2);						\
+	E##ke = b1 ^ (b2 & b3);						\
+	E##ki = b2 ^ (~b3 & b4);					\
+	E##ko = ~b3 ^ (b4 | b0);					\
+	E##ku = b4 ^ (b0 & b1);						\
+	/* row m: ~b3 */						\
+	b0 = rol(A##bu ^ d4, 27);					\
+	b1 = rol(A##ga ^ d0, 36);					\
+	b2 = rol(A##ke ^ d1, 10);					\
+	b3 = rol(A##mi ^ d2, 15);					\
+	b4 = rol(A##so ^ d3, 56);					\
+	E##ma = b0 ^ (b1 & b2);						\
+	E##me = b1 ^ (b2 | b3);						\
+	E##mi = b2 ^ (~b3 | b4);					\
+	E##mo = ~b3 ^ (b4 & b0);					\
+	E##mu = b4 ^ (b0 | b1);						\
+	/* row s: ~b1 */						\
+	b0 = rol(A##bi ^ d2, 62);					\
+	b1 = rol(A##go ^ d3, 55);					\
+	b2 = rol(A##ku ^ d4, 39);					\
+	b3 = rol(A##ma ^ d0, 41);					\
+	b4 = rol(A##se ^ d1, 2);					\
+	E##sa = b0 ^ (~b1 & b2);					\
+	E##se = ~b1 ^ (b2 | b3);					\
+	E##si = b2 ^ (b3 & b4);						\
+	E##so = b3 ^ (b4 | b0);						\
+	E##su = b4 ^ (b0 & b1);						\
+	c0 = E##ba ^ E##ga ^ E##ka ^ E##ma ^ E##sa;			\
+	c1 = E##be ^ E##ge ^ E##ke ^ E##me ^ E##se;			\
+	c2 = E##bi ^ E##gi ^ E##ki ^ E##mi ^ E##si;			\
+	c3 = E##bo ^ E##go ^ E##ko ^ E##mo ^ E##so;			\
+	c4 = E##bu ^ E##gu ^ E##ku ^ E##mu ^ E##su;			\
+} while (0)
+
+#define DECLARE_LANES(P)						\
+	uint64_t P##ba, P##be, P##bi, P##bo, P##bu,			\
+		 P##ga, P##ge, P##gi, P##go, P##gu,			\
+		 P##ka, P##ke, P##ki, P##ko, P##ku,			\
+		 P##ma, P##me, P##mi, P##mo, P##mu,			\
+		 P##sa, P##se, P##si, P##so, P##su
+
+/*
+ * permute_lanes() XORs nblocks rate-sized blocks from in (when in is not
+ * NULL) into s, running keccak-f[1600] after each; with in NULL it runs the
+ * permutation nblocks times. nblocks must be at least 1. The state stays in
+ * locals across blocks and input is loaded straight from in, unaligned.
+ */
+static inline __attribute__((always_inline))
+void permute_lanes(uint64_t s[25], const uint8_t *in, size_t nblocks)
+{
+	DECLARE_LANES(a);
+	DECLARE_LANES(e);
+	uint64_t b0, b1, b2, b3, b4, c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
+
+	aba = s[0];   abe = ~s[1];  abi = ~s[2];  abo = s[3];   abu = s[4];
+	aga = s[5];   age = s[6];   agi = s[7];   ago = ~s[8];  agu = s[9];
+	aka = s[10];  ake = s[11];  aki = ~s[12]; ako = s[13];  aku = s[14];
+	ama = s[15];  ame = s[16];  ami = ~s[17]; amo = s[18];  amu = s[19];
+	asa = ~s[20]; ase = s[21];  asi = s[22];  aso = s[23];  asu = s[24];
+
+	do {
+		if (in) {
+			aba ^= load64(in);       abe ^= load64(in + 8);
+			abi ^= load64(in + 16);  abo ^= load64(in + 24);
+			abu ^= load64(in + 32);  aga ^= load64(in + 40);
+			age ^= load64(in + 48);  agi ^= load64(in + 56);
+			ago ^= load64(in + 64);  agu ^= load64(in + 72);
+			aka ^= load64(in + 80);  ake ^= load64(in + 88);
+			aki ^= load64(in + 96);  ako ^= load64(in + 104);
+			aku ^= load64(in + 112); ama ^= load64(in + 120);
+			ame ^= load64(in + 128);
+			in += KECCAK256_RATE;
 		}
-		for (int y = 0; y < 25; y += 5) {
-			for (int x = 0; x < 5; x++)
-				c[x] = s[y + x];
-			for (int x = 0; x < 5; x++)
-				s[y + x] = c[x] ^ (~c[(x + 1) % 5] & c[(x + 2) % 5]);
+		c0 = aba ^ aga ^ aka ^ ama ^ asa;
+		c1 = abe ^ age ^ ake ^ ame ^ ase;
+		c2 = abi ^ agi ^ aki ^ ami ^ asi;
+		c3 = abo ^ ago ^ ako ^ amo ^ aso;
+		c4 = abu ^ agu ^ aku ^ amu ^ asu;
+		for (int r = 0; r < 24; r += 2) {
+			ROUND(a, e, round_consts[r]);
+			ROUND(e, a, round_consts[r + 1]);
 		}
-		s[0] ^= round_consts[r];
+	} while (--nblocks);
+
+	s[0] = aba;   s[1] = ~abe;  s[2] = ~abi;  s[3] = abo;   s[4] = abu;
+	s[5] = aga;   s[6] = age;   s[7] = agi;   s[8] = ~ago;  s[9] = agu;
+	s[10] = aka;  s[11] = ake;  s[12] = ~aki; s[13] = ako;  s[14] = aku;
+	s[15] = ama;  s[16] = ame;  s[17] = ~ami; s[18] = amo;  s[19] = amu;
+	s[20] = ~asa; s[21] = ase;  s[22] = asi;  s[23] = aso;  s[24] = asu;
+}
+
+
+#if defined(__x86_64__) && defined(__GNUC__) && !(defined(__BMI__) && defined(__BMI2__))
+/*
+ * The same code built for BMI1/BMI2 (andn, rorx: fewer register copies),
+ * used when the CPU has them. Both builds run the C above; only the
+ * instruction selection differs.
+ */
+__attribute__((target("bmi,bmi2")))
+static void permute_bmi(uint64_t s[25], const uint8_t *in, size_t nblocks)
+{
+	permute_lanes(s, in, nblocks);
+}
+
+static void permute(uint64_t s[25], const uint8_t *in, size_t nblocks)
+{
+	if (__builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
+		permute_bmi(s, in, nblocks);
+	else
+		permute_lanes(s, in, nblocks);
+}
+#else
+static void permute(uint64_t s[25], const uint8_t *in, size_t nblocks)
+{
+	permute_lanes(s, in, nblocks);
+}
+#endif
+
+void keccak_f1600(uint64_t s[25])
+{
+	permute(s, NULL, 1);
+}
+
+/* XORs buf[0..len) into the state's byte view at pos; pos + len <= RATE. */
+static void xor_bytes(uint64_t s[25], size_t pos, const uint8_t *buf, size_t len)
+{
+	while (len && pos % 8) {
+		s[pos / 8] ^= (uint64_t)*buf++ << (8 * (pos % 8));
+		pos++;
+		len--;
 	}
-}
-
-/* Byte i of the sponge state, lanes little-endian as the spec says. */
-static inline void xor_byte(uint64_t s[25], size_t i, uint8_t b)
-{
-	s[i / 8] ^= (uint64_t)b << (8 * (i % 8));
-}
-
-static inline uint8_t get_byte(const uint64_t s[25], size_t i)
-{
-	return (uint8_t)(s[i / 8] >> (8 * (i % 8)));
+	for (; len >= 8; len -= 8, pos += 8, buf += 8)
+		s[pos / 8] ^= load64(buf);
+	for (; len; len--, pos++)
+		s[pos / 8] ^= (uint64_t)*buf++ << (8 * (pos % 8));
 }
 
 void keccak256_init(struct keccak_ctx *ctx)
@@ -79,14 +241,28 @@ void keccak256_update(struct keccak_ctx *ctx, const uint8_t *buf, size_t len)
 {
 	size_t pos = ctx->pos;
 
-	for (size_t i = 0; i < len; i++) {
-		xor_byte(ctx->s, pos, buf[i]);
-		if (++pos == KECCAK256_RATE) {
-			keccakf(ctx->s);
-			pos = 0;
+	if (pos) {
+		size_t n = KECCAK256_RATE - pos;
+
+		if (len < n) {
+			xor_bytes(ctx->s, pos, buf, len);
+			ctx->pos = pos + len;
+			return;
 		}
+		xor_bytes(ctx->s, pos, buf, n);
+		permute(ctx->s, NULL, 1);
+		buf += n;
+		len -= n;
 	}
-	ctx->pos = pos;
+	if (len >= KECCAK256_RATE) {
+		size_t nblocks = len / KECCAK256_RATE;
+
+		permute(ctx->s, buf, nblocks);
+		buf += nblocks * KECCAK256_RATE;
+		len -= nblocks * KECCAK256_RATE;
+	}
+	xor_bytes(ctx->s, 0, buf, len);
+	ctx->pos = len;
 }
 
 void keccak256_peek(const struct keccak_ctx *ctx, uint8_t out[KECCAK256_LEN])
@@ -94,11 +270,11 @@ void keccak256_peek(const struct keccak_ctx *ctx, uint8_t out[KECCAK256_LEN])
 	uint64_t s[25];
 
 	memcpy(s, ctx->s, sizeof(s));
-	xor_byte(s, ctx->pos, 0x01);
-	xor_byte(s, KECCAK256_RATE - 1, 0x80);
-	keccakf(s);
-	for (size_t i = 0; i < KECCAK256_LEN; i++)
-		out[i] = get_byte(s, i);
+	s[ctx->pos / 8] ^= (uint64_t)0x01 << (8 * (ctx->pos % 8));
+	s[(KECCAK256_RATE - 1) / 8] ^= (uint64_t)0x80 << 56;
+	permute(s, NULL, 1);
+	for (size_t i = 0; i < KECCAK256_LEN / 8; i++)
+		store64(out + 8 * i, s[i]);
 	explicit_bzero(s, sizeof(s));
 }
 

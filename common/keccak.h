@@ -26,6 +26,10 @@ void keccak256_final(struct keccak_ctx *ctx, uint8_t out[KECCAK256_LEN]);
  * ctx unchanged, so absorbing can go on (the RLPx MAC needs this). */
 void keccak256_peek(const struct keccak_ctx *ctx, uint8_t out[KECCAK256_LEN]);
 
+/* keccak_f1600() applies the keccak-f[1600] permutation to s in place
+ * (lanes as in FIPS 202, lane i = x + 5*y). Exposed for the bench. */
+void keccak_f1600(uint64_t s[25]);
+
 /* keccak256() is the one-shot digest of buf[0..len). */
 void keccak256(uint8_t out[KECCAK256_LEN], const uint8_t *buf, size_t len);
 
