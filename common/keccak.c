@@ -12,7 +12,7 @@
  * round are taken from chi's outputs, and lane complementing replaces
  * most of chi's NOTs.
  *
- * Lane complementing: while inside permute(), the six lanes be bi go ki mi
+ * Lane complementing: while inside permute_lanes(), the six lanes be bi go ki mi
  * sa are held inverted. XOR (theta, iota, absorbing input) commutes with
  * inversion, and rho/pi only move lanes, so only chi needs care: with this
  * pattern, each row of chi can be written with AND/OR and a single NOT
@@ -186,8 +186,8 @@ void permute_lanes(uint64_t s[25], const uint8_t *in, size_t nblocks)
 	s[20] = ~asa; s[21] = ase;  s[22] = asi;  s[23] = aso;  s[24] = asu;
 }
 
-
-#if defined(__x86_64__) && defined(__GNUC__) && !(defined(__BMI__) && defined(__BMI2__))
+#if defined(__x86_64__) && defined(__GNUC__) && \
+	!(defined(__BMI__) && defined(__BMI2__))
 /*
  * The same code built for BMI1/BMI2 (andn, rorx: fewer register copies),
  * used when the CPU has them. Both builds run the C above; only the
