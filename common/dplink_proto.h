@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/* common/dplink_proto.h - control socket messages and the shared counter
+ * region between devplane (control) and devplane-dp (dataplane). */
+#ifndef COMMON_DPLINK_PROTO_H
+#define COMMON_DPLINK_PROTO_H
+#include <assert.h>
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/*
+ * The control socket is a SOCK_SEQPACKET Unix socket (a socketpair when
+ * control spawns the dataplane, a named socket in attach mode), so every
+ * message below arrives whole. It carries set-up only; packets travel on
+ * the rings of common/shmring.h (ring 2w: worker w -> control, ring 2w+1:
+ * control -> worker w).
+ *
+ * Spawn:  ctl -> dp  CONFIG + fds [region, shared, ctl_efd, tx_efd[nq]]
+ *         ctl -> dp  LISTEN chunks until n_listen entries
+ *         dp -> ctl  READY (status), LISTEN chunks echoing bound ports
+ * Attach: dp -> ctl  READY + the same fds, LISTEN chunks
+ * Either: ctl -> dp  SHUTDOWN (spawned child exits; EOF does the same)
+ */
+
+#define DPLINK_MAGIC      0x4b4c5044u   /* "DPLK" */
+#define DPLINK_VERSION    1
+#define DPLINK_MAX_QUEUES 64
+#define DPLINK_MAX_SOCKS  65535         /* sock_idx is 16 bits */
+#define DPLINK_LISTEN_CHUNK 256         /* entries per LISTEN message */
+#define DPLINK_FD_REGION  0             /* fd order in CONFIG / READY */
+#define DPLINK_FD_SHARED  1
+#define DPLINK_FD_CTL_EFD 2
+#define DPLINK_FD_TX_EFD0 3             /* + worker index */
+#define DPLINK_MAX_FDS    (DPLINK_FD_TX_EFD0 + DPLINK_MAX_QUEUES)
+#define DPLINK_SHM_MAGIC  0x4d48534b4c504455ULL   /* shared counters */
+
+enum dplink_op {
+	DPLINK_OP_CONFIG = 1,
+	DPLINK_OP_LISTEN,
+	DPLINK_OP_READY,
+	DPLINK_OP_SHUTDOWN,
+};
+
+struct dplink_msg_hdr {
+	uint32_t magic;                 /* DPLINK_MAGIC */
+	uint16_t version;               /* DPLINK_VERSION */
+	uint16_t op;                    /* enum dplink_op */
+	uint32_t len;                   /* whole message, header included */
+	uint32_t pad0;
+};
+
+/* One local UDP socket (address) of the dataplane. */
+struct dplink_listen {
+	uint8_t addr[16];               /* IPv6 or IPv4-mapped */
+	uint16_t port_be;               /* 0 in CONFIG: any; bound port in echo */
+	uint16_t sock_idx;              /* travels in msg_discv4_{rx,tx} */
+	uint8_t pad0[4];
+};
+
+struct dplink_msg_config {
+	struct dplink_msg_hdr hdr;
+	char backend[16];               /* "socket" */
+	uint32_t n_queues;              /* workers, 1..DPLINK_MAX_QUEUES */
+	uint32_t n_listen;              /* sockets that follow in LISTEN msgs */
+	uint32_t budget_rate;           /* packets/s per source IP, 0: off */
+	uint32_t budget_burst;          /* bucket depth in packets */
+	uint32_t budget_slots;          /* per worker source table, 0: default */
+	uint32_t cache_slots;           /* per worker hash cache, 0: off */
+	uint32_t flags;                 /* none defined; zero */
+	uint32_t pad0;
+};
+
+struct dplink_msg_listen {
+	struct dplink_msg_hdr hdr;
+	uint32_t n;                     /* entries in l[] */
+	uint32_t pad0;
+	struct dplink_listen l[];       /* up to DPLINK_LISTEN_CHUNK */
+};
+
+struct dplink_msg_ready {
+	struct dplink_msg_hdr hdr;
+	int32_t status;                 /* 0, or -errno: the dataplane failed */
+	uint32_t n_queues;
+	uint32_t n_listen;              /* LISTEN entries that follow */
+	uint32_t pid;                   /* the dataplane process */
+};
+
+/* Per-worker counters (enum dp_cnt), as both `devplane-dp stats` and the
+ * control process's metrics read them. */
+enum dp_cnt {
+	DP_CNT_RX_PKTS = 0,             /* datagrams received */
+	DP_CNT_RX_BYTES,
+	DP_CNT_ACCEPTED,                /* passed every check, sent to control */
+	DP_CNT_CACHE_HIT,               /* accepted without a secp256k1 recover */
+	DP_CNT_DROP_SIZE,               /* outside 98..1280 bytes */
+	DP_CNT_DROP_HASH,               /* hash != keccak(sig || type || data) */
+	DP_CNT_DROP_TYPE,               /* packet-type not 1..6 */
+	DP_CNT_DROP_RLP,                /* packet-data malformed */
+	DP_CNT_DROP_EXPIRED,            /* expiration in the past */
+	DP_CNT_DROP_BUDGET,             /* source over its rate budget */
+	DP_CNT_DROP_SIG,                /* no public key recovers */
+	DP_CNT_DROP_RING_FULL,          /* rx ring to control full */
+	DP_CNT_DROP_NO_SLOT,            /* slot pool empty */
+	DP_CNT_TX_PKTS,                 /* datagrams sent */
+	DP_CNT_TX_BYTES,
+	DP_CNT_TX_BAD_MSG,              /* tx descriptor or message malformed */
+	DP_CNT_TX_ERR,                  /* sendmmsg refused (unreachable, ...) */
+	DP_CNT_CTL_WAKEUPS,             /* eventfd writes to wake control */
+	DP_CNT_MAX
+};
+#define DP_CNT_SLOTS 32                 /* ABI: room to grow */
+static_assert(DP_CNT_MAX <= DP_CNT_SLOTS, "counter slots");
+
+/* dp_cnt_name() is the counter's name as `devplane-dp stats` prints it. */
+static inline const char *dp_cnt_name(unsigned i)
+{
+	static const char *const names[DP_CNT_MAX] = {
+		"rx_pkts", "rx_bytes", "accepted", "cache_hit",
+		"drop_size", "drop_hash", "drop_type", "drop_rlp",
+		"drop_expired", "drop_budget", "drop_sig", "drop_ring_full",
+		"drop_no_slot", "tx_pkts", "tx_bytes", "tx_bad_msg",
+		"tx_err", "ctl_wakeups",
+	};
+
+	return i < DP_CNT_MAX ? names[i] : "unknown";
+}
+
+/* Worker w's part of the shared region. Each line has one writer: the
+ * notify flag is set by control and cleared by the worker; the counters
+ * are written only by the worker and read by anyone (relaxed). */
+struct dplink_worker_shm {
+	_Alignas(64) uint32_t tx_notified;      /* control wrote tx_efd */
+	_Alignas(64) uint64_t cnt[DP_CNT_SLOTS];
+};
+
+/* The shared counter region: a second small memfd (or PATH.stats in
+ * attach mode), separate from the ring region so its layout can follow the
+ * dataplane rather than common/shmring. */
+struct dplink_shm {
+	uint64_t magic;                 /* DPLINK_SHM_MAGIC */
+	uint32_t version;               /* DPLINK_VERSION */
+	uint32_t n_queues;              /* written by the dataplane at start */
+	uint32_t n_socks;
+	uint32_t dp_pid;
+	_Alignas(64) uint32_t ctl_notified;     /* a worker wrote ctl_efd */
+	struct dplink_worker_shm w[DPLINK_MAX_QUEUES];
+};
+static_assert(offsetof(struct dplink_shm, ctl_notified) == 64, "dplink ABI");
+static_assert(offsetof(struct dplink_shm, w) == 128, "dplink ABI");
+static_assert(sizeof(struct dplink_worker_shm) == 320, "dplink ABI");
+static_assert(sizeof(struct dplink_listen) == 24, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_config) == 64, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_ready) == 32, "dplink ABI");
+
+/* dplink_hdr_init() fills a message header. */
+static inline void dplink_hdr_init(struct dplink_msg_hdr *h, enum dplink_op op,
+				   size_t len)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = DPLINK_MAGIC;
+	h->version = DPLINK_VERSION;
+	h->op = (uint16_t)op;
+	h->len = (uint32_t)len;
+}
+
+/* dplink_send() sends buf[0..len) with fds[0..nfds) attached (SCM_RIGHTS)
+ * as one message. Returns 0 or -errno. */
+static inline int dplink_send(int sock, const void *buf, size_t len,
+			      const int *fds, unsigned nfds)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int) * DPLINK_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf,
+			     .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (nfds > DPLINK_MAX_FDS)
+		return -EINVAL;
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* dplink_recv() waits up to timeout_ms (-1: forever) for one message of at
+ * most cap bytes, taking ownership of up to max_fds attached fds (the rest
+ * are closed). Returns the message length, or -ETIMEDOUT, -ECONNRESET (peer
+ * closed), -EBADMSG (shorter than a header, bad magic or version, length
+ * field disagreeing, or truncated), -errno. On error no fd is kept. */
+static inline ssize_t dplink_recv(int sock, void *buf, size_t cap, int *fds,
+				  unsigned max_fds, unsigned *nfds,
+				  int timeout_ms)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int) * DPLINK_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.b,
+			     .msg_controllen = sizeof(u.b) };
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	const struct dplink_msg_hdr *h = buf;
+	unsigned got = 0;
+	ssize_t n;
+	int rc;
+
+	if (nfds)
+		*nfds = 0;
+	do
+		rc = poll(&pfd, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return -errno;
+	if (rc == 0)
+		return -ETIMEDOUT;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(f));
+			if (fds && got < max_fds)
+				fds[got++] = f;
+			else
+				close(f);
+		}
+	}
+	if ((size_t)n < sizeof(*h) || h->magic != DPLINK_MAGIC ||
+	    h->version != DPLINK_VERSION || h->len != (size_t)n ||
+	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		while (got)
+			close(fds[--got]);
+		return -EBADMSG;
+	}
+	if (nfds)
+		*nfds = got;
+	return n;
+}
+
+#endif /* COMMON_DPLINK_PROTO_H */

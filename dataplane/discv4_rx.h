@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/discv4_rx.h - the dataplane's discv4 ingress stage. */
+#ifndef DATAPLANE_DISCV4_RX_H
+#define DATAPLANE_DISCV4_RX_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/msg.h"
+
+/*
+ * One stage per worker thread. discv4_rx_process() checks one datagram, in
+ * this order, stopping at the first failure:
+ *   size 98..1280 -> keccak hash -> packet-type 1..6 -> RLP (full decode)
+ *   -> expiration -> per-source budget -> hash cache / secp256k1 recover
+ * and on success fills a struct msg_discv4_rx for control. It never
+ * allocates and never logs; the caller counts the verdict.
+ */
+
+/* Verdicts, numbered like the counters of common/dplink_proto.h that the
+ * worker bumps for them (see discv4_rx_verdict_cnt()). */
+enum discv4_rx_verdict {
+	DISCV4_RX_ACCEPT = 0,           /* recovered now */
+	DISCV4_RX_ACCEPT_CACHED,        /* node id taken from the hash cache */
+	DISCV4_RX_DROP_SIZE,
+	DISCV4_RX_DROP_HASH,
+	DISCV4_RX_DROP_TYPE,
+	DISCV4_RX_DROP_RLP,
+	DISCV4_RX_DROP_EXPIRED,
+	DISCV4_RX_DROP_BUDGET,
+	DISCV4_RX_DROP_SIG,
+};
+
+struct discv4_rx_cfg {
+	uint32_t budget_rate;   /* packets/s per source IP; 0 disables */
+	uint32_t budget_burst;  /* packets a quiet source may send at once */
+	uint32_t budget_slots;  /* sources tracked, rounded up to a power of
+				 * two >= 4; 0: DISCV4_RX_BUDGET_SLOTS */
+	uint32_t cache_slots;   /* hash cache entries, rounded up to a power
+				 * of two >= 2; 0 disables the cache */
+};
+
+#define DISCV4_RX_BUDGET_SLOTS 4096
+#define DISCV4_RX_CACHE_TTL_NS (20ull * 1000000000ull) /* ENRResponse */
+
+struct discv4_rx;                       /* heap object, one per worker */
+
+/* discv4_rx_new() allocates a stage with its source table and hash cache
+ * (the only allocations; done at start-up). Returns 0 and *out, -EINVAL
+ * (rate without burst, sizes over 2^24) or -ENOMEM. */
+int discv4_rx_new(struct discv4_rx **out, const struct discv4_rx_cfg *cfg);
+
+/* discv4_rx_free() releases s; discv4_rx_free(NULL) is a no-op. */
+void discv4_rx_free(struct discv4_rx *s);
+
+/* discv4_rx_process() runs the checks above on buf[0..len), a datagram
+ * from src_addr (IPv6 or IPv4-mapped) port src_port_be, at now_ns
+ * (CLOCK_REALTIME nanoseconds: expirations are Unix seconds). On an accept
+ * verdict it writes the message into out[0..out_cap): header (type, len),
+ * src, ptype, node_id, hash, data_len and data; the caller sets seq,
+ * rx_tsc, dst_port_be, sock_idx and queue. out_cap must be at least
+ * sizeof(*out) + DISCV4_MAX_LEN - DISCV4_MIN_LEN + 1; a smaller out makes
+ * every packet a size drop. On a drop verdict out is unspecified.
+ * Returns the verdict. */
+enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
+					 const uint8_t *buf, size_t len,
+					 const uint8_t src_addr[MSG_ADDR_LEN],
+					 uint16_t src_port_be, uint64_t now_ns,
+					 struct msg_discv4_rx *out,
+					 size_t out_cap);
+
+/* discv4_rx_verdict_cnt() maps a verdict to its enum dp_cnt counter. */
+unsigned discv4_rx_verdict_cnt(enum discv4_rx_verdict v);
+
+#endif /* DATAPLANE_DISCV4_RX_H */
