@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/dpd.c - the devplane-dp process: set-up, control link, stats. */
+#include "dataplane/dpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/shmring.h"
+#include "dataplane/lcore.h"
+
+#define CONFIG_TIMEOUT_MS 10000
+
+struct dpd {
+	struct pktio *io;
+	struct shmring *ring;
+	struct dplink_shm *shm;
+	int shm_fd;
+	int ctl_efd;
+	int tx_efd[DPLINK_MAX_QUEUES];
+	unsigned n_queues;
+	struct lcore *lc;
+	struct dplink_listen *listen;   /* as bound */
+	unsigned n_listen;
+	volatile bool stop;
+};
+
+static void dpd_init(struct dpd *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->shm_fd = -1;
+	d->ctl_efd = -1;
+	for (unsigned i = 0; i < DPLINK_MAX_QUEUES; i++)
+		d->tx_efd[i] = -1;
+}
+
+static void stop_workers(struct dpd *d)
+{
+	static const uint64_t one = 1;
+
+	d->stop = true;
+	for (unsigned q = 0; d->lc && q < d->n_queues; q++)
+		if (d->tx_efd[q] >= 0 && write(d->tx_efd[q], &one, 8) < 0)
+			continue;       /* the worker sees stop within 100 ms */
+	for (unsigned q = 0; d->lc && q < d->n_queues; q++)
+		lcore_join(&d->lc[q]);
+}
+
+static void dpd_fini(struct dpd *d)
+{
+	stop_workers(d);
+	for (unsigned q = 0; d->lc && q < d->n_queues; q++)
+		discv4_rx_free(d->lc[q].stage);
+	free(d->lc);
+	if (d->io)
+		d->io->ops->close(d->io);
+	shmring_free(d->ring);
+	if (d->shm)
+		munmap(d->shm, sizeof(*d->shm));
+	if (d->shm_fd >= 0)
+		close(d->shm_fd);
+	if (d->ctl_efd >= 0)
+		close(d->ctl_efd);
+	for (unsigned i = 0; i < DPLINK_MAX_QUEUES; i++)
+		if (d->tx_efd[i] >= 0)
+			close(d->tx_efd[i]);
+	free(d->listen);
+}
+
+/* Many listen sockets times queues can pass the default soft limit. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
+static int map_shm(struct dpd *d, int fd, bool create)
+{
+	struct stat st;
+	void *p;
+
+	if (create && ftruncate(fd, sizeof(struct dplink_shm)) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((size_t)st.st_size < sizeof(struct dplink_shm))
+		return -EMSGSIZE;
+	p = mmap(NULL, sizeof(struct dplink_shm), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	d->shm = p;
+	d->shm_fd = fd;
+	if (create) {
+		memset(d->shm, 0, sizeof(*d->shm));
+		d->shm->magic = DPLINK_SHM_MAGIC;
+		d->shm->version = DPLINK_VERSION;
+	} else if (d->shm->magic != DPLINK_SHM_MAGIC ||
+		   d->shm->version != DPLINK_VERSION) {
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int start_workers(struct dpd *d, const char *backend,
+			 const struct dplink_listen *listen, unsigned n_listen,
+			 const struct discv4_rx_cfg *scfg)
+{
+	const struct pktio_ops *ops = pktio_find(backend);
+	struct pktio_cfg pc = { .n_queues = d->n_queues, .listen = listen,
+				.n_listen = n_listen };
+	int rc;
+
+	if (!ops)
+		return -ENOTSUP;
+	if (shmring_n_rings(d->ring) < 2 * d->n_queues)
+		return -EINVAL;
+	rc = ops->open(&d->io, &pc);
+	if (rc < 0)
+		return rc;
+	d->n_listen = n_listen;
+	d->listen = malloc(n_listen * sizeof(*d->listen));
+	d->lc = calloc(d->n_queues, sizeof(*d->lc));
+	if (!d->listen || !d->lc)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n_listen; i++) {
+		d->listen[i] = listen[i];
+		d->listen[i].port_be = ops->local_port(d->io, i);
+	}
+	d->shm->n_queues = d->n_queues;
+	d->shm->n_socks = n_listen;
+	d->shm->dp_pid = (uint32_t)getpid();
+	for (unsigned q = 0; q < d->n_queues; q++) {
+		struct lcore *l = &d->lc[q];
+
+		rc = discv4_rx_new(&l->stage, scfg);
+		if (rc < 0)
+			return rc;
+		rc = ops->add_wake_fd(d->io, q, d->tx_efd[q]);
+		if (rc < 0)
+			return rc;
+		l->q = q;
+		l->io = d->io;
+		l->ring = d->ring;
+		l->rxq = shmring_ring(d->ring, shmring_ring_idx(q,
+							       SHMRING_TO_CTL));
+		l->txq = shmring_ring(d->ring, shmring_ring_idx(q,
+							       SHMRING_TO_DP));
+		l->shm = d->shm;
+		l->cnt = d->shm->w[q].cnt;
+		l->ctl_efd = d->ctl_efd;
+		l->tx_efd = d->tx_efd[q];
+		l->stop = &d->stop;
+	}
+	for (unsigned q = 0; q < d->n_queues; q++) {
+		rc = lcore_start(&d->lc[q]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* send_listen() sends the table in LISTEN chunks. */
+static int send_listen(int sock, const struct dplink_listen *l, unsigned n)
+{
+	size_t cap = sizeof(struct dplink_msg_listen) +
+		     DPLINK_LISTEN_CHUNK * sizeof(struct dplink_listen);
+	struct dplink_msg_listen *m = malloc(cap);
+	int rc = 0;
+
+	if (!m)
+		return -ENOMEM;
+	for (unsigned off = 0; off < n && rc == 0;) {
+		unsigned k = n - off < DPLINK_LISTEN_CHUNK ?
+			     n - off : DPLINK_LISTEN_CHUNK;
+		size_t len = sizeof(*m) + k * sizeof(*l);
+
+		dplink_hdr_init(&m->hdr, DPLINK_OP_LISTEN, len);
+		m->n = k;
+		m->pad0 = 0;
+		memcpy(m->l, l + off, k * sizeof(*l));
+		rc = dplink_send(sock, m, len, NULL, 0);
+		off += k;
+	}
+	free(m);
+	return rc;
+}
+
+static int send_ready(struct dpd *d, int sock, int status, const int *fds,
+		      unsigned nfds)
+{
+	struct dplink_msg_ready r = { 0 };
+	int rc;
+
+	dplink_hdr_init(&r.hdr, DPLINK_OP_READY, sizeof(r));
+	r.status = status;
+	r.n_queues = d->n_queues;
+	r.n_listen = status == 0 ? d->n_listen : 0;
+	r.pid = (uint32_t)getpid();
+	rc = dplink_send(sock, &r, sizeof(r), fds, nfds);
+	if (rc == 0 && status == 0)
+		rc = send_listen(sock, d->listen, d->n_listen);
+	return rc;
+}
+
+/* block_signals() routes SIGTERM/SIGINT/SIGHUP to a signalfd; called
+ * before any thread starts so the workers inherit the mask. */
+static int block_signals(void)
+{
+	sigset_t s;
+	int fd;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &s, NULL))
+		return -EINVAL;
+	signal(SIGPIPE, SIG_IGN);
+	fd = signalfd(-1, &s, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+/* recv_config() reads CONFIG and its LISTEN chunks in child mode. */
+static int recv_config(struct dpd *d, int sock, struct dplink_msg_config *cfg,
+		       struct dplink_listen **listen)
+{
+	size_t cap = sizeof(struct dplink_msg_listen) +
+		     DPLINK_LISTEN_CHUNK * sizeof(struct dplink_listen);
+	int fds[DPLINK_MAX_FDS];
+	struct dplink_msg_listen *m;
+	struct dplink_listen *l;
+	unsigned nfds, got = 0;
+	ssize_t n;
+	int rc;
+
+	n = dplink_recv(sock, cfg, sizeof(*cfg), fds, DPLINK_MAX_FDS, &nfds,
+			CONFIG_TIMEOUT_MS);
+	if (n < 0)
+		return (int)n;
+	rc = -EBADMSG;
+	if ((size_t)n != sizeof(*cfg) || cfg->hdr.op != DPLINK_OP_CONFIG ||
+	    !cfg->n_queues || cfg->n_queues > DPLINK_MAX_QUEUES ||
+	    !cfg->n_listen || cfg->n_listen > DPLINK_MAX_SOCKS ||
+	    nfds != DPLINK_FD_TX_EFD0 + cfg->n_queues) {
+		while (nfds)
+			close(fds[--nfds]);
+		return rc;
+	}
+	d->n_queues = cfg->n_queues;
+	rc = map_shm(d, fds[DPLINK_FD_SHARED], false);
+	if (rc < 0)
+		d->shm_fd = fds[DPLINK_FD_SHARED];      /* closed by fini */
+	d->ctl_efd = fds[DPLINK_FD_CTL_EFD];
+	for (unsigned q = 0; q < d->n_queues; q++)
+		d->tx_efd[q] = fds[DPLINK_FD_TX_EFD0 + q];
+	if (rc == 0)
+		rc = shmring_attach(&d->ring, fds[DPLINK_FD_REGION]);
+	close(fds[DPLINK_FD_REGION]);
+	if (rc < 0)
+		return rc;
+
+	m = malloc(cap);
+	l = calloc(cfg->n_listen, sizeof(*l));
+	rc = -ENOMEM;
+	if (!m || !l)
+		goto out;
+	while (got < cfg->n_listen) {
+		n = dplink_recv(sock, m, cap, NULL, 0, NULL,
+				CONFIG_TIMEOUT_MS);
+		rc = (int)n;
+		if (n < 0)
+			goto out;
+		rc = -EBADMSG;
+		if (m->hdr.op != DPLINK_OP_LISTEN ||
+		    (size_t)n < sizeof(*m) || m->n > DPLINK_LISTEN_CHUNK ||
+		    sizeof(*m) + m->n * sizeof(*l) != (size_t)n ||
+		    m->n > cfg->n_listen - got)
+			goto out;
+		memcpy(l + got, m->l, m->n * sizeof(*l));
+		got += m->n;
+	}
+	*listen = l;
+	l = NULL;
+	rc = 0;
+out:
+	free(m);
+	free(l);
+	return rc;
+}
+
+static int run_child(const struct dpd_opts *o)
+{
+	struct dplink_msg_config cfg;
+	struct dplink_listen *listen = NULL;
+	struct dpd d;
+	int sock = o->control_fd, sfd, rc;
+
+	/* The child dies with control: the parent-death signal, and EOF on
+	 * the control socket below. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	dpd_init(&d);
+	sfd = block_signals();
+	if (sfd < 0)
+		return sfd;
+	raise_nofile();
+	rc = recv_config(&d, sock, &cfg, &listen);
+	if (rc == 0) {
+		struct discv4_rx_cfg scfg = {
+			.budget_rate = cfg.budget_rate,
+			.budget_burst = cfg.budget_burst,
+			.budget_slots = cfg.budget_slots,
+			.cache_slots = cfg.cache_slots,
+		};
+		char backend[sizeof(cfg.backend) + 1] = { 0 };
+
+		memcpy(backend, cfg.backend, sizeof(cfg.backend));
+		rc = start_workers(&d, backend, listen, cfg.n_listen, &scfg);
+	}
+	free(listen);
+	if (send_ready(&d, sock, rc, NULL, 0) < 0 && rc == 0)
+		rc = -EPIPE;
+	while (rc == 0) {
+		struct pollfd p[2] = { { .fd = sock, .events = POLLIN },
+				       { .fd = sfd, .events = POLLIN } };
+		struct dplink_msg_hdr h;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if (p[0].revents) {
+			ssize_t n = dplink_recv(sock, &h, sizeof(h), NULL, 0,
+						NULL, 0);
+
+			/* EOF (control gone), garbage or SHUTDOWN: exit. */
+			if (n < 0 && n != -EAGAIN && n != -ETIMEDOUT)
+				break;
+			if (n >= 0 && h.op == DPLINK_OP_SHUTDOWN)
+				break;
+		}
+	}
+	dpd_fini(&d);
+	close(sfd);
+	return rc;
+}
+
+int dpd_stats_path(char *buf, size_t cap, const char *shm_path)
+{
+	int n = snprintf(buf, cap, "%s.stats", shm_path);
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);           /* a stale socket from a previous run */
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fd, 4) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static int run_attach(const struct dpd_opts *o)
+{
+	struct shmring_cfg rc_cfg = {
+		.path = o->shm_path,
+		.n_rings = 2 * o->n_queues,
+		.ring_size = o->ring_size ? o->ring_size :
+			     DPD_DEFAULT_RING_SIZE,
+		.n_slots = o->n_slots ? o->n_slots :
+			   DPD_DEFAULT_SLOTS_PER_QUEUE * o->n_queues,
+	};
+	struct discv4_rx_cfg scfg = {
+		.budget_rate = o->budget_rate, .budget_burst = o->budget_burst,
+		.budget_slots = o->budget_slots, .cache_slots = o->cache_slots,
+	};
+	char stats[4096], sockbuf[4096];
+	const char *sock_path = o->sock_path;
+	int fds[DPLINK_MAX_FDS];
+	int lfd = -1, conn = -1, sfd, sfd_rc, fd, rc;
+	struct dpd d;
+
+	dpd_init(&d);
+	if (!o->n_queues || o->n_queues > DPLINK_MAX_QUEUES || !o->n_listen)
+		return -EINVAL;
+	d.n_queues = o->n_queues;
+	rc = dpd_stats_path(stats, sizeof(stats), o->shm_path);
+	if (rc < 0)
+		return rc;
+	if (!sock_path) {
+		if (snprintf(sockbuf, sizeof(sockbuf), "%s.sock",
+			     o->shm_path) >= (int)sizeof(sockbuf))
+			return -ENAMETOOLONG;
+		sock_path = sockbuf;
+	}
+	sfd = sfd_rc = block_signals();
+	if (sfd < 0)
+		return sfd;
+	raise_nofile();
+	rc = shmring_create(&d.ring, &rc_cfg);
+	if (rc < 0)
+		goto out;
+	fd = open(stats, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = map_shm(&d, fd, true);
+	if (rc < 0) {
+		if (!d.shm)
+			close(fd);
+		goto out;
+	}
+	d.ctl_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d.ctl_efd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (unsigned q = 0; q < d.n_queues; q++) {
+		d.tx_efd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d.tx_efd[q] < 0) {
+			rc = -errno;
+			goto out;
+		}
+	}
+	rc = start_workers(&d, o->backend, o->listen, o->n_listen, &scfg);
+	if (rc < 0)
+		goto out;
+	lfd = listen_unix(sock_path);
+	if (lfd < 0) {
+		rc = lfd;
+		goto out;
+	}
+	fds[DPLINK_FD_REGION] = shmring_fd(d.ring);
+	fds[DPLINK_FD_SHARED] = d.shm_fd;
+	fds[DPLINK_FD_CTL_EFD] = d.ctl_efd;
+	for (unsigned q = 0; q < d.n_queues; q++)
+		fds[DPLINK_FD_TX_EFD0 + q] = d.tx_efd[q];
+	/* One control process at a time; a later one may attach after the
+	 * first left. Slots the old one held stay lost (TODO(#3): reclaim). */
+	for (;;) {
+		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+				       { .fd = lfd, .events = POLLIN },
+				       { .fd = conn, .events = POLLIN } };
+		struct dplink_msg_hdr h;
+
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c >= 0 && conn >= 0) {
+				close(c);       /* busy */
+			} else if (c >= 0) {
+				conn = c;
+				if (send_ready(&d, conn, 0, fds,
+					       DPLINK_FD_TX_EFD0 +
+					       d.n_queues) < 0) {
+					close(conn);
+					conn = -1;
+				}
+			}
+		}
+		if (conn >= 0 && p[2].revents) {
+			ssize_t n = dplink_recv(conn, &h, sizeof(h), NULL, 0,
+						NULL, 0);
+
+			if (n >= 0 && h.op == DPLINK_OP_SHUTDOWN)
+				break;
+			if (n < 0 && n != -ETIMEDOUT) {
+				close(conn);
+				conn = -1;
+			}
+		}
+	}
+	unlink(sock_path);
+	unlink(o->shm_path);
+	unlink(stats);
+out:
+	if (conn >= 0)
+		close(conn);
+	if (lfd >= 0)
+		close(lfd);
+	dpd_fini(&d);
+	if (sfd_rc >= 0)
+		close(sfd);
+	return rc;
+}
+
+int dpd_run(const struct dpd_opts *o)
+{
+	if (o->control_fd >= 0)
+		return run_child(o);
+	if (o->shm_path)
+		return run_attach(o);
+	return -EINVAL;
+}
+
+int dpd_parse_listen(struct dplink_listen *l, const char *s)
+{
+	char host[64];
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	unsigned long port;
+
+	if (!s)
+		return -EINVAL;
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port > 65535)
+		return -EINVAL;
+	memset(l->addr, 0, sizeof(l->addr));
+	if (inet_pton(AF_INET, host, l->addr + 12) == 1) {
+		l->addr[10] = 0xff;
+		l->addr[11] = 0xff;
+	} else if (inet_pton(AF_INET6, host, l->addr) != 1) {
+		return -EINVAL;
+	}
+	l->port_be = htons((uint16_t)port);
+	return 0;
+}
+
+void dpd_print_stats(FILE *f, const struct dplink_shm *shm)
+{
+	uint64_t total[DP_CNT_MAX] = { 0 };
+	unsigned nq = shm->n_queues;
+
+	if (nq > DPLINK_MAX_QUEUES)
+		nq = DPLINK_MAX_QUEUES;
+	for (unsigned q = 0; q < nq; q++) {
+		for (unsigned i = 0; i < DP_CNT_MAX; i++) {
+			uint64_t v = __atomic_load_n(&shm->w[q].cnt[i],
+						     __ATOMIC_RELAXED);
+
+			total[i] += v;
+			fprintf(f, "worker%u.%s %llu\n", q, dp_cnt_name(i),
+				(unsigned long long)v);
+		}
+	}
+	for (unsigned i = 0; i < DP_CNT_MAX; i++)
+		fprintf(f, "total.%s %llu\n", dp_cnt_name(i),
+			(unsigned long long)total[i]);
+}
+
+int dpd_stats(FILE *f, const char *shm_path)
+{
+	char path[4096];
+	struct stat st;
+	void *p;
+	int fd, rc;
+
+	rc = dpd_stats_path(path, sizeof(path), shm_path);
+	if (rc < 0)
+		return rc;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct dplink_shm)) {
+		close(fd);
+		return -EBADMSG;
+	}
+	p = mmap(NULL, sizeof(struct dplink_shm), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (((const struct dplink_shm *)p)->magic != DPLINK_SHM_MAGIC ||
+	    ((const struct dplink_shm *)p)->version != DPLINK_VERSION)
+		rc = -EBADMSG;
+	else
+		dpd_print_stats(f, p);
+	munmap(p, sizeof(struct dplink_shm));
+	return rc;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/dpd.h - the devplane-dp process: set-up, control link, stats. */
+#ifndef DATAPLANE_DPD_H
+#define DATAPLANE_DPD_H
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/dplink_proto.h"
+
+/* What main.c parsed. Child mode: control_fd >= 0 and everything else
+ * comes over the socket. Attach mode: shm_path set, the rest from here. */
+struct dpd_opts {
+	int control_fd;                 /* -1 unless --control-fd */
+	const char *shm_path;           /* --shm: long-running, named region */
+	const char *sock_path;          /* --control-socket; default PATH.sock */
+	const char *backend;            /* "socket" */
+	unsigned n_queues;
+	const struct dplink_listen *listen;
+	unsigned n_listen;
+	uint32_t budget_rate, budget_burst, budget_slots, cache_slots;
+	uint32_t ring_size, n_slots;    /* attach mode region geometry */
+};
+
+#define DPD_DEFAULT_RING_SIZE 2048
+#define DPD_DEFAULT_SLOTS_PER_QUEUE 4096
+#define DPD_DEFAULT_BUDGET_RATE 500     /* packets/s per source IP */
+#define DPD_DEFAULT_BUDGET_BURST 1000
+#define DPD_DEFAULT_CACHE_SLOTS 4096
+
+/* dpd_run() runs the dataplane until control says SHUTDOWN, the control
+ * socket closes (child mode), or SIGTERM/SIGINT. Returns 0 or -errno. */
+int dpd_run(const struct dpd_opts *o);
+
+/* dpd_parse_listen() parses "IP:PORT" or "[IPv6]:PORT" into l (sock_idx
+ * untouched). Returns 0 or -EINVAL. */
+int dpd_parse_listen(struct dplink_listen *l, const char *s);
+
+/* dpd_stats_path() is PATH.stats for the region at shm_path, written into
+ * buf[0..cap). Returns 0 or -ENAMETOOLONG. */
+int dpd_stats_path(char *buf, size_t cap, const char *shm_path);
+
+/* dpd_print_stats() prints the counters of a mapped shared region, one
+ * "workerN.name value" line per counter and worker, then "total.name". */
+void dpd_print_stats(FILE *f, const struct dplink_shm *shm);
+
+/* dpd_stats() maps PATH.stats of a running attach-mode dataplane read-only
+ * and prints it. Returns 0 or -errno (-EBADMSG: not a counter region). */
+int dpd_stats(FILE *f, const char *shm_path);
+
+#endif /* DATAPLANE_DPD_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/lcore.h - the per-queue run-to-completion worker. */
+#ifndef DATAPLANE_LCORE_H
+#define DATAPLANE_LCORE_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/dplink_proto.h"
+#include "common/shmring.h"
+#include "dataplane/discv4_rx.h"
+#include "dataplane/pktio.h"
+
+/* One worker: queue q of the backend, rings 2q (to control) and 2q+1
+ * (from control), its counters in the shared region. Everything it
+ * touches on the packet path is its own; no locks. */
+struct lcore {
+	_Alignas(64) unsigned q;
+	struct pktio *io;
+	struct shmring *ring;
+	struct shmring_q *rxq;          /* dp -> ctl */
+	struct shmring_q *txq;          /* ctl -> dp */
+	struct discv4_rx *stage;
+	struct dplink_shm *shm;
+	uint64_t *cnt;                  /* shm->w[q].cnt */
+	int ctl_efd;                    /* written to wake control */
+	int tx_efd;                     /* control writes it to wake us */
+	uint32_t seq;                   /* msg_hdr.seq on the rx ring */
+	volatile bool *stop;            /* set by the main thread */
+	pthread_t th;
+	bool started;
+};
+
+/* lcore_loop() runs the worker until *l->stop: rx burst -> discv4 stage ->
+ * slot + enqueue (drop and count when the ring is full or the pool empty,
+ * never block) -> wake control -> dequeue tx -> send burst -> free slots;
+ * sleeps in the backend's wait() when idle. Returns 0 or the -errno that
+ * stopped it. */
+int lcore_loop(struct lcore *l);
+
+/* lcore_start()/lcore_join() run lcore_loop() on a thread of its own. */
+int lcore_start(struct lcore *l);
+void lcore_join(struct lcore *l);
+
+#endif /* DATAPLANE_LCORE_H */
