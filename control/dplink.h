@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* control/dplink.h - control's side of the dataplane link: spawn or attach
+ * devplane-dp, rx/tx over the shared rings, counters. No protocol logic. */
+#ifndef CONTROL_DPLINK_H
+#define CONTROL_DPLINK_H
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/dplink_proto.h"
+#include "common/msg.h"
+
+struct dplink_cfg {
+	const char *dp_path;            /* devplane-dp binary; NULL: $DEVPLANE_DP,
+					 * then next to this executable (and
+					 * ../dataplane/ in a build tree),
+					 * then $PATH */
+	const char *backend;            /* NULL: "socket" */
+	unsigned n_queues;              /* 0: 1 */
+	const struct dplink_listen *listen;     /* port 0: any */
+	unsigned n_listen;              /* >= 1; sock_idx unique */
+	uint32_t budget_rate;           /* packets/s per source IP; 0: off */
+	uint32_t budget_burst;
+	uint32_t budget_slots;          /* 0: dataplane default */
+	uint32_t cache_slots;           /* 0: hash cache off */
+	uint32_t ring_size;             /* 0: 2048 descriptors */
+	uint32_t n_slots;               /* 0: 4096 per queue */
+};
+
+struct dplink;                          /* heap object */
+
+/* A received packet: msg points into the shared slot, valid until
+ * dplink_rx_free(). */
+struct dplink_rx {
+	const struct msg_discv4_rx *msg;
+	uint32_t slot;
+};
+
+/* dplink_spawn() starts devplane-dp as a child (fork + exec, one end of a
+ * SOCK_SEQPACKET socketpair as its --control-fd), creates the ring region
+ * and counter region (memfds) and the eventfds, passes them with
+ * SCM_RIGHTS, sends the config and waits (up to 10 s) for READY. Returns 0
+ * and *out, -EINVAL (bad cfg), -ENOENT (no binary), the dataplane's own
+ * -errno (e.g. -EADDRINUSE), -ETIMEDOUT, or -errno. On failure the child
+ * is reaped. */
+int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg);
+
+/* dplink_attach() connects to a long-running `devplane-dp --shm PATH` via
+ * its control socket PATH.sock and maps what it sends. Returns 0 and
+ * *out, -ECONNREFUSED/-ENOENT (not running), -EBUSY (another control is
+ * attached), -EBADMSG, or -errno. */
+int dplink_attach(struct dplink **out, const char *path);
+
+/* dplink_close() detaches. A spawned child is asked to exit (SHUTDOWN,
+ * then EOF), waited for up to 2 s, then killed, and always reaped.
+ * dplink_close(NULL) is a no-op. */
+void dplink_close(struct dplink *l);
+
+/* dplink_pid() is the spawned child's pid, or 0 when attached. */
+pid_t dplink_pid(const struct dplink *l);
+
+/* dplink_n_queues() and dplink_n_listen() report the dataplane's shape. */
+unsigned dplink_n_queues(const struct dplink *l);
+unsigned dplink_n_listen(const struct dplink *l);
+
+/* dplink_listen_entry() is listen entry i as the dataplane bound it (the
+ * real port when 0 was asked for), or NULL if i >= dplink_n_listen(). */
+const struct dplink_listen *dplink_listen_entry(const struct dplink *l,
+						unsigned i);
+
+/* dplink_notify_fd() is readable when received packets may be waiting;
+ * put it in the event loop's epoll set and call dplink_rx_burst(). */
+int dplink_notify_fd(const struct dplink *l);
+
+/* dplink_rx_burst() takes up to n received packets from the workers'
+ * rings (round robin), already validated with msg_check(). Malformed
+ * descriptors are freed and skipped. If it fills out[] completely it
+ * re-arms the notify fd, so the loop may return to epoll at any time.
+ * Returns how many; release them with dplink_rx_free(). */
+unsigned dplink_rx_burst(struct dplink *l, struct dplink_rx *out,
+			 unsigned n);
+
+/* dplink_rx_free() returns the slots of rx[0..n) to the pool. */
+void dplink_rx_free(struct dplink *l, const struct dplink_rx *rx, unsigned n);
+
+/* dplink_send_discv4() copies a complete signed packet pkt[0..len) into a
+ * slot and queues it for socket sock_idx towards dst_addr (IPv6 or
+ * IPv4-mapped) port dst_port_be, waking the worker if it sleeps. Returns
+ * 0, -EINVAL (len over 1280 or 0), -ENOBUFS (pool empty or ring full:
+ * dropped, as the network would). */
+int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
+		       const uint8_t dst_addr[MSG_ADDR_LEN],
+		       uint16_t dst_port_be, const uint8_t *pkt, size_t len);
+
+/* dplink_stats() writes the counters of worker q (q < dplink_n_queues())
+ * or, for q == UINT32_MAX, the sum over workers into cnt[DP_CNT_MAX].
+ * Returns 0 or -EINVAL. Reads shared memory; no round trip. */
+int dplink_stats(const struct dplink *l, uint32_t q,
+		 uint64_t cnt[DP_CNT_MAX]);
+
+/* dplink_shared() is the mapped counter region (for metrics export). */
+const struct dplink_shm *dplink_shared(const struct dplink *l);
+
+#endif /* CONTROL_DPLINK_H */
