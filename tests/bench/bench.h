@@ -21,5 +21,6 @@ void bench_secp(void);
 void bench_ecies(void);
 void bench_frame(void);
 void bench_shmring(void);
+void bench_dp(void);
 
 #endif /* TESTS_BENCH_H */

@@ -55,6 +55,9 @@ static const struct section sections[] = {
 #if BENCH_SHMRING
 	{"shmring", bench_shmring},
 #endif
+#if BENCH_DP
+	{"dp", bench_dp},
+#endif
 	{NULL, NULL},
 };
 
