@@ -48,7 +48,8 @@ void enr_init(struct enr *r);
  * (sorted and unique) and any well-formed value. It does not check the
  * signature; call enr_verify(). Returns len, or -EMSGSIZE (over 300 bytes,
  * truncated), -EBADMSG (malformed, trailing bytes, unsorted or duplicate
- * keys, odd number of key/value items). */
+ * keys, odd number of key/value items). On error *r holds no usable
+ * record. */
 ssize_t enr_decode(struct enr *r, const uint8_t *buf, size_t len);
 
 /* enr_decode_text() decodes "enr:" + unpadded base64url (RFC 4648 §5) from
