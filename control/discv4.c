@@ -833,8 +833,11 @@ static void refresh_step(struct discv4 *d, uint64_t now)
 	if (d->cfg.no_refresh)
 		d->refresh_at = UINT64_MAX;
 	else
-		d->refresh_at = now + (kad_len(&d->tab) ? DISCV4_REFRESH_NS
-							: DISCV4_EMPTY_RETRY_NS);
+		/* A nearly empty table (a lost bootstrap packet, say) is
+		 * refreshed again soon rather than in 30 minutes. */
+		d->refresh_at = now + (kad_len(&d->tab) >= KAD_BUCKET_SIZE ?
+					       DISCV4_REFRESH_NS :
+					       DISCV4_EMPTY_RETRY_NS);
 }
 
 void discv4_refresh(struct discv4 *d, uint64_t now)
@@ -1208,9 +1211,15 @@ void discv4_on_timer(struct discv4 *d, uint64_t now)
 					    0 : -ETIMEDOUT,
 			      0, NULL, now);
 	}
-	run_revalidation(d, now);
+	/* geth refreshes whenever the table runs empty (all bootnodes
+	 * lost, say); retry on a short period then. */
+	if (!d->refreshing && !d->cfg.no_refresh && kad_len(&d->tab) == 0 &&
+	    d->refresh_at > now + DISCV4_EMPTY_RETRY_NS)
+		d->refresh_at = now + DISCV4_EMPTY_RETRY_NS;
 	if (!d->refreshing && d->refresh_at <= now)
 		discv4_refresh(d, now);
+	/* Last: the steps above may add nodes and so schedule pings. */
+	run_revalidation(d, now);
 }
 
 uint64_t discv4_next_deadline(const struct discv4 *d)

@@ -30,7 +30,8 @@
  * ping-hash, ENRResponse by request-hash; 20 s expiration on what we send,
  * expired packets dropped; 500 ms reply timeout; relay rules and
  * --netrestrict for received nodes; alpha = 3 lookups; refresh every
- * 30 min (and at start, and while the table is empty).
+ * 30 min (and at start, and every 10 s while the table holds fewer than
+ * KAD_BUCKET_SIZE nodes).
  *
  * Threading: one thread owns an engine. Callbacks run on that thread from
  * inside discv4_on_packet()/discv4_on_timer() (never from the request call
