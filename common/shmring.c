@@ -311,9 +311,9 @@ out_free:
 	return rc;
 }
 
-/* check_hdr() compares the creator's header with the layout this build
- * computes for the same geometry, field by field. file_size is what fstat
- * reported. */
+/* check_hdr() compares a private copy of the creator's header with the
+ * layout this build computes for the same geometry, field by field.
+ * file_size is what fstat reported. */
 static int check_hdr(const struct shmring_hdr *h, uint64_t file_size)
 {
 	struct shmring_hdr want = { 0 };
@@ -324,7 +324,7 @@ static int check_hdr(const struct shmring_hdr *h, uint64_t file_size)
 		return -EPROTONOSUPPORT;
 	if (h->ring_hdr_size != sizeof(struct rte_ring))
 		return -EPROTONOSUPPORT;        /* another DPDK's rte_ring */
-	if (__atomic_load_n(&h->ready, __ATOMIC_ACQUIRE) != SHMRING_READY)
+	if (h->ready != SHMRING_READY)
 		return -EAGAIN;
 	want.n_rings = h->n_rings;
 	want.ring_size = h->ring_size;
@@ -362,7 +362,8 @@ static bool check_ring(const struct rte_ring *q, uint32_t size,
 
 int shmring_attach(struct shmring **out, int fd)
 {
-	const struct shmring_hdr *h;
+	const struct shmring_hdr *shared;
+	struct shmring_hdr h;
 	struct shmring *r;
 	struct stat st;
 	int rc, seals;
@@ -403,17 +404,25 @@ int shmring_attach(struct shmring **out, int fd)
 	}
 	r->base = p;
 	r->map_len = (size_t)st.st_size;
-	h = (const struct shmring_hdr *)(void *)r->base;
-	rc = check_hdr(h, (uint64_t)st.st_size);
+	/* Validate and use one private copy, so the other process changing
+	 * the shared header meanwhile cannot slip past the checks; ready is
+	 * read first (acquire) to see the creator's complete writes. */
+	shared = (const struct shmring_hdr *)(void *)r->base;
+	if (__atomic_load_n(&shared->ready, __ATOMIC_ACQUIRE) != SHMRING_READY) {
+		rc = shared->magic != SHMRING_MAGIC ? -EBADMSG : -EAGAIN;
+		goto out_unmap;
+	}
+	memcpy(&h, shared, sizeof(h));
+	rc = check_hdr(&h, (uint64_t)st.st_size);
 	if (rc < 0)
 		goto out_unmap;
-	bind_view(r, h);
+	bind_view(r, &h);
 	rc = -EBADMSG;
 	for (uint32_t i = 0; i < r->n_rings; i++)
 		if (!check_ring(ring_at(r, i), r->ring_size, DESC_FLAGS,
 				RTE_RING_SYNC_ST))
 			goto out_unmap;
-	if (!check_ring(r->free_list, h->free_size, 0, RTE_RING_SYNC_MT))
+	if (!check_ring(r->free_list, h.free_size, 0, RTE_RING_SYNC_MT))
 		goto out_unmap;
 	*out = r;
 	return 0;
