@@ -268,7 +268,8 @@ ssize_t ecies_seal(uint8_t *out, size_t out_len, const uint8_t pub[SECP_PUB_LEN]
 	return rc;
 }
 
-ssize_t ecies_open(uint8_t *plain, size_t plain_len, const uint8_t priv[SECP_PRIV_LEN],
+ssize_t ecies_open(uint8_t *plain, size_t plain_len,
+		   const uint8_t priv[SECP_PRIV_LEN],
 		   const uint8_t *ct, size_t ct_len,
 		   const uint8_t *authdata, size_t authdata_len)
 {

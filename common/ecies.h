@@ -60,7 +60,8 @@ ssize_t ecies_seal_det(uint8_t *out, size_t out_len,
  * (ephemeral key not 0x04-prefixed or not on the curve), -EKEYREJECTED (MAC
  * mismatch: wrong key, wrong authdata or tampered), -EINVAL (bad priv), or
  * -ENOMEM. plain is written only after the MAC has verified. */
-ssize_t ecies_open(uint8_t *plain, size_t plain_len, const uint8_t priv[SECP_PRIV_LEN],
+ssize_t ecies_open(uint8_t *plain, size_t plain_len,
+		   const uint8_t priv[SECP_PRIV_LEN],
 		   const uint8_t *ct, size_t ct_len,
 		   const uint8_t *authdata, size_t authdata_len);
 

@@ -25,7 +25,7 @@
 
 #define RLPX_AUTH_NONCE_LEN     32
 #define RLPX_AUTH_VERSION       4       /* auth-vsn and ack-vsn we send */
-#define RLPX_AUTH_MAX_LEN       2048    /* cap on a received message, prefix included */
+#define RLPX_AUTH_MAX_LEN       2048    /* received-message cap, prefix included */
 #define RLPX_AUTH_LEGACY_LEN    307     /* legacy auth on the wire: 194 + ECIES */
 #define RLPX_AUTH_ACK_LEGACY_LEN 210    /* legacy ack on the wire: 97 + ECIES */
 #define RLPX_AUTH_PAD_MIN       100     /* EIP-8 padding we add */

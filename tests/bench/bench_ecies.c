@@ -11,7 +11,7 @@
 
 #define ROW_SECONDS 1.0
 #define BATCH       16
-#define BODY_LEN    194                 /* legacy auth body; EIP-8 ones are ~270-470 */
+#define BODY_LEN    194                 /* legacy auth body; EIP-8: ~270-470 */
 
 typedef void op_fn(void);
 

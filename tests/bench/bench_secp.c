@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/bench/bench_secp.c - secp256k1 recover, sign, ECDH and key derivation rates. */
+/* tests/bench/bench_secp.c - secp256k1 recover, sign, ECDH, pub-from-priv rates. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

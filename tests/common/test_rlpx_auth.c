@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/common/test_rlpx_auth.c - RLPx auth/ack: EIP-8 vectors, round trips, rejects. */
+/* tests/common/test_rlpx_auth.c - RLPx auth/ack: EIP-8 vectors, round trips,
+ * rejects. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
