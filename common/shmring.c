@@ -377,10 +377,12 @@ int shmring_attach(struct shmring **out, int fd)
 		return -EINVAL;
 	if ((uint64_t)st.st_size < sizeof(struct shmring_hdr))
 		return -EMSGSIZE;
-	/* A memfd must be sealed, or the creator could shrink it under us
-	 * and turn our reads into SIGBUS. A plain file cannot be sealed. */
+	/* An anonymous region (memfd, no link) must be sealed, or the
+	 * creator could shrink it under us and turn our reads into SIGBUS.
+	 * A named file (tmpfs, hugetlbfs) cannot be sealed; its directory's
+	 * permissions are what protect it. */
 	seals = fcntl(fd, F_GET_SEALS);
-	if (seals >= 0 && !(seals & F_SEAL_SHRINK))
+	if (st.st_nlink == 0 && (seals < 0 || !(seals & F_SEAL_SHRINK)))
 		return -EBADMSG;
 
 	r = calloc(1, sizeof(*r));

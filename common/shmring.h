@@ -111,8 +111,9 @@ int shmring_create(struct shmring **out, const struct shmring_cfg *cfg);
  * shmring_recv_fd() or an open file) after validating it. The caller keeps
  * its fd; the handle holds a duplicate. Returns 0 and *out, or
  * -EMSGSIZE (file shorter than the header or than the region it declares),
- * -EBADMSG (bad magic, a memfd that is not sealed against shrinking, a
- * layout or ring header that does not match the recomputed one),
+ * -EBADMSG (bad magic, an unnamed file such as a memfd that is not sealed
+ * against shrinking, a layout or ring header that does not match the
+ * recomputed one),
  * -EPROTONOSUPPORT (MSG_ABI_VERSION or DPDK rte_ring layout differs),
  * -EAGAIN (the creator has not finished), or a system call's -errno. */
 int shmring_attach(struct shmring **out, int fd);

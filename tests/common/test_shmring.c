@@ -349,6 +349,35 @@ static void test_shmring_path_replaced_atomically(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A named region on tmpfs (F_GET_SEALS works there, but a named file has
+ * no seals) is accepted; once unlinked, nothing stops a resize, so the
+ * same file is refused like an unsealed memfd. */
+static void test_shmring_named_vs_unlinked_file(void **state)
+{
+	struct shmring_cfg cfg = { .n_rings = 2, .ring_size = 64,
+				   .n_slots = 16 };
+	struct shmring *r = NULL, *a = NULL;
+	char path[64];
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/dev/shm/test_shmring.%d", (int)getpid());
+	cfg.path = path;
+	if (shmring_create(&r, &cfg) < 0) {     /* no /dev/shm: use /tmp */
+		snprintf(path, sizeof(path), "/tmp/test_shmring.%d",
+			 (int)getpid());
+		assert_int_equal(shmring_create(&r, &cfg), 0);
+	}
+	assert_int_equal(shmring_attach_path(&a, path), 0);
+	shmring_free(a);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(attach_rc(fd), -EBADMSG);
+	close(fd);
+	shmring_free(r);
+}
+
 /* The memfd is sealed, so the creator cannot shrink it under the attacher;
  * an unsealed memfd is refused. */
 static void test_shmring_memfd_sealed(void **state)
@@ -954,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_shmring_attach_rejects_bad_ring_header),
 		cmocka_unit_test(test_shmring_attach_rejects_truncated_file),
 		cmocka_unit_test(test_shmring_path_replaced_atomically),
+		cmocka_unit_test(test_shmring_named_vs_unlinked_file),
 		cmocka_unit_test(test_shmring_memfd_sealed),
 		cmocka_unit_test(test_shmring_hugetlb_or_fallback),
 		cmocka_unit_test(test_shmring_full_ring_returns_short_count),
