@@ -1,0 +1,1277 @@
+/* SPDX-License-Identifier: MIT */
+/* control/cli.c - devplane's command line: flag parsing and subcommands. */
+#include "control/cli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common/enr.h"
+#include "common/hex.h"
+#include "common/nodekey.h"
+#include "common/rlp.h"
+#include "common/secp.h"
+#include "control/loop.h"
+#include "control/node.h"
+#include "control/nodedb.h"
+
+#define DEFAULT_ADDR_PORT  30301        /* geth's bootnode -addr :30301 */
+#define DEFAULT_BASE_PORT  30400
+#define DEFAULT_TIMEOUT_MS 5000
+#define TESTNET_STAGGER_NS 2000000ull   /* 2 ms between node starts */
+
+/* ---- parsing ---------------------------------------------------------- */
+
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && err_len) {
+		va_start(ap, fmt);
+		vsnprintf(err, err_len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int parse_uint(unsigned long *out, const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_port(uint16_t *port, const char *s)
+{
+	unsigned long v;
+
+	if (parse_uint(&v, s, 65535))
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_ip(uint8_t addr[16], const char *s)
+{
+	return netutil_addr_parse(addr, s, strlen(s));
+}
+
+int cli_parse_hostport(uint8_t addr[16], uint16_t *port, const char *s)
+{
+	const char *colon, *host;
+	size_t hlen;
+	char buf[NETUTIL_ADDRSTRLEN + 1];
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		host = s + 1;
+		hlen = (size_t)(rb - host);
+		colon = rb + 1;
+		if (!hlen)
+			return -EINVAL;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
+			return -EINVAL;         /* bare IPv6 needs brackets */
+		host = s;
+		hlen = (size_t)(colon - s);
+	}
+	if (parse_port(port, colon + 1))
+		return -EINVAL;
+	if (!hlen) {
+		/* ":PORT": all interfaces (IPv4 wildcard, as geth's bootnode
+		 * listens on udp4 for it). */
+		static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+
+		memcpy(addr, any4, 16);
+		return 0;
+	}
+	if (hlen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, host, hlen);
+	buf[hlen] = '\0';
+	return parse_ip(addr, buf);
+}
+
+int cli_parse_duration(uint32_t *ms, const char *s)
+{
+	double total = 0;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	while (*p) {
+		char *end;
+		double v, mul;
+
+		if (*p == '-' || *p == '+' || *p == ' ')
+			return -EINVAL;
+		v = strtod(p, &end);
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		if (!strncmp(p, "ms", 2)) {
+			mul = 1;
+			p += 2;
+		} else if (*p == 's') {
+			mul = 1000;
+			p++;
+		} else if (*p == 'm') {
+			mul = 60000;
+			p++;
+		} else if (*p == 'h') {
+			mul = 3600000;
+			p++;
+		} else {
+			return -EINVAL;         /* Go needs a unit */
+		}
+		total += v * mul;
+	}
+	if (total < 0 || total > UINT32_MAX)
+		return -EINVAL;
+	*ms = (uint32_t)total;
+	return 0;
+}
+
+int cli_parse_node(struct enode *out, const char *s)
+{
+	struct enr *r;
+	uint8_t ip4[4];
+	int rc = -EINVAL;
+
+	if (!strncmp(s, "enode://", 8))
+		return enode_parse(out, s, strlen(s)) ? -EINVAL : 0;
+	if (strncmp(s, "enr:", 4))
+		return -EINVAL;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	if (enr_decode_text(r, s, strlen(s)) < 0 || enr_verify(r) ||
+	    enr_pubkey(out->pub, r))
+		goto out;
+	if (enr_get_ip(r, ip4) == 0 && enr_get_udp(r, &out->udp) == 0) {
+		netutil_addr_from_v4(out->ip, ip4);
+		out->kind = ENODE_HOST_IP4;
+		if (enr_get_tcp(r, &out->tcp))
+			out->tcp = 0;
+	} else if (enr_get_ip6(r, out->ip) == 0 &&
+		   enr_get_udp6(r, &out->udp) == 0) {
+		out->kind = ENODE_HOST_IP6;
+		if (enr_get_tcp6(r, &out->tcp))
+			out->tcp = 0;
+	} else {
+		goto out;               /* no UDP endpoint to talk to */
+	}
+	rc = 0;
+out:
+	free(r);
+	return rc;
+}
+
+static int parse_bootnodes(struct cli_opts *o, const char *v, char *err,
+			   size_t err_len)
+{
+	char *copy = strdup(v), *save = NULL, *tok;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ", \t\n", &save); tok;
+	     tok = strtok_r(NULL, ", \t\n", &save)) {
+		if (o->n_bootnodes == CLI_MAX_BOOTNODES) {
+			rc = fail(err, err_len, "--bootnodes: more than %d",
+				  CLI_MAX_BOOTNODES);
+			break;
+		}
+		if (cli_parse_node(&o->bootnodes[o->n_bootnodes], tok)) {
+			rc = fail(err, err_len, "--bootnodes: invalid node %.60s",
+				  tok);
+			break;
+		}
+		if (o->bootnodes[o->n_bootnodes].kind == ENODE_HOST_NAME) {
+			rc = fail(err, err_len,
+				  "--bootnodes: host names are not resolved: %.60s",
+				  tok);
+			break;
+		}
+		o->n_bootnodes++;
+	}
+	free(copy);
+	return rc;
+}
+
+enum flag_id {
+	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
+	F_DATAPLANE, F_DP_QUEUES, F_METRICS_ADDR, F_DB, F_VERBOSITY,
+	F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT, F_IP, F_TCP,
+	F_UDP,
+};
+
+static const struct {
+	const char *name;
+	enum flag_id id;
+	bool has_value;
+} flags[] = {
+	{ "nodekey", F_NODEKEY, true },
+	{ "nodekeyhex", F_NODEKEYHEX, true },
+	{ "addr", F_ADDR, true },
+	{ "netrestrict", F_NETRESTRICT, true },
+	{ "nat", F_NAT, true },
+	{ "bootnodes", F_BOOTNODES, true },
+	{ "dataplane", F_DATAPLANE, true },
+	{ "dataplane.queues", F_DP_QUEUES, true },
+	{ "metrics.addr", F_METRICS_ADDR, true },
+	{ "db", F_DB, true },
+	{ "verbosity", F_VERBOSITY, true },
+	{ "writeaddress", F_WRITEADDRESS, false },
+	{ "stats", F_STATS, false },
+	{ "nodes", F_NODES, true },
+	{ "base-port", F_BASE_PORT, true },
+	{ "timeout", F_TIMEOUT, true },
+	{ "ip", F_IP, true },
+	{ "tcp", F_TCP, true },
+	{ "udp", F_UDP, true },
+};
+
+static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
+		 size_t err_len)
+{
+	unsigned long u;
+	size_t n;
+
+	switch (id) {
+	case F_NODEKEY:
+		o->nodekey = v;
+		break;
+	case F_NODEKEYHEX:
+		o->nodekeyhex = v;
+		break;
+	case F_ADDR:
+		if (cli_parse_hostport(o->addr, &o->port, v))
+			return fail(err, err_len, "--addr: want IP:PORT, got %.60s", v);
+		o->has_addr = true;
+		break;
+	case F_NETRESTRICT:
+		if (netutil_netlist_parse(o->netrestrict, CLI_MAX_NETRESTRICT, &n,
+					  v, strlen(v)))
+			return fail(err, err_len, "--netrestrict: invalid CIDR list %.60s", v);
+		o->n_netrestrict = n;
+		break;
+	case F_NAT:
+		if (!strcmp(v, "none") || !strcmp(v, "any") || !strcmp(v, "")) {
+			o->has_extip = false;
+		} else if (!strncmp(v, "extip:", 6) && !parse_ip(o->extip, v + 6)) {
+			o->has_extip = true;
+		} else {
+			return fail(err, err_len,
+				    "--nat: want extip:IP or none, got %.60s", v);
+		}
+		break;
+	case F_BOOTNODES:
+		return parse_bootnodes(o, v, err, err_len);
+	case F_DATAPLANE:
+		if (!strcmp(v, "socket")) {
+			o->dp = CLI_DP_SOCKET;
+		} else if (!strncmp(v, "attach:", 7) && v[7]) {
+			o->dp = CLI_DP_ATTACH;
+			o->dp_attach = v + 7;
+		} else {
+			return fail(err, err_len,
+				    "--dataplane: want socket or attach:PATH, got %.60s", v);
+		}
+		break;
+	case F_DP_QUEUES:
+		if (parse_uint(&u, v, DPLINK_MAX_QUEUES) || !u)
+			return fail(err, err_len, "--dataplane.queues: 1..%d", DPLINK_MAX_QUEUES);
+		o->queues = (unsigned)u;
+		break;
+	case F_METRICS_ADDR:
+		if (cli_parse_hostport(o->metrics_addr, &o->metrics_port, v))
+			return fail(err, err_len, "--metrics.addr: want IP:PORT, got %.60s", v);
+		o->has_metrics = true;
+		break;
+	case F_DB:
+		o->db = v;
+		break;
+	case F_VERBOSITY:
+		if (parse_uint(&u, v, 5))
+			return fail(err, err_len, "--verbosity: 0..5, got %.20s", v);
+		o->verbosity = (int)u;
+		break;
+	case F_WRITEADDRESS:
+		o->writeaddress = true;
+		break;
+	case F_STATS:
+		o->stats = true;
+		break;
+	case F_NODES:
+		if (parse_uint(&u, v, DPLINK_MAX_SOCKS) || !u)
+			return fail(err, err_len, "--nodes: 1..%d, got %.20s",
+				    DPLINK_MAX_SOCKS, v);
+		o->nodes = (unsigned)u;
+		break;
+	case F_BASE_PORT:
+		if (parse_port(&o->base_port, v) || !o->base_port)
+			return fail(err, err_len, "--base-port: 1..65535, got %.20s", v);
+		break;
+	case F_TIMEOUT:
+		if (cli_parse_duration(&o->timeout_ms, v))
+			return fail(err, err_len, "--timeout: want a duration like 5s, got %.20s", v);
+		break;
+	case F_IP:
+		if (parse_ip(o->ip, v))
+			return fail(err, err_len, "--ip: invalid address %.60s", v);
+		o->has_ip = true;
+		break;
+	case F_TCP:
+		if (parse_port(&o->tcp, v))
+			return fail(err, err_len, "--tcp: invalid port %.20s", v);
+		o->has_tcp = true;
+		break;
+	case F_UDP:
+		if (parse_port(&o->udp, v))
+			return fail(err, err_len, "--udp: invalid port %.20s", v);
+		o->has_udp = true;
+		break;
+	}
+	return 0;
+}
+
+int cli_parse(struct cli_opts *o, int argc, char **argv, char *err,
+	      size_t err_len)
+{
+	memset(o, 0, sizeof(*o));
+	o->verbosity = 3;
+	o->base_port = DEFAULT_BASE_PORT;
+	o->timeout_ms = DEFAULT_TIMEOUT_MS;
+	o->queues = 1;
+	if (err && err_len)
+		err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *name, *eq, *val = NULL;
+		size_t nlen, k;
+		int rc;
+
+		if (a[0] != '-' || !a[1]) {
+			if (o->n_pos == CLI_MAX_POS)
+				return fail(err, err_len, "too many arguments");
+			o->pos[o->n_pos++] = a;
+			continue;
+		}
+		name = a + 1 + (a[1] == '-');
+		eq = strchr(name, '=');
+		nlen = eq ? (size_t)(eq - name) : strlen(name);
+		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (strlen(flags[k].name) == nlen &&
+			    !strncmp(flags[k].name, name, nlen))
+				break;
+		if (k == sizeof(flags) / sizeof(flags[0]))
+			return fail(err, err_len, "unknown flag %.60s", a);
+		if (flags[k].has_value) {
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return fail(err, err_len, "flag --%s needs a value",
+					    flags[k].name);
+		} else if (eq) {
+			/* Go's boolean flags take =true / =false. */
+			if (strcmp(eq + 1, "true") && strcmp(eq + 1, "false"))
+				return fail(err, err_len, "flag --%s is boolean",
+					    flags[k].name);
+			if (!strcmp(eq + 1, "false"))
+				continue;
+		}
+		rc = apply(o, flags[k].id, val, err, err_len);
+		if (rc)
+			return rc;
+	}
+	if (o->nodekey && o->nodekeyhex)
+		return fail(err, err_len, "--nodekey and --nodekeyhex are exclusive");
+	return 0;
+}
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fputs("usage: devplane COMMAND [flags]\n"
+	      "  bootnode --nodekey FILE | --nodekeyhex HEX [--addr IP:PORT]\n"
+	      "           [--netrestrict CIDRS] [--nat extip:IP] [--bootnodes NODES]\n"
+	      "           [--dataplane socket|attach:PATH] [--db PATH]\n"
+	      "           [--metrics.addr IP:PORT] [--writeaddress] [--verbosity N]\n"
+	      "  testnet --nodes N [--base-port P] [--metrics.addr IP:PORT] [--stats]\n"
+	      "  key generate FILE\n"
+	      "  key to-enode FILE [--ip IP] [--tcp P] [--udp P]\n"
+	      "  enr dump ENR\n"
+	      "  discv4 ping ENODE [--timeout DUR]\n"
+	      "  discv4 resolve ENODE [--timeout DUR]\n", f);
+}
+
+static int load_key(uint8_t priv[32], const struct cli_opts *o)
+{
+	int rc;
+
+	if (o->nodekeyhex) {
+		rc = nodekey_parse_hex(priv, o->nodekeyhex,
+				       strlen(o->nodekeyhex));
+		if (rc)
+			fprintf(stderr, "devplane: --nodekeyhex: invalid key\n");
+		return rc;
+	}
+	if (o->nodekey) {
+		rc = nodekey_load(priv, o->nodekey);
+		if (rc)
+			fprintf(stderr, "devplane: --nodekey %s: %s\n", o->nodekey,
+				rc == -EBADMSG ? "not a node key" : strerror(-rc));
+		return rc;
+	}
+	fprintf(stderr, "devplane: use --nodekey or --nodekeyhex\n");
+	return -EINVAL;
+}
+
+static void listen_entry(struct dplink_listen *l, const uint8_t addr[16],
+			 uint16_t port, uint16_t idx)
+{
+	memset(l, 0, sizeof(*l));
+	memcpy(l->addr, addr, 16);
+	l->port_be = htons(port);
+	l->sock_idx = idx;
+}
+
+static void loop_cfg_from(struct loop_cfg *lc, const struct cli_opts *o,
+			  const struct dplink_listen *listen, unsigned n,
+			  struct nodedb *db)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->attach_path = o->dp == CLI_DP_ATTACH ? o->dp_attach : NULL;
+	lc->n_queues = o->queues;
+	lc->listen = listen;
+	lc->n_listen = n;
+	lc->db = db;
+	lc->metrics = o->has_metrics;
+	memcpy(lc->metrics_addr, o->metrics_addr, 16);
+	lc->metrics_port = o->metrics_port;
+	lc->verbosity = o->verbosity;
+}
+
+static void print_engine_stats(FILE *f, const char *who,
+			       const struct discv4 *d)
+{
+	const struct discv4_stats *s = discv4_stats(d);
+
+	fprintf(f, "%s: table %zu, bonds %" PRIu64 ", lookups %" PRIu64
+		", rx ping/pong/findnode/neighbors/enrreq/enrresp %" PRIu64
+		"/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
+		", tx %" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
+		"/%" PRIu64 "\n", who, discv4_table_size(d), s->bonds,
+		s->lookups, s->rx[1], s->rx[2], s->rx[3], s->rx[4], s->rx[5],
+		s->rx[6], s->tx[1], s->tx[2], s->tx[3], s->tx[4], s->tx[5],
+		s->tx[6]);
+}
+
+static void print_loop_err(const char *what, int rc)
+{
+	fprintf(stderr, "devplane: %s: %s\n", what, strerror(-rc));
+}
+
+/* ---- bootnode ---------------------------------------------------------- */
+
+static int cmd_bootnode(const struct cli_opts *o)
+{
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+	struct dplink_listen listen;
+	struct loop_cfg lc;
+	struct node_cfg nc;
+	struct nodedb *db = NULL;
+	struct loop *l = NULL;
+	struct node *n;
+	char url[ENODE_URL_MAX + 1];
+	uint8_t priv[32];
+	uint64_t now;
+	int rc, status = 1;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return 1;
+	rc = load_key(priv, o);
+	if (rc)
+		goto out;
+	if (o->writeaddress) {
+		struct enode e = { .kind = ENODE_HOST_IP4 };
+
+		/* The address we would announce, without starting anything. */
+		if (secp_pub_from_priv(e.pub, priv))
+			goto out;
+		memcpy(e.ip, o->has_extip ? o->extip : o->addr, 16);
+		if (netutil_is_unspecified(e.ip))
+			e.ip[12] = 127, e.ip[15] = 1;
+		if (!netutil_addr_is_v4(e.ip))
+			e.kind = ENODE_HOST_IP6;
+		e.udp = o->has_addr ? o->port : DEFAULT_ADDR_PORT;
+		if (enode_format(url, sizeof(url), &e) < 0)
+			goto out;
+		printf("%s\n", url);
+		status = 0;
+		goto out;
+	}
+	if (o->db) {
+		rc = nodedb_open(&db, o->db);
+		if (rc) {
+			print_loop_err(o->db, rc);
+			goto out;
+		}
+	}
+	listen_entry(&listen, o->has_addr ? o->addr : any4,
+		     o->has_addr ? o->port : DEFAULT_ADDR_PORT, 0);
+	loop_cfg_from(&lc, o, &listen, 1, db);
+	rc = loop_new(&l, &lc);
+	if (rc) {
+		print_loop_err("dataplane", rc);
+		goto out;
+	}
+	now = loop_now();
+	nc = (struct node_cfg){
+		.priv = priv, .loop = l, .idx = 0,
+		.has_extip = o->has_extip, .netrestrict = o->netrestrict,
+		.n_netrestrict = o->n_netrestrict, .db = db,
+		.seed = now, .verbosity = o->verbosity,
+	};
+	memcpy(nc.extip, o->extip, 16);
+	rc = node_init(n, &nc, now);
+	if (rc) {
+		print_loop_err("node", rc);
+		goto out;
+	}
+	for (unsigned i = 0; i < o->n_bootnodes; i++)
+		if (node_add_bootnode(n, &o->bootnodes[i]))
+			fprintf(stderr, "devplane: bootnode %u refused\n", i);
+	if (db) {
+		ssize_t k = node_load_seeds(n, now);
+
+		if (o->verbosity >= 3)
+			fprintf(stderr, "devplane: %zd seeds from %s\n", k, o->db);
+	}
+	if (node_enode(n, url, sizeof(url)) < 0)
+		goto out;
+	printf("%s\n", url);
+	fflush(stdout);
+	if (o->verbosity >= 3) {
+		if (loop_metrics_port(l))
+			fprintf(stderr, "devplane: metrics on port %u\n",
+				loop_metrics_port(l));
+		fprintf(stderr, "devplane: dataplane pid %d\n", loop_dp_pid(l));
+	}
+	rc = loop_run(l);
+	if (rc < 0)
+		print_loop_err("event loop", rc);
+	else
+		status = 0;
+	if (o->stats)
+		print_engine_stats(stdout, "bootnode", n->d);
+out:
+	node_fini(n);
+	loop_free(l);           /* commits the batch, stops the dataplane */
+	nodedb_close(db);
+	explicit_bzero(priv, sizeof(priv));
+	free(n);
+	return status;
+}
+
+/* ---- temporary node for one-shot requests ------------------------------ */
+
+struct oneshot {
+	struct loop *l;
+	struct node n;
+	struct discv4_node target;
+	struct enode target_enode;
+	uint32_t timeout_ms;
+	uint64_t t0, deadline;
+	unsigned tries;
+	int state;
+	int status;
+	bool printed;
+};
+
+static int oneshot_start(struct oneshot *s, const struct cli_opts *o,
+			 const char *arg)
+{
+	static const uint8_t lo[16] = { [10] = 0xff, [11] = 0xff, [12] = 127,
+					[15] = 1 };
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+	struct dplink_listen listen;
+	struct loop_cfg lc;
+	struct node_cfg nc;
+	uint8_t priv[32];
+	uint64_t now;
+	int rc;
+
+	s->status = 1;
+	if (cli_parse_node(&s->target_enode, arg) ||
+	    node_wire(&s->target, &s->target_enode)) {
+		fprintf(stderr, "devplane: invalid node %s\n", arg);
+		return -EINVAL;
+	}
+	/* Ephemeral port; loopback targets get a loopback source so the
+	 * relay rules (loopback only from loopback) hold on both sides. */
+	listen_entry(&listen,
+		     netutil_is_loopback(s->target.ep.ip) ? lo :
+		     o->has_addr ? o->addr : any4,
+		     o->has_addr ? o->port : 0, 0);
+	loop_cfg_from(&lc, o, &listen, 1, NULL);
+	rc = loop_new(&s->l, &lc);
+	if (rc) {
+		print_loop_err("dataplane", rc);
+		return rc;
+	}
+	rc = secp_priv_generate(priv);
+	if (rc)
+		return rc;
+	now = loop_now();
+	nc = (struct node_cfg){
+		.priv = priv, .loop = s->l, .idx = 0, .no_refresh = true,
+		.seed = now, .has_extip = o->has_extip,
+		.netrestrict = o->netrestrict,
+		.n_netrestrict = o->n_netrestrict, .verbosity = o->verbosity,
+	};
+	memcpy(nc.extip, o->extip, 16);
+	rc = node_init(&s->n, &nc, now);
+	explicit_bzero(priv, sizeof(priv));
+	if (rc) {
+		print_loop_err("node", rc);
+		return rc;
+	}
+	s->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	s->deadline = now + (uint64_t)s->timeout_ms * 1000000ull;
+	return 0;
+}
+
+static void oneshot_end(struct oneshot *s)
+{
+	node_fini(&s->n);
+	loop_free(s->l);
+}
+
+/* ---- discv4 ping -------------------------------------------------------- */
+
+static void ping_send(struct oneshot *s, uint64_t now);
+
+static void ping_done(void *arg, int err, uint64_t enr_seq)
+{
+	struct oneshot *s = arg;
+	uint64_t now = loop_now();
+
+	if (err == -ECANCELED)
+		return;
+	if (!err) {
+		printf("node responded to ping (RTT %.3fms, enr-seq %" PRIu64
+		       ").\n", (double)(now - s->t0) / 1e6, enr_seq);
+		s->status = 0;
+		loop_stop(s->l, 0);
+		return;
+	}
+	if (now < s->deadline) {
+		ping_send(s, now);      /* lost on the way: try again */
+		return;
+	}
+	fprintf(stderr, "devplane: node did not respond to ping after %u "
+		"attempt%s (%s)\n", s->tries, s->tries == 1 ? "" : "s",
+		strerror(-err));
+	loop_stop(s->l, 0);
+}
+
+static void ping_send(struct oneshot *s, uint64_t now)
+{
+	int rc;
+
+	s->tries++;
+	s->t0 = now;
+	rc = discv4_ping(s->n.d, &s->target, now, ping_done, s);
+	if (rc) {
+		fprintf(stderr, "devplane: ping: %s\n", strerror(-rc));
+		loop_stop(s->l, 0);
+	}
+	loop_touch(s->l, 0);
+}
+
+static void ping_start(void *arg, uint64_t now)
+{
+	ping_send(arg, now);
+}
+
+static int cmd_ping(const struct cli_opts *o, const char *arg)
+{
+	struct oneshot *s = calloc(1, sizeof(*s));
+	int status;
+
+	if (!s)
+		return 1;
+	if (oneshot_start(s, o, arg) == 0) {
+		loop_alarm(s->l, loop_now(), ping_start, s);
+		if (loop_run(s->l) > 0)
+			fprintf(stderr, "devplane: interrupted\n");
+	}
+	status = s->status;
+	oneshot_end(s);
+	free(s);
+	return status;
+}
+
+/* ---- discv4 resolve ----------------------------------------------------- */
+
+/* geth's Resolve: ask the node itself for its record (after a Ping, so it
+ * holds our endpoint proof and answers ENRRequest), and if that fails,
+ * look the node id up in the network and ask what the lookup found. */
+enum { RS_PING = 0, RS_ENR, RS_LOOKUP, RS_ENR_FOUND };
+
+static void resolve_step(struct oneshot *s, uint64_t now);
+
+static void resolve_print(struct oneshot *s, const struct enr *rec)
+{
+	char text[ENR_TEXT_MAX], url[ENODE_URL_MAX + 1];
+	struct enode e = { 0 };
+	uint8_t ip4[4];
+
+	if (enr_encode_text(text, sizeof(text), rec) < 0)
+		return;
+	printf("%s\n", text);
+	memcpy(e.pub, s->target.id, ENODE_PUB_LEN);
+	if (enr_get_ip(rec, ip4) == 0) {
+		netutil_addr_from_v4(e.ip, ip4);
+		e.kind = ENODE_HOST_IP4;
+		enr_get_udp(rec, &e.udp);
+		enr_get_tcp(rec, &e.tcp);
+	} else if (enr_get_ip6(rec, e.ip) == 0) {
+		e.kind = ENODE_HOST_IP6;
+		enr_get_udp6(rec, &e.udp);
+		enr_get_tcp6(rec, &e.tcp);
+	}
+	if (e.kind && enode_format(url, sizeof(url), &e) > 0)
+		printf("%s\n", url);
+	s->status = 0;
+}
+
+static void resolve_enr_done(void *arg, int err, const struct enr *rec)
+{
+	struct oneshot *s = arg;
+	uint64_t now = loop_now();
+
+	if (err == -ECANCELED)
+		return;
+	if (!err) {
+		resolve_print(s, rec);
+		loop_stop(s->l, 0);
+		return;
+	}
+	if (s->state == RS_ENR && s->tries < 3 && now < s->deadline) {
+		loop_alarm(s->l, now + 200000000ull,
+			   (loop_alarm_fn *)resolve_step, s);
+		return;
+	}
+	if (s->state == RS_ENR) {
+		s->state = RS_LOOKUP;
+		resolve_step(s, now);
+		return;
+	}
+	fprintf(stderr, "devplane: could not resolve node: %s\n",
+		strerror(-err));
+	loop_stop(s->l, 0);
+}
+
+static void resolve_ping_done(void *arg, int err, uint64_t enr_seq)
+{
+	struct oneshot *s = arg;
+	uint64_t now = loop_now();
+
+	(void)enr_seq;
+	if (err == -ECANCELED)
+		return;
+	if (err && now < s->deadline && s->tries < 3) {
+		s->tries++;
+		resolve_step(s, now);
+		return;
+	}
+	/* Give the node's ping-back (and our Pong to it) time to land
+	 * before the ENRRequest, which it answers only once we are bonded
+	 * on its side. */
+	s->state = err ? RS_LOOKUP : RS_ENR;
+	s->tries = 0;
+	loop_alarm(s->l, now + 100000000ull, (loop_alarm_fn *)resolve_step, s);
+}
+
+static void resolve_lookup_done(void *arg, int err,
+				const struct discv4_node *nodes, unsigned n)
+{
+	struct oneshot *s = arg;
+
+	if (err == -ECANCELED)
+		return;
+	for (unsigned i = 0; !err && i < n; i++) {
+		if (memcmp(nodes[i].id, s->target.id, DISCV4_PUB_LEN))
+			continue;
+		/* Found under a possibly newer endpoint: ask it there. */
+		s->target = nodes[i];
+		s->state = RS_ENR_FOUND;
+		resolve_step(s, loop_now());
+		return;
+	}
+	fprintf(stderr, "devplane: could not resolve node: not found by lookup\n");
+	loop_stop(s->l, 0);
+}
+
+static void resolve_step(struct oneshot *s, uint64_t now)
+{
+	int rc = 0;
+
+	if (now >= s->deadline) {
+		fprintf(stderr, "devplane: could not resolve node: timeout\n");
+		loop_stop(s->l, 0);
+		return;
+	}
+	switch (s->state) {
+	case RS_PING:
+		rc = discv4_ping(s->n.d, &s->target, now, resolve_ping_done, s);
+		break;
+	case RS_ENR:
+	case RS_ENR_FOUND:
+		s->tries++;
+		rc = discv4_request_enr(s->n.d, &s->target, now,
+					resolve_enr_done, s);
+		break;
+	case RS_LOOKUP:
+		rc = discv4_lookup(s->n.d, s->target.id, now,
+				   resolve_lookup_done, s);
+		break;
+	}
+	if (rc) {
+		fprintf(stderr, "devplane: could not resolve node: %s\n",
+			strerror(-rc));
+		loop_stop(s->l, 0);
+	}
+	loop_touch(s->l, 0);
+}
+
+static int cmd_resolve(const struct cli_opts *o, const char *arg)
+{
+	struct oneshot *s = calloc(1, sizeof(*s));
+	int status;
+
+	if (!s)
+		return 1;
+	if (oneshot_start(s, o, arg) == 0) {
+		discv4_add_bootnode(s->n.d, &s->target);
+		loop_alarm(s->l, loop_now(), (loop_alarm_fn *)resolve_step, s);
+		if (loop_run(s->l) > 0)
+			fprintf(stderr, "devplane: interrupted\n");
+	}
+	status = s->status;
+	oneshot_end(s);
+	free(s);
+	return status;
+}
+
+/* ---- testnet ----------------------------------------------------------- */
+
+struct testnet {
+	struct loop *l;
+	struct node *nodes;
+	unsigned n;
+	int verbosity;
+	uint64_t t0;
+	bool filled;
+};
+
+static void testnet_sizes(const struct testnet *t, size_t *min, size_t *max,
+			  double *avg)
+{
+	size_t sum = 0;
+
+	*min = SIZE_MAX;
+	*max = 0;
+	for (unsigned i = 0; i < t->n; i++) {
+		size_t k = discv4_table_size(t->nodes[i].d);
+
+		sum += k;
+		if (k < *min)
+			*min = k;
+		if (k > *max)
+			*max = k;
+	}
+	*avg = t->n ? (double)sum / t->n : 0;
+}
+
+static void testnet_progress(void *arg, uint64_t now)
+{
+	struct testnet *t = arg;
+	size_t min, max;
+	double avg;
+	struct rusage ru;
+
+	testnet_sizes(t, &min, &max, &avg);
+	getrusage(RUSAGE_SELF, &ru);
+	if (t->verbosity >= 3)
+		fprintf(stderr, "testnet: %.1fs %u nodes, table min %zu avg "
+			"%.1f max %zu, control cpu %.1fs, rss %ld MiB\n",
+			(double)(now - t->t0) / 1e9, t->n, min, avg, max,
+			(double)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+			ru.ru_maxrss / 1024);
+	loop_alarm(t->l, now + 5000000000ull, testnet_progress, t);
+}
+
+static int raise_nofile(unsigned need)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return -errno;
+	if (r.rlim_cur >= need)
+		return 0;
+	r.rlim_cur = r.rlim_max < need ? r.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		return -errno;
+	return r.rlim_cur >= need ? 0 : -EMFILE;
+}
+
+static int cmd_testnet(const struct cli_opts *o)
+{
+	static const uint8_t lo[16] = { [10] = 0xff, [11] = 0xff, [12] = 127,
+					[15] = 1 };
+	struct testnet t = { .verbosity = o->verbosity };
+	struct dplink_listen *listen = NULL;
+	struct loop_cfg lc;
+	char url[ENODE_URL_MAX + 1];
+	unsigned n = o->nodes, started = 0;
+	uint64_t now, seed;
+	int rc, status = 1;
+
+	if (!n) {
+		fprintf(stderr, "devplane: testnet needs --nodes N\n");
+		return 2;
+	}
+	if ((unsigned)o->base_port + n - 1 > 65535) {
+		fprintf(stderr, "devplane: ports %u..%u out of range\n",
+			o->base_port, o->base_port + n - 1);
+		return 2;
+	}
+	/* The dataplane child inherits the limit: one socket per node. */
+	if (raise_nofile(n + 256))
+		fprintf(stderr, "devplane: cannot raise the fd limit to %u\n",
+			n + 256);
+	listen = calloc(n, sizeof(*listen));
+	t.nodes = calloc(n, sizeof(*t.nodes));
+	if (!listen || !t.nodes)
+		goto out;
+	for (unsigned i = 0; i < n; i++)
+		listen_entry(&listen[i], lo, (uint16_t)(o->base_port + i),
+			     (uint16_t)i);
+	loop_cfg_from(&lc, o, listen, n, NULL);
+	/* Start-up bursts: every node pings and asks its bootnodes. */
+	lc.ring_size = n > 64 ? 8192 : 0;
+	lc.n_slots = n > 64 ? 16384 : 0;
+	t.t0 = loop_now();
+	rc = loop_new(&t.l, &lc);
+	if (rc) {
+		print_loop_err("dataplane", rc);
+		goto out;
+	}
+	t.n = 0;
+	now = loop_now();
+	seed = now;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t priv[32];
+
+		rc = secp_priv_generate(priv);
+		if (!rc)
+			rc = node_init(&t.nodes[i], &(struct node_cfg){
+				.priv = priv, .loop = t.l, .idx = i,
+				.start_ns = now + i * TESTNET_STAGGER_NS,
+				.seed = seed + i, .verbosity = o->verbosity,
+			}, now);
+		explicit_bzero(priv, sizeof(priv));
+		if (rc) {
+			print_loop_err("node", rc);
+			goto out;
+		}
+		started++;
+		t.n = started;
+	}
+	/* Each node bootstraps from node 0 and up to two random earlier
+	 * ones, so the graph is connected and not a star. */
+	for (unsigned i = 1; i < n; i++) {
+		unsigned picks[3] = { 0, 0, 0 };
+		unsigned np = 1;
+
+		for (unsigned k = 0; k < 2 && i > 1; k++) {
+			unsigned j = 1 + (unsigned)((seed >> (k * 7)) ^
+						    (i * 2654435761u)) % (i - 1);
+
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			if (j != picks[0] && j != picks[1])
+				picks[np++] = j;
+		}
+		for (unsigned k = 0; k < np; k++) {
+			struct discv4_node dn = { 0 };
+			const struct node *b = &t.nodes[picks[k]];
+
+			memcpy(dn.id, b->ln.pub, DISCV4_PUB_LEN);
+			memcpy(dn.ep.ip, lo, 16);
+			dn.ep.ip_len = 4;
+			dn.ep.udp = loop_listen_port(t.l, picks[k]);
+			discv4_add_bootnode(t.nodes[i].d, &dn);
+		}
+	}
+	if (node_enode(&t.nodes[0], url, sizeof(url)) < 0)
+		goto out;
+	printf("%s\n", url);
+	fflush(stdout);
+	if (o->verbosity >= 3) {
+		fprintf(stderr, "testnet: %u nodes on 127.0.0.1:%u..%u set up "
+			"in %.2fs, dataplane pid %d\n", n, o->base_port,
+			o->base_port + n - 1, (double)(loop_now() - t.t0) / 1e9,
+			loop_dp_pid(t.l));
+		if (loop_metrics_port(t.l))
+			fprintf(stderr, "testnet: metrics on port %u\n",
+				loop_metrics_port(t.l));
+	}
+	loop_alarm(t.l, now + 1000000000ull, testnet_progress, &t);
+	rc = loop_run(t.l);
+	if (rc < 0)
+		print_loop_err("event loop", rc);
+	else
+		status = 0;
+	if (o->stats) {
+		size_t min, max;
+		double avg;
+
+		testnet_sizes(&t, &min, &max, &avg);
+		printf("testnet: %u nodes, table min %zu avg %.1f max %zu, "
+		       "tx drops %" PRIu64 "\n", t.n, min, avg, max,
+		       loop_tx_drops(t.l));
+		print_engine_stats(stdout, "node0", t.nodes[0].d);
+	}
+out:
+	for (unsigned i = 0; i < started; i++)
+		node_fini(&t.nodes[i]);
+	loop_free(t.l);
+	free(t.nodes);
+	free(listen);
+	return status;
+}
+
+/* ---- key and enr -------------------------------------------------------- */
+
+static int cmd_key_generate(const char *file)
+{
+	uint8_t priv[32], pub[64];
+	char hex[129];
+	int rc;
+
+	if (access(file, F_OK) == 0) {
+		fprintf(stderr, "devplane: %s already exists\n", file);
+		return 1;
+	}
+	rc = secp_priv_generate(priv);
+	if (!rc)
+		rc = nodekey_save(file, priv);
+	if (!rc)
+		rc = secp_pub_from_priv(pub, priv);
+	explicit_bzero(priv, sizeof(priv));
+	if (rc) {
+		fprintf(stderr, "devplane: %s: %s\n", file, strerror(-rc));
+		return 1;
+	}
+	printf("%s\n", hex_encode(hex, pub, sizeof(pub)));
+	return 0;
+}
+
+static int cmd_key_to_enode(const struct cli_opts *o, const char *file)
+{
+	struct enode e = { .kind = ENODE_HOST_IP4 };
+	char url[ENODE_URL_MAX + 1];
+	uint8_t priv[32];
+	int rc;
+
+	rc = nodekey_load(priv, file);
+	if (!rc)
+		rc = secp_pub_from_priv(e.pub, priv);
+	explicit_bzero(priv, sizeof(priv));
+	if (rc) {
+		fprintf(stderr, "devplane: %s: %s\n", file,
+			rc == -EBADMSG ? "not a node key" : strerror(-rc));
+		return 1;
+	}
+	/* geth's devp2p key to-enode defaults: 127.0.0.1, 30303/30303. */
+	if (o->has_ip)
+		memcpy(e.ip, o->ip, 16);
+	else
+		netutil_addr_parse(e.ip, "127.0.0.1", 9);
+	if (!netutil_addr_is_v4(e.ip))
+		e.kind = ENODE_HOST_IP6;
+	e.tcp = o->has_tcp ? o->tcp : 30303;
+	e.udp = o->has_udp ? o->udp : 30303;
+	if (enode_format(url, sizeof(url), &e) < 0)
+		return 1;
+	printf("%s\n", url);
+	return 0;
+}
+
+/* One value of enr dump, geth's devp2p enrdump style: known keys decoded,
+ * everything else as the raw RLP in hex. */
+static void dump_value(const struct enr *r, const struct enr_pair *p,
+		       const char *key)
+{
+	const uint8_t *v = r->kv + p->val_off;
+	struct rlp_item it;
+	char hex[2 * ENR_MAX_SIZE + 1];
+	char ip[NETUTIL_ADDRSTRLEN];
+	uint8_t a[16];
+	uint16_t port;
+
+	if (!strcmp(key, "id") && rlp_next(&it, v, p->val_len) > 0 &&
+	    !it.is_list) {
+		printf("\"%.*s\"", (int)it.len, (const char *)it.p);
+	} else if ((!strcmp(key, "ip") && enr_get_ip(r, a + 12) == 0) ||
+		   (!strcmp(key, "ip6") && enr_get_ip6(r, a) == 0)) {
+		if (!strcmp(key, "ip"))
+			netutil_addr_from_v4(a, a + 12);
+		printf("%s", netutil_addr_format(ip, a));
+	} else if ((!strcmp(key, "tcp") && !enr_get_tcp(r, &port)) ||
+		   (!strcmp(key, "udp") && !enr_get_udp(r, &port)) ||
+		   (!strcmp(key, "tcp6") && !enr_get_tcp6(r, &port)) ||
+		   (!strcmp(key, "udp6") && !enr_get_udp6(r, &port))) {
+		printf("%u", port);
+	} else if (!strcmp(key, "secp256k1") &&
+		   rlp_next(&it, v, p->val_len) > 0 && !it.is_list) {
+		printf("%s", hex_encode(hex, it.p, it.len));
+	} else {
+		printf("(raw) %s", hex_encode(hex, v, p->val_len));
+	}
+	printf("\n");
+}
+
+static int cmd_enr_dump(const char *text)
+{
+	struct enr *r = malloc(sizeof(*r));
+	char hex[2 * ENR_MAX_SIZE + 1], url[ENODE_URL_MAX + 1];
+	uint8_t id[ENR_ID_LEN];
+	struct enode e;
+	const char *sig;
+	int rc, status = 1;
+
+	if (!r)
+		return 1;
+	while (*text == ' ' || *text == '\n')
+		text++;
+	if (enr_decode_text(r, text, strcspn(text, " \n\r")) < 0) {
+		fprintf(stderr, "devplane: invalid ENR\n");
+		goto out;
+	}
+	rc = enr_verify(r);
+	sig = rc == 0 ? "valid" : rc == -EPROTONOSUPPORT ? "unknown scheme" :
+		"INVALID";
+	if (enr_node_id(id, r) == 0)
+		printf("Node ID: %s\n", hex_encode(hex, id, sizeof(id)));
+	else
+		printf("Node ID: (no secp256k1 key)\n");
+	if (cli_parse_node(&e, text) == 0 &&
+	    enode_format(url, sizeof(url), &e) > 0)
+		printf("URLv4:   %s\n", url);
+	printf("Signature: %s (%s)\n", sig, hex_encode(hex, r->raw + r->sig_off,
+							r->sig_len));
+	printf("Record has sequence number %" PRIu64 " and %u key/value pairs.\n",
+	       r->seq, r->n);
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct enr_pair *p = &r->pairs[i];
+		char key[64];
+		size_t kl = p->key_len < sizeof(key) - 1 ? p->key_len :
+			    sizeof(key) - 1;
+
+		memcpy(key, r->kv + p->key_off, kl);
+		key[kl] = '\0';
+		printf("  %-12s", key[0] ? key : "\"\"");
+		dump_value(r, p, key);
+	}
+	status = rc == 0 ? 0 : 1;
+out:
+	free(r);
+	return status;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static bool is(const struct cli_opts *o, unsigned i, const char *w)
+{
+	return o->n_pos > i && !strcmp(o->pos[i], w);
+}
+
+int cli_main(int argc, char **argv)
+{
+	struct cli_opts *o = malloc(sizeof(*o));
+	char err[CLI_ERR_LEN];
+	int status = 2;
+
+	if (!o)
+		return 1;
+	if (cli_parse(o, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "devplane: %s\n", err);
+		usage(stderr);
+		goto out;
+	}
+	if (secp_init()) {
+		status = 1;
+		goto out;
+	}
+	if (is(o, 0, "bootnode") && o->n_pos == 1)
+		status = cmd_bootnode(o);
+	else if (is(o, 0, "testnet") && o->n_pos == 1)
+		status = cmd_testnet(o);
+	else if (is(o, 0, "key") && is(o, 1, "generate") && o->n_pos == 3)
+		status = cmd_key_generate(o->pos[2]);
+	else if (is(o, 0, "key") && is(o, 1, "to-enode") && o->n_pos == 3)
+		status = cmd_key_to_enode(o, o->pos[2]);
+	else if (is(o, 0, "enr") && is(o, 1, "dump") && o->n_pos == 3)
+		status = cmd_enr_dump(o->pos[2]);
+	else if (is(o, 0, "discv4") && is(o, 1, "ping") && o->n_pos == 3)
+		status = cmd_ping(o, o->pos[2]);
+	else if (is(o, 0, "discv4") && is(o, 1, "resolve") && o->n_pos == 3)
+		status = cmd_resolve(o, o->pos[2]);
+	else if (is(o, 0, "help") || o->n_pos == 0) {
+		usage(o->n_pos ? stdout : stderr);
+		status = o->n_pos ? 0 : 2;
+	} else {
+		fprintf(stderr, "devplane: unknown command or wrong arguments\n");
+		usage(stderr);
+	}
+out:
+	free(o);
+	return status;
+}
