@@ -20,6 +20,7 @@
 #include "control/loop.h"
 #include "control/node.h"
 #include "control/nodedb.h"
+#include "control/v4test.h"
 
 #define DEFAULT_ADDR_PORT  30301        /* geth's bootnode -addr :30301 */
 #define DEFAULT_BASE_PORT  30400
@@ -433,7 +434,8 @@ static void usage(FILE *f)
 	      "  key to-enode FILE [--ip IP] [--tcp P] [--udp P]\n"
 	      "  enr dump ENR\n"
 	      "  discv4 ping ENODE [--timeout DUR]\n"
-	      "  discv4 resolve ENODE [--timeout DUR]\n", f);
+	      "  discv4 resolve ENODE [--timeout DUR]\n"
+	      "  test discv4 ENODE\n", f);
 }
 
 static int load_key(uint8_t priv[32], const struct cli_opts *o)
@@ -1226,6 +1228,25 @@ out:
 	return status;
 }
 
+/* test discv4 ENODE: the conformance suite (control/v4test.h) against any
+ * node, with geth's 500 ms wait per read. */
+static int cmd_test_discv4(const char *arg)
+{
+	struct v4test_cfg cfg;
+	struct enode e;
+	int rc;
+
+	if (cli_parse_node(&e, arg)) {
+		fprintf(stderr, "devplane: invalid node %s\n", arg);
+		return 2;
+	}
+	v4test_cfg_default(&cfg, &e);
+	rc = v4test_run(&cfg, stdout);
+	if (rc < 0)
+		fprintf(stderr, "devplane: test discv4: %s\n", strerror(-rc));
+	return rc == 0 ? 0 : 1;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static bool is(const struct cli_opts *o, unsigned i, const char *w)
@@ -1264,6 +1285,8 @@ int cli_main(int argc, char **argv)
 		status = cmd_ping(o, o->pos[2]);
 	else if (is(o, 0, "discv4") && is(o, 1, "resolve") && o->n_pos == 3)
 		status = cmd_resolve(o, o->pos[2]);
+	else if (is(o, 0, "test") && is(o, 1, "discv4") && o->n_pos == 3)
+		status = cmd_test_discv4(o->pos[2]);
 	else if (is(o, 0, "help") || o->n_pos == 0) {
 		usage(o->n_pos ? stdout : stderr);
 		status = o->n_pos ? 0 : 2;
