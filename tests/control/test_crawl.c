@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/control/test_crawl.c - the crawler against simulated networks on a fake clock. */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/enode.h"
+#include "common/enr.h"
+#include "control/crawl.h"
+#include "control/kad.h"
+#include "control/nodedb.h"
+#include "tests/control/sim.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+#define T0 (1700000000ull * SEC)
+
+static struct kadtarget *g_kt;
+static char g_dir[64];
+
+static int group_setup(void **st)
+{
+	(void)st;
+	snprintf(g_dir, sizeof(g_dir), "/tmp/test_crawl.XXXXXX");
+	if (!mkdtemp(g_dir))
+		return -1;
+	return kadtarget_new(&g_kt, KADTARGET_DEFAULT_BITS, 42);
+}
+
+static int group_teardown(void **st)
+{
+	char cmd[128];
+
+	(void)st;
+	kadtarget_free(g_kt);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path_of(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/%s", g_dir, name);
+}
+
+/* ---- a nodes.json reader for geth's exact layout ---------------------- */
+
+struct pnode {
+	uint8_t id[32];
+	uint64_t seq;
+	char record[ENR_TEXT_MAX + ENODE_URL_MAX];
+	int score;
+	int64_t first, last, check;
+};
+
+static int64_t parse_time(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!strncmp(s, "0001-01-01T00:00:00Z", 20))
+		return NODESJSON_ZERO_TIME;
+	if (!strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		fail_msg("bad time %s", s);
+	return (int64_t)timegm(&tm);
+}
+
+static void expect_hex(uint8_t *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+}
+
+/* Parses the file line by line as nodesjson_fprint() lays it out; fails
+ * the test on anything else. Returns the entries (malloc'd). */
+static struct pnode *read_nodes(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	struct pnode *v = NULL, *cur = NULL;
+	size_t cap = 0;
+	char line[768];
+	int lineno = 0;
+
+	assert_non_null(f);
+	*n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *q;
+
+		lineno++;
+		if (lineno == 1) {
+			assert_true(!strcmp(line, "{\n") || !strcmp(line, "{}"));
+			continue;
+		}
+		if (!strcmp(line, "}"))
+			break;
+		if (!strncmp(line, "    \"", 5) && line[4 + 1 + 64] == '"') {
+			assert_string_equal(line + 70, ": {\n");
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 64;
+				v = realloc(v, cap * sizeof(*v));
+				assert_non_null(v);
+			}
+			cur = &v[(*n)++];
+			memset(cur, 0, sizeof(*cur));
+			expect_hex(cur->id, line + 5, 32);
+			continue;
+		}
+		assert_non_null(cur);
+		if (!strncmp(line, "    }", 5))
+			continue;
+		if (sscanf(line, "        \"seq\": %" SCNu64 ",", &cur->seq) == 1)
+			continue;
+		if (sscanf(line, "        \"score\": %d,", &cur->score) == 1)
+			continue;
+		if (!strncmp(line, "        \"record\": \"", 19)) {
+			q = strchr(line + 19, '"');
+			assert_non_null(q);
+			*q = 0;
+			snprintf(cur->record, sizeof(cur->record), "%s", line + 19);
+			continue;
+		}
+		if (!strncmp(line, "        \"firstResponse\": \"", 26)) {
+			cur->first = parse_time(line + 26);
+			continue;
+		}
+		if (!strncmp(line, "        \"lastResponse\": \"", 25)) {
+			cur->last = parse_time(line + 25);
+			continue;
+		}
+		if (!strncmp(line, "        \"lastCheck\": \"", 22)) {
+			cur->check = parse_time(line + 22);
+			continue;
+		}
+		fail_msg("unexpected line %d: %s", lineno, line);
+	}
+	fclose(f);
+	return v;
+}
+
+static const struct pnode *find_p(const struct pnode *v, size_t n,
+				  const uint8_t pub[64])
+{
+	uint8_t id[32];
+
+	kad_node_id(id, pub);
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(v[i].id, id, 32))
+			return &v[i];
+	return NULL;
+}
+
+/* The record is peer's signed ENR, or (want_enr false) may be its URL. */
+static void check_record(const struct pnode *p, const struct sim_peer *pe,
+			 bool want_enr)
+{
+	if (!strncmp(p->record, "enr:", 4)) {
+		struct enr *r = malloc(sizeof(*r));
+		uint8_t pub[64];
+
+		assert_non_null(r);
+		assert_true(enr_decode_text(r, p->record, strlen(p->record)) > 0);
+		assert_int_equal(enr_verify(r), 0);
+		assert_int_equal(enr_pubkey(pub, r), 0);
+		assert_memory_equal(pub, pe->pub, 64);
+		assert_int_equal(p->seq, r->seq);
+		free(r);
+		return;
+	}
+	assert_false(want_enr);
+	struct enode e;
+
+	assert_int_equal(enode_parse(&e, p->record, strlen(p->record)), 0);
+	assert_memory_equal(e.pub, pe->pub, 64);
+	assert_int_equal(e.udp, pe->port);
+}
+
+/* ---- simulated networks ------------------------------------------------- */
+
+static void lo(uint8_t ip[16], uint8_t last)
+{
+	sim_ip4(ip, 127, 0, 0, last);
+}
+
+/* n engines on 127.0.0.1:20000+i, each bootstrapped from two earlier ones,
+ * left to fill their tables for warm_ns. */
+static void make_net(struct sim *s, unsigned n, uint64_t seed, uint64_t warm_ns)
+{
+	struct discv4_config c;
+	uint8_t ip[16];
+
+	memset(&c, 0, sizeof(c));
+	sim_init(s, T0, seed);
+	sim_set_net(s, 0, 1 * MS, 2 * MS);
+	lo(ip, 1);
+	for (unsigned i = 0; i < n; i++)
+		assert_true(sim_add_engine(s, ip, (uint16_t)(20000 + i), &c) >= 0);
+	for (unsigned i = 1; i < n; i++) {
+		struct discv4_node b = sim_node(s, i - 1);
+
+		assert_int_equal(discv4_add_bootnode(s->peers[i]->d, &b), 0);
+		b = sim_node(s, (unsigned)(((uint64_t)i * 7919) % i));
+		(void)discv4_add_bootnode(s->peers[i]->d, &b);
+	}
+	{
+		struct discv4_node b = sim_node(s, n - 1);
+
+		assert_int_equal(discv4_add_bootnode(s->peers[0]->d, &b), 0);
+	}
+	sim_run(s, warm_ns);
+}
+
+/* The crawler's own engine at 127.0.0.<last>:30303. */
+static unsigned add_crawler(struct sim *s, uint8_t last)
+{
+	struct discv4_config c;
+	uint8_t ip[16];
+	int idx;
+
+	memset(&c, 0, sizeof(c));
+	c.no_refresh = true;
+	lo(ip, last);
+	idx = sim_add_engine(s, ip, 30303, &c);
+	assert_true(idx >= 0);
+	return (unsigned)idx;
+}
+
+static void run_crawl(struct sim *s, struct crawl *c, uint64_t max_ns)
+{
+	uint64_t end = s->now + max_ns;
+
+	crawl_on_timer(c, s->now);
+	while (!crawl_done(c) && s->now < end) {
+		sim_run(s, 1 * MS);
+		crawl_on_timer(c, s->now);
+	}
+}
+
+static struct crawl_config base_cfg(const char *out, struct nodedb *db)
+{
+	struct crawl_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.kt = g_kt;
+	cfg.out_path = out;
+	cfg.db = db;
+	return cfg;
+}
+
+static unsigned g_lines;
+
+static void progress_cb(void *user, const char *line)
+{
+	(void)user;
+	assert_non_null(strstr(line, "crawl: seen "));
+	assert_non_null(strstr(line, "packets/s"));
+	g_lines++;
+}
+
+/* 200 engines, one bootnode: every node found, answered, ENR verified, in
+ * nodes.json with score 1 and its signed record, and in the database. */
+static void test_crawl_finds_every_node_of_200(void **st)
+{
+	const unsigned N = 200;
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct nodedb *db;
+	struct crawl *c;
+	struct pnode *v;
+	struct sim s;
+	char out[128], dbp[128], sum[1024];
+	unsigned me, found = 0;
+	struct discv4_node boot;
+	size_t n;
+	uint64_t t_start;
+
+	(void)st;
+	make_net(&s, N, 11, 60 * SEC);
+	me = add_crawler(&s, 2);
+	path_of(out, sizeof(out), "nodes200.json");
+	path_of(dbp, sizeof(dbp), "crawl200.sqlite");
+	assert_int_equal(nodedb_open(&db, dbp), 0);
+	cfg = base_cfg(out, db);
+	cfg.progress = progress_cb;
+	cfg.progress_ns = 1 * SEC;
+	cfg.flush_ns = 2 * SEC;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	boot = sim_node(&s, 0);
+	assert_int_equal(crawl_add_seed(c, &boot), 0);
+	assert_int_equal(crawl_add_seed(c, &boot), -EEXIST);
+	boot = sim_node(&s, me);
+	assert_int_equal(crawl_add_seed(c, &boot), -EINVAL);  /* ourselves */
+	t_start = s.now;
+	run_crawl(&s, c, 600 * SEC);
+	assert_true(crawl_done(c));
+	crawl_progress(c, &cs);
+	crawl_format_summary(c, s.now, sum, sizeof(sum));
+	print_message("%s\n(%.1f s simulated, %u progress lines)\n", sum,
+		      (double)(s.now - t_start) / 1e9, g_lines);
+	assert_false(cs.timed_out);
+	assert_true(g_lines > 0);
+	assert_int_equal(cs.seen, N);
+	assert_int_equal(cs.queued, 0);
+	assert_int_equal(cs.active, 0);
+	assert_int_equal(cs.checked, N);
+	assert_true(cs.answered >= N * 95 / 100);
+	assert_true(cs.enr_verified >= N * 95 / 100);
+	assert_int_equal(crawl_flush(c, s.now), 0);
+
+	v = read_nodes(out, &n);
+	assert_int_equal(n, cs.in_output);
+	for (unsigned i = 0; i < N; i++) {
+		const struct pnode *p = find_p(v, n, s.peers[i]->pub);
+
+		if (!p)
+			continue;
+		found++;
+		check_record(p, s.peers[i], false);
+		assert_int_equal(p->score, 1);
+		assert_true(p->first >= (int64_t)(t_start / SEC));
+		assert_true(p->first <= (int64_t)(s.now / SEC));
+		assert_true(p->last >= p->first);
+		assert_true(p->check <= p->first);
+		assert_true(p->check >= (int64_t)(t_start / SEC));
+	}
+	assert_int_equal(found, n);
+	assert_true(found >= N * 95 / 100);
+	assert_int_equal(nodedb_count(db, "crawl"), N);
+	free(v);
+	sim_fini(&s);
+	crawl_free(c);
+	nodedb_close(db);
+}
+
+/* Seeds that never answer are given up after the retries (500 ms each)
+ * while live nodes keep being crawled; the crawl ends on its own. */
+static void test_crawl_dead_seeds_do_not_stall(void **st)
+{
+	const unsigned N = 30, DEAD = 40;
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct crawl *c;
+	struct sim s;
+	unsigned me;
+	uint64_t t0;
+
+	(void)st;
+	make_net(&s, N, 12, 30 * SEC);
+	me = add_crawler(&s, 2);
+	cfg = base_cfg(NULL, NULL);
+	cfg.parallel = 4;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	for (unsigned i = 0; i < DEAD; i++) {
+		uint8_t ip[16];
+		int r;
+
+		sim_ip4(ip, 127, 0, 1, (uint8_t)(i + 1));
+		r = sim_add_raw(&s, ip, 40000);
+		assert_true(r >= 0);
+		struct discv4_node dn = sim_node(&s, (unsigned)r);
+
+		assert_int_equal(crawl_add_seed(c, &dn), 0);
+	}
+	{
+		struct discv4_node b = sim_node(&s, 5);
+
+		assert_int_equal(crawl_add_seed(c, &b), 0);
+	}
+	t0 = s.now;
+	run_crawl(&s, c, 300 * SEC);
+	crawl_progress(c, &cs);
+	assert_true(cs.done);
+	assert_false(cs.timed_out);
+	assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], DEAD);
+	assert_int_equal(cs.answered, N);
+	assert_int_equal(cs.enr_verified, N);
+	/* 40 dead seeds x 2 attempts x ~0.5 s over 4 slots is ~10 s. */
+	assert_true(s.now - t0 < 40 * SEC);
+	sim_fini(&s);
+	crawl_free(c);
+}
+
+/* A second crawl seeded from the first one's nodes.json: live nodes go to
+ * score + 1 keeping firstResponse, a node that stopped answering is halved
+ * (score 4 -> 2, times kept, lastCheck moved), one with score 1 is dropped
+ * from nodes.json (kept in the database with score 0). */
+static void test_crawl_scores_from_prior_nodes_json(void **st)
+{
+	const unsigned N = 12;
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct crawl *c;
+	struct nodedb *db;
+	struct pnode *v1, *v2;
+	struct sim s;
+	char out1[128], out2[128], dbp[128];
+	unsigned me;
+	size_t n1, n2;
+	const struct pnode *p, *q;
+
+	(void)st;
+	make_net(&s, N, 13, 30 * SEC);
+	me = add_crawler(&s, 2);
+	path_of(out1, sizeof(out1), "first.json");
+	path_of(out2, sizeof(out2), "second.json");
+	path_of(dbp, sizeof(dbp), "second.sqlite");
+	cfg = base_cfg(out1, NULL);
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	{
+		struct discv4_node b = sim_node(&s, 0);
+
+		assert_int_equal(crawl_add_seed(c, &b), 0);
+	}
+	run_crawl(&s, c, 120 * SEC);
+	assert_true(crawl_done(c));
+	assert_int_equal(crawl_flush(c, s.now), 0);
+	crawl_free(c);
+	v1 = read_nodes(out1, &n1);
+	assert_int_equal(n1, N);
+
+	/* An hour later nodes 3 and 4 are gone (nothing listens there). */
+	sim_run(&s, 3600 * SEC);
+	s.peers[3]->port = 1;
+	s.peers[4]->port = 2;
+	me = add_crawler(&s, 3);
+	assert_int_equal(nodedb_open(&db, dbp), 0);
+	cfg = base_cfg(out2, db);
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	for (size_t i = 0; i < n1; i++) {
+		struct nodesjson_entry e;
+
+		memset(&e, 0, sizeof(e));
+		memcpy(e.id, v1[i].id, 32);
+		e.seq = v1[i].seq;
+		e.record = v1[i].record;
+		e.score = v1[i].score;
+		e.first_response = v1[i].first;
+		e.last_response = v1[i].last;
+		e.last_check = v1[i].check;
+		p = find_p(v1, n1, s.peers[3]->pub);
+		if (p == &v1[i])
+			e.score = 4;
+		assert_int_equal(crawl_add_prior(c, &e), 0);
+		assert_int_equal(crawl_add_prior(c, &e), -EEXIST);
+	}
+	{
+		/* A record whose id does not match is refused. */
+		struct nodesjson_entry e;
+
+		memset(&e, 0, sizeof(e));
+		e.record = v1[0].record;
+		e.score = 1;
+		assert_int_equal(crawl_add_prior(c, &e), -EKEYREJECTED);
+		e.record = "enode://zz@127.0.0.1:1";
+		assert_int_equal(crawl_add_prior(c, &e), -EINVAL);
+	}
+	run_crawl(&s, c, 120 * SEC);
+	assert_true(crawl_done(c));
+	crawl_progress(c, &cs);
+	/* The first crawler's engine is in the nodes' tables by now, and
+	 * it answers like any node: N - 2 + 1. */
+	assert_int_equal(cs.seen, N + 1);
+	assert_int_equal(cs.answered, N - 1);
+	assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 2);
+	assert_int_equal(crawl_flush(c, s.now), 0);
+	v2 = read_nodes(out2, &n2);
+	assert_int_equal(n2, N);                /* node 4 dropped */
+	assert_null(find_p(v2, n2, s.peers[4]->pub));
+	for (unsigned i = 0; i < N; i++) {
+		if (i == 4)
+			continue;
+		p = find_p(v1, n1, s.peers[i]->pub);
+		q = find_p(v2, n2, s.peers[i]->pub);
+		assert_non_null(p);
+		assert_non_null(q);
+		check_record(q, s.peers[i], true);
+		assert_int_equal(q->first, p->first);
+		assert_true(q->check >= p->check + 3600);
+		if (i == 3) {
+			assert_int_equal(q->score, 2);
+			assert_int_equal(q->last, p->last);
+		} else {
+			assert_int_equal(q->score, 2);
+			assert_true(q->last >= p->last + 3600);
+		}
+	}
+	assert_int_equal(nodedb_count(db, "crawl"), N + 1);
+	free(v1);
+	free(v2);
+	sim_fini(&s);
+	crawl_free(c);
+	nodedb_close(db);
+}
+
+/* Interrupted: stop a crawl halfway, flush, and the file parses and holds
+ * exactly the nodes answered so far; the database holds every node seen.
+ * Then the timeout stops the crawl. */
+static void test_crawl_interrupted_flush_and_timeout(void **st)
+{
+	const unsigned N = 80;
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct nodedb *db;
+	struct crawl *c;
+	struct pnode *v;
+	struct sim s;
+	char out[128], dbp[128];
+	unsigned me, answered = 0;
+	size_t n;
+	uint64_t t0;
+
+	(void)st;
+	make_net(&s, N, 14, 30 * SEC);
+	me = add_crawler(&s, 2);
+	path_of(out, sizeof(out), "partial.json");
+	path_of(dbp, sizeof(dbp), "partial.sqlite");
+	assert_int_equal(nodedb_open(&db, dbp), 0);
+	cfg = base_cfg(out, db);
+	cfg.parallel = 2;
+	cfg.timeout_ns = 3 * SEC;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	{
+		struct discv4_node b = sim_node(&s, 0);
+
+		assert_int_equal(crawl_add_seed(c, &b), 0);
+	}
+	t0 = s.now;
+	crawl_on_timer(c, s.now);
+	do {
+		sim_run(&s, 1 * MS);
+		crawl_on_timer(c, s.now);
+		crawl_progress(c, &cs);
+	} while (cs.answered < 10);
+	assert_false(crawl_done(c));
+	assert_int_equal(crawl_flush(c, s.now), 0);
+	v = read_nodes(out, &n);
+	assert_int_equal(n, cs.answered);
+	for (size_t i = 0; i < n; i++) {
+		int k = -1;
+
+		for (unsigned j = 0; j < N; j++) {
+			uint8_t id[32];
+
+			kad_node_id(id, s.peers[j]->pub);
+			if (!memcmp(id, v[i].id, 32))
+				k = (int)j;
+		}
+		assert_true(k >= 0);
+		check_record(&v[i], s.peers[k], false);
+		assert_int_equal(v[i].score, 1);
+		answered++;
+	}
+	free(v);
+	assert_int_equal(nodedb_count(db, "crawl"), cs.seen);
+	assert_true(cs.seen > answered);
+
+	/* The timeout ends it before the 80 nodes are done with 2 slots. */
+	run_crawl(&s, c, 60 * SEC);
+	crawl_progress(c, &cs);
+	assert_true(cs.done);
+	assert_true(cs.timed_out);
+	assert_true(s.now - t0 <= 3 * SEC + 2 * MS);
+	assert_int_equal(crawl_next_deadline(c) == UINT64_MAX, true);
+	assert_int_equal(crawl_flush(c, s.now), 0);
+	v = read_nodes(out, &n);
+	assert_int_equal(n, cs.in_output);
+	assert_true(n >= answered);
+	free(v);
+	sim_fini(&s);
+	crawl_free(c);
+	nodedb_close(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crawl_finds_every_node_of_200),
+		cmocka_unit_test(test_crawl_dead_seeds_do_not_stall),
+		cmocka_unit_test(test_crawl_scores_from_prior_nodes_json),
+		cmocka_unit_test(test_crawl_interrupted_flush_and_timeout),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
