@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/* bpf/shield.bpf.c - XDP flood shield for the discv4 port (drop, pass, or redirect to AF_XDP). */
+/*
+ * Pipeline for every frame (each verdict has a counter, see bpf/shield.h):
+ *   Ethernet [one 802.1Q / 802.1AD tag] -> IPv4 (options via IHL) | IPv6
+ *   -> UDP to cfg.discv4_port_be, else XDP_PASS (pass-other)
+ *   -> payload length in 98..1280 and present in the frame, else drop-size
+ *   -> packet-type byte (payload[97]) in 1..6, else drop-type
+ *   -> blocklist (LPM, unexpired entry), else drop-blocked
+ *   -> allow-list (LPM, only when SHIELD_F_ALLOWLIST), else drop-not-allowed
+ *   -> per-source bucket (/32, /64), else drop-rate-source
+ *   -> per-prefix bucket (/24, /48), else drop-rate-prefix
+ *   -> bpf_redirect_map(xsks, rx_queue_index, XDP_PASS): redirect, or
+ *      pass-no-xsk when no AF_XDP socket is bound on that queue.
+ * The cheap stateless checks come first so junk never touches the LRU maps.
+ * The source bucket is charged before the prefix bucket so one loud source
+ * is dropped on its own bucket without draining its neighbours' aggregate.
+ *
+ * Not parsed (passed to the kernel untouched): IPv4 fragments (non-first
+ * fragments have no UDP header; first fragments would be mis-sized), IPv6
+ * fragment headers, IPv6 with more than SHIELD_V6_EXT_MAX hop-by-hop /
+ * routing / destination-options headers, any other extension header, more
+ * than one VLAN tag. discv4 packets are at most 1280 bytes and are not
+ * fragmented on any sane path, so this only gives attackers a way into the
+ * kernel's own (reassembly) path, not into devplane's discovery path.
+ *
+ * Concurrency: bucket updates are plain loads and stores on the LRU value,
+ * without a lock (LRU hash maps cannot hold a bpf_spin_lock). With RSS, one
+ * source's flow hashes to one RX queue, so its per-source bucket is in
+ * practice touched by one CPU. The per-prefix bucket can be hit from several
+ * CPUs at once; a lost update there admits at most one extra packet per
+ * racing CPU per collision, never a lasting over-admission, because every
+ * update recomputes from the stored timestamp and the cap.
+ */
+#include <stdbool.h>
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "shield.h"
+
+#define SHIELD_V6_EXT_MAX 3
+#define ETH_P_8021AD_ 0x88A8
+#define ETH_P_8021Q_  0x8100
+#define IP_MF_OFFSET  0x3fff /* more-fragments bit and fragment offset */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shield_cfg);
+} cfg_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHIELD_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SHIELD_MAX_SOURCES);
+	__type(key, struct shield_bucket_key);
+	__type(value, struct shield_bucket);
+} src_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SHIELD_MAX_PREFIXES);
+	__type(key, struct shield_bucket_key);
+	__type(value, struct shield_bucket);
+} pfx_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SHIELD_MAX_BLOCKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct shield_lpm_key);
+	__type(value, struct shield_block_val);
+} blocklist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SHIELD_MAX_ALLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct shield_lpm_key);
+	__type(value, __u32);
+} allowlist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, SHIELD_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+static __always_inline int verdict(__u32 idx, int action)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += 1; /* per-CPU slot: no atomic needed */
+	return action;
+}
+
+/*
+ * Token bucket in nano-tokens. Refill is elapsed_ns * rate exactly (rate is
+ * tokens/s, a token is 1e9 units), so there is no rounding and no floating
+ * point. elapsed is compared with cap / rate first so the product cannot
+ * overflow: below that bound elapsed * rate < cap <= 1e18.
+ * Returns true if one token was taken.
+ */
+static __always_inline bool bucket_take(void *map,
+					const struct shield_bucket_key *k,
+					__u32 rate, __u32 burst, __u64 now)
+{
+	__u64 cap = (__u64)burst * SHIELD_TOKEN_UNIT;
+	struct shield_bucket *b;
+	__u64 tokens, elapsed;
+
+	if (!rate)
+		return true; /* bucket disabled */
+	b = bpf_map_lookup_elem(map, k);
+	if (!b) {
+		struct shield_bucket nb = { .ts_ns = now };
+
+		if (cap < SHIELD_TOKEN_UNIT)
+			return false;
+		nb.tokens = cap - SHIELD_TOKEN_UNIT; /* full, minus this packet */
+		/* A concurrent insert from another CPU wins; fine either way. */
+		bpf_map_update_elem(map, k, &nb, BPF_NOEXIST);
+		return true;
+	}
+	tokens = b->tokens;
+	if (now > b->ts_ns) {
+		elapsed = now - b->ts_ns;
+		if (elapsed >= cap / rate) {
+			tokens = cap;
+		} else {
+			tokens += elapsed * rate;
+			if (tokens > cap)
+				tokens = cap;
+		}
+		b->ts_ns = now;
+	} else if (tokens > cap) {
+		tokens = cap; /* burst was lowered at run time */
+	}
+	if (tokens < SHIELD_TOKEN_UNIT) {
+		b->tokens = tokens;
+		return false;
+	}
+	b->tokens = tokens - SHIELD_TOKEN_UNIT;
+	return true;
+}
+
+static __always_inline int discovery(struct xdp_md *ctx,
+				     const struct shield_cfg *cfg,
+				     struct udphdr *udp, void *data_end,
+				     __u8 family, const __u8 *saddr)
+{
+	struct shield_bucket_key sk = { .family = family };
+	struct shield_bucket_key pk = { .family = family };
+	struct shield_lpm_key lk = { .family = family };
+	struct shield_block_val *bv;
+	__u8 *payload = (__u8 *)(udp + 1);
+	__u32 ulen = bpf_ntohs(udp->len);
+	__u64 now;
+	long rc;
+
+	/* The UDP length is the claim; the frame must hold all of it (a
+	 * longer frame is Ethernet padding, a shorter one is a lie). */
+	if (ulen < sizeof(*udp) + SHIELD_MIN_PAYLOAD ||
+	    ulen > sizeof(*udp) + SHIELD_MAX_PAYLOAD)
+		return verdict(SHIELD_DROP_SIZE, XDP_DROP);
+	if ((void *)udp + ulen > data_end)
+		return verdict(SHIELD_DROP_SIZE, XDP_DROP);
+	if (payload + SHIELD_TYPE_OFF + 1 > (__u8 *)data_end)
+		return verdict(SHIELD_DROP_SIZE, XDP_DROP); /* for the verifier */
+	if (payload[SHIELD_TYPE_OFF] < SHIELD_TYPE_MIN ||
+	    payload[SHIELD_TYPE_OFF] > SHIELD_TYPE_MAX)
+		return verdict(SHIELD_DROP_TYPE, XDP_DROP);
+
+	now = bpf_ktime_get_ns() + (__u64)cfg->now_offset_ns;
+
+	if (family == SHIELD_FAM_V4) {
+		lk.prefixlen = 8 + 32;
+		__builtin_memcpy(lk.addr, saddr, 4);
+		sk.plen = SHIELD_SRC_V4_PLEN;
+		__builtin_memcpy(sk.addr, saddr, 4);
+		pk.plen = SHIELD_PFX_V4_PLEN;
+		__builtin_memcpy(pk.addr, saddr, 3);
+	} else {
+		lk.prefixlen = 8 + 128;
+		__builtin_memcpy(lk.addr, saddr, 16);
+		sk.plen = SHIELD_SRC_V6_PLEN;
+		__builtin_memcpy(sk.addr, saddr, 8);
+		pk.plen = SHIELD_PFX_V6_PLEN;
+		__builtin_memcpy(pk.addr, saddr, 6);
+	}
+
+	bv = bpf_map_lookup_elem(&blocklist, &lk);
+	if (bv && (bv->expires_ns == 0 || bv->expires_ns > now))
+		return verdict(SHIELD_DROP_BLOCKED, XDP_DROP);
+	if ((cfg->flags & SHIELD_F_ALLOWLIST) &&
+	    !bpf_map_lookup_elem(&allowlist, &lk))
+		return verdict(SHIELD_DROP_NOT_ALLOWED, XDP_DROP);
+
+	if (!bucket_take(&src_buckets, &sk, cfg->src_rate, cfg->src_burst, now))
+		return verdict(SHIELD_DROP_RATE_SOURCE, XDP_DROP);
+	if (!bucket_take(&pfx_buckets, &pk, cfg->pfx_rate, cfg->pfx_burst, now))
+		return verdict(SHIELD_DROP_RATE_PREFIX, XDP_DROP);
+
+	/* The flags argument is the action when the slot is empty. */
+	rc = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+	if (rc == XDP_REDIRECT)
+		return verdict(SHIELD_REDIRECT, XDP_REDIRECT);
+	return verdict(SHIELD_PASS_NO_XSK, XDP_PASS);
+}
+
+SEC("xdp")
+int shield_xdp(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct ethhdr *eth = data;
+	const struct shield_cfg *cfg;
+	struct udphdr *udp;
+	const __u8 *saddr;
+	__u8 family;
+	__u16 proto;
+	__u32 key = 0;
+	void *l3;
+
+	cfg = bpf_map_lookup_elem(&cfg_map, &key);
+	if (!cfg)
+		return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+	if ((void *)(eth + 1) > data_end)
+		return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+	proto = eth->h_proto;
+	l3 = eth + 1;
+	if (proto == bpf_htons(ETH_P_8021Q_) ||
+	    proto == bpf_htons(ETH_P_8021AD_)) {
+		__be16 *vlan = l3; /* TCI, then the encapsulated type */
+
+		if ((void *)(vlan + 2) > data_end)
+			return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+		proto = vlan[1];
+		l3 = vlan + 2;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = l3;
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > data_end || ip->version != 4 ||
+		    ip->ihl < 5)
+			return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+		if (ip->protocol != IPPROTO_UDP ||
+		    (ip->frag_off & bpf_htons(IP_MF_OFFSET)))
+			return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+		ihl = ip->ihl * 4; /* 20..60 */
+		udp = l3 + ihl;
+		family = SHIELD_FAM_V4;
+		saddr = (const __u8 *)&ip->saddr;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = l3;
+		__u8 nexthdr;
+		__u32 off;
+
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+			return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+		nexthdr = ip6->nexthdr;
+		off = sizeof(*ip6);
+#pragma unroll
+		for (int i = 0; i < SHIELD_V6_EXT_MAX; i++) {
+			__u8 *ext;
+
+			if (nexthdr != IPPROTO_HOPOPTS &&
+			    nexthdr != IPPROTO_ROUTING &&
+			    nexthdr != IPPROTO_DSTOPTS)
+				break;
+			ext = l3 + off;
+			if ((void *)(ext + 2) > data_end)
+				return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+			nexthdr = ext[0];
+			off += ((__u32)ext[1] + 1) * 8; /* RFC 8200 §4.3-4.6 */
+		}
+		if (nexthdr != IPPROTO_UDP)
+			return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+		udp = l3 + off;
+		family = SHIELD_FAM_V6;
+		saddr = ip6->saddr.in6_u.u6_addr8;
+	} else {
+		return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+	}
+
+	if ((void *)(udp + 1) > data_end)
+		return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+	if (udp->dest != cfg->discv4_port_be || !cfg->discv4_port_be)
+		return verdict(SHIELD_PASS_OTHER, XDP_PASS);
+	return discovery(ctx, cfg, udp, data_end, family, saddr);
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

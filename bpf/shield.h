@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* bpf/shield.h - XDP flood shield: maps, counters and config shared with userspace. */
+#ifndef BPF_SHIELD_H
+#define BPF_SHIELD_H
+/*
+ * This is the only header userspace includes from bpf/. It uses only
+ * <linux/types.h> types so that both clang -target bpf and the host compiler
+ * see the same layouts. Include it before "shield.skel.h".
+ *
+ * Time: the program's clock is bpf_ktime_get_ns() (CLOCK_MONOTONIC) plus
+ * shield_cfg.now_offset_ns. The offset is 0 in production; tests move it
+ * forward to exercise bucket refill and ban expiry without sleeping.
+ * Userspace must compute expiry times on the same clock
+ * (CLOCK_MONOTONIC + now_offset_ns).
+ */
+#include <linux/types.h>
+
+#define SHIELD_MAX_SOURCES  (1u << 20) /* per-source bucket LRU (v4 /32, v6 /64) */
+#define SHIELD_MAX_PREFIXES (1u << 18) /* aggregate bucket LRU (v4 /24, v6 /48) */
+#define SHIELD_MAX_BLOCKS   (1u << 16) /* blocklist LPM trie entries */
+#define SHIELD_MAX_ALLOWS   (1u << 12) /* netrestrict allow-list entries */
+#define SHIELD_MAX_QUEUES   64         /* XSKMAP size: one AF_XDP socket per RX queue */
+
+#define SHIELD_MIN_PAYLOAD 98   /* hash(32) + sig(65) + type(1) */
+#define SHIELD_MAX_PAYLOAD 1280 /* discv4 maximum packet size */
+#define SHIELD_TYPE_OFF    97   /* packet-type byte offset in the UDP payload */
+#define SHIELD_TYPE_MIN    1    /* Ping */
+#define SHIELD_TYPE_MAX    6    /* ENRResponse */
+
+#define SHIELD_SRC_V4_PLEN 32 /* per-source bucket granularity */
+#define SHIELD_SRC_V6_PLEN 64
+#define SHIELD_PFX_V4_PLEN 24 /* aggregate bucket granularity */
+#define SHIELD_PFX_V6_PLEN 48
+
+/* Token buckets count in nano-tokens: one packet costs SHIELD_TOKEN_UNIT,
+ * and rate tokens/s refill exactly rate units per elapsed ns. rate and burst
+ * are bounded so that burst * SHIELD_TOKEN_UNIT fits comfortably in 63 bits. */
+#define SHIELD_TOKEN_UNIT 1000000000ull
+#define SHIELD_MAX_RATE   1000000000u /* tokens per second */
+#define SHIELD_MAX_BURST  1000000000u /* tokens */
+
+/* Verdict counters, one per-CPU slot each; userspace sums the CPUs. */
+enum shield_counter {
+	SHIELD_PASS_OTHER,       /* not UDP to the discovery port: kernel */
+	SHIELD_DROP_SIZE,        /* UDP payload outside 98..1280 or truncated */
+	SHIELD_DROP_TYPE,        /* packet-type byte outside 1..6 */
+	SHIELD_DROP_RATE_SOURCE, /* per-source (/32, /64) bucket empty */
+	SHIELD_DROP_RATE_PREFIX, /* aggregate (/24, /48) bucket empty */
+	SHIELD_DROP_BLOCKED,     /* source in the blocklist, not expired */
+	SHIELD_DROP_NOT_ALLOWED, /* allow-list active and source not in it */
+	SHIELD_REDIRECT,         /* handed to the AF_XDP socket of the queue */
+	SHIELD_PASS_NO_XSK,      /* no socket bound on the queue: kernel */
+	SHIELD_COUNTER_MAX
+};
+
+/* Address family tags used in keys (not AF_* values, which differ by OS). */
+#define SHIELD_FAM_V4 4
+#define SHIELD_FAM_V6 6
+
+/* shield_cfg.flags */
+#define SHIELD_F_ALLOWLIST (1u << 0) /* drop discovery from sources not allowed */
+
+/* Run-time configuration: the single entry of the "shield_cfg_map" array.
+ * A rate of 0 disables that bucket. Changing it takes effect on the next
+ * packet; no reload. */
+struct shield_cfg {
+	__u16 discv4_port_be; /* UDP destination port, network order */
+	__u16 pad0;
+	__u32 flags;       /* SHIELD_F_* */
+	__u32 src_rate;    /* per-source tokens/s */
+	__u32 src_burst;   /* per-source bucket depth */
+	__u32 pfx_rate;    /* per-prefix tokens/s */
+	__u32 pfx_burst;   /* per-prefix bucket depth */
+	__s64 now_offset_ns; /* added to bpf_ktime_get_ns(); 0 in production */
+};
+
+/* Key of both bucket maps: the source masked to SHIELD_SRC_* or
+ * SHIELD_PFX_* bits; bytes beyond the prefix are zero. */
+struct shield_bucket_key {
+	__u8 family; /* SHIELD_FAM_* */
+	__u8 plen;
+	__u8 pad[6];
+	__u8 addr[8]; /* v4: 4 bytes then zero; v6: the first 8 bytes */
+};
+
+/* Bucket state. Updated without a lock: see shield.bpf.c, Concurrency. */
+struct shield_bucket {
+	__u64 ts_ns;  /* shield time of the last refill */
+	__u64 tokens; /* nano-tokens, <= burst * SHIELD_TOKEN_UNIT */
+};
+
+/* Key of the blocklist and allow-list LPM tries. The trie matches bits of
+ * everything after prefixlen, so the family byte comes first:
+ * prefixlen = 8 + the address prefix length. */
+struct shield_lpm_key {
+	__u32 prefixlen;
+	__u8 family;   /* SHIELD_FAM_* */
+	__u8 addr[16]; /* v4 uses the first 4 bytes */
+	__u8 pad[3];
+};
+
+/* Reasons recorded with a ban (informational; the program ignores them). */
+enum shield_ban_reason {
+	SHIELD_BAN_OPERATOR = 1, /* devplane-dp shield ban / devplane ban */
+	SHIELD_BAN_BAD_SIG = 2,  /* control: repeated signature failures */
+};
+
+struct shield_block_val {
+	__u64 expires_ns; /* shield time; 0 = never */
+	__u32 reason;     /* enum shield_ban_reason */
+	__u32 pad;
+};
+
+#endif /* BPF_SHIELD_H */

@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/shield_loader.c - libxdp/libbpf wrapper for the bpf/ XDP flood shield. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "bpf/shield.h" /* before the skeleton, which names its structs */
+#include "shield.skel.h"
+
+#include "dataplane/shield_loader.h"
+
+/* Pinned objects, in enum map_idx order, then the program. */
+enum map_idx {
+	M_CFG,
+	M_COUNTERS,
+	M_SRC,
+	M_PFX,
+	M_BLOCK,
+	M_ALLOW,
+	M_XSKS,
+	M_MAX
+};
+
+static const char *const map_names[M_MAX] = {
+	"cfg_map", "counters", "src_buckets", "pfx_buckets",
+	"blocklist", "allowlist", "xsks",
+};
+
+#define PROG_PIN "prog"
+
+struct shield_loader {
+	struct shield_bpf *skel;  /* NULL when re-opened from pins */
+	struct xdp_program *xprog; /* set when libxdp attached it */
+	int fd[M_MAX];            /* owned map fds */
+	int prog_fd;              /* owned by skel; -1 if none */
+	enum shield_mode mode;
+	bool reattached;
+};
+
+void shield_default_cfg(struct shield_cfg *out, uint16_t port)
+{
+	memset(out, 0, sizeof(*out));
+	out->discv4_port_be = htons(port);
+	out->src_rate = SHIELD_DEFAULT_SRC_RATE;
+	out->src_burst = SHIELD_DEFAULT_SRC_BURST;
+	out->pfx_rate = SHIELD_DEFAULT_PFX_RATE;
+	out->pfx_burst = SHIELD_DEFAULT_PFX_BURST;
+}
+
+static int cfg_valid(const struct shield_cfg *c)
+{
+	if (!c || !c->discv4_port_be)
+		return -EINVAL;
+	if (c->src_rate > SHIELD_MAX_RATE || c->pfx_rate > SHIELD_MAX_RATE)
+		return -EINVAL;
+	if (c->src_rate && (!c->src_burst || c->src_burst > SHIELD_MAX_BURST))
+		return -EINVAL;
+	if (c->pfx_rate && (!c->pfx_burst || c->pfx_burst > SHIELD_MAX_BURST))
+		return -EINVAL;
+	return 0;
+}
+
+static struct shield_loader *loader_alloc(void)
+{
+	struct shield_loader *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	for (int i = 0; i < M_MAX; i++)
+		l->fd[i] = -1;
+	l->prog_fd = -1;
+	l->mode = SHIELD_MODE_NONE;
+	return l;
+}
+
+void shield_loader_free(struct shield_loader *l)
+{
+	if (!l)
+		return;
+	for (int i = 0; i < M_MAX; i++)
+		if (l->fd[i] >= 0)
+			close(l->fd[i]);
+	if (l->xprog)
+		xdp_program__close(l->xprog); /* does not detach */
+	shield_bpf__destroy(l->skel);
+	free(l);
+}
+
+static struct bpf_map *skel_map(struct shield_bpf *s, int i)
+{
+	struct bpf_map *m[M_MAX] = {
+		s->maps.cfg_map, s->maps.counters, s->maps.src_buckets,
+		s->maps.pfx_buckets, s->maps.blocklist, s->maps.allowlist,
+		s->maps.xsks,
+	};
+	return m[i];
+}
+
+/* Take our own copies of the map fds of a loaded skeleton. */
+static int take_skel_fds(struct shield_loader *l)
+{
+	for (int i = 0; i < M_MAX; i++) {
+		l->fd[i] = fcntl(bpf_map__fd(skel_map(l->skel, i)),
+				 F_DUPFD_CLOEXEC, 3);
+		if (l->fd[i] < 0)
+			return -errno;
+	}
+	l->prog_fd = bpf_program__fd(l->skel->progs.shield_xdp);
+	return 0;
+}
+
+static int write_cfg(struct shield_loader *l, const struct shield_cfg *c)
+{
+	__u32 k = 0;
+
+	return bpf_map_update_elem(l->fd[M_CFG], &k, c, BPF_ANY) ? -errno : 0;
+}
+
+int shield_loader_new(struct shield_loader **out, const struct shield_cfg *cfg)
+{
+	struct shield_loader *l;
+	int rc;
+
+	*out = NULL;
+	if (cfg_valid(cfg) < 0)
+		return -EINVAL;
+	l = loader_alloc();
+	if (!l)
+		return -ENOMEM;
+	l->skel = shield_bpf__open_and_load();
+	if (!l->skel) {
+		rc = -errno ? -errno : -EINVAL;
+		goto out_free;
+	}
+	rc = take_skel_fds(l);
+	if (rc < 0)
+		goto out_free;
+	rc = write_cfg(l, cfg);
+	if (rc < 0)
+		goto out_free;
+	*out = l;
+	return 0;
+out_free:
+	shield_loader_free(l);
+	return rc;
+}
+
+static int pin_dir(char *buf, size_t len, const char *root, const char *ifname)
+{
+	int n;
+
+	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE ||
+	    strchr(ifname, '/') || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, ".."))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s", root ? root : SHIELD_PIN_ROOT, ifname);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static uint32_t fd_prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* Where is program id attached on ifindex? SHIELD_MODE_NONE if nowhere. */
+static enum shield_mode attached_mode(int ifindex, uint32_t id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	enum shield_mode mode = SHIELD_MODE_NONE;
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+
+	if (!id || ifindex <= 0)
+		return SHIELD_MODE_NONE;
+	if (!bpf_xdp_query(ifindex, 0, &q)) {
+		if (q.drv_prog_id == id)
+			return SHIELD_MODE_NATIVE;
+		if (q.skb_prog_id == id)
+			return SHIELD_MODE_GENERIC;
+	}
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp))
+		return SHIELD_MODE_NONE;
+	if (!xdp_multiprog__is_legacy(mp)) {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp))
+			if (xdp_program__id(p) == id)
+				mode = SHIELD_MODE_MULTI;
+	}
+	xdp_multiprog__close(mp);
+	return mode;
+}
+
+static int pinned_prog_id(const char *dir, uint32_t *id)
+{
+	char path[PATH_MAX];
+	int fd, rc;
+
+	rc = pin_path(path, sizeof(path), dir, PROG_PIN);
+	if (rc < 0)
+		return rc;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	*id = fd_prog_id(fd);
+	close(fd);
+	return *id ? 0 : -ENOENT;
+}
+
+static int open_pins(struct shield_loader *l, const char *dir)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	for (int i = 0; i < M_MAX; i++) {
+		rc = pin_path(path, sizeof(path), dir, map_names[i]);
+		if (rc < 0)
+			return rc;
+		l->fd[i] = bpf_obj_get(path);
+		if (l->fd[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int shield_loader_open(struct shield_loader **out, const char *ifname,
+		       const char *pin_root)
+{
+	char dir[PATH_MAX];
+	struct shield_loader *l;
+	uint32_t id = 0;
+	int rc;
+
+	*out = NULL;
+	rc = pin_dir(dir, sizeof(dir), pin_root, ifname);
+	if (rc < 0)
+		return rc;
+	l = loader_alloc();
+	if (!l)
+		return -ENOMEM;
+	rc = open_pins(l, dir);
+	if (rc < 0) {
+		shield_loader_free(l);
+		return rc;
+	}
+	if (!pinned_prog_id(dir, &id))
+		l->mode = attached_mode((int)if_nametoindex(ifname), id);
+	*out = l;
+	return 0;
+}
+
+/* Remove every pin we know of and the directory; missing ones are fine. */
+static void unpin_all(const char *dir)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < M_MAX; i++)
+		if (!pin_path(path, sizeof(path), dir, map_names[i]))
+			unlink(path);
+	if (!pin_path(path, sizeof(path), dir, PROG_PIN))
+		unlink(path);
+	rmdir(dir);
+}
+
+static int mkdir_p(const char *root, const char *dir)
+{
+	if (mkdir(root, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* One attempt at loading and attaching in one mode; on failure the
+ * skeleton is destroyed so the next attempt starts from a fresh object. */
+static int try_attach(struct shield_loader *l, const char *dir, int ifindex,
+		      enum shield_mode mode)
+{
+	char path[PATH_MAX];
+	struct xdp_program *xp = NULL;
+	int rc, pfd;
+
+	l->skel = shield_bpf__open();
+	if (!l->skel)
+		return -errno ? -errno : -EINVAL;
+	for (int i = 0; i < M_MAX; i++) {
+		/* libbpf reuses a compatible pinned map, else pins the new
+		 * one at load. */
+		rc = pin_path(path, sizeof(path), dir, map_names[i]);
+		if (!rc)
+			rc = bpf_map__set_pin_path(skel_map(l->skel, i), path);
+		if (rc < 0)
+			goto fail;
+	}
+	if (mode == SHIELD_MODE_MULTI) {
+		/* libxdp loads the object itself (as an freplace extension
+		 * of its dispatcher) and falls back to a single native
+		 * program on kernels without freplace support. */
+		xp = xdp_program__from_bpf_obj(l->skel->obj, "xdp");
+		rc = (int)libxdp_get_error(xp);
+		if (rc) {
+			xp = NULL;
+			goto fail;
+		}
+		rc = xdp_program__attach(xp, ifindex, XDP_MODE_NATIVE, 0);
+		if (rc < 0)
+			goto fail;
+		pfd = xdp_program__fd(xp);
+	} else {
+		__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST |
+			      (mode == SHIELD_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+							    XDP_FLAGS_SKB_MODE);
+
+		rc = shield_bpf__load(l->skel);
+		if (rc < 0)
+			goto fail;
+		pfd = bpf_program__fd(l->skel->progs.shield_xdp);
+		rc = bpf_xdp_attach(ifindex, pfd, flags, NULL);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = pin_path(path, sizeof(path), dir, PROG_PIN);
+	if (!rc && bpf_obj_pin(pfd, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		goto fail_detach;
+	l->xprog = xp;
+	l->mode = attached_mode(ifindex, fd_prog_id(pfd));
+	if (l->mode == SHIELD_MODE_NONE)
+		l->mode = mode;
+	return 0;
+fail_detach:
+	if (xp)
+		xdp_program__detach(xp, ifindex, XDP_MODE_NATIVE, 0);
+	else
+		bpf_xdp_detach(ifindex, mode == SHIELD_MODE_NATIVE ?
+			       XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE, NULL);
+fail:
+	xdp_program__close(xp);
+	shield_bpf__destroy(l->skel);
+	l->skel = NULL;
+	return rc;
+}
+
+int shield_loader_attach(struct shield_loader **out, const char *ifname,
+			 const char *pin_root, enum shield_mode mode,
+			 const struct shield_cfg *cfg)
+{
+	static const enum shield_mode order[] = {
+		SHIELD_MODE_MULTI, SHIELD_MODE_NATIVE, SHIELD_MODE_GENERIC,
+	};
+	const char *root = pin_root ? pin_root : SHIELD_PIN_ROOT;
+	char dir[PATH_MAX];
+	struct shield_loader *l;
+	struct stat st;
+	bool had_dir;
+	uint32_t id = 0;
+	int ifindex, rc = -EOPNOTSUPP;
+
+	*out = NULL;
+	if (mode > SHIELD_MODE_GENERIC || (cfg && cfg_valid(cfg) < 0))
+		return -EINVAL;
+	rc = pin_dir(dir, sizeof(dir), root, ifname);
+	if (rc < 0)
+		return rc;
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
+
+	/* Restart: the pinned program still runs here; keep it. */
+	if (!pinned_prog_id(dir, &id) &&
+	    attached_mode(ifindex, id) != SHIELD_MODE_NONE) {
+		rc = shield_loader_open(&l, ifname, root);
+		if (rc < 0)
+			return rc;
+		l->reattached = true;
+		if (cfg) {
+			rc = shield_loader_set_cfg(l, cfg);
+			if (rc < 0) {
+				shield_loader_free(l);
+				return rc;
+			}
+		}
+		*out = l;
+		return 0;
+	}
+	if (!cfg)
+		return -EINVAL;
+	had_dir = stat(dir, &st) == 0;
+	if (had_dir) {
+		char path[PATH_MAX];
+
+		/* A stale program pin (detached behind our back). */
+		if (!pin_path(path, sizeof(path), dir, PROG_PIN))
+			unlink(path);
+	}
+	rc = mkdir_p(root, dir);
+	if (rc < 0)
+		return rc;
+	l = loader_alloc();
+	if (!l)
+		return -ENOMEM;
+	rc = -EOPNOTSUPP;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (mode != SHIELD_MODE_AUTO && mode != order[i])
+			continue;
+		rc = try_attach(l, dir, ifindex, order[i]);
+		if (!rc)
+			break;
+	}
+	if (rc < 0)
+		goto fail;
+	rc = take_skel_fds(l);
+	if (rc < 0)
+		goto fail_detach;
+	rc = shield_loader_set_cfg(l, cfg);
+	if (rc < 0)
+		goto fail_detach;
+	*out = l;
+	return 0;
+fail_detach:
+	shield_loader_free(l);
+	shield_loader_detach(ifname, root);
+	return rc;
+fail:
+	shield_loader_free(l);
+	if (!had_dir)
+		unpin_all(dir);
+	return rc;
+}
+
+int shield_loader_detach(const char *ifname, const char *pin_root)
+{
+	const char *root = pin_root ? pin_root : SHIELD_PIN_ROOT;
+	char dir[PATH_MAX], path[PATH_MAX];
+	int ifindex, rc, pfd;
+	enum shield_mode mode;
+	uint32_t id;
+
+	rc = pin_dir(dir, sizeof(dir), root, ifname);
+	if (rc < 0)
+		return rc;
+	rc = pin_path(path, sizeof(path), dir, PROG_PIN);
+	if (rc < 0)
+		return rc;
+	pfd = bpf_obj_get(path);
+	if (pfd < 0) {
+		struct stat st;
+
+		if (stat(dir, &st) < 0)
+			return -ENOENT;
+		unpin_all(dir); /* maps without a program: just clean up */
+		return 0;
+	}
+	id = fd_prog_id(pfd);
+	ifindex = (int)if_nametoindex(ifname);
+	mode = attached_mode(ifindex, id);
+	rc = 0;
+	if (mode == SHIELD_MODE_NATIVE || mode == SHIELD_MODE_GENERIC) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = pfd);
+		__u32 flags = XDP_FLAGS_REPLACE |
+			      (mode == SHIELD_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+							    XDP_FLAGS_SKB_MODE);
+
+		/* REPLACE with old_prog_fd: never detach someone else's. */
+		if (bpf_xdp_detach(ifindex, flags, &o) < 0)
+			rc = -errno;
+	} else if (mode == SHIELD_MODE_MULTI) {
+		struct xdp_multiprog *mp;
+		struct xdp_program *p;
+
+		mp = xdp_multiprog__get_from_ifindex(ifindex);
+		rc = (int)libxdp_get_error(mp);
+		if (!rc) {
+			rc = -ENOENT;
+			for (p = xdp_multiprog__next_prog(NULL, mp); p;
+			     p = xdp_multiprog__next_prog(p, mp))
+				if (xdp_program__id(p) == id) {
+					rc = xdp_program__detach(
+						p, ifindex,
+						xdp_multiprog__attach_mode(mp),
+						0);
+					break;
+				}
+			xdp_multiprog__close(mp);
+		}
+	}
+	close(pfd);
+	if (rc < 0)
+		return rc; /* still attached: keep the pins */
+	unpin_all(dir);
+	return 0;
+}
+
+bool shield_loader_reattached(const struct shield_loader *l)
+{
+	return l->reattached;
+}
+
+enum shield_mode shield_loader_mode(const struct shield_loader *l)
+{
+	return l->mode;
+}
+
+const char *shield_mode_name(enum shield_mode mode)
+{
+	switch (mode) {
+	case SHIELD_MODE_AUTO:
+		return "auto";
+	case SHIELD_MODE_MULTI:
+		return "multi";
+	case SHIELD_MODE_NATIVE:
+		return "native";
+	case SHIELD_MODE_GENERIC:
+		return "generic";
+	default:
+		return "none";
+	}
+}
+
+int shield_loader_prog_fd(const struct shield_loader *l)
+{
+	return l->skel ? l->prog_fd : -1;
+}
+
+int shield_loader_get_cfg(struct shield_loader *l, struct shield_cfg *out)
+{
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(l->fd[M_CFG], &k, out) ? -errno : 0;
+}
+
+int shield_loader_set_cfg(struct shield_loader *l, const struct shield_cfg *cfg)
+{
+	struct shield_cfg cur, next;
+	int rc;
+
+	if (cfg_valid(cfg) < 0)
+		return -EINVAL;
+	rc = shield_loader_get_cfg(l, &cur);
+	if (rc < 0)
+		return rc;
+	next = *cfg;
+	next.flags = (cfg->flags & ~SHIELD_F_ALLOWLIST) |
+		     (cur.flags & SHIELD_F_ALLOWLIST);
+	return write_cfg(l, &next);
+}
+
+uint64_t shield_loader_now(struct shield_loader *l)
+{
+	struct shield_cfg c;
+	struct timespec ts;
+
+	if (shield_loader_get_cfg(l, &c) < 0 ||
+	    clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+	       (uint64_t)c.now_offset_ns;
+}
+
+int shield_loader_counters(struct shield_loader *l,
+			   uint64_t out[SHIELD_COUNTER_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (__u32 i = 0; i < SHIELD_COUNTER_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(l->fd[M_COUNTERS], &i, v)) {
+			int rc = -errno;
+
+			free(v);
+			return rc;
+		}
+		for (int c = 0; c < ncpu; c++)
+			out[i] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+static bool key_valid(const struct shield_lpm_key *k)
+{
+	if (k->family == SHIELD_FAM_V4)
+		return k->prefixlen >= 8 && k->prefixlen <= 8 + 32;
+	if (k->family == SHIELD_FAM_V6)
+		return k->prefixlen >= 8 && k->prefixlen <= 8 + 128;
+	return false;
+}
+
+int shield_loader_ban(struct shield_loader *l, const struct shield_lpm_key *key,
+		      uint64_t expires_ns, uint32_t reason)
+{
+	struct shield_block_val v = { .expires_ns = expires_ns,
+				      .reason = reason };
+
+	if (!key_valid(key))
+		return -EINVAL;
+	return bpf_map_update_elem(l->fd[M_BLOCK], key, &v, BPF_ANY) ? -errno :
+								       0;
+}
+
+int shield_loader_unban(struct shield_loader *l,
+			const struct shield_lpm_key *key)
+{
+	if (!key_valid(key))
+		return -EINVAL;
+	return bpf_map_delete_elem(l->fd[M_BLOCK], key) ? -errno : 0;
+}
+
+int shield_loader_bans(struct shield_loader *l, shield_ban_fn fn, void *arg)
+{
+	struct shield_lpm_key k, next;
+	struct shield_block_val v;
+	void *prev = NULL;
+	int rc;
+
+	while (!bpf_map_get_next_key(l->fd[M_BLOCK], prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(l->fd[M_BLOCK], &k, &v))
+			continue; /* deleted meanwhile */
+		rc = fn(arg, &k, &v);
+		if (rc)
+			return rc;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+struct gc_ctx {
+	uint64_t now;
+	struct shield_lpm_key *keys;
+	size_t n;
+};
+
+static int gc_collect(void *arg, const struct shield_lpm_key *key,
+		      const struct shield_block_val *val)
+{
+	struct gc_ctx *g = arg;
+
+	if (val->expires_ns && val->expires_ns <= g->now &&
+	    g->n < SHIELD_MAX_BLOCKS)
+		g->keys[g->n++] = *key;
+	return 0;
+}
+
+int shield_loader_gc(struct shield_loader *l, uint64_t now_ns)
+{
+	struct gc_ctx g = { .now = now_ns };
+	int rc, removed = 0;
+
+	/* Collect first: deleting while walking an LPM trie restarts the
+	 * walk from the first key. */
+	g.keys = calloc(SHIELD_MAX_BLOCKS, sizeof(*g.keys));
+	if (!g.keys)
+		return -ENOMEM;
+	rc = shield_loader_bans(l, gc_collect, &g);
+	for (size_t i = 0; rc == 0 && i < g.n; i++)
+		if (!bpf_map_delete_elem(l->fd[M_BLOCK], &g.keys[i]))
+			removed++;
+	free(g.keys);
+	return rc < 0 ? rc : removed;
+}
+
+static int set_allow_flag(struct shield_loader *l, bool on)
+{
+	struct shield_cfg c;
+	int rc = shield_loader_get_cfg(l, &c);
+
+	if (rc < 0)
+		return rc;
+	if (on == !!(c.flags & SHIELD_F_ALLOWLIST))
+		return 0;
+	c.flags = on ? c.flags | SHIELD_F_ALLOWLIST :
+		       c.flags & ~SHIELD_F_ALLOWLIST;
+	return write_cfg(l, &c);
+}
+
+int shield_loader_allow(struct shield_loader *l,
+			const struct shield_lpm_key *key)
+{
+	__u32 one = 1;
+
+	if (!key_valid(key))
+		return -EINVAL;
+	if (bpf_map_update_elem(l->fd[M_ALLOW], key, &one, BPF_ANY))
+		return -errno;
+	return set_allow_flag(l, true);
+}
+
+int shield_loader_disallow(struct shield_loader *l,
+			   const struct shield_lpm_key *key)
+{
+	struct shield_lpm_key first;
+
+	if (!key_valid(key))
+		return -EINVAL;
+	if (bpf_map_delete_elem(l->fd[M_ALLOW], key))
+		return -errno;
+	if (bpf_map_get_next_key(l->fd[M_ALLOW], NULL, &first) &&
+	    errno == ENOENT)
+		return set_allow_flag(l, false);
+	return 0;
+}
+
+int shield_loader_set_xsk(struct shield_loader *l, uint32_t queue, int xsk_fd)
+{
+	__u32 q = queue, v = (__u32)xsk_fd;
+
+	if (queue >= SHIELD_MAX_QUEUES)
+		return -EINVAL;
+	if (xsk_fd < 0) {
+		if (bpf_map_delete_elem(l->fd[M_XSKS], &q) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	return bpf_map_update_elem(l->fd[M_XSKS], &q, &v, BPF_ANY) ? -errno :
+								     0;
+}
+
+int shield_cidr_parse(struct shield_lpm_key *out, const char *s)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long plen;
+	unsigned max;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (alen == 0 || alen >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = SHIELD_FAM_V4;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = SHIELD_FAM_V6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	plen = max;
+	if (slash) {
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || plen > max)
+			return -EINVAL;
+	}
+	for (unsigned b = (unsigned)plen; b < 128; b++)
+		out->addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	out->prefixlen = 8 + (uint32_t)plen;
+	return 0;
+}
+
+int shield_cidr_format(char *buf, size_t len, const struct shield_lpm_key *key)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int af = key->family == SHIELD_FAM_V4 ? AF_INET : AF_INET6;
+	int n;
+
+	if (!key_valid(key) || !inet_ntop(af, key->addr, addr, sizeof(addr)))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%u", addr, key->prefixlen - 8);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}

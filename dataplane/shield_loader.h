@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/shield_loader.h - load, attach, pin, re-open and drive the bpf/ XDP flood shield. */
+#ifndef DATAPLANE_SHIELD_LOADER_H
+#define DATAPLANE_SHIELD_LOADER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/shield.h"
+
+/*
+ * The shield program and its maps outlive the process that attached them:
+ * the maps (and the program, for identification) are pinned under
+ * <pin_root>/<ifname>/ and the XDP attachment belongs to the interface.
+ * A later shield_loader_attach() on the same interface re-opens the pinned
+ * maps instead of loading a second copy, so filtering never stops while
+ * userspace restarts. Only shield_loader_detach() removes both.
+ *
+ * A struct shield_loader is a set of file descriptors; it is not
+ * thread-safe, but several processes may hold one for the same interface
+ * (map updates are atomic per entry). All functions return 0 or -errno
+ * unless stated otherwise; -EPERM means the caller lacks CAP_BPF/CAP_NET_ADMIN.
+ */
+
+#define SHIELD_PIN_ROOT "/sys/fs/bpf/devplane"
+
+#define SHIELD_DEFAULT_PORT      30303
+#define SHIELD_DEFAULT_SRC_RATE  500 /* as DPD_DEFAULT_BUDGET_RATE */
+#define SHIELD_DEFAULT_SRC_BURST 1000
+#define SHIELD_DEFAULT_PFX_RATE  5000
+#define SHIELD_DEFAULT_PFX_BURST 10000
+
+enum shield_mode {
+	SHIELD_MODE_AUTO,    /* dispatcher, else single native, else generic */
+	SHIELD_MODE_MULTI,   /* libxdp multi-program dispatcher, native only */
+	SHIELD_MODE_NATIVE,  /* single program, driver mode */
+	SHIELD_MODE_GENERIC, /* single program, skb (generic) mode */
+	SHIELD_MODE_NONE,    /* loaded but not attached (shield_loader_new) */
+};
+
+struct shield_loader;
+
+/* shield_default_cfg() fills *out with the defaults above for UDP port
+ * port (host order), allow-list off, no time offset. */
+void shield_default_cfg(struct shield_cfg *out, uint16_t port);
+
+/* shield_loader_new() loads the program and fresh, unpinned maps without
+ * attaching anything (unit tests, benchmarks: drive it with
+ * shield_loader_prog_fd() and BPF_PROG_TEST_RUN). cfg is written to the
+ * config map. */
+int shield_loader_new(struct shield_loader **out,
+		      const struct shield_cfg *cfg);
+
+/* shield_loader_attach() makes sure the shield runs on ifname and returns a
+ * handle to it. If a pinned shield is already attached there, its maps are
+ * re-opened (restart; shield_loader_reattached() is true) and cfg, if not
+ * NULL, replaces the running config. Otherwise the program is loaded (any
+ * compatible pinned maps are reused), maps and program are pinned under
+ * <pin_root>/<ifname>/ and the program attached in the requested mode;
+ * cfg must then be non-NULL. pin_root NULL means SHIELD_PIN_ROOT.
+ * Returns -ENODEV (no such interface), -EINVAL (bad cfg or mode),
+ * -EOPNOTSUPP (no mode could attach), or another -errno. */
+int shield_loader_attach(struct shield_loader **out, const char *ifname,
+			 const char *pin_root, enum shield_mode mode,
+			 const struct shield_cfg *cfg);
+
+/* shield_loader_open() re-opens the pinned maps of the shield on ifname
+ * without loading or attaching anything (operator commands).
+ * Returns -ENOENT if nothing is pinned for ifname. */
+int shield_loader_open(struct shield_loader **out, const char *ifname,
+		       const char *pin_root);
+
+/* shield_loader_detach() detaches the pinned shield from ifname (if it is
+ * still attached), then removes the pins and the pin directory. Handles
+ * still open keep working on now-orphaned maps until freed. Returns
+ * -ENOENT if nothing was pinned for ifname. */
+int shield_loader_detach(const char *ifname, const char *pin_root);
+
+/* shield_loader_free() closes the handle; the attachment and pins stay.
+ * NULL is a no-op. */
+void shield_loader_free(struct shield_loader *l);
+
+/* True when shield_loader_attach() found a running shield and re-opened it. */
+bool shield_loader_reattached(const struct shield_loader *l);
+
+/* The mode the program runs in (SHIELD_MODE_NONE for handles from
+ * shield_loader_new(); as detected for shield_loader_open()). */
+enum shield_mode shield_loader_mode(const struct shield_loader *l);
+
+/* "multi", "native", "generic", "none" or "auto". */
+const char *shield_mode_name(enum shield_mode mode);
+
+/* Program fd (for BPF_PROG_TEST_RUN); -1 for handles from
+ * shield_loader_open() and re-attached handles. */
+int shield_loader_prog_fd(const struct shield_loader *l);
+
+/* Read / replace the run-time config. set_cfg validates it: port non-zero,
+ * rates <= SHIELD_MAX_RATE, bursts in 1..SHIELD_MAX_BURST when the rate is
+ * non-zero. It does not touch SHIELD_F_ALLOWLIST, which the allow-list
+ * functions maintain. */
+int shield_loader_get_cfg(struct shield_loader *l, struct shield_cfg *out);
+int shield_loader_set_cfg(struct shield_loader *l,
+			  const struct shield_cfg *cfg);
+
+/* Shield time: CLOCK_MONOTONIC + cfg.now_offset_ns, the clock ban expiry is
+ * written in. Returns 0 if the config cannot be read. */
+uint64_t shield_loader_now(struct shield_loader *l);
+
+/* The verdict counters, summed over all possible CPUs. */
+int shield_loader_counters(struct shield_loader *l,
+			   uint64_t out[SHIELD_COUNTER_MAX]);
+
+/* Blocklist: add or replace a ban on *key until expires_ns (shield time;
+ * 0 = forever). The program ignores expired entries;
+ * shield_loader_gc() deletes them. unban returns -ENOENT if absent. */
+int shield_loader_ban(struct shield_loader *l,
+		      const struct shield_lpm_key *key, uint64_t expires_ns,
+		      uint32_t reason);
+int shield_loader_unban(struct shield_loader *l,
+			const struct shield_lpm_key *key);
+
+typedef int (*shield_ban_fn)(void *arg, const struct shield_lpm_key *key,
+			     const struct shield_block_val *val);
+
+/* shield_loader_bans() calls fn for every entry (expired ones too) until fn
+ * returns non-zero, which is then returned. */
+int shield_loader_bans(struct shield_loader *l, shield_ban_fn fn, void *arg);
+
+/* shield_loader_gc() deletes bans with 0 < expires_ns <= now_ns and returns
+ * how many it deleted, or -errno. */
+int shield_loader_gc(struct shield_loader *l, uint64_t now_ns);
+
+/* Allow-list (netrestrict). Adding the first entry sets SHIELD_F_ALLOWLIST,
+ * removing the last clears it. disallow returns -ENOENT if absent. */
+int shield_loader_allow(struct shield_loader *l,
+			const struct shield_lpm_key *key);
+int shield_loader_disallow(struct shield_loader *l,
+			   const struct shield_lpm_key *key);
+
+/* Bind (xsk_fd >= 0) or unbind (xsk_fd < 0) the AF_XDP socket of RX queue
+ * queue in the XSKMAP. -EINVAL if queue >= SHIELD_MAX_QUEUES. */
+int shield_loader_set_xsk(struct shield_loader *l, uint32_t queue,
+			  int xsk_fd);
+
+/* shield_cidr_parse() parses "1.2.3.0/24", "2001:db8::/32" or a bare
+ * address (full length) into an LPM key with host bits cleared.
+ * Returns 0 or -EINVAL. */
+int shield_cidr_parse(struct shield_lpm_key *out, const char *s);
+
+/* shield_cidr_format() writes key as CIDR text into buf[0..len).
+ * Returns 0, or -ENOSPC if it does not fit (64 bytes always do). */
+int shield_cidr_format(char *buf, size_t len,
+		       const struct shield_lpm_key *key);
+
+#endif /* DATAPLANE_SHIELD_LOADER_H */

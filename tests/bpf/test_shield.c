@@ -1,0 +1,1111 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/bpf/test_shield.c - the XDP shield on crafted frames (BPF_PROG_TEST_RUN) and its loader on a real veth pair. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include <xdp/xsk.h>
+
+#include "dataplane/shield_loader.h"
+
+#define PORT 30303
+#define NS 1000000000ll
+
+/* ---- crafted frames ---------------------------------------------------- */
+
+struct spec {
+	int fam;           /* 4 or 6; 0 = ARP */
+	uint16_t vlan;     /* 0, 0x8100 or 0x88a8 */
+	uint8_t l4;        /* IPPROTO_UDP (default), IPPROTO_TCP, IPPROTO_ICMP */
+	const char *src;   /* source address */
+	uint16_t dport;    /* default PORT */
+	size_t plen;       /* UDP payload length; default 200 */
+	uint8_t ptype;     /* payload[97]; default 1 */
+	uint8_t v4_opt_words; /* IPv4 options in 32-bit words */
+	bool v6_hbh;       /* one hop-by-hop options header */
+	bool frag;         /* IPv4 MF bit / IPv6 fragment header */
+	int ulen_delta;    /* added to the UDP length field */
+};
+
+static uint8_t frame[2048];
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* build() writes the frame described by s into frame[] and returns its
+ * length. */
+static size_t build(const struct spec *s)
+{
+	static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	uint8_t proto = s->l4 ? s->l4 : IPPROTO_UDP;
+	size_t plen = s->plen ? s->plen : 200;
+	uint16_t dport = s->dport ? s->dport : PORT;
+	size_t off = 12, l4len;
+	uint8_t *p;
+
+	memset(frame, 0, sizeof(frame));
+	memcpy(frame, mac, sizeof(mac));
+	if (s->vlan) {
+		put16(frame + off, s->vlan);
+		put16(frame + off + 2, 100); /* TCI: VLAN 100 */
+		off += 4;
+	}
+	if (s->fam == 0) { /* ARP request */
+		put16(frame + off, 0x0806);
+		p = frame + off + 2;
+		put16(p, 1);
+		put16(p + 2, 0x0800);
+		p[4] = 6;
+		p[5] = 4;
+		put16(p + 6, 1);
+		return off + 2 + 28;
+	}
+	put16(frame + off, s->fam == 4 ? 0x0800 : 0x86dd);
+	off += 2;
+	if (proto == IPPROTO_UDP)
+		l4len = 8 + plen;
+	else if (proto == IPPROTO_TCP)
+		l4len = 20;
+	else
+		l4len = 8;
+	p = frame + off;
+	if (s->fam == 4) {
+		size_t ihl = 20 + 4u * s->v4_opt_words;
+
+		p[0] = (uint8_t)(0x40 | (ihl / 4));
+		put16(p + 2, (uint16_t)(ihl + l4len));
+		if (s->frag)
+			put16(p + 6, 0x2000); /* MF */
+		p[8] = 64;
+		p[9] = proto;
+		assert_int_equal(inet_pton(AF_INET, s->src, p + 12), 1);
+		p[16] = 10;
+		p[19] = 1;
+		memset(p + 20, 1, ihl - 20); /* NOP options */
+		off += ihl;
+	} else {
+		size_t ext = (s->v6_hbh ? 8 : 0) + (s->frag ? 8 : 0);
+		uint8_t *e = p + 40;
+
+		p[0] = 0x60;
+		put16(p + 4, (uint16_t)(ext + l4len));
+		p[7] = 64;
+		assert_int_equal(inet_pton(AF_INET6, s->src, p + 8), 1);
+		p[39] = 1;
+		{
+			uint8_t *nh = p + 6; /* next-header field to fill */
+
+			if (s->v6_hbh) { /* hop-by-hop must come first */
+				*nh = 0;
+				nh = e;
+				e[2] = 1; /* PadN, 4 bytes */
+				e[3] = 4;
+				e += 8;
+			}
+			if (s->frag) { /* first fragment, M=1 */
+				*nh = 44;
+				nh = e;
+				put16(e + 2, 1);
+				e += 8;
+			}
+			*nh = proto;
+		}
+		off += 40 + ext;
+	}
+	p = frame + off;
+	put16(p, 30303);
+	put16(p + 2, dport);
+	if (proto == IPPROTO_UDP) {
+		put16(p + 4, (uint16_t)(8 + (int)plen + s->ulen_delta));
+		if (plen > 97)
+			p[8 + 97] = s->ptype ? s->ptype : 1;
+	} else if (proto == IPPROTO_TCP) {
+		p[12] = 5 << 4;
+		p[13] = 0x02; /* SYN */
+	} else {
+		p[0] = 8; /* echo request */
+	}
+	return off + l4len;
+}
+
+/* ---- running it --------------------------------------------------------- */
+
+struct fix {
+	struct shield_loader *l;
+	struct shield_cfg cfg;
+};
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	shield_default_cfg(&f->cfg, PORT);
+	assert_int_equal(shield_loader_new(&f->l, &f->cfg), 0);
+	assert_true(shield_loader_prog_fd(f->l) >= 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	shield_loader_free(f->l);
+	free(f);
+	return 0;
+}
+
+static void set_cfg(struct fix *f)
+{
+	assert_int_equal(shield_loader_set_cfg(f->l, &f->cfg), 0);
+}
+
+static int run(struct fix *f, const struct spec *s)
+{
+	size_t len = build(s);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = (__u32)len, .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(shield_loader_prog_fd(f->l), &o),
+			 0);
+	return (int)o.retval;
+}
+
+/* expect() runs one frame and checks its action and that exactly counter c
+ * moved, by one. */
+static void expect(struct fix *f, const struct spec *s, int action,
+		   enum shield_counter c)
+{
+	uint64_t before[SHIELD_COUNTER_MAX], after[SHIELD_COUNTER_MAX];
+
+	assert_int_equal(shield_loader_counters(f->l, before), 0);
+	assert_int_equal(run(f, s), action);
+	assert_int_equal(shield_loader_counters(f->l, after), 0);
+	for (int i = 0; i < SHIELD_COUNTER_MAX; i++) {
+		if (after[i] - before[i] != (i == (int)c ? 1u : 0u))
+			fail_msg("counter %d moved by %llu (expected %d for %d)",
+				 i, (unsigned long long)(after[i] - before[i]),
+				 i == (int)c, (int)c);
+	}
+}
+
+#define PASS_OK(f, ...)                                                        \
+	expect(f, &(struct spec){ __VA_ARGS__ }, XDP_PASS, SHIELD_PASS_NO_XSK)
+#define PASS_OTHER(f, ...)                                                     \
+	expect(f, &(struct spec){ __VA_ARGS__ }, XDP_PASS, SHIELD_PASS_OTHER)
+#define DROP(f, c, ...) expect(f, &(struct spec){ __VA_ARGS__ }, XDP_DROP, c)
+
+static const uint16_t vlans[] = { 0, 0x8100, 0x88a8 };
+
+/* ---- verdicts ----------------------------------------------------------- */
+
+static void test_shield_valid_discovery_passes_without_xsk(void **state)
+{
+	struct fix *f = *state;
+
+	for (size_t v = 0; v < 3; v++) {
+		PASS_OK(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1");
+		PASS_OK(f, .fam = 6, .vlan = vlans[v], .src = "2001:db8::1");
+		/* IPv4 options (IHL 6 and 15) and an IPv6 hop-by-hop header */
+		PASS_OK(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1",
+			.v4_opt_words = 1);
+		PASS_OK(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1",
+			.v4_opt_words = 10);
+		PASS_OK(f, .fam = 6, .vlan = vlans[v], .src = "2001:db8::1",
+			.v6_hbh = true);
+		/* Ethernet padding beyond the UDP length is fine. */
+		PASS_OK(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1",
+			.ulen_delta = -1, .plen = 201);
+	}
+}
+
+static void test_shield_other_traffic_passes_untouched(void **state)
+{
+	struct fix *f = *state;
+
+	for (size_t v = 0; v < 3; v++) {
+		/* TCP to the RLPx port (same number as discovery). */
+		PASS_OTHER(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1",
+			   .l4 = IPPROTO_TCP);
+		PASS_OTHER(f, .fam = 6, .vlan = vlans[v], .src = "2001:db8::1",
+			   .l4 = IPPROTO_TCP);
+		PASS_OTHER(f, .fam = 0, .vlan = vlans[v]); /* ARP */
+		PASS_OTHER(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1",
+			   .l4 = IPPROTO_ICMP);
+		/* UDP to another port, even if it is junk for discovery. */
+		PASS_OTHER(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1",
+			   .dport = 53, .plen = 20);
+		PASS_OTHER(f, .fam = 6, .vlan = vlans[v], .src = "2001:db8::1",
+			   .dport = 53, .ptype = 99);
+		/* Fragments go to the kernel's reassembly. */
+		PASS_OTHER(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1",
+			   .frag = true, .plen = 10);
+		PASS_OTHER(f, .fam = 6, .vlan = vlans[v], .src = "2001:db8::1",
+			   .frag = true, .plen = 10);
+	}
+	/* A runt that ends inside the IPv4 header. */
+	{
+		uint64_t b[SHIELD_COUNTER_MAX], a[SHIELD_COUNTER_MAX];
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = 14 + 10, .repeat = 1);
+
+		build(&(struct spec){ .fam = 4, .src = "192.0.2.1" });
+		assert_int_equal(shield_loader_counters(f->l, b), 0);
+		assert_int_equal(
+			bpf_prog_test_run_opts(shield_loader_prog_fd(f->l), &o),
+			0);
+		assert_int_equal(o.retval, XDP_PASS);
+		assert_int_equal(shield_loader_counters(f->l, a), 0);
+		assert_int_equal(a[SHIELD_PASS_OTHER] - b[SHIELD_PASS_OTHER], 1);
+	}
+}
+
+static void test_shield_drops_bad_size(void **state)
+{
+	struct fix *f = *state;
+
+	for (size_t v = 0; v < 3; v++) {
+		for (int fam = 4; fam <= 6; fam += 2) {
+			const char *src = fam == 4 ? "192.0.2.1" : "2001:db8::1";
+
+			DROP(f, SHIELD_DROP_SIZE, .fam = fam, .vlan = vlans[v],
+			     .src = src, .plen = 97);
+			DROP(f, SHIELD_DROP_SIZE, .fam = fam, .vlan = vlans[v],
+			     .src = src, .plen = 1281);
+			DROP(f, SHIELD_DROP_SIZE, .fam = fam, .vlan = vlans[v],
+			     .src = src, .plen = 8);
+			/* UDP length claims more than the frame holds */
+			DROP(f, SHIELD_DROP_SIZE, .fam = fam, .vlan = vlans[v],
+			     .src = src, .plen = 200, .ulen_delta = 1);
+			/* UDP length below the header itself */
+			DROP(f, SHIELD_DROP_SIZE, .fam = fam, .vlan = vlans[v],
+			     .src = src, .plen = 200, .ulen_delta = -201);
+			PASS_OK(f, .fam = fam, .vlan = vlans[v], .src = src,
+				.plen = 98);
+			PASS_OK(f, .fam = fam, .vlan = vlans[v], .src = src,
+				.plen = 1280);
+		}
+	}
+}
+
+static void test_shield_drops_bad_type(void **state)
+{
+	struct fix *f = *state;
+	static const uint8_t bad[] = { 7, 8, 0x80, 0xff };
+
+	for (size_t v = 0; v < 3; v++) {
+		for (size_t i = 0; i < sizeof(bad); i++) {
+			DROP(f, SHIELD_DROP_TYPE, .fam = 4, .vlan = vlans[v],
+			     .src = "192.0.2.1", .ptype = bad[i]);
+			DROP(f, SHIELD_DROP_TYPE, .fam = 6, .vlan = vlans[v],
+			     .src = "2001:db8::1", .ptype = bad[i]);
+		}
+		for (uint8_t t = 1; t <= 6; t++) {
+			PASS_OK(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.1",
+				.ptype = t);
+			PASS_OK(f, .fam = 6, .vlan = vlans[v],
+				.src = "2001:db8::1", .ptype = t);
+		}
+	}
+	/* type 0: build() writes a default of 1 for 0, so patch it. */
+	{
+		uint64_t b[SHIELD_COUNTER_MAX], a[SHIELD_COUNTER_MAX];
+		size_t len = build(&(struct spec){ .fam = 4, .src = "192.0.2.1" });
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = (__u32)len, .repeat = 1);
+
+		frame[14 + 20 + 8 + 97] = 0;
+		assert_int_equal(shield_loader_counters(f->l, b), 0);
+		assert_int_equal(
+			bpf_prog_test_run_opts(shield_loader_prog_fd(f->l), &o),
+			0);
+		assert_int_equal(o.retval, XDP_DROP);
+		assert_int_equal(shield_loader_counters(f->l, a), 0);
+		assert_int_equal(a[SHIELD_DROP_TYPE] - b[SHIELD_DROP_TYPE], 1);
+	}
+}
+
+static void test_shield_source_bucket(void **state)
+{
+	struct fix *f = *state;
+
+	f->cfg.src_rate = 1; /* slow: no refill during the test */
+	f->cfg.src_burst = 5;
+	f->cfg.pfx_rate = 0;
+	set_cfg(f);
+	for (int i = 0; i < 5; i++) {
+		PASS_OK(f, .fam = 4, .src = "192.0.2.1");
+		/* host bits below /64 share one bucket */
+		PASS_OK(f, .fam = 6, .src = i & 1 ? "2001:db8:1:2::1" :
+						    "2001:db8:1:2:ffff::9");
+	}
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .src = "192.0.2.1");
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 6, .src = "2001:db8:1:2::77");
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .vlan = 0x8100,
+	     .src = "192.0.2.1");
+	/* Neighbours have their own buckets. */
+	PASS_OK(f, .fam = 4, .src = "192.0.2.2");
+	PASS_OK(f, .fam = 6, .src = "2001:db8:1:3::1");
+	/* The stateless checks come first and do not spend tokens. */
+	DROP(f, SHIELD_DROP_TYPE, .fam = 4, .src = "192.0.2.1", .ptype = 9);
+	/* Other traffic from a rate-limited source still passes. */
+	PASS_OTHER(f, .fam = 4, .src = "192.0.2.1", .l4 = IPPROTO_TCP);
+	/* Rate 0 disables the bucket. */
+	f->cfg.src_rate = 0;
+	set_cfg(f);
+	PASS_OK(f, .fam = 4, .src = "192.0.2.1");
+}
+
+static void test_shield_prefix_bucket(void **state)
+{
+	struct fix *f = *state;
+	char a[64];
+
+	f->cfg.src_rate = 1;
+	f->cfg.src_burst = 100;
+	f->cfg.pfx_rate = 1;
+	f->cfg.pfx_burst = 3;
+	set_cfg(f);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(a, sizeof(a), "198.51.100.%d", i);
+		PASS_OK(f, .fam = 4, .src = a);
+		snprintf(a, sizeof(a), "2001:db8:5:%x::1", i); /* same /48 */
+		PASS_OK(f, .fam = 6, .src = a);
+	}
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "198.51.100.200");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 6, .src = "2001:db8:5:ffff::1");
+	PASS_OK(f, .fam = 4, .src = "198.51.101.1"); /* next /24 */
+	PASS_OK(f, .fam = 6, .src = "2001:db8:6::1"); /* next /48 */
+	/* A source dropped on its own bucket does not drain the prefix. */
+	f->cfg.src_burst = 1;
+	f->cfg.pfx_burst = 2;
+	set_cfg(f);
+	PASS_OK(f, .fam = 4, .src = "203.0.113.1");
+	for (int i = 0; i < 10; i++)
+		DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .src = "203.0.113.1");
+	PASS_OK(f, .fam = 4, .src = "203.0.113.2");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "203.0.113.3");
+}
+
+static void advance(struct fix *f, int64_t ns)
+{
+	f->cfg.now_offset_ns += ns;
+	set_cfg(f);
+}
+
+/* Refill through cfg.now_offset_ns: the program adds it to
+ * bpf_ktime_get_ns(), so moving it forward is elapsed time to the bucket.
+ * Real time also passes between runs (microseconds here, i.e. 1e-5 tokens
+ * at 10/s), which the margins below absorb. */
+static void test_shield_refill_exact(void **state)
+{
+	struct fix *f = *state;
+	const struct spec s = { .fam = 4, .src = "192.0.2.50" };
+	const struct spec s6 = { .fam = 6, .src = "2001:db8:50::1" };
+
+	f->cfg.src_rate = 10;
+	f->cfg.src_burst = 5;
+	f->cfg.pfx_rate = 0;
+	set_cfg(f);
+	for (int i = 0; i < 5; i++) {
+		expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+		expect(f, &s6, XDP_PASS, SHIELD_PASS_NO_XSK);
+	}
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	expect(f, &s6, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	advance(f, NS / 10); /* 100 ms at 10/s: one token */
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	expect(f, &s6, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s6, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	advance(f, NS / 4); /* 2.5 tokens: two packets, half a token kept */
+	for (int i = 0; i < 2; i++)
+		expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	advance(f, NS / 20); /* +0.5 token: the kept half makes one */
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	advance(f, 3600 * NS); /* an hour: capped at the burst, not 36000 */
+	for (int i = 0; i < 5; i++)
+		expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	/* Lowering the burst at run time caps a full bucket at once. */
+	advance(f, 3600 * NS);
+	f->cfg.src_burst = 2;
+	set_cfg(f);
+	for (int i = 0; i < 2; i++)
+		expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	/* The prefix bucket refills the same way. */
+	f->cfg.src_rate = 0;
+	f->cfg.pfx_rate = 1000;
+	f->cfg.pfx_burst = 1;
+	set_cfg(f);
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_PREFIX);
+	advance(f, NS / 1000);
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+}
+
+/* The same refill on the real clock: 100/s, burst 1, sleep 30 ms (3
+ * tokens' worth, capped at 1). The drop right after needs less than 10 ms
+ * between two test runs. */
+static void test_shield_refill_real_clock(void **state)
+{
+	struct fix *f = *state;
+	const struct spec s = { .fam = 6, .src = "2001:db8:77::1" };
+
+	f->cfg.src_rate = 100;
+	f->cfg.src_burst = 1;
+	f->cfg.pfx_rate = 0;
+	set_cfg(f);
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	usleep(30000);
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+}
+
+static struct shield_lpm_key cidr(const char *s)
+{
+	struct shield_lpm_key k;
+
+	assert_int_equal(shield_cidr_parse(&k, s), 0);
+	return k;
+}
+
+static int count_ban(void *arg, const struct shield_lpm_key *key,
+		     const struct shield_block_val *val)
+{
+	(void)key;
+	(void)val;
+	++*(int *)arg;
+	return 0;
+}
+
+static void test_shield_blocklist_and_expiry(void **state)
+{
+	struct fix *f = *state;
+	struct shield_lpm_key k8 = cidr("10.0.0.0/8");
+	struct shield_lpm_key k64 = cidr("2001:db8:9:9::/64");
+	uint64_t now;
+	int n = 0;
+
+	PASS_OK(f, .fam = 4, .src = "10.1.2.3");
+	assert_int_equal(shield_loader_ban(f->l, &k8, 0, SHIELD_BAN_OPERATOR), 0);
+	for (size_t v = 0; v < 3; v++) {
+		DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .vlan = vlans[v],
+		     .src = "10.1.2.3");
+		DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .vlan = vlans[v],
+		     .src = "10.255.0.1");
+	}
+	PASS_OK(f, .fam = 4, .src = "11.0.0.1");
+	/* An IPv4 ban never matches IPv6 with the same leading bytes. */
+	PASS_OK(f, .fam = 6, .src = "a00::1");
+	/* Blocked sources' other traffic still reaches the kernel. */
+	PASS_OTHER(f, .fam = 4, .src = "10.1.2.3", .l4 = IPPROTO_TCP);
+	assert_int_equal(shield_loader_unban(f->l, &k8), 0);
+	assert_int_equal(shield_loader_unban(f->l, &k8), -ENOENT);
+	PASS_OK(f, .fam = 4, .src = "10.1.2.3");
+
+	/* Expiring IPv6 ban (the clock is shield time). */
+	now = shield_loader_now(f->l);
+	assert_true(now > 0);
+	assert_int_equal(shield_loader_ban(f->l, &k64, now + NS,
+					   SHIELD_BAN_BAD_SIG),
+			 0);
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 6, .src = "2001:db8:9:9::1234");
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 6, .vlan = 0x88a8,
+	     .src = "2001:db8:9:9:ffff:ffff:ffff:ffff");
+	PASS_OK(f, .fam = 6, .src = "2001:db8:9:a::1");
+	assert_int_equal(shield_loader_gc(f->l, shield_loader_now(f->l)), 0);
+	assert_int_equal(shield_loader_bans(f->l, count_ban, &n), 0);
+	assert_int_equal(n, 1);
+	advance(f, 2 * NS);
+	PASS_OK(f, .fam = 6, .src = "2001:db8:9:9::1234"); /* expired */
+	assert_int_equal(shield_loader_gc(f->l, shield_loader_now(f->l)), 1);
+	n = 0;
+	assert_int_equal(shield_loader_bans(f->l, count_ban, &n), 0);
+	assert_int_equal(n, 0);
+	/* Blocklist is checked before the buckets: no tokens spent. */
+	f->cfg.src_rate = 1;
+	f->cfg.src_burst = 1;
+	set_cfg(f);
+	assert_int_equal(shield_loader_ban(f->l, &k8, 0, SHIELD_BAN_OPERATOR), 0);
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "10.9.9.9");
+	assert_int_equal(shield_loader_unban(f->l, &k8), 0);
+	PASS_OK(f, .fam = 4, .src = "10.9.9.9");
+}
+
+static void test_shield_allowlist(void **state)
+{
+	struct fix *f = *state;
+	struct shield_lpm_key a4 = cidr("192.0.2.0/24");
+	struct shield_lpm_key a6 = cidr("2001:db8:aa::/48");
+	struct shield_cfg c;
+
+	PASS_OK(f, .fam = 4, .src = "198.51.100.1");
+	assert_int_equal(shield_loader_allow(f->l, &a4), 0);
+	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
+	assert_true(c.flags & SHIELD_F_ALLOWLIST);
+	/* set_cfg leaves the flag alone */
+	set_cfg(f);
+	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
+	assert_true(c.flags & SHIELD_F_ALLOWLIST);
+	for (size_t v = 0; v < 3; v++) {
+		PASS_OK(f, .fam = 4, .vlan = vlans[v], .src = "192.0.2.9");
+		DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 4, .vlan = vlans[v],
+		     .src = "198.51.100.1");
+		DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 6, .vlan = vlans[v],
+		     .src = "2001:db8:aa::1");
+	}
+	PASS_OTHER(f, .fam = 4, .src = "198.51.100.1", .l4 = IPPROTO_TCP);
+	assert_int_equal(shield_loader_allow(f->l, &a6), 0);
+	PASS_OK(f, .fam = 6, .src = "2001:db8:aa:ffff::1");
+	DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 6, .src = "2001:db8:ab::1");
+	/* The blocklist wins over the allow-list. */
+	assert_int_equal(shield_loader_ban(f->l, &(struct shield_lpm_key){
+						       0 } /* invalid */,
+					   0, 1),
+			 -EINVAL);
+	{
+		struct shield_lpm_key b = cidr("192.0.2.9");
+
+		assert_int_equal(shield_loader_ban(f->l, &b, 0, 1), 0);
+		DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "192.0.2.9");
+		PASS_OK(f, .fam = 4, .src = "192.0.2.10");
+	}
+	assert_int_equal(shield_loader_disallow(f->l, &a4), 0);
+	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
+	assert_true(c.flags & SHIELD_F_ALLOWLIST); /* a6 is left */
+	DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 4, .src = "192.0.2.10");
+	assert_int_equal(shield_loader_disallow(f->l, &a6), 0);
+	assert_int_equal(shield_loader_disallow(f->l, &a6), -ENOENT);
+	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
+	assert_false(c.flags & SHIELD_F_ALLOWLIST);
+	PASS_OK(f, .fam = 4, .src = "198.51.100.1");
+}
+
+static void test_shield_config_validation(void **state)
+{
+	struct fix *f = *state;
+	struct shield_cfg c = f->cfg;
+
+	c.discv4_port_be = 0;
+	assert_int_equal(shield_loader_set_cfg(f->l, &c), -EINVAL);
+	c = f->cfg;
+	c.src_burst = 0;
+	assert_int_equal(shield_loader_set_cfg(f->l, &c), -EINVAL);
+	c = f->cfg;
+	c.pfx_rate = SHIELD_MAX_RATE + 1;
+	assert_int_equal(shield_loader_set_cfg(f->l, &c), -EINVAL);
+	c = f->cfg;
+	c.pfx_burst = SHIELD_MAX_BURST + 1;
+	assert_int_equal(shield_loader_set_cfg(f->l, &c), -EINVAL);
+	c = f->cfg;
+	c.src_rate = 0;
+	c.src_burst = 0; /* disabled bucket: burst irrelevant */
+	assert_int_equal(shield_loader_set_cfg(f->l, &c), 0);
+	/* The port is run-time config too. */
+	c.discv4_port_be = htons(30304);
+	assert_int_equal(shield_loader_set_cfg(f->l, &c), 0);
+	PASS_OTHER(f, .fam = 4, .src = "192.0.2.1", .ptype = 9);
+	DROP(f, SHIELD_DROP_TYPE, .fam = 4, .src = "192.0.2.1", .ptype = 9,
+	     .dport = 30304);
+	assert_int_equal(shield_loader_set_xsk(f->l, SHIELD_MAX_QUEUES, 3),
+			 -EINVAL);
+	assert_int_equal(shield_loader_set_xsk(f->l, 0, -1), 0);
+}
+
+static void test_shield_cidr_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out; /* NULL: rejected */
+	} rows[] = {
+		{ "10.1.2.3/8", "10.0.0.0/8" },
+		{ "10.1.2.3", "10.1.2.3/32" },
+		{ "0.0.0.0/0", "0.0.0.0/0" },
+		{ "192.0.2.255/25", "192.0.2.128/25" },
+		{ "2001:db8::1/32", "2001:db8::/32" },
+		{ "2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6/128" },
+		{ "2001:db8:ffff::/47", "2001:db8:fffe::/47" },
+		{ "10.0.0.0/33", NULL },
+		{ "2001:db8::/129", NULL },
+		{ "10.0.0.0/", NULL },
+		{ "10.0.0.0/-1", NULL },
+		{ "10.0.0.0/8x", NULL },
+		{ "/8", NULL },
+		{ "hello", NULL },
+		{ "", NULL },
+	};
+	struct shield_lpm_key k;
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = shield_cidr_parse(&k, rows[i].in);
+
+		if (!rows[i].out) {
+			assert_int_equal(rc, -EINVAL);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(shield_cidr_format(buf, sizeof(buf), &k), 0);
+		assert_string_equal(buf, rows[i].out);
+	}
+	assert_int_equal(shield_cidr_parse(&k, "10.0.0.0/8"), 0);
+	assert_int_equal(shield_cidr_format(buf, 5, &k), -ENOSPC);
+}
+
+/* ---- the loader on a real veth pair ------------------------------------- */
+
+struct veth {
+	char ns_a[32], ns_b[32]; /* shielded side, peer side */
+	char if_a[IF_NAMESIZE], if_b[IF_NAMESIZE];
+	int home_fd;             /* our original netns */
+	bool made_a, made_b;
+};
+
+static struct veth vt = { .home_fd = -1 };
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void enter_ns(const char *ns)
+{
+	char path[128];
+	int fd;
+
+	if (!ns) {
+		assert_int_equal(setns(vt.home_fd, CLONE_NEWNET), 0);
+		return;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(setns(fd, CLONE_NEWNET), 0);
+	close(fd);
+}
+
+static int veth_teardown(void **state)
+{
+	(void)state;
+	if (vt.home_fd >= 0) {
+		if (vt.made_a && setns(vt.home_fd, CLONE_NEWNET) == 0) {
+			char path[128];
+			int fd;
+
+			/* detach from inside the namespace, then drop it */
+			snprintf(path, sizeof(path), "/run/netns/%s", vt.ns_a);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0 && setns(fd, CLONE_NEWNET) == 0)
+				shield_loader_detach(vt.if_a, NULL);
+			if (fd >= 0)
+				close(fd);
+		}
+		setns(vt.home_fd, CLONE_NEWNET);
+		close(vt.home_fd);
+		vt.home_fd = -1;
+	}
+	if (vt.made_a)
+		sh("ip netns del %s 2>/dev/null", vt.ns_a);
+	if (vt.made_b)
+		sh("ip netns del %s 2>/dev/null", vt.ns_b);
+	vt.made_a = vt.made_b = false;
+	return 0;
+}
+
+static int veth_setup(void **state)
+{
+	unsigned id = (unsigned)getpid() % 100000;
+
+	(void)state;
+	snprintf(vt.ns_a, sizeof(vt.ns_a), "dpshield-a-%u", id);
+	snprintf(vt.ns_b, sizeof(vt.ns_b), "dpshield-b-%u", id);
+	snprintf(vt.if_a, sizeof(vt.if_a), "dpsh%ua", id);
+	snprintf(vt.if_b, sizeof(vt.if_b), "dpsh%ub", id);
+	vt.home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (vt.home_fd < 0)
+		return -1;
+	if (sh("ip netns add %s", vt.ns_a))
+		goto fail;
+	vt.made_a = true;
+	if (sh("ip netns add %s", vt.ns_b))
+		goto fail;
+	vt.made_b = true;
+	if (sh("ip -n %s link add %s type veth peer name %s netns %s",
+	       vt.ns_a, vt.if_a, vt.if_b, vt.ns_b) ||
+	    sh("ip -n %s addr add 10.99.0.1/24 dev %s", vt.ns_a, vt.if_a) ||
+	    sh("ip -n %s addr add 10.99.0.2/24 dev %s", vt.ns_b, vt.if_b) ||
+	    sh("ip -n %s link set %s up && ip -n %s link set lo up", vt.ns_a,
+	       vt.if_a, vt.ns_a) ||
+	    sh("ip -n %s link set %s up && ip -n %s link set lo up", vt.ns_b,
+	       vt.if_b, vt.ns_b))
+		goto fail;
+	return 0;
+fail:
+	veth_teardown(state);
+	return -1;
+}
+
+static bool pin_exists(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", SHIELD_PIN_ROOT, vt.if_a, name);
+	return stat(path, &st) == 0;
+}
+
+static const char *const pins[] = { "cfg_map",   "counters",  "src_buckets",
+				    "pfx_buckets", "blocklist", "allowlist",
+				    "xsks",      "prog" };
+
+static uint64_t counter(const char *ifname, enum shield_counter c)
+{
+	struct shield_loader *l;
+	uint64_t v[SHIELD_COUNTER_MAX];
+
+	assert_int_equal(shield_loader_open(&l, ifname, NULL), 0);
+	assert_int_equal(shield_loader_counters(l, v), 0);
+	shield_loader_free(l);
+	return v[c];
+}
+
+/* Send one UDP datagram of len bytes with byte 97 = ptype from the peer
+ * namespace socket fd to 10.99.0.1:PORT. */
+static void send_udp(int fd, size_t len, uint8_t ptype)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(PORT) };
+	uint8_t buf[1500];
+
+	memset(buf, 0xab, sizeof(buf));
+	buf[97] = ptype;
+	inet_pton(AF_INET, "10.99.0.1", &to.sin_addr);
+	assert_int_equal(sendto(fd, buf, len, 0, (struct sockaddr *)&to,
+				sizeof(to)),
+			 (ssize_t)len);
+}
+
+static bool recv_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint8_t buf[2048];
+
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	return recv(fd, buf, sizeof(buf), 0) > 0;
+}
+
+/* Wait until counter c on the shield reaches at least want. */
+static bool counter_reaches(enum shield_counter c, uint64_t want)
+{
+	for (int i = 0; i < 200; i++) {
+		if (counter(vt.if_a, c) >= want)
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+#define UMEM_FRAMES 64
+
+static void test_shield_loader_veth(void **state)
+{
+	struct shield_loader *l1, *l2, *l3;
+	struct shield_cfg cfg;
+	struct shield_lpm_key k = cidr("203.0.113.0/24");
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(PORT) };
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp, rx;
+	struct xsk_umem *umem = NULL;
+	struct xsk_socket *xsk = NULL;
+	struct xsk_socket_config xcfg = {
+		.rx_size = 64,
+		.tx_size = 64,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	void *area;
+	int peer_udp, peer_tcp, us_udp, us_tcp, n = 0;
+	uint64_t base;
+	uint32_t idx = 0;
+
+	(void)state;
+	shield_default_cfg(&cfg, PORT);
+
+	/* Peer side sockets, made inside the peer namespace. */
+	enter_ns(vt.ns_b);
+	peer_udp = socket(AF_INET, SOCK_DGRAM, 0);
+	peer_tcp = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(peer_udp >= 0 && peer_tcp >= 0);
+
+	enter_ns(vt.ns_a);
+	us_udp = socket(AF_INET, SOCK_DGRAM, 0);
+	us_tcp = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "10.99.0.1", &a.sin_addr);
+	assert_int_equal(bind(us_udp, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(bind(us_tcp, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(us_tcp, 4), 0);
+
+	/* Fresh attach: dispatcher where the kernel allows it. */
+	assert_int_equal(shield_loader_attach(&l1, vt.if_a, NULL,
+					      SHIELD_MODE_AUTO, &cfg),
+			 0);
+	assert_false(shield_loader_reattached(l1));
+	print_message("shield attached to %s in %s mode\n", vt.if_a,
+		      shield_mode_name(shield_loader_mode(l1)));
+	assert_true(shield_loader_mode(l1) == SHIELD_MODE_MULTI ||
+		    shield_loader_mode(l1) == SHIELD_MODE_NATIVE);
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+		if (!pin_exists(pins[i]))
+			fail_msg("pin %s missing", pins[i]);
+
+	/* Real traffic through the veth: junk dropped, a good datagram and
+	 * TCP to the RLPx port reach the kernel. */
+	send_udp(peer_udp, 200, 9); /* bad type (also resolves ARP first) */
+	assert_true(counter_reaches(SHIELD_DROP_TYPE, 1));
+	assert_true(counter(vt.if_a, SHIELD_PASS_OTHER) >= 1); /* ARP */
+	assert_false(recv_within(us_udp, 50));
+	send_udp(peer_udp, 50, 1); /* too short */
+	assert_true(counter_reaches(SHIELD_DROP_SIZE, 1));
+	send_udp(peer_udp, 300, 1);
+	assert_true(recv_within(us_udp, 1000));
+	assert_int_equal(counter(vt.if_a, SHIELD_PASS_NO_XSK), 1);
+	{
+		struct sockaddr_in to = a;
+
+		assert_int_equal(connect(peer_tcp, (struct sockaddr *)&to,
+					 sizeof(to)),
+				 0);
+	}
+
+	/* Restart: a second loader re-opens the same pinned maps. */
+	assert_int_equal(shield_loader_attach(&l2, vt.if_a, NULL,
+					      SHIELD_MODE_AUTO, NULL),
+			 0);
+	assert_true(shield_loader_reattached(l2));
+	assert_int_equal(shield_loader_mode(l2), shield_loader_mode(l1));
+	assert_int_equal(shield_loader_ban(l2, &k, 0, SHIELD_BAN_OPERATOR), 0);
+	assert_int_equal(shield_loader_bans(l1, count_ban, &n), 0);
+	assert_int_equal(n, 1);
+	/* The second instance's config reaches the running program. */
+	cfg.src_rate = 1;
+	cfg.src_burst = 1;
+	assert_int_equal(shield_loader_set_cfg(l2, &cfg), 0);
+	shield_loader_free(l1);
+	shield_loader_free(l2);
+
+	/* No process holds anything now: the pinned program still filters. */
+	base = counter(vt.if_a, SHIELD_DROP_RATE_SOURCE);
+	send_udp(peer_udp, 300, 2); /* the bucket's one token */
+	assert_true(recv_within(us_udp, 1000));
+	send_udp(peer_udp, 300, 2);
+	assert_true(counter_reaches(SHIELD_DROP_RATE_SOURCE, base + 1));
+	assert_false(recv_within(us_udp, 50));
+
+	/* An AF_XDP socket on queue 0 takes the surviving packets. */
+	cfg.src_rate = 0;
+	assert_int_equal(shield_loader_attach(&l3, vt.if_a, NULL,
+					      SHIELD_MODE_AUTO, &cfg),
+			 0);
+	assert_true(shield_loader_reattached(l3));
+	area = mmap(NULL, UMEM_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE,
+		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(area != MAP_FAILED);
+	assert_int_equal(xsk_umem__create(&umem, area,
+					  UMEM_FRAMES *
+						  XSK_UMEM__DEFAULT_FRAME_SIZE,
+					  &fill, &comp, NULL),
+			 0);
+	assert_int_equal(xsk_socket__create(&xsk, vt.if_a, 0, umem, &rx, &tx,
+					    &xcfg),
+			 0);
+	assert_int_equal(xsk_ring_prod__reserve(&fill, 32, &idx), 32);
+	for (uint32_t i = 0; i < 32; i++)
+		*xsk_ring_prod__fill_addr(&fill, idx + i) =
+			(uint64_t)i * XSK_UMEM__DEFAULT_FRAME_SIZE;
+	xsk_ring_prod__submit(&fill, 32);
+	assert_int_equal(shield_loader_set_xsk(l3, 0, xsk_socket__fd(xsk)), 0);
+	base = counter(vt.if_a, SHIELD_REDIRECT);
+	send_udp(peer_udp, 300, 3);
+	assert_true(counter_reaches(SHIELD_REDIRECT, base + 1));
+	{
+		struct pollfd p = { .fd = xsk_socket__fd(xsk),
+				    .events = POLLIN };
+		const struct xdp_desc *d;
+
+		assert_int_equal(poll(&p, 1, 1000), 1);
+		assert_int_equal(xsk_ring_cons__peek(&rx, 1, &idx), 1);
+		d = xsk_ring_cons__rx_desc(&rx, idx);
+		/* Ethernet + IPv4 + UDP + 300 bytes, type byte intact */
+		assert_int_equal(d->len, 14 + 20 + 8 + 300);
+		assert_int_equal(((uint8_t *)xsk_umem__get_data(
+					 area, d->addr))[14 + 20 + 8 + 97],
+				 3);
+		xsk_ring_cons__release(&rx, 1);
+	}
+	assert_false(recv_within(us_udp, 50)); /* went to AF_XDP, not UDP */
+	xsk_socket__delete(xsk);
+	xsk_umem__delete(umem);
+	munmap(area, UMEM_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE);
+	/* The socket closed: its slot empties and packets pass again. */
+	send_udp(peer_udp, 300, 4);
+	assert_true(recv_within(us_udp, 1000));
+	shield_loader_free(l3);
+
+	/* Clean detach: program gone from the interface, pins gone. */
+	assert_int_equal(shield_loader_detach(vt.if_a, NULL), 0);
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++)
+		if (pin_exists(pins[i]))
+			fail_msg("pin %s left after detach", pins[i]);
+	{
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		struct xdp_multiprog *mp;
+
+		assert_int_equal(bpf_xdp_query((int)if_nametoindex(vt.if_a), 0,
+					       &q),
+				 0);
+		assert_int_equal(q.prog_id, 0);
+		mp = xdp_multiprog__get_from_ifindex(
+			(int)if_nametoindex(vt.if_a));
+		assert_true(libxdp_get_error(mp) != 0 || mp == NULL);
+	}
+	assert_int_equal(shield_loader_detach(vt.if_a, NULL), -ENOENT);
+	assert_int_equal(shield_loader_open(&l1, vt.if_a, NULL), -ENOENT);
+	send_udp(peer_udp, 200, 9); /* junk reaches the kernel socket now */
+	assert_true(recv_within(us_udp, 1000));
+
+	/* Forced single-program modes attach and detach too. */
+	cfg.src_rate = SHIELD_DEFAULT_SRC_RATE;
+	assert_int_equal(shield_loader_attach(&l1, vt.if_a, NULL,
+					      SHIELD_MODE_GENERIC, &cfg),
+			 0);
+	assert_int_equal(shield_loader_mode(l1), SHIELD_MODE_GENERIC);
+	send_udp(peer_udp, 200, 9);
+	assert_true(counter_reaches(SHIELD_DROP_TYPE, 1)); /* fresh maps */
+	assert_false(recv_within(us_udp, 50));
+	shield_loader_free(l1);
+	assert_int_equal(shield_loader_detach(vt.if_a, NULL), 0);
+	assert_int_equal(shield_loader_attach(&l1, vt.if_a, NULL,
+					      SHIELD_MODE_NATIVE, &cfg),
+			 0);
+	assert_int_equal(shield_loader_mode(l1), SHIELD_MODE_NATIVE);
+	shield_loader_free(l1);
+	assert_int_equal(shield_loader_detach(vt.if_a, NULL), 0);
+	assert_false(pin_exists("prog"));
+
+	close(peer_udp);
+	close(peer_tcp);
+	close(us_udp);
+	close(us_tcp);
+	enter_ns(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shield_cidr_parse),
+		cmocka_unit_test_setup_teardown(
+			test_shield_valid_discovery_passes_without_xsk, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_shield_other_traffic_passes_untouched, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_shield_drops_bad_size,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_drops_bad_type,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_source_bucket,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_prefix_bucket,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_refill_exact, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shield_refill_real_clock,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_shield_blocklist_and_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_allowlist, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shield_config_validation,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_loader_veth,
+						veth_setup, veth_teardown),
+	};
+	struct shield_loader *l;
+	struct shield_cfg cfg;
+	int rc;
+
+	/* Skip only when BPF itself is out of reach (no CAP_BPF, or a
+	 * kernel without BPF_PROG_TEST_RUN for XDP); everything else fails. */
+	shield_default_cfg(&cfg, PORT);
+	rc = shield_loader_new(&l, &cfg);
+	if (rc == -EPERM || rc == -EACCES) {
+		fprintf(stderr, "skip: cannot load BPF programs (%s); "
+				"run as root or with CAP_BPF+CAP_NET_ADMIN\n",
+			strerror(-rc));
+		return 77;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "shield_loader_new: %s\n", strerror(-rc));
+		return 1;
+	}
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = 64, .repeat = 1);
+
+		if (bpf_prog_test_run_opts(shield_loader_prog_fd(l), &o) < 0 &&
+		    (errno == 524 /* ENOTSUPP */ || errno == EOPNOTSUPP ||
+		     errno == EINVAL)) {
+			fprintf(stderr, "skip: kernel lacks BPF_PROG_TEST_RUN "
+					"for XDP (%s)\n",
+				strerror(errno));
+			shield_loader_free(l);
+			return 77;
+		}
+	}
+	shield_loader_free(l);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
