@@ -20,7 +20,11 @@
 #include <unistd.h>
 
 #include "common/shmring.h"
+#include "config.h"
 #include "dataplane/lcore.h"
+#if HAVE_XDP
+#include "dataplane/shield_loader.h"
+#endif
 
 #define CONFIG_TIMEOUT_MS 10000
 
@@ -36,6 +40,9 @@ struct dpd {
 	struct dplink_listen *listen;   /* as bound */
 	unsigned n_listen;
 	volatile bool stop;
+#if HAVE_XDP
+	struct shield_loader *shield;   /* xdp backend: the attached shield */
+#endif
 };
 
 static void dpd_init(struct dpd *d)
@@ -78,6 +85,11 @@ static void dpd_fini(struct dpd *d)
 		if (d->tx_efd[i] >= 0)
 			close(d->tx_efd[i]);
 	free(d->listen);
+#if HAVE_XDP
+	/* The shield stays attached and pinned: it keeps dropping while no
+	 * dataplane runs; `devplane-dp shield detach` removes it. */
+	shield_loader_free(d->shield);
+#endif
 }
 
 /* Many listen sockets times queues can pass the default soft limit. */
@@ -119,22 +131,93 @@ static int map_shm(struct dpd *d, int fd, bool create)
 	return 0;
 }
 
+#if HAVE_XDP
+/* attach_shield() makes sure the shield runs on iface (re-opening a pinned
+ * one after a restart) before the AF_XDP sockets join its XSKMAP. */
+static int attach_shield(struct dpd *d, const char *iface, uint16_t port_be)
+{
+	struct shield_cfg sc;
+
+	shield_default_cfg(&sc, port_be ? ntohs(port_be) :
+				SHIELD_DEFAULT_PORT);
+	return shield_loader_attach(&d->shield, iface, NULL, SHIELD_MODE_AUTO,
+				    &sc);
+}
+
+/* shield_port() points the shield at the port the backend bound. */
+static int shield_port(struct dpd *d, uint16_t port_be)
+{
+	struct shield_cfg sc;
+	int rc = shield_loader_get_cfg(d->shield, &sc);
+
+	if (rc < 0 || sc.discv4_port_be == port_be)
+		return rc;
+	sc.discv4_port_be = port_be;
+	return shield_loader_set_cfg(d->shield, &sc);
+}
+#endif
+
+/* split_backend() turns "xdp:IFNAME" into "xdp" and IFNAME. */
+static int split_backend(char name[16], const char **iface,
+			 const char *backend)
+{
+	const char *colon = backend ? strchr(backend, ':') : NULL;
+
+	if (!backend)
+		backend = "socket";
+	if (!colon) {
+		if (strlen(backend) >= 16)
+			return -EINVAL;
+		strcpy(name, backend);
+		return 0;
+	}
+	if ((size_t)(colon - backend) >= 16 || !colon[1])
+		return -EINVAL;
+	memcpy(name, backend, (size_t)(colon - backend));
+	name[colon - backend] = 0;
+	*iface = colon + 1;
+	return 0;
+}
+
 static int start_workers(struct dpd *d, const char *backend,
+			 const char *iface, uint32_t flags,
 			 const struct dplink_listen *listen, unsigned n_listen,
 			 const struct discv4_rx_cfg *scfg)
 {
-	const struct pktio_ops *ops = pktio_find(backend);
 	struct pktio_cfg pc = { .n_queues = d->n_queues, .listen = listen,
-				.n_listen = n_listen };
+				.n_listen = n_listen, .flags = flags };
+	const struct pktio_ops *ops;
+	char name[16];
 	int rc;
 
+	rc = split_backend(name, &iface, backend);
+	if (rc < 0)
+		return rc;
+	ops = pktio_find(name);
 	if (!ops)
 		return -ENOTSUP;
 	if (shmring_n_rings(d->ring) < 2 * d->n_queues)
 		return -EINVAL;
+	pc.iface = iface;
+	if (!strcmp(name, "xdp")) {
+#if HAVE_XDP
+		if (!iface)
+			return -EINVAL;
+		rc = attach_shield(d, iface, listen[0].port_be);
+		if (rc < 0)
+			return rc;
+#endif
+	}
 	rc = ops->open(&d->io, &pc);
 	if (rc < 0)
 		return rc;
+#if HAVE_XDP
+	if (d->shield) {
+		rc = shield_port(d, ops->local_port(d->io, 0));
+		if (rc < 0)
+			return rc;
+	}
+#endif
 	d->n_listen = n_listen;
 	d->listen = malloc(n_listen * sizeof(*d->listen));
 	d->lc = calloc(d->n_queues, sizeof(*d->lc));
@@ -332,7 +415,8 @@ static int run_child(const struct dpd_opts *o)
 		char backend[sizeof(cfg.backend) + 1] = { 0 };
 
 		memcpy(backend, cfg.backend, sizeof(cfg.backend));
-		rc = start_workers(&d, backend, listen, cfg.n_listen, &scfg);
+		rc = start_workers(&d, backend, NULL, cfg.flags, listen,
+				   cfg.n_listen, &scfg);
 	}
 	free(listen);
 	if (send_ready(&d, sock, rc, NULL, 0) < 0 && rc == 0)
@@ -458,7 +542,8 @@ static int run_attach(const struct dpd_opts *o)
 			goto out;
 		}
 	}
-	rc = start_workers(&d, o->backend, o->listen, o->n_listen, &scfg);
+	rc = start_workers(&d, o->backend, o->iface, o->pktio_flags,
+			   o->listen, o->n_listen, &scfg);
 	if (rc < 0)
 		goto out;
 	lfd = listen_unix(sock_path);

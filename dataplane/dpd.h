@@ -13,7 +13,9 @@ struct dpd_opts {
 	int control_fd;                 /* -1 unless --control-fd */
 	const char *shm_path;           /* --shm: long-running, named region */
 	const char *sock_path;          /* --control-socket; default PATH.sock */
-	const char *backend;            /* "socket" */
+	const char *backend;            /* "socket", "xdp" or "xdp:IFNAME" */
+	const char *iface;              /* xdp: --iface (or from backend) */
+	uint32_t pktio_flags;           /* PKTIO_F_ZEROCOPY / PKTIO_F_COPY */
 	unsigned n_queues;
 	const struct dplink_listen *listen;
 	unsigned n_listen;

@@ -6,7 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "dataplane/dpd.h"
+#include "dataplane/pktio.h"
+#if HAVE_XDP
+#include <arpa/inet.h>
+#include <signal.h>
+
+#include "dataplane/floodgen.h"
+#endif
 
 static void usage(FILE *f)
 {
@@ -14,9 +22,17 @@ static void usage(FILE *f)
 		"usage: devplane-dp --control-fd N\n"
 		"       devplane-dp --shm PATH [--control-socket SOCK] "
 		"--listen IP:PORT [--listen ...]\n"
-		"                   [--backend socket] [--queues N] "
-		"[--budget RATE:BURST|off] [--cache N]\n"
+		"                   [--backend socket|xdp] [--iface IFNAME] "
+		"[--zero-copy|--copy]\n"
+		"                   [--queues N] [--budget RATE:BURST|off] "
+		"[--cache N]\n"
 		"       devplane-dp stats --shm PATH\n"
+		"       devplane-dp flood --iface IF --target IP:PORT "
+		"[--rate PPS] [--duration S]\n"
+		"                   [--count N] [--mix size=1,type=1,hash=1,"
+		"ping=1] [--spoof CIDR] [--copy]\n"
+		"                   [--keys N --legit-src IP[+N] ... "
+		"--legit-rate PPS] [--grace-ms MS]\n"
 		"Without --control-fd the dataplane runs long-lived on the named "
 		"region PATH;\ncontrol attaches with --dataplane attach:PATH "
 		"(socket PATH.sock by default).\n");
@@ -61,6 +77,151 @@ static int cmd_stats(int argc, char **argv)
 	return 0;
 }
 
+#if HAVE_XDP
+static volatile bool flood_stop;
+
+static void on_flood_signal(int sig)
+{
+	(void)sig;
+	flood_stop = true;
+}
+
+/* add_legit_src() takes "IP" or "IP+N" (N consecutive IPv4 addresses). */
+static int add_legit_src(uint8_t (*src)[16], unsigned *n, const char *s)
+{
+	char host[64];
+	const char *plus = strchr(s, '+');
+	uint32_t cnt = 1, a;
+	size_t hl = plus ? (size_t)(plus - s) : strlen(s);
+
+	if (hl >= sizeof(host) || (plus && parse_u32(plus + 1, &cnt) < 0))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	if (*n + cnt > FLOODGEN_MAX_LEGIT_SRC || !cnt)
+		return -EINVAL;
+	memset(src[*n], 0, 16);
+	if (inet_pton(AF_INET6, host, src[*n]) == 1 && !plus) {
+		(*n)++;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &a) != 1)
+		return -EINVAL;
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t v = htonl(ntohl(a) + i);
+
+		memset(src[*n], 0, 16);
+		src[*n][10] = src[*n][11] = 0xff;
+		memcpy(src[*n] + 12, &v, 4);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int cmd_flood(int argc, char **argv)
+{
+	static uint8_t legit[FLOODGEN_MAX_LEGIT_SRC][16];
+	struct floodgen_cfg c = { .duration_ms = 10000, .spoof_plen = 16,
+				  .grace_ms = 1000 };
+	struct floodgen_result r;
+	struct dplink_listen t;
+	uint32_t v;
+	int rc;
+
+	c.spoof_addr[0] = 10;
+	c.spoof_addr[1] = 200;
+	c.mix[FLOODGEN_SIZE] = c.mix[FLOODGEN_TYPE] = 1;
+	c.mix[FLOODGEN_HASH] = c.mix[FLOODGEN_PING] = 1;
+	memset(&t, 0, sizeof(t));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] :
+						NULL;
+
+		if (!strcmp(a, "--copy")) {
+			c.copy = true;
+			continue;
+		}
+		if (!val)
+			goto bad;
+		i++;
+		if (!strcmp(a, "--iface")) {
+			c.iface = val;
+		} else if (!strcmp(a, "--target")) {
+			if (dpd_parse_listen(&t, val) < 0)
+				goto bad;
+			memcpy(c.dst_addr, t.addr, 16);
+			c.dst_port_be = t.port_be;
+		} else if (!strcmp(a, "--rate") && !parse_u32(val, &v)) {
+			c.rate_pps = v;
+		} else if (!strcmp(a, "--duration") && !parse_u32(val, &v) &&
+			   v && v <= 3600) {
+			c.duration_ms = v * 1000;
+		} else if (!strcmp(a, "--count") && !parse_u32(val, &v)) {
+			c.count = v;
+		} else if (!strcmp(a, "--mix")) {
+			if (floodgen_parse_mix(c.mix, val) < 0)
+				goto bad;
+		} else if (!strcmp(a, "--spoof")) {
+			char host[32];
+			const char *sl = strchr(val, '/');
+
+			if (!sl || (size_t)(sl - val) >= sizeof(host) ||
+			    parse_u32(sl + 1, &v) < 0)
+				goto bad;
+			memcpy(host, val, (size_t)(sl - val));
+			host[sl - val] = 0;
+			if (inet_pton(AF_INET, host, c.spoof_addr) != 1)
+				goto bad;
+			c.spoof_plen = v;
+		} else if (!strcmp(a, "--keys") && !parse_u32(val, &v)) {
+			c.n_keys = v;
+		} else if (!strcmp(a, "--legit-src")) {
+			if (add_legit_src(legit, &c.n_legit_src, val) < 0)
+				goto bad;
+		} else if (!strcmp(a, "--legit-rate") &&
+			   !parse_u32(val, &v)) {
+			c.legit_rate = v;
+		} else if (!strcmp(a, "--grace-ms") && !parse_u32(val, &v)) {
+			c.grace_ms = v;
+		} else {
+			goto bad;
+		}
+	}
+	if (!c.dst_port_be)
+		goto bad;
+	c.legit_src = (const uint8_t (*)[16])legit;
+	signal(SIGINT, on_flood_signal);
+	signal(SIGTERM, on_flood_signal);
+	rc = floodgen_run(&r, &c, &flood_stop);
+	if (rc < 0) {
+		fprintf(stderr, "devplane-dp flood: %s\n", strerror(-rc));
+		return 1;
+	}
+	{
+		uint64_t tot = 0;
+		double secs = r.elapsed_ns ? r.elapsed_ns / 1e9 : 0;
+
+		for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++) {
+			tot += r.junk_sent[k];
+			printf("junk_%s %llu\n", floodgen_kind_name(k),
+			       (unsigned long long)r.junk_sent[k]);
+		}
+		printf("junk_total %llu\njunk_tx_err %llu\n"
+		       "junk_seconds %.3f\njunk_pps %.0f\nzero_copy %d\n"
+		       "legit_sent %llu\nlegit_answered %llu\n",
+		       (unsigned long long)tot,
+		       (unsigned long long)r.junk_tx_err, secs,
+		       secs > 0 ? tot / secs : 0.0, r.zero_copy,
+		       (unsigned long long)r.legit_sent,
+		       (unsigned long long)r.legit_answered);
+	}
+	return 0;
+bad:
+	usage(stderr);
+	return 2;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -68,6 +229,9 @@ int main(int argc, char **argv)
 		{ "shm", required_argument, NULL, 's' },
 		{ "control-socket", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "zero-copy", no_argument, NULL, 'z' },
+		{ "copy", no_argument, NULL, 'y' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "budget", required_argument, NULL, 'B' },
@@ -90,6 +254,10 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "stats"))
 		return cmd_stats(argc - 1, argv + 1);
+#if HAVE_XDP
+	if (argc > 1 && !strcmp(argv[1], "flood"))
+		return cmd_flood(argc - 1, argv + 1);
+#endif
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -105,6 +273,17 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			o.backend = optarg;
+			break;
+		case 'i':
+			o.iface = optarg;
+			break;
+		case 'z':
+			o.pktio_flags = (o.pktio_flags & ~PKTIO_F_COPY) |
+					PKTIO_F_ZEROCOPY;
+			break;
+		case 'y':
+			o.pktio_flags = (o.pktio_flags & ~PKTIO_F_ZEROCOPY) |
+					PKTIO_F_COPY;
 			break;
 		case 'q':
 			if (parse_u32(optarg, &v) < 0 || !v ||

@@ -33,7 +33,13 @@ struct pktio_cfg {
 	unsigned n_queues;              /* 1..DPLINK_MAX_QUEUES */
 	const struct dplink_listen *listen;     /* port 0: pick one */
 	unsigned n_listen;              /* sock_idx must be unique */
+	const char *iface;              /* xdp: the interface */
+	uint32_t flags;                 /* PKTIO_F_* */
+	int xskmap_fd;                  /* xdp: > 0, or the shield's pin */
 };
+
+#define PKTIO_F_ZEROCOPY (1u << 0)      /* xdp: zero-copy or fail */
+#define PKTIO_F_COPY     (1u << 1)      /* xdp: copy mode only */
 
 struct pktio;
 

@@ -3,6 +3,11 @@
  * recvmmsg/sendmmsg bursts, one epoll set per queue. */
 #include "dataplane/pktio.h"
 
+#include "config.h"
+#if HAVE_XDP
+#include "dataplane/pktio_afxdp.h"
+#endif
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -401,5 +406,9 @@ const struct pktio_ops *pktio_find(const char *name)
 {
 	if (!name || !strcmp(name, "socket"))
 		return &pktio_socket_ops;
+#if HAVE_XDP
+	if (!strcmp(name, "xdp"))
+		return &pktio_afxdp_ops;
+#endif
 	return NULL;
 }

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/floodgen.h - discv4 flood generator: junk over AF_XDP TX at
+ * rates the kernel UDP path cannot reach, plus legitimate signed pings
+ * over ordinary sockets whose Pongs are counted. */
+#ifndef DATAPLANE_FLOODGEN_H
+#define DATAPLANE_FLOODGEN_H
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Junk kinds, each from a random source in the spoof prefix. */
+enum floodgen_kind {
+	FLOODGEN_SIZE = 0,      /* payload outside 98..1280 bytes */
+	FLOODGEN_TYPE,          /* right size, packet-type 0 or 7..255 */
+	FLOODGEN_HASH,          /* right size and type, hash wrong */
+	FLOODGEN_PING,          /* a valid signed Ping (replayed) */
+	FLOODGEN_KIND_MAX
+};
+
+#define FLOODGEN_MAX_LEGIT_SRC 1024
+#define FLOODGEN_MAX_KEYS      4096
+
+struct floodgen_cfg {
+	const char *iface;              /* junk leaves through this interface */
+	uint8_t dst_addr[16];           /* IPv4-mapped (IPv4 only for junk) */
+	uint16_t dst_port_be;
+	uint64_t rate_pps;              /* junk; 0: as fast as possible */
+	uint64_t count;                 /* junk packets; 0: until duration */
+	uint32_t duration_ms;           /* hard bound on the whole run, > 0 */
+	unsigned mix[FLOODGEN_KIND_MAX];        /* weights; all 0: no junk */
+	uint8_t spoof_addr[4];          /* spoofed IPv4 sources: this prefix */
+	unsigned spoof_plen;            /* 8..32 */
+	bool copy;                      /* force AF_XDP copy mode */
+	/* Legitimate pings: n_keys keys spread over the local addresses
+	 * legit_src[0..n_legit_src), legit_rate pings/s in total. */
+	unsigned n_keys;
+	const uint8_t (*legit_src)[16];
+	unsigned n_legit_src;
+	uint32_t legit_rate;
+	uint32_t grace_ms;              /* wait for late Pongs after the end */
+};
+
+struct floodgen_result {
+	uint64_t junk_sent[FLOODGEN_KIND_MAX];  /* completed by the kernel */
+	uint64_t junk_tx_err;           /* frames the kernel refused */
+	uint64_t legit_sent, legit_answered;
+	uint64_t elapsed_ns;            /* junk phase */
+	bool zero_copy;
+};
+
+/* floodgen_parse_mix() parses "size=1,type=1,hash=1,ping=1" into mix.
+ * Returns 0 or -EINVAL. */
+int floodgen_parse_mix(unsigned mix[FLOODGEN_KIND_MAX], const char *s);
+
+/* floodgen_kind_name() is the kind's name in mixes and reports. */
+const char *floodgen_kind_name(unsigned k);
+
+/* floodgen_run() runs junk and legitimate traffic in parallel until count,
+ * duration_ms or *stop (may be NULL), waits grace_ms for Pongs and fills
+ * *out. Needs CAP_NET_RAW/CAP_NET_ADMIN and CAP_BPF for the AF_XDP socket
+ * when junk is asked for. Returns 0, -EINVAL or -errno. */
+int floodgen_run(struct floodgen_result *out, const struct floodgen_cfg *cfg,
+		 volatile bool *stop);
+
+#endif /* DATAPLANE_FLOODGEN_H */

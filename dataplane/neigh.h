@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/neigh.h - our interface's addresses and the next hop's MAC,
+ * read from the kernel (rtnetlink RTM_GETROUTE / RTM_GETNEIGH, ioctl). */
+#ifndef DATAPLANE_NEIGH_H
+#define DATAPLANE_NEIGH_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NEIGH_MAC_LEN   6
+#define NEIGH_ADDR_LEN  16              /* IPv6 or IPv4-mapped */
+#define NEIGH_SLOTS     1024            /* cache entries per worker */
+#define NEIGH_TTL_NS    (30ull * 1000000000ull)   /* re-read a hit */
+#define NEIGH_RETRY_NS  (50ull * 1000000ull)      /* re-ask a miss */
+
+/* The interface that the AF_XDP backend sends from. */
+struct neigh_if {
+	int ifindex;
+	char name[16];
+	uint8_t mac[NEIGH_MAC_LEN];
+	uint8_t ip4[4];                 /* first IPv4 address, if has_ip4 */
+	uint8_t ip6[16];                /* first global IPv6, if has_ip6 */
+	bool has_ip4, has_ip6;
+	unsigned mtu;
+};
+
+/* neigh_if_get() reads ifname's index, MAC, MTU and first addresses.
+ * Returns 0, -ENODEV, or -errno. */
+int neigh_if_get(struct neigh_if *out, const char *ifname);
+
+/* neigh_route() asks the kernel's routing table (RTM_GETROUTE) how dst
+ * (IPv6 or IPv4-mapped) is reached: *out_nh is the gateway, or dst itself
+ * when on-link, *out_oif the output interface. Returns 0, -ENETUNREACH,
+ * or -errno. nl is a NETLINK_ROUTE socket from neigh_nl_open(). */
+int neigh_route(int nl, uint8_t out_nh[NEIGH_ADDR_LEN], int *out_oif,
+		const uint8_t dst[NEIGH_ADDR_LEN]);
+
+/* neigh_lookup() reads the kernel's ARP/ND entry of ip on ifindex
+ * (RTM_GETNEIGH). Returns 0 and mac for a usable entry (reachable, stale,
+ * delay, probe, permanent, noarp), -ENOENT (absent, incomplete or failed),
+ * or -errno. */
+int neigh_lookup(int nl, uint8_t mac[NEIGH_MAC_LEN], int ifindex,
+		 const uint8_t ip[NEIGH_ADDR_LEN]);
+
+/* neigh_trigger() makes the kernel resolve ip: one empty UDP datagram to
+ * the discard port through an ordinary socket bound to ifindex (the
+ * kernel ARPs / solicits for it). Returns 0 or -errno. */
+int neigh_trigger(int ifindex, const uint8_t ip[NEIGH_ADDR_LEN]);
+
+/* neigh_nl_open() opens a NETLINK_ROUTE socket (close() it). Returns the
+ * fd or -errno. */
+int neigh_nl_open(void);
+
+/* A per-worker cache: dst -> next hop MAC, negative entries rate-limit
+ * the netlink queries for destinations that do not resolve. One thread. */
+struct neigh_cache;
+
+/* neigh_cache_new() allocates a cache sending on itf (copied). Returns 0
+ * and *out, -ENOMEM or -errno (netlink socket). */
+int neigh_cache_new(struct neigh_cache **out, const struct neigh_if *itf);
+
+/* neigh_cache_free() releases c; NULL is a no-op. */
+void neigh_cache_free(struct neigh_cache *c);
+
+/* neigh_cache_get() writes the MAC of dst's next hop at now_ns (any
+ * monotonic clock): from the cache, else route + neighbour lookup; when
+ * the kernel has no entry it triggers resolution and returns -EAGAIN
+ * (the caller drops the packet; a retry after NEIGH_RETRY_NS asks again).
+ * Returns 0, -EAGAIN, -ENETUNREACH or -errno. */
+int neigh_cache_get(struct neigh_cache *c, uint8_t mac[NEIGH_MAC_LEN],
+		    const uint8_t dst[NEIGH_ADDR_LEN], uint64_t now_ns);
+
+/* neigh_cache_unresolved() counts -EAGAIN/-ENETUNREACH answers so far. */
+uint64_t neigh_cache_unresolved(const struct neigh_cache *c);
+
+#endif /* DATAPLANE_NEIGH_H */

@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/pktio_afxdp.c - the xdp backend: one AF_XDP socket per queue
+ * behind the bpf/ shield, batched rings, Ethernet/IP/UDP framing. */
+#include "dataplane/pktio_afxdp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <xdp/xsk.h>
+
+#include "dataplane/neigh.h"
+
+#define WAKE_TAG  UINT32_MAX
+#define RX_FRAMES (PKTIO_AFXDP_FRAMES / 2)
+#define TX_FRAMES (PKTIO_AFXDP_FRAMES - RX_FRAMES)
+#define RING_SIZE 2048                  /* each of fill, comp, rx, tx */
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				      0xff, 0xff };
+
+/* ---- frame codec ---- */
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+ssize_t pktio_afxdp_parse(struct pktio_afxdp_l4 *out, const uint8_t *frame,
+			  size_t len)
+{
+	size_t off = ETH_HDR_LEN, ip_end;
+	uint16_t proto, ulen;
+
+	if (len < ETH_HDR_LEN)
+		return -EBADMSG;
+	proto = rd16(frame + 12);
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
+		if (len < off + VLAN_HDR_LEN)
+			return -EBADMSG;
+		proto = rd16(frame + off + 2);
+		off += VLAN_HDR_LEN;
+	}
+	if (proto == ETH_P_IP) {
+		const uint8_t *ip = frame + off;
+		size_t ihl, tot;
+
+		if (len < off + IP4_HDR_LEN)
+			return -EBADMSG;
+		if (ip[0] >> 4 != 4)
+			return -EBADMSG;
+		ihl = (size_t)(ip[0] & 15) * 4;
+		tot = rd16(ip + 2);
+		/* ihl under 20 or a total length beyond the frame lies. */
+		if (ihl < IP4_HDR_LEN || tot < ihl || len < off + tot)
+			return -EBADMSG;
+		if (ip[9] != IPPROTO_UDP)
+			return -EPROTONOSUPPORT;
+		if (rd16(ip + 6) & 0x3fff)      /* MF or an offset */
+			return -EPROTONOSUPPORT;
+		memcpy(out->src_addr, v4mapped, 12);
+		memcpy(out->src_addr + 12, ip + 12, 4);
+		memcpy(out->dst_addr, v4mapped, 12);
+		memcpy(out->dst_addr + 12, ip + 16, 4);
+		ip_end = off + tot;
+		off += ihl;
+	} else if (proto == ETH_P_IPV6) {
+		const uint8_t *ip = frame + off;
+
+		if (len < off + IP6_HDR_LEN)
+			return -EBADMSG;
+		if (ip[0] >> 4 != 6)
+			return -EBADMSG;
+		if (ip[6] != IPPROTO_UDP)
+			return -EPROTONOSUPPORT;
+		ip_end = off + IP6_HDR_LEN + rd16(ip + 4);
+		if (len < ip_end)
+			return -EBADMSG;
+		memcpy(out->src_addr, ip + 8, 16);
+		memcpy(out->dst_addr, ip + 24, 16);
+		off += IP6_HDR_LEN;
+	} else {
+		return -EPROTONOSUPPORT;
+	}
+	if (ip_end < off + UDP_HDR_LEN)
+		return -EBADMSG;
+	ulen = rd16(frame + off + 4);
+	/* The UDP length must cover its header and stay inside the IP
+	 * payload (Ethernet padding may follow it). */
+	if (ulen < UDP_HDR_LEN || off + ulen > ip_end)
+		return -EBADMSG;
+	memcpy(&out->src_port_be, frame + off, 2);
+	memcpy(&out->dst_port_be, frame + off + 2, 2);
+	out->payload_off = (uint16_t)(off + UDP_HDR_LEN);
+	out->payload_len = (uint16_t)(ulen - UDP_HDR_LEN);
+	return (ssize_t)out->payload_off;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += rd16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+size_t pktio_afxdp_hdr_len(const uint8_t dst_addr[16])
+{
+	return ETH_HDR_LEN + UDP_HDR_LEN +
+	       (memcmp(dst_addr, v4mapped, 12) ? IP6_HDR_LEN : IP4_HDR_LEN);
+}
+
+ssize_t pktio_afxdp_build(uint8_t *out, size_t cap,
+			  const struct pktio_afxdp_hdrs *h,
+			  const uint8_t *payload, size_t payload_len)
+{
+	bool v4 = !memcmp(h->dst_addr, v4mapped, 12);
+	size_t hl = pktio_afxdp_hdr_len(h->dst_addr);
+	size_t ulen = UDP_HDR_LEN + payload_len, l3 = ETH_HDR_LEN;
+	uint8_t *udp = out + hl - UDP_HDR_LEN;
+	uint32_t sum = 0;
+	uint16_t c;
+
+	if (v4 != !memcmp(h->src_addr, v4mapped, 12))
+		return -EINVAL;
+	if (hl + payload_len > cap || ulen > 65535 - IP4_HDR_LEN)
+		return -EMSGSIZE;
+	if (payload != out + hl)
+		memmove(out + hl, payload, payload_len);
+	memcpy(out, h->dst_mac, 6);
+	memcpy(out + 6, h->src_mac, 6);
+	wr16(out + 12, v4 ? ETH_P_IP : ETH_P_IPV6);
+	if (v4) {
+		uint8_t *ip = out + l3;
+
+		ip[0] = 0x45;
+		ip[1] = 0;
+		wr16(ip + 2, (uint16_t)(IP4_HDR_LEN + ulen));
+		wr16(ip + 4, 0);                /* id: DF set, unfragmented */
+		wr16(ip + 6, 0x4000);
+		ip[8] = h->ttl ? h->ttl : 64;
+		ip[9] = IPPROTO_UDP;
+		wr16(ip + 10, 0);
+		memcpy(ip + 12, h->src_addr + 12, 4);
+		memcpy(ip + 16, h->dst_addr + 12, 4);
+		wr16(ip + 10, csum_fold(csum_add(0, ip, IP4_HDR_LEN)));
+		sum = csum_add(sum, ip + 12, 8);
+	} else {
+		uint8_t *ip = out + l3;
+
+		ip[0] = 0x60;
+		ip[1] = ip[2] = ip[3] = 0;
+		wr16(ip + 4, (uint16_t)ulen);
+		ip[6] = IPPROTO_UDP;
+		ip[7] = h->ttl ? h->ttl : 64;
+		memcpy(ip + 8, h->src_addr, 16);
+		memcpy(ip + 24, h->dst_addr, 16);
+		sum = csum_add(sum, ip + 8, 32);
+	}
+	memcpy(udp, &h->src_port_be, 2);
+	memcpy(udp + 2, &h->dst_port_be, 2);
+	wr16(udp + 4, (uint16_t)ulen);
+	wr16(udp + 6, 0);
+	/* Pseudo-header: addresses (added above), protocol, UDP length. */
+	sum += IPPROTO_UDP + (uint32_t)ulen;
+	sum = csum_add(sum, udp, ulen);
+	c = csum_fold(sum);
+	wr16(udp + 6, c ? c : 0xffff);  /* 0 means "none" (and IPv6 bans it) */
+	return (ssize_t)(hl + payload_len);
+}
+
+/* ---- the backend ---- */
+
+struct xq {
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	void *area;
+	struct xsk_ring_prod fq, tx;
+	struct xsk_ring_cons cq, rx;
+	int ep;
+	bool zc;
+	uint64_t held[PKTIO_BURST];     /* rx frames handed out last burst */
+	unsigned n_held;
+	uint64_t *tx_free;              /* [TX_FRAMES] stack of tx addrs */
+	unsigned n_tx_free;
+	uint64_t *fill_pending;         /* [RX_FRAMES] not yet in the fill ring */
+	unsigned n_fill_pending;
+	struct neigh_cache *nc;
+	struct pktio_afxdp_stats st;
+};
+
+struct afxdp_pktio {
+	struct pktio io;
+	struct neigh_if itf;
+	struct dplink_listen *listen;   /* [n_listen], ports as reserved */
+	int *port_fd;                   /* [n_listen] kernel sockets holding
+					 * the ports (and the fallback path) */
+	uint16_t *by_idx;               /* sock_idx -> listen index */
+	int xskmap_fd;
+	bool own_map_fd;
+	struct xq *q;                   /* [n_queues] */
+};
+
+#define NO_IDX UINT16_MAX
+
+static inline void cnt_inc(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, *c + v, __ATOMIC_RELAXED);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void xq_close(struct xq *x)
+{
+	if (x->xsk)
+		xsk_socket__delete(x->xsk);
+	if (x->umem)
+		xsk_umem__delete(x->umem);
+	if (x->area)
+		munmap(x->area, (size_t)PKTIO_AFXDP_FRAMES *
+				PKTIO_AFXDP_FRAME_SIZE);
+	if (x->ep >= 0)
+		close(x->ep);
+	free(x->tx_free);
+	free(x->fill_pending);
+	neigh_cache_free(x->nc);
+}
+
+static void afxdp_close(struct pktio *io)
+{
+	struct afxdp_pktio *p = (struct afxdp_pktio *)io;
+
+	if (!p)
+		return;
+	for (unsigned q = 0; p->q && q < io->n_queues; q++) {
+		/* Unregister first so the shield passes instead of
+		 * redirecting into a closing socket. */
+		uint32_t k = q;
+
+		if (p->xskmap_fd > 0 && p->q[q].xsk)
+			(void)bpf_map_delete_elem(p->xskmap_fd, &k);
+		xq_close(&p->q[q]);
+	}
+	for (unsigned i = 0; p->port_fd && i < io->n_listen; i++)
+		if (p->port_fd[i] >= 0)
+			close(p->port_fd[i]);
+	if (p->own_map_fd && p->xskmap_fd > 0)
+		close(p->xskmap_fd);
+	free(p->q);
+	free(p->listen);
+	free(p->port_fd);
+	free(p->by_idx);
+	free(p);
+}
+
+/* reserve_port() binds a kernel UDP socket to the listen address: it
+ * picks the port when 0 was asked for, keeps other programs off it, and
+ * receives what the shield passes when no XSK is bound. */
+static int reserve_port(struct dplink_listen *l)
+{
+	bool v4 = !memcmp(l->addr, v4mapped, 12);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	socklen_t alen;
+	int fd, one = 1, rc;
+
+	fd = socket(v4 ? AF_INET : AF_INET6,
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (!v4)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+				 sizeof(one));
+	if (v4) {
+		memcpy(&a4.sin_addr, l->addr + 12, 4);
+		a4.sin_port = l->port_be;
+		rc = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
+	} else {
+		memcpy(&a6.sin6_addr, l->addr, 16);
+		a6.sin6_port = l->port_be;
+		rc = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
+	}
+	alen = sizeof(a6);
+	if (rc < 0 || getsockname(fd, (struct sockaddr *)&a6, &alen) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	l->port_be = a6.sin6_port;      /* same offset as sin_port */
+	return fd;
+}
+
+static int open_map(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
+{
+	char path[256];
+	int fd;
+
+	if (cfg->xskmap_fd > 0) {
+		p->xskmap_fd = cfg->xskmap_fd;
+		return 0;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s/xsks", PKTIO_AFXDP_PIN_DIR,
+		     cfg->iface) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno ? -errno : -ENOENT;
+	p->xskmap_fd = fd;
+	p->own_map_fd = true;
+	return 0;
+}
+
+static int fill_ring_top_up(struct xq *x)
+{
+	unsigned n = x->n_fill_pending;
+	uint32_t idx;
+
+	if (!n)
+		return 0;
+	n = xsk_ring_prod__reserve(&x->fq, n, &idx);
+	if (!n) {
+		cnt_inc(&x->st.fill_short, 1);
+		return 0;
+	}
+	for (unsigned i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&x->fq, idx + i) =
+			x->fill_pending[--x->n_fill_pending];
+	xsk_ring_prod__submit(&x->fq, n);
+	return (int)n;
+}
+
+static int xq_open(struct afxdp_pktio *p, unsigned q,
+		   const struct pktio_cfg *cfg)
+{
+	struct xq *x = &p->q[q];
+	size_t size = (size_t)PKTIO_AFXDP_FRAMES * PKTIO_AFXDP_FRAME_SIZE;
+	struct xsk_umem_config uc = {
+		.fill_size = RING_SIZE, .comp_size = RING_SIZE,
+		.frame_size = PKTIO_AFXDP_FRAME_SIZE,
+		.frame_headroom = 0, .flags = 0,
+	};
+	struct xsk_socket_config sc = {
+		.rx_size = RING_SIZE, .tx_size = RING_SIZE,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.xdp_flags = 0,
+	};
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 0 };
+	uint32_t key = q;
+	int rc, fd;
+
+	x->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (x->area == MAP_FAILED) {
+		x->area = NULL;
+		return -errno;
+	}
+	rc = xsk_umem__create(&x->umem, x->area, size, &x->fq, &x->cq, &uc);
+	if (rc)
+		return rc < 0 ? rc : -rc;
+	rc = -EINVAL;
+	if (!(cfg->flags & PKTIO_F_COPY)) {
+		sc.bind_flags = XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP;
+		rc = xsk_socket__create(&x->xsk, cfg->iface, q, x->umem,
+					&x->rx, &x->tx, &sc);
+		if (rc == 0)
+			x->zc = true;
+		else if (cfg->flags & PKTIO_F_ZEROCOPY)
+			return rc < 0 ? rc : -rc;
+		if (rc) {
+			/* A failed create leaves the UMEM's fill and
+			 * completion rings unusable: make a fresh UMEM. */
+			xsk_umem__delete(x->umem);
+			x->umem = NULL;
+			rc = xsk_umem__create(&x->umem, x->area, size, &x->fq,
+					      &x->cq, &uc);
+			if (rc)
+				return rc < 0 ? rc : -rc;
+		}
+	}
+	if (!x->xsk) {
+		sc.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
+		rc = xsk_socket__create(&x->xsk, cfg->iface, q, x->umem,
+					&x->rx, &x->tx, &sc);
+		if (rc)
+			return rc < 0 ? rc : -rc;
+	}
+	fd = xsk_socket__fd(x->xsk);
+	if (bpf_map_update_elem(p->xskmap_fd, &key, &fd, BPF_ANY) < 0)
+		return -errno;
+	x->tx_free = malloc(TX_FRAMES * sizeof(*x->tx_free));
+	x->fill_pending = malloc(RX_FRAMES * sizeof(*x->fill_pending));
+	if (!x->tx_free || !x->fill_pending)
+		return -ENOMEM;
+	for (unsigned i = 0; i < TX_FRAMES; i++)
+		x->tx_free[x->n_tx_free++] = (uint64_t)(RX_FRAMES + i) *
+					     PKTIO_AFXDP_FRAME_SIZE;
+	for (unsigned i = 0; i < RX_FRAMES; i++)
+		x->fill_pending[x->n_fill_pending++] =
+			(uint64_t)i * PKTIO_AFXDP_FRAME_SIZE;
+	fill_ring_top_up(x);
+	x->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (x->ep < 0)
+		return -errno;
+	if (epoll_ctl(x->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return neigh_cache_new(&x->nc, &p->itf);
+}
+
+static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
+{
+	struct afxdp_pktio *p;
+	int rc;
+
+	if (!cfg || !cfg->n_queues || cfg->n_queues > DPLINK_MAX_QUEUES ||
+	    !cfg->n_listen || cfg->n_listen > DPLINK_MAX_SOCKS ||
+	    !cfg->iface ||
+	    (cfg->flags & PKTIO_F_COPY && cfg->flags & PKTIO_F_ZEROCOPY))
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->io.ops = &pktio_afxdp_ops;
+	p->io.n_queues = cfg->n_queues;
+	p->io.n_listen = cfg->n_listen;
+	p->listen = malloc(cfg->n_listen * sizeof(*p->listen));
+	p->port_fd = malloc(cfg->n_listen * sizeof(*p->port_fd));
+	p->by_idx = malloc(65536 * sizeof(*p->by_idx));
+	p->q = calloc(cfg->n_queues, sizeof(*p->q));
+	rc = -ENOMEM;
+	if (!p->listen || !p->port_fd || !p->by_idx || !p->q)
+		goto out_close;
+	for (unsigned q = 0; q < cfg->n_queues; q++)
+		p->q[q].ep = -1;
+	for (unsigned i = 0; i < cfg->n_listen; i++)
+		p->port_fd[i] = -1;
+	memcpy(p->listen, cfg->listen, cfg->n_listen * sizeof(*p->listen));
+	memset(p->by_idx, 0xff, 65536 * sizeof(*p->by_idx));
+	rc = -EINVAL;
+	for (unsigned i = 0; i < cfg->n_listen; i++) {
+		uint16_t idx = p->listen[i].sock_idx;
+
+		if (idx == NO_IDX || p->by_idx[idx] != NO_IDX)
+			goto out_close;
+		p->by_idx[idx] = (uint16_t)i;
+	}
+	rc = neigh_if_get(&p->itf, cfg->iface);
+	if (rc < 0)
+		goto out_close;
+	for (unsigned i = 0; i < cfg->n_listen; i++) {
+		rc = reserve_port(&p->listen[i]);
+		if (rc < 0)
+			goto out_close;
+		p->port_fd[i] = rc;
+	}
+	rc = open_map(p, cfg);
+	if (rc < 0)
+		goto out_close;
+	for (unsigned q = 0; q < cfg->n_queues; q++) {
+		rc = xq_open(p, q, cfg);
+		if (rc < 0)
+			goto out_close;
+	}
+	*out = &p->io;
+	return 0;
+
+out_close:
+	afxdp_close(&p->io);
+	return rc;
+}
+
+static bool is_any(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, 16) ||
+	       (!memcmp(a, v4mapped, 12) && !memcmp(a + 12, zero, 4));
+}
+
+/* match() finds the listen entry a frame is for: port, then the address
+ * (a wildcard entry takes its family). */
+static int match(const struct afxdp_pktio *p, const struct pktio_afxdp_l4 *l)
+{
+	bool v4 = !memcmp(l->dst_addr, v4mapped, 12);
+
+	for (unsigned i = 0; i < p->io.n_listen; i++) {
+		const struct dplink_listen *e = &p->listen[i];
+
+		if (e->port_be != l->dst_port_be)
+			continue;
+		if (!memcmp(e->addr, l->dst_addr, 16))
+			return (int)i;
+		if (is_any(e->addr) &&
+		    v4 == !memcmp(e->addr, v4mapped, 12))
+			return (int)i;
+	}
+	return -1;
+}
+
+static void kick_fill(struct xq *x)
+{
+	if (xsk_ring_prod__needs_wakeup(&x->fq))
+		(void)recvfrom(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT,
+			       NULL, NULL);
+}
+
+static unsigned afxdp_rx_burst(struct pktio *io, unsigned q,
+			       struct pktio_pkt *pkts, unsigned n)
+{
+	struct afxdp_pktio *p = (struct afxdp_pktio *)io;
+	struct xq *x = &p->q[q];
+	unsigned got = 0, nr;
+	uint32_t idx;
+
+	/* Frames of the previous burst are ours again: refill with them. */
+	for (unsigned i = 0; i < x->n_held; i++)
+		x->fill_pending[x->n_fill_pending++] = x->held[i];
+	x->n_held = 0;
+	fill_ring_top_up(x);
+	kick_fill(x);
+	if (n > PKTIO_BURST)
+		n = PKTIO_BURST;
+	nr = xsk_ring_cons__peek(&x->rx, n, &idx);
+	for (unsigned i = 0; i < nr; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx,
+								  idx + i);
+		uint64_t addr = xsk_umem__extract_addr(d->addr);
+		uint8_t *f = xsk_umem__get_data(x->area, d->addr);
+		struct pktio_afxdp_l4 l;
+		int li;
+
+		x->held[x->n_held++] = addr - addr % PKTIO_AFXDP_FRAME_SIZE;
+		if (pktio_afxdp_parse(&l, f, d->len) < 0 ||
+		    (li = match(p, &l)) < 0) {
+			cnt_inc(&x->st.rx_not_ours, 1);
+			continue;
+		}
+		pkts[got].buf = f + l.payload_off;
+		pkts[got].len = l.payload_len;
+		pkts[got].sock_idx = p->listen[li].sock_idx;
+		pkts[got].local_port_be = l.dst_port_be;
+		pkts[got].peer_port_be = l.src_port_be;
+		memcpy(pkts[got].peer_addr, l.src_addr, 16);
+		got++;
+	}
+	if (nr)
+		xsk_ring_cons__release(&x->rx, nr);
+	return got;
+}
+
+static void reap_completions(struct xq *x)
+{
+	uint32_t idx;
+	unsigned n = xsk_ring_cons__peek(&x->cq, RING_SIZE, &idx);
+
+	for (unsigned i = 0; i < n; i++)
+		x->tx_free[x->n_tx_free++] =
+			*xsk_ring_cons__comp_addr(&x->cq, idx + i);
+	if (n)
+		xsk_ring_cons__release(&x->cq, n);
+}
+
+static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
+			       const struct pktio_pkt *pkts, unsigned n)
+{
+	struct afxdp_pktio *p = (struct afxdp_pktio *)io;
+	struct xq *x = &p->q[q];
+	struct pktio_afxdp_hdrs h;
+	uint64_t now = mono_ns();
+	unsigned sent = 0, want = 0;
+	uint32_t idx;
+
+	reap_completions(x);
+	if (n > PKTIO_BURST)
+		n = PKTIO_BURST;
+	if (!n)
+		return 0;
+	want = n < x->n_tx_free ? n : x->n_tx_free;
+	if (want)
+		want = xsk_ring_prod__reserve(&x->tx, want, &idx);
+	memcpy(h.src_mac, p->itf.mac, 6);
+	h.ttl = 64;
+	for (unsigned i = 0; i < n && sent < want; i++) {
+		const struct pktio_pkt *pk = &pkts[i];
+		uint16_t li = p->by_idx[pk->sock_idx];
+		bool v4 = !memcmp(pk->peer_addr, v4mapped, 12);
+		struct xdp_desc *d;
+		uint64_t addr;
+		ssize_t len;
+
+		if (li == NO_IDX)
+			continue;
+		/* Source address: the listen address, or the interface's
+		 * own when the listen entry is a wildcard. */
+		if (!is_any(p->listen[li].addr)) {
+			if (v4 != !memcmp(p->listen[li].addr, v4mapped, 12))
+				continue;
+			memcpy(h.src_addr, p->listen[li].addr, 16);
+		} else if (v4 && p->itf.has_ip4) {
+			memcpy(h.src_addr, v4mapped, 12);
+			memcpy(h.src_addr + 12, p->itf.ip4, 4);
+		} else if (!v4 && p->itf.has_ip6) {
+			memcpy(h.src_addr, p->itf.ip6, 16);
+		} else {
+			continue;
+		}
+		if (neigh_cache_get(x->nc, h.dst_mac, pk->peer_addr, now)) {
+			cnt_inc(&x->st.tx_no_neigh, 1);
+			continue;
+		}
+		memcpy(h.dst_addr, pk->peer_addr, 16);
+		h.src_port_be = p->listen[li].port_be;
+		h.dst_port_be = pk->peer_port_be;
+		addr = x->tx_free[x->n_tx_free - 1];
+		len = pktio_afxdp_build(xsk_umem__get_data(x->area, addr),
+					PKTIO_AFXDP_FRAME_SIZE, &h, pk->buf,
+					pk->len);
+		if (len < 0)
+			continue;
+		x->n_tx_free--;
+		d = xsk_ring_prod__tx_desc(&x->tx, idx + sent);
+		d->addr = addr;
+		d->len = (uint32_t)len;
+		d->options = 0;
+		sent++;
+	}
+	if (want > sent) {
+		/* Give back the reserved descriptors we did not fill. */
+		x->tx.cached_prod -= want - sent;
+	}
+	if (sent) {
+		xsk_ring_prod__submit(&x->tx, sent);
+		if (!x->zc || xsk_ring_prod__needs_wakeup(&x->tx))
+			(void)sendto(xsk_socket__fd(x->xsk), NULL, 0,
+				     MSG_DONTWAIT, NULL, 0);
+	}
+	if (want < n)
+		cnt_inc(&x->st.tx_no_frame, n - want);
+	return sent;
+}
+
+static int afxdp_wait(struct pktio *io, unsigned q, int timeout_ms)
+{
+	struct afxdp_pktio *p = (struct afxdp_pktio *)io;
+	struct xq *x = &p->q[q];
+	struct epoll_event ev[8];
+	int n;
+
+	fill_ring_top_up(x);
+	kick_fill(x);
+	/* Frames already waiting: no sleep (peek would consume them). */
+	if (__atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE) !=
+	    *x->rx.consumer)
+		return 0;
+	n = epoll_wait(x->ep, ev, 8, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	reap_completions(x);
+	return 0;
+}
+
+static int afxdp_add_wake_fd(struct pktio *io, unsigned q, int fd)
+{
+	struct afxdp_pktio *p = (struct afxdp_pktio *)io;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = WAKE_TAG };
+
+	if (q >= io->n_queues)
+		return -EINVAL;
+	return epoll_ctl(p->q[q].ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static uint16_t afxdp_local_port(const struct pktio *io, unsigned i)
+{
+	const struct afxdp_pktio *p = (const struct afxdp_pktio *)io;
+
+	return i < io->n_listen ? p->listen[i].port_be : 0;
+}
+
+int pktio_afxdp_get_stats(const struct pktio *io, unsigned q,
+			  struct pktio_afxdp_stats *out)
+{
+	const struct afxdp_pktio *p = (const struct afxdp_pktio *)io;
+	const struct pktio_afxdp_stats *s;
+
+	if (!io || io->ops != &pktio_afxdp_ops || q >= io->n_queues)
+		return -EINVAL;
+	s = &p->q[q].st;
+	out->rx_not_ours = __atomic_load_n(&s->rx_not_ours, __ATOMIC_RELAXED);
+	out->tx_no_neigh = __atomic_load_n(&s->tx_no_neigh, __ATOMIC_RELAXED);
+	out->tx_no_frame = __atomic_load_n(&s->tx_no_frame, __ATOMIC_RELAXED);
+	out->fill_short = __atomic_load_n(&s->fill_short, __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool pktio_afxdp_zero_copy(const struct pktio *io, unsigned q)
+{
+	const struct afxdp_pktio *p = (const struct afxdp_pktio *)io;
+
+	if (!io || io->ops != &pktio_afxdp_ops || q >= io->n_queues)
+		return false;
+	return p->q[q].zc;
+}
+
+const struct pktio_ops pktio_afxdp_ops = {
+	.name = "xdp",
+	.open = afxdp_open,
+	.close = afxdp_close,
+	.rx_burst = afxdp_rx_burst,
+	.tx_burst = afxdp_tx_burst,
+	.wait = afxdp_wait,
+	.add_wake_fd = afxdp_add_wake_fd,
+	.local_port = afxdp_local_port,
+};

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/pktio_afxdp.h - the AF_XDP backend ("xdp") and its frame
+ * codec (Ethernet / one VLAN tag / IPv4 or IPv6 / UDP), NIC-free. */
+#ifndef DATAPLANE_PKTIO_AFXDP_H
+#define DATAPLANE_PKTIO_AFXDP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dataplane/pktio.h"
+
+/*
+ * One AF_XDP socket per queue q (RX queue q of cfg->iface), each with its
+ * own UMEM of PKTIO_AFXDP_FRAMES frames: the first half feeds the fill
+ * ring, the second half is the TX pool. The XSKs are created with
+ * XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD and registered in the shield's XSKMAP
+ * (bpf/shield.h "xsks"): cfg->xskmap_fd if > 0, else the map pinned at
+ * PKTIO_AFXDP_PIN_DIR/<iface>/xsks. The shield must already be attached.
+ * Zero-copy is tried first unless PKTIO_F_COPY; PKTIO_F_ZEROCOPY makes a
+ * driver without it an error instead of a fallback to copy mode.
+ */
+#define PKTIO_AFXDP_FRAMES     4096
+#define PKTIO_AFXDP_FRAME_SIZE 2048
+#define PKTIO_AFXDP_PIN_DIR    "/sys/fs/bpf/devplane"
+
+#define ETH_HDR_LEN   14
+#define VLAN_HDR_LEN  4
+#define IP4_HDR_LEN   20
+#define IP6_HDR_LEN   40
+#define UDP_HDR_LEN   8
+
+/* A parsed UDP frame. Addresses are IPv6 or IPv4-mapped. */
+struct pktio_afxdp_l4 {
+	uint8_t src_addr[16];
+	uint8_t dst_addr[16];
+	uint16_t src_port_be;
+	uint16_t dst_port_be;
+	uint16_t payload_off;           /* UDP payload starts here */
+	uint16_t payload_len;           /* from the UDP length field */
+};
+
+/* pktio_afxdp_parse() parses frame[0..len): Ethernet, at most one
+ * 802.1Q/802.1ad tag, IPv4 (any IHL, not a fragment) or IPv6 (UDP as the
+ * first next header), UDP whose length fits the IP payload. Returns bytes
+ * of headers (== out->payload_off), -EPROTONOSUPPORT (not IP/UDP, a
+ * fragment, an IPv6 extension header) or -EBADMSG (truncated or lengths
+ * that lie). */
+ssize_t pktio_afxdp_parse(struct pktio_afxdp_l4 *out, const uint8_t *frame,
+			  size_t len);
+
+/* What pktio_afxdp_build() puts in front of a payload. */
+struct pktio_afxdp_hdrs {
+	uint8_t dst_mac[6], src_mac[6];
+	uint8_t src_addr[16], dst_addr[16];     /* both v4-mapped or both v6 */
+	uint16_t src_port_be, dst_port_be;
+	uint8_t ttl;                            /* 0: 64 */
+};
+
+/* pktio_afxdp_build() writes an Ethernet/IPv4-or-IPv6/UDP frame around
+ * payload[0..payload_len) into out[0..cap) with the IPv4 header checksum
+ * and the UDP checksum (both families) filled in. payload may already sit
+ * at its final place in out (out + 42 for IPv4, out + 62 for IPv6).
+ * Returns the frame length, -EINVAL (families differ), -EMSGSIZE (does
+ * not fit cap or 65507 bytes). */
+ssize_t pktio_afxdp_build(uint8_t *out, size_t cap,
+			  const struct pktio_afxdp_hdrs *h,
+			  const uint8_t *payload, size_t payload_len);
+
+/* pktio_afxdp_hdr_len() is the header length build() uses for dst. */
+size_t pktio_afxdp_hdr_len(const uint8_t dst_addr[16]);
+
+/* Counters of the backend that struct dp_cnt has no slot for, per queue.
+ * Written by queue q's worker, read relaxed by anyone. */
+struct pktio_afxdp_stats {
+	uint64_t rx_not_ours;           /* not UDP to a listen address */
+	uint64_t tx_no_neigh;           /* next hop MAC unresolved: dropped */
+	uint64_t tx_no_frame;           /* TX pool or ring full: dropped */
+	uint64_t fill_short;            /* fill ring had no room */
+};
+
+/* pktio_afxdp_get_stats() copies queue q's counters. Returns 0 or
+ * -EINVAL (not an xdp handle, bad q). */
+int pktio_afxdp_get_stats(const struct pktio *p, unsigned q,
+			  struct pktio_afxdp_stats *out);
+
+/* pktio_afxdp_zero_copy() says whether queue q's socket is bound in
+ * zero-copy mode (false: copy mode). */
+bool pktio_afxdp_zero_copy(const struct pktio *p, unsigned q);
+
+extern const struct pktio_ops pktio_afxdp_ops;
+
+#endif /* DATAPLANE_PKTIO_AFXDP_H */
