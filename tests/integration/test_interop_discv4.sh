@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# tests/integration/test_interop_discv4.sh - interop with an independent
+# discv4 implementation: >= 30 @ethereumjs/devp2p DPT nodes on loopback,
+# bootstrapped from each other and from our `devplane bootnode`.
+#   - their tables must hold our node at the end (they find and keep it);
+#   - `devplane crawl` from one of their enodes must find >= 95 % of them;
+#   - ethereumjs sends Neighbors of up to 16 nodes, 1373 bytes with IPv4,
+#     over discv4's 1280-byte limit: our dataplane must drop them at the
+#     size stage. The run prints how many ethereumjs sent to our bootnode
+#     and how many our dataplane dropped for size.
+#   - ethereumjs never checks expiration and writes port 0 as 00 00 (a
+#     non-canonical RLP integer, which we and geth reject); dpt.mjs hands it
+#     our bootnode's TCP port 0 as null to avoid that.
+#
+# usage: test_interop_discv4.sh DEVPLANE INTEROP_DIR
+set -u
+DEVPLANE=$1
+INTEROP=$2
+COUNT=32
+NET_S=50
+. "$(dirname "$0")/lib_interop.sh"
+
+npm_setup "$INTEROP"
+start_bootnode "$DEVPLANE" boot
+echo "our bootnode $BOOT_ENODE"
+
+BASE=$(rand_port 40000 20000)
+node "$INTEROP/dpt.mjs" net --count $COUNT --base-port "$BASE" \
+	--bootnode "$BOOT_ENODE" --watch "$BOOT_ID" --duration $NET_S \
+	--enodes "$WORK/enodes.txt" --ids "$WORK/ids.txt" \
+	>"$WORK/net.out" 2>"$WORK/net.err" &
+NETPID=$!
+PIDS="$PIDS $NETPID"
+i=0
+while [ $i -lt 100 ] && ! [ -s "$WORK/ids.txt" ]; do
+	kill -0 "$NETPID" 2>/dev/null || break
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -s "$WORK/ids.txt" ] || { cat "$WORK/net.err" >&2; die "DPT net did not start"; }
+cat "$WORK/net.out"
+
+status=0
+# Crawl once their tables have formed.
+sleep 10
+if "$DEVPLANE" help 2>&1 | grep -q '^  crawl '; then
+	boots=$(head -n 2 "$WORK/enodes.txt" | paste -sd, -)
+	timeout 120 "$DEVPLANE" crawl --bootnodes "$boots" \
+		--out "$WORK/nodes.json" --timeout 30s \
+		--db "$WORK/crawl.sqlite" 2>&1 | tail -n 5
+	[ -s "$WORK/nodes.json" ] || die "crawl wrote no nodes.json"
+	found=$(grep -o -F -f "$WORK/ids.txt" "$WORK/nodes.json" | sort -u |
+		wc -l)
+	need=$(( (COUNT * 95 + 99) / 100 ))
+	echo "crawl found $found of $COUNT ethereumjs nodes (need $need)"
+	[ "$found" -ge "$need" ] || status=1
+else
+	echo "FAIL: devplane has no crawl command yet (needed: devplane" \
+	     "crawl --bootnodes ENODES --out nodes.json --timeout 30s)"
+	status=1
+fi
+
+wait "$NETPID"
+grep '^REPORT ' "$WORK/net.out" >"$WORK/report" ||
+	{ cat "$WORK/net.out" "$WORK/net.err" >&2; die "no report from DPT net"; }
+cat "$WORK/report"
+field() {
+	sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$WORK/report"
+}
+held=$(field watchedIn)
+need=$(( (COUNT * 95 + 99) / 100 ))
+echo "our bootnode is in $held of $COUNT ethereumjs tables after ${NET_S}s (need $need)"
+[ "$held" -ge "$need" ] || status=1
+
+big=$(field neighborsOver1280ToWatched)
+drops=$(metric 'devplane_dp_drops_total{reason="size"' "$BOOT_METRICS")
+table=$(metric 'devplane_discv4_table_nodes ' "$BOOT_METRICS")
+echo "ethereumjs sent $big Neighbors over 1280 B to our bootnode (largest" \
+     "$(field maxNeighborsSize) B); our dataplane dropped $drops for size"
+echo "our bootnode's table holds $table nodes"
+[ "$drops" != "?" ] && [ "$drops" -ge "$big" ] || status=1
+
+[ $status -eq 0 ] && echo "PASS" || echo "FAIL"
+exit $status
