@@ -14,6 +14,7 @@
 #include <signal.h>
 
 #include "dataplane/floodgen.h"
+#include "dataplane/shield_cli.h"
 #endif
 
 static void usage(FILE *f)
@@ -257,6 +258,8 @@ int main(int argc, char **argv)
 #if HAVE_XDP
 	if (argc > 1 && !strcmp(argv[1], "flood"))
 		return cmd_flood(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "shield"))
+		return shield_cli(argc - 1, argv + 1);
 #endif
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
