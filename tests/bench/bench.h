@@ -22,5 +22,6 @@ void bench_ecies(void);
 void bench_frame(void);
 void bench_shmring(void);
 void bench_dp(void);
+void bench_crawl(void);
 
 #endif /* TESTS_BENCH_H */

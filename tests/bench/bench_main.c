@@ -58,6 +58,9 @@ static const struct section sections[] = {
 #if BENCH_DP
 	{"dp", bench_dp},
 #endif
+#if BENCH_CRAWL
+	{"crawl", bench_crawl},
+#endif
 	{NULL, NULL},
 };
 

@@ -287,7 +287,7 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	uint64_t t_start;
 
 	(void)st;
-	make_net(&s, N, 11, 60 * SEC);
+	make_net(&s, N, 11, 30 * SEC);
 	me = add_crawler(&s, 2);
 	path_of(out, sizeof(out), "nodes200.json");
 	path_of(dbp, sizeof(dbp), "crawl200.sqlite");
@@ -430,8 +430,8 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	v1 = read_nodes(out1, &n1);
 	assert_int_equal(n1, N);
 
-	/* An hour later nodes 3 and 4 are gone (nothing listens there). */
-	sim_run(&s, 3600 * SEC);
+	/* Two minutes later nodes 3 and 4 are gone (nothing listens there). */
+	sim_run(&s, 120 * SEC);
 	s.peers[3]->port = 1;
 	s.peers[4]->port = 2;
 	me = add_crawler(&s, 3);
@@ -487,13 +487,13 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 		assert_non_null(q);
 		check_record(q, s.peers[i], true);
 		assert_int_equal(q->first, p->first);
-		assert_true(q->check >= p->check + 3600);
+		assert_true(q->check >= p->check + 120);
 		if (i == 3) {
 			assert_int_equal(q->score, 2);
 			assert_int_equal(q->last, p->last);
 		} else {
 			assert_int_equal(q->score, 2);
-			assert_true(q->last >= p->last + 3600);
+			assert_true(q->last >= p->last + 120);
 		}
 	}
 	assert_int_equal(nodedb_count(db, "crawl"), N + 1);
