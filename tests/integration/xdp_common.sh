@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: MIT
+# tests/integration/xdp_common.sh - netns + veth set-up shared by the
+# test_xdp_*.sh tests and tests/bench/xdp_bench.sh (sourced, not run).
+# Needs root, ip, bpftool, python3; B = the build directory.
+# XNS_A holds the node on XV0 (10.77.0.1), XNS_B the peers on XV1
+# (10.77.0.2 plus 10.77.0.10.. for legitimate sources).
+XTAG=${XTAG:-$$}
+XNS_A=dpxa$XTAG XNS_B=dpxb$XTAG XV0=dpx0$XTAG XV1=dpx1$XTAG
+XPIDS=""
+
+xdp_skip_unless_root() {
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+	command -v bpftool >/dev/null || { echo "SKIP: no bpftool"; exit 77; }
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf ||
+		{ echo "SKIP: no bpffs"; exit 77; }
+}
+
+xdp_cleanup() {
+	for p in $XPIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.3
+	for p in $XPIDS; do kill -9 "$p" 2>/dev/null; done
+	[ -n "$B" ] && [ -x "$B/dataplane/devplane-dp" ] &&
+		"$B/dataplane/devplane-dp" shield detach --iface "$XV0" \
+			>/dev/null 2>&1
+	rm -rf "/sys/fs/bpf/devplane/$XV0"
+	ip netns del "$XNS_A" 2>/dev/null
+	ip netns del "$XNS_B" 2>/dev/null
+	rm -rf "$XTMP"
+}
+
+xdp_setup() {
+	XTMP=$(mktemp -d)
+	trap xdp_cleanup EXIT INT TERM
+	ip netns add "$XNS_A" && ip netns add "$XNS_B" || exit 1
+	ip link add "$XV0" numtxqueues 1 numrxqueues 1 type veth peer \
+		name "$XV1" numtxqueues 1 numrxqueues 1 || exit 1
+	ip link set "$XV0" netns "$XNS_A"
+	ip link set "$XV1" netns "$XNS_B"
+	ip -n "$XNS_A" addr add 10.77.0.1/16 dev "$XV0"
+	ip -n "$XNS_B" addr add 10.77.0.2/16 dev "$XV1"
+	for i in $(seq 10 "${XLEGIT_END:-209}"); do
+		echo "addr add 10.77.1.$((i % 250 + 1))/16 dev $XV1"
+	done | sort -u | ip -n "$XNS_B" -batch - 2>/dev/null
+	for n in "$XNS_A" "$XNS_B"; do ip -n "$n" link set lo up; done
+	ip -n "$XNS_A" link set "$XV0" up
+	ip -n "$XNS_B" link set "$XV1" up
+}
+
+# in_a / in_b run a command in a namespace without touching the mount
+# namespace (bpffs pins stay visible, unlike `ip netns exec`).
+in_a() { nsenter --net="/var/run/netns/$XNS_A" "$@"; }
+in_b() { nsenter --net="/var/run/netns/$XNS_B" "$@"; }
+
+# xdp_counter NAME: the shield's verdict counter summed over CPUs.
+xdp_counter() {
+	python3 - "/sys/fs/bpf/devplane/$XV0/counters" "$1" <<'PY'
+import json, subprocess, sys
+names = ["pass_other", "drop_size", "drop_type", "drop_rate_src",
+         "drop_rate_pfx", "drop_blocked", "drop_not_allowed", "redirect",
+         "pass_no_xsk"]
+d = json.loads(subprocess.check_output(["bpftool", "map", "dump",
+                                        "pinned", sys.argv[1], "-j"]))
+for e in d:
+    f = e["formatted"]
+    if names[f["key"]] == sys.argv[2]:
+        print(sum(v["value"] for v in f["values"]))
+PY
+}
+
+# xdp_bootnode: starts devplane bootnode on XV0 with the xdp backend,
+# sets ENODE.
+xdp_bootnode() {
+	hex=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	setsid nsenter --net="/var/run/netns/$XNS_A" "$B/control/devplane" \
+		bootnode --nodekeyhex "$hex" --addr 10.77.0.1:30303 \
+		--dataplane "${XDP_DATAPLANE:-xdp:$XV0}" </dev/null \
+		>"$XTMP/boot.log" 2>&1 &
+	BOOT_PID=$!
+	XPIDS="$XPIDS $BOOT_PID"
+	for _ in $(seq 50); do
+		id=$(grep -o '[0-9a-f]\{128\}' "$XTMP/boot.log" | head -1)
+		[ -n "$id" ] && grep -q "dataplane pid" "$XTMP/boot.log" && break
+		sleep 0.1
+	done
+	[ -n "$id" ] || { cat "$XTMP/boot.log"; return 1; }
+	ENODE="enode://$id@10.77.0.1:30303"
+	sleep 0.3
+}
