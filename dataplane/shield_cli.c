@@ -35,7 +35,9 @@ static void usage(FILE *f)
 		"       devplane-dp shield unban|allow|disallow --iface IF CIDR\n"
 		"All take [--pin-root DIR] (default " SHIELD_PIN_ROOT ").\n"
 		"A rate of 0 disables that bucket; attach on a running shield "
-		"re-opens it\nand replaces its config.\n");
+		"re-opens it\nand replaces its config. Pins need bpffs: inside "
+		"a network namespace use\nnsenter --net=/run/netns/NS "
+		"(ip netns exec remounts /sys without it).\n");
 }
 
 struct args {
@@ -202,6 +204,8 @@ static int cmd_on_open(struct args *a)
 			 !strcmp(cmd, "allow") || !strcmp(cmd, "disallow");
 	int rc;
 
+	if (!want_cidr && strcmp(cmd, "stats") && strcmp(cmd, "bans"))
+		return 2; /* unknown command */
 	if (want_cidr != !!a->cidr)
 		return 2;
 	if (a->cidr && shield_cidr_parse(&k, a->cidr) < 0) {

@@ -697,7 +697,7 @@ struct veth {
 
 static struct veth vt = { .home_fd = -1 };
 
-static int sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
 {
 	char cmd[512];
 	va_list ap;
