@@ -264,6 +264,8 @@ struct neigh_cache {
 	struct neigh_if itf;
 	int nl;
 	uint64_t unresolved;
+	uint64_t win_ns;                /* start of the query budget window */
+	unsigned win_queries;
 	struct neigh_ent e[NEIGH_SLOTS];
 };
 
@@ -315,6 +317,17 @@ int neigh_cache_get(struct neigh_cache *c, uint8_t mac[NEIGH_MAC_LEN],
 			memcpy(mac, e->mac, NEIGH_MAC_LEN);
 			return 0;
 		}
+		c->unresolved++;
+		return -EAGAIN;
+	}
+	/* Netlink round trips cost the worker: a flood of packets to new
+	 * (spoofed) destinations gets NEIGH_QUERIES_PER_MS per millisecond,
+	 * the rest are unresolved at once. */
+	if (now_ns - c->win_ns >= 1000000ull) {
+		c->win_ns = now_ns;
+		c->win_queries = 0;
+	}
+	if (++c->win_queries > NEIGH_QUERIES_PER_MS) {
 		c->unresolved++;
 		return -EAGAIN;
 	}

@@ -11,6 +11,7 @@
 #define NEIGH_SLOTS     1024            /* cache entries per worker */
 #define NEIGH_TTL_NS    (30ull * 1000000000ull)   /* re-read a hit */
 #define NEIGH_RETRY_NS  (50ull * 1000000ull)      /* re-ask a miss */
+#define NEIGH_QUERIES_PER_MS 4          /* netlink lookups per worker */
 
 /* The interface that the AF_XDP backend sends from. */
 struct neigh_if {
