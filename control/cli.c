@@ -25,7 +25,13 @@
 #define DEFAULT_ADDR_PORT  30301        /* geth's bootnode -addr :30301 */
 #define DEFAULT_BASE_PORT  30400
 #define DEFAULT_TIMEOUT_MS 5000
-#define TESTNET_STAGGER_NS 2000000ull   /* 2 ms between node starts */
+/* Gap between testnet node starts: a node's first refresh bonds with a
+ * few dozen others (4 signatures and 4 recoveries each), and starting a
+ * thousand at once queues more than a 500 ms reply timeout's worth of
+ * secp256k1 work on a 2-core machine, which then collapses into timeouts
+ * and retries. Spread out, the same work fits. */
+#define TESTNET_STAGGER_SMALL_NS 2000000ull     /* up to 100 nodes */
+#define TESTNET_STAGGER_NS       20000000ull
 
 /* ---- parsing ---------------------------------------------------------- */
 
@@ -300,12 +306,15 @@ static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
 	case F_DATAPLANE:
 		if (!strcmp(v, "socket")) {
 			o->dp = CLI_DP_SOCKET;
+		} else if (!strncmp(v, "xdp:", 4) && v[4] && strlen(v) < 16) {
+			o->dp = CLI_DP_SOCKET;  /* spawned, with the xdp backend */
+			o->dp_backend = v;
 		} else if (!strncmp(v, "attach:", 7) && v[7]) {
 			o->dp = CLI_DP_ATTACH;
 			o->dp_attach = v + 7;
 		} else {
 			return fail(err, err_len,
-				    "--dataplane: want socket or attach:PATH, got %.60s", v);
+				    "--dataplane: want socket, xdp:IFNAME or attach:PATH, got %.60s", v);
 		}
 		break;
 	case F_DP_QUEUES:
@@ -475,6 +484,7 @@ static void loop_cfg_from(struct loop_cfg *lc, const struct cli_opts *o,
 {
 	memset(lc, 0, sizeof(*lc));
 	lc->attach_path = o->dp == CLI_DP_ATTACH ? o->dp_attach : NULL;
+	lc->backend = o->dp_backend;
 	lc->n_queues = o->queues;
 	lc->listen = listen;
 	lc->n_listen = n;
@@ -972,7 +982,7 @@ static int cmd_testnet(const struct cli_opts *o)
 	struct loop_cfg lc;
 	char url[ENODE_URL_MAX + 1];
 	unsigned n = o->nodes, started = 0;
-	uint64_t now, seed;
+	uint64_t now, seed, stagger;
 	int rc, status = 1;
 
 	if (!n) {
@@ -1008,6 +1018,7 @@ static int cmd_testnet(const struct cli_opts *o)
 	t.n = 0;
 	now = loop_now();
 	seed = now;
+	stagger = n <= 100 ? TESTNET_STAGGER_SMALL_NS : TESTNET_STAGGER_NS;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t priv[32];
 
@@ -1015,7 +1026,7 @@ static int cmd_testnet(const struct cli_opts *o)
 		if (!rc)
 			rc = node_init(&t.nodes[i], &(struct node_cfg){
 				.priv = priv, .loop = t.l, .idx = i,
-				.start_ns = now + i * TESTNET_STAGGER_NS,
+				.start_ns = now + i * stagger,
 				.seed = seed + i, .verbosity = o->verbosity,
 			}, now);
 		explicit_bzero(priv, sizeof(priv));
@@ -1026,15 +1037,16 @@ static int cmd_testnet(const struct cli_opts *o)
 		started++;
 		t.n = started;
 	}
-	/* Each node bootstraps from node 0 and up to two random earlier
-	 * ones, so the graph is connected and not a star. */
+	/* Each node bootstraps from the node started just before it and up
+	 * to two random earlier ones (node 0 among the candidates): the
+	 * graph is connected and no node is asked by everyone. */
 	for (unsigned i = 1; i < n; i++) {
-		unsigned picks[3] = { 0, 0, 0 };
+		unsigned picks[3] = { i - 1, i - 1, i - 1 };
 		unsigned np = 1;
 
 		for (unsigned k = 0; k < 2 && i > 1; k++) {
-			unsigned j = 1 + (unsigned)((seed >> (k * 7)) ^
-						    (i * 2654435761u)) % (i - 1);
+			unsigned j = (unsigned)((seed >> (k * 7)) ^
+						(i * 2654435761u)) % (i - 1);
 
 			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 			if (j != picks[0] && j != picks[1])
