@@ -17,7 +17,7 @@ for c in pass_other drop_size drop_type drop_rate_src drop_rate_pfx \
 done
 in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
 	--target 10.77.0.1:30303 --count 1000000 --duration 60 \
-	--mix size=1,type=1,hash=1,ping=1 --spoof 10.200.0.0/16 \
+	--mix ${XMIX:-size=1,type=1,hash=1,ping=1} --spoof 10.200.0.0/16 \
 	--keys 300 --legit-src 10.77.1.11+200 --legit-rate 1000 \
 	--grace-ms 2000 >"$XTMP/flood.txt" || { echo "FAIL flood"; exit 1; }
 cat "$XTMP/flood.txt"
