@@ -42,6 +42,7 @@ struct cli_opts {
 	unsigned n_bootnodes;
 	enum cli_dp dp;                 /* --dataplane socket|attach:PATH */
 	const char *dp_attach;
+	const char *dp_backend;         /* --dataplane xdp:IFNAME (spawned) */
 	bool has_metrics;               /* --metrics.addr IP:PORT */
 	uint8_t metrics_addr[16];
 	uint16_t metrics_port;

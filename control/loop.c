@@ -176,7 +176,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		rc = dplink_attach(&l->dp, cfg->attach_path);
 	} else {
 		dc.dp_path = cfg->dp_path;
-		dc.backend = "socket";
+		dc.backend = cfg->backend ? cfg->backend : "socket";
 		dc.n_queues = cfg->n_queues;
 		dc.listen = cfg->listen;
 		dc.n_listen = cfg->n_listen;
