@@ -467,3 +467,26 @@ ssize_t discv4_encode_neighbors(uint8_t *out, size_t cap,
 	pkt.u.neighbors.expiration = expiration;
 	return discv4_encode(out, cap, priv, &pkt);
 }
+
+bool discv4_expiration(const struct discv4_packet *p, uint64_t *exp)
+{
+	switch (p->type) {
+	case DISCV4_PING:
+		*exp = p->u.ping.expiration;
+		return true;
+	case DISCV4_PONG:
+		*exp = p->u.pong.expiration;
+		return true;
+	case DISCV4_FINDNODE:
+		*exp = p->u.findnode.expiration;
+		return true;
+	case DISCV4_NEIGHBORS:
+		*exp = p->u.neighbors.expiration;
+		return true;
+	case DISCV4_ENRREQUEST:
+		*exp = p->u.enrrequest.expiration;
+		return true;
+	default:
+		return false;
+	}
+}

@@ -151,4 +151,23 @@ ssize_t discv4_encode_neighbors(uint8_t *out, size_t cap,
 				const struct discv4_node *nodes, unsigned n,
 				uint64_t expiration);
 
+/* discv4_expiration() sets *exp to the packet's expiration (Unix seconds)
+ * and returns true, or returns false for ENRResponse, which has none
+ * (EIP-868). */
+bool discv4_expiration(const struct discv4_packet *p, uint64_t *exp);
+
+/* discv4_expired() tells whether a packet's expiration (Unix seconds, as
+ * sent) lies in the past at now_ns (Unix time in ns). geth decides with
+ * time.Unix(int64(exp), 0).Before(now): a value above INT64_MAX reads as a
+ * negative time there, long past, and geth's own v4test sends exactly such
+ * values, so they count as expired here too. */
+static inline bool discv4_expired(uint64_t expiration, uint64_t now_ns)
+{
+	if (expiration > (uint64_t)INT64_MAX)
+		return true;
+	if (expiration >= UINT64_MAX / 1000000000u)
+		return false;           /* too far ahead to overflow ns */
+	return expiration * 1000000000u < now_ns;
+}
+
 #endif /* COMMON_DISCV4_WIRE_H */

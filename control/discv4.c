@@ -143,12 +143,6 @@ static uint64_t expiration(uint64_t now)
 	return now / NS_PER_S + DISCV4_EXPIRATION_S;
 }
 
-/* discv4.md: a packet is expired once its expiration lies in the past. */
-static bool expired(uint64_t exp, uint64_t now)
-{
-	return exp < now / NS_PER_S;
-}
-
 static bool allowed(const struct discv4 *d, const uint8_t ip[16])
 {
 	return d->cfg.n_netrestrict == 0 ||
@@ -1134,27 +1128,7 @@ int discv4_on_packet(struct discv4 *d, const struct msg_discv4_rx *m,
 	if (n < 0)
 		return drop(d, DISCV4_DROP_BAD, -EBADMSG);
 
-	switch (pkt.type) {
-	case DISCV4_PING:
-		exp = pkt.u.ping.expiration;
-		break;
-	case DISCV4_PONG:
-		exp = pkt.u.pong.expiration;
-		break;
-	case DISCV4_FINDNODE:
-		exp = pkt.u.findnode.expiration;
-		break;
-	case DISCV4_NEIGHBORS:
-		exp = pkt.u.neighbors.expiration;
-		break;
-	case DISCV4_ENRREQUEST:
-		exp = pkt.u.enrrequest.expiration;
-		break;
-	default:
-		exp = UINT64_MAX;       /* EIP-868: ENRResponse has none */
-		break;
-	}
-	if (expired(exp, now))
+	if (discv4_expiration(&pkt, &exp) && discv4_expired(exp, now))
 		return drop(d, DISCV4_DROP_EXPIRED, -ETIMEDOUT);
 
 	switch (pkt.type) {

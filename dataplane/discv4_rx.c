@@ -197,31 +197,6 @@ static void cache_put(struct discv4_rx *s, const uint8_t *hash,
 	v->expires_ns = expires_ns;
 }
 
-/* expiration_of() is the packet's expiration in Unix seconds, or false for
- * ENRResponse, which has none (EIP-868). */
-static bool expiration_of(const struct discv4_packet *p, uint64_t *exp)
-{
-	switch (p->type) {
-	case DISCV4_PING:
-		*exp = p->u.ping.expiration;
-		return true;
-	case DISCV4_PONG:
-		*exp = p->u.pong.expiration;
-		return true;
-	case DISCV4_FINDNODE:
-		*exp = p->u.findnode.expiration;
-		return true;
-	case DISCV4_NEIGHBORS:
-		*exp = p->u.neighbors.expiration;
-		return true;
-	case DISCV4_ENRREQUEST:
-		*exp = p->u.enrrequest.expiration;
-		return true;
-	default:
-		return false;
-	}
-}
-
 enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 					 const uint8_t *buf, size_t len,
 					 const uint8_t src_addr[MSG_ADDR_LEN],
@@ -252,8 +227,8 @@ enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 		return DISCV4_RX_DROP_RLP;
 	/* discv4.md: expiration is a Unix time; a packet whose time has
 	 * passed is dropped (geth: time.Unix(exp, 0).Before(now)). */
-	if (expiration_of(&pkt, &exp)) {
-		if (exp < UINT64_MAX / NS && exp * NS < now_ns)
+	if (discv4_expiration(&pkt, &exp)) {
+		if (discv4_expired(exp, now_ns))
 			return DISCV4_RX_DROP_EXPIRED;
 		expires_ns = exp < UINT64_MAX / NS ? exp * NS : UINT64_MAX;
 	} else {

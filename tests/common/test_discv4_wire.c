@@ -595,6 +595,24 @@ static void test_discv4_encode_rejects(void **state)
 			 -EINVAL);
 }
 
+/* geth's v4test sends 2^64 - (now + 20) as a "past" expiration: geth reads
+ * the field as int64, so it must count as expired, not as far future. */
+static void test_discv4_expired_rules(void **state)
+{
+	const uint64_t now_ns = 1700000000ull * 1000000000ull + 500000000ull;
+	const uint64_t now_s = now_ns / 1000000000ull;
+
+	(void)state;
+	assert_false(discv4_expired(now_s + 20, now_ns));
+	assert_true(discv4_expired(now_s - 20, now_ns));
+	/* Same second, half a second later: time.Unix(exp, 0).Before(now). */
+	assert_true(discv4_expired(now_s, now_ns));
+	assert_true(discv4_expired(UINT64_MAX - (now_s + 20) + 1, now_ns));
+	assert_true(discv4_expired((uint64_t)INT64_MAX + 1, now_ns));
+	assert_false(discv4_expired((uint64_t)INT64_MAX, now_ns));
+	assert_false(discv4_expired(UINT64_MAX / 1000000000u, now_ns));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_discv4_enrresponse_record_over_300),
 		cmocka_unit_test(test_discv4_neighbors_worst_case_fits),
 		cmocka_unit_test(test_discv4_encode_rejects),
+		cmocka_unit_test(test_discv4_expired_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

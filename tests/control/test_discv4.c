@@ -225,8 +225,9 @@ static void test_discv4_rejects_expired_packets(void **st)
 	assert_int_equal(s.peers[r]->n_inbox, 0);
 	assert_int_equal(discv4_stats(s.peers[e]->d)->drop[DISCV4_DROP_EXPIRED],
 			 1);
-	/* Expiring this very second is still fine. */
-	p = mk_ping(&s, (unsigned)r, (unsigned)e, s.now / SEC);
+	/* One second ahead is fine; the current second is already past once
+	 * any fraction of it has elapsed (geth: time.Unix(exp, 0).Before). */
+	p = mk_ping(&s, (unsigned)r, (unsigned)e, s.now / SEC + 1);
 	assert_int_equal(sim_send_raw(&s, (unsigned)r, (unsigned)e, &p, NULL),
 			 0);
 	sim_run(&s, 10 * MS);
