@@ -24,6 +24,10 @@
  *         dp -> ctl  READY (status), LISTEN chunks echoing bound ports
  * Attach: dp -> ctl  READY + the same fds, LISTEN chunks
  * Either: ctl -> dp  SHUTDOWN (spawned child exits; EOF does the same)
+ *         ctl -> dp  RLPX_FD + one TCP socket fd: an established RLPx
+ *                    session handed to worker `queue`; its frame state
+ *                    follows as MSG_RLPX_KEYS on that worker's ring, with
+ *                    the same session_id (either may arrive first)
  */
 
 #define DPLINK_MAGIC      0x4b4c5044u   /* "DPLK" */
@@ -43,6 +47,7 @@ enum dplink_op {
 	DPLINK_OP_LISTEN,
 	DPLINK_OP_READY,
 	DPLINK_OP_SHUTDOWN,
+	DPLINK_OP_RLPX_FD,
 };
 
 struct dplink_msg_hdr {
@@ -71,7 +76,7 @@ struct dplink_msg_config {
 	uint32_t budget_slots;          /* per worker source table, 0: default */
 	uint32_t cache_slots;           /* per worker hash cache, 0: off */
 	uint32_t flags;                 /* none defined; zero */
-	uint32_t pad0;
+	uint32_t rlpx_frame_cap;        /* largest RLPx frame-size; 0: 16 MiB */
 };
 
 struct dplink_msg_listen {
@@ -79,6 +84,14 @@ struct dplink_msg_listen {
 	uint32_t n;                     /* entries in l[] */
 	uint32_t pad0;
 	struct dplink_listen l[];       /* up to DPLINK_LISTEN_CHUNK */
+};
+
+/* RLPX_FD: the TCP socket of session session_id rides along (SCM_RIGHTS). */
+struct dplink_msg_rlpx_fd {
+	struct dplink_msg_hdr hdr;
+	uint64_t session_id;
+	uint32_t queue;                 /* worker that owns the session */
+	uint32_t pad0;
 };
 
 struct dplink_msg_ready {
@@ -110,6 +123,16 @@ enum dp_cnt {
 	DP_CNT_TX_BAD_MSG,              /* tx descriptor or message malformed */
 	DP_CNT_TX_ERR,                  /* sendmmsg refused (unreachable, ...) */
 	DP_CNT_CTL_WAKEUPS,             /* eventfd writes to wake control */
+	DP_CNT_RLPX_SESSIONS,           /* RLPx sessions adopted */
+	DP_CNT_RLPX_CLOSED,             /* RLPx sessions ended */
+	DP_CNT_RLPX_FRAMES_RX,          /* frames opened */
+	DP_CNT_RLPX_FRAMES_TX,          /* frames sealed */
+	DP_CNT_RLPX_BYTES_RX,           /* TCP bytes read */
+	DP_CNT_RLPX_BYTES_TX,           /* TCP bytes written */
+	DP_CNT_RLPX_BAD_FRAME,          /* MAC, size or snappy failure */
+	DP_CNT_RLPX_PONGS,              /* Pings answered in the dataplane */
+	DP_CNT_RLPX_STALLS,             /* reads paused: ring full / no slot */
+	DP_CNT_RLPX_CTL_DROP,           /* control message for no session */
 	DP_CNT_MAX
 };
 #define DP_CNT_SLOTS 32                 /* ABI: room to grow */
@@ -123,7 +146,10 @@ static inline const char *dp_cnt_name(unsigned i)
 		"drop_size", "drop_hash", "drop_type", "drop_rlp",
 		"drop_expired", "drop_budget", "drop_sig", "drop_ring_full",
 		"drop_no_slot", "tx_pkts", "tx_bytes", "tx_bad_msg",
-		"tx_err", "ctl_wakeups",
+		"tx_err", "ctl_wakeups", "rlpx_sessions", "rlpx_closed",
+		"rlpx_frames_rx", "rlpx_frames_tx", "rlpx_bytes_rx",
+		"rlpx_bytes_tx", "rlpx_bad_frame", "rlpx_pongs", "rlpx_stalls",
+		"rlpx_ctl_drop",
 	};
 
 	return i < DP_CNT_MAX ? names[i] : "unknown";
@@ -155,6 +181,7 @@ static_assert(sizeof(struct dplink_worker_shm) == 320, "dplink ABI");
 static_assert(sizeof(struct dplink_listen) == 24, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_config) == 64, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_ready) == 32, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_rlpx_fd) == 32, "dplink ABI");
 
 /* dplink_hdr_init() fills a message header. */
 static inline void dplink_hdr_init(struct dplink_msg_hdr *h, enum dplink_op op,

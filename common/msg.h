@@ -140,6 +140,9 @@ struct msg_rlpx_data {
 
 #define MSG_RLPX_F_LAST 0x01
 
+/* Payload bytes one MSG_RLPX_RX / MSG_RLPX_TX slot carries. */
+#define MSG_RLPX_FRAG_MAX (MSG_SLOT_SIZE - 48)
+
 /* MSG_RLPX_CLOSED: dp -> ctl when a session ends (peer closed, MAC
  * failure, Disconnect received); ctl -> dp to ask for a close, sending a
  * Disconnect with `reason` first when it is a p2p reason code. */
@@ -151,6 +154,10 @@ struct msg_rlpx_closed {
 	uint8_t origin;                         /* enum msg_close_origin */
 	uint8_t pad0[2];
 };
+
+/* msg_rlpx_closed.reason when control asks for a close without a
+ * Disconnect frame (p2p reasons are 0x00..0x10). */
+#define MSG_RLPX_REASON_NONE 0xff
 
 enum msg_close_origin {
 	MSG_CLOSE_LOCAL = 0,

@@ -8,6 +8,7 @@
 
 #include "common/ct.h"
 #include "common/keccak.h"
+#include "common/msg.h"
 #include "common/secp.h"
 
 /* The IPsec-MB manager is not thread-safe and is ~200 KB, so each thread
@@ -291,6 +292,8 @@ int rlpx_frame_init(struct rlpx_frame *f, const struct rlpx_secrets *s,
 	IMB_AES_KEYEXP_256(m, s->aes, f->aes_sched, dec);
 	IMB_AES_KEYEXP_256(m, s->mac, f->mac_sched, dec);
 	explicit_bzero(dec, sizeof(dec));
+	memcpy(f->aes, s->aes, RLPX_SECRET_LEN);
+	memcpy(f->mac, s->mac, RLPX_SECRET_LEN);
 	f->egress.mac = s->egress_mac;
 	f->ingress.mac = s->ingress_mac;
 	if (cap == 0)
@@ -518,5 +521,98 @@ ssize_t rlpx_frame_open(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
 	rc = (ssize_t)need;
 out:
 	explicit_bzero(&mac, sizeof(mac));
+	return rc;
+}
+
+static void keccak_to_msg(struct msg_keccak_state *o,
+			  const struct keccak_ctx *c)
+{
+	for (unsigned i = 0; i < 25; i++)
+		for (unsigned b = 0; b < 8; b++)
+			o->st[8 * i + b] = (uint8_t)(c->s[i] >> (8 * b));
+	o->pos = (uint32_t)c->pos;
+	memset(o->pad0, 0, sizeof(o->pad0));
+}
+
+static int keccak_from_msg(struct keccak_ctx *c,
+			   const struct msg_keccak_state *o)
+{
+	if (o->pos >= KECCAK256_RATE)
+		return -EBADMSG;
+	for (unsigned i = 0; i < 25; i++) {
+		uint64_t v = 0;
+
+		for (unsigned b = 0; b < 8; b++)
+			v |= (uint64_t)o->st[8 * i + b] << (8 * b);
+		c->s[i] = v;
+	}
+	c->pos = o->pos;
+	return 0;
+}
+
+/* Counter block -> keystream bytes used; the high 68 bits must be zero. */
+static int ctr_to_pos(uint64_t *pos, const uint8_t ctr[16])
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		if (ctr[i])
+			return -EOVERFLOW;
+	for (unsigned i = 8; i < 16; i++)
+		v = v << 8 | ctr[i];
+	if (v >> 60)
+		return -EOVERFLOW;
+	*pos = v * 16;
+	return 0;
+}
+
+static int pos_to_ctr(uint8_t ctr[16], uint64_t pos)
+{
+	if (pos % 16)
+		return -EBADMSG;
+	memset(ctr, 0, 16);
+	ctr_add(ctr, pos / 16);
+	return 0;
+}
+
+int rlpx_frame_export(struct msg_rlpx_keys *m, const struct rlpx_frame *f)
+{
+	uint64_t eg, in;
+
+	if (f->poisoned || f->have_header)
+		return -EPROTO;
+	if (ctr_to_pos(&eg, f->egress.ctr) < 0 ||
+	    ctr_to_pos(&in, f->ingress.ctr) < 0)
+		return -EOVERFLOW;
+	memcpy(m->aes_secret, f->aes, RLPX_SECRET_LEN);
+	memcpy(m->mac_secret, f->mac, RLPX_SECRET_LEN);
+	keccak_to_msg(&m->egress_mac, &f->egress.mac);
+	keccak_to_msg(&m->ingress_mac, &f->ingress.mac);
+	m->egress_ctr_pos = eg;
+	m->ingress_ctr_pos = in;
+	return 0;
+}
+
+int rlpx_frame_import(struct rlpx_frame *f, const struct msg_rlpx_keys *m,
+		      size_t cap)
+{
+	struct rlpx_secrets s;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.aes, m->aes_secret, RLPX_SECRET_LEN);
+	memcpy(s.mac, m->mac_secret, RLPX_SECRET_LEN);
+	rc = keccak_from_msg(&s.egress_mac, &m->egress_mac);
+	if (rc == 0)
+		rc = keccak_from_msg(&s.ingress_mac, &m->ingress_mac);
+	if (rc == 0)
+		rc = rlpx_frame_init(f, &s, cap);
+	if (rc == 0)
+		rc = pos_to_ctr(f->egress.ctr, m->egress_ctr_pos);
+	if (rc == 0)
+		rc = pos_to_ctr(f->ingress.ctr, m->ingress_ctr_pos);
+	rlpx_secrets_wipe(&s);
+	if (rc < 0)
+		rlpx_frame_fini(f);
 	return rc;
 }

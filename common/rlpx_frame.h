@@ -48,6 +48,8 @@ struct rlpx_frame_dir {
 struct rlpx_frame {
 	_Alignas(16) uint8_t aes_sched[RLPX_AES_SCHED_LEN];  /* aes-secret */
 	_Alignas(16) uint8_t mac_sched[RLPX_AES_SCHED_LEN];  /* mac-secret */
+	uint8_t aes[RLPX_SECRET_LEN];   /* the raw secrets, for export */
+	uint8_t mac[RLPX_SECRET_LEN];
 	struct rlpx_frame_dir egress;
 	struct rlpx_frame_dir ingress;
 	size_t cap;                     /* largest frame-size accepted or sent */
@@ -135,6 +137,24 @@ ssize_t rlpx_frame_open_body(struct rlpx_frame *f, uint8_t *out,
  * the errors of open_header/open_body. out may not overlap buf. */
 ssize_t rlpx_frame_open(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
 			size_t *out_len, const uint8_t *buf, size_t len);
+
+struct msg_rlpx_keys;
+
+/* rlpx_frame_export() writes the session's record-layer state (both
+ * secrets, both MAC states, both AES-CTR positions) into the secret fields
+ * of an MSG_RLPX_KEYS message (aes_secret .. ingress_ctr_pos), so another
+ * thread or process can continue both streams exactly where f stands
+ * (rlpx_frame_import()). Other fields of *m are untouched. Returns 0, or
+ * -EPROTO (poisoned, or between open_header and open_body), -EOVERFLOW (a
+ * counter beyond 2^60 blocks). The caller wipes *m after use. */
+int rlpx_frame_export(struct msg_rlpx_keys *m, const struct rlpx_frame *f);
+
+/* rlpx_frame_import() is rlpx_frame_init() from an exported state. cap as
+ * for rlpx_frame_init(). Returns 0, -EBADMSG (a CTR position that is not a
+ * whole number of blocks, or a MAC state whose pos is not below the keccak
+ * rate), -ENOMEM; on error *f is wiped and poisoned. */
+int rlpx_frame_import(struct rlpx_frame *f, const struct msg_rlpx_keys *m,
+		      size_t cap);
 
 /* rlpx_frame_thread_fini() frees the calling thread's IPsec-MB manager,
  * which the first rlpx_frame_init() on a thread allocates (about 200 KB,

@@ -3,6 +3,7 @@
 #include "control/dplink.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/rlpx_frame.h"
 #include "common/shmring.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -246,6 +248,7 @@ static int send_config(struct dplink *l, const struct dplink_cfg *cfg)
 	c.budget_burst = cfg->budget_burst;
 	c.budget_slots = cfg->budget_slots;
 	c.cache_slots = cfg->cache_slots;
+	c.rlpx_frame_cap = cfg->rlpx_frame_cap;
 	fds[DPLINK_FD_REGION] = shmring_fd(l->ring);
 	fds[DPLINK_FD_SHARED] = l->shm_fd;
 	fds[DPLINK_FD_CTL_EFD] = l->ctl_efd;
@@ -458,6 +461,31 @@ int dplink_notify_fd(const struct dplink *l)
 	return l->ctl_efd;
 }
 
+/* rx_valid() checks a message from a worker against its kind's layout. */
+static bool rx_valid(const struct msg_desc *d, const void *msg)
+{
+	switch (d->kind) {
+	case MSG_DISCV4_RX: {
+		const struct msg_discv4_rx *m = msg;
+
+		return msg_check(d, m, sizeof(*m)) == 0 &&
+		       sizeof(*m) + m->data_len == d->len;
+	}
+	case MSG_RLPX_RX: {
+		const struct msg_rlpx_data *m = msg;
+
+		return msg_check(d, m, sizeof(*m)) == 0 &&
+		       sizeof(*m) + m->data_len == d->len &&
+		       (uint64_t)m->frag_off + m->data_len <= m->total_len;
+	}
+	case MSG_RLPX_CLOSED:
+		return msg_check(d, msg, sizeof(struct msg_rlpx_closed)) == 0 &&
+		       d->len == sizeof(struct msg_rlpx_closed);
+	default:
+		return false;
+	}
+}
+
 unsigned dplink_rx_burst(struct dplink *l, struct dplink_rx *out, unsigned n)
 {
 	static const uint64_t one = 1;
@@ -483,19 +511,17 @@ unsigned dplink_rx_burst(struct dplink *l, struct dplink_rx *out, unsigned n)
 			want = 64;
 		m = shmring_dequeue(r, d, want);
 		for (unsigned i = 0; i < m; i++) {
-			const struct msg_discv4_rx *msg =
-				shmring_desc_ptr(l->ring, &d[i]);
+			const void *msg = shmring_desc_ptr(l->ring, &d[i]);
 
 			if (!msg)
 				continue;
-			if (msg_check(&d[i], msg, sizeof(*msg)) < 0 ||
-			    d[i].kind != MSG_DISCV4_RX ||
-			    sizeof(*msg) + msg->data_len != d[i].len) {
+			if (!rx_valid(&d[i], msg)) {
 				shmring_slot_free(l->ring, d[i].slot);
 				continue;
 			}
 			out[got].msg = msg;
 			out[got].slot = d[i].slot;
+			out[got].kind = d[i].kind;
 			got++;
 		}
 		if (m == want && got < n)
@@ -515,16 +541,27 @@ void dplink_rx_free(struct dplink *l, const struct dplink_rx *rx, unsigned n)
 		shmring_slot_free(l->ring, rx[i].slot);
 }
 
+/* wake_worker() writes worker w's eventfd unless a wake-up is pending. */
+static void wake_worker(struct dplink *l, unsigned w)
+{
+	static const uint64_t one = 1;
+	uint32_t *flag = &l->shm->w[w].tx_notified;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(flag, __ATOMIC_RELAXED) &&
+	    !__atomic_exchange_n(flag, 1, __ATOMIC_SEQ_CST) &&
+	    write(l->tx_efd[w], &one, sizeof(one)) != sizeof(one))
+		__atomic_store_n(flag, 0, __ATOMIC_SEQ_CST);
+}
+
 int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
 		       const uint8_t dst_addr[MSG_ADDR_LEN],
 		       uint16_t dst_port_be, const uint8_t *pkt, size_t len)
 {
-	static const uint64_t one = 1;
 	unsigned w = sock_idx % l->n_queues;
 	struct msg_discv4_tx *tx;
 	struct msg_desc d;
 	uint32_t slot;
-	uint32_t *flag = &l->shm->w[w].tx_notified;
 
 	if (!len || len > MSG_DISCV4_MAX_PACKET)
 		return -EINVAL;
@@ -549,12 +586,165 @@ int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
 		shmring_slot_free(l->ring, slot);
 		return -ENOBUFS;
 	}
-	/* Wake the worker unless a wake-up is already pending. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(flag, __ATOMIC_RELAXED) &&
-	    !__atomic_exchange_n(flag, 1, __ATOMIC_SEQ_CST) &&
-	    write(l->tx_efd[w], &one, sizeof(one)) != sizeof(one))
-		__atomic_store_n(flag, 0, __ATOMIC_SEQ_CST);
+	wake_worker(l, w);
+	return 0;
+}
+
+/* tx_room() is how many more descriptors ring q takes now: control is its
+ * only producer, so the room can only grow until we enqueue. */
+static unsigned tx_room(struct dplink *l, unsigned w)
+{
+	struct shmring_q *q = shmring_ring(l->ring,
+					   shmring_ring_idx(w, SHMRING_TO_DP));
+
+	return shmring_ring_capacity(l->ring) - shmring_count(q);
+}
+
+int dplink_rlpx_handover(struct dplink *l, uint64_t session_id, int fd,
+			 const struct rlpx_frame *f, uint32_t flags)
+{
+	unsigned w = (unsigned)(session_id % l->n_queues);
+	struct dplink_msg_rlpx_fd fm = { 0 };
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof(sa);
+	struct msg_rlpx_keys *k;
+	struct msg_desc d;
+	uint32_t slot;
+	int rc;
+
+	if (tx_room(l, w) < 1 || shmring_slot_alloc(l->ring, &slot) < 0) {
+		close(fd);
+		return -ENOBUFS;
+	}
+	k = shmring_slot_ptr(l->ring, slot);
+	memset(k, 0, sizeof(*k));
+	rc = rlpx_frame_export(k, f);
+	if (rc < 0)
+		goto out_free;
+	k->hdr.type = MSG_RLPX_KEYS;
+	k->hdr.len = sizeof(*k) - sizeof(k->hdr);
+	k->hdr.seq = l->tx_seq++;
+	k->session_id = session_id;
+	k->queue = (uint16_t)w;
+	k->flags = flags;
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0) {
+		if (sa.ss_family == AF_INET) {
+			const struct sockaddr_in *a = (const void *)&sa;
+
+			k->remote_addr[10] = k->remote_addr[11] = 0xff;
+			memcpy(k->remote_addr + 12, &a->sin_addr, 4);
+			k->remote_port_be = a->sin_port;
+		} else if (sa.ss_family == AF_INET6) {
+			const struct sockaddr_in6 *a = (const void *)&sa;
+
+			memcpy(k->remote_addr, &a->sin6_addr, 16);
+			k->remote_port_be = a->sin6_port;
+		}
+	}
+	/* The fd first, then the keys: the worker pairs them by id in
+	 * whichever order they land. */
+	dplink_hdr_init(&fm.hdr, DPLINK_OP_RLPX_FD, sizeof(fm));
+	fm.session_id = session_id;
+	fm.queue = w;
+	rc = dplink_send(l->sock, &fm, sizeof(fm), &fd, 1);
+	if (rc < 0)
+		goto out_free;
+	d = (struct msg_desc){ .slot = slot, .len = sizeof(*k),
+			       .kind = MSG_RLPX_KEYS };
+	if (shmring_enqueue(shmring_ring(l->ring,
+					 shmring_ring_idx(w, SHMRING_TO_DP)),
+			    &d, 1) != 1) {
+		rc = -ENOBUFS;  /* cannot happen: room was checked */
+		goto out_free;
+	}
+	close(fd);
+	wake_worker(l, w);
+	return 0;
+
+out_free:
+	explicit_bzero(k, MSG_SLOT_SIZE);
+	shmring_slot_free(l->ring, slot);
+	close(fd);
+	return rc;
+}
+
+int dplink_rlpx_send(struct dplink *l, uint64_t session_id, uint64_t code,
+		     const uint8_t *payload, size_t len)
+{
+	unsigned w = (unsigned)(session_id % l->n_queues);
+	size_t nfrag = len ? (len + MSG_RLPX_FRAG_MAX - 1) / MSG_RLPX_FRAG_MAX
+			   : 1;
+	struct shmring_q *q = shmring_ring(l->ring,
+					   shmring_ring_idx(w, SHMRING_TO_DP));
+	size_t off = 0;
+
+	if (len > (16u << 20))
+		return -EMSGSIZE;
+	if (nfrag > shmring_ring_capacity(l->ring) ||
+	    nfrag > shmring_n_slots(l->ring))
+		return -EMSGSIZE;
+	if (tx_room(l, w) < nfrag || shmring_slots_free(l->ring) < nfrag)
+		return -ENOBUFS;
+	for (size_t i = 0; i < nfrag; i++) {
+		size_t k = len - off > MSG_RLPX_FRAG_MAX ? MSG_RLPX_FRAG_MAX
+							  : len - off;
+		struct msg_rlpx_data *x;
+		struct msg_desc d;
+		uint32_t slot;
+
+		/* The pool is shared with the workers: it can run dry under
+		 * us, and a half-sent message cannot be taken back, so wait
+		 * for the slots the workers return. */
+		while (shmring_slot_alloc(l->ring, &slot) < 0)
+			sleep_ms(1);
+		x = shmring_slot_ptr(l->ring, slot);
+		memset(x, 0, sizeof(*x));
+		x->hdr.type = MSG_RLPX_TX;
+		x->hdr.len = (uint16_t)(sizeof(*x) - sizeof(x->hdr) + k);
+		x->hdr.seq = l->tx_seq++;
+		x->session_id = session_id;
+		x->msg_code = code;
+		x->total_len = (uint32_t)len;
+		x->frag_off = (uint32_t)off;
+		x->data_len = (uint16_t)k;
+		x->flags = off + k == len ? MSG_RLPX_F_LAST : 0;
+		if (k)
+			memcpy(x->data, payload + off, k);
+		d = (struct msg_desc){ .slot = slot,
+				       .len = (uint16_t)(sizeof(*x) + k),
+				       .kind = MSG_RLPX_TX };
+		(void)shmring_enqueue(q, &d, 1);        /* room checked */
+		off += k;
+		if (i % 64 == 63)
+			wake_worker(l, w);
+	}
+	wake_worker(l, w);
+	return 0;
+}
+
+int dplink_rlpx_close(struct dplink *l, uint64_t session_id, uint8_t reason)
+{
+	unsigned w = (unsigned)(session_id % l->n_queues);
+	struct msg_rlpx_closed *c;
+	struct msg_desc d;
+	uint32_t slot;
+
+	if (tx_room(l, w) < 1 || shmring_slot_alloc(l->ring, &slot) < 0)
+		return -ENOBUFS;
+	c = shmring_slot_ptr(l->ring, slot);
+	memset(c, 0, sizeof(*c));
+	c->hdr.type = MSG_RLPX_CLOSED;
+	c->hdr.len = sizeof(*c) - sizeof(c->hdr);
+	c->hdr.seq = l->tx_seq++;
+	c->session_id = session_id;
+	c->reason = reason;
+	c->origin = MSG_CLOSE_LOCAL;
+	d = (struct msg_desc){ .slot = slot, .len = sizeof(*c),
+			       .kind = MSG_RLPX_CLOSED };
+	(void)shmring_enqueue(shmring_ring(l->ring,
+					   shmring_ring_idx(w, SHMRING_TO_DP)),
+			      &d, 1);
+	wake_worker(l, w);
 	return 0;
 }
 

@@ -24,15 +24,28 @@ struct dplink_cfg {
 	uint32_t cache_slots;           /* 0: hash cache off */
 	uint32_t ring_size;             /* 0: 2048 descriptors */
 	uint32_t n_slots;               /* 0: 4096 per queue */
+	uint32_t rlpx_frame_cap;        /* largest RLPx frame-size; 0: 16 MiB */
 };
 
 struct dplink;                          /* heap object */
 
-/* A received packet: msg points into the shared slot, valid until
- * dplink_rx_free(). */
+struct rlpx_frame;
+
+/* A received message: kind says which pointer is set; it points into the
+ * shared slot, valid until dplink_rx_free(). Route on kind: since RLPx
+ * sessions exist, not everything is a discv4 packet.
+ *   MSG_DISCV4_RX   msg     a checked discv4 packet
+ *   MSG_RLPX_RX     rlpx    one fragment of a session's message, in order
+ *                           per session (frag_off rising, F_LAST ends it)
+ *   MSG_RLPX_CLOSED closed  the session ended; its id is free again */
 struct dplink_rx {
-	const struct msg_discv4_rx *msg;
+	union {
+		const struct msg_discv4_rx *msg;
+		const struct msg_rlpx_data *rlpx;
+		const struct msg_rlpx_closed *closed;
+	};
 	uint32_t slot;
+	uint8_t kind;                   /* enum msg_type */
 };
 
 /* dplink_spawn() starts devplane-dp as a child (fork + exec, one end of a
@@ -90,6 +103,36 @@ void dplink_rx_free(struct dplink *l, const struct dplink_rx *rx, unsigned n);
 int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
 		       const uint8_t dst_addr[MSG_ADDR_LEN],
 		       uint16_t dst_port_be, const uint8_t *pkt, size_t len);
+
+/* dplink_rlpx_handover() gives an established RLPx session to the
+ * dataplane (the kernel-TLS split): the socket fd goes over the control
+ * socket (SCM_RIGHTS) tagged with session_id, and f's record-layer state
+ * (rlpx_frame_export()) through worker (session_id % n_queues)'s ring as
+ * MSG_RLPX_KEYS with flags (MSG_RLPX_KEYS_F_SNAPPY for p2p >= 5). f must be
+ * between frames (no header read without its body). fd is closed here on
+ * every path: control must not touch the socket again, and should
+ * rlpx_frame_fini(f). From now on the session's messages arrive as
+ * MSG_RLPX_RX and its end as exactly one MSG_RLPX_CLOSED. session_id must
+ * be unique among live sessions. Returns 0, -ENOBUFS (ring full or pool
+ * empty: nothing was sent, retry), -EPROTO (f mid-frame or poisoned), or
+ * the -errno of the control socket. */
+int dplink_rlpx_handover(struct dplink *l, uint64_t session_id, int fd,
+			 const struct rlpx_frame *f, uint32_t flags);
+
+/* dplink_rlpx_send() queues message (code, payload[0..len)) for
+ * session_id, uncompressed: the dataplane compresses (if snappy is on),
+ * seals and writes it. Big messages are split over slots; either all
+ * fragments go or none. Returns 0, -ENOBUFS (not enough ring or pool room
+ * now: retry), -EMSGSIZE (len above 16 MiB, or more fragments than the ring
+ * can ever hold). */
+int dplink_rlpx_send(struct dplink *l, uint64_t session_id, uint64_t code,
+		     const uint8_t *payload, size_t len);
+
+/* dplink_rlpx_close() asks the dataplane to end session_id, sending a p2p
+ * Disconnect with reason first unless reason is MSG_RLPX_REASON_NONE. The
+ * MSG_RLPX_CLOSED reply (origin MSG_CLOSE_LOCAL) says when it is gone.
+ * Returns 0 or -ENOBUFS (retry). */
+int dplink_rlpx_close(struct dplink *l, uint64_t session_id, uint8_t reason);
 
 /* dplink_stats() writes the counters of worker q (q < dplink_n_queues())
  * or, for q == UINT32_MAX, the sum over workers into cnt[DP_CNT_MAX].

@@ -69,8 +69,10 @@ static void stop_workers(struct dpd *d)
 static void dpd_fini(struct dpd *d)
 {
 	stop_workers(d);
-	for (unsigned q = 0; d->lc && q < d->n_queues; q++)
+	for (unsigned q = 0; d->lc && q < d->n_queues; q++) {
 		discv4_rx_free(d->lc[q].stage);
+		rlpx_stage_free(d->lc[q].rlpx);
+	}
 	free(d->lc);
 	if (d->io)
 		d->io->ops->close(d->io);
@@ -182,7 +184,7 @@ static int split_backend(char name[16], const char **iface,
 static int start_workers(struct dpd *d, const char *backend,
 			 const char *iface, uint32_t flags,
 			 const struct dplink_listen *listen, unsigned n_listen,
-			 const struct discv4_rx_cfg *scfg)
+			 const struct discv4_rx_cfg *scfg, uint32_t rlpx_cap)
 {
 	struct pktio_cfg pc = { .n_queues = d->n_queues, .listen = listen,
 				.n_listen = n_listen, .flags = flags };
@@ -251,6 +253,15 @@ static int start_workers(struct dpd *d, const char *backend,
 		l->ctl_efd = d->ctl_efd;
 		l->tx_efd = d->tx_efd[q];
 		l->stop = &d->stop;
+		rc = rlpx_stage_new(&l->rlpx, &(struct rlpx_stage_cfg){
+			.ring = d->ring, .rxq = l->rxq, .cnt = l->cnt,
+			.seq = &l->seq, .notify_fn = lcore_wake_ctl,
+			.notify_arg = l, .frame_cap = rlpx_cap });
+		if (rc < 0)
+			return rc;
+		rc = ops->add_wake_fd(d->io, q, rlpx_stage_fd(l->rlpx));
+		if (rc < 0)
+			return rc;
 	}
 	for (unsigned q = 0; q < d->n_queues; q++) {
 		rc = lcore_start(&d->lc[q]);
@@ -319,6 +330,64 @@ static int block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 	fd = signalfd(-1, &s, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd < 0 ? -errno : fd;
+}
+
+/* give_rlpx_fd() passes a handed-over RLPx socket to its worker, waiting
+ * (up to 2 s, waking it) while that worker's inbox is full. */
+static void give_rlpx_fd(struct dpd *d, const struct dplink_msg_rlpx_fd *m,
+			 int fd)
+{
+	static const uint64_t one = 1;
+	struct lcore *l;
+
+	if (m->queue >= d->n_queues || !d->lc || !d->lc[m->queue].rlpx) {
+		close(fd);
+		return;
+	}
+	l = &d->lc[m->queue];
+	for (int i = 0; i < 2000; i++) {
+		if (rlpx_stage_give_fd(l->rlpx, m->session_id, fd) == 0) {
+			if (write(l->tx_efd, &one, sizeof(one)) < 0)
+				break;  /* it polls within 100 ms anyway */
+			return;
+		}
+		if (write(l->tx_efd, &one, sizeof(one)) < 0)
+			continue;
+		usleep(1000);
+	}
+	close(fd);      /* the keys will wait in vain: control times out */
+}
+
+/* ctl_msg() handles one control-socket message after READY. Returns 1 on
+ * SHUTDOWN, 0 to go on, or -errno when the connection is gone or broken. */
+static int ctl_msg(struct dpd *d, int sock)
+{
+	union {
+		struct dplink_msg_hdr h;
+		struct dplink_msg_rlpx_fd fd;
+		uint8_t b[256];
+	} u;
+	unsigned nfds = 0;
+	int fd = -1;
+	ssize_t n = dplink_recv(sock, &u, sizeof(u), &fd, 1, &nfds, 0);
+
+	if (n == -EAGAIN || n == -ETIMEDOUT)
+		return 0;
+	if (n < 0)
+		return (int)n;
+	if (u.h.op == DPLINK_OP_SHUTDOWN) {
+		if (nfds)
+			close(fd);
+		return 1;
+	}
+	if (u.h.op == DPLINK_OP_RLPX_FD && (size_t)n == sizeof(u.fd) &&
+	    nfds == 1) {
+		give_rlpx_fd(d, &u.fd, fd);
+		return 0;
+	}
+	if (nfds)
+		close(fd);
+	return 0;               /* unknown ops are ignored */
 }
 
 /* recv_config() reads CONFIG and its LISTEN chunks in child mode. */
@@ -416,7 +485,7 @@ static int run_child(const struct dpd_opts *o)
 
 		memcpy(backend, cfg.backend, sizeof(cfg.backend));
 		rc = start_workers(&d, backend, NULL, cfg.flags, listen,
-				   cfg.n_listen, &scfg);
+				   cfg.n_listen, &scfg, cfg.rlpx_frame_cap);
 	}
 	free(listen);
 	if (send_ready(&d, sock, rc, NULL, 0) < 0 && rc == 0)
@@ -424,7 +493,6 @@ static int run_child(const struct dpd_opts *o)
 	while (rc == 0) {
 		struct pollfd p[2] = { { .fd = sock, .events = POLLIN },
 				       { .fd = sfd, .events = POLLIN } };
-		struct dplink_msg_hdr h;
 
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -434,16 +502,9 @@ static int run_child(const struct dpd_opts *o)
 		}
 		if (p[1].revents)
 			break;
-		if (p[0].revents) {
-			ssize_t n = dplink_recv(sock, &h, sizeof(h), NULL, 0,
-						NULL, 0);
-
-			/* EOF (control gone), garbage or SHUTDOWN: exit. */
-			if (n < 0 && n != -EAGAIN && n != -ETIMEDOUT)
-				break;
-			if (n >= 0 && h.op == DPLINK_OP_SHUTDOWN)
-				break;
-		}
+		/* EOF (control gone), a broken message or SHUTDOWN: exit. */
+		if (p[0].revents && ctl_msg(&d, sock) != 0)
+			break;
 	}
 	dpd_fini(&d);
 	close(sfd);
@@ -543,7 +604,7 @@ static int run_attach(const struct dpd_opts *o)
 		}
 	}
 	rc = start_workers(&d, o->backend, o->iface, o->pktio_flags,
-			   o->listen, o->n_listen, &scfg);
+			   o->listen, o->n_listen, &scfg, o->rlpx_frame_cap);
 	if (rc < 0)
 		goto out;
 	lfd = listen_unix(sock_path);
@@ -562,7 +623,6 @@ static int run_attach(const struct dpd_opts *o)
 		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
 				       { .fd = lfd, .events = POLLIN },
 				       { .fd = conn, .events = POLLIN } };
-		struct dplink_msg_hdr h;
 
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -588,12 +648,11 @@ static int run_attach(const struct dpd_opts *o)
 			}
 		}
 		if (conn >= 0 && p[2].revents) {
-			ssize_t n = dplink_recv(conn, &h, sizeof(h), NULL, 0,
-						NULL, 0);
+			int r = ctl_msg(&d, conn);
 
-			if (n >= 0 && h.op == DPLINK_OP_SHUTDOWN)
+			if (r > 0)
 				break;
-			if (n < 0 && n != -ETIMEDOUT) {
+			if (r < 0) {
 				close(conn);
 				conn = -1;
 			}

@@ -21,6 +21,7 @@ struct dpd_opts {
 	unsigned n_listen;
 	uint32_t budget_rate, budget_burst, budget_slots, cache_slots;
 	uint32_t ring_size, n_slots;    /* attach mode region geometry */
+	uint32_t rlpx_frame_cap;        /* attach mode; 0: 16 MiB */
 };
 
 #define DPD_DEFAULT_RING_SIZE 2048

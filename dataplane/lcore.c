@@ -41,8 +41,10 @@ static inline void cnt_add(uint64_t *c, unsigned i, uint64_t v)
  * the fences pair so that either it sees our descriptors or we see the
  * cleared flag (Dekker). Measured choice: this costs one write(2) per
  * burst only while control is idle, none while it is busy draining. */
-static void wake_ctl(struct lcore *l)
+void lcore_wake_ctl(void *arg)
 {
+	struct lcore *l = arg;
+
 	static const uint64_t one = 1;
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -104,7 +106,7 @@ static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
 		cnt_add(l->cnt, DP_CNT_DROP_RING_FULL, 1);
 	}
 	if (enq)
-		wake_ctl(l);
+		lcore_wake_ctl(l);
 }
 
 /* tx_drain() sends one burst from the tx ring. Returns descriptors taken. */
@@ -126,6 +128,13 @@ static unsigned tx_drain(struct lcore *l)
 			continue;
 		}
 		slots[ns++] = d[i].slot;
+		if (l->rlpx && (d[i].kind == MSG_RLPX_KEYS ||
+				d[i].kind == MSG_RLPX_TX ||
+				d[i].kind == MSG_RLPX_CLOSED)) {
+			(void)rlpx_stage_ctl(l->rlpx, &d[i],
+					     (void *)(uintptr_t)tx);
+			continue;
+		}
 		if (msg_check(&d[i], tx, sizeof(*tx)) < 0 ||
 		    d[i].kind != MSG_DISCV4_TX ||
 		    sizeof(*tx) + tx->data_len != d[i].len ||
@@ -168,9 +177,13 @@ int lcore_loop(struct lcore *l)
 		if (n)
 			rx_stage(l, pkts, n);
 		t = tx_drain(l);
+		if (l->rlpx)
+			t += rlpx_stage_poll(l->rlpx);
 		if (n || t)
 			continue;
-		rc = l->io->ops->wait(l->io, l->q, IDLE_WAIT_MS);
+		rc = l->io->ops->wait(l->io, l->q,
+				      l->rlpx && rlpx_stage_stalled(l->rlpx) ?
+				      1 : IDLE_WAIT_MS);
 		if (rc < 0)
 			return rc;
 		/* Consume the wake-up, then clear the flag, then drain (the

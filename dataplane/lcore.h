@@ -10,6 +10,7 @@
 #include "common/shmring.h"
 #include "dataplane/discv4_rx.h"
 #include "dataplane/pktio.h"
+#include "dataplane/rlpx_stage.h"
 
 /* One worker: queue q of the backend, rings 2q (to control) and 2q+1
  * (from control), its counters in the shared region. Everything it
@@ -21,6 +22,7 @@ struct lcore {
 	struct shmring_q *rxq;          /* dp -> ctl */
 	struct shmring_q *txq;          /* ctl -> dp */
 	struct discv4_rx *stage;
+	struct rlpx_stage *rlpx;        /* RLPx sessions pinned here, or NULL */
 	struct dplink_shm *shm;
 	uint64_t *cnt;                  /* shm->w[q].cnt */
 	int ctl_efd;                    /* written to wake control */
@@ -33,10 +35,16 @@ struct lcore {
 
 /* lcore_loop() runs the worker until *l->stop: rx burst -> discv4 stage ->
  * slot + enqueue (drop and count when the ring is full or the pool empty,
- * never block) -> wake control -> dequeue tx -> send burst -> free slots;
- * sleeps in the backend's wait() when idle. Returns 0 or the -errno that
+ * never block) -> wake control -> dequeue tx -> send burst (RLPx messages
+ * go to l->rlpx) -> free slots -> one round of the RLPx stage; sleeps in
+ * the backend's wait() when idle (1 ms while an RLPx session is stalled
+ * on a full ring). Returns 0 or the -errno that
  * stopped it. */
 int lcore_loop(struct lcore *l);
+
+/* lcore_wake_ctl() writes the control eventfd unless a wake-up is already
+ * pending (the RLPx stage's notify_fn; arg is the struct lcore). */
+void lcore_wake_ctl(void *arg);
 
 /* lcore_start()/lcore_join() run lcore_loop() on a thread of its own. */
 int lcore_start(struct lcore *l);
