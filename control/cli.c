@@ -17,6 +17,7 @@
 #include "common/nodekey.h"
 #include "common/rlp.h"
 #include "common/secp.h"
+#include "control/crawl.h"
 #include "control/loop.h"
 #include "control/node.h"
 #include "control/nodedb.h"
@@ -238,7 +239,7 @@ enum flag_id {
 	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
 	F_DATAPLANE, F_DP_QUEUES, F_METRICS_ADDR, F_DB, F_VERBOSITY,
 	F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT, F_IP, F_TCP,
-	F_UDP,
+	F_UDP, F_OUT, F_PARALLEL,
 };
 
 static const struct {
@@ -265,6 +266,8 @@ static const struct {
 	{ "ip", F_IP, true },
 	{ "tcp", F_TCP, true },
 	{ "udp", F_UDP, true },
+	{ "out", F_OUT, true },
+	{ "parallel", F_PARALLEL, true },
 };
 
 static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
@@ -354,6 +357,15 @@ static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
 	case F_TIMEOUT:
 		if (cli_parse_duration(&o->timeout_ms, v))
 			return fail(err, err_len, "--timeout: want a duration like 5s, got %.20s", v);
+		o->has_timeout = true;
+		break;
+	case F_OUT:
+		o->out = v;
+		break;
+	case F_PARALLEL:
+		if (parse_uint(&u, v, 4096) || !u)
+			return fail(err, err_len, "--parallel: 1..4096, got %.20s", v);
+		o->parallel = (unsigned)u;
 		break;
 	case F_IP:
 		if (parse_ip(o->ip, v))
@@ -439,6 +451,8 @@ static void usage(FILE *f)
 	      "           [--dataplane socket|attach:PATH] [--db PATH]\n"
 	      "           [--metrics.addr IP:PORT] [--writeaddress] [--verbosity N]\n"
 	      "  testnet --nodes N [--base-port P] [--metrics.addr IP:PORT] [--stats]\n"
+	      "  crawl --bootnodes NODES [--out nodes.json] [--db PATH]\n"
+	      "        [--timeout DUR] [--parallel N]\n"
 	      "  key generate FILE\n"
 	      "  key to-enode FILE [--ip IP] [--tcp P] [--udp P]\n"
 	      "  enr dump ENR\n"
@@ -1101,6 +1115,143 @@ out:
 	return status;
 }
 
+/* ---- crawl -------------------------------------------------------------- */
+
+struct crawlrun {
+	struct loop *l;
+	struct node n;
+	struct crawl *c;
+};
+
+static void crawl_tick(void *arg, uint64_t now);
+
+/* The crawler's host contract (control/crawl.h): after every call into the
+ * engine and at crawl_next_deadline(), crawl_on_timer(), then re-read the
+ * engine's deadline. */
+static void crawl_post(void *arg, uint64_t now)
+{
+	struct crawlrun *r = arg;
+
+	crawl_on_timer(r->c, now);
+	loop_touch(r->l, 0);
+	if (crawl_done(r->c)) {
+		loop_stop(r->l, 0);
+		return;
+	}
+	loop_alarm(r->l, crawl_next_deadline(r->c), crawl_tick, r);
+}
+
+static void crawl_tick(void *arg, uint64_t now)
+{
+	crawl_post(arg, now);
+}
+
+static void crawl_progress_line(void *user, const char *line)
+{
+	(void)user;
+	fprintf(stderr, "%s\n", line);
+}
+
+static int cmd_crawl(const struct cli_opts *o)
+{
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+	struct crawlrun *r = calloc(1, sizeof(*r));
+	struct crawl_config cc = { 0 };
+	struct dplink_listen listen;
+	struct nodedb *db = NULL;
+	struct node_cfg nc;
+	struct loop_cfg lc;
+	char *text = NULL;
+	uint8_t priv[32];
+	uint64_t now;
+	int rc, status = 1;
+
+	if (!r)
+		return 1;
+	if (!o->n_bootnodes) {
+		fprintf(stderr, "devplane: crawl needs --bootnodes\n");
+		free(r);
+		return 2;
+	}
+	if (o->db) {
+		rc = nodedb_open(&db, o->db);
+		if (rc) {
+			print_loop_err(o->db, rc);
+			goto out;
+		}
+	}
+	listen_entry(&listen, o->has_addr ? o->addr : any4,
+		     o->has_addr ? o->port : 0, 0);
+	/* The crawler commits its own batches: no loop batch on db. */
+	loop_cfg_from(&lc, o, &listen, 1, NULL);
+	rc = loop_new(&r->l, &lc);
+	if (rc) {
+		print_loop_err("dataplane", rc);
+		goto out;
+	}
+	if (o->nodekey || o->nodekeyhex)
+		rc = load_key(priv, o);
+	else
+		rc = secp_priv_generate(priv);
+	if (rc)
+		goto out;
+	now = loop_now();
+	nc = (struct node_cfg){
+		.priv = priv, .loop = r->l, .idx = 0, .no_refresh = true,
+		.seed = now, .has_extip = o->has_extip,
+		.netrestrict = o->netrestrict,
+		.n_netrestrict = o->n_netrestrict, .verbosity = o->verbosity,
+	};
+	memcpy(nc.extip, o->extip, 16);
+	rc = node_init(&r->n, &nc, now);
+	explicit_bzero(priv, sizeof(priv));
+	if (rc) {
+		print_loop_err("node", rc);
+		goto out;
+	}
+	cc.parallel = o->parallel;
+	cc.timeout_ns = o->has_timeout ? (uint64_t)o->timeout_ms * 1000000ull : 0;
+	cc.out_path = o->out;
+	cc.db = db;
+	cc.flush_ns = 1000000000ull;
+	cc.progress = o->verbosity >= 3 ? crawl_progress_line : NULL;
+	rc = crawl_new(&r->c, r->n.d, &cc, now);
+	if (rc) {
+		print_loop_err("crawl", rc);
+		goto out;
+	}
+	for (unsigned i = 0; i < o->n_bootnodes; i++) {
+		struct discv4_node dn;
+
+		if (node_wire(&dn, &o->bootnodes[i]) ||
+		    crawl_add_seed(r->c, &dn) == -EINVAL)
+			fprintf(stderr, "devplane: bootnode %u refused\n", i);
+	}
+	r->n.post = crawl_post;
+	r->n.post_user = r;
+	loop_alarm(r->l, now, crawl_tick, r);
+	rc = loop_run(r->l);
+	if (rc < 0)
+		print_loop_err("event loop", rc);
+	now = loop_now();
+	if (crawl_flush(r->c, now))
+		fprintf(stderr, "devplane: crawl output not fully written\n");
+	text = malloc(4096);
+	if (text) {
+		crawl_format_summary(r->c, now, text, 4096);
+		printf("%s\n", text);
+	}
+	status = rc < 0 ? 1 : 0;
+out:
+	node_fini(&r->n);       /* pending crawl callbacks get -ECANCELED */
+	crawl_free(r->c);
+	loop_free(r->l);
+	nodedb_close(db);
+	free(text);
+	free(r);
+	return status;
+}
+
 /* ---- key and enr -------------------------------------------------------- */
 
 static int cmd_key_generate(const char *file)
@@ -1285,6 +1436,8 @@ int cli_main(int argc, char **argv)
 	}
 	if (is(o, 0, "bootnode") && o->n_pos == 1)
 		status = cmd_bootnode(o);
+	else if (is(o, 0, "crawl") && o->n_pos == 1)
+		status = cmd_crawl(o);
 	else if (is(o, 0, "testnet") && o->n_pos == 1)
 		status = cmd_testnet(o);
 	else if (is(o, 0, "key") && is(o, 1, "generate") && o->n_pos == 3)

@@ -52,7 +52,10 @@ struct cli_opts {
 	bool stats;                     /* --stats: summary on exit */
 	unsigned nodes;                 /* testnet --nodes N */
 	uint16_t base_port;             /* testnet --base-port P */
-	uint32_t timeout_ms;            /* --timeout DUR (ping/resolve) */
+	uint32_t timeout_ms;            /* --timeout DUR (ping/resolve/crawl) */
+	bool has_timeout;
+	const char *out;                /* crawl --out nodes.json */
+	unsigned parallel;              /* crawl --parallel N (0: default) */
 	bool has_ip;                    /* key to-enode --ip --tcp --udp */
 	uint8_t ip[16];
 	uint16_t tcp, udp;

@@ -55,8 +55,11 @@ static void on_bond(void *user, const struct discv4_node *dn, uint64_t now_ns)
 
 static void post(void *user, uint64_t now_ns)
 {
-	(void)now_ns;
-	persist_seq(user);
+	struct node *n = user;
+
+	persist_seq(n);
+	if (n->post)
+		n->post(n->post_user, now_ns);
 }
 
 int node_init(struct node *n, const struct node_cfg *cfg, uint64_t now_ns)

@@ -44,6 +44,10 @@ struct node {
 	uint64_t saved_seq;
 	int verbosity;
 	uint64_t db_errors;
+	/* Optional: runs after every call the loop made into the engine
+	 * (the crawler's host contract). Set after node_init(). */
+	loop_post_fn *post;
+	void *post_user;
 };
 
 /* node_init() builds the local node for the loop socket's bound port
