@@ -977,7 +977,6 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 	unsigned did;
 	int n;
 
-	st->enqueued = false;
 	did = take_inbox(st);
 	if (st->stalled)
 		did += retry_stalled(st);
@@ -1000,8 +999,10 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 	}
 	if (n > 0)
 		did += (unsigned)n;
+	/* Also covers what rlpx_stage_ctl() enqueued since the last poll. */
 	if (st->enqueued && st->cfg.notify_fn)
 		st->cfg.notify_fn(st->cfg.notify_arg);
+	st->enqueued = false;
 	return did;
 }
 

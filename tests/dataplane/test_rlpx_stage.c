@@ -1,0 +1,780 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/dataplane/test_rlpx_stage.c - the RLPx frame engine: the codec on
+ * its own, then end to end with the real devplane-dp over dplink and a
+ * real TCP connection on 127.0.0.1, this test playing the remote peer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/rlpx_frame.h"
+#include "common/snappy.h"
+#include "control/dplink.h"
+#include "dataplane/rlpx_stage.h"
+
+/* ---- fixed secrets for both ends -------------------------------------- */
+
+static void secrets(struct rlpx_secrets *s, enum rlpx_role role)
+{
+	uint8_t eph[32], in[32], rn[32], auth[200], ack[180];
+
+	for (unsigned i = 0; i < 32; i++) {
+		eph[i] = (uint8_t)(i * 7 + 1);
+		in[i] = (uint8_t)(i * 13 + 5);
+		rn[i] = (uint8_t)(i * 3 + 9);
+	}
+	for (unsigned i = 0; i < sizeof(auth); i++)
+		auth[i] = (uint8_t)(i ^ 0x5a);
+	for (unsigned i = 0; i < sizeof(ack); i++)
+		ack[i] = (uint8_t)(i ^ 0xa5);
+	rlpx_secrets_from_shared(s, eph, in, rn, auth, sizeof(auth), ack,
+				 sizeof(ack), role);
+}
+
+/* A matching pair of frame states, one frame exchanged each way (the
+ * Hellos), so the handed-over positions are not zero. */
+static void frame_pair(struct rlpx_frame *local, struct rlpx_frame *peer)
+{
+	struct rlpx_secrets a, b;
+	uint8_t wire[256], out[64];
+	size_t ol;
+	ssize_t n;
+
+	secrets(&a, RLPX_RECIPIENT);
+	secrets(&b, RLPX_INITIATOR);
+	assert_int_equal(rlpx_frame_init(local, &a, 0), 0);
+	assert_int_equal(rlpx_frame_init(peer, &b, 0), 0);
+	rlpx_secrets_wipe(&a);
+	rlpx_secrets_wipe(&b);
+	n = rlpx_frame_seal(local, wire, sizeof(wire),
+			    (const uint8_t *)"\x80hello-local", 12);
+	assert_true(n > 0);
+	assert_int_equal(rlpx_frame_open(peer, out, sizeof(out), &ol, wire,
+					 (size_t)n), n);
+	n = rlpx_frame_seal(peer, wire, sizeof(wire),
+			    (const uint8_t *)"\x80hello-peer", 11);
+	assert_true(n > 0);
+	assert_int_equal(rlpx_frame_open(local, out, sizeof(out), &ol, wire,
+					 (size_t)n), n);
+}
+
+/* codec_of() turns a frame state into a codec (through export/import). */
+static void codec_of(struct rlpx_codec *c, struct rlpx_frame *f,
+		     size_t cap, uint32_t flags)
+{
+	struct msg_rlpx_keys k;
+
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(rlpx_frame_export(&k, f), 0);
+	assert_int_equal(rlpx_codec_init(c, &k, cap, flags), 0);
+	explicit_bzero(&k, sizeof(k));
+}
+
+static void codec_pair(struct rlpx_codec *a, struct rlpx_codec *b,
+		       size_t cap_a, uint32_t flags)
+{
+	struct rlpx_frame fa, fb;
+
+	frame_pair(&fa, &fb);
+	codec_of(a, &fa, cap_a, flags);
+	codec_of(b, &fb, 0, flags);
+	rlpx_frame_fini(&fa);
+	rlpx_frame_fini(&fb);
+}
+
+static uint8_t *seal_alloc(struct rlpx_codec *c, uint64_t code,
+			   const uint8_t *d, size_t len, size_t *out_len)
+{
+	size_t sc = rlpx_codec_scratch_len(len), oc = rlpx_codec_sealed_max(len);
+	uint8_t *s = malloc(sc), *o = malloc(oc);
+	ssize_t n;
+
+	assert_non_null(s);
+	assert_non_null(o);
+	n = rlpx_codec_seal(c, o, oc, s, sc, code, d, len);
+	assert_true(n > 0);
+	free(s);
+	*out_len = (size_t)n;
+	return o;
+}
+
+/* push_all() feeds wire bytes, collecting up to one message. */
+static int push_next(struct rlpx_codec *c, const uint8_t *w, size_t len,
+		     size_t *used, struct rlpx_msg *m)
+{
+	int rc;
+
+	*used = 0;
+	for (;;) {
+		rc = rlpx_codec_rx_next(c, m);
+		if (rc != -EAGAIN || *used == len)
+			return rc;
+		ssize_t k = rlpx_codec_rx_push(c, w + *used, len - *used);
+
+		assert_true(k >= 0);
+		*used += (size_t)k;
+	}
+}
+
+/* ---- pure codec -------------------------------------------------------- */
+
+static void test_codec_roundtrip(void **st)
+{
+	static const uint64_t codes[] = { 0, 1, 0x10, 0x7f, 0x80, 0x1234,
+					  0xffffffffffULL };
+	(void)st;
+	for (uint32_t flags = 0; flags <= MSG_RLPX_KEYS_F_SNAPPY; flags++) {
+		struct rlpx_codec a, b;
+		size_t big = 300000;
+		uint8_t *data = malloc(big);
+
+		assert_non_null(data);
+		for (size_t i = 0; i < big; i++)
+			data[i] = (uint8_t)(i % 251 < 100 ? 0 : i * 31);
+		codec_pair(&a, &b, 0, flags);
+		for (unsigned i = 0; i < sizeof(codes) / sizeof(codes[0]);
+		     i++) {
+			size_t lens[] = { 0, 1, 17, big };
+
+			for (unsigned j = 0; j < 4; j++) {
+				struct rlpx_msg m;
+				size_t wl, used;
+				uint8_t *w = seal_alloc(&a, codes[i], data,
+							lens[j], &wl);
+
+				/* byte by byte for a small one, else whole */
+				if (lens[j] == 17) {
+					int rc = -EAGAIN;
+
+					for (size_t k = 0; k < wl; k++) {
+						assert_int_equal(rc, -EAGAIN);
+						assert_int_equal(
+						    rlpx_codec_rx_push(&b,
+							w + k, 1), 1);
+						rc = rlpx_codec_rx_next(&b, &m);
+					}
+					assert_int_equal(rc, 0);
+				} else {
+					assert_int_equal(push_next(&b, w, wl,
+						&used, &m), 0);
+					assert_int_equal(used, wl);
+				}
+				assert_true(m.code == codes[i]);
+				assert_int_equal(m.len, lens[j]);
+				if (lens[j])
+					assert_memory_equal(m.data, data,
+							    lens[j]);
+				assert_int_equal(rlpx_codec_rx_next(&b, &m),
+						 -EAGAIN);
+				free(w);
+			}
+		}
+		rlpx_codec_fini(&a);
+		rlpx_codec_fini(&b);
+		free(data);
+	}
+}
+
+static void test_codec_bad_mac_and_garbage(void **st)
+{
+	struct rlpx_codec a, b;
+	struct rlpx_msg m;
+	size_t wl, used;
+	uint8_t *w;
+	uint8_t junk[64];
+
+	(void)st;
+	codec_pair(&a, &b, 0, 0);
+	w = seal_alloc(&a, 0x10, (const uint8_t *)"abc", 3, &wl);
+	w[wl - 1] ^= 1;                         /* frame-mac */
+	assert_int_equal(push_next(&b, w, wl, &used, &m), -EKEYREJECTED);
+	assert_int_equal(rlpx_codec_rx_next(&b, &m), -EPROTO);  /* poisoned */
+	free(w);
+	rlpx_codec_fini(&a);
+	rlpx_codec_fini(&b);
+
+	codec_pair(&a, &b, 0, 0);
+	memset(junk, 0x41, sizeof(junk));
+	assert_int_equal(push_next(&b, junk, sizeof(junk), &used, &m),
+			 -EKEYREJECTED);        /* header-mac */
+	rlpx_codec_fini(&a);
+	rlpx_codec_fini(&b);
+}
+
+static void test_codec_over_cap(void **st)
+{
+	struct rlpx_codec a, b;
+	struct rlpx_msg m;
+	uint8_t *data = calloc(1, 5000), *w;
+	size_t wl, used;
+
+	(void)st;
+	/* b (the receiver) caps frames at 4096 bytes; a sends 5000. */
+	codec_pair(&b, &a, 4096, 0);
+	w = seal_alloc(&a, 0x10, data, 5000, &wl);
+	assert_int_equal(push_next(&b, w, wl, &used, &m), -EMSGSIZE);
+	assert_int_equal(used, RLPX_STAGE_IBUF_MIN < wl ?
+			 RLPX_STAGE_IBUF_MIN : wl);
+	free(w);
+	free(data);
+	rlpx_codec_fini(&a);
+	rlpx_codec_fini(&b);
+}
+
+/* bomb() writes code 0x10 || a valid snappy block of `len` zero bytes:
+ * varint length, one literal zero, then 64-byte copies at offset 1. */
+static size_t bomb(uint8_t *out, size_t len)
+{
+	size_t n = 0, left = len - 1;
+
+	out[n++] = 0x10;
+	for (size_t v = len; ; v >>= 7) {
+		out[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+		if (v < 0x80)
+			break;
+	}
+	out[n++] = 0x00;                /* literal, length 1 */
+	out[n++] = 0x00;
+	while (left) {
+		size_t k = left > 64 ? 64 : left;
+
+		out[n++] = (uint8_t)(((k - 1) << 2) | 2);     /* copy-2 */
+		out[n++] = 1;
+		out[n++] = 0;
+		left -= k;
+	}
+	return n;
+}
+
+static void test_codec_snappy_bomb(void **st)
+{
+	size_t cap = (17u << 20) / 64 * 3 + 64;
+	uint8_t *plain = malloc(cap);
+	struct rlpx_codec a, b, a2, b2;
+	struct rlpx_msg m;
+	size_t n, wl, used;
+	uint8_t *w, *wire;
+	ssize_t k;
+
+	(void)st;
+	assert_non_null(plain);
+	/* Exactly 16 MiB decodes (the bound is inclusive)... */
+	n = bomb(plain, RLPX_MSG_CAP);
+	assert_int_equal(snappy_decoded_len(plain + 1, n - 1), RLPX_MSG_CAP);
+	codec_pair(&a, &b, 0, 0);               /* a seals without snappy */
+	codec_pair(&a2, &b2, 0, MSG_RLPX_KEYS_F_SNAPPY);
+	wire = malloc(rlpx_frame_sealed_len(n));
+	k = rlpx_frame_seal(&a2.f, wire, rlpx_frame_sealed_len(n), plain, n);
+	assert_true(k > 0);
+	assert_int_equal(push_next(&b2, wire, (size_t)k, &used, &m), 0);
+	assert_int_equal(m.code, 0x10);
+	assert_int_equal(m.len, RLPX_MSG_CAP);
+	assert_int_equal(m.data[RLPX_MSG_CAP - 1], 0);
+	free(wire);
+	/* ...one byte more is refused from the header alone. */
+	n = bomb(plain, RLPX_MSG_CAP + 1);
+	wire = malloc(rlpx_frame_sealed_len(n));
+	k = rlpx_frame_seal(&a2.f, wire, rlpx_frame_sealed_len(n), plain, n);
+	assert_true(k > 0);
+	assert_int_equal(push_next(&b2, wire, (size_t)k, &used, &m),
+			 -EMSGSIZE);
+	free(wire);
+	/* corrupt snappy */
+	rlpx_codec_fini(&a2);
+	rlpx_codec_fini(&b2);
+	codec_pair(&a2, &b2, 0, MSG_RLPX_KEYS_F_SNAPPY);
+	plain[0] = 0x10;
+	plain[1] = 0x05;
+	plain[2] = 0xff;
+	wire = malloc(rlpx_frame_sealed_len(3));
+	k = rlpx_frame_seal(&a2.f, wire, rlpx_frame_sealed_len(3), plain, 3);
+	assert_int_equal(push_next(&b2, wire, (size_t)k, &used, &m),
+			 -EBADMSG);
+	free(wire);
+	/* empty frame: no message code */
+	w = malloc(64);
+	k = rlpx_frame_seal(&a.f, w, 64, plain, 0);
+	assert_int_equal(push_next(&b, w, (size_t)k, &used, &m), -EBADMSG);
+	free(w);
+	(void)wl;
+	rlpx_codec_fini(&a);
+	rlpx_codec_fini(&b);
+	rlpx_codec_fini(&a2);
+	rlpx_codec_fini(&b2);
+	free(plain);
+}
+
+static void test_frame_export_import(void **st)
+{
+	struct rlpx_frame l, p, l2;
+	struct msg_rlpx_keys k;
+	uint8_t wire[128], out[64];
+	size_t ol;
+	ssize_t n;
+
+	(void)st;
+	frame_pair(&l, &p);
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(rlpx_frame_export(&k, &l), 0);
+	/* one Hello frame each way: 1 header block + 1 body block */
+	assert_int_equal(k.egress_ctr_pos, 32);
+	assert_int_equal(k.ingress_ctr_pos, 32);
+	assert_int_equal(rlpx_frame_import(&l2, &k, 0), 0);
+	n = rlpx_frame_seal(&l2, wire, sizeof(wire),
+			    (const uint8_t *)"\x10xyz", 4);
+	assert_int_equal(rlpx_frame_open(&p, out, sizeof(out), &ol, wire,
+					 (size_t)n), n);
+	assert_memory_equal(out, "\x10xyz", 4);
+	k.ingress_ctr_pos = 33;
+	assert_int_equal(rlpx_frame_import(&l2, &k, 0), -EBADMSG);
+	k.ingress_ctr_pos = 32;
+	k.egress_mac.pos = 136;
+	assert_int_equal(rlpx_frame_import(&l2, &k, 0), -EBADMSG);
+	/* mid-frame state cannot be exported */
+	n = rlpx_frame_seal(&p, wire, sizeof(wire),
+			    (const uint8_t *)"\x10xyz", 4);
+	assert_true(rlpx_frame_open_header(&l, &ol, wire) > 0);
+	assert_int_equal(rlpx_frame_export(&k, &l), -EPROTO);
+	rlpx_frame_fini(&l);
+	rlpx_frame_fini(&p);
+}
+
+/* ---- end to end through devplane-dp ------------------------------------ */
+
+struct e2e {
+	struct dplink *l;
+	int peer;                       /* our end of the TCP connection */
+	struct rlpx_codec pc;           /* the remote peer's codec */
+	uint64_t sid;
+	uint8_t *asm_buf;               /* control-side reassembly */
+	size_t asm_len;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+	*b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(*b, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*a = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*a >= 0);
+	close(ls);
+}
+
+static void e2e_start(struct e2e *e, uint32_t flags, uint32_t frame_cap,
+		      uint32_t ring_size, uint32_t n_slots)
+{
+	struct dplink_listen li = { 0 };
+	struct dplink_cfg cfg = { .listen = &li, .n_listen = 1,
+				  .rlpx_frame_cap = frame_cap,
+				  .ring_size = ring_size,
+				  .n_slots = n_slots };
+	struct rlpx_frame local, peer;
+	int a, b;
+
+	memset(e, 0, sizeof(*e));
+	li.addr[10] = li.addr[11] = 0xff;
+	li.addr[12] = 127;
+	li.addr[15] = 1;
+	assert_int_equal(dplink_spawn(&e->l, &cfg), 0);
+	frame_pair(&local, &peer);
+	codec_of(&e->pc, &peer, 0, flags);
+	rlpx_frame_fini(&peer);
+	tcp_pair(&a, &b);
+	e->peer = b;
+	e->sid = 0x1122334455667788ULL;
+	assert_int_equal(dplink_rlpx_handover(e->l, e->sid, a, &local, flags),
+			 0);
+	rlpx_frame_fini(&local);
+	e->asm_buf = malloc(RLPX_MSG_CAP);
+	assert_non_null(e->asm_buf);
+}
+
+static void e2e_stop(struct e2e *e)
+{
+	if (e->peer >= 0)
+		close(e->peer);
+	rlpx_codec_fini(&e->pc);
+	dplink_close(e->l);
+	free(e->asm_buf);
+}
+
+static void peer_write(struct e2e *e, const uint8_t *w, size_t len)
+{
+	while (len) {
+		ssize_t n = send(e->peer, w, len, MSG_NOSIGNAL);
+
+		assert_true(n > 0);
+		w += n;
+		len -= (size_t)n;
+	}
+}
+
+static void peer_send(struct e2e *e, uint64_t code, const uint8_t *d,
+		      size_t len)
+{
+	size_t wl;
+	uint8_t *w = seal_alloc(&e->pc, code, d, len, &wl);
+
+	peer_write(e, w, wl);
+	free(w);
+}
+
+/* peer_recv() reads until one message opens; returns 0, -EPIPE on EOF,
+ * -ETIMEDOUT. */
+static int peer_recv(struct e2e *e, struct rlpx_msg *m, double timeout)
+{
+	double end = now_s() + timeout;
+
+	for (;;) {
+		struct pollfd p = { .fd = e->peer, .events = POLLIN };
+		uint8_t *buf;
+		ssize_t room, n;
+		int rc = rlpx_codec_rx_next(&e->pc, m);
+
+		if (rc != -EAGAIN)
+			return rc;
+		if (now_s() > end)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		room = rlpx_codec_rx_space(&e->pc, &buf);
+		assert_true(room > 0);
+		n = recv(e->peer, buf, (size_t)room, 0);
+		if (n <= 0)
+			return -EPIPE;
+		rlpx_codec_rx_commit(&e->pc, (size_t)n);
+	}
+}
+
+/* ctl_recv() waits for the next whole message or CLOSED of our session.
+ * Returns 1 (message: *code, e->asm_buf[0..asm_len)), 2 (closed: *closed
+ * filled), 0 on timeout. */
+static int ctl_recv(struct e2e *e, uint64_t *code,
+		    struct msg_rlpx_closed *closed, double timeout)
+{
+	double end = now_s() + timeout;
+
+	while (now_s() < end) {
+		struct pollfd p = { .fd = dplink_notify_fd(e->l),
+				    .events = POLLIN };
+		struct dplink_rx rx;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		while (dplink_rx_burst(e->l, &rx, 1) == 1) {
+			int done = 0;
+
+			if (rx.kind == MSG_RLPX_CLOSED) {
+				assert_true(rx.closed->session_id == e->sid);
+				*closed = *rx.closed;
+				done = 2;
+			} else if (rx.kind == MSG_RLPX_RX) {
+				const struct msg_rlpx_data *x = rx.rlpx;
+
+				assert_true(x->session_id == e->sid);
+				assert_int_equal(x->frag_off, e->asm_len);
+				memcpy(e->asm_buf + x->frag_off, x->data,
+				       x->data_len);
+				e->asm_len += x->data_len;
+				*code = x->msg_code;
+				if (x->flags & MSG_RLPX_F_LAST) {
+					assert_int_equal(e->asm_len,
+							 x->total_len);
+					done = 1;
+				}
+			}
+			dplink_rx_free(e->l, &rx, 1);
+			if (done) {
+				/* keep the fd readable for what may follow */
+				static const uint64_t one = 1;
+
+				assert_int_equal(write(dplink_notify_fd(e->l),
+						       &one, 8), 8);
+				return done;
+			}
+		}
+	}
+	return 0;
+}
+
+static int ctl_msg(struct e2e *e, uint64_t *code, double timeout)
+{
+	struct msg_rlpx_closed c;
+
+	e->asm_len = 0;
+	return ctl_recv(e, code, &c, timeout);
+}
+
+static void fill(uint8_t *d, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		d[i] = (uint8_t)((i / 7 + seed) * 2654435761u >> 13);
+}
+
+static void run_exchange(uint32_t flags)
+{
+	size_t big = 1u << 20;
+	uint8_t *data = malloc(big);
+	struct rlpx_msg m;
+	struct e2e e;
+	uint64_t code;
+
+	assert_non_null(data);
+	fill(data, big, 1);
+	e2e_start(&e, flags, 0, 0, 0);
+	/* peer -> control: small, empty, 1 MiB, with a Ping in between
+	 * that the dataplane answers itself. */
+	peer_send(&e, 0x10, (const uint8_t *)"small", 5);
+	peer_send(&e, RLPX_P2P_PING, (const uint8_t *)"\xc0", 1);
+	peer_send(&e, 0x11, NULL, 0);
+	peer_send(&e, 0x12, data, big);
+	assert_int_equal(ctl_msg(&e, &code, 5), 1);
+	assert_int_equal(code, 0x10);
+	assert_int_equal(e.asm_len, 5);
+	assert_memory_equal(e.asm_buf, "small", 5);
+	assert_int_equal(ctl_msg(&e, &code, 5), 1);
+	assert_int_equal(code, 0x11);           /* the Ping never came */
+	assert_int_equal(e.asm_len, 0);
+	assert_int_equal(ctl_msg(&e, &code, 5), 1);
+	assert_int_equal(code, 0x12);
+	assert_int_equal(e.asm_len, big);
+	assert_memory_equal(e.asm_buf, data, big);
+	/* the Pong */
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, RLPX_P2P_PONG);
+	assert_int_equal(m.len, 1);
+	assert_int_equal(m.data[0], 0xc0);
+	/* control -> peer */
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x20,
+					  (const uint8_t *)"hi", 2), 0);
+	fill(data, big, 2);
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x21, data, big), 0);
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x22, NULL, 0), 0);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x20);
+	assert_int_equal(m.len, 2);
+	assert_memory_equal(m.data, "hi", 2);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x21);
+	assert_int_equal(m.len, big);
+	assert_memory_equal(m.data, data, big);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x22);
+	assert_int_equal(m.len, 0);
+	{
+		uint64_t cnt[DP_CNT_MAX];
+
+		assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_SESSIONS], 1);
+		assert_int_equal(cnt[DP_CNT_RLPX_PONGS], 1);
+		assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_RX], 4);
+		assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_TX], 4);
+	}
+	e2e_stop(&e);
+	free(data);
+}
+
+static void test_e2e_snappy(void **st)
+{
+	(void)st;
+	run_exchange(MSG_RLPX_KEYS_F_SNAPPY);
+}
+
+static void test_e2e_plain(void **st)
+{
+	(void)st;
+	run_exchange(0);
+}
+
+static void expect_closed(struct e2e *e, int err, uint8_t origin)
+{
+	struct msg_rlpx_closed c;
+	uint64_t code;
+
+	e->asm_len = 0;
+	assert_int_equal(ctl_recv(e, &code, &c, 5), 2);
+	assert_int_equal(c.error, err);
+	assert_int_equal(c.origin, origin);
+}
+
+static void test_e2e_garbage(void **st)
+{
+	uint8_t junk[100];
+	struct e2e e;
+
+	(void)st;
+	memset(junk, 0x33, sizeof(junk));
+	e2e_start(&e, MSG_RLPX_KEYS_F_SNAPPY, 0, 0, 0);
+	peer_write(&e, junk, sizeof(junk));
+	expect_closed(&e, -EKEYREJECTED, MSG_CLOSE_ERROR);
+	e2e_stop(&e);
+}
+
+static void test_e2e_bad_mac(void **st)
+{
+	struct e2e e;
+	size_t wl;
+	uint8_t *w;
+
+	(void)st;
+	e2e_start(&e, 0, 0, 0, 0);
+	peer_send(&e, 0x10, (const uint8_t *)"ok", 2);
+	w = seal_alloc(&e.pc, 0x10, (const uint8_t *)"tampered", 8, &wl);
+	w[RLPX_FRAME_HEAD_LEN] ^= 0x80;         /* frame-ciphertext */
+	peer_write(&e, w, wl);
+	free(w);
+	{
+		uint64_t code;
+
+		assert_int_equal(ctl_msg(&e, &code, 5), 1);
+		assert_int_equal(code, 0x10);
+	}
+	expect_closed(&e, -EKEYREJECTED, MSG_CLOSE_ERROR);
+	e2e_stop(&e);
+}
+
+static void test_e2e_over_cap(void **st)
+{
+	uint8_t *d = calloc(1, 100000);
+	struct e2e e;
+
+	(void)st;
+	e2e_start(&e, 0, 65536, 0, 0);
+	peer_send(&e, 0x10, d, 100000);
+	expect_closed(&e, -EMSGSIZE, MSG_CLOSE_ERROR);
+	e2e_stop(&e);
+	free(d);
+}
+
+static void test_e2e_snappy_bomb(void **st)
+{
+	size_t cap = (17u << 20) / 64 * 3 + 64, n, wl;
+	uint8_t *plain = malloc(cap), *w;
+	struct e2e e;
+
+	(void)st;
+	n = bomb(plain, 17u << 20);
+	e2e_start(&e, MSG_RLPX_KEYS_F_SNAPPY, 0, 0, 0);
+	wl = rlpx_frame_sealed_len(n);
+	w = malloc(wl);
+	assert_int_equal(rlpx_frame_seal(&e.pc.f, w, wl, plain, n),
+			 (ssize_t)wl);
+	peer_write(&e, w, wl);
+	expect_closed(&e, -EMSGSIZE, MSG_CLOSE_ERROR);
+	e2e_stop(&e);
+	free(w);
+	free(plain);
+}
+
+static void test_e2e_peer_closes(void **st)
+{
+	struct e2e e;
+
+	(void)st;
+	e2e_start(&e, 0, 0, 0, 0);
+	close(e.peer);
+	e.peer = -1;
+	expect_closed(&e, 0, MSG_CLOSE_REMOTE);
+	e2e_stop(&e);
+}
+
+static void test_e2e_control_close(void **st)
+{
+	struct rlpx_msg m;
+	struct e2e e;
+
+	(void)st;
+	for (uint32_t flags = 0; flags <= MSG_RLPX_KEYS_F_SNAPPY; flags++) {
+		e2e_start(&e, flags, 0, 0, 0);
+		assert_int_equal(dplink_rlpx_close(e.l, e.sid, 0x04), 0);
+		assert_int_equal(peer_recv(&e, &m, 5), 0);
+		assert_int_equal(m.code, RLPX_P2P_DISCONNECT);
+		assert_int_equal(m.len, 2);
+		assert_memory_equal(m.data, "\xc1\x04", 2);
+		assert_int_equal(peer_recv(&e, &m, 5), -EPIPE);
+		expect_closed(&e, 0, MSG_CLOSE_LOCAL);
+		/* the session is gone: sends for it are dropped */
+		e2e_stop(&e);
+	}
+}
+
+static void test_e2e_backpressure(void **st)
+{
+	enum { N = 400, LEN = 3000 };   /* 2 fragments each: 800 slots */
+	uint8_t d[LEN];
+	struct e2e e;
+	uint64_t cnt[DP_CNT_MAX], code;
+
+	(void)st;
+	/* 63 descriptors in the ring, 256 slots in the pool */
+	e2e_start(&e, MSG_RLPX_KEYS_F_SNAPPY, 0, 64, 256);
+	for (unsigned i = 0; i < N; i++) {
+		fill(d, LEN, i);
+		peer_send(&e, 0x10 + (i % 7), d, LEN);
+	}
+	usleep(300000);                 /* control does not drain */
+	assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+	assert_true(cnt[DP_CNT_RLPX_STALLS] > 0);
+	assert_true(cnt[DP_CNT_RLPX_FRAMES_RX] < N);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(ctl_msg(&e, &code, 5), 1);
+		assert_int_equal(code, 0x10 + (i % 7));
+		assert_int_equal(e.asm_len, LEN);
+		fill(d, LEN, i);
+		assert_memory_equal(e.asm_buf, d, LEN);
+	}
+	assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+	assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_RX], N);
+	assert_int_equal(cnt[DP_CNT_RLPX_CLOSED], 0);
+	e2e_stop(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codec_roundtrip),
+		cmocka_unit_test(test_codec_bad_mac_and_garbage),
+		cmocka_unit_test(test_codec_over_cap),
+		cmocka_unit_test(test_codec_snappy_bomb),
+		cmocka_unit_test(test_frame_export_import),
+		cmocka_unit_test(test_e2e_snappy),
+		cmocka_unit_test(test_e2e_plain),
+		cmocka_unit_test(test_e2e_garbage),
+		cmocka_unit_test(test_e2e_bad_mac),
+		cmocka_unit_test(test_e2e_over_cap),
+		cmocka_unit_test(test_e2e_snappy_bomb),
+		cmocka_unit_test(test_e2e_peer_closes),
+		cmocka_unit_test(test_e2e_control_close),
+		cmocka_unit_test(test_e2e_backpressure),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
