@@ -200,8 +200,10 @@ int lcore_loop(struct lcore *l)
 static void *lcore_thread(void *arg)
 {
 	struct lcore *l = arg;
+	int rc = lcore_loop(l);
 
-	return (void *)(intptr_t)lcore_loop(l);
+	rlpx_frame_thread_fini();       /* the RLPx stage's IPsec-MB manager */
+	return (void *)(intptr_t)rc;
 }
 
 int lcore_start(struct lcore *l)

@@ -23,6 +23,7 @@ void bench_frame(void);
 void bench_shmring(void);
 void bench_dp(void);
 void bench_crawl(void);
+void bench_fe(void);
 void bench_handshake(void);
 
 #endif /* TESTS_BENCH_H */

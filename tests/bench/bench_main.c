@@ -61,6 +61,9 @@ static const struct section sections[] = {
 #if BENCH_CRAWL
 	{"crawl", bench_crawl},
 #endif
+#if BENCH_FE
+	{"fe", bench_fe},
+#endif
 #if BENCH_HANDSHAKE
 	{"handshake", bench_handshake},
 #endif

@@ -776,5 +776,8 @@ int main(void)
 		cmocka_unit_test(test_e2e_backpressure),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	rlpx_frame_thread_fini();
+	return rc;
 }
