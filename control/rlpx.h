@@ -85,10 +85,10 @@ int rlpx_hs_inject(struct rlpx_hs *hs, const uint8_t eph_priv[SECP_PRIV_LEN],
  * key priv towards remote_pub (the node id we dialed). Draws an ephemeral
  * key and a nonce, writes the EIP-8 auth message into out (send all of it)
  * and sets the deadline to now + RLPX_HS_TIMEOUT_NS.
- * Returns the bytes written (at most RLPX_HS_OUT_MAX), or, with hs left in
- * INIT and wiped: -EPROTO (not in INIT), -EINVAL (out_cap below
- * RLPX_HS_OUT_MAX, a bad priv, remote_pub not a point) or the -errno of
- * getrandom / the IPsec-MB manager. */
+ * Returns the bytes written (at most RLPX_HS_OUT_MAX), or -EPROTO (not in
+ * INIT) or -EINVAL (out_cap below RLPX_HS_OUT_MAX, a bad priv, remote_pub
+ * not a point), which change nothing, or the -errno of getrandom / the
+ * IPsec-MB manager, after which hs is wiped (INIT). */
 ssize_t rlpx_hs_init_initiator(struct rlpx_hs *hs, uint8_t *out,
 			       size_t out_cap,
 			       const uint8_t priv[SECP_PRIV_LEN],
@@ -106,6 +106,7 @@ int rlpx_hs_init_recipient(struct rlpx_hs *hs,
  * now, in any fragmentation (one byte at a time works). It buffers what the
  * message needs and parses it once complete; no EC work happens before a
  * whole message (per its size prefix or the legacy size) is buffered.
+ * out may be NULL for an initiator; out_len may not.
  * On success returns the bytes of buf it consumed; *out_len is set to the
  * bytes to send from out (the recipient's ack when it reaches DONE, else 0).
  * Bytes after the handshake message are not consumed: they belong to the
