@@ -121,10 +121,11 @@ static int decode_caps(struct p2p_hello *out, const struct rlp_item *list)
 		if (next_string(&cit, &name) < 0 || next_u64(&cit, &ver) < 0)
 			return -EBADMSG;
 		/* Trailing elements of a cap entry are tolerated. A cap we
-		 * cannot keep (name too long for any protocol we might run,
-		 * version beyond 32 bits, table full) is dropped, and the
-		 * Hello is marked truncated. */
+		 * cannot keep (name too long for any protocol we might run
+		 * or holding a NUL, version beyond 32 bits, table full) is
+		 * dropped, and the Hello is marked truncated. */
 		if (name.len > P2P_CAP_NAME_MAX || ver > UINT32_MAX ||
+		    memchr(name.p, '\0', name.len) ||
 		    out->n_caps == P2P_MAX_CAPS) {
 			out->truncated = true;
 			continue;

@@ -118,8 +118,8 @@ struct p2p_hello {
 	uint64_t listen_port;
 	uint8_t id[P2P_ID_LEN];
 	bool truncated;         /* client id cut, or caps dropped (over
-				 * P2P_MAX_CAPS, or a name over
-				 * P2P_CAP_NAME_MAX bytes) */
+				 * P2P_MAX_CAPS, a name over
+				 * P2P_CAP_NAME_MAX bytes or with a NUL) */
 };
 
 /* p2p_client_id() writes our client id "devplane/v<DEVPLANE_VERSION>/
