@@ -161,7 +161,7 @@ static void test_p2p_hello_decode_rejects(void **state)
 	{
 		static const char *const cases[] = {
 			"c60580c082765f",
-			"c6058080" "82765f",
+			"c605808082765f",
 			"c70580c18082765f",
 			"05",
 			"c0",
