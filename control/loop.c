@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,12 @@
 #define CONN_BUF        2048
 #define METRICS_BUF     (256 * 1024)
 
-enum tag { TAG_TIMER = 1, TAG_SIGNAL, TAG_DP, TAG_MLISTEN, TAG_CONN };
+enum tag { TAG_TIMER = 1, TAG_SIGNAL, TAG_DP, TAG_MLISTEN, TAG_CONN, TAG_FD };
+
+struct loop_watch {                     /* loop_fd_watch(), indexed by fd */
+	loop_fd_fn *fn;
+	void *user;
+};
 
 struct loop_engine {
 	struct discv4 *d;
@@ -69,6 +75,13 @@ struct loop {
 	struct conn conns[LOOP_MAX_CONNS];
 	char *mbuf;                     /* METRICS_BUF bytes */
 	uint64_t (*dpcnt)[DP_CNT_MAX];  /* per queue, for metrics */
+	struct loop_watch *watch;       /* n_watch entries, by fd */
+	size_t n_watch;
+	loop_rlpx_fn *rlpx_fn;
+	void *rlpx_user;
+	loop_deadline_fn *svc_deadline;
+	loop_tick_fn *svc_tick;
+	void *svc_user;
 };
 
 uint64_t loop_now(void)
@@ -269,6 +282,7 @@ void loop_free(struct loop *l)
 	free(l->ports);
 	free(l->mbuf);
 	free(l->dpcnt);
+	free(l->watch);
 	free(l);
 }
 
@@ -388,9 +402,15 @@ static void drain_dp(struct loop *l)
 		uint64_t now = loop_now();
 
 		for (unsigned i = 0; i < n; i++) {
-			uint16_t idx = rx[i].msg->sock_idx;
+			uint16_t idx;
 			struct loop_engine *e;
 
+			if (rx[i].kind != MSG_DISCV4_RX) {
+				if (l->rlpx_fn)
+					l->rlpx_fn(l->rlpx_user, &rx[i], now);
+				continue;
+			}
+			idx = rx[i].msg->sock_idx;
 			if (idx >= l->n || !l->eng[idx].d)
 				continue;
 			e = &l->eng[idx];
@@ -422,6 +442,8 @@ static void run_timers(struct loop *l)
 		l->alarm_fn = NULL;
 		fn(l->alarm_arg, now);
 	}
+	if (l->svc_tick && l->svc_deadline(l->svc_user) <= now)
+		l->svc_tick(l->svc_user, now);
 	if (l->db && l->next_commit <= now) {
 		db_commit(l, true);
 		l->next_commit = now + LOOP_COMMIT_NS;
@@ -440,6 +462,12 @@ static void arm_timer(struct loop *l)
 		next = l->alarm_at;
 	if (l->db && l->next_commit < next)
 		next = l->next_commit;
+	if (l->svc_deadline) {
+		uint64_t d = l->svc_deadline(l->svc_user);
+
+		if (d < next)
+			next = d;
+	}
 	if (next == l->armed)
 		return;
 	if (next != UINT64_MAX) {
@@ -645,10 +673,146 @@ int loop_run(struct loop *l)
 			case TAG_CONN:
 				conn_read(l, idx);
 				break;
+			case TAG_FD:
+				if (idx < l->n_watch && l->watch[idx].fn)
+					l->watch[idx].fn(l->watch[idx].user,
+							 (int)idx, ev[i].events,
+							 loop_now());
+				break;
 			}
 		}
 		if (!l->stop)
 			run_timers(l);
 	}
 	return l->rc;
+}
+
+/* ---- RLPx hosting ------------------------------------------------------ */
+
+int loop_fd_watch(struct loop *l, int fd, uint32_t events, loop_fd_fn *fn,
+		  void *user)
+{
+	struct epoll_event ev = {
+		.events = events,
+		.data.u64 = ((uint64_t)TAG_FD << 32) | (uint32_t)fd,
+	};
+	bool known;
+
+	if (fd < 0 || !fn)
+		return -EINVAL;
+	if ((size_t)fd >= l->n_watch) {
+		size_t n = (size_t)fd * 2 + 64;
+		struct loop_watch *w = realloc(l->watch, n * sizeof(*w));
+
+		if (!w)
+			return -ENOMEM;
+		memset(w + l->n_watch, 0, (n - l->n_watch) * sizeof(*w));
+		l->watch = w;
+		l->n_watch = n;
+	}
+	known = l->watch[fd].fn != NULL;
+	if (epoll_ctl(l->epfd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	l->watch[fd].fn = fn;
+	l->watch[fd].user = user;
+	return 0;
+}
+
+void loop_fd_unwatch(struct loop *l, int fd)
+{
+	if (fd < 0 || (size_t)fd >= l->n_watch || !l->watch[fd].fn)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	l->watch[fd].fn = NULL;
+	l->watch[fd].user = NULL;
+}
+
+int loop_tcp_listen(const uint8_t addr[16], uint16_t port, uint16_t *bound)
+{
+	struct sockaddr_in6 sa;
+	socklen_t sl = sizeof(sa);
+	int one = 1, zero = 0, fd;
+
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	sockaddr_from(&sa, addr, port);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, 1024) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	if (bound)
+		*bound = ntohs(sa.sin6_port);
+	return fd;
+}
+
+int loop_tcp_accept(int lfd, uint8_t addr[16], uint16_t *port)
+{
+	struct sockaddr_in6 sa;
+	socklen_t sl = sizeof(sa);
+	int fd, one = 1;
+
+	fd = accept4(lfd, (struct sockaddr *)&sa, &sl,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memcpy(addr, &sa.sin6_addr, 16);
+	*port = ntohs(sa.sin6_port);
+	return fd;
+}
+
+int loop_tcp_connect(const uint8_t addr[16], uint16_t port)
+{
+	struct sockaddr_in6 sa;
+	int fd, one = 1;
+
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sockaddr_from(&sa, addr, port);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    errno != EINPROGRESS) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int loop_tcp_error(int fd)
+{
+	int e = 0;
+	socklen_t sl = sizeof(e);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl))
+		return -errno;
+	return -e;
+}
+
+void loop_set_rlpx(struct loop *l, loop_rlpx_fn *fn, void *user)
+{
+	l->rlpx_fn = fn;
+	l->rlpx_user = user;
+}
+
+void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
+		      loop_tick_fn *tick, void *user)
+{
+	l->svc_deadline = deadline;
+	l->svc_tick = tick;
+	l->svc_user = user;
+}
+
+struct dplink *loop_dplink(struct loop *l)
+{
+	return l->dp;
 }

@@ -140,4 +140,59 @@ ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap);
 /* loop_engine() returns the engine attached to socket idx, or NULL. */
 struct discv4 *loop_engine(const struct loop *l, unsigned idx);
 
+/* ---- RLPx hosting (control/session.c) ---------------------------------
+ *
+ * TCP sockets for RLPx live here like every other fd: the session host
+ * opens them through these helpers, watches them with loop_fd_watch(), and
+ * gives established ones to the dataplane (dplink_rlpx_handover() on
+ * loop_dplink()). MSG_RLPX_RX / MSG_RLPX_CLOSED from the dataplane go to
+ * the hook set with loop_set_rlpx(); a service (deadline + tick) gets the
+ * timer like an engine. */
+
+/* Called for a watched fd with the epoll events (EPOLLIN/OUT/ERR/HUP). */
+typedef void loop_fd_fn(void *user, int fd, uint32_t events, uint64_t now_ns);
+/* Called for each MSG_RLPX_RX / MSG_RLPX_CLOSED received. */
+typedef void loop_rlpx_fn(void *user, const struct dplink_rx *rx,
+			  uint64_t now_ns);
+/* A service's earliest deadline (UINT64_MAX: none) and its tick. */
+typedef uint64_t loop_deadline_fn(void *user);
+typedef void loop_tick_fn(void *user, uint64_t now_ns);
+
+/* loop_fd_watch() adds fd to the epoll set for events (EPOLLIN and/or
+ * EPOLLOUT), or changes the events and callback if it is watched already.
+ * Returns 0 or -errno. */
+int loop_fd_watch(struct loop *l, int fd, uint32_t events, loop_fd_fn *fn,
+		  void *user);
+
+/* loop_fd_unwatch() removes fd from the set (call before closing it). */
+void loop_fd_unwatch(struct loop *l, int fd);
+
+/* loop_tcp_listen() opens a non-blocking TCP listener on addr:port
+ * (IPv4-mapped or IPv6; :: is dual stack). *bound gets the port. Returns
+ * the fd or -errno. */
+int loop_tcp_listen(const uint8_t addr[16], uint16_t port, uint16_t *bound);
+
+/* loop_tcp_accept() accepts one connection from listener lfd, non-blocking,
+ * with the peer's address (IPv4-mapped) and port. Returns the fd or -errno
+ * (-EAGAIN: none left). */
+int loop_tcp_accept(int lfd, uint8_t addr[16], uint16_t *port);
+
+/* loop_tcp_connect() starts a non-blocking connect to addr:port. Returns
+ * the fd (writable once connected: check loop_tcp_error()) or -errno. */
+int loop_tcp_connect(const uint8_t addr[16], uint16_t port);
+
+/* loop_tcp_error() is the pending socket error as -errno (0: connected). */
+int loop_tcp_error(int fd);
+
+/* loop_set_rlpx() routes RLPx messages from the dataplane to fn. */
+void loop_set_rlpx(struct loop *l, loop_rlpx_fn *fn, void *user);
+
+/* loop_set_service() registers the one service polled for a deadline
+ * after every event and ticked when it is due. */
+void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
+		      loop_tick_fn *tick, void *user);
+
+/* loop_dplink() is the dataplane link (for the RLPx handover). */
+struct dplink *loop_dplink(struct loop *l);
+
 #endif /* CONTROL_LOOP_H */
