@@ -25,6 +25,9 @@
 #define RX_MAX_BURSTS   64      /* then back to epoll: timers must run too */
 #define CONN_BUF        2048
 #define METRICS_BUF     (256 * 1024)
+#define LOOP_DP_BUDGET_RATE  500        /* packets/s per source IP */
+#define LOOP_DP_BUDGET_BURST 1000
+#define LOOP_DP_CACHE_SLOTS  16384      /* hash cache = replay guard */
 
 enum tag { TAG_TIMER = 1, TAG_SIGNAL, TAG_DP, TAG_MLISTEN, TAG_CONN, TAG_FD };
 
@@ -195,6 +198,12 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		dc.n_listen = cfg->n_listen;
 		dc.ring_size = cfg->ring_size;
 		dc.n_slots = cfg->n_slots;
+		/* The dataplane's own protections (`devplane-dp --shm` has
+		 * the same defaults): per-source budget, and the hash cache
+		 * that is also its replay guard (dataplane/discv4_rx.h). */
+		dc.budget_rate = LOOP_DP_BUDGET_RATE;
+		dc.budget_burst = LOOP_DP_BUDGET_BURST;
+		dc.cache_slots = LOOP_DP_CACHE_SLOTS;
 		rc = dplink_spawn(&l->dp, &dc);
 	}
 	if (rc)
