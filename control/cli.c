@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* control/cli.c - devplane's command line: flag parsing and subcommands. */
 #include "control/cli.h"
+#include "control/session.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -458,7 +459,13 @@ static void usage(FILE *f)
 	      "  enr dump ENR\n"
 	      "  discv4 ping ENODE [--timeout DUR]\n"
 	      "  discv4 resolve ENODE [--timeout DUR]\n"
-	      "  test discv4 ENODE\n", f);
+	      "  test discv4 ENODE\n"
+	      "  node --nodekey FILE | --nodekeyhex HEX --addr IP:PORT\n"
+	      "       [--bootnodes NODES] [--staticnodes NODES] [--trustednodes NODES]\n"
+	      "       [--maxpeers N] [--maxpendpeers N] [--nodiscover] [--netrestrict CIDRS]\n"
+	      "       (--chain mainnet|sepolia|holesky|hoodi |\n"
+	      "        --networkid N --genesis HASH [--forks N,N,...])\n"
+	      "  rlpx ping ENODE [--timeout DUR]\n", f);
 }
 
 static int load_key(uint8_t priv[32], const struct cli_opts *o)
@@ -1425,6 +1432,15 @@ int cli_main(int argc, char **argv)
 
 	if (!o)
 		return 1;
+	/* RLPx commands parse their own flags (control/session.c). */
+	if (argc >= 2 && !strcmp(argv[1], "node")) {
+		free(o);
+		return session_node_main(argc, argv);
+	}
+	if (argc >= 3 && !strcmp(argv[1], "rlpx") && !strcmp(argv[2], "ping")) {
+		free(o);
+		return session_rlpx_ping_main(argc, argv);
+	}
 	if (cli_parse(o, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "devplane: %s\n", err);
 		usage(stderr);

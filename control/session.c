@@ -1,0 +1,1456 @@
+/* SPDX-License-Identifier: MIT */
+/* control/session.c - RLPx session host: TCP accept/dial, handshake and Hello in control, handover to the dataplane, p2p over dplink; `devplane node` and `devplane rlpx ping`. */
+#include "control/session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/enode.h"
+#include "common/hex.h"
+#include "common/nodekey.h"
+#include "common/rlp.h"
+#include "common/secp.h"
+#include "control/cli.h"
+#include "control/dial.h"
+#include "control/eth.h"
+#include "control/forkid.h"
+#include "control/kad.h"
+#include "control/loop.h"
+#include "control/node.h"
+#include "control/p2p.h"
+#include "control/pingproto.h"
+#include "control/rlpx.h"
+#include "control/server.h"
+
+#define SEC               1000000000ull
+#define CTL_FRAME_MAX     (64u << 10)   /* largest frame read before handover */
+#define STATS_NS          SEC
+#define DIAL_TICK_NS      SEC
+#define MAX_STATIC        32
+#define CHAT_NAME         "chat"        /* the custom demo protocol */
+#define CHAT_VERSION      1
+#define CHAT_LEN          1
+
+enum sess_state { S_CONNECTING, S_HANDSHAKE, S_HELLO, S_HANDED };
+
+struct sess {
+	struct sess *next;
+	uint64_t id;
+	int fd;
+	enum sess_state st;
+	bool inbound, pending_slot, dialing, in_server, p2p_started;
+	bool dead;                      /* reap: close fd, tell p2p, free */
+	bool close_retry;               /* dplink_rlpx_close got -ENOBUFS */
+	uint8_t ip[16];
+	uint16_t port;
+	uint8_t remote[64];
+	uint64_t deadline;              /* CONNECTING: dial timeout */
+	struct rlpx_hs hs;
+	struct rlpx_frame fr;
+	bool fr_ok;
+	size_t rneed, rhave;
+	bool rbody;
+	uint8_t *rbuf;                  /* CTL_FRAME_MAX + 64 */
+	uint8_t *asm_buf;               /* MSG_RLPX_RX reassembly */
+	size_t asm_cap;
+};
+
+struct host {
+	struct loop *loop;
+	struct dplink *dp;
+	struct p2p_host *h;
+	struct server srv;
+	struct dial dl;
+	struct discv4 *disc;
+	uint8_t priv[32], pub[64];
+	int lfd;
+	uint16_t port;
+	uint64_t next_id;
+	struct sess *list;
+	uint64_t next_dial, next_stats;
+	bool stats_dirty;
+	int verbosity;
+	struct eth eth;
+	struct pingproto pp;
+	struct p2p_proto chat;
+	uint64_t ping_seq;
+	uint64_t hs_ok, hs_fail, hs_timeout, handovers;
+};
+
+static void idhex(char out[17], const uint8_t *id)
+{
+	hex_encode(out, id, 8);
+	out[16] = '\0';
+}
+
+static struct sess *sess_find(struct host *H, uint64_t id)
+{
+	for (struct sess *s = H->list; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static struct sess *sess_new(struct host *H, int fd, bool inbound,
+			     const uint8_t ip[16], uint16_t port)
+{
+	struct sess *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->rbuf = malloc(CTL_FRAME_MAX + 64);
+	if (!s->rbuf) {
+		free(s);
+		return NULL;
+	}
+	s->id = ++H->next_id;
+	s->fd = fd;
+	s->inbound = inbound;
+	memcpy(s->ip, ip, 16);
+	s->port = port;
+	s->deadline = UINT64_MAX;
+	s->next = H->list;
+	H->list = s;
+	H->stats_dirty = true;
+	return s;
+}
+
+/* Ends a connection that is not (or no longer) the dataplane's. */
+static void sess_kill(struct host *H, struct sess *s)
+{
+	(void)H;
+	s->dead = true;
+}
+
+static void sess_release_slots(struct host *H, struct sess *s, bool ok)
+{
+	if (s->pending_slot) {
+		server_pending_end(&H->srv);
+		s->pending_slot = false;
+		H->stats_dirty = true;
+	}
+	if (s->dialing) {
+		dial_done(&H->dl, s->remote, ok);
+		s->dialing = false;
+	}
+}
+
+static void reap(struct host *H, uint64_t now)
+{
+	struct sess **pp = &H->list;
+
+	while (*pp) {
+		struct sess *s = *pp;
+
+		if (!s->dead) {
+			pp = &s->next;
+			continue;
+		}
+		*pp = s->next;
+		if (s->fd >= 0) {
+			loop_fd_unwatch(H->loop, s->fd);
+			close(s->fd);
+			s->fd = -1;
+		}
+		sess_release_slots(H, s, false);
+		if (s->p2p_started)
+			p2p_peer_closed(H->h, s->id, now);  /* on_closed */
+		else if (s->in_server) {
+			server_remove_peer(&H->srv, s->id);
+			dial_peer_removed(&H->dl, s->remote);
+		}
+		rlpx_hs_fini(&s->hs);
+		if (s->fr_ok)
+			rlpx_frame_fini(&s->fr);
+		free(s->rbuf);
+		free(s->asm_buf);
+		free(s);
+		H->stats_dirty = true;
+	}
+}
+
+/* Blocking-ish write for the few control-phase messages (ack, Hello,
+ * Disconnect): at most 1 s of waiting for buffer room. */
+static int ctl_write(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			if (poll(&pfd, 1, 1000) <= 0)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Seals one message (rlp(code) || payload) and writes it. */
+static int ctl_send_msg(struct rlpx_frame *fr, int fd, uint64_t code,
+			const uint8_t *payload, size_t len)
+{
+	uint8_t *plain, *wire;
+	struct rlp_buf b;
+	size_t wl;
+	ssize_t cl, n;
+	int rc;
+
+	if (len > CTL_FRAME_MAX)
+		return -EMSGSIZE;
+	plain = malloc(len + 16);
+	wl = rlpx_frame_sealed_len(len + 16);
+	wire = malloc(wl);
+	if (!plain || !wire) {
+		free(plain);
+		free(wire);
+		return -ENOMEM;
+	}
+	rlp_buf_init(&b, plain, 16);
+	rlp_put_u64(&b, code);
+	cl = rlp_buf_finish(&b);
+	memcpy(plain + cl, payload, len);
+	n = rlpx_frame_seal(fr, wire, wl, plain, (size_t)cl + len);
+	rc = n < 0 ? (int)n : ctl_write(fd, wire, (size_t)n);
+	free(plain);
+	free(wire);
+	return rc;
+}
+
+static void ctl_disconnect_fr(struct rlpx_frame *fr, int fd, uint8_t reason)
+{
+	uint8_t p[8];
+	ssize_t n = p2p_disconnect_encode(p, sizeof(p), reason);
+
+	if (n > 0)
+		ctl_send_msg(fr, fd, P2P_MSG_DISCONNECT, p, (size_t)n);
+}
+
+static void ctl_disconnect(struct sess *s, uint8_t reason)
+{
+	if (s->fr_ok)
+		ctl_disconnect_fr(&s->fr, s->fd, reason);
+}
+
+/* ---- p2p host ops ------------------------------------------------------ */
+
+static int op_send(void *user, uint64_t session, uint64_t code,
+		   const uint8_t *payload, size_t len)
+{
+	struct host *H = user;
+	struct sess *s = sess_find(H, session);
+
+	if (!s || s->dead)
+		return -ENOTCONN;
+	if (s->st == S_HANDED)
+		return dplink_rlpx_send(H->dp, session, code, payload, len);
+	if (s->st != S_HELLO)
+		return -ENOTCONN;
+	return ctl_send_msg(&s->fr, s->fd, code, payload, len);
+}
+
+static void op_close(void *user, uint64_t session)
+{
+	struct host *H = user;
+	struct sess *s = sess_find(H, session);
+
+	if (!s)
+		return;
+	if (s->st == S_HANDED) {
+		if (dplink_rlpx_close(H->dp, session, MSG_RLPX_REASON_NONE))
+			s->close_retry = true;
+		return;
+	}
+	sess_kill(H, s);        /* p2p_peer_closed from reap() */
+}
+
+static void op_hello(void *user, struct p2p_peer *peer,
+		     const struct p2p_hello *hello)
+{
+	struct host *H = user;
+	char id[17], caps[256] = "";
+	size_t off = 0;
+
+	if (H->verbosity < 3)
+		return;
+	for (size_t i = 0; i < hello->n_caps && off < sizeof(caps) - 24; i++)
+		off += (size_t)snprintf(caps + off, sizeof(caps) - off,
+					"%s%s/%u", i ? "," : "",
+					hello->caps[i].name,
+					hello->caps[i].version);
+	idhex(id, p2p_peer_id(peer));
+	printf("hello: peer=%s client=%s p2p=%" PRIu64 " caps=%s\n", id,
+	       hello->client_id, hello->version, caps);
+	fflush(stdout);
+}
+
+static void op_active(void *user, struct p2p_peer *peer, bool snappy)
+{
+	struct host *H = user;
+	struct sess *s = sess_find(H, p2p_peer_session(peer));
+	int rc;
+
+	if (!s || s->st != S_HELLO)
+		return;
+	loop_fd_unwatch(H->loop, s->fd);
+	rc = dplink_rlpx_handover(H->dp, s->id, s->fd,
+				  &s->fr, snappy ? MSG_RLPX_KEYS_F_SNAPPY : 0);
+	s->fd = -1;             /* closed by dplink on every path */
+	rlpx_frame_fini(&s->fr);
+	s->fr_ok = false;
+	sess_release_slots(H, s, true);
+	if (rc) {
+		if (H->verbosity >= 2)
+			fprintf(stderr, "devplane: rlpx handover: %s\n",
+				strerror(-rc));
+		sess_kill(H, s);
+		return;
+	}
+	s->st = S_HANDED;
+	H->handovers++;
+	H->stats_dirty = true;
+}
+
+static void op_closed(void *user, struct p2p_peer *peer, uint8_t reason,
+		      bool remote)
+{
+	struct host *H = user;
+	uint64_t sid = p2p_peer_session(peer);
+	char id[17];
+
+	if (server_remove_peer(&H->srv, sid) == 0)
+		dial_peer_removed(&H->dl, p2p_peer_id(peer));
+	H->stats_dirty = true;
+	if (H->verbosity >= 3) {
+		idhex(id, p2p_peer_id(peer));
+		printf("closed: peer=%s reason=%s%s\n", id,
+		       reason == P2P_DISC_NONE ? "none" :
+		       p2p_disc_reason_name(reason), remote ? " (remote)" : "");
+		fflush(stdout);
+	}
+}
+
+/* ---- protocols: ping events, the custom "chat" protocol, eth ---------- */
+
+static void pp_pong(void *user, struct p2p_peer *peer, uint64_t id,
+		    uint64_t rtt_ns)
+{
+	char x[17];
+
+	(void)user;
+	idhex(x, p2p_peer_id(peer));
+	printf("ping: pong peer=%s id=%" PRIu64 " rtt=%" PRIu64 "us\n", x, id,
+	       rtt_ns / 1000);
+	fflush(stdout);
+}
+
+static void pp_added(void *user, struct p2p_peer *peer)
+{
+	struct host *H = user;
+	char x[17];
+
+	idhex(x, p2p_peer_id(peer));
+	printf("event: added proto=ping peer=%s %s\n", x,
+	       p2p_peer_inbound(peer) ? "inbound" : "outbound");
+	fflush(stdout);
+	pingproto_ping(&H->pp, peer, ++H->ping_seq, loop_now());
+}
+
+static int chat_added(const struct p2p_proto *proto, struct p2p_peer *peer,
+		      uint64_t now)
+{
+	struct host *H = proto->user;
+	uint8_t buf[80];
+	struct rlp_buf b;
+	char x[17];
+	ssize_t n;
+
+	(void)now;
+	idhex(x, p2p_peer_id(peer));
+	printf("event: added proto=chat peer=%s\n", x);
+	fflush(stdout);
+	rlp_buf_init(&b, buf, sizeof(buf));
+	rlp_list_begin(&b);
+	rlp_put_bytes(&b, (const uint8_t *)"hello from devplane", 19);
+	rlp_list_end(&b);
+	n = rlp_buf_finish(&b);
+	if (n > 0)
+		p2p_send(H->h, peer, proto, 0, buf, (size_t)n);
+	return 0;
+}
+
+static int chat_msg(const struct p2p_proto *proto, struct p2p_peer *peer,
+		    uint64_t code, const uint8_t *payload, size_t len,
+		    uint64_t now)
+{
+	struct rlp_item list, it;
+	struct rlp_iter iter;
+	char x[17];
+
+	(void)proto;
+	(void)now;
+	if (code != 0 || rlp_next(&list, payload, len) < 0 || !list.is_list)
+		return P2P_DROP(P2P_DISC_SUBPROTOCOL_ERROR);
+	rlp_iter_init(&iter, &list);
+	if (rlp_iter_next(&iter, &it) || it.is_list || it.len > 200)
+		return P2P_DROP(P2P_DISC_SUBPROTOCOL_ERROR);
+	idhex(x, p2p_peer_id(peer));
+	printf("chat: peer=%s says \"%.*s\"\n", x, (int)it.len,
+	       (const char *)it.p);
+	fflush(stdout);
+	return 0;
+}
+
+static void chat_dropped(const struct p2p_proto *proto, struct p2p_peer *peer,
+			 uint8_t reason, uint64_t now)
+{
+	char x[17];
+
+	(void)proto;
+	(void)now;
+	idhex(x, p2p_peer_id(peer));
+	printf("event: dropped proto=chat peer=%s reason=%s\n", x,
+	       reason == P2P_DISC_NONE ? "none" : p2p_disc_reason_name(reason));
+	fflush(stdout);
+}
+
+static int eth_status_cb(void *user, struct p2p_peer *peer,
+			 const struct eth_status *st, enum eth_err err)
+{
+	char x[17], g[65];
+
+	(void)user;
+	idhex(x, p2p_peer_id(peer));
+	hex_encode(g, st->genesis, 32);
+	g[64] = '\0';
+	printf("eth: status peer=%s version=%u network=%" PRIu64
+	       " genesis=%s forkid=%08x/%" PRIu64 " %s\n", x,
+	       st->version, st->network_id, g, st->forkid.hash,
+	       st->forkid.next, err == ETH_OK ? "ok" : eth_err_name(err));
+	fflush(stdout);
+	return -1;
+}
+
+/* ---- connection I/O ----------------------------------------------------- */
+
+static void on_sess_io(void *user, int fd, uint32_t ev, uint64_t now);
+
+/* Reads frames until the remote's Hello has been handled (and the session
+ * handed over), never past the end of a frame. */
+static void read_frames(struct host *H, struct sess *s, uint64_t now)
+{
+	while (!s->dead && s->st == S_HELLO) {
+		ssize_t n = recv(s->fd, s->rbuf + s->rhave,
+				 s->rneed - s->rhave, 0);
+		struct rlp_item code_it;
+		uint64_t code;
+		size_t fsz, olen;
+		ssize_t r;
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			sess_kill(H, s);
+			return;
+		}
+		s->rhave += (size_t)n;
+		if (s->rhave < s->rneed)
+			continue;
+		if (!s->rbody) {
+			r = rlpx_frame_open_header(&s->fr, &fsz, s->rbuf);
+			if (r < 0 || fsz > CTL_FRAME_MAX) {
+				sess_kill(H, s);
+				return;
+			}
+			s->rbody = true;
+			s->rneed = (size_t)r;
+			s->rhave = 0;
+			continue;
+		}
+		r = rlpx_frame_open_body(&s->fr, s->rbuf, CTL_FRAME_MAX + 64,
+					 s->rbuf, s->rneed);
+		s->rbody = false;
+		s->rneed = RLPX_FRAME_HEAD_LEN;
+		s->rhave = 0;
+		if (r < 0) {
+			sess_kill(H, s);
+			return;
+		}
+		olen = (size_t)r;
+		n = rlp_next(&code_it, s->rbuf, olen);
+		if (n < 0 || code_it.is_list || rlp_to_u64(&code, &code_it)) {
+			sess_kill(H, s);
+			return;
+		}
+		p2p_on_msg(H->h, s->id, code, s->rbuf + n, olen - (size_t)n,
+			   now);
+	}
+}
+
+static void handshake_done(struct host *H, struct sess *s, uint64_t now)
+{
+	struct rlpx_secrets sec;
+	int reason;
+
+	H->hs_ok++;
+	if (rlpx_hs_take(&s->hs, &sec, s->remote) ||
+	    rlpx_frame_init(&s->fr, &sec, 0)) {
+		rlpx_secrets_wipe(&sec);
+		sess_kill(H, s);
+		return;
+	}
+	rlpx_secrets_wipe(&sec);
+	rlpx_hs_fini(&s->hs);
+	s->fr_ok = true;
+	s->rneed = RLPX_FRAME_HEAD_LEN;
+	s->rhave = 0;
+	s->deadline = UINT64_MAX;
+	reason = server_add_peer(&H->srv, s->remote, s->id, s->inbound);
+	if (reason) {
+		char x[17];
+
+		if (H->verbosity >= 4) {
+			idhex(x, s->remote);
+			fprintf(stderr, "devplane: refusing %s: %s\n", x,
+				p2p_disc_reason_name((unsigned)reason));
+		}
+		ctl_disconnect(s, (uint8_t)reason);
+		sess_kill(H, s);
+		return;
+	}
+	s->in_server = true;
+	dial_peer_added(&H->dl, s->remote,
+			!s->inbound && !server_is_trusted(&H->srv, s->remote));
+	if (s->dialing) {
+		dial_done(&H->dl, s->remote, true);
+		s->dialing = false;
+	}
+	s->st = S_HELLO;
+	if (p2p_peer_start(H->h, NULL, s->id, s->remote, s->inbound, now)) {
+		sess_kill(H, s);
+		return;
+	}
+	s->p2p_started = true;
+	read_frames(H, s, now);
+}
+
+static void read_handshake(struct host *H, struct sess *s, uint64_t now)
+{
+	uint8_t buf[RLPX_AUTH_MAX_LEN + 64], out[RLPX_HS_OUT_MAX], junk[256];
+	size_t out_len = 0;
+	ssize_t n, c;
+
+	n = recv(s->fd, buf, sizeof(buf), MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		H->hs_fail++;
+		sess_kill(H, s);
+		return;
+	}
+	c = rlpx_hs_feed(&s->hs, out, sizeof(out), &out_len, buf, (size_t)n,
+			 now);
+	if (c < 0) {
+		if (c == -ETIMEDOUT)
+			H->hs_timeout++;
+		else
+			H->hs_fail++;
+		sess_kill(H, s);
+		return;
+	}
+	/* Consume exactly what the handshake took: the rest is frames. */
+	while (c > 0) {
+		ssize_t k = recv(s->fd, junk, (size_t)c < sizeof(junk) ?
+				 (size_t)c : sizeof(junk), 0);
+
+		if (k <= 0) {
+			sess_kill(H, s);
+			return;
+		}
+		c -= k;
+	}
+	if (rlpx_hs_state(&s->hs) != RLPX_HS_DONE)
+		return;
+	if (out_len && ctl_write(s->fd, out, out_len)) {
+		sess_kill(H, s);
+		return;
+	}
+	handshake_done(H, s, now);
+}
+
+static void connected(struct host *H, struct sess *s, uint64_t now)
+{
+	uint8_t out[RLPX_HS_OUT_MAX];
+	ssize_t n;
+
+	if (loop_tcp_error(s->fd)) {
+		sess_kill(H, s);
+		return;
+	}
+	n = rlpx_hs_init_initiator(&s->hs, out, sizeof(out), H->priv,
+				   s->remote, now);
+	if (n < 0 || ctl_write(s->fd, out, (size_t)n) ||
+	    loop_fd_watch(H->loop, s->fd, EPOLLIN, on_sess_io, H)) {
+		sess_kill(H, s);
+		return;
+	}
+	s->st = S_HANDSHAKE;
+	s->deadline = UINT64_MAX;
+}
+
+static void on_sess_io(void *user, int fd, uint32_t ev, uint64_t now)
+{
+	struct host *H = user;
+	struct sess *s;
+
+	for (s = H->list; s; s = s->next)
+		if (s->fd == fd && !s->dead)
+			break;
+	if (!s)
+		return;
+	if (s->st == S_CONNECTING && (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		connected(H, s, now);
+	else if (s->st == S_HANDSHAKE)
+		read_handshake(H, s, now);
+	else if (s->st == S_HELLO)
+		read_frames(H, s, now);
+	reap(H, now);
+}
+
+static void on_accept(void *user, int lfd, uint32_t ev, uint64_t now)
+{
+	struct host *H = user;
+
+	(void)ev;
+	for (int k = 0; k < 256; k++) {
+		uint8_t ip[16];
+		uint16_t port;
+		int fd = loop_tcp_accept(lfd, ip, &port);
+		struct sess *s;
+
+		if (fd < 0)
+			break;
+		if (server_inbound_begin(&H->srv, ip, now) != SERVER_OK) {
+			close(fd);
+			H->stats_dirty = true;
+			continue;
+		}
+		s = sess_new(H, fd, true, ip, port);
+		if (!s) {
+			server_pending_end(&H->srv);
+			close(fd);
+			continue;
+		}
+		s->pending_slot = true;
+		s->st = S_HANDSHAKE;
+		if (rlpx_hs_init_recipient(&s->hs, H->priv, now) ||
+		    loop_fd_watch(H->loop, fd, EPOLLIN, on_sess_io, H))
+			sess_kill(H, s);
+	}
+	reap(H, now);
+}
+
+static void dial_one(struct host *H, const struct dial_target *t,
+		     uint64_t now)
+{
+	int fd = loop_tcp_connect(t->ip, t->tcp_port);
+	struct sess *s;
+
+	if (fd < 0) {
+		dial_done(&H->dl, t->id, false);
+		return;
+	}
+	s = sess_new(H, fd, false, t->ip, t->tcp_port);
+	if (!s) {
+		close(fd);
+		dial_done(&H->dl, t->id, false);
+		return;
+	}
+	memcpy(s->remote, t->id, 64);
+	s->dialing = true;
+	s->st = S_CONNECTING;
+	s->deadline = now + DIAL_TIMEOUT_NS;
+	dial_started(&H->dl, t->id, s->id);
+	if (loop_fd_watch(H->loop, fd, EPOLLOUT, on_sess_io, H))
+		sess_kill(H, s);
+}
+
+/* Random live candidates from the discovery table (never bucket heads). */
+static void feed_candidates(struct host *H, uint64_t now)
+{
+	const struct kad_node *nodes[16];
+	size_t n;
+
+	if (!H->disc || !dial_free_slots(&H->dl))
+		return;
+	/* kad_random_nodes() only advances the table's PRNG. */
+	n = kad_random_nodes((struct kad_table *)(uintptr_t)discv4_table(H->disc), nodes,
+			     16);
+	for (size_t i = 0; i < n; i++) {
+		struct dial_target t = { 0 };
+
+		if (!nodes[i]->live || !nodes[i]->tcp_port ||
+		    !server_dial_allowed(&H->srv, nodes[i]->ip) ||
+		    server_has_peer(&H->srv, nodes[i]->pub))
+			continue;
+		memcpy(t.id, nodes[i]->pub, 64);
+		memcpy(t.ip, nodes[i]->ip, 16);
+		t.tcp_port = nodes[i]->tcp_port;
+		dial_add_candidate(&H->dl, &t, now);
+	}
+}
+
+/* ---- dataplane messages ------------------------------------------------- */
+
+static void on_rlpx(void *user, const struct dplink_rx *rx, uint64_t now)
+{
+	struct host *H = user;
+	struct sess *s;
+
+	if (rx->kind == MSG_RLPX_CLOSED) {
+		s = sess_find(H, rx->closed->session_id);
+		if (!s)
+			return;
+		s->fd = -1;
+		sess_kill(H, s);
+		reap(H, now);
+		return;
+	}
+	if (rx->kind != MSG_RLPX_RX)
+		return;
+	s = sess_find(H, rx->rlpx->session_id);
+	if (!s || s->dead || s->st != S_HANDED)
+		return;
+	{
+		const struct msg_rlpx_data *m = rx->rlpx;
+		size_t end = (size_t)m->frag_off + m->data_len;
+
+		if (end > m->total_len)
+			return;
+		if (m->total_len > s->asm_cap) {
+			uint8_t *nb = realloc(s->asm_buf, m->total_len);
+
+			if (!nb)
+				return;
+			s->asm_buf = nb;
+			s->asm_cap = m->total_len;
+		}
+		memcpy(s->asm_buf + m->frag_off, m->data, m->data_len);
+		if (m->flags & MSG_RLPX_F_LAST)
+			p2p_on_msg(H->h, s->id, m->msg_code, s->asm_buf,
+				   m->total_len, now);
+	}
+	reap(H, now);
+}
+
+/* ---- service timer ------------------------------------------------------ */
+
+static uint64_t svc_deadline(void *user)
+{
+	struct host *H = user;
+	uint64_t next = p2p_next_deadline(H->h);
+
+	for (struct sess *s = H->list; s; s = s->next) {
+		uint64_t d = s->st == S_HANDSHAKE ?
+			     rlpx_hs_next_deadline(&s->hs) : s->deadline;
+
+		if (d < next)
+			next = d;
+	}
+	if (H->next_dial < next)
+		next = H->next_dial;
+	if (H->next_stats < next)
+		next = H->next_stats;
+	return next;
+}
+
+static void print_stats(struct host *H, FILE *f)
+{
+	const struct server_stats *st = &H->srv.st;
+
+	fprintf(f, "rlpx stats: pending=%u pending_max=%u peers=%zu "
+		"inbound=%u accepted=%" PRIu64 " refused_pending=%" PRIu64
+		" refused_throttle=%" PRIu64 " hs_ok=%" PRIu64 " hs_fail=%"
+		PRIu64 " hs_timeout=%" PRIu64 " handovers=%" PRIu64
+		" dials=%" PRIu64 "\n", st->pending, st->pending_max,
+		server_n_peers(&H->srv), server_n_inbound(&H->srv),
+		st->accepted, st->refused[SERVER_REFUSE_PENDING],
+		st->refused[SERVER_REFUSE_THROTTLE], H->hs_ok, H->hs_fail,
+		H->hs_timeout, H->handovers, H->dl.st.started);
+	fflush(f);
+}
+
+static void svc_tick(void *user, uint64_t now)
+{
+	struct host *H = user;
+	uint64_t handles[16];
+	size_t n;
+
+	for (struct sess *s = H->list; s; s = s->next) {
+		if (s->dead)
+			continue;
+		if (s->st == S_HANDSHAKE &&
+		    rlpx_hs_on_timer(&s->hs, now) == -ETIMEDOUT) {
+			H->hs_timeout++;
+			sess_kill(H, s);
+		} else if (s->st == S_CONNECTING && s->deadline <= now) {
+			sess_kill(H, s);
+		} else if (s->close_retry &&
+			   !dplink_rlpx_close(H->dp, s->id,
+					      MSG_RLPX_REASON_NONE)) {
+			s->close_retry = false;
+		}
+	}
+	p2p_on_timer(H->h, now);
+	n = dial_expired(&H->dl, handles, 16, now);
+	for (size_t i = 0; i < n; i++) {
+		struct sess *s = sess_find(H, handles[i]);
+
+		if (s && s->dialing && s->st != S_HANDED) {
+			s->dialing = false;
+			sess_kill(H, s);
+		}
+	}
+	if (H->next_dial <= now) {
+		struct dial_target t[16];
+
+		feed_candidates(H, now);
+		n = dial_next(&H->dl, t, 16, now);
+		for (size_t i = 0; i < n; i++)
+			dial_one(H, &t[i], now);
+		H->next_dial = now + DIAL_TICK_NS;
+	}
+	if (H->next_stats <= now) {
+		if (H->stats_dirty && H->verbosity >= 3)
+			print_stats(H, stderr);
+		H->stats_dirty = false;
+		H->next_stats = now + STATS_NS;
+	}
+	reap(H, now);
+}
+
+/* ---- devplane node ------------------------------------------------------ */
+
+struct node_opts {
+	const char *nodekey, *nodekeyhex, *chain, *genesis, *forks;
+	bool has_addr, nodiscover, has_networkid;
+	uint8_t addr[16];
+	uint16_t port;
+	uint64_t networkid;
+	unsigned max_peers, max_pending;
+	int verbosity;
+	struct enode boot[CLI_MAX_BOOTNODES];
+	unsigned n_boot;
+	struct enode statics[MAX_STATIC], trusted[MAX_STATIC];
+	unsigned n_static, n_trusted;
+	struct netutil_prefix netrestrict[CLI_MAX_NETRESTRICT];
+	size_t n_netrestrict;
+};
+
+static int parse_nodes(struct enode *out, unsigned *n, unsigned max,
+		       const char *v, const char *flag)
+{
+	char *dup = strdup(v), *save = NULL;
+
+	if (!dup)
+		return -ENOMEM;
+	for (char *t = strtok_r(dup, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (!*t)
+			continue;
+		if (*n == max || cli_parse_node(&out[*n], t) ||
+		    out[*n].kind == ENODE_HOST_NAME) {
+			fprintf(stderr, "devplane: %s: bad node %.80s\n", flag,
+				t);
+			free(dup);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	free(dup);
+	return 0;
+}
+
+static int parse_u(unsigned long long *out, const char *v)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	return (errno || !*v || *end || *v == '-') ? -EINVAL : 0;
+}
+
+static int node_parse(struct node_opts *o, int argc, char **argv)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_peers = SERVER_DEFAULT_MAX_PEERS;
+	o->max_pending = SERVER_DEFAULT_MAX_PENDING;
+	o->verbosity = 3;
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *name, *v = NULL, *eq;
+		char flag[32];
+		unsigned long long u;
+		size_t nl;
+
+		if (a[0] != '-') {
+			fprintf(stderr, "devplane node: unexpected %s\n", a);
+			return -EINVAL;
+		}
+		name = a + 1 + (a[1] == '-');
+		eq = strchr(name, '=');
+		nl = eq ? (size_t)(eq - name) : strlen(name);
+		if (nl >= sizeof(flag))
+			return -EINVAL;
+		memcpy(flag, name, nl);
+		flag[nl] = '\0';
+		if (!strcmp(flag, "nodiscover")) {
+			o->nodiscover = true;
+			continue;
+		}
+		if (eq)
+			v = eq + 1;
+		else if (i + 1 < argc)
+			v = argv[++i];
+		else {
+			fprintf(stderr, "devplane node: --%s needs a value\n",
+				flag);
+			return -EINVAL;
+		}
+		if (!strcmp(flag, "nodekey"))
+			o->nodekey = v;
+		else if (!strcmp(flag, "nodekeyhex"))
+			o->nodekeyhex = v;
+		else if (!strcmp(flag, "addr")) {
+			if (cli_parse_hostport(o->addr, &o->port, v))
+				goto bad;
+			o->has_addr = true;
+		} else if (!strcmp(flag, "bootnodes")) {
+			if (parse_nodes(o->boot, &o->n_boot, CLI_MAX_BOOTNODES,
+					v, "--bootnodes"))
+				return -EINVAL;
+		} else if (!strcmp(flag, "staticnodes")) {
+			if (parse_nodes(o->statics, &o->n_static, MAX_STATIC,
+					v, "--staticnodes"))
+				return -EINVAL;
+		} else if (!strcmp(flag, "trustednodes")) {
+			if (parse_nodes(o->trusted, &o->n_trusted, MAX_STATIC,
+					v, "--trustednodes"))
+				return -EINVAL;
+		} else if (!strcmp(flag, "maxpeers")) {
+			if (parse_u(&u, v) || u > 100000)
+				goto bad;
+			o->max_peers = (unsigned)u;
+		} else if (!strcmp(flag, "maxpendpeers")) {
+			if (parse_u(&u, v) || !u || u > 100000)
+				goto bad;
+			o->max_pending = (unsigned)u;
+		} else if (!strcmp(flag, "chain"))
+			o->chain = v;
+		else if (!strcmp(flag, "networkid")) {
+			if (parse_u(&u, v))
+				goto bad;
+			o->networkid = u;
+			o->has_networkid = true;
+		} else if (!strcmp(flag, "genesis"))
+			o->genesis = v;
+		else if (!strcmp(flag, "forks"))
+			o->forks = v;
+		else if (!strcmp(flag, "netrestrict")) {
+			if (netutil_netlist_parse(o->netrestrict,
+						  CLI_MAX_NETRESTRICT,
+						  &o->n_netrestrict, v,
+						  strlen(v)))
+				goto bad;
+		} else if (!strcmp(flag, "verbosity")) {
+			if (parse_u(&u, v) || u > 5)
+				goto bad;
+			o->verbosity = (int)u;
+		} else {
+			fprintf(stderr, "devplane node: unknown flag %s\n", a);
+			return -EINVAL;
+		}
+		continue;
+bad:
+		fprintf(stderr, "devplane node: bad value for --%s: %.60s\n",
+			flag, v);
+		return -EINVAL;
+	}
+	if (!!o->nodekey + !!o->nodekeyhex != 1) {
+		fprintf(stderr, "devplane node: use --nodekey FILE or --nodekeyhex HEX\n");
+		return -EINVAL;
+	}
+	if (o->chain && (o->has_networkid || o->genesis)) {
+		fprintf(stderr, "devplane node: --chain excludes --networkid/--genesis\n");
+		return -EINVAL;
+	}
+	if (!o->chain && (o->has_networkid != !!o->genesis)) {
+		fprintf(stderr, "devplane node: --networkid and --genesis go together\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int node_key(uint8_t priv[32], const struct node_opts *o)
+{
+	int rc = o->nodekeyhex ?
+		 nodekey_parse_hex(priv, o->nodekeyhex, strlen(o->nodekeyhex)) :
+		 nodekey_load(priv, o->nodekey);
+
+	if (rc)
+		fprintf(stderr, "devplane node: cannot load the node key\n");
+	return rc;
+}
+
+static struct host *host_new(struct loop *l, const uint8_t priv[32],
+			     const struct node_opts *o,
+			     const struct forkid_chain *chain, uint16_t port)
+{
+	struct host *H = calloc(1, sizeof(*H));
+	struct p2p_host_config hc = { 0 };
+	struct server_cfg sc = { 0 };
+	struct eth_config ec = { 0 };
+
+	if (!H)
+		return NULL;
+	H->loop = l;
+	H->dp = loop_dplink(l);
+	H->lfd = -1;
+	H->verbosity = o->verbosity;
+	memcpy(H->priv, priv, 32);
+	if (secp_pub_from_priv(H->pub, priv))
+		goto fail;
+	hc.id = H->pub;
+	hc.listen_port = port;
+	hc.max_peers = o->max_peers + SERVER_MAX_TRUSTED + 8;
+	hc.ops.send = op_send;
+	hc.ops.close = op_close;
+	hc.ops.on_hello = op_hello;
+	hc.ops.on_active = op_active;
+	hc.ops.on_closed = op_closed;
+	hc.user = H;
+	if (p2p_host_new(&H->h, &hc))
+		goto fail;
+	ec.chain = chain;
+	ec.on_status = eth_status_cb;
+	ec.user = H;
+	if (eth_init(&H->eth, &ec) || eth_register(&H->eth, H->h))
+		goto fail;
+	pingproto_init(&H->pp, pp_pong, pp_added, H);
+	if (pingproto_register(&H->pp, H->h))
+		goto fail;
+	H->chat = (struct p2p_proto){
+		.name = CHAT_NAME, .version = CHAT_VERSION, .length = CHAT_LEN,
+		.user = H, .on_peer_added = chat_added, .on_msg = chat_msg,
+		.on_peer_dropped = chat_dropped,
+	};
+	if (p2p_register(H->h, &H->chat))
+		goto fail;
+	sc.self_id = H->pub;
+	sc.max_peers = o->max_peers;
+	sc.max_pending = o->max_pending;
+	sc.netrestrict = o->netrestrict;
+	sc.n_netrestrict = o->n_netrestrict;
+	if (server_init(&H->srv, &sc))
+		goto fail;
+	if (dial_init(&H->dl, H->pub, server_max_dialed(&H->srv), 0))
+		goto fail;
+	for (unsigned i = 0; i < o->n_trusted; i++)
+		server_add_trusted(&H->srv, o->trusted[i].pub);
+	for (unsigned i = 0; i < o->n_static; i++) {
+		struct dial_target t = { 0 };
+
+		memcpy(t.id, o->statics[i].pub, 64);
+		memcpy(t.ip, o->statics[i].ip, 16);
+		t.tcp_port = o->statics[i].tcp;
+		if (server_dial_allowed(&H->srv, t.ip))
+			dial_add_static(&H->dl, &t);
+	}
+	return H;
+fail:
+	p2p_host_free(H->h);
+	free(H);
+	return NULL;
+}
+
+static void host_free(struct host *H)
+{
+	uint64_t now = loop_now();
+
+	if (!H)
+		return;
+	for (struct sess *s = H->list; s; s = s->next) {
+		if (s->st == S_HANDED)
+			dplink_rlpx_close(H->dp, s->id, P2P_DISC_QUITTING);
+		s->dead = true;
+		s->p2p_started = false;         /* host freed below */
+	}
+	reap(H, now);
+	if (H->lfd >= 0) {
+		loop_fd_unwatch(H->loop, H->lfd);
+		close(H->lfd);
+	}
+	p2p_host_free(H->h);
+	server_fini(&H->srv);
+	dial_fini(&H->dl);
+	explicit_bzero(H->priv, sizeof(H->priv));
+	free(H);
+}
+
+int session_node_main(int argc, char **argv)
+{
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+	struct node_opts *o = malloc(sizeof(*o));
+	struct forkid_chain custom;
+	const struct forkid_chain *chain;
+	struct dplink_listen listen;
+	struct loop_cfg lc = { 0 };
+	struct loop *l = NULL;
+	struct node *n = NULL;
+	struct host *H = NULL;
+	uint8_t priv[32];
+	char url[300];
+	uint16_t port;
+	int rc, status = 1;
+
+	if (!o)
+		return 1;
+	if (node_parse(o, argc, argv)) {
+		free(o);
+		return 2;
+	}
+	if (secp_init() || node_key(priv, o))
+		goto out;
+	if (o->has_networkid) {
+		if (forkid_chain_custom(&custom, o->networkid, o->genesis,
+					o->forks)) {
+			fprintf(stderr, "devplane node: bad --genesis/--forks\n");
+			goto out;
+		}
+		chain = &custom;
+	} else {
+		chain = forkid_chain_by_name(o->chain ? o->chain : "mainnet");
+		if (!chain) {
+			fprintf(stderr, "devplane node: unknown chain %s\n",
+				o->chain);
+			goto out;
+		}
+	}
+	memset(&listen, 0, sizeof(listen));
+	memcpy(listen.addr, o->has_addr ? o->addr : any4, 16);
+	listen.port_be = htons(o->port);
+	lc.listen = &listen;
+	lc.n_listen = 1;
+	lc.verbosity = o->verbosity;
+	rc = loop_new(&l, &lc);
+	if (rc) {
+		fprintf(stderr, "devplane node: dataplane: %s\n", strerror(-rc));
+		goto out;
+	}
+	port = loop_listen_port(l, 0);
+	H = host_new(l, priv, o, chain, port);
+	if (!H) {
+		fprintf(stderr, "devplane node: cannot set up the RLPx host\n");
+		goto out;
+	}
+	H->lfd = loop_tcp_listen(listen.addr, port, &port);
+	if (H->lfd < 0 ||
+	    loop_fd_watch(l, H->lfd, EPOLLIN, on_accept, H)) {
+		fprintf(stderr, "devplane node: TCP listen on port %u: %s\n",
+			port, strerror(H->lfd < 0 ? -H->lfd : EBADF));
+		goto out;
+	}
+	H->port = port;
+	if (!o->nodiscover) {
+		struct node_cfg nc = {
+			.priv = priv, .loop = l, .idx = 0,
+			.netrestrict = o->netrestrict,
+			.n_netrestrict = o->n_netrestrict,
+			.verbosity = o->verbosity,
+		};
+
+		n = calloc(1, sizeof(*n));
+		if (!n || getrandom(&nc.seed, sizeof(nc.seed), 0) != (ssize_t)sizeof(nc.seed) ||
+		    node_init(n, &nc, loop_now())) {
+			fprintf(stderr, "devplane node: discovery setup failed\n");
+			free(n);
+			n = NULL;
+			goto out;
+		}
+		localnode_set_tcp(&n->ln, port);
+		for (unsigned i = 0; i < o->n_boot; i++)
+			node_add_bootnode(n, &o->boot[i]);
+		H->disc = n->d;
+		rc = node_enode(n, url, sizeof(url)) < 0;
+	} else {
+		struct enode e = { 0 };
+
+		memcpy(e.pub, H->pub, 64);
+		memcpy(e.ip, listen.addr, 16);
+		e.kind = ENODE_HOST_IP4;
+		if (!memcmp(listen.addr, any4, 16))
+			e.ip[12] = 127, e.ip[15] = 1;
+		e.tcp = port;
+		e.udp = port;
+		rc = enode_format(url, sizeof(url), &e) < 0;
+	}
+	if (rc)
+		goto out;
+	loop_set_rlpx(l, on_rlpx, H);
+	loop_set_service(l, svc_deadline, svc_tick, H);
+	printf("%s\n", url);
+	fflush(stdout);
+	rc = loop_run(l);
+	print_stats(H, stderr);
+	status = rc < 0 ? 1 : 0;
+out:
+	if (l) {
+		loop_set_service(l, NULL, NULL, NULL);
+		loop_set_rlpx(l, NULL, NULL);
+	}
+	host_free(H);
+	if (n) {
+		node_fini(n);
+		free(n);
+	}
+	loop_free(l);
+	explicit_bzero(priv, sizeof(priv));
+	free(o);
+	return status;
+}
+
+/* ---- devplane rlpx ping -------------------------------------------------- */
+
+/* Waits until fd is readable (or writable) or the absolute deadline. */
+static int wait_fd(int fd, short ev, uint64_t deadline)
+{
+	uint64_t now = loop_now();
+	struct pollfd p = { .fd = fd, .events = ev };
+	int rc;
+
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	rc = poll(&p, 1, (int)((deadline - now) / 1000000ull) + 1);
+	return rc > 0 ? 0 : rc == 0 ? -ETIMEDOUT : -errno;
+}
+
+static int read_exact(int fd, uint8_t *p, size_t len, uint64_t deadline)
+{
+	while (len) {
+		ssize_t n = recv(fd, p, len, 0);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			int rc = wait_fd(fd, POLLIN, deadline);
+
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (n <= 0)
+			return n < 0 ? -errno : -ECONNRESET;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void print_hello(const struct p2p_hello *h)
+{
+	char id[129];
+
+	hex_encode(id, h->id, 64);
+	printf("version %" PRIu64 "\nclient  %s\ncaps   ", h->version,
+	       h->client_id);
+	for (size_t i = 0; i < h->n_caps; i++)
+		printf(" %s/%u", h->caps[i].name, h->caps[i].version);
+	printf("\nport    %" PRIu64 "\nid      %s\n", h->listen_port, id);
+}
+
+static int rlpx_ping(const struct enode *e, const uint8_t priv[32],
+		     uint64_t timeout_ns)
+{
+	static struct rlpx_hs hs;
+	struct rlpx_secrets sec;
+	struct rlpx_frame fr;
+	struct p2p_hello *mine = calloc(1, sizeof(*mine));
+	struct p2p_hello *theirs = calloc(1, sizeof(*theirs));
+	uint8_t *buf = malloc(CTL_FRAME_MAX + 64), remote[64];
+	uint64_t deadline = loop_now() + timeout_ns, code;
+	struct rlp_item it;
+	size_t fsz, out_len;
+	ssize_t n;
+	int fd = -1, rc;
+
+	if (!mine || !theirs || !buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	fd = loop_tcp_connect(e->ip, e->tcp);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
+	rc = wait_fd(fd, POLLOUT, deadline);
+	if (!rc)
+		rc = loop_tcp_error(fd);
+	if (rc)
+		goto out;
+	n = rlpx_hs_init_initiator(&hs, buf, RLPX_HS_OUT_MAX, priv, e->pub,
+				   loop_now());
+	if (n < 0 || (rc = ctl_write(fd, buf, (size_t)n))) {
+		rc = n < 0 ? (int)n : rc;
+		goto out;
+	}
+	while (rlpx_hs_state(&hs) != RLPX_HS_DONE) {
+		uint8_t in[RLPX_AUTH_MAX_LEN];
+		ssize_t c;
+
+		n = recv(fd, in, sizeof(in), MSG_PEEK);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if ((rc = wait_fd(fd, POLLIN, deadline)))
+				goto out;
+			continue;
+		}
+		if (n <= 0) {
+			rc = -ECONNRESET;
+			goto out;
+		}
+		c = rlpx_hs_feed(&hs, NULL, 0, &out_len, in, (size_t)n,
+				 loop_now());
+		if (c < 0) {
+			rc = (int)c;
+			goto out;
+		}
+		if (c > 0 && (rc = read_exact(fd, in, (size_t)c, deadline)))
+			goto out;
+	}
+	if ((rc = rlpx_hs_take(&hs, &sec, remote)) ||
+	    (rc = rlpx_frame_init(&fr, &sec, 0))) {
+		rlpx_secrets_wipe(&sec);
+		goto out;
+	}
+	rlpx_secrets_wipe(&sec);
+	mine->version = P2P_VERSION;
+	mine->client_id_len = (size_t)p2p_client_id(mine->client_id,
+						    sizeof(mine->client_id));
+	strcpy(mine->caps[0].name, "eth");
+	mine->caps[0].version = ETH_VERSION_68;
+	strcpy(mine->caps[1].name, "eth");
+	mine->caps[1].version = ETH_VERSION_69;
+	mine->n_caps = 2;
+	if (secp_pub_from_priv(mine->id, priv)) {
+		rc = -EINVAL;
+		goto out_fr;
+	}
+	n = p2p_hello_encode(buf, CTL_FRAME_MAX, mine);
+	if (n < 0 || (rc = ctl_send_msg(&fr, fd, P2P_MSG_HELLO, buf,
+					(size_t)n))) {
+		rc = n < 0 ? (int)n : rc;
+		goto out_fr;
+	}
+	if ((rc = read_exact(fd, buf, RLPX_FRAME_HEAD_LEN, deadline)))
+		goto out_fr;
+	n = rlpx_frame_open_header(&fr, &fsz, buf);
+	if (n < 0 || fsz > CTL_FRAME_MAX) {
+		rc = n < 0 ? (int)n : -EMSGSIZE;
+		goto out_fr;
+	}
+	if ((rc = read_exact(fd, buf, (size_t)n, deadline)))
+		goto out_fr;
+	n = rlpx_frame_open_body(&fr, buf, CTL_FRAME_MAX + 64, buf, (size_t)n);
+	if (n < 0) {
+		rc = (int)n;
+		goto out_fr;
+	}
+	fsz = (size_t)n;
+	n = rlp_next(&it, buf, fsz);
+	if (n < 0 || it.is_list || rlp_to_u64(&code, &it)) {
+		rc = -EBADMSG;
+		goto out_fr;
+	}
+	if (code == P2P_MSG_HELLO &&
+	    p2p_hello_decode(theirs, buf + n, fsz - (size_t)n) > 0) {
+		print_hello(theirs);
+		rc = 0;
+	} else if (code == P2P_MSG_DISCONNECT) {
+		uint8_t reason = P2P_DISC_INVALID;
+
+		p2p_disconnect_decode(&reason, buf + n, fsz - (size_t)n);
+		printf("disconnect %u (%s)\n", reason,
+		       p2p_disc_reason_name(reason));
+		rc = -ECONNABORTED;
+	} else {
+		rc = -EBADMSG;
+	}
+	if (!rc)        /* leave politely */
+		ctl_disconnect_fr(&fr, fd, P2P_DISC_REQUESTED);
+out_fr:
+	rlpx_frame_fini(&fr);
+out:
+	rlpx_hs_fini(&hs);
+	if (fd >= 0)
+		close(fd);
+	free(mine);
+	free(theirs);
+	free(buf);
+	return rc;
+}
+
+int session_rlpx_ping_main(int argc, char **argv)
+{
+	uint64_t timeout_ns = 10 * SEC;
+	const char *target = NULL, *keyhex = NULL;
+	struct enode e;
+	uint8_t priv[32];
+	int rc;
+
+	for (int i = 3; i < argc; i++) {
+		uint32_t ms;
+
+		if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			if (cli_parse_duration(&ms, argv[++i]))
+				goto usage;
+			timeout_ns = (uint64_t)ms * 1000000ull;
+		} else if (!strcmp(argv[i], "--nodekeyhex") && i + 1 < argc) {
+			keyhex = argv[++i];
+		} else if (argv[i][0] != '-' && !target) {
+			target = argv[i];
+		} else {
+			goto usage;
+		}
+	}
+	if (!target || cli_parse_node(&e, target) ||
+	    e.kind == ENODE_HOST_NAME || !e.tcp)
+		goto usage;
+	if (secp_init())
+		return 1;
+	rc = keyhex ? nodekey_parse_hex(priv, keyhex, strlen(keyhex)) :
+		      secp_priv_generate(priv);
+	if (rc)
+		goto usage;
+	rc = rlpx_ping(&e, priv, timeout_ns);
+	explicit_bzero(priv, sizeof(priv));
+	if (rc && rc != -ECONNABORTED)
+		fprintf(stderr, "devplane rlpx ping: %s\n", strerror(-rc));
+	fflush(stdout);
+	return rc ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: devplane rlpx ping ENODE [--timeout DUR] "
+		"[--nodekeyhex HEX]\n");
+	return 2;
+}
