@@ -133,6 +133,7 @@ enum dp_cnt {
 	DP_CNT_RLPX_PONGS,              /* Pings answered in the dataplane */
 	DP_CNT_RLPX_STALLS,             /* reads paused: ring full / no slot */
 	DP_CNT_RLPX_CTL_DROP,           /* control message for no session */
+	DP_CNT_DROP_REPLAY,             /* discv4 bytes replayed (discv4_rx.h) */
 	DP_CNT_MAX
 };
 #define DP_CNT_SLOTS 32                 /* ABI: room to grow */
@@ -149,7 +150,7 @@ static inline const char *dp_cnt_name(unsigned i)
 		"tx_err", "ctl_wakeups", "rlpx_sessions", "rlpx_closed",
 		"rlpx_frames_rx", "rlpx_frames_tx", "rlpx_bytes_rx",
 		"rlpx_bytes_tx", "rlpx_bad_frame", "rlpx_pongs", "rlpx_stalls",
-		"rlpx_ctl_drop",
+		"rlpx_ctl_drop", "drop_replay",
 	};
 
 	return i < DP_CNT_MAX ? names[i] : "unknown";

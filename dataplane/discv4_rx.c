@@ -27,6 +27,9 @@ struct budget_ent {
 struct cache_ent {
 	uint8_t hash[DISCV4_HASH_LEN];
 	uint8_t node_id[MSG_NODE_ID_LEN];
+	uint8_t src[MSG_ADDR_LEN];      /* the source it was accepted from */
+	uint32_t copies;                /* accepted copies so far */
+	uint64_t last_ns;               /* when the last one was */
 	uint64_t expires_ns;            /* 0: slot unused */
 };
 
@@ -172,20 +175,21 @@ static struct cache_ent *cache_set(const struct discv4_rx *s,
 	return &s->cache[(size_t)(h & s->cache_mask) * CACHE_WAYS];
 }
 
-static const uint8_t *cache_find(const struct discv4_rx *s,
-				 const uint8_t *hash, uint64_t now)
+static struct cache_ent *cache_find(const struct discv4_rx *s,
+				     const uint8_t *hash, uint64_t now)
 {
 	struct cache_ent *c = cache_set(s, hash);
 
 	for (unsigned i = 0; i < CACHE_WAYS; i++)
 		if (c[i].expires_ns >= now &&
 		    !memcmp(c[i].hash, hash, DISCV4_HASH_LEN))
-			return c[i].node_id;
+			return &c[i];
 	return NULL;
 }
 
 static void cache_put(struct discv4_rx *s, const uint8_t *hash,
-		      const uint8_t *id, uint64_t expires_ns)
+		      const uint8_t *id, const uint8_t *src,
+		      uint64_t now, uint64_t expires_ns)
 {
 	struct cache_ent *c = cache_set(s, hash), *v = &c[0];
 
@@ -194,6 +198,9 @@ static void cache_put(struct discv4_rx *s, const uint8_t *hash,
 			v = &c[i];
 	memcpy(v->hash, hash, DISCV4_HASH_LEN);
 	memcpy(v->node_id, id, MSG_NODE_ID_LEN);
+	memcpy(v->src, src, MSG_ADDR_LEN);
+	v->copies = 1;
+	v->last_ns = now;
 	v->expires_ns = expires_ns;
 }
 
@@ -206,7 +213,7 @@ enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 {
 	struct discv4_packet pkt;
 	enum discv4_rx_verdict v = DISCV4_RX_ACCEPT;
-	const uint8_t *id;
+	struct cache_ent *ce;
 	uint64_t exp, expires_ns;
 	size_t data_len;
 	int type;
@@ -218,6 +225,16 @@ enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 	data_len = len - DISCV4_MIN_LEN;
 	if (out_cap < sizeof(*out) + data_len)
 		return DISCV4_RX_DROP_SIZE;
+	/* Replay guard (see discv4_rx.h), before any hashing: a packet whose
+	 * hash field names a cached packet is either a copy of it or has a
+	 * wrong hash. Copies from another source, too close together or too
+	 * many are dropped for the cost of one lookup, as replays; the rest
+	 * go on to the hash check and skip the recovery. */
+	ce = s->cache ? cache_find(s, buf, now_ns) : NULL;
+	if (ce && (memcmp(ce->src, src_addr, MSG_ADDR_LEN) ||
+		   ce->copies >= DISCV4_RX_DUP_MAX ||
+		   now_ns - ce->last_ns < DISCV4_RX_DUP_GAP_NS))
+		return DISCV4_RX_DROP_REPLAY;
 	if (discv4_check_hash(buf, len) < 0)
 		return DISCV4_RX_DROP_HASH;
 	type = discv4_packet_type(buf, len);
@@ -237,15 +254,18 @@ enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 	if (s->budget && !budget_take(s, src_addr, now_ns))
 		return DISCV4_RX_DROP_BUDGET;
 
-	id = s->cache ? cache_find(s, buf, now_ns) : NULL;
-	if (id) {
-		memcpy(out->node_id, id, MSG_NODE_ID_LEN);
+	if (ce) {
+		/* The bytes are the cached packet's (hash checked above). */
+		ce->copies++;
+		ce->last_ns = now_ns;
+		memcpy(out->node_id, ce->node_id, MSG_NODE_ID_LEN);
 		v = DISCV4_RX_ACCEPT_CACHED;
 	} else {
 		if (discv4_recover(out->node_id, buf, len) < 0)
 			return DISCV4_RX_DROP_SIG;
 		if (s->cache)
-			cache_put(s, buf, out->node_id, expires_ns);
+			cache_put(s, buf, out->node_id, src_addr, now_ns,
+				  expires_ns);
 	}
 
 	out->hdr.type = MSG_DISCV4_RX;
@@ -285,6 +305,8 @@ unsigned discv4_rx_verdict_cnt(enum discv4_rx_verdict v)
 		return DP_CNT_DROP_BUDGET;
 	case DISCV4_RX_DROP_SIG:
 		return DP_CNT_DROP_SIG;
+	case DISCV4_RX_DROP_REPLAY:
+		return DP_CNT_DROP_REPLAY;
 	}
 	return DP_CNT_DROP_RLP;
 }

@@ -11,7 +11,8 @@
  * One stage per worker thread. discv4_rx_process() checks one datagram, in
  * this order, stopping at the first failure:
  *   size 98..1280 -> keccak hash -> packet-type 1..6 -> RLP (full decode)
- *   -> expiration -> per-source budget -> hash cache / secp256k1 recover
+ *   -> expiration -> per-source budget -> hash cache (replay guard) /
+ *   secp256k1 recover
  * and on success fills a struct msg_discv4_rx for control. It never
  * allocates and never logs; the caller counts the verdict.
  */
@@ -28,6 +29,7 @@ enum discv4_rx_verdict {
 	DISCV4_RX_DROP_EXPIRED,
 	DISCV4_RX_DROP_BUDGET,
 	DISCV4_RX_DROP_SIG,
+	DISCV4_RX_DROP_REPLAY,          /* replayed bytes (see below) */
 };
 
 struct discv4_rx_cfg {
@@ -39,6 +41,27 @@ struct discv4_rx_cfg {
 				 * of two >= 2; 0 disables the cache */
 };
 
+/*
+ * Replay guard. The hash cache remembers, per packet hash, the source
+ * address the packet was first accepted from and how many copies were
+ * accepted, until the packet expires. A copy from any other address is a
+ * replay: the signature binds the bytes, not the sender's address, so an
+ * attacker who captured one signed packet can send it from any number of
+ * spoofed sources, each copy passing every check but costing control a
+ * Pong and a ping-back. It is dropped (DISCV4_RX_DROP_REPLAY) for the cost
+ * of a keccak and a lookup. Copies from the first source are accepted up
+ * DISCV4_RX_DUP_MAX in all and at least DISCV4_RX_DUP_GAP_NS apart:
+ * honest nodes do send identical bytes (secp256k1 signatures are
+ * deterministic, RFC 6979, and expirations are whole seconds, so a request
+ * retried after its timeout within the same second repeats the packet
+ * exactly), but only a few times and only after a timeout (geth waits
+ * 500 ms); faster or more copies are replays too. The check runs before
+ * the keccak, so a replay flood costs one lookup per packet; a copy that
+ * is let through still has its hash checked. With cache_slots 0 there is
+ * no replay guard.
+ */
+#define DISCV4_RX_DUP_MAX    4
+#define DISCV4_RX_DUP_GAP_NS (100ull * 1000000ull)
 #define DISCV4_RX_BUDGET_SLOTS 4096
 #define DISCV4_RX_CACHE_TTL_NS (20ull * 1000000000ull) /* ENRResponse */
 

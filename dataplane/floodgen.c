@@ -108,10 +108,12 @@ static void fill_rand(uint8_t *p, size_t n, uint64_t *s)
 		p[i] = (uint8_t)rnd(s);
 }
 
-/* build_ping() signs a Ping from priv, from src:sport to dst:dport. */
+/* build_ping() signs a Ping from priv, from src:sport to dst:dport, with
+ * enr-seq seq unless seq is 0. */
 static ssize_t build_ping(uint8_t *out, size_t cap, const uint8_t priv[32],
 			  const uint8_t src[16], uint16_t sport,
-			  const uint8_t dst[16], uint16_t dport, uint64_t exp)
+			  const uint8_t dst[16], uint16_t dport, uint64_t exp,
+			  uint64_t seq)
 {
 	struct discv4_packet p;
 	bool s4 = !memcmp(src, v4mapped, 12), d4 = !memcmp(dst, v4mapped, 12);
@@ -127,6 +129,8 @@ static ssize_t build_ping(uint8_t *out, size_t cap, const uint8_t priv[32],
 	memcpy(p.u.ping.to.ip, dst, 16);
 	p.u.ping.to.udp = dport;
 	p.u.ping.expiration = exp;
+	p.u.ping.has_enr_seq = seq != 0;
+	p.u.ping.enr_seq = seq;
 	return discv4_encode(out, cap, priv, &p);
 }
 
@@ -173,7 +177,7 @@ static ssize_t make_junk(uint8_t *f, unsigned k, const struct floodgen_cfg *c,
 				       h.src_addr, ntohs(h.src_port_be),
 				       c->dst_addr, ntohs(c->dst_port_be),
 				       (uint64_t)time(NULL) + c->duration_ms /
-				       1000 + 60);
+				       1000 + 60, 0);
 
 		if (n < 0)
 			return n;
@@ -378,6 +382,10 @@ struct legit_key {
 	uint8_t src[16];
 	uint16_t sport;
 	uint8_t hist[LEGIT_HIST][8];    /* hash prefixes of pings in flight */
+	/* enr-seq of the last ping: every ping is new bytes, as from a node
+	 * that does not ping one peer several times a second (the dataplane
+	 * drops fast identical copies as replays: discv4_rx.h). */
+	uint64_t seq;
 	unsigned hi;
 };
 
@@ -491,7 +499,7 @@ static int legit_run(struct run *r)
 			len = build_ping(pkt, sizeof(pkt), k->priv, k->src,
 					 k->sport, c->dst_addr,
 					 ntohs(c->dst_port_be),
-					 (uint64_t)time(NULL) + 20);
+					 (uint64_t)time(NULL) + 20, ++k->seq);
 			if (len < 0)
 				continue;
 			memcpy(k->hist[k->hi], pkt, 8);

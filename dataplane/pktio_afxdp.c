@@ -29,6 +29,13 @@
 #define RX_FRAMES (PKTIO_AFXDP_FRAMES / 2)
 #define TX_FRAMES (PKTIO_AFXDP_FRAMES - RX_FRAMES)
 #define RING_SIZE 2048                  /* each of fill, comp, rx, tx */
+/* Frames waiting for the kernel to resolve their next hop (as the
+ * kernel's own unres_qlen): built in a TX frame with the destination MAC
+ * left blank, sent when the neighbour entry appears, dropped (tx_no_neigh)
+ * after UNRES_TTL_NS or when a newer one needs the room. */
+#define UNRES_MAX     64
+#define UNRES_TTL_NS  (1000ull * 1000000ull)
+#define UNRES_POLL_MS 2                 /* wait() sleeps no longer */
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				      0xff, 0xff };
@@ -216,6 +223,13 @@ struct xq {
 	uint64_t *fill_pending;         /* [RX_FRAMES] not yet in the fill ring */
 	unsigned n_fill_pending;
 	struct neigh_cache *nc;
+	struct unres {
+		uint64_t addr;          /* TX frame, headers built */
+		uint64_t since_ns;
+		uint32_t len;
+		uint8_t dst[16];
+	} unres[UNRES_MAX];
+	unsigned n_unres;
 	struct pktio_afxdp_stats st;
 };
 
@@ -596,6 +610,71 @@ static void reap_completions(struct xq *x)
 		xsk_ring_cons__release(&x->cq, n);
 }
 
+static void tx_kick(struct xq *x, unsigned sent)
+{
+	if (!sent)
+		return;
+	xsk_ring_prod__submit(&x->tx, sent);
+	if (!x->zc || xsk_ring_prod__needs_wakeup(&x->tx))
+		(void)sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT,
+			     NULL, 0);
+}
+
+/* unres_flush() sends the parked frames whose next hop resolved since,
+ * drops the ones too old, keeps the rest in order. */
+static void unres_flush(struct xq *x, uint64_t now)
+{
+	unsigned keep = 0;
+	uint32_t idx;
+
+	if (!x->n_unres)
+		return;
+	for (unsigned i = 0; i < x->n_unres; i++) {
+		struct unres *u = &x->unres[i];
+		uint8_t *f = xsk_umem__get_data(x->area, u->addr);
+		struct xdp_desc *d;
+		int rc = neigh_cache_get(x->nc, f, u->dst, now);
+
+		if (rc == -EAGAIN && now - u->since_ns < UNRES_TTL_NS) {
+			x->unres[keep++] = *u;
+			continue;
+		}
+		if (rc < 0 || xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
+			cnt_inc(&x->st.tx_no_neigh, 1);
+			x->tx_free[x->n_tx_free++] = u->addr;
+			continue;
+		}
+		d = xsk_ring_prod__tx_desc(&x->tx, idx);
+		d->addr = u->addr;
+		d->len = u->len;
+		d->options = 0;
+		/* One descriptor at a time: the ring index stays in order. */
+		tx_kick(x, 1);
+	}
+	x->n_unres = keep;
+}
+
+/* unres_park() keeps a built frame until its next hop resolves; a full
+ * queue drops its oldest frame. */
+static void unres_park(struct xq *x, uint64_t addr, uint32_t len,
+		       const uint8_t dst[16], uint64_t now)
+{
+	struct unres *u;
+
+	if (x->n_unres == UNRES_MAX) {
+		cnt_inc(&x->st.tx_no_neigh, 1);
+		x->tx_free[x->n_tx_free++] = x->unres[0].addr;
+		memmove(&x->unres[0], &x->unres[1],
+			(UNRES_MAX - 1) * sizeof(x->unres[0]));
+		x->n_unres--;
+	}
+	u = &x->unres[x->n_unres++];
+	u->addr = addr;
+	u->len = len;
+	u->since_ns = now;
+	memcpy(u->dst, dst, 16);
+}
+
 static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 			       const struct pktio_pkt *pkts, unsigned n)
 {
@@ -603,10 +682,12 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 	struct xq *x = &p->q[q];
 	struct pktio_afxdp_hdrs h;
 	uint64_t now = mono_ns();
-	unsigned sent = 0, want = 0;
+	unsigned sent = 0, want = 0, parked = 0;
 	uint32_t idx;
+	int rc;
 
 	reap_completions(x);
+	unres_flush(x, now);
 	if (n > PKTIO_BURST)
 		n = PKTIO_BURST;
 	if (!n)
@@ -640,10 +721,13 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 		} else {
 			continue;
 		}
-		if (neigh_cache_get(x->nc, h.dst_mac, pk->peer_addr, now)) {
+		rc = neigh_cache_get(x->nc, h.dst_mac, pk->peer_addr, now);
+		if (rc && (rc != -EAGAIN || x->n_tx_free <= want - sent)) {
 			cnt_inc(&x->st.tx_no_neigh, 1);
 			continue;
 		}
+		if (rc)
+			memset(h.dst_mac, 0, 6);
 		memcpy(h.dst_addr, pk->peer_addr, 16);
 		h.src_port_be = p->listen[li].port_be;
 		h.dst_port_be = pk->peer_port_be;
@@ -654,6 +738,13 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 		if (len < 0)
 			continue;
 		x->n_tx_free--;
+		if (rc) {
+			/* Counted as sent: it leaves when the kernel has
+			 * resolved the next hop, or tx_no_neigh counts it. */
+			unres_park(x, addr, (uint32_t)len, pk->peer_addr, now);
+			parked++;
+			continue;
+		}
 		d = xsk_ring_prod__tx_desc(&x->tx, idx + sent);
 		d->addr = addr;
 		d->len = (uint32_t)len;
@@ -664,15 +755,10 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 		/* Give back the reserved descriptors we did not fill. */
 		x->tx.cached_prod -= want - sent;
 	}
-	if (sent) {
-		xsk_ring_prod__submit(&x->tx, sent);
-		if (!x->zc || xsk_ring_prod__needs_wakeup(&x->tx))
-			(void)sendto(xsk_socket__fd(x->xsk), NULL, 0,
-				     MSG_DONTWAIT, NULL, 0);
-	}
+	tx_kick(x, sent);
 	if (want < n)
 		cnt_inc(&x->st.tx_no_frame, n - want);
-	return sent;
+	return sent + parked;
 }
 
 static int afxdp_wait(struct pktio *io, unsigned q, int timeout_ms)
@@ -684,10 +770,13 @@ static int afxdp_wait(struct pktio *io, unsigned q, int timeout_ms)
 
 	fill_ring_top_up(x);
 	kick_fill(x);
+	unres_flush(x, mono_ns());
 	/* Frames already waiting: no sleep (peek would consume them). */
 	if (__atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE) !=
 	    *x->rx.consumer)
 		return 0;
+	if (x->n_unres && (timeout_ms < 0 || timeout_ms > UNRES_POLL_MS))
+		timeout_ms = UNRES_POLL_MS;
 	n = epoll_wait(x->ep, ev, 8, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: MIT
 # tests/integration/test_xdp_flood.sh - a bounded flood (>= 1M junk
 # frames: wrong size, wrong type, bad hash, replayed pings, spoofed
-# sources) at the xdp bootnode, mixed with signed pings from 300 keys on
-# 200 addresses: >= 99 % of them answered, and the shield's counters
-# account for every junk frame. Usage: test_xdp_flood.sh BUILD_DIR
+# sources in 10.200.0.0/16) at the xdp bootnode, mixed with signed pings
+# from 300 keys on 200 addresses (one per /24): >= 99 % of them answered,
+# and the shield's counters account for every junk frame. The shield runs
+# with the buckets of xdp_shield_cfg. Usage: test_xdp_flood.sh BUILD_DIR
 B=$(cd "${1:-build}" && pwd)
 . "$(dirname "$0")/xdp_common.sh"
 xdp_skip_unless_root
 xdp_setup
 xdp_bootnode || { echo "FAIL bootnode did not start"; exit 1; }
+xdp_shield_cfg || { echo "FAIL shield config"; exit 1; }
 before=0
 for c in pass_other drop_size drop_type drop_rate_src drop_rate_pfx \
 	 drop_blocked drop_not_allowed redirect pass_no_xsk; do
@@ -18,7 +20,7 @@ done
 in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
 	--target 10.77.0.1:30303 --count 1000000 --duration 60 \
 	--mix ${XMIX:-size=1,type=1,hash=1,ping=1} --spoof 10.200.0.0/16 \
-	--keys 300 --legit-src 10.77.1.11+200 --legit-rate 1000 \
+	--keys 300 $(xdp_legit_args) --legit-rate 1000 \
 	--grace-ms 2000 >"$XTMP/flood.txt" || { echo "FAIL flood"; exit 1; }
 cat "$XTMP/flood.txt"
 v() { awk -v k="$1" '$1 == k { print $2 }' "$XTMP/flood.txt"; }
@@ -27,6 +29,8 @@ for c in pass_other drop_size drop_type drop_rate_src drop_rate_pfx \
 	 drop_blocked drop_not_allowed redirect pass_no_xsk; do
 	n=$(xdp_counter $c); echo "shield.$c $n"; after=$((after + n))
 done
+xdp_metrics 'devplane_dp_(drops|rx_packets|accepted|cache|tx)|devplane_discv4_(rx|tx|drop)' |
+	grep -v ' 0$'
 fail=0
 junk=$(v junk_total) sent=$(v legit_sent) ans=$(v legit_answered)
 [ "$junk" -ge 1000000 ] && echo "ok junk $junk" ||

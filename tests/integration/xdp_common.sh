@@ -3,7 +3,7 @@
 # test_xdp_*.sh tests and tests/bench/xdp_bench.sh (sourced, not run).
 # Needs root, ip, bpftool, python3; B = the build directory.
 # XNS_A holds the node on XV0 (10.77.0.1), XNS_B the peers on XV1
-# (10.77.0.2 plus 10.77.0.10.. for legitimate sources).
+# (10.77.0.2 plus 10.77.N.11, N = 1..XLEGIT, for legitimate sources).
 XTAG=${XTAG:-$$}
 XNS_A=dpxa$XTAG XNS_B=dpxb$XTAG XV0=dpx0$XTAG XV1=dpx1$XTAG
 XPIDS=""
@@ -38,12 +38,34 @@ xdp_setup() {
 	ip link set "$XV1" netns "$XNS_B"
 	ip -n "$XNS_A" addr add 10.77.0.1/16 dev "$XV0"
 	ip -n "$XNS_B" addr add 10.77.0.2/16 dev "$XV1"
-	for i in $(seq 10 "${XLEGIT_END:-209}"); do
-		echo "addr add 10.77.1.$((i % 250 + 1))/16 dev $XV1"
-	done | sort -u | ip -n "$XNS_B" -batch - 2>/dev/null
+	# Legitimate sources, one per /24 as real nodes are spread:
+	# 10.77.N.11 for N = 1..XLEGIT (xdp_legit_args passes them).
+	for i in $(seq 1 "${XLEGIT:-200}"); do
+		echo "addr add 10.77.$i.11/16 dev $XV1"
+	done | ip -n "$XNS_B" -batch - 2>/dev/null
 	for n in "$XNS_A" "$XNS_B"; do ip -n "$n" link set lo up; done
 	ip -n "$XNS_A" link set "$XV0" up
 	ip -n "$XNS_B" link set "$XV1" up
+}
+
+# xdp_legit_args: --legit-src flags for the addresses xdp_setup added.
+xdp_legit_args() {
+	for i in $(seq 1 "${XLEGIT:-200}"); do
+		printf -- '--legit-src 10.77.%d.11 ' "$i"
+	done
+}
+
+# xdp_shield_cfg: the shield's buckets for the flood tests, set on the
+# running shield (attach re-opens it and replaces the config). Per source
+# (/32) XSRC_RATE/s, burst 2x; per /24 XPFX_RATE/s, burst 2x. A
+# legitimate node sends a bootnode a few packets a second; a /24 of them
+# a few hundred at most.
+xdp_shield_cfg() {
+	in_a "$B/dataplane/devplane-dp" shield attach --iface "$XV0" \
+		--port 30303 --rate "${XSRC_RATE:-50}" \
+		--burst $((2 * ${XSRC_RATE:-50})) \
+		--prefix-rate "${XPFX_RATE:-200}" \
+		--prefix-burst $((2 * ${XPFX_RATE:-200})) >/dev/null
 }
 
 # in_a / in_b run a command in a namespace without touching the mount
@@ -67,13 +89,22 @@ for e in d:
 PY
 }
 
+# xdp_metrics [REGEX]: the bootnode's metrics lines matching REGEX.
+xdp_metrics() {
+	in_a python3 -c '
+import urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:9477/metrics", timeout=5)
+      .read().decode(), end="")' | grep -v '^#' | grep -E "${1:-.}"
+}
+
 # xdp_bootnode: starts devplane bootnode on XV0 with the xdp backend,
 # sets ENODE.
 xdp_bootnode() {
 	hex=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	setsid nsenter --net="/var/run/netns/$XNS_A" "$B/control/devplane" \
 		bootnode --nodekeyhex "$hex" --addr 10.77.0.1:30303 \
-		--dataplane "${XDP_DATAPLANE:-xdp:$XV0}" </dev/null \
+		--dataplane "${XDP_DATAPLANE:-xdp:$XV0}" \
+		--metrics.addr 127.0.0.1:9477 </dev/null \
 		>"$XTMP/boot.log" 2>&1 &
 	BOOT_PID=$!
 	XPIDS="$XPIDS $BOOT_PID"
