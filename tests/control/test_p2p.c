@@ -380,7 +380,8 @@ static int rec_send(void *user, uint64_t session, uint64_t code,
 	s = &r->sent[r->n_sent++];
 	s->session = session;
 	s->code = code;
-	memcpy(s->payload, payload, len);
+	if (len)        /* payload may be NULL for an empty message */
+		memcpy(s->payload, payload, len);
 	s->len = len;
 	return 0;
 }
