@@ -5,14 +5,14 @@
 # libFuzzer build (corpus replay plus a short bounded run per target).
 # Ends with one line "N passed, M failed"; exits non-zero on any failure.
 #
-# Environment: FUZZ_SECONDS (per target, default 20), BUILD_ROOT (default
+# Environment: FUZZ_SECONDS (per target, default 15), BUILD_ROOT (default
 # ./build-ci), SKIP_DEPS=1 to skip the package install.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build_root=${BUILD_ROOT:-$top/build-ci}
-fuzz_seconds=${FUZZ_SECONDS:-20}
+fuzz_seconds=${FUZZ_SECONDS:-15}
 passed=0
 failed=0
 skipped=0
@@ -50,7 +50,8 @@ PY
 	skipped=$((skipped + s))
 }
 
-# run_build NAME CC [meson args...]: configure, build, run every suite.
+# run_build NAME CC [meson args...]: configure, build, run the suites named
+# in $suites (meson test arguments; empty means every suite).
 run_build() {
 	local name=$1 compiler=$2
 	shift 2
@@ -69,9 +70,12 @@ run_build() {
 		failed=$((failed + 1))
 		return 1
 	fi
-	meson test -C "$dir" --print-errorlogs --num-processes 2 >"$build_root/$name.test.log" 2>&1
-	grep -E '^ *[0-9]+/[0-9]+ ' "$build_root/$name.test.log" | grep -vE ' (OK|SKIP) ' | head -40
-	grep -E '^ *[0-9]+/[0-9]+ .* SKIP ' "$build_root/$name.test.log"
+	# shellcheck disable=SC2086 # $suites is a list of meson arguments
+	meson test -C "$dir" $suites --print-errorlogs --num-processes 2 \
+		>"$build_root/$name.test.log" 2>&1
+	# meson prints each result twice (progress and summary): show it once.
+	grep -E '^ *[0-9]+/[0-9]+ ' "$build_root/$name.test.log" | grep -vE ' (OK|SKIP) ' | sort -u | head -40
+	grep -E '^ *[0-9]+/[0-9]+ .* SKIP ' "$build_root/$name.test.log" | sort -u
 	count_results "$dir"
 }
 
@@ -80,9 +84,15 @@ san_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# Integration tests (processes, namespaces, ethereumjs) run in the two main
+# builds; the no-DPDK/no-XDP build runs the unit suites and corpus replay,
+# the libFuzzer build its targets over the corpora.
+suites=""
 run_build gcc gcc
 run_build clang-asan clang "${san_args[@]}"
+suites="--no-suite integration"
 run_build minimal gcc -Ddpdk=disabled -Dxdp=disabled
+suites="--suite fuzz"
 if run_build fuzz clang -Dfuzz=true "${san_args[@]}"; then
 	# A short bounded run per target on top of the corpus replay; new inputs
 	# go to a scratch directory, never into the checked-in corpus.
