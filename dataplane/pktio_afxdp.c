@@ -33,7 +33,7 @@
  * kernel's own unres_qlen): built in a TX frame with the destination MAC
  * left blank, sent when the neighbour entry appears, dropped (tx_no_neigh)
  * after UNRES_TTL_NS or when a newer one needs the room. */
-#define UNRES_MAX     64
+#define UNRES_MAX     512
 #define UNRES_TTL_NS  (1000ull * 1000000ull)
 #define UNRES_POLL_MS 2                 /* wait() sleeps no longer */
 

@@ -29,7 +29,7 @@ for c in pass_other drop_size drop_type drop_rate_src drop_rate_pfx \
 	 drop_blocked drop_not_allowed redirect pass_no_xsk; do
 	n=$(xdp_counter $c); echo "shield.$c $n"; after=$((after + n))
 done
-xdp_metrics 'devplane_dp_(drops|rx_packets|accepted|cache|tx)|devplane_discv4_(rx|tx|drop)' |
+xdp_metrics 'devplane_dp_(drops|rx_packets|accepted|cache|tx)|devplane_discv4_(packets|drops|encode)' |
 	grep -v ' 0$'
 fail=0
 junk=$(v junk_total) sent=$(v legit_sent) ans=$(v legit_answered)
