@@ -312,10 +312,27 @@ static void test_discv4_rx_cache_skips_recovery(void **st)
 	assert_int_equal(secp_pub_from_priv(pub, priv), 0);
 	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_ACCEPT);
 	memset(OUT->node_id, 0, 64);
-	assert_int_equal(run(s, buf, len, src_b, NOW_NS + SEC),
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + SEC),
 			 DISCV4_RX_ACCEPT_CACHED);
 	assert_memory_equal(OUT->node_id, pub, 64);
-	assert_memory_equal(OUT->src_addr, src_b, 16);
+	assert_memory_equal(OUT->src_addr, src_a, 16);
+	/* Replay guard: the same bytes from another source, a copy sooner
+	 * than DISCV4_RX_DUP_GAP_NS after the last, or beyond
+	 * DISCV4_RX_DUP_MAX copies are replays. */
+	assert_int_equal(run(s, buf, len, src_b, NOW_NS + 2 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
+	assert_int_equal(run(s, buf, len, src_a,
+			     NOW_NS + SEC + DISCV4_RX_DUP_GAP_NS - 1),
+			 DISCV4_RX_DROP_REPLAY);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 2 * SEC),
+			 DISCV4_RX_ACCEPT_CACHED);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 3 * SEC),
+			 DISCV4_RX_ACCEPT_CACHED);
+	assert_int_equal(DISCV4_RX_DUP_MAX, 4);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 4 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
+	assert_int_equal(discv4_rx_verdict_cnt(DISCV4_RX_DROP_REPLAY),
+			 DP_CNT_DROP_REPLAY);
 	/* Without a cache every copy is recovered. */
 	assert_int_equal(run(nc, buf, len, src_a, NOW_NS), DISCV4_RX_ACCEPT);
 	assert_int_equal(run(nc, buf, len, src_a, NOW_NS), DISCV4_RX_ACCEPT);
