@@ -1139,6 +1139,8 @@ static void crawl_post(void *arg, uint64_t now)
 {
 	struct crawlrun *r = arg;
 
+	if (!r->c)
+		return;                 /* engine ticked before crawl_new() */
 	crawl_on_timer(r->c, now);
 	loop_touch(r->l, 0);
 	if (crawl_done(r->c)) {
@@ -1151,6 +1153,73 @@ static void crawl_post(void *arg, uint64_t now)
 static void crawl_tick(void *arg, uint64_t now)
 {
 	crawl_post(arg, now);
+}
+
+/* The engine's hooks, forwarded to the crawler (NULL-safe until
+ * crawl_new()): nodes that ping us are crawled, Pongs prove liveness. */
+static void crawl_seen_hook(void *user, const struct discv4_node *dn,
+			    uint64_t now)
+{
+	crawl_on_node_seen(((struct crawlrun *)user)->c, dn, now);
+}
+
+static void crawl_bond_hook(void *user, const struct discv4_node *dn,
+			    uint64_t now)
+{
+	crawl_on_bond(((struct crawlrun *)user)->c, dn, now);
+}
+
+/* node_init() for the crawler: the same local node and engine, but with
+ * the engine's on_node_seen/on_bond hooks going to the crawler and no
+ * node database (node_fini() tears it down). */
+static int crawl_engine_init(struct crawlrun *r, const struct cli_opts *o,
+			     const uint8_t priv[32], uint64_t now)
+{
+	static const uint8_t lo[16] = { [10] = 0xff, [11] = 0xff, [12] = 127,
+					[15] = 1 };
+	struct discv4_config dc = { 0 };
+	struct node *n = &r->n;
+	uint8_t addr[16];
+	uint16_t port;
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	port = loop_listen_port(r->l, 0);
+	if (!port)
+		return -EINVAL;
+	n->loop = r->l;
+	n->verbosity = o->verbosity;
+	rc = localnode_init(&n->ln, priv, 0, port, 0);
+	if (rc)
+		return rc;
+	loop_listen_addr(r->l, 0, addr);
+	localnode_set_fallback_ip(&n->ln,
+				  netutil_is_unspecified(addr) ? lo : addr);
+	if (o->has_extip)
+		localnode_set_static_ip(&n->ln, o->extip);
+	dc.ln = &n->ln;
+	dc.send = loop_send;
+	dc.send_user = loop_port(r->l, 0);
+	dc.on_bond = crawl_bond_hook;
+	dc.on_node_seen = crawl_seen_hook;
+	dc.hook_user = r;
+	dc.netrestrict = o->netrestrict;
+	dc.n_netrestrict = o->n_netrestrict;
+	dc.seed = now;
+	dc.no_refresh = true;
+	rc = discv4_new(&n->d, &dc, now);
+	if (rc)
+		goto out_fini;
+	rc = loop_attach(r->l, 0, n->d, 0, crawl_post, r);
+	if (rc)
+		goto out_free;
+	return 0;
+out_free:
+	discv4_free(n->d);
+	n->d = NULL;
+out_fini:
+	localnode_fini(&n->ln);
+	return rc;
 }
 
 static void crawl_progress_line(void *user, const char *line)
@@ -1166,7 +1235,6 @@ static int cmd_crawl(const struct cli_opts *o)
 	struct crawl_config cc = { 0 };
 	struct dplink_listen listen;
 	struct nodedb *db = NULL;
-	struct node_cfg nc;
 	struct loop_cfg lc;
 	char *text = NULL;
 	uint8_t priv[32];
@@ -1203,14 +1271,7 @@ static int cmd_crawl(const struct cli_opts *o)
 	if (rc)
 		goto out;
 	now = loop_now();
-	nc = (struct node_cfg){
-		.priv = priv, .loop = r->l, .idx = 0, .no_refresh = true,
-		.seed = now, .has_extip = o->has_extip,
-		.netrestrict = o->netrestrict,
-		.n_netrestrict = o->n_netrestrict, .verbosity = o->verbosity,
-	};
-	memcpy(nc.extip, o->extip, 16);
-	rc = node_init(&r->n, &nc, now);
+	rc = crawl_engine_init(r, o, priv, now);
 	explicit_bzero(priv, sizeof(priv));
 	if (rc) {
 		print_loop_err("node", rc);
@@ -1234,8 +1295,6 @@ static int cmd_crawl(const struct cli_opts *o)
 		    crawl_add_seed(r->c, &dn) == -EINVAL)
 			fprintf(stderr, "devplane: bootnode %u refused\n", i);
 	}
-	r->n.post = crawl_post;
-	r->n.post_user = r;
 	loop_alarm(r->l, now, crawl_tick, r);
 	rc = loop_run(r->l);
 	if (rc < 0)

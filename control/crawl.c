@@ -23,7 +23,10 @@ struct cnode {
 	uint8_t state;                  /* enum cn_state */
 	int8_t fail;                    /* enum crawl_fail, -1 none */
 	bool prior;                     /* from crawl_add_prior() */
-	bool answered;                  /* replied this crawl */
+	bool answered;                  /* replied or ponged this crawl */
+	bool replied;                   /* FindNode or ENR reply */
+	bool ponged;                    /* valid Pong to our Ping (hook) */
+	bool inbound;                   /* learnt from crawl_on_node_seen() */
 	bool enr_ok;                    /* verified record this crawl */
 	bool sweep_busy, sweep_done;
 	bool enr_busy, enr_done;
@@ -62,10 +65,12 @@ struct crawl {
 	uint64_t start, now, end;
 	uint64_t timeout_at, next_progress, next_flush;
 	uint64_t active;
+	uint64_t linger, idle_since;    /* linger 0: none */
+	bool idle;
 	bool stopping, done, timed_out, cancelled;
 
 	/* Counters (see struct crawl_stats). */
-	uint64_t checked, answered, enr_verified;
+	uint64_t checked, answered, enr_verified, pong_only, inbound;
 	uint64_t findnode_sent, findnode_ok, neighbors, enr_sent;
 	uint64_t fail[CRAWL_FAIL_MAX];
 	uint64_t flushes, flush_errors;
@@ -221,7 +226,14 @@ static void sweep_cb(void *arg, int err, const struct discv4_node *nodes,
 		if (!cn->answered) {
 			if (!retry_left(c, cn->tries)) {
 				cn->sweep_done = true;
-				cn->fail = CRAWL_FAIL_TIMEOUT;
+				/* No usable Neighbors, but a Pong proved it
+				 * live: answered (the ENR is still asked). */
+				if (cn->ponged) {
+					cn->answered = true;
+					cn->stamp_resp = true;
+				} else {
+					cn->fail = CRAWL_FAIL_TIMEOUT;
+				}
 			}
 		} else if (!retry_left(c, ++cn->dist_tries)) {
 			cn->sweep_done = true;  /* keep what we have */
@@ -231,6 +243,7 @@ static void sweep_cb(void *arg, int err, const struct discv4_node *nodes,
 	c->findnode_ok++;
 	c->neighbors += n;
 	cn->answered = true;
+	cn->replied = true;
 	cn->stamp_resp = true;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t id[KAD_ID_LEN];
@@ -289,6 +302,7 @@ static void enr_cb(void *arg, int err, const struct enr *rec)
 	cn->seq = rec->seq;
 	cn->enr_ok = true;
 	cn->answered = true;
+	cn->replied = true;
 	cn->stamp_resp = true;
 	cn->fail = -1;
 	c->enr_verified++;
@@ -377,6 +391,8 @@ static void advance(struct crawl *c, struct cnode *cn, uint64_t now)
 		c->checked++;
 		if (cn->answered)
 			c->answered++;
+		if (cn->answered && !cn->replied)
+			c->pong_only++;
 		if (cn->fail >= 0)
 			c->fail[cn->fail]++;
 		cn->dirty = true;
@@ -434,6 +450,8 @@ int crawl_new(struct crawl **out, struct discv4 *d,
 	c->timeout_at = cfg->timeout_ns ? now + cfg->timeout_ns : UINT64_MAX;
 	c->next_progress = cfg->progress ? now + c->cfg.progress_ns : UINT64_MAX;
 	c->next_flush = cfg->flush_ns ? now + cfg->flush_ns : UINT64_MAX;
+	c->linger = cfg->linger_ns == CRAWL_NO_LINGER ? 0 :
+		    cfg->linger_ns ? cfg->linger_ns : CRAWL_DEFAULT_LINGER_NS;
 	c->prog_pkts = pkts_total(c);
 	*out = c;
 	return 0;
@@ -540,6 +558,51 @@ int crawl_add_prior(struct crawl *c, const struct nodesjson_entry *e)
 	return cn->record ? 0 : -ENOMEM;
 }
 
+void crawl_on_node_seen(struct crawl *c, const struct discv4_node *n,
+			uint64_t now)
+{
+	uint8_t id[KAD_ID_LEN];
+	struct cnode *cn;
+
+	(void)now;
+	if (!c || c->stopping)
+		return;
+	kad_node_id(id, n->id);
+	if (add_node(c, n, id, &cn) == 0) {
+		cn->inbound = true;
+		c->inbound++;
+	}
+}
+
+void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
+		   uint64_t now)
+{
+	uint8_t id[KAD_ID_LEN];
+	struct cnode *cn;
+
+	(void)now;
+	if (!c || c->done)
+		return;
+	kad_node_id(id, n->id);
+	cn = find_id(c, id);
+	if (!cn || cn->ponged)
+		return;
+	cn->ponged = true;
+	if (cn->state != CN_DONE || cn->answered)
+		return;
+	/* Given up earlier (its Pong came late, e.g. to our ping-back after
+	 * it pinged us): answered now. */
+	cn->answered = true;
+	cn->stamp_resp = true;
+	cn->dirty = true;
+	c->answered++;
+	c->pong_only++;
+	if (cn->fail >= 0 && c->fail[cn->fail])
+		c->fail[cn->fail]--;
+	cn->fail = -1;
+	mark_ready(cn);
+}
+
 void crawl_on_timer(struct crawl *c, uint64_t now)
 {
 	if (now > c->now)
@@ -561,10 +624,20 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 	while (!c->stopping && c->active < c->cfg.parallel &&
 	       c->q_head < c->q_len)
 		start_node(c, c->nodes[c->queue[c->q_head++]], now);
-	if (!c->done &&
-	    (c->stopping || (c->q_head == c->q_len && c->active == 0))) {
+	if (!c->done && !c->stopping && c->q_head == c->q_len &&
+	    c->active == 0) {
+		/* Idle: linger for nodes that ping us (they queue work). */
+		if (!c->idle) {
+			c->idle = true;
+			c->idle_since = now;
+		}
+		if (now - c->idle_since >= c->linger)
+			c->stopping = true;
+	} else {
+		c->idle = false;
+	}
+	if (!c->done && c->stopping) {
 		c->done = true;
-		c->stopping = true;
 		c->end = now;
 	}
 	if (now >= c->next_progress) {
@@ -590,6 +663,8 @@ uint64_t crawl_next_deadline(const struct crawl *c)
 	if (!c->done) {
 		if (c->timeout_at < t)
 			t = c->timeout_at;
+		if (c->idle && c->idle_since + c->linger < t)
+			t = c->idle_since + c->linger;
 		if (c->next_progress < t)
 			t = c->next_progress;
 	}
@@ -620,6 +695,12 @@ void crawl_progress(const struct crawl *c, struct crawl_stats *st)
 	}
 	st->answered += c->answered;
 	st->enr_verified = c->enr_verified;
+	st->pong_only = c->pong_only;
+	st->inbound = c->inbound;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->nodes[i]->answered && !c->nodes[i]->replied &&
+		    c->nodes[i]->state != CN_DONE)
+			st->pong_only++;
 	st->findnode_sent = c->findnode_sent;
 	st->findnode_ok = c->findnode_ok;
 	st->neighbors = c->neighbors;
@@ -632,6 +713,8 @@ void crawl_progress(const struct crawl *c, struct crawl_stats *st)
 	st->flushes = c->flushes;
 	st->flush_errors = c->flush_errors;
 	st->elapsed_ns = (c->done ? c->end : c->now) - c->start;
+	if (c->idle)
+		st->linger_ns = (c->done ? c->end : c->now) - c->idle_since;
 	st->done = c->done;
 	st->timed_out = c->timed_out;
 }
@@ -681,7 +764,7 @@ size_t crawl_format_summary(const struct crawl *c, uint64_t now, char *out,
 			    size_t cap)
 {
 	struct crawl_stats st;
-	double secs;
+	double secs, work;
 	size_t off;
 
 	if (!cap)
@@ -690,17 +773,22 @@ size_t crawl_format_summary(const struct crawl *c, uint64_t now, char *out,
 	if (!c->done)
 		st.elapsed_ns = (now > c->start ? now : c->start) - c->start;
 	secs = (double)st.elapsed_ns / 1e9;
+	/* Rates over the working time, without the final linger. */
+	work = (double)(st.elapsed_ns - st.linger_ns) / 1e9;
 	off = put(out, cap, 0,
-		  "crawl %s after %.1f s: %llu nodes seen, %llu answered, "
-		  "%llu ENR verified, %llu in output; %.1f nodes/s answered, "
-		  "%.1f nodes/s ENR-verified\n",
+		  "crawl %s after %.1f s (%.1f s idle at the end): %llu nodes "
+		  "seen (%llu from their Pings), %llu answered (%llu by Pong "
+		  "only), %llu ENR verified, %llu in output; %.1f nodes/s "
+		  "answered, %.1f nodes/s ENR-verified\n",
 		  c->timed_out ? "timed out" : c->done ? "finished" : "stopped",
-		  secs, (unsigned long long)st.seen,
+		  secs, secs - work, (unsigned long long)st.seen,
+		  (unsigned long long)st.inbound,
 		  (unsigned long long)st.answered,
+		  (unsigned long long)st.pong_only,
 		  (unsigned long long)st.enr_verified,
 		  (unsigned long long)st.in_output,
-		  secs > 0 ? (double)st.answered / secs : 0,
-		  secs > 0 ? (double)st.enr_verified / secs : 0);
+		  work > 0 ? (double)st.answered / work : 0,
+		  work > 0 ? (double)st.enr_verified / work : 0);
 	off = put(out, cap, off,
 		  "failures: %llu no answer, %llu rejected, %llu ENR timeout, "
 		  "%llu ENR invalid; not reached %llu\n",

@@ -36,14 +36,32 @@
  * A first contact that times out is retried cfg.retries times, as is each
  * sweep step and the ENR request; then the node is given up.
  *
+ * Nodes are also learnt from every authenticated Ping that reaches the
+ * crawler's engine (crawl_on_node_seen(), the engine's on_node_seen hook):
+ * a node that learnt our endpoint elsewhere and pings us is crawled like a
+ * seed, which finds nodes whose neighbours cannot tell us about them (an
+ * implementation whose Neighbors packets are over 1280 bytes is unusable
+ * through FindNode, but still pings).
+ *
  * Output (crawl_flush()), with geth cmd/devp2p's semantics (crawl.go,
  * nodeset.go): a node "answers" when it replied to a FindNode or to the
- * ENR request. Its score is its prior score (crawl_add_prior()) + 1 when
- * it answered, halved when it was checked and did not; nodes.json holds
- * the nodes whose score is > 0, record = the node's "enr:..." text when we
- * have a verified record (else the enode:// URL), seq = the record's seq,
- * firstResponse / lastResponse / lastCheck in UTC seconds. The database
- * (table crawl) holds every node seen, score 0 included.
+ * ENR request, or proved liveness with a valid Pong to a Ping of ours
+ * during this crawl (crawl_on_bond(), the engine's on_bond hook; the
+ * engine pings before the first FindNode and pings back unknown pingers).
+ * The Pong counts so that a live node without EIP-868 whose Neighbors we
+ * must drop is still a live node. Its score is its prior score
+ * (crawl_add_prior()) + 1 when it answered, halved when it was checked
+ * and did not; nodes.json holds the nodes whose score is > 0, record =
+ * the node's "enr:..." text when we have a verified record (else the
+ * enode:// URL, as geth writes for nodes without a fetched record), seq =
+ * the record's seq, firstResponse / lastResponse / lastCheck in UTC
+ * seconds. The database (table crawl) holds every node seen, score 0
+ * included.
+ *
+ * End: the crawl is done at the timeout, or once the queue has been empty
+ * with no node worked on for cfg.linger_ns (default 5 s): nodes that only
+ * learnt our endpoint from our own packets ping us a little later, and
+ * each such Ping restarts the work (and the linger).
  *
  * Host contract (control/loop.c, tests/control/sim.c):
  *   - after every call into the engine (packet, timer tick) and at
@@ -51,6 +69,10 @@
  *     only record results, new requests are started from crawl_on_timer()
  *     so they carry the right time; then re-read the engine's deadline
  *     (loop_touch()), since crawl_on_timer() may have sent packets;
+ *   - forward the engine's on_node_seen and on_bond hooks to
+ *     crawl_on_node_seen() and crawl_on_bond() (both only record; without
+ *     them no node is learnt from inbound Pings and a node answering
+ *     only our Pings does not count as answered);
  *   - stop when crawl_done(); call crawl_flush() periodically if
  *     cfg.flush_ns is 0 (otherwise crawl_on_timer() flushes), on SIGINT and
  *     at the end;
@@ -62,6 +84,8 @@
 #define CRAWL_DEFAULT_PARALLEL  16
 #define CRAWL_DEFAULT_RETRIES   1
 #define CRAWL_DEFAULT_PROGRESS_NS (5ull * 1000000000ull)
+#define CRAWL_DEFAULT_LINGER_NS (5ull * 1000000000ull)
+#define CRAWL_NO_LINGER         UINT64_MAX      /* cfg.linger_ns: none */
 
 enum crawl_fail {                       /* why a node was given up */
 	CRAWL_FAIL_TIMEOUT = 0,         /* never answered (ping or FindNode) */
@@ -94,6 +118,9 @@ struct crawl_config {
 	crawl_progress_fn *progress;    /* NULL: no progress lines */
 	void *progress_user;
 	uint64_t progress_ns;           /* 0: CRAWL_DEFAULT_PROGRESS_NS */
+	uint64_t linger_ns;             /* idle wait for inbound Pings before
+					 * done; 0: CRAWL_DEFAULT_LINGER_NS,
+					 * CRAWL_NO_LINGER: none */
 };
 
 #define CRAWL_NO_RETRY  (~0u)
@@ -104,6 +131,9 @@ struct crawl_stats {
 	uint64_t active;                /* being worked on */
 	uint64_t checked;               /* finished */
 	uint64_t answered;              /* replied to something */
+	uint64_t pong_only;             /* of these, only by Pong (no
+					 * Neighbors, no ENR) */
+	uint64_t inbound;               /* first learnt from a Ping to us */
 	uint64_t enr_verified;          /* verified record received */
 	uint64_t in_output;             /* score > 0: in nodes.json */
 	uint64_t findnode_sent, findnode_ok, neighbors, enr_sent;
@@ -111,6 +141,8 @@ struct crawl_stats {
 	uint64_t pkts_tx, pkts_rx;      /* the engine's totals */
 	uint64_t flushes, flush_errors;
 	uint64_t elapsed_ns;            /* since crawl_new() (until done) */
+	uint64_t linger_ns;             /* of which idle at the end, waiting
+					 * for inbound Pings */
 	bool done, timed_out;
 };
 
@@ -138,6 +170,19 @@ int crawl_add_seed(struct crawl *c, const struct discv4_node *n);
  * signature, or e->id not the record's node id), -ENOMEM. */
 int crawl_add_prior(struct crawl *c, const struct nodesjson_entry *e);
 
+/* crawl_on_node_seen() is the engine's on_node_seen hook: n sent us an
+ * authenticated Ping (or came in a reply); an unknown node is queued.
+ * Only records; c NULL is a no-op, as is a call once crawl_done(). */
+void crawl_on_node_seen(struct crawl *c, const struct discv4_node *n,
+			uint64_t now_ns);
+
+/* crawl_on_bond() is the engine's on_bond hook: n answered a Ping of ours
+ * with a valid Pong at now_ns, which proves it live: it counts as
+ * answered even if no FindNode or ENRRequest is ever answered (a node
+ * already given up is answered late). Only records; c NULL is a no-op. */
+void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
+		   uint64_t now_ns);
+
 /* crawl_on_timer() applies the results of finished requests, starts new
  * ones, stops at the timeout, prints progress and flushes as configured. */
 void crawl_on_timer(struct crawl *c, uint64_t now_ns);
@@ -146,8 +191,8 @@ void crawl_on_timer(struct crawl *c, uint64_t now_ns);
  * last now when it has work at once), or UINT64_MAX. */
 uint64_t crawl_next_deadline(const struct crawl *c);
 
-/* crawl_done() is true once the timeout passed, or once the queue is empty
- * and no node is being worked on. */
+/* crawl_done() is true once the timeout passed, or once the queue has
+ * been empty with no node worked on for cfg.linger_ns. */
 bool crawl_done(const struct crawl *c);
 
 /* crawl_progress() fills *st. */

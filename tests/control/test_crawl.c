@@ -583,6 +583,300 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 	nodedb_close(db);
 }
 
+/* ---- ethereumjs-like peers: Pong, ping back, nothing else ------------ */
+
+/* The engine's hooks, forwarded to the crawler as a host does. */
+static struct crawl *g_hooked;
+
+static void hook_seen(void *user, const struct discv4_node *n, uint64_t now)
+{
+	(void)user;
+	crawl_on_node_seen(g_hooked, n, now);
+}
+
+static void hook_bond(void *user, const struct discv4_node *n, uint64_t now)
+{
+	(void)user;
+	crawl_on_bond(g_hooked, n, now);
+}
+
+static unsigned add_hooked_crawler(struct sim *s, uint8_t last)
+{
+	struct discv4_config c;
+	uint8_t ip[16];
+	int idx;
+
+	memset(&c, 0, sizeof(c));
+	c.no_refresh = true;
+	c.on_node_seen = hook_seen;
+	c.on_bond = hook_bond;
+	lo(ip, last);
+	idx = sim_add_engine(s, ip, 30303, &c);
+	assert_true(idx >= 0);
+	return (unsigned)idx;
+}
+
+/* A raw peer playing ethereumjs 10's DPT as our dataplane sees it: it
+ * answers Pings with a valid Pong and pings a new pinger back (it adds
+ * every pinger to its table); its Neighbors are over 1280 bytes, which the
+ * dataplane drops, and it has no EIP-868, so FindNode and ENRRequest get
+ * nothing. */
+struct ejs {
+	unsigned idx;
+	bool pinged_back;
+	unsigned pings, findnodes, enrreqs;
+};
+
+static void ejs_ping(struct sim *s, unsigned from, unsigned to)
+{
+	struct discv4_packet p;
+	struct discv4_node me = sim_node(s, from), them = sim_node(s, to);
+
+	memset(&p, 0, sizeof(p));
+	p.type = DISCV4_PING;
+	p.u.ping.version = 4;
+	p.u.ping.from = me.ep;
+	p.u.ping.to = them.ep;
+	p.u.ping.expiration = s->now / SEC + 20;
+	assert_int_equal(sim_send_raw(s, from, to, &p, NULL), 0);
+}
+
+static void ejs_serve(struct sim *s, struct ejs *e, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		struct sim_peer *pe = s->peers[e[k].idx];
+
+		for (size_t i = 0; i < pe->n_inbox; i++) {
+			const struct sim_rx *rx = &pe->inbox[i];
+			struct discv4_packet p;
+
+			switch (rx->pkt.type) {
+			case DISCV4_PING:
+				e[k].pings++;
+				memset(&p, 0, sizeof(p));
+				p.type = DISCV4_PONG;
+				p.u.pong.to = sim_node(s, rx->from).ep;
+				memcpy(p.u.pong.ping_hash, rx->hash, 32);
+				p.u.pong.expiration = s->now / SEC + 20;
+				assert_int_equal(sim_send_raw(s, e[k].idx,
+							      rx->from, &p,
+							      NULL), 0);
+				if (!e[k].pinged_back) {
+					e[k].pinged_back = true;
+					ejs_ping(s, e[k].idx, rx->from);
+				}
+				break;
+			case DISCV4_FINDNODE:
+				e[k].findnodes++;
+				break;
+			case DISCV4_ENRREQUEST:
+				e[k].enrreqs++;
+				break;
+			default:
+				break;
+			}
+		}
+		pe->n_inbox = 0;
+	}
+}
+
+static void run_ejs(struct sim *s, struct crawl *c, struct ejs *e, unsigned n,
+		    uint64_t max_ns)
+{
+	uint64_t end = s->now + max_ns;
+
+	crawl_on_timer(c, s->now);
+	while (!crawl_done(c) && s->now < end) {
+		sim_run(s, 1 * MS);
+		ejs_serve(s, e, n);
+		crawl_on_timer(c, s->now);
+	}
+}
+
+/* A seed that only answers Pings (Neighbors dropped, no ENR) is a live
+ * node: answered by Pong, score 1, its enode URL as record, the ENR timeout
+ * counted; it got every FindNode attempt and ENRRequest. Without the
+ * on_bond hook the same node is a failure (the test can fail). */
+static void test_crawl_pong_only_node_is_live(void **st)
+{
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct ejs e[1];
+	struct crawl *c;
+	struct pnode *v;
+	struct sim s;
+	struct discv4_node dn;
+	char out[128];
+	unsigned me;
+	size_t n;
+	uint8_t ip[16];
+	int r;
+
+	(void)st;
+	sim_init(&s, T0, 21);
+	sim_set_net(&s, 0, 1 * MS, 2 * MS);
+	lo(ip, 1);
+	r = sim_add_raw(&s, ip, 20000);
+	assert_true(r >= 0);
+	memset(e, 0, sizeof(e));
+	e[0].idx = (unsigned)r;
+	me = add_hooked_crawler(&s, 2);
+	path_of(out, sizeof(out), "ponly.json");
+	cfg = base_cfg(out, NULL);
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	g_hooked = c;
+	dn = sim_node(&s, e[0].idx);
+	assert_int_equal(crawl_add_seed(c, &dn), 0);
+	run_ejs(&s, c, e, 1, 60 * SEC);
+	g_hooked = NULL;
+	crawl_progress(c, &cs);
+	assert_true(cs.done);
+	assert_false(cs.timed_out);
+	assert_int_equal(cs.seen, 1);
+	assert_int_equal(cs.answered, 1);
+	assert_int_equal(cs.pong_only, 1);
+	assert_int_equal(cs.enr_verified, 0);
+	assert_int_equal(cs.findnode_ok, 0);
+	assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 0);
+	assert_int_equal(cs.fail[CRAWL_FAIL_ENR_TIMEOUT], 1);
+	assert_int_equal(e[0].findnodes, 2);     /* first contact + retry */
+	assert_int_equal(e[0].enrreqs, 2);       /* request + retry */
+	assert_true(e[0].pings >= 1);
+	assert_int_equal(cs.in_output, 1);
+	assert_int_equal(crawl_flush(c, s.now), 0);
+	v = read_nodes(out, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].score, 1);
+	assert_int_equal(v[0].seq, 0);
+	assert_int_equal(strncmp(v[0].record, "enode://", 8), 0);
+	check_record(&v[0], s.peers[e[0].idx], false);
+	assert_true(v[0].first >= v[0].check);
+	free(v);
+	sim_fini(&s);
+	crawl_free(c);
+
+	/* The same without the hooks: no proof of liveness, not answered. */
+	sim_init(&s, T0, 21);
+	sim_set_net(&s, 0, 1 * MS, 2 * MS);
+	r = sim_add_raw(&s, ip, 20000);
+	memset(e, 0, sizeof(e));
+	e[0].idx = (unsigned)r;
+	me = add_crawler(&s, 2);
+	cfg = base_cfg(NULL, NULL);
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	dn = sim_node(&s, e[0].idx);
+	assert_int_equal(crawl_add_seed(c, &dn), 0);
+	run_ejs(&s, c, e, 1, 60 * SEC);
+	crawl_progress(c, &cs);
+	assert_true(cs.done);
+	assert_int_equal(cs.answered, 0);
+	assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 1);
+	sim_fini(&s);
+	crawl_free(c);
+}
+
+/* Nodes nobody tells us about but that ping the crawler (as ethereumjs
+ * nodes do once they learnt our endpoint) are learnt from their Pings,
+ * checked and found live, also while the crawl lingers with an empty
+ * queue; with CRAWL_NO_LINGER the crawl ends before the late pinger. */
+static void test_crawl_learns_from_inbound_pings(void **st)
+{
+	const unsigned K = 4;
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct ejs e[4];
+	struct crawl *c;
+	struct pnode *v;
+	struct sim s;
+	struct discv4_node dn;
+	char out[128];
+	unsigned me;
+	size_t n;
+
+	(void)st;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t t0;
+		bool late_sent = false;
+
+		sim_init(&s, T0, 22);
+		sim_set_net(&s, 0, 1 * MS, 2 * MS);
+		memset(e, 0, sizeof(e));
+		for (unsigned i = 0; i < K; i++) {
+			uint8_t ip[16];
+			int r;
+
+			lo(ip, (uint8_t)(10 + i));
+			r = sim_add_raw(&s, ip, 20000);
+			assert_true(r >= 0);
+			e[i].idx = (unsigned)r;
+		}
+		me = add_hooked_crawler(&s, 2);
+		path_of(out, sizeof(out), "inbound.json");
+		cfg = base_cfg(out, NULL);
+		if (pass == 1)
+			cfg.linger_ns = CRAWL_NO_LINGER;
+		assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+		g_hooked = c;
+		/* Only e[0] is a seed; e[1] and e[2] ping us at once (they
+		 * learnt us elsewhere), e[3] 1 s after the queue ran dry. */
+		dn = sim_node(&s, e[0].idx);
+		assert_int_equal(crawl_add_seed(c, &dn), 0);
+		t0 = s.now;
+		ejs_ping(&s, e[1].idx, me);
+		ejs_ping(&s, e[2].idx, me);
+		e[1].pinged_back = e[2].pinged_back = true;
+		crawl_on_timer(c, s.now);
+		while (!crawl_done(c) && s.now < t0 + 60 * SEC) {
+			sim_run(&s, 1 * MS);
+			ejs_serve(&s, e, K);
+			crawl_progress(c, &cs);
+			if (!late_sent && cs.checked == 3 && cs.active == 0 &&
+			    cs.queued == 0) {
+				late_sent = true;
+				sim_run(&s, 1 * SEC);
+				ejs_ping(&s, e[3].idx, me);
+				e[3].pinged_back = true;
+			}
+			crawl_on_timer(c, s.now);
+		}
+		g_hooked = NULL;
+		crawl_progress(c, &cs);
+		assert_true(cs.done);
+		assert_false(cs.timed_out);
+		if (pass == 1) {
+			/* Done the moment the queue ran dry. */
+			assert_int_equal(cs.seen, 3);
+			assert_int_equal(cs.answered, 3);
+			assert_int_equal(cs.inbound, 2);
+			assert_int_equal(cs.linger_ns, 0);
+			sim_fini(&s);
+			crawl_free(c);
+			break;
+		}
+		assert_true(late_sent);
+		assert_int_equal(cs.seen, K);
+		assert_int_equal(cs.inbound, K - 1);
+		assert_int_equal(cs.answered, K);
+		assert_int_equal(cs.pong_only, K);
+		assert_int_equal(cs.checked, K);
+		assert_int_equal(cs.linger_ns, CRAWL_DEFAULT_LINGER_NS);
+		assert_int_equal(crawl_flush(c, s.now), 0);
+		v = read_nodes(out, &n);
+		assert_int_equal(n, K);
+		for (unsigned i = 0; i < K; i++) {
+			const struct pnode *p = find_p(v, n,
+						       s.peers[e[i].idx]->pub);
+
+			assert_non_null(p);
+			assert_int_equal(p->score, 1);
+			check_record(p, s.peers[e[i].idx], false);
+		}
+		free(v);
+		sim_fini(&s);
+		crawl_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +884,8 @@ int main(void)
 		cmocka_unit_test(test_crawl_dead_seeds_do_not_stall),
 		cmocka_unit_test(test_crawl_scores_from_prior_nodes_json),
 		cmocka_unit_test(test_crawl_interrupted_flush_and_timeout),
+		cmocka_unit_test(test_crawl_pong_only_node_is_live),
+		cmocka_unit_test(test_crawl_learns_from_inbound_pings),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

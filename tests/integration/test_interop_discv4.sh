@@ -4,11 +4,23 @@
 # discv4 implementation: >= 30 @ethereumjs/devp2p DPT nodes on loopback,
 # bootstrapped from each other and from our `devplane bootnode`.
 #   - their tables must hold our node at the end (they find and keep it);
-#   - `devplane crawl` from one of their enodes must find >= 95 % of them;
+#   - `devplane crawl`, seeded as an operator would with every bootnode
+#     known (two of their enodes and ours), must find >= 95 % of them, each
+#     in nodes.json as a live node (score >= 1) whose record is its
+#     enode:// URL (no ENR: see below);
 #   - ethereumjs sends Neighbors of up to 16 nodes, 1373 bytes with IPv4,
 #     over discv4's 1280-byte limit: our dataplane must drop them at the
-#     size stage. The run prints how many ethereumjs sent to our bootnode
-#     and how many our dataplane dropped for size.
+#     size stage (the spec forbids them, we do not accept them). The run
+#     prints how many ethereumjs sent to our bootnode and how many our
+#     dataplane dropped for size. So the crawler cannot learn anything
+#     through an ethereumjs node's Neighbors: it finds them through our
+#     bootnode's Neighbors and through their own Pings to the crawler
+#     (each node we ping adds us and pings us; so do the nodes it tells
+#     about us), and counts a node live when it answers our Ping with a
+#     valid Pong;
+#   - ethereumjs has no EIP-868: it never answers an ENRRequest (it logs
+#     "Invalid type: 5"); the crawler's ENR timeouts are printed, and no
+#     ethereumjs node may appear with an "enr:" record;
 #   - ethereumjs never checks expiration and writes port 0 as 00 00 (a
 #     non-canonical RLP integer, which we and geth reject); dpt.mjs hands it
 #     our bootnode's TCP port 0 as null to avoid that.
@@ -45,16 +57,29 @@ status=0
 # Crawl once their tables have formed.
 sleep 10
 if "$DEVPLANE" help 2>&1 | grep -q '^  crawl '; then
-	boots=$(head -n 2 "$WORK/enodes.txt" | paste -sd, -)
+	boots=$( (head -n 2 "$WORK/enodes.txt"; echo "$BOOT_ENODE") |
+		paste -sd, -)
 	timeout 120 "$DEVPLANE" crawl --bootnodes "$boots" \
 		--out "$WORK/nodes.json" --timeout 30s \
-		--db "$WORK/crawl.sqlite" 2>&1 | tail -n 5
+		--db "$WORK/crawl.sqlite" >"$WORK/crawl.out" 2>&1
+	tail -n 5 "$WORK/crawl.out"
 	[ -s "$WORK/nodes.json" ] || die "crawl wrote no nodes.json"
-	found=$(grep -o -F -f "$WORK/ids.txt" "$WORK/nodes.json" | sort -u |
+	# Their entries: "<id>": { "firstResponse", "lastCheck",
+	# "lastResponse", "record", "score", "seq" } in geth's layout.
+	grep -A 6 -F -f "$WORK/ids.txt" "$WORK/nodes.json" >"$WORK/theirs"
+	found=$(grep -o -F -f "$WORK/ids.txt" "$WORK/theirs" | sort -u |
 		wc -l)
 	need=$(( (COUNT * 95 + 99) / 100 ))
 	echo "crawl found $found of $COUNT ethereumjs nodes (need $need)"
 	[ "$found" -ge "$need" ] || status=1
+	urls=$(grep -c '"record": "enode://' "$WORK/theirs")
+	enrs=$(grep -c '"record": "enr:' "$WORK/theirs")
+	live=$(grep -c '"score": [1-9]' "$WORK/theirs")
+	enrto=$(sed -n 's/.*, \([0-9]*\) ENR timeout.*/\1/p' "$WORK/crawl.out")
+	echo "their records: $urls enode URLs, $enrs ENRs (no EIP-868:" \
+	     "${enrto:-?} ENR requests timed out); $live with score >= 1"
+	[ "$urls" -eq "$found" ] && [ "$enrs" -eq 0 ] &&
+		[ "$live" -eq "$found" ] || status=1
 else
 	echo "FAIL: devplane has no crawl command yet (needed: devplane" \
 	     "crawl --bootnodes ENODES --out nodes.json --timeout 30s)"
