@@ -600,34 +600,33 @@ static unsigned tx_room(struct dplink *l, unsigned w)
 	return shmring_ring_capacity(l->ring) - shmring_count(q);
 }
 
-int dplink_rlpx_handover(struct dplink *l, uint64_t session_id, int fd,
-			 const struct rlpx_frame *f, uint32_t flags)
+/* keys_fill() allocates a slot and writes MSG_RLPX_KEYS for session_id
+ * into it (fd, if >= 0, only names the remote). Returns 0 and *slot. */
+static int keys_fill(struct dplink *l, unsigned w, uint64_t session_id,
+		     int fd, const struct rlpx_frame *f, uint32_t flags,
+		     uint32_t *slot)
 {
-	unsigned w = (unsigned)(session_id % l->n_queues);
-	struct dplink_msg_rlpx_fd fm = { 0 };
 	struct sockaddr_storage sa;
 	socklen_t sl = sizeof(sa);
 	struct msg_rlpx_keys *k;
-	struct msg_desc d;
-	uint32_t slot;
 	int rc;
 
-	if (tx_room(l, w) < 1 || shmring_slot_alloc(l->ring, &slot) < 0) {
-		close(fd);
+	if (tx_room(l, w) < 1 || shmring_slot_alloc(l->ring, slot) < 0)
 		return -ENOBUFS;
-	}
-	k = shmring_slot_ptr(l->ring, slot);
+	k = shmring_slot_ptr(l->ring, *slot);
 	memset(k, 0, sizeof(*k));
 	rc = rlpx_frame_export(k, f);
-	if (rc < 0)
-		goto out_free;
+	if (rc < 0) {
+		explicit_bzero(k, MSG_SLOT_SIZE);
+		shmring_slot_free(l->ring, *slot);
+		return rc;
+	}
 	k->hdr.type = MSG_RLPX_KEYS;
 	k->hdr.len = sizeof(*k) - sizeof(k->hdr);
-	k->hdr.seq = l->tx_seq++;
 	k->session_id = session_id;
 	k->queue = (uint16_t)w;
 	k->flags = flags;
-	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0) {
+	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&sa, &sl) == 0) {
 		if (sa.ss_family == AF_INET) {
 			const struct sockaddr_in *a = (const void *)&sa;
 
@@ -641,31 +640,79 @@ int dplink_rlpx_handover(struct dplink *l, uint64_t session_id, int fd,
 			k->remote_port_be = a->sin6_port;
 		}
 	}
-	/* The fd first, then the keys: the worker pairs them by id in
-	 * whichever order they land. */
-	dplink_hdr_init(&fm.hdr, DPLINK_OP_RLPX_FD, sizeof(fm));
-	fm.session_id = session_id;
-	fm.queue = w;
-	rc = dplink_send(l->sock, &fm, sizeof(fm), &fd, 1);
-	if (rc < 0)
-		goto out_free;
-	d = (struct msg_desc){ .slot = slot, .len = sizeof(*k),
-			       .kind = MSG_RLPX_KEYS };
+	return 0;
+}
+
+/* keys_post() enqueues a filled KEYS slot (room was checked by
+ * keys_fill(); control is the ring's only producer). */
+static int keys_post(struct dplink *l, unsigned w, uint32_t slot)
+{
+	struct msg_rlpx_keys *k = shmring_slot_ptr(l->ring, slot);
+	struct msg_desc d = { .slot = slot, .len = sizeof(*k),
+			      .kind = MSG_RLPX_KEYS };
+
+	k->hdr.seq = l->tx_seq++;
 	if (shmring_enqueue(shmring_ring(l->ring,
 					 shmring_ring_idx(w, SHMRING_TO_DP)),
 			    &d, 1) != 1) {
-		rc = -ENOBUFS;  /* cannot happen: room was checked */
-		goto out_free;
+		explicit_bzero(k, MSG_SLOT_SIZE);
+		shmring_slot_free(l->ring, slot);
+		return -ENOBUFS;        /* cannot happen: room was checked */
 	}
-	close(fd);
 	wake_worker(l, w);
 	return 0;
+}
 
-out_free:
-	explicit_bzero(k, MSG_SLOT_SIZE);
-	shmring_slot_free(l->ring, slot);
+static int fd_post(struct dplink *l, unsigned w, uint64_t session_id,
+		   int fd)
+{
+	struct dplink_msg_rlpx_fd fm = { 0 };
+
+	dplink_hdr_init(&fm.hdr, DPLINK_OP_RLPX_FD, sizeof(fm));
+	fm.session_id = session_id;
+	fm.queue = w;
+	return dplink_send(l->sock, &fm, sizeof(fm), &fd, 1);
+}
+
+int dplink_rlpx_handover(struct dplink *l, uint64_t session_id, int fd,
+			 const struct rlpx_frame *f, uint32_t flags)
+{
+	unsigned w = (unsigned)(session_id % l->n_queues);
+	uint32_t slot;
+	int rc;
+
+	rc = keys_fill(l, w, session_id, fd, f, flags, &slot);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	/* The fd first, then the keys: the worker pairs them by id in
+	 * whichever order they land, holding what control sends meanwhile. */
+	rc = fd_post(l, w, session_id, fd);
+	if (rc < 0) {
+		explicit_bzero(shmring_slot_ptr(l->ring, slot), MSG_SLOT_SIZE);
+		shmring_slot_free(l->ring, slot);
+	} else {
+		rc = keys_post(l, w, slot);
+	}
 	close(fd);
 	return rc;
+}
+
+int dplink_rlpx_handover_keys(struct dplink *l, uint64_t session_id, int fd,
+			      const struct rlpx_frame *f, uint32_t flags)
+{
+	unsigned w = (unsigned)(session_id % l->n_queues);
+	uint32_t slot;
+	int rc = keys_fill(l, w, session_id, fd, f, flags, &slot);
+
+	return rc < 0 ? rc : keys_post(l, w, slot);
+}
+
+int dplink_rlpx_handover_fd(struct dplink *l, uint64_t session_id, int fd)
+{
+	return fd_post(l, (unsigned)(session_id % l->n_queues), session_id,
+		       fd);
 }
 
 int dplink_rlpx_send(struct dplink *l, uint64_t session_id, uint64_t code,

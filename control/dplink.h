@@ -119,6 +119,18 @@ int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
 int dplink_rlpx_handover(struct dplink *l, uint64_t session_id, int fd,
 			 const struct rlpx_frame *f, uint32_t flags);
 
+/* The two halves of dplink_rlpx_handover(), to send apart (tests use them
+ * to let one half arrive late). dplink_rlpx_handover_keys() puts the
+ * MSG_RLPX_KEYS on the ring (fd, if >= 0, is only read for the remote
+ * address and stays the caller's); returns 0, -ENOBUFS, -EPROTO.
+ * dplink_rlpx_handover_fd() sends a copy of fd (SCM_RIGHTS; the caller
+ * still closes its own); returns 0 or the -errno of the control socket.
+ * The dataplane holds what is sent to the session until both are in, and
+ * ends it with MSG_RLPX_CLOSED (-ETIMEDOUT) if one never comes (5 s). */
+int dplink_rlpx_handover_keys(struct dplink *l, uint64_t session_id, int fd,
+			      const struct rlpx_frame *f, uint32_t flags);
+int dplink_rlpx_handover_fd(struct dplink *l, uint64_t session_id, int fd);
+
 /* dplink_rlpx_send() queues message (code, payload[0..len)) for
  * session_id, uncompressed: the dataplane compresses (if snappy is on),
  * seals and writes it. Big messages are split over slots; either all

@@ -115,10 +115,17 @@ static unsigned tx_drain(struct lcore *l)
 	struct msg_desc d[PKTIO_BURST];
 	struct pktio_pkt pk[PKTIO_BURST];
 	uint32_t slots[PKTIO_BURST];
-	unsigned n, np = 0, ns = 0, sent;
+	unsigned n, np = 0, ns = 0, sent, taken;
 	uint64_t bytes = 0;
 
-	n = shmring_dequeue(l->txq, d, PKTIO_BURST);
+	if (l->n_stash) {
+		n = l->n_stash;
+		memcpy(d, l->tx_stash, n * sizeof(d[0]));
+		l->n_stash = 0;
+	} else {
+		n = shmring_dequeue(l->txq, d, PKTIO_BURST);
+	}
+	taken = n;
 	for (unsigned i = 0; i < n; i++) {
 		const struct msg_discv4_tx *tx = shmring_desc_ptr(l->ring,
 								  &d[i]);
@@ -127,14 +134,25 @@ static unsigned tx_drain(struct lcore *l)
 			cnt_add(l->cnt, DP_CNT_TX_BAD_MSG, 1);
 			continue;
 		}
-		slots[ns++] = d[i].slot;
 		if (l->rlpx && (d[i].kind == MSG_RLPX_KEYS ||
 				d[i].kind == MSG_RLPX_TX ||
 				d[i].kind == MSG_RLPX_CLOSED)) {
-			(void)rlpx_stage_ctl(l->rlpx, &d[i],
-					     (void *)(uintptr_t)tx);
+			int rc = rlpx_stage_ctl(l->rlpx, &d[i],
+						(void *)(uintptr_t)tx);
+
+			if (rc == -EBUSY) {
+				/* In order: this one and all behind it. */
+				l->n_stash = n - i;
+				memcpy(l->tx_stash, d + i,
+				       l->n_stash * sizeof(d[0]));
+				taken = i;
+				break;
+			}
+			if (rc != RLPX_CTL_HELD)
+				slots[ns++] = d[i].slot;
 			continue;
 		}
+		slots[ns++] = d[i].slot;
 		if (msg_check(&d[i], tx, sizeof(*tx)) < 0 ||
 		    d[i].kind != MSG_DISCV4_TX ||
 		    sizeof(*tx) + tx->data_len != d[i].len ||
@@ -160,7 +178,7 @@ static unsigned tx_drain(struct lcore *l)
 	/* Consumes: every slot goes back, sent or not. */
 	if (ns)
 		shmring_slot_free_burst(l->ring, slots, ns);
-	return n;
+	return taken;
 }
 
 int lcore_loop(struct lcore *l)
@@ -182,7 +200,8 @@ int lcore_loop(struct lcore *l)
 		if (n || t)
 			continue;
 		rc = l->io->ops->wait(l->io, l->q,
-				      l->rlpx && rlpx_stage_stalled(l->rlpx) ?
+				      l->n_stash || (l->rlpx &&
+				      rlpx_stage_stalled(l->rlpx)) ?
 				      1 : IDLE_WAIT_MS);
 		if (rc < 0)
 			return rc;
@@ -202,6 +221,9 @@ static void *lcore_thread(void *arg)
 	struct lcore *l = arg;
 	int rc = lcore_loop(l);
 
+	for (unsigned i = 0; i < l->n_stash; i++)
+		shmring_slot_free(l->ring, l->tx_stash[i].slot);
+	l->n_stash = 0;
 	rlpx_frame_thread_fini();       /* the RLPx stage's IPsec-MB manager */
 	return (void *)(intptr_t)rc;
 }

@@ -28,6 +28,10 @@ struct lcore {
 	int ctl_efd;                    /* written to wake control */
 	int tx_efd;                     /* control writes it to wake us */
 	uint32_t seq;                   /* msg_hdr.seq on the rx ring */
+	/* descriptors dequeued from txq but not yet taken (the RLPx stage
+	 * said -EBUSY): offered again before txq is read further */
+	struct msg_desc tx_stash[PKTIO_BURST];
+	unsigned n_stash;
 	volatile bool *stop;            /* set by the main thread */
 	pthread_t th;
 	bool started;
@@ -38,8 +42,10 @@ struct lcore {
  * never block) -> wake control -> dequeue tx -> send burst (RLPx messages
  * go to l->rlpx) -> free slots -> one round of the RLPx stage; sleeps in
  * the backend's wait() when idle (1 ms while an RLPx session is stalled
- * on a full ring). Returns 0 or the -errno that
- * stopped it. */
+ * on a full ring). When the RLPx stage cannot take a message yet (a
+ * pending session's hold is full) the rest of that burst waits in
+ * tx_stash and txq is not read until it has gone: backpressure to
+ * control, nothing dropped. Returns 0 or the -errno that stopped it. */
 int lcore_loop(struct lcore *l);
 
 /* lcore_wake_ctl() writes the control eventfd unless a wake-up is already

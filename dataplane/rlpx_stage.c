@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/dplink_proto.h"
@@ -300,6 +301,12 @@ struct sess {
 	int32_t close_err;
 	uint8_t close_origin;
 	uint8_t close_reason;
+	/* while S_PENDING: on the pending list (oldest first), and the
+	 * control messages that came for it, in order, slots kept */
+	struct sess *pnext, **ppprev;
+	uint64_t pend_deadline;         /* CLOCK_MONOTONIC ns */
+	struct msg_desc *held;          /* RLPX_STAGE_HOLD_MAX, lazily */
+	unsigned n_held;
 };
 
 struct inbox_ent {
@@ -315,6 +322,8 @@ struct rlpx_stage {
 	struct sess **bucket;
 	struct sess *stalled;
 	unsigned n_stalled;
+	struct sess *pend_head, **pend_tail;    /* deadline order */
+	unsigned n_held;                /* slots held by pending sessions */
 	uint8_t *scratch;               /* plain frames for seal */
 	size_t scratch_cap;
 	bool enqueued;                  /* notify control at the end of poll */
@@ -328,6 +337,14 @@ static void cnt(struct rlpx_stage *st, unsigned i, uint64_t v)
 	if (st->cfg.cnt)
 		__atomic_store_n(&st->cfg.cnt[i], st->cfg.cnt[i] + v,
 				 __ATOMIC_RELAXED);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static unsigned hash_id(const struct rlpx_stage *st, uint64_t id)
@@ -362,7 +379,40 @@ static struct sess *sess_new(struct rlpx_stage *st, uint64_t id)
 	s->hnext = st->bucket[b];
 	st->bucket[b] = s;
 	st->n_sess++;
+	/* Every timeout is the same, so appending keeps deadline order. */
+	s->pend_deadline = mono_ns() + RLPX_STAGE_PENDING_NS;
+	s->ppprev = st->pend_tail;
+	*st->pend_tail = s;
+	st->pend_tail = &s->pnext;
 	return s;
+}
+
+/* pend_unlink() takes s off the pending list (no-op if not on it). */
+static void pend_unlink(struct rlpx_stage *st, struct sess *s)
+{
+	if (!s->ppprev)
+		return;
+	*s->ppprev = s->pnext;
+	if (s->pnext)
+		s->pnext->ppprev = s->ppprev;
+	else
+		st->pend_tail = s->ppprev;
+	s->pnext = NULL;
+	s->ppprev = NULL;
+}
+
+/* release_held() frees the slots s still holds. */
+static void release_held(struct rlpx_stage *st, struct sess *s)
+{
+	for (unsigned i = 0; i < s->n_held; i++) {
+		explicit_bzero(shmring_slot_ptr(st->cfg.ring, s->held[i].slot),
+			       MSG_SLOT_SIZE);
+		shmring_slot_free(st->cfg.ring, s->held[i].slot);
+	}
+	st->n_held -= s->n_held;
+	s->n_held = 0;
+	free(s->held);
+	s->held = NULL;
 }
 
 static void sess_free(struct rlpx_stage *st, struct sess *s)
@@ -374,6 +424,8 @@ static void sess_free(struct rlpx_stage *st, struct sess *s)
 	if (*pp)
 		*pp = s->hnext;
 	st->n_sess--;
+	pend_unlink(st, s);
+	release_held(st, s);
 	if (s->fd >= 0)
 		close(s->fd);
 	rlpx_codec_fini(&s->c);
@@ -453,6 +505,8 @@ static void sess_end(struct rlpx_stage *st, struct sess *s, int err,
 {
 	if (s->state == S_DEAD)
 		return;
+	pend_unlink(st, s);
+	release_held(st, s);
 	if (s->fd >= 0) {
 		epoll_ctl(st->ep, EPOLL_CTL_DEL, s->fd, NULL);
 		close(s->fd);
@@ -683,12 +737,37 @@ static int pump(struct rlpx_stage *st, struct sess *s)
 	return rc_end;
 }
 
+static int ctl_apply(struct rlpx_stage *st, const struct msg_desc *d,
+		     void *slot);
+
+/* replay() applies, in order, what control sent s while it was pending,
+ * and frees those slots. s may be gone afterwards. */
+static void replay(struct rlpx_stage *st, struct sess *s)
+{
+	struct msg_desc *held = s->held;
+	unsigned n = s->n_held;
+
+	s->held = NULL;
+	s->n_held = 0;
+	st->n_held -= n;
+	for (unsigned i = 0; i < n; i++) {
+		void *p = shmring_slot_ptr(st->cfg.ring, held[i].slot);
+
+		/* By id: an earlier one may have ended the session. */
+		if (ctl_apply(st, &held[i], p) < 0)
+			cnt(st, DP_CNT_RLPX_CTL_DROP, 1);
+		shmring_slot_free(st->cfg.ring, held[i].slot);
+	}
+	free(held);
+}
+
 /* activate() starts a session whose keys and fd are both in. */
 static void activate(struct rlpx_stage *st, struct sess *s)
 {
 	struct epoll_event e = { .events = EPOLLIN | EPOLLRDHUP,
 				 .data.ptr = s };
 	int fl = fcntl(s->fd, F_GETFL);
+	uint64_t id = s->id;
 
 	if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
 	    epoll_ctl(st->ep, EPOLL_CTL_ADD, s->fd, &e) < 0) {
@@ -697,7 +776,14 @@ static void activate(struct rlpx_stage *st, struct sess *s)
 	}
 	s->ev = e.events;
 	s->state = S_OPEN;
+	pend_unlink(st, s);
 	cnt(st, DP_CNT_RLPX_SESSIONS, 1);
+	if (s->n_held) {
+		replay(st, s);
+		s = find(st, id);
+		if (!s || s->state != S_OPEN)
+			return;
+	}
 	/* Control may have read past the Hello into our frames: none of
 	 * that can be here (its buffer is its own), so start reading. */
 	(void)pump(st, s);
@@ -827,9 +913,59 @@ static int ctl_close(struct rlpx_stage *st, const struct msg_desc *d,
 	return 0;
 }
 
+/* ctl_apply() carries out one TX or close request. */
+static int ctl_apply(struct rlpx_stage *st, const struct msg_desc *d,
+		     void *slot)
+{
+	if (d->kind == MSG_RLPX_TX)
+		return ctl_tx(st, d, slot);
+	return ctl_close(st, d, slot);
+}
+
+/* hold() keeps a TX or close request for a pending session. Returns
+ * RLPX_CTL_HELD or -EBUSY (bound hit: the caller offers it again). */
+static int hold(struct rlpx_stage *st, struct sess *s,
+		const struct msg_desc *d)
+{
+	if (s->n_held >= RLPX_STAGE_HOLD_MAX ||
+	    st->n_held >= RLPX_STAGE_HOLD_TOTAL)
+		return -EBUSY;
+	if (!s->held) {
+		s->held = malloc(RLPX_STAGE_HOLD_MAX * sizeof(*s->held));
+		if (!s->held)
+			return -EBUSY;  /* retried; the timeout bounds it */
+	}
+	s->held[s->n_held++] = *d;
+	st->n_held++;
+	return RLPX_CTL_HELD;
+}
+
+/* ctl_session_id() is the session a TX or close request names, read
+ * before any other check (those run when it is applied). */
+static int ctl_session_id(const struct msg_desc *d, const void *slot,
+			  uint64_t *id)
+{
+	if (d->kind == MSG_RLPX_TX) {
+		const struct msg_rlpx_data *x = slot;
+
+		if (msg_check(d, x, sizeof(*x)) < 0)
+			return -EBADMSG;
+		*id = x->session_id;
+	} else {
+		const struct msg_rlpx_closed *c = slot;
+
+		if (msg_check(d, c, sizeof(*c)) < 0)
+			return -EBADMSG;
+		*id = c->session_id;
+	}
+	return 0;
+}
+
 int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
 		   void *slot)
 {
+	struct sess *s;
+	uint64_t id;
 	int rc;
 
 	if (!slot)
@@ -841,10 +977,14 @@ int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
 		explicit_bzero(slot, MSG_SLOT_SIZE);
 		break;
 	case MSG_RLPX_TX:
-		rc = ctl_tx(st, d, slot);
-		break;
 	case MSG_RLPX_CLOSED:
-		rc = ctl_close(st, d, slot);
+		rc = ctl_session_id(d, slot, &id);
+		if (rc < 0)
+			break;
+		s = find(st, id);
+		if (s && s->state == S_PENDING)
+			return hold(st, s, d);
+		rc = ctl_apply(st, d, slot);
 		break;
 	default:
 		rc = -EBADMSG;
@@ -877,6 +1017,7 @@ int rlpx_stage_new(struct rlpx_stage **out, const struct rlpx_stage_cfg *cfg)
 		rlpx_stage_free(st);
 		return rc;
 	}
+	st->pend_tail = &st->pend_head;
 	pthread_mutex_init(&st->lock, NULL);
 	*out = st;
 	return 0;
@@ -971,6 +1112,19 @@ static unsigned retry_stalled(struct rlpx_stage *st)
 	return did;
 }
 
+/* expire_pending() ends sessions whose other half never came. */
+static unsigned expire_pending(struct rlpx_stage *st)
+{
+	uint64_t now = mono_ns();
+	unsigned did = 0;
+
+	while (st->pend_head && st->pend_head->pend_deadline <= now) {
+		sess_end(st, st->pend_head, -ETIMEDOUT, MSG_CLOSE_ERROR);
+		did++;
+	}
+	return did;
+}
+
 unsigned rlpx_stage_poll(struct rlpx_stage *st)
 {
 	struct epoll_event ev[POLL_EVENTS];
@@ -978,6 +1132,8 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 	int n;
 
 	did = take_inbox(st);
+	if (st->pend_head)
+		did += expire_pending(st);
 	if (st->stalled)
 		did += retry_stalled(st);
 	n = epoll_wait(st->ep, ev, POLL_EVENTS, 0);

@@ -42,6 +42,18 @@
  * message kept, and resumes from the same fragment later: nothing inside
  * a stream is ever dropped. A session ends with exactly one MSG_RLPX_CLOSED
  * to control, which is itself retried until the ring takes it.
+ *
+ * Handover order: the fd (control socket, via the dp main thread and the
+ * inbox) and the keys (ring) race, and control sends MSG_RLPX_TX and close
+ * requests right behind the keys. A session with one half missing is
+ * pending: the TX and close requests for it are kept, in order, slots and
+ * all (at most RLPX_STAGE_HOLD_MAX per session, RLPX_STAGE_HOLD_TOTAL per
+ * worker), and applied when the other half lands. Past that bound the
+ * worker stops consuming its ring from control (rlpx_stage_ctl() says
+ * -EBUSY) rather than drop anything. A pending session whose other half
+ * has not come within RLPX_STAGE_PENDING_NS is ended: its held slots are
+ * freed, its fd (if any) closed, and control gets MSG_RLPX_CLOSED with
+ * error -ETIMEDOUT, origin MSG_CLOSE_ERROR.
  */
 
 #define RLPX_STAGE_IBUF_MIN   (64u << 10)
@@ -49,6 +61,10 @@
 #define RLPX_STAGE_MAX_SESS   4096u             /* default per worker */
 #define RLPX_STAGE_INBOX      64u               /* fds in flight per worker */
 #define RLPX_MSG_CAP          (16u << 20)       /* largest message, decoded */
+#define RLPX_STAGE_HOLD_MAX   64u               /* slots held per pending */
+#define RLPX_STAGE_HOLD_TOTAL 1024u             /* ... and per worker */
+#define RLPX_STAGE_PENDING_NS (5ull * 1000000000ull)  /* fd/keys wait */
+#define RLPX_CTL_HELD         1                 /* rlpx_stage_ctl(): kept */
 
 #define RLPX_P2P_DISCONNECT 0x01
 #define RLPX_P2P_PING       0x02
@@ -150,15 +166,23 @@ int rlpx_stage_fd(const struct rlpx_stage *st);
 int rlpx_stage_give_fd(struct rlpx_stage *st, uint64_t session_id, int fd);
 
 /* rlpx_stage_ctl() consumes one message from control (MSG_RLPX_KEYS,
- * MSG_RLPX_TX, MSG_RLPX_CLOSED) in a slot that the caller frees after.
- * A KEYS slot is wiped (explicit_bzero) here. Returns 0, or -EBADMSG
- * (malformed or unknown kind), -ENOENT (no such session), -ENOMEM,
- * -ENOSPC (session table full); the message is dropped on error. Worker. */
+ * MSG_RLPX_TX, MSG_RLPX_CLOSED) in slot (d->slot of the stage's ring).
+ * A KEYS slot is wiped (explicit_bzero) here. Returns:
+ *   0               done; the caller frees the slot;
+ *   RLPX_CTL_HELD   a TX or close request for a pending session: the stage
+ *                   keeps the slot and frees it once applied or expired;
+ *   -EBUSY          that pending session's hold is full: nothing was taken;
+ *                   the caller keeps d and offers it again (before anything
+ *                   behind it) after the next rlpx_stage_poll();
+ *   -EBADMSG (malformed or unknown kind), -ENOENT (no such session),
+ *   -ENOMEM, -ENOSPC (session table full): the message is dropped and the
+ *                   caller frees the slot. Worker. */
 int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
 		   void *slot);
 
 /* rlpx_stage_poll() does one bounded round of work without blocking:
- * adopted fds, stalled sessions, up to 32 ready sockets. Returns how many
+ * adopted fds (a pending session's held requests applied), expired
+ * pending sessions, stalled sessions, up to 32 ready sockets. Returns how many
  * things it did (0: idle). Worker. */
 unsigned rlpx_stage_poll(struct rlpx_stage *st);
 

@@ -388,33 +388,45 @@ static void tcp_pair(int *a, int *b)
 	close(ls);
 }
 
-static void e2e_start(struct e2e *e, uint32_t flags, uint32_t frame_cap,
-		      uint32_t ring_size, uint32_t n_slots)
+/* e2e_setup() spawns devplane-dp and makes a session that is ready to
+ * hand over: *local (the frame state) and *a (the socket) are control's. */
+static void e2e_setup(struct e2e *e, uint32_t flags, uint32_t frame_cap,
+		      uint32_t ring_size, uint32_t n_slots,
+		      struct rlpx_frame *local, int *a)
 {
 	struct dplink_listen li = { 0 };
 	struct dplink_cfg cfg = { .listen = &li, .n_listen = 1,
 				  .rlpx_frame_cap = frame_cap,
 				  .ring_size = ring_size,
 				  .n_slots = n_slots };
-	struct rlpx_frame local, peer;
-	int a, b;
+	struct rlpx_frame peer;
+	int b;
 
 	memset(e, 0, sizeof(*e));
 	li.addr[10] = li.addr[11] = 0xff;
 	li.addr[12] = 127;
 	li.addr[15] = 1;
 	assert_int_equal(dplink_spawn(&e->l, &cfg), 0);
-	frame_pair(&local, &peer);
+	frame_pair(local, &peer);
 	codec_of(&e->pc, &peer, 0, flags);
 	rlpx_frame_fini(&peer);
-	tcp_pair(&a, &b);
+	tcp_pair(a, &b);
 	e->peer = b;
 	e->sid = 0x1122334455667788ULL;
+	e->asm_buf = malloc(RLPX_MSG_CAP);
+	assert_non_null(e->asm_buf);
+}
+
+static void e2e_start(struct e2e *e, uint32_t flags, uint32_t frame_cap,
+		      uint32_t ring_size, uint32_t n_slots)
+{
+	struct rlpx_frame local;
+	int a;
+
+	e2e_setup(e, flags, frame_cap, ring_size, n_slots, &local, &a);
 	assert_int_equal(dplink_rlpx_handover(e->l, e->sid, a, &local, flags),
 			 0);
 	rlpx_frame_fini(&local);
-	e->asm_buf = malloc(RLPX_MSG_CAP);
-	assert_non_null(e->asm_buf);
 }
 
 static void e2e_stop(struct e2e *e)
@@ -757,6 +769,191 @@ static void test_e2e_backpressure(void **st)
 	e2e_stop(&e);
 }
 
+/* expect_disconnect() reads the p2p Disconnect [reason], then EOF. */
+static void expect_disconnect(struct e2e *e, uint8_t reason)
+{
+	struct rlpx_msg m;
+
+	assert_int_equal(peer_recv(e, &m, 5), 0);
+	assert_int_equal(m.code, RLPX_P2P_DISCONNECT);
+	assert_int_equal(m.len, 2);
+	assert_int_equal(m.data[0], 0xc1);
+	assert_int_equal(m.data[1], reason);
+	assert_int_equal(peer_recv(e, &m, 5), -EPIPE);
+}
+
+/* Keys, then TX and a close, all before the fd: the worker holds them
+ * (64 slots, then it stops reading its ring: the 1 MiB message is 525
+ * fragments) and applies them in order once the fd is in. */
+static void test_e2e_pending_keys_first(void **st)
+{
+	size_t big = 1u << 20;
+	uint8_t *data = malloc(big);
+	uint64_t cnt[DP_CNT_MAX];
+	struct rlpx_frame local;
+	struct rlpx_msg m;
+	struct e2e e;
+	int a;
+
+	(void)st;
+	assert_non_null(data);
+	for (uint32_t flags = 0; flags <= MSG_RLPX_KEYS_F_SNAPPY; flags++) {
+		fill(data, big, 3 + flags);
+		e2e_setup(&e, flags, 0, 0, 0, &local, &a);
+		assert_int_equal(dplink_rlpx_handover_keys(e.l, e.sid, a,
+							   &local, flags), 0);
+		rlpx_frame_fini(&local);
+		assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x10,
+				 (const uint8_t *)"early", 5), 0);
+		assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x11, data, big),
+				 0);
+		assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x12, NULL, 0),
+				 0);
+		assert_int_equal(dplink_rlpx_close(e.l, e.sid, 0x04), 0);
+		usleep(200000);         /* the worker has seen all of it */
+		assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_SESSIONS], 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_CTL_DROP], 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_TX], 0);
+		assert_int_equal(dplink_rlpx_handover_fd(e.l, e.sid, a), 0);
+		close(a);
+		assert_int_equal(peer_recv(&e, &m, 5), 0);
+		assert_int_equal(m.code, 0x10);
+		assert_int_equal(m.len, 5);
+		assert_memory_equal(m.data, "early", 5);
+		assert_int_equal(peer_recv(&e, &m, 5), 0);
+		assert_int_equal(m.code, 0x11);
+		assert_int_equal(m.len, big);
+		assert_memory_equal(m.data, data, big);
+		assert_int_equal(peer_recv(&e, &m, 5), 0);
+		assert_int_equal(m.code, 0x12);
+		assert_int_equal(m.len, 0);
+		expect_disconnect(&e, 0x04);
+		expect_closed(&e, 0, MSG_CLOSE_LOCAL);
+		assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_SESSIONS], 1);
+		assert_int_equal(cnt[DP_CNT_RLPX_CTL_DROP], 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_TX], 4);
+		e2e_stop(&e);
+	}
+	free(data);
+}
+
+/* The fd first, the keys 200 ms later; the peer spoke in between. */
+static void test_e2e_pending_fd_first(void **st)
+{
+	uint64_t cnt[DP_CNT_MAX], code;
+	struct rlpx_frame local;
+	struct rlpx_msg m;
+	struct e2e e;
+	int a;
+
+	(void)st;
+	e2e_setup(&e, MSG_RLPX_KEYS_F_SNAPPY, 0, 0, 0, &local, &a);
+	assert_int_equal(dplink_rlpx_handover_fd(e.l, e.sid, a), 0);
+	peer_send(&e, 0x13, (const uint8_t *)"first", 5);
+	usleep(200000);
+	assert_int_equal(dplink_rlpx_handover_keys(e.l, e.sid, a, &local,
+						   MSG_RLPX_KEYS_F_SNAPPY), 0);
+	close(a);
+	rlpx_frame_fini(&local);
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x10,
+					  (const uint8_t *)"x", 1), 0);
+	assert_int_equal(dplink_rlpx_close(e.l, e.sid, 0x08), 0);
+	assert_int_equal(ctl_msg(&e, &code, 5), 1);
+	assert_int_equal(code, 0x13);
+	assert_int_equal(e.asm_len, 5);
+	assert_memory_equal(e.asm_buf, "first", 5);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x10);
+	assert_int_equal(m.len, 1);
+	expect_disconnect(&e, 0x08);
+	expect_closed(&e, 0, MSG_CLOSE_LOCAL);
+	assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+	assert_int_equal(cnt[DP_CNT_RLPX_CTL_DROP], 0);
+	e2e_stop(&e);
+}
+
+/* A session with keys but no fd (40 fragments and a close held) and one
+ * with an fd but no keys: both end after 5 s with CLOSED -ETIMEDOUT, the
+ * socket is closed and the held slots come back to the pool. */
+static void test_e2e_pending_timeout(void **st)
+{
+	enum { NSLOTS = 96, HELD = 40, BIG = 60 };
+	size_t hl = HELD * MSG_RLPX_FRAG_MAX, bl = BIG * MSG_RLPX_FRAG_MAX;
+	uint8_t *data = malloc(bl), buf[16];
+	uint64_t ida = 0xa000000000000001ULL, idb = 0xb000000000000002ULL;
+	struct rlpx_frame local, la, pa;
+	bool got_a = false, got_b = false;
+	double t0, t;
+	struct rlpx_msg m;
+	struct e2e e;
+	int a, xa, xb;
+
+	(void)st;
+	assert_non_null(data);
+	fill(data, bl, 9);
+	/* 63 descriptors in the ring, 96 slots in the pool */
+	e2e_setup(&e, 0, 0, 64, NSLOTS, &local, &a);
+	t0 = now_s();
+	frame_pair(&la, &pa);
+	assert_int_equal(dplink_rlpx_handover_keys(e.l, ida, -1, &la, 0), 0);
+	rlpx_frame_fini(&la);
+	rlpx_frame_fini(&pa);
+	assert_int_equal(dplink_rlpx_send(e.l, ida, 0x10, data, hl), 0);
+	assert_int_equal(dplink_rlpx_close(e.l, ida, 0x04), 0);
+	tcp_pair(&xa, &xb);
+	assert_int_equal(dplink_rlpx_handover_fd(e.l, idb, xa), 0);
+	close(xa);
+	usleep(300000);
+	/* 41 slots held: a 60-fragment message does not fit the pool */
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x11, data, bl),
+			 -ENOBUFS);
+	while (!(got_a && got_b)) {
+		struct pollfd p = { .fd = dplink_notify_fd(e.l),
+				    .events = POLLIN };
+		struct dplink_rx rx;
+
+		assert_true(now_s() - t0 < 8);
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		while (dplink_rx_burst(e.l, &rx, 1) == 1) {
+			assert_int_equal(rx.kind, MSG_RLPX_CLOSED);
+			assert_int_equal(rx.closed->error, -ETIMEDOUT);
+			assert_int_equal(rx.closed->origin, MSG_CLOSE_ERROR);
+			if (rx.closed->session_id == ida) {
+				assert_false(got_a);
+				got_a = true;
+			} else {
+				assert_true(rx.closed->session_id == idb);
+				assert_false(got_b);
+				got_b = true;
+			}
+			dplink_rx_free(e.l, &rx, 1);
+		}
+	}
+	t = now_s() - t0;
+	assert_true(t > 4.5);
+	/* b's socket was closed by the dataplane */
+	{
+		struct pollfd p = { .fd = xb, .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		assert_int_equal(recv(xb, buf, sizeof(buf), 0), 0);
+		close(xb);
+	}
+	/* The slots are back: a real session gets the 60-fragment message. */
+	assert_int_equal(dplink_rlpx_handover(e.l, e.sid, a, &local, 0), 0);
+	rlpx_frame_fini(&local);
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x11, data, bl), 0);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x11);
+	assert_int_equal(m.len, bl);
+	assert_memory_equal(m.data, data, bl);
+	e2e_stop(&e);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -774,6 +971,9 @@ int main(void)
 		cmocka_unit_test(test_e2e_peer_closes),
 		cmocka_unit_test(test_e2e_control_close),
 		cmocka_unit_test(test_e2e_backpressure),
+		cmocka_unit_test(test_e2e_pending_keys_first),
+		cmocka_unit_test(test_e2e_pending_fd_first),
+		cmocka_unit_test(test_e2e_pending_timeout),
 	};
 
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
