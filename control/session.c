@@ -39,7 +39,6 @@
 #define CHAT_NAME         "chat"        /* the custom demo protocol */
 #define CHAT_VERSION      1
 #define CHAT_LEN          1
-#define HOLD_NS           (50ull * 1000000ull)
 
 enum sess_state { S_CONNECTING, S_HANDSHAKE, S_HELLO, S_HANDED };
 
@@ -63,18 +62,6 @@ struct sess {
 	uint8_t *rbuf;                  /* CTL_FRAME_MAX + 64 */
 	uint8_t *asm_buf;               /* MSG_RLPX_RX reassembly */
 	size_t asm_cap;
-	/* Messages sent in the first HOLD_NS after the handover wait here:
-	 * the dataplane drops MSG_RLPX_TX for a session whose fd (control
-	 * socket) has not met its keys (ring) yet. */
-	uint64_t open_at;
-	struct held *held, **held_tail;
-};
-
-struct held {
-	struct held *next;
-	uint64_t code;
-	size_t len;
-	uint8_t payload[];
 };
 
 struct host {
@@ -181,12 +168,6 @@ static void reap(struct host *H, uint64_t now)
 			server_remove_peer(&H->srv, s->id);
 			dial_peer_removed(&H->dl, s->remote);
 		}
-		while (s->held) {
-			struct held *m = s->held;
-
-			s->held = m->next;
-			free(m);
-		}
 		rlpx_hs_fini(&s->hs);
 		if (s->fr_ok)
 			rlpx_frame_fini(&s->fr);
@@ -277,19 +258,6 @@ static int op_send(void *user, uint64_t session, uint64_t code,
 
 	if (!s || s->dead)
 		return -ENOTCONN;
-	if (s->st == S_HANDED && s->open_at) {
-		struct held *m = malloc(sizeof(*m) + len);
-
-		if (!m)
-			return -ENOBUFS;
-		m->next = NULL;
-		m->code = code;
-		m->len = len;
-		memcpy(m->payload, payload, len);
-		*s->held_tail = m;
-		s->held_tail = &m->next;
-		return 0;
-	}
 	if (s->st == S_HANDED)
 		return dplink_rlpx_send(H->dp, session, code, payload, len);
 	if (s->st != S_HELLO)
@@ -355,9 +323,6 @@ static void op_active(void *user, struct p2p_peer *peer, bool snappy)
 		return;
 	}
 	s->st = S_HANDED;
-	s->open_at = loop_now() + HOLD_NS;
-	s->held = NULL;
-	s->held_tail = &s->held;
 	H->handovers++;
 	H->stats_dirty = true;
 }
@@ -805,9 +770,6 @@ static uint64_t svc_deadline(void *user)
 		uint64_t d = s->st == S_HANDSHAKE ?
 			     rlpx_hs_next_deadline(&s->hs) : s->deadline;
 
-		if (s->st == S_HANDED && s->open_at && s->open_at < d)
-			d = s->open_at;
-
 		if (d < next)
 			next = d;
 	}
@@ -843,22 +805,6 @@ static void svc_tick(void *user, uint64_t now)
 	for (struct sess *s = H->list; s; s = s->next) {
 		if (s->dead)
 			continue;
-		if (s->st == S_HANDED && s->open_at && s->open_at <= now) {
-			while (s->held) {
-				struct held *m = s->held;
-
-				if (dplink_rlpx_send(H->dp, s->id, m->code,
-						     m->payload, m->len) ==
-				    -ENOBUFS)
-					break;  /* ring full: next tick */
-				s->held = m->next;
-				free(m);
-			}
-			if (!s->held) {
-				s->open_at = 0;
-				s->held_tail = &s->held;
-			}
-		}
 		if (s->st == S_HANDSHAKE &&
 		    rlpx_hs_on_timer(&s->hs, now) == -ETIMEDOUT) {
 			H->hs_timeout++;
