@@ -9,9 +9,14 @@
  *   -> blocklist (LPM, unexpired entry), else drop-blocked
  *   -> allow-list (LPM, only when SHIELD_F_ALLOWLIST), else drop-not-allowed
  *   -> per-source bucket (/32, /64), else drop-rate-source
- *   -> per-prefix bucket (/24, /48), else drop-rate-prefix
- *   -> bpf_redirect_map(xsks, rx_queue_index, XDP_PASS): redirect, or
- *      pass-no-xsk when no AF_XDP socket is bound on that queue.
+ *   -> per-prefix bucket (/24, /48), else drop-rate-prefix    } skipped for
+ *   -> global budget (cfg.unk_rate; its reserve only for quiet
+ *      prefixes), else drop-budget                            } verified sources
+ *   -> bpf_redirect_map(xsks, rx_queue_index, XDP_PASS): redirect (or
+ *      redirect-verified), or pass-no-xsk when no AF_XDP socket is bound
+ *      on that queue.
+ * Verified sources (endpoint proof done, see bpf/shield.h) are looked up
+ * in "verified" after the bans and before the buckets.
  * The cheap stateless checks come first so junk never touches the LRU maps.
  * The source bucket is charged before the prefix bucket so one loud source
  * is dropped on its own bucket without draining its neighbours' aggregate.
@@ -95,6 +100,20 @@ struct {
 } allowlist SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SHIELD_MAX_VERIFIED);
+	__type(key, struct shield_bucket_key);
+	__type(value, struct shield_verified_val);
+} verified SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shield_budget);
+} budget SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
 	__uint(max_entries, SHIELD_MAX_QUEUES);
 	__type(key, __u32);
@@ -110,6 +129,34 @@ static __always_inline int verdict(__u32 idx, int action)
 	return action;
 }
 
+/* refill_take() refills a bucket (*ts, *tokens) to now and takes one
+ * token if there is one. No helper calls: it runs under a spin lock. */
+static __always_inline bool refill_take(__u64 *ts, __u64 *tok, __u32 rate,
+					__u64 cap, __u64 now)
+{
+	__u64 tokens = *tok, elapsed;
+
+	if (now > *ts) {
+		elapsed = now - *ts;
+		if (elapsed >= cap / rate) {
+			tokens = cap;
+		} else {
+			tokens += elapsed * rate;
+			if (tokens > cap)
+				tokens = cap;
+		}
+		*ts = now;
+	} else if (tokens > cap) {
+		tokens = cap; /* burst was lowered at run time */
+	}
+	if (tokens < SHIELD_TOKEN_UNIT) {
+		*tok = tokens;
+		return false;
+	}
+	*tok = tokens - SHIELD_TOKEN_UNIT;
+	return true;
+}
+
 /*
  * Token bucket in nano-tokens. Refill is elapsed_ns * rate exactly (rate is
  * tokens/s, a token is 1e9 units), so there is no rounding and no floating
@@ -119,12 +166,13 @@ static __always_inline int verdict(__u32 idx, int action)
  */
 static __always_inline bool bucket_take(void *map,
 					const struct shield_bucket_key *k,
-					__u32 rate, __u32 burst, __u64 now)
+					__u32 rate, __u32 burst, __u64 now,
+					bool *quiet)
 {
 	__u64 cap = (__u64)burst * SHIELD_TOKEN_UNIT;
 	struct shield_bucket *b;
-	__u64 tokens, elapsed;
 
+	*quiet = true;
 	if (!rate)
 		return true; /* bucket disabled */
 	b = bpf_map_lookup_elem(map, k);
@@ -138,26 +186,46 @@ static __always_inline bool bucket_take(void *map,
 		bpf_map_update_elem(map, k, &nb, BPF_NOEXIST);
 		return true;
 	}
-	tokens = b->tokens;
-	if (now > b->ts_ns) {
-		elapsed = now - b->ts_ns;
-		if (elapsed >= cap / rate) {
-			tokens = cap;
-		} else {
-			tokens += elapsed * rate;
-			if (tokens > cap)
-				tokens = cap;
-		}
-		b->ts_ns = now;
-	} else if (tokens > cap) {
-		tokens = cap; /* burst was lowered at run time */
-	}
-	if (tokens < SHIELD_TOKEN_UNIT) {
-		b->tokens = tokens;
+	if (!refill_take(&b->ts_ns, &b->tokens, rate, cap, now)) {
+		*quiet = false;
 		return false;
 	}
-	b->tokens = tokens - SHIELD_TOKEN_UNIT;
+	/* Quiet: at least SHIELD_QUIET_NUM/DEN of the depth still left. */
+	*quiet = b->tokens >= cap / SHIELD_QUIET_DEN * SHIELD_QUIET_NUM;
 	return true;
+}
+
+/*
+ * The global budget: one bucket shared by every CPU, under its lock, plus
+ * a reserve of a quarter of its rate and depth that only packets from
+ * quiet prefixes may use once the main bucket is empty (bpf/shield.h).
+ */
+static __always_inline bool budget_take(__u32 rate, __u32 burst, bool quiet,
+					__u64 now)
+{
+	__u64 cap = (__u64)burst * SHIELD_TOKEN_UNIT;
+	__u32 rrate = rate / 4 ? rate / 4 : 1;
+	__u64 rcap = cap / 4 > SHIELD_TOKEN_UNIT ? cap / 4 : SHIELD_TOKEN_UNIT;
+	struct shield_budget *b;
+	__u32 key = 0;
+	bool ok;
+
+	if (!rate)
+		return true;
+	b = bpf_map_lookup_elem(&budget, &key);
+	if (!b)
+		return true;
+	bpf_spin_lock(&b->lock);
+	if (!b->ts_ns) { /* first use: full buckets */
+		b->ts_ns = b->rts_ns = now;
+		b->tokens = cap;
+		b->rtokens = rcap;
+	}
+	ok = refill_take(&b->ts_ns, &b->tokens, rate, cap, now);
+	if (!ok && quiet)
+		ok = refill_take(&b->rts_ns, &b->rtokens, rrate, rcap, now);
+	bpf_spin_unlock(&b->lock);
+	return ok;
 }
 
 static __always_inline int discovery(struct xdp_md *ctx,
@@ -169,6 +237,8 @@ static __always_inline int discovery(struct xdp_md *ctx,
 	struct shield_bucket_key pk = { .family = family };
 	struct shield_lpm_key lk = { .family = family };
 	struct shield_block_val *bv;
+	struct shield_verified_val *vv;
+	bool known, quiet;
 	__u8 *payload = (__u8 *)(udp + 1);
 	__u32 ulen = bpf_ntohs(udp->len);
 	__u64 now;
@@ -212,15 +282,25 @@ static __always_inline int discovery(struct xdp_md *ctx,
 	    !bpf_map_lookup_elem(&allowlist, &lk))
 		return verdict(SHIELD_DROP_NOT_ALLOWED, XDP_DROP);
 
-	if (!bucket_take(&src_buckets, &sk, cfg->src_rate, cfg->src_burst, now))
+	vv = bpf_map_lookup_elem(&verified, &sk);
+	known = vv && vv->expires_ns > now;
+
+	if (!bucket_take(&src_buckets, &sk, cfg->src_rate, cfg->src_burst, now,
+			 &quiet))
 		return verdict(SHIELD_DROP_RATE_SOURCE, XDP_DROP);
-	if (!bucket_take(&pfx_buckets, &pk, cfg->pfx_rate, cfg->pfx_burst, now))
-		return verdict(SHIELD_DROP_RATE_PREFIX, XDP_DROP);
+	if (!known) {
+		if (!bucket_take(&pfx_buckets, &pk, cfg->pfx_rate,
+				 cfg->pfx_burst, now, &quiet))
+			return verdict(SHIELD_DROP_RATE_PREFIX, XDP_DROP);
+		if (!budget_take(cfg->unk_rate, cfg->unk_burst, quiet, now))
+			return verdict(SHIELD_DROP_BUDGET, XDP_DROP);
+	}
 
 	/* The flags argument is the action when the slot is empty. */
 	rc = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
 	if (rc == XDP_REDIRECT)
-		return verdict(SHIELD_REDIRECT, XDP_REDIRECT);
+		return verdict(known ? SHIELD_REDIRECT_VERIFIED :
+				       SHIELD_REDIRECT, XDP_REDIRECT);
 	return verdict(SHIELD_PASS_NO_XSK, XDP_PASS);
 }
 

@@ -13,6 +13,7 @@
  * Userspace must compute expiry times on the same clock
  * (CLOCK_MONOTONIC + now_offset_ns).
  */
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 #include <linux/types.h>
 
 #define SHIELD_MAX_SOURCES  (1u << 20) /* per-source bucket LRU (v4 /32, v6 /64) */
@@ -20,6 +21,7 @@
 #define SHIELD_MAX_BLOCKS   (1u << 16) /* blocklist LPM trie entries */
 #define SHIELD_MAX_ALLOWS   (1u << 12) /* netrestrict allow-list entries */
 #define SHIELD_MAX_QUEUES   64         /* XSKMAP size: one AF_XDP socket per RX queue */
+#define SHIELD_MAX_VERIFIED (1u << 16) /* verified-source LRU (v4 /32, v6 /64) */
 
 #define SHIELD_MIN_PAYLOAD 98   /* hash(32) + sig(65) + type(1) */
 #define SHIELD_MAX_PAYLOAD 1280 /* discv4 maximum packet size */
@@ -50,6 +52,8 @@ enum shield_counter {
 	SHIELD_DROP_NOT_ALLOWED, /* allow-list active and source not in it */
 	SHIELD_REDIRECT,         /* handed to the AF_XDP socket of the queue */
 	SHIELD_PASS_NO_XSK,      /* no socket bound on the queue: kernel */
+	SHIELD_DROP_BUDGET,      /* unverified source, global budget empty */
+	SHIELD_REDIRECT_VERIFIED, /* verified source handed to AF_XDP */
 	SHIELD_COUNTER_MAX
 };
 
@@ -72,7 +76,64 @@ struct shield_cfg {
 	__u32 pfx_rate;    /* per-prefix tokens/s */
 	__u32 pfx_burst;   /* per-prefix bucket depth */
 	__s64 now_offset_ns; /* added to bpf_ktime_get_ns(); 0 in production */
+	__u32 unk_rate;    /* global redirect budget of unverified sources,
+			    * packets/s shared by all of them; 0: off */
+	__u32 unk_burst;   /* its depth; keep it <= the AF_XDP RX ring */
 };
+
+/*
+ * Verified sources and the global redirect budget.
+ *
+ * The buckets above bound what one source and one prefix may send, but
+ * not the sum: a flood spoofed over many prefixes can still hand
+ * userspace more packets than it can check (keccak, then secp256k1
+ * recovery), and the AF_XDP RX ring then overflows at random, taking
+ * real nodes' packets with the junk. So:
+ *
+ * - "verified" (LRU hash, key as the per-source bucket: /32 or /64)
+ *   holds sources that completed discv4's endpoint proof with us: we
+ *   sent them a Ping and they answered with a Pong carrying that Ping's
+ *   hash, which only a host that receives packets at that address can
+ *   know (spoofed sources never see our Ping). The xdp backend
+ *   (dataplane/pktio_afxdp.c) writes it when it sees such a Pong; the
+ *   value is the shield time the entry expires at. A verified source
+ *   skips the per-prefix bucket and the global budget (it still has its
+ *   own per-source bucket and can still be banned): known-good traffic is
+ *   never crowded out by a flood.
+ * - "budget" (one-entry array with a spin lock) is a token bucket of
+ *   cfg.unk_rate packets/s, depth cfg.unk_burst, that every unverified
+ *   packet which passed its own buckets must also take from before it is
+ *   redirected (else drop-budget). Set it to what the dataplane workers
+ *   can verify, so userspace is never offered more than it can process
+ *   and the AF_XDP RX ring never overflows (which would take verified
+ *   traffic with the junk).
+ * - First contacts from new nodes are unverified and share the budget
+ *   with the flood. To keep a flood from a few prefixes from taking all
+ *   of it, the budget has a reserve (a quarter of its rate and depth,
+ *   so at most 1.25 x unk_rate reaches userspace) that only quiet
+ *   prefixes may draw on once the main bucket is empty: a prefix whose
+ *   aggregate bucket is still at least 3/4 full, i.e. that has not been
+ *   sending much. Flooding prefixes drain their own buckets and lose
+ *   access to the reserve; a flood spoofed over very many prefixes (each
+ *   one quiet) can still use it, which is no worse than without it.
+ */
+struct shield_verified_val {
+	__u64 expires_ns; /* shield time; entries past it are ignored */
+};
+
+struct shield_budget {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 ts_ns;   /* main bucket: unk_rate, unk_burst */
+	__u64 tokens;  /* nano-tokens */
+	__u64 rts_ns;  /* reserve: unk_rate / 4, unk_burst / 4 */
+	__u64 rtokens;
+};
+
+/* A prefix is quiet when its bucket still holds at least 3/4 of its depth
+ * after this packet (with prefix buckets off, every packet is quiet). */
+#define SHIELD_QUIET_NUM 3
+#define SHIELD_QUIET_DEN 4
 
 /* Key of both bucket maps: the source masked to SHIELD_SRC_* or
  * SHIELD_PFX_* bits; bytes beyond the prefix are zero. */

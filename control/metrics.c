@@ -70,7 +70,7 @@ static const struct {
 	{ DP_CNT_DROP_TYPE, "type" },       { DP_CNT_DROP_RLP, "rlp" },
 	{ DP_CNT_DROP_EXPIRED, "expired" }, { DP_CNT_DROP_BUDGET, "budget" },
 	{ DP_CNT_DROP_SIG, "sig" },         { DP_CNT_DROP_RING_FULL, "ring_full" },
-	{ DP_CNT_DROP_NO_SLOT, "no_slot" },
+	{ DP_CNT_DROP_NO_SLOT, "no_slot" }, { DP_CNT_DROP_REPLAY, "replay" },
 };
 
 static const char *const ptype_name[DISCV4_ENRRESPONSE + 1] = {

@@ -387,6 +387,7 @@ struct legit_key {
 	 * drops fast identical copies as replays: discv4_rx.h). */
 	uint64_t seq;
 	unsigned hi;
+	uint8_t first[8];               /* hash prefix of the first ping */
 };
 
 static int open_bound(const uint8_t src[16], uint16_t *port)
@@ -417,21 +418,62 @@ static int open_bound(const uint8_t src[16], uint16_t *port)
 	return fd;
 }
 
+/* legit_pong() answers a Ping as a node does (the endpoint proof that
+ * lets the bootnode, and its shield, trust this address). */
+static void legit_pong(struct legit_key *k, const uint8_t *ping,
+		       const struct discv4_packet *p,
+		       const struct sockaddr_storage *from, socklen_t flen,
+		       struct floodgen_result *res)
+{
+	struct discv4_packet q;
+	uint8_t out[DISCV4_MAX_LEN];
+	ssize_t n;
+
+	memset(&q, 0, sizeof(q));
+	q.type = DISCV4_PONG;
+	q.u.pong.to = p->u.ping.from;
+	memcpy(q.u.pong.ping_hash, ping, DISCV4_HASH_LEN);
+	q.u.pong.expiration = (uint64_t)time(NULL) + 20;
+	q.u.pong.has_enr_seq = true;
+	q.u.pong.enr_seq = k->seq ? k->seq : 1;
+	n = discv4_encode(out, sizeof(out), k->priv, &q);
+	if (n > 0 && sendto(k->fd, out, (size_t)n, 0,
+			    (const struct sockaddr *)from, flen) == n)
+		__atomic_add_fetch(&res->legit_pongs, 1, __ATOMIC_RELAXED);
+}
+
 static void legit_recv(struct legit_key *k, struct floodgen_result *res)
 {
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
 	uint8_t buf[1500];
 	struct discv4_packet p;
 	ssize_t n;
 
-	while ((n = recv(k->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-		if (discv4_packet_type(buf, (size_t)n) != DISCV4_PONG ||
-		    discv4_decode(&p, buf, (size_t)n) < 0)
+	while ((n = recvfrom(k->fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&from, &flen)) > 0) {
+		int t = discv4_packet_type(buf, (size_t)n);
+
+		if ((t != DISCV4_PONG && t != DISCV4_PING) ||
+		    discv4_decode(&p, buf, (size_t)n) < 0) {
+			flen = sizeof(from);
 			continue;
+		}
+		if (t == DISCV4_PING) {
+			legit_pong(k, buf, &p, &from, flen, res);
+			flen = sizeof(from);
+			continue;
+		}
+		flen = sizeof(from);
 		for (unsigned i = 0; i < LEGIT_HIST; i++) {
 			if (!memcmp(k->hist[i], p.u.pong.ping_hash, 8)) {
 				memset(k->hist[i], 0, 8);
 				__atomic_add_fetch(&res->legit_answered, 1,
 						   __ATOMIC_RELAXED);
+				if (!memcmp(k->first, p.u.pong.ping_hash, 8))
+					__atomic_add_fetch(
+						&res->legit_first_answered, 1,
+						__ATOMIC_RELAXED);
 				break;
 			}
 		}
@@ -504,6 +546,10 @@ static int legit_run(struct run *r)
 				continue;
 			memcpy(k->hist[k->hi], pkt, 8);
 			k->hi = (k->hi + 1) % LEGIT_HIST;
+			if (k->seq == 1) {
+				memcpy(k->first, pkt, 8);
+				r->res->legit_first_sent++;
+			}
 			if (dst4)
 				len = sendto(k->fd, pkt, (size_t)len, 0,
 					     (struct sockaddr *)&d4,

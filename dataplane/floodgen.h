@@ -7,6 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The legitimate keys answer the node's Pings with Pongs, as real nodes
+ * do, which completes the endpoint proof (and verifies their address in
+ * the XDP shield, bpf/shield.h). */
+
 /* Junk kinds, each from a random source in the spoof prefix. */
 enum floodgen_kind {
 	FLOODGEN_SIZE = 0,      /* payload outside 98..1280 bytes */
@@ -43,6 +47,9 @@ struct floodgen_result {
 	uint64_t junk_sent[FLOODGEN_KIND_MAX];  /* completed by the kernel */
 	uint64_t junk_tx_err;           /* frames the kernel refused */
 	uint64_t legit_sent, legit_answered;
+	uint64_t legit_first_sent;      /* each key's first ping (included */
+	uint64_t legit_first_answered;  /* in legit_sent / _answered) */
+	uint64_t legit_pongs;           /* Pongs sent for the node's Pings */
 	uint64_t elapsed_ns;            /* junk phase */
 	bool zero_copy;
 };

@@ -209,12 +209,17 @@ static int cmd_flood(int argc, char **argv)
 		}
 		printf("junk_total %llu\njunk_tx_err %llu\n"
 		       "junk_seconds %.3f\njunk_pps %.0f\nzero_copy %d\n"
-		       "legit_sent %llu\nlegit_answered %llu\n",
+		       "legit_sent %llu\nlegit_answered %llu\n"
+		       "legit_first_sent %llu\nlegit_first_answered %llu\n"
+		       "legit_pongs_sent %llu\n",
 		       (unsigned long long)tot,
 		       (unsigned long long)r.junk_tx_err, secs,
 		       secs > 0 ? tot / secs : 0.0, r.zero_copy,
 		       (unsigned long long)r.legit_sent,
-		       (unsigned long long)r.legit_answered);
+		       (unsigned long long)r.legit_answered,
+		       (unsigned long long)r.legit_first_sent,
+		       (unsigned long long)r.legit_first_answered,
+		       (unsigned long long)r.legit_pongs);
 	}
 	return 0;
 bad:

@@ -23,12 +23,27 @@
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
+#include "bpf/shield.h"
+#include "common/ct.h"
+#include "common/discv4_wire.h"
 #include "dataplane/neigh.h"
 
 #define WAKE_TAG  UINT32_MAX
-#define RX_FRAMES (PKTIO_AFXDP_FRAMES / 2)
+/* Sizing: the RX ring and the fill ring hold RX_RING descriptors, so the
+ * kernel can queue RX_RING frames while the worker is busy (the shield's
+ * global budget, whose depth is far below this, is what keeps the ring
+ * from overflowing under a flood); the rest of the RX frames sit in
+ * fill_pending or in the worker's hands. TX has its own pool and rings. */
+#define RX_FRAMES (PKTIO_AFXDP_FRAMES * 3 / 4)
 #define TX_FRAMES (PKTIO_AFXDP_FRAMES - RX_FRAMES)
-#define RING_SIZE 2048                  /* each of fill, comp, rx, tx */
+#define RX_RING   8192                  /* rx and fill */
+#define TX_RING   4096                  /* tx and completion */
+/* Endpoint proof (bpf/shield.h "verified"): the last Ping sent to each
+ * address, in a direct-mapped table; a Pong from that address carrying
+ * its hash within PING_TTL_NS verifies the address for VERIFIED_TTL_NS. */
+#define PING_SLOTS      4096
+#define PING_TTL_NS     (20ull * 1000000000ull)
+#define VERIFIED_TTL_NS (24ull * 3600 * 1000000000ull)
 /* Frames waiting for the kernel to resolve their next hop (as the
  * kernel's own unres_qlen): built in a TX frame with the destination MAC
  * left blank, sent when the neighbour entry appears, dropped (tx_no_neigh)
@@ -222,6 +237,11 @@ struct xq {
 	unsigned n_tx_free;
 	uint64_t *fill_pending;         /* [RX_FRAMES] not yet in the fill ring */
 	unsigned n_fill_pending;
+	struct ping_rec {
+		uint8_t addr[16];
+		uint8_t hash[32];
+		uint64_t ts_ns;
+	} *pings;                       /* [PING_SLOTS] */
 	struct neigh_cache *nc;
 	struct unres {
 		uint64_t addr;          /* TX frame, headers built */
@@ -242,6 +262,7 @@ struct afxdp_pktio {
 	uint16_t *by_idx;               /* sock_idx -> listen index */
 	int xskmap_fd;
 	bool own_map_fd;
+	int verified_fd;                /* the shield's "verified", or -1 */
 	struct xq *q;                   /* [n_queues] */
 };
 
@@ -273,6 +294,7 @@ static void xq_close(struct xq *x)
 		close(x->ep);
 	free(x->tx_free);
 	free(x->fill_pending);
+	free(x->pings);
 	neigh_cache_free(x->nc);
 }
 
@@ -282,6 +304,20 @@ static void afxdp_close(struct pktio *io)
 
 	if (!p)
 		return;
+	for (unsigned q = 0; p->q && q < io->n_queues; q++) {
+		struct pktio_afxdp_stats st;
+
+		if (p->q[q].xsk && !pktio_afxdp_get_stats(io, q, &st))
+			fprintf(stderr, "xdp q%u: rx_dropped %llu rx_ring_full "
+				"%llu rx_fill_empty %llu rx_invalid %llu "
+				"tx_invalid %llu verified %llu\n", q,
+				(unsigned long long)st.rx_dropped,
+				(unsigned long long)st.rx_ring_full,
+				(unsigned long long)st.rx_fill_ring_empty,
+				(unsigned long long)st.rx_invalid,
+				(unsigned long long)st.tx_invalid,
+				(unsigned long long)st.verified);
+	}
 	for (unsigned q = 0; p->q && q < io->n_queues; q++) {
 		/* Unregister first so the shield passes instead of
 		 * redirecting into a closing socket. */
@@ -296,6 +332,8 @@ static void afxdp_close(struct pktio *io)
 			close(p->port_fd[i]);
 	if (p->own_map_fd && p->xskmap_fd > 0)
 		close(p->xskmap_fd);
+	if (p->verified_fd >= 0)
+		close(p->verified_fd);
 	free(p->q);
 	free(p->listen);
 	free(p->port_fd);
@@ -361,6 +399,81 @@ static int open_map(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
 	return 0;
 }
 
+/* open_verified() opens the shield's pinned "verified" map; without it
+ * (an older shield, a test XSKMAP) there are no verified sources. */
+static void open_verified(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
+{
+	char path[256];
+
+	if (snprintf(path, sizeof(path), "%s/%s/verified",
+		     PKTIO_AFXDP_PIN_DIR, cfg->iface) < (int)sizeof(path))
+		p->verified_fd = bpf_obj_get(path);
+}
+
+static unsigned ping_slot(const uint8_t addr[16])
+{
+	uint32_t h = 2166136261u;
+
+	for (unsigned i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h % PING_SLOTS;
+}
+
+/* ping_sent() remembers the hash of a Ping we send to addr. */
+static void ping_sent(struct xq *x, const struct pktio_pkt *pk, uint64_t now)
+{
+	struct ping_rec *r;
+
+	if (!x->pings || pk->len < 98 || pk->buf[97] != DISCV4_PING)
+		return;
+	r = &x->pings[ping_slot(pk->peer_addr)];
+	memcpy(r->addr, pk->peer_addr, 16);
+	memcpy(r->hash, pk->buf, 32);
+	r->ts_ns = now;
+}
+
+/* pong_seen() verifies src in the shield when buf is a Pong answering the
+ * last Ping we sent there: only a host that receives at src saw that
+ * Ping's hash, so spoofed sources cannot do this. The signature is not
+ * needed for that proof (the ingress stage checks it anyway). */
+static void pong_seen(struct afxdp_pktio *p, struct xq *x,
+		      const uint8_t src[16], const uint8_t *buf, size_t len)
+{
+	struct shield_verified_val v;
+	struct shield_bucket_key k;
+	struct discv4_packet d;
+	struct ping_rec *r;
+	uint64_t now;
+
+	if (p->verified_fd < 0 || !x->pings || len < 98 ||
+	    buf[97] != DISCV4_PONG)
+		return;
+	r = &x->pings[ping_slot(src)];
+	if (!r->ts_ns || memcmp(r->addr, src, 16))
+		return;
+	now = mono_ns();
+	if (now - r->ts_ns > PING_TTL_NS ||
+	    discv4_decode(&d, buf, len) < 0 || d.type != DISCV4_PONG ||
+	    !ct_memeq(d.u.pong.ping_hash, r->hash, 32))
+		return;
+	r->ts_ns = 0;                   /* one proof per Ping */
+	memset(&k, 0, sizeof(k));
+	if (!memcmp(src, v4mapped, 12)) {
+		k.family = SHIELD_FAM_V4;
+		k.plen = SHIELD_SRC_V4_PLEN;
+		memcpy(k.addr, src + 12, 4);
+	} else {
+		k.family = SHIELD_FAM_V6;
+		k.plen = SHIELD_SRC_V6_PLEN;
+		memcpy(k.addr, src, 8);
+	}
+	/* Shield time is CLOCK_MONOTONIC (now_offset_ns is 0 outside the
+	 * BPF unit tests). */
+	v.expires_ns = now + VERIFIED_TTL_NS;
+	if (bpf_map_update_elem(p->verified_fd, &k, &v, BPF_ANY) == 0)
+		cnt_inc(&x->st.verified, 1);
+}
+
 static int fill_ring_top_up(struct xq *x)
 {
 	unsigned n = x->n_fill_pending;
@@ -368,7 +481,13 @@ static int fill_ring_top_up(struct xq *x)
 
 	if (!n)
 		return 0;
-	n = xsk_ring_prod__reserve(&x->fq, n, &idx);
+	/* reserve() is all or nothing: ask for what the ring has room for
+	 * (more RX frames exist than fill ring slots). */
+	n = xsk_prod_nb_free(&x->fq, n);
+	if (n > x->n_fill_pending)
+		n = x->n_fill_pending;
+	if (n)
+		n = xsk_ring_prod__reserve(&x->fq, n, &idx);
 	if (!n) {
 		cnt_inc(&x->st.fill_short, 1);
 		return 0;
@@ -386,12 +505,12 @@ static int xq_open(struct afxdp_pktio *p, unsigned q,
 	struct xq *x = &p->q[q];
 	size_t size = (size_t)PKTIO_AFXDP_FRAMES * PKTIO_AFXDP_FRAME_SIZE;
 	struct xsk_umem_config uc = {
-		.fill_size = RING_SIZE, .comp_size = RING_SIZE,
+		.fill_size = RX_RING, .comp_size = TX_RING,
 		.frame_size = PKTIO_AFXDP_FRAME_SIZE,
 		.frame_headroom = 0, .flags = 0,
 	};
 	struct xsk_socket_config sc = {
-		.rx_size = RING_SIZE, .tx_size = RING_SIZE,
+		.rx_size = RX_RING, .tx_size = TX_RING,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.xdp_flags = 0,
 	};
@@ -440,7 +559,8 @@ static int xq_open(struct afxdp_pktio *p, unsigned q,
 		return -errno;
 	x->tx_free = malloc(TX_FRAMES * sizeof(*x->tx_free));
 	x->fill_pending = malloc(RX_FRAMES * sizeof(*x->fill_pending));
-	if (!x->tx_free || !x->fill_pending)
+	x->pings = calloc(PING_SLOTS, sizeof(*x->pings));
+	if (!x->tx_free || !x->fill_pending || !x->pings)
 		return -ENOMEM;
 	for (unsigned i = 0; i < TX_FRAMES; i++)
 		x->tx_free[x->n_tx_free++] = (uint64_t)(RX_FRAMES + i) *
@@ -482,6 +602,7 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 		goto out_close;
 	for (unsigned q = 0; q < cfg->n_queues; q++)
 		p->q[q].ep = -1;
+	p->verified_fd = -1;
 	for (unsigned i = 0; i < cfg->n_listen; i++)
 		p->port_fd[i] = -1;
 	memcpy(p->listen, cfg->listen, cfg->n_listen * sizeof(*p->listen));
@@ -506,6 +627,8 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 	rc = open_map(p, cfg);
 	if (rc < 0)
 		goto out_close;
+	if (cfg->xskmap_fd <= 0)
+		open_verified(p, cfg);
 	for (unsigned q = 0; q < cfg->n_queues; q++) {
 		rc = xq_open(p, q, cfg);
 		if (rc < 0)
@@ -585,6 +708,7 @@ static unsigned afxdp_rx_burst(struct pktio *io, unsigned q,
 			cnt_inc(&x->st.rx_not_ours, 1);
 			continue;
 		}
+		pong_seen(p, x, l.src_addr, f + l.payload_off, l.payload_len);
 		pkts[got].buf = f + l.payload_off;
 		pkts[got].len = l.payload_len;
 		pkts[got].sock_idx = p->listen[li].sock_idx;
@@ -601,7 +725,7 @@ static unsigned afxdp_rx_burst(struct pktio *io, unsigned q,
 static void reap_completions(struct xq *x)
 {
 	uint32_t idx;
-	unsigned n = xsk_ring_cons__peek(&x->cq, RING_SIZE, &idx);
+	unsigned n = xsk_ring_cons__peek(&x->cq, TX_RING, &idx);
 
 	for (unsigned i = 0; i < n; i++)
 		x->tx_free[x->n_tx_free++] =
@@ -738,6 +862,7 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 		if (len < 0)
 			continue;
 		x->n_tx_free--;
+		ping_sent(x, pk, now);
 		if (rc) {
 			/* Counted as sent: it leaves when the kernel has
 			 * resolved the next hop, or tx_no_neigh counts it. */
@@ -814,6 +939,22 @@ int pktio_afxdp_get_stats(const struct pktio *io, unsigned q,
 	out->tx_no_neigh = __atomic_load_n(&s->tx_no_neigh, __ATOMIC_RELAXED);
 	out->tx_no_frame = __atomic_load_n(&s->tx_no_frame, __ATOMIC_RELAXED);
 	out->fill_short = __atomic_load_n(&s->fill_short, __ATOMIC_RELAXED);
+	out->verified = __atomic_load_n(&s->verified, __ATOMIC_RELAXED);
+	{
+		struct xdp_statistics xs;
+		socklen_t sl = sizeof(xs);
+
+		memset(&xs, 0, sizeof(xs));
+		if (p->q[q].xsk &&
+		    getsockopt(xsk_socket__fd(p->q[q].xsk), SOL_XDP,
+			       XDP_STATISTICS, &xs, &sl) < 0)
+			return -errno;
+		out->rx_dropped = xs.rx_dropped;
+		out->rx_invalid = xs.rx_invalid_descs;
+		out->tx_invalid = xs.tx_invalid_descs;
+		out->rx_ring_full = xs.rx_ring_full;
+		out->rx_fill_ring_empty = xs.rx_fill_ring_empty_descs;
+	}
 	return 0;
 }
 

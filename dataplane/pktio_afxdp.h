@@ -19,8 +19,13 @@
  * PKTIO_AFXDP_PIN_DIR/<iface>/xsks. The shield must already be attached.
  * Zero-copy is tried first unless PKTIO_F_COPY; PKTIO_F_ZEROCOPY makes a
  * driver without it an error instead of a fallback to copy mode.
+ *
+ * Endpoint proof: the backend remembers the hash of the last Ping sent to
+ * each address; a Pong from that address quoting it marks the address
+ * verified in the shield's pinned "verified" map (bpf/shield.h), which
+ * exempts it from the per-prefix bucket and the global redirect budget.
  */
-#define PKTIO_AFXDP_FRAMES     4096
+#define PKTIO_AFXDP_FRAMES     16384   /* 32 MiB of UMEM per queue */
 #define PKTIO_AFXDP_FRAME_SIZE 2048
 #define PKTIO_AFXDP_PIN_DIR    "/sys/fs/bpf/devplane"
 
@@ -77,6 +82,13 @@ struct pktio_afxdp_stats {
 	uint64_t tx_no_neigh;           /* next hop MAC unresolved: dropped */
 	uint64_t tx_no_frame;           /* TX pool or ring full: dropped */
 	uint64_t fill_short;            /* fill ring had no room */
+	uint64_t verified;              /* sources verified (endpoint proof) */
+	/* The socket's own XDP_STATISTICS (getsockopt), read on demand: */
+	uint64_t rx_dropped;            /* kernel dropped (no frame, etc.) */
+	uint64_t rx_invalid;
+	uint64_t tx_invalid;
+	uint64_t rx_ring_full;          /* RX ring full: frame lost */
+	uint64_t rx_fill_ring_empty;    /* fill ring empty when one arrived */
 };
 
 /* pktio_afxdp_get_stats() copies queue q's counters. Returns 0 or

@@ -20,6 +20,8 @@ static const char *const counter_names[SHIELD_COUNTER_MAX] = {
 	[SHIELD_DROP_NOT_ALLOWED] = "drop-not-allowed",
 	[SHIELD_REDIRECT] = "redirect",
 	[SHIELD_PASS_NO_XSK] = "pass-no-xsk",
+	[SHIELD_DROP_BUDGET] = "drop-budget",
+	[SHIELD_REDIRECT_VERIFIED] = "redirect-verified",
 };
 
 static void usage(FILE *f)
@@ -126,6 +128,12 @@ static int parse_args(struct args *a, int argc, char **argv)
 		} else if (!strcmp(o, "--prefix-burst")) {
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.pfx_burst);
+		} else if (!strcmp(o, "--unknown-rate")) {
+			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
+					   &a->cfg.unk_rate);
+		} else if (!strcmp(o, "--unknown-burst")) {
+			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
+					   &a->cfg.unk_burst);
 		} else if (!strcmp(o, "--mode")) {
 			rc = parse_mode(val, &a->mode);
 		} else if (!strcmp(o, "--ttl")) {
@@ -225,6 +233,12 @@ static int cmd_on_open(struct args *a)
 		printf("mode\t%s\n", shield_mode_name(shield_loader_mode(l)));
 		for (int i = 0; rc == 0 && i < SHIELD_COUNTER_MAX; i++)
 			printf("%s\t%" PRIu64 "\n", counter_names[i], c[i]);
+		if (rc == 0) {
+			uint64_t nv = 0;
+
+			rc = shield_loader_verified(l, now, &nv);
+			printf("verified-sources\t%" PRIu64 "\n", nv);
+		}
 	} else if (!strcmp(cmd, "ban")) {
 		rc = shield_loader_ban(l, &k,
 				       a->ttl_s ? now + a->ttl_s * 1000000000ull :

@@ -31,12 +31,14 @@ enum map_idx {
 	M_BLOCK,
 	M_ALLOW,
 	M_XSKS,
+	M_VERIFIED,
+	M_BUDGET,
 	M_MAX
 };
 
 static const char *const map_names[M_MAX] = {
 	"cfg_map", "counters", "src_buckets", "pfx_buckets",
-	"blocklist", "allowlist", "xsks",
+	"blocklist", "allowlist", "xsks", "verified", "budget",
 };
 
 #define PROG_PIN "prog"
@@ -58,6 +60,8 @@ void shield_default_cfg(struct shield_cfg *out, uint16_t port)
 	out->src_burst = SHIELD_DEFAULT_SRC_BURST;
 	out->pfx_rate = SHIELD_DEFAULT_PFX_RATE;
 	out->pfx_burst = SHIELD_DEFAULT_PFX_BURST;
+	out->unk_rate = SHIELD_DEFAULT_UNK_RATE;
+	out->unk_burst = SHIELD_DEFAULT_UNK_BURST;
 }
 
 static int cfg_valid(const struct shield_cfg *c)
@@ -69,6 +73,9 @@ static int cfg_valid(const struct shield_cfg *c)
 	if (c->src_rate && (!c->src_burst || c->src_burst > SHIELD_MAX_BURST))
 		return -EINVAL;
 	if (c->pfx_rate && (!c->pfx_burst || c->pfx_burst > SHIELD_MAX_BURST))
+		return -EINVAL;
+	if (c->unk_rate > SHIELD_MAX_RATE ||
+	    (c->unk_rate && (!c->unk_burst || c->unk_burst > SHIELD_MAX_BURST)))
 		return -EINVAL;
 	return 0;
 }
@@ -104,7 +111,7 @@ static struct bpf_map *skel_map(struct shield_bpf *s, int i)
 	struct bpf_map *m[M_MAX] = {
 		s->maps.cfg_map, s->maps.counters, s->maps.src_buckets,
 		s->maps.pfx_buckets, s->maps.blocklist, s->maps.allowlist,
-		s->maps.xsks,
+		s->maps.xsks, s->maps.verified, s->maps.budget,
 	};
 	return m[i];
 }
@@ -795,4 +802,33 @@ int shield_cidr_format(char *buf, size_t len, const struct shield_lpm_key *key)
 		return -EINVAL;
 	n = snprintf(buf, len, "%s/%u", addr, key->prefixlen - 8);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int shield_loader_verify(struct shield_loader *l,
+			 const struct shield_bucket_key *key,
+			 uint64_t expires_ns)
+{
+	struct shield_verified_val v = { .expires_ns = expires_ns };
+
+	return bpf_map_update_elem(l->fd[M_VERIFIED], key, &v, BPF_ANY) ?
+	       -errno : 0;
+}
+
+int shield_loader_verified(struct shield_loader *l, uint64_t now_ns,
+			   uint64_t *n_out)
+{
+	struct shield_bucket_key k, next;
+	struct shield_verified_val v;
+	void *prev = NULL;
+	uint64_t n = 0;
+
+	while (bpf_map_get_next_key(l->fd[M_VERIFIED], prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(l->fd[M_VERIFIED], &k, &v) == 0 &&
+		    v.expires_ns > now_ns)
+			n++;
+	}
+	*n_out = n;
+	return 0;
 }

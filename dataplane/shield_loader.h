@@ -29,6 +29,11 @@
 #define SHIELD_DEFAULT_SRC_BURST 1000
 #define SHIELD_DEFAULT_PFX_RATE  5000
 #define SHIELD_DEFAULT_PFX_BURST 10000
+/* Global redirect budget of unverified sources (bpf/shield.h): about what
+ * one dataplane worker verifies per second on a loaded 2-vCPU machine,
+ * depth well under the AF_XDP RX ring (pktio_afxdp.h). */
+#define SHIELD_DEFAULT_UNK_RATE  10000
+#define SHIELD_DEFAULT_UNK_BURST 512
 
 enum shield_mode {
 	SHIELD_MODE_AUTO,    /* dispatcher, else single native, else generic */
@@ -141,6 +146,17 @@ int shield_loader_disallow(struct shield_loader *l,
  * queue in the XSKMAP. -EINVAL if queue >= SHIELD_MAX_QUEUES. */
 int shield_loader_set_xsk(struct shield_loader *l, uint32_t queue,
 			  int xsk_fd);
+
+/* shield_loader_verify() marks the source *key (as the per-source bucket
+ * key: /32 or /64) verified until expires_ns (shield time): it then skips
+ * the per-prefix bucket and the global budget (bpf/shield.h). */
+int shield_loader_verify(struct shield_loader *l,
+			 const struct shield_bucket_key *key,
+			 uint64_t expires_ns);
+
+/* shield_loader_verified() counts the sources verified at now_ns. */
+int shield_loader_verified(struct shield_loader *l, uint64_t now_ns,
+			   uint64_t *n_out);
 
 /* shield_cidr_parse() parses "1.2.3.0/24", "2001:db8::/32" or a bare
  * address (full length) into an LPM key with host bits cleared.

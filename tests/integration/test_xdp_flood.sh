@@ -13,8 +13,7 @@ xdp_setup
 xdp_bootnode || { echo "FAIL bootnode did not start"; exit 1; }
 xdp_shield_cfg || { echo "FAIL shield config"; exit 1; }
 before=0
-for c in pass_other drop_size drop_type drop_rate_src drop_rate_pfx \
-	 drop_blocked drop_not_allowed redirect pass_no_xsk; do
+for c in $XCOUNTERS; do
 	before=$((before + $(xdp_counter $c)))
 done
 in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
@@ -25,8 +24,7 @@ in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
 cat "$XTMP/flood.txt"
 v() { awk -v k="$1" '$1 == k { print $2 }' "$XTMP/flood.txt"; }
 after=0
-for c in pass_other drop_size drop_type drop_rate_src drop_rate_pfx \
-	 drop_blocked drop_not_allowed redirect pass_no_xsk; do
+for c in $XCOUNTERS; do
 	n=$(xdp_counter $c); echo "shield.$c $n"; after=$((after + n))
 done
 xdp_metrics 'devplane_dp_(drops|rx_packets|accepted|cache|tx)|devplane_discv4_(packets|drops|encode)' |

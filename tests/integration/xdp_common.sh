@@ -7,6 +7,9 @@
 XTAG=${XTAG:-$$}
 XNS_A=dpxa$XTAG XNS_B=dpxb$XTAG XV0=dpx0$XTAG XV1=dpx1$XTAG
 XPIDS=""
+XCOUNTERS="pass_other drop_size drop_type drop_rate_src drop_rate_pfx
+	drop_blocked drop_not_allowed redirect pass_no_xsk drop_budget
+	redirect_verified"
 
 xdp_skip_unless_root() {
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -59,13 +62,17 @@ xdp_legit_args() {
 # running shield (attach re-opens it and replaces the config). Per source
 # (/32) XSRC_RATE/s, burst 2x; per /24 XPFX_RATE/s, burst 2x. A
 # legitimate node sends a bootnode a few packets a second; a /24 of them
-# a few hundred at most.
+# a few hundred at most. Unverified sources share a global budget of
+# XUNK_RATE/s (burst XUNK_BURST): what the dataplane worker checks per
+# second on this loaded machine; verified ones (endpoint proof) skip it.
 xdp_shield_cfg() {
 	in_a "$B/dataplane/devplane-dp" shield attach --iface "$XV0" \
 		--port 30303 --rate "${XSRC_RATE:-50}" \
 		--burst $((2 * ${XSRC_RATE:-50})) \
 		--prefix-rate "${XPFX_RATE:-200}" \
-		--prefix-burst $((2 * ${XPFX_RATE:-200})) >/dev/null
+		--prefix-burst $((2 * ${XPFX_RATE:-200})) \
+		--unknown-rate "${XUNK_RATE:-10000}" \
+		--unknown-burst "${XUNK_BURST:-512}" >/dev/null
 }
 
 # in_a / in_b run a command in a namespace without touching the mount
@@ -79,7 +86,7 @@ xdp_counter() {
 import json, subprocess, sys
 names = ["pass_other", "drop_size", "drop_type", "drop_rate_src",
          "drop_rate_pfx", "drop_blocked", "drop_not_allowed", "redirect",
-         "pass_no_xsk"]
+         "pass_no_xsk", "drop_budget", "redirect_verified"]
 d = json.loads(subprocess.check_output(["bpftool", "map", "dump",
                                         "pinned", sys.argv[1], "-j"]))
 for e in d:
