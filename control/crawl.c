@@ -27,6 +27,7 @@ struct cnode {
 	bool replied;                   /* FindNode or ENR reply */
 	bool ponged;                    /* valid Pong to our Ping (hook) */
 	bool inbound;                   /* learnt from crawl_on_node_seen() */
+	bool swept;                     /* a FindNode of ours was answered */
 	bool enr_ok;                    /* verified record this crawl */
 	bool sweep_busy, sweep_done;
 	bool enr_busy, enr_done;
@@ -67,6 +68,7 @@ struct crawl {
 	uint64_t active;
 	uint64_t linger, idle_since;    /* linger 0: none */
 	bool idle;
+	uint64_t rounds;                /* re-check rounds started */
 	bool stopping, done, timed_out, cancelled;
 
 	/* Counters (see struct crawl_stats). */
@@ -244,6 +246,7 @@ static void sweep_cb(void *arg, int err, const struct discv4_node *nodes,
 	c->neighbors += n;
 	cn->answered = true;
 	cn->replied = true;
+	cn->swept = true;
 	cn->stamp_resp = true;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t id[KAD_ID_LEN];
@@ -603,6 +606,47 @@ void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
 	mark_ready(cn);
 }
 
+/* Queues every finished node that did not answer (it may have been busy)
+ * or whose Neighbors we could use (its table may have grown) for another
+ * check, undoing the accounting of the finished one. Returns how many. */
+static size_t recheck(struct crawl *c)
+{
+	size_t k = 0;
+
+	c->q_head = c->q_len = 0;       /* idle: the queue is drained */
+	for (size_t i = 0; i < c->n; i++) {
+		struct cnode *cn = c->nodes[i];
+
+		if (cn->state != CN_DONE || (cn->answered && !cn->swept))
+			continue;
+		c->checked--;
+		if (cn->answered) {
+			c->answered--;
+			if (!cn->replied)
+				c->pong_only--;
+		}
+		if (cn->fail >= 0 && c->fail[cn->fail])
+			c->fail[cn->fail]--;
+		cn->state = CN_QUEUED;
+		cn->fail = -1;
+		cn->sweep_busy = cn->sweep_done = false;
+		cn->enr_busy = false;
+		cn->enr_done = cn->answered;    /* its ENR was asked already */
+		cn->dist = KAD_HASH_BITS;
+		cn->tries = cn->dist_tries = cn->enr_tries = 0;
+		c->queue[c->q_len++] = (uint32_t)i;     /* q_cap >= n */
+		k++;
+	}
+	return k;
+}
+
+static void start_queued(struct crawl *c, uint64_t now)
+{
+	while (!c->stopping && c->active < c->cfg.parallel &&
+	       c->q_head < c->q_len)
+		start_node(c, c->nodes[c->queue[c->q_head++]], now);
+}
+
 void crawl_on_timer(struct crawl *c, uint64_t now)
 {
 	if (now > c->now)
@@ -621,9 +665,7 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 		advance(c, cn, now);
 	}
 	c->n_ready = 0;
-	while (!c->stopping && c->active < c->cfg.parallel &&
-	       c->q_head < c->q_len)
-		start_node(c, c->nodes[c->queue[c->q_head++]], now);
+	start_queued(c, now);
 	if (!c->done && !c->stopping && c->q_head == c->q_len &&
 	    c->active == 0) {
 		/* Idle: linger for nodes that ping us (they queue work). */
@@ -631,8 +673,20 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 			c->idle = true;
 			c->idle_since = now;
 		}
-		if (now - c->idle_since >= c->linger)
+		if (now - c->idle_since < c->linger) {
+			/* lingering */
+		} else if (c->linger && c->timeout_at != UINT64_MAX) {
+			/* A time limit: use it, as geth's crawler does, with
+			 * another round of checks (or more lingering). */
+			c->idle_since = now;
+			if (recheck(c)) {
+				c->rounds++;
+				c->idle = false;
+				start_queued(c, now);
+			}
+		} else {
 			c->stopping = true;
+		}
 	} else {
 		c->idle = false;
 	}
@@ -697,6 +751,7 @@ void crawl_progress(const struct crawl *c, struct crawl_stats *st)
 	st->enr_verified = c->enr_verified;
 	st->pong_only = c->pong_only;
 	st->inbound = c->inbound;
+	st->rounds = c->rounds;
 	for (size_t i = 0; i < c->n; i++)
 		if (c->nodes[i]->answered && !c->nodes[i]->replied &&
 		    c->nodes[i]->state != CN_DONE)
@@ -799,11 +854,13 @@ size_t crawl_format_summary(const struct crawl *c, uint64_t now, char *out,
 		  (unsigned long long)(st.queued));
 	off = put(out, cap, off,
 		  "requests: %llu FindNode (%llu answered, %llu neighbors), "
-		  "%llu ENRRequest; packets %llu out, %llu in",
+		  "%llu ENRRequest; %llu re-check rounds; packets %llu out, "
+		  "%llu in",
 		  (unsigned long long)st.findnode_sent,
 		  (unsigned long long)st.findnode_ok,
 		  (unsigned long long)st.neighbors,
 		  (unsigned long long)st.enr_sent,
+		  (unsigned long long)st.rounds,
 		  (unsigned long long)st.pkts_tx,
 		  (unsigned long long)st.pkts_rx);
 	return off;

@@ -58,10 +58,16 @@
  * seconds. The database (table crawl) holds every node seen, score 0
  * included.
  *
- * End: the crawl is done at the timeout, or once the queue has been empty
- * with no node worked on for cfg.linger_ns (default 5 s): nodes that only
- * learnt our endpoint from our own packets ping us a little later, and
- * each such Ping restarts the work (and the linger).
+ * End: without cfg.timeout_ns, the crawl is done once the queue has been
+ * empty with no node worked on for cfg.linger_ns (default 5 s): nodes
+ * that only learnt our endpoint from our own packets ping us a little
+ * later, and each such Ping restarts the work (and the linger). With a
+ * timeout, the crawl runs until it, as geth's crawler does: after each
+ * linger with nothing to do it starts another round of checks of the
+ * nodes that did not answer (they may have been busy) and of those whose
+ * Neighbors we could use (their tables may have grown); a node answering
+ * in any round counts as answered once. CRAWL_NO_LINGER ends the crawl as
+ * soon as it is idle, timeout or not.
  *
  * Host contract (control/loop.c, tests/control/sim.c):
  *   - after every call into the engine (packet, timer tick) and at
@@ -134,6 +140,7 @@ struct crawl_stats {
 	uint64_t pong_only;             /* of these, only by Pong (no
 					 * Neighbors, no ENR) */
 	uint64_t inbound;               /* first learnt from a Ping to us */
+	uint64_t rounds;                /* re-check rounds (timeout set) */
 	uint64_t enr_verified;          /* verified record received */
 	uint64_t in_output;             /* score > 0: in nodes.json */
 	uint64_t findnode_sent, findnode_ok, neighbors, enr_sent;
@@ -191,8 +198,9 @@ void crawl_on_timer(struct crawl *c, uint64_t now_ns);
  * last now when it has work at once), or UINT64_MAX. */
 uint64_t crawl_next_deadline(const struct crawl *c);
 
-/* crawl_done() is true once the timeout passed, or once the queue has
- * been empty with no node worked on for cfg.linger_ns. */
+/* crawl_done() is true once the timeout passed, or (no timeout, or
+ * CRAWL_NO_LINGER) once the queue has been empty with no node worked on
+ * for cfg.linger_ns. */
 bool crawl_done(const struct crawl *c);
 
 /* crawl_progress() fills *st. */

@@ -623,6 +623,7 @@ static unsigned add_hooked_crawler(struct sim *s, uint8_t last)
  * nothing. */
 struct ejs {
 	unsigned idx;
+	uint64_t up_at;                 /* silent (busy, offline) before */
 	bool pinged_back;
 	unsigned pings, findnodes, enrreqs;
 };
@@ -646,7 +647,8 @@ static void ejs_serve(struct sim *s, struct ejs *e, unsigned n)
 	for (unsigned k = 0; k < n; k++) {
 		struct sim_peer *pe = s->peers[e[k].idx];
 
-		for (size_t i = 0; i < pe->n_inbox; i++) {
+		for (size_t i = 0; i < pe->n_inbox && s->now >= e[k].up_at;
+		     i++) {
 			const struct sim_rx *rx = &pe->inbox[i];
 			struct discv4_packet p;
 
@@ -877,6 +879,90 @@ static void test_crawl_learns_from_inbound_pings(void **st)
 	}
 }
 
+/* With a timeout the crawl runs until it: a seed that is silent at first
+ * (a busy or restarting node) is checked again in a later round and
+ * counted answered once, as is a node that joined our bootnode's table
+ * after the first sweep. Without a timeout the crawl ends after the linger
+ * and both are missed. */
+static void test_crawl_rounds_until_timeout(void **st)
+{
+	const unsigned N = 10;
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct ejs e[1];
+	struct crawl *c;
+	struct sim s;
+	struct discv4_node dn;
+	unsigned me, late;
+	uint8_t ip[16];
+	int r;
+
+	(void)st;
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t t0;
+		bool joined = false;
+
+		make_net(&s, N, 23, 30 * SEC);
+		sim_ip4(ip, 127, 0, 3, 1);
+		r = sim_add_raw(&s, ip, 20000);
+		assert_true(r >= 0);
+		memset(e, 0, sizeof(e));
+		e[0].idx = (unsigned)r;
+		e[0].up_at = s.now + 3 * SEC;
+		me = add_hooked_crawler(&s, 2);
+		cfg = base_cfg(NULL, NULL);
+		if (pass == 0)
+			cfg.timeout_ns = 30 * SEC;
+		assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+		g_hooked = c;
+		dn = sim_node(&s, e[0].idx);
+		assert_int_equal(crawl_add_seed(c, &dn), 0);
+		dn = sim_node(&s, 0);
+		assert_int_equal(crawl_add_seed(c, &dn), 0);
+		t0 = s.now;
+		late = N;
+		crawl_on_timer(c, s.now);
+		while (!crawl_done(c) && s.now < t0 + 60 * SEC) {
+			sim_run(&s, 1 * MS);
+			ejs_serve(&s, e, 1);
+			if (!joined && s.now >= t0 + 4 * SEC) {
+				/* A new node joins node 0's table only. */
+				struct discv4_config dc;
+
+				joined = true;
+				memset(&dc, 0, sizeof(dc));
+				dc.no_refresh = true;
+				sim_ip4(ip, 127, 0, 4, 1);
+				late = (unsigned)sim_add_engine(&s, ip, 20000,
+								&dc);
+				dn = sim_node(&s, late);
+				assert_int_equal(discv4_add_bootnode(
+					s.peers[0]->d, &dn), 0);
+				discv4_refresh(s.peers[0]->d, s.now);
+				sim_touch(&s, 0);
+			}
+			crawl_on_timer(c, s.now);
+		}
+		g_hooked = NULL;
+		crawl_progress(c, &cs);
+		assert_true(cs.done);
+		if (pass == 0) {
+			assert_true(cs.timed_out);
+			assert_true(cs.rounds >= 1);
+			assert_int_equal(cs.seen, N + 2);
+			assert_int_equal(cs.answered, N + 2);
+			assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 0);
+		} else {
+			assert_false(cs.timed_out);
+			assert_int_equal(cs.rounds, 0);
+			assert_int_equal(cs.answered, N);
+			assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 1);
+		}
+		sim_fini(&s);
+		crawl_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -886,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_crawl_interrupted_flush_and_timeout),
 		cmocka_unit_test(test_crawl_pong_only_node_is_live),
 		cmocka_unit_test(test_crawl_learns_from_inbound_pings),
+		cmocka_unit_test(test_crawl_rounds_until_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
