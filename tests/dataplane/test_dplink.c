@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/test_loopback.h"
 #include "common/discv4_wire.h"
 #include "common/keccak.h"
 #include "common/secp.h"
@@ -76,8 +77,7 @@ static void v4(struct dplink_listen *l, uint16_t port)
 {
 	memset(l, 0, sizeof(*l));
 	l->addr[10] = l->addr[11] = 0xff;
-	l->addr[12] = 127;
-	l->addr[15] = 1;
+	test_loopback4(l->addr + 12);
 	l->port_be = htons(port);
 }
 
@@ -106,7 +106,7 @@ static int client(const struct dplink_listen *l, uint16_t *port_be)
 		struct sockaddr_in *a4 = (void *)&a;
 
 		a4->sin_family = AF_INET;
-		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		test_loopback4((uint8_t *)&a4->sin_addr);
 		assert_int_equal(bind(fd, (void *)a4, sizeof(*a4)), 0);
 	} else {
 		a.sin6_family = AF_INET6;
@@ -433,7 +433,7 @@ static void test_dplink_spawn_errors(void **st)
 	/* A port taken by a socket without SO_REUSEPORT: the child reports
 	 * the bind error and is reaped. */
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	test_loopback4((uint8_t *)&a.sin_addr);
 	assert_int_equal(bind(fd, (void *)&a, sizeof(a)), 0);
 	assert_int_equal(getsockname(fd, (void *)&a, &al), 0);
 	ls.port_be = a.sin_port;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/test_loopback.h"
 #include "dataplane/pktio.h"
 
 #define NL 40                           /* listen sockets */
@@ -32,8 +33,7 @@ static void lo4(struct dplink_listen *l, uint16_t idx)
 {
 	memset(l, 0, sizeof(*l));
 	l->addr[10] = l->addr[11] = 0xff;
-	l->addr[12] = 127;
-	l->addr[15] = 1;
+	test_loopback4(l->addr + 12);
 	l->sock_idx = idx;
 }
 
@@ -85,13 +85,13 @@ static void test_pktio_socket_many_sockets_rx_tx(void **st)
 	assert_ptr_equal(pktio_find("socket"), &pktio_socket_ops);
 	assert_null(pktio_find("nope"));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	test_loopback4((uint8_t *)&me.sin_addr);
 	assert_int_equal(bind(fd, (void *)&me, sizeof(me)), 0);
 	assert_int_equal(getsockname(fd, (void *)&me, &ml), 0);
 	for (unsigned i = 0; i < NL; i++) {
 		struct sockaddr_in to = { .sin_family = AF_INET };
 
-		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		test_loopback4((uint8_t *)&to.sin_addr);
 		to.sin_port = p->ops->local_port(p, i);
 		assert_int_not_equal(to.sin_port, 0);
 		memset(buf, (int)i, sizeof(buf));
@@ -156,7 +156,7 @@ static void test_pktio_socket_reports_oversize(void **st)
 	lo4(&l, 0);
 	assert_int_equal(pktio_socket_ops.open(&p, &cfg), 0);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	test_loopback4((uint8_t *)&to.sin_addr);
 	to.sin_port = p->ops->local_port(p, 0);
 	assert_int_equal(sendto(fd, big, sizeof(big), 0, (void *)&to,
 				sizeof(to)), (ssize_t)sizeof(big));
