@@ -17,11 +17,15 @@
 #     bootnode's Neighbors and through their own Pings to the crawler
 #     (each node we ping adds us and pings us; so do the nodes it tells
 #     about us), and counts a node live when it answers our Ping with a
-#     valid Pong;
+#     valid Pong. With --timeout the crawl runs until it (geth does too),
+#     re-checking silent nodes and re-sweeping our bootnode: under load the
+#     single-threaded DPT process can miss our 500 ms reply timeout;
 #   - ethereumjs has no EIP-868: it never answers an ENRRequest (it logs
 #     "Invalid type: 5"); the crawler's ENR timeouts are printed, and no
 #     ethereumjs node may appear with an "enr:" record;
-#   - ethereumjs never checks expiration and writes port 0 as 00 00 (a
+#   - ethereumjs never checks expiration (test_conformance.sh records its
+#     answers to Ping/PastExpiration and Findnode/PastExpiration) and
+#     writes port 0 as 00 00 (a
 #     non-canonical RLP integer, which we and geth reject); dpt.mjs hands it
 #     our bootnode's TCP port 0 as null to avoid that.
 #
