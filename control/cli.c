@@ -459,7 +459,7 @@ static void usage(FILE *f)
 	      "  enr dump ENR\n"
 	      "  discv4 ping ENODE [--timeout DUR]\n"
 	      "  discv4 resolve ENODE [--timeout DUR]\n"
-	      "  test discv4 ENODE\n"
+	      "  test discv4 [--tester-addr IP1,IP2] [--filter S] [--wait-ms N] ENODE\n"
 	      "  node --nodekey FILE | --nodekeyhex HEX --addr IP:PORT\n"
 	      "       [--bootnodes NODES] [--staticnodes NODES] [--trustednodes NODES]\n"
 	      "       [--maxpeers N] [--maxpendpeers N] [--nodiscover] [--netrestrict CIDRS]\n"
@@ -1457,19 +1457,70 @@ out:
 	return status;
 }
 
-/* test discv4 ENODE: the conformance suite (control/v4test.h) against any
- * node, with geth's 500 ms wait per read. */
-static int cmd_test_discv4(const char *arg)
+/* test discv4 [--tester-addr IP1,IP2] [--filter S] [--wait-ms N] ENODE: the
+ * conformance suite (control/v4test.h) against any node, with geth's 500 ms
+ * wait per read. The testers bind IP1 and IP2 (default 127.0.0.1 and
+ * 127.0.0.2); both must be local addresses from which the node is
+ * reachable (e.g. two addresses on the other end of a veth pair). Parses
+ * its own flags, like node and rlpx ping. */
+static int cmd_test_discv4(int argc, char **argv)
 {
+	const char *node = NULL, *testers = NULL;
 	struct v4test_cfg cfg;
+	unsigned long wait = 0;
+	const char *filter = NULL;
 	struct enode e;
-	int rc;
+	int i, rc;
 
-	if (cli_parse_node(&e, arg)) {
-		fprintf(stderr, "devplane: invalid node %s\n", arg);
+	for (i = 3; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--tester-addr") && i + 1 < argc)
+			testers = argv[++i];
+		else if (!strcmp(a, "--filter") && i + 1 < argc)
+			filter = argv[++i];
+		else if (!strcmp(a, "--wait-ms") && i + 1 < argc) {
+			if (parse_uint(&wait, argv[++i], 60000)) {
+				fprintf(stderr, "devplane: bad --wait-ms\n");
+				return 2;
+			}
+		} else if (a[0] != '-' && !node)
+			node = a;
+		else {
+			fprintf(stderr, "usage: devplane test discv4 "
+				"[--tester-addr IP1,IP2] [--filter S] "
+				"[--wait-ms N] ENODE\n");
+			return 2;
+		}
+	}
+	if (!node) {
+		fprintf(stderr, "usage: devplane test discv4 "
+			"[--tester-addr IP1,IP2] [--filter S] [--wait-ms N] "
+			"ENODE\n");
+		return 2;
+	}
+	if (secp_init())
+		return 1;
+	if (cli_parse_node(&e, node)) {
+		fprintf(stderr, "devplane: invalid node %s\n", node);
 		return 2;
 	}
 	v4test_cfg_default(&cfg, &e);
+	if (testers) {
+		const char *comma = strchr(testers, ',');
+		char a1[NETUTIL_ADDRSTRLEN + 1];
+		size_t n1 = comma ? (size_t)(comma - testers) : 0;
+
+		if (!comma || !n1 || n1 >= sizeof(a1) ||
+		    netutil_addr_parse(cfg.l1, testers, n1) ||
+		    parse_ip(cfg.l2, comma + 1)) {
+			fprintf(stderr, "devplane: --tester-addr wants "
+				"IP1,IP2\n");
+			return 2;
+		}
+	}
+	cfg.filter = filter;
+	cfg.wait_ms = (uint32_t)wait;
 	rc = v4test_run(&cfg, stdout);
 	if (rc < 0)
 		fprintf(stderr, "devplane: test discv4: %s\n", strerror(-rc));
@@ -1500,6 +1551,11 @@ int cli_main(int argc, char **argv)
 		free(o);
 		return session_rlpx_ping_main(argc, argv);
 	}
+	if (argc >= 3 && !strcmp(argv[1], "test") &&
+	    !strcmp(argv[2], "discv4")) {
+		free(o);
+		return cmd_test_discv4(argc, argv);
+	}
 	if (cli_parse(o, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "devplane: %s\n", err);
 		usage(stderr);
@@ -1525,8 +1581,6 @@ int cli_main(int argc, char **argv)
 		status = cmd_ping(o, o->pos[2]);
 	else if (is(o, 0, "discv4") && is(o, 1, "resolve") && o->n_pos == 3)
 		status = cmd_resolve(o, o->pos[2]);
-	else if (is(o, 0, "test") && is(o, 1, "discv4") && o->n_pos == 3)
-		status = cmd_test_discv4(o->pos[2]);
 	else if (is(o, 0, "help") || o->n_pos == 0) {
 		usage(o->n_pos ? stdout : stderr);
 		status = o->n_pos ? 0 : 2;

@@ -2,9 +2,12 @@
 // tests/interop/dpt.mjs - @ethereumjs/devp2p DPT nodes on loopback, for
 // devplane's discv4 interop and conformance tests.
 //
-//   node dpt.mjs single --port P [--duration S]
-//       one DPT node on 127.0.0.1:P; prints "ENODE <url>", runs S seconds
-//       (default 120) or until SIGTERM.
+//   node dpt.mjs single --port P [--addr IP] [--bootnode ENODE]
+//                       [--watch ID] [--duration S]
+//       one DPT node on IP:P (default 127.0.0.1); prints "ENODE <url>",
+//       bootstraps from --bootnode, prints "TABLE <size> <watched>" every
+//       second (watched: node ID --watch, 128 hex, is in its table), runs
+//       S seconds (default 120) or until SIGTERM.
 //   node dpt.mjs net --count N --base-port P [--bootnode ENODE]
 //                    [--watch ID] [--duration S] [--enodes FILE] [--ids FILE]
 //       N DPT nodes on 127.0.0.1:P..P+N-1, each bootstrapped from the
@@ -64,10 +67,10 @@ function countingSocket() {
   return s;
 }
 
-function makeNode(port, refreshMs) {
+function makeNode(port, refreshMs, addr = '127.0.0.1') {
   const key = randomBytes(32);
   const dpt = new DPT(key, {
-    endpoint: { address: '127.0.0.1', udpPort: port, tcpPort: port },
+    endpoint: { address: addr, udpPort: port, tcpPort: port },
     createSocket: countingSocket,
     refreshInterval: refreshMs,
     shouldFindNeighbours: true,
@@ -78,26 +81,29 @@ function makeNode(port, refreshMs) {
     stats.errorKinds[k] = (stats.errorKinds[k] ?? 0) + 1;
   });
   const id = hex(secp256k1.getPublicKey(key, false).subarray(1));
-  const enode = `enode://${id}@127.0.0.1:${port}`;
-  return { dpt, id, port, enode };
+  const enode = `enode://${id}@${addr}:${port}`;
+  return { dpt, id, port, addr, enode };
 }
 
 function listen(n) {
   return new Promise((resolve, reject) => {
     n.dpt.events.once('listening', resolve);
     n.dpt.events.once('error', reject);
-    n.dpt.bind(n.port, '127.0.0.1');
+    n.dpt.bind(n.port, n.addr);
   });
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function single() {
-  const n = makeNode(Number(opt.port), 60000);
+  const n = makeNode(Number(opt.port), 60000, opt.addr ?? '127.0.0.1');
   await listen(n);
   console.log(`ENODE ${n.enode}`);
+  if (opt.bootnode) n.dpt.bootstrap(parseEnode(opt.bootnode)).catch(() => {});
+  const watch = opt.watch ? Buffer.from(opt.watch.toLowerCase(), 'hex') : null;
+  const every = setInterval(() => console.log(`TABLE ${n.dpt.numPeers()} ${watch ? n.dpt.getPeer(watch) !== null : false}`), 1000);
   const dur = Number(opt.duration ?? 120);
-  const stop = () => { n.dpt.destroy(); process.exit(0); };
+  const stop = () => { clearInterval(every); n.dpt.destroy(); process.exit(0); };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   await sleep(dur * 1000);
