@@ -77,7 +77,20 @@ struct dplink_msg_config {
 	uint32_t cache_slots;           /* per worker hash cache, 0: off */
 	uint32_t flags;                 /* none defined; zero */
 	uint32_t rlpx_frame_cap;        /* largest RLPx frame-size; 0: 16 MiB */
+	/* xdp backend ban policy: ban_sig_count packets failing signature
+	 * recovery from one source (/32, /64) within ban_sig_window_s seconds
+	 * put it in the shield's blocklist for ban_secs seconds. 0: the
+	 * dataplane's default (DPLINK_BAN_*_DEFAULT); ban_sig_count
+	 * DPLINK_BAN_OFF: no bans. The socket backend ignores them. */
+	uint32_t ban_sig_count;
+	uint32_t ban_sig_window_s;
+	uint32_t ban_secs;
+	uint32_t pad1;
 };
+#define DPLINK_BAN_COUNT_DEFAULT  16
+#define DPLINK_BAN_WINDOW_DEFAULT 10    /* seconds */
+#define DPLINK_BAN_SECS_DEFAULT   600
+#define DPLINK_BAN_OFF            UINT32_MAX
 
 struct dplink_msg_listen {
 	struct dplink_msg_hdr hdr;
@@ -134,6 +147,10 @@ enum dp_cnt {
 	DP_CNT_RLPX_STALLS,             /* reads paused: ring full / no slot */
 	DP_CNT_RLPX_CTL_DROP,           /* control message for no session */
 	DP_CNT_DROP_REPLAY,             /* discv4 bytes replayed (discv4_rx.h) */
+	DP_CNT_BANS_ADDED,              /* xdp: sources banned for bad sigs */
+	DP_CNT_BANS_ACTIVE,             /* xdp: unexpired blocklist entries; a
+					 * gauge, written in worker 0's slot
+					 * by the dataplane's main thread */
 	DP_CNT_MAX
 };
 #define DP_CNT_SLOTS 32                 /* ABI: room to grow */
@@ -150,7 +167,7 @@ static inline const char *dp_cnt_name(unsigned i)
 		"tx_err", "ctl_wakeups", "rlpx_sessions", "rlpx_closed",
 		"rlpx_frames_rx", "rlpx_frames_tx", "rlpx_bytes_rx",
 		"rlpx_bytes_tx", "rlpx_bad_frame", "rlpx_pongs", "rlpx_stalls",
-		"rlpx_ctl_drop", "drop_replay",
+		"rlpx_ctl_drop", "drop_replay", "bans_added", "bans_active",
 	};
 
 	return i < DP_CNT_MAX ? names[i] : "unknown";
@@ -180,7 +197,7 @@ static_assert(offsetof(struct dplink_shm, ctl_notified) == 64, "dplink ABI");
 static_assert(offsetof(struct dplink_shm, w) == 128, "dplink ABI");
 static_assert(sizeof(struct dplink_worker_shm) == 320, "dplink ABI");
 static_assert(sizeof(struct dplink_listen) == 24, "dplink ABI");
-static_assert(sizeof(struct dplink_msg_config) == 64, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_config) == 80, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_ready) == 32, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_rlpx_fd) == 32, "dplink ABI");
 

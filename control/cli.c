@@ -4,7 +4,9 @@
 #include "control/session.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "common/rlp.h"
 #include "common/secp.h"
 #include "control/crawl.h"
+#include "control/dplink.h"
 #include "control/loop.h"
 #include "control/node.h"
 #include "control/nodedb.h"
@@ -460,6 +463,7 @@ static void usage(FILE *f)
 	      "  discv4 ping ENODE [--timeout DUR]\n"
 	      "  discv4 resolve ENODE [--timeout DUR]\n"
 	      "  test discv4 [--tester-addr IP1,IP2] [--filter S] [--wait-ms N] ENODE\n"
+	      "  ban list|add|remove [--iface IF] [CIDR] [--for DUR]\n"
 	      "  node --nodekey FILE | --nodekeyhex HEX --addr IP:PORT\n"
 	      "       [--bootnodes NODES] [--staticnodes NODES] [--trustednodes NODES]\n"
 	      "       [--maxpeers N] [--maxpendpeers N] [--nodiscover] [--netrestrict CIDRS]\n"
@@ -1527,6 +1531,91 @@ static int cmd_test_discv4(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/*
+ * ban list|add|remove [--iface IF] [CIDR] [--for DUR]: the operator's view
+ * of the XDP shield's blocklist. It execs devplane-dp's shield commands on
+ * the maps pinned under /sys/fs/bpf/devplane/IF rather than asking the
+ * running node over its control socket: control stays unprivileged and
+ * holds no BPF map fds (the pins need CAP_BPF, which whoever bans has),
+ * bans keep working while no node runs (the pinned shield keeps
+ * dropping), and the blocklist code lives once, in devplane-dp. Without
+ * --iface the only shield pinned is used.
+ */
+static int cmd_ban(int argc, char **argv)
+{
+	static const char *const sub[][2] = {
+		{ "list", "bans" }, { "add", "ban" }, { "remove", "unban" },
+	};
+	const char *dsub = NULL, *dur = NULL;
+	char *iface = NULL, *cidr = NULL;
+	char bin[PATH_MAX], ifbuf[64], ttl[16], cmd[8];
+	char *av[12];
+	unsigned n = 0;
+	uint32_t ms = 0;
+
+	for (unsigned i = 0; argc >= 3 && i < 3; i++)
+		if (!strcmp(argv[2], sub[i][0]))
+			dsub = sub[i][1];
+	for (int i = 3; dsub && i < argc; i++) {
+		if (!strcmp(argv[i], "--iface") && i + 1 < argc)
+			iface = argv[++i];
+		else if (!strcmp(argv[i], "--for") && i + 1 < argc)
+			dur = argv[++i];
+		else if (argv[i][0] != '-' && !cidr)
+			cidr = argv[i];
+		else
+			dsub = NULL;
+	}
+	if (!dsub || !strcmp(dsub, "bans") != !cidr ||
+	    (dur && strcmp(dsub, "ban")) ||
+	    (dur && (cli_parse_duration(&ms, dur) || ms < 1000))) {
+		fprintf(stderr, "usage: devplane ban list|add|remove "
+			"[--iface IF] [CIDR] [--for DUR (>= 1s)]\n");
+		return 2;
+	}
+	if (!iface) {
+		DIR *d = opendir("/sys/fs/bpf/devplane");
+		struct dirent *e;
+		unsigned found = 0;
+
+		while (d && (e = readdir(d)))
+			if (e->d_name[0] != '.' &&
+			    strlen(e->d_name) < sizeof(ifbuf)) {
+				snprintf(ifbuf, sizeof(ifbuf), "%s",
+					 e->d_name);
+				found++;
+			}
+		if (d)
+			closedir(d);
+		if (found != 1) {
+			fprintf(stderr, "devplane: ban: %s; use --iface\n",
+				found ? "several shields pinned" :
+					"no shield pinned");
+			return 1;
+		}
+		iface = ifbuf;
+	}
+	dplink_find_binary(bin, sizeof(bin), NULL);
+	av[n++] = bin;
+	av[n++] = "shield";
+	snprintf(cmd, sizeof(cmd), "%s", dsub);
+	av[n++] = cmd;
+	av[n++] = "--iface";
+	av[n++] = iface;
+	if (cidr)
+		av[n++] = cidr;
+	if (dur) {
+		snprintf(ttl, sizeof(ttl), "%u", ms / 1000);
+		av[n++] = "--ttl";
+		av[n++] = ttl;
+	}
+	av[n] = NULL;
+	fflush(stdout);
+	execvp(bin, av);
+	fprintf(stderr, "devplane: ban: exec %s: %s\n", bin, strerror(errno));
+	return 1;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static bool is(const struct cli_opts *o, unsigned i, const char *w)
@@ -1555,6 +1644,10 @@ int cli_main(int argc, char **argv)
 	    !strcmp(argv[2], "discv4")) {
 		free(o);
 		return cmd_test_discv4(argc, argv);
+	}
+	if (argc >= 2 && !strcmp(argv[1], "ban")) {
+		free(o);
+		return cmd_ban(argc, argv);
 	}
 	if (cli_parse(o, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "devplane: %s\n", err);

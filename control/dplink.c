@@ -196,8 +196,7 @@ out:
 	return rc;
 }
 
-/* find_binary() picks the devplane-dp to exec into buf. */
-static void find_binary(char *buf, size_t cap, const char *want)
+void dplink_find_binary(char *buf, size_t cap, const char *want)
 {
 	static const char *const rel[] = { "devplane-dp",
 					   "../dataplane/devplane-dp" };
@@ -249,6 +248,9 @@ static int send_config(struct dplink *l, const struct dplink_cfg *cfg)
 	c.budget_slots = cfg->budget_slots;
 	c.cache_slots = cfg->cache_slots;
 	c.rlpx_frame_cap = cfg->rlpx_frame_cap;
+	c.ban_sig_count = cfg->ban_sig_count;
+	c.ban_sig_window_s = cfg->ban_sig_window_s;
+	c.ban_secs = cfg->ban_secs;
 	fds[DPLINK_FD_REGION] = shmring_fd(l->ring);
 	fds[DPLINK_FD_SHARED] = l->shm_fd;
 	fds[DPLINK_FD_CTL_EFD] = l->ctl_efd;
@@ -323,7 +325,7 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg)
 			goto out_close;
 		}
 	}
-	find_binary(bin, sizeof(bin), cfg->dp_path);
+	dplink_find_binary(bin, sizeof(bin), cfg->dp_path);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = -errno;
 		goto out_close;

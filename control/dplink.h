@@ -25,7 +25,19 @@ struct dplink_cfg {
 	uint32_t ring_size;             /* 0: 2048 descriptors */
 	uint32_t n_slots;               /* 0: 4096 per queue */
 	uint32_t rlpx_frame_cap;        /* largest RLPx frame-size; 0: 16 MiB */
+	/* xdp backend: ban a source (/32, /64) after ban_sig_count bad
+	 * signatures within ban_sig_window_s seconds, for ban_secs seconds
+	 * (common/dplink_proto.h; 0: the dataplane's defaults,
+	 * ban_sig_count DPLINK_BAN_OFF: never). */
+	uint32_t ban_sig_count;
+	uint32_t ban_sig_window_s;
+	uint32_t ban_secs;
 };
+
+/* dplink_find_binary() writes the devplane-dp to exec into buf[0..cap):
+ * want if set, else $DEVPLANE_DP, else next to this executable (or in
+ * ../dataplane/ of a build tree), else plain "devplane-dp" ($PATH). */
+void dplink_find_binary(char *buf, size_t cap, const char *want);
 
 struct dplink;                          /* heap object */
 

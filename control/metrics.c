@@ -59,6 +59,8 @@ static const struct {
 	  "Bytes sent by the dataplane." },
 	{ DP_CNT_CTL_WAKEUPS, "devplane_dp_control_wakeups_total",
 	  "Times a worker woke the control process." },
+	{ DP_CNT_BANS_ADDED, "devplane_dp_bans_added_total",
+	  "Sources the xdp backend banned for repeated bad signatures." },
 };
 
 /* Drop reasons, in the label form. */
@@ -104,9 +106,17 @@ void metrics_stats_add(struct discv4_stats *sum, const struct discv4_stats *s)
 	sum->encode_errors += s->encode_errors;
 }
 
+static void gauge(struct out *o, const char *name, const char *help,
+		  uint64_t v)
+{
+	family(o, name, "gauge", help);
+	put(o, "%s %" PRIu64 "\n", name, v);
+}
+
 static void dataplane(struct out *o, const struct metrics_input *in)
 {
 	const char *n;
+	uint64_t bans;
 
 	for (size_t i = 0; i < sizeof(dp_plain) / sizeof(dp_plain[0]); i++) {
 		family(o, dp_plain[i].name, "counter", dp_plain[i].help);
@@ -121,6 +131,12 @@ static void dataplane(struct out *o, const struct metrics_input *in)
 		for (unsigned q = 0; q < in->n_queues; q++)
 			put(o, "%s{reason=\"%s\",queue=\"%u\"} %" PRIu64 "\n", n,
 			    dp_drops[i].reason, q, in->dp[q][dp_drops[i].cnt]);
+	bans = 0;
+	for (unsigned q = 0; q < in->n_queues; q++)
+		bans += in->dp[q][DP_CNT_BANS_ACTIVE];
+	gauge(o, "devplane_dp_bans",
+	      "Unexpired entries in the XDP shield's blocklist (xdp backend).",
+	      bans);
 	n = "devplane_dp_tx_errors_total";
 	family(o, n, "counter",
 	       "Packets the dataplane could not send, by kind and worker queue.");
@@ -132,12 +148,6 @@ static void dataplane(struct out *o, const struct metrics_input *in)
 	}
 }
 
-static void gauge(struct out *o, const char *name, const char *help,
-		  uint64_t v)
-{
-	family(o, name, "gauge", help);
-	put(o, "%s %" PRIu64 "\n", name, v);
-}
 
 static void counter(struct out *o, const char *name, const char *help,
 		    uint64_t v)

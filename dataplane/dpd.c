@@ -40,6 +40,8 @@ struct dpd {
 	struct dplink_listen *listen;   /* as bound */
 	unsigned n_listen;
 	volatile bool stop;
+	/* xdp: the ban policy (struct dplink_msg_config, 0: defaults) */
+	uint32_t ban_sig_count, ban_sig_window_s, ban_secs;
 #if HAVE_XDP
 	struct shield_loader *shield;   /* xdp backend: the attached shield */
 #endif
@@ -146,6 +148,33 @@ static int attach_shield(struct dpd *d, const char *iface, uint16_t port_be)
 				    &sc);
 }
 
+static int count_ban(void *arg, const struct shield_lpm_key *key,
+		     const struct shield_block_val *val)
+{
+	uint64_t *c = arg;
+
+	(void)key;
+	if (!val->expires_ns || val->expires_ns > c[1])
+		c[0]++;
+	return 0;
+}
+
+/* ban_gauge() deletes expired bans and publishes how many are left
+ * (DP_CNT_BANS_ACTIVE in worker 0's slot: this thread is its only
+ * writer). Called about once a second from the main loop. */
+static void ban_gauge(struct dpd *d)
+{
+	uint64_t c[2] = { 0, 0 };
+
+	if (!d->shield || !d->shm)
+		return;
+	c[1] = shield_loader_now(d->shield);
+	(void)shield_loader_gc(d->shield, c[1]);
+	if (shield_loader_bans(d->shield, count_ban, c) == 0)
+		__atomic_store_n(&d->shm->w[0].cnt[DP_CNT_BANS_ACTIVE], c[0],
+				 __ATOMIC_RELAXED);
+}
+
 /* shield_port() points the shield at the port the backend bound. */
 static int shield_port(struct dpd *d, uint16_t port_be)
 {
@@ -187,7 +216,10 @@ static int start_workers(struct dpd *d, const char *backend,
 			 const struct discv4_rx_cfg *scfg, uint32_t rlpx_cap)
 {
 	struct pktio_cfg pc = { .n_queues = d->n_queues, .listen = listen,
-				.n_listen = n_listen, .flags = flags };
+				.n_listen = n_listen, .flags = flags,
+				.ban_sig_count = d->ban_sig_count,
+				.ban_sig_window_s = d->ban_sig_window_s,
+				.ban_secs = d->ban_secs };
 	const struct pktio_ops *ops;
 	char name[16];
 	int rc;
@@ -484,6 +516,9 @@ static int run_child(const struct dpd_opts *o)
 		char backend[sizeof(cfg.backend) + 1] = { 0 };
 
 		memcpy(backend, cfg.backend, sizeof(cfg.backend));
+		d.ban_sig_count = cfg.ban_sig_count;
+		d.ban_sig_window_s = cfg.ban_sig_window_s;
+		d.ban_secs = cfg.ban_secs;
 		rc = start_workers(&d, backend, NULL, cfg.flags, listen,
 				   cfg.n_listen, &scfg, cfg.rlpx_frame_cap);
 	}
@@ -494,12 +529,19 @@ static int run_child(const struct dpd_opts *o)
 		struct pollfd p[2] = { { .fd = sock, .events = POLLIN },
 				       { .fd = sfd, .events = POLLIN } };
 
-		if (poll(p, 2, -1) < 0) {
+		int np = poll(p, 2, 1000);
+
+		if (np < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = -errno;
 			break;
 		}
+#if HAVE_XDP
+		ban_gauge(&d);
+#endif
+		if (!np)
+			continue;
 		if (p[1].revents)
 			break;
 		/* EOF (control gone), a broken message or SHUTDOWN: exit. */
@@ -624,12 +666,19 @@ static int run_attach(const struct dpd_opts *o)
 				       { .fd = lfd, .events = POLLIN },
 				       { .fd = conn, .events = POLLIN } };
 
-		if (poll(p, 3, -1) < 0) {
+		int np = poll(p, 3, 1000);
+
+		if (np < 0) {
 			if (errno == EINTR)
 				continue;
 			rc = -errno;
 			break;
 		}
+#if HAVE_XDP
+		ban_gauge(&d);
+#endif
+		if (!np)
+			continue;
 		if (p[0].revents)
 			break;
 		if (p[1].revents) {

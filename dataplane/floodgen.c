@@ -23,6 +23,7 @@
 #include <xdp/xsk.h>
 
 #include "common/discv4_wire.h"
+#include "common/keccak.h"
 #include "common/secp.h"
 #include "dataplane/neigh.h"
 #include "dataplane/pktio_afxdp.h"
@@ -35,7 +36,7 @@
 #define LEGIT_HIST  8                   /* outstanding pings per key */
 
 static const char *const kind_names[FLOODGEN_KIND_MAX] = {
-	"size", "type", "hash", "ping",
+	"size", "type", "hash", "ping", "sig",
 };
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -182,6 +183,13 @@ static ssize_t make_junk(uint8_t *f, unsigned k, const struct floodgen_cfg *c,
 		if (n < 0)
 			return n;
 		len = (size_t)n;
+		if (k == FLOODGEN_SIG) {
+			/* Recovery id 4 is out of range: the hash is right,
+			 * no key recovers (DP_CNT_DROP_SIG). */
+			pl[DISCV4_HASH_LEN + 64] = 4;
+			keccak256(pl, pl + DISCV4_HASH_LEN,
+				  len - DISCV4_HASH_LEN);
+		}
 		break;
 	}
 	}

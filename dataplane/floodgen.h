@@ -17,6 +17,8 @@ enum floodgen_kind {
 	FLOODGEN_TYPE,          /* right size, packet-type 0 or 7..255 */
 	FLOODGEN_HASH,          /* right size and type, hash wrong */
 	FLOODGEN_PING,          /* a valid signed Ping (replayed) */
+	FLOODGEN_SIG,           /* a Ping with a right hash over a signature
+				 * that recovers no key (recovery id 4) */
 	FLOODGEN_KIND_MAX
 };
 
@@ -54,7 +56,7 @@ struct floodgen_result {
 	bool zero_copy;
 };
 
-/* floodgen_parse_mix() parses "size=1,type=1,hash=1,ping=1" into mix.
+/* floodgen_parse_mix() parses "size=1,type=1,hash=1,ping=1,sig=1" into mix.
  * Returns 0 or -EINVAL. */
 int floodgen_parse_mix(unsigned mix[FLOODGEN_KIND_MAX], const char *s);
 

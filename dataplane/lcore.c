@@ -76,6 +76,9 @@ static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
 				      pk->peer_addr, pk->peer_port_be, now, m,
 				      sizeof(scratch));
 		cnt_add(l->cnt, discv4_rx_verdict_cnt(v), 1);
+		if (v == DISCV4_RX_DROP_SIG && l->io->ops->bad_source &&
+		    l->io->ops->bad_source(l->io, l->q, pk->peer_addr) > 0)
+			cnt_add(l->cnt, DP_CNT_BANS_ADDED, 1);
 		if (v == DISCV4_RX_ACCEPT_CACHED)
 			cnt_add(l->cnt, DP_CNT_CACHE_HIT, 1);
 		else if (v != DISCV4_RX_ACCEPT)

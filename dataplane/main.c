@@ -31,7 +31,7 @@ static void usage(FILE *f)
 		"       devplane-dp flood --iface IF --target IP:PORT "
 		"[--rate PPS] [--duration S]\n"
 		"                   [--count N] [--mix size=1,type=1,hash=1,"
-		"ping=1] [--spoof CIDR] [--copy]\n"
+		"ping=1,sig=1] [--spoof CIDR] [--copy]\n"
 		"                   [--keys N --legit-src IP[+N] ... "
 		"--legit-rate PPS] [--grace-ms MS]\n"
 		"Without --control-fd the dataplane runs long-lived on the named "

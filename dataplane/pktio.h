@@ -36,6 +36,12 @@ struct pktio_cfg {
 	const char *iface;              /* xdp: the interface */
 	uint32_t flags;                 /* PKTIO_F_* */
 	int xskmap_fd;                  /* xdp: > 0, or the shield's pin */
+	/* xdp: ban policy for sources failing signature checks (bad_source
+	 * below); 0: DPLINK_BAN_*_DEFAULT, ban_sig_count DPLINK_BAN_OFF:
+	 * none. */
+	uint32_t ban_sig_count;
+	uint32_t ban_sig_window_s;
+	uint32_t ban_secs;
 };
 
 #define PKTIO_F_ZEROCOPY (1u << 0)      /* xdp: zero-copy or fail */
@@ -67,6 +73,10 @@ struct pktio_ops {
 	/* local_port() is the bound port of listen entry i (0..n_listen-1, in
 	 * cfg order), network byte order. */
 	uint16_t (*local_port)(const struct pktio *p, unsigned i);
+	/* bad_source() (optional, NULL in backends without a blocklist) is
+	 * told by queue q's worker that a datagram from addr failed its
+	 * signature check. Returns 1 if that banned the source, else 0. */
+	int (*bad_source)(struct pktio *p, unsigned q, const uint8_t addr[16]);
 };
 
 /* Every backend's handle starts with this. */

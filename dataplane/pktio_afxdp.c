@@ -42,6 +42,7 @@
  * address, in a direct-mapped table; a Pong from that address carrying
  * its hash within PING_TTL_NS verifies the address for VERIFIED_TTL_NS. */
 #define PING_SLOTS      4096
+#define SIG_SLOTS       1024    /* bad-signature sources tracked per queue */
 #define PING_TTL_NS     (20ull * 1000000000ull)
 #define VERIFIED_TTL_NS (24ull * 3600 * 1000000000ull)
 /* Frames waiting for the kernel to resolve their next hop (as the
@@ -242,6 +243,12 @@ struct xq {
 		uint8_t hash[32];
 		uint64_t ts_ns;
 	} *pings;                       /* [PING_SLOTS] */
+	struct sig_rec {
+		uint8_t key[8];         /* /32 (v4, 4 bytes) or /64 (v6) */
+		uint8_t fam;            /* SHIELD_FAM_*, 0: empty */
+		uint32_t n;             /* failures since since_ns */
+		uint64_t since_ns;
+	} *sigs;                        /* [SIG_SLOTS] */
 	struct neigh_cache *nc;
 	struct unres {
 		uint64_t addr;          /* TX frame, headers built */
@@ -263,6 +270,9 @@ struct afxdp_pktio {
 	int xskmap_fd;
 	bool own_map_fd;
 	int verified_fd;                /* the shield's "verified", or -1 */
+	int blocklist_fd;               /* the shield's "blocklist", or -1 */
+	uint32_t ban_count;             /* 0: bans off */
+	uint64_t ban_window_ns, ban_ns;
 	struct xq *q;                   /* [n_queues] */
 };
 
@@ -295,6 +305,7 @@ static void xq_close(struct xq *x)
 	free(x->tx_free);
 	free(x->fill_pending);
 	free(x->pings);
+	free(x->sigs);
 	neigh_cache_free(x->nc);
 }
 
@@ -310,13 +321,14 @@ static void afxdp_close(struct pktio *io)
 		if (p->q[q].xsk && !pktio_afxdp_get_stats(io, q, &st))
 			fprintf(stderr, "xdp q%u: rx_dropped %llu rx_ring_full "
 				"%llu rx_fill_empty %llu rx_invalid %llu "
-				"tx_invalid %llu verified %llu\n", q,
+				"tx_invalid %llu verified %llu bans %llu\n", q,
 				(unsigned long long)st.rx_dropped,
 				(unsigned long long)st.rx_ring_full,
 				(unsigned long long)st.rx_fill_ring_empty,
 				(unsigned long long)st.rx_invalid,
 				(unsigned long long)st.tx_invalid,
-				(unsigned long long)st.verified);
+				(unsigned long long)st.verified,
+				(unsigned long long)st.bans);
 	}
 	for (unsigned q = 0; p->q && q < io->n_queues; q++) {
 		/* Unregister first so the shield passes instead of
@@ -334,6 +346,8 @@ static void afxdp_close(struct pktio *io)
 		close(p->xskmap_fd);
 	if (p->verified_fd >= 0)
 		close(p->verified_fd);
+	if (p->blocklist_fd >= 0)
+		close(p->blocklist_fd);
 	free(p->q);
 	free(p->listen);
 	free(p->port_fd);
@@ -408,6 +422,104 @@ static void open_verified(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
 	if (snprintf(path, sizeof(path), "%s/%s/verified",
 		     PKTIO_AFXDP_PIN_DIR, cfg->iface) < (int)sizeof(path))
 		p->verified_fd = bpf_obj_get(path);
+}
+
+/* open_blocklist() opens the shield's pinned "blocklist" and sets the ban
+ * policy from cfg (dplink_proto.h defaults for 0s); without the map there
+ * are no bans. */
+static void open_blocklist(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
+{
+	char path[256];
+
+	p->ban_count = cfg->ban_sig_count ? cfg->ban_sig_count :
+		       DPLINK_BAN_COUNT_DEFAULT;
+	if (p->ban_count == DPLINK_BAN_OFF)
+		p->ban_count = 0;
+	p->ban_window_ns = (uint64_t)(cfg->ban_sig_window_s ?
+				      cfg->ban_sig_window_s :
+				      DPLINK_BAN_WINDOW_DEFAULT) * 1000000000ull;
+	p->ban_ns = (uint64_t)(cfg->ban_secs ? cfg->ban_secs :
+			       DPLINK_BAN_SECS_DEFAULT) * 1000000000ull;
+	if (p->ban_count &&
+	    snprintf(path, sizeof(path), "%s/%s/blocklist",
+		     PKTIO_AFXDP_PIN_DIR, cfg->iface) < (int)sizeof(path))
+		p->blocklist_fd = bpf_obj_get(path);
+}
+
+/* src_key() is the shield's per-source key of a v4-mapped or v6 address
+ * (bpf/shield.h: /32 or /64). */
+static void src_key(struct shield_bucket_key *k, const uint8_t src[16])
+{
+	memset(k, 0, sizeof(*k));
+	if (!memcmp(src, v4mapped, 12)) {
+		k->family = SHIELD_FAM_V4;
+		k->plen = SHIELD_SRC_V4_PLEN;
+		memcpy(k->addr, src + 12, 4);
+	} else {
+		k->family = SHIELD_FAM_V6;
+		k->plen = SHIELD_SRC_V6_PLEN;
+		memcpy(k->addr, src, 8);
+	}
+}
+
+/*
+ * Ban policy: every queue keeps a small direct-mapped table of sources
+ * (/32, /64) whose packets failed signature recovery, a count and the
+ * start of its window. ban_count failures within ban_window_ns ban the
+ * source in the shield's blocklist for ban_ns (reason BAD_SIG); it is then
+ * dropped in XDP. A colliding source takes the slot over when the old
+ * window has ended or lost to a newer failure: an attacker flooding many
+ * sources only evicts, it never bans anyone it does not send from. A
+ * source that proved its endpoint (in "verified") is never banned: bad
+ * signatures "from" it can be spoofed by anyone, and a flood must not get
+ * real nodes cut off.
+ */
+static int afxdp_bad_source(struct pktio *io, unsigned q,
+			    const uint8_t addr[16])
+{
+	struct afxdp_pktio *p = (struct afxdp_pktio *)io;
+	struct shield_verified_val vv;
+	struct shield_block_val bv;
+	struct shield_bucket_key k;
+	struct shield_lpm_key lk;
+	struct sig_rec *r;
+	uint32_t h = 2166136261u;
+	uint64_t now;
+
+	if (!p->ban_count || p->blocklist_fd < 0 || q >= io->n_queues ||
+	    !p->q[q].sigs)
+		return 0;
+	src_key(&k, addr);
+	for (unsigned i = 0; i < 8; i++)
+		h = (h ^ k.addr[i]) * 16777619u;
+	r = &p->q[q].sigs[(h ^ k.family) % SIG_SLOTS];
+	now = mono_ns();
+	if (r->fam != k.family || memcmp(r->key, k.addr, 8) ||
+	    now - r->since_ns > p->ban_window_ns) {
+		r->fam = k.family;
+		memcpy(r->key, k.addr, 8);
+		r->n = 0;
+		r->since_ns = now;
+	}
+	if (++r->n < p->ban_count)
+		return 0;
+	r->fam = 0;                     /* banned: the slot is free again */
+	if (p->verified_fd >= 0 &&
+	    bpf_map_lookup_elem(p->verified_fd, &k, &vv) == 0 &&
+	    vv.expires_ns > now)
+		return 0;
+	memset(&lk, 0, sizeof(lk));
+	lk.family = k.family;
+	lk.prefixlen = 8 + k.plen;
+	memcpy(lk.addr, k.addr, 8);
+	memset(&bv, 0, sizeof(bv));
+	/* Shield time is CLOCK_MONOTONIC (see pong_seen()). */
+	bv.expires_ns = now + p->ban_ns;
+	bv.reason = SHIELD_BAN_BAD_SIG;
+	if (bpf_map_update_elem(p->blocklist_fd, &lk, &bv, BPF_ANY) < 0)
+		return 0;
+	cnt_inc(&p->q[q].st.bans, 1);
+	return 1;
 }
 
 static unsigned ping_slot(const uint8_t addr[16])
@@ -560,7 +672,8 @@ static int xq_open(struct afxdp_pktio *p, unsigned q,
 	x->tx_free = malloc(TX_FRAMES * sizeof(*x->tx_free));
 	x->fill_pending = malloc(RX_FRAMES * sizeof(*x->fill_pending));
 	x->pings = calloc(PING_SLOTS, sizeof(*x->pings));
-	if (!x->tx_free || !x->fill_pending || !x->pings)
+	x->sigs = calloc(SIG_SLOTS, sizeof(*x->sigs));
+	if (!x->tx_free || !x->fill_pending || !x->pings || !x->sigs)
 		return -ENOMEM;
 	for (unsigned i = 0; i < TX_FRAMES; i++)
 		x->tx_free[x->n_tx_free++] = (uint64_t)(RX_FRAMES + i) *
@@ -603,6 +716,7 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 	for (unsigned q = 0; q < cfg->n_queues; q++)
 		p->q[q].ep = -1;
 	p->verified_fd = -1;
+	p->blocklist_fd = -1;
 	for (unsigned i = 0; i < cfg->n_listen; i++)
 		p->port_fd[i] = -1;
 	memcpy(p->listen, cfg->listen, cfg->n_listen * sizeof(*p->listen));
@@ -627,8 +741,10 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 	rc = open_map(p, cfg);
 	if (rc < 0)
 		goto out_close;
-	if (cfg->xskmap_fd <= 0)
+	if (cfg->xskmap_fd <= 0) {
 		open_verified(p, cfg);
+		open_blocklist(p, cfg);
+	}
 	for (unsigned q = 0; q < cfg->n_queues; q++) {
 		rc = xq_open(p, q, cfg);
 		if (rc < 0)
@@ -976,4 +1092,5 @@ const struct pktio_ops pktio_afxdp_ops = {
 	.wait = afxdp_wait,
 	.add_wake_fd = afxdp_add_wake_fd,
 	.local_port = afxdp_local_port,
+	.bad_source = afxdp_bad_source,
 };

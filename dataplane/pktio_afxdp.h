@@ -24,6 +24,12 @@
  * each address; a Pong from that address quoting it marks the address
  * verified in the shield's pinned "verified" map (bpf/shield.h), which
  * exempts it from the per-prefix bucket and the global redirect budget.
+ *
+ * Ban policy: cfg->ban_sig_count signature failures (bad_source(), from
+ * the worker) within cfg->ban_sig_window_s seconds from one /32 or /64 put
+ * it in the shield's pinned "blocklist" for cfg->ban_secs seconds (reason
+ * SHIELD_BAN_BAD_SIG), unless it is verified. Per-queue fixed table of
+ * SIG_SLOTS sources; nothing is allocated per packet.
  */
 #define PKTIO_AFXDP_FRAMES     16384   /* 32 MiB of UMEM per queue */
 #define PKTIO_AFXDP_FRAME_SIZE 2048
@@ -83,6 +89,7 @@ struct pktio_afxdp_stats {
 	uint64_t tx_no_frame;           /* TX pool or ring full: dropped */
 	uint64_t fill_short;            /* fill ring had no room */
 	uint64_t verified;              /* sources verified (endpoint proof) */
+	uint64_t bans;                  /* sources banned for bad signatures */
 	/* The socket's own XDP_STATISTICS (getsockopt), read on demand: */
 	uint64_t rx_dropped;            /* kernel dropped (no frame, etc.) */
 	uint64_t rx_invalid;

@@ -71,4 +71,44 @@ if in_b "$B/control/devplane" test discv4 \
 else
 	cat "$XTMP/v4test.txt"; echo "FAIL conformance"; fail=1
 fi
+# Ban policy: a flood of bad signatures (right hash, no key recovers) from
+# one spoofed source gets it banned by devplane-dp (default: 16 within
+# 10 s), after which the shield drops it (drop-blocked).
+b0=$(xdp_counter drop_blocked)
+in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
+	--target 10.77.0.1:30303 --count 20000 --rate 5000 --duration 20 \
+	--mix sig=1 --spoof 10.200.1.1/32 >"$XTMP/sigflood.txt" ||
+	{ cat "$XTMP/sigflood.txt"; echo "FAIL sig flood"; fail=1; }
+sleep 1.5       # the bans gauge is refreshed once a second
+b1=$(xdp_counter drop_blocked)
+m() { xdp_metrics "^$1[ {]" | awk '{ s += $2 } END { print s + 0 }'; }
+added=$(m devplane_dp_bans_added_total) active=$(m devplane_dp_bans)
+"$B/control/devplane" ban list --iface "$XV0" >"$XTMP/bans.txt"
+if grep -q '10.200.1.1/32' "$XTMP/bans.txt" && [ "$added" -ge 1 ] &&
+	[ "$active" -ge 1 ] && [ $((b1 - b0)) -ge 10000 ]; then
+	echo "ok bad-sig source banned (bans_added $added, bans $active," \
+	     "drop_blocked +$((b1 - b0)))"
+else
+	cat "$XTMP/bans.txt"
+	echo "FAIL ban: added $added active $active drop_blocked +$((b1 - b0))"
+	fail=1
+fi
+# Operator bans: add a /16, its traffic is dropped in XDP; remove both.
+"$B/control/devplane" ban add --iface "$XV0" 10.201.0.0/16 --for 60s &&
+	"$B/control/devplane" ban list >"$XTMP/bans.txt" &&
+	grep -q '10.201.0.0/16' "$XTMP/bans.txt" ||
+	{ echo "FAIL ban add"; fail=1; }
+b0=$(xdp_counter drop_blocked)
+in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
+	--target 10.77.0.1:30303 --count 5000 --duration 20 \
+	--mix ping=1 --spoof 10.201.0.0/16 >/dev/null ||
+	{ echo "FAIL ping flood"; fail=1; }
+b1=$(xdp_counter drop_blocked)
+[ $((b1 - b0)) -ge 5000 ] && echo "ok operator ban drops +$((b1 - b0))" ||
+	{ echo "FAIL operator ban: drop_blocked +$((b1 - b0))"; fail=1; }
+"$B/control/devplane" ban remove --iface "$XV0" 10.201.0.0/16 &&
+	"$B/control/devplane" ban remove 10.200.1.1/32 &&
+	"$B/control/devplane" ban list --iface "$XV0" >"$XTMP/bans.txt" &&
+	! grep -q '10.20[01]' "$XTMP/bans.txt" &&
+	echo "ok ban remove" || { echo "FAIL ban remove"; fail=1; }
 exit $fail
