@@ -103,6 +103,7 @@ struct discv4 {
 	uint64_t reval_deadline;
 	uint64_t refresh_at;    /* next refresh; UINT64_MAX: none planned */
 	unsigned refresh_left;  /* random lookups still to run in this refresh */
+	uint64_t small_retry;   /* next early refresh gap (table < k) */
 	bool refreshing;
 };
 
@@ -826,12 +827,19 @@ static void refresh_step(struct discv4 *d, uint64_t now)
 	d->refreshing = false;
 	if (d->cfg.no_refresh)
 		d->refresh_at = UINT64_MAX;
-	else
+	else if (kad_len(&d->tab) >= KAD_BUCKET_SIZE) {
+		d->refresh_at = now + DISCV4_REFRESH_NS;
+		d->small_retry = DISCV4_EMPTY_RETRY_NS;
+	} else {
 		/* A nearly empty table (a lost bootstrap packet, say) is
-		 * refreshed again soon rather than in 30 minutes. */
-		d->refresh_at = now + (kad_len(&d->tab) >= KAD_BUCKET_SIZE ?
-					       DISCV4_REFRESH_NS :
-					       DISCV4_EMPTY_RETRY_NS);
+		 * refreshed again soon rather than in 30 minutes, backing
+		 * off (10 s, 20 s, ... DISCV4_SMALL_RETRY_MAX_NS): in a
+		 * small or overloaded network a fixed short period only
+		 * multiplies the load that kept the table small. */
+		d->refresh_at = now + d->small_retry;
+		d->small_retry = d->small_retry * 2 > DISCV4_SMALL_RETRY_MAX_NS ?
+				 DISCV4_SMALL_RETRY_MAX_NS : d->small_retry * 2;
+	}
 }
 
 void discv4_refresh(struct discv4 *d, uint64_t now)
@@ -1243,6 +1251,7 @@ int discv4_new(struct discv4 **out, const struct discv4_config *cfg,
 	kad_table_init(&d->tab, d->ln->pub, cfg->seed, cfg->ping_interval_ns);
 	d->reval_deadline = now;
 	d->refresh_at = cfg->no_refresh ? UINT64_MAX : now;
+	d->small_retry = DISCV4_EMPTY_RETRY_NS;
 	if (cfg->no_refresh)
 		kad_mark_init_done(&d->tab);
 	*out = d;

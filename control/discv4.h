@@ -46,6 +46,7 @@
 #define DISCV4_MAX_RESULTS         KAD_BUCKET_SIZE      /* 16 */
 #define DISCV4_REFRESH_NS          (30ull * 60 * 1000000000ull)
 #define DISCV4_EMPTY_RETRY_NS      (10ull * 1000000000ull)
+#define DISCV4_SMALL_RETRY_MAX_NS  (320ull * 1000000000ull) /* backoff cap */
 #define DISCV4_MIN_RELAY_PORT      1024                 /* ports <= this dropped */
 #define DISCV4_BONDS_MAX           (1u << 17)           /* bond records kept */
 

@@ -144,6 +144,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 {
 	struct dplink_cfg dc = { 0 };
 	struct loop *l;
+	unsigned k;
 	sigset_t s;
 	int rc;
 
@@ -163,6 +164,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 	l->db = cfg->db;
 	l->verbosity = cfg->verbosity;
 	l->started_ns = loop_now();
+	k = cfg->peers_per_ip ? cfg->peers_per_ip : 1;
 	l->eng = calloc(l->n, sizeof(*l->eng));
 	l->ports = calloc(l->n, sizeof(*l->ports));
 	l->mbuf = malloc(METRICS_BUF);
@@ -201,8 +203,8 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		/* The dataplane's own protections (`devplane-dp --shm` has
 		 * the same defaults): per-source budget, and the hash cache
 		 * that is also its replay guard (dataplane/discv4_rx.h). */
-		dc.budget_rate = LOOP_DP_BUDGET_RATE;
-		dc.budget_burst = LOOP_DP_BUDGET_BURST;
+		dc.budget_rate = LOOP_DP_BUDGET_RATE * k;
+		dc.budget_burst = LOOP_DP_BUDGET_BURST * k;
 		dc.cache_slots = LOOP_DP_CACHE_SLOTS;
 		rc = dplink_spawn(&l->dp, &dc);
 	}

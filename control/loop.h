@@ -53,6 +53,10 @@ struct loop_cfg {
 	const struct dplink_listen *listen;     /* sock_idx must be 0..n-1 */
 	unsigned n_listen;
 	uint32_t ring_size, n_slots;    /* 0: dplink defaults */
+	/* Peers expected behind one source IP (0: 1). A spawned dataplane's
+	 * per-source budget (LOOP_DP_BUDGET_*) is scaled by it: a loopback
+	 * testnet has all of its nodes on 127.0.0.1. */
+	unsigned peers_per_ip;
 	/* Node database committed every LOOP_COMMIT_NS (NULL: none). The loop
 	 * opens a batch at start and commits it at shutdown. */
 	struct nodedb *db;
