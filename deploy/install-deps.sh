@@ -9,7 +9,7 @@ packages=(
 	build-essential meson ninja-build pkg-config python3
 	clang llvm lld libclang-rt-14-dev
 	# packet I/O and BPF
-	libdpdk-dev libbpf-dev libxdp-dev xdp-tools bpftool linux-libc-dev
+	libdpdk-dev libbpf-dev libxdp-dev xdp-tools bpftool linux-libc-dev ethtool
 	libelf-dev zlib1g-dev libpcap-dev
 	# crypto, compression, storage, JSON
 	libsecp256k1-dev libipsec-mb-dev libsnappy-dev libsqlite3-dev
