@@ -62,6 +62,10 @@ struct sess {
 	uint8_t *rbuf;                  /* CTL_FRAME_MAX + 64 */
 	uint8_t *asm_buf;               /* MSG_RLPX_RX reassembly */
 	size_t asm_cap;
+	struct session_probe_result *pr;       /* probe mode: being learnt */
+	int err;                        /* first failure seen (probe) */
+	uint64_t probe_deadline;
+	bool probe_quit;                /* timeout Disconnect sent */
 };
 
 struct host {
@@ -84,6 +88,11 @@ struct host {
 	struct p2p_proto chat;
 	uint64_t ping_seq;
 	uint64_t hs_ok, hs_fail, hs_timeout, handovers;
+	bool probe;                     /* a session_prober's host */
+	session_probe_fn *probe_done;
+	void *probe_user;
+	size_t probes;                  /* in flight */
+	struct sess *reaping;           /* unlinked, in p2p_peer_closed() */
 };
 
 static void idhex(char out[17], const uint8_t *id)
@@ -131,6 +140,49 @@ static void sess_kill(struct host *H, struct sess *s)
 	s->dead = true;
 }
 
+/* sess_kill() with the reason, kept for a probe's report. */
+static void sess_fail(struct host *H, struct sess *s, int err)
+{
+	if (!s->err)
+		s->err = err;
+	sess_kill(H, s);
+}
+
+/* Reports a finished probe (from reap(), after p2p's on_closed). */
+static void probe_report(struct host *H, struct sess *s, uint64_t now)
+{
+	struct session_probe_result *r = s->pr;
+
+	s->pr = NULL;
+	H->probes--;
+	r->finished_ns = now;
+	switch (s->st) {
+	case S_CONNECTING:
+		r->stage = SESSION_PROBE_CONNECT;
+		break;
+	case S_HANDSHAKE:
+		r->stage = SESSION_PROBE_HANDSHAKE;
+		break;
+	case S_HELLO:
+		r->stage = SESSION_PROBE_HELLO;
+		break;
+	default:
+		r->stage = SESSION_PROBE_STATUS;
+		break;
+	}
+	if (r->has_status)
+		r->err = 0;
+	else if (s->err)
+		r->err = s->err;
+	else if (r->disc_reason != P2P_DISC_NONE)
+		r->err = -ECONNABORTED;
+	else
+		r->err = -ECONNRESET;
+	if (H->probe_done)
+		H->probe_done(H->probe_user, r);
+	free(r);
+}
+
 static void sess_release_slots(struct host *H, struct sess *s, bool ok)
 {
 	if (s->pending_slot) {
@@ -162,12 +214,17 @@ static void reap(struct host *H, uint64_t now)
 			s->fd = -1;
 		}
 		sess_release_slots(H, s, false);
-		if (s->p2p_started)
+		if (s->p2p_started) {
+			H->reaping = s;
 			p2p_peer_closed(H->h, s->id, now);  /* on_closed */
+			H->reaping = NULL;
+		}
 		else if (s->in_server) {
 			server_remove_peer(&H->srv, s->id);
 			dial_peer_removed(&H->dl, s->remote);
 		}
+		if (s->pr)
+			probe_report(H, s, now);
 		rlpx_hs_fini(&s->hs);
 		if (s->fr_ok)
 			rlpx_frame_fini(&s->fr);
@@ -286,7 +343,12 @@ static void op_hello(void *user, struct p2p_peer *peer,
 	struct host *H = user;
 	char id[17], caps[256] = "";
 	size_t off = 0;
+	struct sess *s = sess_find(H, p2p_peer_session(peer));
 
+	if (s && s->pr) {
+		s->pr->hello = *hello;
+		s->pr->has_hello = true;
+	}
 	if (H->verbosity < 3)
 		return;
 	for (size_t i = 0; i < hello->n_caps && off < sizeof(caps) - 24; i++)
@@ -332,8 +394,14 @@ static void op_closed(void *user, struct p2p_peer *peer, uint8_t reason,
 {
 	struct host *H = user;
 	uint64_t sid = p2p_peer_session(peer);
+	struct sess *s = H->reaping && H->reaping->id == sid ? H->reaping :
+			 sess_find(H, sid);
 	char id[17];
 
+	if (s && s->pr && reason != P2P_DISC_NONE) {
+		s->pr->disc_reason = reason;
+		s->pr->disc_remote = remote;
+	}
 	if (server_remove_peer(&H->srv, sid) == 0)
 		dial_peer_removed(&H->dl, p2p_peer_id(peer));
 	H->stats_dirty = true;
@@ -433,9 +501,20 @@ static void chat_dropped(const struct p2p_proto *proto, struct p2p_peer *peer,
 static int eth_status_cb(void *user, struct p2p_peer *peer,
 			 const struct eth_status *st, enum eth_err err)
 {
+	struct host *H = user;
 	char x[17], g[65];
 
-	(void)user;
+	if (H->probe) {
+		struct sess *s = sess_find(H, p2p_peer_session(peer));
+
+		if (s && s->pr) {
+			s->pr->status = *st;
+			s->pr->status_err = err;
+			s->pr->has_status = true;
+		}
+		/* Recorded whatever the verdict: leave politely. */
+		return P2P_DISC_REQUESTED;
+	}
 	idhex(x, p2p_peer_id(peer));
 	hex_encode(g, st->genesis, 32);
 	g[64] = '\0';
@@ -466,7 +545,7 @@ static void read_frames(struct host *H, struct sess *s, uint64_t now)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			sess_kill(H, s);
+			sess_fail(H, s, n < 0 ? -errno : -ECONNRESET);
 			return;
 		}
 		s->rhave += (size_t)n;
@@ -475,7 +554,7 @@ static void read_frames(struct host *H, struct sess *s, uint64_t now)
 		if (!s->rbody) {
 			r = rlpx_frame_open_header(&s->fr, &fsz, s->rbuf);
 			if (r < 0 || fsz > CTL_FRAME_MAX) {
-				sess_kill(H, s);
+				sess_fail(H, s, r < 0 ? (int)r : -EMSGSIZE);
 				return;
 			}
 			s->rbody = true;
@@ -531,7 +610,11 @@ static void handshake_done(struct host *H, struct sess *s, uint64_t now)
 				p2p_disc_reason_name((unsigned)reason));
 		}
 		ctl_disconnect(s, (uint8_t)reason);
-		sess_kill(H, s);
+		if (s->pr) {
+			s->pr->disc_reason = (uint8_t)reason;
+			s->pr->disc_remote = false;
+		}
+		sess_fail(H, s, -ECONNABORTED);
 		return;
 	}
 	s->in_server = true;
@@ -561,7 +644,7 @@ static void read_handshake(struct host *H, struct sess *s, uint64_t now)
 		return;
 	if (n <= 0) {
 		H->hs_fail++;
-		sess_kill(H, s);
+		sess_fail(H, s, n < 0 ? -errno : -ECONNRESET);
 		return;
 	}
 	c = rlpx_hs_feed(&s->hs, out, sizeof(out), &out_len, buf, (size_t)n,
@@ -571,7 +654,7 @@ static void read_handshake(struct host *H, struct sess *s, uint64_t now)
 			H->hs_timeout++;
 		else
 			H->hs_fail++;
-		sess_kill(H, s);
+		sess_fail(H, s, (int)c);
 		return;
 	}
 	/* Consume exactly what the handshake took: the rest is frames. */
@@ -597,10 +680,11 @@ static void read_handshake(struct host *H, struct sess *s, uint64_t now)
 static void connected(struct host *H, struct sess *s, uint64_t now)
 {
 	uint8_t out[RLPX_HS_OUT_MAX];
+	int err = loop_tcp_error(s->fd);
 	ssize_t n;
 
-	if (loop_tcp_error(s->fd)) {
-		sess_kill(H, s);
+	if (err) {
+		sess_fail(H, s, err);
 		return;
 	}
 	n = rlpx_hs_init_initiator(&s->hs, out, sizeof(out), H->priv,
@@ -772,12 +856,34 @@ static uint64_t svc_deadline(void *user)
 
 		if (d < next)
 			next = d;
+		if (s->pr && s->probe_deadline < next)
+			next = s->probe_deadline;
 	}
 	if (H->next_dial < next)
 		next = H->next_dial;
 	if (H->next_stats < next)
 		next = H->next_stats;
 	return next;
+}
+
+/* A probe past its timeout: a session in the dataplane is asked to leave
+ * (Disconnect Requested, closed after p2p's grace) and, if it is still
+ * there a grace later, closed; any other is dropped at once. */
+static void probe_expire(struct host *H, struct sess *s, uint64_t now)
+{
+	if (!s->err)
+		s->err = -ETIMEDOUT;
+	if (s->st != S_HANDED) {
+		sess_kill(H, s);
+		return;
+	}
+	if (!s->probe_quit) {
+		s->probe_quit = true;
+		p2p_disconnect(H->h, s->id, P2P_DISC_REQUESTED, now);
+	} else if (dplink_rlpx_close(H->dp, s->id, MSG_RLPX_REASON_NONE)) {
+		s->close_retry = true;
+	}
+	s->probe_deadline = now + P2P_DISC_GRACE_NS + SEC;
 }
 
 static void print_stats(struct host *H, FILE *f)
@@ -805,12 +911,14 @@ static void svc_tick(void *user, uint64_t now)
 	for (struct sess *s = H->list; s; s = s->next) {
 		if (s->dead)
 			continue;
-		if (s->st == S_HANDSHAKE &&
+		if (s->pr && s->probe_deadline <= now) {
+			probe_expire(H, s, now);
+		} else if (s->st == S_HANDSHAKE &&
 		    rlpx_hs_on_timer(&s->hs, now) == -ETIMEDOUT) {
 			H->hs_timeout++;
-			sess_kill(H, s);
+			sess_fail(H, s, -ETIMEDOUT);
 		} else if (s->st == S_CONNECTING && s->deadline <= now) {
-			sess_kill(H, s);
+			sess_fail(H, s, -ETIMEDOUT);
 		} else if (s->close_retry &&
 			   !dplink_rlpx_close(H->dp, s->id,
 					      MSG_RLPX_REASON_NONE)) {
@@ -1453,4 +1561,148 @@ usage:
 	fprintf(stderr, "usage: devplane rlpx ping ENODE [--timeout DUR] "
 		"[--nodekeyhex HEX]\n");
 	return 2;
+}
+
+/* ---- probes (devplane crawl --rlpx) -------------------------------------- */
+
+struct session_prober {
+	struct host *H;
+};
+
+int session_prober_new(struct session_prober **out, struct loop *l,
+		       const uint8_t priv[32],
+		       const struct forkid_chain *chain,
+		       session_probe_fn *done, void *user)
+{
+	struct session_prober *p;
+	struct p2p_host_config hc = { 0 };
+	struct server_cfg sc = { 0 };
+	struct eth_config ec = { 0 };
+	struct host *H;
+
+	*out = NULL;
+	if (!l || !priv || !chain || !loop_dplink(l))
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	H = calloc(1, sizeof(*H));
+	if (!p || !H)
+		goto fail;
+	H->loop = l;
+	H->dp = loop_dplink(l);
+	H->lfd = -1;
+	H->probe = true;
+	H->probe_done = done;
+	H->probe_user = user;
+	H->next_dial = UINT64_MAX;      /* no dial scheduler: probes only */
+	H->next_stats = UINT64_MAX;
+	memcpy(H->priv, priv, 32);
+	if (secp_pub_from_priv(H->pub, priv))
+		goto fail;
+	hc.id = H->pub;
+	hc.max_peers = 4096;
+	hc.ops.send = op_send;
+	hc.ops.close = op_close;
+	hc.ops.on_hello = op_hello;
+	hc.ops.on_active = op_active;
+	hc.ops.on_closed = op_closed;
+	hc.user = H;
+	if (p2p_host_new(&H->h, &hc))
+		goto fail;
+	ec.chain = chain;
+	ec.on_status = eth_status_cb;
+	ec.user = H;
+	if (eth_init(&H->eth, &ec) || eth_register(&H->eth, H->h))
+		goto fail_h;
+	/* The server's checks (self, duplicate) apply; its peer limit must
+	 * not: every probe is a dialed peer, and only a third may be. */
+	sc.self_id = H->pub;
+	sc.max_peers = 3 * 4096;
+	sc.max_pending = 1;
+	if (server_init(&H->srv, &sc))
+		goto fail_h;
+	if (dial_init(&H->dl, H->pub, server_max_dialed(&H->srv), 0)) {
+		server_fini(&H->srv);
+		goto fail_h;
+	}
+	p->H = H;
+	loop_set_rlpx(l, on_rlpx, H);
+	loop_set_service(l, svc_deadline, svc_tick, H);
+	*out = p;
+	return 0;
+fail_h:
+	p2p_host_free(H->h);
+fail:
+	if (H)
+		explicit_bzero(H->priv, sizeof(H->priv));
+	free(H);
+	free(p);
+	return -ENOMEM;
+}
+
+void session_prober_free(struct session_prober *p)
+{
+	if (!p)
+		return;
+	loop_set_service(p->H->loop, NULL, NULL, NULL);
+	loop_set_rlpx(p->H->loop, NULL, NULL);
+	for (struct sess *s = p->H->list; s; s = s->next) {
+		free(s->pr);            /* not reported */
+		s->pr = NULL;
+	}
+	host_free(p->H);
+	free(p);
+}
+
+int session_probe(struct session_prober *p, const uint8_t pub[P2P_ID_LEN],
+		  const uint8_t ip[16], uint16_t tcp, uint64_t timeout_ns,
+		  uint64_t now_ns)
+{
+	struct host *H = p->H;
+	struct session_probe_result *r;
+	struct sess *s;
+	int fd;
+
+	if (!tcp)
+		return -EINVAL;
+	for (s = H->list; s; s = s->next)
+		if (s->pr && !memcmp(s->remote, pub, P2P_ID_LEN))
+			return -EEXIST;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	memcpy(r->pub, pub, P2P_ID_LEN);
+	memcpy(r->ip, ip, 16);
+	r->tcp = tcp;
+	r->disc_reason = P2P_DISC_NONE;
+	r->started_ns = now_ns;
+	fd = loop_tcp_connect(ip, tcp);
+	if (fd < 0) {
+		r->err = fd;
+		r->finished_ns = now_ns;
+		if (H->probe_done)
+			H->probe_done(H->probe_user, r);
+		free(r);
+		return 0;
+	}
+	s = sess_new(H, fd, false, ip, tcp);
+	if (!s) {
+		close(fd);
+		free(r);
+		return -ENOMEM;
+	}
+	memcpy(s->remote, pub, P2P_ID_LEN);
+	s->st = S_CONNECTING;
+	s->pr = r;
+	s->probe_deadline = now_ns + timeout_ns;
+	s->deadline = s->probe_deadline;
+	H->probes++;
+	if (loop_fd_watch(H->loop, fd, EPOLLOUT, on_sess_io, H))
+		sess_fail(H, s, -EBADF);
+	reap(H, now_ns);
+	return 0;
+}
+
+size_t session_probes_active(const struct session_prober *p)
+{
+	return p->H->probes;
 }
