@@ -19,6 +19,7 @@ enum stmt {
 	ST_GET_KV,
 	ST_PUT_KV,
 	ST_PUT_CRAWL,
+	ST_PUT_RLPX,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_MAX
@@ -46,6 +47,12 @@ static const char *const stmt_sql[ST_MAX] = {
 		"INSERT OR REPLACE INTO crawl(id, record, seq, score, first_response, "
 		"last_response, last_check, ip, udp, tcp) "
 		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	[ST_PUT_RLPX] =
+		"INSERT OR REPLACE INTO rlpx(id, pub, ip, tcp, client_id, "
+		"p2p_version, caps, listen_port, eth_version, network_id, genesis, "
+		"fork_hash, fork_next, status_check, disc_reason, disc_remote, "
+		"error, started_ms, finished_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
+		"?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 };
@@ -60,7 +67,17 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS crawl ("
 	" id BLOB PRIMARY KEY, record TEXT NOT NULL, seq INTEGER, score INTEGER,"
 	" first_response INTEGER, last_response INTEGER, last_check INTEGER,"
-	" ip BLOB, udp INTEGER, tcp INTEGER);";
+	" ip BLOB, udp INTEGER, tcp INTEGER);"
+	/* The crawler's RLPx probes: NULL columns were not learnt (no Hello,
+	 * no Status, no Disconnect). Added without a schema bump: it only
+	 * adds a table. */
+	"CREATE TABLE IF NOT EXISTS rlpx ("
+	" id BLOB PRIMARY KEY, pub BLOB NOT NULL, ip BLOB, tcp INTEGER,"
+	" client_id TEXT, p2p_version INTEGER, caps TEXT, listen_port INTEGER,"
+	" eth_version INTEGER, network_id INTEGER, genesis TEXT,"
+	" fork_hash TEXT, fork_next INTEGER, status_check TEXT,"
+	" disc_reason INTEGER, disc_remote INTEGER, error TEXT,"
+	" started_ms INTEGER, finished_ms INTEGER);";
 
 struct nodedb {
 	sqlite3 *h;
@@ -297,12 +314,55 @@ int nodedb_put_crawl(struct nodedb *db, const struct nodedb_crawl *c)
 	return exec_stmt(db, s, "put crawl");
 }
 
+int nodedb_put_rlpx(struct nodedb *db, const struct nodedb_rlpx *r)
+{
+	static const char hexd[] = "0123456789abcdef";
+	sqlite3_stmt *s = db->st[ST_PUT_RLPX];
+	char genesis[65], fork[9];
+
+	for (int i = 0; i < 32; i++) {
+		genesis[2 * i] = hexd[r->genesis[i] >> 4];
+		genesis[2 * i + 1] = hexd[r->genesis[i] & 15];
+	}
+	genesis[64] = '\0';
+	snprintf(fork, sizeof(fork), "%08x", r->fork_hash);
+	/* Unbound parameters are NULL (exec_stmt clears the bindings). */
+	sqlite3_bind_blob(s, 1, r->id, sizeof(r->id), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, r->pub, NODEDB_PUB_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, r->ip, NODEDB_ADDR_LEN, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, r->tcp);
+	if (r->has_hello) {
+		sqlite3_bind_text(s, 5, r->client_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, (int64_t)r->p2p_version);
+		sqlite3_bind_text(s, 7, r->caps, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, (int64_t)r->listen_port);
+	}
+	if (r->has_status) {
+		sqlite3_bind_int(s, 9, (int)r->eth_version);
+		sqlite3_bind_int64(s, 10, (int64_t)r->network_id);
+		sqlite3_bind_text(s, 11, genesis, 64, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 12, fork, 8, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 13, (int64_t)r->fork_next);
+		sqlite3_bind_text(s, 14, r->status_check, -1, SQLITE_STATIC);
+	}
+	if (r->disc_reason >= 0) {
+		sqlite3_bind_int(s, 15, r->disc_reason);
+		sqlite3_bind_int(s, 16, r->disc_remote);
+	}
+	if (r->error[0])
+		sqlite3_bind_text(s, 17, r->error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 18, r->started_ms);
+	sqlite3_bind_int64(s, 19, r->finished_ms);
+	return exec_stmt(db, s, "put rlpx");
+}
+
 ssize_t nodedb_count(struct nodedb *db, const char *table)
 {
 	sqlite3_stmt *s;
 	ssize_t n = -EIO;
 
-	if (strcmp(table, "nodes") && strcmp(table, "crawl"))
+	if (strcmp(table, "nodes") && strcmp(table, "crawl") &&
+	    strcmp(table, "rlpx"))
 		return -EINVAL;
 	char sql[64];
 

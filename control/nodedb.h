@@ -44,6 +44,37 @@ struct nodedb_crawl {
 	uint16_t tcp;
 };
 
+/* One RLPx probe of the crawler (control/crawl_rlpx.h): what the node
+ * said in its Hello and eth Status, or why it could not be learnt. Text
+ * fields are NUL-terminated; empty when not learnt. Times are Unix
+ * milliseconds. */
+#define NODEDB_CLIENT_MAX 256
+#define NODEDB_CAPS_MAX   256
+struct nodedb_rlpx {
+	uint8_t id[32];                 /* keccak256(pub) */
+	uint8_t pub[NODEDB_PUB_LEN];
+	uint8_t ip[NODEDB_ADDR_LEN];
+	uint16_t tcp;
+	bool has_hello;
+	char client_id[NODEDB_CLIENT_MAX];
+	uint64_t p2p_version;
+	char caps[NODEDB_CAPS_MAX];     /* "eth/68,eth/69,snap/1" */
+	uint64_t listen_port;
+	bool has_status;
+	uint32_t eth_version;
+	uint64_t network_id;
+	uint8_t genesis[32];
+	uint32_t fork_hash;
+	uint64_t fork_next;
+	char status_check[48];          /* our verdict: "ok", "network id
+					 * mismatch", ... ("" without Status) */
+	int disc_reason;                /* -1: no Disconnect */
+	bool disc_remote;               /* the remote sent it */
+	char error[48];                 /* error class; "" when Status came */
+	int64_t started_ms;
+	int64_t finished_ms;
+};
+
 /* nodedb_open() opens or creates the database at path (":memory:" works),
  * in WAL mode so that a killed process never leaves it corrupt, and
  * migrates the schema. Returns 0 or -errno (-EIO with a logged SQLite
@@ -85,8 +116,12 @@ int nodedb_put_u64(struct nodedb *db, const char *key, uint64_t v);
 /* nodedb_put_crawl() inserts or replaces one crawl record. */
 int nodedb_put_crawl(struct nodedb *db, const struct nodedb_crawl *c);
 
-/* nodedb_count() returns the number of rows in "nodes" or "crawl"
- * (table must be one of those two), or -EINVAL / -EIO. */
+/* nodedb_put_rlpx() inserts or replaces the RLPx probe record of a node
+ * (keyed by id; table rlpx). Returns 0 or -EIO. */
+int nodedb_put_rlpx(struct nodedb *db, const struct nodedb_rlpx *r);
+
+/* nodedb_count() returns the number of rows in "nodes", "crawl" or
+ * "rlpx" (table must be one of those), or -EINVAL / -EIO. */
 ssize_t nodedb_count(struct nodedb *db, const char *table);
 
 #endif /* CONTROL_NODEDB_H */
