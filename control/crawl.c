@@ -183,6 +183,8 @@ static int add_node(struct crawl *c, const struct discv4_node *n,
 	c->index[i] = (uint32_t)(c->n + 1);
 	c->queue[c->q_len++] = (uint32_t)c->n;
 	c->n++;
+	if (c->cfg.on_node)
+		c->cfg.on_node(c->cfg.node_user, &cn->n);
 	if (out)
 		*out = cn;
 	return 0;

@@ -106,6 +106,12 @@ enum crawl_fail {                       /* why a node was given up */
 /* A progress line (no newline), from crawl_on_timer(). */
 typedef void crawl_progress_fn(void *user, const char *line);
 
+/* A node learnt for the first time (seed, prior, Neighbors entry or
+ * inbound Ping), with the endpoint it was learnt with; n->id is its
+ * public key. Must only record (the RLPx prober queues it): it runs
+ * inside crawler and engine callbacks. */
+typedef void crawl_node_fn(void *user, const struct discv4_node *n);
+
 struct crawl_config {
 	unsigned parallel;              /* nodes worked on at once; 0: 16 */
 	uint64_t timeout_ns;            /* stop after this long; 0: never */
@@ -127,6 +133,8 @@ struct crawl_config {
 	uint64_t linger_ns;             /* idle wait for inbound Pings before
 					 * done; 0: CRAWL_DEFAULT_LINGER_NS,
 					 * CRAWL_NO_LINGER: none */
+	crawl_node_fn *on_node;         /* NULL: none */
+	void *node_user;
 };
 
 #define CRAWL_NO_RETRY  (~0u)

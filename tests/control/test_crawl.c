@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "common/enode.h"
 #include "common/enr.h"
 #include "control/crawl.h"
+#include "control/crawl_rlpx.h"
 #include "control/kad.h"
 #include "control/nodedb.h"
 #include "tests/control/sim.h"
@@ -963,6 +965,320 @@ static void test_crawl_rounds_until_timeout(void **st)
 	}
 }
 
+/* ---- the RLPx probe driver (control/crawl_rlpx.h), with a fake start ---- */
+
+struct fake_probes {
+	struct crawl_rlpx *cr;
+	unsigned started;
+	uint8_t pub[16][64];
+	uint16_t tcp[16];
+	uint64_t timeout_ns;
+	int fail_rc;                    /* returned by start */
+	bool report_inline;             /* report -ECONNREFUSED from start */
+};
+
+static int fake_start(void *user, const uint8_t pub[64], const uint8_t ip[16],
+		      uint16_t tcp, uint64_t timeout_ns, uint64_t now_ns)
+{
+	struct fake_probes *f = user;
+
+	(void)ip;
+	assert_true(f->started < 16);
+	memcpy(f->pub[f->started], pub, 64);
+	f->tcp[f->started] = tcp;
+	f->started++;
+	f->timeout_ns = timeout_ns;
+	if (f->report_inline) {
+		struct session_probe_result r = { 0 };
+
+		memcpy(r.pub, pub, 64);
+		r.tcp = tcp;
+		r.err = -ECONNREFUSED;
+		r.disc_reason = P2P_DISC_NONE;
+		r.started_ns = r.finished_ns = now_ns;
+		crawl_rlpx_on_result(f->cr, &r);
+	}
+	return f->fail_rc;
+}
+
+static void fake_pub(uint8_t pub[64], unsigned i)
+{
+	for (unsigned k = 0; k < 64; k++)
+		pub[k] = (uint8_t)(i * 37 + k * 11 + 1);
+}
+
+static void test_crawl_rlpx_bounds_parallel_and_probes_once(void **st)
+{
+	struct fake_probes f = { 0 };
+	struct crawl_rlpx_config cfg = { .parallel = 2, .start = fake_start,
+					 .start_user = &f };
+	struct crawl_rlpx_stats s;
+	uint8_t pub[64], ip[16] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 };
+
+	(void)st;
+	assert_int_equal(crawl_rlpx_new(&f.cr, &cfg), 0);
+	for (unsigned i = 0; i < 5; i++) {
+		fake_pub(pub, i);
+		assert_int_equal(crawl_rlpx_add(f.cr, pub, ip,
+						(uint16_t)(30300 + i)), 0);
+	}
+	fake_pub(pub, 3);
+	assert_int_equal(crawl_rlpx_add(f.cr, pub, ip, 30303), -EEXIST);
+	fake_pub(pub, 9);
+	assert_int_equal(crawl_rlpx_add(f.cr, pub, ip, 0), -EINVAL);
+	assert_false(crawl_rlpx_idle(f.cr));
+	crawl_rlpx_on_timer(f.cr, T0);
+	assert_int_equal(f.started, 2);
+	assert_int_equal(f.timeout_ns, CRAWL_RLPX_DEFAULT_TIMEOUT_NS);
+	crawl_rlpx_on_timer(f.cr, T0);
+	assert_int_equal(f.started, 2);         /* bound held */
+	for (unsigned done = 0; done < 5; done++) {
+		struct session_probe_result r = { 0 };
+
+		memcpy(r.pub, f.pub[done], 64);
+		r.err = -ETIMEDOUT;
+		r.disc_reason = P2P_DISC_NONE;
+		crawl_rlpx_on_result(f.cr, &r);
+		crawl_rlpx_on_result(f.cr, &r); /* duplicate: ignored */
+		crawl_rlpx_on_timer(f.cr, T0 + done);
+		crawl_rlpx_stats(f.cr, &s);
+		assert_true(s.active <= 2);
+		assert_int_equal(s.done, done + 1);
+	}
+	assert_int_equal(f.started, 5);
+	for (unsigned i = 0; i < 5; i++) {     /* FIFO, each once */
+		fake_pub(pub, i);
+		assert_memory_equal(f.pub[i], pub, 64);
+		assert_int_equal(f.tcp[i], 30300 + i);
+	}
+	assert_true(crawl_rlpx_idle(f.cr));
+	crawl_rlpx_stats(f.cr, &s);
+	assert_int_equal(s.failed, 5);
+	crawl_rlpx_free(f.cr);
+}
+
+static void hello_of(struct session_probe_result *r, const char *client)
+{
+	r->has_hello = true;
+	r->hello.version = 5;
+	snprintf(r->hello.client_id, sizeof(r->hello.client_id), "%s", client);
+	strcpy(r->hello.caps[0].name, "eth");
+	r->hello.caps[0].version = 68;
+	r->hello.n_caps = 1;
+	r->hello.listen_port = 30303;
+}
+
+static void status_of(struct session_probe_result *r, uint64_t network,
+		      uint8_t genesis0, uint32_t fork, uint64_t next)
+{
+	r->has_status = true;
+	r->status.version = 68;
+	r->status.network_id = network;
+	memset(r->status.genesis, genesis0, 32);
+	r->status.forkid.hash = fork;
+	r->status.forkid.next = next;
+	r->disc_reason = P2P_DISC_REQUESTED;
+	r->disc_remote = false;
+}
+
+static void test_crawl_rlpx_records_rows_and_summary(void **st)
+{
+	struct fake_probes f = { 0 };
+	struct crawl_rlpx_config cfg = { .parallel = 16, .start = fake_start,
+					 .start_user = &f };
+	uint8_t ip[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 };
+	struct session_probe_result r[7];
+	struct nodedb *db;
+	char text[2048], path[128];
+	sqlite3 *h;
+	sqlite3_stmt *q;
+
+	(void)st;
+	snprintf(path, sizeof(path), "%s/rlpx.db", g_dir);
+	unlink(path);
+	assert_int_equal(nodedb_open(&db, path), 0);
+	cfg.db = db;
+	assert_int_equal(crawl_rlpx_new(&f.cr, &cfg), 0);
+	memset(r, 0, sizeof(r));
+	for (unsigned i = 0; i < 7; i++) {
+		fake_pub(r[i].pub, i);
+		memcpy(r[i].ip, ip, 16);
+		r[i].tcp = (uint16_t)(30300 + i);
+		r[i].disc_reason = P2P_DISC_NONE;
+		r[i].started_ns = T0;
+		r[i].finished_ns = T0 + 5 * MS;
+		assert_int_equal(crawl_rlpx_add(f.cr, r[i].pub, ip, r[i].tcp), 0);
+	}
+	crawl_rlpx_on_timer(f.cr, T0);
+	assert_int_equal(f.started, 7);
+	/* Two devplane nodes on sepolia (our check: network mismatch), one
+	 * ethereumjs on mainnet, a timeout, a refusal, a remote Disconnect
+	 * before Status, a node we dropped as useless. */
+	hello_of(&r[0], "devplane/v0.1.0/linux-amd64/gcc12.2.0");
+	status_of(&r[0], 11155111, 0x25, 0xfe3366e7, 1735371);
+	r[0].status_err = ETH_ERR_NETWORK;
+	hello_of(&r[1], "devplane/v0.1.0/linux-amd64/clang14.0.6");
+	status_of(&r[1], 11155111, 0x25, 0xfe3366e7, 1735371);
+	r[1].status_err = ETH_ERR_NETWORK;
+	hello_of(&r[2], "ethereumjs-devp2p/linux-x64/nodejs");
+	status_of(&r[2], 1, 0xd4, 0xfc64ec04, 1150000);
+	r[3].err = -ETIMEDOUT;
+	r[3].stage = SESSION_PROBE_HANDSHAKE;
+	r[4].err = -ECONNREFUSED;
+	hello_of(&r[5], "Geth/v1.14.0-stable/linux-amd64/go1.22");
+	r[5].err = -ECONNABORTED;
+	r[5].stage = SESSION_PROBE_STATUS;
+	r[5].disc_reason = P2P_DISC_TOO_MANY_PEERS;
+	r[5].disc_remote = true;
+	hello_of(&r[6], "nethermind/v1.25.0");
+	r[6].err = -ECONNABORTED;
+	r[6].disc_reason = P2P_DISC_USELESS_PEER;
+	for (unsigned i = 0; i < 7; i++)
+		crawl_rlpx_on_result(f.cr, &r[i]);
+	assert_true(crawl_rlpx_idle(f.cr));
+	crawl_rlpx_format_summary(f.cr, text, sizeof(text));
+	assert_string_equal(text,
+		"rlpx: 7 probed, 5 hello, 3 status (1 compatible), 4 failed\n"
+		"rlpx clients: devplane/v0.1.0 x2, Geth/v1.14.0-stable x1, "
+		"ethereumjs-devp2p/linux-x64 x1, nethermind/v1.25.0 x1\n"
+		"rlpx networks: 11155111/25252525 x2, 1/d4d4d4d4 x1\n"
+		"rlpx fork ids: fe3366e7/1735371 x2, fc64ec04/1150000 x1\n"
+		"rlpx errors: refused x1, timeout x1, too many peers x1, "
+		"useless peer (ours) x1");
+	assert_int_equal(nodedb_count(db, "rlpx"), 7);
+	nodedb_close(db);
+
+	/* The rows, read back with SQLite itself. */
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h,
+		"SELECT client_id, p2p_version, caps, listen_port, eth_version, "
+		"network_id, genesis, fork_hash, fork_next, status_check, "
+		"disc_reason, disc_remote, error, tcp, finished_ms - started_ms "
+		"FROM rlpx ORDER BY tcp", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[0] */
+	assert_string_equal((const char *)sqlite3_column_text(q, 0),
+			    "devplane/v0.1.0/linux-amd64/gcc12.2.0");
+	assert_int_equal(sqlite3_column_int(q, 1), 5);
+	assert_string_equal((const char *)sqlite3_column_text(q, 2), "eth/68");
+	assert_int_equal(sqlite3_column_int(q, 3), 30303);
+	assert_int_equal(sqlite3_column_int(q, 4), 68);
+	assert_int_equal(sqlite3_column_int64(q, 5), 11155111);
+	assert_string_equal((const char *)sqlite3_column_text(q, 6),
+		"2525252525252525252525252525252525252525252525252525252525252525");
+	assert_string_equal((const char *)sqlite3_column_text(q, 7), "fe3366e7");
+	assert_int_equal(sqlite3_column_int64(q, 8), 1735371);
+	assert_string_equal((const char *)sqlite3_column_text(q, 9),
+			    "network id mismatch");
+	assert_int_equal(sqlite3_column_int(q, 10), 0);         /* requested */
+	assert_int_equal(sqlite3_column_int(q, 11), 0);
+	assert_int_equal(sqlite3_column_type(q, 12), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_int(q, 14), 5);
+	for (unsigned i = 1; i < 4; i++)
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	/* r[3]: timeout, nothing learnt. */
+	assert_int_equal(sqlite3_column_type(q, 0), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(q, 5), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(q, 10), SQLITE_NULL);
+	assert_string_equal((const char *)sqlite3_column_text(q, 12), "timeout");
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[4] */
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[5] */
+	assert_string_equal((const char *)sqlite3_column_text(q, 0),
+			    "Geth/v1.14.0-stable/linux-amd64/go1.22");
+	assert_int_equal(sqlite3_column_type(q, 5), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_int(q, 10), P2P_DISC_TOO_MANY_PEERS);
+	assert_int_equal(sqlite3_column_int(q, 11), 1);
+	assert_string_equal((const char *)sqlite3_column_text(q, 12),
+			    "too many peers");
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	crawl_rlpx_free(f.cr);
+}
+
+static void test_crawl_rlpx_start_failures_are_counted(void **st)
+{
+	struct fake_probes f = { .fail_rc = -EMFILE };
+	struct crawl_rlpx_config cfg = { .parallel = 1, .start = fake_start,
+					 .start_user = &f };
+	uint8_t pub[64], ip[16] = { 0 };
+	char text[1024];
+
+	(void)st;
+	assert_int_equal(crawl_rlpx_new(&f.cr, &cfg), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		fake_pub(pub, i);
+		assert_int_equal(crawl_rlpx_add(f.cr, pub, ip, 1), 0);
+	}
+	/* A start that fails is recorded at once, so the bound of one does
+	 * not stall the queue. */
+	crawl_rlpx_on_timer(f.cr, T0);
+	assert_int_equal(f.started, 3);
+	assert_true(crawl_rlpx_idle(f.cr));
+	/* A start that reports from inside (connect refused at once). */
+	f.fail_rc = 0;
+	f.report_inline = true;
+	fake_pub(pub, 7);
+	assert_int_equal(crawl_rlpx_add(f.cr, pub, ip, 1), 0);
+	crawl_rlpx_on_timer(f.cr, T0);
+	assert_int_equal(f.started, 4);
+	assert_true(crawl_rlpx_idle(f.cr));
+	crawl_rlpx_format_summary(f.cr, text, sizeof(text));
+	assert_non_null(strstr(text, "rlpx: 4 probed, 0 hello, 0 status "
+				     "(0 compatible), 4 failed"));
+	assert_non_null(strstr(text, "rlpx errors: "));
+	assert_non_null(strstr(text, "refused x1"));
+	assert_non_null(strstr(text, " x3"));   /* EMFILE's text */
+	assert_non_null(strstr(text, "rlpx clients: none"));
+	crawl_rlpx_free(f.cr);
+}
+
+static void test_crawl_rlpx_error_classes(void **st)
+{
+	static const struct {
+		int err;
+		enum session_probe_stage stage;
+		uint8_t reason;
+		bool remote;
+		const char *want;
+	} rows[] = {
+		{ -ETIMEDOUT, SESSION_PROBE_CONNECT, P2P_DISC_NONE, 0, "timeout" },
+		{ -ETIMEDOUT, SESSION_PROBE_STATUS, P2P_DISC_NONE, 0, "timeout" },
+		{ -ECONNREFUSED, SESSION_PROBE_CONNECT, P2P_DISC_NONE, 0, "refused" },
+		{ -EHOSTUNREACH, SESSION_PROBE_CONNECT, P2P_DISC_NONE, 0, "unreachable" },
+		{ -EKEYREJECTED, SESSION_PROBE_HANDSHAKE, P2P_DISC_NONE, 0, "handshake failed" },
+		{ -ECONNRESET, SESSION_PROBE_HANDSHAKE, P2P_DISC_NONE, 0, "handshake failed" },
+		{ -ECONNRESET, SESSION_PROBE_HELLO, P2P_DISC_NONE, 0, "closed" },
+		{ -ECONNABORTED, SESSION_PROBE_HELLO, P2P_DISC_TOO_MANY_PEERS, 1, "too many peers" },
+		{ -ECONNABORTED, SESSION_PROBE_HELLO, P2P_DISC_USELESS_PEER, 0, "useless peer (ours)" },
+		{ -ECONNABORTED, SESSION_PROBE_STATUS, P2P_DISC_SUBPROTOCOL_ERROR, 1, "subprotocol error" },
+	};
+	struct session_probe_result r;
+	char out[48];
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.err = rows[i].err;
+		r.stage = rows[i].stage;
+		r.disc_reason = rows[i].reason;
+		r.disc_remote = rows[i].remote;
+		crawl_rlpx_error_class(&r, out, sizeof(out));
+		assert_string_equal(out, rows[i].want);
+	}
+	memset(&r, 0, sizeof(r));
+	r.has_status = true;
+	r.disc_reason = P2P_DISC_TOO_MANY_PEERS;
+	crawl_rlpx_error_class(&r, out, sizeof(out));
+	assert_string_equal(out, "");           /* a Status is no error */
+	crawl_rlpx_client_key("devplane/v0.1.0/linux-amd64/gcc", out, sizeof(out));
+	assert_string_equal(out, "devplane/v0.1.0");
+	crawl_rlpx_client_key("erigon", out, sizeof(out));
+	assert_string_equal(out, "erigon");
+	crawl_rlpx_client_key("a\x01" "b/c\xff/d", out, sizeof(out));
+	assert_string_equal(out, "a?b/c?");
+	crawl_rlpx_client_key("", out, sizeof(out));
+	assert_string_equal(out, "(empty)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -973,6 +1289,10 @@ int main(void)
 		cmocka_unit_test(test_crawl_pong_only_node_is_live),
 		cmocka_unit_test(test_crawl_learns_from_inbound_pings),
 		cmocka_unit_test(test_crawl_rounds_until_timeout),
+		cmocka_unit_test(test_crawl_rlpx_bounds_parallel_and_probes_once),
+		cmocka_unit_test(test_crawl_rlpx_records_rows_and_summary),
+		cmocka_unit_test(test_crawl_rlpx_start_failures_are_counted),
+		cmocka_unit_test(test_crawl_rlpx_error_classes),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
