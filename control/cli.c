@@ -21,6 +21,8 @@
 #include "common/rlp.h"
 #include "common/secp.h"
 #include "control/crawl.h"
+#include "control/crawl_rlpx.h"
+#include "control/forkid.h"
 #include "control/dplink.h"
 #include "control/loop.h"
 #include "control/node.h"
@@ -257,7 +259,8 @@ enum flag_id {
 	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
 	F_DATAPLANE, F_DP_QUEUES, F_METRICS_ADDR, F_DB, F_VERBOSITY,
 	F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT, F_IP, F_TCP,
-	F_UDP, F_OUT, F_PARALLEL,
+	F_UDP, F_OUT, F_PARALLEL, F_RLPX, F_NO_RLPX, F_RLPX_PARALLEL,
+	F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS,
 };
 
 static const struct {
@@ -286,6 +289,14 @@ static const struct {
 	{ "udp", F_UDP, true },
 	{ "out", F_OUT, true },
 	{ "parallel", F_PARALLEL, true },
+	{ "rlpx", F_RLPX, false },
+	{ "no-rlpx", F_NO_RLPX, false },
+	{ "rlpx-parallel", F_RLPX_PARALLEL, true },
+	{ "rlpx-timeout", F_RLPX_TIMEOUT, true },
+	{ "chain", F_CHAIN, true },
+	{ "networkid", F_NETWORKID, true },
+	{ "genesis", F_GENESIS, true },
+	{ "forks", F_FORKS, true },
 };
 
 static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
@@ -385,6 +396,41 @@ static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
 			return fail(err, err_len, "--parallel: 1..4096, got %.20s", v);
 		o->parallel = (unsigned)u;
 		break;
+	case F_RLPX:
+		o->no_rlpx = false;
+		break;
+	case F_NO_RLPX:
+		o->no_rlpx = true;
+		break;
+	case F_RLPX_PARALLEL:
+		if (parse_uint(&u, v, 4096) || !u)
+			return fail(err, err_len, "--rlpx-parallel: 1..4096, got %.20s", v);
+		o->rlpx_parallel = (unsigned)u;
+		break;
+	case F_RLPX_TIMEOUT:
+		if (cli_parse_duration(&o->rlpx_timeout_ms, v) ||
+		    !o->rlpx_timeout_ms)
+			return fail(err, err_len, "--rlpx-timeout: want a duration like 10s, got %.20s", v);
+		break;
+	case F_CHAIN:
+		o->chain = v;
+		break;
+	case F_NETWORKID: {
+		char *end;
+
+		errno = 0;
+		o->networkid = strtoull(v, &end, 10);
+		if (errno || !*v || *end || *v == '-')
+			return fail(err, err_len, "--networkid: want a number, got %.20s", v);
+		o->has_networkid = true;
+		break;
+	}
+	case F_GENESIS:
+		o->genesis = v;
+		break;
+	case F_FORKS:
+		o->forks = v;
+		break;
 	case F_IP:
 		if (parse_ip(o->ip, v))
 			return fail(err, err_len, "--ip: invalid address %.60s", v);
@@ -470,7 +516,9 @@ static void usage(FILE *f)
 	      "           [--metrics.addr IP:PORT] [--writeaddress] [--verbosity N]\n"
 	      "  testnet --nodes N [--base-port P] [--metrics.addr IP:PORT] [--stats]\n"
 	      "  crawl --bootnodes NODES [--out nodes.json] [--db PATH]\n"
-	      "        [--timeout DUR] [--parallel N]\n"
+	      "        [--timeout DUR] [--parallel N] [--rlpx | --no-rlpx]\n"
+	      "        [--rlpx-parallel N] [--rlpx-timeout DUR]\n"
+	      "        [--chain NAME | --networkid N --genesis HASH [--forks N,...]]\n"
 	      "  key generate FILE\n"
 	      "  key to-enode FILE [--ip IP] [--tcp P] [--udp P]\n"
 	      "  enr dump ENR\n"
@@ -1321,6 +1369,9 @@ struct crawlrun {
 	struct loop *l;
 	struct node n;
 	struct crawl *c;
+	struct session_prober *sp;      /* --rlpx (default): probes */
+	struct crawl_rlpx *cr;
+	struct forkid_chain custom;
 };
 
 static void crawl_tick(void *arg, uint64_t now);
@@ -1334,13 +1385,19 @@ static void crawl_post(void *arg, uint64_t now)
 
 	if (!r->c)
 		return;                 /* engine ticked before crawl_new() */
-	crawl_on_timer(r->c, now);
+	if (!crawl_done(r->c))
+		crawl_on_timer(r->c, now);
+	if (r->cr)
+		crawl_rlpx_on_timer(r->cr, now);
 	loop_touch(r->l, 0);
-	if (crawl_done(r->c)) {
+	/* Discovery done; RLPx probes still running report through
+	 * crawl_probe_done(), which brings us back here. */
+	if (crawl_done(r->c) && (!r->cr || crawl_rlpx_idle(r->cr))) {
 		loop_stop(r->l, 0);
 		return;
 	}
-	loop_alarm(r->l, crawl_next_deadline(r->c), crawl_tick, r);
+	loop_alarm(r->l, crawl_done(r->c) ? now + 1000000000ull :
+		   crawl_next_deadline(r->c), crawl_tick, r);
 }
 
 static void crawl_tick(void *arg, uint64_t now)
@@ -1360,6 +1417,57 @@ static void crawl_bond_hook(void *user, const struct discv4_node *dn,
 			    uint64_t now)
 {
 	crawl_on_bond(((struct crawlrun *)user)->c, dn, now);
+}
+
+/* --rlpx: every node learnt with a TCP port is probed once. */
+static void crawl_node_hook(void *user, const struct discv4_node *dn)
+{
+	struct crawlrun *r = user;
+
+	if (r->cr && dn->ep.tcp)
+		crawl_rlpx_add(r->cr, dn->id, dn->ep.ip, dn->ep.tcp);
+}
+
+static int crawl_probe_start(void *user, const uint8_t pub[64],
+			     const uint8_t ip[16], uint16_t tcp,
+			     uint64_t timeout_ns, uint64_t now)
+{
+	return session_probe(((struct crawlrun *)user)->sp, pub, ip, tcp,
+			     timeout_ns, now);
+}
+
+static void crawl_probe_done(void *user, const struct session_probe_result *res)
+{
+	struct crawlrun *r = user;
+
+	crawl_rlpx_on_result(r->cr, res);
+	loop_alarm(r->l, loop_now(), crawl_tick, r);    /* start the next */
+}
+
+/* The chain whose Status the probes send (default mainnet): a remote on
+ * another chain still sends its own Status before it drops us. */
+static const struct forkid_chain *crawl_chain(struct crawlrun *r,
+					      const struct cli_opts *o)
+{
+	const struct forkid_chain *chain;
+
+	if (o->chain && (o->has_networkid || o->genesis)) {
+		fprintf(stderr, "devplane: --chain excludes --networkid/--genesis\n");
+		return NULL;
+	}
+	if (o->has_networkid || o->genesis) {
+		if (!o->has_networkid || !o->genesis ||
+		    forkid_chain_custom(&r->custom, o->networkid, o->genesis,
+					o->forks)) {
+			fprintf(stderr, "devplane: crawl: bad --networkid/--genesis/--forks\n");
+			return NULL;
+		}
+		return &r->custom;
+	}
+	chain = forkid_chain_by_name(o->chain ? o->chain : "mainnet");
+	if (!chain)
+		fprintf(stderr, "devplane: crawl: unknown chain %s\n", o->chain);
+	return chain;
 }
 
 /* node_init() for the crawler: the same local node and engine, but with
@@ -1429,6 +1537,7 @@ static int cmd_crawl(const struct cli_opts *o)
 	struct dplink_listen listen;
 	struct nodedb *db = NULL;
 	struct loop_cfg lc;
+	const struct forkid_chain *chain = NULL;
 	char *text = NULL;
 	uint8_t priv[32];
 	uint64_t now;
@@ -1438,6 +1547,10 @@ static int cmd_crawl(const struct cli_opts *o)
 		return 1;
 	if (!o->n_bootnodes) {
 		fprintf(stderr, "devplane: crawl needs --bootnodes\n");
+		free(r);
+		return 2;
+	}
+	if (!o->no_rlpx && !(chain = crawl_chain(r, o))) {
 		free(r);
 		return 2;
 	}
@@ -1465,6 +1578,18 @@ static int cmd_crawl(const struct cli_opts *o)
 		goto out;
 	now = loop_now();
 	rc = crawl_engine_init(r, o, priv, now);
+	if (!rc && !o->no_rlpx) {
+		struct crawl_rlpx_config rc_cfg = {
+			.parallel = o->rlpx_parallel,
+			.timeout_ns = (uint64_t)o->rlpx_timeout_ms * 1000000ull,
+			.db = db, .start = crawl_probe_start, .start_user = r,
+		};
+
+		rc = session_prober_new(&r->sp, r->l, priv, chain,
+					crawl_probe_done, r);
+		if (!rc)
+			rc = crawl_rlpx_new(&r->cr, &rc_cfg);
+	}
 	explicit_bzero(priv, sizeof(priv));
 	if (rc) {
 		print_loop_err("node", rc);
@@ -1476,6 +1601,8 @@ static int cmd_crawl(const struct cli_opts *o)
 	cc.db = db;
 	cc.flush_ns = 1000000000ull;
 	cc.progress = o->verbosity >= 3 ? crawl_progress_line : NULL;
+	cc.on_node = crawl_node_hook;
+	cc.node_user = r;
 	rc = crawl_new(&r->c, r->n.d, &cc, now);
 	if (rc) {
 		print_loop_err("crawl", rc);
@@ -1499,11 +1626,17 @@ static int cmd_crawl(const struct cli_opts *o)
 	if (text) {
 		crawl_format_summary(r->c, now, text, 4096);
 		printf("%s\n", text);
+		if (r->cr) {
+			crawl_rlpx_format_summary(r->cr, text, 4096);
+			printf("%s\n", text);
+		}
 	}
 	status = rc < 0 ? 1 : 0;
 out:
+	session_prober_free(r->sp);     /* probes in flight: not reported */
 	node_fini(&r->n);       /* pending crawl callbacks get -ECANCELED */
 	crawl_free(r->c);
+	crawl_rlpx_free(r->cr);
 	loop_free(r->l);
 	nodedb_close(db);
 	free(text);

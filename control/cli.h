@@ -56,6 +56,14 @@ struct cli_opts {
 	bool has_timeout;
 	const char *out;                /* crawl --out nodes.json */
 	unsigned parallel;              /* crawl --parallel N (0: default) */
+	bool no_rlpx;                   /* crawl --no-rlpx (--rlpx: default) */
+	unsigned rlpx_parallel;         /* crawl --rlpx-parallel N (0: 16) */
+	uint32_t rlpx_timeout_ms;       /* crawl --rlpx-timeout DUR (0: 10 s) */
+	const char *chain;              /* crawl --chain NAME */
+	bool has_networkid;             /* crawl --networkid N --genesis HASH */
+	uint64_t networkid;
+	const char *genesis;
+	const char *forks;              /* crawl --forks N,N,... */
 	bool has_ip;                    /* key to-enode --ip --tcp --udp */
 	uint8_t ip[16];
 	uint16_t tcp, udp;
