@@ -190,8 +190,8 @@ static __always_inline bool bucket_take(void *map,
 		*quiet = false;
 		return false;
 	}
-	/* Quiet: at least SHIELD_QUIET_NUM/DEN of the depth still left. */
-	*quiet = b->tokens >= cap / SHIELD_QUIET_DEN * SHIELD_QUIET_NUM;
+	/* Quiet: at most SHIELD_QUIET_PKTS tokens short of full. */
+	*quiet = b->tokens + SHIELD_QUIET_PKTS * SHIELD_TOKEN_UNIT >= cap;
 	return true;
 }
 

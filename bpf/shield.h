@@ -112,10 +112,14 @@ struct shield_cfg {
  *   of it, the budget has a reserve (a quarter of its rate and depth,
  *   so at most 1.25 x unk_rate reaches userspace) that only quiet
  *   prefixes may draw on once the main bucket is empty: a prefix whose
- *   aggregate bucket is still at least 3/4 full, i.e. that has not been
- *   sending much. Flooding prefixes drain their own buckets and lose
- *   access to the reserve; a flood spoofed over very many prefixes (each
- *   one quiet) can still use it, which is no worse than without it.
+ *   aggregate bucket lacks at most SHIELD_QUIET_PKTS tokens (a few
+ *   packets beyond what its refill covers), i.e. that has not been
+ *   sending much. Real nodes' first contacts come from such prefixes (a
+ *   node sends a bootnode one Ping, then answers); a flooding prefix
+ *   loses access to the reserve after its first few packets, so a flood
+ *   from N prefixes can take at most about N x SHIELD_QUIET_PKTS of it
+ *   at its start. A flood spoofed over very many prefixes (each one
+ *   quiet) can still use it, which is no worse than without it.
  */
 struct shield_verified_val {
 	__u64 expires_ns; /* shield time; entries past it are ignored */
@@ -130,10 +134,9 @@ struct shield_budget {
 	__u64 rtokens;
 };
 
-/* A prefix is quiet when its bucket still holds at least 3/4 of its depth
- * after this packet (with prefix buckets off, every packet is quiet). */
-#define SHIELD_QUIET_NUM 3
-#define SHIELD_QUIET_DEN 4
+/* A prefix is quiet when its bucket lacks at most this many tokens after
+ * this packet (with prefix buckets off, every packet is quiet). */
+#define SHIELD_QUIET_PKTS 4
 
 /* Key of both bucket maps: the source masked to SHIELD_SRC_* or
  * SHIELD_PFX_* bits; bytes beyond the prefix are zero. */

@@ -1056,6 +1056,7 @@ int pktio_afxdp_get_stats(const struct pktio *io, unsigned q,
 	out->tx_no_frame = __atomic_load_n(&s->tx_no_frame, __ATOMIC_RELAXED);
 	out->fill_short = __atomic_load_n(&s->fill_short, __ATOMIC_RELAXED);
 	out->verified = __atomic_load_n(&s->verified, __ATOMIC_RELAXED);
+	out->bans = __atomic_load_n(&s->bans, __ATOMIC_RELAXED);
 	{
 		struct xdp_statistics xs;
 		socklen_t sl = sizeof(xs);

@@ -71,8 +71,8 @@ xdp_shield_cfg() {
 		--burst $((2 * ${XSRC_RATE:-50})) \
 		--prefix-rate "${XPFX_RATE:-200}" \
 		--prefix-burst $((2 * ${XPFX_RATE:-200})) \
-		--unknown-rate "${XUNK_RATE:-10000}" \
-		--unknown-burst "${XUNK_BURST:-512}" >/dev/null
+		--unknown-rate "${XUNK_RATE:-30000}" \
+		--unknown-burst "${XUNK_BURST:-1024}" >/dev/null
 }
 
 # in_a / in_b run a command in a namespace without touching the mount
