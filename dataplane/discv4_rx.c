@@ -30,6 +30,7 @@ struct cache_ent {
 	uint8_t src[MSG_ADDR_LEN];      /* the source it was accepted from */
 	uint32_t copies;                /* accepted copies so far */
 	uint64_t last_ns;               /* when the last one was */
+	uint16_t dst;                   /* destination socket (key) */
 	uint64_t expires_ns;            /* 0: slot unused */
 };
 
@@ -166,32 +167,34 @@ static bool budget_take(struct discv4_rx *s, const uint8_t src[MSG_ADDR_LEN],
 }
 
 static struct cache_ent *cache_set(const struct discv4_rx *s,
-				   const uint8_t *hash)
+				   const uint8_t *hash, uint16_t dst)
 {
 	uint32_t h;
 
 	/* The key is a keccak output: its bits are already uniform. */
 	memcpy(&h, hash, sizeof(h));
+	h ^= (uint32_t)dst * 0x9e3779b1u;
 	return &s->cache[(size_t)(h & s->cache_mask) * CACHE_WAYS];
 }
 
 static struct cache_ent *cache_find(const struct discv4_rx *s,
-				     const uint8_t *hash, uint64_t now)
+				     const uint8_t *hash, uint16_t dst,
+				     uint64_t now)
 {
-	struct cache_ent *c = cache_set(s, hash);
+	struct cache_ent *c = cache_set(s, hash, dst);
 
 	for (unsigned i = 0; i < CACHE_WAYS; i++)
-		if (c[i].expires_ns >= now &&
+		if (c[i].expires_ns >= now && c[i].dst == dst &&
 		    !memcmp(c[i].hash, hash, DISCV4_HASH_LEN))
 			return &c[i];
 	return NULL;
 }
 
 static void cache_put(struct discv4_rx *s, const uint8_t *hash,
-		      const uint8_t *id, const uint8_t *src,
+		      uint16_t dst, const uint8_t *id, const uint8_t *src,
 		      uint64_t now, uint64_t expires_ns)
 {
-	struct cache_ent *c = cache_set(s, hash), *v = &c[0];
+	struct cache_ent *c = cache_set(s, hash, dst), *v = &c[0];
 
 	for (unsigned i = 1; i < CACHE_WAYS; i++)
 		if (c[i].expires_ns < v->expires_ns)
@@ -201,6 +204,7 @@ static void cache_put(struct discv4_rx *s, const uint8_t *hash,
 	memcpy(v->src, src, MSG_ADDR_LEN);
 	v->copies = 1;
 	v->last_ns = now;
+	v->dst = dst;
 	v->expires_ns = expires_ns;
 }
 
@@ -210,6 +214,18 @@ enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 					 uint16_t src_port_be, uint64_t now_ns,
 					 struct msg_discv4_rx *out,
 					 size_t out_cap)
+{
+	return discv4_rx_process_to(s, buf, len, src_addr, src_port_be, 0,
+				    now_ns, out, out_cap);
+}
+
+enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
+					    const uint8_t *buf, size_t len,
+					    const uint8_t src_addr[MSG_ADDR_LEN],
+					    uint16_t src_port_be, uint16_t dst,
+					    uint64_t now_ns,
+					    struct msg_discv4_rx *out,
+					    size_t out_cap)
 {
 	struct discv4_packet pkt;
 	enum discv4_rx_verdict v = DISCV4_RX_ACCEPT;
@@ -230,7 +246,7 @@ enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 	 * wrong hash. Copies from another source, too close together or too
 	 * many are dropped for the cost of one lookup, as replays; the rest
 	 * go on to the hash check and skip the recovery. */
-	ce = s->cache ? cache_find(s, buf, now_ns) : NULL;
+	ce = s->cache ? cache_find(s, buf, dst, now_ns) : NULL;
 	if (ce && (memcmp(ce->src, src_addr, MSG_ADDR_LEN) ||
 		   ce->copies >= DISCV4_RX_DUP_MAX ||
 		   now_ns - ce->last_ns < DISCV4_RX_DUP_GAP_NS))
@@ -264,7 +280,7 @@ enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 		if (discv4_recover(out->node_id, buf, len) < 0)
 			return DISCV4_RX_DROP_SIG;
 		if (s->cache)
-			cache_put(s, buf, out->node_id, src_addr, now_ns,
+			cache_put(s, buf, dst, out->node_id, src_addr, now_ns,
 				  expires_ns);
 	}
 

@@ -59,6 +59,13 @@ struct discv4_rx_cfg {
  * the keccak, so a replay flood costs one lookup per packet; a copy that
  * is let through still has its hash checked. With cache_slots 0 there is
  * no replay guard.
+ *
+ * A dataplane with several sockets (devplane testnet) serves several
+ * nodes, and one honest sender sends identical bytes to different nodes
+ * within a second (an ENRRequest holds nothing but its expiration; a
+ * crawler sends the same FindNode target to many): a copy is a replay
+ * only towards the same destination, so the cache is keyed by packet hash
+ * and destination socket (discv4_rx_process_to()).
  */
 #define DISCV4_RX_DUP_MAX    4
 #define DISCV4_RX_DUP_GAP_NS (100ull * 1000000ull)
@@ -90,6 +97,17 @@ enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 					 uint16_t src_port_be, uint64_t now_ns,
 					 struct msg_discv4_rx *out,
 					 size_t out_cap);
+
+/* discv4_rx_process_to() is discv4_rx_process() for a datagram that
+ * arrived on dataplane socket dst (its sock_idx): the hash cache and its
+ * replay guard are per destination. discv4_rx_process() is dst 0. */
+enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
+					    const uint8_t *buf, size_t len,
+					    const uint8_t src_addr[MSG_ADDR_LEN],
+					    uint16_t src_port_be, uint16_t dst,
+					    uint64_t now_ns,
+					    struct msg_discv4_rx *out,
+					    size_t out_cap);
 
 /* discv4_rx_verdict_cnt() maps a verdict to its enum dp_cnt counter. */
 unsigned discv4_rx_verdict_cnt(enum discv4_rx_verdict v);

@@ -72,9 +72,10 @@ static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
 		size_t mlen;
 
 		bytes += pk->len;
-		v = discv4_rx_process(l->stage, pk->buf, pk->len,
-				      pk->peer_addr, pk->peer_port_be, now, m,
-				      sizeof(scratch));
+		v = discv4_rx_process_to(l->stage, pk->buf, pk->len,
+					 pk->peer_addr, pk->peer_port_be,
+					 pk->sock_idx, now, m,
+					 sizeof(scratch));
 		cnt_add(l->cnt, discv4_rx_verdict_cnt(v), 1);
 		if (v == DISCV4_RX_DROP_SIG && l->io->ops->bad_source &&
 		    l->io->ops->bad_source(l->io, l->q, pk->peer_addr) > 0)
