@@ -199,4 +199,23 @@ void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 /* loop_dplink() is the dataplane link (for the RLPx handover). */
 struct dplink *loop_dplink(struct loop *l);
 
+/* ---- admin API (control/admin.h) ---------------------------------------
+ *
+ * geth's IPC endpoint: JSON-RPC 2.0 on a Unix stream socket, each
+ * connection a stream of requests (newline-delimited or concatenated)
+ * answered in order, one response line each. */
+
+#define LOOP_ADMIN_CONNS  16            /* concurrent admin connections */
+
+struct admin_provider;
+
+/* loop_admin_listen() serves the admin API with provider p (copied; its
+ * user must outlive the loop or loop_free()) on a Unix socket at path,
+ * created with mode 0600. A stale socket file there is replaced; any other
+ * file is left alone (-EEXIST). The socket file is removed by
+ * loop_free(). Returns 0, -EINVAL (no path, too long, already listening),
+ * -ENOMEM or the -errno of socket/bind/listen. */
+int loop_admin_listen(struct loop *l, const char *path,
+		      const struct admin_provider *p);
+
 #endif /* CONTROL_LOOP_H */
