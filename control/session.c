@@ -30,6 +30,7 @@
 #include "control/pingproto.h"
 #include "control/rlpx.h"
 #include "control/server.h"
+#include "control/admin.h"
 
 #define SEC               1000000000ull
 #define CTL_FRAME_MAX     (64u << 10)   /* largest frame read before handover */
@@ -66,6 +67,8 @@ struct sess {
 	int err;                        /* first failure seen (probe) */
 	uint64_t probe_deadline;
 	bool probe_quit;                /* timeout Disconnect sent */
+	uint8_t lip[16];                /* local end of the TCP connection */
+	uint16_t lport;
 };
 
 struct host {
@@ -93,6 +96,11 @@ struct host {
 	void *probe_user;
 	size_t probes;                  /* in flight */
 	struct sess *reaping;           /* unlinked, in p2p_peer_closed() */
+	/* admin API (node only) */
+	struct node *node;              /* discovery; NULL: --nodiscover */
+	const struct forkid_chain *chain;
+	char url[ENODE_URL_MAX + 1];
+	uint8_t laddr[16];
 };
 
 static void idhex(char out[17], const uint8_t *id)
@@ -600,6 +608,24 @@ static void handshake_done(struct host *H, struct sess *s, uint64_t now)
 	s->rneed = RLPX_FRAME_HEAD_LEN;
 	s->rhave = 0;
 	s->deadline = UINT64_MAX;
+	{
+		struct sockaddr_storage la;
+		socklen_t ll = sizeof(la);
+
+		if (!getsockname(s->fd, (struct sockaddr *)&la, &ll)) {
+			const struct sockaddr_in6 *a6 = (void *)&la;
+			const struct sockaddr_in *a4 = (void *)&la;
+
+			if (la.ss_family == AF_INET6) {
+				memcpy(s->lip, &a6->sin6_addr, 16);
+				s->lport = ntohs(a6->sin6_port);
+			} else if (la.ss_family == AF_INET) {
+				s->lip[10] = s->lip[11] = 0xff;
+				memcpy(s->lip + 12, &a4->sin_addr, 4);
+				s->lport = ntohs(a4->sin_port);
+			}
+		}
+	}
 	reason = server_add_peer(&H->srv, s->remote, s->id, s->inbound);
 	if (reason) {
 		char x[17];
@@ -953,10 +979,141 @@ static void svc_tick(void *user, uint64_t now)
 	reap(H, now);
 }
 
+/* ---- admin API provider (control/admin.h) ------------------------------ */
+
+static int static_idx(const struct host *H, const uint8_t id[64])
+{
+	for (size_t i = 0; i < H->dl.n_static; i++)
+		if (!memcmp(H->dl.statics[i].id, id, 64))
+			return (int)i;
+	return -1;
+}
+
+static int adm_node_info(void *user, struct admin_node_info *ni)
+{
+	struct host *H = user;
+	struct enode e;
+	ssize_t n = -EINVAL;
+
+	memcpy(ni->pub, H->pub, 64);
+	p2p_client_id(ni->name, sizeof(ni->name));
+	snprintf(ni->enode, sizeof(ni->enode), "%s", H->url);
+	if (enode_parse(&e, H->url, strlen(H->url)))
+		return -EINVAL;
+	memcpy(ni->ip, e.ip, 16);
+	ni->discovery = H->node ? e.udp : 0;
+	ni->listener = H->port;
+	memcpy(ni->listen_ip, H->laddr, 16);
+	ni->listen_port = H->port;
+	if (H->node) {
+		n = enr_encode_text(ni->enr, sizeof(ni->enr),
+				    localnode_record(&H->node->ln));
+	} else {
+		/* No discovery: a record of the listen endpoint anyway, as
+		 * geth keeps one with --nodiscover. */
+		struct localnode *ln = calloc(1, sizeof(*ln));
+
+		if (!ln)
+			return -ENOMEM;
+		if (!localnode_init(ln, H->priv, 0, H->port, H->port)) {
+			localnode_set_static_ip(ln, e.ip);
+			if (!localnode_update(ln, loop_now()))
+				n = enr_encode_text(ni->enr, sizeof(ni->enr),
+						    localnode_record(ln));
+			localnode_fini(ln);
+		}
+		free(ln);
+	}
+	if (n < 0)
+		return (int)n;
+	ni->has_eth = true;
+	ni->network = H->chain->network_id;
+	memcpy(ni->genesis, H->chain->genesis, 32);
+	memcpy(ni->head, H->eth.cfg.head_hash, 32);
+	if (!memcmp(ni->head, (uint8_t[32]){ 0 }, 32))
+		memcpy(ni->head, H->chain->genesis, 32);
+	return 0;
+}
+
+static void adm_peers(void *user, admin_peer_emit_fn *emit, void *ctx)
+{
+	struct host *H = user;
+
+	for (struct sess *s = H->list; s; s = s->next) {
+		struct p2p_peer *peer;
+		struct admin_peer_info pi;
+
+		if (s->dead || !s->in_server || !s->p2p_started ||
+		    s->st != S_HANDED)
+			continue;
+		peer = p2p_peer_find(H->h, s->id);
+		if (!peer || !p2p_peer_hello(peer))
+			continue;
+		memset(&pi, 0, sizeof(pi));
+		memcpy(pi.pub, s->remote, 64);
+		pi.hello = p2p_peer_hello(peer);
+		pi.shared = p2p_peer_shared(peer, &pi.n_shared);
+		memcpy(pi.local_ip, s->lip, 16);
+		pi.local_port = s->lport;
+		memcpy(pi.remote_ip, s->ip, 16);
+		pi.remote_port = s->port;
+		pi.inbound = s->inbound;
+		pi.trusted = server_is_trusted(&H->srv, s->remote);
+		pi.is_static = static_idx(H, s->remote) >= 0;
+		emit(ctx, &pi);
+	}
+}
+
+static int adm_add_peer(void *user, const struct enode *e)
+{
+	struct host *H = user;
+	struct dial_target t = { .is_static = true };
+	int rc;
+
+	memcpy(t.id, e->pub, 64);
+	memcpy(t.ip, e->ip, 16);
+	t.tcp_port = e->tcp;
+	if (!server_dial_allowed(&H->srv, t.ip))
+		return -EPERM;          /* --netrestrict */
+	rc = dial_add_static(&H->dl, &t);
+	if (rc && rc != -EEXIST)
+		return rc;
+	H->next_dial = 0;               /* dial on the next service tick */
+	return 0;
+}
+
+/* Drops e from the static set (dial.h has no removal: the array is
+ * compacted here) and disconnects it (Requested) if connected. */
+static int adm_remove_peer(void *user, const struct enode *e)
+{
+	struct host *H = user;
+	uint64_t now = loop_now();
+	int i = static_idx(H, e->pub);
+
+	if (i >= 0) {
+		memmove(&H->dl.statics[i], &H->dl.statics[i + 1],
+			(H->dl.n_static - (size_t)i - 1) *
+			sizeof(H->dl.statics[0]));
+		H->dl.n_static--;
+	}
+	for (struct sess *s = H->list; s; s = s->next) {
+		if (s->dead || memcmp(s->remote, e->pub, 64) ||
+		    (s->st != S_HANDED && !s->in_server && !s->dialing))
+			continue;
+		if (s->p2p_started)
+			p2p_disconnect(H->h, s->id, P2P_DISC_REQUESTED, now);
+		else
+			sess_kill(H, s);
+	}
+	reap(H, now);
+	return 0;
+}
+
 /* ---- devplane node ------------------------------------------------------ */
 
 struct node_opts {
 	const char *nodekey, *nodekeyhex, *chain, *genesis, *forks;
+	const char *ipcpath;            /* admin API socket (NULL: off) */
 	bool has_addr, nodiscover, has_networkid;
 	uint8_t addr[16];
 	uint16_t port;
@@ -1079,6 +1236,8 @@ static int node_parse(struct node_opts *o, int argc, char **argv)
 			o->genesis = v;
 		else if (!strcmp(flag, "forks"))
 			o->forks = v;
+		else if (!strcmp(flag, "ipcpath"))
+			o->ipcpath = v;
 		else if (!strcmp(flag, "netrestrict")) {
 			if (netutil_netlist_parse(o->netrestrict,
 						  CLI_MAX_NETRESTRICT,
@@ -1319,6 +1478,24 @@ int session_node_main(int argc, char **argv)
 	}
 	if (rc)
 		goto out;
+	H->node = n;
+	H->chain = chain;
+	memcpy(H->laddr, listen.addr, 16);
+	snprintf(H->url, sizeof(H->url), "%s", url);
+	if (o->ipcpath) {
+		struct admin_provider ap = {
+			.user = H, .node_info = adm_node_info,
+			.peers = adm_peers, .add_peer = adm_add_peer,
+			.remove_peer = adm_remove_peer,
+		};
+
+		rc = loop_admin_listen(l, o->ipcpath, &ap);
+		if (rc) {
+			fprintf(stderr, "devplane node: --ipcpath %s: %s\n",
+				o->ipcpath, strerror(-rc));
+			goto out;
+		}
+	}
 	loop_set_rlpx(l, on_rlpx, H);
 	loop_set_service(l, svc_deadline, svc_tick, H);
 	printf("%s\n", url);
