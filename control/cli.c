@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/enr.h"
@@ -20,6 +24,7 @@
 #include "common/nodekey.h"
 #include "common/rlp.h"
 #include "common/secp.h"
+#include "control/admin.h"
 #include "control/crawl.h"
 #include "control/crawl_rlpx.h"
 #include "control/forkid.h"
@@ -260,7 +265,7 @@ enum flag_id {
 	F_DATAPLANE, F_DP_QUEUES, F_METRICS_ADDR, F_DB, F_VERBOSITY,
 	F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT, F_IP, F_TCP,
 	F_UDP, F_OUT, F_PARALLEL, F_RLPX, F_NO_RLPX, F_RLPX_PARALLEL,
-	F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS,
+	F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS, F_IPCPATH,
 };
 
 static const struct {
@@ -297,6 +302,7 @@ static const struct {
 	{ "networkid", F_NETWORKID, true },
 	{ "genesis", F_GENESIS, true },
 	{ "forks", F_FORKS, true },
+	{ "ipcpath", F_IPCPATH, true },
 };
 
 static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
@@ -431,6 +437,9 @@ static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
 	case F_FORKS:
 		o->forks = v;
 		break;
+	case F_IPCPATH:
+		o->ipcpath = v;
+		break;
 	case F_IP:
 		if (parse_ip(o->ip, v))
 			return fail(err, err_len, "--ip: invalid address %.60s", v);
@@ -514,6 +523,7 @@ static void usage(FILE *f)
 	      "           [--netrestrict CIDRS] [--nat extip:IP] [--bootnodes NODES]\n"
 	      "           [--dataplane socket|attach:PATH] [--db PATH]\n"
 	      "           [--metrics.addr IP:PORT] [--writeaddress] [--verbosity N]\n"
+	      "           [--ipcpath PATH]\n"
 	      "  testnet --nodes N [--base-port P] [--metrics.addr IP:PORT] [--stats]\n"
 	      "  crawl --bootnodes NODES [--out nodes.json] [--db PATH]\n"
 	      "        [--timeout DUR] [--parallel N] [--rlpx | --no-rlpx]\n"
@@ -531,7 +541,9 @@ static void usage(FILE *f)
 	      "       [--maxpeers N] [--maxpendpeers N] [--nodiscover] [--netrestrict CIDRS]\n"
 	      "       (--chain mainnet|sepolia|holesky|hoodi |\n"
 	      "        --networkid N --genesis HASH [--forks N,N,...])\n"
-	      "  rlpx ping ENODE [--timeout DUR]\n", f);
+	      "       [--ipcpath PATH]\n"
+	      "  rlpx ping ENODE [--timeout DUR]\n"
+	      "  admin --ipcpath PATH METHOD [PARAMS-JSON | ENODE]\n", f);
 }
 
 static int load_key(uint8_t priv[32], const struct cli_opts *o)
@@ -602,6 +614,144 @@ static void print_loop_err(const char *what, int rc)
 	fprintf(stderr, "devplane: %s: %s\n", what, strerror(-rc));
 }
 
+/* ---- admin API: the bootnode's provider, the client -------------------- */
+
+struct boot_admin {
+	struct node *n;
+	const char *url;
+	uint8_t laddr[16];
+	uint16_t lport;
+};
+
+static int boot_node_info(void *user, struct admin_node_info *ni)
+{
+	struct boot_admin *b = user;
+	struct enode e;
+	ssize_t n;
+
+	memcpy(ni->pub, b->n->ln.pub, 64);
+	p2p_client_id(ni->name, sizeof(ni->name));
+	snprintf(ni->enode, sizeof(ni->enode), "%s", b->url);
+	if (enode_parse(&e, b->url, strlen(b->url)))
+		return -EINVAL;
+	memcpy(ni->ip, e.ip, 16);
+	ni->discovery = e.udp;
+	ni->listener = e.tcp;
+	memcpy(ni->listen_ip, b->laddr, 16);
+	ni->listen_port = b->lport;
+	n = enr_encode_text(ni->enr, sizeof(ni->enr),
+			    localnode_record(&b->n->ln));
+	return n < 0 ? (int)n : 0;
+}
+
+/* `devplane admin --ipcpath PATH METHOD [PARAMS]`: one JSON-RPC call.
+ * PARAMS is a JSON array, or any other word taken as the one string
+ * parameter (an enode URL). Prints the result, indented; an error goes to
+ * stderr with exit status 1. */
+static int cmd_admin(int argc, char **argv)
+{
+	const char *path = NULL, *method = NULL, *params = NULL;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	json_t *req, *p = NULL, *resp, *res, *e;
+	json_error_t jerr;
+	char *txt, *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, status = 1;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--ipcpath") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--ipcpath=", 10))
+			path = argv[i] + 10;
+		else if (!method && argv[i][0] != '-')
+			method = argv[i];
+		else if (method && !params)
+			params = argv[i];
+		else
+			method = NULL, i = argc;
+	}
+	if (!path || !method || strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "usage: devplane admin --ipcpath PATH METHOD [PARAMS-JSON]\n");
+		return 2;
+	}
+	if (params && params[0] == '[') {
+		p = json_loads(params, 0, &jerr);
+		if (!json_is_array(p)) {
+			fprintf(stderr, "devplane admin: PARAMS: not a JSON array\n");
+			json_decref(p);
+			return 2;
+		}
+	} else {
+		p = json_array();
+		if (params)
+			json_array_append_new(p, json_string(params));
+	}
+	req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1,
+			"method", method, "params", p);
+	txt = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!txt)
+		return 1;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "devplane admin: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (write(fd, txt, strlen(txt)) != (ssize_t)strlen(txt) ||
+	    write(fd, "\n", 1) != 1) {
+		fprintf(stderr, "devplane admin: write: %s\n", strerror(errno));
+		goto out;
+	}
+	for (;;) {              /* one response line */
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb = realloc(buf, cap ? cap * 2 : 65536);
+
+			if (!nb)
+				goto out;
+			buf = nb;
+			cap = cap ? cap * 2 : 65536;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n <= 0) {
+			fprintf(stderr, "devplane admin: no response%s%s\n",
+				n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			goto out;
+		}
+		len += (size_t)n;
+		if (memchr(buf + len - (size_t)n, '\n', (size_t)n))
+			break;
+	}
+	resp = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, &jerr);
+	res = json_object_get(resp, "result");
+	e = json_object_get(resp, "error");
+	if (res) {
+		char *out = json_dumps(res, JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+		if (out)
+			printf("%s\n", out);
+		free(out);
+		status = 0;
+	} else if (e) {
+		fprintf(stderr, "devplane admin: error %" JSON_INTEGER_FORMAT
+			": %s\n", json_integer_value(json_object_get(e, "code")),
+			json_string_value(json_object_get(e, "message")) ?: "");
+	} else {
+		fprintf(stderr, "devplane admin: malformed response\n");
+	}
+	json_decref(resp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(txt);
+	return status;
+}
+
 /* ---- bootnode ---------------------------------------------------------- */
 
 static int cmd_bootnode(const struct cli_opts *o)
@@ -614,6 +764,7 @@ static int cmd_bootnode(const struct cli_opts *o)
 	struct loop *l = NULL;
 	struct node *n;
 	char url[ENODE_URL_MAX + 1];
+	struct boot_admin ba;
 	uint8_t priv[32];
 	uint64_t now;
 	int rc, status = 1;
@@ -681,6 +832,21 @@ static int cmd_bootnode(const struct cli_opts *o)
 	}
 	if (node_enode(n, url, sizeof(url)) < 0)
 		goto out;
+	if (o->ipcpath) {
+		struct admin_provider ap = {
+			.user = &ba, .node_info = boot_node_info,
+		};
+
+		ba = (struct boot_admin){
+			.n = n, .url = url, .lport = loop_listen_port(l, 0),
+		};
+		memcpy(ba.laddr, o->has_addr ? o->addr : any4, 16);
+		rc = loop_admin_listen(l, o->ipcpath, &ap);
+		if (rc) {
+			print_loop_err(o->ipcpath, rc);
+			goto out;
+		}
+	}
 	printf("%s\n", url);
 	fflush(stdout);
 	if (o->verbosity >= 3) {
@@ -1970,6 +2136,10 @@ int cli_main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "ban")) {
 		free(o);
 		return cmd_ban(argc, argv);
+	}
+	if (argc >= 2 && !strcmp(argv[1], "admin")) {
+		free(o);
+		return cmd_admin(argc, argv);
 	}
 	if (cli_parse(o, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "devplane: %s\n", err);

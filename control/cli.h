@@ -69,6 +69,7 @@ struct cli_opts {
 	uint16_t tcp, udp;
 	bool has_tcp, has_udp;
 	unsigned queues;                /* --dataplane.queues N */
+	const char *ipcpath;            /* bootnode --ipcpath PATH (admin) */
 };
 
 /* cli_parse() parses argv[1..argc) into *o (defaults first). Returns 0, or
