@@ -48,9 +48,17 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 grep -q '^LISTENING' "$WORK/ejs.out" || { cat "$WORK/ejs.out"; die "ethereumjs nodes did not start"; }
+# A discovery-only ethereumjs node: it advertises a TCP port nobody
+# listens on, so its probe is refused.
+PD=$((PE + 10))
+timeout 90 node "$IOP/dpt.mjs" single --port "$PD" --bootnode "$EA" \
+	--duration 80 >"$WORK/dpt.out" 2>&1 &
+PIDS="$PIDS $!"
+ED=$(wait_enode "$WORK/dpt.out") || { cat "$WORK/dpt.out"; die "DPT node did not start"; }
 sleep 3         # let the tables fill (ethereumjs bonds with A, B, C bond)
 
 { echo "$EA"; echo "$EB"; echo "$EC"; cat "$WORK/ejs.txt"; } >"$WORK/all.txt"
+echo "$ED" >"$WORK/dpt.txt"
 timeout 120 "$DP" crawl --bootnodes "$EA" --rlpx --rlpx-timeout 5s \
 	--db "$WORK/crawl.db" --out "$WORK/nodes.json" --verbosity 2 \
 	>"$WORK/crawl.out" 2>"$WORK/crawl.err" ||
@@ -58,9 +66,10 @@ timeout 120 "$DP" crawl --bootnodes "$EA" --rlpx --rlpx-timeout 5s \
 cat "$WORK/crawl.out"
 
 python3 - "$WORK/crawl.db" "$WORK/all.txt" "$WORK/nodes.json" \
-	"$WORK/crawl.out" <<'EOF' || die "crawl results"
+	"$WORK/crawl.out" "$WORK/dpt.txt" <<'EOF' || die "crawl results"
 import json, re, sqlite3, sys
-db, allf, nodes_json, out = sys.argv[1:]
+db, allf, nodes_json, out, dptf = sys.argv[1:]
+dpt = re.match(r'enode://([0-9a-f]{128})@', open(dptf).read()).group(1)
 enodes = [l.strip() for l in open(allf) if l.strip()]
 pubs = [re.match(r'enode://([0-9a-f]{128})@', e).group(1) for e in enodes]
 want = {pubs[0]: ('devplane/', 11155111), pubs[1]: ('devplane/', 11155111),
@@ -81,16 +90,19 @@ for p, (client, net) in want.items():
        not gen or len(gen) != 64 or not fork or err is not None or \
        not caps or 'eth/68' not in caps or ver is None:
         print('bad row', p[:16], r); bad += 1
+r = rows.pop(dpt, None)
+if r is None or r[0] is not None or r[5] is not None or r[8] != 'refused':
+    print('discovery-only node: want a refused probe, got', r); bad += 1
 for p, r in rows.items():
     if p not in want:
         print('unexpected node', p[:16], r); bad += 1
 text = open(out).read()
-for pat in (r'rlpx: 6 probed, 6 hello, 6 status', r'rlpx clients:.*devplane/v[0-9.]+ x3',
+for pat in (r'rlpx: 7 probed, 6 hello, 6 status \(3 compatible\), 1 failed', r'rlpx clients:.*devplane/v[0-9.]+ x3',
             r'rlpx clients:.*ethereumjs-devp2p/[^ ,]+ x3',
             r'rlpx networks:.*\b1/d4e56740 x3', r'rlpx networks:.*11155111/25a5cc10 x2',
             r'rlpx networks:.*4242/00112233 x1', r'rlpx fork ids: .*x3',
-            r'rlpx errors: none'):
-    if not re.search(pat, text):
+            r'rlpx errors: refused x1$'):
+    if not re.search(pat, text, re.M):
         print('summary lacks', pat); bad += 1
 # nodes.json: geth's node-set fields only.
 ns = json.load(open(nodes_json))
@@ -102,4 +114,4 @@ for k, v in ns.items():
         break
 sys.exit(1 if bad else 0)
 EOF
-echo "PASS: crawl --rlpx recorded Hello and Status of 3 devplane and 3 ethereumjs nodes"
+echo "PASS: crawl --rlpx recorded Hello and Status of 3 devplane and 3 ethereumjs nodes, and a refused probe"
