@@ -1017,7 +1017,8 @@ static int adm_node_info(void *user, struct admin_node_info *ni)
 			return -ENOMEM;
 		if (!localnode_init(ln, H->priv, 0, H->port, H->port)) {
 			localnode_set_static_ip(ln, e.ip);
-			if (!localnode_update(ln, loop_now()))
+			if (localnode_update(ln, loop_now()) >= 0 &&
+			    localnode_record(ln))
 				n = enr_encode_text(ni->enr, sizeof(ni->enr),
 						    localnode_record(ln));
 			localnode_fini(ln);
