@@ -1461,6 +1461,7 @@ int session_node_main(int argc, char **argv)
 			goto out;
 		}
 		localnode_set_tcp(&n->ln, port);
+		(void)localnode_update(&n->ln, loop_now());  /* tcp in the ENR now */
 		for (unsigned i = 0; i < o->n_boot; i++)
 			node_add_bootnode(n, &o->boot[i]);
 		H->disc = n->d;

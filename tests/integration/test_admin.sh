@@ -188,6 +188,13 @@ EB=$(head -1 "$WORK/b.out")
 PY="python3 $WORK/rpc.py"
 IDA=$($PY node "$WORK/a.ipc" "$EA" $PA) || die "A nodeInfo: $IDA"
 IDB=$($PY node "$WORK/b.ipc" "$EB" $PB) || die "B nodeInfo: $IDB"
+# nodeInfo's ENR is our signed record, TCP port included.
+ENRA=$("$DP" admin --ipcpath "$WORK/a.ipc" admin_nodeInfo |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["enr"])') ||
+	die "devplane admin admin_nodeInfo"
+"$DP" enr dump "$ENRA" >"$WORK/enr.out" || die "enr dump $ENRA"
+grep -q '^Signature: valid' "$WORK/enr.out" || die "ENR signature"
+grep -Eq "^ +tcp +$PA\$" "$WORK/enr.out" || { cat "$WORK/enr.out"; die "ENR without tcp"; }
 $PY connect "$WORK/a.ipc" "$WORK/b.ipc" "$EB" "$IDA" "$IDB" ||
 	{ cat "$WORK"/a.* "$WORK"/b.*; die "addPeer"; }
 
