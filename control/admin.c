@@ -495,7 +495,7 @@ int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
 
 size_t admin_stream_out(const struct admin_stream *s, const char **data)
 {
-	*data = s->out + s->out_off;
+	*data = s->out ? s->out + s->out_off : "";
 	return s->out_len - s->out_off;
 }
 

@@ -165,7 +165,8 @@ static void assert_str(json_t *o, const char *key, const char *want)
 	assert_string_equal(json_string_value(v), want);
 }
 
-/* A JSON-RPC 2.0 error response with id want_id (NULL: null). */
+/* A JSON-RPC 2.0 error response with id want_id (NULL: null; the
+ * reference is stolen). */
 static void assert_error(json_t *r, int code, json_t *want_id)
 {
 	json_t *e = json_object_get(r, "error");
@@ -180,6 +181,7 @@ static void assert_error(json_t *r, int code, json_t *want_id)
 	else
 		assert_true(json_is_null(json_object_get(r, "id")));
 	assert_int_equal(json_object_size(r), 3);
+	json_decref(want_id);
 }
 
 static json_t *ok_result(json_t *r, json_int_t id)
@@ -446,7 +448,6 @@ static void test_errors(void **state)
 	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"eth_blockNumber\"}");
 	id = json_string("abc");
 	assert_error(r, ADMIN_ERR_METHOD, id);
-	json_decref(id);
 	json_decref(r);
 	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"admin_nodeinfo\"}");
 	assert_error(r, ADMIN_ERR_METHOD, NULL);
@@ -454,7 +455,6 @@ static void test_errors(void **state)
 	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":2.5,\"method\":\"admin_datadir\"}");
 	id = json_real(2.5);
 	assert_error(r, ADMIN_ERR_METHOD, id);
-	json_decref(id);
 	json_decref(r);
 }
 
@@ -492,7 +492,6 @@ static void test_batch(void **state)
 	assert_error(json_array_get(r, 1), ADMIN_ERR_REQUEST, NULL);
 	e = json_integer(3);
 	assert_error(json_array_get(r, 2), ADMIN_ERR_METHOD, e);
-	json_decref(e);
 	assert_true(json_is_array(ok_result(json_array_get(r, 3), 4)));
 	assert_int_equal(F.calls_add, 1);
 	json_decref(r);
