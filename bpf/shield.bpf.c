@@ -8,18 +8,28 @@
  *   -> packet-type byte (payload[97]) in 1..6, else drop-type
  *   -> blocklist (LPM, unexpired entry), else drop-blocked
  *   -> allow-list (LPM, only when SHIELD_F_ALLOWLIST), else drop-not-allowed
+ *   -> "verified" lookup (endpoint proof done, see bpf/shield.h)
+ *   -> per-prefix bucket (/24, /48), else drop-rate-prefix (*)
  *   -> per-source bucket (/32, /64), else drop-rate-source
- *   -> per-prefix bucket (/24, /48), else drop-rate-prefix    } skipped for
  *   -> global budget (cfg.unk_rate; its reserve only for quiet
- *      prefixes), else drop-budget                            } verified sources
+ *      prefixes), else drop-budget (*)
  *   -> bpf_redirect_map(xsks, rx_queue_index, XDP_PASS): redirect (or
  *      redirect-verified), or pass-no-xsk when no AF_XDP socket is bound
  *      on that queue.
- * Verified sources (endpoint proof done, see bpf/shield.h) are looked up
- * in "verified" after the bans and before the buckets.
+ *   (*) skipped for verified sources.
  * The cheap stateless checks come first so junk never touches the LRU maps.
- * The source bucket is charged before the prefix bucket so one loud source
- * is dropped on its own bucket without draining its neighbours' aggregate.
+ * The buckets are looked at before any is charged (bucket_peek), cheapest
+ * and most shared first: the per-prefix bucket (a flood spoofed over a
+ * prefix keeps a few hundred entries hot) before the per-source one (one
+ * cache miss per spoofed source), so a flood that drained its prefix is
+ * dropped without reading or writing per-source state. A packet charges
+ * its prefix only if its own source bucket can pay, so one loud source is
+ * dropped on its own bucket without draining its neighbours' aggregate;
+ * it charges its source only once admitted (after the budget), so drops
+ * never insert per-source entries and admitted <= charged keeps every
+ * source within its bucket. A drained bucket is only read, never written.
+ * (A packet both its prefix and its source would refuse counts as
+ * drop-rate-prefix.)
  *
  * Not parsed (passed to the kernel untouched): IPv4 fragments (non-first
  * fragments have no UDP header; first fragments would be mis-sized), IPv6
@@ -129,76 +139,107 @@ static __always_inline int verdict(__u32 idx, int action)
 	return action;
 }
 
-/* refill_take() refills a bucket (*ts, *tokens) to now and takes one
- * token if there is one. No helper calls: it runs under a spin lock. */
+/*
+ * Token buckets count in nano-tokens. Refill is elapsed_ns * rate exactly
+ * (rate is tokens/s, a token is 1e9 units), so there is no rounding and no
+ * floating point. elapsed is compared with cap / rate first so the product
+ * cannot overflow: below that bound elapsed * rate < cap <= 1e18.
+ *
+ * refill() is the bucket (ts, tokens) refilled to now and capped at cap
+ * (which also caps a bucket whose burst was lowered at run time). It
+ * stores nothing: a bucket that cannot pay for this packet is left as it
+ * is, since refilling later from the old (ts, tokens) gives exactly what
+ * refilling from (now, refilled) would (no cap was hit below one token).
+ * So drops only read bucket state, and a drained bucket's cache line is
+ * not written by every CPU the flood arrives on.
+ */
+static __always_inline __u64 refill(__u64 ts, __u64 tokens, __u32 rate,
+				    __u64 cap, __u64 now)
+{
+	if (now > ts) {
+		__u64 elapsed = now - ts;
+
+		if (elapsed >= cap / rate)
+			return cap;
+		tokens += elapsed * rate;
+	}
+	return tokens > cap ? cap : tokens;
+}
+
+/* refill_take() takes one token from (*ts, *tok) if it has one; it stores
+ * only then. No helper calls: it runs under a spin lock. */
 static __always_inline bool refill_take(__u64 *ts, __u64 *tok, __u32 rate,
 					__u64 cap, __u64 now)
 {
-	__u64 tokens = *tok, elapsed;
+	__u64 tokens = refill(*ts, *tok, rate, cap, now);
 
-	if (now > *ts) {
-		elapsed = now - *ts;
-		if (elapsed >= cap / rate) {
-			tokens = cap;
-		} else {
-			tokens += elapsed * rate;
-			if (tokens > cap)
-				tokens = cap;
-		}
-		*ts = now;
-	} else if (tokens > cap) {
-		tokens = cap; /* burst was lowered at run time */
-	}
-	if (tokens < SHIELD_TOKEN_UNIT) {
-		*tok = tokens;
+	if (tokens < SHIELD_TOKEN_UNIT)
 		return false;
-	}
 	*tok = tokens - SHIELD_TOKEN_UNIT;
+	if (now > *ts)
+		*ts = now;
 	return true;
 }
 
-/*
- * Token bucket in nano-tokens. Refill is elapsed_ns * rate exactly (rate is
- * tokens/s, a token is 1e9 units), so there is no rounding and no floating
- * point. elapsed is compared with cap / rate first so the product cannot
- * overflow: below that bound elapsed * rate < cap <= 1e18.
- * Returns true if one token was taken.
- */
-static __always_inline bool bucket_take(void *map,
+/* A bucket looked at by bucket_peek() and charged by bucket_charge(). */
+struct bucket_ref {
+	struct shield_bucket *b; /* NULL: no entry yet (a full bucket) */
+	__u64 tokens;            /* refilled to now */
+	__u64 cap;
+};
+
+/* bucket_peek() tells whether the bucket of k can pay for this packet,
+ * with one lookup and no store. A rate of 0 disables the bucket. */
+static __always_inline bool bucket_peek(void *map,
 					const struct shield_bucket_key *k,
 					__u32 rate, __u32 burst, __u64 now,
-					bool *quiet)
+					struct bucket_ref *r)
 {
-	__u64 cap = (__u64)burst * SHIELD_TOKEN_UNIT;
-	struct shield_bucket *b;
-
-	*quiet = true;
+	r->cap = (__u64)burst * SHIELD_TOKEN_UNIT;
+	r->tokens = r->cap;
+	r->b = NULL;
 	if (!rate)
-		return true; /* bucket disabled */
-	b = bpf_map_lookup_elem(map, k);
-	if (!b) {
-		struct shield_bucket nb = { .ts_ns = now };
+		return true;
+	r->b = bpf_map_lookup_elem(map, k);
+	if (r->b)
+		r->tokens = refill(r->b->ts_ns, r->b->tokens, rate, r->cap,
+				   now);
+	return r->tokens >= SHIELD_TOKEN_UNIT;
+}
 
-		if (cap < SHIELD_TOKEN_UNIT)
-			return false;
-		nb.tokens = cap - SHIELD_TOKEN_UNIT; /* full, minus this packet */
+/* bucket_charge() takes the token bucket_peek() found, inserting the entry
+ * (full, minus this packet) if there was none. */
+static __always_inline void bucket_charge(void *map,
+					  const struct shield_bucket_key *k,
+					  __u32 rate, const struct bucket_ref *r,
+					  __u64 now)
+{
+	if (!rate)
+		return;
+	if (!r->b) {
+		struct shield_bucket nb = {
+			.ts_ns = now,
+			.tokens = r->cap - SHIELD_TOKEN_UNIT,
+		};
+
 		/* A concurrent insert from another CPU wins; fine either way. */
 		bpf_map_update_elem(map, k, &nb, BPF_NOEXIST);
-		return true;
+		return;
 	}
-	if (!refill_take(&b->ts_ns, &b->tokens, rate, cap, now)) {
-		*quiet = false;
-		return false;
-	}
-	/* Quiet: at most SHIELD_QUIET_PKTS tokens short of full. */
-	*quiet = b->tokens + SHIELD_QUIET_PKTS * SHIELD_TOKEN_UNIT >= cap;
-	return true;
+	r->b->tokens = r->tokens - SHIELD_TOKEN_UNIT;
+	if (now > r->b->ts_ns)
+		r->b->ts_ns = now;
 }
 
 /*
  * The global budget: one bucket shared by every CPU, under its lock, plus
  * a reserve of a quarter of its rate and depth that only packets from
  * quiet prefixes may use once the main bucket is empty (bpf/shield.h).
+ * While a flood keeps it empty, an unlocked look first drops without
+ * taking the lock or writing the shared line. That look may see a
+ * concurrent update half done; at worst it drops a packet that the lock
+ * would have admitted by the refill of the last few nanoseconds, i.e.
+ * only ever admits less.
  */
 static __always_inline bool budget_take(__u32 rate, __u32 burst, bool quiet,
 					__u64 now)
@@ -215,6 +256,11 @@ static __always_inline bool budget_take(__u32 rate, __u32 burst, bool quiet,
 	b = bpf_map_lookup_elem(&budget, &key);
 	if (!b)
 		return true;
+	if (b->ts_ns &&
+	    refill(b->ts_ns, b->tokens, rate, cap, now) < SHIELD_TOKEN_UNIT &&
+	    (!quiet || refill(b->rts_ns, b->rtokens, rrate, rcap, now) <
+			       SHIELD_TOKEN_UNIT))
+		return false;
 	bpf_spin_lock(&b->lock);
 	if (!b->ts_ns) { /* first use: full buckets */
 		b->ts_ns = b->rts_ns = now;
@@ -238,7 +284,8 @@ static __always_inline int discovery(struct xdp_md *ctx,
 	struct shield_lpm_key lk = { .family = family };
 	struct shield_block_val *bv;
 	struct shield_verified_val *vv;
-	bool known, quiet;
+	struct bucket_ref pr, sr;
+	bool known;
 	__u8 *payload = (__u8 *)(udp + 1);
 	__u32 ulen = bpf_ntohs(udp->len);
 	__u64 now;
@@ -285,16 +332,33 @@ static __always_inline int discovery(struct xdp_md *ctx,
 	vv = bpf_map_lookup_elem(&verified, &sk);
 	known = vv && vv->expires_ns > now;
 
-	if (!bucket_take(&src_buckets, &sk, cfg->src_rate, cfg->src_burst, now,
-			 &quiet))
+	/* Look before charging: the prefix (shared, hot in cache) first, so
+	 * a spoofed flood that drained its prefix is dropped without touching
+	 * any per-source state; then the source, so a loud source is dropped
+	 * on its own bucket without draining its neighbours' aggregate. Only
+	 * a packet both can pay for charges them; the source last, after the
+	 * budget, so sources dropped on the budget get no entry either. */
+	if (!known && !bucket_peek(&pfx_buckets, &pk, cfg->pfx_rate,
+				   cfg->pfx_burst, now, &pr))
+		return verdict(SHIELD_DROP_RATE_PREFIX, XDP_DROP);
+	if (!bucket_peek(&src_buckets, &sk, cfg->src_rate, cfg->src_burst, now,
+			 &sr))
 		return verdict(SHIELD_DROP_RATE_SOURCE, XDP_DROP);
 	if (!known) {
-		if (!bucket_take(&pfx_buckets, &pk, cfg->pfx_rate,
-				 cfg->pfx_burst, now, &quiet))
-			return verdict(SHIELD_DROP_RATE_PREFIX, XDP_DROP);
+		bool quiet;
+
+		/* The prefix pays even if the budget then drops the packet:
+		 * that is what makes a flooding prefix lose the reserve. */
+		bucket_charge(&pfx_buckets, &pk, cfg->pfx_rate, &pr, now);
+		/* Quiet: at most SHIELD_QUIET_PKTS tokens short of full. */
+		quiet = !cfg->pfx_rate ||
+			pr.tokens - SHIELD_TOKEN_UNIT +
+					SHIELD_QUIET_PKTS * SHIELD_TOKEN_UNIT >=
+				pr.cap;
 		if (!budget_take(cfg->unk_rate, cfg->unk_burst, quiet, now))
 			return verdict(SHIELD_DROP_BUDGET, XDP_DROP);
 	}
+	bucket_charge(&src_buckets, &sk, cfg->src_rate, &sr, now);
 
 	/* The flags argument is the action when the slot is empty. */
 	rc = bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);

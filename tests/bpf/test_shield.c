@@ -686,6 +686,188 @@ static void test_shield_cidr_parse(void **state)
 	assert_int_equal(shield_cidr_format(buf, 5, &k), -ENOSPC);
 }
 
+/* ---- verified sources and the global budget ------------------------------ */
+
+/* map_entries() counts the entries of the program's map called name
+ * (found through the program's map ids: shield_loader_new pins nothing). */
+static long map_entries(struct fix *f, const char *name)
+{
+	__u32 ids[16], n, len;
+	struct bpf_prog_info pi;
+	long count = -1;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.nr_map_ids = 16;
+	pi.map_ids = (__u64)(uintptr_t)ids;
+	len = sizeof(pi);
+	assert_int_equal(bpf_obj_get_info_by_fd(shield_loader_prog_fd(f->l),
+						&pi, &len),
+			 0);
+	n = pi.nr_map_ids < 16 ? pi.nr_map_ids : 16;
+	for (__u32 i = 0; i < n && count < 0; i++) {
+		struct bpf_map_info mi;
+		uint8_t key[64], next[64];
+		void *prev = NULL;
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		assert_true(fd >= 0);
+		memset(&mi, 0, sizeof(mi));
+		len = sizeof(mi);
+		assert_int_equal(bpf_obj_get_info_by_fd(fd, &mi, &len), 0);
+		if (!strcmp(mi.name, name)) {
+			assert_true(mi.key_size <= sizeof(key));
+			count = 0;
+			while (!bpf_map_get_next_key(fd, prev, next)) {
+				memcpy(key, next, mi.key_size);
+				prev = key;
+				count++;
+			}
+		}
+		close(fd);
+	}
+	assert_true(count >= 0);
+	return count;
+}
+
+static struct shield_bucket_key src_key(const char *s)
+{
+	struct shield_bucket_key k = { 0 };
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, s, a) == 1) {
+		k.family = SHIELD_FAM_V4;
+		k.plen = SHIELD_SRC_V4_PLEN;
+		memcpy(k.addr, a, 4);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, s, a), 1);
+		k.family = SHIELD_FAM_V6;
+		k.plen = SHIELD_SRC_V6_PLEN;
+		memcpy(k.addr, a, 8);
+	}
+	return k;
+}
+
+static void verify(struct fix *f, const char *src, int64_t for_ns)
+{
+	struct shield_bucket_key k = src_key(src);
+
+	assert_int_equal(shield_loader_verify(
+				 f->l, &k,
+				 (uint64_t)((int64_t)shield_loader_now(f->l) +
+					    for_ns)),
+			 0);
+}
+
+/* Verified sources skip the prefix bucket and the budget, not their own
+ * bucket nor the blocklist; expired entries count as unverified. */
+static void test_shield_verified_bypass(void **state)
+{
+	struct fix *f = *state;
+	uint64_t n;
+
+	f->cfg.src_rate = 1;
+	f->cfg.src_burst = 3;
+	f->cfg.pfx_rate = 1;
+	f->cfg.pfx_burst = 2;
+	f->cfg.unk_rate = 0;
+	set_cfg(f);
+	verify(f, "192.0.2.7", 3600 * NS);
+	verify(f, "2001:db8:7:7::1", 3600 * NS); /* the /64 */
+	verify(f, "192.0.2.8", -1);              /* already expired */
+	assert_int_equal(shield_loader_verified(f->l, shield_loader_now(f->l),
+						&n),
+			 0);
+	assert_int_equal(n, 2);
+	/* Drain both prefixes with unverified neighbours. */
+	PASS_OK(f, .fam = 4, .src = "192.0.2.1");
+	PASS_OK(f, .fam = 4, .src = "192.0.2.2");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "192.0.2.3");
+	PASS_OK(f, .fam = 6, .src = "2001:db8:7:1::1");
+	PASS_OK(f, .fam = 6, .src = "2001:db8:7:2::1");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 6, .src = "2001:db8:7:3::1");
+	/* The verified ones still get through, up to their own bucket. */
+	for (int i = 0; i < 3; i++) {
+		PASS_OK(f, .fam = 4, .src = "192.0.2.7");
+		PASS_OK(f, .fam = 6, .src = "2001:db8:7:7::abcd");
+	}
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .src = "192.0.2.7");
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 6, .src = "2001:db8:7:7::1");
+	/* Expired: an ordinary source of a drained prefix. */
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "192.0.2.8");
+	/* The global budget: empty for the unverified, not for the verified. */
+	f->cfg.src_rate = 0;
+	f->cfg.pfx_rate = 0;
+	f->cfg.unk_rate = 1;
+	f->cfg.unk_burst = 1; /* and a reserve of 1 */
+	set_cfg(f);
+	PASS_OK(f, .fam = 4, .src = "198.51.100.1"); /* main bucket */
+	PASS_OK(f, .fam = 4, .src = "198.51.100.2"); /* reserve */
+	DROP(f, SHIELD_DROP_BUDGET, .fam = 4, .src = "198.51.100.3");
+	DROP(f, SHIELD_DROP_BUDGET, .fam = 6, .src = "2001:db8:99::1");
+	for (int i = 0; i < 5; i++) {
+		PASS_OK(f, .fam = 4, .src = "192.0.2.7");
+		PASS_OK(f, .fam = 6, .src = "2001:db8:7:7::1");
+	}
+	/* Banned verified sources are dropped all the same. */
+	{
+		struct shield_lpm_key b = cidr("192.0.2.7");
+
+		assert_int_equal(shield_loader_ban(f->l, &b, 0, 1), 0);
+		DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "192.0.2.7");
+	}
+}
+
+/* The budget's reserve goes to quiet prefixes only; drops leave no
+ * per-source state behind. */
+static void test_shield_budget_reserve(void **state)
+{
+	struct fix *f = *state;
+	char a[64];
+
+	f->cfg.src_rate = 1;
+	f->cfg.src_burst = 100;
+	f->cfg.pfx_rate = 1;
+	f->cfg.pfx_burst = 10;
+	f->cfg.unk_rate = 1;
+	f->cfg.unk_burst = 8; /* reserve: 2 tokens, 1/s */
+	set_cfg(f);
+	/* A loud prefix takes the main bucket... */
+	for (int i = 1; i <= 8; i++) {
+		snprintf(a, sizeof(a), "10.1.1.%d", i);
+		PASS_OK(f, .fam = 4, .src = a);
+	}
+	/* ...but, 8 tokens short of full, not the reserve (its prefix still
+	 * pays: 1 token left). */
+	DROP(f, SHIELD_DROP_BUDGET, .fam = 4, .src = "10.1.1.9");
+	/* Quiet prefixes share the reserve. */
+	PASS_OK(f, .fam = 4, .src = "10.2.2.1");
+	PASS_OK(f, .fam = 6, .src = "2001:db8:22::1");
+	DROP(f, SHIELD_DROP_BUDGET, .fam = 4, .src = "10.3.3.1");
+	/* One second: one token in each bucket, one in the loud prefix. */
+	advance(f, NS);
+	PASS_OK(f, .fam = 4, .src = "10.1.1.10"); /* main bucket */
+	DROP(f, SHIELD_DROP_BUDGET, .fam = 4, .src = "10.1.1.11");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "10.1.1.12");
+	PASS_OK(f, .fam = 4, .src = "10.4.4.1"); /* reserve */
+	DROP(f, SHIELD_DROP_BUDGET, .fam = 4, .src = "10.5.5.1");
+	/* Per-source entries exist only for what was admitted: 8 + 2 + 1 + 1
+	 * sources; none for the 3 budget drops and the prefix drop. */
+	assert_int_equal(map_entries(f, "src_buckets"), 12);
+	/* A spoofed flood over a drained prefix adds none either. */
+	for (int i = 20; i < 120; i++) {
+		snprintf(a, sizeof(a), "10.1.1.%d", i);
+		DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = a);
+	}
+	assert_int_equal(map_entries(f, "src_buckets"), 12);
+	/* A budget drop did not charge the source: 10.3.3.1's first admitted
+	 * packet finds its bucket full (burst 1 here: it passes once). */
+	f->cfg.src_burst = 1;
+	set_cfg(f);
+	advance(f, 10 * NS);
+	PASS_OK(f, .fam = 4, .src = "10.3.3.1");
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .src = "10.3.3.1");
+}
+
 /* ---- the loader on a real veth pair ------------------------------------- */
 
 struct veth {
@@ -1077,6 +1259,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shield_allowlist, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shield_config_validation,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_verified_bypass,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_budget_reserve,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_loader_veth,
 						veth_setup, veth_teardown),
