@@ -21,6 +21,17 @@
 #  3. AF_XDP RX: frames redirected into the ring per second with every
 #     shield bucket off (hash junk only), and what the dataplane read,
 #     vs the socket backend's datagrams read per second.
+#  4. capacity per core, independent of the sender's speed (on veth the
+#     receiving XDP program runs on the sender's CPU, so "absorbed pps"
+#     above is the sender's speed): the programs' own run time per junk
+#     frame with BPF_PROG_TEST_RUN (tests/bench/xdp_capacity.c: bare
+#     XDP_DROP vs the shield per junk kind, repeat mode for one frame,
+#     ring mode over 65536 spoofed sources in the flood's steady state)
+#     => Mpps per core; and the socket backend's CPU per junk packet read
+#     during row 1c (utime+stime of devplane-dp and devplane from
+#     /proc/PID/stat; plus the softirq time of all CPUs from /proc/stat
+#     over the offered packets, the kernel's receive path, an upper
+#     bound as it includes anything else the box did) => pps per core.
 B=$(cd "${1:-build}" && pwd)
 SECS=${2:-4}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +48,9 @@ clang -O2 -g -target bpf -Wall -Werror \
 		echo x86_64-linux-gnu)" \
 	-c "$HERE/xdp_drop.bpf.c" -o "$XTMP/xdp_drop.o" ||
 	{ echo "FAIL build xdp_drop"; exit 1; }
+cc -O2 -Wall -I"$HERE/../.." -I"$B/bpf" "$HERE/xdp_capacity.c" \
+	"$HERE/../../dataplane/shield_loader.c" -o "$XTMP/xdp-capacity" \
+	-lbpf -lxdp || { echo "FAIL build xdp_capacity"; exit 1; }
 sysctl -qw kernel.bpf_stats_enabled=1
 # The sender's next hop, fixed: the bare drop program eats ARP too.
 mac=$(ip -n "$XNS_A" -j link show "$XV0" |
@@ -72,6 +86,18 @@ stop_boot() {
 	XPIDS=""
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+# cpu_ticks PID...: utime + stime of the processes (all their threads).
+cpu_ticks() {
+	local t=0 p
+	for p in "$@"; do
+		t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' \
+			"/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo $t
+}
+# softirq_ticks: softirq time of all CPUs (/proc/stat, field 8).
+softirq_ticks() { awk '$1 == "cpu" { print $8 }' /proc/stat; }
+HZ=$(getconf CLK_TCK)
 JUNK=size=1,type=1,hash=1
 LEGIT="--keys 300 $(xdp_legit_args) --legit-rate 5000 --grace-ms 1000"
 
@@ -117,10 +143,19 @@ stop_boot
 # 1c + 2 + 3b. the socket backend (no XDP program on the interface).
 XDP_DATAPLANE=socket xdp_bootnode || { echo "FAIL socket bootnode"; exit 1; }
 d0=$(msum devplane_dp_rx_packets_total)
+dp_pid=$(pgrep -P "$BOOT_PID" | head -1)
+u0=$(cpu_ticks "$BOOT_PID" $dp_pid) q0=$(softirq_ticks)
 flood "$XTMP/sock0.txt" $JUNK
+u1=$(cpu_ticks "$BOOT_PID" $dp_pid) q1=$(softirq_ticks)
 d1=$(msum devplane_dp_rx_packets_total)
 s=$(val junk_seconds "$XTMP/sock0.txt")
 sock_pps=$(rate $((d1 - d0)) "$s")
+sock_read=$((d1 - d0))
+sock_offered=$(val junk_total "$XTMP/sock0.txt")
+sock_cpu_ns=$(awk -v t=$((u1 - u0)) -v n="$sock_read" -v hz="$HZ" \
+	'BEGIN { printf "%.0f", (n ? t * 1e9 / hz / n : 0) }')
+sock_sirq_ns=$(awk -v t=$((q1 - q0)) -v n="$sock_offered" -v hz="$HZ" \
+	'BEGIN { printf "%.0f", (n ? t * 1e9 / hz / n : 0) }')
 sock_send=$(val junk_pps "$XTMP/sock0.txt")
 flood "$XTMP/sock.txt" $JUNK $LEGIT
 s=$(val junk_seconds "$XTMP/sock.txt")
@@ -156,3 +191,42 @@ echo "ratios: shield/XDP_DROP absorbed $(pct "$shield_pps" "$drop_pps") %" \
      "(goal >= 15); legit answered/s xdp/socket" \
      "$(x "$xdp_legit" "$sock_legit")x; AF_XDP ring/socket RX" \
      "$(x "$ring_pps" "$sock_rx_pps")x"
+
+# 4. capacity per core (see the header): BPF_PROG_TEST_RUN run times.
+echo
+echo "capacity per core: program run time per junk frame (BPF_PROG_TEST_RUN," \
+     "kernel-timed; ring mode carries one timer read per frame for both;" \
+     "net = shield - XDP_DROP, the shield's own work)"
+# bpf_stats off: with it on every run pays two clock reads (~60 ns here).
+sysctl -qw kernel.bpf_stats_enabled=0
+"$XTMP/xdp-capacity" "$XTMP/xdp_drop.o" 3 >"$XTMP/cap.txt" ||
+	{ echo "FAIL xdp-capacity"; exit 1; }
+printf '%-26s %11s %9s %9s %9s %11s %7s\n' "junk kind (mode)" \
+	"XDP_DROP ns" "shield ns" "net ns" "DROP Mpps" "shield Mpps" "ratio"
+awk '$3 == "xdp_drop_ns" || $4 == "xdp_drop_ns" {
+	o = ($1 == "stage") ? 1 : 0
+	k = (o ? "stage " $2 : $1) " (" $(2 + o) ")"
+	d = $(4 + o); s = $(6 + o)
+	printf "%-26s %11.1f %9.1f %9.1f %9.2f %11.2f %6.1f%%\n", k, d, s,
+		s - d, (d > 0 ? 1e3 / d : 0), (s > 0 ? 1e3 / s : 0),
+		(s > 0 ? 100 * d / s : 0)
+}' "$XTMP/cap.txt"
+# The issue's mix, thirds of size / type / hash junk, ring mode.
+mix() { awk -v col="$1" '$2 == "ring" && ($1 == "size" || $1 == "type" ||
+	$1 == "hash-spoof") { s += $col; n++ } END { printf "%.1f", s / n }' \
+	"$XTMP/cap.txt"; }
+mix_drop=$(mix 4) mix_shield=$(mix 6)
+sock_ns=$((sock_cpu_ns + sock_sirq_ns))
+printf '%-44s %s\n' "mix (1/3 each, ring) ns/frame XDP_DROP, shield" \
+	"$mix_drop, $mix_shield => $(awk -v s="$mix_shield" \
+		'BEGIN { printf "%.2f", 1e3 / s }') Mpps per core for the shield"
+printf '%-44s %s\n' "socket backend CPU per junk packet read" \
+	"${sock_cpu_ns} ns (devplane-dp + devplane, $sock_read read of $sock_offered offered)"
+printf '%-44s %s\n' "  + kernel softirq per offered packet" \
+	"${sock_sirq_ns} ns (all CPUs; upper bound)"
+printf '%-44s %s\n' "socket capacity per core" \
+	"$(awk -v a="$sock_cpu_ns" 'BEGIN { printf "%.0f", (a ? 1e9 / a : 0) }') pps (process only), $(awk -v a="$sock_ns" 'BEGIN { printf "%.0f", (a ? 1e9 / a : 0) }') pps (with softirq)"
+echo "capacity ratios: shield/XDP_DROP $(pct "$mix_drop" "$mix_shield") %" \
+     "(goal >= 80; ns XDP_DROP / ns shield, mix), shield/socket" \
+     "$(x "$sock_cpu_ns" "$mix_shield")x process only," \
+     "$(x "$sock_ns" "$mix_shield")x with softirq (goal >= 15)"

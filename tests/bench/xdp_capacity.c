@@ -20,7 +20,9 @@
  *   (prefixes and budget exhausted). Each run's duration is the kernel's
  *   timer around one program run, so it carries the timer's overhead too
  *   (the XDP_DROP row shows how much: it does nothing else).
- * Output: one line per row, "kind program ns_per_frame verdict-counters".
+ * Output: one line per row: kind, mode, "xdp_drop_ns" N, "shield_ns" N,
+ * "ratio" (XDP_DROP's time / the shield's), then the verdict counters
+ * that moved.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -214,6 +216,11 @@ int main(int argc, char **argv)
 	d = run_ring(dfd, RING);
 	s = run_ring(sfd, RING);
 	row("size", "ring", d, s, l, c0);
+	fill_ring(110, 9, 0x0ac80000, RING);
+	shield_loader_counters(l, c0);
+	d = run_ring(dfd, RING);
+	s = run_ring(sfd, RING);
+	row("type", "ring", d, s, l, c0);
 
 	/* Stages, on the same spoofed ring (mean of PASSES passes, minus
 	 * nothing: compare rows with each other). Each row turns one more
