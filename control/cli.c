@@ -266,6 +266,7 @@ enum flag_id {
 	F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT, F_IP, F_TCP,
 	F_UDP, F_OUT, F_PARALLEL, F_RLPX, F_NO_RLPX, F_RLPX_PARALLEL,
 	F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS, F_IPCPATH,
+	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
 };
 
 static const struct {
@@ -303,6 +304,9 @@ static const struct {
 	{ "genesis", F_GENESIS, true },
 	{ "forks", F_FORKS, true },
 	{ "ipcpath", F_IPCPATH, true },
+	{ "ban.threshold", F_BAN_THRESHOLD, true },
+	{ "ban.window", F_BAN_WINDOW, true },
+	{ "ban.duration", F_BAN_DURATION, true },
 };
 
 static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
@@ -440,6 +444,28 @@ static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
 	case F_IPCPATH:
 		o->ipcpath = v;
 		break;
+	case F_BAN_THRESHOLD:
+		if (!strcmp(v, "off")) {
+			o->ban_threshold = DPLINK_BAN_OFF;
+			break;
+		}
+		if (parse_uint(&u, v, 1000000) || !u)
+			return fail(err, err_len, "--ban.threshold: 1..1000000 or off, got %.20s", v);
+		o->ban_threshold = (uint32_t)u;
+		break;
+	case F_BAN_WINDOW:
+	case F_BAN_DURATION: {
+		uint32_t ms;
+
+		if (cli_parse_duration(&ms, v) || ms < 1000)
+			return fail(err, err_len, "--%s: want a duration of at least 1s, got %.20s",
+				    id == F_BAN_WINDOW ? "ban.window" : "ban.duration", v);
+		if (id == F_BAN_WINDOW)
+			o->ban_window_s = ms / 1000;
+		else
+			o->ban_secs = ms / 1000;
+		break;
+	}
 	case F_IP:
 		if (parse_ip(o->ip, v))
 			return fail(err, err_len, "--ip: invalid address %.60s", v);
@@ -524,6 +550,7 @@ static void usage(FILE *f)
 	      "           [--dataplane socket|attach:PATH] [--db PATH]\n"
 	      "           [--metrics.addr IP:PORT] [--writeaddress] [--verbosity N]\n"
 	      "           [--ipcpath PATH]\n"
+	      "           [--ban.threshold N|off] [--ban.window DUR] [--ban.duration DUR]\n"
 	      "  testnet --nodes N [--base-port P] [--metrics.addr IP:PORT] [--stats]\n"
 	      "  crawl --bootnodes NODES [--out nodes.json] [--db PATH]\n"
 	      "        [--timeout DUR] [--parallel N] [--rlpx | --no-rlpx]\n"
@@ -585,6 +612,9 @@ static void loop_cfg_from(struct loop_cfg *lc, const struct cli_opts *o,
 	lc->attach_path = o->dp == CLI_DP_ATTACH ? o->dp_attach : NULL;
 	lc->backend = o->dp_backend;
 	lc->n_queues = o->queues;
+	lc->ban_sig_count = o->ban_threshold;
+	lc->ban_sig_window_s = o->ban_window_s;
+	lc->ban_secs = o->ban_secs;
 	lc->listen = listen;
 	lc->n_listen = n;
 	lc->db = db;

@@ -70,6 +70,10 @@ struct cli_opts {
 	bool has_tcp, has_udp;
 	unsigned queues;                /* --dataplane.queues N */
 	const char *ipcpath;            /* bootnode --ipcpath PATH (admin) */
+	/* bootnode --ban.threshold N|off --ban.window DUR --ban.duration DUR:
+	 * the xdp dataplane's ban policy (0: its defaults, 16 / 10 s /
+	 * 600 s; threshold DPLINK_BAN_OFF for "off"). */
+	uint32_t ban_threshold, ban_window_s, ban_secs;
 };
 
 /* cli_parse() parses argv[1..argc) into *o (defaults first). Returns 0, or

@@ -212,6 +212,9 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		dc.budget_rate = LOOP_DP_BUDGET_RATE * k;
 		dc.budget_burst = LOOP_DP_BUDGET_BURST * k;
 		dc.cache_slots = LOOP_DP_CACHE_SLOTS;
+		dc.ban_sig_count = cfg->ban_sig_count;
+		dc.ban_sig_window_s = cfg->ban_sig_window_s;
+		dc.ban_secs = cfg->ban_secs;
 		rc = dplink_spawn(&l->dp, &dc);
 	}
 	if (rc)

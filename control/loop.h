@@ -57,6 +57,11 @@ struct loop_cfg {
 	 * per-source budget (LOOP_DP_BUDGET_*) is scaled by it: a loopback
 	 * testnet has all of its nodes on 127.0.0.1. */
 	unsigned peers_per_ip;
+	/* Spawned xdp dataplane's ban policy (dplink_cfg): ban a source
+	 * after ban_sig_count bad signatures within ban_sig_window_s, for
+	 * ban_secs; 0: the dataplane's defaults, ban_sig_count
+	 * DPLINK_BAN_OFF: never. */
+	uint32_t ban_sig_count, ban_sig_window_s, ban_secs;
 	/* Node database committed every LOOP_COMMIT_NS (NULL: none). The loop
 	 * opens a batch at start and commits it at shutdown. */
 	struct nodedb *db;
