@@ -40,33 +40,15 @@ struct section {
 };
 
 static const struct section sections[] = {
-#if BENCH_KECCAK
 	{"keccak", bench_keccak},
-#endif
-#if BENCH_SECP
 	{"secp", bench_secp},
-#endif
-#if BENCH_ECIES
 	{"ecies", bench_ecies},
-#endif
-#if BENCH_FRAME
 	{"frame", bench_frame},
-#endif
-#if BENCH_SHMRING
 	{"shmring", bench_shmring},
-#endif
-#if BENCH_DP
 	{"dp", bench_dp},
-#endif
-#if BENCH_CRAWL
 	{"crawl", bench_crawl},
-#endif
-#if BENCH_FE
 	{"fe", bench_fe},
-#endif
-#if BENCH_HANDSHAKE
 	{"handshake", bench_handshake},
-#endif
 	{NULL, NULL},
 };
 
