@@ -95,7 +95,7 @@ else
 fi
 # Operator bans: add a /16, its traffic is dropped in XDP; remove both.
 "$B/control/devplane" ban add --iface "$XV0" 10.201.0.0/16 --for 60s &&
-	"$B/control/devplane" ban list >"$XTMP/bans.txt" &&
+	"$B/control/devplane" ban list --iface "$XV0" >"$XTMP/bans.txt" &&
 	grep -q '10.201.0.0/16' "$XTMP/bans.txt" ||
 	{ echo "FAIL ban add"; fail=1; }
 b0=$(xdp_counter drop_blocked)
@@ -107,7 +107,7 @@ b1=$(xdp_counter drop_blocked)
 [ $((b1 - b0)) -ge 5000 ] && echo "ok operator ban drops +$((b1 - b0))" ||
 	{ echo "FAIL operator ban: drop_blocked +$((b1 - b0))"; fail=1; }
 "$B/control/devplane" ban remove --iface "$XV0" 10.201.0.0/16 &&
-	"$B/control/devplane" ban remove 10.200.1.1/32 &&
+	"$B/control/devplane" ban remove --iface "$XV0" 10.200.1.1/32 &&
 	"$B/control/devplane" ban list --iface "$XV0" >"$XTMP/bans.txt" &&
 	! grep -q '10.20[01]' "$XTMP/bans.txt" &&
 	echo "ok ban remove" || { echo "FAIL ban remove"; fail=1; }
