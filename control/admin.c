@@ -449,7 +449,8 @@ int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
 {
 	size_t off = 0;
 
-	if (s->closing)
+	/* Nothing new (and s->in may still be NULL: no offsets into it). */
+	if (s->closing || len == 0)
 		return 0;
 	if (grow(&s->in, &s->in_cap, s->in_len + len))
 		return -ENOMEM;
