@@ -101,6 +101,7 @@ if run_build fuzz clang -Dfuzz=true "${san_args[@]}"; then
 		t=${exe##*/fuzz_}
 		scratch=$(mktemp -d)
 		if "$exe" "$scratch" "tests/fuzz/corpus/$t" -max_total_time="$fuzz_seconds" \
+			-artifact_prefix="$build_root/fuzz-$t-" \
 			>"$build_root/fuzz-$t.log" 2>&1; then
 			echo "  fuzz/$t: ${fuzz_seconds}s, $(grep -c . <(ls "$scratch")) new inputs, no crash"
 			passed=$((passed + 1))
