@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -295,8 +298,26 @@ static void unpin_all(const char *dir)
 	rmdir(dir);
 }
 
+/* The default pin root lives on bpffs at /sys/fs/bpf, which a fresh host
+ * may not have mounted (systemd mounts it; minimal images and containers
+ * often don't). The dataplane is privileged anyway: mount it, as
+ * deploy/host-setup.sh would, rather than fail on the first mkdir. */
+static void ensure_bpffs(const char *root)
+{
+	struct statfs sf;
+
+	if (strncmp(root, "/sys/fs/bpf/", 12) != 0)
+		return;                 /* a caller-chosen root: theirs to mount */
+	if (statfs("/sys/fs/bpf", &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
+		return;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
+		fprintf(stderr, "shield: /sys/fs/bpf is not bpffs and mounting it "
+			"failed: %s\n", strerror(errno));
+}
+
 static int mkdir_p(const char *root, const char *dir)
 {
+	ensure_bpffs(root);
 	if (mkdir(root, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)

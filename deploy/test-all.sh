@@ -80,6 +80,12 @@ run_build() {
 }
 
 mkdir -p "$build_root"
+# The XDP tests pin maps on bpffs; a fresh machine may not have it mounted
+# (deploy/host-setup.sh does this on a real host). Without root those
+# tests skip themselves.
+if [ "$(id -u)" -eq 0 ] && ! mountpoint -q /sys/fs/bpf; then
+	mount -t bpf bpf /sys/fs/bpf || echo "warning: could not mount bpffs"
+fi
 san_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
