@@ -989,6 +989,26 @@ static int static_idx(const struct host *H, const uint8_t id[64])
 	return -1;
 }
 
+/* set_enr_eth() puts our fork id in the ENR's "eth" entry
+ * (enr-entries/eth.md: [[forkHash, forkNext]]), so discovery tells peers
+ * which chain we serve before they dial. */
+static void set_enr_eth(struct host *H, struct localnode *ln)
+{
+	uint8_t val[LOCALNODE_ETH_MAX];
+	struct eth_status st;
+	struct rlp_buf b;
+	ssize_t len;
+
+	eth_local_status(&H->eth, &st, ETH_VERSION_69);
+	rlp_buf_init(&b, val, sizeof(val));
+	rlp_list_begin(&b);
+	forkid_put(&b, &st.forkid);
+	rlp_list_end(&b);
+	len = rlp_buf_finish(&b);
+	if (len < 0 || localnode_set_eth(ln, val, (size_t)len) < 0)
+		fprintf(stderr, "devplane node: could not set the ENR eth entry\n");
+}
+
 static int adm_node_info(void *user, struct admin_node_info *ni)
 {
 	struct host *H = user;
@@ -1017,6 +1037,7 @@ static int adm_node_info(void *user, struct admin_node_info *ni)
 			return -ENOMEM;
 		if (!localnode_init(ln, H->priv, 0, H->port, H->port)) {
 			localnode_set_static_ip(ln, e.ip);
+			set_enr_eth(H, ln);
 			if (localnode_update(ln, loop_now()) >= 0 &&
 			    localnode_record(ln))
 				n = enr_encode_text(ni->enr, sizeof(ni->enr),
@@ -1379,7 +1400,6 @@ static void host_free(struct host *H)
 	explicit_bzero(H->priv, sizeof(H->priv));
 	free(H);
 }
-
 int session_node_main(int argc, char **argv)
 {
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
@@ -1461,7 +1481,8 @@ int session_node_main(int argc, char **argv)
 			goto out;
 		}
 		localnode_set_tcp(&n->ln, port);
-		(void)localnode_update(&n->ln, loop_now());  /* tcp in the ENR now */
+		set_enr_eth(H, &n->ln);
+		(void)localnode_update(&n->ln, loop_now());  /* tcp, eth in the ENR now */
 		for (unsigned i = 0; i < o->n_boot; i++)
 			node_add_bootnode(n, &o->boot[i]);
 		H->disc = n->d;

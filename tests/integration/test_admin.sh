@@ -195,6 +195,10 @@ ENRA=$("$DP" admin --ipcpath "$WORK/a.ipc" admin_nodeInfo |
 "$DP" enr dump "$ENRA" >"$WORK/enr.out" || die "enr dump $ENRA"
 grep -q '^Signature: valid' "$WORK/enr.out" || die "ENR signature"
 grep -Eq "^ +tcp +$PA\$" "$WORK/enr.out" || { cat "$WORK/enr.out"; die "ENR without tcp"; }
+# enr-entries/eth.md: "eth" = [[forkHash, forkNext]]; sepolia at genesis is
+# fe3366e7 / 1735371 (geth's forkid tests).
+grep -Eq '^ +eth +\(raw\) cac984fe3366e7831a7acb$' "$WORK/enr.out" ||
+	{ cat "$WORK/enr.out"; die "ENR without the sepolia eth entry"; }
 $PY connect "$WORK/a.ipc" "$WORK/b.ipc" "$EB" "$IDA" "$IDB" ||
 	{ cat "$WORK"/a.* "$WORK"/b.*; die "addPeer"; }
 
