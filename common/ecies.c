@@ -12,40 +12,16 @@
 #include <intel-ipsec-mb.h>
 
 #include "common/ct.h"
+#include "common/ipsecmb.h"
 
 #define SHA256_LEN   32
 #define SHA256_BLOCK 64
 #define AES_BLOCK    16
 #define AES128_EXPKEY_LEN (16 * 11)     /* 11 round keys */
 
-/* One manager per thread: an IMB_MGR holds per-lane job state and is not
- * safe to share. Allocated on first use, freed by ecies_thread_fini(). */
-static __thread IMB_MGR *tls_mgr;
-
-static IMB_MGR *get_mgr(void)
-{
-	IMB_MGR *m = tls_mgr;
-
-	if (m)
-		return m;
-	m = alloc_mb_mgr(0);
-	if (!m)
-		return NULL;
-	init_mb_mgr_auto(m, NULL);
-	if (imb_get_errno(m) != 0) {
-		free_mb_mgr(m);
-		return NULL;
-	}
-	tls_mgr = m;
-	return m;
-}
-
 void ecies_thread_fini(void)
 {
-	if (tls_mgr) {
-		free_mb_mgr(tls_mgr);
-		tls_mgr = NULL;
-	}
+	ipsecmb_thread_fini();
 }
 
 static int fill_random(uint8_t *buf, size_t len)
@@ -112,7 +88,7 @@ int ecies_aes128_ctr(uint8_t *out, const uint8_t key[ECIES_AES_KEY_LEN],
 	alignas(16) uint8_t ek[AES128_EXPKEY_LEN];
 	alignas(16) uint8_t dk[AES128_EXPKEY_LEN];
 	uint8_t ctr[AES_BLOCK];
-	IMB_MGR *m = get_mgr();
+	IMB_MGR *m = ipsecmb_thread_mgr();
 	int rc = 0;
 
 	if (!m)
@@ -218,7 +194,7 @@ ssize_t ecies_seal_det(uint8_t *out, size_t out_len,
 	    authdata_len > ECIES_MAX_AUTHDATA_LEN ||
 	    out_len < plain_len + ECIES_OVERHEAD)
 		return -EMSGSIZE;
-	m = get_mgr();
+	m = ipsecmb_thread_mgr();
 	if (!m)
 		return -ENOMEM;
 	/* S = (r * K_B).x */
@@ -293,7 +269,7 @@ ssize_t ecies_open(uint8_t *plain, size_t plain_len,
 	 * compressed prefixes too). */
 	if (ct[0] != 0x04 || !secp_pub_check(ct + 1))
 		return -EBADMSG;
-	m = get_mgr();
+	m = ipsecmb_thread_mgr();
 	if (!m)
 		return -ENOMEM;
 	/* S = (k_B * R).x */

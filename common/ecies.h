@@ -73,7 +73,8 @@ ssize_t ecies_open(uint8_t *plain, size_t plain_len,
 int ecies_aes128_ctr(uint8_t *out, const uint8_t key[ECIES_AES_KEY_LEN],
 		     const uint8_t iv[ECIES_IV_LEN], const uint8_t *in, size_t len);
 
-/* ecies_thread_fini() frees the calling thread's IPsec-MB manager, if any.
+/* ecies_thread_fini() frees the calling thread's IPsec-MB manager, if any
+ * (the one common/ipsecmb.h keeps, shared with the frame codec).
  * Call it before a thread that used this module exits; optional in main. */
 void ecies_thread_fini(void);
 

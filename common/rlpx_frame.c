@@ -7,37 +7,14 @@
 #include <string.h>
 
 #include "common/ct.h"
+#include "common/ipsecmb.h"
 #include "common/keccak.h"
 #include "common/msg.h"
 #include "common/secp.h"
 
-/* The IPsec-MB manager is not thread-safe and is ~200 KB, so each thread
- * gets one, made on first use and kept until rlpx_frame_thread_fini(). */
-static __thread IMB_MGR *tls_mgr;
-
-static IMB_MGR *get_mgr(void)
-{
-	IMB_MGR *m = tls_mgr;
-
-	if (m)
-		return m;
-	m = alloc_mb_mgr(0);
-	if (!m)
-		return NULL;
-	init_mb_mgr_auto(m, NULL);
-	if (imb_get_errno(m)) {
-		free_mb_mgr(m);
-		return NULL;
-	}
-	tls_mgr = m;
-	return m;
-}
-
 void rlpx_frame_thread_fini(void)
 {
-	if (tls_mgr)
-		free_mb_mgr(tls_mgr);
-	tls_mgr = NULL;
+	ipsecmb_thread_fini();
 }
 
 static void xor_into(uint8_t *dst, const uint8_t *a, const uint8_t *b,
@@ -284,7 +261,7 @@ int rlpx_frame_init(struct rlpx_frame *f, const struct rlpx_secrets *s,
 		    size_t cap)
 {
 	_Alignas(16) uint8_t dec[RLPX_AES_SCHED_LEN];
-	IMB_MGR *m = get_mgr();
+	IMB_MGR *m = ipsecmb_thread_mgr();
 
 	memset(f, 0, sizeof(*f));
 	if (!m)
@@ -336,7 +313,7 @@ ssize_t rlpx_frame_seal(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
 		return -EMSGSIZE;
 	if (out_cap < rlpx_frame_sealed_len(len))
 		return -ENOBUFS;
-	m = get_mgr();
+	m = ipsecmb_thread_mgr();
 	if (!m)
 		return -ENOMEM;
 
@@ -426,7 +403,7 @@ ssize_t rlpx_frame_open_header(struct rlpx_frame *f, size_t *frame_size,
 
 	if (f->poisoned || f->have_header)
 		return -EPROTO;
-	m = get_mgr();
+	m = ipsecmb_thread_mgr();
 	if (!m)
 		return -ENOMEM;
 	rc = check_header(m, f, &mac, &size, hdr);
@@ -457,7 +434,7 @@ ssize_t rlpx_frame_open_body(struct rlpx_frame *f, uint8_t *out,
 		return -EINVAL;
 	if (out_cap < size)
 		return -ENOBUFS;
-	m = get_mgr();
+	m = ipsecmb_thread_mgr();
 	if (!m)
 		return -ENOMEM;
 
@@ -497,7 +474,7 @@ ssize_t rlpx_frame_open(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
 		return -EPROTO;
 	if (len < RLPX_FRAME_HEAD_LEN)
 		return -EAGAIN;
-	m = get_mgr();
+	m = ipsecmb_thread_mgr();
 	if (!m)
 		return -ENOMEM;
 	rc = check_header(m, f, &mac, &size, buf);

@@ -156,7 +156,8 @@ int rlpx_frame_export(struct msg_rlpx_keys *m, const struct rlpx_frame *f);
 int rlpx_frame_import(struct rlpx_frame *f, const struct msg_rlpx_keys *m,
 		      size_t cap);
 
-/* rlpx_frame_thread_fini() frees the calling thread's IPsec-MB manager,
+/* rlpx_frame_thread_fini() frees the calling thread's IPsec-MB manager
+ * (the one common/ipsecmb.h keeps, shared with ECIES),
  * which the first rlpx_frame_init() on a thread allocates (about 200 KB,
  * once; the per-frame paths never allocate). Call before the thread exits
  * if it used this module; later calls on the thread allocate again. */
