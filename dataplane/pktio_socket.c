@@ -54,7 +54,8 @@ struct sock_pktio {
 
 #define NO_IDX UINT16_MAX
 
-static int open_one(const struct dplink_listen *l, bool v4, uint16_t port_be)
+static int open_one(const struct dplink_listen *l, bool v4, uint16_t port_be,
+		    bool reuse)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
@@ -64,7 +65,8 @@ static int open_one(const struct dplink_listen *l, bool v4, uint16_t port_be)
 		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+				 sizeof(one)) < 0) ||
 	    (!v4 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 			       sizeof(one)) < 0))
 		goto out_errno;
@@ -99,6 +101,23 @@ static uint16_t bound_port(int fd)
 		return 0;
 	/* sin_port and sin6_port share their offset. */
 	return a.sin6_port;
+}
+
+/* pick_port() chooses the port for a listen address asked for port 0.
+ * A port-0 bind with SO_REUSEPORT may land on a port that another
+ * reuseport socket of the same user already holds on that address (UDP
+ * counts such a port as free) and silently join that socket's group, so
+ * the port comes from a plain bind, released just before the queues'
+ * sockets take it. */
+static int pick_port(const struct dplink_listen *l, bool v4, uint16_t *port_be)
+{
+	int fd = open_one(l, v4, 0, false);
+
+	if (fd < 0)
+		return fd;
+	*port_be = bound_port(fd);
+	close(fd);
+	return *port_be ? 0 : -EADDRNOTAVAIL;
 }
 
 static void sock_close(struct pktio *io)
@@ -147,6 +166,40 @@ static int sq_init(struct sq *s, unsigned n_listen)
 	return 0;
 }
 
+/* open_group() opens listen address i's socket on every queue and adds
+ * each to its queue's epoll set. */
+static int open_group(struct sock_pktio *p, unsigned i)
+{
+	struct dplink_listen *l = &p->listen[i];
+	bool pick = !l->port_be;
+	int rc;
+
+	for (unsigned q = 0; q < p->io.n_queues; q++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+		struct sq *s = &p->q[q];
+		bool repick = q == 0 && pick;
+		unsigned tries = 0;
+
+		/* Another process may take a picked port before queue 0
+		 * binds it (between the plain bind's release and ours):
+		 * pick again a few times. */
+		do {
+			if (repick) {
+				rc = pick_port(l, p->is_v4[i], &l->port_be);
+				if (rc < 0)
+					return rc;
+			}
+			rc = open_one(l, p->is_v4[i], l->port_be, true);
+		} while (repick && rc == -EADDRINUSE && ++tries < 8);
+		if (rc < 0)
+			return rc;
+		s->fd[i] = rc;
+		if (epoll_ctl(s->ep, EPOLL_CTL_ADD, rc, &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 static int sock_open(struct pktio **out, const struct pktio_cfg *cfg)
 {
 	struct sock_pktio *p;
@@ -187,25 +240,9 @@ static int sock_open(struct pktio **out, const struct pktio_cfg *cfg)
 			goto out_close;
 	}
 	for (unsigned i = 0; i < cfg->n_listen; i++) {
-		for (unsigned q = 0; q < cfg->n_queues; q++) {
-			struct epoll_event ev = { .events = EPOLLIN,
-						  .data.u32 = i };
-			struct sq *s = &p->q[q];
-
-			/* Queue 0 picks the port when asked for 0; the other
-			 * queues join it. */
-			rc = open_one(&p->listen[i], p->is_v4[i],
-				      p->listen[i].port_be);
-			if (rc < 0)
-				goto out_close;
-			s->fd[i] = rc;
-			if (q == 0)
-				p->listen[i].port_be = bound_port(rc);
-			if (epoll_ctl(s->ep, EPOLL_CTL_ADD, rc, &ev) < 0) {
-				rc = -errno;
-				goto out_close;
-			}
-		}
+		rc = open_group(p, i);
+		if (rc < 0)
+			goto out_close;
 	}
 	*out = &p->io;
 	return 0;
