@@ -370,7 +370,11 @@ static int reserve_port(struct dplink_listen *l)
 		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* Not for port 0: such a bind may land in another reuseport
+	 * socket's group (see pktio_socket.c, pick_port()). */
+	if (l->port_be)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+				 sizeof(one));
 	if (!v4)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 				 sizeof(one));
