@@ -15,7 +15,7 @@ packages=(
 	libsecp256k1-dev libipsec-mb-dev libsnappy-dev libsqlite3-dev
 	libjansson-dev
 	# tests
-	libcmocka-dev iproute2 valgrind
+	libcmocka-dev iproute2 valgrind curl procps
 )
 
 sudo=""
