@@ -148,33 +148,62 @@ static void derive_keys(IMB_MGR *m, struct keys *k,
 	explicit_bzero(kdf, sizeof(kdf));
 }
 
-/* d = HMAC-SHA-256(kM, iv_c[0..iv_c_len) || authdata). IPsec-MB's SHA-256 is
- * one-shot, so the inner message is assembled in a bounded stack buffer
- * (the callers enforce ECIES_MAX_PLAIN_LEN and ECIES_MAX_AUTHDATA_LEN). */
-static void hmac_tag(IMB_MGR *m, uint8_t tag[ECIES_TAG_LEN],
-		     const uint8_t km[SHA256_LEN], const uint8_t *iv_c,
-		     size_t iv_c_len, const uint8_t *authdata,
-		     size_t authdata_len)
+/* d = HMAC-SHA-256(kM, iv_c[0..iv_c_len) || authdata), one IPsec-MB
+ * HMAC job. A job hashes one contiguous buffer and authdata (RLPx's size
+ * prefix) does not follow the ciphertext in memory, so the message is
+ * assembled in a bounded stack buffer (the callers enforce
+ * ECIES_MAX_PLAIN_LEN and ECIES_MAX_AUTHDATA_LEN). */
+static int hmac_tag(IMB_MGR *m, uint8_t tag[ECIES_TAG_LEN],
+		    const uint8_t km[SHA256_LEN], const uint8_t *iv_c,
+		    size_t iv_c_len, const uint8_t *authdata,
+		    size_t authdata_len)
 {
-	uint8_t buf[SHA256_BLOCK + ECIES_IV_LEN + ECIES_MAX_PLAIN_LEN +
-		    ECIES_MAX_AUTHDATA_LEN];
-	uint8_t outer[SHA256_BLOCK + SHA256_LEN];
-	size_t used = SHA256_BLOCK + iv_c_len + authdata_len;
+	uint8_t buf[ECIES_IV_LEN + ECIES_MAX_PLAIN_LEN + ECIES_MAX_AUTHDATA_LEN];
+	uint8_t pad[SHA256_BLOCK];
+	alignas(16) uint8_t ipad[SHA256_LEN], opad[SHA256_LEN];
+	size_t used = iv_c_len + authdata_len;
+	IMB_JOB *job;
+	int rc = 0;
 
-	/* The 32-byte key is shorter than a block: pad with zeros. */
-	memset(buf, 0x36, SHA256_BLOCK);
-	memset(outer, 0x5c, SHA256_BLOCK);
-	for (size_t i = 0; i < SHA256_LEN; i++) {
-		buf[i] ^= km[i];
-		outer[i] ^= km[i];
-	}
-	memcpy(buf + SHA256_BLOCK, iv_c, iv_c_len);
+	/* The job takes the digests of the key's inner and outer blocks;
+	 * the 32-byte key is shorter than a block: zero-padded. */
+	memset(pad, 0x36, sizeof(pad));
+	for (size_t i = 0; i < SHA256_LEN; i++)
+		pad[i] ^= km[i];
+	IMB_SHA256_ONE_BLOCK(m, pad, ipad);
+	memset(pad, 0x5c, sizeof(pad));
+	for (size_t i = 0; i < SHA256_LEN; i++)
+		pad[i] ^= km[i];
+	IMB_SHA256_ONE_BLOCK(m, pad, opad);
+	memcpy(buf, iv_c, iv_c_len);
 	if (authdata_len)
-		memcpy(buf + SHA256_BLOCK + iv_c_len, authdata, authdata_len);
-	IMB_SHA256(m, buf, used, outer + SHA256_BLOCK);
-	IMB_SHA256(m, outer, sizeof(outer), tag);
+		memcpy(buf + iv_c_len, authdata, authdata_len);
+
+	job = IMB_GET_NEXT_JOB(m);
+	job->cipher_direction = IMB_DIR_ENCRYPT;
+	job->chain_order = IMB_ORDER_CIPHER_HASH;
+	job->cipher_mode = IMB_CIPHER_NULL;
+	job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+	job->src = buf;
+	job->dst = NULL;
+	job->msg_len_to_cipher_in_bytes = 0;
+	job->cipher_start_src_offset_in_bytes = 0;
+	job->hash_start_src_offset_in_bytes = 0;
+	job->msg_len_to_hash_in_bytes = used;
+	job->u.HMAC._hashed_auth_key_xor_ipad = ipad;
+	job->u.HMAC._hashed_auth_key_xor_opad = opad;
+	job->auth_tag_output = tag;
+	job->auth_tag_output_len_in_bytes = ECIES_TAG_LEN;
+	job = IMB_SUBMIT_JOB(m);
+	if (!job)
+		job = IMB_FLUSH_JOB(m);
+	if (!job || job->status != IMB_STATUS_COMPLETED)
+		rc = -EIO;
 	explicit_bzero(buf, used);
-	explicit_bzero(outer, sizeof(outer));
+	explicit_bzero(pad, sizeof(pad));
+	explicit_bzero(ipad, sizeof(ipad));
+	explicit_bzero(opad, sizeof(opad));
+	return rc;
 }
 
 ssize_t ecies_seal_det(uint8_t *out, size_t out_len,
@@ -210,8 +239,8 @@ ssize_t ecies_seal_det(uint8_t *out, size_t out_len,
 	rc = ecies_aes128_ctr(iv_c + ECIES_IV_LEN, k.ke, iv, plain, plain_len);
 	if (rc < 0)
 		goto out;
-	hmac_tag(m, iv_c + ECIES_IV_LEN + plain_len, k.km, iv_c,
-		 ECIES_IV_LEN + plain_len, authdata, authdata_len);
+	rc = hmac_tag(m, iv_c + ECIES_IV_LEN + plain_len, k.km, iv_c,
+		      ECIES_IV_LEN + plain_len, authdata, authdata_len);
 out:
 	explicit_bzero(shared, sizeof(shared));
 	explicit_bzero(&k, sizeof(k));
@@ -277,8 +306,10 @@ ssize_t ecies_open(uint8_t *plain, size_t plain_len,
 	if (rc < 0)
 		return rc;
 	derive_keys(m, &k, shared);
-	hmac_tag(m, tag, k.km, iv_c, ECIES_IV_LEN + m_len, authdata,
-		 authdata_len);
+	rc = hmac_tag(m, tag, k.km, iv_c, ECIES_IV_LEN + m_len, authdata,
+		      authdata_len);
+	if (rc < 0)
+		goto out;
 	/* Authenticate before decrypting anything. */
 	if (!ct_memeq(tag, iv_c + ECIES_IV_LEN + m_len, ECIES_TAG_LEN)) {
 		rc = -EKEYREJECTED;
