@@ -130,6 +130,13 @@ static size_t page_size(int fd, bool *huge)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
+size_t shmring_page_size(int fd)
+{
+	bool huge;
+
+	return page_size(fd, &huge);
+}
+
 /* size_and_map() sizes fd to hold h (rounded to its page size) and maps
  * it. Returns 0 or -errno; on failure nothing stays mapped. */
 static int size_and_map(struct shmring *r, struct shmring_hdr *h)

@@ -137,6 +137,11 @@ uint32_t shmring_n_slots(const struct shmring *r);
  * (ring_size - 1). */
 uint32_t shmring_ring_capacity(const struct shmring *r);
 
+/* shmring_page_size() is the mapping granule of the file behind fd: the
+ * huge page size on hugetlbfs (a MFD_HUGETLB memfd included), else the
+ * base page size. Files there are sized and unmapped in whole pages. */
+size_t shmring_page_size(int fd);
+
 /* shmring_is_hugetlb() tells whether the region sits on huge pages. */
 bool shmring_is_hugetlb(const struct shmring *r);
 

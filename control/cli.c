@@ -883,7 +883,8 @@ static int cmd_bootnode(const struct cli_opts *o)
 		if (loop_metrics_port(l))
 			fprintf(stderr, "devplane: metrics on port %u\n",
 				loop_metrics_port(l));
-		fprintf(stderr, "devplane: dataplane pid %d\n", loop_dp_pid(l));
+		fprintf(stderr, "devplane: dataplane pid %d, rings on %s\n",
+			loop_dp_pid(l), loop_dp_pages(l));
 	}
 	rc = loop_run(l);
 	if (rc < 0)

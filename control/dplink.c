@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/rlpx_frame.h"
+#include "common/dplink_shm.h"
 #include "common/shmring.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -31,6 +32,7 @@ struct dplink {
 	int sock;                       /* control socket */
 	struct shmring *ring;
 	struct dplink_shm *shm;
+	size_t shm_len;
 	int shm_fd;
 	int ctl_efd;
 	int tx_efd[DPLINK_MAX_QUEUES];
@@ -96,8 +98,7 @@ void dplink_close(struct dplink *l)
 	if (l->pid > 0)
 		reap(l->pid, REAP_TIMEOUT_MS);
 	shmring_free(l->ring);
-	if (l->shm)
-		munmap(l->shm, sizeof(*l->shm));
+	dplink_shm_unmap(l->shm, l->shm_len);
 	if (l->shm_fd >= 0)
 		close(l->shm_fd);
 	if (l->ctl_efd >= 0)
@@ -111,30 +112,7 @@ void dplink_close(struct dplink *l)
 
 static int map_shm(struct dplink *l, bool create)
 {
-	struct stat st;
-	void *p;
-
-	if (create &&
-	    ftruncate(l->shm_fd, sizeof(struct dplink_shm)) < 0)
-		return -errno;
-	if (fstat(l->shm_fd, &st) < 0)
-		return -errno;
-	if ((size_t)st.st_size < sizeof(struct dplink_shm))
-		return -EMSGSIZE;
-	p = mmap(NULL, sizeof(struct dplink_shm), PROT_READ | PROT_WRITE,
-		 MAP_SHARED, l->shm_fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	l->shm = p;
-	if (create) {
-		memset(l->shm, 0, sizeof(*l->shm));
-		l->shm->magic = DPLINK_SHM_MAGIC;
-		l->shm->version = DPLINK_VERSION;
-	} else if (l->shm->magic != DPLINK_SHM_MAGIC ||
-		   l->shm->version != DPLINK_VERSION) {
-		return -EBADMSG;
-	}
-	return 0;
+	return dplink_shm_map(&l->shm, &l->shm_len, l->shm_fd, create, true);
 }
 
 /* recv_ready() reads READY (taking up to max_fds fds) and the LISTEN
@@ -301,6 +279,8 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg)
 		.n_rings = 2 * nq,
 		.ring_size = cfg->ring_size ? cfg->ring_size : 2048,
 		.n_slots = cfg->n_slots ? cfg->n_slots : 4096 * nq,
+		/* Huge pages when the host reserved some, else normal. */
+		.flags = SHMRING_F_HUGETLB,
 	};
 	rc = shmring_create(&l->ring, &rcfg);
 	if (rc < 0)
@@ -440,6 +420,11 @@ out_close:
 pid_t dplink_pid(const struct dplink *l)
 {
 	return l->pid;
+}
+
+bool dplink_hugetlb(const struct dplink *l)
+{
+	return shmring_is_hugetlb(l->ring);
 }
 
 unsigned dplink_n_queues(const struct dplink *l)

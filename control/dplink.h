@@ -3,6 +3,7 @@
  * devplane-dp, rx/tx over the shared rings, counters. No protocol logic. */
 #ifndef CONTROL_DPLINK_H
 #define CONTROL_DPLINK_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -82,6 +83,9 @@ void dplink_close(struct dplink *l);
 
 /* dplink_pid() is the spawned child's pid, or 0 when attached. */
 pid_t dplink_pid(const struct dplink *l);
+
+/* dplink_hugetlb() tells whether the ring region sits on huge pages. */
+bool dplink_hugetlb(const struct dplink *l);
 
 /* dplink_n_queues() and dplink_n_listen() report the dataplane's shape. */
 unsigned dplink_n_queues(const struct dplink *l);

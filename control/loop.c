@@ -336,6 +336,11 @@ int loop_dp_pid(const struct loop *l)
 	return (int)dplink_pid(l->dp);
 }
 
+const char *loop_dp_pages(const struct loop *l)
+{
+	return dplink_hugetlb(l->dp) ? "huge pages" : "normal pages";
+}
+
 void *loop_port(struct loop *l, unsigned idx)
 {
 	return idx < l->n ? &l->ports[idx] : NULL;

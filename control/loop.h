@@ -101,6 +101,10 @@ uint16_t loop_metrics_port(const struct loop *l);
 /* loop_dp_pid() is the spawned dataplane's pid (0 when attached). */
 int loop_dp_pid(const struct loop *l);
 
+/* loop_dp_pages() names what the ring region sits on: "huge pages" or
+ * "normal pages" (for the start-up log). */
+const char *loop_dp_pages(const struct loop *l);
+
 /* loop_send() is a discv4_send_fn: user must be loop_port(l, idx); the
  * packet leaves through dataplane socket idx. Drops (ring full) are
  * counted in loop_tx_drops(). */

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/dplink_shm.h"
 #include "common/shmring.h"
 #include "config.h"
 #include "dataplane/lcore.h"
@@ -32,6 +33,7 @@ struct dpd {
 	struct pktio *io;
 	struct shmring *ring;
 	struct dplink_shm *shm;
+	size_t shm_len;
 	int shm_fd;
 	int ctl_efd;
 	int tx_efd[DPLINK_MAX_QUEUES];
@@ -79,8 +81,7 @@ static void dpd_fini(struct dpd *d)
 	if (d->io)
 		d->io->ops->close(d->io);
 	shmring_free(d->ring);
-	if (d->shm)
-		munmap(d->shm, sizeof(*d->shm));
+	dplink_shm_unmap(d->shm, d->shm_len);
 	if (d->shm_fd >= 0)
 		close(d->shm_fd);
 	if (d->ctl_efd >= 0)
@@ -109,30 +110,11 @@ static void raise_nofile(void)
 
 static int map_shm(struct dpd *d, int fd, bool create)
 {
-	struct stat st;
-	void *p;
+	int rc = dplink_shm_map(&d->shm, &d->shm_len, fd, create, true);
 
-	if (create && ftruncate(fd, sizeof(struct dplink_shm)) < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if ((size_t)st.st_size < sizeof(struct dplink_shm))
-		return -EMSGSIZE;
-	p = mmap(NULL, sizeof(struct dplink_shm), PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	d->shm = p;
-	d->shm_fd = fd;
-	if (create) {
-		memset(d->shm, 0, sizeof(*d->shm));
-		d->shm->magic = DPLINK_SHM_MAGIC;
-		d->shm->version = DPLINK_VERSION;
-	} else if (d->shm->magic != DPLINK_SHM_MAGIC ||
-		   d->shm->version != DPLINK_VERSION) {
-		return -EBADMSG;
-	}
-	return 0;
+	if (rc == 0)
+		d->shm_fd = fd;
+	return rc;
 }
 
 #if HAVE_XDP
@@ -584,8 +566,12 @@ static int listen_unix(const char *path)
 
 static int run_attach(const struct dpd_opts *o)
 {
+	/* Control receives the region's fd over the socket, so with huge
+	 * pages it can be an anonymous hugetlb memfd (normal pages when the
+	 * host reserved none), needing no hugetlbfs mount. */
 	struct shmring_cfg rc_cfg = {
-		.path = o->shm_path,
+		.path = o->hugepages ? NULL : o->shm_path,
+		.flags = o->hugepages ? SHMRING_F_HUGETLB : 0,
 		.n_rings = 2 * o->n_queues,
 		.ring_size = o->ring_size ? o->ring_size :
 			     DPD_DEFAULT_RING_SIZE,
@@ -622,6 +608,9 @@ static int run_attach(const struct dpd_opts *o)
 	rc = shmring_create(&d.ring, &rc_cfg);
 	if (rc < 0)
 		goto out;
+	if (o->hugepages && !shmring_is_hugetlb(d.ring))
+		fprintf(stderr, "devplane-dp: no free huge pages; the ring "
+			"region uses normal pages\n");
 	fd = open(stats, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
 	if (fd < 0) {
 		rc = -errno;
@@ -797,9 +786,9 @@ void dpd_print_stats(FILE *f, const struct dplink_shm *shm)
 
 int dpd_stats(FILE *f, const char *shm_path)
 {
+	struct dplink_shm *shm;
 	char path[4096];
-	struct stat st;
-	void *p;
+	size_t len;
 	int fd, rc;
 
 	rc = dpd_stats_path(path, sizeof(path), shm_path);
@@ -808,19 +797,11 @@ int dpd_stats(FILE *f, const char *shm_path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct dplink_shm)) {
-		close(fd);
-		return -EBADMSG;
-	}
-	p = mmap(NULL, sizeof(struct dplink_shm), PROT_READ, MAP_SHARED, fd, 0);
+	rc = dplink_shm_map(&shm, &len, fd, false, false);
 	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	if (((const struct dplink_shm *)p)->magic != DPLINK_SHM_MAGIC ||
-	    ((const struct dplink_shm *)p)->version != DPLINK_VERSION)
-		rc = -EBADMSG;
-	else
-		dpd_print_stats(f, p);
-	munmap(p, sizeof(struct dplink_shm));
-	return rc;
+	if (rc < 0)
+		return rc;
+	dpd_print_stats(f, shm);
+	dplink_shm_unmap(shm, len);
+	return 0;
 }

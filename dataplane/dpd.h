@@ -2,6 +2,7 @@
 /* dataplane/dpd.h - the devplane-dp process: set-up, control link, stats. */
 #ifndef DATAPLANE_DPD_H
 #define DATAPLANE_DPD_H
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -13,6 +14,8 @@ struct dpd_opts {
 	int control_fd;                 /* -1 unless --control-fd */
 	const char *shm_path;           /* --shm: long-running, named region */
 	const char *sock_path;          /* --control-socket; default PATH.sock */
+	bool hugepages;                 /* --hugepages: ring region in a
+					 * hugetlb memfd, not at PATH */
 	const char *backend;            /* "socket", "xdp" or "xdp:IFNAME" */
 	const char *iface;              /* xdp: --iface (or from backend) */
 	uint32_t pktio_flags;           /* PKTIO_F_ZEROCOPY / PKTIO_F_COPY */

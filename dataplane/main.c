@@ -26,7 +26,7 @@ static void usage(FILE *f)
 		"                   [--backend socket|xdp] [--iface IFNAME] "
 		"[--zero-copy|--copy]\n"
 		"                   [--queues N] [--budget RATE:BURST|off] "
-		"[--cache N]\n"
+		"[--cache N] [--hugepages]\n"
 		"       devplane-dp stats --shm PATH\n"
 		"       devplane-dp flood --iface IF --target IP:PORT "
 		"[--rate PPS] [--duration S]\n"
@@ -242,6 +242,7 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "budget", required_argument, NULL, 'B' },
 		{ "cache", required_argument, NULL, 'C' },
+		{ "hugepages", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -334,6 +335,9 @@ int main(int argc, char **argv)
 		case 'C':
 			if (parse_u32(optarg, &o.cache_slots) < 0)
 				goto bad;
+			break;
+		case 'H':
+			o.hugepages = true;
 			break;
 		case 'h':
 			usage(stdout);
