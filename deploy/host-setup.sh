@@ -13,10 +13,10 @@
 #               directories are made the dataplane user's.
 #   hugepages   with --hugepages N (N > 0): at least N 2 MiB pages in
 #               /proc/sys/vm/nr_hugepages (never lowered) and hugetlbfs
-#               mounted (pagesize=2M) with a devplane/ directory. Note: the
-#               current devplane-dp does not use them yet (a --shm region on
-#               hugetlbfs fails with EINVAL because its .stats file beside
-#               it cannot be sized there), so the default is 0: skip.
+#               mounted (pagesize=2M) with a devplane/ directory. The
+#               dataplane takes them with `devplane-dp --hugepages` (an
+#               anonymous hugetlb memfd) or a --shm PATH on the mount;
+#               default 0: skip.
 #   NIC         with --iface: combined channels (--queues N) and GRO/LRO
 #               off, so XDP sees every datagram as sent and AF_XDP queue q
 #               matches RX queue q.
@@ -25,7 +25,7 @@
 #               silently caps them at rmem_max.
 set -euo pipefail
 
-HUGEPAGES=0                     # none: see the note below
+HUGEPAGES=0                     # none unless asked for
 HUGETLBFS=/dev/hugepages
 SOCKBUF=$((8 << 20))
 IFACE=""
