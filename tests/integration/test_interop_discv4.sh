@@ -4,6 +4,9 @@
 # discv4 implementation: >= 30 @ethereumjs/devp2p DPT nodes on loopback,
 # bootstrapped from each other and from our `devplane bootnode`.
 #   - their tables must hold our node at the end (they find and keep it);
+#     and a second devplane node, seeded only with one ethereumjs node and
+#     bootnode to none of them, must end up in their tables too: they find
+#     it through that node's Neighbors and its answers to their Pings;
 #   - `devplane crawl`, seeded as an operator would with every bootnode
 #     known (two of their enodes and ours), must find >= 95 % of them, each
 #     in nodes.json as a live node (score >= 1) whose record is its
@@ -38,12 +41,20 @@ NET_S=50
 . "$(dirname "$0")/lib_interop.sh"
 
 npm_setup "$INTEROP"
+BASE=$(rand_port 40000 20000)
+# ethereumjs node 0's key, so the second node can be seeded with it.
+od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$WORK/key0"
+JS0=$("$DEVPLANE" key to-enode "$WORK/key0" --ip 127.0.0.1 --tcp "$BASE" \
+	--udp "$BASE") || die "key to-enode"
+start_bootnode "$DEVPLANE" peer --bootnodes "$JS0"
+PEER_ID=$BOOT_ID PEER_METRICS=$BOOT_METRICS
+echo "our second node $BOOT_ENODE (seeded with $JS0)"
 start_bootnode "$DEVPLANE" boot
 echo "our bootnode $BOOT_ENODE"
 
-BASE=$(rand_port 40000 20000)
 node "$INTEROP/dpt.mjs" net --count $COUNT --base-port "$BASE" \
-	--bootnode "$BOOT_ENODE" --watch "$BOOT_ID" --duration $NET_S \
+	--bootnode "$BOOT_ENODE" --watch "$BOOT_ID" --watch2 "$PEER_ID" \
+	--key0 "$(cat "$WORK/key0")" --duration $NET_S \
 	--enodes "$WORK/enodes.txt" --ids "$WORK/ids.txt" \
 	>"$WORK/net.out" 2>"$WORK/net.err" &
 NETPID=$!
@@ -101,6 +112,10 @@ held=$(field watchedIn)
 need=$(( (COUNT * 95 + 99) / 100 ))
 echo "our bootnode is in $held of $COUNT ethereumjs tables after ${NET_S}s (need $need)"
 [ "$held" -ge "$need" ] || status=1
+held2=$(field watched2In)
+echo "our second node is in $held2 of $COUNT ethereumjs tables (need $need;" \
+     "its own table holds $(metric 'devplane_discv4_table_nodes ' "$PEER_METRICS") nodes)"
+[ "$held2" -ge "$need" ] || status=1
 
 big=$(field neighborsOver1280ToWatched)
 drops=$(metric 'devplane_dp_drops_total{reason="size"' "$BOOT_METRICS")

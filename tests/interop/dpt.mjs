@@ -9,13 +9,15 @@
 //       second (watched: node ID --watch, 128 hex, is in its table), runs
 //       S seconds (default 120) or until SIGTERM.
 //   node dpt.mjs net --count N --base-port P [--bootnode ENODE]
-//                    [--watch ID] [--duration S] [--enodes FILE] [--ids FILE]
-//       N DPT nodes on 127.0.0.1:P..P+N-1, each bootstrapped from the
+//                    [--watch ID] [--watch2 ID] [--duration S]
+//                    [--enodes FILE] [--ids FILE] [--key0 HEX]
+//       N DPT nodes on 127.0.0.1:P..P+N-1 (node 0's key --key0 when
+//       given, so a test knows its enode in advance), each bootstrapped from the
 //       previous one, a random other one and --bootnode (ours). Writes their
 //       enodes (and --ids: their keccak256 node IDs) one per line once all
 //       listen, then after S seconds
 //       prints a JSON report: table sizes, how many tables hold node ID
-//       (--watch, 128 hex), and the size of every Neighbors packet they
+//       --watch (128 hex; watchedIn) and --watch2 (watched2In), and the size of every Neighbors packet they
 //       sent (ethereumjs puts up to 16 nodes in one, over discv4's 1280).
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -67,8 +69,7 @@ function countingSocket() {
   return s;
 }
 
-function makeNode(port, refreshMs, addr = '127.0.0.1') {
-  const key = randomBytes(32);
+function makeNode(port, refreshMs, addr = '127.0.0.1', key = randomBytes(32)) {
   const dpt = new DPT(key, {
     endpoint: { address: addr, udpPort: port, tcpPort: port },
     createSocket: countingSocket,
@@ -115,10 +116,14 @@ async function net() {
   const base = Number(opt['base-port']);
   const dur = Number(opt.duration ?? 30);
   const watch = opt.watch ? opt.watch.toLowerCase() : null;
+  const watch2 = opt.watch2 ? opt.watch2.toLowerCase() : null;
   const boot = opt.bootnode ? parseEnode(opt.bootnode) : null;
   if (boot && !watchedPort) watchedPort = boot.udpPort;
   const nodes = [];
-  for (let i = 0; i < count; i++) nodes.push(makeNode(base + i, 10000));
+  for (let i = 0; i < count; i++) {
+    const key = i === 0 && opt.key0 ? Buffer.from(opt.key0, 'hex') : undefined;
+    nodes.push(makeNode(base + i, 10000, '127.0.0.1', key));
+  }
   await Promise.all(nodes.map(listen));
   if (opt.enodes) writeFileSync(opt.enodes, nodes.map((n) => n.enode).join('\n') + '\n');
   // geth's enode.ID (keccak256 of the key), the keys of nodes.json.
@@ -135,10 +140,10 @@ async function net() {
   process.on('SIGTERM', () => { stop(); process.exit(1); });
   const report = () => {
     const sizes = nodes.map((n) => n.dpt.numPeers());
-    const holders = watch ? nodes.filter((n) => n.dpt.getPeer(Buffer.from(watch, 'hex')) !== null).length : null;
+    const holding = (w) => (w ? nodes.filter((n) => n.dpt.getPeer(Buffer.from(w, 'hex')) !== null).length : null);
     return { t: Math.round((Date.now() - t0) / 1000), count, minTable: Math.min(...sizes),
       maxTable: Math.max(...sizes), avgTable: +(sizes.reduce((a, b) => a + b, 0) / count).toFixed(1),
-      watchedIn: holders, ...stats };
+      watchedIn: holding(watch), watched2In: holding(watch2), ...stats };
   };
   const t0 = Date.now();
   const every = setInterval(() => console.log(`PROGRESS ${JSON.stringify(report())}`), 5000);
