@@ -50,8 +50,7 @@ static void ctr_add(uint8_t ctr[AES_BLOCK], uint64_t n)
 	}
 }
 
-/* One IPsec-MB CTR job; the manager holds no other job, so the one we get
- * back from submit or flush is ours. */
+/* One IPsec-MB CTR job. */
 static int ctr_job(IMB_MGR *m, const void *expkey, const uint8_t ctr[AES_BLOCK],
 		   const uint8_t *in, uint8_t *out, uint64_t len)
 {
@@ -74,12 +73,7 @@ static int ctr_job(IMB_MGR *m, const void *expkey, const uint8_t ctr[AES_BLOCK],
 	job->msg_len_to_hash_in_bytes = 0;
 	job->auth_tag_output = NULL;
 	job->auth_tag_output_len_in_bytes = 0;
-	job = IMB_SUBMIT_JOB(m);
-	if (!job)
-		job = IMB_FLUSH_JOB(m);
-	if (!job || job->status != IMB_STATUS_COMPLETED)
-		return -EIO;
-	return 0;
+	return ipsecmb_run_job(m, job);
 }
 
 int ecies_aes128_ctr(uint8_t *out, const uint8_t key[ECIES_AES_KEY_LEN],
@@ -163,7 +157,7 @@ static int hmac_tag(IMB_MGR *m, uint8_t tag[ECIES_TAG_LEN],
 	alignas(16) uint8_t ipad[SHA256_LEN], opad[SHA256_LEN];
 	size_t used = iv_c_len + authdata_len;
 	IMB_JOB *job;
-	int rc = 0;
+	int rc;
 
 	/* The job takes the digests of the key's inner and outer blocks;
 	 * the 32-byte key is shorter than a block: zero-padded. */
@@ -194,11 +188,7 @@ static int hmac_tag(IMB_MGR *m, uint8_t tag[ECIES_TAG_LEN],
 	job->u.HMAC._hashed_auth_key_xor_opad = opad;
 	job->auth_tag_output = tag;
 	job->auth_tag_output_len_in_bytes = ECIES_TAG_LEN;
-	job = IMB_SUBMIT_JOB(m);
-	if (!job)
-		job = IMB_FLUSH_JOB(m);
-	if (!job || job->status != IMB_STATUS_COMPLETED)
-		rc = -EIO;
+	rc = ipsecmb_run_job(m, job);
 	explicit_bzero(buf, used);
 	explicit_bzero(pad, sizeof(pad));
 	explicit_bzero(ipad, sizeof(ipad));

@@ -113,26 +113,6 @@ void rlpx_secrets_wipe(struct rlpx_secrets *s)
 	explicit_bzero(s, sizeof(*s));
 }
 
-/* Runs one job to completion. CTR and ECB are synchronous in IPsec-MB, but
- * a submit may still hand back nothing until a flush; drain either way so no
- * job of ours is left inside the manager. */
-static int run_job(IMB_MGR *m, IMB_JOB *job)
-{
-	IMB_JOB *done = IMB_SUBMIT_JOB(m);
-	int ok = 1;
-
-	while (!done || done != job) {
-		if (done && done->status != IMB_STATUS_COMPLETED)
-			ok = 0;
-		done = IMB_FLUSH_JOB(m);
-		if (!done)
-			return -EIO;
-	}
-	if (job->status != IMB_STATUS_COMPLETED || !ok)
-		return -EIO;
-	return 0;
-}
-
 static void job_cipher(IMB_JOB *job, IMB_CIPHER_MODE mode, const void *sched,
 		       uint8_t *dst, const uint8_t *src, size_t len)
 {
@@ -158,7 +138,7 @@ static int mac_aes(IMB_MGR *m, const struct rlpx_frame *f, uint8_t out[16],
 	IMB_JOB *job = IMB_GET_NEXT_JOB(m);
 
 	job_cipher(job, IMB_CIPHER_ECB, f->mac_sched, out, in, 16);
-	return run_job(m, job);
+	return ipsecmb_run_job(m, job);
 }
 
 static void ctr_add(uint8_t ctr[16], uint64_t blocks)
@@ -196,7 +176,7 @@ static int ctr_xor(IMB_MGR *m, const struct rlpx_frame *f,
 		job_cipher(job, IMB_CIPHER_CNTR, f->aes_sched, dst, src, n);
 		job->iv = ctr;
 		job->iv_len_in_bytes = 16;
-		rc = run_job(m, job);
+		rc = ipsecmb_run_job(m, job);
 		if (rc < 0)
 			break;
 		ctr_add(ctr, pad16(n) / 16);
