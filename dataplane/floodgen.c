@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/floodgen.c - discv4 flood generator (AF_XDP TX junk, signed
- * pings over sockets with Pong accounting). */
+/* dataplane/floodgen.c - discv4 flood generator: junk from UDP sockets
+ * in sendmmsg bursts (or over AF_XDP, dataplane/floodgen_afxdp.c), signed
+ * pings over sockets with Pong accounting. */
 #include "dataplane/floodgen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/if_link.h>
-#include <linux/if_xdp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -14,29 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <xdp/xsk.h>
-
+#include "config.h"
 #include "common/discv4_wire.h"
-#include "common/keccak.h"
 #include "common/secp.h"
-#include "dataplane/neigh.h"
-#include "dataplane/pktio_afxdp.h"
+#include "dataplane/floodpay.h"
+#if HAVE_XDP
+#include "dataplane/floodgen_afxdp.h"
+#endif
 
-#define FRAMES      4096
-#define FRAME_SIZE  2048
-#define RING        2048
-#define BATCH       64
-#define PING_KEYS   64                  /* keys behind the replayed Pings */
+#define SOCK_FRAMES 4096                /* prebuilt socket payloads */
+#define SOCK_BATCH  64                  /* sendmmsg burst, at most */
 #define LEGIT_HIST  8                   /* outstanding pings per key */
 
 static const char *const kind_names[FLOODGEN_KIND_MAX] = {
-	"size", "type", "hash", "ping", "sig",
+	"size", "type", "hash", "ping", "sig", "rlp", "expired", "short",
+	"long",
 };
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -85,322 +80,27 @@ static uint64_t now_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* xorshift64*: junk needs speed and variety, not secrecy. */
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ull;
-}
-
 struct run {
 	const struct floodgen_cfg *cfg;
 	struct floodgen_result *res;
+	struct floodpay pay;            /* junk payloads; keys wiped at end */
 	volatile bool *stop;
 	volatile bool junk_done;
 	uint64_t deadline;              /* CLOCK_MONOTONIC */
 	int rc_junk, rc_legit;
 };
 
-static void fill_rand(uint8_t *p, size_t n, uint64_t *s)
+static bool is_v4(const uint8_t a[16])
 {
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rnd(s);
+	return !memcmp(a, v4mapped, 12);
 }
 
-/* build_ping() signs a Ping from priv, from src:sport to dst:dport, with
- * enr-seq seq unless seq is 0. */
-static ssize_t build_ping(uint8_t *out, size_t cap, const uint8_t priv[32],
-			  const uint8_t src[16], uint16_t sport,
-			  const uint8_t dst[16], uint16_t dport, uint64_t exp,
-			  uint64_t seq)
-{
-	struct discv4_packet p;
-	bool s4 = !memcmp(src, v4mapped, 12), d4 = !memcmp(dst, v4mapped, 12);
-
-	memset(&p, 0, sizeof(p));
-	p.type = DISCV4_PING;
-	p.u.ping.version = DISCV4_VERSION;
-	p.u.ping.from.ip_len = s4 ? 4 : 16;
-	memcpy(p.u.ping.from.ip, src, 16);
-	p.u.ping.from.udp = sport;
-	p.u.ping.from.tcp = sport;
-	p.u.ping.to.ip_len = d4 ? 4 : 16;
-	memcpy(p.u.ping.to.ip, dst, 16);
-	p.u.ping.to.udp = dport;
-	p.u.ping.expiration = exp;
-	p.u.ping.has_enr_seq = seq != 0;
-	p.u.ping.enr_seq = seq;
-	return discv4_encode(out, cap, priv, &p);
-}
-
-/* make_junk() writes one junk frame of kind k into f. */
-static ssize_t make_junk(uint8_t *f, unsigned k, const struct floodgen_cfg *c,
-			 const struct neigh_if *itf, const uint8_t dmac[6],
-			 const uint8_t (*ping_keys)[32], uint64_t *s)
-{
-	struct pktio_afxdp_hdrs h;
-	uint8_t pl[1400];
-	uint32_t host_mask = c->spoof_plen >= 32 ? 0 :
-			     0xffffffffu >> c->spoof_plen;
-	uint32_t base, a;
-	size_t len;
-
-	memcpy(h.dst_mac, dmac, 6);
-	memcpy(h.src_mac, itf->mac, 6);
-	memcpy(&base, c->spoof_addr, 4);
-	a = htonl((ntohl(base) & ~host_mask) | ((uint32_t)rnd(s) & host_mask));
-	memcpy(h.src_addr, v4mapped, 12);
-	memcpy(h.src_addr + 12, &a, 4);
-	memcpy(h.dst_addr, c->dst_addr, 16);
-	h.src_port_be = htons((uint16_t)(1024 + rnd(s) % 60000));
-	h.dst_port_be = c->dst_port_be;
-	h.ttl = 64;
-	switch (k) {
-	case FLOODGEN_SIZE:
-		len = rnd(s) & 1 ? 1 + rnd(s) % 97 : 1281 + rnd(s) % 100;
-		fill_rand(pl, len, s);
-		break;
-	case FLOODGEN_TYPE:
-		len = 98 + rnd(s) % 200;
-		fill_rand(pl, len, s);
-		pl[97] = (uint8_t)(rnd(s) & 1 ? 0 : 7 + rnd(s) % 249);
-		break;
-	case FLOODGEN_HASH:
-		len = 98 + rnd(s) % 200;
-		fill_rand(pl, len, s);
-		pl[97] = (uint8_t)(1 + rnd(s) % 6);
-		break;
-	default: {
-		ssize_t n = build_ping(pl, sizeof(pl),
-				       ping_keys[rnd(s) % PING_KEYS],
-				       h.src_addr, ntohs(h.src_port_be),
-				       c->dst_addr, ntohs(c->dst_port_be),
-				       (uint64_t)time(NULL) + c->duration_ms /
-				       1000 + 60, 0);
-
-		if (n < 0)
-			return n;
-		len = (size_t)n;
-		if (k == FLOODGEN_SIG) {
-			/* Recovery id 4 is out of range: the hash is right,
-			 * no key recovers (DP_CNT_DROP_SIG). */
-			pl[DISCV4_HASH_LEN + 64] = 4;
-			keccak256(pl, pl + DISCV4_HASH_LEN,
-				  len - DISCV4_HASH_LEN);
-		}
-		break;
-	}
-	}
-	return pktio_afxdp_build(f, FRAME_SIZE, &h, pl, len);
-}
-
-static int junk_run(struct run *r)
-{
-	const struct floodgen_cfg *c = r->cfg;
-	struct xsk_umem_config uc = { .fill_size = RING, .comp_size = RING,
-				      .frame_size = FRAME_SIZE };
-	struct xsk_socket_config sc = {
-		.rx_size = RING, .tx_size = RING,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-	};
-	size_t size = (size_t)FRAMES * FRAME_SIZE;
-	/* Zeroed: libxdp leaves the cached indices of the rings alone. */
-	struct xsk_ring_prod fq = { 0 }, tx = { 0 };
-	struct xsk_ring_cons cq = { 0 }, rxr = { 0 };
-	struct xsk_umem *umem = NULL;
-	struct xsk_socket *xsk = NULL;
-	uint8_t (*ping_keys)[32] = NULL, dmac[6];
-	uint8_t *kind = NULL, *area;
-	uint64_t seed, total = 0, queued = 0, done = 0, t0, nf = 0;
-	unsigned wsum = 0, fi = 0;
-	struct neigh_if itf;
-	int rc, nl;
-
-	for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++)
-		wsum += c->mix[k];
-	if (!wsum)
-		return 0;
-	rc = neigh_if_get(&itf, c->iface);
-	if (rc < 0)
-		return rc;
-	nl = neigh_nl_open();
-	if (nl < 0)
-		return nl;
-	/* The target's MAC, as the kernel resolved it (ask it to). */
-	for (int tries = 0; tries < 50; tries++) {
-		uint8_t nh[16];
-		int oif;
-
-		rc = neigh_route(nl, nh, &oif, c->dst_addr);
-		if (rc == 0)
-			rc = neigh_lookup(nl, dmac, itf.ifindex, nh);
-		if (rc != -ENOENT)
-			break;
-		neigh_trigger(itf.ifindex, nh);
-		usleep(20000);
-	}
-	close(nl);
-	if (rc < 0)
-		return rc;
-	area = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (area == MAP_FAILED)
-		return -errno;
-	kind = malloc(FRAMES);
-	ping_keys = malloc(PING_KEYS * sizeof(*ping_keys));
-	rc = -ENOMEM;
-	if (!kind || !ping_keys)
-		goto out;
-	for (unsigned i = 0; i < PING_KEYS; i++) {
-		rc = secp_priv_generate(ping_keys[i]);
-		if (rc < 0)
-			goto out;
-	}
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed) || !seed)
-		seed = 0x9e3779b97f4a7c15ull;
-	/* FRAMES prebuilt frames in the mix's proportions, replayed in a
-	 * cycle: the frames never change, so one may be in flight twice. */
-	for (unsigned i = 0; i < FRAMES; i++) {
-		unsigned w = (unsigned)(rnd(&seed) % wsum), k = 0;
-		ssize_t n;
-
-		while (w >= c->mix[k])
-			w -= c->mix[k++];
-		kind[i] = (uint8_t)k;
-		n = make_junk(area + (size_t)i * FRAME_SIZE, k, c, &itf, dmac,
-			      (const uint8_t (*)[32])ping_keys, &seed);
-		if (n < 0) {
-			rc = (int)n;
-			goto out;
-		}
-		/* The length rides in the frame's last 2 bytes (unused). */
-		memcpy(area + (size_t)i * FRAME_SIZE + FRAME_SIZE - 2,
-		       &(uint16_t){ (uint16_t)n }, 2);
-	}
-	rc = xsk_umem__create(&umem, area, size, &fq, &cq, &uc);
-	if (rc)
-		goto out;
-	sc.bind_flags = (c->copy ? XDP_COPY : XDP_ZEROCOPY) |
-			XDP_USE_NEED_WAKEUP;
-	rc = xsk_socket__create(&xsk, c->iface, 0, umem, &rxr, &tx, &sc);
-	if (rc && !c->copy) {
-		/* A failed create leaves the UMEM's rings unusable: start
-		 * over with a fresh UMEM in copy mode. */
-		xsk_umem__delete(umem);
-		umem = NULL;
-		rc = xsk_umem__create(&umem, area, size, &fq, &cq, &uc);
-		if (rc)
-			goto out;
-		sc.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
-		rc = xsk_socket__create(&xsk, c->iface, 0, umem, &rxr, &tx,
-					&sc);
-	} else if (rc == 0) {
-		r->res->zero_copy = !c->copy;
-	}
-	if (rc)
-		goto out;
-	t0 = now_ns(CLOCK_MONOTONIC);
-	for (;;) {
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
-		uint32_t idx;
-		unsigned n, want = BATCH;
-
-		n = xsk_ring_cons__peek(&cq, RING, &idx);
-		if (n) {
-			for (unsigned i = 0; i < n; i++) {
-				uint64_t a = *xsk_ring_cons__comp_addr(&cq,
-								      idx + i);
-
-				r->res->junk_sent[kind[a / FRAME_SIZE]]++;
-			}
-			xsk_ring_cons__release(&cq, n);
-			done += n;
-		}
-		if ((r->stop && *r->stop) || now >= r->deadline ||
-		    (c->count && total >= c->count)) {
-			/* Drain what is queued, briefly. */
-			if (done >= queued ||
-			    now >= r->deadline + 500000000ull)
-				break;
-			(void)sendto(xsk_socket__fd(xsk), NULL, 0,
-				     MSG_DONTWAIT, NULL, 0);
-			continue;
-		}
-		if (c->rate_pps) {
-			uint64_t due = (now - t0) * c->rate_pps / 1000000000ull;
-
-			if (due <= total) {
-				if (due + BATCH < total)
-					usleep(50);
-				continue;
-			}
-			if (due - total < want)
-				want = (unsigned)(due - total);
-		}
-		if (c->count && c->count - total < want)
-			want = (unsigned)(c->count - total);
-		if (queued - done + want > RING)
-			want = (unsigned)(RING - (queued - done));
-		if (want)
-			want = xsk_ring_prod__reserve(&tx, want, &idx);
-		for (unsigned i = 0; i < want; i++) {
-			struct xdp_desc *d = xsk_ring_prod__tx_desc(&tx,
-								    idx + i);
-			uint16_t len;
-
-			memcpy(&len, area + (size_t)fi * FRAME_SIZE +
-				     FRAME_SIZE - 2, 2);
-			d->addr = (uint64_t)fi * FRAME_SIZE;
-			d->len = len;
-			d->options = 0;
-			fi = (fi + 1) % FRAMES;
-		}
-		if (want) {
-			xsk_ring_prod__submit(&tx, want);
-			total += want;
-			queued += want;
-		}
-		if (sendto(xsk_socket__fd(xsk), NULL, 0, MSG_DONTWAIT,
-			   NULL, 0) < 0 && errno != EAGAIN &&
-		    errno != EBUSY && errno != ENOBUFS)
-			nf++;
-	}
-	r->res->elapsed_ns = now_ns(CLOCK_MONOTONIC) - t0;
-	r->res->junk_tx_err = nf + (queued - done);
-	rc = 0;
-out:
-	if (xsk)
-		xsk_socket__delete(xsk);
-	if (umem)
-		xsk_umem__delete(umem);
-	munmap(area, size);
-	free(kind);
-	if (ping_keys) {
-		explicit_bzero(ping_keys, PING_KEYS * sizeof(*ping_keys));
-		free(ping_keys);
-	}
-	return rc < 0 ? rc : -rc;
-}
-
-struct legit_key {
-	uint8_t priv[32];
-	int fd;
-	uint8_t src[16];
-	uint16_t sport;
-	uint8_t hist[LEGIT_HIST][8];    /* hash prefixes of pings in flight */
-	/* enr-seq of the last ping: every ping is new bytes, as from a node
-	 * that does not ping one peer several times a second (the dataplane
-	 * drops fast identical copies as replays: discv4_rx.h). */
-	uint64_t seq;
-	unsigned hi;
-	uint8_t first[8];               /* hash prefix of the first ping */
-};
-
+/* open_bound() opens a non-blocking UDP socket bound to src (port 0; the
+ * unspecified address: the route's source) and reports its port. Returns
+ * the fd or -errno. */
 static int open_bound(const uint8_t src[16], uint16_t *port)
 {
-	bool v4 = !memcmp(src, v4mapped, 12);
+	bool v4 = is_v4(src);
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
 	struct sockaddr_in a4 = { .sin_family = AF_INET };
 	socklen_t alen = sizeof(a6);
@@ -425,6 +125,194 @@ static int open_bound(const uint8_t src[16], uint16_t *port)
 	*port = ntohs(a6.sin6_port);
 	return fd;
 }
+
+/* The socket sender's state: SOCK_FRAMES payloads prebuilt in the mix's
+ * proportions and replayed in a cycle, in blocks of blk consecutive
+ * payloads per source socket, so that one sendmmsg() sends up to a block
+ * and the sources take turns. */
+struct sockjunk {
+	unsigned n_sock, blk, n_frames;
+	int *fd;                        /* [n_sock] */
+	uint8_t *buf;                   /* [n_frames][FLOODPAY_MAX_LEN] */
+	uint8_t *kind;                  /* [n_frames] */
+	struct mmsghdr *msg;            /* [n_frames] */
+	struct iovec *iov;              /* [n_frames] */
+	struct sockaddr_in6 dst6;
+	struct sockaddr_in dst4;
+};
+
+static void sockjunk_fini(struct sockjunk *j)
+{
+	for (unsigned i = 0; i < j->n_sock; i++)
+		if (j->fd[i] >= 0)
+			close(j->fd[i]);
+	free(j->fd);
+	free(j->buf);
+	free(j->kind);
+	free(j->msg);
+	free(j->iov);
+}
+
+static int sockjunk_init(struct sockjunk *j, struct floodpay *pay,
+			 const struct floodgen_cfg *c)
+{
+	static const uint8_t any6[16];
+	bool v4 = is_v4(c->dst_addr);
+	uint8_t any4[16] = { 0 };
+	uint16_t *port = NULL;
+	int rc = -ENOMEM;
+
+	memset(j, 0, sizeof(*j));
+	memcpy(any4, v4mapped, 12);
+	j->n_sock = c->n_junk_src ? c->n_junk_src : 1;
+	if (j->n_sock > FLOODGEN_MAX_JUNK_SRC)
+		return -EINVAL;
+	for (unsigned i = 0; i < c->n_junk_src; i++)
+		if (is_v4(c->junk_src[i]) != v4)
+			return -EINVAL;         /* no route between families */
+	/* Every source gets at least one block (n_sock <= SOCK_FRAMES). */
+	j->blk = SOCK_FRAMES / j->n_sock;
+	if (j->blk > SOCK_BATCH)
+		j->blk = SOCK_BATCH;
+	j->n_frames = SOCK_FRAMES / j->blk * j->blk;
+	j->dst4.sin_family = AF_INET;
+	j->dst4.sin_port = c->dst_port_be;
+	memcpy(&j->dst4.sin_addr, c->dst_addr + 12, 4);
+	j->dst6.sin6_family = AF_INET6;
+	j->dst6.sin6_port = c->dst_port_be;
+	memcpy(&j->dst6.sin6_addr, c->dst_addr, 16);
+	j->fd = malloc(j->n_sock * sizeof(*j->fd));
+	if (!j->fd)
+		return -ENOMEM;
+	for (unsigned i = 0; i < j->n_sock; i++)
+		j->fd[i] = -1;
+	port = malloc(j->n_sock * sizeof(*port));
+	j->buf = malloc((size_t)j->n_frames * FLOODPAY_MAX_LEN);
+	j->kind = malloc(j->n_frames);
+	j->msg = calloc(j->n_frames, sizeof(*j->msg));
+	j->iov = calloc(j->n_frames, sizeof(*j->iov));
+	if (!port || !j->buf || !j->kind || !j->msg || !j->iov)
+		goto out_fini;
+	for (unsigned i = 0; i < j->n_sock; i++) {
+		rc = open_bound(c->n_junk_src ? c->junk_src[i] :
+				v4 ? any4 : any6, &port[i]);
+		if (rc < 0)
+			goto out_fini;
+		j->fd[i] = rc;
+	}
+	for (unsigned i = 0; i < j->n_frames; i++) {
+		unsigned s = i / j->blk % j->n_sock, k = floodpay_pick(pay);
+		uint8_t *b = j->buf + (size_t)i * FLOODPAY_MAX_LEN;
+		ssize_t n;
+
+		/* The signed kinds name their real source in `from`. */
+		n = floodpay_build(pay, b, FLOODPAY_MAX_LEN, k,
+				   c->n_junk_src ? c->junk_src[s] :
+				   v4 ? any4 : any6, htons(port[s]));
+		if (n < 0) {
+			rc = (int)n;
+			goto out_fini;
+		}
+		j->kind[i] = (uint8_t)k;
+		j->iov[i].iov_base = b;
+		j->iov[i].iov_len = (size_t)n;
+		j->msg[i].msg_hdr.msg_iov = &j->iov[i];
+		j->msg[i].msg_hdr.msg_iovlen = 1;
+		if (v4) {
+			j->msg[i].msg_hdr.msg_name = &j->dst4;
+			j->msg[i].msg_hdr.msg_namelen = sizeof(j->dst4);
+		} else {
+			j->msg[i].msg_hdr.msg_name = &j->dst6;
+			j->msg[i].msg_hdr.msg_namelen = sizeof(j->dst6);
+		}
+	}
+	free(port);
+	return 0;
+
+out_fini:
+	free(port);
+	sockjunk_fini(j);
+	return rc;
+}
+
+/* junk_sockets() sends the junk from ordinary UDP sockets: bursts of up
+ * to a block through sendmmsg(), paced like the AF_XDP sender. A full
+ * send buffer waits for room; a refused packet (EPERM from a firewall,
+ * no route, ...) is counted in junk_tx_err and skipped. Fills the junk
+ * fields of r->res. */
+static int junk_sockets(struct run *r)
+{
+	const struct floodgen_cfg *c = r->cfg;
+	struct floodgen_result *out = r->res;
+	struct floodpay_pace pc = { .rate_pps = c->rate_pps,
+				    .count = c->count };
+	struct sockjunk j;
+	unsigned fi = 0;
+	int rc;
+
+	rc = sockjunk_init(&j, &r->pay, c);
+	if (rc < 0)
+		return rc;
+	pc.t0_ns = now_ns(CLOCK_MONOTONIC);
+	for (;;) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC), wait;
+		int fd = j.fd[fi / j.blk % j.n_sock], n;
+		unsigned want;
+
+		if ((r->stop && *r->stop) || now >= r->deadline ||
+		    (c->count && pc.total >= c->count))
+			break;
+		want = floodpay_pace_want(&pc, now, j.blk - fi % j.blk);
+		if (!want) {
+			wait = floodpay_pace_wait_ns(&pc, now);
+			if (wait > 20000)
+				usleep((useconds_t)(wait < 1000000 ?
+						    wait / 1000 : 1000));
+			continue;
+		}
+		n = sendmmsg(fd, &j.msg[fi], want, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				struct pollfd p = { .fd = fd,
+						    .events = POLLOUT };
+
+				(void)poll(&p, 1, 1);
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {         /* the qdisc is full */
+				usleep(50);
+				continue;
+			}
+			out->junk_tx_err++;
+			pc.total++;
+			fi = (fi + 1) % j.n_frames;
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			out->junk_sent[j.kind[fi + (unsigned)i]]++;
+		pc.total += (unsigned)n;
+		fi = (fi + (unsigned)n) % j.n_frames;
+	}
+	out->elapsed_ns = now_ns(CLOCK_MONOTONIC) - pc.t0_ns;
+	sockjunk_fini(&j);
+	return 0;
+}
+
+struct legit_key {
+	uint8_t priv[32];
+	int fd;
+	uint8_t src[16];
+	uint16_t sport;
+	uint8_t hist[LEGIT_HIST][8];    /* hash prefixes of pings in flight */
+	/* enr-seq of the last ping: every ping is new bytes, as from a node
+	 * that does not ping one peer several times a second (the dataplane
+	 * drops fast identical copies as replays: discv4_rx.h). */
+	uint64_t seq;
+	unsigned hi;
+	uint8_t first[8];               /* hash prefix of the first ping */
+};
 
 /* legit_pong() answers a Ping as a node does (the endpoint proof that
  * lets the bootnode, and its shield, trust this address). */
@@ -546,10 +434,11 @@ static int legit_run(struct run *r)
 			ssize_t len;
 
 			sent++;
-			len = build_ping(pkt, sizeof(pkt), k->priv, k->src,
-					 k->sport, c->dst_addr,
-					 ntohs(c->dst_port_be),
-					 (uint64_t)time(NULL) + 20, ++k->seq);
+			k->seq++;
+			len = floodpay_ping(pkt, sizeof(pkt), k->priv, k->src,
+					    k->sport, c->dst_addr,
+					    ntohs(c->dst_port_be),
+					    (uint64_t)time(NULL) + 20, k->seq);
 			if (len < 0)
 				continue;
 			memcpy(k->hist[k->hi], pkt, 8);
@@ -596,15 +485,44 @@ static void *junk_thread(void *arg)
 {
 	struct run *r = arg;
 
-	r->rc_junk = junk_run(r);
+#if HAVE_XDP
+	if (r->cfg->iface)
+		r->rc_junk = floodgen_afxdp_junk(r->res, &r->pay, r->cfg,
+						 r->deadline, r->stop);
+	else
+#endif
+		r->rc_junk = junk_sockets(r);
 	r->junk_done = true;
 	return NULL;
+}
+
+/* check_cfg() refuses what the chosen junk sender cannot do. */
+static int check_cfg(const struct floodgen_cfg *c, unsigned wsum)
+{
+	if (!c->duration_ms)
+		return -EINVAL;
+	if (!wsum)
+		return 0;
+	if (c->iface) {
+#if HAVE_XDP
+		if (!is_v4(c->dst_addr) || c->spoof_plen < 8 ||
+		    c->spoof_plen > 32 || c->n_junk_src)
+			return -EINVAL;
+		return 0;
+#else
+		return -EOPNOTSUPP;
+#endif
+	}
+	/* Sockets send from local addresses only: no spoofing. */
+	if (c->spoof_plen || c->copy || c->n_junk_src > FLOODGEN_MAX_JUNK_SRC)
+		return -EINVAL;
+	return 0;
 }
 
 int floodgen_run(struct floodgen_result *out, const struct floodgen_cfg *cfg,
 		 volatile bool *stop)
 {
-	struct run r = { .cfg = cfg, .res = out, .stop = stop };
+	struct run *r;
 	unsigned wsum = 0;
 	pthread_t th;
 	int rc;
@@ -612,27 +530,40 @@ int floodgen_run(struct floodgen_result *out, const struct floodgen_cfg *cfg,
 	memset(out, 0, sizeof(*out));
 	for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++)
 		wsum += cfg->mix[k];
-	if (!cfg->duration_ms || (wsum && !cfg->iface) ||
-	    (wsum && memcmp(cfg->dst_addr, v4mapped, 12)) ||
-	    cfg->spoof_plen < 8 || cfg->spoof_plen > 32)
-		return -EINVAL;
+	rc = check_cfg(cfg, wsum);
+	if (rc < 0)
+		return rc;
 	rc = secp_init();
 	if (rc < 0)
 		return rc;
-	r.deadline = now_ns(CLOCK_MONOTONIC) +
-		     (uint64_t)cfg->duration_ms * 1000000ull;
-	if (!wsum)
-		r.junk_done = false;
-	rc = pthread_create(&th, NULL, junk_thread, &r);
-	if (rc)
-		return -rc;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->cfg = cfg;
+	r->res = out;
+	r->stop = stop;
+	r->deadline = now_ns(CLOCK_MONOTONIC) +
+		      (uint64_t)cfg->duration_ms * 1000000ull;
 	if (!wsum) {
-		pthread_join(th, NULL);
-		r.junk_done = false;    /* no junk: legit runs to the end */
-		r.rc_legit = legit_run(&r);
-	} else {
-		r.rc_legit = legit_run(&r);
-		pthread_join(th, NULL);
+		/* No junk: the legitimate side runs to the end. */
+		rc = legit_run(r);
+		goto out_free;
 	}
-	return r.rc_junk < 0 ? r.rc_junk : r.rc_legit;
+	rc = floodpay_init(&r->pay, cfg->mix, cfg->dst_addr, cfg->dst_port_be,
+			   (uint64_t)time(NULL), cfg->duration_ms);
+	if (rc < 0)
+		goto out_free;
+	rc = pthread_create(&th, NULL, junk_thread, r);
+	if (rc) {
+		rc = -rc;
+		goto out_fini;
+	}
+	r->rc_legit = legit_run(r);
+	pthread_join(th, NULL);
+	rc = r->rc_junk < 0 ? r->rc_junk : r->rc_legit;
+out_fini:
+	floodpay_fini(&r->pay);
+out_free:
+	free(r);
+	return rc;
 }

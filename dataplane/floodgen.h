@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/floodgen.h - discv4 flood generator: junk over AF_XDP TX at
- * rates the kernel UDP path cannot reach, plus legitimate signed pings
- * over ordinary sockets whose Pongs are counted. */
+/* dataplane/floodgen.h - discv4 flood generator: junk from ordinary UDP
+ * sockets (sendmmsg bursts, no privileges) or over AF_XDP TX from spoofed
+ * sources at rates the kernel UDP path cannot reach, plus legitimate
+ * signed pings over ordinary sockets whose Pongs are counted. */
 #ifndef DATAPLANE_FLOODGEN_H
 #define DATAPLANE_FLOODGEN_H
 #include <stdbool.h>
@@ -11,31 +12,50 @@
  * do, which completes the endpoint proof (and verifies their address in
  * the XDP shield, bpf/shield.h). */
 
-/* Junk kinds, each from a random source in the spoof prefix. */
+/* Junk kinds; dataplane/floodpay.h says what each looks like and which
+ * check of the dataplane's discv4 stage drops it. Over AF_XDP each comes
+ * from a random source in the spoof prefix, over sockets from the local
+ * sources in turn. */
 enum floodgen_kind {
 	FLOODGEN_SIZE = 0,      /* payload outside 98..1280 bytes */
-	FLOODGEN_TYPE,          /* right size, packet-type 0 or 7..255 */
+	FLOODGEN_TYPE,          /* right size and hash, packet-type 0 or
+				 * 7..255 */
 	FLOODGEN_HASH,          /* right size and type, hash wrong */
 	FLOODGEN_PING,          /* a valid signed Ping (replayed) */
 	FLOODGEN_SIG,           /* a Ping with a right hash over a signature
 				 * that recovers no key (recovery id 4) */
+	FLOODGEN_RLP,           /* right size, hash and type; packet-data
+				 * not well-formed RLP */
+	FLOODGEN_EXPIRED,       /* a validly signed Ping, expired */
+	FLOODGEN_SHORT,         /* payload under 98 bytes */
+	FLOODGEN_LONG,          /* payload over 1280 bytes */
 	FLOODGEN_KIND_MAX
 };
 
 #define FLOODGEN_MAX_LEGIT_SRC 1024
+#define FLOODGEN_MAX_JUNK_SRC  1024
 #define FLOODGEN_MAX_KEYS      4096
 
 struct floodgen_cfg {
-	const char *iface;              /* junk leaves through this interface */
-	uint8_t dst_addr[16];           /* IPv4-mapped (IPv4 only for junk) */
+	/* Junk leaves over AF_XDP TX through this interface (XDP builds),
+	 * or, when NULL, from ordinary UDP sockets. */
+	const char *iface;
+	uint8_t dst_addr[16];           /* IPv4-mapped (IPv4 only over XDP) */
 	uint16_t dst_port_be;
 	uint64_t rate_pps;              /* junk; 0: as fast as possible */
 	uint64_t count;                 /* junk packets; 0: until duration */
 	uint32_t duration_ms;           /* hard bound on the whole run, > 0 */
 	unsigned mix[FLOODGEN_KIND_MAX];        /* weights; all 0: no junk */
-	uint8_t spoof_addr[4];          /* spoofed IPv4 sources: this prefix */
-	unsigned spoof_plen;            /* 8..32 */
-	bool copy;                      /* force AF_XDP copy mode */
+	/* AF_XDP: spoofed IPv4 sources from this prefix (plen 8..32).
+	 * Sockets cannot spoof: plen must be 0 there. */
+	uint8_t spoof_addr[4];
+	unsigned spoof_plen;
+	bool copy;                      /* AF_XDP: force copy mode */
+	/* Sockets: junk goes out from one socket bound to each of
+	 * junk_src[0..n_junk_src), in turn (all of the dst_addr's family);
+	 * none: one socket, the source the route gives. */
+	const uint8_t (*junk_src)[16];
+	unsigned n_junk_src;
 	/* Legitimate pings: n_keys keys spread over the local addresses
 	 * legit_src[0..n_legit_src), legit_rate pings/s in total. */
 	unsigned n_keys;
@@ -46,18 +66,21 @@ struct floodgen_cfg {
 };
 
 struct floodgen_result {
-	uint64_t junk_sent[FLOODGEN_KIND_MAX];  /* completed by the kernel */
-	uint64_t junk_tx_err;           /* frames the kernel refused */
+	uint64_t junk_sent[FLOODGEN_KIND_MAX];  /* AF_XDP: completed by the
+						 * kernel; sockets: sendmmsg
+						 * took them */
+	uint64_t junk_tx_err;           /* packets the kernel refused */
 	uint64_t legit_sent, legit_answered;
 	uint64_t legit_first_sent;      /* each key's first ping (included */
 	uint64_t legit_first_answered;  /* in legit_sent / _answered) */
 	uint64_t legit_pongs;           /* Pongs sent for the node's Pings */
 	uint64_t elapsed_ns;            /* junk phase */
-	bool zero_copy;
+	bool zero_copy;                 /* AF_XDP in zero-copy mode */
 };
 
-/* floodgen_parse_mix() parses "size=1,type=1,hash=1,ping=1,sig=1" into mix.
- * Returns 0 or -EINVAL. */
+/* floodgen_parse_mix() parses "size=1,type=1,hash=1,ping=1,sig=1" (any of
+ * the kinds' names, each with a weight up to 10^6) into mix. Returns 0 or
+ * -EINVAL. */
 int floodgen_parse_mix(unsigned mix[FLOODGEN_KIND_MAX], const char *s);
 
 /* floodgen_kind_name() is the kind's name in mixes and reports. */
@@ -65,8 +88,10 @@ const char *floodgen_kind_name(unsigned k);
 
 /* floodgen_run() runs junk and legitimate traffic in parallel until count,
  * duration_ms or *stop (may be NULL), waits grace_ms for Pongs and fills
- * *out. Needs CAP_NET_RAW/CAP_NET_ADMIN and CAP_BPF for the AF_XDP socket
- * when junk is asked for. Returns 0, -EINVAL or -errno. */
+ * *out. Junk over AF_XDP (cfg->iface) needs CAP_NET_RAW/CAP_NET_ADMIN and
+ * CAP_BPF; over sockets it needs nothing. Returns 0, -EINVAL (bad cfg:
+ * e.g. a spoof prefix for sockets), -EOPNOTSUPP (iface in a build
+ * without XDP) or -errno. */
 int floodgen_run(struct floodgen_result *out, const struct floodgen_cfg *cfg,
 		 volatile bool *stop);
 

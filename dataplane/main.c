@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* dataplane/main.c - devplane-dp: command line of the dataplane process. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "dataplane/dpd.h"
+#include "dataplane/floodgen.h"
 #include "dataplane/pktio.h"
 #if HAVE_XDP
-#include <arpa/inet.h>
-#include <signal.h>
-
-#include "dataplane/floodgen.h"
 #include "dataplane/shield_cli.h"
 #endif
 
@@ -28,11 +27,13 @@ static void usage(FILE *f)
 		"                   [--queues N] [--budget RATE:BURST|off] "
 		"[--cache N] [--hugepages]\n"
 		"       devplane-dp stats --shm PATH\n"
-		"       devplane-dp flood --iface IF --target IP:PORT "
-		"[--rate PPS] [--duration S]\n"
-		"                   [--count N] [--mix size=1,type=1,hash=1,"
-		"ping=1,sig=1] [--spoof CIDR] [--copy]\n"
-		"                   [--keys N --legit-src IP[+N] ... "
+		"       devplane-dp flood --target IP:PORT [--rate PPS] "
+		"[--duration S] [--count N]\n"
+		"                   [--mix KIND=W,...] (size type hash ping "
+		"sig rlp expired short long)\n"
+		"                   [--socket] [--junk-src IP[+N] ...] | "
+		"--iface IF [--spoof CIDR] [--copy]\n"
+		"                   [--keys N [--legit-src IP[+N] ...] "
 		"--legit-rate PPS] [--grace-ms MS]\n"
 		"Without --control-fd the dataplane runs long-lived on the named "
 		"region PATH;\ncontrol attaches with --dataplane attach:PATH "
@@ -78,7 +79,6 @@ static int cmd_stats(int argc, char **argv)
 	return 0;
 }
 
-#if HAVE_XDP
 static volatile bool flood_stop;
 
 static void on_flood_signal(int sig)
@@ -87,8 +87,10 @@ static void on_flood_signal(int sig)
 	flood_stop = true;
 }
 
-/* add_legit_src() takes "IP" or "IP+N" (N consecutive IPv4 addresses). */
-static int add_legit_src(uint8_t (*src)[16], unsigned *n, const char *s)
+/* add_src() takes "IP" or "IP+N" (N consecutive IPv4 addresses) into
+ * src[*n..], at most max in all. */
+static int add_src(uint8_t (*src)[16], unsigned *n, unsigned max,
+		   const char *s)
 {
 	char host[64];
 	const char *plus = strchr(s, '+');
@@ -99,7 +101,7 @@ static int add_legit_src(uint8_t (*src)[16], unsigned *n, const char *s)
 		return -EINVAL;
 	memcpy(host, s, hl);
 	host[hl] = 0;
-	if (*n + cnt > FLOODGEN_MAX_LEGIT_SRC || !cnt)
+	if (*n + cnt > max || !cnt)
 		return -EINVAL;
 	memset(src[*n], 0, 16);
 	if (inet_pton(AF_INET6, host, src[*n]) == 1 && !plus) {
@@ -119,18 +121,24 @@ static int add_legit_src(uint8_t (*src)[16], unsigned *n, const char *s)
 	return 0;
 }
 
+/* flood_refuse() says why a flood command line cannot run. */
+static int flood_refuse(const char *why)
+{
+	fprintf(stderr, "devplane-dp flood: %s\n", why);
+	return 2;
+}
+
 static int cmd_flood(int argc, char **argv)
 {
 	static uint8_t legit[FLOODGEN_MAX_LEGIT_SRC][16];
-	struct floodgen_cfg c = { .duration_ms = 10000, .spoof_plen = 16,
-				  .grace_ms = 1000 };
+	static uint8_t junk[FLOODGEN_MAX_JUNK_SRC][16];
+	struct floodgen_cfg c = { .duration_ms = 10000, .grace_ms = 1000 };
 	struct floodgen_result r;
 	struct dplink_listen t;
+	bool sock = false, spoof = false;
 	uint32_t v;
 	int rc;
 
-	c.spoof_addr[0] = 10;
-	c.spoof_addr[1] = 200;
 	c.mix[FLOODGEN_SIZE] = c.mix[FLOODGEN_TYPE] = 1;
 	c.mix[FLOODGEN_HASH] = c.mix[FLOODGEN_PING] = 1;
 	memset(&t, 0, sizeof(t));
@@ -140,6 +148,10 @@ static int cmd_flood(int argc, char **argv)
 
 		if (!strcmp(a, "--copy")) {
 			c.copy = true;
+			continue;
+		}
+		if (!strcmp(a, "--socket")) {
+			sock = true;
 			continue;
 		}
 		if (!val)
@@ -167,17 +179,23 @@ static int cmd_flood(int argc, char **argv)
 			const char *sl = strchr(val, '/');
 
 			if (!sl || (size_t)(sl - val) >= sizeof(host) ||
-			    parse_u32(sl + 1, &v) < 0)
+			    parse_u32(sl + 1, &v) < 0 || v < 8 || v > 32)
 				goto bad;
 			memcpy(host, val, (size_t)(sl - val));
 			host[sl - val] = 0;
 			if (inet_pton(AF_INET, host, c.spoof_addr) != 1)
 				goto bad;
 			c.spoof_plen = v;
+			spoof = true;
+		} else if (!strcmp(a, "--junk-src")) {
+			if (add_src(junk, &c.n_junk_src,
+				    FLOODGEN_MAX_JUNK_SRC, val) < 0)
+				goto bad;
 		} else if (!strcmp(a, "--keys") && !parse_u32(val, &v)) {
 			c.n_keys = v;
 		} else if (!strcmp(a, "--legit-src")) {
-			if (add_legit_src(legit, &c.n_legit_src, val) < 0)
+			if (add_src(legit, &c.n_legit_src,
+				    FLOODGEN_MAX_LEGIT_SRC, val) < 0)
 				goto bad;
 		} else if (!strcmp(a, "--legit-rate") &&
 			   !parse_u32(val, &v)) {
@@ -190,7 +208,46 @@ static int cmd_flood(int argc, char **argv)
 	}
 	if (!c.dst_port_be)
 		goto bad;
+	if (sock && c.iface)
+		return flood_refuse("--socket and --iface exclude each other");
+	if (c.iface) {
+#if HAVE_XDP
+		if (c.n_junk_src)
+			return flood_refuse("--junk-src is for socket mode; "
+					    "over AF_XDP (--iface) the "
+					    "sources come from --spoof");
+		if (!spoof) {           /* 10.200.0.0/16 */
+			c.spoof_addr[0] = 10;
+			c.spoof_addr[1] = 200;
+			c.spoof_plen = 16;
+		}
+#else
+		return flood_refuse("--iface sends over AF_XDP, which this "
+				    "build lacks (meson -Dxdp=disabled); "
+				    "leave it out to send from sockets");
+#endif
+	} else {
+		if (spoof)
+			return flood_refuse("--spoof needs --iface (AF_XDP): "
+					    "sockets send from local "
+					    "addresses only (--junk-src IP)");
+		if (c.copy)
+			return flood_refuse("--copy is an AF_XDP mode; it "
+					    "needs --iface");
+	}
+	if (c.n_keys && !c.n_legit_src) {
+		/* The unspecified address (0.0.0.0 or ::, the target's
+		 * family): the route's source. */
+		static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+						      0, 0, 0xff, 0xff };
+
+		memset(legit[0], 0, 16);
+		if (!memcmp(c.dst_addr, v4mapped, 12))
+			memcpy(legit[0], v4mapped, 12);
+		c.n_legit_src = 1;
+	}
 	c.legit_src = (const uint8_t (*)[16])legit;
+	c.junk_src = (const uint8_t (*)[16])junk;
 	signal(SIGINT, on_flood_signal);
 	signal(SIGTERM, on_flood_signal);
 	rc = floodgen_run(&r, &c, &flood_stop);
@@ -226,7 +283,6 @@ bad:
 	usage(stderr);
 	return 2;
 }
-#endif
 
 int main(int argc, char **argv)
 {
@@ -261,9 +317,9 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "stats"))
 		return cmd_stats(argc - 1, argv + 1);
-#if HAVE_XDP
 	if (argc > 1 && !strcmp(argv[1], "flood"))
 		return cmd_flood(argc - 1, argv + 1);
+#if HAVE_XDP
 	if (argc > 1 && !strcmp(argv[1], "shield"))
 		return shield_cli(argc - 1, argv + 1);
 #endif
