@@ -41,6 +41,9 @@
 #define DPLINK_FD_TX_EFD0 3             /* + worker index */
 #define DPLINK_MAX_FDS    (DPLINK_FD_TX_EFD0 + DPLINK_MAX_QUEUES)
 #define DPLINK_SHM_MAGIC  0x4d48534b4c504455ULL   /* shared counters */
+/* The memfd name of a spawned dataplane's counter region (control makes
+ * it; `devplane-dp stats --pid` finds it among the dataplane's fds). */
+#define DPLINK_SHM_MEMFD_NAME "devplane-dp-counters"
 
 enum dplink_op {
 	DPLINK_OP_CONFIG = 1,

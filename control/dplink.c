@@ -285,7 +285,7 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg)
 	rc = shmring_create(&l->ring, &rcfg);
 	if (rc < 0)
 		goto out_close;
-	l->shm_fd = memfd_create("devplane-dp-counters", MFD_CLOEXEC);
+	l->shm_fd = memfd_create(DPLINK_SHM_MEMFD_NAME, MFD_CLOEXEC);
 	if (l->shm_fd < 0) {
 		rc = -errno;
 		goto out_close;

@@ -3,6 +3,7 @@
 #include "dataplane/dpd.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -784,11 +785,26 @@ void dpd_print_stats(FILE *f, const struct dplink_shm *shm)
 			(unsigned long long)total[i]);
 }
 
-int dpd_stats(FILE *f, const char *shm_path)
+/* print_fd() maps the counter region behind fd read-only and prints it;
+ * it closes fd. */
+static int print_fd(FILE *f, int fd)
 {
 	struct dplink_shm *shm;
-	char path[4096];
 	size_t len;
+	int rc;
+
+	rc = dplink_shm_map(&shm, &len, fd, false, false);
+	close(fd);
+	if (rc < 0)
+		return rc;
+	dpd_print_stats(f, shm);
+	dplink_shm_unmap(shm, len);
+	return 0;
+}
+
+int dpd_stats(FILE *f, const char *shm_path)
+{
+	char path[4096];
 	int fd, rc;
 
 	rc = dpd_stats_path(path, sizeof(path), shm_path);
@@ -797,11 +813,42 @@ int dpd_stats(FILE *f, const char *shm_path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	rc = dplink_shm_map(&shm, &len, fd, false, false);
-	close(fd);
-	if (rc < 0)
-		return rc;
-	dpd_print_stats(f, shm);
-	dplink_shm_unmap(shm, len);
-	return 0;
+	return print_fd(f, fd);
+}
+
+int dpd_stats_pid(FILE *f, long pid)
+{
+	static const char want[] = "/memfd:" DPLINK_SHM_MEMFD_NAME " ";
+	char dir[64], path[64 + 1 + 256], link[256];
+	struct dirent *de;
+	int fd = -ENOENT;
+	DIR *d;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	/* The link reads "/memfd:NAME (deleted)". */
+	while (fd == -ENOENT && (de = readdir(d))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = 0;
+		if (strncmp(link, want, sizeof(want) - 1))
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
+	closedir(d);
+	if (fd < 0)
+		return fd;
+	return print_fd(f, fd);
 }

@@ -53,4 +53,11 @@ void dpd_print_stats(FILE *f, const struct dplink_shm *shm);
  * and prints it. Returns 0 or -errno (-EBADMSG: not a counter region). */
 int dpd_stats(FILE *f, const char *shm_path);
 
+/* dpd_stats_pid() prints the counters of a dataplane that control
+ * spawned, given the pid of either process: the region is an anonymous
+ * memfd both hold, reached through /proc/pid/fd (the same user, or
+ * CAP_SYS_PTRACE), and readable while control is stopped. Returns 0,
+ * -ENOENT (no counter region among its fds) or -errno. */
+int dpd_stats_pid(FILE *f, long pid);
+
 #endif /* DATAPLANE_DPD_H */

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 		"[--zero-copy|--copy]\n"
 		"                   [--queues N] [--budget RATE:BURST|off] "
 		"[--cache N] [--hugepages]\n"
-		"       devplane-dp stats --shm PATH\n"
+		"       devplane-dp stats --shm PATH | --pid PID\n"
 		"       devplane-dp flood --target IP:PORT [--rate PPS] "
 		"[--duration S] [--count N]\n"
 		"                   [--mix KIND=W,...] (size type hash ping "
@@ -55,25 +55,29 @@ static int parse_u32(const char *s, uint32_t *out)
 
 static int cmd_stats(int argc, char **argv)
 {
-	const char *shm = NULL;
+	const char *shm = NULL, *pid_s = NULL;
+	uint32_t pid = 0;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--shm") && i + 1 < argc) {
 			shm = argv[++i];
+		} else if (!strcmp(argv[i], "--pid") && i + 1 < argc &&
+			   !parse_u32(argv[i + 1], &pid) && pid) {
+			pid_s = argv[++i];
 		} else {
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (!shm) {
+	if (!shm == !pid_s) {
 		usage(stderr);
 		return 2;
 	}
-	rc = dpd_stats(stdout, shm);
+	rc = shm ? dpd_stats(stdout, shm) : dpd_stats_pid(stdout, (long)pid);
 	if (rc < 0) {
-		fprintf(stderr, "devplane-dp stats: %s: %s\n", shm,
-			strerror(-rc));
+		fprintf(stderr, "devplane-dp stats: %s%s: %s\n",
+			shm ? "" : "pid ", shm ? shm : pid_s, strerror(-rc));
 		return 1;
 	}
 	return 0;
