@@ -45,6 +45,7 @@ struct dpd {
 	volatile bool stop;
 	/* xdp: the ban policy (struct dplink_msg_config, 0: defaults) */
 	uint32_t ban_sig_count, ban_sig_window_s, ban_secs;
+	struct dpd_shield_opts shield_opts;     /* attach mode's flags */
 #if HAVE_XDP
 	struct shield_loader *shield;   /* xdp backend: the attached shield */
 #endif
@@ -119,16 +120,36 @@ static int map_shm(struct dpd *d, int fd, bool create)
 }
 
 #if HAVE_XDP
-/* attach_shield() makes sure the shield runs on iface (re-opening a pinned
- * one after a restart) before the AF_XDP sockets join its XSKMAP. */
+/* attach_shield() makes sure the shield runs on iface before the AF_XDP
+ * sockets join its XSKMAP. A shield pinned there already (a restart, or
+ * one an operator attached and tuned) is re-opened with its config as it
+ * is, but for the settings given on our command line; the port follows
+ * the socket we bind (shield_port()). A fresh one gets the defaults and
+ * those settings. */
 static int attach_shield(struct dpd *d, const char *iface, uint16_t port_be)
 {
-	struct shield_cfg sc;
+	const struct dpd_shield_opts *o = &d->shield_opts;
+	struct shield_cfg sc, given;
+	int rc;
 
 	shield_default_cfg(&sc, port_be ? ntohs(port_be) :
 				SHIELD_DEFAULT_PORT);
-	return shield_loader_attach(&d->shield, iface, NULL, SHIELD_MODE_AUTO,
-				    &sc);
+	given = sc;
+	given.src_rate = o->src_rate;
+	given.src_burst = o->src_burst;
+	given.pfx_rate = o->pfx_rate;
+	given.pfx_burst = o->pfx_burst;
+	given.unk_rate = o->unk_rate;
+	given.unk_burst = o->unk_burst;
+	shield_cfg_merge(&sc, &given, o->set);
+	rc = shield_loader_attach(&d->shield, iface, NULL, SHIELD_MODE_AUTO,
+				  &sc, o->set);
+	if (rc == -EINVAL && o->set)
+		fprintf(stderr, "devplane-dp: the --shield-* settings do not "
+				"fit the shield's config (a rate above 0 "
+				"needs a burst above 0; at most %u)\n",
+			SHIELD_MAX_RATE);
+	return rc;
 }
 
 static int count_ban(void *arg, const struct shield_lpm_key *key,
@@ -593,6 +614,7 @@ static int run_attach(const struct dpd_opts *o)
 	if (!o->n_queues || o->n_queues > DPLINK_MAX_QUEUES || !o->n_listen)
 		return -EINVAL;
 	d.n_queues = o->n_queues;
+	d.shield_opts = o->shield;
 	rc = dpd_stats_path(stats, sizeof(stats), o->shm_path);
 	if (rc < 0)
 		return rc;

@@ -8,6 +8,18 @@
 
 #include "common/dplink_proto.h"
 
+/* Attach mode, xdp backend: shield settings from the command line
+ * (--shield-rate ...). set names the ones given (SHIELD_SET_* of
+ * dataplane/shield_loader.h): a shield already pinned on the interface
+ * keeps all the others as they are (an operator's `devplane-dp shield
+ * attach` survives a restart), a fresh one gets the defaults for them. */
+struct dpd_shield_opts {
+	uint32_t set;
+	uint32_t src_rate, src_burst;   /* per source */
+	uint32_t pfx_rate, pfx_burst;   /* per prefix */
+	uint32_t unk_rate, unk_burst;   /* unverified sources' budget */
+};
+
 /* What main.c parsed. Child mode: control_fd >= 0 and everything else
  * comes over the socket. Attach mode: shm_path set, the rest from here. */
 struct dpd_opts {
@@ -25,6 +37,7 @@ struct dpd_opts {
 	uint32_t budget_rate, budget_burst, budget_slots, cache_slots;
 	uint32_t ring_size, n_slots;    /* attach mode region geometry */
 	uint32_t rlpx_frame_cap;        /* attach mode; 0: 16 MiB */
+	struct dpd_shield_opts shield;  /* attach mode, xdp backend */
 };
 
 #define DPD_DEFAULT_RING_SIZE 2048

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "dataplane/pktio.h"
 #if HAVE_XDP
 #include "dataplane/shield_cli.h"
+#include "dataplane/shield_loader.h"
 #endif
 
 static void usage(FILE *f)
@@ -26,6 +28,11 @@ static void usage(FILE *f)
 		"[--zero-copy|--copy]\n"
 		"                   [--queues N] [--budget RATE:BURST|off] "
 		"[--cache N] [--hugepages]\n"
+		"                   [--shield-rate R] [--shield-burst B] "
+		"[--shield-prefix-rate R]\n"
+		"                   [--shield-prefix-burst B] "
+		"[--shield-unknown-rate R]\n"
+		"                   [--shield-unknown-burst B]\n"
 		"       devplane-dp stats --shm PATH | --pid PID\n"
 		"       devplane-dp flood --target IP:PORT [--rate PPS] "
 		"[--duration S] [--count N]\n"
@@ -37,7 +44,10 @@ static void usage(FILE *f)
 		"--legit-rate PPS] [--grace-ms MS]\n"
 		"Without --control-fd the dataplane runs long-lived on the named "
 		"region PATH;\ncontrol attaches with --dataplane attach:PATH "
-		"(socket PATH.sock by default).\n");
+		"(socket PATH.sock by default).\n"
+		"--shield-*: the xdp backend's shield (as `devplane-dp shield "
+		"attach --rate ...`);\na shield already pinned on the "
+		"interface keeps every setting not given.\n");
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -288,6 +298,49 @@ bad:
 	return 2;
 }
 
+/* shield_opt() records one --shield-* flag (dpd.h, struct
+ * dpd_shield_opts); the shield checks rate and burst together. */
+static int shield_opt(struct dpd_shield_opts *s, int c, const char *v)
+{
+#if HAVE_XDP
+	static const struct {
+		int c;
+		size_t off;
+		uint32_t bit;
+	} f[] = {
+		{ 'R', offsetof(struct dpd_shield_opts, src_rate),
+		  SHIELD_SET_SRC_RATE },
+		{ 'U', offsetof(struct dpd_shield_opts, src_burst),
+		  SHIELD_SET_SRC_BURST },
+		{ 'P', offsetof(struct dpd_shield_opts, pfx_rate),
+		  SHIELD_SET_PFX_RATE },
+		{ 'Q', offsetof(struct dpd_shield_opts, pfx_burst),
+		  SHIELD_SET_PFX_BURST },
+		{ 'K', offsetof(struct dpd_shield_opts, unk_rate),
+		  SHIELD_SET_UNK_RATE },
+		{ 'L', offsetof(struct dpd_shield_opts, unk_burst),
+		  SHIELD_SET_UNK_BURST },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		uint32_t *field = (uint32_t *)((char *)s + f[i].off);
+
+		if (f[i].c != c)
+			continue;
+		if (parse_u32(v, field) < 0 || *field > SHIELD_MAX_RATE)
+			return -EINVAL;
+		s->set |= f[i].bit;
+		return 0;
+	}
+	return -EINVAL;
+#else
+	(void)s;
+	(void)c;
+	(void)v;
+	return -ENOTSUP;        /* no xdp backend, no shield */
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -303,6 +356,12 @@ int main(int argc, char **argv)
 		{ "budget", required_argument, NULL, 'B' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "hugepages", no_argument, NULL, 'H' },
+		{ "shield-rate", required_argument, NULL, 'R' },
+		{ "shield-burst", required_argument, NULL, 'U' },
+		{ "shield-prefix-rate", required_argument, NULL, 'P' },
+		{ "shield-prefix-burst", required_argument, NULL, 'Q' },
+		{ "shield-unknown-rate", required_argument, NULL, 'K' },
+		{ "shield-unknown-burst", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -398,6 +457,15 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			o.hugepages = true;
+			break;
+		case 'R':
+		case 'U':
+		case 'P':
+		case 'Q':
+		case 'K':
+		case 'L':
+			if (shield_opt(&o.shield, c, optarg) < 0)
+				goto bad;
 			break;
 		case 'h':
 			usage(stdout);

@@ -31,15 +31,16 @@ static void usage(FILE *f)
 		"[--rate R] [--burst B]\n"
 		"                   [--prefix-rate R] [--prefix-burst B] "
 		"[--mode auto|multi|native|generic]\n"
-		"                   [--allow CIDR ...]\n"
+		"                   [--unknown-rate R] [--unknown-burst B] "
+		"[--allow CIDR ...]\n"
 		"       devplane-dp shield detach|stats|bans --iface IF\n"
 		"       devplane-dp shield ban --iface IF CIDR [--ttl SECONDS]\n"
 		"       devplane-dp shield unban|allow|disallow --iface IF CIDR\n"
 		"All take [--pin-root DIR] (default " SHIELD_PIN_ROOT ").\n"
 		"A rate of 0 disables that bucket; attach on a running shield "
-		"re-opens it\nand replaces its config. Pins need bpffs: inside "
-		"a network namespace use\nnsenter --net=/run/netns/NS "
-		"(ip netns exec remounts /sys without it).\n");
+		"re-opens it\nand changes only the settings given. Pins need "
+		"bpffs: inside a network namespace use\nnsenter "
+		"--net=/run/netns/NS (ip netns exec remounts /sys without it).\n");
 }
 
 struct args {
@@ -50,6 +51,7 @@ struct args {
 	const char *allow[32];
 	unsigned n_allow;
 	struct shield_cfg cfg;
+	uint32_t set;      /* SHIELD_SET_*: the settings given */
 	enum shield_mode mode;
 	uint64_t ttl_s;
 };
@@ -116,24 +118,31 @@ static int parse_args(struct args *a, int argc, char **argv)
 		} else if (!strcmp(o, "--port")) {
 			rc = parse_u32_arg(val, 65535, &v);
 			a->cfg.discv4_port_be = htons((uint16_t)v);
+			a->set |= SHIELD_SET_PORT;
 		} else if (!strcmp(o, "--rate")) {
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.src_rate);
+			a->set |= SHIELD_SET_SRC_RATE;
 		} else if (!strcmp(o, "--burst")) {
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.src_burst);
+			a->set |= SHIELD_SET_SRC_BURST;
 		} else if (!strcmp(o, "--prefix-rate")) {
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.pfx_rate);
+			a->set |= SHIELD_SET_PFX_RATE;
 		} else if (!strcmp(o, "--prefix-burst")) {
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.pfx_burst);
+			a->set |= SHIELD_SET_PFX_BURST;
 		} else if (!strcmp(o, "--unknown-rate")) {
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.unk_rate);
+			a->set |= SHIELD_SET_UNK_RATE;
 		} else if (!strcmp(o, "--unknown-burst")) {
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.unk_burst);
+			a->set |= SHIELD_SET_UNK_BURST;
 		} else if (!strcmp(o, "--mode")) {
 			rc = parse_mode(val, &a->mode);
 		} else if (!strcmp(o, "--ttl")) {
@@ -171,6 +180,22 @@ static int print_ban(void *arg, const struct shield_lpm_key *key,
 	return 0;
 }
 
+/* print_cfg() prints the running config under the attach flags' names. */
+static int print_cfg(struct shield_loader *l)
+{
+	struct shield_cfg c;
+	int rc = shield_loader_get_cfg(l, &c);
+
+	if (rc < 0)
+		return rc;
+	printf("port\t%u\nrate\t%u\nburst\t%u\nprefix-rate\t%u\n"
+	       "prefix-burst\t%u\nunknown-rate\t%u\nunknown-burst\t%u\n"
+	       "allowlist\t%s\n", ntohs(c.discv4_port_be), c.src_rate,
+	       c.src_burst, c.pfx_rate, c.pfx_burst, c.unk_rate, c.unk_burst,
+	       c.flags & SHIELD_F_ALLOWLIST ? "on" : "off");
+	return 0;
+}
+
 static int cmd_attach(struct args *a)
 {
 	struct shield_loader *l;
@@ -182,7 +207,10 @@ static int cmd_attach(struct args *a)
 			fprintf(stderr, "shield: bad CIDR %s\n", a->allow[i]);
 			return 2;
 		}
-	rc = shield_loader_attach(&l, a->iface, a->pin_root, a->mode, &a->cfg);
+	/* A running shield keeps every setting not given here (a fresh one
+	 * gets the defaults for them). */
+	rc = shield_loader_attach(&l, a->iface, a->pin_root, a->mode, &a->cfg,
+				  a->set);
 	if (rc < 0) {
 		fprintf(stderr, "shield attach %s: %s\n", a->iface,
 			strerror(-rc));
@@ -239,6 +267,8 @@ static int cmd_on_open(struct args *a)
 			rc = shield_loader_verified(l, now, &nv);
 			printf("verified-sources\t%" PRIu64 "\n", nv);
 		}
+		if (rc == 0)
+			rc = print_cfg(l);
 	} else if (!strcmp(cmd, "ban")) {
 		rc = shield_loader_ban(l, &k,
 				       a->ttl_s ? now + a->ttl_s * 1000000000ull :

@@ -67,6 +67,25 @@ void shield_default_cfg(struct shield_cfg *out, uint16_t port)
 	out->unk_burst = SHIELD_DEFAULT_UNK_BURST;
 }
 
+void shield_cfg_merge(struct shield_cfg *dst, const struct shield_cfg *src,
+		      uint32_t set)
+{
+	if (set & SHIELD_SET_PORT)
+		dst->discv4_port_be = src->discv4_port_be;
+	if (set & SHIELD_SET_SRC_RATE)
+		dst->src_rate = src->src_rate;
+	if (set & SHIELD_SET_SRC_BURST)
+		dst->src_burst = src->src_burst;
+	if (set & SHIELD_SET_PFX_RATE)
+		dst->pfx_rate = src->pfx_rate;
+	if (set & SHIELD_SET_PFX_BURST)
+		dst->pfx_burst = src->pfx_burst;
+	if (set & SHIELD_SET_UNK_RATE)
+		dst->unk_rate = src->unk_rate;
+	if (set & SHIELD_SET_UNK_BURST)
+		dst->unk_burst = src->unk_burst;
+}
+
 static int cfg_valid(const struct shield_cfg *c)
 {
 	if (!c || !c->discv4_port_be)
@@ -396,9 +415,28 @@ fail:
 	return rc;
 }
 
+/* reattach_cfg() applies the fields named in set to a re-opened shield's
+ * running config; everything else stays as whoever set it left it. */
+static int reattach_cfg(struct shield_loader *l, const struct shield_cfg *cfg,
+			uint32_t set)
+{
+	struct shield_cfg cur;
+	int rc;
+
+	if (!set)
+		return 0;
+	if (!cfg)
+		return -EINVAL;
+	rc = shield_loader_get_cfg(l, &cur);
+	if (rc < 0)
+		return rc;
+	shield_cfg_merge(&cur, cfg, set);
+	return shield_loader_set_cfg(l, &cur);
+}
+
 int shield_loader_attach(struct shield_loader **out, const char *ifname,
 			 const char *pin_root, enum shield_mode mode,
-			 const struct shield_cfg *cfg)
+			 const struct shield_cfg *cfg, uint32_t set)
 {
 	static const enum shield_mode order[] = {
 		SHIELD_MODE_MULTI, SHIELD_MODE_NATIVE, SHIELD_MODE_GENERIC,
@@ -412,7 +450,10 @@ int shield_loader_attach(struct shield_loader **out, const char *ifname,
 	int ifindex, rc = -EOPNOTSUPP;
 
 	*out = NULL;
-	if (mode > SHIELD_MODE_GENERIC || (cfg && cfg_valid(cfg) < 0))
+	/* cfg is checked where it is used: whole for a fresh shield,
+	 * merged into the running config for a re-opened one (the fields
+	 * not set may be anything then). */
+	if (mode > SHIELD_MODE_GENERIC)
 		return -EINVAL;
 	rc = pin_dir(dir, sizeof(dir), root, ifname);
 	if (rc < 0)
@@ -421,24 +462,23 @@ int shield_loader_attach(struct shield_loader **out, const char *ifname,
 	if (!ifindex)
 		return -ENODEV;
 
-	/* Restart: the pinned program still runs here; keep it. */
+	/* Restart: the pinned program still runs here; keep it, and keep
+	 * its config but for what the caller sets explicitly. */
 	if (!pinned_prog_id(dir, &id) &&
 	    attached_mode(ifindex, id) != SHIELD_MODE_NONE) {
 		rc = shield_loader_open(&l, ifname, root);
 		if (rc < 0)
 			return rc;
 		l->reattached = true;
-		if (cfg) {
-			rc = shield_loader_set_cfg(l, cfg);
-			if (rc < 0) {
-				shield_loader_free(l);
-				return rc;
-			}
+		rc = reattach_cfg(l, cfg, set);
+		if (rc < 0) {
+			shield_loader_free(l);
+			return rc;
 		}
 		*out = l;
 		return 0;
 	}
-	if (!cfg)
+	if (cfg_valid(cfg) < 0)
 		return -EINVAL;
 	had_dir = stat(dir, &st) == 0;
 	if (had_dir) {

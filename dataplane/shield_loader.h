@@ -56,18 +56,39 @@ void shield_default_cfg(struct shield_cfg *out, uint16_t port);
 int shield_loader_new(struct shield_loader **out,
 		      const struct shield_cfg *cfg);
 
+/* Fields of struct shield_cfg that a caller of shield_loader_attach()
+ * sets explicitly (an operator's flag, the port the dataplane bound). */
+#define SHIELD_SET_PORT      (1u << 0) /* discv4_port_be */
+#define SHIELD_SET_SRC_RATE  (1u << 1)
+#define SHIELD_SET_SRC_BURST (1u << 2)
+#define SHIELD_SET_PFX_RATE  (1u << 3)
+#define SHIELD_SET_PFX_BURST (1u << 4)
+#define SHIELD_SET_UNK_RATE  (1u << 5)
+#define SHIELD_SET_UNK_BURST (1u << 6)
+#define SHIELD_SET_ALL       0x7fu
+
+/* shield_cfg_merge() copies the fields named in set (SHIELD_SET_*) from
+ * src into *dst and leaves the others (flags and now_offset_ns too). */
+void shield_cfg_merge(struct shield_cfg *dst, const struct shield_cfg *src,
+		      uint32_t set);
+
 /* shield_loader_attach() makes sure the shield runs on ifname and returns a
  * handle to it. If a pinned shield is already attached there, its maps are
- * re-opened (restart; shield_loader_reattached() is true) and cfg, if not
- * NULL, replaces the running config. Otherwise the program is loaded (any
- * compatible pinned maps are reused), maps and program are pinned under
- * <pin_root>/<ifname>/ and the program attached in the requested mode;
- * cfg must then be non-NULL. pin_root NULL means SHIELD_PIN_ROOT.
- * Returns -ENODEV (no such interface), -EINVAL (bad cfg or mode),
- * -EOPNOTSUPP (no mode could attach), or another -errno. */
+ * re-opened (restart; shield_loader_reattached() is true) and only the
+ * fields named in set (SHIELD_SET_*) are taken from cfg: the running
+ * config keeps everything else, so a restarted dataplane does not undo
+ * what an operator set (set 0: the config is left alone; cfg may then be
+ * NULL). Otherwise the program is loaded (any compatible pinned maps are
+ * reused), maps and program are pinned under <pin_root>/<ifname>/ and the
+ * program attached in the requested mode; cfg, which must then be
+ * non-NULL, is written whole (set is ignored: cfg carries the defaults of
+ * the fields not set). pin_root NULL means SHIELD_PIN_ROOT.
+ * Returns -ENODEV (no such interface), -EINVAL (bad cfg, mode, or a merged
+ * config that is not valid), -EOPNOTSUPP (no mode could attach), or
+ * another -errno. */
 int shield_loader_attach(struct shield_loader **out, const char *ifname,
 			 const char *pin_root, enum shield_mode mode,
-			 const struct shield_cfg *cfg);
+			 const struct shield_cfg *cfg, uint32_t set);
 
 /* shield_loader_open() re-opens the pinned maps of the shield on ifname
  * without loading or attaching anything (operator commands).

@@ -1073,9 +1073,17 @@ static void test_shield_loader_veth(void **state)
 
 	/* Fresh attach: dispatcher where the kernel allows it. */
 	assert_int_equal(shield_loader_attach(&l1, vt.if_a, NULL,
-					      SHIELD_MODE_AUTO, &cfg),
+					      SHIELD_MODE_AUTO, &cfg, 0),
 			 0);
 	assert_false(shield_loader_reattached(l1));
+	{
+		struct shield_cfg got;
+
+		/* fresh: cfg goes in whole, whatever set says */
+		assert_int_equal(shield_loader_get_cfg(l1, &got), 0);
+		assert_int_equal(got.src_rate, SHIELD_DEFAULT_SRC_RATE);
+		assert_int_equal(got.unk_burst, SHIELD_DEFAULT_UNK_BURST);
+	}
 	print_message("shield attached to %s in %s mode\n", vt.if_a,
 		      shield_mode_name(shield_loader_mode(l1)));
 	/* libxdp's dispatcher needs freplace (BPF_PROG_TYPE_EXT); without
@@ -1112,7 +1120,7 @@ static void test_shield_loader_veth(void **state)
 
 	/* Restart: a second loader re-opens the same pinned maps. */
 	assert_int_equal(shield_loader_attach(&l2, vt.if_a, NULL,
-					      SHIELD_MODE_AUTO, NULL),
+					      SHIELD_MODE_AUTO, NULL, 0),
 			 0);
 	assert_true(shield_loader_reattached(l2));
 	assert_int_equal(shield_loader_mode(l2), shield_loader_mode(l1));
@@ -1134,12 +1142,52 @@ static void test_shield_loader_veth(void **state)
 	assert_true(counter_reaches(SHIELD_DROP_RATE_SOURCE, base + 1));
 	assert_false(recv_within(us_udp, 50));
 
+	/* Re-attaching keeps the running config but for the fields the
+	 * caller names: here the per-source rate only (0: off), not the
+	 * port nor the prefix rate that this cfg also carries. */
+	{
+		struct shield_cfg want = cfg, got, c2;
+
+		shield_default_cfg(&c2, PORT + 1);
+		c2.src_rate = 0;
+		c2.src_burst = 7;
+		c2.pfx_rate = 123;
+		assert_int_equal(shield_loader_attach(&l3, vt.if_a, NULL,
+						      SHIELD_MODE_AUTO, &c2,
+						      SHIELD_SET_SRC_RATE),
+				 0);
+		assert_true(shield_loader_reattached(l3));
+		want.src_rate = 0;
+		assert_int_equal(shield_loader_get_cfg(l3, &got), 0);
+		assert_int_equal(got.discv4_port_be, htons(PORT));
+		assert_int_equal(got.src_rate, 0);
+		assert_int_equal(got.src_burst, want.src_burst);
+		assert_int_equal(got.pfx_rate, want.pfx_rate);
+		assert_int_equal(got.pfx_burst, want.pfx_burst);
+		assert_int_equal(got.unk_rate, want.unk_rate);
+		assert_int_equal(got.unk_burst, want.unk_burst);
+		shield_loader_free(l3);
+		/* A merge that leaves an invalid config is refused and
+		 * changes nothing: a rate back on, over a burst of 0. */
+		c2.src_rate = 5;
+		c2.src_burst = 0;
+		assert_int_equal(shield_loader_attach(&l3, vt.if_a, NULL,
+						      SHIELD_MODE_AUTO, &c2,
+						      SHIELD_SET_SRC_RATE |
+							      SHIELD_SET_SRC_BURST),
+				 -EINVAL);
+		/* Nothing set: nothing changes. */
+		assert_int_equal(shield_loader_attach(&l3, vt.if_a, NULL,
+						      SHIELD_MODE_AUTO, &c2, 0),
+				 0);
+		assert_int_equal(shield_loader_get_cfg(l3, &got), 0);
+		assert_int_equal(got.src_rate, 0);
+		assert_int_equal(got.src_burst, want.src_burst);
+		assert_int_equal(got.pfx_rate, want.pfx_rate);
+		cfg = want;
+	}
+
 	/* An AF_XDP socket on queue 0 takes the surviving packets. */
-	cfg.src_rate = 0;
-	assert_int_equal(shield_loader_attach(&l3, vt.if_a, NULL,
-					      SHIELD_MODE_AUTO, &cfg),
-			 0);
-	assert_true(shield_loader_reattached(l3));
 	area = mmap(NULL, UMEM_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE,
 		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(area != MAP_FAILED);
@@ -1209,7 +1257,7 @@ static void test_shield_loader_veth(void **state)
 	/* Forced single-program modes attach and detach too. */
 	cfg.src_rate = SHIELD_DEFAULT_SRC_RATE;
 	assert_int_equal(shield_loader_attach(&l1, vt.if_a, NULL,
-					      SHIELD_MODE_GENERIC, &cfg),
+					      SHIELD_MODE_GENERIC, &cfg, 0),
 			 0);
 	assert_int_equal(shield_loader_mode(l1), SHIELD_MODE_GENERIC);
 	send_udp(peer_udp, 200, 9);
@@ -1218,7 +1266,7 @@ static void test_shield_loader_veth(void **state)
 	shield_loader_free(l1);
 	assert_int_equal(shield_loader_detach(vt.if_a, NULL), 0);
 	assert_int_equal(shield_loader_attach(&l1, vt.if_a, NULL,
-					      SHIELD_MODE_NATIVE, &cfg),
+					      SHIELD_MODE_NATIVE, &cfg, 0),
 			 0);
 	assert_int_equal(shield_loader_mode(l1), SHIELD_MODE_NATIVE);
 	shield_loader_free(l1);

@@ -12,6 +12,8 @@
 # printed but not gated (XFLOOD_GATE_HARD=1 gates it too): validly signed
 # Pings replayed from spoofed sources, each of which passes every
 # stateless check and costs the node a recovery, a Pong and a ping-back.
+# Both times the shield is configured first and the bootnode started
+# after: its dataplane re-opens the shield and keeps those settings.
 # Usage: test_xdp_flood.sh BUILD_DIR
 B=$(cd "${1:-build}" && pwd)
 . "$(dirname "$0")/xdp_common.sh"
@@ -41,8 +43,8 @@ flood() {
 		--grace-ms 2000 >"$1"
 }
 
-xdp_bootnode || { echo "FAIL bootnode did not start"; exit 1; }
 xdp_shield_cfg || { echo "FAIL shield config"; exit 1; }
+xdp_bootnode || { echo "FAIL bootnode did not start"; exit 1; }
 snap before
 flood "$XTMP/flood.txt" "${XMIX:-size=1,type=1,hash=1}" ||
 	{ echo "FAIL flood"; exit 1; }
@@ -90,8 +92,8 @@ mv "$XTMP/boot.log" "$XTMP/boot1.log"
 in_a "$B/dataplane/devplane-dp" shield detach --iface "$XV0" >/dev/null ||
 	{ echo "FAIL shield detach"; exit 1; }
 XPIDS=""
-xdp_bootnode || { echo "FAIL bootnode restart"; exit 1; }
 xdp_shield_cfg || { echo "FAIL shield config"; exit 1; }
+xdp_bootnode || { echo "FAIL bootnode restart"; exit 1; }
 H="$XTMP/hard.txt"
 flood "$H" "${XMIX_HARD:-size=1,type=1,hash=1,ping=1}" ||
 	{ echo "FAIL hard flood"; exit 1; }

@@ -58,8 +58,10 @@ xdp_legit_args() {
 	done
 }
 
-# xdp_shield_cfg: the shield's buckets for the flood tests, set on the
-# running shield (attach re-opens it and replaces the config). Per source
+# xdp_shield_cfg: the shield's buckets for the flood tests. Run it before
+# xdp_bootnode: it attaches the shield (or changes the settings given on
+# a running one), and the bootnode's dataplane re-opens it keeping them
+# (test_xdp_restart.sh checks that a restart does too). Per source
 # (/32) XSRC_RATE/s, burst 2x; per /24 XPFX_RATE/s, burst 2x. A
 # legitimate node sends a bootnode a few packets a second; a /24 of them
 # a few hundred at most. Unverified sources share a global budget of
@@ -123,4 +125,22 @@ xdp_bootnode() {
 	[ -n "$id" ] || { cat "$XTMP/boot.log"; return 1; }
 	ENODE="enode://$id@10.77.0.1:30303"
 	sleep 0.3
+}
+
+# xdp_alive PID: the process runs (a zombie, exited but not yet reaped,
+# does not count).
+xdp_alive() { grep -qs '^State:.*[RSDT]' "/proc/$1/status"; }
+
+# xdp_stop_bootnode: SIGTERM to the bootnode, then waits (5 s at most)
+# until it and its dataplane child have exited; 1 if they did not.
+xdp_stop_bootnode() {
+	local dp
+	dp=$(grep -o 'dataplane pid [0-9]*' "$XTMP/boot.log" | awk '{print $3}')
+	kill "$BOOT_PID" 2>/dev/null
+	for _ in $(seq 50); do
+		xdp_alive "$BOOT_PID" || { [ -n "$dp" ] && xdp_alive "$dp"; } ||
+			return 0
+		sleep 0.1
+	done
+	return 1
 }
