@@ -817,6 +817,92 @@ static void test_shield_verified_bypass(void **state)
 	}
 }
 
+/* The redirect verdicts need an AF_XDP socket in the XSKMAP slot that
+ * BPF_PROG_TEST_RUN looks up (rx queue 0 of the loopback device): one
+ * bound to lo in copy mode. Nothing is redirected into it for real. */
+struct lo_xsk {
+	void *area;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp, rx;
+};
+
+#define LO_XSK_FRAMES 64
+
+static void lo_xsk_open(struct lo_xsk *x)
+{
+	struct xsk_socket_config c = {
+		.rx_size = 64,
+		.tx_size = 64,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	size_t size = LO_XSK_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE;
+
+	memset(x, 0, sizeof(*x));
+	x->area = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(x->area != MAP_FAILED);
+	assert_int_equal(xsk_umem__create(&x->umem, x->area, size, &x->fill,
+					  &x->comp, NULL),
+			 0);
+	assert_int_equal(xsk_socket__create(&x->xsk, "lo", 0, x->umem, &x->rx,
+					    &x->tx, &c),
+			 0);
+}
+
+static void lo_xsk_close(struct lo_xsk *x)
+{
+	xsk_socket__delete(x->xsk);
+	xsk_umem__delete(x->umem);
+	munmap(x->area, LO_XSK_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE);
+}
+
+#define REDIRECT(f, c, ...) \
+	expect(f, &(struct spec){ __VA_ARGS__ }, XDP_REDIRECT, c)
+
+/* A verified source is redirected past an empty budget and counted as
+ * redirect-verified; unverified ones get redirect while the budget
+ * lasts, then drop-budget; an expired verification counts for nothing. */
+static void test_shield_redirect_verified(void **state)
+{
+	struct fix *f = *state;
+	struct lo_xsk x;
+
+	lo_xsk_open(&x);
+	assert_int_equal(shield_loader_set_xsk(f->l, 0, xsk_socket__fd(x.xsk)),
+			 0);
+	f->cfg.src_rate = 0;
+	f->cfg.pfx_rate = 0;
+	f->cfg.unk_rate = 1;
+	f->cfg.unk_burst = 1; /* and a reserve of 1 */
+	set_cfg(f);
+	verify(f, "192.0.2.7", 3600 * NS);
+	verify(f, "2001:db8:7:7::1", 3600 * NS);
+	verify(f, "192.0.2.8", -1); /* expired */
+	REDIRECT(f, SHIELD_REDIRECT, .fam = 4, .src = "198.51.100.1");
+	REDIRECT(f, SHIELD_REDIRECT, .fam = 6, .src = "2001:db8:99::1");
+	DROP(f, SHIELD_DROP_BUDGET, .fam = 4, .src = "198.51.100.2");
+	DROP(f, SHIELD_DROP_BUDGET, .fam = 4, .src = "192.0.2.8");
+	for (size_t v = 0; v < 3; v++) {
+		REDIRECT(f, SHIELD_REDIRECT_VERIFIED, .fam = 4,
+			 .vlan = vlans[v], .src = "192.0.2.7");
+		REDIRECT(f, SHIELD_REDIRECT_VERIFIED, .fam = 6,
+			 .vlan = vlans[v], .src = "2001:db8:7:7::abcd");
+	}
+	/* Its own bucket still applies to a verified source. */
+	f->cfg.src_rate = 1;
+	f->cfg.src_burst = 1;
+	set_cfg(f);
+	REDIRECT(f, SHIELD_REDIRECT_VERIFIED, .fam = 4, .src = "192.0.2.7");
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .src = "192.0.2.7");
+	/* Without a socket in the slot: pass-no-xsk, verified or not. */
+	assert_int_equal(shield_loader_set_xsk(f->l, 0, -1), 0);
+	PASS_OK(f, .fam = 6, .src = "2001:db8:7:7::1");
+	lo_xsk_close(&x);
+}
+
 /* The budget's reserve goes to quiet prefixes only; drops leave no
  * per-source state behind. */
 static void test_shield_budget_reserve(void **state)
@@ -1311,6 +1397,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shield_verified_bypass,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_budget_reserve,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_redirect_verified,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_loader_veth,
 						veth_setup, veth_teardown),
