@@ -106,7 +106,7 @@ struct {
 	__uint(max_entries, SHIELD_MAX_ALLOWS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct shield_lpm_key);
-	__type(value, __u32);
+	__type(value, __u32); /* SHIELD_ALLOW_* owners; only presence counts here */
 } allowlist SEC(".maps");
 
 struct {

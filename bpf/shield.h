@@ -163,6 +163,14 @@ struct shield_lpm_key {
 	__u8 pad[3];
 };
 
+/* Value of an allow-list entry: which owners hold it (bits). The program
+ * only checks that the entry exists; userspace keeps an entry while any
+ * owner holds it, so removing one owner's entries never removes another's
+ * (dataplane/shield_loader.h, "Allow-list"). */
+#define SHIELD_ALLOW_OPERATOR    (1u << 0) /* devplane-dp shield allow / attach --allow */
+#define SHIELD_ALLOW_NETRESTRICT (1u << 1) /* devplane --netrestrict, set by the dataplane */
+#define SHIELD_ALLOW_OWNERS      (SHIELD_ALLOW_OPERATOR | SHIELD_ALLOW_NETRESTRICT)
+
 /* Reasons recorded with a ban (informational; the program ignores them). */
 enum shield_ban_reason {
 	SHIELD_BAN_OPERATOR = 1, /* devplane-dp shield ban / devplane ban */

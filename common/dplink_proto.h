@@ -23,7 +23,16 @@
  *         ctl -> dp  LISTEN chunks until n_listen entries
  *         dp -> ctl  READY (status), LISTEN chunks echoing bound ports
  * Attach: dp -> ctl  READY + the same fds, LISTEN chunks
- * Either: ctl -> dp  SHUTDOWN (spawned child exits; EOF does the same)
+ * Either: ctl -> dp  ALLOW: control's --netrestrict prefixes (n may be
+ *                    0), right after READY; dp -> ctl ALLOW_DONE. The xdp
+ *                    backend makes them the shield's netrestrict
+ *                    allow-list entries (dataplane/shield_loader.h), so
+ *                    other sources' discovery is dropped in XDP; they
+ *                    replace any such entries a previous instance left and
+ *                    are removed when this control leaves (EOF) or the
+ *                    dataplane exits. The socket backend has no shield
+ *                    (control filters by itself) and answers 0.
+ *         ctl -> dp  SHUTDOWN (spawned child exits; EOF does the same)
  *         ctl -> dp  RLPX_FD + one TCP socket fd: an established RLPx
  *                    session handed to worker `queue`; its frame state
  *                    follows as MSG_RLPX_KEYS on that worker's ring, with
@@ -31,7 +40,7 @@
  */
 
 #define DPLINK_MAGIC      0x4b4c5044u   /* "DPLK" */
-#define DPLINK_VERSION    1
+#define DPLINK_VERSION    2             /* 2: ALLOW / ALLOW_DONE */
 #define DPLINK_MAX_QUEUES 64
 #define DPLINK_MAX_SOCKS  65535         /* sock_idx is 16 bits */
 #define DPLINK_LISTEN_CHUNK 256         /* entries per LISTEN message */
@@ -51,6 +60,8 @@ enum dplink_op {
 	DPLINK_OP_READY,
 	DPLINK_OP_SHUTDOWN,
 	DPLINK_OP_RLPX_FD,
+	DPLINK_OP_ALLOW,
+	DPLINK_OP_ALLOW_DONE,
 };
 
 struct dplink_msg_hdr {
@@ -108,6 +119,32 @@ struct dplink_msg_rlpx_fd {
 	uint64_t session_id;
 	uint32_t queue;                 /* worker that owns the session */
 	uint32_t pad0;
+};
+
+/* One --netrestrict prefix: addr masked to bits, as control parsed it. */
+struct dplink_prefix {
+	uint8_t addr[16];               /* IPv6, or IPv4-mapped when v4 */
+	uint8_t bits;                   /* 0..32 (v4) or 0..128 */
+	uint8_t v4;                     /* 1: matches IPv4 sources only */
+	uint8_t pad0[6];
+};
+#define DPLINK_MAX_ALLOW 256            /* prefixes in one ALLOW */
+
+/* ALLOW: the whole list in one message (replaces the previous one). */
+struct dplink_msg_allow {
+	struct dplink_msg_hdr hdr;
+	uint32_t n;                     /* entries in p[] */
+	uint32_t pad0;
+	struct dplink_prefix p[];       /* up to DPLINK_MAX_ALLOW */
+};
+
+/* ALLOW_DONE: the outcome. */
+struct dplink_msg_allow_done {
+	struct dplink_msg_hdr hdr;
+	int32_t status;                 /* 0, or -errno (the list may then
+					 * be partly in) */
+	uint32_t installed;             /* prefixes now in an XDP shield's
+					 * allow-list; 0 without a shield */
 };
 
 struct dplink_msg_ready {
@@ -203,6 +240,9 @@ static_assert(sizeof(struct dplink_listen) == 24, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_config) == 80, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_ready) == 32, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_rlpx_fd) == 32, "dplink ABI");
+static_assert(sizeof(struct dplink_prefix) == 24, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_allow) == 24, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_allow_done) == 24, "dplink ABI");
 
 /* dplink_hdr_init() fills a message header. */
 static inline void dplink_hdr_init(struct dplink_msg_hdr *h, enum dplink_op op,

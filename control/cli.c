@@ -615,6 +615,8 @@ static void loop_cfg_from(struct loop_cfg *lc, const struct cli_opts *o,
 	lc->ban_sig_count = o->ban_threshold;
 	lc->ban_sig_window_s = o->ban_window_s;
 	lc->ban_secs = o->ban_secs;
+	lc->netrestrict = o->netrestrict;
+	lc->n_netrestrict = o->n_netrestrict;
 	lc->listen = listen;
 	lc->n_listen = n;
 	lc->db = db;

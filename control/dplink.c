@@ -417,6 +417,44 @@ out_close:
 	return rc;
 }
 
+int dplink_set_allow(struct dplink *l, const struct dplink_prefix *p,
+		     unsigned n, unsigned *installed)
+{
+	size_t len = sizeof(struct dplink_msg_allow) + n * sizeof(*p);
+	struct dplink_msg_allow_done r;
+	struct dplink_msg_allow *m;
+	ssize_t got;
+	int rc;
+
+	if (installed)
+		*installed = 0;
+	if (!l || n > DPLINK_MAX_ALLOW || (n && !p))
+		return -EINVAL;
+	m = calloc(1, len);
+	if (!m)
+		return -ENOMEM;
+	dplink_hdr_init(&m->hdr, DPLINK_OP_ALLOW, len);
+	m->n = n;
+	if (n)
+		memcpy(m->p, p, n * sizeof(*p));
+	rc = dplink_send(l->sock, m, len, NULL, 0);
+	free(m);
+	if (rc < 0)
+		return rc;
+	/* Nothing else comes from the dataplane on this socket after READY,
+	 * so the next message is the answer. */
+	got = dplink_recv(l->sock, &r, sizeof(r), NULL, 0, NULL,
+			  READY_TIMEOUT_MS);
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got != sizeof(r) || r.hdr.op != DPLINK_OP_ALLOW_DONE ||
+	    r.status > 0 || r.installed > n)
+		return -EBADMSG;
+	if (installed)
+		*installed = r.installed;
+	return r.status;
+}
+
 pid_t dplink_pid(const struct dplink *l)
 {
 	return l->pid;

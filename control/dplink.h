@@ -76,6 +76,20 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg);
  * attached), -EBADMSG, or -errno. */
 int dplink_attach(struct dplink **out, const char *path);
 
+/* dplink_set_allow() sends control's --netrestrict prefixes p[0..n) (n
+ * may be 0: none) and waits (up to 10 s) for the outcome. An xdp
+ * dataplane makes them its shield's netrestrict allow-list entries
+ * (replacing any a previous instance left), so discovery from other
+ * sources is dropped in XDP, and removes them when this link closes;
+ * other backends have no shield and accept the list without using it.
+ * *installed (may be NULL) is how many went into a shield. Call it once,
+ * right after dplink_spawn()/dplink_attach(), before traffic flows.
+ * Returns 0, -EINVAL (n > DPLINK_MAX_ALLOW), the dataplane's -errno
+ * (-ENOSPC: the shield's allow-list is full), -ETIMEDOUT, -EBADMSG, or
+ * the -errno of the control socket. */
+int dplink_set_allow(struct dplink *l, const struct dplink_prefix *p,
+		     unsigned n, unsigned *installed);
+
 /* dplink_close() detaches. A spawned child is asked to exit (SHUTDOWN,
  * then EOF), waited for up to 2 s, then killed, and always reaped.
  * dplink_close(NULL) is a no-op. */

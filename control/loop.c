@@ -146,6 +146,41 @@ static int metrics_listen(struct loop *l, const struct loop_cfg *cfg)
 	return ep_add(l, fd, TAG_MLISTEN, 0);
 }
 
+/* send_netrestrict() gives the dataplane our --netrestrict list, every
+ * time (an empty one too: it clears what a crashed predecessor left in
+ * the shield). */
+static int send_netrestrict(struct loop *l, const struct loop_cfg *cfg)
+{
+	struct dplink_prefix *p = NULL;
+	unsigned installed = 0;
+	int rc;
+
+	if (cfg->n_netrestrict > DPLINK_MAX_ALLOW)
+		return -E2BIG;
+	if (cfg->n_netrestrict) {
+		p = calloc(cfg->n_netrestrict, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->n_netrestrict; i++) {
+		memcpy(p[i].addr, cfg->netrestrict[i].addr, sizeof(p[i].addr));
+		p[i].bits = cfg->netrestrict[i].bits;
+		p[i].v4 = cfg->netrestrict[i].v4;
+	}
+	rc = dplink_set_allow(l->dp, p, (unsigned)cfg->n_netrestrict,
+			      &installed);
+	free(p);
+	if (rc == 0 && cfg->n_netrestrict && l->verbosity >= 3) {
+		if (installed)
+			fprintf(stderr, "devplane: --netrestrict: %u prefixes "
+				"in the XDP shield's allow-list\n", installed);
+		else
+			fprintf(stderr, "devplane: --netrestrict: no XDP "
+				"shield, applied by the engines only\n");
+	}
+	return rc;
+}
+
 int loop_new(struct loop **out, const struct loop_cfg *cfg)
 {
 	struct dplink_cfg dc = { 0 };
@@ -217,6 +252,9 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		dc.ban_secs = cfg->ban_secs;
 		rc = dplink_spawn(&l->dp, &dc);
 	}
+	if (rc)
+		goto out_free;
+	rc = send_netrestrict(l, cfg);
 	if (rc)
 		goto out_free;
 	if (dplink_n_listen(l->dp) < l->n) {

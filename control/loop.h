@@ -10,6 +10,7 @@
 #include "common/dplink_proto.h"
 #include "control/discv4.h"
 #include "control/dplink.h"
+#include "control/netutil.h"
 #include "control/nodedb.h"
 
 /*
@@ -62,6 +63,11 @@ struct loop_cfg {
 	 * ban_secs; 0: the dataplane's defaults, ban_sig_count
 	 * DPLINK_BAN_OFF: never. */
 	uint32_t ban_sig_count, ban_sig_window_s, ban_secs;
+	/* --netrestrict: handed to the dataplane (dplink_set_allow()), whose
+	 * xdp backend drops other sources' discovery in its shield while
+	 * this process runs; the engines filter by themselves too. */
+	const struct netutil_prefix *netrestrict;
+	size_t n_netrestrict;
 	/* Node database committed every LOOP_COMMIT_NS (NULL: none). The loop
 	 * opens a batch at start and commits it at shutdown. */
 	struct nodedb *db;

@@ -48,6 +48,7 @@ struct dpd {
 	struct dpd_shield_opts shield_opts;     /* attach mode's flags */
 #if HAVE_XDP
 	struct shield_loader *shield;   /* xdp backend: the attached shield */
+	bool allow_set;                 /* we hold netrestrict entries */
 #endif
 };
 
@@ -72,9 +73,12 @@ static void stop_workers(struct dpd *d)
 		lcore_join(&d->lc[q]);
 }
 
+static void drop_allow(struct dpd *d);
+
 static void dpd_fini(struct dpd *d)
 {
 	stop_workers(d);
+	drop_allow(d);
 	for (unsigned q = 0; d->lc && q < d->n_queues; q++) {
 		discv4_rx_free(d->lc[q].stage);
 		rlpx_stage_free(d->lc[q].rlpx);
@@ -152,6 +156,76 @@ static int attach_shield(struct dpd *d, const char *iface, uint16_t port_be)
 	return rc;
 }
 
+static int prefix_key(struct shield_lpm_key *k, const struct dplink_prefix *p)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	unsigned max = p->v4 ? 32 : 128;
+
+	memset(k, 0, sizeof(*k));
+	if (p->bits > max || p->v4 > 1 ||
+	    (p->v4 && memcmp(p->addr, v4mapped, sizeof(v4mapped))))
+		return -EINVAL;
+	k->family = p->v4 ? SHIELD_FAM_V4 : SHIELD_FAM_V6;
+	memcpy(k->addr, p->v4 ? p->addr + 12 : p->addr, max / 8);
+	for (unsigned b = p->bits; b < max; b++)  /* host bits off */
+		k->addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	k->prefixlen = 8 + p->bits;
+	return 0;
+}
+#endif
+
+/* set_allow() handles ALLOW: control's --netrestrict prefixes become the
+ * shield's netrestrict allow-list entries, replacing any earlier ones
+ * (also what a crashed predecessor left behind). The operator's entries
+ * stay. Returns 0 or -errno; *installed is how many went in. */
+static int set_allow(struct dpd *d, const struct dplink_msg_allow *m,
+		     size_t len, uint32_t *installed)
+{
+	*installed = 0;
+	if (len < sizeof(*m) || m->n > DPLINK_MAX_ALLOW ||
+	    len != sizeof(*m) + m->n * sizeof(m->p[0]))
+		return -EBADMSG;
+#if HAVE_XDP
+	if (d->shield) {
+		struct shield_lpm_key *k = calloc(m->n ? m->n : 1, sizeof(*k));
+		int rc = k ? 0 : -ENOMEM;
+
+		for (uint32_t i = 0; rc == 0 && i < m->n; i++)
+			rc = prefix_key(&k[i], &m->p[i]);
+		if (rc == 0) {
+			d->allow_set = true;
+			rc = shield_loader_allow_replace(
+				d->shield, SHIELD_ALLOW_NETRESTRICT, k, m->n);
+		}
+		free(k);
+		if (rc == 0)
+			*installed = m->n;
+		return rc;
+	}
+#else
+	(void)d;
+#endif
+	return 0;       /* no shield: control applies --netrestrict itself */
+}
+
+/* drop_allow() removes our netrestrict entries when our control has gone
+ * (or we exit): the restriction belonged to that control process. The
+ * operator's own entries stay, and with them the allow-list if any. */
+static void drop_allow(struct dpd *d)
+{
+#if HAVE_XDP
+	if (d->shield && d->allow_set &&
+	    shield_loader_allow_replace(d->shield, SHIELD_ALLOW_NETRESTRICT,
+					NULL, 0) < 0)
+		fprintf(stderr, "devplane-dp: could not remove the "
+				"--netrestrict allow-list entries\n");
+	d->allow_set = false;
+#else
+	(void)d;
+#endif
+}
+
+#if HAVE_XDP
 static int count_ban(void *arg, const struct shield_lpm_key *key,
 		     const struct shield_block_val *val)
 {
@@ -401,7 +475,9 @@ static int ctl_msg(struct dpd *d, int sock)
 	union {
 		struct dplink_msg_hdr h;
 		struct dplink_msg_rlpx_fd fd;
-		uint8_t b[256];
+		struct dplink_msg_allow al;
+		uint8_t b[sizeof(struct dplink_msg_allow) +
+			  DPLINK_MAX_ALLOW * sizeof(struct dplink_prefix)];
 	} u;
 	unsigned nfds = 0;
 	int fd = -1;
@@ -420,6 +496,15 @@ static int ctl_msg(struct dpd *d, int sock)
 	    nfds == 1) {
 		give_rlpx_fd(d, &u.fd, fd);
 		return 0;
+	}
+	if (u.h.op == DPLINK_OP_ALLOW) {
+		struct dplink_msg_allow_done r = { 0 };
+
+		if (nfds)
+			close(fd);
+		dplink_hdr_init(&r.hdr, DPLINK_OP_ALLOW_DONE, sizeof(r));
+		r.status = set_allow(d, &u.al, (size_t)n, &r.installed);
+		return dplink_send(sock, &r, sizeof(r), NULL, 0);
 	}
 	if (nfds)
 		close(fd);
@@ -713,7 +798,8 @@ static int run_attach(const struct dpd_opts *o)
 
 			if (r > 0)
 				break;
-			if (r < 0) {
+			if (r < 0) {    /* control left: its --netrestrict too */
+				drop_allow(&d);
 				close(conn);
 				conn = -1;
 			}

@@ -33,12 +33,14 @@ static void usage(FILE *f)
 		"[--mode auto|multi|native|generic]\n"
 		"                   [--unknown-rate R] [--unknown-burst B] "
 		"[--allow CIDR ...]\n"
-		"       devplane-dp shield detach|stats|bans --iface IF\n"
+		"       devplane-dp shield detach|stats|bans|allows --iface IF\n"
 		"       devplane-dp shield ban --iface IF CIDR [--ttl SECONDS]\n"
 		"       devplane-dp shield unban|allow|disallow --iface IF CIDR\n"
 		"All take [--pin-root DIR] (default " SHIELD_PIN_ROOT ").\n"
 		"A rate of 0 disables that bucket; attach on a running shield "
-		"re-opens it\nand changes only the settings given. Pins need "
+		"re-opens it\nand changes only the settings given. allow and "
+		"disallow edit the operator's\nentries; disallow also removes "
+		"a --netrestrict one left by a crashed devplane.\nPins need "
 		"bpffs: inside a network namespace use\nnsenter "
 		"--net=/run/netns/NS (ip netns exec remounts /sys without it).\n");
 }
@@ -196,6 +198,39 @@ static int print_cfg(struct shield_loader *l)
 	return 0;
 }
 
+static int print_allow(void *arg, const struct shield_lpm_key *key,
+		       uint32_t owners)
+{
+	char cidr[64];
+
+	(void)arg;
+	if (shield_cidr_format(cidr, sizeof(cidr), key) < 0)
+		return 0;
+	printf("%s\t%s%s%s\n", cidr,
+	       owners & SHIELD_ALLOW_OPERATOR ? "operator" : "",
+	       owners == SHIELD_ALLOW_OWNERS ? "," : "",
+	       owners & SHIELD_ALLOW_NETRESTRICT ? "netrestrict" : "");
+	return 0;
+}
+
+/* disallow() removes the operator's entry for key. An entry held only by
+ * --netrestrict belongs to a running devplane, which replaces or removes
+ * it itself; the operator may still remove it (one left by a crashed
+ * devplane, say), and is told whose it was. */
+static int disallow(struct shield_loader *l, const struct shield_lpm_key *key)
+{
+	int rc = shield_loader_disallow(l, key, SHIELD_ALLOW_OPERATOR);
+
+	if (rc != -ENOENT)
+		return rc;
+	rc = shield_loader_disallow(l, key, SHIELD_ALLOW_NETRESTRICT);
+	if (rc == 0)
+		fprintf(stderr, "shield disallow: removed a --netrestrict "
+				"entry (devplane sets it again when it next "
+				"starts with --netrestrict)\n");
+	return rc;
+}
+
 static int cmd_attach(struct args *a)
 {
 	struct shield_loader *l;
@@ -218,7 +253,7 @@ static int cmd_attach(struct args *a)
 	}
 	for (unsigned i = 0; rc == 0 && i < a->n_allow; i++) {
 		shield_cidr_parse(&k, a->allow[i]);
-		rc = shield_loader_allow(l, &k);
+		rc = shield_loader_allow(l, &k, SHIELD_ALLOW_OPERATOR);
 	}
 	if (rc < 0)
 		fprintf(stderr, "shield allow: %s\n", strerror(-rc));
@@ -240,7 +275,8 @@ static int cmd_on_open(struct args *a)
 			 !strcmp(cmd, "allow") || !strcmp(cmd, "disallow");
 	int rc;
 
-	if (!want_cidr && strcmp(cmd, "stats") && strcmp(cmd, "bans"))
+	if (!want_cidr && strcmp(cmd, "stats") && strcmp(cmd, "bans") &&
+	    strcmp(cmd, "allows"))
 		return 2; /* unknown command */
 	if (want_cidr != !!a->cidr)
 		return 2;
@@ -277,9 +313,11 @@ static int cmd_on_open(struct args *a)
 	} else if (!strcmp(cmd, "unban")) {
 		rc = shield_loader_unban(l, &k);
 	} else if (!strcmp(cmd, "allow")) {
-		rc = shield_loader_allow(l, &k);
+		rc = shield_loader_allow(l, &k, SHIELD_ALLOW_OPERATOR);
 	} else if (!strcmp(cmd, "disallow")) {
-		rc = shield_loader_disallow(l, &k);
+		rc = disallow(l, &k);
+	} else if (!strcmp(cmd, "allows")) {
+		rc = shield_loader_allows(l, print_allow, NULL);
 	} else if (!strcmp(cmd, "bans")) {
 		rc = shield_loader_gc(l, now);
 		if (rc >= 0)

@@ -775,31 +775,185 @@ static int set_allow_flag(struct shield_loader *l, bool on)
 	return write_cfg(l, &c);
 }
 
-int shield_loader_allow(struct shield_loader *l,
-			const struct shield_lpm_key *key)
-{
-	__u32 one = 1;
-
-	if (!key_valid(key))
-		return -EINVAL;
-	if (bpf_map_update_elem(l->fd[M_ALLOW], key, &one, BPF_ANY))
-		return -errno;
-	return set_allow_flag(l, true);
-}
-
-int shield_loader_disallow(struct shield_loader *l,
-			   const struct shield_lpm_key *key)
+/* sync_allow_flag() turns the allow-list on while it has entries. */
+static int sync_allow_flag(struct shield_loader *l)
 {
 	struct shield_lpm_key first;
 
-	if (!key_valid(key))
+	if (!bpf_map_get_next_key(l->fd[M_ALLOW], NULL, &first))
+		return set_allow_flag(l, true);
+	return errno == ENOENT ? set_allow_flag(l, false) : -errno;
+}
+
+static bool owner_valid(uint32_t owner)
+{
+	/* exactly one known owner bit */
+	return owner && !(owner & ~SHIELD_ALLOW_OWNERS) &&
+	       !(owner & (owner - 1));
+}
+
+static bool same_key(const struct shield_lpm_key *a,
+		     const struct shield_lpm_key *b)
+{
+	return a->prefixlen == b->prefixlen && a->family == b->family &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+/* allow_get() reads the owners of the entry with exactly key. A lookup
+ * alone cannot tell: on a trie it answers for the longest prefix covering
+ * key, which may be a shorter one (once the exact entry is known to exist,
+ * the lookup does return its value). -ENOENT if there is none. */
+static int allow_get(struct shield_loader *l, const struct shield_lpm_key *key,
+		     __u32 *v)
+{
+	struct shield_lpm_key k, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(l->fd[M_ALLOW], prev, &next)) {
+		if (same_key(&next, key))
+			return bpf_map_lookup_elem(l->fd[M_ALLOW], key, v) ?
+			       -errno : 0;
+		k = next;
+		prev = &k;
+	}
+	return errno == ENOENT ? -ENOENT : -errno;
+}
+
+/* put_owners() writes key's owners, deleting the entry at none. */
+static int put_owners(struct shield_loader *l, const struct shield_lpm_key *key,
+		      __u32 v)
+{
+	if (!v)
+		return bpf_map_delete_elem(l->fd[M_ALLOW], key) &&
+		       errno != ENOENT ? -errno : 0;
+	if (!bpf_map_update_elem(l->fd[M_ALLOW], key, &v, BPF_ANY))
+		return 0;
+	return errno == E2BIG ? -ENOSPC : -errno;
+}
+
+int shield_loader_allow(struct shield_loader *l,
+			const struct shield_lpm_key *key, uint32_t owner)
+{
+	__u32 v = 0;
+	int rc;
+
+	if (!key_valid(key) || !owner_valid(owner))
 		return -EINVAL;
-	if (bpf_map_delete_elem(l->fd[M_ALLOW], key))
-		return -errno;
-	if (bpf_map_get_next_key(l->fd[M_ALLOW], NULL, &first) &&
-	    errno == ENOENT)
-		return set_allow_flag(l, false);
+	rc = allow_get(l, key, &v);
+	if (rc < 0 && rc != -ENOENT)
+		return rc;
+	rc = put_owners(l, key, v | owner);
+	return rc < 0 ? rc : set_allow_flag(l, true);
+}
+
+int shield_loader_disallow(struct shield_loader *l,
+			   const struct shield_lpm_key *key, uint32_t mask)
+{
+	__u32 v;
+	int rc;
+
+	if (!key_valid(key) || !mask || (mask & ~SHIELD_ALLOW_OWNERS))
+		return -EINVAL;
+	rc = allow_get(l, key, &v);
+	if (rc < 0)
+		return rc;
+	if (!(v & mask))
+		return -ENOENT;
+	rc = put_owners(l, key, v & ~mask);
+	return rc < 0 ? rc : sync_allow_flag(l);
+}
+
+int shield_loader_allows(struct shield_loader *l, shield_allow_fn fn,
+			 void *arg)
+{
+	struct shield_lpm_key k, next;
+	void *prev = NULL;
+	__u32 v;
+	int rc;
+
+	while (!bpf_map_get_next_key(l->fd[M_ALLOW], prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(l->fd[M_ALLOW], &k, &v))
+			continue; /* deleted meanwhile */
+		rc = fn(arg, &k, v);
+		if (rc)
+			return rc;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+struct allow_snap {
+	struct shield_lpm_key *keys; /* [SHIELD_MAX_ALLOWS] */
+	__u32 *owners;
+	size_t n;
+};
+
+static int snap_one(void *arg, const struct shield_lpm_key *key,
+		    uint32_t owners)
+{
+	struct allow_snap *s = arg;
+
+	if (s->n >= SHIELD_MAX_ALLOWS)
+		return -EOVERFLOW; /* grew meanwhile: beyond the map's size */
+	s->keys[s->n] = *key;
+	s->owners[s->n++] = owners;
 	return 0;
+}
+
+static ssize_t snap_find(const struct allow_snap *s,
+			 const struct shield_lpm_key *key)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (same_key(&s->keys[i], key))
+			return (ssize_t)i;
+	return -1;
+}
+
+int shield_loader_allow_replace(struct shield_loader *l, uint32_t owner,
+				const struct shield_lpm_key *keys, size_t n)
+{
+	struct allow_snap s = { 0 };
+	int rc = 0, rc2;
+
+	if (!owner_valid(owner) || (n && !keys))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!key_valid(&keys[i]))
+			return -EINVAL;
+	/* One walk up front (a trie lookup is not an exact match, see
+	 * allow_get()); then one update per changed entry. */
+	s.keys = calloc(SHIELD_MAX_ALLOWS, sizeof(*s.keys));
+	s.owners = calloc(SHIELD_MAX_ALLOWS, sizeof(*s.owners));
+	if (!s.keys || !s.owners) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = shield_loader_allows(l, snap_one, &s);
+	/* New entries first: nothing allowed before and after is dropped
+	 * on the way, and the list does not pass through empty. */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		ssize_t j = snap_find(&s, &keys[i]);
+		__u32 v = j >= 0 ? s.owners[j] : 0;
+
+		if (!(v & owner))
+			rc = put_owners(l, &keys[i], v | owner);
+	}
+	for (size_t j = 0; rc == 0 && j < s.n; j++) {
+		bool keep = false;
+
+		if (!(s.owners[j] & owner))
+			continue;
+		for (size_t i = 0; i < n && !keep; i++)
+			keep = same_key(&s.keys[j], &keys[i]);
+		if (!keep)
+			rc = put_owners(l, &s.keys[j], s.owners[j] & ~owner);
+	}
+out:
+	free(s.keys);
+	free(s.owners);
+	rc2 = sync_allow_flag(l);
+	return rc < 0 ? rc : rc2;
 }
 
 int shield_loader_set_xsk(struct shield_loader *l, uint32_t queue, int xsk_fd)

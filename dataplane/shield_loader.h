@@ -156,12 +156,46 @@ int shield_loader_bans(struct shield_loader *l, shield_ban_fn fn, void *arg);
  * how many it deleted, or -errno. */
 int shield_loader_gc(struct shield_loader *l, uint64_t now_ns);
 
-/* Allow-list (netrestrict). Adding the first entry sets SHIELD_F_ALLOWLIST,
- * removing the last clears it. disallow returns -ENOENT if absent. */
+/*
+ * Allow-list. While it has entries (SHIELD_F_ALLOWLIST), discovery from
+ * sources outside all of them is dropped (drop-not-allowed). Each entry
+ * records its owners (SHIELD_ALLOW_* in bpf/shield.h): the operator
+ * (`devplane-dp shield allow`, `attach --allow`) and devplane's
+ * --netrestrict, which the dataplane installs for its control process.
+ * The list is the union of both owners' entries; an entry goes when its
+ * last owner lets go, so replacing or dropping the netrestrict entries
+ * never touches the operator's. Updates are read-modify-write per entry:
+ * two processes changing the same CIDR at the same instant may lose one
+ * owner bit.
+ *
+ * shield_loader_allow() adds owner (a SHIELD_ALLOW_* bit) to key's entry,
+ * creating it; the first entry sets SHIELD_F_ALLOWLIST.
+ * shield_loader_disallow() takes the owners in mask off key's entry and
+ * deletes it when none is left; removing the last entry clears
+ * SHIELD_F_ALLOWLIST. Returns -ENOENT if key has no entry held by any
+ * owner in mask. */
 int shield_loader_allow(struct shield_loader *l,
-			const struct shield_lpm_key *key);
+			const struct shield_lpm_key *key, uint32_t owner);
 int shield_loader_disallow(struct shield_loader *l,
-			   const struct shield_lpm_key *key);
+			   const struct shield_lpm_key *key, uint32_t mask);
+
+/* shield_loader_allow_replace() makes owner's entries exactly keys[0..n)
+ * (n 0: none). It adds the new ones first, then takes owner off the
+ * others: a source allowed before and after is never dropped on the way,
+ * and the list does not pass through empty (open to all). Entries of
+ * other owners are untouched. Returns 0,
+ * -EINVAL (a bad key or owner), -ENOSPC (the trie is full: the keys added
+ * so far stay, the stale ones too) or -errno. */
+int shield_loader_allow_replace(struct shield_loader *l, uint32_t owner,
+				const struct shield_lpm_key *keys, size_t n);
+
+typedef int (*shield_allow_fn)(void *arg, const struct shield_lpm_key *key,
+			       uint32_t owners);
+
+/* shield_loader_allows() calls fn for every allow-list entry with its
+ * owners until fn returns non-zero, which is then returned. */
+int shield_loader_allows(struct shield_loader *l, shield_allow_fn fn,
+			 void *arg);
 
 /* Bind (xsk_fd >= 0) or unbind (xsk_fd < 0) the AF_XDP socket of RX queue
  * queue in the XSKMAP. -EINVAL if queue >= SHIELD_MAX_QUEUES. */

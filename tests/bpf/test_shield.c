@@ -573,7 +573,7 @@ static void test_shield_allowlist(void **state)
 	struct shield_cfg c;
 
 	PASS_OK(f, .fam = 4, .src = "198.51.100.1");
-	assert_int_equal(shield_loader_allow(f->l, &a4), 0);
+	assert_int_equal(shield_loader_allow(f->l, &a4, SHIELD_ALLOW_OPERATOR), 0);
 	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
 	assert_true(c.flags & SHIELD_F_ALLOWLIST);
 	/* set_cfg leaves the flag alone */
@@ -588,7 +588,7 @@ static void test_shield_allowlist(void **state)
 		     .src = "2001:db8:aa::1");
 	}
 	PASS_OTHER(f, .fam = 4, .src = "198.51.100.1", .l4 = IPPROTO_TCP);
-	assert_int_equal(shield_loader_allow(f->l, &a6), 0);
+	assert_int_equal(shield_loader_allow(f->l, &a6, SHIELD_ALLOW_OPERATOR), 0);
 	PASS_OK(f, .fam = 6, .src = "2001:db8:aa:ffff::1");
 	DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 6, .src = "2001:db8:ab::1");
 	/* The blocklist wins over the allow-list. */
@@ -603,15 +603,146 @@ static void test_shield_allowlist(void **state)
 		DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "192.0.2.9");
 		PASS_OK(f, .fam = 4, .src = "192.0.2.10");
 	}
-	assert_int_equal(shield_loader_disallow(f->l, &a4), 0);
+	assert_int_equal(shield_loader_disallow(f->l, &a4, SHIELD_ALLOW_OPERATOR), 0);
 	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
 	assert_true(c.flags & SHIELD_F_ALLOWLIST); /* a6 is left */
 	DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 4, .src = "192.0.2.10");
-	assert_int_equal(shield_loader_disallow(f->l, &a6), 0);
-	assert_int_equal(shield_loader_disallow(f->l, &a6), -ENOENT);
+	assert_int_equal(shield_loader_disallow(f->l, &a6, SHIELD_ALLOW_OPERATOR), 0);
+	assert_int_equal(shield_loader_disallow(f->l, &a6, SHIELD_ALLOW_OPERATOR), -ENOENT);
 	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
 	assert_false(c.flags & SHIELD_F_ALLOWLIST);
 	PASS_OK(f, .fam = 4, .src = "198.51.100.1");
+}
+
+struct owned {
+	char cidr[64];
+	uint32_t owners;
+};
+
+struct owned_list {
+	struct owned e[16];
+	size_t n;
+};
+
+static int collect_allow(void *arg, const struct shield_lpm_key *key,
+			 uint32_t owners)
+{
+	struct owned_list *o = arg;
+
+	assert_true(o->n < 16);
+	assert_int_equal(shield_cidr_format(o->e[o->n].cidr,
+					    sizeof(o->e[o->n].cidr), key),
+			 0);
+	o->e[o->n++].owners = owners;
+	return 0;
+}
+
+/* owners_of() is the owner bits of the entry cidr (0: no such entry). */
+static uint32_t owners_of(struct fix *f, const char *cidr_text)
+{
+	struct owned_list o = { .n = 0 };
+
+	assert_int_equal(shield_loader_allows(f->l, collect_allow, &o), 0);
+	for (size_t i = 0; i < o.n; i++)
+		if (!strcmp(o.e[i].cidr, cidr_text))
+			return o.e[i].owners;
+	return 0;
+}
+
+static size_t n_allows(struct fix *f)
+{
+	struct owned_list o = { .n = 0 };
+
+	assert_int_equal(shield_loader_allows(f->l, collect_allow, &o), 0);
+	return o.n;
+}
+
+static bool allowlist_on(struct fix *f)
+{
+	struct shield_cfg c;
+
+	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
+	return c.flags & SHIELD_F_ALLOWLIST;
+}
+
+/* The allow-list is the union of the operator's and --netrestrict's
+ * entries; replacing or dropping the netrestrict ones (a devplane
+ * restarting or leaving) never takes an operator entry with it. */
+static void test_shield_allowlist_owners(void **state)
+{
+	struct fix *f = *state;
+	const uint32_t OP = SHIELD_ALLOW_OPERATOR, NR = SHIELD_ALLOW_NETRESTRICT;
+	struct shield_lpm_key nr1[3] = { cidr("192.0.2.0/24"),
+					 cidr("198.51.100.0/24"),
+					 cidr("2001:db8:aa::/48") };
+	struct shield_lpm_key nr2[1] = { cidr("198.51.100.0/24") };
+	struct shield_lpm_key op = cidr("192.0.2.0/24");
+	struct shield_lpm_key op8 = cidr("10.0.0.0/8");
+	struct shield_lpm_key nr16 = cidr("10.1.0.0/16");
+	struct shield_lpm_key bad = { 0 };
+
+	assert_int_equal(shield_loader_allow(f->l, &op, 0), -EINVAL);
+	assert_int_equal(shield_loader_allow(f->l, &op, OP | NR), -EINVAL);
+	assert_int_equal(shield_loader_allow_replace(f->l, OP | NR, nr1, 1),
+			 -EINVAL);
+	assert_int_equal(shield_loader_allow_replace(f->l, NR, &bad, 1),
+			 -EINVAL);
+	assert_false(allowlist_on(f));
+	assert_int_equal(shield_loader_allow(f->l, &op, OP), 0);
+	assert_int_equal(shield_loader_allow_replace(f->l, NR, nr1, 3), 0);
+	assert_true(allowlist_on(f));
+	assert_int_equal(n_allows(f), 3);
+	assert_int_equal(owners_of(f, "192.0.2.0/24"), OP | NR);
+	assert_int_equal(owners_of(f, "198.51.100.0/24"), NR);
+	assert_int_equal(owners_of(f, "2001:db8:aa::/48"), NR);
+	PASS_OK(f, .fam = 4, .src = "198.51.100.7");
+	PASS_OK(f, .fam = 6, .src = "2001:db8:aa:1::1");
+	DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 4, .src = "203.0.113.1");
+	/* A new list: entries no longer in it lose the netrestrict owner,
+	 * the shared one stays for the operator. */
+	assert_int_equal(shield_loader_allow_replace(f->l, NR, nr2, 1), 0);
+	assert_int_equal(n_allows(f), 2);
+	assert_int_equal(owners_of(f, "192.0.2.0/24"), OP);
+	assert_int_equal(owners_of(f, "198.51.100.0/24"), NR);
+	DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 6, .src = "2001:db8:aa:1::1");
+	PASS_OK(f, .fam = 4, .src = "192.0.2.1");
+	/* Idempotent. */
+	assert_int_equal(shield_loader_allow_replace(f->l, NR, nr2, 1), 0);
+	assert_int_equal(n_allows(f), 2);
+	/* Owners are per exact prefix, not per covering one: a /16 inside
+	 * the operator's /8 is an entry of its own. */
+	assert_int_equal(shield_loader_allow(f->l, &op8, OP), 0);
+	assert_int_equal(shield_loader_allow(f->l, &nr16, NR), 0);
+	assert_int_equal(owners_of(f, "10.0.0.0/8"), OP);
+	assert_int_equal(owners_of(f, "10.1.0.0/16"), NR);
+	assert_int_equal(shield_loader_disallow(f->l, &nr16, OP), -ENOENT);
+	{
+		struct shield_lpm_key k = cidr("10.2.0.0/16");
+
+		assert_int_equal(shield_loader_disallow(f->l, &k,
+							SHIELD_ALLOW_OWNERS),
+				 -ENOENT);
+	}
+	/* The devplane leaves: only the operator's entries remain, and the
+	 * allow-list with them. */
+	assert_int_equal(shield_loader_allow_replace(f->l, NR, NULL, 0), 0);
+	assert_int_equal(n_allows(f), 2);
+	assert_int_equal(owners_of(f, "192.0.2.0/24"), OP);
+	assert_int_equal(owners_of(f, "10.0.0.0/8"), OP);
+	assert_true(allowlist_on(f));
+	DROP(f, SHIELD_DROP_NOT_ALLOWED, .fam = 4, .src = "198.51.100.7");
+	PASS_OK(f, .fam = 4, .src = "10.1.2.3");
+	/* The operator empties it: off, everything passes again. */
+	assert_int_equal(shield_loader_disallow(f->l, &op, OP), 0);
+	assert_int_equal(shield_loader_disallow(f->l, &op8, OP), 0);
+	assert_int_equal(n_allows(f), 0);
+	assert_false(allowlist_on(f));
+	PASS_OK(f, .fam = 4, .src = "198.51.100.7");
+	/* Only netrestrict entries: they alone switch it on and off. */
+	assert_int_equal(shield_loader_allow_replace(f->l, NR, nr2, 1), 0);
+	assert_true(allowlist_on(f));
+	assert_int_equal(shield_loader_allow_replace(f->l, NR, NULL, 0), 0);
+	assert_false(allowlist_on(f));
 }
 
 static void test_shield_config_validation(void **state)
@@ -1399,6 +1530,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shield_budget_reserve,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_redirect_verified,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_allowlist_owners,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_loader_veth,
 						veth_setup, veth_teardown),

@@ -444,6 +444,40 @@ static void test_dplink_spawn_errors(void **st)
 	dplink_close(NULL);
 }
 
+/* ALLOW on a socket dataplane: accepted with nothing installed (no
+ * shield; control's engines apply --netrestrict), the link still carries
+ * packets after it, and lists over the limit never leave control. The
+ * xdp side is tests/integration/test_xdp_bootnode.sh. */
+static void test_dplink_allow_without_shield(void **st)
+{
+	struct dplink_listen ls;
+	struct dplink_cfg cfg = { .listen = &ls, .n_listen = 1,
+				  .cache_slots = 1024 };
+	struct dplink_prefix p[2];
+	struct dplink *l = NULL;
+	unsigned installed = 99;
+
+	(void)st;
+	v4(&ls, 0);
+	memset(p, 0, sizeof(p));
+	p[0].addr[10] = p[0].addr[11] = 0xff;
+	p[0].addr[12] = 10;
+	p[0].bits = 8;
+	p[0].v4 = 1;
+	p[1].addr[0] = 0x20;
+	p[1].addr[1] = 0x01;
+	p[1].bits = 16;
+	assert_int_equal(dplink_spawn(&l, &cfg), 0);
+	assert_int_equal(dplink_set_allow(l, p, 2, &installed), 0);
+	assert_int_equal(installed, 0);
+	assert_int_equal(dplink_set_allow(l, NULL, 0, NULL), 0);
+	assert_int_equal(dplink_set_allow(l, p, DPLINK_MAX_ALLOW + 1, NULL),
+			 -EINVAL);
+	assert_int_equal(dplink_set_allow(l, NULL, 1, NULL), -EINVAL);
+	roundtrip(l, 0);
+	dplink_close(l);
+}
+
 /* The binary dplink would exec, for the attach-mode test. */
 static void dp_binary(char *buf, size_t cap)
 {
@@ -547,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_dplink_junk_flood_then_ping),
 		cmocka_unit_test(test_dplink_budget_and_cache),
 		cmocka_unit_test(test_dplink_spawn_errors),
+		cmocka_unit_test(test_dplink_allow_without_shield),
 		cmocka_unit_test(test_dplink_attach_long_running),
 	};
 

@@ -4,7 +4,12 @@
 # backend on one side of a veth pair; from the other namespace: an
 # @ethereumjs/devp2p DPT node bonds with it, discv4 ping through AF_XDP,
 # TCP to the shielded interface's RLPx port still reaching the kernel, and
-# the full discv4 conformance suite (testers on 10.77.0.2 and 10.77.1.11).
+# the full discv4 conformance suite (testers on 10.77.0.2 and 10.77.1.11);
+# bans. Then --netrestrict: a bootnode allowing part of the peer side
+# has its prefixes in the shield's allow-list, so other sources' pings
+# are dropped in XDP (drop_not_allowed) and go unanswered; its entries
+# leave with it (a clean stop) or stay until the next start (a crash),
+# and an operator's allow entry outlives both.
 # Usage: test_xdp_bootnode.sh BUILD_DIR
 B=$(cd "${1:-build}" && pwd)
 . "$(dirname "$0")/xdp_common.sh"
@@ -26,7 +31,8 @@ t0=$(xdp_metrics '^devplane_discv4_table_nodes ' | awk '{print $2}')
 in_b node "$IOP/dpt.mjs" single --addr 10.77.0.2 --port 30310 \
 	--bootnode "$ENODE" --watch "${ENODE:8:128}" --duration 60 \
 	>"$XTMP/dpt.log" 2>&1 &
-XPIDS="$XPIDS $!"
+DPT_PID=$!
+XPIDS="$XPIDS $DPT_PID"
 dpt_ok=0
 for _ in $(seq 30); do
 	sleep 1
@@ -111,4 +117,87 @@ b1=$(xdp_counter drop_blocked)
 	"$B/control/devplane" ban list --iface "$XV0" >"$XTMP/bans.txt" &&
 	! grep -q '10.20[01]' "$XTMP/bans.txt" &&
 	echo "ok ban remove" || { echo "FAIL ban remove"; fail=1; }
+
+# ---- --netrestrict in the shield ----------------------------------------
+DP="$B/dataplane/devplane-dp"
+kill "$DPT_PID" 2>/dev/null     # nothing but our pings from here on
+xdp_stop_bootnode || { echo "FAIL bootnode did not stop"; fail=1; }
+allows() {      # the allow-list, one "CIDR owners" per entry, sorted
+	in_a "$DP" shield allows --iface "$XV0" | tr '\t' ' ' | sort |
+		tr '\n' ';'
+}
+allowlist() {   # on or off
+	in_a "$DP" shield stats --iface "$XV0" | awk '$1 == "allowlist" { print $2 }'
+}
+# ping_from ADDR: one `devplane discv4 ping` from ADDR (peer side); its
+# exit status (0: answered).
+ping_from() {
+	in_b timeout 20 "$B/control/devplane" discv4 ping "$ENODE" \
+		--addr "$1:0" --timeout 2s >/dev/null 2>&1
+}
+in_a "$DP" shield allow --iface "$XV0" 10.77.3.0/24 ||
+	{ echo "FAIL operator allow"; fail=1; }
+xdp_bootnode --netrestrict 10.77.0.0/24,10.77.1.0/24 ||
+	{ echo "FAIL netrestrict bootnode did not start"; exit 1; }
+grep -q 'netrestrict: 2 prefixes in the XDP shield' "$XTMP/boot.log" ||
+	{ cat "$XTMP/boot.log"; echo "FAIL no netrestrict in the shield"; fail=1; }
+a=$(allows)
+[ "$a" = "10.77.0.0/24 netrestrict;10.77.1.0/24 netrestrict;10.77.3.0/24 operator;" ] &&
+	[ "$(allowlist)" = on ] && echo "ok allow-list: $a" ||
+	{ echo "FAIL allow-list '$a' ($(allowlist))"; fail=1; }
+n0=$(xdp_counter drop_not_allowed) r0=$(xdp_counter redirect)
+if ping_from 10.77.1.11; then echo "ok 10.77.1.11 (inside) answered"
+else echo "FAIL ping from 10.77.1.11 (inside)"; fail=1; fi
+n1=$(xdp_counter drop_not_allowed) r1=$(xdp_counter redirect)
+[ "$n1" = "$n0" ] && [ "$r1" -gt "$r0" ] ||
+	{ echo "FAIL inside: drop_not_allowed $n0 -> $n1, redirect $r0 -> $r1"
+	  fail=1; }
+if ping_from 10.77.2.11; then echo "FAIL 10.77.2.11 (outside) answered"; fail=1
+else echo "ok 10.77.2.11 (outside) not answered"; fi
+n2=$(xdp_counter drop_not_allowed) r2=$(xdp_counter redirect)
+[ "$n2" -gt "$n1" ] && [ "$r2" = "$r1" ] &&
+	echo "ok dropped in XDP: drop_not_allowed +$((n2 - n1)), redirect +0" ||
+	{ echo "FAIL outside: drop_not_allowed $n1 -> $n2, redirect $r1 -> $r2"
+	  fail=1; }
+# The operator's entry lets 10.77.3.11 through XDP (the list is the
+# union), and the engine, which applies --netrestrict itself, ignores it.
+if ping_from 10.77.3.11; then echo "FAIL 10.77.3.11 answered"; fail=1
+else
+	n3=$(xdp_counter drop_not_allowed) r3=$(xdp_counter redirect)
+	[ "$n3" = "$n2" ] && [ "$r3" -gt "$r2" ] &&
+		echo "ok 10.77.3.11 (operator's entry only) passes XDP" \
+		     "(redirect +$((r3 - r2))), not answered by the engine" ||
+		{ echo "FAIL 10.77.3.11: drop_not_allowed $n2 -> $n3," \
+		       "redirect $r2 -> $r3"; fail=1; }
+fi
+# A clean stop takes its entries along, not the operator's.
+xdp_stop_bootnode || { echo "FAIL netrestrict bootnode did not stop"; fail=1; }
+a=$(allows)
+[ "$a" = "10.77.3.0/24 operator;" ] && [ "$(allowlist)" = on ] &&
+	echo "ok after a clean stop: $a" ||
+	{ echo "FAIL after stop: '$a' ($(allowlist))"; fail=1; }
+# A crash (kill -9 of both) leaves them filtering, until the next start
+# replaces them: here with none, which opens the shield again once the
+# operator's entry is gone too.
+xdp_bootnode --netrestrict 10.77.0.0/24 ||
+	{ echo "FAIL netrestrict bootnode restart"; exit 1; }
+dpid=$(grep -o 'dataplane pid [0-9]*' "$XTMP/boot.log" | awk '{print $3}')
+kill -9 "$dpid" "$BOOT_PID"
+for _ in $(seq 50); do
+	xdp_alive "$dpid" || xdp_alive "$BOOT_PID" || break; sleep 0.1
+done
+a=$(allows)
+[ "$a" = "10.77.0.0/24 netrestrict;10.77.3.0/24 operator;" ] &&
+	echo "ok after kill -9 the entries stay: $a" ||
+	{ echo "FAIL after kill -9: '$a'"; fail=1; }
+in_a "$DP" shield disallow --iface "$XV0" 10.77.3.0/24 ||
+	{ echo "FAIL operator disallow"; fail=1; }
+[ "$(allowlist)" = on ] || { echo "FAIL stale netrestrict entry ignored"; fail=1; }
+xdp_bootnode || { echo "FAIL bootnode without --netrestrict"; exit 1; }
+a=$(allows)
+[ -z "$a" ] && [ "$(allowlist)" = off ] &&
+	echo "ok a start without --netrestrict cleared the stale entry" ||
+	{ echo "FAIL after restart: '$a' ($(allowlist))"; fail=1; }
+if ping_from 10.77.2.11; then echo "ok 10.77.2.11 answered again"
+else echo "FAIL ping from 10.77.2.11 with no restriction"; fail=1; fi
 exit $fail

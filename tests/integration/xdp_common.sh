@@ -106,14 +106,16 @@ print(urllib.request.urlopen("http://127.0.0.1:9477/metrics", timeout=5)
       .read().decode(), end="")' | grep -v '^#' | grep -E "${1:-.}"
 }
 
-# xdp_bootnode: starts devplane bootnode on XV0 with the xdp backend,
-# sets ENODE.
+# xdp_bootnode [ARGS...]: starts devplane bootnode on XV0 with the xdp
+# backend (extra bootnode flags in ARGS), listening on XDP_HOST (default
+# 10.77.0.1; [fd77::1] for IPv6) port 30303; sets ENODE and BOOT_PID.
 xdp_bootnode() {
 	hex=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	setsid nsenter --net="/var/run/netns/$XNS_A" "$B/control/devplane" \
-		bootnode --nodekeyhex "$hex" --addr 10.77.0.1:30303 \
+		bootnode --nodekeyhex "$hex" \
+		--addr "${XDP_HOST:-10.77.0.1}:30303" \
 		--dataplane "${XDP_DATAPLANE:-xdp:$XV0}" \
-		--metrics.addr 127.0.0.1:9477 </dev/null \
+		--metrics.addr 127.0.0.1:9477 "$@" </dev/null \
 		>"$XTMP/boot.log" 2>&1 &
 	BOOT_PID=$!
 	XPIDS="$XPIDS $BOOT_PID"
@@ -123,7 +125,7 @@ xdp_bootnode() {
 		sleep 0.1
 	done
 	[ -n "$id" ] || { cat "$XTMP/boot.log"; return 1; }
-	ENODE="enode://$id@10.77.0.1:30303"
+	ENODE="enode://$id@${XDP_HOST:-10.77.0.1}:30303"
 	sleep 0.3
 }
 
