@@ -11,11 +11,18 @@ XCOUNTERS="pass_other drop_size drop_type drop_rate_src drop_rate_pfx
 	drop_blocked drop_not_allowed redirect pass_no_xsk drop_budget
 	redirect_verified"
 
+# Only a missing root is a skip: bpftool comes with deploy/install-deps.sh
+# and root can always mount bpffs, so their absence is a broken host.
 xdp_skip_unless_root() {
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-	command -v bpftool >/dev/null || { echo "SKIP: no bpftool"; exit 77; }
-	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf ||
-		{ echo "SKIP: no bpffs"; exit 77; }
+	command -v bpftool >/dev/null || {
+		echo "FAIL: bpftool not found (deploy/install-deps.sh installs it)"
+		exit 1
+	}
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || {
+		echo "FAIL: /sys/fs/bpf is not bpffs and mounting it failed"
+		exit 1
+	}
 }
 
 xdp_cleanup() {
