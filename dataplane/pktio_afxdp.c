@@ -224,6 +224,18 @@ ssize_t pktio_afxdp_build(uint8_t *out, size_t cap,
 
 /* ---- the backend ---- */
 
+/* The last Ping sent to an address (endpoint proof, see pong_seen()). The
+ * table is shared by the queues: a Ping leaves through the worker control
+ * hands it to (dplink: sock_idx % n_queues) while its Pong comes back on
+ * whichever RX queue the NIC hashes the flow to, so every worker must
+ * find every Ping. A slot is read and written under its own lock. */
+struct ping_rec {
+	uint32_t lock;                  /* 0 free, 1 held */
+	uint8_t addr[16];
+	uint8_t hash[32];
+	uint64_t ts_ns;                 /* 0: empty or already proven */
+};
+
 struct xq {
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
@@ -238,11 +250,6 @@ struct xq {
 	unsigned n_tx_free;
 	uint64_t *fill_pending;         /* [RX_FRAMES] not yet in the fill ring */
 	unsigned n_fill_pending;
-	struct ping_rec {
-		uint8_t addr[16];
-		uint8_t hash[32];
-		uint64_t ts_ns;
-	} *pings;                       /* [PING_SLOTS] */
 	struct sig_rec {
 		uint8_t key[8];         /* /32 (v4, 4 bytes) or /64 (v6) */
 		uint8_t fam;            /* SHIELD_FAM_*, 0: empty */
@@ -273,6 +280,7 @@ struct afxdp_pktio {
 	int blocklist_fd;               /* the shield's "blocklist", or -1 */
 	uint32_t ban_count;             /* 0: bans off */
 	uint64_t ban_window_ns, ban_ns;
+	struct ping_rec *pings;         /* [PING_SLOTS], all queues' */
 	struct xq *q;                   /* [n_queues] */
 };
 
@@ -304,7 +312,6 @@ static void xq_close(struct xq *x)
 		close(x->ep);
 	free(x->tx_free);
 	free(x->fill_pending);
-	free(x->pings);
 	free(x->sigs);
 	neigh_cache_free(x->nc);
 }
@@ -349,6 +356,7 @@ static void afxdp_close(struct pktio *io)
 	if (p->blocklist_fd >= 0)
 		close(p->blocklist_fd);
 	free(p->q);
+	free(p->pings);
 	free(p->listen);
 	free(p->port_fd);
 	free(p->by_idx);
@@ -535,17 +543,32 @@ static unsigned ping_slot(const uint8_t addr[16])
 	return h % PING_SLOTS;
 }
 
+static void rec_lock(struct ping_rec *r)
+{
+	while (__atomic_exchange_n(&r->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&r->lock, __ATOMIC_RELAXED))
+			;       /* held for a 60-byte copy at most */
+}
+
+static void rec_unlock(struct ping_rec *r)
+{
+	__atomic_store_n(&r->lock, 0, __ATOMIC_RELEASE);
+}
+
 /* ping_sent() remembers the hash of a Ping we send to addr. */
-static void ping_sent(struct xq *x, const struct pktio_pkt *pk, uint64_t now)
+static void ping_sent(struct afxdp_pktio *p, const struct pktio_pkt *pk,
+		      uint64_t now)
 {
 	struct ping_rec *r;
 
-	if (!x->pings || pk->len < 98 || pk->buf[97] != DISCV4_PING)
+	if (!p->pings || pk->len < 98 || pk->buf[97] != DISCV4_PING)
 		return;
-	r = &x->pings[ping_slot(pk->peer_addr)];
+	r = &p->pings[ping_slot(pk->peer_addr)];
+	rec_lock(r);
 	memcpy(r->addr, pk->peer_addr, 16);
 	memcpy(r->hash, pk->buf, 32);
 	r->ts_ns = now;
+	rec_unlock(r);
 }
 
 /* pong_seen() verifies src in the shield when buf is a Pong answering the
@@ -560,19 +583,24 @@ static void pong_seen(struct afxdp_pktio *p, struct xq *x,
 	struct discv4_packet d;
 	struct ping_rec *r;
 	uint64_t now;
+	bool ok;
 
-	if (p->verified_fd < 0 || !x->pings || len < 98 ||
+	if (p->verified_fd < 0 || !p->pings || len < 98 ||
 	    buf[97] != DISCV4_PONG)
 		return;
-	r = &x->pings[ping_slot(src)];
-	if (!r->ts_ns || memcmp(r->addr, src, 16))
+	if (discv4_decode(&d, buf, len) < 0 || d.type != DISCV4_PONG)
 		return;
+	r = &p->pings[ping_slot(src)];
 	now = mono_ns();
-	if (now - r->ts_ns > PING_TTL_NS ||
-	    discv4_decode(&d, buf, len) < 0 || d.type != DISCV4_PONG ||
-	    !ct_memeq(d.u.pong.ping_hash, r->hash, 32))
+	rec_lock(r);
+	ok = r->ts_ns && !memcmp(r->addr, src, 16) &&
+	     now - r->ts_ns <= PING_TTL_NS &&
+	     ct_memeq(d.u.pong.ping_hash, r->hash, 32);
+	if (ok)
+		r->ts_ns = 0;           /* one proof per Ping */
+	rec_unlock(r);
+	if (!ok)
 		return;
-	r->ts_ns = 0;                   /* one proof per Ping */
 	memset(&k, 0, sizeof(k));
 	if (!memcmp(src, v4mapped, 12)) {
 		k.family = SHIELD_FAM_V4;
@@ -675,9 +703,8 @@ static int xq_open(struct afxdp_pktio *p, unsigned q,
 		return -errno;
 	x->tx_free = malloc(TX_FRAMES * sizeof(*x->tx_free));
 	x->fill_pending = malloc(RX_FRAMES * sizeof(*x->fill_pending));
-	x->pings = calloc(PING_SLOTS, sizeof(*x->pings));
 	x->sigs = calloc(SIG_SLOTS, sizeof(*x->sigs));
-	if (!x->tx_free || !x->fill_pending || !x->pings || !x->sigs)
+	if (!x->tx_free || !x->fill_pending || !x->sigs)
 		return -ENOMEM;
 	for (unsigned i = 0; i < TX_FRAMES; i++)
 		x->tx_free[x->n_tx_free++] = (uint64_t)(RX_FRAMES + i) *
@@ -714,8 +741,9 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 	p->port_fd = malloc(cfg->n_listen * sizeof(*p->port_fd));
 	p->by_idx = malloc(65536 * sizeof(*p->by_idx));
 	p->q = calloc(cfg->n_queues, sizeof(*p->q));
+	p->pings = calloc(PING_SLOTS, sizeof(*p->pings));
 	rc = -ENOMEM;
-	if (!p->listen || !p->port_fd || !p->by_idx || !p->q)
+	if (!p->listen || !p->port_fd || !p->by_idx || !p->q || !p->pings)
 		goto out_close;
 	for (unsigned q = 0; q < cfg->n_queues; q++)
 		p->q[q].ep = -1;
@@ -982,7 +1010,7 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 		if (len < 0)
 			continue;
 		x->n_tx_free--;
-		ping_sent(x, pk, now);
+		ping_sent(p, pk, now);
 		if (rc) {
 			/* Counted as sent: it leaves when the kernel has
 			 * resolved the next hop, or tx_no_neigh counts it. */

@@ -4,6 +4,7 @@
 # Needs root, ip, bpftool, python3; B = the build directory.
 # XNS_A holds the node on XV0 (10.77.0.1), XNS_B the peers on XV1
 # (10.77.0.2 plus 10.77.N.11, N = 1..XLEGIT, for legitimate sources).
+# XQUEUES (default 1): RX/TX queues of each veth end.
 XTAG=${XTAG:-$$}
 XNS_A=dpxa$XTAG XNS_B=dpxb$XTAG XV0=dpx0$XTAG XV1=dpx1$XTAG
 XPIDS=""
@@ -42,8 +43,10 @@ xdp_setup() {
 	XTMP=$(mktemp -d)
 	trap xdp_cleanup EXIT INT TERM
 	ip netns add "$XNS_A" && ip netns add "$XNS_B" || exit 1
-	ip link add "$XV0" numtxqueues 1 numrxqueues 1 type veth peer \
-		name "$XV1" numtxqueues 1 numrxqueues 1 || exit 1
+	ip link add "$XV0" numtxqueues "${XQUEUES:-1}" \
+		numrxqueues "${XQUEUES:-1}" type veth peer name "$XV1" \
+		numtxqueues "${XQUEUES:-1}" numrxqueues "${XQUEUES:-1}" ||
+		exit 1
 	ip link set "$XV0" netns "$XNS_A"
 	ip link set "$XV1" netns "$XNS_B"
 	ip -n "$XNS_A" addr add 10.77.0.1/16 dev "$XV0"
