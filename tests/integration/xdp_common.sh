@@ -4,7 +4,8 @@
 # Needs root, ip, bpftool, python3; B = the build directory.
 # XNS_A holds the node on XV0 (10.77.0.1), XNS_B the peers on XV1
 # (10.77.0.2 plus 10.77.N.11, N = 1..XLEGIT, for legitimate sources).
-# XQUEUES (default 1): RX/TX queues of each veth end.
+# XQUEUES (default 1): RX/TX queues of each veth end. XV6=1 adds
+# fd77::1/64 on XV0 and fd77::2/64, fd77::3/64 on XV1 (nodad).
 XTAG=${XTAG:-$$}
 XNS_A=dpxa$XTAG XNS_B=dpxb$XTAG XV0=dpx0$XTAG XV1=dpx1$XTAG
 XPIDS=""
@@ -56,6 +57,11 @@ xdp_setup() {
 	for i in $(seq 1 "${XLEGIT:-200}"); do
 		echo "addr add 10.77.$i.11/16 dev $XV1"
 	done | ip -n "$XNS_B" -batch - 2>/dev/null
+	if [ "${XV6:-0}" = 1 ]; then
+		ip -n "$XNS_A" -6 addr add fd77::1/64 dev "$XV0" nodad
+		ip -n "$XNS_B" -6 addr add fd77::2/64 dev "$XV1" nodad
+		ip -n "$XNS_B" -6 addr add fd77::3/64 dev "$XV1" nodad
+	fi
 	for n in "$XNS_A" "$XNS_B"; do ip -n "$n" link set lo up; done
 	ip -n "$XNS_A" link set "$XV0" up
 	ip -n "$XNS_B" link set "$XV1" up
