@@ -42,13 +42,16 @@ NET_S=50
 
 npm_setup "$INTEROP"
 BASE=$(rand_port 40000 20000)
-# ethereumjs node 0's key, so the second node can be seeded with it.
+# ethereumjs node 0's key, so the second node can be seeded with it, and
+# the second node's, so their report can watch for it; it starts once
+# node 0 listens (a seed that is not up yet is not retried at once).
 od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$WORK/key0"
 JS0=$("$DEVPLANE" key to-enode "$WORK/key0" --ip 127.0.0.1 --tcp "$BASE" \
 	--udp "$BASE") || die "key to-enode"
-start_bootnode "$DEVPLANE" peer --bootnodes "$JS0"
-PEER_ID=$BOOT_ID PEER_METRICS=$BOOT_METRICS
-echo "our second node $BOOT_ENODE (seeded with $JS0)"
+od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$WORK/peerkey"
+PEER_ID=$("$DEVPLANE" key to-enode "$WORK/peerkey") || die "key to-enode"
+PEER_ID=${PEER_ID#enode://}
+PEER_ID=${PEER_ID%%@*}
 start_bootnode "$DEVPLANE" boot
 echo "our bootnode $BOOT_ENODE"
 
@@ -67,6 +70,14 @@ while [ $i -lt 100 ] && ! [ -s "$WORK/ids.txt" ]; do
 done
 [ -s "$WORK/ids.txt" ] || { cat "$WORK/net.err" >&2; die "DPT net did not start"; }
 cat "$WORK/net.out"
+BOOT=$BOOT_ENODE BOOT_M=$BOOT_METRICS
+# (start_bootnode's random key is overridden: the last --nodekeyhex wins.)
+start_bootnode "$DEVPLANE" peer --bootnodes "$JS0" \
+	--nodekeyhex "$(cat "$WORK/peerkey")"
+[ "$BOOT_ID" = "$PEER_ID" ] || die "second node has id $BOOT_ID, not $PEER_ID"
+PEER_METRICS=$BOOT_METRICS
+echo "our second node $BOOT_ENODE (seeded with $JS0)"
+BOOT_ENODE=$BOOT BOOT_METRICS=$BOOT_M
 
 status=0
 # Crawl once their tables have formed.
