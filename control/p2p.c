@@ -43,19 +43,99 @@ const char *p2p_disc_reason_name(unsigned reason)
 	return "unknown";
 }
 
+/* GOOS and GOARCH names (geth's "linux-amd64") of the target this file
+ * was compiled for: the build's, not the running kernel's, as Go's
+ * runtime.GOOS/GOARCH are. __ANDROID__ before __linux__, which it also
+ * defines; the 64-bit arches before their 32-bit relatives, whose macros
+ * some compilers define as well. */
+#if defined(__ANDROID__)
+#define P2P_GOOS "android"
+#elif defined(__linux__)
+#define P2P_GOOS "linux"
+#elif defined(__APPLE__)
+#define P2P_GOOS "darwin"
+#elif defined(__FreeBSD__)
+#define P2P_GOOS "freebsd"
+#elif defined(__NetBSD__)
+#define P2P_GOOS "netbsd"
+#elif defined(__OpenBSD__)
+#define P2P_GOOS "openbsd"
+#elif defined(__DragonFly__)
+#define P2P_GOOS "dragonfly"
+#elif defined(__illumos__)
+#define P2P_GOOS "illumos"
+#elif defined(__sun)
+#define P2P_GOOS "solaris"
+#elif defined(_WIN32)
+#define P2P_GOOS "windows"
+#else
+#define P2P_GOOS "unknown"
+#endif
+
+#if defined(__x86_64__) && defined(__ILP32__)
+#define P2P_GOARCH "amd64p32"           /* x32; Go's old name for ILP32 */
+#elif defined(__x86_64__)
+#define P2P_GOARCH "amd64"
+#elif defined(__i386__)
+#define P2P_GOARCH "386"
+#elif defined(__aarch64__) && defined(__AARCH64EB__)
+#define P2P_GOARCH "arm64be"
+#elif defined(__aarch64__)
+#define P2P_GOARCH "arm64"
+#elif defined(__arm__) && defined(__ARMEB__)
+#define P2P_GOARCH "armbe"
+#elif defined(__arm__)
+#define P2P_GOARCH "arm"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define P2P_GOARCH "riscv64"
+#elif defined(__riscv)
+#define P2P_GOARCH "riscv"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define P2P_GOARCH "ppc64le"
+#elif defined(__powerpc64__)
+#define P2P_GOARCH "ppc64"
+#elif defined(__powerpc__)
+#define P2P_GOARCH "ppc"
+#elif defined(__s390x__)
+#define P2P_GOARCH "s390x"
+#elif defined(__s390__)
+#define P2P_GOARCH "s390"
+#elif defined(__loongarch64)
+#define P2P_GOARCH "loong64"
+#elif defined(__mips64) && defined(__MIPSEL__)
+#define P2P_GOARCH "mips64le"
+#elif defined(__mips64)
+#define P2P_GOARCH "mips64"
+#elif defined(__mips__) && defined(__MIPSEL__)
+#define P2P_GOARCH "mipsle"
+#elif defined(__mips__)
+#define P2P_GOARCH "mips"
+#elif defined(__sparc__) && defined(__arch64__)
+#define P2P_GOARCH "sparc64"
+#elif defined(__wasm32__)
+#define P2P_GOARCH "wasm"
+#else
+#define P2P_GOARCH "unknown"
+#endif
+
+const char *p2p_platform(void)
+{
+	return P2P_GOOS "-" P2P_GOARCH;
+}
+
 int p2p_client_id(char *out, size_t cap)
 {
 #if defined(__clang__)
-	return snprintf(out, cap, "devplane/v%s/linux-amd64/clang%d.%d.%d",
-			DEVPLANE_VERSION, __clang_major__, __clang_minor__,
-			__clang_patchlevel__);
+	return snprintf(out, cap, "devplane/v%s/%s/clang%d.%d.%d",
+			DEVPLANE_VERSION, p2p_platform(), __clang_major__,
+			__clang_minor__, __clang_patchlevel__);
 #elif defined(__GNUC__)
-	return snprintf(out, cap, "devplane/v%s/linux-amd64/gcc%d.%d.%d",
-			DEVPLANE_VERSION, __GNUC__, __GNUC_MINOR__,
-			__GNUC_PATCHLEVEL__);
+	return snprintf(out, cap, "devplane/v%s/%s/gcc%d.%d.%d",
+			DEVPLANE_VERSION, p2p_platform(), __GNUC__,
+			__GNUC_MINOR__, __GNUC_PATCHLEVEL__);
 #else
-	return snprintf(out, cap, "devplane/v%s/linux-amd64/cc",
-			DEVPLANE_VERSION);
+	return snprintf(out, cap, "devplane/v%s/%s/cc", DEVPLANE_VERSION,
+			p2p_platform());
 #endif
 }
 

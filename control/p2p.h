@@ -122,9 +122,16 @@ struct p2p_hello {
 				 * P2P_CAP_NAME_MAX bytes or with a NUL) */
 };
 
+/* p2p_platform() returns the static "GOOS-GOARCH" pair of the target this
+ * build was compiled for, in Go's names as geth writes them ("linux-amd64",
+ * "linux-arm64", "linux-386", "linux-arm", "linux-riscv64", "darwin-arm64";
+ * "unknown" for a part the compiler's macros do not tell). */
+const char *p2p_platform(void);
+
 /* p2p_client_id() writes our client id "devplane/v<DEVPLANE_VERSION>/
- * linux-amd64/<compiler>" (e.g. "gcc12.2.0") to out[0..cap), NUL-terminated.
- * Returns its length (snprintf semantics). */
+ * <p2p_platform()>/<compiler>" (e.g. "devplane/v0.1.0/linux-amd64/
+ * gcc12.2.0") to out[0..cap), NUL-terminated. Returns its length (snprintf
+ * semantics). */
 int p2p_client_id(char *out, size_t cap);
 
 /* p2p_hello_encode() writes the Hello payload [version, clientId,

@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include <cmocka.h>
 
@@ -72,17 +74,87 @@ static void test_p2p_hello_roundtrip(void **state)
 	assert_int_equal(p2p_hello_encode(buf, 50, &h), -EMSGSIZE);
 }
 
+/* The GOOS-GOARCH pair this test expects, from the running kernel (uname)
+ * rather than the compiler macros p2p.c uses: the two agree for a native
+ * build. A 32-bit build on a 64-bit kernel (i386 on x86_64, armhf on
+ * aarch64) is told apart by the pointer size, as the kernel's uname still
+ * names the 64-bit machine. NULL for a machine this table does not know. */
+static const char *uname_goarch(const char *m)
+{
+	static const struct {
+		const char *machine;    /* uname -m; a trailing '*' is a prefix */
+		unsigned ptr;           /* sizeof(void *), 0: any */
+		const char *le, *be;    /* GOARCH by byte order */
+	} tab[] = {
+		{ "x86_64", 8, "amd64", "amd64" },
+		{ "x86_64", 4, "386", "386" },
+		{ "i?86", 4, "386", "386" },
+		{ "aarch64", 8, "arm64", "arm64be" },
+		{ "aarch64_be", 8, "arm64be", "arm64be" },
+		{ "aarch64", 4, "arm", "armbe" },
+		{ "arm64", 8, "arm64", "arm64be" },
+		{ "armv*", 4, "arm", "armbe" },
+		{ "riscv64", 8, "riscv64", "riscv64" },
+		{ "ppc64le", 8, "ppc64le", "ppc64le" },
+		{ "ppc64", 8, "ppc64", "ppc64" },
+		{ "ppc*", 4, "ppc", "ppc" },
+		{ "s390x", 8, "s390x", "s390x" },
+		{ "s390*", 4, "s390", "s390" },
+		{ "loongarch64", 8, "loong64", "loong64" },
+		{ "mips64", 8, "mips64le", "mips64" },
+		{ "mips*", 4, "mipsle", "mips" },
+		{ "sparc64", 8, "sparc64", "sparc64" },
+	};
+	const uint16_t one = 1;
+	bool le = *(const uint8_t *)&one == 1;
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		const char *t = tab[i].machine;
+		size_t n = strcspn(t, "*?");
+		bool match;
+
+		if (tab[i].ptr && tab[i].ptr != sizeof(void *))
+			continue;
+		if (t[n] == '*')
+			match = strncmp(m, t, n) == 0;
+		else if (t[n] == '?')   /* i386 .. i686 */
+			match = strncmp(m, t, n) == 0 && m[n] >= '3' &&
+				m[n] <= '6' && !strcmp(m + n + 1, t + n + 1);
+		else
+			match = strcmp(m, t) == 0;
+		if (match)
+			return le ? tab[i].le : tab[i].be;
+	}
+	return NULL;
+}
+
 static void test_p2p_client_id(void **state)
 {
-	char id[256], want[64];
+	struct utsname u;
+	char id[256], want[256], os[sizeof(u.sysname)];
+	const char *arch;
 
 	(void)state;
-	snprintf(want, sizeof(want), "devplane/v%s/linux-amd64/",
-		 DEVPLANE_VERSION);
+	assert_int_equal(uname(&u), 0);
+	arch = uname_goarch(u.machine);
+	if (!arch)
+		fail_msg("uname machine %s: add it to uname_goarch()",
+			 u.machine);
+	/* Go's GOOS is the lower-case kernel name ("Linux" -> "linux"). */
+	snprintf(os, sizeof(os), "%s", u.sysname);
+	for (char *p = os; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	snprintf(want, sizeof(want), "%s-%s", os, arch);
+	assert_string_equal(p2p_platform(), want);
+	snprintf(want, sizeof(want), "devplane/v%s/%s-%s/", DEVPLANE_VERSION,
+		 os, arch);
 	assert_true(p2p_client_id(id, sizeof(id)) > (int)strlen(want));
 	assert_memory_equal(id, want, strlen(want));
 	assert_true(strncmp(id + strlen(want), "gcc", 3) == 0 ||
 		    strncmp(id + strlen(want), "clang", 5) == 0);
+	/* geth's shape: exactly four '/'-separated parts. */
+	assert_null(strchr(id + strlen(want), '/'));
 }
 
 /* Generated with @ethereumjs/rlp from the payload shape of
