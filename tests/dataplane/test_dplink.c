@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -26,6 +27,8 @@
 #include "tests/test_loopback.h"
 #include "common/discv4_wire.h"
 #include "common/keccak.h"
+#include "common/rlpx_frame.h"
+#include "common/shmring.h"
 #include "common/secp.h"
 #include "control/dplink.h"
 #include "dataplane/dpd.h"
@@ -574,6 +577,164 @@ static void test_dplink_attach_long_running(void **st)
 	rmdir(dir);
 }
 
+/* A frame state from fixed secrets (no handshake needed to hand over). */
+static void frame_fixed(struct rlpx_frame *f)
+{
+	uint8_t eph[32], in[32], rn[32], auth[200], ack[180];
+	struct rlpx_secrets s;
+
+	for (unsigned i = 0; i < 32; i++) {
+		eph[i] = (uint8_t)(i * 7 + 1);
+		in[i] = (uint8_t)(i * 13 + 5);
+		rn[i] = (uint8_t)(i * 3 + 9);
+	}
+	memset(auth, 0x5a, sizeof(auth));
+	memset(ack, 0xa5, sizeof(ack));
+	rlpx_secrets_from_shared(&s, eph, in, rn, auth, sizeof(auth), ack,
+				 sizeof(ack), RLPX_INITIATOR);
+	assert_int_equal(rlpx_frame_init(f, &s, 0), 0);
+	rlpx_secrets_wipe(&s);
+}
+
+static void tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	test_loopback4((uint8_t *)&sa.sin_addr);
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+	*b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(*b, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*a = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*a >= 0);
+	close(ls);
+}
+
+/* pool_clean() tells whether no slot of the region holds any secret field
+ * of ref (AES and MAC secrets, the two MAC states), allocated or free. */
+static bool pool_clean(const struct shmring *view,
+		       const struct msg_rlpx_keys *ref)
+{
+	const void *secret[] = { ref->aes_secret, ref->mac_secret,
+				 ref->egress_mac.st, ref->ingress_mac.st };
+	const size_t len[] = { sizeof(ref->aes_secret),
+			       sizeof(ref->mac_secret),
+			       sizeof(ref->egress_mac.st),
+			       sizeof(ref->ingress_mac.st) };
+
+	for (uint32_t i = 0; i < shmring_n_slots(view); i++)
+		for (unsigned j = 0; j < 4; j++)
+			if (memmem(shmring_slot_ptr(view, i), MSG_SLOT_SIZE,
+				   secret[j], len[j]))
+				return false;
+	return true;
+}
+
+/* What test_dplink_keys_slot_wiped() started, for its teardown to undo
+ * when an assertion cut the test short. */
+static struct {
+	pid_t pid;                      /* 0: reaped */
+	char dir[32];
+} kw;
+
+static int keys_wiped_teardown(void **st)
+{
+	static const char *const files[] = { "region", "region.sock",
+					     "region.stats" };
+	char path[64];
+
+	(void)st;
+	if (kw.pid > 0) {
+		kill(kw.pid, SIGKILL);
+		waitpid(kw.pid, NULL, 0);
+		kw.pid = 0;
+	}
+	if (kw.dir[0]) {
+		for (unsigned i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "%s/%s", kw.dir,
+				 files[i]);
+			unlink(path);
+		}
+		rmdir(kw.dir);
+		kw.dir[0] = '\0';
+	}
+	return 0;
+}
+
+/* The session secrets cross the shared pool in one MSG_RLPX_KEYS slot,
+ * which both processes can read and which is reused for packets: once the
+ * handover is consumed, no slot may hold them. Attach mode, so that this
+ * test can map the region itself (shmring_attach_path) and look. */
+static void test_dplink_keys_slot_wiped(void **st)
+{
+	char bin[PATH_MAX], shm[256];
+	struct dplink *l = NULL;
+	struct shmring *view = NULL;
+	struct msg_rlpx_keys ref;
+	struct rlpx_frame f;
+	int a, b1, b2, rc = -1, st_;
+	bool settled = false;
+	pid_t pid;
+
+	(void)st;
+	dp_binary(bin, sizeof(bin));
+	snprintf(kw.dir, sizeof(kw.dir), "/tmp/dplink-test-XXXXXX");
+	assert_non_null(mkdtemp(kw.dir));
+	snprintf(shm, sizeof(shm), "%s/region", kw.dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl(bin, bin, "--shm", shm, "--listen", "127.0.0.1:0",
+		      "--budget", "off", (char *)NULL);
+		_exit(127);
+	}
+	kw.pid = pid;
+	for (double end = now_s() + 5; now_s() < end; usleep(10000)) {
+		rc = dplink_attach(&l, shm);
+		if (rc == 0)
+			break;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(shmring_attach_path(&view, shm), 0);
+	frame_fixed(&f);
+	memset(&ref, 0, sizeof(ref));
+	assert_int_equal(rlpx_frame_export(&ref, &f), 0);
+
+	/* 1. The dataplane copies the keys out: it must wipe the slot
+	 * (dataplane/rlpx_stage.c) before it goes back to the pool. Settled
+	 * = the session was adopted and every slot is free again. */
+	tcp_pair(&a, &b1);
+	assert_int_equal(dplink_rlpx_handover(l, 1, a, &f, 0), 0);
+	for (double end = now_s() + 5; now_s() < end && !settled;
+	     usleep(10000))
+		settled = total(l, DP_CNT_RLPX_SESSIONS) == 1 &&
+			  shmring_slots_free(view) == shmring_n_slots(view);
+	assert_true(settled);
+	assert_true(pool_clean(view, &ref));
+
+	/* 2. Control's copy when the handover cannot complete (the
+	 * dataplane is gone, so the fd cannot follow the keys): dplink must
+	 * wipe the slot it filled before freeing it. */
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &st_, 0), pid);
+	kw.pid = 0;
+	tcp_pair(&a, &b2);
+	assert_true(dplink_rlpx_handover(l, 2, a, &f, 0) < 0);
+	assert_int_equal(shmring_slots_free(view), shmring_n_slots(view));
+	assert_true(pool_clean(view, &ref));
+
+	explicit_bzero(&ref, sizeof(ref));
+	rlpx_frame_fini(&f);
+	close(b1);
+	close(b2);
+	dplink_close(l);
+	shmring_free(view);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +744,8 @@ int main(void)
 		cmocka_unit_test(test_dplink_spawn_errors),
 		cmocka_unit_test(test_dplink_allow_without_shield),
 		cmocka_unit_test(test_dplink_attach_long_running),
+		cmocka_unit_test_teardown(test_dplink_keys_slot_wiped,
+					  keys_wiped_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -4,6 +4,7 @@
  * real TCP connection on 127.0.0.1, this test playing the remote peer. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -349,6 +350,98 @@ static void test_frame_export_import(void **st)
 	assert_int_equal(rlpx_frame_export(&k, &l), -EPROTO);
 	rlpx_frame_fini(&l);
 	rlpx_frame_fini(&p);
+}
+
+/* ---- the KEYS slot is wiped once consumed ------------------------------- */
+
+/* slot_clean() tells whether none of the secret fields of ref (the AES and
+ * MAC secrets, the two MAC states) is anywhere in the slot. */
+static bool slot_clean(const uint8_t *slot, const struct msg_rlpx_keys *ref)
+{
+	const void *secret[] = { ref->aes_secret, ref->mac_secret,
+				 ref->egress_mac.st, ref->ingress_mac.st };
+	const size_t len[] = { sizeof(ref->aes_secret),
+			       sizeof(ref->mac_secret),
+			       sizeof(ref->egress_mac.st),
+			       sizeof(ref->ingress_mac.st) };
+
+	for (unsigned i = 0; i < 4; i++)
+		if (memmem(slot, MSG_SLOT_SIZE, secret[i], len[i]))
+			return false;
+	return true;
+}
+
+/* keys_slot() writes a MSG_RLPX_KEYS for sid from ref into slot, as
+ * dplink_rlpx_handover() does, and describes it in *d. */
+static void keys_slot(uint8_t *slot, struct msg_desc *d, uint32_t idx,
+		      const struct msg_rlpx_keys *ref, uint64_t sid)
+{
+	struct msg_rlpx_keys *k = (struct msg_rlpx_keys *)slot;
+
+	memset(slot, 0, MSG_SLOT_SIZE);
+	*k = *ref;
+	k->hdr.type = MSG_RLPX_KEYS;
+	k->hdr.len = sizeof(*k) - sizeof(k->hdr);
+	k->session_id = sid;
+	*d = (struct msg_desc){ .slot = idx, .len = sizeof(*k),
+				.kind = MSG_RLPX_KEYS };
+	assert_false(slot_clean(slot, ref));    /* the check can see them */
+}
+
+/* STYLE.md: "After copying out an MSG_RLPX_KEYS message, the consumer
+ * explicit_bzero's the slot" - on success and on every rejection, since
+ * the slot goes back to a pool both processes read. */
+static void test_stage_keys_slot_wiped(void **st_)
+{
+	struct shmring_cfg rc = { .n_rings = 2, .ring_size = 16,
+				  .n_slots = 8 };
+	struct rlpx_frame local, peer;
+	struct msg_rlpx_keys ref;
+	struct rlpx_stage *st;
+	struct shmring *r;
+	struct msg_desc d;
+	uint8_t *slot;
+	uint32_t idx;
+
+	(void)st_;
+	assert_int_equal(shmring_create(&r, &rc), 0);
+	assert_int_equal(rlpx_stage_new(&st, &(struct rlpx_stage_cfg){
+			.ring = r, .rxq = shmring_ring(r, 0) }), 0);
+	frame_pair(&local, &peer);
+	memset(&ref, 0, sizeof(ref));
+	assert_int_equal(rlpx_frame_export(&ref, &local), 0);
+	assert_int_equal(shmring_slot_alloc(r, &idx), 0);
+	slot = shmring_slot_ptr(r, idx);
+
+	/* Adopted (pending its fd). */
+	keys_slot(slot, &d, idx, &ref, 7);
+	assert_int_equal(rlpx_stage_ctl(st, &d, slot), 0);
+	assert_true(slot_clean(slot, &ref));
+	for (size_t i = 0; i < MSG_SLOT_SIZE; i++)
+		assert_int_equal(slot[i], 0);
+	assert_int_equal(rlpx_stage_n_sessions(st), 1);
+	/* The same session again: refused, wiped all the same. */
+	keys_slot(slot, &d, idx, &ref, 7);
+	assert_int_equal(rlpx_stage_ctl(st, &d, slot), -EBADMSG);
+	assert_true(slot_clean(slot, &ref));
+	/* A frame state the codec refuses (MAC position past the rate). */
+	keys_slot(slot, &d, idx, &ref, 8);
+	((struct msg_rlpx_keys *)slot)->ingress_mac.pos = 136;
+	assert_true(rlpx_stage_ctl(st, &d, slot) < 0);
+	assert_true(slot_clean(slot, &ref));
+	/* A descriptor whose length lies. */
+	keys_slot(slot, &d, idx, &ref, 9);
+	d.len = sizeof(ref) - 8;
+	assert_int_equal(rlpx_stage_ctl(st, &d, slot), -EBADMSG);
+	assert_true(slot_clean(slot, &ref));
+	assert_int_equal(rlpx_stage_n_sessions(st), 1);
+
+	explicit_bzero(&ref, sizeof(ref));
+	rlpx_frame_fini(&local);
+	rlpx_frame_fini(&peer);
+	shmring_slot_free(r, idx);
+	rlpx_stage_free(st);
+	shmring_free(r);
 }
 
 /* ---- end to end through devplane-dp ------------------------------------ */
@@ -962,6 +1055,7 @@ int main(void)
 		cmocka_unit_test(test_codec_over_cap),
 		cmocka_unit_test(test_codec_snappy_bomb),
 		cmocka_unit_test(test_frame_export_import),
+		cmocka_unit_test(test_stage_keys_slot_wiped),
 		cmocka_unit_test(test_e2e_snappy),
 		cmocka_unit_test(test_e2e_plain),
 		cmocka_unit_test(test_e2e_garbage),
