@@ -260,6 +260,36 @@ static int parse_bootnodes(struct cli_opts *o, const char *v, char *err,
 	return rc;
 }
 
+int cli_parse_dataplane(enum cli_dp *dp, const char **attach,
+			const char **backend, const char *v)
+{
+	if (!strcmp(v, "socket")) {
+		*dp = CLI_DP_SOCKET;
+		*attach = *backend = NULL;
+	} else if (!strncmp(v, "xdp:", 4) && v[4] && strlen(v) < 16) {
+		*dp = CLI_DP_SOCKET;    /* spawned, with the xdp backend */
+		*attach = NULL;
+		*backend = v;
+	} else if (!strncmp(v, "attach:", 7) && v[7]) {
+		*dp = CLI_DP_ATTACH;
+		*attach = v + 7;
+		*backend = NULL;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cli_parse_queues(unsigned *n, const char *v)
+{
+	unsigned long u;
+
+	if (parse_uint(&u, v, DPLINK_MAX_QUEUES) || !u)
+		return -EINVAL;
+	*n = (unsigned)u;
+	return 0;
+}
+
 enum flag_id {
 	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
 	F_DATAPLANE, F_DP_QUEUES, F_METRICS_ADDR, F_DB, F_VERBOSITY,
@@ -346,23 +376,14 @@ static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
 	case F_BOOTNODES:
 		return parse_bootnodes(o, v, err, err_len);
 	case F_DATAPLANE:
-		if (!strcmp(v, "socket")) {
-			o->dp = CLI_DP_SOCKET;
-		} else if (!strncmp(v, "xdp:", 4) && v[4] && strlen(v) < 16) {
-			o->dp = CLI_DP_SOCKET;  /* spawned, with the xdp backend */
-			o->dp_backend = v;
-		} else if (!strncmp(v, "attach:", 7) && v[7]) {
-			o->dp = CLI_DP_ATTACH;
-			o->dp_attach = v + 7;
-		} else {
+		if (cli_parse_dataplane(&o->dp, &o->dp_attach, &o->dp_backend,
+					v))
 			return fail(err, err_len,
 				    "--dataplane: want socket, xdp:IFNAME or attach:PATH, got %.60s", v);
-		}
 		break;
 	case F_DP_QUEUES:
-		if (parse_uint(&u, v, DPLINK_MAX_QUEUES) || !u)
+		if (cli_parse_queues(&o->queues, v))
 			return fail(err, err_len, "--dataplane.queues: 1..%d", DPLINK_MAX_QUEUES);
-		o->queues = (unsigned)u;
 		break;
 	case F_METRICS_ADDR:
 		if (cli_parse_hostport(o->metrics_addr, &o->metrics_port, v))
@@ -547,7 +568,8 @@ static void usage(FILE *f)
 	fputs("usage: devplane COMMAND [flags]\n"
 	      "  bootnode --nodekey FILE | --nodekeyhex HEX [--addr IP:PORT]\n"
 	      "           [--netrestrict CIDRS] [--nat extip:IP] [--bootnodes NODES]\n"
-	      "           [--dataplane socket|attach:PATH] [--db PATH]\n"
+	      "           [--dataplane socket|xdp:IFNAME|attach:PATH]\n"
+	      "           [--dataplane.queues N] [--db PATH]\n"
 	      "           [--metrics.addr IP:PORT] [--writeaddress] [--verbosity N]\n"
 	      "           [--ipcpath PATH]\n"
 	      "           [--ban.threshold N|off] [--ban.window DUR] [--ban.duration DUR]\n"
@@ -568,7 +590,8 @@ static void usage(FILE *f)
 	      "       [--maxpeers N] [--maxpendpeers N] [--nodiscover] [--netrestrict CIDRS]\n"
 	      "       (--chain mainnet|sepolia|holesky|hoodi |\n"
 	      "        --networkid N --genesis HASH [--forks N,N,...])\n"
-	      "       [--ipcpath PATH]\n"
+	      "       [--ipcpath PATH] [--dataplane socket|xdp:IFNAME|attach:PATH]\n"
+	      "       [--dataplane.queues N]\n"
 	      "  rlpx ping ENODE [--timeout DUR]\n"
 	      "  admin --ipcpath PATH METHOD [PARAMS-JSON | ENODE]\n", f);
 }

@@ -40,7 +40,7 @@ struct cli_opts {
 	uint8_t extip[16];
 	struct enode bootnodes[CLI_MAX_BOOTNODES];
 	unsigned n_bootnodes;
-	enum cli_dp dp;                 /* --dataplane socket|attach:PATH */
+	enum cli_dp dp;                 /* --dataplane socket|xdp:IF|attach:PATH */
 	const char *dp_attach;
 	const char *dp_backend;         /* --dataplane xdp:IFNAME (spawned) */
 	bool has_metrics;               /* --metrics.addr IP:PORT */
@@ -93,6 +93,18 @@ int cli_parse_duration(uint32_t *ms, const char *s);
 /* cli_parse_node() parses an enode:// URL or an "enr:" record (verified,
  * needs ip and udp) into *out. Returns 0 or -EINVAL. */
 int cli_parse_node(struct enode *out, const char *s);
+
+/* cli_parse_dataplane() parses a --dataplane value: "socket" (spawned
+ * child, socket backend), "xdp:IFNAME" (spawned child, xdp backend on
+ * IFNAME: *backend = v) or "attach:PATH" (a running `devplane-dp --shm
+ * PATH`: *attach = PATH). The pointers point into v. Returns 0 or
+ * -EINVAL (nothing changed). */
+int cli_parse_dataplane(enum cli_dp *dp, const char **attach,
+			const char **backend, const char *v);
+
+/* cli_parse_queues() parses a --dataplane.queues value, 1..
+ * DPLINK_MAX_QUEUES. Returns 0 or -EINVAL (nothing changed). */
+int cli_parse_queues(unsigned *n, const char *v);
 
 /* cli_main() runs the devplane command line (argv[0] is the program) and
  * returns the process exit status. Prints results on stdout and errors on

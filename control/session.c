@@ -1136,6 +1136,9 @@ static int adm_remove_peer(void *user, const struct enode *e)
 struct node_opts {
 	const char *nodekey, *nodekeyhex, *chain, *genesis, *forks;
 	const char *ipcpath;            /* admin API socket (NULL: off) */
+	enum cli_dp dp;                 /* --dataplane (as bootnode's) */
+	const char *dp_attach, *dp_backend;
+	unsigned queues;                /* --dataplane.queues (spawned) */
 	bool has_addr, nodiscover, has_networkid;
 	uint8_t addr[16];
 	uint16_t port;
@@ -1260,7 +1263,14 @@ static int node_parse(struct node_opts *o, int argc, char **argv)
 			o->forks = v;
 		else if (!strcmp(flag, "ipcpath"))
 			o->ipcpath = v;
-		else if (!strcmp(flag, "netrestrict")) {
+		else if (!strcmp(flag, "dataplane")) {
+			if (cli_parse_dataplane(&o->dp, &o->dp_attach,
+						&o->dp_backend, v))
+				goto bad;
+		} else if (!strcmp(flag, "dataplane.queues")) {
+			if (cli_parse_queues(&o->queues, v))
+				goto bad;
+		} else if (!strcmp(flag, "netrestrict")) {
 			if (netutil_netlist_parse(o->netrestrict,
 						  CLI_MAX_NETRESTRICT,
 						  &o->n_netrestrict, v,
@@ -1413,8 +1423,8 @@ int session_node_main(int argc, char **argv)
 	struct host *H = NULL;
 	uint8_t priv[32];
 	char url[300];
-	uint16_t port;
-	int rc, status = 1;
+	uint16_t port, udp_port;
+	int lfd, rc, status = 1;
 
 	if (!o)
 		return 1;
@@ -1445,22 +1455,41 @@ int session_node_main(int argc, char **argv)
 	lc.listen = &listen;
 	lc.n_listen = 1;
 	lc.verbosity = o->verbosity;
+	lc.attach_path = o->dp == CLI_DP_ATTACH ? o->dp_attach : NULL;
+	lc.backend = o->dp_backend;
+	lc.n_queues = o->queues;
 	rc = loop_new(&l, &lc);
 	if (rc) {
-		fprintf(stderr, "devplane node: dataplane: %s\n", strerror(-rc));
+		fprintf(stderr, "devplane node: dataplane%s%s: %s\n",
+			lc.attach_path ? " " : "",
+			lc.attach_path ? lc.attach_path : "", strerror(-rc));
 		goto out;
 	}
-	port = loop_listen_port(l, 0);
+	/* Discovery gets the UDP port the dataplane bound; RLPx listens on
+	 * TCP at the same address and port, as geth does. An attached
+	 * dataplane chose its address with its own --listen: TCP follows it,
+	 * unless --addr names the TCP listener. */
+	udp_port = loop_listen_port(l, 0);
+	port = udp_port;
+	if (lc.attach_path && !o->has_addr)
+		loop_listen_addr(l, 0, listen.addr);
+	else if (lc.attach_path)
+		port = o->port;
+	lfd = loop_tcp_listen(listen.addr, port, &port);
+	if (lfd < 0) {
+		fprintf(stderr, "devplane node: TCP listen on port %u: %s\n",
+			port, strerror(-lfd));
+		goto out;
+	}
 	H = host_new(l, priv, o, chain, port);
 	if (!H) {
 		fprintf(stderr, "devplane node: cannot set up the RLPx host\n");
+		close(lfd);
 		goto out;
 	}
-	H->lfd = loop_tcp_listen(listen.addr, port, &port);
-	if (H->lfd < 0 ||
-	    loop_fd_watch(l, H->lfd, EPOLLIN, on_accept, H)) {
-		fprintf(stderr, "devplane node: TCP listen on port %u: %s\n",
-			port, strerror(H->lfd < 0 ? -H->lfd : EBADF));
+	H->lfd = lfd;
+	if (loop_fd_watch(l, H->lfd, EPOLLIN, on_accept, H)) {
+		fprintf(stderr, "devplane node: cannot watch the TCP listener\n");
 		goto out;
 	}
 	H->port = port;
@@ -1496,7 +1525,7 @@ int session_node_main(int argc, char **argv)
 		if (!memcmp(listen.addr, any4, 16))
 			e.ip[12] = 127, e.ip[15] = 1;
 		e.tcp = port;
-		e.udp = port;
+		e.udp = udp_port;
 		rc = enode_format(url, sizeof(url), &e) < 0;
 	}
 	if (rc)
