@@ -658,6 +658,10 @@ static void on_hello(struct p2p_peer *p, const uint8_t *payload, size_t len,
 		return;
 	}
 	p->have_hello = true;
+	/* geth switches snappy on as soon as the Hellos are exchanged, before
+	 * its own checks, so a Disconnect for a rejected Hello is compressed
+	 * too (p2p/transport.go doProtoHandshake). */
+	p->snappy = p->hello.version >= P2P_SNAPPY_VERSION;
 	if (h->ops.on_hello)
 		h->ops.on_hello(h->user, p, &p->hello);
 	if (p->state != PEER_HELLO_SENT)        /* on_hello disconnected */
@@ -691,7 +695,6 @@ static void on_hello(struct p2p_peer *p, const uint8_t *payload, size_t len,
 			return;
 		}
 	}
-	p->snappy = p->hello.version >= P2P_SNAPPY_VERSION;
 	p->state = PEER_ACTIVE;
 	p->next_ping = now_ns + P2P_PING_INTERVAL_NS;
 	if (h->ops.on_active)

@@ -341,7 +341,9 @@ const uint8_t *p2p_peer_id(const struct p2p_peer *peer);   /* 64 bytes */
 bool p2p_peer_inbound(const struct p2p_peer *peer);
 /* The remote's Hello, or NULL before it arrived. */
 const struct p2p_hello *p2p_peer_hello(const struct p2p_peer *peer);
-/* Snappy negotiated (meaningful once active). */
+/* Snappy on (EIP-706: the remote's Hello says p2p >= 5): every message
+ * sent or received after the Hellos, Disconnect included, is compressed.
+ * Meaningful from the remote's Hello on. */
 bool p2p_peer_snappy(const struct p2p_peer *peer);
 bool p2p_peer_active(const struct p2p_peer *peer);
 /* The peer's negotiated capabilities, in offset order; *n set. */

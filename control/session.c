@@ -19,6 +19,7 @@
 #include "common/nodekey.h"
 #include "common/rlp.h"
 #include "common/secp.h"
+#include "common/snappy.h"
 #include "control/cli.h"
 #include "control/dial.h"
 #include "control/eth.h"
@@ -267,20 +268,23 @@ static int ctl_write(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Seals one message (rlp(code) || payload) and writes it. */
+/* Seals one message (rlp(code) || payload, the payload snappy-compressed
+ * when snappy is on: any message after the Hellos with p2p >= 5) and
+ * writes it. */
 static int ctl_send_msg(struct rlpx_frame *fr, int fd, uint64_t code,
-			const uint8_t *payload, size_t len)
+			const uint8_t *payload, size_t len, bool snappy)
 {
 	uint8_t *plain, *wire;
 	struct rlp_buf b;
-	size_t wl;
+	size_t wl, pl;
 	ssize_t cl, n;
 	int rc;
 
 	if (len > CTL_FRAME_MAX)
 		return -EMSGSIZE;
-	plain = malloc(len + 16);
-	wl = rlpx_frame_sealed_len(len + 16);
+	pl = snappy ? snappy_bound(len) : len;
+	plain = malloc(pl + 16);
+	wl = rlpx_frame_sealed_len(pl + 16);
 	wire = malloc(wl);
 	if (!plain || !wire) {
 		free(plain);
@@ -290,27 +294,40 @@ static int ctl_send_msg(struct rlpx_frame *fr, int fd, uint64_t code,
 	rlp_buf_init(&b, plain, 16);
 	rlp_put_u64(&b, code);
 	cl = rlp_buf_finish(&b);
-	memcpy(plain + cl, payload, len);
-	n = rlpx_frame_seal(fr, wire, wl, plain, (size_t)cl + len);
+	if (snappy) {
+		n = snappy_pack(plain + cl, pl, payload, len);
+		if (n < 0) {
+			free(plain);
+			free(wire);
+			return (int)n;
+		}
+		pl = (size_t)n;
+	} else {
+		memcpy(plain + cl, payload, len);
+	}
+	n = rlpx_frame_seal(fr, wire, wl, plain, (size_t)cl + pl);
 	rc = n < 0 ? (int)n : ctl_write(fd, wire, (size_t)n);
 	free(plain);
 	free(wire);
 	return rc;
 }
 
-static void ctl_disconnect_fr(struct rlpx_frame *fr, int fd, uint8_t reason)
+static void ctl_disconnect_fr(struct rlpx_frame *fr, int fd, uint8_t reason,
+			      bool snappy)
 {
 	uint8_t p[8];
 	ssize_t n = p2p_disconnect_encode(p, sizeof(p), reason);
 
 	if (n > 0)
-		ctl_send_msg(fr, fd, P2P_MSG_DISCONNECT, p, (size_t)n);
+		ctl_send_msg(fr, fd, P2P_MSG_DISCONNECT, p, (size_t)n,
+			     snappy);
 }
 
+/* Before the Hellos (a refused handshake): never compressed. */
 static void ctl_disconnect(struct sess *s, uint8_t reason)
 {
 	if (s->fr_ok)
-		ctl_disconnect_fr(&s->fr, s->fd, reason);
+		ctl_disconnect_fr(&s->fr, s->fd, reason, false);
 }
 
 /* ---- p2p host ops ------------------------------------------------------ */
@@ -320,6 +337,7 @@ static int op_send(void *user, uint64_t session, uint64_t code,
 {
 	struct host *H = user;
 	struct sess *s = sess_find(H, session);
+	struct p2p_peer *peer;
 
 	if (!s || s->dead)
 		return -ENOTCONN;
@@ -327,7 +345,12 @@ static int op_send(void *user, uint64_t session, uint64_t code,
 		return dplink_rlpx_send(H->dp, session, code, payload, len);
 	if (s->st != S_HELLO)
 		return -ENOTCONN;
-	return ctl_send_msg(&s->fr, s->fd, code, payload, len);
+	/* Our Hello, or a Disconnect: compressed once their Hello turned
+	 * snappy on. */
+	peer = p2p_peer_find(H->h, session);
+	return ctl_send_msg(&s->fr, s->fd, code, payload, len,
+			    code != P2P_MSG_HELLO && peer &&
+			    p2p_peer_snappy(peer));
 }
 
 static void op_close(void *user, uint64_t session)
@@ -1696,7 +1719,7 @@ static int rlpx_ping(const struct enode *e, const uint8_t priv[32],
 	}
 	n = p2p_hello_encode(buf, CTL_FRAME_MAX, mine);
 	if (n < 0 || (rc = ctl_send_msg(&fr, fd, P2P_MSG_HELLO, buf,
-					(size_t)n))) {
+					(size_t)n, false))) {
 		rc = n < 0 ? (int)n : rc;
 		goto out_fr;
 	}
@@ -1734,8 +1757,9 @@ static int rlpx_ping(const struct enode *e, const uint8_t priv[32],
 	} else {
 		rc = -EBADMSG;
 	}
-	if (!rc)        /* leave politely */
-		ctl_disconnect_fr(&fr, fd, P2P_DISC_REQUESTED);
+	if (!rc)        /* leave politely, compressed as their Hello asks */
+		ctl_disconnect_fr(&fr, fd, P2P_DISC_REQUESTED,
+				  theirs->version >= P2P_SNAPPY_VERSION);
 out_fr:
 	rlpx_frame_fini(&fr);
 out:

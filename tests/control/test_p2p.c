@@ -423,7 +423,11 @@ struct sent {
 	uint64_t code;
 	uint8_t payload[1024];
 	size_t len;
+	bool snappy;            /* p2p_peer_snappy(snappy_watch) at send */
 };
+
+/* The peer whose snappy flag rec_send() records (NULL: none). */
+static struct p2p_peer *snappy_watch;
 
 struct rec {                            /* one host's outside world */
 	struct sent sent[MAX_SENT];
@@ -452,6 +456,7 @@ static int rec_send(void *user, uint64_t session, uint64_t code,
 	s = &r->sent[r->n_sent++];
 	s->session = session;
 	s->code = code;
+	s->snappy = snappy_watch && p2p_peer_snappy(snappy_watch);
 	if (len)        /* payload may be NULL for an empty message */
 		memcpy(s->payload, payload, len);
 	s->len = len;
@@ -629,11 +634,17 @@ static void test_p2p_session_useless_peer(void **state)
 	assert_int_equal(mine.n_caps, 1);
 	assert_string_equal(mine.caps[0].name, "aaa");
 	assert_true(mine.listen_port == 30303);
-	/* No shared caps: Disconnect UselessPeer (0x03). */
+	/* No shared caps: Disconnect UselessPeer (0x03), sent with snappy
+	 * already on: geth compresses everything after the Hellos of a
+	 * p2p >= 5 peer, the Disconnect of a rejected Hello too. */
 	n = remote_hello(buf, sizeof(buf), 100, 5, caps, 2);
+	snappy_watch = peer;
 	assert_int_equal(p2p_on_msg(h, 7, P2P_MSG_HELLO, buf, n, 1 * SEC), 0);
+	snappy_watch = NULL;
 	assert_int_equal(r.hellos, 1);
 	assert_int_equal(r.actives, 0);
+	assert_int_equal(r.sent[r.n_sent - 1].code, P2P_MSG_DISCONNECT);
+	assert_true(r.sent[r.n_sent - 1].snappy);
 	expect_disconnect(&r, P2P_DISC_USELESS_PEER);
 	assert_int_equal(hlog.added, 0);
 	assert_int_equal(hlog.dropped, 0);

@@ -105,6 +105,9 @@ start_a a2
 grep -q '^client  devplane/' "$WORK/ping.out" || die "rlpx ping: no client id"
 kill "$A"
 wait "$A" 2>/dev/null
+# rlpx ping left with a Disconnect that the dataplane could open: snappy-
+# compressed, as a p2p/5 Hello asks (a plain one is a bad frame there).
+[ "$(stat rlpx_bad_frame)" = 0 ] || { "$DPD" stats --shm "$SHM"; die "a frame the attached dataplane could not open"; }
 kill "$DPID"
 wait "$DPID" || die "devplane-dp exit status $?"
 [ -e "$SHM.sock" ] && die "devplane-dp left its control socket"
