@@ -70,6 +70,7 @@ struct sess {
 	bool probe_quit;                /* timeout Disconnect sent */
 	uint8_t lip[16];                /* local end of the TCP connection */
 	uint16_t lport;
+	uint64_t ping_sent;             /* our last keepalive Ping (loop_now) */
 };
 
 struct host {
@@ -92,6 +93,7 @@ struct host {
 	struct p2p_proto chat;
 	uint64_t ping_seq;
 	uint64_t hs_ok, hs_fail, hs_timeout, handovers;
+	uint64_t hs_legacy;             /* of hs_ok: the remote spoke pre-EIP-8 */
 	bool probe;                     /* a session_prober's host */
 	session_probe_fn *probe_done;
 	void *probe_user;
@@ -341,6 +343,21 @@ static int op_send(void *user, uint64_t session, uint64_t code,
 
 	if (!s || s->dead)
 		return -ENOTCONN;
+	if (s->st == S_HANDED && code == P2P_MSG_PING) {
+		/* p2p's keepalive (every P2P_PING_INTERVAL_NS); the Pong comes
+		 * back through on_rlpx(). */
+		int rc = dplink_rlpx_send(H->dp, session, code, payload, len);
+
+		if (rc == 0 && H->verbosity >= 4) {
+			char x[17];
+
+			idhex(x, s->remote);
+			printf("p2p: ping peer=%s\n", x);
+			fflush(stdout);
+		}
+		s->ping_sent = loop_now();
+		return rc;
+	}
 	if (s->st == S_HANDED)
 		return dplink_rlpx_send(H->dp, session, code, payload, len);
 	if (s->st != S_HELLO)
@@ -619,6 +636,11 @@ static void handshake_done(struct host *H, struct sess *s, uint64_t now)
 	int reason;
 
 	H->hs_ok++;
+	if (rlpx_hs_remote_legacy(&s->hs)) {
+		/* A pre-EIP-8 auth (or ack): still accepted, as geth does. */
+		H->hs_legacy++;
+		H->stats_dirty = true;
+	}
 	if (rlpx_hs_take(&s->hs, &sec, s->remote) ||
 	    rlpx_frame_init(&s->fr, &sec, 0)) {
 		rlpx_secrets_wipe(&sec);
@@ -885,6 +907,16 @@ static void on_rlpx(void *user, const struct dplink_rx *rx, uint64_t now)
 			s->asm_cap = m->total_len;
 		}
 		memcpy(s->asm_buf + m->frag_off, m->data, m->data_len);
+		if ((m->flags & MSG_RLPX_F_LAST) &&
+		    m->msg_code == P2P_MSG_PONG && H->verbosity >= 4) {
+			char x[17];
+
+			idhex(x, s->remote);
+			printf("p2p: pong peer=%s rtt=%" PRIu64 "us\n", x,
+			       s->ping_sent && now > s->ping_sent ?
+			       (now - s->ping_sent) / 1000 : 0);
+			fflush(stdout);
+		}
 		if (m->flags & MSG_RLPX_F_LAST)
 			p2p_on_msg(H->h, s->id, m->msg_code, s->asm_buf,
 				   m->total_len, now);
@@ -941,13 +973,14 @@ static void print_stats(struct host *H, FILE *f)
 
 	fprintf(f, "rlpx stats: pending=%u pending_max=%u peers=%zu "
 		"inbound=%u accepted=%" PRIu64 " refused_pending=%" PRIu64
-		" refused_throttle=%" PRIu64 " hs_ok=%" PRIu64 " hs_fail=%"
-		PRIu64 " hs_timeout=%" PRIu64 " handovers=%" PRIu64
-		" dials=%" PRIu64 "\n", st->pending, st->pending_max,
-		server_n_peers(&H->srv), server_n_inbound(&H->srv),
-		st->accepted, st->refused[SERVER_REFUSE_PENDING],
-		st->refused[SERVER_REFUSE_THROTTLE], H->hs_ok, H->hs_fail,
-		H->hs_timeout, H->handovers, H->dl.st.started);
+		" refused_throttle=%" PRIu64 " hs_ok=%" PRIu64 " hs_legacy=%"
+		PRIu64 " hs_fail=%" PRIu64 " hs_timeout=%" PRIu64
+		" handovers=%" PRIu64 " dials=%" PRIu64 "\n", st->pending,
+		st->pending_max, server_n_peers(&H->srv),
+		server_n_inbound(&H->srv), st->accepted,
+		st->refused[SERVER_REFUSE_PENDING],
+		st->refused[SERVER_REFUSE_THROTTLE], H->hs_ok, H->hs_legacy,
+		H->hs_fail, H->hs_timeout, H->handovers, H->dl.st.started);
 	fflush(f);
 }
 
