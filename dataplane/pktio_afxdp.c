@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* dataplane/pktio_afxdp.c - the xdp backend: one AF_XDP socket per queue
- * behind the bpf/ shield, batched rings, Ethernet/IP/UDP framing. */
+ * behind the bpf/ shield, batched rings; framing in dataplane/ethudp.c. */
 #include "dataplane/pktio_afxdp.h"
 
 #include <arpa/inet.h>
@@ -27,6 +27,7 @@
 #include "common/ct.h"
 #include "common/discv4_wire.h"
 #include "dataplane/neigh.h"
+#include "dataplane/portres.h"
 
 #define WAKE_TAG  UINT32_MAX
 /* Sizing: the RX ring and the fill ring hold RX_RING descriptors, so the
@@ -55,172 +56,6 @@
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				      0xff, 0xff };
-
-/* ---- frame codec ---- */
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-ssize_t pktio_afxdp_parse(struct pktio_afxdp_l4 *out, const uint8_t *frame,
-			  size_t len)
-{
-	size_t off = ETH_HDR_LEN, ip_end;
-	uint16_t proto, ulen;
-
-	if (len < ETH_HDR_LEN)
-		return -EBADMSG;
-	proto = rd16(frame + 12);
-	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD) {
-		if (len < off + VLAN_HDR_LEN)
-			return -EBADMSG;
-		proto = rd16(frame + off + 2);
-		off += VLAN_HDR_LEN;
-	}
-	if (proto == ETH_P_IP) {
-		const uint8_t *ip = frame + off;
-		size_t ihl, tot;
-
-		if (len < off + IP4_HDR_LEN)
-			return -EBADMSG;
-		if (ip[0] >> 4 != 4)
-			return -EBADMSG;
-		ihl = (size_t)(ip[0] & 15) * 4;
-		tot = rd16(ip + 2);
-		/* ihl under 20 or a total length beyond the frame lies. */
-		if (ihl < IP4_HDR_LEN || tot < ihl || len < off + tot)
-			return -EBADMSG;
-		if (ip[9] != IPPROTO_UDP)
-			return -EPROTONOSUPPORT;
-		if (rd16(ip + 6) & 0x3fff)      /* MF or an offset */
-			return -EPROTONOSUPPORT;
-		memcpy(out->src_addr, v4mapped, 12);
-		memcpy(out->src_addr + 12, ip + 12, 4);
-		memcpy(out->dst_addr, v4mapped, 12);
-		memcpy(out->dst_addr + 12, ip + 16, 4);
-		ip_end = off + tot;
-		off += ihl;
-	} else if (proto == ETH_P_IPV6) {
-		const uint8_t *ip = frame + off;
-
-		if (len < off + IP6_HDR_LEN)
-			return -EBADMSG;
-		if (ip[0] >> 4 != 6)
-			return -EBADMSG;
-		if (ip[6] != IPPROTO_UDP)
-			return -EPROTONOSUPPORT;
-		ip_end = off + IP6_HDR_LEN + rd16(ip + 4);
-		if (len < ip_end)
-			return -EBADMSG;
-		memcpy(out->src_addr, ip + 8, 16);
-		memcpy(out->dst_addr, ip + 24, 16);
-		off += IP6_HDR_LEN;
-	} else {
-		return -EPROTONOSUPPORT;
-	}
-	if (ip_end < off + UDP_HDR_LEN)
-		return -EBADMSG;
-	ulen = rd16(frame + off + 4);
-	/* The UDP length must cover its header and stay inside the IP
-	 * payload (Ethernet padding may follow it). */
-	if (ulen < UDP_HDR_LEN || off + ulen > ip_end)
-		return -EBADMSG;
-	memcpy(&out->src_port_be, frame + off, 2);
-	memcpy(&out->dst_port_be, frame + off + 2, 2);
-	out->payload_off = (uint16_t)(off + UDP_HDR_LEN);
-	out->payload_len = (uint16_t)(ulen - UDP_HDR_LEN);
-	return (ssize_t)out->payload_off;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += rd16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-size_t pktio_afxdp_hdr_len(const uint8_t dst_addr[16])
-{
-	return ETH_HDR_LEN + UDP_HDR_LEN +
-	       (memcmp(dst_addr, v4mapped, 12) ? IP6_HDR_LEN : IP4_HDR_LEN);
-}
-
-ssize_t pktio_afxdp_build(uint8_t *out, size_t cap,
-			  const struct pktio_afxdp_hdrs *h,
-			  const uint8_t *payload, size_t payload_len)
-{
-	bool v4 = !memcmp(h->dst_addr, v4mapped, 12);
-	size_t hl = pktio_afxdp_hdr_len(h->dst_addr);
-	size_t ulen = UDP_HDR_LEN + payload_len, l3 = ETH_HDR_LEN;
-	uint8_t *udp = out + hl - UDP_HDR_LEN;
-	uint32_t sum = 0;
-	uint16_t c;
-
-	if (v4 != !memcmp(h->src_addr, v4mapped, 12))
-		return -EINVAL;
-	if (hl + payload_len > cap || ulen > 65535 - IP4_HDR_LEN)
-		return -EMSGSIZE;
-	if (payload != out + hl)
-		memmove(out + hl, payload, payload_len);
-	memcpy(out, h->dst_mac, 6);
-	memcpy(out + 6, h->src_mac, 6);
-	wr16(out + 12, v4 ? ETH_P_IP : ETH_P_IPV6);
-	if (v4) {
-		uint8_t *ip = out + l3;
-
-		ip[0] = 0x45;
-		ip[1] = 0;
-		wr16(ip + 2, (uint16_t)(IP4_HDR_LEN + ulen));
-		wr16(ip + 4, 0);                /* id: DF set, unfragmented */
-		wr16(ip + 6, 0x4000);
-		ip[8] = h->ttl ? h->ttl : 64;
-		ip[9] = IPPROTO_UDP;
-		wr16(ip + 10, 0);
-		memcpy(ip + 12, h->src_addr + 12, 4);
-		memcpy(ip + 16, h->dst_addr + 12, 4);
-		wr16(ip + 10, csum_fold(csum_add(0, ip, IP4_HDR_LEN)));
-		sum = csum_add(sum, ip + 12, 8);
-	} else {
-		uint8_t *ip = out + l3;
-
-		ip[0] = 0x60;
-		ip[1] = ip[2] = ip[3] = 0;
-		wr16(ip + 4, (uint16_t)ulen);
-		ip[6] = IPPROTO_UDP;
-		ip[7] = h->ttl ? h->ttl : 64;
-		memcpy(ip + 8, h->src_addr, 16);
-		memcpy(ip + 24, h->dst_addr, 16);
-		sum = csum_add(sum, ip + 8, 32);
-	}
-	memcpy(udp, &h->src_port_be, 2);
-	memcpy(udp + 2, &h->dst_port_be, 2);
-	wr16(udp + 4, (uint16_t)ulen);
-	wr16(udp + 6, 0);
-	/* Pseudo-header: addresses (added above), protocol, UDP length. */
-	sum += IPPROTO_UDP + (uint32_t)ulen;
-	sum = csum_add(sum, udp, ulen);
-	c = csum_fold(sum);
-	wr16(udp + 6, c ? c : 0xffff);  /* 0 means "none" (and IPv6 bans it) */
-	return (ssize_t)(hl + payload_len);
-}
 
 /* ---- the backend ---- */
 
@@ -361,48 +196,6 @@ static void afxdp_close(struct pktio *io)
 	free(p->port_fd);
 	free(p->by_idx);
 	free(p);
-}
-
-/* reserve_port() binds a kernel UDP socket to the listen address: it
- * picks the port when 0 was asked for, keeps other programs off it, and
- * receives what the shield passes when no XSK is bound. */
-static int reserve_port(struct dplink_listen *l)
-{
-	bool v4 = !memcmp(l->addr, v4mapped, 12);
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
-	struct sockaddr_in a4 = { .sin_family = AF_INET };
-	socklen_t alen;
-	int fd, one = 1, rc;
-
-	fd = socket(v4 ? AF_INET : AF_INET6,
-		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* Not for port 0: such a bind may land in another reuseport
-	 * socket's group (see pktio_socket.c, pick_port()). */
-	if (l->port_be)
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
-				 sizeof(one));
-	if (!v4)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-				 sizeof(one));
-	if (v4) {
-		memcpy(&a4.sin_addr, l->addr + 12, 4);
-		a4.sin_port = l->port_be;
-		rc = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
-	} else {
-		memcpy(&a6.sin6_addr, l->addr, 16);
-		a6.sin6_port = l->port_be;
-		rc = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
-	}
-	alen = sizeof(a6);
-	if (rc < 0 || getsockname(fd, (struct sockaddr *)&a6, &alen) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	l->port_be = a6.sin6_port;      /* same offset as sin_port */
-	return fd;
 }
 
 static int open_map(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
@@ -765,7 +558,7 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 	if (rc < 0)
 		goto out_close;
 	for (unsigned i = 0; i < cfg->n_listen; i++) {
-		rc = reserve_port(&p->listen[i]);
+		rc = portres_bind(&p->listen[i], 0);
 		if (rc < 0)
 			goto out_close;
 		p->port_fd[i] = rc;
@@ -788,34 +581,6 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 out_close:
 	afxdp_close(&p->io);
 	return rc;
-}
-
-static bool is_any(const uint8_t a[16])
-{
-	static const uint8_t zero[16];
-
-	return !memcmp(a, zero, 16) ||
-	       (!memcmp(a, v4mapped, 12) && !memcmp(a + 12, zero, 4));
-}
-
-/* match() finds the listen entry a frame is for: port, then the address
- * (a wildcard entry takes its family). */
-static int match(const struct afxdp_pktio *p, const struct pktio_afxdp_l4 *l)
-{
-	bool v4 = !memcmp(l->dst_addr, v4mapped, 12);
-
-	for (unsigned i = 0; i < p->io.n_listen; i++) {
-		const struct dplink_listen *e = &p->listen[i];
-
-		if (e->port_be != l->dst_port_be)
-			continue;
-		if (!memcmp(e->addr, l->dst_addr, 16))
-			return (int)i;
-		if (is_any(e->addr) &&
-		    v4 == !memcmp(e->addr, v4mapped, 12))
-			return (int)i;
-	}
-	return -1;
 }
 
 static void kick_fill(struct xq *x)
@@ -847,12 +612,12 @@ static unsigned afxdp_rx_burst(struct pktio *io, unsigned q,
 								  idx + i);
 		uint64_t addr = xsk_umem__extract_addr(d->addr);
 		uint8_t *f = xsk_umem__get_data(x->area, d->addr);
-		struct pktio_afxdp_l4 l;
+		struct ethudp_l4 l;
 		int li;
 
 		x->held[x->n_held++] = addr - addr % PKTIO_AFXDP_FRAME_SIZE;
-		if (pktio_afxdp_parse(&l, f, d->len) < 0 ||
-		    (li = match(p, &l)) < 0) {
+		if (ethudp_parse(&l, f, d->len) < 0 ||
+		    (li = ethudp_match(p->listen, io->n_listen, &l)) < 0) {
 			cnt_inc(&x->st.rx_not_ours, 1);
 			continue;
 		}
@@ -952,7 +717,7 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 {
 	struct afxdp_pktio *p = (struct afxdp_pktio *)io;
 	struct xq *x = &p->q[q];
-	struct pktio_afxdp_hdrs h;
+	struct ethudp_hdrs h;
 	uint64_t now = mono_ns();
 	unsigned sent = 0, want = 0, parked = 0;
 	uint32_t idx;
@@ -972,27 +737,14 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 	for (unsigned i = 0; i < n && sent < want; i++) {
 		const struct pktio_pkt *pk = &pkts[i];
 		uint16_t li = p->by_idx[pk->sock_idx];
-		bool v4 = !memcmp(pk->peer_addr, v4mapped, 12);
 		struct xdp_desc *d;
 		uint64_t addr;
 		ssize_t len;
 
-		if (li == NO_IDX)
+		if (li == NO_IDX ||
+		    ethudp_src_addr(h.src_addr, &p->listen[li], pk->peer_addr,
+				    &p->itf) < 0)
 			continue;
-		/* Source address: the listen address, or the interface's
-		 * own when the listen entry is a wildcard. */
-		if (!is_any(p->listen[li].addr)) {
-			if (v4 != !memcmp(p->listen[li].addr, v4mapped, 12))
-				continue;
-			memcpy(h.src_addr, p->listen[li].addr, 16);
-		} else if (v4 && p->itf.has_ip4) {
-			memcpy(h.src_addr, v4mapped, 12);
-			memcpy(h.src_addr + 12, p->itf.ip4, 4);
-		} else if (!v4 && p->itf.has_ip6) {
-			memcpy(h.src_addr, p->itf.ip6, 16);
-		} else {
-			continue;
-		}
 		rc = neigh_cache_get(x->nc, h.dst_mac, pk->peer_addr, now);
 		if (rc && (rc != -EAGAIN || x->n_tx_free <= want - sent)) {
 			cnt_inc(&x->st.tx_no_neigh, 1);
@@ -1004,7 +756,7 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 		h.src_port_be = p->listen[li].port_be;
 		h.dst_port_be = pk->peer_port_be;
 		addr = x->tx_free[x->n_tx_free - 1];
-		len = pktio_afxdp_build(xsk_umem__get_data(x->area, addr),
+		len = ethudp_build(xsk_umem__get_data(x->area, addr),
 					PKTIO_AFXDP_FRAME_SIZE, &h, pk->buf,
 					pk->len);
 		if (len < 0)

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/pktio_afxdp.h - the AF_XDP backend ("xdp") and its frame
- * codec (Ethernet / one VLAN tag / IPv4 or IPv6 / UDP), NIC-free. */
+/* dataplane/pktio_afxdp.h - the AF_XDP backend ("xdp"). */
 #ifndef DATAPLANE_PKTIO_AFXDP_H
 #define DATAPLANE_PKTIO_AFXDP_H
 #include <stdbool.h>
@@ -8,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dataplane/ethudp.h"
 #include "dataplane/pktio.h"
 
 /*
@@ -35,51 +35,17 @@
 #define PKTIO_AFXDP_FRAME_SIZE 2048
 #define PKTIO_AFXDP_PIN_DIR    "/sys/fs/bpf/devplane"
 
-#define ETH_HDR_LEN   14
-#define VLAN_HDR_LEN  4
-#define IP4_HDR_LEN   20
-#define IP6_HDR_LEN   40
-#define UDP_HDR_LEN   8
+/* The frame codec is dataplane/ethudp.h, shared with the dpdk backend;
+ * these two names stay for dataplane/floodgen.c. */
+#define pktio_afxdp_hdrs ethudp_hdrs
 
-/* A parsed UDP frame. Addresses are IPv6 or IPv4-mapped. */
-struct pktio_afxdp_l4 {
-	uint8_t src_addr[16];
-	uint8_t dst_addr[16];
-	uint16_t src_port_be;
-	uint16_t dst_port_be;
-	uint16_t payload_off;           /* UDP payload starts here */
-	uint16_t payload_len;           /* from the UDP length field */
-};
-
-/* pktio_afxdp_parse() parses frame[0..len): Ethernet, at most one
- * 802.1Q/802.1ad tag, IPv4 (any IHL, not a fragment) or IPv6 (UDP as the
- * first next header), UDP whose length fits the IP payload. Returns bytes
- * of headers (== out->payload_off), -EPROTONOSUPPORT (not IP/UDP, a
- * fragment, an IPv6 extension header) or -EBADMSG (truncated or lengths
- * that lie). */
-ssize_t pktio_afxdp_parse(struct pktio_afxdp_l4 *out, const uint8_t *frame,
-			  size_t len);
-
-/* What pktio_afxdp_build() puts in front of a payload. */
-struct pktio_afxdp_hdrs {
-	uint8_t dst_mac[6], src_mac[6];
-	uint8_t src_addr[16], dst_addr[16];     /* both v4-mapped or both v6 */
-	uint16_t src_port_be, dst_port_be;
-	uint8_t ttl;                            /* 0: 64 */
-};
-
-/* pktio_afxdp_build() writes an Ethernet/IPv4-or-IPv6/UDP frame around
- * payload[0..payload_len) into out[0..cap) with the IPv4 header checksum
- * and the UDP checksum (both families) filled in. payload may already sit
- * at its final place in out (out + 42 for IPv4, out + 62 for IPv6).
- * Returns the frame length, -EINVAL (families differ), -EMSGSIZE (does
- * not fit cap or 65507 bytes). */
-ssize_t pktio_afxdp_build(uint8_t *out, size_t cap,
-			  const struct pktio_afxdp_hdrs *h,
-			  const uint8_t *payload, size_t payload_len);
-
-/* pktio_afxdp_hdr_len() is the header length build() uses for dst. */
-size_t pktio_afxdp_hdr_len(const uint8_t dst_addr[16]);
+static inline ssize_t pktio_afxdp_build(uint8_t *out, size_t cap,
+					const struct ethudp_hdrs *h,
+					const uint8_t *payload,
+					size_t payload_len)
+{
+	return ethudp_build(out, cap, h, payload, payload_len);
+}
 
 /* Counters of the backend that struct dp_cnt has no slot for, per queue.
  * Written by queue q's worker, read relaxed by anyone. */
