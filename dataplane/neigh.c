@@ -48,6 +48,8 @@ int neigh_if_get(struct neigh_if *out, const char *ifname)
 		memcpy(out->mac, ifr.ifr_hwaddr.sa_data, NEIGH_MAC_LEN);
 	if (rc == 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
 		out->mtu = (unsigned)ifr.ifr_mtu;
+	if (rc == 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		out->noarp = ifr.ifr_flags & (IFF_NOARP | IFF_LOOPBACK);
 	close(fd);
 	if (rc < 0)
 		return rc;
@@ -339,7 +341,11 @@ int neigh_cache_get(struct neigh_cache *c, uint8_t mac[NEIGH_MAC_LEN],
 	rc = neigh_route(c->nl, nh, &oif, dst);
 	if (rc == 0 && oif && oif != c->itf.ifindex)
 		rc = -ENETUNREACH;      /* not through our interface */
-	if (rc == 0) {
+	if (rc == 0 && c->itf.noarp) {
+		/* The kernel keeps no per-address entries here (IPv4 keys
+		 * them all as 0.0.0.0) and uses the device address. */
+		memcpy(e->mac, c->itf.mac, NEIGH_MAC_LEN);
+	} else if (rc == 0) {
 		rc = neigh_lookup(c->nl, e->mac, c->itf.ifindex, nh);
 		if (rc == -ENOENT) {
 			(void)neigh_trigger(c->itf.ifindex, nh);

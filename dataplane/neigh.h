@@ -21,6 +21,8 @@ struct neigh_if {
 	uint8_t ip4[4];                 /* first IPv4 address, if has_ip4 */
 	uint8_t ip6[16];                /* first global IPv6, if has_ip6 */
 	bool has_ip4, has_ip6;
+	bool noarp;                     /* IFF_NOARP or IFF_LOOPBACK: no
+					 * neighbours, next hop MAC is mac */
 	unsigned mtu;
 };
 
@@ -63,7 +65,9 @@ int neigh_cache_new(struct neigh_cache **out, const struct neigh_if *itf);
 void neigh_cache_free(struct neigh_cache *c);
 
 /* neigh_cache_get() writes the MAC of dst's next hop at now_ns (any
- * monotonic clock): from the cache, else route + neighbour lookup; when
+ * monotonic clock): from the cache, else route + neighbour lookup (on a
+ * noarp interface, as the kernel's arp_constructor does: the interface's
+ * own address, once the route says dst is reached through it); when
  * the kernel has no entry it triggers resolution and returns -EAGAIN
  * (the caller drops the packet; a retry after NEIGH_RETRY_NS asks again).
  * Returns 0, -EAGAIN, -ENETUNREACH or -errno. */
