@@ -230,6 +230,9 @@ struct dplink_shm {
 	uint32_t n_queues;              /* written by the dataplane at start */
 	uint32_t n_socks;
 	uint32_t dp_pid;
+	char backend[16];               /* "socket", "xdp", "dpdk"; written
+					 * by the dataplane at start, not
+					 * always NUL-terminated */
 	_Alignas(64) uint32_t ctl_notified;     /* a worker wrote ctl_efd */
 	struct dplink_worker_shm w[DPLINK_MAX_QUEUES];
 };

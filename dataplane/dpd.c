@@ -46,6 +46,7 @@ struct dpd {
 	/* xdp: the ban policy (struct dplink_msg_config, 0: defaults) */
 	uint32_t ban_sig_count, ban_sig_window_s, ban_secs;
 	struct dpd_shield_opts shield_opts;     /* attach mode's flags */
+	const char *eal;                /* dpdk: EAL arguments */
 #if HAVE_XDP
 	struct shield_loader *shield;   /* xdp backend: the attached shield */
 	bool allow_set;                 /* we hold netrestrict entries */
@@ -266,7 +267,8 @@ static int shield_port(struct dpd *d, uint16_t port_be)
 }
 #endif
 
-/* split_backend() turns "xdp:IFNAME" into "xdp" and IFNAME. */
+/* split_backend() turns "xdp:IFNAME" (or "dpdk:IFNAME") into the name and
+ * IFNAME. */
 static int split_backend(char name[16], const char **iface,
 			 const char *backend)
 {
@@ -297,7 +299,7 @@ static int start_workers(struct dpd *d, const char *backend,
 				.n_listen = n_listen, .flags = flags,
 				.ban_sig_count = d->ban_sig_count,
 				.ban_sig_window_s = d->ban_sig_window_s,
-				.ban_secs = d->ban_secs };
+				.ban_secs = d->ban_secs, .eal = d->eal };
 	const struct pktio_ops *ops;
 	char name[16];
 	int rc;
@@ -341,6 +343,8 @@ static int start_workers(struct dpd *d, const char *backend,
 	}
 	d->shm->n_queues = d->n_queues;
 	d->shm->n_socks = n_listen;
+	memcpy(d->shm->backend, ops->name,
+	       strnlen(ops->name, sizeof(d->shm->backend)));
 	d->shm->dp_pid = (uint32_t)getpid();
 	for (unsigned q = 0; q < d->n_queues; q++) {
 		struct lcore *l = &d->lc[q];
@@ -590,6 +594,7 @@ static int run_child(const struct dpd_opts *o)
 	 * the control socket below. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	dpd_init(&d);
+	d.eal = o->eal;
 	sfd = block_signals();
 	if (sfd < 0)
 		return sfd;
@@ -696,6 +701,7 @@ static int run_attach(const struct dpd_opts *o)
 	struct dpd d;
 
 	dpd_init(&d);
+	d.eal = o->eal;
 	if (!o->n_queues || o->n_queues > DPLINK_MAX_QUEUES || !o->n_listen)
 		return -EINVAL;
 	d.n_queues = o->n_queues;
@@ -878,6 +884,9 @@ void dpd_print_stats(FILE *f, const struct dplink_shm *shm)
 
 	if (nq > DPLINK_MAX_QUEUES)
 		nq = DPLINK_MAX_QUEUES;
+	if (shm->backend[0])
+		fprintf(f, "backend %.*s\n", (int)sizeof(shm->backend),
+			shm->backend);
 	for (unsigned q = 0; q < nq; q++) {
 		for (unsigned i = 0; i < DP_CNT_MAX; i++) {
 			uint64_t v = __atomic_load_n(&shm->w[q].cnt[i],

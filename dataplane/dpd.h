@@ -28,8 +28,12 @@ struct dpd_opts {
 	const char *sock_path;          /* --control-socket; default PATH.sock */
 	bool hugepages;                 /* --hugepages: ring region in a
 					 * hugetlb memfd, not at PATH */
-	const char *backend;            /* "socket", "xdp" or "xdp:IFNAME" */
-	const char *iface;              /* xdp: --iface (or from backend) */
+	const char *backend;            /* "socket", "xdp[:IFNAME]" or
+					 * "dpdk[:IFNAME]" */
+	const char *iface;              /* xdp: --iface (or from backend);
+					 * dpdk: the kernel interface for
+					 * next hops (optional) */
+	const char *eal;                /* dpdk: --eal ARGS (both modes) */
 	uint32_t pktio_flags;           /* PKTIO_F_ZEROCOPY / PKTIO_F_COPY */
 	unsigned n_queues;
 	const struct dplink_listen *listen;
@@ -58,8 +62,9 @@ int dpd_parse_listen(struct dplink_listen *l, const char *s);
  * buf[0..cap). Returns 0 or -ENAMETOOLONG. */
 int dpd_stats_path(char *buf, size_t cap, const char *shm_path);
 
-/* dpd_print_stats() prints the counters of a mapped shared region, one
- * "workerN.name value" line per counter and worker, then "total.name". */
+/* dpd_print_stats() prints the counters of a mapped shared region: a
+ * "backend NAME" line, then one "workerN.name value" line per counter and
+ * worker, then "total.name". */
 void dpd_print_stats(FILE *f, const struct dplink_shm *shm);
 
 /* dpd_stats() maps PATH.stats of a running attach-mode dataplane read-only

@@ -24,8 +24,10 @@ static void usage(FILE *f)
 		"usage: devplane-dp --control-fd N\n"
 		"       devplane-dp --shm PATH [--control-socket SOCK] "
 		"--listen IP:PORT [--listen ...]\n"
-		"                   [--backend socket|xdp] [--iface IFNAME] "
+		"                   [--backend socket|xdp|dpdk] [--iface IFNAME] "
 		"[--zero-copy|--copy]\n"
+		"                   [--eal \"EAL ARGS\"]   (dpdk; also with "
+		"--control-fd)\n"
 		"                   [--queues N] [--budget RATE:BURST|off] "
 		"[--cache N] [--hugepages]\n"
 		"                   [--shield-rate R] [--shield-burst B] "
@@ -362,6 +364,7 @@ int main(int argc, char **argv)
 		{ "shield-prefix-burst", required_argument, NULL, 'Q' },
 		{ "shield-unknown-rate", required_argument, NULL, 'K' },
 		{ "shield-unknown-burst", required_argument, NULL, 'L' },
+		{ "eal", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -466,6 +469,9 @@ int main(int argc, char **argv)
 		case 'L':
 			if (shield_opt(&o.shield, c, optarg) < 0)
 				goto bad;
+			break;
+		case 'E':
+			o.eal = optarg;
 			break;
 		case 'h':
 			usage(stdout);

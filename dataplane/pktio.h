@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/pktio.h - packet I/O backend interface (socket now; XDP, DPDK). */
+/* dataplane/pktio.h - packet I/O backend interface (socket, xdp, dpdk). */
 #ifndef DATAPLANE_PKTIO_H
 #define DATAPLANE_PKTIO_H
 #include <stdint.h>
@@ -33,7 +33,12 @@ struct pktio_cfg {
 	unsigned n_queues;              /* 1..DPLINK_MAX_QUEUES */
 	const struct dplink_listen *listen;     /* port 0: pick one */
 	unsigned n_listen;              /* sock_idx must be unique */
-	const char *iface;              /* xdp: the interface */
+	const char *iface;              /* xdp: the interface; dpdk: the
+					 * kernel interface whose neighbour
+					 * table resolves next hops (NULL:
+					 * pktio_dpdk.h) */
+	const char *eal;                /* dpdk: EAL arguments, separated by
+					 * white space */
 	uint32_t flags;                 /* PKTIO_F_* */
 	int xskmap_fd;                  /* xdp: > 0, or the shield's pin */
 	/* xdp: ban policy for sources failing signature checks (bad_source

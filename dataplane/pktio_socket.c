@@ -7,6 +7,9 @@
 #if HAVE_XDP
 #include "dataplane/pktio_afxdp.h"
 #endif
+#if HAVE_DPDK
+#include "dataplane/pktio_dpdk.h"
+#endif
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -446,6 +449,10 @@ const struct pktio_ops *pktio_find(const char *name)
 #if HAVE_XDP
 	if (!strcmp(name, "xdp"))
 		return &pktio_afxdp_ops;
+#endif
+#if HAVE_DPDK
+	if (!strcmp(name, "dpdk"))
+		return &pktio_dpdk_ops;
 #endif
 	return NULL;
 }
