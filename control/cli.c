@@ -270,6 +270,11 @@ int cli_parse_dataplane(enum cli_dp *dp, const char **attach,
 		*dp = CLI_DP_SOCKET;    /* spawned, with the xdp backend */
 		*attach = NULL;
 		*backend = v;
+	} else if ((!strcmp(v, "dpdk") || (!strncmp(v, "dpdk:", 5) && v[5])) &&
+		   strlen(v) < 16) {
+		*dp = CLI_DP_SOCKET;    /* spawned, with the dpdk backend */
+		*attach = NULL;
+		*backend = v;
 	} else if (!strncmp(v, "attach:", 7) && v[7]) {
 		*dp = CLI_DP_ATTACH;
 		*attach = v + 7;
@@ -296,7 +301,7 @@ enum flag_id {
 	F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT, F_IP, F_TCP,
 	F_UDP, F_OUT, F_PARALLEL, F_RLPX, F_NO_RLPX, F_RLPX_PARALLEL,
 	F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS, F_IPCPATH,
-	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
+	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION, F_DP_EAL,
 };
 
 static const struct {
@@ -312,6 +317,7 @@ static const struct {
 	{ "bootnodes", F_BOOTNODES, true },
 	{ "dataplane", F_DATAPLANE, true },
 	{ "dataplane.queues", F_DP_QUEUES, true },
+	{ "dataplane.eal", F_DP_EAL, true },
 	{ "metrics.addr", F_METRICS_ADDR, true },
 	{ "db", F_DB, true },
 	{ "verbosity", F_VERBOSITY, true },
@@ -379,7 +385,10 @@ static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
 		if (cli_parse_dataplane(&o->dp, &o->dp_attach, &o->dp_backend,
 					v))
 			return fail(err, err_len,
-				    "--dataplane: want socket, xdp:IFNAME or attach:PATH, got %.60s", v);
+				    "--dataplane: want socket, xdp:IFNAME, dpdk[:IFNAME] or attach:PATH, got %.60s", v);
+		break;
+	case F_DP_EAL:
+		o->dp_eal = v;
 		break;
 	case F_DP_QUEUES:
 		if (cli_parse_queues(&o->queues, v))
@@ -558,6 +567,11 @@ int cli_parse(struct cli_opts *o, int argc, char **argv, char *err,
 	}
 	if (o->nodekey && o->nodekeyhex)
 		return fail(err, err_len, "--nodekey and --nodekeyhex are exclusive");
+	/* EAL arguments only mean something to a spawned dpdk dataplane; an
+	 * attached one got its own on its command line. */
+	if (o->dp_eal && (o->dp != CLI_DP_SOCKET || !o->dp_backend ||
+			  strncmp(o->dp_backend, "dpdk", 4)))
+		return fail(err, err_len, "--dataplane.eal needs --dataplane dpdk");
 	return 0;
 }
 
@@ -568,8 +582,8 @@ static void usage(FILE *f)
 	fputs("usage: devplane COMMAND [flags]\n"
 	      "  bootnode --nodekey FILE | --nodekeyhex HEX [--addr IP:PORT]\n"
 	      "           [--netrestrict CIDRS] [--nat extip:IP] [--bootnodes NODES]\n"
-	      "           [--dataplane socket|xdp:IFNAME|attach:PATH]\n"
-	      "           [--dataplane.queues N] [--db PATH]\n"
+	      "           [--dataplane socket|xdp:IF|dpdk[:IF]|attach:PATH]\n"
+	      "           [--dataplane.queues N] [--dataplane.eal \"EAL ARGS\"] [--db PATH]\n"
 	      "           [--metrics.addr IP:PORT] [--writeaddress] [--verbosity N]\n"
 	      "           [--ipcpath PATH]\n"
 	      "           [--ban.threshold N|off] [--ban.window DUR] [--ban.duration DUR]\n"
@@ -634,6 +648,7 @@ static void loop_cfg_from(struct loop_cfg *lc, const struct cli_opts *o,
 	memset(lc, 0, sizeof(*lc));
 	lc->attach_path = o->dp == CLI_DP_ATTACH ? o->dp_attach : NULL;
 	lc->backend = o->dp_backend;
+	lc->eal = o->dp_eal;
 	lc->n_queues = o->queues;
 	lc->ban_sig_count = o->ban_threshold;
 	lc->ban_sig_window_s = o->ban_window_s;

@@ -42,7 +42,9 @@ struct cli_opts {
 	unsigned n_bootnodes;
 	enum cli_dp dp;                 /* --dataplane socket|xdp:IF|attach:PATH */
 	const char *dp_attach;
-	const char *dp_backend;         /* --dataplane xdp:IFNAME (spawned) */
+	const char *dp_backend;         /* --dataplane xdp:IFNAME or
+					 * dpdk[:IFNAME] (spawned) */
+	const char *dp_eal;             /* --dataplane.eal ARGS (dpdk) */
 	bool has_metrics;               /* --metrics.addr IP:PORT */
 	uint8_t metrics_addr[16];
 	uint16_t metrics_port;
@@ -95,8 +97,8 @@ int cli_parse_duration(uint32_t *ms, const char *s);
 int cli_parse_node(struct enode *out, const char *s);
 
 /* cli_parse_dataplane() parses a --dataplane value: "socket" (spawned
- * child, socket backend), "xdp:IFNAME" (spawned child, xdp backend on
- * IFNAME: *backend = v) or "attach:PATH" (a running `devplane-dp --shm
+ * child, socket backend), "xdp:IFNAME" or "dpdk[:IFNAME]" (spawned child,
+ * xdp or dpdk backend: *backend = v) or "attach:PATH" (a running `devplane-dp --shm
  * PATH`: *attach = PATH). The pointers point into v. Returns 0 or
  * -EINVAL (nothing changed). */
 int cli_parse_dataplane(enum cli_dp *dp, const char **attach,

@@ -263,7 +263,7 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg)
 {
 	unsigned nq = cfg && cfg->n_queues ? cfg->n_queues : 1;
 	struct shmring_cfg rcfg;
-	char bin[PATH_MAX], fdarg[16];
+	char bin[PATH_MAX], fdarg[16], *eal = NULL;
 	struct dplink *l;
 	int sv[2], rc;
 
@@ -306,6 +306,14 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg)
 		}
 	}
 	dplink_find_binary(bin, sizeof(bin), cfg->dp_path);
+	if (cfg->eal) {
+		/* Copied now: the child must not allocate after fork(). */
+		eal = strdup(cfg->eal);
+		if (!eal) {
+			rc = -ENOMEM;
+			goto out_close;
+		}
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = -errno;
 		goto out_close;
@@ -323,7 +331,8 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg)
 		 * close-on-exec). Nothing here may allocate in a way that a
 		 * threaded parent could have left locked. */
 		int fd = dup(sv[1]);
-		char *argv[] = { bin, "--control-fd", fdarg, NULL };
+		char *argv[] = { bin, "--control-fd", fdarg, eal ? "--eal" : NULL,
+				 eal, NULL };
 
 		if (fd < 0)
 			_exit(126);
@@ -354,10 +363,12 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg)
 		}
 		goto out_close;
 	}
+	free(eal);
 	*out = l;
 	return 0;
 
 out_close:
+	free(eal);
 	dplink_close(l);
 	return rc;
 }

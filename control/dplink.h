@@ -16,6 +16,9 @@ struct dplink_cfg {
 					 * ../dataplane/ in a build tree),
 					 * then $PATH */
 	const char *backend;            /* NULL: "socket" */
+	const char *eal;                /* dpdk: EAL arguments, passed on the
+					 * child's command line (--eal); control
+					 * itself never starts EAL */
 	unsigned n_queues;              /* 0: 1 */
 	const struct dplink_listen *listen;     /* port 0: any */
 	unsigned n_listen;              /* >= 1; sock_idx unique */

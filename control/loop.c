@@ -236,6 +236,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 	} else {
 		dc.dp_path = cfg->dp_path;
 		dc.backend = cfg->backend ? cfg->backend : "socket";
+		dc.eal = cfg->eal;
 		dc.n_queues = cfg->n_queues;
 		dc.listen = cfg->listen;
 		dc.n_listen = cfg->n_listen;

@@ -49,7 +49,9 @@ struct loop_cfg {
 	 * `devplane-dp --shm attach_path`. */
 	const char *attach_path;
 	const char *dp_path;
-	const char *backend;            /* spawned: NULL "socket", "xdp:IFNAME" */
+	const char *backend;            /* spawned: NULL "socket", "xdp:IFNAME",
+					 * "dpdk[:IFNAME]" */
+	const char *eal;                /* spawned dpdk: EAL arguments */
 	unsigned n_queues;              /* 0: 1 */
 	const struct dplink_listen *listen;     /* sock_idx must be 0..n-1 */
 	unsigned n_listen;

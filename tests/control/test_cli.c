@@ -88,6 +88,25 @@ static void test_cli_dataplane(void **state)
 	assert_int_equal(parse("bootnode", "--dataplane", "xdp", NULL), -EINVAL);
 	assert_non_null(strstr(err, "--dataplane"));
 	assert_int_equal(parse("bootnode", "--dataplane", "attach:", NULL), -EINVAL);
+	/* dpdk: spawned, its EAL arguments go to devplane-dp as one string */
+	assert_int_equal(parse("bootnode", "--dataplane", "dpdk", "--dataplane.eal",
+			       "--no-huge --vdev net_af_packet0,iface=v0", NULL), 0);
+	assert_int_equal(o.dp, CLI_DP_SOCKET);
+	assert_string_equal(o.dp_backend, "dpdk");
+	assert_string_equal(o.dp_eal, "--no-huge --vdev net_af_packet0,iface=v0");
+	assert_int_equal(parse("bootnode", "--dataplane.eal=--vdev net_af_xdp0,iface=v0",
+			       "--dataplane", "dpdk:veth0", NULL), 0);
+	assert_string_equal(o.dp_backend, "dpdk:veth0");
+	assert_string_equal(o.dp_eal, "--vdev net_af_xdp0,iface=v0");
+	assert_int_equal(parse("bootnode", "--dataplane", "dpdk:", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--dataplane", "dpdk:a-very-long-name", NULL),
+			 -EINVAL);
+	assert_int_equal(parse("bootnode", "--dataplane.eal", "--no-huge", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--dataplane.eal"));
+	assert_int_equal(parse("bootnode", "--dataplane", "attach:/run/dp",
+			       "--dataplane.eal", "--no-huge", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--dataplane", "xdp:eth0",
+			       "--dataplane.eal", "--no-huge", NULL), -EINVAL);
 }
 
 static void test_cli_bootnodes(void **state)
