@@ -176,8 +176,14 @@ static int fix_vdev(struct pktio_dpdk_eal *e, int i, size_t off, unsigned nq,
 	size_t n = 0;
 	char *s;
 
-	if (vdev_is(v, "af_packet") && !has_devarg(v, "qpairs")) {
-		n = (size_t)snprintf(add, sizeof(add), ",qpairs=%u", nq);
+	if (vdev_is(v, "af_packet")) {
+		if (!has_devarg(v, "qpairs"))
+			n = (size_t)snprintf(add, sizeof(add), ",qpairs=%u",
+					     nq);
+		if (!has_devarg(v, "framecnt"))
+			n += (size_t)snprintf(add + n, sizeof(add) - n,
+					      ",framecnt=%u",
+					      PKTIO_DPDK_AFP_FRAMES);
 	} else if (vdev_is(v, "af_xdp")) {
 		devarg(e->xdp_iface, sizeof(e->xdp_iface), v, "iface");
 		if (!has_devarg(v, "queue_count"))

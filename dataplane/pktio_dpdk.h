@@ -36,7 +36,9 @@
  *
  * Port: the first ethdev EAL probed (narrow with -a/--allow or name only
  * one --vdev). Convenience rewrites of --vdev arguments:
- *   net_af_packet...  gets qpairs=N (N = cfg->n_queues) when absent;
+ *   net_af_packet...  gets qpairs=N (N = cfg->n_queues) and framecnt=
+ *                     PKTIO_DPDK_AFP_FRAMES when absent (the PMD's 512
+ *                     frames overflow while an idle worker naps);
  *   net_af_xdp...     gets queue_count=N when absent and, in xdp builds,
  *                     xdp_prog=<bpf/xsksteer.bpf.c, embedded> when absent.
  * One RX/TX queue pair per worker; one mbuf pool per port of
@@ -72,9 +74,11 @@
  * wake-ups a second per idle worker instead of a spinning core.
  */
 #define PKTIO_DPDK_MBUFS_PER_Q 8191    /* about 19 MiB per queue */
-#define PKTIO_DPDK_RX_DESC     1024
+#define PKTIO_DPDK_RX_DESC     4096    /* net_af_xdp: its RX ring */
 #define PKTIO_DPDK_TX_DESC     1024
 #define PKTIO_DPDK_UNRES       512     /* frames waiting for a next hop */
+#define PKTIO_DPDK_AFP_FRAMES  4096    /* net_af_packet ring: 8 MiB each
+					 * way per queue, 10 ms at 400k/s */
 #define PKTIO_DPDK_IDLE_US     200
 #define PKTIO_DPDK_MAX_ARGS    64      /* EAL arguments, ours included */
 

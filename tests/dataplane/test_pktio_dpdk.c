@@ -193,7 +193,8 @@ static void test_eal_args(void **st)
 		  false },
 		{ "  --no-huge\t-m 64\n --vdev net_af_packet0,iface=veth0 ", 2,
 		  -1, "devplane-dp --no-huge -m 64 --vdev "
-		  "net_af_packet0,iface=veth0,qpairs=2 --no-pci --no-shconf "
+		  "net_af_packet0,iface=veth0,qpairs=2,framecnt=4096 --no-pci "
+		  "--no-shconf "
 		  "--no-telemetry", true, "", false },
 		{ "--vdev=net_af_xdp0,iface=v0 -l 1 --in-memory", 4, 7,
 		  "devplane-dp --vdev=net_af_xdp0,iface=v0,queue_count=4,"
@@ -205,9 +206,10 @@ static void test_eal_args(void **st)
 		  7, "devplane-dp --vdev eth_af_xdp,iface=v1,queue_count=2,"
 		  "xdp_prog=/x.o -a 0000:01:00.0 --file-prefix p --telemetry "
 		  "--lcores 0", false, "v1", false },
-		{ "-c 3 --vdev net_af_packet0,qpairs=3,iface=x --no-pci", 2,
-		  -1, "devplane-dp -c 3 --vdev net_af_packet0,qpairs=3,iface=x "
-		  "--no-pci --in-memory --no-telemetry", false, "", false },
+		{ "-c 3 --vdev net_af_packet0,qpairs=3,iface=x,framecnt=64 "
+		  "--no-pci", 2, -1, "devplane-dp -c 3 --vdev "
+		  "net_af_packet0,qpairs=3,iface=x,framecnt=64 --no-pci "
+		  "--in-memory --no-telemetry", false, "", false },
 		/* no prog fd: net_af_xdp keeps its own program */
 		{ "--vdev net_af_xdp1,iface=v2 --no-telemetry -l0", 1, -1,
 		  "devplane-dp --vdev net_af_xdp1,iface=v2,queue_count=1 "
