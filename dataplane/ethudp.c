@@ -71,6 +71,12 @@ ssize_t ethudp_parse(struct ethudp_l4 *out, const uint8_t *frame, size_t len)
 		ip_end = off + IP6_HDR_LEN + rd16(ip + 4);
 		if (len < ip_end)
 			return -EBADMSG;
+		/* RFC 4291 2.5.5.2: IPv4-mapped addresses never travel in an
+		 * IPv6 header; taken as they are, one would pass for an IPv4
+		 * peer (and draw our replies over IPv4). */
+		if (!memcmp(ip + 8, v4mapped, 12) ||
+		    !memcmp(ip + 24, v4mapped, 12))
+			return -EBADMSG;
 		memcpy(out->src_addr, ip + 8, 16);
 		memcpy(out->dst_addr, ip + 24, 16);
 		off += IP6_HDR_LEN;

@@ -32,8 +32,9 @@ struct ethudp_l4 {
  * 802.1Q/802.1ad tag, IPv4 (any IHL, not a fragment) or IPv6 (UDP as the
  * first next header), UDP whose length fits the IP payload. Returns bytes
  * of headers (== out->payload_off), -EPROTONOSUPPORT (not IP/UDP, a
- * fragment, an IPv6 extension header) or -EBADMSG (truncated or lengths
- * that lie). Checksums are not verified. */
+ * fragment, an IPv6 extension header) or -EBADMSG (truncated, lengths
+ * that lie, an IPv4-mapped address in an IPv6 header). Checksums are not
+ * verified. */
 ssize_t ethudp_parse(struct ethudp_l4 *out, const uint8_t *frame, size_t len);
 
 /* What ethudp_build() puts in front of a payload. */

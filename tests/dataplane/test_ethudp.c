@@ -420,6 +420,15 @@ static void test_parse_ipv6_edges(void **st)
 	memcpy(g, f, (size_t)n);
 	g[14] = 0x40;
 	assert_int_equal(ethudp_parse(&l, g, (size_t)n), -EBADMSG);
+	/* An IPv4-mapped source or destination (::ffff:a.b.c.d) in an IPv6
+	 * header would pass for an IPv4 peer or listen address. */
+	for (size_t at = 22; at <= 38; at += 16) {
+		memcpy(g, f, (size_t)n);
+		memset(g + at, 0, 10);
+		g[at + 10] = g[at + 11] = 0xff;
+		assert_int_equal(ethudp_parse(&l, g, (size_t)n), -EBADMSG);
+	}
+	assert_int_equal(ethudp_parse(&l, f, (size_t)n), 62);
 }
 
 static void v4addr(uint8_t a[16], uint8_t x, uint8_t y, uint8_t z, uint8_t w)
