@@ -5,12 +5,14 @@
 # veth pairs between namespace A (the bootnodes) and B (the peers), both
 # DPDK processes up at once (EAL --no-shconf / --in-memory: no clash):
 #   1. net_af_packet on XV0 (10.77.0.1), attach mode: `devplane-dp --shm
-#      PATH --backend dpdk --eal "--no-huge ..."` (normal pages) and a
-#      bootnode attached to it;
+#      PATH --backend dpdk --queues 2 --eal "--no-huge ..."` (normal
+#      pages; two workers on PACKET_FANOUT_HASH) and a bootnode attached;
 #   2. net_af_xdp on XW0 (10.78.0.1), spawned: `devplane bootnode
 #      --dataplane dpdk --dataplane.eal "--vdev net_af_xdp0,iface=XW0"`
 #      (--in-memory on 2 MiB pages reserved here through
 #      /proc/sys/vm/nr_hugepages, restored at exit; no hugetlbfs mount).
+#      One queue: veth reports separate RX/TX channels, no combined ones,
+#      and DPDK 22.11's net_af_xdp then allows a single queue.
 # For each, from B: `devplane discv4 ping` and the discv4 conformance
 # suite pass; TCP to port 30304 and UDP to port 30305 of A's address reach
 # the kernel; A's kernel never answers a discovery datagram with a port
@@ -153,8 +155,8 @@ exit_count() {
 
 # ---- 1. net_af_packet, attach mode, --no-huge ----
 nsenter --net="/var/run/netns/$XNS_A" "$DP" --shm "$XTMP/dp1.shm" \
-	--listen 10.77.0.1:30303 --backend dpdk \
-	--eal "--no-huge -m 192 --vdev net_af_packet0,iface=$XV0" \
+	--listen 10.77.0.1:30303 --backend dpdk --queues 2 \
+	--eal "--no-huge -m 256 --vdev net_af_packet0,iface=$XV0" \
 	>"$XTMP/dp1.log" 2>&1 &
 DP1=$!
 XPIDS="$XPIDS $DP1"
@@ -218,7 +220,8 @@ nop1=$(udp_a NoPorts) ine1=$(udp_a InErrors)
 st() { awk -v k="$1" '$1 == k { print $2 }' "$XTMP/stats1.txt"; }
 if grep -qx "backend dpdk" "$XTMP/stats1.txt" &&
 	[ "$(st total.accepted)" -ge 10 ] && [ "$(st total.drop_hash)" -ge 5 ]; then
-	echo "ok devplane-dp stats: backend dpdk, rx_pkts $(st total.rx_pkts)," \
+	echo "ok devplane-dp stats: backend dpdk, rx_pkts $(st total.rx_pkts)" \
+	     "(workers $(st worker0.rx_pkts) + $(st worker1.rx_pkts))," \
 	     "accepted $(st total.accepted), drop_hash $(st total.drop_hash)"
 else
 	cat "$XTMP/stats1.txt"; echo "FAIL stats"; fail=1
