@@ -93,7 +93,8 @@ static int dst_mac(uint8_t dmac[6], const struct neigh_if *itf,
 
 int floodgen_afxdp_junk(struct floodgen_result *out,
 			struct floodpay *pay, const struct floodgen_cfg *c,
-			uint64_t deadline_ns, volatile bool *stop)
+			struct floodramp *ramp, uint64_t deadline_ns,
+			volatile bool *stop)
 {
 	struct xsk_umem_config uc = { .fill_size = RING, .comp_size = RING,
 				      .frame_size = FRAME_SIZE };
@@ -110,8 +111,8 @@ int floodgen_afxdp_junk(struct floodgen_result *out,
 	struct floodpay_pace pc = { .rate_pps = c->rate_pps,
 				    .count = c->count };
 	uint8_t *kind = NULL, *area, dmac[6];
-	uint64_t queued = 0, done = 0, nf = 0;
-	unsigned fi = 0;
+	uint64_t queued = 0, done = 0, nf = 0, drain_end = 0;
+	unsigned fi = 0, step = 0;
 	struct neigh_if itf;
 	int rc;
 
@@ -172,11 +173,23 @@ int floodgen_afxdp_junk(struct floodgen_result *out,
 	if (rc)
 		goto out;
 	pc.t0_ns = mono_ns();
+	if (ramp)
+		floodramp_start(ramp, pc.t0_ns);
 	for (;;) {
 		uint64_t now = mono_ns(), wait;
 		uint32_t idx;
 		unsigned n, want;
+		bool over = false;
 
+		if (ramp) {
+			unsigned s = floodramp_pace(ramp, &pc, now);
+
+			/* Frames still completing after the end count for
+			 * the last step they may have left in. */
+			over = s >= ramp->n_steps;
+			if (!over)
+				step = s;
+		}
 		n = xsk_ring_cons__peek(&cq, RING, &idx);
 		if (n) {
 			for (unsigned i = 0; i < n; i++) {
@@ -186,12 +199,21 @@ int floodgen_afxdp_junk(struct floodgen_result *out,
 				out->junk_sent[kind[a / FRAME_SIZE]]++;
 			}
 			xsk_ring_cons__release(&cq, n);
+			/* A frame counts for the step the kernel completed
+			 * it in: sent, not merely queued. */
+			if (ramp)
+				__atomic_add_fetch(&out->step_junk[step], n,
+						   __ATOMIC_RELAXED);
 			done += n;
 		}
-		if ((stop && *stop) || now >= deadline_ns ||
+		if ((stop && *stop) || now >= deadline_ns || over ||
 		    (c->count && pc.total >= c->count)) {
-			/* Drain what is queued, briefly. */
-			if (done >= queued || now >= deadline_ns + 500000000ull)
+			/* Drain what is queued, for half a second at most
+			 * from the end (not from the deadline, which a ramp
+			 * or a count may end long before). */
+			if (!drain_end)
+				drain_end = now + 500000000ull;
+			if (done >= queued || now >= drain_end)
 				break;
 			(void)sendto(xsk_socket__fd(xsk), NULL, 0,
 				     MSG_DONTWAIT, NULL, 0);
@@ -233,7 +255,7 @@ int floodgen_afxdp_junk(struct floodgen_result *out,
 		    errno != EBUSY && errno != ENOBUFS)
 			nf++;
 	}
-	out->elapsed_ns = mono_ns() - pc.t0_ns;
+	out->elapsed_ns = mono_ns() - (ramp ? floodramp_t0(ramp) : pc.t0_ns);
 	out->junk_tx_err = nf + (queued - done);
 	rc = 0;
 out:

@@ -44,6 +44,10 @@ static void usage(FILE *f)
 		"--iface IF [--spoof CIDR] [--copy]\n"
 		"                   [--keys N [--legit-src IP[+N] ...] "
 		"--legit-rate PPS] [--grace-ms MS]\n"
+		"                   [--ramp START:FACTOR[:STEP_S] "
+		"[--ramp-max PPS] [--threshold F]\n"
+		"                    [--ramp-confirm]] (instead of --rate and "
+		"--count; needs --keys)\n"
 		"Without --control-fd the dataplane runs long-lived on the named "
 		"region PATH;\ncontrol attaches with --dataplane attach:PATH "
 		"(socket PATH.sock by default).\n"
@@ -137,6 +141,34 @@ static int add_src(uint8_t (*src)[16], unsigned *n, unsigned max,
 	return 0;
 }
 
+/* flood_step() prints a ramp step's line as soon as it is judged. */
+static void flood_step(void *arg, const struct floodramp *r, unsigned k,
+		       const struct floodramp_step *s,
+		       enum floodramp_verdict v)
+{
+	char line[512];
+
+	(void)arg;
+	if (floodramp_format_step(line, sizeof(line), r, k, s, v) > 0) {
+		printf("%s\n", line);
+		fflush(stdout);
+	}
+}
+
+/* print_ms() prints a latency line of the plain report. */
+static void print_ms(const char *name, const struct floodramp_lat *h,
+		     uint32_t ppm)
+{
+	uint64_t ns;
+
+	if (floodramp_lat_quantile(h, &ns, ppm))
+		printf("%s %llu.%03llu\n", name,
+		       (unsigned long long)(ns / 1000000),
+		       (unsigned long long)(ns / 1000 % 1000));
+	else
+		printf("%s none\n", name);
+}
+
 /* flood_refuse() says why a flood command line cannot run. */
 static int flood_refuse(const char *why)
 {
@@ -149,9 +181,11 @@ static int cmd_flood(int argc, char **argv)
 	static uint8_t legit[FLOODGEN_MAX_LEGIT_SRC][16];
 	static uint8_t junk[FLOODGEN_MAX_JUNK_SRC][16];
 	struct floodgen_cfg c = { .duration_ms = 10000, .grace_ms = 1000 };
-	struct floodgen_result r;
+	struct floodramp_cfg ramp = { .threshold_ppm = 990000 };
+	static struct floodgen_result r;        /* large: latency histogram */
 	struct dplink_listen t;
-	bool sock = false, spoof = false;
+	bool sock = false, spoof = false, dur = false, rate = false;
+	bool ramp_on = false, ramp_opt = false;
 	uint32_t v;
 	int rc;
 
@@ -170,6 +204,10 @@ static int cmd_flood(int argc, char **argv)
 			sock = true;
 			continue;
 		}
+		if (!strcmp(a, "--ramp-confirm")) {
+			ramp.confirm = ramp_opt = true;
+			continue;
+		}
 		if (!val)
 			goto bad;
 		i++;
@@ -182,11 +220,27 @@ static int cmd_flood(int argc, char **argv)
 			c.dst_port_be = t.port_be;
 		} else if (!strcmp(a, "--rate") && !parse_u32(val, &v)) {
 			c.rate_pps = v;
+			rate = true;
 		} else if (!strcmp(a, "--duration") && !parse_u32(val, &v) &&
 			   v && v <= 3600) {
 			c.duration_ms = v * 1000;
+			dur = true;
 		} else if (!strcmp(a, "--count") && !parse_u32(val, &v)) {
 			c.count = v;
+			rate = true;
+		} else if (!strcmp(a, "--ramp")) {
+			if (floodramp_parse(&ramp, val) < 0)
+				goto bad;
+			ramp_on = true;
+		} else if (!strcmp(a, "--ramp-max") && !parse_u32(val, &v) &&
+			   v) {
+			ramp.max_pps = v;
+			ramp_opt = true;
+		} else if (!strcmp(a, "--threshold")) {
+			if (floodramp_parse_threshold(&ramp.threshold_ppm,
+						      val) < 0)
+				goto bad;
+			ramp_opt = true;
 		} else if (!strcmp(a, "--mix")) {
 			if (floodgen_parse_mix(c.mix, val) < 0)
 				goto bad;
@@ -251,6 +305,37 @@ static int cmd_flood(int argc, char **argv)
 			return flood_refuse("--copy is an AF_XDP mode; it "
 					    "needs --iface");
 	}
+	if (ramp_opt && !ramp_on)
+		return flood_refuse("--ramp-max, --threshold and --ramp-confirm "
+				    "go with --ramp");
+	if (ramp_on) {
+		unsigned wsum = 0;
+
+		for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++)
+			wsum += c.mix[k];
+		if (rate)
+			return flood_refuse("--ramp sets the junk rate step by "
+					    "step: leave out --rate and "
+					    "--count");
+		if (!wsum)
+			return flood_refuse("--ramp needs junk: a --mix with "
+					    "a weight above 0");
+		if (!c.n_keys || !c.legit_rate)
+			return flood_refuse("--ramp judges each step by "
+					    "legitimate pings: it needs --keys "
+					    "N and --legit-rate PPS");
+		if ((uint64_t)c.legit_rate * ramp.step_ms < 10 * 1000)
+			return flood_refuse("--ramp: fewer than 10 legitimate "
+					    "pings per step (--legit-rate "
+					    "times the step's seconds)");
+		if (ramp.max_pps && ramp.max_pps < ramp.start_pps)
+			return flood_refuse("--ramp-max is below the ramp's "
+					    "START");
+		if (!dur)               /* the ramp's own length */
+			c.duration_ms = 0;
+		c.ramp = &ramp;
+		c.on_step = flood_step;
+	}
 	if (c.n_keys && !c.n_legit_src) {
 		/* The unspecified address (0.0.0.0 or ::, the target's
 		 * family): the route's source. */
@@ -270,6 +355,15 @@ static int cmd_flood(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "devplane-dp flood: %s\n", strerror(-rc));
 		return 1;
+	}
+	if (ramp_on) {
+		char line[512];
+
+		if (floodramp_format_end(line, sizeof(line), &r.ramp,
+					 r.legit_late) < 0)
+			return 1;
+		printf("%s\n", line);
+		return 0;
 	}
 	{
 		uint64_t tot = 0;
@@ -293,6 +387,8 @@ static int cmd_flood(int argc, char **argv)
 		       (unsigned long long)r.legit_first_sent,
 		       (unsigned long long)r.legit_first_answered,
 		       (unsigned long long)r.legit_pongs);
+		print_ms("legit_p50_ms", &r.legit_lat, 500000);
+		print_ms("legit_p99_ms", &r.legit_lat, 990000);
 	}
 	return 0;
 bad:
