@@ -25,11 +25,10 @@ XLEGIT=1
 . "$HERE/../integration/xdp_common.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 [ -x "$B/dataplane/devplane-dp" ] || { echo "FAIL: no devplane-dp"; exit 1; }
-NR=/proc/sys/vm/nr_hugepages
-OLD_NR=$(cat $NR)
+. "$HERE/../integration/lib_hugepages.sh"
 xdp_setup
-trap 'xdp_cleanup; echo "$OLD_NR" >$NR' EXIT INT TERM
-echo $((OLD_NR + 40)) >$NR
+trap 'xdp_cleanup; hugepages_restore' EXIT INT TERM
+hugepages_reserve 40
 mac=$(ip -n "$XNS_A" -br link show "$XV0" | awk '{ print $3 }')
 ip -n "$XNS_B" neigh replace 10.77.0.1 lladdr "$mac" dev "$XV1" nud permanent
 HZ=$(getconf CLK_TCK)

@@ -30,13 +30,12 @@ XLEGIT=1        # 10.77.1.11: the conformance suite's second tester
 DP="$B/dataplane/devplane-dp"
 DEVPLANE="$B/control/devplane"
 XW0=dpy0$XTAG XW1=dpy1$XTAG
-NR=/proc/sys/vm/nr_hugepages
-OLD_NR=$(cat $NR)
+. "$(dirname "$0")/lib_hugepages.sh"
 HUGE=40         # EAL and one queue's mbuf pool: about 16 pages used
 
 cleanup() {
 	xdp_cleanup
-	echo "$OLD_NR" >$NR
+	hugepages_restore
 }
 xdp_setup
 trap cleanup EXIT INT TERM
@@ -50,7 +49,7 @@ ip -n "$XNS_B" addr add 10.78.0.2/16 dev "$XW1"
 ip -n "$XNS_B" addr add 10.78.1.11/16 dev "$XW1"
 ip -n "$XNS_A" link set "$XW0" up
 ip -n "$XNS_B" link set "$XW1" up
-echo $((OLD_NR + HUGE)) >$NR
+hugepages_reserve $HUGE
 fail=0
 
 # udp_a FIELD: A's Udp counter FIELD (NoPorts, InErrors) from /proc.

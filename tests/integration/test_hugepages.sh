@@ -16,10 +16,9 @@ DEVPLANE=${1:?usage: $0 DEVPLANE}
 DP=$(dirname "$DEVPLANE")/../dataplane/devplane-dp
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (nr_hugepages, mount)"; exit 77; }
 [ -x "$DP" ] || { echo "FAIL: no devplane-dp beside $DEVPLANE"; exit 1; }
-NR=/proc/sys/vm/nr_hugepages
+. "$(dirname "$0")/lib_hugepages.sh"
 grep -q '^Hugepagesize: *2048 kB' /proc/meminfo ||
 	{ echo "FAIL: default huge page size is not 2 MiB"; exit 1; }
-OLD_NR=$(cat $NR)
 WORK=$(mktemp -d /tmp/devplane-huge.XXXXXX)
 HT=$WORK/hugetlbfs
 PIDS=""
@@ -28,7 +27,7 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	mountpoint -q "$HT" && umount "$HT"
-	echo "$OLD_NR" >$NR
+	hugepages_restore
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -86,6 +85,7 @@ stop() {    # stop PID: SIGTERM, reaped within 5 s
 
 # Fallback first, while our pages are not reserved yet: with no free huge
 # page the spawned dataplane's region takes normal pages and works.
+hugepages_lock
 if [ "$(free_pages)" = 0 ]; then
 	PORT=$(rand_port)
 	bootnode normal --addr "127.0.0.1:$PORT"
@@ -98,9 +98,9 @@ else
 fi
 
 # Reserve 24 pages of our own (3 regions of 10 MiB at most at once).
-echo $((OLD_NR + 24)) >$NR
+hugepages_reserve 24
 [ "$(free_pages)" -ge 24 ] ||
-	fail "only $(free_pages) huge pages after asking for $((OLD_NR + 24))"
+	fail "only $(free_pages) huge pages after asking for $((HP_OLD + 24))"
 mkdir -p "$HT"
 mount -t hugetlbfs -o pagesize=2M none "$HT" || fail "mount hugetlbfs"
 
