@@ -44,7 +44,7 @@ static int random_pad_len(size_t *pad)
 		n = getrandom(&r, sizeof(r), 0);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(r))
-		return n < 0 ? -errno : -EIO;
+		return n < 0 && errno ? -errno : -EIO;
 	/* The bias of % 201 on 16 bits is irrelevant for padding. */
 	*pad = RLPX_AUTH_PAD_MIN + r % (RLPX_AUTH_PAD_MAX - RLPX_AUTH_PAD_MIN + 1);
 	return 0;
@@ -81,7 +81,7 @@ ssize_t rlpx_auth_build(uint8_t *out, size_t out_len,
 	uint8_t shared[SECP_SHARED_LEN];
 	uint8_t sig[SECP_SIG_LEN], pub[SECP_PUB_LEN];
 	struct rlp_buf b;
-	size_t pad;
+	size_t pad = 0;         /* set below; gcc -O3 cannot tell */
 	ssize_t rc;
 
 	rc = random_pad_len(&pad);
@@ -129,7 +129,7 @@ ssize_t rlpx_auth_ack_build(uint8_t *out, size_t out_len,
 	uint8_t plain[RLPX_AUTH_BUF_LEN];
 	uint8_t eph_pub[SECP_PUB_LEN];
 	struct rlp_buf b;
-	size_t pad;
+	size_t pad = 0;         /* set below; gcc -O3 cannot tell */
 	ssize_t rc;
 
 	if (legacy) {

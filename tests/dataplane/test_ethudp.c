@@ -131,7 +131,7 @@ static void check_v4(size_t plen, uint8_t seed)
 {
 	struct ethudp_hdrs h;
 	struct ethudp_l4 l;
-	uint8_t f[2048], pl[1500];
+	uint8_t f[2048], pl[1500] = { 0 };
 	const uint8_t *ip = f + 14, *udp = f + 34;
 	ssize_t n;
 
@@ -180,7 +180,7 @@ static void check_v6(size_t plen, uint8_t seed)
 {
 	struct ethudp_hdrs h;
 	struct ethudp_l4 l;
-	uint8_t f[2048], pl[1500];
+	uint8_t f[2048], pl[1500] = { 0 };
 	const uint8_t *ip = f + 14, *udp = f + 54;
 	ssize_t n;
 
