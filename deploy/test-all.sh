@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # test-all.sh - set up a fresh Debian machine and run devplane's whole test
-# suite: gcc -Werror, clang ASan+UBSan, the no-DPDK/no-XDP build, and the
-# libFuzzer build (corpus replay plus a short bounded run per target).
+# suite: gcc -Werror, clang ASan+UBSan, the no-DPDK/no-XDP build, the
+# release build the main job uses, and the libFuzzer build (corpus replay
+# plus a short bounded run per target).
 # Ends with one line "N passed, M failed"; exits non-zero on any failure.
 #
 # Environment: FUZZ_SECONDS (per target, default 15), BUILD_ROOT (default
@@ -98,6 +99,10 @@ run_build gcc gcc
 run_build clang-asan clang "${san_args[@]}"
 suites="--no-suite integration"
 run_build minimal gcc -Ddpdk=disabled -Dxdp=disabled
+# The README's main job builds with --buildtype=release (-O3), whose
+# warnings -O2 does not show: build it too, and run the unit suites on it.
+suites="--suite unit"
+run_build release gcc --buildtype=release
 suites="--suite fuzz"
 if run_build fuzz clang -Dfuzz=true "${san_args[@]}"; then
 	# A short bounded run per target on top of the corpus replay; new inputs
