@@ -608,9 +608,11 @@ void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
 	mark_ready(cn);
 }
 
-/* Queues every finished node that did not answer (it may have been busy)
- * or whose Neighbors we could use (its table may have grown) for another
- * check, undoing the accounting of the finished one. Returns how many. */
+/* Queues every finished node that did not answer (it may have been busy),
+ * whose Neighbors we could use (its table may have grown) or whose record
+ * we could not verify (its ENRResponse, or our bond with it, was lost)
+ * for another check, undoing the accounting of the finished one. Returns
+ * how many. */
 static size_t recheck(struct crawl *c)
 {
 	size_t k = 0;
@@ -619,7 +621,8 @@ static size_t recheck(struct crawl *c)
 	for (size_t i = 0; i < c->n; i++) {
 		struct cnode *cn = c->nodes[i];
 
-		if (cn->state != CN_DONE || (cn->answered && !cn->swept))
+		if (cn->state != CN_DONE ||
+		    (cn->answered && !cn->swept && cn->enr_ok))
 			continue;
 		c->checked--;
 		if (cn->answered) {
@@ -633,7 +636,7 @@ static size_t recheck(struct crawl *c)
 		cn->fail = -1;
 		cn->sweep_busy = cn->sweep_done = false;
 		cn->enr_busy = false;
-		cn->enr_done = cn->answered;    /* its ENR was asked already */
+		cn->enr_done = cn->enr_ok;      /* asked again until verified */
 		cn->dist = KAD_HASH_BITS;
 		cn->tries = cn->dist_tries = cn->enr_tries = 0;
 		c->queue[c->q_len++] = (uint32_t)i;     /* q_cap >= n */

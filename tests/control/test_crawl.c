@@ -20,6 +20,7 @@
 #include "control/crawl.h"
 #include "control/crawl_rlpx.h"
 #include "control/kad.h"
+#include "control/localnode.h"
 #include "control/nodedb.h"
 #include "tests/control/sim.h"
 
@@ -626,9 +627,33 @@ static unsigned add_hooked_crawler(struct sim *s, uint8_t last)
 struct ejs {
 	unsigned idx;
 	uint64_t up_at;                 /* silent (busy, offline) before */
+	uint64_t enr_from;              /* answers ENRRequests from then on
+					 * (0: never, as ethereumjs) */
 	bool pinged_back;
 	unsigned pings, findnodes, enrreqs;
 };
+
+/* ejs_enr_response() answers ENRRequest rx with peer idx's signed record. */
+static void ejs_enr_response(struct sim *s, unsigned idx,
+			     const struct sim_rx *rx)
+{
+	struct discv4_packet p;
+	struct localnode ln;
+	ssize_t n;
+
+	assert_int_equal(localnode_init(&ln, s->peers[idx]->priv, 0,
+					sim_node(s, idx).ep.udp, 0), 0);
+	assert_int_equal(localnode_update(&ln, s->now), 1);
+	memset(&p, 0, sizeof(p));
+	p.type = DISCV4_ENRRESPONSE;
+	memcpy(p.u.enrresponse.request_hash, rx->hash, 32);
+	n = enr_encode(p.u.enrresponse.enr, sizeof(p.u.enrresponse.enr),
+		       localnode_record(&ln));
+	assert_true(n > 0);
+	p.u.enrresponse.enr_len = (uint16_t)n;
+	assert_int_equal(sim_send_raw(s, idx, rx->from, &p, NULL), 0);
+	localnode_fini(&ln);
+}
 
 static void ejs_ping(struct sim *s, unsigned from, unsigned to)
 {
@@ -675,6 +700,8 @@ static void ejs_serve(struct sim *s, struct ejs *e, unsigned n)
 				break;
 			case DISCV4_ENRREQUEST:
 				e[k].enrreqs++;
+				if (e[k].enr_from && s->now >= e[k].enr_from)
+					ejs_enr_response(s, e[k].idx, rx);
 				break;
 			default:
 				break;
@@ -963,6 +990,50 @@ static void test_crawl_rounds_until_timeout(void **st)
 		sim_fini(&s);
 		crawl_free(c);
 	}
+}
+
+/* A node whose ENRResponses were all lost in the first round (it answers
+ * Pings, never FindNode) has its ENR asked again in a re-check round and
+ * verified; each round asks it at most 1 + retries times. */
+static void test_crawl_recheck_asks_enr_again(void **st)
+{
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct ejs e[1];
+	struct crawl *c;
+	struct sim s;
+	struct discv4_node dn;
+	unsigned me;
+	uint8_t ip[16];
+	int r;
+
+	(void)st;
+	sim_init(&s, T0, 29);
+	sim_set_net(&s, 0, 1 * MS, 2 * MS);
+	lo(ip, 1);
+	r = sim_add_raw(&s, ip, 20000);
+	assert_true(r >= 0);
+	memset(e, 0, sizeof(e));
+	e[0].idx = (unsigned)r;
+	e[0].enr_from = s.now + 8 * SEC;        /* after round one gave up */
+	me = add_hooked_crawler(&s, 2);
+	cfg = base_cfg(NULL, NULL);
+	cfg.timeout_ns = 30 * SEC;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	g_hooked = c;
+	dn = sim_node(&s, e[0].idx);
+	assert_int_equal(crawl_add_seed(c, &dn), 0);
+	run_ejs(&s, c, e, 1, 60 * SEC);
+	g_hooked = NULL;
+	crawl_progress(c, &cs);
+	assert_true(cs.done);
+	assert_true(cs.rounds >= 1);
+	assert_int_equal(cs.answered, 1);
+	assert_int_equal(cs.enr_verified, 1);
+	assert_int_equal(cs.fail[CRAWL_FAIL_ENR_TIMEOUT], 0);
+	assert_true(e[0].enrreqs > 2);          /* round one asked twice */
+	sim_fini(&s);
+	crawl_free(c);
 }
 
 /* ---- the RLPx probe driver (control/crawl_rlpx.h), with a fake start ---- */
@@ -1289,6 +1360,7 @@ int main(void)
 		cmocka_unit_test(test_crawl_pong_only_node_is_live),
 		cmocka_unit_test(test_crawl_learns_from_inbound_pings),
 		cmocka_unit_test(test_crawl_rounds_until_timeout),
+		cmocka_unit_test(test_crawl_recheck_asks_enr_again),
 		cmocka_unit_test(test_crawl_rlpx_bounds_parallel_and_probes_once),
 		cmocka_unit_test(test_crawl_rlpx_records_rows_and_summary),
 		cmocka_unit_test(test_crawl_rlpx_start_failures_are_counted),
