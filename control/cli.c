@@ -285,6 +285,28 @@ int cli_parse_dataplane(enum cli_dp *dp, const char **attach,
 	return 0;
 }
 
+int cli_parse_budget(uint32_t *rate, uint32_t *burst, const char *v)
+{
+	unsigned long r, b;
+	const char *colon = strchr(v, ':');
+	char num[16];
+
+	if (!strcmp(v, "off")) {
+		*rate = *burst = 0;
+		return 0;
+	}
+	if (!colon || (size_t)(colon - v) >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, v, (size_t)(colon - v));
+	num[colon - v] = 0;
+	if (parse_uint(&r, num, UINT32_MAX) || parse_uint(&b, colon + 1, UINT32_MAX) ||
+	    !r || !b)
+		return -EINVAL;
+	*rate = (uint32_t)r;
+	*burst = (uint32_t)b;
+	return 0;
+}
+
 int cli_parse_queues(unsigned *n, const char *v)
 {
 	unsigned long u;
@@ -301,7 +323,7 @@ enum flag_id {
 	F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT, F_IP, F_TCP,
 	F_UDP, F_OUT, F_PARALLEL, F_RLPX, F_NO_RLPX, F_RLPX_PARALLEL,
 	F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS, F_IPCPATH,
-	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION, F_DP_EAL,
+	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION, F_DP_EAL, F_DP_BUDGET,
 };
 
 static const struct {
@@ -318,6 +340,7 @@ static const struct {
 	{ "dataplane", F_DATAPLANE, true },
 	{ "dataplane.queues", F_DP_QUEUES, true },
 	{ "dataplane.eal", F_DP_EAL, true },
+	{ "dataplane.budget", F_DP_BUDGET, true },
 	{ "metrics.addr", F_METRICS_ADDR, true },
 	{ "db", F_DB, true },
 	{ "verbosity", F_VERBOSITY, true },
@@ -389,6 +412,12 @@ static int apply(struct cli_opts *o, enum flag_id id, const char *v, char *err,
 		break;
 	case F_DP_EAL:
 		o->dp_eal = v;
+		break;
+	case F_DP_BUDGET:
+		if (cli_parse_budget(&o->budget_rate, &o->budget_burst, v))
+			return fail(err, err_len,
+				    "--dataplane.budget: want RATE:BURST (BURST > 0) or off, got %.60s", v);
+		o->budget_set = true;
 		break;
 	case F_DP_QUEUES:
 		if (cli_parse_queues(&o->queues, v))
@@ -572,6 +601,10 @@ int cli_parse(struct cli_opts *o, int argc, char **argv, char *err,
 	if (o->dp_eal && (o->dp != CLI_DP_SOCKET || !o->dp_backend ||
 			  strncmp(o->dp_backend, "dpdk", 4)))
 		return fail(err, err_len, "--dataplane.eal needs --dataplane dpdk");
+	/* An attached dataplane has its own --budget. */
+	if (o->budget_set && o->dp == CLI_DP_ATTACH)
+		return fail(err, err_len, "--dataplane.budget: an attached "
+			    "dataplane takes devplane-dp --budget");
 	return 0;
 }
 
@@ -583,7 +616,8 @@ static void usage(FILE *f)
 	      "  bootnode --nodekey FILE | --nodekeyhex HEX [--addr IP:PORT]\n"
 	      "           [--netrestrict CIDRS] [--nat extip:IP] [--bootnodes NODES]\n"
 	      "           [--dataplane socket|xdp:IF|dpdk[:IF]|attach:PATH]\n"
-	      "           [--dataplane.queues N] [--dataplane.eal \"EAL ARGS\"] [--db PATH]\n"
+	      "           [--dataplane.queues N] [--dataplane.eal \"EAL ARGS\"]\n"
+	      "           [--dataplane.budget RATE:BURST|off] [--db PATH]\n"
 	      "           [--metrics.addr IP:PORT] [--writeaddress] [--verbosity N]\n"
 	      "           [--ipcpath PATH]\n"
 	      "           [--ban.threshold N|off] [--ban.window DUR] [--ban.duration DUR]\n"
@@ -650,6 +684,9 @@ static void loop_cfg_from(struct loop_cfg *lc, const struct cli_opts *o,
 	lc->backend = o->dp_backend;
 	lc->eal = o->dp_eal;
 	lc->n_queues = o->queues;
+	lc->budget_set = o->budget_set;
+	lc->budget_rate = o->budget_rate;
+	lc->budget_burst = o->budget_burst;
 	lc->ban_sig_count = o->ban_threshold;
 	lc->ban_sig_window_s = o->ban_window_s;
 	lc->ban_secs = o->ban_secs;

@@ -45,6 +45,8 @@ struct cli_opts {
 	const char *dp_backend;         /* --dataplane xdp:IFNAME or
 					 * dpdk[:IFNAME] (spawned) */
 	const char *dp_eal;             /* --dataplane.eal ARGS (dpdk) */
+	bool budget_set;                /* --dataplane.budget RATE:BURST|off */
+	uint32_t budget_rate, budget_burst;     /* 0: off */
 	bool has_metrics;               /* --metrics.addr IP:PORT */
 	uint8_t metrics_addr[16];
 	uint16_t metrics_port;
@@ -103,6 +105,11 @@ int cli_parse_node(struct enode *out, const char *s);
  * -EINVAL (nothing changed). */
 int cli_parse_dataplane(enum cli_dp *dp, const char **attach,
 			const char **backend, const char *v);
+
+/* cli_parse_budget() parses a --dataplane.budget value: "RATE:BURST"
+ * (packets/s and burst per source IP, both > 0) or "off" (0:0). Returns 0
+ * or -EINVAL (nothing changed). */
+int cli_parse_budget(uint32_t *rate, uint32_t *burst, const char *v);
 
 /* cli_parse_queues() parses a --dataplane.queues value, 1..
  * DPLINK_MAX_QUEUES. Returns 0 or -EINVAL (nothing changed). */

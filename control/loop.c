@@ -245,8 +245,10 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		/* The dataplane's own protections (`devplane-dp --shm` has
 		 * the same defaults): per-source budget, and the hash cache
 		 * that is also its replay guard (dataplane/discv4_rx.h). */
-		dc.budget_rate = LOOP_DP_BUDGET_RATE * k;
-		dc.budget_burst = LOOP_DP_BUDGET_BURST * k;
+		dc.budget_rate = cfg->budget_set ? cfg->budget_rate :
+			LOOP_DP_BUDGET_RATE * k;
+		dc.budget_burst = cfg->budget_set ? cfg->budget_burst :
+			LOOP_DP_BUDGET_BURST * k;
 		dc.cache_slots = LOOP_DP_CACHE_SLOTS;
 		dc.ban_sig_count = cfg->ban_sig_count;
 		dc.ban_sig_window_s = cfg->ban_sig_window_s;

@@ -60,6 +60,10 @@ struct loop_cfg {
 	 * per-source budget (LOOP_DP_BUDGET_*) is scaled by it: a loopback
 	 * testnet has all of its nodes on 127.0.0.1. */
 	unsigned peers_per_ip;
+	/* Spawned dataplane's per-source budget set by the operator
+	 * (--dataplane.budget; rate 0: off) instead of the default. */
+	bool budget_set;
+	uint32_t budget_rate, budget_burst;
 	/* Spawned xdp dataplane's ban policy (dplink_cfg): ban a source
 	 * after ban_sig_count bad signatures within ban_sig_window_s, for
 	 * ban_secs; 0: the dataplane's defaults, ban_sig_count

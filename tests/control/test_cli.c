@@ -107,6 +107,23 @@ static void test_cli_dataplane(void **state)
 			       "--dataplane.eal", "--no-huge", NULL), -EINVAL);
 	assert_int_equal(parse("bootnode", "--dataplane", "xdp:eth0",
 			       "--dataplane.eal", "--no-huge", NULL), -EINVAL);
+	/* the spawned dataplane's per-source budget */
+	assert_int_equal(parse("crawl", NULL), 0);
+	assert_false(o.budget_set);
+	assert_int_equal(parse("crawl", "--dataplane.budget", "off", NULL), 0);
+	assert_true(o.budget_set);
+	assert_int_equal(o.budget_rate, 0);
+	assert_int_equal(o.budget_burst, 0);
+	assert_int_equal(parse("crawl", "--dataplane.budget=20000:40000", NULL), 0);
+	assert_int_equal(o.budget_rate, 20000);
+	assert_int_equal(o.budget_burst, 40000);
+	assert_int_equal(parse("crawl", "--dataplane.budget", "100:0", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--dataplane.budget"));
+	assert_int_equal(parse("crawl", "--dataplane.budget", "100", NULL), -EINVAL);
+	assert_int_equal(parse("crawl", "--dataplane.budget", "x:1", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--dataplane", "attach:/run/dp",
+			       "--dataplane.budget", "off", NULL), -EINVAL);
+	assert_non_null(strstr(err, "devplane-dp --budget"));
 }
 
 static void test_cli_bootnodes(void **state)

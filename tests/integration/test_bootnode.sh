@@ -3,7 +3,8 @@
 # tests/integration/test_bootnode.sh - devplane bootnode end to end on
 # loopback: enode printed, discv4 ping and resolve answered, /metrics
 # scraped, SIGTERM stops it and its devplane-dp child, a restart against
-# the same --db reloads the bonded seeds and bumps the local ENR seq.
+# the same --db reloads the bonded seeds and bumps the local ENR seq;
+# --dataplane.budget reaches the spawned dataplane.
 # usage: test_bootnode.sh DEVPLANE
 set -u
 DEVPLANE=${1:?usage: $0 DEVPLANE}
@@ -46,18 +47,20 @@ free_tcp_port() {
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_bootnode N: runs bootnode instance N in the background.
+# start_bootnode N [FLAGS]: runs bootnode instance N in the background.
 start_bootnode() {
+	local n=$1
+	shift
 	"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "127.0.0.1:$PORT" \
-		--db "$WORK/nodes.db" --metrics.addr "127.0.0.1:$MPORT" \
-		>"$WORK/boot$1.out" 2>"$WORK/boot$1.err" &
+		--db "$WORK/nodes.db" --metrics.addr "127.0.0.1:$MPORT" "$@" \
+		>"$WORK/boot$n.out" 2>"$WORK/boot$n.err" &
 	BOOT=$!
 	PIDS+=("$BOOT")
-	wait_for grep -q '^enode://' "$WORK/boot$1.out" || fail "no enode printed"
-	wait_for grep -q 'dataplane pid' "$WORK/boot$1.err" || fail "no dp pid"
-	DPPID=$(sed -n 's/.*dataplane pid \([0-9]*\).*/\1/p' "$WORK/boot$1.err")
+	wait_for grep -q '^enode://' "$WORK/boot$n.out" || fail "no enode printed"
+	wait_for grep -q 'dataplane pid' "$WORK/boot$n.err" || fail "no dp pid"
+	DPPID=$(sed -n 's/.*dataplane pid \([0-9]*\).*/\1/p' "$WORK/boot$n.err")
 	PIDS+=("$DPPID")
-	ENODE=$(head -1 "$WORK/boot$1.out")
+	ENODE=$(head -1 "$WORK/boot$n.out")
 }
 
 # stop_bootnode: SIGTERM, then both processes must be gone within 5 s.
@@ -147,5 +150,26 @@ grep -q 'devplane: [1-9][0-9]* seeds from' "$WORK/boot2.err" ||
 OUT=$(timeout 20 "$DEVPLANE" discv4 resolve "$ENODE" --verbosity 0) || fail "resolve 2: $OUT"
 "$DEVPLANE" enr dump "$(echo "$OUT" | sed -n 1p)" | grep -q "sequence number 2 " ||
 	fail "local seq not bumped across restart"
+stop_bootnode
+
+# --dataplane.budget 2:4: 40 packets from one source that pass every check
+# before the budget (right hash, type, RLP, expiration; a signature that
+# recovers nothing) are 4 to 6 signature drops and the rest budget drops.
+start_bootnode 3 --dataplane.budget 2:4
+"$(dirname "$DEVPLANE")/../dataplane/devplane-dp" flood \
+	--target "127.0.0.1:$PORT" --count 40 --mix sig=1 --junk-src 127.0.0.1 \
+	--duration 10 >"$WORK/flood.out" 2>"$WORK/flood.err" ||
+	fail "flood: $(cat "$WORK/flood.err")"
+drops() {
+	curl -s -m 5 "http://127.0.0.1:$MPORT/metrics" |
+		awk -v r="$1" 'index($1, "reason=\"" r "\"") { s += $2 } END { print s + 0 }'
+}
+wait_for sh -c "[ \$(curl -s -m 5 http://127.0.0.1:$MPORT/metrics |
+	awk 'index(\$1, \"devplane_dp_drops_total{reason=\\\"budget\\\"\") ||
+	     index(\$1, \"devplane_dp_drops_total{reason=\\\"sig\\\"\") { s += \$2 }
+	     END { print s + 0 }') -ge 40 ]" || fail "flood not counted"
+BUDGET=$(drops budget) SIG=$(drops sig)
+[ "$SIG" -ge 4 ] && [ "$SIG" -le 6 ] && [ $((BUDGET + SIG)) -eq 40 ] ||
+	fail "--dataplane.budget 2:4: budget $BUDGET sig $SIG of 40"
 stop_bootnode
 echo "PASS"
