@@ -92,7 +92,10 @@ grep -q 'testnet: healthy' "$OUT/testnet.err" ||
 	echo "demo: tables not all >= 16 after 300 s; crawling anyway" >&2
 
 echo "demo: crawling it from $BOOT"
+# Every node of the testnet is 127.0.0.1: the crawler's per-source budget
+# (500 packets/s, meant for one node per address) would drop a fifth of
+# their answers, so it is off here.
 "$DEVPLANE" crawl --bootnodes "$BOOT" --out "$OUT/nodes.json" \
 	--db "$OUT/crawl.sqlite" --timeout "$CRAWL_TIMEOUT" --parallel 64 \
-	2>&1 | grep -v '^rlpx'
+	--dataplane.budget off 2>&1 | grep -v '^rlpx'
 echo "demo: nodes.json and crawl.sqlite in $OUT"
