@@ -3,6 +3,7 @@
 #include "common/keccak.h"
 #include "common/keccak_impl.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /*
@@ -204,77 +205,82 @@ void permute_lanes(uint64_t s[25], const uint8_t *in, size_t nblocks)
 
 #define TL_XOR3 0x96                    /* a ^ b ^ c */
 #define TL_CHI  0xd2                    /* a ^ (~b & c) */
-#define TL3(a, b, c) _mm_ternarylogic_epi64(a, b, c, TL_XOR3)
-#define CHI(a, b, c) _mm_ternarylogic_epi64(a, b, c, TL_CHI)
 
-/* One round from the A* lanes to the E* lanes; r0..r4 are theta's D. */
-#define ROUND_VL(A, E, rc) do {						\
-	c0 = TL3(TL3(A##ba, A##ga, A##ka), A##ma, A##sa);		\
-	c1 = TL3(TL3(A##be, A##ge, A##ke), A##me, A##se);		\
-	c2 = TL3(TL3(A##bi, A##gi, A##ki), A##mi, A##si);		\
-	c3 = TL3(TL3(A##bo, A##go, A##ko), A##mo, A##so);		\
-	c4 = TL3(TL3(A##bu, A##gu, A##ku), A##mu, A##su);		\
-	r0 = _mm_xor_si128(c4, _mm_rol_epi64(c1, 1));			\
-	r1 = _mm_xor_si128(c0, _mm_rol_epi64(c2, 1));			\
-	r2 = _mm_xor_si128(c1, _mm_rol_epi64(c3, 1));			\
-	r3 = _mm_xor_si128(c2, _mm_rol_epi64(c4, 1));			\
-	r4 = _mm_xor_si128(c3, _mm_rol_epi64(c0, 1));			\
+/*
+ * One round from the A* lanes to the E* lanes for any vector type, given
+ * V_XOR(a, b), V_XOR3(a, b, c), V_ROL(a, n) and V_CHI(a, b, c), which is
+ * a ^ (~b & c); r0..r4 are theta's D. Each kernel below defines the four
+ * for its vector width just before it and drops them after, so the round
+ * is written once for the single-state AVX-512VL code and the
+ * multi-buffer AVX-512 and AVX2 kernels.
+ */
+#define ROUND_V(A, E, rc) do {						\
+	c0 = V_XOR3(V_XOR3(A##ba, A##ga, A##ka), A##ma, A##sa);		\
+	c1 = V_XOR3(V_XOR3(A##be, A##ge, A##ke), A##me, A##se);		\
+	c2 = V_XOR3(V_XOR3(A##bi, A##gi, A##ki), A##mi, A##si);		\
+	c3 = V_XOR3(V_XOR3(A##bo, A##go, A##ko), A##mo, A##so);		\
+	c4 = V_XOR3(V_XOR3(A##bu, A##gu, A##ku), A##mu, A##su);		\
+	r0 = V_XOR(c4, V_ROL(c1, 1));					\
+	r1 = V_XOR(c0, V_ROL(c2, 1));					\
+	r2 = V_XOR(c1, V_ROL(c3, 1));					\
+	r3 = V_XOR(c2, V_ROL(c4, 1));					\
+	r4 = V_XOR(c3, V_ROL(c0, 1));					\
 	/* row b */							\
-	b0 = _mm_xor_si128(A##ba, r0);					\
-	b1 = _mm_rol_epi64(_mm_xor_si128(A##ge, r1), 44);		\
-	b2 = _mm_rol_epi64(_mm_xor_si128(A##ki, r2), 43);		\
-	b3 = _mm_rol_epi64(_mm_xor_si128(A##mo, r3), 21);		\
-	b4 = _mm_rol_epi64(_mm_xor_si128(A##su, r4), 14);		\
-	E##ba = CHI(b0, b1, b2);					\
-	E##be = CHI(b1, b2, b3);					\
-	E##bi = CHI(b2, b3, b4);					\
-	E##bo = CHI(b3, b4, b0);					\
-	E##bu = CHI(b4, b0, b1);					\
+	b0 = V_XOR(A##ba, r0);						\
+	b1 = V_ROL(V_XOR(A##ge, r1), 44);				\
+	b2 = V_ROL(V_XOR(A##ki, r2), 43);				\
+	b3 = V_ROL(V_XOR(A##mo, r3), 21);				\
+	b4 = V_ROL(V_XOR(A##su, r4), 14);				\
+	E##ba = V_CHI(b0, b1, b2);					\
+	E##be = V_CHI(b1, b2, b3);					\
+	E##bi = V_CHI(b2, b3, b4);					\
+	E##bo = V_CHI(b3, b4, b0);					\
+	E##bu = V_CHI(b4, b0, b1);					\
 	/* row g */							\
-	b0 = _mm_rol_epi64(_mm_xor_si128(A##bo, r3), 28);		\
-	b1 = _mm_rol_epi64(_mm_xor_si128(A##gu, r4), 20);		\
-	b2 = _mm_rol_epi64(_mm_xor_si128(A##ka, r0), 3);		\
-	b3 = _mm_rol_epi64(_mm_xor_si128(A##me, r1), 45);		\
-	b4 = _mm_rol_epi64(_mm_xor_si128(A##si, r2), 61);		\
-	E##ga = CHI(b0, b1, b2);					\
-	E##ge = CHI(b1, b2, b3);					\
-	E##gi = CHI(b2, b3, b4);					\
-	E##go = CHI(b3, b4, b0);					\
-	E##gu = CHI(b4, b0, b1);					\
+	b0 = V_ROL(V_XOR(A##bo, r3), 28);				\
+	b1 = V_ROL(V_XOR(A##gu, r4), 20);				\
+	b2 = V_ROL(V_XOR(A##ka, r0), 3);				\
+	b3 = V_ROL(V_XOR(A##me, r1), 45);				\
+	b4 = V_ROL(V_XOR(A##si, r2), 61);				\
+	E##ga = V_CHI(b0, b1, b2);					\
+	E##ge = V_CHI(b1, b2, b3);					\
+	E##gi = V_CHI(b2, b3, b4);					\
+	E##go = V_CHI(b3, b4, b0);					\
+	E##gu = V_CHI(b4, b0, b1);					\
 	/* row k */							\
-	b0 = _mm_rol_epi64(_mm_xor_si128(A##be, r1), 1);		\
-	b1 = _mm_rol_epi64(_mm_xor_si128(A##gi, r2), 6);		\
-	b2 = _mm_rol_epi64(_mm_xor_si128(A##ko, r3), 25);		\
-	b3 = _mm_rol_epi64(_mm_xor_si128(A##mu, r4), 8);		\
-	b4 = _mm_rol_epi64(_mm_xor_si128(A##sa, r0), 18);		\
-	E##ka = CHI(b0, b1, b2);					\
-	E##ke = CHI(b1, b2, b3);					\
-	E##ki = CHI(b2, b3, b4);					\
-	E##ko = CHI(b3, b4, b0);					\
-	E##ku = CHI(b4, b0, b1);					\
+	b0 = V_ROL(V_XOR(A##be, r1), 1);				\
+	b1 = V_ROL(V_XOR(A##gi, r2), 6);				\
+	b2 = V_ROL(V_XOR(A##ko, r3), 25);				\
+	b3 = V_ROL(V_XOR(A##mu, r4), 8);				\
+	b4 = V_ROL(V_XOR(A##sa, r0), 18);				\
+	E##ka = V_CHI(b0, b1, b2);					\
+	E##ke = V_CHI(b1, b2, b3);					\
+	E##ki = V_CHI(b2, b3, b4);					\
+	E##ko = V_CHI(b3, b4, b0);					\
+	E##ku = V_CHI(b4, b0, b1);					\
 	/* row m */							\
-	b0 = _mm_rol_epi64(_mm_xor_si128(A##bu, r4), 27);		\
-	b1 = _mm_rol_epi64(_mm_xor_si128(A##ga, r0), 36);		\
-	b2 = _mm_rol_epi64(_mm_xor_si128(A##ke, r1), 10);		\
-	b3 = _mm_rol_epi64(_mm_xor_si128(A##mi, r2), 15);		\
-	b4 = _mm_rol_epi64(_mm_xor_si128(A##so, r3), 56);		\
-	E##ma = CHI(b0, b1, b2);					\
-	E##me = CHI(b1, b2, b3);					\
-	E##mi = CHI(b2, b3, b4);					\
-	E##mo = CHI(b3, b4, b0);					\
-	E##mu = CHI(b4, b0, b1);					\
+	b0 = V_ROL(V_XOR(A##bu, r4), 27);				\
+	b1 = V_ROL(V_XOR(A##ga, r0), 36);				\
+	b2 = V_ROL(V_XOR(A##ke, r1), 10);				\
+	b3 = V_ROL(V_XOR(A##mi, r2), 15);				\
+	b4 = V_ROL(V_XOR(A##so, r3), 56);				\
+	E##ma = V_CHI(b0, b1, b2);					\
+	E##me = V_CHI(b1, b2, b3);					\
+	E##mi = V_CHI(b2, b3, b4);					\
+	E##mo = V_CHI(b3, b4, b0);					\
+	E##mu = V_CHI(b4, b0, b1);					\
 	/* row s */							\
-	b0 = _mm_rol_epi64(_mm_xor_si128(A##bi, r2), 62);		\
-	b1 = _mm_rol_epi64(_mm_xor_si128(A##go, r3), 55);		\
-	b2 = _mm_rol_epi64(_mm_xor_si128(A##ku, r4), 39);		\
-	b3 = _mm_rol_epi64(_mm_xor_si128(A##ma, r0), 41);		\
-	b4 = _mm_rol_epi64(_mm_xor_si128(A##se, r1), 2);		\
-	E##sa = CHI(b0, b1, b2);					\
-	E##se = CHI(b1, b2, b3);					\
-	E##si = CHI(b2, b3, b4);					\
-	E##so = CHI(b3, b4, b0);					\
-	E##su = CHI(b4, b0, b1);					\
-	E##ba = _mm_xor_si128(E##ba, rc);				\
+	b0 = V_ROL(V_XOR(A##bi, r2), 62);				\
+	b1 = V_ROL(V_XOR(A##go, r3), 55);				\
+	b2 = V_ROL(V_XOR(A##ku, r4), 39);				\
+	b3 = V_ROL(V_XOR(A##ma, r0), 41);				\
+	b4 = V_ROL(V_XOR(A##se, r1), 2);				\
+	E##sa = V_CHI(b0, b1, b2);					\
+	E##se = V_CHI(b1, b2, b3);					\
+	E##si = V_CHI(b2, b3, b4);					\
+	E##so = V_CHI(b3, b4, b0);					\
+	E##su = V_CHI(b4, b0, b1);					\
+	E##ba = V_XOR(E##ba, rc);					\
 } while (0)
 
 #define DECLARE_VL(P)							\
@@ -289,6 +295,11 @@ void permute_lanes(uint64_t s[25], const uint8_t *in, size_t nblocks)
 #define XIN(v, o) \
 	v = _mm_xor_si128(v, _mm_loadl_epi64((const __m128i *)(in + (o))))
 #define RC(i)    _mm_loadl_epi64((const __m128i *)&round_consts[i])
+
+#define V_XOR(a, b)     _mm_xor_si128(a, b)
+#define V_XOR3(a, b, c) _mm_ternarylogic_epi64(a, b, c, TL_XOR3)
+#define V_ROL(a, n)     _mm_rol_epi64(a, n)
+#define V_CHI(a, b, c)  _mm_ternarylogic_epi64(a, b, c, TL_CHI)
 
 /* permute_vl() is permute_lanes() for AVX-512VL CPUs (little-endian). */
 AVX512_FNS
@@ -314,8 +325,8 @@ static void permute_vl(uint64_t s[25], const uint8_t *in, size_t nblocks)
 			in += KECCAK256_RATE;
 		}
 		for (int r = 0; r < 24; r += 2) {
-			ROUND_VL(a, e, RC(r));
-			ROUND_VL(e, a, RC(r + 1));
+			ROUND_V(a, e, RC(r));
+			ROUND_V(e, a, RC(r + 1));
 		}
 	} while (--nblocks);
 	ST(0, aba);  ST(1, abe);  ST(2, abi);  ST(3, abo);  ST(4, abu);
@@ -324,6 +335,147 @@ static void permute_vl(uint64_t s[25], const uint8_t *in, size_t nblocks)
 	ST(15, ama); ST(16, ame); ST(17, ami); ST(18, amo); ST(19, amu);
 	ST(20, asa); ST(21, ase); ST(22, asi); ST(23, aso); ST(24, asu);
 }
+#undef V_XOR
+#undef V_XOR3
+#undef V_ROL
+#undef V_CHI
+
+/*
+ * Multi-buffer kernels (keccak_impl.h): W independent states side by side,
+ * state j in element j of every vector, so lane i of all W states is one
+ * vector loaded from s[i * W .. i * W + W). There is no shuffle at all:
+ * each lane operation of the single-state code becomes one vector
+ * operation on W states, and the round is ROUND_V again. Input blocks come
+ * in by gather, one qword of every state per gather, offsets taken from
+ * the first non-NULL pointer; a NULL in[j] masks state j out, so its
+ * memory is never touched. Different states' throughput adds up; one
+ * state's permutation is no faster (the MAC chain of one session stays
+ * sequential).
+ */
+#define DECLARE_V(T, P)							\
+	T P##ba, P##be, P##bi, P##bo, P##bu,				\
+	  P##ga, P##ge, P##gi, P##go, P##gu,				\
+	  P##ka, P##ke, P##ki, P##ko, P##ku,				\
+	  P##ma, P##me, P##mi, P##mo, P##mu,				\
+	  P##sa, P##se, P##si, P##so, P##su
+
+/* The lanes in FIPS 202 order, for loading, storing and absorbing. */
+#define FOR_LANES(M)							\
+	M(0, aba);  M(1, abe);  M(2, abi);  M(3, abo);  M(4, abu);	\
+	M(5, aga);  M(6, age);  M(7, agi);  M(8, ago);  M(9, agu);	\
+	M(10, aka); M(11, ake); M(12, aki); M(13, ako); M(14, aku);	\
+	M(15, ama); M(16, ame); M(17, ami); M(18, amo); M(19, amu);	\
+	M(20, asa); M(21, ase); M(22, asi); M(23, aso); M(24, asu)
+#define FOR_RATE_LANES(M)						\
+	M(0, aba);  M(1, abe);  M(2, abi);  M(3, abo);  M(4, abu);	\
+	M(5, aga);  M(6, age);  M(7, agi);  M(8, ago);  M(9, agu);	\
+	M(10, aka); M(11, ake); M(12, aki); M(13, ako); M(14, aku);	\
+	M(15, ama); M(16, ame)
+
+/* Offsets of in[0..w) from the first non-NULL one (*base), and the mask
+ * of non-NULL ones. Through uintptr_t: the blocks are unrelated objects. */
+static unsigned gather_offsets(long long *off, const uint8_t **base,
+			       const uint8_t *const in[], unsigned w)
+{
+	unsigned mask = 0;
+
+	*base = NULL;
+	for (unsigned j = 0; j < w; j++) {
+		off[j] = 0;
+		if (!in[j])
+			continue;
+		if (!*base)
+			*base = in[j];
+		off[j] = (long long)((uintptr_t)in[j] - (uintptr_t)*base);
+		mask |= 1u << j;
+	}
+	return mask;
+}
+
+#define X8_FNS __attribute__((target("avx512f")))
+#define V_XOR(a, b)     _mm512_xor_si512(a, b)
+#define V_XOR3(a, b, c) _mm512_ternarylogic_epi64(a, b, c, TL_XOR3)
+#define V_ROL(a, n)     _mm512_rol_epi64(a, n)
+#define V_CHI(a, b, c)  _mm512_ternarylogic_epi64(a, b, c, TL_CHI)
+#define LD8(i, v)  v = _mm512_load_si512(s + 8 * (i))
+#define ST8(i, v)  _mm512_store_si512(s + 8 * (i), v)
+#define XG8(i, v)  v = V_XOR(v, _mm512_mask_i64gather_epi64(zero, m, idx, \
+					base + 8 * (i), 1))
+
+/* permute_x8(): eight states, AVX-512F (vpternlogq, vprolq, vpgatherqq). */
+X8_FNS
+static void permute_x8(uint64_t *s, const uint8_t *const in[])
+{
+	DECLARE_V(__m512i, a);
+	DECLARE_V(__m512i, e);
+	__m512i b0, b1, b2, b3, b4, c0, c1, c2, c3, c4, r0, r1, r2, r3, r4;
+	_Alignas(64) long long off[8];
+	const uint8_t *base;
+	__mmask8 m = (__mmask8)gather_offsets(off, &base, in, 8);
+
+	FOR_LANES(LD8);
+	if (m) {
+		__m512i zero = _mm512_setzero_si512();
+		__m512i idx = _mm512_load_si512(off);
+
+		FOR_RATE_LANES(XG8);
+	}
+	for (int r = 0; r < 24; r += 2) {
+		ROUND_V(a, e, _mm512_set1_epi64((long long)round_consts[r]));
+		ROUND_V(e, a, _mm512_set1_epi64((long long)round_consts[r + 1]));
+	}
+	FOR_LANES(ST8);
+}
+#undef V_XOR
+#undef V_XOR3
+#undef V_ROL
+#undef V_CHI
+
+#define X4_FNS __attribute__((target("avx2")))
+#define V_XOR(a, b)     _mm256_xor_si256(a, b)
+#define V_XOR3(a, b, c) _mm256_xor_si256(_mm256_xor_si256(a, b), c)
+#define V_ROL(a, n)     _mm256_or_si256(_mm256_slli_epi64(a, n),	\
+					_mm256_srli_epi64(a, 64 - (n)))
+#define V_CHI(a, b, c)  _mm256_xor_si256(a, _mm256_andnot_si256(b, c))
+#define LD4(i, v)  v = _mm256_load_si256((const __m256i *)(s + 4 * (i)))
+#define ST4(i, v)  _mm256_store_si256((__m256i *)(s + 4 * (i)), v)
+#define XG4(i, v)  v = V_XOR(v, _mm256_mask_i64gather_epi64(zero,	\
+			(const long long *)(base + 8 * (i)), idx, m, 1))
+
+/* permute_x4(): four states, AVX2, for CPUs without AVX-512 (no rotate
+ * or three-input logic: shifts and andnot instead). */
+X4_FNS
+static void permute_x4(uint64_t *s, const uint8_t *const in[])
+{
+	DECLARE_V(__m256i, a);
+	DECLARE_V(__m256i, e);
+	__m256i b0, b1, b2, b3, b4, c0, c1, c2, c3, c4, r0, r1, r2, r3, r4;
+	_Alignas(32) long long off[4];
+	const uint8_t *base;
+	unsigned mask = gather_offsets(off, &base, in, 4);
+
+	FOR_LANES(LD4);
+	if (mask) {
+		__m256i zero = _mm256_setzero_si256();
+		__m256i idx = _mm256_load_si256((const __m256i *)off);
+		__m256i m = _mm256_set_epi64x(mask & 8 ? -1 : 0,
+					      mask & 4 ? -1 : 0,
+					      mask & 2 ? -1 : 0,
+					      mask & 1 ? -1 : 0);
+
+		FOR_RATE_LANES(XG4);
+	}
+	for (int r = 0; r < 24; r += 2) {
+		ROUND_V(a, e, _mm256_set1_epi64x((long long)round_consts[r]));
+		ROUND_V(e, a,
+			_mm256_set1_epi64x((long long)round_consts[r + 1]));
+	}
+	FOR_LANES(ST4);
+}
+#undef V_XOR
+#undef V_XOR3
+#undef V_ROL
+#undef V_CHI
 
 #if !(defined(__BMI__) && defined(__BMI2__))
 /*
@@ -362,6 +514,17 @@ static void permute(uint64_t s[25], const uint8_t *in, size_t nblocks)
 		permute_lanes(s, in, nblocks);
 }
 #define HAVE_PERMUTE_VL 1
+
+static int have_avx512f(void)
+{
+	return __builtin_cpu_supports("avx512f");
+}
+
+static int have_avx2(void)
+{
+	return __builtin_cpu_supports("avx2");
+}
+#define HAVE_MULTI_X86 1
 #else
 static void permute(uint64_t s[25], const uint8_t *in, size_t nblocks)
 {
@@ -471,4 +634,286 @@ void keccak256(uint8_t out[KECCAK256_LEN], const uint8_t *buf, size_t len)
 	keccak256_init(&ctx);
 	keccak256_update(&ctx, buf, len);
 	keccak256_final(&ctx, out);
+}
+
+/* ---- several independent states at once ------------------------------ */
+
+/* The reference multi kernel: the portable permutation, one state after
+ * the other, over the interleaved layout. Slow; it checks the scheduler
+ * below independently of any SIMD kernel. */
+#define MULTI_PORTABLE_WIDTH 8
+
+static void permute_multi_portable(uint64_t *s, const uint8_t *const in[])
+{
+	uint64_t t[25];
+
+	for (unsigned j = 0; j < MULTI_PORTABLE_WIDTH; j++) {
+		for (unsigned i = 0; i < 25; i++)
+			t[i] = s[i * MULTI_PORTABLE_WIDTH + j];
+		permute_lanes(t, in[j], 1);
+		for (unsigned i = 0; i < 25; i++)
+			s[i * MULTI_PORTABLE_WIDTH + j] = t[i];
+	}
+	explicit_bzero(t, sizeof(t));
+}
+
+static const struct keccak_multi_impl multi_portable = {
+	"portable", MULTI_PORTABLE_WIDTH, permute_multi_portable
+};
+#ifdef HAVE_MULTI_X86
+static const struct keccak_multi_impl multi_avx2 = { "avx2", 4, permute_x4 };
+static const struct keccak_multi_impl multi_avx512 = {
+	"avx512", 8, permute_x8
+};
+#endif
+
+size_t keccak_test_multi_impls(struct keccak_multi_impl *out, size_t max)
+{
+	size_t n = 0;
+
+	if (n < max)
+		out[n++] = multi_portable;
+#ifdef HAVE_MULTI_X86
+	if (n < max && have_avx2())
+		out[n++] = multi_avx2;
+	if (n < max && have_avx512f())
+		out[n++] = multi_avx512;
+#endif
+	return n;
+}
+
+/* The kernel keccak256_multi_*() use, or NULL: then a plain loop over the
+ * single-state functions is as fast as it gets. */
+static const struct keccak_multi_impl *multi_best(void)
+{
+#ifdef HAVE_MULTI_X86
+	if (have_avx512f())
+		return &multi_avx512;
+	if (have_avx2())
+		return &multi_avx2;
+#endif
+	return NULL;
+}
+
+/* One state's share of a multi update while it occupies a lane. */
+struct lane {
+	struct keccak_ctx *ctx;         /* NULL: the lane is free */
+	const uint8_t *in;              /* next whole block to absorb */
+	size_t steps;                   /* permutations still due */
+	bool filled;                    /* the next one absorbs nothing: the
+					 * partial block was completed in
+					 * ctx->s already */
+	const uint8_t *tail;            /* absorbed after the last one */
+	size_t tail_len;
+};
+
+/* lane_start() is the start of keccak256_update(ctx, buf, len): it absorbs
+ * what needs no permutation and returns false if that was all, or fills
+ * *l with the permutations still due (at least one) and returns true. */
+static bool lane_start(struct lane *l, struct keccak_ctx *ctx,
+		       const uint8_t *buf, size_t len)
+{
+	size_t pos = ctx->pos, nblocks;
+
+	if (pos + len < KECCAK256_RATE) {
+		xor_bytes(ctx->s, pos, buf, len);
+		ctx->pos = pos + len;
+		return false;
+	}
+	l->filled = pos != 0;
+	if (pos) {
+		size_t n = KECCAK256_RATE - pos;
+
+		xor_bytes(ctx->s, pos, buf, n);
+		buf += n;
+		len -= n;
+	}
+	nblocks = len / KECCAK256_RATE;
+	l->ctx = ctx;
+	l->in = buf;
+	l->steps = nblocks + l->filled;
+	l->tail = buf + nblocks * KECCAK256_RATE;
+	l->tail_len = len - nblocks * KECCAK256_RATE;
+	return true;
+}
+
+/* lane_finish() absorbs the tail once the lane's state is back in ctx. */
+static void lane_finish(struct lane *l)
+{
+	xor_bytes(l->ctx->s, 0, l->tail, l->tail_len);
+	l->ctx->pos = l->tail_len;
+	l->ctx = NULL;
+}
+
+static void lane_load(uint64_t *s, unsigned w, unsigned j,
+		      const uint64_t src[25])
+{
+	for (unsigned i = 0; i < 25; i++)
+		s[i * w + j] = src[i];
+}
+
+static void lane_store(uint64_t dst[25], const uint64_t *s, unsigned w,
+		       unsigned j)
+{
+	for (unsigned i = 0; i < 25; i++)
+		dst[i] = s[i * w + j];
+}
+
+/* lane_alone() finishes a lane with the single-state code, which keeps
+ * the state in registers across blocks: once one state is left, a vector
+ * permutation would only cost more for the same work. */
+static void lane_alone(struct lane *l, const uint64_t *s, unsigned w,
+		       unsigned j)
+{
+	lane_store(l->ctx->s, s, w, j);
+	if (l->filled) {
+		permute(l->ctx->s, NULL, 1);
+		l->steps--;
+	}
+	if (l->steps)
+		permute(l->ctx->s, l->in, l->steps);
+	lane_finish(l);
+}
+
+/*
+ * The scheduler: states go into free lanes in array order; each kernel
+ * call permutes every occupied lane once (absorbing that lane's next
+ * block, or nothing right after a completed partial block); a lane whose
+ * state is done is written back and refilled at once, so long and short
+ * inputs mix without waiting for each other. A state needing no
+ * permutation never takes a lane. Secrets: s is wiped before returning.
+ */
+static void multi_update(const struct keccak_multi_impl *impl,
+			 struct keccak_ctx *const st[],
+			 const uint8_t *const in[], const size_t len[],
+			 size_t n)
+{
+	_Alignas(64) uint64_t s[25 * KECCAK_MULTI_WIDTH_MAX];
+	struct lane lane[KECCAK_MULTI_WIDTH_MAX];
+	const uint8_t *blk[KECCAK_MULTI_WIDTH_MAX];
+	unsigned w = impl->width, busy = 0;
+	size_t next = 0;
+
+	/* Free lanes are permuted too: give them defined contents. */
+	memset(s, 0, sizeof(s));
+	memset(lane, 0, sizeof(lane));
+	for (;;) {
+		for (unsigned j = 0; j < w; j++) {
+			while (!lane[j].ctx && next < n) {
+				if (lane_start(&lane[j], st[next], in[next],
+					       len[next])) {
+					lane_load(s, w, j, lane[j].ctx->s);
+					busy++;
+				}
+				next++;
+			}
+		}
+		if (busy == 0)
+			break;
+		if (busy == 1 && next == n) {
+			for (unsigned j = 0; j < w; j++)
+				if (lane[j].ctx)
+					lane_alone(&lane[j], s, w, j);
+			break;
+		}
+		for (unsigned j = 0; j < w; j++) {
+			struct lane *l = &lane[j];
+
+			blk[j] = NULL;
+			if (!l->ctx)
+				continue;
+			if (l->filled) {
+				l->filled = false;
+			} else {
+				blk[j] = l->in;
+				l->in += KECCAK256_RATE;
+			}
+		}
+		impl->permute(s, blk);
+		for (unsigned j = 0; j < w; j++) {
+			if (!lane[j].ctx || --lane[j].steps)
+				continue;
+			lane_store(lane[j].ctx->s, s, w, j);
+			lane_finish(&lane[j]);
+			busy--;
+		}
+	}
+	explicit_bzero(s, sizeof(s));
+}
+
+/* multi_peek(): keccak256_peek() for w states per kernel call; a last
+ * state on its own takes the single-state path. */
+static void multi_peek(const struct keccak_multi_impl *impl,
+		       const struct keccak_ctx *const st[],
+		       uint8_t *const out[], size_t n)
+{
+	_Alignas(64) uint64_t s[25 * KECCAK_MULTI_WIDTH_MAX];
+	const uint8_t *blk[KECCAK_MULTI_WIDTH_MAX] = { NULL };
+	unsigned w = impl->width;
+
+	memset(s, 0, sizeof(s));
+	for (size_t i = 0; i < n;) {
+		unsigned k = n - i < w ? (unsigned)(n - i) : w;
+
+		if (k == 1) {
+			keccak256_peek(st[i], out[i]);
+			break;
+		}
+		for (unsigned j = 0; j < k; j++) {
+			size_t pos = st[i + j]->pos;
+
+			lane_load(s, w, j, st[i + j]->s);
+			s[pos / 8 * w + j] ^= (uint64_t)0x01 << (8 * (pos % 8));
+			s[(KECCAK256_RATE - 1) / 8 * w + j] ^=
+				(uint64_t)0x80 << 56;
+		}
+		impl->permute(s, blk);
+		for (unsigned j = 0; j < k; j++)
+			for (unsigned q = 0; q < KECCAK256_LEN / 8; q++)
+				store64(out[i + j] + 8 * q, s[q * w + j]);
+		i += k;
+	}
+	explicit_bzero(s, sizeof(s));
+}
+
+void keccak_test_multi_update(const struct keccak_multi_impl *impl,
+			      struct keccak_ctx *const st[],
+			      const uint8_t *const in[], const size_t len[],
+			      size_t n)
+{
+	multi_update(impl, st, in, len, n);
+}
+
+void keccak_test_multi_peek(const struct keccak_multi_impl *impl,
+			    const struct keccak_ctx *const st[],
+			    uint8_t *const out[], size_t n)
+{
+	multi_peek(impl, st, out, n);
+}
+
+void keccak256_multi_update(struct keccak_ctx *const st[],
+			    const uint8_t *const in[], const size_t len[],
+			    size_t n)
+{
+	const struct keccak_multi_impl *impl = multi_best();
+
+	if (impl && n > 1) {
+		multi_update(impl, st, in, len, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		keccak256_update(st[i], in[i], len[i]);
+}
+
+void keccak256_multi_peek(const struct keccak_ctx *const st[],
+			  uint8_t *const out[], size_t n)
+{
+	const struct keccak_multi_impl *impl = multi_best();
+
+	if (impl && n > 1) {
+		multi_peek(impl, st, out, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		keccak256_peek(st[i], out[i]);
 }

@@ -246,6 +246,15 @@ static uint64_t xorshift64(uint64_t *x)
 	return *x;
 }
 
+/* The portable single-state permutation, as the reference. */
+static void permute_ref(uint64_t st[25], const uint8_t *in)
+{
+	struct keccak_impl impl[1];
+
+	assert_int_equal(keccak_test_impls(impl, 1), 1);
+	impl[0].permute(st, in, 1);
+}
+
 /*
  * Every permutation variant this CPU runs (keccak_impl.h) against the
  * portable one: random states, with and without absorbed blocks (from an
@@ -293,6 +302,171 @@ static void test_impls_agree(void **state)
 	}
 }
 
+#define MULTI_N_MAX 24
+
+/* A random length: mostly short (the RLPx MAC's 16-byte updates), some
+ * around one and several blocks, some exactly on a block boundary. */
+static size_t random_len(uint64_t *rng)
+{
+	uint64_t r = xorshift64(rng);
+
+	switch (r % 6) {
+	case 0:
+		return 16;
+	case 1:
+		return (size_t)(r >> 8) % 40;
+	case 2:
+		return KECCAK256_RATE * (1 + (size_t)(r >> 8) % 3) -
+		       (size_t)(r >> 16) % 2;
+	case 3:
+		return (size_t)(r >> 8) % (2 * KECCAK256_RATE);
+	default:
+		return (size_t)(r >> 8) % 1100;
+	}
+}
+
+/*
+ * One multi variant (or the public dispatch when impl is NULL) against the
+ * single-state calls: n states with random absorbed prefixes (so every
+ * buffered offset occurs), then several rounds of random-length updates
+ * from random (odd) addresses, some states sharing one input, each round
+ * followed by a multi peek. States and digests must match exactly.
+ */
+static void multi_vs_single(const struct keccak_multi_impl *impl, size_t n,
+			    uint64_t *rng)
+{
+	static uint8_t pool[4096 + 1];
+	struct keccak_ctx want[MULTI_N_MAX], got[MULTI_N_MAX];
+	struct keccak_ctx *gp[MULTI_N_MAX];
+	const struct keccak_ctx *cgp[MULTI_N_MAX];
+	const uint8_t *in[MULTI_N_MAX];
+	size_t len[MULTI_N_MAX];
+	uint8_t dw[MULTI_N_MAX][KECCAK256_LEN], dg[MULTI_N_MAX][KECCAK256_LEN];
+	uint8_t *dgp[MULTI_N_MAX];
+
+	for (size_t j = 0; j < sizeof(pool); j++)
+		pool[j] = (uint8_t)xorshift64(rng);
+	for (size_t i = 0; i < n; i++) {
+		size_t pre = (size_t)xorshift64(rng) % 400;
+
+		keccak256_init(&want[i]);
+		keccak256_update(&want[i], pool + 1 + i, pre);
+		got[i] = want[i];
+		gp[i] = &got[i];
+		cgp[i] = &got[i];
+		dgp[i] = dg[i];
+	}
+	for (int round = 0; round < 6; round++) {
+		for (size_t i = 0; i < n; i++) {
+			len[i] = random_len(rng);
+			/* every third state reads the same bytes as state 0 */
+			if (i % 3 == 2)
+				in[i] = in[0];
+			else
+				in[i] = pool + 1 + (size_t)xorshift64(rng) %
+					(sizeof(pool) - 1 - 2 * 1100);
+			if (i % 3 == 2 && len[i] > len[0])
+				len[i] = len[0];
+			keccak256_update(&want[i], in[i], len[i]);
+			keccak256_peek(&want[i], dw[i]);
+		}
+		if (impl) {
+			keccak_test_multi_update(impl, gp, in, len, n);
+			keccak_test_multi_peek(impl, cgp, dgp, n);
+		} else {
+			keccak256_multi_update(gp, in, len, n);
+			keccak256_multi_peek(cgp, dgp, n);
+		}
+		for (size_t i = 0; i < n; i++) {
+			assert_memory_equal(got[i].s, want[i].s,
+					    sizeof(want[i].s));
+			assert_int_equal(got[i].pos, want[i].pos);
+			assert_memory_equal(dg[i], dw[i], KECCAK256_LEN);
+		}
+	}
+}
+
+static const size_t multi_ns[] = { 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17,
+				   23, 24 };
+
+/* Every multi-buffer variant this CPU runs, and the dispatching API, equal
+ * the single-state code for n below, at and above the lane counts. */
+static void test_multi_matches_single(void **state)
+{
+	struct keccak_multi_impl impl[8];
+	size_t n_impl = keccak_test_multi_impls(impl, 8);
+	uint64_t rng = 0x452821e638d01377ULL;
+
+	(void)state;
+	assert_true(n_impl >= 1);
+	assert_string_equal(impl[0].name, "portable");
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx2"))
+		assert_true(n_impl >= 2);
+	if (__builtin_cpu_supports("avx512f"))
+		assert_string_equal(impl[n_impl - 1].name, "avx512");
+#endif
+	for (size_t k = 0; k <= n_impl; k++) {
+		const struct keccak_multi_impl *p = k < n_impl ? &impl[k] : NULL;
+
+		assert_true(!p || (p->width >= 1 &&
+				   p->width <= KECCAK_MULTI_WIDTH_MAX));
+		print_message("keccak multi %s vs single state\n",
+			      p ? p->name : "(dispatch)");
+		for (size_t t = 0; t < sizeof(multi_ns) / sizeof(multi_ns[0]);
+		     t++)
+			for (int trial = 0; trial < 4; trial++)
+				multi_vs_single(p, multi_ns[t], &rng);
+	}
+}
+
+/* The kernels on their own: every lane with and without input (a NULL
+ * block leaves that state's memory alone) against the portable
+ * permutation, and the published keccak-f[1600] of the zero state. */
+static void test_multi_kernels(void **state)
+{
+	struct keccak_multi_impl impl[8];
+	size_t n_impl = keccak_test_multi_impls(impl, 8);
+	_Alignas(64) uint64_t s[25 * KECCAK_MULTI_WIDTH_MAX];
+	uint64_t want[KECCAK_MULTI_WIDTH_MAX][25];
+	uint8_t blocks[KECCAK_MULTI_WIDTH_MAX][KECCAK256_RATE + 1];
+	const uint8_t *in[KECCAK_MULTI_WIDTH_MAX];
+	uint64_t rng = 0x13198a2e03707344ULL;
+
+	(void)state;
+	for (size_t k = 0; k < n_impl; k++) {
+		unsigned w = impl[k].width;
+
+		memset(s, 0, sizeof(s));
+		for (unsigned j = 0; j < w; j++)
+			in[j] = NULL;
+		impl[k].permute(s, in);
+		for (unsigned j = 0; j < w; j++) {
+			assert_true(s[0 * w + j] == 0xf1258f7940e1dde7ULL);
+			assert_true(s[1 * w + j] == 0x84d5ccf933c0478aULL);
+		}
+		for (int trial = 0; trial < 200; trial++) {
+			for (unsigned j = 0; j < w; j++) {
+				for (unsigned i = 0; i < 25; i++) {
+					want[j][i] = xorshift64(&rng);
+					s[i * w + j] = want[j][i];
+				}
+				for (unsigned b = 0; b <= KECCAK256_RATE; b++)
+					blocks[j][b] = (uint8_t)xorshift64(&rng);
+				/* random subset of lanes absorbs, misaligned */
+				in[j] = xorshift64(&rng) % 3 ? blocks[j] + 1
+							     : NULL;
+				permute_ref(want[j], in[j]);
+			}
+			impl[k].permute(s, in);
+			for (unsigned j = 0; j < w; j++)
+				for (unsigned i = 0; i < 25; i++)
+					assert_true(s[i * w + j] ==
+						    want[j][i]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_peek),
 		cmocka_unit_test(test_final_wipes),
 		cmocka_unit_test(test_impls_agree),
+		cmocka_unit_test(test_multi_kernels),
+		cmocka_unit_test(test_multi_matches_single),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
