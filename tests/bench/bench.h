@@ -14,6 +14,12 @@ void bench_report(const char *op, double ops_per_s, double bytes_per_op, const c
 /* bench_section() prints a section heading. */
 void bench_section(const char *name);
 
+/* bench_keccak_multi_mbs() is keccak-256 throughput in MB/s over n
+ * independent len-byte messages hashed side by side
+ * (keccak256_multi_update + keccak256_multi_peek), n <= 64: the
+ * multi-buffer ceiling. From bench_keccak.c, also used by bench_fe. */
+double bench_keccak_multi_mbs(size_t len, size_t n);
+
 /* Sections, one per file tests/bench/bench_<name>.c. Each runs for a bounded
  * time (about a second per row) and prints its rows. */
 void bench_keccak(void);
