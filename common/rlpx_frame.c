@@ -277,25 +277,26 @@ static ssize_t poison(struct rlpx_frame *f, ssize_t err)
 	return err;
 }
 
-ssize_t rlpx_frame_seal(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
-			const uint8_t *payload, size_t len)
+static int seal_check(const struct rlpx_frame *f, size_t out_cap, size_t len)
 {
-	uint8_t hdr[RLPX_FRAME_HDR_LEN] = { 0 };
-	struct keccak_ctx mac;
-	uint8_t *body = out + RLPX_FRAME_HEAD_LEN;
-	size_t padded = pad16(len);
-	IMB_MGR *m;
-	int rc;
-
 	if (f->poisoned)
 		return -EPROTO;
 	if (len > f->cap)
 		return -EMSGSIZE;
 	if (out_cap < rlpx_frame_sealed_len(len))
 		return -ENOBUFS;
-	m = ipsecmb_thread_mgr();
-	if (!m)
-		return -ENOMEM;
+	return 0;
+}
+
+/* seal_head() writes header-ciphertext to out[0..16) and the frame
+ * plaintext (payload, zero padding) to the body, which seal_body()
+ * encrypts in place. The header and the frame are consecutive in one CTR
+ * stream. */
+static int seal_head(IMB_MGR *m, const struct rlpx_frame *f, uint8_t *out,
+		     const uint8_t *payload, size_t len)
+{
+	uint8_t hdr[RLPX_FRAME_HDR_LEN] = { 0 };
+	uint8_t *body = out + RLPX_FRAME_HEAD_LEN;
 
 	/* header = frame-size (24-bit BE) || header-data || zero padding;
 	 * header-data = rlp([capability-id = 0, context-id = 0]). */
@@ -307,47 +308,73 @@ ssize_t rlpx_frame_seal(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
 	hdr[5] = 0x80;
 	if (len)
 		memcpy(body, payload, len);
-	memset(body + len, 0, padded - len);
+	memset(body + len, 0, pad16(len) - len);
+	return ctr_xor(m, f, f->egress.ctr, out, hdr, RLPX_FRAME_HDR_LEN);
+}
 
-	/* The header and the frame are consecutive in one CTR stream. */
+static int seal_body(IMB_MGR *m, const struct rlpx_frame *f, uint8_t *body,
+		     size_t padded)
+{
+	uint8_t ctr[16];
+	int rc;
+
+	memcpy(ctr, f->egress.ctr, 16);
+	ctr_add(ctr, 1);
+	rc = ctr_xor(m, f, ctr, body, body, padded);
+	explicit_bzero(ctr, sizeof(ctr));
+	return rc;
+}
+
+static void seal_commit(struct rlpx_frame *f, const struct keccak_ctx *mac,
+			size_t padded)
+{
+	f->egress.mac = *mac;
+	ctr_add(f->egress.ctr, 1 + padded / 16);
+}
+
+ssize_t rlpx_frame_seal(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
+			const uint8_t *payload, size_t len)
+{
+	struct keccak_ctx mac;
+	uint8_t *body = out + RLPX_FRAME_HEAD_LEN;
+	size_t padded = pad16(len);
+	IMB_MGR *m;
+	int rc;
+
+	rc = seal_check(f, out_cap, len);
+	if (rc < 0)
+		return rc;
+	m = ipsecmb_thread_mgr();
+	if (!m)
+		return -ENOMEM;
+
 	mac = f->egress.mac;
-	rc = ctr_xor(m, f, f->egress.ctr, out, hdr, RLPX_FRAME_HDR_LEN);
+	rc = seal_head(m, f, out, payload, len);
 	if (rc == 0)
 		rc = header_mac(m, f, &mac, out + RLPX_FRAME_HDR_LEN, out);
-	if (rc == 0) {
-		uint8_t ctr[16];
-
-		memcpy(ctr, f->egress.ctr, 16);
-		ctr_add(ctr, 1);
-		rc = ctr_xor(m, f, ctr, body, body, padded);
-		explicit_bzero(ctr, sizeof(ctr));
-	}
+	if (rc == 0)
+		rc = seal_body(m, f, body, padded);
 	if (rc == 0)
 		rc = frame_mac(m, f, &mac, body + padded, body, padded);
 	if (rc < 0) {
 		explicit_bzero(&mac, sizeof(mac));
 		return poison(f, rc);
 	}
-	f->egress.mac = mac;
-	ctr_add(f->egress.ctr, 1 + padded / 16);
+	seal_commit(f, &mac, padded);
 	explicit_bzero(&mac, sizeof(mac));
 	return (ssize_t)rlpx_frame_sealed_len(len);
 }
 
-/* Verifies and decrypts a header without committing: on success *mac is the
- * ingress MAC after the header and *size the frame-size. MAC failure and an
- * oversized frame poison, since the streams can no longer be resynced. */
-static ssize_t check_header(IMB_MGR *m, struct rlpx_frame *f,
-			    struct keccak_ctx *mac, size_t *size,
-			    const uint8_t hdr[RLPX_FRAME_HEAD_LEN])
+/* header_verdict() is the rest of a header check once header-mac is
+ * computed (want): compare, decrypt, bound. Poisons on any failure, since
+ * the streams can no longer be resynced. */
+static ssize_t header_verdict(IMB_MGR *m, struct rlpx_frame *f, size_t *size,
+			      const uint8_t want[RLPX_FRAME_MAC_LEN],
+			      const uint8_t hdr[RLPX_FRAME_HEAD_LEN])
 {
-	uint8_t want[RLPX_FRAME_MAC_LEN], plain[RLPX_FRAME_HDR_LEN];
+	uint8_t plain[RLPX_FRAME_HDR_LEN];
 	int rc;
 
-	*mac = f->ingress.mac;
-	rc = header_mac(m, f, mac, want, hdr);
-	if (rc < 0)
-		return poison(f, rc);
 	/* rlpx.md: verify before decrypting header-ciphertext. */
 	if (!ct_memeq(want, hdr + RLPX_FRAME_HDR_LEN, RLPX_FRAME_MAC_LEN))
 		return poison(f, -EKEYREJECTED);
@@ -362,6 +389,22 @@ static ssize_t check_header(IMB_MGR *m, struct rlpx_frame *f,
 	if (*size > f->cap)
 		return poison(f, -EMSGSIZE);
 	return 0;
+}
+
+/* Verifies and decrypts a header without committing: on success *mac is the
+ * ingress MAC after the header and *size the frame-size. */
+static ssize_t check_header(IMB_MGR *m, struct rlpx_frame *f,
+			    struct keccak_ctx *mac, size_t *size,
+			    const uint8_t hdr[RLPX_FRAME_HEAD_LEN])
+{
+	uint8_t want[RLPX_FRAME_MAC_LEN];
+	int rc;
+
+	*mac = f->ingress.mac;
+	rc = header_mac(m, f, mac, want, hdr);
+	if (rc < 0)
+		return poison(f, rc);
+	return header_verdict(m, f, size, want, hdr);
 }
 
 static void commit_header(struct rlpx_frame *f, const struct keccak_ctx *mac,
@@ -396,50 +439,66 @@ ssize_t rlpx_frame_open_header(struct rlpx_frame *f, size_t *frame_size,
 	return rc;
 }
 
+static int body_check(const struct rlpx_frame *f, size_t out_cap,
+		      size_t body_len)
+{
+	if (f->poisoned || !f->have_header)
+		return -EPROTO;
+	if (body_len != pad16(f->body_pending) + RLPX_FRAME_MAC_LEN)
+		return -EINVAL;
+	if (out_cap < f->body_pending)
+		return -ENOBUFS;
+	return 0;
+}
+
+/* body_verdict() is the rest of opening a body once frame-mac is computed
+ * (want, with *mac the ingress MAC after it): compare, decrypt, commit.
+ * Returns frame-size, or poisons. */
+static ssize_t body_verdict(IMB_MGR *m, struct rlpx_frame *f,
+			    const struct keccak_ctx *mac,
+			    const uint8_t want[RLPX_FRAME_MAC_LEN],
+			    uint8_t *out, const uint8_t *body)
+{
+	size_t size = f->body_pending, padded = pad16(size);
+	int rc;
+
+	if (!ct_memeq(want, body + padded, RLPX_FRAME_MAC_LEN))
+		return poison(f, -EKEYREJECTED);
+	/* The padding's keystream is skipped, not decrypted: only frame-size
+	 * bytes are written, and the counter moves by whole blocks. */
+	rc = ctr_xor(m, f, f->ingress.ctr, out, body, size);
+	if (rc < 0)
+		return poison(f, rc);
+	f->ingress.mac = *mac;
+	ctr_add(f->ingress.ctr, padded / 16);
+	f->have_header = false;
+	return (ssize_t)size;
+}
+
 ssize_t rlpx_frame_open_body(struct rlpx_frame *f, uint8_t *out,
 			     size_t out_cap, const uint8_t *body,
 			     size_t body_len)
 {
 	uint8_t want[RLPX_FRAME_MAC_LEN];
 	struct keccak_ctx mac;
-	size_t size, padded;
 	IMB_MGR *m;
-	int rc;
+	ssize_t rc;
 
-	if (f->poisoned || !f->have_header)
-		return -EPROTO;
-	size = f->body_pending;
-	padded = pad16(size);
-	if (body_len != padded + RLPX_FRAME_MAC_LEN)
-		return -EINVAL;
-	if (out_cap < size)
-		return -ENOBUFS;
+	rc = body_check(f, out_cap, body_len);
+	if (rc < 0)
+		return rc;
 	m = ipsecmb_thread_mgr();
 	if (!m)
 		return -ENOMEM;
 
 	mac = f->ingress.mac;
-	rc = frame_mac(m, f, &mac, want, body, padded);
+	rc = frame_mac(m, f, &mac, want, body, pad16(f->body_pending));
 	if (rc < 0)
-		goto out_poison;
-	if (!ct_memeq(want, body + padded, RLPX_FRAME_MAC_LEN)) {
-		rc = -EKEYREJECTED;
-		goto out_poison;
-	}
-	/* The padding's keystream is skipped, not decrypted: only frame-size
-	 * bytes are written, and the counter moves by whole blocks. */
-	rc = ctr_xor(m, f, f->ingress.ctr, out, body, size);
-	if (rc < 0)
-		goto out_poison;
-	f->ingress.mac = mac;
-	ctr_add(f->ingress.ctr, padded / 16);
-	f->have_header = false;
+		rc = poison(f, rc);
+	else
+		rc = body_verdict(m, f, &mac, want, out, body);
 	explicit_bzero(&mac, sizeof(mac));
-	return (ssize_t)size;
-
-out_poison:
-	explicit_bzero(&mac, sizeof(mac));
-	return poison(f, rc);
+	return rc;
 }
 
 ssize_t rlpx_frame_open(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
