@@ -540,6 +540,305 @@ out:
 	return rc;
 }
 
+/* ---- batches ------------------------------------------------------------ */
+
+#define BATCH_MAX 16            /* frames in lockstep; longer arrays are cut */
+
+/* The sessions of one lockstep chunk: their MAC copies, the pointer
+ * arrays the multi keccak calls take, and per-frame scratch. Entries are
+ * added with batch_add() and index ops that passed their checks. */
+struct batch {
+	IMB_MGR *m;
+	size_t k;
+	struct rlpx_frame_op *op[BATCH_MAX];
+	struct keccak_ctx mac[BATCH_MAX];
+	struct keccak_ctx *mp[BATCH_MAX];
+	const struct keccak_ctx *cmp[BATCH_MAX];
+	uint8_t d[BATCH_MAX][KECCAK256_LEN];
+	uint8_t *dp[BATCH_MAX];
+	uint8_t e[BATCH_MAX][16];
+	const uint8_t *ep[BATCH_MAX];
+	size_t e_len[BATCH_MAX];
+	const uint8_t *ct[BATCH_MAX];   /* header- or frame-ciphertext */
+	size_t ct_len[BATCH_MAX];
+	uint8_t *mac_out[BATCH_MAX];    /* where header-/frame-mac goes */
+	uint8_t want[BATCH_MAX][RLPX_FRAME_MAC_LEN];
+	size_t size[BATCH_MAX];         /* frame-size */
+	int rc[BATCH_MAX];
+};
+
+static size_t batch_add(struct batch *b, struct rlpx_frame_op *op,
+			const struct keccak_ctx *mac)
+{
+	size_t j = b->k++;
+
+	b->op[j] = op;
+	b->mac[j] = *mac;
+	b->mp[j] = &b->mac[j];
+	b->cmp[j] = &b->mac[j];
+	b->dp[j] = b->d[j];
+	b->ep[j] = b->e[j];
+	b->e_len[j] = 16;
+	b->mac_out[j] = b->want[j];
+	b->rc[j] = 0;
+	return j;
+}
+
+static void batch_wipe(struct batch *b)
+{
+	explicit_bzero(b->mac, sizeof(b->mac));
+	explicit_bzero(b->d, sizeof(b->d));
+	explicit_bzero(b->e, sizeof(b->e));
+	explicit_bzero(b->want, sizeof(b->want));
+	b->k = 0;
+}
+
+/* mac_seed() is aes(mac-secret, d[:16]) ^ x into e for entry j; on an AES
+ * failure the entry is marked and its (discarded) seed zeroed. */
+static void mac_seed(struct batch *b, size_t j, const uint8_t *x)
+{
+	if (b->rc[j] == 0)
+		b->rc[j] = mac_aes(b->m, b->op[j]->f, b->e[j], b->d[j]);
+	if (b->rc[j] == 0)
+		xor_into(b->e[j], b->e[j], x, 16);
+	else
+		memset(b->e[j], 0, 16);
+}
+
+/* header_mac() for every entry, ct[j] being its header-ciphertext: the
+ * same steps, each keccak step for all entries at once. */
+static void batch_header_mac(struct batch *b)
+{
+	keccak256_multi_peek(b->cmp, b->dp, b->k);
+	for (size_t j = 0; j < b->k; j++)
+		mac_seed(b, j, b->ct[j]);
+	keccak256_multi_update(b->mp, b->ep, b->e_len, b->k);
+	keccak256_multi_peek(b->cmp, b->dp, b->k);
+	for (size_t j = 0; j < b->k; j++)
+		memcpy(b->mac_out[j], b->d[j], RLPX_FRAME_MAC_LEN);
+}
+
+/* frame_mac() for every entry over ct[j][0..ct_len[j]). */
+static void batch_frame_mac(struct batch *b)
+{
+	keccak256_multi_update(b->mp, b->ct, b->ct_len, b->k);
+	keccak256_multi_peek(b->cmp, b->dp, b->k);
+	for (size_t j = 0; j < b->k; j++)
+		mac_seed(b, j, b->d[j]);
+	keccak256_multi_update(b->mp, b->ep, b->e_len, b->k);
+	keccak256_multi_peek(b->cmp, b->dp, b->k);
+	for (size_t j = 0; j < b->k; j++)
+		memcpy(b->mac_out[j], b->d[j], RLPX_FRAME_MAC_LEN);
+}
+
+/* chunk_len() is how many of ops[0..n) go into the next chunk: at most
+ * BATCH_MAX, cut before the first op whose session an earlier op of the
+ * chunk names, so every check sees the state the single calls would. */
+static size_t chunk_len(const struct rlpx_frame_op *ops, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n && k < BATCH_MAX; k++)
+		for (size_t j = 0; j < k; j++)
+			if (ops[j].f == ops[k].f)
+				return k;
+	return k;
+}
+
+static void seal_chunk(struct batch *b, struct rlpx_frame_op *ops, size_t n)
+{
+	b->k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct rlpx_frame_op *op = &ops[i];
+		int rc = seal_check(op->f, op->out_cap, op->in_len);
+		size_t j;
+
+		if (rc == 0 && !b->m)
+			rc = -ENOMEM;
+		if (rc < 0) {
+			op->rc = rc;
+			continue;
+		}
+		j = batch_add(b, op, &op->f->egress.mac);
+		b->rc[j] = seal_head(b->m, op->f, op->out, op->in, op->in_len);
+		b->ct[j] = op->out;
+		b->mac_out[j] = op->out + RLPX_FRAME_HDR_LEN;
+	}
+	batch_header_mac(b);
+	for (size_t j = 0; j < b->k; j++) {
+		struct rlpx_frame_op *op = b->op[j];
+		size_t padded = pad16(op->in_len);
+
+		if (b->rc[j] == 0)
+			b->rc[j] = seal_body(b->m, op->f,
+					     op->out + RLPX_FRAME_HEAD_LEN,
+					     padded);
+		b->ct[j] = op->out + RLPX_FRAME_HEAD_LEN;
+		b->ct_len[j] = padded;
+		b->mac_out[j] = op->out + RLPX_FRAME_HEAD_LEN + padded;
+	}
+	batch_frame_mac(b);
+	for (size_t j = 0; j < b->k; j++) {
+		struct rlpx_frame_op *op = b->op[j];
+
+		if (b->rc[j] < 0) {
+			op->rc = poison(op->f, b->rc[j]);
+			continue;
+		}
+		seal_commit(op->f, &b->mac[j], pad16(op->in_len));
+		op->rc = (ssize_t)rlpx_frame_sealed_len(op->in_len);
+	}
+}
+
+enum batch_kind { SEAL, OPEN_HEADER, OPEN_BODY, OPEN_WHOLE };
+
+/* open_headers() checks the headers of a chunk: for OPEN_HEADER it also
+ * commits them and sets each rc; for OPEN_WHOLE it commits the headers
+ * whose whole frame is in (as rlpx_frame_open() does) and leaves those ops
+ * at rc 1 for open_bodies(). */
+static void open_headers(struct batch *b, struct rlpx_frame_op *ops,
+			 size_t n, enum batch_kind mode)
+{
+	b->k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct rlpx_frame_op *op = &ops[i];
+		size_t j;
+
+		if (op->f->poisoned || op->f->have_header) {
+			op->rc = -EPROTO;
+			continue;
+		}
+		if (op->in_len < RLPX_FRAME_HEAD_LEN) {
+			op->rc = mode == OPEN_WHOLE ? -EAGAIN : -EINVAL;
+			continue;
+		}
+		if (!b->m) {
+			op->rc = -ENOMEM;
+			continue;
+		}
+		j = batch_add(b, op, &op->f->ingress.mac);
+		b->ct[j] = op->in;
+	}
+	batch_header_mac(b);
+	for (size_t j = 0; j < b->k; j++) {
+		struct rlpx_frame_op *op = b->op[j];
+		size_t size = 0, need;
+		ssize_t rc;
+
+		if (b->rc[j] < 0) {
+			op->rc = poison(op->f, b->rc[j]);
+			continue;
+		}
+		rc = header_verdict(b->m, op->f, &size, b->want[j], op->in);
+		if (rc < 0) {
+			op->rc = rc;
+			continue;
+		}
+		need = rlpx_frame_sealed_len(size);
+		if (mode == OPEN_WHOLE && op->in_len < need) {
+			op->rc = -EAGAIN;
+			continue;
+		}
+		if (mode == OPEN_WHOLE && op->out_cap < size) {
+			op->rc = -ENOBUFS;
+			continue;
+		}
+		commit_header(op->f, &b->mac[j], size);
+		op->frame_size = size;
+		op->rc = mode == OPEN_WHOLE ? 1 :
+			 (ssize_t)(pad16(size) + RLPX_FRAME_MAC_LEN);
+	}
+}
+
+/* open_bodies() opens the bodies of a chunk: for OPEN_BODY every op's; for
+ * OPEN_WHOLE those open_headers() left at rc 1, the body following the
+ * header in in. */
+static void open_bodies(struct batch *b, struct rlpx_frame_op *ops,
+			size_t n, enum batch_kind mode)
+{
+	b->k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct rlpx_frame_op *op = &ops[i];
+		size_t j;
+
+		if (mode == OPEN_WHOLE) {
+			if (op->rc != 1)
+				continue;
+		} else {
+			int rc = body_check(op->f, op->out_cap, op->in_len);
+
+			if (rc == 0 && !b->m)
+				rc = -ENOMEM;
+			if (rc < 0) {
+				op->rc = rc;
+				continue;
+			}
+		}
+		j = batch_add(b, op, &op->f->ingress.mac);
+		b->ct[j] = op->in + (mode == OPEN_WHOLE ? RLPX_FRAME_HEAD_LEN : 0);
+		b->ct_len[j] = pad16(op->f->body_pending);
+	}
+	batch_frame_mac(b);
+	for (size_t j = 0; j < b->k; j++) {
+		struct rlpx_frame_op *op = b->op[j];
+		ssize_t rc;
+
+		if (b->rc[j] < 0) {
+			op->rc = poison(op->f, b->rc[j]);
+			continue;
+		}
+		rc = body_verdict(b->m, op->f, &b->mac[j], b->want[j], op->out,
+				  b->ct[j]);
+		if (mode == OPEN_WHOLE && rc >= 0) {
+			op->frame_size = (size_t)rc;
+			rc = (ssize_t)rlpx_frame_sealed_len((size_t)rc);
+		}
+		op->rc = rc;
+	}
+}
+
+static void run_batch(struct rlpx_frame_op *ops, size_t n,
+		      enum batch_kind kind)
+{
+	struct batch b;
+
+	b.m = ipsecmb_thread_mgr();
+	b.k = 0;
+	while (n) {
+		size_t k = chunk_len(ops, n);
+
+		if (kind == SEAL)
+			seal_chunk(&b, ops, k);
+		if (kind == OPEN_HEADER || kind == OPEN_WHOLE)
+			open_headers(&b, ops, k, kind);
+		if (kind == OPEN_BODY || kind == OPEN_WHOLE)
+			open_bodies(&b, ops, k, kind);
+		batch_wipe(&b);
+		ops += k;
+		n -= k;
+	}
+}
+
+void rlpx_frame_seal_batch(struct rlpx_frame_op *ops, size_t n)
+{
+	run_batch(ops, n, SEAL);
+}
+
+void rlpx_frame_open_header_batch(struct rlpx_frame_op *ops, size_t n)
+{
+	run_batch(ops, n, OPEN_HEADER);
+}
+
+void rlpx_frame_open_body_batch(struct rlpx_frame_op *ops, size_t n)
+{
+	run_batch(ops, n, OPEN_BODY);
+}
+
+void rlpx_frame_open_batch(struct rlpx_frame_op *ops, size_t n)
+{
+	run_batch(ops, n, OPEN_WHOLE);
+}
+
 static void keccak_to_msg(struct msg_keccak_state *o,
 			  const struct keccak_ctx *c)
 {

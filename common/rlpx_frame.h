@@ -138,6 +138,46 @@ ssize_t rlpx_frame_open_body(struct rlpx_frame *f, uint8_t *out,
 ssize_t rlpx_frame_open(struct rlpx_frame *f, uint8_t *out, size_t out_cap,
 			size_t *out_len, const uint8_t *buf, size_t len);
 
+/* One frame of a batch: the arguments and the result of one single-frame
+ * call (rlpx_frame_seal(), rlpx_frame_open_header(),
+ * rlpx_frame_open_body(), rlpx_frame_open()). */
+struct rlpx_frame_op {
+	struct rlpx_frame *f;
+	uint8_t *out;                   /* seal: the frame; open: frame-data */
+	size_t out_cap;
+	const uint8_t *in;              /* seal: payload; open: wire bytes */
+	size_t in_len;
+	size_t frame_size;              /* set by open_header and open */
+	ssize_t rc;                     /* what the single call returns */
+};
+
+/*
+ * Batches: one frame for each of n sessions in lockstep, each op getting
+ * exactly the result, output bytes and session state the single-frame
+ * call would give (ops[i].rc), with the keccak MAC steps of the sessions
+ * run side by side (keccak256_multi_update/peek) and AES per session as
+ * in the single path. Sessions are independent: a bad MAC poisons only its
+ * own session. A session may appear in several ops; its frames are then
+ * handled in array order (the batch is cut before a repeated session).
+ * No buffer of one op may overlap another op's, except inputs with inputs.
+ * One thread, as for the single calls; no allocation.
+ *
+ * rlpx_frame_seal_batch():        rc = rlpx_frame_seal(f, out, out_cap,
+ *                                                      in, in_len)
+ * rlpx_frame_open_header_batch(): rc = rlpx_frame_open_header(f,
+ *                                      &frame_size, in); -EINVAL (nothing
+ *                                      changes) if in_len is below
+ *                                      RLPX_FRAME_HEAD_LEN
+ * rlpx_frame_open_body_batch():   rc = rlpx_frame_open_body(f, out,
+ *                                      out_cap, in, in_len)
+ * rlpx_frame_open_batch():        rc = rlpx_frame_open(f, out, out_cap,
+ *                                      &frame_size, in, in_len)
+ */
+void rlpx_frame_seal_batch(struct rlpx_frame_op *ops, size_t n);
+void rlpx_frame_open_header_batch(struct rlpx_frame_op *ops, size_t n);
+void rlpx_frame_open_body_batch(struct rlpx_frame_op *ops, size_t n);
+void rlpx_frame_open_batch(struct rlpx_frame_op *ops, size_t n);
+
 struct msg_rlpx_keys;
 
 /* rlpx_frame_export() writes the session's record-layer state (both

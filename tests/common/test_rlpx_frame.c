@@ -2,6 +2,7 @@
 /* tests/common/test_rlpx_frame.c - RLPx secrets (EIP-8 vectors) and frame codec. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -546,6 +547,373 @@ static void test_rlpx_frame_ctr_carries_128_bits(void **state)
 	rlpx_secrets_wipe(&sb);
 }
 
+/* ---- batches ------------------------------------------------------------ */
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Both ends of a session with random secrets and the given cap. */
+static void random_pair(struct rlpx_frame *a, struct rlpx_frame *b,
+			uint64_t *rng, size_t cap)
+{
+	uint8_t sh[32], ni[32], nr[32], auth[41], ack[57];
+	size_t auth_len, ack_len;
+	struct rlpx_secrets s;
+
+	for (size_t i = 0; i < 32; i++) {
+		sh[i] = (uint8_t)rnd(rng);
+		ni[i] = (uint8_t)rnd(rng);
+		nr[i] = (uint8_t)rnd(rng);
+	}
+	for (size_t i = 0; i < sizeof(auth); i++)
+		auth[i] = (uint8_t)rnd(rng);
+	for (size_t i = 0; i < sizeof(ack); i++)
+		ack[i] = (uint8_t)rnd(rng);
+	/* auth and ack of random length, so the MACs start at any offset */
+	auth_len = 1 + rnd(rng) % sizeof(auth);
+	ack_len = 1 + rnd(rng) % sizeof(ack);
+	rlpx_secrets_from_shared(&s, sh, ni, nr, auth, auth_len, ack, ack_len,
+				 RLPX_INITIATOR);
+	assert_int_equal(rlpx_frame_init(a, &s, cap), 0);
+	rlpx_secrets_from_shared(&s, sh, ni, nr, auth, auth_len, ack, ack_len,
+				 RLPX_RECIPIENT);
+	assert_int_equal(rlpx_frame_init(b, &s, cap), 0);
+	rlpx_secrets_wipe(&s);
+}
+
+static void assert_dir_equal(const struct rlpx_frame_dir *x,
+			     const struct rlpx_frame_dir *y)
+{
+	assert_memory_equal(x->ctr, y->ctr, 16);
+	assert_memory_equal(x->mac.s, y->mac.s, sizeof(x->mac.s));
+	assert_int_equal(x->mac.pos, y->mac.pos);
+}
+
+static void assert_frame_equal(const struct rlpx_frame *x,
+			       const struct rlpx_frame *y)
+{
+	assert_dir_equal(&x->egress, &y->egress);
+	assert_dir_equal(&x->ingress, &y->ingress);
+	assert_int_equal(x->poisoned, y->poisoned);
+	assert_int_equal(x->have_header, y->have_header);
+	assert_int_equal(x->body_pending, y->body_pending);
+}
+
+#define BT_SESS   11            /* sessions per run */
+#define BT_OPS    40            /* ops per batch: above the 16 in lockstep */
+#define BT_MAXLEN 5000
+
+/* Every session twice: [0] runs the single-frame calls, [1] the batches. */
+struct bt_sess {
+	struct rlpx_frame tx[2], rx[2];
+};
+
+static size_t bt_len(uint64_t *rng)
+{
+	static const size_t lens[] = { 0, 1, 15, 16, 17, 100, 1024, 4097 };
+	uint64_t r = rnd(rng);
+
+	return r % 3 ? lens[(r >> 8) % 8] : (size_t)(r >> 8) % BT_MAXLEN;
+}
+
+/*
+ * Random sessions (some with a 4 KiB cap), rounds of BT_OPS frames over
+ * random sessions (repeats included) and sizes. Each round seals through
+ * rlpx_frame_seal() on one copy of the sessions and rlpx_frame_seal_batch()
+ * on the other, then opens the frames in the same order, alternately
+ * whole (rlpx_frame_open vs _open_batch) and split (open_header/open_body
+ * vs their batches). Some ops are made to fail: output too small, input
+ * cut short (then that session's later frames fail their MAC and poison
+ * it). Return codes, output bytes and session states must match.
+ */
+static void test_rlpx_frame_batch_matches_single(void **state)
+{
+	struct bt_sess *ss = calloc(BT_SESS, sizeof(*ss));
+	size_t wcap = rlpx_frame_sealed_len(BT_MAXLEN);
+	uint8_t *payload = malloc(BT_MAXLEN);
+	uint8_t *wire[2], *plain[2];
+	struct rlpx_frame_op op[BT_OPS];
+	size_t sess[BT_OPS], len[BT_OPS], cap[BT_OPS], in_len[BT_OPS];
+	ssize_t rc1[BT_OPS];
+	size_t fs1[BT_OPS];
+	uint64_t rng = 0x0123456789abcdefULL;
+	unsigned n_opened = 0, n_bad_mac = 0, n_again = 0, n_nobufs = 0,
+		 n_msgsize = 0;
+
+	(void)state;
+	for (int c = 0; c < 2; c++) {
+		wire[c] = malloc(BT_OPS * wcap);
+		plain[c] = malloc(BT_OPS * BT_MAXLEN);
+		assert_non_null(wire[c]);
+		assert_non_null(plain[c]);
+	}
+	assert_non_null(ss);
+	assert_non_null(payload);
+	for (size_t i = 0; i < BT_MAXLEN; i++)
+		payload[i] = (uint8_t)rnd(&rng);
+	for (size_t k = 0; k < BT_SESS; k++) {
+		random_pair(&ss[k].tx[0], &ss[k].rx[0], &rng,
+			    k % 4 == 3 ? 4096 : 0);
+		memcpy(&ss[k].tx[1], &ss[k].tx[0], sizeof(ss[k].tx[0]));
+		memcpy(&ss[k].rx[1], &ss[k].rx[0], sizeof(ss[k].rx[0]));
+	}
+	for (int round = 0; round < 32; round++) {
+		size_t n = round == 0 ? 1 : 1 + rnd(&rng) % BT_OPS;
+		bool split = round % 2;
+
+		/* a session the last round killed starts over */
+		for (size_t k = 0; k < BT_SESS; k++) {
+			if (!ss[k].rx[0].poisoned)
+				continue;
+			rlpx_frame_fini(&ss[k].tx[0]);
+			rlpx_frame_fini(&ss[k].rx[0]);
+			random_pair(&ss[k].tx[0], &ss[k].rx[0], &rng,
+				    k % 4 == 3 ? 4096 : 0);
+			memcpy(&ss[k].tx[1], &ss[k].tx[0], sizeof(ss[k].tx[0]));
+			memcpy(&ss[k].rx[1], &ss[k].rx[0], sizeof(ss[k].rx[0]));
+		}
+
+		for (size_t i = 0; i < n; i++) {
+			sess[i] = rnd(&rng) % BT_SESS;
+			len[i] = bt_len(&rng);
+			cap[i] = rlpx_frame_sealed_len(len[i]);
+			if (rnd(&rng) % 16 == 0)
+				cap[i]--;               /* -ENOBUFS */
+			rc1[i] = rlpx_frame_seal(&ss[sess[i]].tx[0],
+						 wire[0] + i * wcap, cap[i],
+						 payload, len[i]);
+			op[i] = (struct rlpx_frame_op){
+				.f = &ss[sess[i]].tx[1],
+				.out = wire[1] + i * wcap, .out_cap = cap[i],
+				.in = payload, .in_len = len[i] };
+		}
+		rlpx_frame_seal_batch(op, n);
+		for (size_t i = 0; i < n; i++) {
+			n_nobufs += rc1[i] == -ENOBUFS;
+			n_msgsize += rc1[i] == -EMSGSIZE;
+			assert_int_equal(op[i].rc, rc1[i]);
+			if (rc1[i] > 0)
+				assert_memory_equal(wire[1] + i * wcap,
+						    wire[0] + i * wcap,
+						    (size_t)rc1[i]);
+		}
+		for (size_t k = 0; k < BT_SESS; k++)
+			assert_frame_equal(&ss[k].tx[0], &ss[k].tx[1]);
+
+		/* open what was sealed, in order */
+		for (size_t i = 0; i < n; i++) {
+			struct rlpx_frame *rx = &ss[sess[i]].rx[0];
+			uint8_t *w = wire[0] + i * wcap;
+			uint8_t *out = plain[0] + i * BT_MAXLEN;
+			size_t ocap = len[i];
+
+			in_len[i] = rc1[i] > 0 ? (size_t)rc1[i] : 0;
+			if (in_len[i] && rnd(&rng) % 40 == 0)
+				in_len[i]--;            /* -EAGAIN / -EINVAL */
+			if (len[i] && rnd(&rng) % 40 == 0)
+				ocap--;                 /* -ENOBUFS */
+			cap[i] = ocap;
+			fs1[i] = 0;
+			if (!split) {
+				rc1[i] = rlpx_frame_open(rx, out, ocap, &fs1[i],
+							 w, in_len[i]);
+				continue;
+			}
+			if (in_len[i] < RLPX_FRAME_HEAD_LEN) {
+				/* the batch's own error, after the state's */
+				rc1[i] = rx->poisoned || rx->have_header ?
+					 -EPROTO : -EINVAL;
+				continue;
+			}
+			rc1[i] = rlpx_frame_open_header(rx, &fs1[i], w);
+		}
+		for (size_t i = 0; i < n; i++)
+			op[i] = (struct rlpx_frame_op){
+				.f = &ss[sess[i]].rx[1],
+				.out = plain[1] + i * BT_MAXLEN,
+				.out_cap = cap[i], .in = wire[1] + i * wcap,
+				.in_len = in_len[i] };
+		if (!split)
+			rlpx_frame_open_batch(op, n);
+		else
+			rlpx_frame_open_header_batch(op, n);
+		for (size_t i = 0; i < n; i++) {
+			n_opened += !split && rc1[i] > 0;
+			n_bad_mac += rc1[i] == -EKEYREJECTED;
+			n_again += rc1[i] == -EAGAIN;
+			assert_int_equal(op[i].rc, rc1[i]);
+			if (rc1[i] >= 0)
+				assert_int_equal(op[i].frame_size, fs1[i]);
+			if (!split && rc1[i] > 0 && fs1[i])
+				assert_memory_equal(plain[1] + i * BT_MAXLEN,
+						    plain[0] + i * BT_MAXLEN,
+						    fs1[i]);
+		}
+		for (size_t k = 0; k < BT_SESS; k++)
+			assert_frame_equal(&ss[k].rx[0], &ss[k].rx[1]);
+		if (!split)
+			continue;
+		/* the bodies whose headers opened, in order; a session whose
+		 * header failed gets its body call anyway (-EPROTO) */
+		for (size_t i = 0; i < n; i++) {
+			size_t body = in_len[i] > RLPX_FRAME_HEAD_LEN ?
+				      in_len[i] - RLPX_FRAME_HEAD_LEN : 0;
+
+			rc1[i] = rlpx_frame_open_body(&ss[sess[i]].rx[0],
+						      plain[0] + i * BT_MAXLEN,
+						      cap[i],
+						      wire[0] + i * wcap +
+						      RLPX_FRAME_HEAD_LEN, body);
+			op[i].in = wire[1] + i * wcap + RLPX_FRAME_HEAD_LEN;
+			op[i].in_len = body;
+		}
+		rlpx_frame_open_body_batch(op, n);
+		for (size_t i = 0; i < n; i++) {
+			n_opened += rc1[i] >= 0;
+			n_bad_mac += rc1[i] == -EKEYREJECTED;
+			assert_int_equal(op[i].rc, rc1[i]);
+			if (rc1[i] > 0)
+				assert_memory_equal(plain[1] + i * BT_MAXLEN,
+						    plain[0] + i * BT_MAXLEN,
+						    (size_t)rc1[i]);
+		}
+		for (size_t k = 0; k < BT_SESS; k++)
+			assert_frame_equal(&ss[k].rx[0], &ss[k].rx[1]);
+	}
+	/* the runs must have reached success and each failure */
+	assert_true(n_opened > 150);
+	assert_true(n_bad_mac > 0 && n_again > 0 && n_nobufs > 0 &&
+		    n_msgsize > 0);
+	for (size_t k = 0; k < BT_SESS; k++) {
+		rlpx_frame_fini(&ss[k].tx[0]);
+		rlpx_frame_fini(&ss[k].tx[1]);
+		rlpx_frame_fini(&ss[k].rx[0]);
+		rlpx_frame_fini(&ss[k].rx[1]);
+	}
+	for (int c = 0; c < 2; c++) {
+		free(wire[c]);
+		free(plain[c]);
+	}
+	free(payload);
+	free(ss);
+}
+
+/* The ethereumjs frames through the batches: the EIP-8 session in one
+ * batch with random sessions on either side, every frame of the vector
+ * sealed in its own batch, then all opened in one batch. */
+static void test_rlpx_frame_batch_known_answer(void **state)
+{
+	struct rlpx_frame a, b, other_tx[6], other_rx[6];
+	uint8_t payload[4][64], want[4][128], got[4][128], plain[4][64];
+	uint8_t ow[6][96], op_plain[6][64];
+	size_t plen[4], wlen[4];
+	struct rlpx_frame_op op[7];
+	uint64_t rng = 77;
+
+	(void)state;
+	eip8_frames(&a, &b, 0, 0);
+	for (size_t k = 0; k < 6; k++)
+		random_pair(&other_tx[k], &other_rx[k], &rng, 0);
+	for (size_t i = 0; i < 4; i++) {
+		plen[i] = unhex(payload[i], sizeof(payload[i]),
+				kat_a_to_b[i].payload);
+		wlen[i] = unhex(want[i], sizeof(want[i]), kat_a_to_b[i].frame);
+		for (size_t k = 0; k < 7; k++)
+			op[k] = (struct rlpx_frame_op){
+				.f = k == 3 ? &a : &other_tx[k - (k > 3)],
+				.out = k == 3 ? got[i] : ow[k - (k > 3)],
+				.out_cap = 96, .in = payload[i],
+				.in_len = k == 3 ? plen[i] : 40 };
+		rlpx_frame_seal_batch(op, 7);
+		for (size_t k = 0; k < 7; k++)
+			assert_true(op[k].rc > 0);
+		assert_int_equal(op[3].rc, (ssize_t)wlen[i]);
+		assert_memory_equal(got[i], want[i], wlen[i]);
+		/* the random sessions' frames open on their single path */
+		for (size_t k = 0; k < 6; k++) {
+			size_t n;
+
+			assert_int_equal(rlpx_frame_open(&other_rx[k],
+							 op_plain[k], 64, &n,
+							 ow[k], 96), 96);
+			assert_int_equal(n, 40);
+			assert_memory_equal(op_plain[k], payload[i], 40);
+		}
+	}
+	/* the four frames of one session in one batch: cut into four */
+	for (size_t i = 0; i < 4; i++)
+		op[i] = (struct rlpx_frame_op){ .f = &b, .out = plain[i],
+						.out_cap = 64, .in = want[i],
+						.in_len = wlen[i] };
+	rlpx_frame_open_batch(op, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(op[i].rc, (ssize_t)wlen[i]);
+		assert_int_equal(op[i].frame_size, plen[i]);
+		if (plen[i])
+			assert_memory_equal(plain[i], payload[i], plen[i]);
+	}
+	for (size_t k = 0; k < 6; k++) {
+		rlpx_frame_fini(&other_tx[k]);
+		rlpx_frame_fini(&other_rx[k]);
+	}
+	rlpx_frame_fini(&a);
+	rlpx_frame_fini(&b);
+}
+
+/* A bad header-mac in one op and a bad frame-mac in another: those two
+ * sessions fail and are poisoned, the other six open and go on. */
+static void test_rlpx_frame_batch_bad_mac_isolated(void **state)
+{
+	struct rlpx_frame tx[8], rx[8];
+	uint8_t w[8][32 + 1024 + 16], out[8][1024], pl[1024];
+	struct rlpx_frame_op op[8];
+	uint64_t rng = 99;
+
+	(void)state;
+	fill(pl, sizeof(pl), 5);
+	for (size_t k = 0; k < 8; k++)
+		random_pair(&tx[k], &rx[k], &rng, 0);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < 8; k++)
+			assert_int_equal(rlpx_frame_seal(&tx[k], w[k],
+							 sizeof(w[k]), pl,
+							 1000 + k),
+					 (ssize_t)rlpx_frame_sealed_len(1000 + k));
+		if (pass == 0) {
+			w[2][20] ^= 0x10;       /* header-mac */
+			w[5][500] ^= 0x01;      /* frame-ciphertext */
+		}
+		for (size_t k = 0; k < 8; k++)
+			op[k] = (struct rlpx_frame_op){
+				.f = &rx[k], .out = out[k], .out_cap = 1024,
+				.in = w[k],
+				.in_len = rlpx_frame_sealed_len(1000 + k) };
+		rlpx_frame_open_batch(op, 8);
+		for (size_t k = 0; k < 8; k++) {
+			if (k == 2 || k == 5) {
+				assert_int_equal(op[k].rc, pass == 0 ?
+						 -EKEYREJECTED : -EPROTO);
+				assert_true(rx[k].poisoned);
+				continue;
+			}
+			assert_int_equal(op[k].rc,
+					 (ssize_t)rlpx_frame_sealed_len(1000 + k));
+			assert_int_equal(op[k].frame_size, 1000 + k);
+			assert_memory_equal(out[k], pl, 1000 + k);
+			assert_false(rx[k].poisoned);
+		}
+	}
+	for (size_t k = 0; k < 8; k++) {
+		rlpx_frame_fini(&tx[k]);
+		rlpx_frame_fini(&rx[k]);
+	}
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -568,6 +936,9 @@ int main(void)
 		cmocka_unit_test(test_rlpx_frame_truncated_needs_more),
 		cmocka_unit_test(test_rlpx_frame_seal_errors),
 		cmocka_unit_test(test_rlpx_frame_ctr_carries_128_bits),
+		cmocka_unit_test(test_rlpx_frame_batch_matches_single),
+		cmocka_unit_test(test_rlpx_frame_batch_known_answer),
+		cmocka_unit_test(test_rlpx_frame_batch_bad_mac_isolated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
