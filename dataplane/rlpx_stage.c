@@ -154,40 +154,19 @@ static ssize_t msg_code(uint64_t *code, const uint8_t *p, size_t len)
 	return (ssize_t)(1 + k);
 }
 
-int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m)
+/* rx_message() turns the frame-data just opened at body[0..len) into *m:
+ * the message code, then snappy (decoded size checked first). */
+static int rx_message(struct rlpx_codec *c, struct rlpx_msg *m,
+		      const uint8_t *body, size_t len)
 {
-	size_t have, fs = 0;
-	uint8_t *body;
-	ssize_t r, n, dl;
+	ssize_t n, dl;
 	int rc;
 
-	if (!c->ibuf)
-		return -EPROTO;
-	have = c->ilen - c->ioff;
-	if (!c->body_need) {
-		if (have < RLPX_FRAME_HEAD_LEN)
-			return -EAGAIN;
-		r = rlpx_frame_open_header(&c->f, &fs, c->ibuf + c->ioff);
-		if (r < 0)
-			return (int)r;
-		c->ioff += RLPX_FRAME_HEAD_LEN;
-		c->body_need = (size_t)r;
-		have -= RLPX_FRAME_HEAD_LEN;
-	}
-	if (have < c->body_need)
-		return -EAGAIN;
-	body = c->ibuf + c->ioff;
-	r = rlpx_frame_open_body(&c->f, body, c->body_need, body,
-				 c->body_need);
-	if (r < 0)
-		return (int)r;
-	c->ioff += c->body_need;
-	c->body_need = 0;
-	n = msg_code(&m->code, body, (size_t)r);
+	n = msg_code(&m->code, body, len);
 	if (n < 0)
 		return (int)n;
 	m->data = body + n;
-	m->len = (size_t)(r - n);
+	m->len = len - (size_t)n;
 	if (!c->snappy)
 		return 0;
 	/* The bomb check: the claimed size, before any inflating. */
@@ -206,6 +185,115 @@ int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m)
 	m->data = c->dbuf;
 	m->len = (size_t)dl;
 	return 0;
+}
+
+/* rx_header_due() says whether c wants open_header() on its buffer now;
+ * rx_header_done() records its result r (body bytes to come, or error). */
+static bool rx_header_due(const struct rlpx_codec *c)
+{
+	return !c->body_need && c->ilen - c->ioff >= RLPX_FRAME_HEAD_LEN;
+}
+
+static int rx_header_done(struct rlpx_codec *c, ssize_t r)
+{
+	if (r < 0)
+		return (int)r;
+	c->ioff += RLPX_FRAME_HEAD_LEN;
+	c->body_need = (size_t)r;
+	return 0;
+}
+
+static bool rx_body_due(const struct rlpx_codec *c)
+{
+	return c->body_need && c->ilen - c->ioff >= c->body_need;
+}
+
+/* rx_body_done() records open_body()'s result r for the frame at the
+ * buffer's head and makes the message of it. */
+static int rx_body_done(struct rlpx_codec *c, struct rlpx_msg *m, ssize_t r)
+{
+	uint8_t *body = c->ibuf + c->ioff;
+
+	if (r < 0)
+		return (int)r;
+	c->ioff += c->body_need;
+	c->body_need = 0;
+	return rx_message(c, m, body, (size_t)r);
+}
+
+int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m)
+{
+	size_t fs = 0;
+	uint8_t *body;
+	int rc;
+
+	if (!c->ibuf)
+		return -EPROTO;
+	if (rx_header_due(c)) {
+		rc = rx_header_done(c, rlpx_frame_open_header(&c->f, &fs,
+							c->ibuf + c->ioff));
+		if (rc < 0)
+			return rc;
+	}
+	if (!rx_body_due(c))
+		return -EAGAIN;
+	body = c->ibuf + c->ioff;
+	return rx_body_done(c, m, rlpx_frame_open_body(&c->f, body,
+						       c->body_need, body,
+						       c->body_need));
+}
+
+#define CODEC_BATCH 32          /* frame ops per rlpx_frame_*_batch() call */
+
+/* One group of at most CODEC_BATCH codecs: the headers due, then the
+ * bodies due, each through one frame batch; what neither concerns is
+ * -EAGAIN, as rx_next() would say. */
+static void rx_next_group(struct rlpx_codec *const c[], struct rlpx_msg m[],
+			  int rc[], size_t n)
+{
+	struct rlpx_frame_op op[CODEC_BATCH];
+	size_t idx[CODEC_BATCH], k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		rc[i] = c[i]->ibuf ? -EAGAIN : -EPROTO;
+		if (rc[i] == -EPROTO || !rx_header_due(c[i]))
+			continue;
+		op[k] = (struct rlpx_frame_op){
+			.f = &c[i]->f, .in = c[i]->ibuf + c[i]->ioff,
+			.in_len = c[i]->ilen - c[i]->ioff };
+		idx[k++] = i;
+	}
+	rlpx_frame_open_header_batch(op, k);
+	for (size_t j = 0; j < k; j++) {
+		int r = rx_header_done(c[idx[j]], op[j].rc);
+
+		if (r < 0)
+			rc[idx[j]] = r;
+	}
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *body;
+
+		if (rc[i] != -EAGAIN || !rx_body_due(c[i]))
+			continue;
+		body = c[i]->ibuf + c[i]->ioff;
+		op[k] = (struct rlpx_frame_op){
+			.f = &c[i]->f, .out = body,
+			.out_cap = c[i]->body_need, .in = body,
+			.in_len = c[i]->body_need };
+		idx[k++] = i;
+	}
+	rlpx_frame_open_body_batch(op, k);
+	for (size_t j = 0; j < k; j++)
+		rc[idx[j]] = rx_body_done(c[idx[j]], &m[idx[j]], op[j].rc);
+}
+
+void rlpx_codec_rx_next_batch(struct rlpx_codec *const c[],
+			      struct rlpx_msg m[], int rc[], size_t n)
+{
+	for (size_t i = 0; i < n; i += CODEC_BATCH)
+		rx_next_group(c + i, m + i, rc + i,
+			      n - i < CODEC_BATCH ? n - i : CODEC_BATCH);
 }
 
 size_t rlpx_codec_scratch_len(size_t len)
@@ -238,9 +326,11 @@ static size_t put_code(uint8_t *p, uint64_t code)
 	return 1 + k;
 }
 
-ssize_t rlpx_codec_seal(struct rlpx_codec *c, uint8_t *out, size_t out_cap,
-			uint8_t *scratch, size_t scratch_cap, uint64_t code,
-			const uint8_t *data, size_t len)
+/* seal_plain() writes the frame plaintext rlp(code) || data (compressed
+ * when on) into scratch. Returns its length or -errno. */
+static ssize_t seal_plain(const struct rlpx_codec *c, uint8_t *scratch,
+			  size_t scratch_cap, uint64_t code,
+			  const uint8_t *data, size_t len)
 {
 	size_t n;
 
@@ -261,7 +351,47 @@ ssize_t rlpx_codec_seal(struct rlpx_codec *c, uint8_t *out, size_t out_cap,
 			memcpy(scratch + n, data, len);
 		n += len;
 	}
-	return rlpx_frame_seal(&c->f, out, out_cap, scratch, n);
+	return (ssize_t)n;
+}
+
+ssize_t rlpx_codec_seal(struct rlpx_codec *c, uint8_t *out, size_t out_cap,
+			uint8_t *scratch, size_t scratch_cap, uint64_t code,
+			const uint8_t *data, size_t len)
+{
+	ssize_t n = seal_plain(c, scratch, scratch_cap, code, data, len);
+
+	if (n < 0)
+		return n;
+	return rlpx_frame_seal(&c->f, out, out_cap, scratch, (size_t)n);
+}
+
+void rlpx_codec_seal_batch(struct rlpx_codec_tx *tx, size_t n)
+{
+	struct rlpx_frame_op op[CODEC_BATCH];
+	size_t idx[CODEC_BATCH];
+
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+
+		for (; i < n && k < CODEC_BATCH; i++) {
+			struct rlpx_codec_tx *t = &tx[i];
+			ssize_t p = seal_plain(t->c, t->scratch,
+					       t->scratch_cap, t->code,
+					       t->data, t->len);
+
+			t->rc = p;
+			if (p < 0)
+				continue;
+			op[k] = (struct rlpx_frame_op){
+				.f = &t->c->f, .out = t->out,
+				.out_cap = t->out_cap, .in = t->scratch,
+				.in_len = (size_t)p };
+			idx[k++] = i;
+		}
+		rlpx_frame_seal_batch(op, k);
+		for (size_t j = 0; j < k; j++)
+			tx[idx[j]].rc = op[j].rc;
+	}
 }
 
 /* ---- sessions ----------------------------------------------------------- */

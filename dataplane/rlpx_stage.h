@@ -121,6 +121,13 @@ ssize_t rlpx_codec_rx_push(struct rlpx_codec *c, const uint8_t *buf,
  * -EBADMSG (no message code, corrupt snappy), -ENOMEM, -EPROTO. */
 int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m);
 
+/* rlpx_codec_rx_next_batch() is rc[i] = rlpx_codec_rx_next(c[i], &m[i])
+ * for every i < n, the frame opens of the codecs run as frame batches
+ * (rlpx_frame_open_header_batch / _open_body_batch: their keccak MACs
+ * side by side). The codecs must be distinct. */
+void rlpx_codec_rx_next_batch(struct rlpx_codec *const c[],
+			      struct rlpx_msg m[], int rc[], size_t n);
+
 /* rlpx_codec_scratch_len() is the scratch rlpx_codec_seal() needs for a
  * len-byte message; rlpx_codec_sealed_max() bounds its output. */
 size_t rlpx_codec_scratch_len(size_t len);
@@ -133,6 +140,26 @@ size_t rlpx_codec_sealed_max(size_t len);
 ssize_t rlpx_codec_seal(struct rlpx_codec *c, uint8_t *out, size_t out_cap,
 			uint8_t *scratch, size_t scratch_cap, uint64_t code,
 			const uint8_t *data, size_t len);
+
+/* One message for rlpx_codec_seal_batch(): the arguments and the result
+ * of one rlpx_codec_seal() call. */
+struct rlpx_codec_tx {
+	struct rlpx_codec *c;
+	uint8_t *out;
+	size_t out_cap;
+	uint8_t *scratch;               /* its own, for the whole batch */
+	size_t scratch_cap;
+	uint64_t code;
+	const uint8_t *data;
+	size_t len;
+	ssize_t rc;                     /* what rlpx_codec_seal() returns */
+};
+
+/* rlpx_codec_seal_batch() is tx[i].rc = rlpx_codec_seal(...) for every
+ * i < n, the frames sealed as frame batches (rlpx_frame_seal_batch()).
+ * A codec may appear more than once: its messages go out in array
+ * order. Buffers of different entries may not overlap, except data. */
+void rlpx_codec_seal_batch(struct rlpx_codec_tx *tx, size_t n);
 
 struct rlpx_stage;
 

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/keccak.h"
 #include "common/rlpx_frame.h"
 #include "common/snappy.h"
 #include "control/dplink.h"
@@ -442,6 +443,220 @@ static void test_stage_keys_slot_wiped(void **st_)
 	shmring_slot_free(r, idx);
 	rlpx_stage_free(st);
 	shmring_free(r);
+}
+
+/* ---- codec batches -------------------------------------------------- */
+
+#define CB_SESS 9
+#define CB_MSG  6000
+
+static uint32_t cb_rnd(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+struct cb_sess {
+	struct rlpx_codec tx[2], rx[2];         /* [0] single, [1] batch */
+	uint8_t *wire;                          /* sealed, not yet pushed */
+	size_t wlen, wsent;
+	bool dead;
+};
+
+/*
+ * cb_drain() opens everything buffered, call by call in lockstep: one
+ * rlpx_codec_rx_next() on each live session's single-path receiver, one
+ * rlpx_codec_rx_next_batch() over all their batch-path receivers, and the
+ * results of that call compared (rc, code, bytes). Returns the messages
+ * opened.
+ */
+static unsigned cb_drain(struct cb_sess *ss, size_t n)
+{
+	unsigned ok = 0;
+
+	for (;;) {
+		struct rlpx_codec *c[CB_SESS];
+		struct rlpx_msg m[CB_SESS];
+		uint8_t d[CB_SESS][KECCAK256_LEN], d1[KECCAK256_LEN];
+		int rc[CB_SESS], rc0[CB_SESS];
+		uint64_t code[CB_SESS];
+		size_t len[CB_SESS], who[CB_SESS], k = 0;
+		bool more = false;
+
+		for (size_t i = 0; i < n; i++) {
+			struct rlpx_msg m0;
+
+			if (ss[i].dead)
+				continue;
+			rc0[k] = rlpx_codec_rx_next(&ss[i].rx[0], &m0);
+			if (rc0[k] == 0) {
+				code[k] = m0.code;
+				len[k] = m0.len;
+				keccak256(d[k], m0.data, m0.len);
+			}
+			who[k] = i;
+			c[k++] = &ss[i].rx[1];
+		}
+		rlpx_codec_rx_next_batch(c, m, rc, k);
+		for (size_t j = 0; j < k; j++) {
+			assert_int_equal(rc[j], rc0[j]);
+			if (rc[j] == 0) {
+				assert_int_equal(m[j].code, code[j]);
+				assert_int_equal(m[j].len, len[j]);
+				keccak256(d1, m[j].data, m[j].len);
+				assert_memory_equal(d1, d[j], KECCAK256_LEN);
+				ok++;
+			}
+			ss[who[j]].dead = rc[j] < 0 && rc[j] != -EAGAIN;
+			more |= rc[j] != -EAGAIN;
+		}
+		if (!more)
+			return ok;
+	}
+}
+
+/*
+ * CB_SESS sessions (snappy on every other one, a 4 KiB frame cap on every
+ * third), both ends twice. Rounds of messages to random sessions (repeats
+ * too, now and then a scratch too small) are sealed by rlpx_codec_seal()
+ * on one copy and rlpx_codec_seal_batch() on the other: same results and
+ * bytes. The wire then goes to both receivers of each session in the same
+ * random chunks (now and then with a flipped byte), opened by cb_drain()
+ * after every chunk round: every rlpx_codec_rx_next_batch() call must
+ * give what rlpx_codec_rx_next() gives on each of its codecs.
+ */
+static void test_codec_batch_matches_single(void **st)
+{
+	struct cb_sess *ss = calloc(CB_SESS, sizeof(*ss));
+	uint8_t *data = malloc(CB_MSG);
+	size_t sc = rlpx_codec_scratch_len(CB_MSG);
+	size_t oc = rlpx_codec_sealed_max(CB_MSG);
+	uint8_t *scratch = malloc(sc * 8), *out[2];
+	uint32_t rng = 0x9e3779b9u;
+	unsigned n_msgs = 0, n_errs = 0, n_dead = 0;
+
+	(void)st;
+	out[0] = malloc(oc * 8);
+	out[1] = malloc(oc * 8);
+	assert_non_null(ss);
+	assert_non_null(data);
+	assert_non_null(scratch);
+	assert_non_null(out[0]);
+	assert_non_null(out[1]);
+	for (size_t i = 0; i < CB_MSG; i++)
+		data[i] = (i / 50) % 2 ? (uint8_t)cb_rnd(&rng) : (uint8_t)i;
+	for (size_t i = 0; i < CB_SESS; i++) {
+		struct rlpx_frame fa, fb;
+		uint32_t flags = i % 2 ? MSG_RLPX_KEYS_F_SNAPPY : 0;
+		size_t cap = i % 3 == 2 ? 4096 : 0;
+		uint8_t w[128], o[64] = { 0 };
+		size_t ol;
+
+		frame_pair(&fa, &fb);
+		/* i more frames: every session at its own stream position */
+		for (size_t k = 0; k < i; k++) {
+			ssize_t wn = rlpx_frame_seal(&fa, w, sizeof(w), o, k);
+
+			assert_true(wn > 0);
+			assert_int_equal(rlpx_frame_open(&fb, o, sizeof(o), &ol,
+							 w, (size_t)wn), wn);
+		}
+		for (int c = 0; c < 2; c++) {
+			codec_of(&ss[i].tx[c], &fa, cap, flags);
+			codec_of(&ss[i].rx[c], &fb, cap, flags);
+		}
+		rlpx_frame_fini(&fa);
+		rlpx_frame_fini(&fb);
+		ss[i].wire = malloc(8 * oc);
+		assert_non_null(ss[i].wire);
+	}
+	for (int round = 0; round < 16; round++) {
+		struct rlpx_codec_tx tx[8];
+		ssize_t want[8];
+		size_t n = 1 + cb_rnd(&rng) % 8, who[8];
+		bool progress = true;
+
+		for (size_t j = 0; j < n; j++) {
+			size_t len = cb_rnd(&rng) % 3 ? cb_rnd(&rng) % 1500
+						      : cb_rnd(&rng) % CB_MSG;
+			size_t scap = cb_rnd(&rng) % 20 ? sc : 4;
+			struct cb_sess *x;
+
+			who[j] = cb_rnd(&rng) % CB_SESS;
+			x = &ss[who[j]];
+			want[j] = rlpx_codec_seal(&x->tx[0], out[0] + j * oc,
+						  oc, scratch + j * sc, scap,
+						  0x10 + j, data + j, len);
+			if (want[j] > 0) {
+				memcpy(x->wire + x->wlen, out[0] + j * oc,
+				       (size_t)want[j]);
+				x->wlen += (size_t)want[j];
+			}
+			n_errs += want[j] < 0;
+			tx[j] = (struct rlpx_codec_tx){
+				.c = &x->tx[1], .out = out[1] + j * oc,
+				.out_cap = oc, .scratch = scratch + j * sc,
+				.scratch_cap = scap, .code = 0x10 + j,
+				.data = data + j, .len = len };
+		}
+		rlpx_codec_seal_batch(tx, n);
+		for (size_t j = 0; j < n; j++) {
+			assert_int_equal(tx[j].rc, want[j]);
+			if (want[j] > 0)
+				assert_memory_equal(out[1] + j * oc,
+						    out[0] + j * oc,
+						    (size_t)want[j]);
+		}
+		for (size_t i = 0; i < CB_SESS; i++) {
+			struct cb_sess *x = &ss[i];
+
+			if (x->wlen && cb_rnd(&rng) % 40 == 0)
+				x->wire[cb_rnd(&rng) % x->wlen] ^= 0x04;
+		}
+		while (progress) {
+			progress = false;
+			for (size_t i = 0; i < CB_SESS; i++) {
+				struct cb_sess *x = &ss[i];
+				size_t ch = 1 + cb_rnd(&rng) % 3000;
+				ssize_t k[2] = { 0, 0 };
+
+				if (x->dead)
+					x->wsent = x->wlen;
+				if (ch > x->wlen - x->wsent)
+					ch = x->wlen - x->wsent;
+				for (int c = 0; c < 2 && ch; c++) {
+					k[c] = rlpx_codec_rx_push(&x->rx[c],
+						x->wire + x->wsent, ch);
+					assert_true(k[c] >= 0);
+				}
+				assert_int_equal(k[0], k[1]);
+				x->wsent += (size_t)k[0];
+				progress |= k[0] > 0;
+			}
+			n_msgs += cb_drain(ss, CB_SESS);
+		}
+		for (size_t i = 0; i < CB_SESS; i++)
+			ss[i].wlen = ss[i].wsent = 0;
+	}
+	for (size_t i = 0; i < CB_SESS; i++)
+		n_dead += ss[i].dead;
+	assert_true(n_msgs > 30);
+	assert_true(n_errs > 0);
+	assert_true(n_dead < CB_SESS);
+	for (size_t i = 0; i < CB_SESS; i++) {
+		for (int c = 0; c < 2; c++) {
+			rlpx_codec_fini(&ss[i].tx[c]);
+			rlpx_codec_fini(&ss[i].rx[c]);
+		}
+		free(ss[i].wire);
+	}
+	free(ss);
+	free(data);
+	free(scratch);
+	free(out[0]);
+	free(out[1]);
 }
 
 /* ---- end to end through devplane-dp ------------------------------------ */
@@ -1055,6 +1270,7 @@ int main(void)
 		cmocka_unit_test(test_codec_over_cap),
 		cmocka_unit_test(test_codec_snappy_bomb),
 		cmocka_unit_test(test_frame_export_import),
+		cmocka_unit_test(test_codec_batch_matches_single),
 		cmocka_unit_test(test_stage_keys_slot_wiped),
 		cmocka_unit_test(test_e2e_snappy),
 		cmocka_unit_test(test_e2e_plain),
