@@ -775,6 +775,23 @@ static void lane_alone(struct lane *l, const uint64_t *s, unsigned w,
 	lane_finish(l);
 }
 
+/* lanes_define() zeroes the lanes of s that never held a state, once
+ * (*loaded has a bit per lane that did): free lanes are permuted too,
+ * and should compute on defined bytes. */
+static void lanes_define(uint64_t *s, unsigned w, unsigned *loaded,
+			 const struct lane *lane)
+{
+	for (unsigned j = 0; j < w; j++) {
+		if (lane && lane[j].ctx)
+			*loaded |= 1u << j;
+		if (*loaded & 1u << j)
+			continue;
+		for (unsigned i = 0; i < 25; i++)
+			s[i * w + j] = 0;
+		*loaded |= 1u << j;
+	}
+}
+
 /*
  * The scheduler: states go into free lanes in array order; each kernel
  * call permutes every occupied lane once (absorbing that lane's next
@@ -791,11 +808,9 @@ static void multi_update(const struct keccak_multi_impl *impl,
 	_Alignas(64) uint64_t s[25 * KECCAK_MULTI_WIDTH_MAX];
 	struct lane lane[KECCAK_MULTI_WIDTH_MAX];
 	const uint8_t *blk[KECCAK_MULTI_WIDTH_MAX];
-	unsigned w = impl->width, busy = 0;
+	unsigned w = impl->width, busy = 0, loaded = 0;
 	size_t next = 0;
 
-	/* Free lanes are permuted too: give them defined contents. */
-	memset(s, 0, sizeof(s));
 	memset(lane, 0, sizeof(lane));
 	for (;;) {
 		for (unsigned j = 0; j < w; j++) {
@@ -816,6 +831,7 @@ static void multi_update(const struct keccak_multi_impl *impl,
 					lane_alone(&lane[j], s, w, j);
 			break;
 		}
+		lanes_define(s, w, &loaded, lane);
 		for (unsigned j = 0; j < w; j++) {
 			struct lane *l = &lane[j];
 
@@ -849,9 +865,8 @@ static void multi_peek(const struct keccak_multi_impl *impl,
 {
 	_Alignas(64) uint64_t s[25 * KECCAK_MULTI_WIDTH_MAX];
 	const uint8_t *blk[KECCAK_MULTI_WIDTH_MAX] = { NULL };
-	unsigned w = impl->width;
+	unsigned w = impl->width, loaded = 0;
 
-	memset(s, 0, sizeof(s));
 	for (size_t i = 0; i < n;) {
 		unsigned k = n - i < w ? (unsigned)(n - i) : w;
 
@@ -866,7 +881,9 @@ static void multi_peek(const struct keccak_multi_impl *impl,
 			s[pos / 8 * w + j] ^= (uint64_t)0x01 << (8 * (pos % 8));
 			s[(KECCAK256_RATE - 1) / 8 * w + j] ^=
 				(uint64_t)0x80 << 56;
+			loaded |= 1u << j;
 		}
+		lanes_define(s, w, &loaded, NULL);
 		impl->permute(s, blk);
 		for (unsigned j = 0; j < k; j++)
 			for (unsigned q = 0; q < KECCAK256_LEN / 8; q++)

@@ -550,6 +550,7 @@ out:
 struct batch {
 	IMB_MGR *m;
 	size_t k;
+	size_t used;                    /* entries to wipe: max k */
 	struct rlpx_frame_op *op[BATCH_MAX];
 	struct keccak_ctx mac[BATCH_MAX];
 	struct keccak_ctx *mp[BATCH_MAX];
@@ -572,6 +573,8 @@ static size_t batch_add(struct batch *b, struct rlpx_frame_op *op,
 {
 	size_t j = b->k++;
 
+	if (b->k > b->used)
+		b->used = b->k;
 	b->op[j] = op;
 	b->mac[j] = *mac;
 	b->mp[j] = &b->mac[j];
@@ -584,13 +587,18 @@ static size_t batch_add(struct batch *b, struct rlpx_frame_op *op,
 	return j;
 }
 
+/* batch_wipe() wipes the secret scratch of the entries used since the
+ * last wipe. */
 static void batch_wipe(struct batch *b)
 {
-	explicit_bzero(b->mac, sizeof(b->mac));
-	explicit_bzero(b->d, sizeof(b->d));
-	explicit_bzero(b->e, sizeof(b->e));
-	explicit_bzero(b->want, sizeof(b->want));
+	size_t u = b->used;
+
+	explicit_bzero(b->mac, u * sizeof(b->mac[0]));
+	explicit_bzero(b->d, u * sizeof(b->d[0]));
+	explicit_bzero(b->e, u * sizeof(b->e[0]));
+	explicit_bzero(b->want, u * sizeof(b->want[0]));
 	b->k = 0;
+	b->used = 0;
 }
 
 /* mac_seed() is aes(mac-secret, d[:16]) ^ x into e for entry j; on an AES
@@ -804,6 +812,7 @@ static void run_batch(struct rlpx_frame_op *ops, size_t n,
 
 	b.m = ipsecmb_thread_mgr();
 	b.k = 0;
+	b.used = 0;
 	while (n) {
 		size_t k = chunk_len(ops, n);
 
