@@ -781,90 +781,188 @@ static int emit(struct rlpx_stage *st, struct sess *s)
 	}
 }
 
-/* drain() turns every buffered frame into ring messages. Returns 0,
- * -ENOBUFS (stalled), or -EPIPE (session ended). */
-static int drain(struct rlpx_stage *st, struct sess *s)
+/* rx_one() acts on one rlpx_codec_rx_next() result of s: a Ping is
+ * answered, anything else goes to control. Returns 0 (done, more may be
+ * buffered), -EAGAIN (nothing buffered), -ENOBUFS (ring or pool full: s
+ * must stall with the message half emitted) or -EPIPE (s ended and may be
+ * freed). */
+static int rx_one(struct rlpx_stage *st, struct sess *s, int rc,
+		  const struct rlpx_msg *m)
 {
-	int rc;
+	if (rc == -EAGAIN)
+		return rc;
+	if (rc < 0) {
+		sess_end(st, s, rc, MSG_CLOSE_ERROR);
+		return -EPIPE;
+	}
+	cnt(st, DP_CNT_RLPX_FRAMES_RX, 1);
+	if (m->code == RLPX_P2P_PING) {
+		static const uint8_t empty[] = { 0xc0 };
 
-	for (;;) {
-		if (!s->emitting) {
-			rc = rlpx_codec_rx_next(&s->c, &s->m);
-			if (rc == -EAGAIN)
-				return 0;
-			if (rc < 0) {
-				sess_end(st, s, rc, MSG_CLOSE_ERROR);
-				return -EPIPE;
-			}
-			cnt(st, DP_CNT_RLPX_FRAMES_RX, 1);
-			if (s->m.code == RLPX_P2P_PING) {
-				static const uint8_t empty[] = { 0xc0 };
+		cnt(st, DP_CNT_RLPX_PONGS, 1);
+		rc = queue_msg(st, s, RLPX_P2P_PONG, empty, 1);
+		if (rc < 0) {
+			sess_end(st, s, rc, MSG_CLOSE_ERROR);
+			return -EPIPE;
+		}
+		return flush(st, s) < 0 ? -EPIPE : 0;
+	}
+	s->m = *m;
+	s->emitting = true;
+	s->emit_off = 0;
+	rc = emit(st, s);
+	if (rc < 0)
+		return rc;
+	s->emitting = false;
+	return 0;
+}
 
-				cnt(st, DP_CNT_RLPX_PONGS, 1);
-				rc = queue_msg(st, s, RLPX_P2P_PONG, empty, 1);
-				if (rc < 0) {
-					sess_end(st, s, rc, MSG_CLOSE_ERROR);
-					return -EPIPE;
-				}
-				if (flush(st, s) < 0)
-					return -EPIPE;
+/* stall_rd() parks s until the ring has room: reading off. */
+static void stall_rd(struct rlpx_stage *st, struct sess *s)
+{
+	s->rd_off = true;
+	set_events(st, s);
+	stall(st, s);
+}
+
+/* A set of sessions pumped together: idx[0..n) index the caller's array. */
+struct pump_set {
+	size_t idx[POLL_EVENTS];
+	size_t n;
+};
+
+static void set_drop(struct pump_set *p, size_t i)
+{
+	for (size_t q = 0; q < p->n; q++)
+		if (p->idx[q] == i) {
+			p->idx[q] = p->idx[--p->n];
+			return;
+		}
+}
+
+/*
+ * drain_set() turns every buffered frame of the sessions in *live into
+ * ring messages. Each round opens at most one frame per session, the
+ * opens of all of them as one codec batch (their keccak MACs side by
+ * side), and hands each message on before the next round, since the
+ * next open of a session ends the life of its last message. A session
+ * that stalls or ends leaves *live (rc[i] 0 or -EPIPE; an ended one may
+ * be freed).
+ */
+static void drain_set(struct rlpx_stage *st, struct sess *const ss[],
+		      struct pump_set *live, int rc[])
+{
+	struct pump_set act;
+
+	act.n = 0;
+	for (size_t q = 0; q < live->n;) {
+		size_t i = live->idx[q];
+		struct sess *s = ss[i];
+
+		if (s->emitting) {
+			if (emit(st, s) < 0) {
+				stall_rd(st, s);
+				live->idx[q] = live->idx[--live->n];
 				continue;
 			}
-			s->emitting = true;
-			s->emit_off = 0;
+			s->emitting = false;
 		}
-		rc = emit(st, s);
-		if (rc < 0)
-			return rc;
-		s->emitting = false;
+		act.idx[act.n++] = i;
+		q++;
+	}
+	while (act.n) {
+		struct rlpx_codec *c[POLL_EVENTS];
+		struct rlpx_msg m[POLL_EVENTS];
+		int r[POLL_EVENTS];
+		size_t k = 0;
+
+		for (size_t q = 0; q < act.n; q++)
+			c[q] = &ss[act.idx[q]]->c;
+		rlpx_codec_rx_next_batch(c, m, r, act.n);
+		for (size_t q = 0; q < act.n; q++) {
+			size_t i = act.idx[q];
+			int x = rx_one(st, ss[i], r[q], &m[q]);
+
+			if (x == 0) {
+				act.idx[k++] = i;
+				continue;
+			}
+			if (x == -EAGAIN)
+				continue;
+			if (x == -ENOBUFS)
+				stall_rd(st, ss[i]);
+			else
+				rc[i] = -EPIPE;
+			set_drop(live, i);
+		}
+		act.n = k;
 	}
 }
 
-/* pump() reads and drains, a bounded number of reads. Returns 0, or
- * -EPIPE when s ended (and may be freed). */
+/*
+ * pump_set() reads and drains the open, reading sessions ss[0..n) (at
+ * most POLL_EVENTS), a bounded number of reads each, as pump() once did
+ * for one: drain, read once, and again; a session leaves the set when
+ * its socket has nothing more (after a drain), when it stalls, or when it
+ * ends. rc[i] is 0, or -EPIPE when ss[i] ended (it may be freed).
+ */
+static void pump_set(struct rlpx_stage *st, struct sess *const ss[],
+		     size_t n, int rc[])
+{
+	struct pump_set live;
+
+	live.n = 0;
+	for (size_t i = 0; i < n; i++) {
+		rc[i] = 0;
+		live.idx[live.n++] = i;
+	}
+	for (unsigned r = 0; r < READS_PER_EVENT && live.n; r++) {
+		size_t k = 0;
+
+		drain_set(st, ss, &live, rc);
+		for (size_t q = 0; q < live.n; q++) {
+			size_t i = live.idx[q];
+			struct sess *s = ss[i];
+			uint8_t *p;
+			ssize_t room = rlpx_codec_rx_space(&s->c, &p), got;
+
+			if (room < 0) {
+				sess_end(st, s, (int)room, MSG_CLOSE_ERROR);
+				rc[i] = -EPIPE;
+				continue;
+			}
+			got = recv(s->fd, p, (size_t)room, MSG_DONTWAIT);
+			if (got < 0 && errno == EINTR) {
+				live.idx[k++] = i;
+				continue;
+			}
+			if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				continue;       /* drained, nothing more */
+			if (got <= 0) {
+				sess_end(st, s, got < 0 ? -errno : 0,
+					 got < 0 ? MSG_CLOSE_ERROR
+						 : MSG_CLOSE_REMOTE);
+				rc[i] = -EPIPE;
+				continue;
+			}
+			cnt(st, DP_CNT_RLPX_BYTES_RX, (uint64_t)got);
+			rlpx_codec_rx_commit(&s->c, (size_t)got);
+			live.idx[k++] = i;
+		}
+		live.n = k;
+	}
+	if (live.n)
+		drain_set(st, ss, &live, rc);
+}
+
+/* pump() is pump_set() for one session. Returns 0, or -EPIPE when s
+ * ended (and may be freed). */
 static int pump(struct rlpx_stage *st, struct sess *s)
 {
-	int rc_end;
+	int rc;
 
-	for (unsigned i = 0; i < READS_PER_EVENT; i++) {
-		uint8_t *p;
-		ssize_t room, n;
-		int rc = drain(st, s);
-
-		if (rc == -EPIPE)
-			return rc;
-		if (rc == -ENOBUFS) {
-			s->rd_off = true;
-			set_events(st, s);
-			stall(st, s);
-			return 0;
-		}
-		room = rlpx_codec_rx_space(&s->c, &p);
-		if (room < 0) {
-			sess_end(st, s, (int)room, MSG_CLOSE_ERROR);
-			return -EPIPE;
-		}
-		n = recv(s->fd, p, (size_t)room, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n <= 0) {
-			sess_end(st, s, n < 0 ? -errno : 0,
-				 n < 0 ? MSG_CLOSE_ERROR : MSG_CLOSE_REMOTE);
-			return -EPIPE;
-		}
-		cnt(st, DP_CNT_RLPX_BYTES_RX, (uint64_t)n);
-		rlpx_codec_rx_commit(&s->c, (size_t)n);
-	}
-	rc_end = drain(st, s);
-	if (rc_end == -ENOBUFS) {
-		s->rd_off = true;
-		set_events(st, s);
-		stall(st, s);
-		return 0;
-	}
-	return rc_end;
+	pump_set(st, &s, 1, &rc);
+	return rc;
 }
 
 static int ctl_apply(struct rlpx_stage *st, const struct msg_desc *d,
@@ -1209,11 +1307,24 @@ static unsigned take_inbox(struct rlpx_stage *st)
 	return n;
 }
 
+/* retry_group() pumps a group of stalled sessions together. */
+static void retry_group(struct rlpx_stage *st, struct sess *const ss[],
+			size_t n)
+{
+	int rc[POLL_EVENTS];
+
+	pump_set(st, ss, n, rc);
+	for (size_t i = 0; i < n; i++)
+		if (rc[i] == 0 && ss[i]->state == S_OPEN && !ss[i]->stalled)
+			set_events(st, ss[i]);
+}
+
 /* retry_stalled() gives every stalled session another go. */
 static unsigned retry_stalled(struct rlpx_stage *st)
 {
-	struct sess *list = st->stalled, *next;
+	struct sess *list = st->stalled, *next, *grp[POLL_EVENTS];
 	unsigned did = 0;
+	size_t ng = 0;
 
 	st->stalled = NULL;
 	st->n_stalled = 0;
@@ -1236,9 +1347,14 @@ static unsigned retry_stalled(struct rlpx_stage *st)
 		if (s->state != S_OPEN)
 			continue;
 		s->rd_off = false;
-		if (pump(st, s) == 0 && s->state == S_OPEN && !s->stalled)
-			set_events(st, s);
+		grp[ng++] = s;
+		if (ng == POLL_EVENTS) {
+			retry_group(st, grp, ng);
+			ng = 0;
+		}
 	}
+	if (ng)
+		retry_group(st, grp, ng);
 	return did;
 }
 
@@ -1258,6 +1374,9 @@ static unsigned expire_pending(struct rlpx_stage *st)
 unsigned rlpx_stage_poll(struct rlpx_stage *st)
 {
 	struct epoll_event ev[POLL_EVENTS];
+	struct sess *rd[POLL_EVENTS];
+	int prc[POLL_EVENTS];
+	size_t nrd = 0;
 	unsigned did;
 	int n;
 
@@ -1266,6 +1385,10 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 		did += expire_pending(st);
 	if (st->stalled)
 		did += retry_stalled(st);
+	/* Writes first; the readable sessions are then pumped together, so
+	 * the frames they have buffered open as one batch per round. No
+	 * session is held back for that: the set is what this one
+	 * epoll_wait() returned. */
 	n = epoll_wait(st->ep, ev, POLL_EVENTS, 0);
 	for (int i = 0; i < n; i++) {
 		struct sess *s = ev[i].data.ptr;
@@ -1278,11 +1401,13 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 		if (s->state == S_OPEN && !s->rd_off &&
 		    (ev[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
 				     EPOLLERR)))
-			(void)pump(st, s);
+			rd[nrd++] = s;
 		else if (s->state == S_CLOSING &&
 			 (ev[i].events & (EPOLLHUP | EPOLLERR)))
 			sess_end(st, s, 0, MSG_CLOSE_LOCAL);
 	}
+	if (nrd)
+		pump_set(st, rd, nrd, prc);
 	if (n > 0)
 		did += (unsigned)n;
 	/* Also covers what rlpx_stage_ctl() enqueued since the last poll. */

@@ -28,12 +28,13 @@
 
 /* ---- fixed secrets for both ends -------------------------------------- */
 
-static void secrets(struct rlpx_secrets *s, enum rlpx_role role)
+static void secrets(struct rlpx_secrets *s, enum rlpx_role role,
+		    unsigned seed)
 {
 	uint8_t eph[32], in[32], rn[32], auth[200], ack[180];
 
 	for (unsigned i = 0; i < 32; i++) {
-		eph[i] = (uint8_t)(i * 7 + 1);
+		eph[i] = (uint8_t)(i * 7 + 1 + seed);
 		in[i] = (uint8_t)(i * 13 + 5);
 		rn[i] = (uint8_t)(i * 3 + 9);
 	}
@@ -46,16 +47,18 @@ static void secrets(struct rlpx_secrets *s, enum rlpx_role role)
 }
 
 /* A matching pair of frame states, one frame exchanged each way (the
- * Hellos), so the handed-over positions are not zero. */
-static void frame_pair(struct rlpx_frame *local, struct rlpx_frame *peer)
+ * Hellos), so the handed-over positions are not zero; seed picks the
+ * secrets. */
+static void frame_pair_seed(struct rlpx_frame *local, struct rlpx_frame *peer,
+			    unsigned seed)
 {
 	struct rlpx_secrets a, b;
 	uint8_t wire[256], out[64];
 	size_t ol;
 	ssize_t n;
 
-	secrets(&a, RLPX_RECIPIENT);
-	secrets(&b, RLPX_INITIATOR);
+	secrets(&a, RLPX_RECIPIENT, seed);
+	secrets(&b, RLPX_INITIATOR, seed);
 	assert_int_equal(rlpx_frame_init(local, &a, 0), 0);
 	assert_int_equal(rlpx_frame_init(peer, &b, 0), 0);
 	rlpx_secrets_wipe(&a);
@@ -70,6 +73,11 @@ static void frame_pair(struct rlpx_frame *local, struct rlpx_frame *peer)
 	assert_true(n > 0);
 	assert_int_equal(rlpx_frame_open(local, out, sizeof(out), &ol, wire,
 					 (size_t)n), n);
+}
+
+static void frame_pair(struct rlpx_frame *local, struct rlpx_frame *peer)
+{
+	frame_pair_seed(local, peer, 0);
 }
 
 /* codec_of() turns a frame state into a codec (through export/import). */
@@ -445,6 +453,228 @@ static void test_stage_keys_slot_wiped(void **st_)
 	shmring_free(r);
 }
 
+/* ---- several sessions in one stage, in process ------------------------ */
+
+static void tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+	*b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(*b, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*a = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*a >= 0);
+	close(ls);
+}
+
+
+#define SB_SESS 5
+#define SB_MSGS 3
+
+struct sb {
+	struct shmring *r;
+	struct rlpx_stage *st;
+	struct rlpx_codec pc[SB_SESS];  /* the remote peers' ends */
+	int a[SB_SESS], b[SB_SESS];     /* stage's socket, peer's socket */
+	uint64_t sid[SB_SESS];
+};
+
+/* sb_start() makes a stage on an in-process ring with SB_SESS sessions
+ * handed over and adopted; peers have their own secrets, snappy on odd
+ * ones. */
+static void sb_start(struct sb *x)
+{
+	struct shmring_cfg rc = { .n_rings = 2, .ring_size = 256,
+				  .n_slots = 256 };
+
+	memset(x, 0, sizeof(*x));
+	assert_int_equal(shmring_create(&x->r, &rc), 0);
+	assert_int_equal(rlpx_stage_new(&x->st, &(struct rlpx_stage_cfg){
+			.ring = x->r, .rxq = shmring_ring(x->r, 0) }), 0);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		uint32_t flags = k % 2 ? MSG_RLPX_KEYS_F_SNAPPY : 0;
+		struct rlpx_frame local, peer;
+		struct msg_rlpx_keys ref;
+		struct msg_desc d;
+		uint32_t idx;
+		uint8_t *slot;
+
+		x->sid[k] = 0xab00 + k;
+		frame_pair_seed(&local, &peer, k + 1);
+		codec_of(&x->pc[k], &peer, 0, flags);
+		memset(&ref, 0, sizeof(ref));
+		assert_int_equal(rlpx_frame_export(&ref, &local), 0);
+		ref.flags = flags;
+		assert_int_equal(shmring_slot_alloc(x->r, &idx), 0);
+		slot = shmring_slot_ptr(x->r, idx);
+		keys_slot(slot, &d, idx, &ref, x->sid[k]);
+		assert_int_equal(rlpx_stage_ctl(x->st, &d, slot), 0);
+		shmring_slot_free(x->r, idx);
+		tcp_pair(&x->a[k], &x->b[k]);
+		assert_int_equal(rlpx_stage_give_fd(x->st, x->sid[k], x->a[k]),
+				 0);
+		explicit_bzero(&ref, sizeof(ref));
+		rlpx_frame_fini(&local);
+		rlpx_frame_fini(&peer);
+	}
+	rlpx_stage_poll(x->st);         /* adopts the fds */
+	assert_int_equal(rlpx_stage_n_sessions(x->st), SB_SESS);
+}
+
+static void sb_stop(struct sb *x)
+{
+	struct msg_desc d[64];
+	unsigned n;
+
+	rlpx_stage_free(x->st);
+	while ((n = shmring_dequeue(shmring_ring(x->r, 0), d, 64)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			shmring_slot_free(x->r, d[i].slot);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		close(x->b[k]);
+		rlpx_codec_fini(&x->pc[k]);
+	}
+	shmring_free(x->r);
+}
+
+/* sb_wait_readable() waits (bounded) until the stage's end of every
+ * session has bytes to read. */
+static void sb_wait_readable(struct sb *x)
+{
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		struct pollfd p = { .fd = x->a[k], .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+	}
+}
+
+static void sb_fill(uint8_t *d, size_t len, unsigned k, unsigned j)
+{
+	for (size_t i = 0; i < len; i++)
+		d[i] = (uint8_t)(k * 31 + j * 7 + i * 3);
+}
+
+static size_t sb_len(unsigned k, unsigned j)
+{
+	return 100 + 400 * j + 37 * k;  /* one ring fragment each */
+}
+
+/*
+ * Every peer writes SB_MSGS messages (peer 1 a Ping among them, peer 4 a
+ * corrupted frame after them), then one rlpx_stage_poll() finds all the
+ * sockets readable. The stage opens their frames round by round, one per
+ * session per round through one codec batch, so the ring shows the
+ * sessions interleaved: the first SB_SESS messages come from SB_SESS
+ * different sessions (a session-by-session drain would put a session's
+ * messages first). Every message is intact and in order within its
+ * session; peer 4's session ends with -EKEYREJECTED after its good
+ * messages and the others go on; peer 1 gets its Pong.
+ */
+static void test_stage_opens_sessions_together(void **st_)
+{
+	static const uint8_t ping[] = { 0xc0 };
+	struct sb x;
+	uint8_t buf[2048];
+	struct msg_desc d[64];
+	unsigned n, next[SB_SESS] = { 0 }, order = 0, closed = 0;
+	uint64_t first[SB_SESS];
+	struct rlpx_msg m;
+
+	(void)st_;
+	sb_start(&x);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		for (unsigned j = 0; j < SB_MSGS; j++) {
+			size_t wl;
+			uint8_t *w;
+
+			sb_fill(buf, sb_len(k, j), k, j);
+			w = seal_alloc(&x.pc[k], 0x10 + j, buf, sb_len(k, j),
+				       &wl);
+			assert_int_equal(send(x.b[k], w, wl, 0), (ssize_t)wl);
+			free(w);
+			if (k == 1 && j == 0) {
+				w = seal_alloc(&x.pc[k], RLPX_P2P_PING, ping,
+					       1, &wl);
+				assert_int_equal(send(x.b[k], w, wl, 0),
+						 (ssize_t)wl);
+				free(w);
+			}
+		}
+		if (k == 4) {
+			size_t wl;
+			uint8_t *w = seal_alloc(&x.pc[k], 0x30, buf, 64, &wl);
+
+			w[40] ^= 0x01;
+			assert_int_equal(send(x.b[k], w, wl, 0), (ssize_t)wl);
+			free(w);
+		}
+	}
+	sb_wait_readable(&x);
+	assert_true(rlpx_stage_poll(x.st) >= SB_SESS);
+	while ((n = shmring_dequeue(shmring_ring(x.r, 0), d, 64)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			const void *p = shmring_desc_ptr(x.r, &d[i]);
+			unsigned k;
+
+			assert_non_null(p);
+			if (d[i].kind == MSG_RLPX_CLOSED) {
+				const struct msg_rlpx_closed *c = p;
+
+				assert_true(c->session_id == x.sid[4]);
+				assert_int_equal(c->error, -EKEYREJECTED);
+				assert_int_equal(next[4], SB_MSGS);
+				closed++;
+			} else {
+				const struct msg_rlpx_data *r = p;
+
+				assert_int_equal(d[i].kind, MSG_RLPX_RX);
+				k = (unsigned)(r->session_id - x.sid[0]);
+				assert_true(k < SB_SESS);
+				assert_true(next[k] < SB_MSGS);
+				assert_int_equal(r->msg_code, 0x10 + next[k]);
+				assert_int_equal(r->flags, MSG_RLPX_F_LAST);
+				assert_int_equal(r->data_len,
+						 sb_len(k, next[k]));
+				sb_fill(buf, r->data_len, k, next[k]);
+				assert_memory_equal(r->data, buf, r->data_len);
+				next[k]++;
+				if (order < SB_SESS)
+					first[order] = r->session_id;
+				order++;
+			}
+			shmring_slot_free(x.r, d[i].slot);
+		}
+	}
+	assert_int_equal(closed, 1);
+	assert_int_equal(order, SB_SESS * SB_MSGS);
+	for (unsigned i = 0; i < SB_SESS; i++)
+		for (unsigned j = 0; j < i; j++)
+			assert_true(first[i] != first[j]);
+	assert_int_equal(rlpx_stage_n_sessions(x.st), SB_SESS - 1);
+	/* peer 1's Pong */
+	{
+		struct pollfd p = { .fd = x.b[1], .events = POLLIN };
+		uint8_t *q;
+		ssize_t room, got;
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		room = rlpx_codec_rx_space(&x.pc[1], &q);
+		assert_true(room > 0);
+		got = recv(x.b[1], q, (size_t)room, 0);
+		assert_true(got > 0);
+		rlpx_codec_rx_commit(&x.pc[1], (size_t)got);
+		assert_int_equal(rlpx_codec_rx_next(&x.pc[1], &m), 0);
+		assert_int_equal(m.code, RLPX_P2P_PONG);
+	}
+	sb_stop(&x);
+}
+
 /* ---- codec batches -------------------------------------------------- */
 
 #define CB_SESS 9
@@ -676,24 +906,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void tcp_pair(int *a, int *b)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(ls >= 0);
-	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(ls, 1), 0);
-	assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
-	*b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(connect(*b, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	*a = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(*a >= 0);
-	close(ls);
 }
 
 /* e2e_setup() spawns devplane-dp and makes a session that is ready to
@@ -1271,6 +1483,7 @@ int main(void)
 		cmocka_unit_test(test_codec_snappy_bomb),
 		cmocka_unit_test(test_frame_export_import),
 		cmocka_unit_test(test_codec_batch_matches_single),
+		cmocka_unit_test(test_stage_opens_sessions_together),
 		cmocka_unit_test(test_stage_keys_slot_wiped),
 		cmocka_unit_test(test_e2e_snappy),
 		cmocka_unit_test(test_e2e_plain),
