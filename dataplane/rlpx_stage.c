@@ -19,6 +19,8 @@
 #define POLL_EVENTS    32
 #define READS_PER_EVENT 4               /* bounds one session's turn */
 #define FRAG_BURST     32
+#define TX_BATCH       16               /* TX messages sealed together */
+#define TX_BATCH_LEN   (16u << 10)      /* larger ones are sealed at once */
 
 static size_t pad16(size_t n)
 {
@@ -424,6 +426,7 @@ struct sess {
 	uint64_t txa_code;
 	uint32_t txa_total;
 	bool txa_busy;
+	bool tx_due;                    /* txa complete, on st->tx_due */
 	/* write queue */
 	uint8_t *wq;
 	size_t wq_cap, wq_off, wq_len;
@@ -456,6 +459,11 @@ struct rlpx_stage {
 	unsigned n_held;                /* slots held by pending sessions */
 	uint8_t *scratch;               /* plain frames for seal */
 	size_t scratch_cap;
+	/* completed TX messages waiting to be sealed together: at most
+	 * TX_BATCH, one per session, each in its session's txa */
+	struct sess *tx_due[TX_BATCH];
+	unsigned n_tx_due;
+	uint8_t *tx_scratch;            /* TX_BATCH plain frames */
 	bool enqueued;                  /* notify control at the end of poll */
 	pthread_mutex_t lock;           /* inbox only */
 	unsigned n_inbox;               /* atomic read without the lock */
@@ -545,6 +553,20 @@ static void release_held(struct rlpx_stage *st, struct sess *s)
 	s->held = NULL;
 }
 
+/* tx_undue() takes s off the TX batch (its message is dropped: s is
+ * going away). */
+static void tx_undue(struct rlpx_stage *st, struct sess *s)
+{
+	if (!s->tx_due)
+		return;
+	for (unsigned i = 0; i < st->n_tx_due; i++)
+		if (st->tx_due[i] == s) {
+			st->tx_due[i] = st->tx_due[--st->n_tx_due];
+			break;
+		}
+	s->tx_due = false;
+}
+
 static void sess_free(struct rlpx_stage *st, struct sess *s)
 {
 	struct sess **pp = &st->bucket[hash_id(st, s->id)];
@@ -556,6 +578,7 @@ static void sess_free(struct rlpx_stage *st, struct sess *s)
 	st->n_sess--;
 	pend_unlink(st, s);
 	release_held(st, s);
+	tx_undue(st, s);
 	if (s->fd >= 0)
 		close(s->fd);
 	rlpx_codec_fini(&s->c);
@@ -637,6 +660,7 @@ static void sess_end(struct rlpx_stage *st, struct sess *s, int err,
 		return;
 	pend_unlink(st, s);
 	release_held(st, s);
+	tx_undue(st, s);
 	if (s->fd >= 0) {
 		epoll_ctl(st->ep, EPOLL_CTL_DEL, s->fd, NULL);
 		close(s->fd);
@@ -688,12 +712,28 @@ static int flush(struct rlpx_stage *st, struct sess *s)
 	return 0;
 }
 
+/* wq_reserve() makes room on s's write queue for a sealed len-byte
+ * message: -ENOBUFS when that would pass RLPX_STAGE_WQ_MAX (the peer
+ * stopped reading), -ENOMEM. */
+static int wq_reserve(struct sess *s, size_t len)
+{
+	size_t max = rlpx_codec_sealed_max(len);
+	int rc;
+
+	if (s->wq_off && s->wq_cap - s->wq_len < max) {
+		memmove(s->wq, s->wq + s->wq_off, s->wq_len - s->wq_off);
+		s->wq_len -= s->wq_off;
+		s->wq_off = 0;
+	}
+	rc = grow(&s->wq, &s->wq_cap, s->wq_len + max, RLPX_STAGE_WQ_MAX);
+	return rc == -EMSGSIZE ? -ENOBUFS : rc;
+}
+
 /* queue_msg() seals (code, data) onto the write queue. */
 static int queue_msg(struct rlpx_stage *st, struct sess *s, uint64_t code,
 		     const uint8_t *data, size_t len)
 {
 	size_t need = rlpx_codec_scratch_len(len);
-	size_t max = rlpx_codec_sealed_max(len);
 	ssize_t n;
 	int rc;
 
@@ -701,20 +741,94 @@ static int queue_msg(struct rlpx_stage *st, struct sess *s, uint64_t code,
 		  rlpx_codec_scratch_len(RLPX_MSG_CAP));
 	if (rc < 0)
 		return rc;
-	if (s->wq_off && s->wq_cap - s->wq_len < max) {
-		memmove(s->wq, s->wq + s->wq_off, s->wq_len - s->wq_off);
-		s->wq_len -= s->wq_off;
-		s->wq_off = 0;
-	}
-	rc = grow(&s->wq, &s->wq_cap, s->wq_len + max, RLPX_STAGE_WQ_MAX);
+	rc = wq_reserve(s, len);
 	if (rc < 0)
-		return rc == -EMSGSIZE ? -ENOBUFS : rc;
+		return rc;
 	n = rlpx_codec_seal(&s->c, s->wq + s->wq_len, s->wq_cap - s->wq_len,
 			    st->scratch, st->scratch_cap, code, data, len);
 	if (n < 0)
 		return (int)n;
 	s->wq_len += (size_t)n;
 	cnt(st, DP_CNT_RLPX_FRAMES_TX, 1);
+	return 0;
+}
+
+/* tx_sent() finishes one sealed TX message from control (rc: bytes sealed
+ * onto the queue, or the error): write it, or end s if its queue is
+ * full, or count the message as dropped. s may be freed. */
+static void tx_sent(struct rlpx_stage *st, struct sess *s, ssize_t rc)
+{
+	if (rc == -ENOBUFS) {           /* the peer stopped reading */
+		sess_end(st, s, (int)rc, MSG_CLOSE_ERROR);
+		return;
+	}
+	if (rc < 0) {
+		cnt(st, DP_CNT_RLPX_CTL_DROP, 1);
+		return;
+	}
+	s->wq_len += (size_t)rc;
+	cnt(st, DP_CNT_RLPX_FRAMES_TX, 1);
+	flush(st, s);
+}
+
+/*
+ * tx_seal_due() seals every completed TX message waiting on st->tx_due
+ * as one codec batch (the sessions' keccak MACs side by side), then
+ * writes each. Messages wait here only until the end of the ring burst
+ * they came in (rlpx_stage_poll() runs this first and last; the worker
+ * calls it right after each burst), until TX_BATCH are due, or until
+ * their session needs txa or gets a close request: never for more work.
+ */
+static void tx_seal_due(struct rlpx_stage *st)
+{
+	size_t sl = rlpx_codec_scratch_len(TX_BATCH_LEN);
+	struct rlpx_codec_tx tx[TX_BATCH];
+	struct sess *ss[TX_BATCH];
+	ssize_t rc[TX_BATCH];
+	unsigned n = st->n_tx_due, k = 0;
+
+	if (!n)
+		return;
+	memcpy(ss, st->tx_due, n * sizeof(ss[0]));
+	st->n_tx_due = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct sess *s = ss[i];
+
+		s->tx_due = false;
+		rc[i] = wq_reserve(s, s->txa_len);
+		if (rc[i] < 0)
+			continue;
+		tx[k++] = (struct rlpx_codec_tx){
+			.c = &s->c, .out = s->wq + s->wq_len,
+			.out_cap = s->wq_cap - s->wq_len,
+			.scratch = st->tx_scratch + i * sl, .scratch_cap = sl,
+			.code = s->txa_code, .data = s->txa,
+			.len = s->txa_len };
+	}
+	rlpx_codec_seal_batch(tx, k);
+	k = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (rc[i] == 0)
+			rc[i] = tx[k++].rc;
+	/* Only now: writing may end a session, and ending frees it. */
+	for (unsigned i = 0; i < n; i++)
+		tx_sent(st, ss[i], rc[i]);
+}
+
+/* tx_defer() puts s's completed message (txa) on the TX batch. Returns 0,
+ * or -ENOMEM (no batch scratch: seal it at once). */
+static int tx_defer(struct rlpx_stage *st, struct sess *s)
+{
+	if (!st->tx_scratch) {
+		st->tx_scratch = malloc(TX_BATCH *
+					rlpx_codec_scratch_len(TX_BATCH_LEN));
+		if (!st->tx_scratch)
+			return -ENOMEM;
+	}
+	s->tx_due = true;
+	st->tx_due[st->n_tx_due++] = s;
+	if (st->n_tx_due == TX_BATCH)
+		tx_seal_due(st);
 	return 0;
 }
 
@@ -1008,6 +1122,7 @@ static void activate(struct rlpx_stage *st, struct sess *s)
 	cnt(st, DP_CNT_RLPX_SESSIONS, 1);
 	if (s->n_held) {
 		replay(st, s);
+		tx_seal_due(st);        /* written before any Pong below */
 		s = find(st, id);
 		if (!s || s->state != S_OPEN)
 			return;
@@ -1074,6 +1189,12 @@ static int ctl_tx(struct rlpx_stage *st, const struct msg_desc *d,
 	    (uint64_t)x->frag_off + x->data_len > x->total_len)
 		return -EBADMSG;
 	s = find(st, x->session_id);
+	if (s && s->tx_due && x->frag_off == 0) {
+		/* txa still holds its last message: seal that (and the
+		 * rest of the batch) before taking the next */
+		tx_seal_due(st);
+		s = find(st, x->session_id);
+	}
 	if (!s || s->state != S_OPEN)
 		return -ENOENT;
 	if (x->frag_off == 0) {
@@ -1099,6 +1220,8 @@ static int ctl_tx(struct rlpx_stage *st, const struct msg_desc *d,
 	s->txa_busy = false;
 	if (s->txa_len != s->txa_total)
 		return -EBADMSG;
+	if (s->txa_len <= TX_BATCH_LEN && tx_defer(st, s) == 0)
+		return 0;
 	rc = queue_msg(st, s, s->txa_code, s->txa, s->txa_len);
 	if (rc == -ENOBUFS) {           /* the peer stopped reading */
 		sess_end(st, s, rc, MSG_CLOSE_ERROR);
@@ -1118,6 +1241,10 @@ static int ctl_close(struct rlpx_stage *st, const struct msg_desc *d,
 	if (msg_check(d, c, sizeof(*c)) < 0 || d->len != sizeof(*c))
 		return -EBADMSG;
 	s = find(st, c->session_id);
+	if (s && s->tx_due) {           /* what came before goes first */
+		tx_seal_due(st);
+		s = find(st, c->session_id);
+	}
 	if (!s)
 		return -ENOENT;
 	if (s->state == S_DEAD || s->state == S_CLOSING)
@@ -1264,7 +1391,11 @@ void rlpx_stage_free(struct rlpx_stage *st)
 		close(st->ep);
 	if (st->scratch)
 		explicit_bzero(st->scratch, st->scratch_cap);
+	if (st->tx_scratch)
+		explicit_bzero(st->tx_scratch,
+			       TX_BATCH * rlpx_codec_scratch_len(TX_BATCH_LEN));
 	free(st->scratch);
+	free(st->tx_scratch);
 	free(st->bucket);
 	free(st);
 }
@@ -1380,6 +1511,7 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 	unsigned did;
 	int n;
 
+	tx_seal_due(st);                /* what the last ring burst completed */
 	did = take_inbox(st);
 	if (st->pend_head)
 		did += expire_pending(st);
@@ -1408,6 +1540,7 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 	}
 	if (nrd)
 		pump_set(st, rd, nrd, prc);
+	tx_seal_due(st);                /* held requests replayed above */
 	if (n > 0)
 		did += (unsigned)n;
 	/* Also covers what rlpx_stage_ctl() enqueued since the last poll. */

@@ -37,6 +37,18 @@
  * RLPX_STAGE_WQ_MAX) and the assembly buffer of a message from control.
  * Nothing is allocated per frame once those have reached their size.
  *
+ * Batching: the keccak MACs of one session form a sequential chain, so
+ * the stage runs several sessions' frames side by side instead
+ * (rlpx_codec_rx_next_batch / rlpx_codec_seal_batch: keccak256_multi_*
+ * underneath). The sockets one epoll_wait returns ready are read, then
+ * drained in rounds, one frame per session per round, each round one
+ * batch. TX messages that control completes during one ring burst are
+ * sealed together when the burst is over (the next rlpx_stage_poll(),
+ * which the worker runs right after every burst), or earlier when
+ * TX_BATCH (16) are due, when a session's next message or close request
+ * arrives (which keeps its order), or at once above 16 KiB. A batch only
+ * takes what is there; it never waits for more.
+ *
  * Backpressure: when the ring to control is full or the slot pool is
  * empty, the session stops reading (EPOLLIN off) with the half-emitted
  * message kept, and resumes from the same fragment later: nothing inside
@@ -203,14 +215,18 @@ int rlpx_stage_give_fd(struct rlpx_stage *st, uint64_t session_id, int fd);
  *                   behind it) after the next rlpx_stage_poll();
  *   -EBADMSG (malformed or unknown kind), -ENOENT (no such session),
  *   -ENOMEM, -ENOSPC (session table full): the message is dropped and the
- *                   caller frees the slot. Worker. */
+ *                   caller frees the slot. Worker.
+ * A TX message is sealed and written by the next rlpx_stage_poll() at
+ * the latest (see Batching); sealing errors then count as
+ * DP_CNT_RLPX_CTL_DROP instead of being returned here. */
 int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
 		   void *slot);
 
-/* rlpx_stage_poll() does one bounded round of work without blocking:
- * adopted fds (a pending session's held requests applied), expired
- * pending sessions, stalled sessions, up to 32 ready sockets. Returns how many
- * things it did (0: idle). Worker. */
+/* rlpx_stage_poll() does one bounded round of work without blocking: the
+ * TX messages rlpx_stage_ctl() left due, adopted fds (a pending session's
+ * held requests applied), expired pending sessions, stalled sessions, up
+ * to 32 ready sockets. Returns how many things it did (0: idle). Call it
+ * after every burst of rlpx_stage_ctl() calls. Worker. */
 unsigned rlpx_stage_poll(struct rlpx_stage *st);
 
 /* rlpx_stage_stalled() tells whether some session waits for ring space or

@@ -455,6 +455,14 @@ static void test_stage_keys_slot_wiped(void **st_)
 
 /* ---- several sessions in one stage, in process ------------------------ */
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void tcp_pair(int *a, int *b)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
@@ -672,6 +680,147 @@ static void test_stage_opens_sessions_together(void **st_)
 		assert_int_equal(rlpx_codec_rx_next(&x.pc[1], &m), 0);
 		assert_int_equal(m.code, RLPX_P2P_PONG);
 	}
+	sb_stop(&x);
+}
+
+/* sb_tx() offers control's message (code, d[0..len)) for session k to
+ * the stage as MSG_RLPX_TX fragments, as dplink_rlpx_send() cuts them. */
+static void sb_tx(struct sb *x, unsigned k, uint64_t code, const uint8_t *d,
+		  size_t len)
+{
+	size_t off = 0;
+
+	do {
+		size_t f = len - off < MSG_RLPX_FRAG_MAX ? len - off
+							 : MSG_RLPX_FRAG_MAX;
+		struct msg_rlpx_data *m;
+		struct msg_desc desc;
+		uint32_t idx;
+
+		assert_int_equal(shmring_slot_alloc(x->r, &idx), 0);
+		m = shmring_slot_ptr(x->r, idx);
+		memset(m, 0, sizeof(*m));
+		m->hdr.type = MSG_RLPX_TX;
+		m->hdr.len = (uint16_t)(sizeof(*m) - sizeof(m->hdr) + f);
+		m->session_id = x->sid[k];
+		m->msg_code = code;
+		m->total_len = (uint32_t)len;
+		m->frag_off = (uint32_t)off;
+		m->data_len = (uint16_t)f;
+		m->flags = off + f == len ? MSG_RLPX_F_LAST : 0;
+		if (f)
+			memcpy(m->data, d + off, f);
+		desc = (struct msg_desc){ .slot = idx,
+					  .len = (uint16_t)(sizeof(*m) + f),
+					  .kind = MSG_RLPX_TX };
+		assert_int_equal(rlpx_stage_ctl(x->st, &desc, m), 0);
+		shmring_slot_free(x->r, idx);
+		off += f;
+	} while (off < len);
+}
+
+static bool sb_readable(struct sb *x, unsigned k)
+{
+	struct pollfd p = { .fd = x->b[k], .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* sb_peer_recv() reads (bounded) until peer k opens one message. */
+static void sb_peer_recv(struct sb *x, unsigned k, struct rlpx_msg *m)
+{
+	double end = now_s() + 5;
+	int rc;
+
+	while ((rc = rlpx_codec_rx_next(&x->pc[k], m)) == -EAGAIN) {
+		struct pollfd p = { .fd = x->b[k], .events = POLLIN };
+		uint8_t *q;
+		ssize_t room, got;
+
+		assert_true(now_s() < end);
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		room = rlpx_codec_rx_space(&x->pc[k], &q);
+		assert_true(room > 0);
+		got = recv(x->b[k], q, (size_t)room, 0);
+		assert_true(got > 0);
+		rlpx_codec_rx_commit(&x->pc[k], (size_t)got);
+	}
+	assert_int_equal(rc, 0);
+}
+
+/*
+ * Control's messages to several sessions in one ring burst are sealed
+ * together when the burst ends (the worker's next rlpx_stage_poll()), not
+ * one by one as they complete: after the rlpx_stage_ctl() calls nothing is
+ * on the wire, after the poll everything is. A session's second message
+ * seals the batch holding its first (one txa per session), so order
+ * within a session holds; a message over the batch size goes at once.
+ */
+static void test_stage_seals_sessions_together(void **st_)
+{
+	static uint8_t big[40000];
+	struct sb x;
+	uint8_t buf[2048];
+	struct rlpx_msg m;
+
+	(void)st_;
+	sb_start(&x);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		sb_fill(buf, sb_len(k, 0), k, 0);
+		sb_tx(&x, k, 0x20, buf, sb_len(k, 0));
+	}
+	for (unsigned k = 0; k < SB_SESS; k++)
+		assert_false(sb_readable(&x, k));
+	/* session 0's next message: the batch goes out first */
+	sb_fill(buf, sb_len(0, 1), 0, 1);
+	sb_tx(&x, 0, 0x21, buf, sb_len(0, 1));
+	for (unsigned k = 0; k < SB_SESS; k++)
+		assert_true(sb_readable(&x, k));
+	/* above the batch size: sealed as it completes */
+	sb_fill(big, sizeof(big), 9, 9);
+	sb_tx(&x, 3, 0x22, big, sizeof(big));
+	rlpx_stage_poll(x.st);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		sb_peer_recv(&x, k, &m);
+		assert_int_equal(m.code, 0x20);
+		sb_fill(buf, sb_len(k, 0), k, 0);
+		assert_int_equal(m.len, sb_len(k, 0));
+		assert_memory_equal(m.data, buf, m.len);
+	}
+	sb_peer_recv(&x, 0, &m);
+	assert_int_equal(m.code, 0x21);
+	sb_fill(buf, sb_len(0, 1), 0, 1);
+	assert_int_equal(m.len, sb_len(0, 1));
+	assert_memory_equal(m.data, buf, m.len);
+	sb_peer_recv(&x, 3, &m);
+	assert_int_equal(m.code, 0x22);
+	assert_int_equal(m.len, sizeof(big));
+	assert_memory_equal(m.data, big, sizeof(big));
+	/* A close goes after what was queued before it. */
+	sb_tx(&x, 2, 0x23, buf, 10);
+	{
+		struct msg_rlpx_closed *c;
+		struct msg_desc desc;
+		uint32_t idx;
+
+		assert_int_equal(shmring_slot_alloc(x.r, &idx), 0);
+		c = shmring_slot_ptr(x.r, idx);
+		memset(c, 0, sizeof(*c));
+		c->hdr.type = MSG_RLPX_CLOSED;
+		c->hdr.len = sizeof(*c) - sizeof(c->hdr);
+		c->session_id = x.sid[2];
+		c->reason = 0x04;
+		desc = (struct msg_desc){ .slot = idx, .len = sizeof(*c),
+					  .kind = MSG_RLPX_CLOSED };
+		assert_int_equal(rlpx_stage_ctl(x.st, &desc, c), 0);
+		shmring_slot_free(x.r, idx);
+	}
+	rlpx_stage_poll(x.st);
+	sb_peer_recv(&x, 2, &m);
+	assert_int_equal(m.code, 0x23);
+	sb_peer_recv(&x, 2, &m);
+	assert_int_equal(m.code, RLPX_P2P_DISCONNECT);
 	sb_stop(&x);
 }
 
@@ -899,14 +1048,6 @@ struct e2e {
 	uint8_t *asm_buf;               /* control-side reassembly */
 	size_t asm_len;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* e2e_setup() spawns devplane-dp and makes a session that is ready to
  * hand over: *local (the frame state) and *a (the socket) are control's. */
@@ -1484,6 +1625,7 @@ int main(void)
 		cmocka_unit_test(test_frame_export_import),
 		cmocka_unit_test(test_codec_batch_matches_single),
 		cmocka_unit_test(test_stage_opens_sessions_together),
+		cmocka_unit_test(test_stage_seals_sessions_together),
 		cmocka_unit_test(test_stage_keys_slot_wiped),
 		cmocka_unit_test(test_e2e_snappy),
 		cmocka_unit_test(test_e2e_plain),
