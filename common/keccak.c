@@ -422,7 +422,8 @@ static void permute_x8(uint64_t *s, const uint8_t *const in[])
 	}
 	for (int r = 0; r < 24; r += 2) {
 		ROUND_V(a, e, _mm512_set1_epi64((long long)round_consts[r]));
-		ROUND_V(e, a, _mm512_set1_epi64((long long)round_consts[r + 1]));
+		ROUND_V(e, a,
+			_mm512_set1_epi64((long long)round_consts[r + 1]));
 	}
 	FOR_LANES(ST8);
 }

@@ -783,7 +783,9 @@ static void open_bodies(struct batch *b, struct rlpx_frame_op *ops,
 			}
 		}
 		j = batch_add(b, op, &op->f->ingress.mac);
-		b->ct[j] = op->in + (mode == OPEN_WHOLE ? RLPX_FRAME_HEAD_LEN : 0);
+		b->ct[j] = op->in;
+		if (mode == OPEN_WHOLE)
+			b->ct[j] += RLPX_FRAME_HEAD_LEN;
 		b->ct_len[j] = pad16(op->f->body_pending);
 	}
 	batch_frame_mac(b);

@@ -1050,7 +1050,8 @@ static void pump_set(struct rlpx_stage *st, struct sess *const ss[],
 				live.idx[k++] = i;
 				continue;
 			}
-			if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			if (got < 0 &&
+			    (errno == EAGAIN || errno == EWOULDBLOCK))
 				continue;       /* drained, nothing more */
 			if (got <= 0) {
 				sess_end(st, s, got < 0 ? -errno : 0,

@@ -140,7 +140,8 @@ static void row_batched(size_t len, uint32_t flags, double single,
 	struct rlpx_codec_tx tx[BATCH_SESS];
 	struct rlpx_msg m[BATCH_SESS];
 	int rc[BATCH_SESS];
-	size_t sc = rlpx_codec_scratch_len(len), oc = rlpx_codec_sealed_max(len);
+	size_t sc = rlpx_codec_scratch_len(len);
+	size_t oc = rlpx_codec_sealed_max(len);
 	uint8_t *data = malloc(len), *scratch = malloc(sc * BATCH_SESS),
 		*wire = malloc(oc * BATCH_SESS);
 	uint32_t x = 2463534242u;

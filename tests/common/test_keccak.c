@@ -407,7 +407,9 @@ static void test_multi_matches_single(void **state)
 		assert_string_equal(impl[n_impl - 1].name, "avx512");
 #endif
 	for (size_t k = 0; k <= n_impl; k++) {
-		const struct keccak_multi_impl *p = k < n_impl ? &impl[k] : NULL;
+		const struct keccak_multi_impl *p;
+
+		p = k < n_impl ? &impl[k] : NULL;
 
 		assert_true(!p || (p->width >= 1 &&
 				   p->width <= KECCAK_MULTI_WIDTH_MAX));
@@ -452,7 +454,8 @@ static void test_multi_kernels(void **state)
 					s[i * w + j] = want[j][i];
 				}
 				for (unsigned b = 0; b <= KECCAK256_RATE; b++)
-					blocks[j][b] = (uint8_t)xorshift64(&rng);
+					blocks[j][b] =
+						(uint8_t)xorshift64(&rng);
 				/* random subset of lanes absorbs, misaligned */
 				in[j] = xorshift64(&rng) % 3 ? blocks[j] + 1
 							     : NULL;

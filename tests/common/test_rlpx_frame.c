@@ -764,11 +764,13 @@ static void test_rlpx_frame_batch_matches_single(void **state)
 			size_t body = in_len[i] > RLPX_FRAME_HEAD_LEN ?
 				      in_len[i] - RLPX_FRAME_HEAD_LEN : 0;
 
+			uint8_t *w0 = wire[0] + i * wcap;
+
 			rc1[i] = rlpx_frame_open_body(&ss[sess[i]].rx[0],
 						      plain[0] + i * BT_MAXLEN,
 						      cap[i],
-						      wire[0] + i * wcap +
-						      RLPX_FRAME_HEAD_LEN, body);
+						      w0 + RLPX_FRAME_HEAD_LEN,
+						      body);
 			op[i].in = wire[1] + i * wcap + RLPX_FRAME_HEAD_LEN;
 			op[i].in_len = body;
 		}
@@ -882,8 +884,8 @@ static void test_rlpx_frame_batch_bad_mac_isolated(void **state)
 		for (size_t k = 0; k < 8; k++)
 			assert_int_equal(rlpx_frame_seal(&tx[k], w[k],
 							 sizeof(w[k]), pl,
-							 1000 + k),
-					 (ssize_t)rlpx_frame_sealed_len(1000 + k));
+							 1000 + k), (ssize_t)
+					 rlpx_frame_sealed_len(1000 + k));
 		if (pass == 0) {
 			w[2][20] ^= 0x10;       /* header-mac */
 			w[5][500] ^= 0x01;      /* frame-ciphertext */
@@ -901,8 +903,8 @@ static void test_rlpx_frame_batch_bad_mac_isolated(void **state)
 				assert_true(rx[k].poisoned);
 				continue;
 			}
-			assert_int_equal(op[k].rc,
-					 (ssize_t)rlpx_frame_sealed_len(1000 + k));
+			assert_int_equal(op[k].rc, (ssize_t)
+					 rlpx_frame_sealed_len(1000 + k));
 			assert_int_equal(op[k].frame_size, 1000 + k);
 			assert_memory_equal(out[k], pl, 1000 + k);
 			assert_false(rx[k].poisoned);
