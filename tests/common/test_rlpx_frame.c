@@ -811,7 +811,8 @@ static void test_rlpx_frame_batch_matches_single(void **state)
 static void test_rlpx_frame_batch_known_answer(void **state)
 {
 	struct rlpx_frame a, b, other_tx[6], other_rx[6];
-	uint8_t payload[4][64], want[4][128], got[4][128], plain[4][64];
+	uint8_t payload[4][64] = { { 0 } }, want[4][128], got[4][128];
+	uint8_t plain[4][64];
 	uint8_t ow[6][96], op_plain[6][64];
 	size_t plen[4], wlen[4];
 	struct rlpx_frame_op op[7];
