@@ -6,9 +6,11 @@
  *   -> UDP to cfg.discv4_port_be, else XDP_PASS (pass-other)
  *   -> payload length in 98..1280 and present in the frame, else drop-size
  *   -> packet-type byte (payload[97]) in 1..6, else drop-type
- *   -> blocklist (LPM, unexpired entry), else drop-blocked
+ *   -> blocklist (LPM, unexpired entry; only while hints.blocks says it
+ *      has entries), else drop-blocked
  *   -> allow-list (LPM, only when SHIELD_F_ALLOWLIST), else drop-not-allowed
- *   -> "verified" lookup (endpoint proof done, see bpf/shield.h)
+ *   -> "verified" lookup (endpoint proof done, see bpf/shield.h; only when
+ *      the hints slot of the source's prefix says it may hold one)
  *   -> per-prefix bucket (/24, /48), else drop-rate-prefix (*)
  *   -> per-source bucket (/32, /64), else drop-rate-source
  *   -> global budget (cfg.unk_rate; its reserve only for quiet
@@ -18,6 +20,10 @@
  *      on that queue.
  *   (*) skipped for verified sources.
  * The cheap stateless checks come first so junk never touches the LRU maps.
+ * The hints (bpf/shield.h) spare a spoofed flood the lookups that cannot
+ * match: the empty blocklist's trie, and "verified" for sources of
+ * prefixes where nothing is verified (a hash miss into 64K buckets per
+ * packet, the largest cost there was).
  * The buckets are looked at before any is charged (bucket_peek), cheapest
  * and most shared first: the per-prefix bucket (a flood spoofed over a
  * prefix keeps a few hundred entries hot) before the per-source one (one
@@ -124,6 +130,14 @@ struct {
 } budget SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct shield_hints);
+} hints SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
 	__uint(max_entries, SHIELD_MAX_QUEUES);
 	__type(key, __u32);
@@ -159,7 +173,10 @@ static __always_inline __u64 refill(__u64 ts, __u64 tokens, __u32 rate,
 	if (now > ts) {
 		__u64 elapsed = now - ts;
 
-		if (elapsed >= cap / rate)
+		/* Below 2^33 ns (8.6 s) the sum cannot overflow (rate <=
+		 * 1e9, cap <= 1e18), so only buckets idle that long pay
+		 * for the division. */
+		if (elapsed >> 33 && elapsed >= cap / rate)
 			return cap;
 		tokens += elapsed * rate;
 	}
@@ -281,13 +298,12 @@ static __always_inline int discovery(struct xdp_md *ctx,
 {
 	struct shield_bucket_key sk = { .family = family };
 	struct shield_bucket_key pk = { .family = family };
-	struct shield_lpm_key lk = { .family = family };
-	struct shield_block_val *bv;
-	struct shield_verified_val *vv;
+	const struct shield_hints *h;
 	struct bucket_ref pr, sr;
-	bool known;
+	bool known = false;
 	__u8 *payload = (__u8 *)(udp + 1);
 	__u32 ulen = bpf_ntohs(udp->len);
+	__u32 key = 0;
 	__u64 now;
 	long rc;
 
@@ -307,30 +323,48 @@ static __always_inline int discovery(struct xdp_md *ctx,
 	now = bpf_ktime_get_ns() + (__u64)cfg->now_offset_ns;
 
 	if (family == SHIELD_FAM_V4) {
-		lk.prefixlen = 8 + 32;
-		__builtin_memcpy(lk.addr, saddr, 4);
 		sk.plen = SHIELD_SRC_V4_PLEN;
 		__builtin_memcpy(sk.addr, saddr, 4);
 		pk.plen = SHIELD_PFX_V4_PLEN;
 		__builtin_memcpy(pk.addr, saddr, 3);
 	} else {
-		lk.prefixlen = 8 + 128;
-		__builtin_memcpy(lk.addr, saddr, 16);
 		sk.plen = SHIELD_SRC_V6_PLEN;
 		__builtin_memcpy(sk.addr, saddr, 8);
 		pk.plen = SHIELD_PFX_V6_PLEN;
 		__builtin_memcpy(pk.addr, saddr, 6);
 	}
 
-	bv = bpf_map_lookup_elem(&blocklist, &lk);
-	if (bv && (bv->expires_ns == 0 || bv->expires_ns > now))
-		return verdict(SHIELD_DROP_BLOCKED, XDP_DROP);
-	if ((cfg->flags & SHIELD_F_ALLOWLIST) &&
-	    !bpf_map_lookup_elem(&allowlist, &lk))
-		return verdict(SHIELD_DROP_NOT_ALLOWED, XDP_DROP);
+	/* Hints not ready yet (bpf/shield.h): every lookup is made. */
+	h = bpf_map_lookup_elem(&hints, &key);
+	if (h && !h->ready)
+		h = NULL;
+	if (!h || h->blocks || (cfg->flags & SHIELD_F_ALLOWLIST)) {
+		struct shield_lpm_key lk = { .family = family };
+		struct shield_block_val *bv;
 
-	vv = bpf_map_lookup_elem(&verified, &sk);
-	known = vv && vv->expires_ns > now;
+		if (family == SHIELD_FAM_V4) {
+			lk.prefixlen = 8 + 32;
+			__builtin_memcpy(lk.addr, saddr, 4);
+		} else {
+			lk.prefixlen = 8 + 128;
+			__builtin_memcpy(lk.addr, saddr, 16);
+		}
+		if (!h || h->blocks) {
+			bv = bpf_map_lookup_elem(&blocklist, &lk);
+			if (bv && (bv->expires_ns == 0 || bv->expires_ns > now))
+				return verdict(SHIELD_DROP_BLOCKED, XDP_DROP);
+		}
+		if ((cfg->flags & SHIELD_F_ALLOWLIST) &&
+		    !bpf_map_lookup_elem(&allowlist, &lk))
+			return verdict(SHIELD_DROP_NOT_ALLOWED, XDP_DROP);
+	}
+
+	if (!h || h->vpfx[shield_vpfx_slot(&pk)] > now >> SHIELD_VPFX_SHIFT) {
+		struct shield_verified_val *vv;
+
+		vv = bpf_map_lookup_elem(&verified, &sk);
+		known = vv && vv->expires_ns > now;
+	}
 
 	/* Look before charging: the prefix (shared, hot in cache) first, so
 	 * a spoofed flood that drained its prefix is dropped without touching

@@ -134,6 +134,40 @@ struct shield_budget {
 	__u64 rtokens;
 };
 
+/*
+ * Hints: what lets the program skip a lookup that cannot match. One entry
+ * of the "hints" array, mmapped by every userspace writer of the
+ * blocklist and of "verified" (dataplane/shield_loader.h, "Hints"), which
+ * update it with atomic instructions, so any number of processes and
+ * threads may write at once:
+ *
+ * - blocks is at least the number of blocklist entries: a writer adds 1
+ *   before it inserts an entry and takes it back if the insert did not
+ *   add one (a replace); a deleter takes 1 off after its delete. At 0
+ *   the trie is empty and the program does not look into it.
+ * - vpfx[shield_vpfx_slot(prefix)] is at least ceil(expires_ns /
+ *   2^SHIELD_VPFX_SHIFT) of every verified source whose aggregate prefix
+ *   (/24, /48) hashes there: a writer raises it (atomic max) before it
+ *   inserts the entry. A slot at or below the current time in those units
+ *   means no unexpired verified source in that prefix, so the program
+ *   skips the "verified" lookup (a hash miss into a map of 64K buckets,
+ *   most of what a spoofed flood's packet used to cost). A colliding or
+ *   stale slot only costs that lookup, as before.
+ * - ready is set by the loader once blocks and vpfx cover what the
+ *   blocklist and "verified" held when the map was created (a fresh hints
+ *   map next to reused pinned maps: dataplane/shield_loader.c).
+ */
+#define SHIELD_VPFX_BITS  16
+#define SHIELD_VPFX_SLOTS (1u << SHIELD_VPFX_BITS)
+#define SHIELD_VPFX_SHIFT 30 /* slot unit: 2^30 ns, about 1.07 s */
+
+struct shield_hints {
+	__u64 blocks; /* >= blocklist entries */
+	__u32 ready;
+	__u32 pad;
+	__u32 vpfx[SHIELD_VPFX_SLOTS];
+};
+
 /* A prefix is quiet when its bucket lacks at most this many tokens after
  * this packet (with prefix buckets off, every packet is quiet). */
 #define SHIELD_QUIET_PKTS 4
@@ -146,6 +180,20 @@ struct shield_bucket_key {
 	__u8 pad[6];
 	__u8 addr[8]; /* v4: 4 bytes then zero; v6: the first 8 bytes */
 };
+
+/* shield_vpfx_slot() is the hints slot of a per-prefix bucket key (bytes
+ * beyond the prefix zero): a multiplicative hash of its address bytes and
+ * family. The program and userspace both use it, on the same host. */
+static inline __attribute__((always_inline)) __u32
+shield_vpfx_slot(const struct shield_bucket_key *pk)
+{
+	__u64 x = 0;
+
+	for (int i = 0; i < 6; i++) /* v4 /24: 3 bytes, v6 /48: 6 */
+		x |= (__u64)pk->addr[i] << (8 * i);
+	x |= (__u64)pk->family << 56;
+	return (__u32)((x * 0x9e3779b97f4a7c15ull) >> (64 - SHIELD_VPFX_BITS));
+}
 
 /* Bucket state. Updated without a lock: see shield.bpf.c, Concurrency. */
 struct shield_bucket {

@@ -28,6 +28,7 @@
 #include "common/discv4_wire.h"
 #include "dataplane/neigh.h"
 #include "dataplane/portres.h"
+#include "dataplane/shield_loader.h"
 
 #define WAKE_TAG  UINT32_MAX
 /* Sizing: the RX ring and the fill ring hold RX_RING descriptors, so the
@@ -113,6 +114,7 @@ struct afxdp_pktio {
 	bool own_map_fd;
 	int verified_fd;                /* the shield's "verified", or -1 */
 	int blocklist_fd;               /* the shield's "blocklist", or -1 */
+	struct shield_hints *hints;     /* the shield's "hints", or NULL */
 	uint32_t ban_count;             /* 0: bans off */
 	uint64_t ban_window_ns, ban_ns;
 	struct ping_rec *pings;         /* [PING_SLOTS], all queues' */
@@ -190,6 +192,7 @@ static void afxdp_close(struct pktio *io)
 		close(p->verified_fd);
 	if (p->blocklist_fd >= 0)
 		close(p->blocklist_fd);
+	shield_hints_munmap(p->hints);
 	free(p->q);
 	free(p->pings);
 	free(p->listen);
@@ -216,6 +219,30 @@ static int open_map(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
 	p->xskmap_fd = fd;
 	p->own_map_fd = true;
 	return 0;
+}
+
+/* open_hints() maps the shield's pinned "hints", through which every
+ * write to "verified" and the blocklist goes (bpf/shield.h). Without the
+ * pin (a shield older than them) the maps are written as they are; a
+ * hints map that exists but cannot be mapped leaves both unwritten
+ * (false), since the program would skip what we wrote. */
+static bool open_hints(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
+{
+	char path[256];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s/hints", PKTIO_AFXDP_PIN_DIR,
+		     cfg->iface) >= (int)sizeof(path))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT;
+	p->hints = shield_hints_mmap(fd);
+	if (!p->hints)
+		fprintf(stderr, "xdp: cannot map the shield's hints (%s): "
+			"no verified sources, no bans\n", strerror(errno));
+	close(fd);
+	return p->hints != NULL;
 }
 
 /* open_verified() opens the shield's pinned "verified" map; without it
@@ -321,7 +348,7 @@ static int afxdp_bad_source(struct pktio *io, unsigned q,
 	/* Shield time is CLOCK_MONOTONIC (see pong_seen()). */
 	bv.expires_ns = now + p->ban_ns;
 	bv.reason = SHIELD_BAN_BAD_SIG;
-	if (bpf_map_update_elem(p->blocklist_fd, &lk, &bv, BPF_ANY) < 0)
+	if (shield_block_put(p->blocklist_fd, p->hints, &lk, &bv) < 0)
 		return 0;
 	cnt_inc(&p->q[q].st.bans, 1);
 	return 1;
@@ -371,7 +398,6 @@ static void ping_sent(struct afxdp_pktio *p, const struct pktio_pkt *pk,
 static void pong_seen(struct afxdp_pktio *p, struct xq *x,
 		      const uint8_t src[16], const uint8_t *buf, size_t len)
 {
-	struct shield_verified_val v;
 	struct shield_bucket_key k;
 	struct discv4_packet d;
 	struct ping_rec *r;
@@ -406,8 +432,8 @@ static void pong_seen(struct afxdp_pktio *p, struct xq *x,
 	}
 	/* Shield time is CLOCK_MONOTONIC (now_offset_ns is 0 outside the
 	 * BPF unit tests). */
-	v.expires_ns = now + VERIFIED_TTL_NS;
-	if (bpf_map_update_elem(p->verified_fd, &k, &v, BPF_ANY) == 0)
+	if (shield_verified_put(p->verified_fd, p->hints, &k,
+				now + VERIFIED_TTL_NS) == 0)
 		cnt_inc(&x->st.verified, 1);
 }
 
@@ -566,7 +592,7 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 	rc = open_map(p, cfg);
 	if (rc < 0)
 		goto out_close;
-	if (cfg->xskmap_fd <= 0) {
+	if (cfg->xskmap_fd <= 0 && open_hints(p, cfg)) {
 		open_verified(p, cfg);
 		open_blocklist(p, cfg);
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -36,12 +37,13 @@ enum map_idx {
 	M_XSKS,
 	M_VERIFIED,
 	M_BUDGET,
+	M_HINTS,
 	M_MAX
 };
 
 static const char *const map_names[M_MAX] = {
 	"cfg_map", "counters", "src_buckets", "pfx_buckets",
-	"blocklist", "allowlist", "xsks", "verified", "budget",
+	"blocklist", "allowlist", "xsks", "verified", "budget", "hints",
 };
 
 #define PROG_PIN "prog"
@@ -51,6 +53,7 @@ struct shield_loader {
 	struct xdp_program *xprog; /* set when libxdp attached it */
 	int fd[M_MAX];            /* owned map fds */
 	int prog_fd;              /* owned by skel; -1 if none */
+	struct shield_hints *hints; /* mmapped; NULL: an older shield */
 	enum shield_mode mode;
 	bool reattached;
 };
@@ -119,6 +122,7 @@ void shield_loader_free(struct shield_loader *l)
 {
 	if (!l)
 		return;
+	shield_hints_munmap(l->hints);
 	for (int i = 0; i < M_MAX; i++)
 		if (l->fd[i] >= 0)
 			close(l->fd[i]);
@@ -134,6 +138,7 @@ static struct bpf_map *skel_map(struct shield_bpf *s, int i)
 		s->maps.cfg_map, s->maps.counters, s->maps.src_buckets,
 		s->maps.pfx_buckets, s->maps.blocklist, s->maps.allowlist,
 		s->maps.xsks, s->maps.verified, s->maps.budget,
+		s->maps.hints,
 	};
 	return m[i];
 }
@@ -149,6 +154,173 @@ static int take_skel_fds(struct shield_loader *l)
 	}
 	l->prog_fd = bpf_program__fd(l->skel->progs.shield_xdp);
 	return 0;
+}
+
+/* ---- hints (bpf/shield.h) ------------------------------------------------ */
+
+static size_t hints_len(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t p = pg > 0 ? (size_t)pg : 4096;
+
+	return (sizeof(struct shield_hints) + p - 1) / p * p;
+}
+
+struct shield_hints *shield_hints_mmap(int fd)
+{
+	void *m;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	m = mmap(NULL, hints_len(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+void shield_hints_munmap(struct shield_hints *h)
+{
+	if (h)
+		munmap(h, hints_len());
+}
+
+int shield_block_put(int fd, struct shield_hints *h,
+		     const struct shield_lpm_key *key,
+		     const struct shield_block_val *val)
+{
+	int rc;
+
+	if (!h)
+		return bpf_map_update_elem(fd, key, val, BPF_ANY) ? -errno : 0;
+	/* Count first, so blocks never falls below the entries; a replace
+	 * gives the count back. Each round either inserts, replaces, or
+	 * saw the entry deleted between the two tries. */
+	for (int round = 0; round < 16; round++) {
+		__atomic_fetch_add(&h->blocks, 1, __ATOMIC_SEQ_CST);
+		if (!bpf_map_update_elem(fd, key, val, BPF_NOEXIST))
+			return 0;
+		rc = -errno;
+		__atomic_fetch_sub(&h->blocks, 1, __ATOMIC_SEQ_CST);
+		if (rc != -EEXIST)
+			return rc;
+		if (!bpf_map_update_elem(fd, key, val, BPF_EXIST))
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+int shield_block_del(int fd, struct shield_hints *h,
+		     const struct shield_lpm_key *key)
+{
+	__u64 n;
+
+	if (bpf_map_delete_elem(fd, key))
+		return -errno;
+	if (!h)
+		return 0;
+	/* Never below 0 (an entry someone wrote around these functions
+	 * must not wrap the count to "not empty, then empty"). */
+	n = __atomic_load_n(&h->blocks, __ATOMIC_RELAXED);
+	while (n && !__atomic_compare_exchange_n(&h->blocks, &n, n - 1, false,
+						 __ATOMIC_SEQ_CST,
+						 __ATOMIC_RELAXED))
+		;
+	return 0;
+}
+
+void shield_pfx_key(struct shield_bucket_key *out,
+		    const struct shield_bucket_key *src)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = src->family;
+	if (src->family == SHIELD_FAM_V4) {
+		out->plen = SHIELD_PFX_V4_PLEN;
+		memcpy(out->addr, src->addr, SHIELD_PFX_V4_PLEN / 8);
+	} else {
+		out->plen = SHIELD_PFX_V6_PLEN;
+		memcpy(out->addr, src->addr, SHIELD_PFX_V6_PLEN / 8);
+	}
+}
+
+/* vpfx_raise() makes the hints slot of src's prefix cover expires_ns. */
+static void vpfx_raise(struct shield_hints *h,
+		       const struct shield_bucket_key *src, uint64_t expires_ns)
+{
+	struct shield_bucket_key pk;
+	uint64_t units = (expires_ns >> SHIELD_VPFX_SHIFT) +
+			 !!(expires_ns & ((1ull << SHIELD_VPFX_SHIFT) - 1));
+	uint32_t want = units > UINT32_MAX ? UINT32_MAX : (uint32_t)units;
+	uint32_t *slot, cur;
+
+	shield_pfx_key(&pk, src);
+	slot = &h->vpfx[shield_vpfx_slot(&pk)];
+	cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	while (cur < want &&
+	       !__atomic_compare_exchange_n(slot, &cur, want, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		;
+}
+
+int shield_verified_put(int fd, struct shield_hints *h,
+			const struct shield_bucket_key *key,
+			uint64_t expires_ns)
+{
+	struct shield_verified_val v = { .expires_ns = expires_ns };
+
+	if (h)
+		vpfx_raise(h, key, expires_ns); /* before the entry */
+	return bpf_map_update_elem(fd, key, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* hints_init() covers what the blocklist and "verified" already hold
+ * when the hints map is new (fresh maps, or a hints map created next to
+ * reused pinned ones), then sets ready; a ready map is left alone. Until
+ * ready the program ignores the hints. Adding to the count (never
+ * setting it) keeps it an upper bound whoever else writes meanwhile. */
+static int hints_init(struct shield_loader *l)
+{
+	struct shield_lpm_key lk, lnext;
+	struct shield_bucket_key vk, vnext;
+	struct shield_verified_val vv;
+	uint64_t n = 0;
+	void *prev;
+
+	if (!l->hints || __atomic_load_n(&l->hints->ready, __ATOMIC_ACQUIRE))
+		return 0;
+	for (prev = NULL; !bpf_map_get_next_key(l->fd[M_BLOCK], prev, &lnext);
+	     prev = &lk) {
+		lk = lnext;
+		n++;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	__atomic_fetch_add(&l->hints->blocks, n, __ATOMIC_SEQ_CST);
+	for (prev = NULL;
+	     !bpf_map_get_next_key(l->fd[M_VERIFIED], prev, &vnext);
+	     prev = &vk) {
+		vk = vnext;
+		if (!bpf_map_lookup_elem(l->fd[M_VERIFIED], &vk, &vv))
+			vpfx_raise(l->hints, &vk, vv.expires_ns);
+	}
+	if (errno != ENOENT)
+		return -errno;
+	__atomic_store_n(&l->hints->ready, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* map_hints() maps the hints of a handle; an older shield without them
+ * (fd -1) is fine, a hints map that cannot be mapped is not: its program
+ * would skip entries written without it. */
+static int map_hints(struct shield_loader *l)
+{
+	if (l->fd[M_HINTS] < 0)
+		return 0;
+	l->hints = shield_hints_mmap(l->fd[M_HINTS]);
+	if (!l->hints)
+		return -errno ? -errno : -ENOMEM;
+	return hints_init(l);
 }
 
 static int write_cfg(struct shield_loader *l, const struct shield_cfg *c)
@@ -175,6 +347,8 @@ int shield_loader_new(struct shield_loader **out, const struct shield_cfg *cfg)
 		goto out_free;
 	}
 	rc = take_skel_fds(l);
+	if (rc == 0)
+		rc = map_hints(l);
 	if (rc < 0)
 		goto out_free;
 	rc = write_cfg(l, cfg);
@@ -272,10 +446,10 @@ static int open_pins(struct shield_loader *l, const char *dir)
 		if (rc < 0)
 			return rc;
 		l->fd[i] = bpf_obj_get(path);
-		if (l->fd[i] < 0)
+		if (l->fd[i] < 0 && !(i == M_HINTS && errno == ENOENT))
 			return -errno;
 	}
-	return 0;
+	return map_hints(l); /* no hints pin: a shield older than them */
 }
 
 int shield_loader_open(struct shield_loader **out, const char *ifname,
@@ -505,6 +679,8 @@ int shield_loader_attach(struct shield_loader **out, const char *ifname,
 	if (rc < 0)
 		goto fail;
 	rc = take_skel_fds(l);
+	if (rc == 0)
+		rc = map_hints(l);
 	if (rc < 0)
 		goto fail_detach;
 	rc = shield_loader_set_cfg(l, cfg);
@@ -695,8 +871,7 @@ int shield_loader_ban(struct shield_loader *l, const struct shield_lpm_key *key,
 
 	if (!key_valid(key))
 		return -EINVAL;
-	return bpf_map_update_elem(l->fd[M_BLOCK], key, &v, BPF_ANY) ? -errno :
-								       0;
+	return shield_block_put(l->fd[M_BLOCK], l->hints, key, &v);
 }
 
 int shield_loader_unban(struct shield_loader *l,
@@ -704,7 +879,7 @@ int shield_loader_unban(struct shield_loader *l,
 {
 	if (!key_valid(key))
 		return -EINVAL;
-	return bpf_map_delete_elem(l->fd[M_BLOCK], key) ? -errno : 0;
+	return shield_block_del(l->fd[M_BLOCK], l->hints, key);
 }
 
 int shield_loader_bans(struct shield_loader *l, shield_ban_fn fn, void *arg)
@@ -730,6 +905,7 @@ struct gc_ctx {
 	uint64_t now;
 	struct shield_lpm_key *keys;
 	size_t n;
+	size_t total; /* entries seen */
 };
 
 static int gc_collect(void *arg, const struct shield_lpm_key *key,
@@ -737,6 +913,7 @@ static int gc_collect(void *arg, const struct shield_lpm_key *key,
 {
 	struct gc_ctx *g = arg;
 
+	g->total++;
 	if (val->expires_ns && val->expires_ns <= g->now &&
 	    g->n < SHIELD_MAX_BLOCKS)
 		g->keys[g->n++] = *key;
@@ -755,8 +932,15 @@ int shield_loader_gc(struct shield_loader *l, uint64_t now_ns)
 		return -ENOMEM;
 	rc = shield_loader_bans(l, gc_collect, &g);
 	for (size_t i = 0; rc == 0 && i < g.n; i++)
-		if (!bpf_map_delete_elem(l->fd[M_BLOCK], &g.keys[i]))
+		if (!shield_block_del(l->fd[M_BLOCK], l->hints, &g.keys[i]))
 			removed++;
+	if (rc == 0 && l->hints && g.total > (size_t)removed &&
+	    !__atomic_load_n(&l->hints->blocks, __ATOMIC_SEQ_CST))
+		/* Entries but a count of 0: someone wrote around
+		 * shield_block_put(). Count them again (an upper bound
+		 * stays one whatever happens meanwhile). */
+		__atomic_fetch_add(&l->hints->blocks, g.total - (size_t)removed,
+				   __ATOMIC_SEQ_CST);
 	free(g.keys);
 	return rc < 0 ? rc : removed;
 }
@@ -1023,10 +1207,8 @@ int shield_loader_verify(struct shield_loader *l,
 			 const struct shield_bucket_key *key,
 			 uint64_t expires_ns)
 {
-	struct shield_verified_val v = { .expires_ns = expires_ns };
-
-	return bpf_map_update_elem(l->fd[M_VERIFIED], key, &v, BPF_ANY) ?
-	       -errno : 0;
+	return shield_verified_put(l->fd[M_VERIFIED], l->hints, key,
+				   expires_ns);
 }
 
 int shield_loader_verified(struct shield_loader *l, uint64_t now_ns,

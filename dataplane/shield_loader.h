@@ -213,6 +213,36 @@ int shield_loader_verify(struct shield_loader *l,
 int shield_loader_verified(struct shield_loader *l, uint64_t now_ns,
 			   uint64_t *n_out);
 
+/*
+ * Hints (bpf/shield.h): every writer of the blocklist and of "verified"
+ * goes through these, so that the program may skip lookups that cannot
+ * match. The shield_loader_* functions above do; the xdp backend's
+ * workers, which hold the pinned maps' fds themselves, call them
+ * directly. h is the hints map as mapped by shield_hints_mmap(), or NULL
+ * for a shield older than them (plain updates). Safe from any number of
+ * threads and processes at once.
+ *
+ * shield_block_put() adds or replaces a blocklist entry (-errno from the
+ * map; -EAGAIN if the entry kept coming and going). shield_block_del()
+ * deletes one (-ENOENT if absent). shield_verified_put() marks a source
+ * (per-source key) verified until expires_ns.
+ */
+struct shield_hints *shield_hints_mmap(int fd); /* NULL + errno on failure */
+void shield_hints_munmap(struct shield_hints *h); /* NULL: no-op */
+int shield_block_put(int fd, struct shield_hints *h,
+		     const struct shield_lpm_key *key,
+		     const struct shield_block_val *val);
+int shield_block_del(int fd, struct shield_hints *h,
+		     const struct shield_lpm_key *key);
+int shield_verified_put(int fd, struct shield_hints *h,
+			const struct shield_bucket_key *key,
+			uint64_t expires_ns);
+
+/* shield_pfx_key() is the per-prefix bucket key (/24, /48) of a
+ * per-source key (/32, /64). */
+void shield_pfx_key(struct shield_bucket_key *out,
+		    const struct shield_bucket_key *src);
+
 /* shield_cidr_parse() parses "1.2.3.0/24", "2001:db8::/32" or a bare
  * address (full length) into an LPM key with host bits cleared.
  * Returns 0 or -EINVAL. */

@@ -819,44 +819,54 @@ static void test_shield_cidr_parse(void **state)
 
 /* ---- verified sources and the global budget ------------------------------ */
 
-/* map_entries() counts the entries of the program's map called name
- * (found through the program's map ids: shield_loader_new pins nothing). */
-static long map_entries(struct fix *f, const char *name)
+/* prog_map_fd() opens the map called name of program prog_fd (found
+ * through the program's map ids: shield_loader_new pins nothing). */
+static int prog_map_fd(int prog_fd, const char *name)
 {
 	__u32 ids[16], n, len;
 	struct bpf_prog_info pi;
-	long count = -1;
 
 	memset(&pi, 0, sizeof(pi));
 	pi.nr_map_ids = 16;
 	pi.map_ids = (__u64)(uintptr_t)ids;
 	len = sizeof(pi);
-	assert_int_equal(bpf_obj_get_info_by_fd(shield_loader_prog_fd(f->l),
-						&pi, &len),
-			 0);
+	assert_int_equal(bpf_obj_get_info_by_fd(prog_fd, &pi, &len), 0);
 	n = pi.nr_map_ids < 16 ? pi.nr_map_ids : 16;
-	for (__u32 i = 0; i < n && count < 0; i++) {
+	for (__u32 i = 0; i < n; i++) {
 		struct bpf_map_info mi;
-		uint8_t key[64], next[64];
-		void *prev = NULL;
 		int fd = bpf_map_get_fd_by_id(ids[i]);
 
 		assert_true(fd >= 0);
 		memset(&mi, 0, sizeof(mi));
 		len = sizeof(mi);
 		assert_int_equal(bpf_obj_get_info_by_fd(fd, &mi, &len), 0);
-		if (!strcmp(mi.name, name)) {
-			assert_true(mi.key_size <= sizeof(key));
-			count = 0;
-			while (!bpf_map_get_next_key(fd, prev, next)) {
-				memcpy(key, next, mi.key_size);
-				prev = key;
-				count++;
-			}
-		}
+		if (!strcmp(mi.name, name))
+			return fd;
 		close(fd);
 	}
-	assert_true(count >= 0);
+	fail_msg("the program has no map %s", name);
+	return -1;
+}
+
+/* map_entries() counts the entries of the program's map called name. */
+static long map_entries(struct fix *f, const char *name)
+{
+	int fd = prog_map_fd(shield_loader_prog_fd(f->l), name);
+	uint8_t key[64], next[64];
+	struct bpf_map_info mi;
+	__u32 len = sizeof(mi);
+	void *prev = NULL;
+	long count = 0;
+
+	memset(&mi, 0, sizeof(mi));
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &mi, &len), 0);
+	assert_true(mi.key_size <= sizeof(key));
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, mi.key_size);
+		prev = key;
+		count++;
+	}
+	close(fd);
 	return count;
 }
 
@@ -1085,6 +1095,314 @@ static void test_shield_budget_reserve(void **state)
 	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .src = "10.3.3.1");
 }
 
+/* ---- hints: skipping lookups that cannot match ------------------------- */
+
+/* hints_of() maps the program's hints (bpf/shield.h); munmap with
+ * shield_hints_munmap(). */
+static struct shield_hints *hints_of(int prog_fd)
+{
+	int fd = prog_map_fd(prog_fd, "hints");
+	struct shield_hints *h = shield_hints_mmap(fd);
+
+	close(fd);
+	assert_non_null(h);
+	return h;
+}
+
+static uint64_t blocks(struct fix *f)
+{
+	struct shield_hints *h = hints_of(shield_loader_prog_fd(f->l));
+	uint64_t n = __atomic_load_n(&h->blocks, __ATOMIC_SEQ_CST);
+
+	assert_int_equal(h->ready, 1);
+	shield_hints_munmap(h);
+	return n;
+}
+
+/* The blocklist count follows every kind of write (add, replace, delete,
+ * expiry), so the program looks into the trie exactly while it has
+ * entries; an entry written around shield_block_put() is not seen until
+ * the next gc counts it. */
+static void test_shield_hints_blocklist_count(void **state)
+{
+	struct fix *f = *state;
+	struct shield_lpm_key k8 = cidr("10.0.0.0/8");
+	struct shield_lpm_key k64 = cidr("2001:db8:9:9::/64");
+	struct shield_block_val raw = { .reason = SHIELD_BAN_OPERATOR };
+	int fd;
+
+	assert_int_equal(blocks(f), 0);
+	PASS_OK(f, .fam = 4, .src = "10.1.2.3");
+	assert_int_equal(shield_loader_ban(f->l, &k8, 0, SHIELD_BAN_OPERATOR), 0);
+	assert_int_equal(blocks(f), 1);
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "10.1.2.3");
+	/* A replace (new expiry) is not a second entry. */
+	assert_int_equal(shield_loader_ban(f->l, &k8,
+					   shield_loader_now(f->l) + 3600 * NS,
+					   SHIELD_BAN_BAD_SIG),
+			 0);
+	assert_int_equal(blocks(f), 1);
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "10.1.2.3");
+	assert_int_equal(shield_loader_ban(f->l, &k64,
+					   shield_loader_now(f->l) + NS,
+					   SHIELD_BAN_BAD_SIG),
+			 0);
+	assert_int_equal(blocks(f), 2);
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 6, .src = "2001:db8:9:9::1");
+	assert_int_equal(shield_loader_unban(f->l, &k8), 0);
+	assert_int_equal(shield_loader_unban(f->l, &k8), -ENOENT);
+	assert_int_equal(blocks(f), 1);
+	PASS_OK(f, .fam = 4, .src = "10.1.2.3");
+	advance(f, 2 * NS); /* k64 expires; gc deletes it */
+	PASS_OK(f, .fam = 6, .src = "2001:db8:9:9::1");
+	assert_int_equal(shield_loader_gc(f->l, shield_loader_now(f->l)), 1);
+	assert_int_equal(blocks(f), 0);
+	PASS_OK(f, .fam = 6, .src = "2001:db8:9:9::1");
+	/* Written around the count: skipped (that is why every writer goes
+	 * through shield_block_put()); gc finds it and counts it. */
+	fd = prog_map_fd(shield_loader_prog_fd(f->l), "blocklist");
+	assert_int_equal(bpf_map_update_elem(fd, &k8, &raw, BPF_ANY), 0);
+	PASS_OK(f, .fam = 4, .src = "10.1.2.3");
+	assert_int_equal(shield_loader_gc(f->l, shield_loader_now(f->l)), 0);
+	assert_int_equal(blocks(f), 1);
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "10.1.2.3");
+	/* Deleted around the count: it stays an upper bound (lookups, no
+	 * match), and never wraps below 0 on the next delete. */
+	assert_int_equal(bpf_map_delete_elem(fd, &k8), 0);
+	PASS_OK(f, .fam = 4, .src = "10.1.2.3");
+	assert_int_equal(blocks(f), 1);
+	assert_int_equal(bpf_map_update_elem(fd, &k8, &raw, BPF_ANY), 0);
+	assert_int_equal(shield_loader_unban(f->l, &k8), 0);
+	assert_int_equal(blocks(f), 0);
+	assert_int_equal(bpf_map_update_elem(fd, &k8, &raw, BPF_ANY), 0);
+	assert_int_equal(shield_loader_unban(f->l, &k8), 0);
+	assert_int_equal(blocks(f), 0);
+	close(fd);
+}
+
+/* both() runs one frame through two shields and expects the same verdict
+ * from each. */
+static void both(struct fix *a, struct fix *b, const struct spec *s,
+		 int action, enum shield_counter c)
+{
+	expect(a, s, action, c);
+	expect(b, s, action, c);
+}
+
+#define BOTH_PASS(a, b, ...)                                                   \
+	both(a, b, &(struct spec){ __VA_ARGS__ }, XDP_PASS, SHIELD_PASS_NO_XSK)
+#define BOTH_DROP(a, b, c, ...)                                                \
+	both(a, b, &(struct spec){ __VA_ARGS__ }, XDP_DROP, c)
+
+/* other_pfx_same_slot() is a source in another /24 than src whose /24
+ * has the same hints slot. */
+static void other_pfx_same_slot(char *out, size_t len, const char *src)
+{
+	struct shield_bucket_key k = src_key(src), pk, o = k, opk;
+	uint32_t slot;
+
+	shield_pfx_key(&pk, &k);
+	slot = shield_vpfx_slot(&pk);
+	for (uint32_t n = 1; n < (1u << 24); n++) {
+		o.addr[0] = (uint8_t)(100 + (n >> 16));
+		o.addr[1] = (uint8_t)(n >> 8);
+		o.addr[2] = (uint8_t)n;
+		shield_pfx_key(&opk, &o);
+		if (memcmp(opk.addr, pk.addr, 3) &&
+		    shield_vpfx_slot(&opk) == slot) {
+			snprintf(out, len, "%u.%u.%u.9", o.addr[0], o.addr[1],
+				 o.addr[2]);
+			return;
+		}
+	}
+	fail_msg("no colliding /24 found");
+}
+
+/* The same verdicts with the hints as without them: one shield uses them,
+ * the other has them switched off (not ready: every lookup is made), and
+ * both see the same frames and the same writes. Covers an empty and a
+ * non-empty blocklist (bans elsewhere), expired bans, the allow-list,
+ * verified sources (expired, and an unverified source whose prefix
+ * shares a verified one's hints slot), both families and VLAN tags. */
+static void test_shield_hints_same_verdicts(void **state)
+{
+	struct fix *a = *state, bfix = { 0 }, *b = &bfix;
+	struct shield_lpm_key far = cidr("172.16.0.0/12");
+	struct shield_lpm_key far6 = cidr("2001:db8:ffff::/48");
+	struct shield_lpm_key ban4 = cidr("198.51.100.0/24");
+	struct shield_lpm_key ban6 = cidr("2001:db8:5::/48");
+	struct shield_lpm_key allow4 = cidr("0.0.0.0/1");
+	struct shield_hints *hb;
+	char col[64];
+	struct fix *fs[2] = { a, b };
+
+	b->cfg = a->cfg;
+	assert_int_equal(shield_loader_new(&b->l, &b->cfg), 0);
+	hb = hints_of(shield_loader_prog_fd(b->l));
+	__atomic_store_n(&hb->ready, 0, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 2; i++) {
+		fs[i]->cfg.src_rate = 1;
+		fs[i]->cfg.src_burst = 1000;
+		fs[i]->cfg.pfx_rate = 1;
+		fs[i]->cfg.pfx_burst = 2;
+		fs[i]->cfg.unk_rate = 0;
+		set_cfg(fs[i]);
+	}
+	/* Empty blocklist, then bans elsewhere: nothing changes. */
+	for (int round = 0; round < 2; round++) {
+		for (size_t v = 0; v < 3; v++) {
+			BOTH_PASS(a, b, .fam = 4, .vlan = vlans[v],
+				  .src = "198.51.100.1");
+			BOTH_PASS(a, b, .fam = 4, .vlan = vlans[v],
+				  .src = "198.51.100.2");
+			BOTH_PASS(a, b, .fam = 6, .vlan = vlans[v],
+				  .src = "2001:db8:5::1");
+			/* the /24 (burst 2) is drained by now */
+			BOTH_DROP(a, b, SHIELD_DROP_RATE_PREFIX, .fam = 4,
+				  .vlan = vlans[v], .src = "198.51.100.3");
+			advance(a, 10 * NS);
+			advance(b, 10 * NS);
+		}
+		for (int i = 0; i < 2 && round == 0; i++) {
+			assert_int_equal(shield_loader_ban(fs[i]->l, &far, 0, 1),
+					 0);
+			assert_int_equal(shield_loader_ban(fs[i]->l, &far6, 0,
+							   1),
+					 0);
+		}
+	}
+	assert_int_equal(blocks(a), 2);
+	/* Bans that match, one expired. */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(shield_loader_ban(fs[i]->l, &ban4, 0, 1), 0);
+		assert_int_equal(shield_loader_ban(
+					 fs[i]->l, &ban6,
+					 shield_loader_now(fs[i]->l) - 1, 1),
+				 0);
+	}
+	BOTH_DROP(a, b, SHIELD_DROP_BLOCKED, .fam = 4, .vlan = 0x8100,
+		  .src = "198.51.100.1");
+	BOTH_PASS(a, b, .fam = 6, .vlan = 0x88a8, .src = "2001:db8:5::1");
+	BOTH_PASS(a, b, .fam = 4, .src = "172.32.0.1");
+	/* The allow-list on: v4 0/1 only. */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(shield_loader_allow(fs[i]->l, &allow4,
+						     SHIELD_ALLOW_OPERATOR),
+				 0);
+	BOTH_PASS(a, b, .fam = 4, .src = "100.64.0.1");
+	BOTH_DROP(a, b, SHIELD_DROP_NOT_ALLOWED, .fam = 4, .src = "192.0.2.1");
+	BOTH_DROP(a, b, SHIELD_DROP_NOT_ALLOWED, .fam = 6, .src = "2001:db8::1");
+	BOTH_DROP(a, b, SHIELD_DROP_BLOCKED, .fam = 4, .src = "198.51.100.1");
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(shield_loader_disallow(fs[i]->l, &allow4,
+							SHIELD_ALLOW_OPERATOR),
+				 0);
+	/* Verified: valid, expired, and a neighbour sharing the slot. */
+	other_pfx_same_slot(col, sizeof(col), "192.0.2.7");
+	for (int i = 0; i < 2; i++) {
+		verify(fs[i], "192.0.2.7", 3600 * NS);
+		verify(fs[i], "2001:db8:7:7::1", 3600 * NS);
+		verify(fs[i], "203.0.113.8", -1); /* expired */
+	}
+	print_message("%s shares 192.0.2.0/24's hints slot\n", col);
+	for (int i = 0; i < 2; i++) { /* drain the three /24s and the /48 */
+		const char *drain[] = { "192.0.2.1", "203.0.113.1", col };
+
+		for (int j = 0; j < 3; j++) {
+			PASS_OK(fs[i], .fam = 4, .src = drain[j]);
+			PASS_OK(fs[i], .fam = 4, .src = drain[j]);
+		}
+		PASS_OK(fs[i], .fam = 6, .src = "2001:db8:7:1::1");
+		PASS_OK(fs[i], .fam = 6, .src = "2001:db8:7:2::1");
+	}
+	for (size_t v = 0; v < 3; v++) {
+		BOTH_PASS(a, b, .fam = 4, .vlan = vlans[v], .src = "192.0.2.7");
+		BOTH_PASS(a, b, .fam = 6, .vlan = vlans[v],
+			  .src = "2001:db8:7:7::abcd");
+		BOTH_DROP(a, b, SHIELD_DROP_RATE_PREFIX, .fam = 4,
+			  .vlan = vlans[v], .src = "192.0.2.3");
+		BOTH_DROP(a, b, SHIELD_DROP_RATE_PREFIX, .fam = 4,
+			  .vlan = vlans[v], .src = "203.0.113.8");
+		BOTH_DROP(a, b, SHIELD_DROP_RATE_PREFIX, .fam = 4,
+			  .vlan = vlans[v], .src = col);
+		BOTH_DROP(a, b, SHIELD_DROP_RATE_PREFIX, .fam = 6,
+			  .vlan = vlans[v], .src = "2001:db8:7:3::1");
+	}
+	/* A verified source's ban still wins. */
+	for (int i = 0; i < 2; i++) {
+		struct shield_lpm_key k = cidr("192.0.2.7");
+
+		assert_int_equal(shield_loader_ban(fs[i]->l, &k, 0, 1), 0);
+	}
+	BOTH_DROP(a, b, SHIELD_DROP_BLOCKED, .fam = 4, .src = "192.0.2.7");
+	assert_int_equal(hb->ready, 0); /* b never used its hints */
+	shield_hints_munmap(hb);
+	shield_loader_free(b->l);
+}
+
+/* The verified-prefix slots: raised to cover each verified source, and
+ * while a prefix's slot is at or below the current time the program does
+ * not look the source up (an entry written around shield_verified_put()
+ * is not seen: that is the lookup saved). */
+static void test_shield_hints_verified_slots(void **state)
+{
+	struct fix *f = *state;
+	struct shield_bucket_key k = src_key("192.0.2.7"), pk;
+	struct shield_bucket_key raw = src_key("198.51.100.7");
+	struct shield_verified_val rv;
+	struct shield_hints *h = hints_of(shield_loader_prog_fd(f->l));
+	uint64_t exp;
+	int fd;
+
+	f->cfg.src_rate = 0;
+	f->cfg.pfx_rate = 1;
+	f->cfg.pfx_burst = 1;
+	f->cfg.unk_rate = 0;
+	set_cfg(f);
+	exp = shield_loader_now(f->l) + 3600 * NS;
+	assert_int_equal(shield_loader_verify(f->l, &k, exp), 0);
+	shield_pfx_key(&pk, &k);
+	assert_int_equal(pk.plen, 24);
+	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)],
+			 (exp + (1ull << SHIELD_VPFX_SHIFT) - 1) >>
+				 SHIELD_VPFX_SHIFT);
+	/* An earlier expiry never lowers the slot. */
+	assert_int_equal(shield_loader_verify(f->l, &k, exp - 7200 * NS), 0);
+	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)],
+			 (exp + (1ull << SHIELD_VPFX_SHIFT) - 1) >>
+				 SHIELD_VPFX_SHIFT);
+	assert_int_equal(shield_loader_verify(f->l, &k, exp), 0);
+	PASS_OK(f, .fam = 4, .src = "192.0.2.1"); /* drains the /24 */
+	PASS_OK(f, .fam = 4, .src = "192.0.2.7");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "192.0.2.1");
+	/* Written around the slots: not looked up, an ordinary source. */
+	rv.expires_ns = exp;
+	fd = prog_map_fd(shield_loader_prog_fd(f->l), "verified");
+	assert_int_equal(bpf_map_update_elem(fd, &raw, &rv, BPF_ANY), 0);
+	close(fd);
+	PASS_OK(f, .fam = 4, .src = "198.51.100.1");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "198.51.100.7");
+	assert_int_equal(shield_loader_verify(f->l, &raw, exp), 0);
+	PASS_OK(f, .fam = 4, .src = "198.51.100.7");
+	/* IPv6: the /48 is the prefix. */
+	k = src_key("2001:db8:7:7::1");
+	shield_pfx_key(&pk, &k);
+	assert_int_equal(pk.plen, 48);
+	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)], 0);
+	assert_int_equal(shield_loader_verify(f->l, &k, exp), 0);
+	assert_true(h->vpfx[shield_vpfx_slot(&pk)] > 0);
+	PASS_OK(f, .fam = 6, .src = "2001:db8:7:1::1");
+	PASS_OK(f, .fam = 6, .src = "2001:db8:7:7::2");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 6, .src = "2001:db8:7:1::1");
+	/* The slots expire with the entries: two hours on, the verified
+	 * sources are ordinary ones (the drained prefixes refilled one
+	 * token each). */
+	advance(f, 7200 * NS);
+	PASS_OK(f, .fam = 4, .src = "192.0.2.7");
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "192.0.2.7");
+	shield_hints_munmap(h);
+}
+
 /* ---- the loader on a real veth pair ------------------------------------- */
 
 struct veth {
@@ -1197,7 +1515,8 @@ static bool pin_exists(const char *name)
 
 static const char *const pins[] = { "cfg_map",   "counters",  "src_buckets",
 				    "pfx_buckets", "blocklist", "allowlist",
-				    "xsks",      "prog" };
+				    "xsks",      "verified",  "budget",
+				    "hints",     "prog" };
 
 static uint64_t counter(const char *ifname, enum shield_counter c)
 {
@@ -1497,6 +1816,80 @@ static void test_shield_loader_veth(void **state)
 	enter_ns(NULL);
 }
 
+/* A fresh hints map next to reused pinned maps (pins left by a shield
+ * older than the hints, whose program is gone) starts out covering what
+ * they hold: the bans and verified sources written before still count.
+ * A later restart re-opens the same hints as they are. */
+static void test_shield_hints_reused_pins(void **state)
+{
+	struct shield_lpm_key ban = cidr("203.0.113.0/24");
+	struct shield_bucket_key vk = src_key("192.0.2.7");
+	struct fix fx = { 0 }, *f = &fx;
+	struct shield_loader *l1, *l3;
+	struct shield_hints *h;
+	char path[256];
+
+	(void)state;
+	enter_ns(vt.ns_a);
+	shield_default_cfg(&fx.cfg, PORT);
+	fx.cfg.src_rate = 0;
+	fx.cfg.pfx_rate = 1;
+	fx.cfg.pfx_burst = 1;
+	fx.cfg.unk_rate = 0;
+	assert_int_equal(shield_loader_attach(&l1, vt.if_a, NULL,
+					      SHIELD_MODE_GENERIC, &fx.cfg, 0),
+			 0);
+	assert_int_equal(shield_loader_ban(l1, &ban, 0, SHIELD_BAN_OPERATOR), 0);
+	assert_int_equal(shield_loader_verify(l1, &vk,
+					      shield_loader_now(l1) + 3600 * NS),
+			 0);
+	shield_loader_free(l1);
+	/* The program goes, its pins stay; no hints among them. */
+	assert_int_equal(bpf_xdp_detach((int)if_nametoindex(vt.if_a),
+					XDP_FLAGS_SKB_MODE, NULL),
+			 0);
+	snprintf(path, sizeof(path), "%s/%s/hints", SHIELD_PIN_ROOT, vt.if_a);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/%s/prog", SHIELD_PIN_ROOT, vt.if_a);
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(shield_loader_attach(&fx.l, vt.if_a, NULL,
+					      SHIELD_MODE_GENERIC, &fx.cfg, 0),
+			 0);
+	assert_false(shield_loader_reattached(fx.l));
+	assert_true(pin_exists("hints"));
+	assert_int_equal(map_entries(f, "blocklist"), 1); /* reused */
+	h = hints_of(shield_loader_prog_fd(fx.l));
+	assert_int_equal(h->ready, 1);
+	assert_int_equal(h->blocks, 1);
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "203.0.113.5");
+	PASS_OK(f, .fam = 4, .src = "192.0.2.1"); /* drains the /24 */
+	PASS_OK(f, .fam = 4, .src = "192.0.2.7");  /* verified */
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 4, .src = "192.0.2.2");
+
+	/* Restart: the same hints, counted once. */
+	assert_int_equal(shield_loader_attach(&l3, vt.if_a, NULL,
+					      SHIELD_MODE_AUTO, NULL, 0),
+			 0);
+	assert_true(shield_loader_reattached(l3));
+	assert_int_equal(h->blocks, 1);
+	{
+		struct shield_lpm_key b2 = cidr("198.51.100.0/24");
+
+		assert_int_equal(shield_loader_ban(l3, &b2, 0,
+						   SHIELD_BAN_OPERATOR),
+				 0);
+	}
+	assert_int_equal(h->blocks, 2);
+	DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "198.51.100.5");
+	shield_loader_free(l3);
+	shield_hints_munmap(h);
+	shield_loader_free(fx.l);
+	assert_int_equal(shield_loader_detach(vt.if_a, NULL), 0);
+	assert_false(pin_exists("hints"));
+	enter_ns(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1533,7 +1926,15 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_allowlist_owners,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_shield_hints_blocklist_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_hints_same_verdicts,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_shield_hints_verified_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_loader_veth,
+						veth_setup, veth_teardown),
+		cmocka_unit_test_setup_teardown(test_shield_hints_reused_pins,
 						veth_setup, veth_teardown),
 	};
 	struct shield_loader *l;
