@@ -248,6 +248,16 @@ static __always_inline void bucket_charge(void *map,
 		r->b->ts_ns = now;
 }
 
+/* exact_now() reads the exact shield clock once per packet, when first
+ * needed (bpf/shield.h, Time); *exact is 0 until then. */
+static __always_inline __u64 exact_now(const struct shield_cfg *cfg,
+				       __u64 *exact)
+{
+	if (!*exact)
+		*exact = bpf_ktime_get_ns() + (__u64)cfg->now_offset_ns;
+	return *exact;
+}
+
 /*
  * The global budget: one bucket shared by every CPU, under its lock, plus
  * a reserve of a quarter of its rate and depth that only packets from
@@ -258,14 +268,16 @@ static __always_inline void bucket_charge(void *map,
  * would have admitted by the refill of the last few nanoseconds, i.e.
  * only ever admits less.
  */
-static __always_inline bool budget_take(__u32 rate, __u32 burst, bool quiet,
-					__u64 now)
+static __always_inline bool budget_take(const struct shield_cfg *cfg,
+					bool quiet, __u64 *exact)
 {
+	__u32 rate = cfg->unk_rate, burst = cfg->unk_burst;
 	__u64 cap = (__u64)burst * SHIELD_TOKEN_UNIT;
 	__u32 rrate = rate / 4 ? rate / 4 : 1;
 	__u64 rcap = cap / 4 > SHIELD_TOKEN_UNIT ? cap / 4 : SHIELD_TOKEN_UNIT;
 	struct shield_budget *b;
 	__u32 key = 0;
+	__u64 now;
 	bool ok;
 
 	if (!rate)
@@ -273,6 +285,7 @@ static __always_inline bool budget_take(__u32 rate, __u32 burst, bool quiet,
 	b = bpf_map_lookup_elem(&budget, &key);
 	if (!b)
 		return true;
+	now = exact_now(cfg, exact); /* not under the lock: a helper call */
 	if (b->ts_ns &&
 	    refill(b->ts_ns, b->tokens, rate, cap, now) < SHIELD_TOKEN_UNIT &&
 	    (!quiet || refill(b->rts_ns, b->rtokens, rrate, rcap, now) <
@@ -304,7 +317,7 @@ static __always_inline int discovery(struct xdp_md *ctx,
 	__u8 *payload = (__u8 *)(udp + 1);
 	__u32 ulen = bpf_ntohs(udp->len);
 	__u32 key = 0;
-	__u64 now;
+	__u64 coarse, exact = 0, now;
 	long rc;
 
 	/* The UDP length is the claim; the frame must hold all of it (a
@@ -320,7 +333,7 @@ static __always_inline int discovery(struct xdp_md *ctx,
 	    payload[SHIELD_TYPE_OFF] > SHIELD_TYPE_MAX)
 		return verdict(SHIELD_DROP_TYPE, XDP_DROP);
 
-	now = bpf_ktime_get_ns() + (__u64)cfg->now_offset_ns;
+	coarse = bpf_ktime_get_coarse_ns() + (__u64)cfg->now_offset_ns;
 
 	if (family == SHIELD_FAM_V4) {
 		sk.plen = SHIELD_SRC_V4_PLEN;
@@ -351,7 +364,8 @@ static __always_inline int discovery(struct xdp_md *ctx,
 		}
 		if (!h || h->blocks) {
 			bv = bpf_map_lookup_elem(&blocklist, &lk);
-			if (bv && (bv->expires_ns == 0 || bv->expires_ns > now))
+			if (bv &&
+			    (bv->expires_ns == 0 || bv->expires_ns > coarse))
 				return verdict(SHIELD_DROP_BLOCKED, XDP_DROP);
 		}
 		if ((cfg->flags & SHIELD_F_ALLOWLIST) &&
@@ -359,12 +373,15 @@ static __always_inline int discovery(struct xdp_md *ctx,
 			return verdict(SHIELD_DROP_NOT_ALLOWED, XDP_DROP);
 	}
 
-	if (!h || h->vpfx[shield_vpfx_slot(&pk)] > now >> SHIELD_VPFX_SHIFT) {
+	if (!h ||
+	    h->vpfx[shield_vpfx_slot(&pk)] > coarse >> SHIELD_VPFX_SHIFT) {
 		struct shield_verified_val *vv;
 
 		vv = bpf_map_lookup_elem(&verified, &sk);
-		known = vv && vv->expires_ns > now;
+		known = vv && vv->expires_ns > exact_now(cfg, &exact);
 	}
+	now = cfg->flags & SHIELD_F_COARSE_CLOCK ? coarse :
+						   exact_now(cfg, &exact);
 
 	/* Look before charging: the prefix (shared, hot in cache) first, so
 	 * a spoofed flood that drained its prefix is dropped without touching
@@ -389,7 +406,7 @@ static __always_inline int discovery(struct xdp_md *ctx,
 			pr.tokens - SHIELD_TOKEN_UNIT +
 					SHIELD_QUIET_PKTS * SHIELD_TOKEN_UNIT >=
 				pr.cap;
-		if (!budget_take(cfg->unk_rate, cfg->unk_burst, quiet, now))
+		if (!budget_take(cfg, quiet, &exact))
 			return verdict(SHIELD_DROP_BUDGET, XDP_DROP);
 	}
 	bucket_charge(&src_buckets, &sk, cfg->src_rate, &sr, now);

@@ -12,6 +12,25 @@
  * forward to exercise bucket refill and ban expiry without sleeping.
  * Userspace must compute expiry times on the same clock
  * (CLOCK_MONOTONIC + now_offset_ns).
+ *
+ * Reading that clock is a large share of a junk packet's cost (25 ns of
+ * about 70 in a VM here), so the program reads the kernel's tick-updated
+ * copy (bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC_COARSE: behind by at
+ * most one tick, TICK_NSEC) where being up to a tick late is harmless,
+ * and the exact clock only where it is not:
+ * - ban expiry: coarse (a ban may last up to a tick longer);
+ * - the hints' verified-prefix slots: coarse (a late clock only says
+ *   "look it up" more often); the verified entry's own expiry: exact;
+ * - the per-source and per-prefix buckets: coarse when
+ *   SHIELD_F_COARSE_CLOCK is set, exact otherwise. Refilled on a clock
+ *   that lags by up to a tick, a bucket still admits exactly rate/s in the
+ *   long run, but in any window up to rate x tick tokens more than on
+ *   the exact clock (the time of its last refill is under-stated). The
+ *   loader sets the flag only while that is at most 1 % of each enabled
+ *   bucket's depth (rate x TICK_NSEC <= burst x 1e9 / 100: true for the
+ *   defaults at HZ >= 100; a 1000/s, burst 1 bucket gets the exact
+ *   clock);
+ * - the global budget: always exact (its depth is kept small on purpose).
  */
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 #include <linux/types.h>
@@ -63,6 +82,8 @@ enum shield_counter {
 
 /* shield_cfg.flags */
 #define SHIELD_F_ALLOWLIST (1u << 0) /* drop discovery from sources not allowed */
+#define SHIELD_F_COARSE_CLOCK (1u << 1) /* buckets on the coarse clock (Time
+					 * above); set by the loader alone */
 
 /* Run-time configuration: the single entry of the "shield_cfg_map" array.
  * A rate of 0 disables that bucket. Changing it takes effect on the next

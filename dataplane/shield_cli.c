@@ -192,9 +192,10 @@ static int print_cfg(struct shield_loader *l)
 		return rc;
 	printf("port\t%u\nrate\t%u\nburst\t%u\nprefix-rate\t%u\n"
 	       "prefix-burst\t%u\nunknown-rate\t%u\nunknown-burst\t%u\n"
-	       "allowlist\t%s\n", ntohs(c.discv4_port_be), c.src_rate,
-	       c.src_burst, c.pfx_rate, c.pfx_burst, c.unk_rate, c.unk_burst,
-	       c.flags & SHIELD_F_ALLOWLIST ? "on" : "off");
+	       "allowlist\t%s\nbucket-clock\t%s\n", ntohs(c.discv4_port_be),
+	       c.src_rate, c.src_burst, c.pfx_rate, c.pfx_burst, c.unk_rate,
+	       c.unk_burst, c.flags & SHIELD_F_ALLOWLIST ? "on" : "off",
+	       c.flags & SHIELD_F_COARSE_CLOCK ? "coarse" : "exact");
 	return 0;
 }
 

@@ -323,11 +323,32 @@ static int map_hints(struct shield_loader *l)
 	return hints_init(l);
 }
 
+/* coarse_ok() is true when a bucket of rate and burst may run on the
+ * coarse clock: what a clock up to tick_ns late lets it admit beyond its
+ * depth (rate x tick tokens) is at most 1 % of that depth (bpf/shield.h,
+ * Time). A rate of 0 is a bucket that is off. */
+static bool coarse_ok(uint32_t rate, uint32_t burst, uint64_t tick_ns)
+{
+	return !rate || (uint64_t)rate * tick_ns <=
+				(uint64_t)burst * (SHIELD_TOKEN_UNIT / 100);
+}
+
+/* write_cfg() writes c with SHIELD_F_COARSE_CLOCK recomputed for its
+ * buckets and this kernel's tick. */
 static int write_cfg(struct shield_loader *l, const struct shield_cfg *c)
 {
+	struct shield_cfg next = *c;
+	struct timespec res;
 	__u32 k = 0;
 
-	return bpf_map_update_elem(l->fd[M_CFG], &k, c, BPF_ANY) ? -errno : 0;
+	next.flags &= ~SHIELD_F_COARSE_CLOCK;
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 &&
+	    res.tv_sec == 0 && res.tv_nsec > 0 &&
+	    coarse_ok(c->src_rate, c->src_burst, (uint64_t)res.tv_nsec) &&
+	    coarse_ok(c->pfx_rate, c->pfx_burst, (uint64_t)res.tv_nsec))
+		next.flags |= SHIELD_F_COARSE_CLOCK;
+	return bpf_map_update_elem(l->fd[M_CFG], &k, &next, BPF_ANY) ? -errno :
+									0;
 }
 
 int shield_loader_new(struct shield_loader **out, const struct shield_cfg *cfg)

@@ -494,6 +494,61 @@ static void test_shield_refill_real_clock(void **state)
 	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
 }
 
+static bool coarse_clock(struct fix *f)
+{
+	struct shield_cfg c;
+
+	assert_int_equal(shield_loader_get_cfg(f->l, &c), 0);
+	return c.flags & SHIELD_F_COARSE_CLOCK;
+}
+
+/* The buckets run on the coarse clock only while a tick's lag is at most
+ * 1 % of each enabled bucket's depth (bpf/shield.h, Time); the loader
+ * decides, whatever the caller's flags say. A fast, shallow bucket gets
+ * the exact clock and refills within the tick. */
+static void test_shield_bucket_clock(void **state)
+{
+	struct fix *f = *state;
+	const struct spec s = { .fam = 4, .src = "192.0.2.60" };
+
+	assert_true(coarse_clock(f)); /* the defaults, at HZ >= 100 */
+	f->cfg.src_rate = 1000;
+	f->cfg.src_burst = 1;
+	set_cfg(f);
+	assert_false(coarse_clock(f));
+	f->cfg.src_rate = 0; /* off: no say */
+	set_cfg(f);
+	assert_true(coarse_clock(f));
+	f->cfg.pfx_rate = 1000;
+	f->cfg.pfx_burst = 1;
+	f->cfg.flags |= SHIELD_F_COARSE_CLOCK; /* not the caller's to set */
+	set_cfg(f);
+	assert_false(coarse_clock(f));
+	f->cfg.pfx_rate = 0;
+	f->cfg.src_rate = 1000;
+	f->cfg.src_burst = 1;
+	set_cfg(f);
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	advance(f, NS / 1000); /* one token, less than a tick */
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	/* Back to a slow bucket (1/s: a tick is at most 1 % of a token at
+	 * HZ >= 100): coarse, and it refills by the offset all the same. */
+	f->cfg.src_rate = 1;
+	f->cfg.src_burst = 1;
+	set_cfg(f);
+	assert_true(coarse_clock(f));
+	/* Full again: two seconds, as the bucket's last refill was on the
+	 * exact clock, up to a tick ahead of the coarse one. */
+	advance(f, 2 * NS);
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	advance(f, NS);
+	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
+	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+}
+
 static struct shield_lpm_key cidr(const char *s)
 {
 	struct shield_lpm_key k;
@@ -1272,12 +1327,13 @@ static void test_shield_hints_same_verdicts(void **state)
 		}
 	}
 	assert_int_equal(blocks(a), 2);
-	/* Bans that match, one expired. */
+	/* Bans that match, one expired (a second ago: ban expiry is read
+	 * on the coarse clock, bpf/shield.h). */
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(shield_loader_ban(fs[i]->l, &ban4, 0, 1), 0);
 		assert_int_equal(shield_loader_ban(
 					 fs[i]->l, &ban6,
-					 shield_loader_now(fs[i]->l) - 1, 1),
+					 shield_loader_now(fs[i]->l) - NS, 1),
 				 0);
 	}
 	BOTH_DROP(a, b, SHIELD_DROP_BLOCKED, .fam = 4, .vlan = 0x8100,
@@ -1911,6 +1967,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shield_refill_exact, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shield_refill_real_clock,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_bucket_clock,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_shield_blocklist_and_expiry, setup, teardown),
