@@ -378,7 +378,7 @@ static __always_inline int discovery(struct xdp_md *ctx,
 		struct shield_verified_val *vv;
 
 		vv = bpf_map_lookup_elem(&verified, &sk);
-		known = vv && vv->expires_ns > exact_now(cfg, &exact);
+		known = vv && vv->expires_ns > coarse + SHIELD_COARSE_LAG_NS;
 	}
 	now = cfg->flags & SHIELD_F_COARSE_CLOCK ? coarse :
 						   exact_now(cfg, &exact);

@@ -20,7 +20,9 @@
  * and the exact clock only where it is not:
  * - ban expiry: coarse (a ban may last up to a tick longer);
  * - the hints' verified-prefix slots: coarse (a late clock only says
- *   "look it up" more often); the verified entry's own expiry: exact;
+ *   "look it up" more often); the verified entry's own expiry: coarse
+ *   plus SHIELD_COARSE_LAG_NS, so that an entry is never honoured past
+ *   its expiry (it may end up to that much early);
  * - the per-source and per-prefix buckets: coarse when
  *   SHIELD_F_COARSE_CLOCK is set, exact otherwise. Refilled on a clock
  *   that lags by up to a tick, a bucket still admits exactly rate/s in the
@@ -33,6 +35,9 @@
  * - the global budget: always exact (its depth is kept small on purpose).
  */
 #include <linux/bpf.h> /* struct bpf_spin_lock */
+
+/* How far behind the coarse clock may be: two ticks at HZ = 100. */
+#define SHIELD_COARSE_LAG_NS 20000000ull
 #include <linux/types.h>
 
 #define SHIELD_MAX_SOURCES  (1u << 20) /* per-source bucket LRU (v4 /32, v6 /64) */
