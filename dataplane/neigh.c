@@ -366,3 +366,39 @@ uint64_t neigh_cache_unresolved(const struct neigh_cache *c)
 {
 	return c->unresolved;
 }
+
+int neigh_park_add(struct neigh_park *p, const struct neigh_parked *e,
+		   struct neigh_parked *evicted)
+{
+	int full = p->n == NEIGH_PARK_MAX;
+
+	if (full) {
+		*evicted = p->q[0];
+		memmove(&p->q[0], &p->q[1], (NEIGH_PARK_MAX - 1) * sizeof(p->q[0]));
+		p->n--;
+	}
+	p->q[p->n++] = *e;
+	return full;
+}
+
+void neigh_park_poll(struct neigh_park *p, struct neigh_cache *c,
+		     uint64_t now_ns,
+		     void (*ready)(void *ctx, const struct neigh_parked *e),
+		     void (*drop)(void *ctx, const struct neigh_parked *e),
+		     void *ctx)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < p->n; i++) {
+		struct neigh_parked e = p->q[i];
+		int rc = neigh_cache_get(c, e.frame, e.dst, now_ns);
+
+		if (rc == -EAGAIN && now_ns - e.since_ns < NEIGH_PARK_TTL_NS)
+			p->q[keep++] = e;
+		else if (rc < 0)
+			drop(ctx, &e);
+		else
+			ready(ctx, &e);
+	}
+	p->n = keep;
+}

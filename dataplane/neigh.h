@@ -77,4 +77,40 @@ int neigh_cache_get(struct neigh_cache *c, uint8_t mac[NEIGH_MAC_LEN],
 /* neigh_cache_unresolved() counts -EAGAIN/-ENETUNREACH answers so far. */
 uint64_t neigh_cache_unresolved(const struct neigh_cache *c);
 
+/* Frames waiting for the kernel to resolve their next hop (as its own
+ * unres_qlen): a backend builds the frame with the destination MAC left
+ * blank and parks it; neigh_park_poll() writes the MAC of those whose next
+ * hop resolved and hands them to ready(), and hands to drop() those older
+ * than NEIGH_PARK_TTL_NS or unreachable. A full queue evicts its oldest.
+ * One thread. */
+#define NEIGH_PARK_MAX    512
+#define NEIGH_PARK_TTL_NS (1000ull * 1000000ull)
+
+struct neigh_parked {
+	uint64_t handle;                /* the backend's: UMEM address, mbuf */
+	uint8_t *frame;                 /* starts with the destination MAC */
+	uint32_t len;
+	uint64_t since_ns;
+	uint8_t dst[NEIGH_ADDR_LEN];
+};
+
+struct neigh_park {
+	struct neigh_parked q[NEIGH_PARK_MAX];
+	unsigned n;
+};
+
+/* neigh_park_add() parks e. When the queue is full the oldest frame makes
+ * room first: it is copied to *evicted (for the caller to free and count
+ * as dropped) and 1 is returned; else 0. */
+int neigh_park_add(struct neigh_park *p, const struct neigh_parked *e,
+		   struct neigh_parked *evicted);
+
+/* neigh_park_poll() asks c for every parked frame's next hop at now_ns,
+ * in parking order; the ones still unresolved and young stay. */
+void neigh_park_poll(struct neigh_park *p, struct neigh_cache *c,
+		     uint64_t now_ns,
+		     void (*ready)(void *ctx, const struct neigh_parked *e),
+		     void (*drop)(void *ctx, const struct neigh_parked *e),
+		     void *ctx);
+
 #endif /* DATAPLANE_NEIGH_H */

@@ -47,13 +47,9 @@
 #define SIG_SLOTS       1024    /* bad-signature sources tracked per queue */
 #define PING_TTL_NS     (20ull * 1000000000ull)
 #define VERIFIED_TTL_NS (24ull * 3600 * 1000000000ull)
-/* Frames waiting for the kernel to resolve their next hop (as the
- * kernel's own unres_qlen): built in a TX frame with the destination MAC
- * left blank, sent when the neighbour entry appears, dropped (tx_no_neigh)
- * after UNRES_TTL_NS or when a newer one needs the room. */
-#define UNRES_MAX     512
-#define UNRES_TTL_NS  (1000ull * 1000000ull)
-#define UNRES_POLL_MS 2                 /* wait() sleeps no longer */
+/* While frames wait for their next hop (neigh_park), wait() sleeps no
+ * longer than this. */
+#define UNRES_POLL_MS 2
 
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				      0xff, 0xff };
@@ -93,13 +89,8 @@ struct xq {
 		uint64_t since_ns;
 	} *sigs;                        /* [SIG_SLOTS] */
 	struct neigh_cache *nc;
-	struct unres {
-		uint64_t addr;          /* TX frame, headers built */
-		uint64_t since_ns;
-		uint32_t len;
-		uint8_t dst[16];
-	} unres[UNRES_MAX];
-	unsigned n_unres;
+	struct neigh_park park;         /* TX frames (UMEM addresses), headers
+					 * built but the destination MAC */
 	struct pktio_afxdp_stats st;
 };
 
@@ -683,59 +674,32 @@ static void tx_kick(struct xq *x, unsigned sent)
 			     NULL, 0);
 }
 
-/* unres_flush() sends the parked frames whose next hop resolved since,
- * drops the ones too old, keeps the rest in order. */
-static void unres_flush(struct xq *x, uint64_t now)
+/* A parked frame whose next hop resolved: sent alone, so the ring index
+ * stays in order; no descriptor free, it is dropped (tx_no_neigh). */
+static void park_ready(void *ctx, const struct neigh_parked *e)
 {
-	unsigned keep = 0;
+	struct xq *x = ctx;
+	struct xdp_desc *d;
 	uint32_t idx;
 
-	if (!x->n_unres)
+	if (xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
+		cnt_inc(&x->st.tx_no_neigh, 1);
+		x->tx_free[x->n_tx_free++] = e->handle;
 		return;
-	for (unsigned i = 0; i < x->n_unres; i++) {
-		struct unres *u = &x->unres[i];
-		uint8_t *f = xsk_umem__get_data(x->area, u->addr);
-		struct xdp_desc *d;
-		int rc = neigh_cache_get(x->nc, f, u->dst, now);
-
-		if (rc == -EAGAIN && now - u->since_ns < UNRES_TTL_NS) {
-			x->unres[keep++] = *u;
-			continue;
-		}
-		if (rc < 0 || xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
-			cnt_inc(&x->st.tx_no_neigh, 1);
-			x->tx_free[x->n_tx_free++] = u->addr;
-			continue;
-		}
-		d = xsk_ring_prod__tx_desc(&x->tx, idx);
-		d->addr = u->addr;
-		d->len = u->len;
-		d->options = 0;
-		/* One descriptor at a time: the ring index stays in order. */
-		tx_kick(x, 1);
 	}
-	x->n_unres = keep;
+	d = xsk_ring_prod__tx_desc(&x->tx, idx);
+	d->addr = e->handle;
+	d->len = e->len;
+	d->options = 0;
+	tx_kick(x, 1);
 }
 
-/* unres_park() keeps a built frame until its next hop resolves; a full
- * queue drops its oldest frame. */
-static void unres_park(struct xq *x, uint64_t addr, uint32_t len,
-		       const uint8_t dst[16], uint64_t now)
+static void park_drop(void *ctx, const struct neigh_parked *e)
 {
-	struct unres *u;
+	struct xq *x = ctx;
 
-	if (x->n_unres == UNRES_MAX) {
-		cnt_inc(&x->st.tx_no_neigh, 1);
-		x->tx_free[x->n_tx_free++] = x->unres[0].addr;
-		memmove(&x->unres[0], &x->unres[1],
-			(UNRES_MAX - 1) * sizeof(x->unres[0]));
-		x->n_unres--;
-	}
-	u = &x->unres[x->n_unres++];
-	u->addr = addr;
-	u->len = len;
-	u->since_ns = now;
-	memcpy(u->dst, dst, 16);
+	cnt_inc(&x->st.tx_no_neigh, 1);
+	x->tx_free[x->n_tx_free++] = e->handle;
 }
 
 static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
@@ -750,7 +714,7 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 	int rc;
 
 	reap_completions(x);
-	unres_flush(x, now);
+	neigh_park_poll(&x->park, x->nc, now, park_ready, park_drop, x);
 	if (n > PKTIO_BURST)
 		n = PKTIO_BURST;
 	if (!n)
@@ -792,7 +756,15 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 		if (rc) {
 			/* Counted as sent: it leaves when the kernel has
 			 * resolved the next hop, or tx_no_neigh counts it. */
-			unres_park(x, addr, (uint32_t)len, pk->peer_addr, now);
+			struct neigh_parked e = {
+				.handle = addr, .len = (uint32_t)len,
+				.frame = xsk_umem__get_data(x->area, addr),
+				.since_ns = now,
+			}, old;
+
+			memcpy(e.dst, pk->peer_addr, 16);
+			if (neigh_park_add(&x->park, &e, &old))
+				park_drop(x, &old);
 			parked++;
 			continue;
 		}
@@ -821,12 +793,12 @@ static int afxdp_wait(struct pktio *io, unsigned q, int timeout_ms)
 
 	fill_ring_top_up(x);
 	kick_fill(x);
-	unres_flush(x, mono_ns());
+	neigh_park_poll(&x->park, x->nc, mono_ns(), park_ready, park_drop, x);
 	/* Frames already waiting: no sleep (peek would consume them). */
 	if (__atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE) !=
 	    *x->rx.consumer)
 		return 0;
-	if (x->n_unres && (timeout_ms < 0 || timeout_ms > UNRES_POLL_MS))
+	if (x->park.n && (timeout_ms < 0 || timeout_ms > UNRES_POLL_MS))
 		timeout_ms = UNRES_POLL_MS;
 	n = epoll_wait(x->ep, ev, 8, timeout_ms);
 	if (n < 0)

@@ -38,7 +38,6 @@
 #include "xsksteer.skel.h"
 #endif
 
-#define UNRES_TTL_NS (1000ull * 1000000ull)
 #define POOL_CACHE   256
 #define NO_IDX       UINT16_MAX
 
@@ -49,14 +48,15 @@ struct dq {
 	struct neigh_cache *nc;
 	int ep;                                 /* the wake fds */
 	bool reg_tried;                         /* rte_thread_register() */
-	struct unres {
-		struct rte_mbuf *m;             /* built, dst MAC blank */
-		uint64_t since_ns;
-		uint8_t dst[16];
-	} unres[PKTIO_DPDK_UNRES];
-	unsigned n_unres;
+	struct neigh_park park;                 /* built mbufs, dst MAC blank */
 	struct pktio_dpdk_stats st;
 };
+
+/* A parked frame's handle is its mbuf. */
+static struct rte_mbuf *park_mbuf(const struct neigh_parked *e)
+{
+	return (struct rte_mbuf *)(uintptr_t)e->handle;
+}
 
 struct dpdk_pktio {
 	struct pktio io;
@@ -604,8 +604,8 @@ static void dpdk_close(struct pktio *io)
 		struct dq *x = &p->q[q];
 
 		rte_pktmbuf_free_bulk(x->held, x->n_held);
-		for (unsigned i = 0; i < x->n_unres; i++)
-			rte_pktmbuf_free(x->unres[i].m);
+		for (unsigned i = 0; i < x->park.n; i++)
+			rte_pktmbuf_free(park_mbuf(&x->park.q[i]));
 		neigh_cache_free(x->nc);
 		if (x->ep >= 0)
 			close(x->ep);
@@ -846,54 +846,41 @@ static unsigned send_out(struct dpdk_pktio *p, unsigned q,
 	return sent;
 }
 
-/* unres_flush() sends the parked frames whose next hop resolved since,
- * drops the ones too old, keeps the rest in order. */
-static void unres_flush(struct dpdk_pktio *p, unsigned q, uint64_t now)
+/* What a parked frame's next hop decided, gathered by park_flush(). */
+struct park_out {
+	struct rte_mbuf *ready[NEIGH_PARK_MAX];
+	unsigned n_ready, n_drop;
+};
+
+static void park_ready(void *ctx, const struct neigh_parked *e)
 {
-	struct dq *x = &p->q[q];
-	struct rte_mbuf *ms[PKTIO_DPDK_UNRES];
-	unsigned keep = 0, n = 0, dropped = 0;
+	struct park_out *o = ctx;
 
-	if (!x->n_unres)
-		return;
-	for (unsigned i = 0; i < x->n_unres; i++) {
-		struct unres *u = &x->unres[i];
-		uint8_t *f = rte_pktmbuf_mtod(u->m, uint8_t *);
-		int rc = neigh_cache_get(x->nc, f, u->dst, now);
-
-		if (rc == -EAGAIN && now - u->since_ns < UNRES_TTL_NS) {
-			x->unres[keep++] = *u;
-		} else if (rc < 0) {
-			rte_pktmbuf_free(u->m);
-			dropped++;
-		} else {
-			ms[n++] = u->m;
-		}
-	}
-	x->n_unres = keep;
-	if (dropped)
-		cnt_inc(&x->st.tx_no_neigh, dropped);
-	(void)send_out(p, q, ms, n);
+	o->ready[o->n_ready++] = park_mbuf(e);
 }
 
-/* unres_park() keeps a built frame until its next hop resolves; a full
- * queue drops its oldest frame. */
-static void unres_park(struct dq *x, struct rte_mbuf *m,
-		       const uint8_t dst[16], uint64_t now)
+static void park_drop(void *ctx, const struct neigh_parked *e)
 {
-	struct unres *u;
+	struct park_out *o = ctx;
 
-	if (x->n_unres == PKTIO_DPDK_UNRES) {
-		cnt_inc(&x->st.tx_no_neigh, 1);
-		rte_pktmbuf_free(x->unres[0].m);
-		memmove(&x->unres[0], &x->unres[1],
-			(PKTIO_DPDK_UNRES - 1) * sizeof(x->unres[0]));
-		x->n_unres--;
-	}
-	u = &x->unres[x->n_unres++];
-	u->m = m;
-	u->since_ns = now;
-	memcpy(u->dst, dst, 16);
+	rte_pktmbuf_free(park_mbuf(e));
+	o->n_drop++;
+}
+
+/* park_flush() sends the parked frames whose next hop resolved, drops
+ * the ones too old or unreachable (tx_no_neigh), keeps the rest. */
+static void park_flush(struct dpdk_pktio *p, unsigned q, uint64_t now)
+{
+	struct dq *x = &p->q[q];
+	struct park_out o;
+
+	if (!x->park.n)
+		return;
+	o.n_ready = o.n_drop = 0;
+	neigh_park_poll(&x->park, x->nc, now, park_ready, park_drop, &o);
+	if (o.n_drop)
+		cnt_inc(&x->st.tx_no_neigh, o.n_drop);
+	(void)send_out(p, q, o.ready, o.n_ready);
 }
 
 static unsigned dpdk_tx_burst(struct pktio *io, unsigned q,
@@ -907,7 +894,7 @@ static unsigned dpdk_tx_burst(struct pktio *io, unsigned q,
 	unsigned used = 0, k = 0, parked = 0;
 
 	thread_reg(x);
-	unres_flush(p, q, now);
+	park_flush(p, q, now);
 	if (n > PKTIO_BURST)
 		n = PKTIO_BURST;
 	if (!n)
@@ -950,7 +937,17 @@ static unsigned dpdk_tx_burst(struct pktio *io, unsigned q,
 		if (rc < 0) {
 			/* Counted as sent: it leaves when the kernel has
 			 * resolved the next hop, or tx_no_neigh counts it. */
-			unres_park(x, m, pk->peer_addr, now);
+			struct neigh_parked e = {
+				.handle = (uintptr_t)m, .len = (uint32_t)len,
+				.frame = rte_pktmbuf_mtod(m, uint8_t *),
+				.since_ns = now,
+			}, old;
+
+			memcpy(e.dst, pk->peer_addr, 16);
+			if (neigh_park_add(&x->park, &e, &old)) {
+				rte_pktmbuf_free(park_mbuf(&old));
+				cnt_inc(&x->st.tx_no_neigh, 1);
+			}
 			parked++;
 			continue;
 		}
@@ -968,7 +965,7 @@ static int dpdk_wait(struct pktio *io, unsigned q, int timeout_ms)
 	struct timespec ts = { 0, PKTIO_DPDK_IDLE_US * 1000L };
 	int n;
 
-	unres_flush(p, q, mono_ns());
+	park_flush(p, q, mono_ns());
 	if (timeout_ms >= 0 && (long)timeout_ms * 1000 < PKTIO_DPDK_IDLE_US)
 		ts.tv_nsec = (long)timeout_ms * 1000000L;
 	n = epoll_pwait2(p->q[q].ep, ev, 8, &ts, NULL);

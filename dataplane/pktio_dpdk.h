@@ -53,8 +53,8 @@
  * owning the first specific listen address, else the port's own
  * interface (dev_info.if_index: net_af_packet, net_af_xdp). Frames leave
  * with the port's MAC; a next hop the kernel has not resolved yet makes
- * the kernel resolve it while the frame waits (at most PKTIO_DPDK_UNRES
- * frames per queue, 1 s).
+ * the kernel resolve it while the frame waits (neigh_park: at most
+ * NEIGH_PARK_MAX frames per queue, NEIGH_PARK_TTL_NS).
  *
  * The kernel's own traffic (the exception path):
  *   net_af_packet  the kernel receives every frame itself. Each listen
@@ -76,7 +76,6 @@
 #define PKTIO_DPDK_MBUFS_PER_Q 8191    /* about 19 MiB per queue */
 #define PKTIO_DPDK_RX_DESC     4096    /* net_af_xdp: its RX ring */
 #define PKTIO_DPDK_TX_DESC     1024
-#define PKTIO_DPDK_UNRES       512     /* frames waiting for a next hop */
 #define PKTIO_DPDK_AFP_FRAMES  4096    /* net_af_packet ring: 8 MiB each
 					 * way per queue, 10 ms at 400k/s */
 #define PKTIO_DPDK_IDLE_US     200

@@ -331,6 +331,105 @@ static void test_neigh_cache(void **state)
 	neigh_cache_free(NULL);
 }
 
+/* What neigh_park_poll() decided, in order. */
+struct park_log {
+	uint64_t ready[8], drop[8];
+	unsigned n_ready, n_drop;
+};
+
+static void log_ready(void *ctx, const struct neigh_parked *e)
+{
+	struct park_log *l = ctx;
+
+	l->ready[l->n_ready++] = e->handle;
+}
+
+static void log_drop(void *ctx, const struct neigh_parked *e)
+{
+	struct park_log *l = ctx;
+
+	l->drop[l->n_drop++] = e->handle;
+}
+
+static void park(struct neigh_park *p, uint64_t h, uint8_t *frame,
+		 const char *dst, uint64_t t)
+{
+	struct neigh_parked e = { .handle = h, .frame = frame, .len = 60,
+				  .since_ns = t }, old;
+
+	addr(e.dst, dst);
+	assert_int_equal(neigh_park_add(p, &e, &old), 0);
+}
+
+/* Frames parked on unresolved next hops: sent (MAC written) once the
+ * kernel has the entry, in parking order; dropped when unreachable or
+ * older than NEIGH_PARK_TTL_NS; a full queue evicts its oldest. */
+static void test_neigh_park(void **state)
+{
+	static struct neigh_park p;
+	struct neigh_cache *c;
+	struct neigh_if itf;
+	struct neigh_parked e = { .len = 60 }, old;
+	struct park_log log;
+	uint8_t f[4][64], want[NEIGH_MAC_LEN];
+	uint64_t t = 2000000 * MS;
+
+	(void)state;
+	assert_int_equal(neigh_if_get(&itf, "nv0"), 0);
+	assert_int_equal(neigh_cache_new(&c, &itf), 0);
+	memset(f, 0, sizeof(f));
+	park(&p, 1, f[0], "10.5.0.31", t);
+	park(&p, 2, f[1], "10.5.0.32", t);
+	park(&p, 3, f[2], "10.6.0.2", t);       /* not through nv0 */
+	park(&p, 4, f[3], "10.5.0.31", t);
+
+	/* Nothing resolved yet: the unreachable one goes, the rest wait. */
+	memset(&log, 0, sizeof(log));
+	neigh_park_poll(&p, c, t, log_ready, log_drop, &log);
+	assert_int_equal(log.n_ready, 0);
+	assert_int_equal(log.n_drop, 1);
+	assert_int_equal(log.drop[0], 3);
+	assert_int_equal(p.n, 3);
+
+	/* 10.5.0.31 resolves: both its frames leave, in order, MAC set. */
+	assert_int_equal(sh("ip neigh replace 10.5.0.31 lladdr "
+			    "02:00:00:00:00:31 dev nv0 nud permanent"), 0);
+	memset(&log, 0, sizeof(log));
+	neigh_park_poll(&p, c, t + NEIGH_RETRY_NS, log_ready, log_drop, &log);
+	assert_int_equal(log.n_ready, 2);
+	assert_int_equal(log.ready[0], 1);
+	assert_int_equal(log.ready[1], 4);
+	assert_int_equal(log.n_drop, 0);
+	mac(want, 0x31);
+	assert_memory_equal(f[0], want, NEIGH_MAC_LEN);
+	assert_memory_equal(f[3], want, NEIGH_MAC_LEN);
+	assert_int_equal(p.n, 1);
+
+	/* 10.5.0.32 never resolves: dropped once NEIGH_PARK_TTL_NS old. */
+	memset(&log, 0, sizeof(log));
+	neigh_park_poll(&p, c, t + NEIGH_PARK_TTL_NS - 1, log_ready, log_drop,
+			&log);
+	assert_int_equal(log.n_drop, 0);
+	neigh_park_poll(&p, c, t + NEIGH_PARK_TTL_NS, log_ready, log_drop,
+			&log);
+	assert_int_equal(log.n_drop, 1);
+	assert_int_equal(log.drop[0], 2);
+	assert_int_equal(p.n, 0);
+
+	/* Full: the oldest makes room. */
+	for (unsigned i = 0; i < NEIGH_PARK_MAX; i++) {
+		e.handle = 100 + i;
+		assert_int_equal(neigh_park_add(&p, &e, &old), 0);
+	}
+	e.handle = 999;
+	assert_int_equal(neigh_park_add(&p, &e, &old), 1);
+	assert_int_equal(old.handle, 100);
+	assert_int_equal(p.n, NEIGH_PARK_MAX);
+	assert_int_equal(p.q[0].handle, 101);
+	assert_int_equal(p.q[NEIGH_PARK_MAX - 1].handle, 999);
+	neigh_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest any[] = {
@@ -342,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_neigh_route),
 		cmocka_unit_test(test_neigh_lookup),
 		cmocka_unit_test(test_neigh_cache),
+		cmocka_unit_test(test_neigh_park),
 	};
 	int rc = cmocka_run_group_tests_name("neigh_any", any, NULL, NULL);
 
