@@ -64,12 +64,10 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "frame.bpf.h"
 #include "shield.h"
 
 #define SHIELD_V6_EXT_MAX 3
-#define ETH_P_8021AD_ 0x88A8
-#define ETH_P_8021Q_  0x8100
-#define IP_MF_OFFSET  0x3fff /* more-fragments bit and fragment offset */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -424,7 +422,6 @@ int shield_xdp(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	struct ethhdr *eth = data;
 	const struct shield_cfg *cfg;
 	struct udphdr *udp;
 	const __u8 *saddr;
@@ -436,19 +433,9 @@ int shield_xdp(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&cfg_map, &key);
 	if (!cfg)
 		return verdict(SHIELD_PASS_OTHER, XDP_PASS);
-	if ((void *)(eth + 1) > data_end)
+	l3 = eth_l3(data, data_end, &proto);
+	if (!l3)
 		return verdict(SHIELD_PASS_OTHER, XDP_PASS);
-	proto = eth->h_proto;
-	l3 = eth + 1;
-	if (proto == bpf_htons(ETH_P_8021Q_) ||
-	    proto == bpf_htons(ETH_P_8021AD_)) {
-		__be16 *vlan = l3; /* TCI, then the encapsulated type */
-
-		if ((void *)(vlan + 2) > data_end)
-			return verdict(SHIELD_PASS_OTHER, XDP_PASS);
-		proto = vlan[1];
-		l3 = vlan + 2;
-	}
 
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = l3;

@@ -20,11 +20,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "frame.bpf.h"
 #include "xsksteer.h"
-
-#define ETH_P_8021Q_  0x8100
-#define ETH_P_8021AD_ 0x88A8
-#define IP_MF_OFFSET  0x3fff /* more-fragments bit and fragment offset */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -61,7 +58,6 @@ int xsksteer_xdp(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	struct ethhdr *eth = data;
 	struct udphdr *udp;
 	__u8 *mark;
 	__u32 port;
@@ -69,19 +65,9 @@ int xsksteer_xdp(struct xdp_md *ctx)
 	void *l3;
 	long rc;
 
-	if ((void *)(eth + 1) > data_end)
+	l3 = eth_l3(data, data_end, &proto);
+	if (!l3)
 		return verdict(XSKSTEER_PASS, XDP_PASS);
-	proto = eth->h_proto;
-	l3 = eth + 1;
-	if (proto == bpf_htons(ETH_P_8021Q_) ||
-	    proto == bpf_htons(ETH_P_8021AD_)) {
-		__be16 *vlan = l3; /* TCI, then the encapsulated type */
-
-		if ((void *)(vlan + 2) > data_end)
-			return verdict(XSKSTEER_PASS, XDP_PASS);
-		proto = vlan[1];
-		l3 = vlan + 2;
-	}
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = l3;
 
