@@ -34,10 +34,17 @@ delta() {       # delta NAMES...: sum of after_x - before_x
 	echo $s
 }
 
+# The sender shares this machine's two cores with the node: unpaced it
+# takes a whole core, and a sanitizer build of the node, a few times
+# slower, then starves (its AF_XDP ring overflowed once in CI): paced
+# there (XFLOOD_RATE, packets/s; empty: as fast as it can).
+XFLOOD_RATE=${XFLOOD_RATE-$(xdp_sanitized && echo 300000)}
+
 # flood OUT MIX: the junk flood with the legitimate pings; fills OUT.
 flood() {
 	in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
 		--target 10.77.0.1:30303 --count 1000000 --duration 60 \
+		${XFLOOD_RATE:+--rate "$XFLOOD_RATE"} \
 		--mix "$2" --spoof 10.200.0.0/16 \
 		--keys 300 $(xdp_legit_args) --legit-rate 1000 \
 		--grace-ms 2000 >"$1"

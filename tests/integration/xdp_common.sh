@@ -93,6 +93,14 @@ xdp_shield_cfg() {
 		--unknown-burst "${XUNK_BURST:-1024}" >/dev/null
 }
 
+# xdp_sanitized: true when $B is a sanitizer build (meson's b_sanitize).
+xdp_sanitized() {
+	python3 -c 'import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if any(x["name"] == "b_sanitize" and x["value"] not in ("none", "")
+		  for x in o) else 1)' "$B/meson-info/intro-buildoptions.json"
+}
+
 # in_a / in_b run a command in a namespace without touching the mount
 # namespace (bpffs pins stay visible, unlike `ip netns exec`).
 in_a() { nsenter --net="/var/run/netns/$XNS_A" "$@"; }
