@@ -3,6 +3,7 @@
 #ifndef DATAPLANE_PKTIO_H
 #define DATAPLANE_PKTIO_H
 #include <stdint.h>
+#include <time.h>
 
 #include "common/dplink_proto.h"
 
@@ -95,5 +96,31 @@ extern const struct pktio_ops pktio_socket_ops;
 
 /* pktio_find() returns the backend called name, or NULL. */
 const struct pktio_ops *pktio_find(const char *name);
+
+/* ---- for the backends ---- */
+
+#define PKTIO_NO_IDX UINT16_MAX
+
+/* pktio_listen_index() builds the table from sock_idx to the index of its
+ * entry in l[0..n) (PKTIO_NO_IDX where none): 65536 entries, *out to be
+ * free()d. Returns 0, -EINVAL (a sock_idx repeated or PKTIO_NO_IDX) or
+ * -ENOMEM. */
+int pktio_listen_index(uint16_t **out, const struct dplink_listen *l,
+		       unsigned n);
+
+/* Counters are written by their queue's worker only and read by stats
+ * from another thread: a relaxed store keeps the read untorn. */
+static inline void pktio_cnt_add(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, *c + v, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t pktio_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 #endif /* DATAPLANE_PKTIO_H */

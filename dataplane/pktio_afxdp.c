@@ -112,20 +112,6 @@ struct afxdp_pktio {
 	struct xq *q;                   /* [n_queues] */
 };
 
-#define NO_IDX UINT16_MAX
-
-static inline void cnt_inc(uint64_t *c, uint64_t v)
-{
-	__atomic_store_n(c, *c + v, __ATOMIC_RELAXED);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void xq_close(struct xq *x)
 {
@@ -316,7 +302,7 @@ static int afxdp_bad_source(struct pktio *io, unsigned q,
 	for (unsigned i = 0; i < 8; i++)
 		h = (h ^ k.addr[i]) * 16777619u;
 	r = &p->q[q].sigs[(h ^ k.family) % SIG_SLOTS];
-	now = mono_ns();
+	now = pktio_mono_ns();
 	if (r->fam != k.family || memcmp(r->key, k.addr, 8) ||
 	    now - r->since_ns > p->ban_window_ns) {
 		r->fam = k.family;
@@ -341,7 +327,7 @@ static int afxdp_bad_source(struct pktio *io, unsigned q,
 	bv.reason = SHIELD_BAN_BAD_SIG;
 	if (shield_block_put(p->blocklist_fd, p->hints, &lk, &bv) < 0)
 		return 0;
-	cnt_inc(&p->q[q].st.bans, 1);
+	pktio_cnt_add(&p->q[q].st.bans, 1);
 	return 1;
 }
 
@@ -401,7 +387,7 @@ static void pong_seen(struct afxdp_pktio *p, struct xq *x,
 	if (discv4_decode(&d, buf, len) < 0 || d.type != DISCV4_PONG)
 		return;
 	r = &p->pings[ping_slot(src)];
-	now = mono_ns();
+	now = pktio_mono_ns();
 	rec_lock(r);
 	ok = r->ts_ns && !memcmp(r->addr, src, 16) &&
 	     now - r->ts_ns <= PING_TTL_NS &&
@@ -425,7 +411,7 @@ static void pong_seen(struct afxdp_pktio *p, struct xq *x,
 	 * BPF unit tests). */
 	if (shield_verified_put(p->verified_fd, p->hints, &k,
 				now + VERIFIED_TTL_NS) == 0)
-		cnt_inc(&x->st.verified, 1);
+		pktio_cnt_add(&x->st.verified, 1);
 }
 
 static int fill_ring_top_up(struct xq *x)
@@ -443,7 +429,7 @@ static int fill_ring_top_up(struct xq *x)
 	if (n)
 		n = xsk_ring_prod__reserve(&x->fq, n, &idx);
 	if (!n) {
-		cnt_inc(&x->st.fill_short, 1);
+		pktio_cnt_add(&x->st.fill_short, 1);
 		return 0;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -549,11 +535,10 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 	p->io.n_listen = cfg->n_listen;
 	p->listen = malloc(cfg->n_listen * sizeof(*p->listen));
 	p->port_fd = malloc(cfg->n_listen * sizeof(*p->port_fd));
-	p->by_idx = malloc(65536 * sizeof(*p->by_idx));
 	p->q = calloc(cfg->n_queues, sizeof(*p->q));
 	p->pings = calloc(PING_SLOTS, sizeof(*p->pings));
 	rc = -ENOMEM;
-	if (!p->listen || !p->port_fd || !p->by_idx || !p->q || !p->pings)
+	if (!p->listen || !p->port_fd || !p->q || !p->pings)
 		goto out_close;
 	for (unsigned q = 0; q < cfg->n_queues; q++)
 		p->q[q].ep = -1;
@@ -562,15 +547,9 @@ static int afxdp_open(struct pktio **out, const struct pktio_cfg *cfg)
 	for (unsigned i = 0; i < cfg->n_listen; i++)
 		p->port_fd[i] = -1;
 	memcpy(p->listen, cfg->listen, cfg->n_listen * sizeof(*p->listen));
-	memset(p->by_idx, 0xff, 65536 * sizeof(*p->by_idx));
-	rc = -EINVAL;
-	for (unsigned i = 0; i < cfg->n_listen; i++) {
-		uint16_t idx = p->listen[i].sock_idx;
-
-		if (idx == NO_IDX || p->by_idx[idx] != NO_IDX)
-			goto out_close;
-		p->by_idx[idx] = (uint16_t)i;
-	}
+	rc = pktio_listen_index(&p->by_idx, p->listen, cfg->n_listen);
+	if (rc < 0)
+		goto out_close;
 	rc = neigh_if_get(&p->itf, cfg->iface);
 	if (rc < 0)
 		goto out_close;
@@ -635,7 +614,7 @@ static unsigned afxdp_rx_burst(struct pktio *io, unsigned q,
 		x->held[x->n_held++] = addr - addr % PKTIO_AFXDP_FRAME_SIZE;
 		if (ethudp_parse(&l, f, d->len) < 0 ||
 		    (li = ethudp_match(p->listen, io->n_listen, &l)) < 0) {
-			cnt_inc(&x->st.rx_not_ours, 1);
+			pktio_cnt_add(&x->st.rx_not_ours, 1);
 			continue;
 		}
 		pong_seen(p, x, l.src_addr, f + l.payload_off, l.payload_len);
@@ -683,7 +662,7 @@ static void park_ready(void *ctx, const struct neigh_parked *e)
 	uint32_t idx;
 
 	if (xsk_ring_prod__reserve(&x->tx, 1, &idx) != 1) {
-		cnt_inc(&x->st.tx_no_neigh, 1);
+		pktio_cnt_add(&x->st.tx_no_neigh, 1);
 		x->tx_free[x->n_tx_free++] = e->handle;
 		return;
 	}
@@ -698,7 +677,7 @@ static void park_drop(void *ctx, const struct neigh_parked *e)
 {
 	struct xq *x = ctx;
 
-	cnt_inc(&x->st.tx_no_neigh, 1);
+	pktio_cnt_add(&x->st.tx_no_neigh, 1);
 	x->tx_free[x->n_tx_free++] = e->handle;
 }
 
@@ -708,7 +687,7 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 	struct afxdp_pktio *p = (struct afxdp_pktio *)io;
 	struct xq *x = &p->q[q];
 	struct ethudp_hdrs h;
-	uint64_t now = mono_ns();
+	uint64_t now = pktio_mono_ns();
 	unsigned sent = 0, want = 0, parked = 0;
 	uint32_t idx;
 	int rc;
@@ -731,13 +710,13 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 		uint64_t addr;
 		ssize_t len;
 
-		if (li == NO_IDX ||
+		if (li == PKTIO_NO_IDX ||
 		    ethudp_src_addr(h.src_addr, &p->listen[li], pk->peer_addr,
 				    &p->itf) < 0)
 			continue;
 		rc = neigh_cache_get(x->nc, h.dst_mac, pk->peer_addr, now);
 		if (rc && (rc != -EAGAIN || x->n_tx_free <= want - sent)) {
-			cnt_inc(&x->st.tx_no_neigh, 1);
+			pktio_cnt_add(&x->st.tx_no_neigh, 1);
 			continue;
 		}
 		if (rc)
@@ -780,7 +759,7 @@ static unsigned afxdp_tx_burst(struct pktio *io, unsigned q,
 	}
 	tx_kick(x, sent);
 	if (want < n)
-		cnt_inc(&x->st.tx_no_frame, n - want);
+		pktio_cnt_add(&x->st.tx_no_frame, n - want);
 	return sent + parked;
 }
 
@@ -793,7 +772,7 @@ static int afxdp_wait(struct pktio *io, unsigned q, int timeout_ms)
 
 	fill_ring_top_up(x);
 	kick_fill(x);
-	neigh_park_poll(&x->park, x->nc, mono_ns(), park_ready, park_drop, x);
+	neigh_park_poll(&x->park, x->nc, pktio_mono_ns(), park_ready, park_drop, x);
 	/* Frames already waiting: no sleep (peek would consume them). */
 	if (__atomic_load_n(x->rx.producer, __ATOMIC_ACQUIRE) !=
 	    *x->rx.consumer)

@@ -39,7 +39,6 @@
 #endif
 
 #define POOL_CACHE   256
-#define NO_IDX       UINT16_MAX
 
 /* Queue q: used by worker q only. */
 struct dq {
@@ -79,19 +78,6 @@ struct dpdk_pktio {
  * from the main thread. The argument strings stay alive for EAL. */
 static bool eal_up;
 static struct pktio_dpdk_eal eal;
-
-static inline void cnt_inc(uint64_t *c, uint64_t v)
-{
-	__atomic_store_n(c, *c + v, __ATOMIC_RELAXED);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- EAL arguments ---- */
 
@@ -651,25 +637,18 @@ static int dpdk_open(struct pktio **out, const struct pktio_cfg *cfg)
 	p->steer_cnt_fd = -1;
 	p->listen = malloc(cfg->n_listen * sizeof(*p->listen));
 	p->port_fd = malloc(cfg->n_listen * sizeof(*p->port_fd));
-	p->by_idx = malloc(65536 * sizeof(*p->by_idx));
 	p->q = calloc(cfg->n_queues, sizeof(*p->q));
 	rc = -ENOMEM;
-	if (!p->listen || !p->port_fd || !p->by_idx || !p->q)
+	if (!p->listen || !p->port_fd || !p->q)
 		goto out_close;
 	for (unsigned q = 0; q < cfg->n_queues; q++)
 		p->q[q].ep = -1;
 	for (unsigned i = 0; i < cfg->n_listen; i++)
 		p->port_fd[i] = -1;
 	memcpy(p->listen, cfg->listen, cfg->n_listen * sizeof(*p->listen));
-	memset(p->by_idx, 0xff, 65536 * sizeof(*p->by_idx));
-	rc = -EINVAL;
-	for (unsigned i = 0; i < cfg->n_listen; i++) {
-		uint16_t idx = p->listen[i].sock_idx;
-
-		if (idx == NO_IDX || p->by_idx[idx] != NO_IDX)
-			goto out_close;
-		p->by_idx[idx] = (uint16_t)i;
-	}
+	rc = pktio_listen_index(&p->by_idx, p->listen, cfg->n_listen);
+	if (rc < 0)
+		goto out_close;
 	/* The ports first: port 0 becomes a real one, the xsksteer map is
 	 * filled with them, and datagrams the kernel sees meanwhile are
 	 * dropped without an ICMP answer. */
@@ -822,11 +801,11 @@ static unsigned dpdk_rx_burst(struct pktio *io, unsigned q,
 		got++;
 	}
 	if (nr) {
-		cnt_inc(&x->st.rx_frames, nr);
+		pktio_cnt_add(&x->st.rx_frames, nr);
 		if (bad)
-			cnt_inc(&x->st.rx_malformed, bad);
+			pktio_cnt_add(&x->st.rx_malformed, bad);
 		if (other)
-			cnt_inc(&x->st.rx_not_ours, other);
+			pktio_cnt_add(&x->st.rx_not_ours, other);
 	}
 	return got;
 }
@@ -841,7 +820,7 @@ static unsigned send_out(struct dpdk_pktio *p, unsigned q,
 
 	if (sent < n) {
 		rte_pktmbuf_free_bulk(ms + sent, n - sent);
-		cnt_inc(&p->q[q].st.tx_full, n - sent);
+		pktio_cnt_add(&p->q[q].st.tx_full, n - sent);
 	}
 	return sent;
 }
@@ -879,7 +858,7 @@ static void park_flush(struct dpdk_pktio *p, unsigned q, uint64_t now)
 	o.n_ready = o.n_drop = 0;
 	neigh_park_poll(&x->park, x->nc, now, park_ready, park_drop, &o);
 	if (o.n_drop)
-		cnt_inc(&x->st.tx_no_neigh, o.n_drop);
+		pktio_cnt_add(&x->st.tx_no_neigh, o.n_drop);
 	(void)send_out(p, q, o.ready, o.n_ready);
 }
 
@@ -890,7 +869,7 @@ static unsigned dpdk_tx_burst(struct pktio *io, unsigned q,
 	struct dq *x = &p->q[q];
 	struct rte_mbuf *ms[PKTIO_BURST], *out[PKTIO_BURST];
 	struct ethudp_hdrs h;
-	uint64_t now = mono_ns();
+	uint64_t now = pktio_mono_ns();
 	unsigned used = 0, k = 0, parked = 0;
 
 	thread_reg(x);
@@ -900,7 +879,7 @@ static unsigned dpdk_tx_burst(struct pktio *io, unsigned q,
 	if (!n)
 		return 0;
 	if (rte_pktmbuf_alloc_bulk(p->pool, ms, n) < 0) {
-		cnt_inc(&x->st.tx_no_mbuf, n);
+		pktio_cnt_add(&x->st.tx_no_mbuf, n);
 		return 0;
 	}
 	memcpy(h.src_mac, p->mac.addr_bytes, 6);
@@ -912,13 +891,13 @@ static unsigned dpdk_tx_burst(struct pktio *io, unsigned q,
 		ssize_t len;
 		int rc;
 
-		if (li == NO_IDX ||
+		if (li == PKTIO_NO_IDX ||
 		    ethudp_src_addr(h.src_addr, &p->listen[li], pk->peer_addr,
 				    &p->itf) < 0)
 			continue;
 		rc = neigh_cache_get(x->nc, h.dst_mac, pk->peer_addr, now);
 		if (rc < 0 && rc != -EAGAIN) {
-			cnt_inc(&x->st.tx_no_neigh, 1);
+			pktio_cnt_add(&x->st.tx_no_neigh, 1);
 			continue;
 		}
 		if (rc < 0)
@@ -946,7 +925,7 @@ static unsigned dpdk_tx_burst(struct pktio *io, unsigned q,
 			memcpy(e.dst, pk->peer_addr, 16);
 			if (neigh_park_add(&x->park, &e, &old)) {
 				rte_pktmbuf_free(park_mbuf(&old));
-				cnt_inc(&x->st.tx_no_neigh, 1);
+				pktio_cnt_add(&x->st.tx_no_neigh, 1);
 			}
 			parked++;
 			continue;
@@ -965,7 +944,7 @@ static int dpdk_wait(struct pktio *io, unsigned q, int timeout_ms)
 	struct timespec ts = { 0, PKTIO_DPDK_IDLE_US * 1000L };
 	int n;
 
-	park_flush(p, q, mono_ns());
+	park_flush(p, q, pktio_mono_ns());
 	if (timeout_ms >= 0 && (long)timeout_ms * 1000 < PKTIO_DPDK_IDLE_US)
 		ts.tv_nsec = (long)timeout_ms * 1000000L;
 	n = epoll_pwait2(p->q[q].ep, ev, 8, &ts, NULL);

@@ -3,14 +3,6 @@
  * recvmmsg/sendmmsg bursts, one epoll set per queue. */
 #include "dataplane/pktio.h"
 
-#include "config.h"
-#if HAVE_XDP
-#include "dataplane/pktio_afxdp.h"
-#endif
-#if HAVE_DPDK
-#include "dataplane/pktio_dpdk.h"
-#endif
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +47,6 @@ struct sock_pktio {
 	struct sq *q;                   /* [n_queues] */
 };
 
-#define NO_IDX UINT16_MAX
 
 static int open_one(const struct dplink_listen *l, bool v4, uint16_t port_be,
 		    bool reuse)
@@ -219,24 +210,18 @@ static int sock_open(struct pktio **out, const struct pktio_cfg *cfg)
 	p->io.n_listen = cfg->n_listen;
 	p->listen = malloc(cfg->n_listen * sizeof(*p->listen));
 	p->is_v4 = calloc(cfg->n_listen, sizeof(*p->is_v4));
-	p->by_idx = malloc(65536 * sizeof(*p->by_idx));
 	p->q = calloc(cfg->n_queues, sizeof(*p->q));
 	rc = -ENOMEM;
-	if (!p->listen || !p->is_v4 || !p->by_idx || !p->q)
+	if (!p->listen || !p->is_v4 || !p->q)
 		goto out_close;
 	for (unsigned q = 0; q < cfg->n_queues; q++)
 		p->q[q].ep = -1;
 	memcpy(p->listen, cfg->listen, cfg->n_listen * sizeof(*p->listen));
-	memset(p->by_idx, 0xff, 65536 * sizeof(*p->by_idx));
-	rc = -EINVAL;
-	for (unsigned i = 0; i < cfg->n_listen; i++) {
-		uint16_t idx = p->listen[i].sock_idx;
-
-		if (idx == NO_IDX || p->by_idx[idx] != NO_IDX)
-			goto out_close;
-		p->by_idx[idx] = (uint16_t)i;
+	rc = pktio_listen_index(&p->by_idx, p->listen, cfg->n_listen);
+	if (rc < 0)
+		goto out_close;
+	for (unsigned i = 0; i < cfg->n_listen; i++)
 		p->is_v4[i] = !memcmp(p->listen[i].addr, v4mapped, 12);
-	}
 	for (unsigned q = 0; q < cfg->n_queues; q++) {
 		rc = sq_init(&p->q[q], cfg->n_listen);
 		if (rc < 0)
@@ -343,7 +328,7 @@ static unsigned sock_tx_burst(struct pktio *io, unsigned q,
 		unsigned j = i, m = 0;
 		int r;
 
-		if (li == NO_IDX) {
+		if (li == PKTIO_NO_IDX) {
 			i++;
 			continue;
 		}
@@ -441,18 +426,3 @@ const struct pktio_ops pktio_socket_ops = {
 	.add_wake_fd = sock_add_wake_fd,
 	.local_port = sock_local_port,
 };
-
-const struct pktio_ops *pktio_find(const char *name)
-{
-	if (!name || !strcmp(name, "socket"))
-		return &pktio_socket_ops;
-#if HAVE_XDP
-	if (!strcmp(name, "xdp"))
-		return &pktio_afxdp_ops;
-#endif
-#if HAVE_DPDK
-	if (!strcmp(name, "dpdk"))
-		return &pktio_dpdk_ops;
-#endif
-	return NULL;
-}
