@@ -8,44 +8,7 @@
 # usage: test_bootnode.sh DEVPLANE
 set -u
 DEVPLANE=${1:?usage: $0 DEVPLANE}
-WORK=$(mktemp -d /tmp/devplane-bootnode.XXXXXX)
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/*.err; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-	done
-	exit 1
-}
-
-# wait_for CMD...: retry for up to 10 s.
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-free_tcp_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$(dirname "$0")/lib_loopback.sh" bootnode
 
 # start_bootnode N [FLAGS]: runs bootnode instance N in the background.
 start_bootnode() {
@@ -90,7 +53,7 @@ metric() {    # metric NAME: the value of an unlabelled sample
 "$DEVPLANE" key generate "$WORK/key" >/dev/null || fail "key generate"
 "$DEVPLANE" key generate "$WORK/key" 2>/dev/null && fail "key generate overwrote"
 PORT=$(free_port)
-MPORT=$(free_tcp_port)
+MPORT=$(free_port tcp)
 
 # --writeaddress: the enode, without starting anything.
 W=$("$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "127.0.0.1:$PORT" --writeaddress) ||

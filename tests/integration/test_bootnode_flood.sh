@@ -23,8 +23,7 @@
 set -u
 DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP}
 DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP}
-WORK=$(mktemp -d /tmp/devplane-bflood.XXXXXX)
-PIDS=()
+. "$(dirname "$0")/lib_loopback.sh" bflood
 # Loopback addresses of this run's own (all of 127/8 is local): the node
 # on 127.N.0.1, junk from 127.N.1.1-32, legitimate keys on 127.N.2.1-16.
 # The dataplane's per-source budgets and its socket are this test's alone.
@@ -35,42 +34,6 @@ LEGIT_SRC=127.$N.2.1+16
 PER_KIND=6000
 MIXED=49000
 REASONS="size hash type rlp expired budget sig ring_full no_slot replay"
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill -CONT "$p" 2>/dev/null     # a stopped control, too
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/*.err; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-	done
-	exit 1
-}
-
-# wait_for CMD...: retry for up to 10 s.
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-free_port() {   # free_port udp|tcp: a free port on NODE_IP
-	python3 - "$NODE_IP" "$1" <<'PY'
-import socket, sys
-t = socket.SOCK_DGRAM if sys.argv[2] == "udp" else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, t)
-s.bind((sys.argv[1], 0))
-print(s.getsockname()[1])
-PY
-}
 
 # scrape: the bootnode's /metrics into $WORK/m.txt.
 scrape() {
@@ -196,8 +159,8 @@ dpstat() {
 }
 
 "$DEVPLANE" key generate "$WORK/key" >/dev/null || fail "key generate"
-PORT=$(free_port udp)
-MPORT=$(free_port tcp)
+PORT=$(free_port udp "$NODE_IP")
+MPORT=$(free_port tcp "$NODE_IP")
 "$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:$PORT" \
 	--metrics.addr "$NODE_IP:$MPORT" >"$WORK/boot.out" 2>"$WORK/boot.err" &
 BOOT=$!

@@ -8,16 +8,7 @@
 set -u
 DEVPLANE=${1:?usage: $0 DEVPLANE [N]}
 N=${2:-200}
-WORK=$(mktemp -d /tmp/devplane-crawltn.XXXXXX)
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib_loopback.sh" crawltn
 
 fail() {
 	echo "FAIL: $*" >&2

@@ -17,8 +17,8 @@
 set -u
 DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP}
 DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP}
-WORK=$(mktemp -d /tmp/devplane-ramp.XXXXXX)
-PIDS=()
+FAIL_LOGS="*.txt *.err"
+. "$(dirname "$0")/lib_loopback.sh" ramp
 # Loopback addresses of this run's own (all of 127/8 is local): the node
 # on 127.N.0.1, junk from 127.N.1.1-32, legitimate keys on 127.N.2.1-16,
 # so that the dataplane's per-source budgets are this test's alone.
@@ -29,41 +29,6 @@ RAMP=(--ramp 1000:2:1 --ramp-max 8000 --threshold 0.95 --grace-ms 500
       --legit-rate 200)
 RATES=(1000 2000 4000 8000)
 PINGS=200
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill -CONT "$p" 2>/dev/null     # a stopped control, too
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/*.txt "$WORK"/*.err; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-	done
-	exit 1
-}
-
-# wait_for CMD...: retry for up to 10 s.
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-free_port() {
-	python3 - "$NODE_IP" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 0))
-print(s.getsockname()[1])
-PY
-}
 
 # sock_drops: the kernel's drops on the dataplane's socket bound to
 # NODE_IP:PORT (the last column of /proc/net/udp).
@@ -94,7 +59,7 @@ ramp() {
 . "$(dirname "$0")/lib_ramp.sh"
 
 "$DEVPLANE" key generate "$WORK/key" >/dev/null || fail "key generate"
-PORT=$(free_port)
+PORT=$(free_port udp "$NODE_IP")
 "$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:$PORT" \
 	>"$WORK/boot.out" 2>"$WORK/boot.err" &
 BOOT=$!

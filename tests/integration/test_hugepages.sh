@@ -19,38 +19,21 @@ DP=$(dirname "$DEVPLANE")/../dataplane/devplane-dp
 . "$(dirname "$0")/lib_hugepages.sh"
 grep -q '^Hugepagesize: *2048 kB' /proc/meminfo ||
 	{ echo "FAIL: default huge page size is not 2 MiB"; exit 1; }
-WORK=$(mktemp -d /tmp/devplane-huge.XXXXXX)
+. "$(dirname "$0")/lib_loopback.sh" huge
 HT=$WORK/hugetlbfs
-PIDS=""
 
+# Unlike the library's: SIGTERM and wait, so that every huge page is
+# released before the reservation is restored.
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	mountpoint -q "$HT" && umount "$HT"
 	hugepages_restore
 	rm -rf "$WORK"
 }
-trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/*.err; do
-		[ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
-	done
-	exit 1
-}
-
 free_pages() { awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo; }
-
-# wait_for CMD...: retry for up to 10 s.
-wait_for() {
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 rand_port() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000)); }
 
@@ -63,7 +46,7 @@ bootnode() {
 	"$DEVPLANE" bootnode --nodekeyhex "$KEY" --verbosity 3 "$@" \
 		>"$WORK/$name.out" 2>"$WORK/$name.err" &
 	BOOT=$!
-	PIDS="$PIDS $BOOT"
+	PIDS+=("$BOOT")
 	wait_for grep -q '^enode://' "$WORK/$name.out" || fail "$name: no enode"
 	ENODE=$(head -1 "$WORK/$name.out")
 }
@@ -110,7 +93,7 @@ before=$(free_pages)
 "$DP" --shm "$HT/dp.shm" --listen "127.0.0.1:$PORT" \
 	>"$WORK/dp1.out" 2>"$WORK/dp1.err" &
 DP1=$!
-PIDS="$PIDS $DP1"
+PIDS+=("$DP1")
 wait_for test -S "$HT/dp.shm.sock" || fail "dp1: no control socket"
 [ "$(stat -f -c %T "$HT/dp.shm")" = hugetlbfs ] || fail "dp1: region not on hugetlbfs"
 [ "$(free_pages)" -lt "$before" ] || fail "dp1: no huge page taken"
@@ -132,7 +115,7 @@ PORT=$(rand_port)
 "$DP" --shm "$WORK/dp2.shm" --hugepages --listen "127.0.0.1:$PORT" \
 	>"$WORK/dp2.out" 2>"$WORK/dp2.err" &
 DP2=$!
-PIDS="$PIDS $DP2"
+PIDS+=("$DP2")
 wait_for test -S "$WORK/dp2.shm.sock" || fail "dp2: no control socket"
 grep -q 'normal pages' "$WORK/dp2.err" && fail "dp2: fell back to normal pages"
 bootnode att2 --addr "127.0.0.1:$PORT" --dataplane "attach:$WORK/dp2.shm"
