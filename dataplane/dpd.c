@@ -25,6 +25,7 @@
 #include "config.h"
 #include "dataplane/lcore.h"
 #if HAVE_XDP
+#include "dataplane/pktio_afxdp.h"
 #include "dataplane/shield_loader.h"
 #endif
 
@@ -327,9 +328,19 @@ static int start_workers(struct dpd *d, const char *backend,
 		return rc;
 #if HAVE_XDP
 	if (d->shield) {
+		unsigned zc = 0;
+
 		rc = shield_port(d, ops->local_port(d->io, 0));
 		if (rc < 0)
 			return rc;
+		/* Without --zero-copy or --copy each queue takes what the
+		 * driver offers: tell the operator which it got. */
+		for (unsigned q = 0; q < d->n_queues; q++)
+			zc += pktio_afxdp_zero_copy(d->io, q);
+		fprintf(stderr, "devplane-dp: xdp on %s, %u queue%s, %s\n",
+			iface, d->n_queues, d->n_queues == 1 ? "" : "s",
+			zc == d->n_queues ? "zero-copy" :
+			zc ? "zero-copy on some queues" : "copy mode");
 	}
 #endif
 	d->n_listen = n_listen;

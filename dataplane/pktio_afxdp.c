@@ -472,10 +472,17 @@ static int xq_open(struct afxdp_pktio *p, unsigned q,
 		sc.bind_flags = XDP_ZEROCOPY | XDP_USE_NEED_WAKEUP;
 		rc = xsk_socket__create(&x->xsk, cfg->iface, q, x->umem,
 					&x->rx, &x->tx, &sc);
-		if (rc == 0)
+		if (rc == 0) {
 			x->zc = true;
-		else if (cfg->flags & PKTIO_F_ZEROCOPY)
-			return rc < 0 ? rc : -rc;
+		} else if (cfg->flags & PKTIO_F_ZEROCOPY) {
+			rc = rc < 0 ? rc : -rc;
+			fprintf(stderr, "xdp: %s queue %u: no zero-copy AF_XDP "
+					"socket (%s): the driver may not "
+					"support it; --copy, or neither flag to "
+					"fall back to copy mode\n",
+				cfg->iface, q, strerror(-rc));
+			return rc;
+		}
 		if (rc) {
 			/* A failed create leaves the UMEM's fill and
 			 * completion rings unusable: make a fresh UMEM. */

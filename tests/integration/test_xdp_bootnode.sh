@@ -16,7 +16,29 @@ B=$(cd "${1:-build}" && pwd)
 xdp_skip_unless_root
 xdp_setup
 fail=0
+# --zero-copy where the driver has no zero-copy AF_XDP (veth here): exit 1
+# with an error that names it, never a silent copy mode. (A driver that
+# has it runs and says so.) The shield it attached stays pinned, as after
+# any stop, and the bootnode below re-opens it.
+in_a timeout 3 "$B/dataplane/devplane-dp" --shm "$XTMP/zc.shm" \
+	--listen 10.77.0.1:30303 --backend xdp --iface "$XV0" --zero-copy \
+	>"$XTMP/zc.log" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "$XV0 queue 0: no zero-copy AF_XDP socket" \
+	"$XTMP/zc.log"; then
+	echo "ok --zero-copy refused: $(grep -o 'no zero-copy.*(.*)' "$XTMP/zc.log")"
+elif [ $rc = 124 ] && grep -q "xdp on $XV0, 1 queue, zero-copy" \
+	"$XTMP/zc.log"; then
+	echo "ok --zero-copy: this driver has it"
+else
+	cat "$XTMP/zc.log"; echo "FAIL --zero-copy: exit $rc"; fail=1
+fi
 xdp_bootnode || { echo "FAIL bootnode did not start"; exit 1; }
+# Without either flag each queue takes what the driver offers, and the
+# dataplane says which.
+grep -q "devplane-dp: xdp on $XV0, 1 queue, \(copy mode\|zero-copy\)" \
+	"$XTMP/boot.log" && echo "ok $(grep -o "xdp on $XV0.*" "$XTMP/boot.log")" ||
+	{ cat "$XTMP/boot.log"; echo "FAIL no xdp mode line"; fail=1; }
 ip -n "$XNS_A" link show "$XV0" | grep -q "prog/xdp" ||
 	{ echo "FAIL no XDP program on $XV0"; fail=1; }
 # An @ethereumjs/devp2p DPT node on 10.77.0.2 bootstraps from the xdp
