@@ -3,11 +3,15 @@
 // devplane's discv4 interop and conformance tests.
 //
 //   node dpt.mjs single --port P [--addr IP] [--bootnode ENODE]
-//                       [--watch ID] [--duration S]
+//                       [--watch ID] [--duration S] [--reping S]
 //       one DPT node on IP:P (default 127.0.0.1); prints "ENODE <url>",
 //       bootstraps from --bootnode, prints "TABLE <size> <watched>" every
 //       second (watched: node ID --watch, 128 hex, is in its table), runs
-//       S seconds (default 120) or until SIGTERM.
+//       S seconds (default 120) or until SIGTERM. --reping S: Pings the
+//       bootnode again every S seconds, printing "PING <n>", as a geth
+//       peer's revalidation would (ethereumjs alone pings a node it holds
+//       only when a bucket is full), so that a pinged node whose first
+//       ping-back went unanswered gets another chance to bond.
 //   node dpt.mjs net --count N --base-port P [--bootnode ENODE]
 //                    [--watch ID] [--watch2 ID] [--duration S]
 //                    [--enodes FILE] [--ids FILE] [--key0 HEX]
@@ -103,8 +107,14 @@ async function single() {
   if (opt.bootnode) n.dpt.bootstrap(parseEnode(opt.bootnode)).catch(() => {});
   const watch = opt.watch ? Buffer.from(opt.watch.toLowerCase(), 'hex') : null;
   const every = setInterval(() => console.log(`TABLE ${n.dpt.numPeers()} ${watch ? n.dpt.getPeer(watch) !== null : false}`), 1000);
+  let pings = 1;
+  // DPT.addPeer() skips a node already held: the server's ping() it uses.
+  const reping = opt.reping && opt.bootnode ? setInterval(() => {
+    console.log(`PING ${++pings}`);
+    n.dpt._server.ping(parseEnode(opt.bootnode)).catch(() => {});
+  }, Number(opt.reping) * 1000) : null;
   const dur = Number(opt.duration ?? 120);
-  const stop = () => { clearInterval(every); n.dpt.destroy(); process.exit(0); };
+  const stop = () => { clearInterval(every); clearInterval(reping); n.dpt.destroy(); process.exit(0); };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   await sleep(dur * 1000);
