@@ -633,6 +633,22 @@ struct ejs {
 	unsigned pings, findnodes, enrreqs;
 };
 
+/* one_ejs() starts simulation s (seed, 1-2 ms links) with one scripted
+ * ethereumjs-like peer on 127.0.0.1:20000, *e, all its behaviour zero. */
+static void one_ejs(struct sim *s, struct ejs *e, uint64_t seed)
+{
+	uint8_t ip[16];
+	int r;
+
+	sim_init(s, T0, seed);
+	sim_set_net(s, 0, 1 * MS, 2 * MS);
+	lo(ip, 1);
+	r = sim_add_raw(s, ip, 20000);
+	assert_true(r >= 0);
+	memset(e, 0, sizeof(*e));
+	e->idx = (unsigned)r;
+}
+
 /* ejs_enr_response() answers ENRRequest rx with peer idx's signed record. */
 static void ejs_enr_response(struct sim *s, unsigned idx,
 			     const struct sim_rx *rx)
@@ -740,17 +756,9 @@ static void test_crawl_pong_only_node_is_live(void **st)
 	char out[128];
 	unsigned me;
 	size_t n;
-	uint8_t ip[16];
-	int r;
 
 	(void)st;
-	sim_init(&s, T0, 21);
-	sim_set_net(&s, 0, 1 * MS, 2 * MS);
-	lo(ip, 1);
-	r = sim_add_raw(&s, ip, 20000);
-	assert_true(r >= 0);
-	memset(e, 0, sizeof(e));
-	e[0].idx = (unsigned)r;
+	one_ejs(&s, e, 21);
 	me = add_hooked_crawler(&s, 2);
 	path_of(out, sizeof(out), "ponly.json");
 	cfg = base_cfg(out, NULL);
@@ -787,11 +795,7 @@ static void test_crawl_pong_only_node_is_live(void **st)
 	crawl_free(c);
 
 	/* The same without the hooks: no proof of liveness, not answered. */
-	sim_init(&s, T0, 21);
-	sim_set_net(&s, 0, 1 * MS, 2 * MS);
-	r = sim_add_raw(&s, ip, 20000);
-	memset(e, 0, sizeof(e));
-	e[0].idx = (unsigned)r;
+	one_ejs(&s, e, 21);
 	me = add_crawler(&s, 2);
 	cfg = base_cfg(NULL, NULL);
 	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
@@ -1004,17 +1008,9 @@ static void test_crawl_recheck_asks_enr_again(void **st)
 	struct sim s;
 	struct discv4_node dn;
 	unsigned me;
-	uint8_t ip[16];
-	int r;
 
 	(void)st;
-	sim_init(&s, T0, 29);
-	sim_set_net(&s, 0, 1 * MS, 2 * MS);
-	lo(ip, 1);
-	r = sim_add_raw(&s, ip, 20000);
-	assert_true(r >= 0);
-	memset(e, 0, sizeof(e));
-	e[0].idx = (unsigned)r;
+	one_ejs(&s, e, 29);
 	e[0].enr_from = s.now + 8 * SEC;        /* after round one gave up */
 	me = add_hooked_crawler(&s, 2);
 	cfg = base_cfg(NULL, NULL);
