@@ -121,7 +121,7 @@ struct shield_cfg {
  *   sent them a Ping and they answered with a Pong carrying that Ping's
  *   hash, which only a host that receives packets at that address can
  *   know (spoofed sources never see our Ping). The xdp backend
- *   (dataplane/pktio_afxdp.c) writes it when it sees such a Pong; the
+ *   (dataplane/io/pktio_afxdp.c) writes it when it sees such a Pong; the
  *   value is the shield time the entry expires at. A verified source
  *   skips the per-prefix bucket and the global budget (it still has its
  *   own per-source bucket and can still be banned): known-good traffic is
@@ -163,7 +163,7 @@ struct shield_budget {
 /*
  * Hints: what lets the program skip a lookup that cannot match. One entry
  * of the "hints" array, mmapped by every userspace writer of the
- * blocklist and of "verified" (dataplane/shield_loader.h, "Hints"), which
+ * blocklist and of "verified" (dataplane/shield/shield_loader.h, "Hints"), which
  * update it with atomic instructions, so any number of processes and
  * threads may write at once:
  *
@@ -181,7 +181,7 @@ struct shield_budget {
  *   stale slot only costs that lookup, as before.
  * - ready is set by the loader once blocks and vpfx cover what the
  *   blocklist and "verified" held when the map was created (a fresh hints
- *   map next to reused pinned maps: dataplane/shield_loader.c).
+ *   map next to reused pinned maps: dataplane/shield/shield_loader.c).
  */
 #define SHIELD_VPFX_BITS  16
 #define SHIELD_VPFX_SLOTS (1u << SHIELD_VPFX_BITS)
@@ -240,7 +240,7 @@ struct shield_lpm_key {
 /* Value of an allow-list entry: which owners hold it (bits). The program
  * only checks that the entry exists; userspace keeps an entry while any
  * owner holds it, so removing one owner's entries never removes another's
- * (dataplane/shield_loader.h, "Allow-list"). */
+ * (dataplane/shield/shield_loader.h, "Allow-list"). */
 #define SHIELD_ALLOW_OPERATOR    (1u << 0) /* devplane-dp shield allow / attach --allow */
 #define SHIELD_ALLOW_NETRESTRICT (1u << 1) /* devplane --netrestrict, set by the dataplane */
 #define SHIELD_ALLOW_OWNERS      (SHIELD_ALLOW_OPERATOR | SHIELD_ALLOW_NETRESTRICT)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* bpf/xsksteer.h - the XDP program that DPDK's net_af_xdp loads for the
- * dpdk backend: maps and counters shared with dataplane/pktio_dpdk.c. */
+ * dpdk backend: maps and counters shared with dataplane/io/pktio_dpdk.c. */
 #ifndef BPF_XSKSTEER_H
 #define BPF_XSKSTEER_H
 /*

@@ -26,7 +26,7 @@
  * Either: ctl -> dp  ALLOW: control's --netrestrict prefixes (n may be
  *                    0), right after READY; dp -> ctl ALLOW_DONE. The xdp
  *                    backend makes them the shield's netrestrict
- *                    allow-list entries (dataplane/shield_loader.h), so
+ *                    allow-list entries (dataplane/shield/shield_loader.h), so
  *                    other sources' discovery is dropped in XDP; they
  *                    replace any such entries a previous instance left and
  *                    are removed when this control leaves (EOF) or the

@@ -10,12 +10,12 @@
 #include <string.h>
 
 #include "config.h"
-#include "dataplane/dpd.h"
-#include "dataplane/floodgen.h"
-#include "dataplane/pktio.h"
+#include "dataplane/daemon/dpd.h"
+#include "dataplane/flood/floodgen.h"
+#include "dataplane/io/pktio.h"
 #if HAVE_XDP
-#include "dataplane/shield_cli.h"
-#include "dataplane/shield_loader.h"
+#include "dataplane/shield/shield_cli.h"
+#include "dataplane/shield/shield_loader.h"
 #endif
 
 static void usage(FILE *f)

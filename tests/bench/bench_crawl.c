@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "control/crawl.h"
+#include "control/crawl/crawl.h"
 #include "tests/bench/bench.h"
 #include "tests/control/sim.h"
 

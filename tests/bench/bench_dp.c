@@ -10,7 +10,7 @@
 #include "common/keccak.h"
 #include "common/msg.h"
 #include "common/secp.h"
-#include "dataplane/discv4_rx.h"
+#include "dataplane/stage/discv4_rx.h"
 #include "tests/bench/bench.h"
 
 #define NPKT 256                        /* distinct packets, to defeat the cache */

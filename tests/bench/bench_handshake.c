@@ -10,7 +10,7 @@
 #include "common/ecies.h"
 #include "common/rlpx_frame.h"
 #include "common/secp.h"
-#include "control/rlpx.h"
+#include "control/rlpx/rlpx.h"
 #include "tests/bench/bench.h"
 
 #define ROW_SECONDS 1.0

@@ -35,7 +35,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dataplane/shield_loader.h"
+#include "dataplane/shield/shield_loader.h"
 
 #define PORT      30303
 #define RING      65536

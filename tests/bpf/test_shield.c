@@ -30,7 +30,7 @@
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
-#include "dataplane/shield_loader.h"
+#include "dataplane/shield/shield_loader.h"
 
 #define PORT 30303
 #define NS 1000000000ll

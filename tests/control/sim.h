@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "common/discv4_wire.h"
-#include "control/discv4.h"
-#include "control/localnode.h"
+#include "control/discv4/discv4.h"
+#include "control/base/localnode.h"
 
 /*
  * A tiny simulator: peers are either engines (struct discv4 with their own

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/admin.h"
+#include "control/api/admin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/msg.h"
-#include "dataplane/discv4_rx.h"
+#include "dataplane/stage/discv4_rx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataplane/ethudp.h"
+#include "dataplane/io/ethudp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

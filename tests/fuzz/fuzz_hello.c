@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/p2p.h"
+#include "control/rlpx/p2p.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

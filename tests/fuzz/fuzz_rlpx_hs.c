@@ -8,7 +8,7 @@
 
 #include "common/rlpx_frame.h"
 #include "common/secp.h"
-#include "control/rlpx.h"
+#include "control/rlpx/rlpx.h"
 #include "tests/vectors/eip8_vectors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

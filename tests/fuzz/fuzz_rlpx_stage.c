@@ -8,7 +8,7 @@
 
 #include "common/msg.h"
 #include "common/rlpx_frame.h"
-#include "dataplane/rlpx_stage.h"
+#include "dataplane/stage/rlpx_stage.h"
 
 /*
  * Input: a flags byte, then records (u16 BE length, bytes).

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/eth.h"
+#include "control/rlpx/eth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/* control/api/admin.c - the admin API: geth's admin_* methods over JSON-RPC 2.0, sans-I/O. */
+#include "control/api/admin.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hex.h"
+#include "control/cmd/cli.h"
+
+/* ---- framing -------------------------------------------------------- */
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+ssize_t admin_frame(const char *buf, size_t len, size_t *skip)
+{
+	size_t i = 0, depth = 0;
+	bool in_str = false, esc = false;
+
+	while (i < len && is_ws(buf[i]))
+		i++;
+	if (skip)
+		*skip = i;
+	if (i == len)
+		return 0;
+	if (buf[i] != '{' && buf[i] != '[')
+		return -EBADMSG;
+	for (; i < len; i++) {
+		char c = buf[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0)
+				return (ssize_t)(i + 1);
+		}
+	}
+	return 0;
+}
+
+/* ---- formatting helpers --------------------------------------------- */
+
+ssize_t admin_format_addr(char *out, size_t cap, const uint8_t ip[16],
+			  uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+	bool v4 = !memcmp(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+	int n;
+
+	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? ip + 12 : ip, a,
+		       sizeof(a)))
+		return -EINVAL;
+	n = snprintf(out, cap, v4 ? "%s:%u" : "[%s]:%u", a, port);
+	return n < 0 || (size_t)n >= cap ? -EMSGSIZE : n;
+}
+
+static json_t *ip_str(const uint8_t ip[16])
+{
+	char a[INET6_ADDRSTRLEN];
+	bool v4 = !memcmp(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12);
+
+	if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? ip + 12 : ip, a,
+		       sizeof(a)))
+		a[0] = '\0';
+	return json_string(a);
+}
+
+static json_t *addr_str(const uint8_t ip[16], uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN + 10];
+
+	if (admin_format_addr(a, sizeof(a), ip, port) < 0)
+		a[0] = '\0';
+	return json_string(a);
+}
+
+/* "0x" + hex of len bytes. */
+static json_t *hex0x(const uint8_t *b, size_t len)
+{
+	char s[2 + 2 * 64 + 1];
+
+	if (len > 64)
+		return NULL;
+	s[0] = '0';
+	s[1] = 'x';
+	hex_encode(s + 2, b, len);
+	s[2 + 2 * len] = '\0';
+	return json_string(s);
+}
+
+/* geth's enode.ID: hex of keccak256(pub), no prefix. */
+static json_t *node_id(const uint8_t pub[ENODE_PUB_LEN])
+{
+	uint8_t id[ENODE_ID_LEN];
+	char s[2 * ENODE_ID_LEN + 1];
+
+	enode_id(id, pub);
+	hex_encode(s, id, sizeof(id));
+	s[2 * ENODE_ID_LEN] = '\0';
+	return json_string(s);
+}
+
+/* ---- responses ------------------------------------------------------ */
+
+static json_t *reply(json_t *id)
+{
+	json_t *r = json_object();
+
+	json_object_set_new(r, "jsonrpc", json_string("2.0"));
+	json_object_set(r, "id", id ? id : json_null());
+	return r;
+}
+
+static json_t *result(json_t *id, json_t *res)
+{
+	json_t *r = reply(id);
+
+	json_object_set_new(r, "result", res ? res : json_null());
+	return r;
+}
+
+static json_t *error(json_t *id, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static json_t *error(json_t *id, int code, const char *fmt, ...)
+{
+	json_t *r = reply(id), *e = json_object();
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_set_new(e, "code", json_integer(code));
+	json_object_set_new(e, "message", json_string(msg));
+	json_object_set_new(r, "error", e);
+	return r;
+}
+
+/* ---- methods -------------------------------------------------------- */
+
+static json_t *m_node_info(const struct admin_provider *p, json_t *id)
+{
+	struct admin_node_info ni;
+	json_t *o, *ports, *protos, *eth;
+	int rc;
+
+	memset(&ni, 0, sizeof(ni));
+	rc = p->node_info(p->user, &ni);
+	if (rc)
+		return error(id, ADMIN_ERR_SERVER, "%s", strerror(-rc));
+	ni.name[sizeof(ni.name) - 1] = '\0';
+	ni.enode[sizeof(ni.enode) - 1] = '\0';
+	ni.enr[sizeof(ni.enr) - 1] = '\0';
+	o = json_object();
+	json_object_set_new(o, "id", node_id(ni.pub));
+	json_object_set_new(o, "name", json_string(ni.name));
+	json_object_set_new(o, "enode", json_string(ni.enode));
+	json_object_set_new(o, "enr", json_string(ni.enr));
+	json_object_set_new(o, "ip", ip_str(ni.ip));
+	ports = json_object();
+	json_object_set_new(ports, "discovery", json_integer(ni.discovery));
+	json_object_set_new(ports, "listener", json_integer(ni.listener));
+	json_object_set_new(o, "ports", ports);
+	json_object_set_new(o, "listenAddr",
+			    addr_str(ni.listen_ip, ni.listen_port));
+	protos = json_object();
+	if (ni.has_eth) {
+		eth = json_object();
+		json_object_set_new(eth, "network", json_integer(
+				    (json_int_t)ni.network));
+		json_object_set_new(eth, "genesis", hex0x(ni.genesis, 32));
+		json_object_set_new(eth, "head", hex0x(ni.head, 32));
+		json_object_set_new(protos, "eth", eth);
+	}
+	json_object_set_new(o, "protocols", protos);
+	return result(id, o);
+}
+
+struct peers_ctx {
+	json_t *arr;
+};
+
+static void emit_peer(void *ctx, const struct admin_peer_info *pi)
+{
+	struct peers_ctx *c = ctx;
+	json_t *o = json_object(), *caps = json_array(), *net, *protos;
+	struct enode e = { .kind = ENODE_HOST_IP4 };
+	char url[ENODE_URL_MAX + 1], cap[P2P_CAP_NAME_MAX + 16];
+
+	memcpy(e.pub, pi->pub, ENODE_PUB_LEN);
+	memcpy(e.ip, pi->remote_ip, 16);
+	if (memcmp(e.ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+		e.kind = ENODE_HOST_IP6;
+	e.tcp = e.udp = pi->remote_port;
+	if (enode_format(url, sizeof(url), &e) < 0)
+		url[0] = '\0';
+	json_object_set_new(o, "enode", json_string(url));
+	json_object_set_new(o, "id", node_id(pi->pub));
+	/* A client id that is not UTF-8 is reported as "". */
+	if (!pi->hello || json_object_set_new(o, "name",
+			json_string(pi->hello->client_id)))
+		json_object_set_new(o, "name", json_string(""));
+	for (size_t i = 0; pi->hello && i < pi->hello->n_caps; i++) {
+		snprintf(cap, sizeof(cap), "%s/%u", pi->hello->caps[i].name,
+			 pi->hello->caps[i].version);
+		json_array_append_new(caps, json_string(cap));
+	}
+	json_object_set_new(o, "caps", caps);
+	net = json_object();
+	json_object_set_new(net, "localAddress",
+			    addr_str(pi->local_ip, pi->local_port));
+	json_object_set_new(net, "remoteAddress",
+			    addr_str(pi->remote_ip, pi->remote_port));
+	json_object_set_new(net, "inbound", json_boolean(pi->inbound));
+	json_object_set_new(net, "trusted", json_boolean(pi->trusted));
+	json_object_set_new(net, "static", json_boolean(pi->is_static));
+	json_object_set_new(o, "network", net);
+	protos = json_object();
+	for (size_t i = 0; i < pi->n_shared; i++) {
+		json_t *v = json_object();
+
+		json_object_set_new(v, "version",
+				    json_integer(pi->shared[i].proto->version));
+		json_object_set_new(protos, pi->shared[i].proto->name, v);
+	}
+	json_object_set_new(o, "protocols", protos);
+	json_array_append_new(c->arr, o);
+}
+
+static json_t *m_peers(const struct admin_provider *p, json_t *id)
+{
+	struct peers_ctx c = { .arr = json_array() };
+
+	p->peers(p->user, emit_peer, &c);
+	return result(id, c.arr);
+}
+
+static json_t *m_peer_op(const struct admin_provider *p, json_t *id,
+			 json_t *params, bool add)
+{
+	json_t *u = json_array_get(params, 0);
+	struct enode e;
+	const char *s;
+	int rc;
+
+	if (!json_is_string(u))
+		return error(id, ADMIN_ERR_PARAMS,
+			     "invalid argument 0: want an enode URL string");
+	s = json_string_value(u);
+	if (strlen(s) != json_string_length(u) || cli_parse_node(&e, s))
+		return error(id, ADMIN_ERR_PARAMS,
+			     "invalid enode: %.200s", s);
+	if (e.kind == ENODE_HOST_NAME)
+		return error(id, ADMIN_ERR_PARAMS,
+			     "invalid enode: host names are not resolved");
+	rc = add ? p->add_peer(p->user, &e) : p->remove_peer(p->user, &e);
+	if (rc)
+		return error(id, ADMIN_ERR_SERVER, "%s", strerror(-rc));
+	return result(id, json_true());
+}
+
+/* One request object; NULL for a notification. */
+static json_t *handle_one(const struct admin_provider *p, json_t *req)
+{
+	json_t *id, *ver, *meth, *params, *res;
+	bool notif;
+	const char *m;
+	size_t want_min, want_max, n;
+
+	if (!json_is_object(req))
+		return error(NULL, ADMIN_ERR_REQUEST, "invalid request");
+	id = json_object_get(req, "id");
+	notif = !id;
+	if (id && !json_is_string(id) && !json_is_number(id) &&
+	    !json_is_null(id))
+		return error(NULL, ADMIN_ERR_REQUEST, "invalid request");
+	ver = json_object_get(req, "jsonrpc");
+	meth = json_object_get(req, "method");
+	if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") ||
+	    !json_is_string(meth))
+		return error(id, ADMIN_ERR_REQUEST, "invalid request");
+	params = json_object_get(req, "params");
+	if (params && !json_is_array(params) && !json_is_null(params)) {
+		if (json_is_object(params))
+			res = error(id, ADMIN_ERR_PARAMS, "non-array args");
+		else
+			res = error(id, ADMIN_ERR_REQUEST, "invalid request");
+		goto out;
+	}
+	n = json_is_array(params) ? json_array_size(params) : 0;
+	m = json_string_value(meth);
+	if (!strcmp(m, "admin_nodeInfo") && p->node_info) {
+		want_min = want_max = 0;
+	} else if (!strcmp(m, "admin_peers") && p->peers) {
+		want_min = want_max = 0;
+	} else if ((!strcmp(m, "admin_addPeer") && p->add_peer) ||
+		   (!strcmp(m, "admin_removePeer") && p->remove_peer)) {
+		want_min = want_max = 1;
+	} else {
+		res = error(id, ADMIN_ERR_METHOD,
+			    "the method %.100s does not exist/is not available",
+			    m);
+		goto out;
+	}
+	if (n < want_min) {
+		res = error(id, ADMIN_ERR_PARAMS,
+			    "missing value for required argument %zu", n);
+		goto out;
+	}
+	if (n > want_max) {
+		res = error(id, ADMIN_ERR_PARAMS,
+			    "too many arguments, want at most %zu", want_max);
+		goto out;
+	}
+	if (!strcmp(m, "admin_nodeInfo"))
+		res = m_node_info(p, id);
+	else if (!strcmp(m, "admin_peers"))
+		res = m_peers(p, id);
+	else
+		res = m_peer_op(p, id, params, !strcmp(m, "admin_addPeer"));
+out:
+	if (notif) {
+		json_decref(res);
+		return NULL;
+	}
+	return res;
+}
+
+char *admin_handle(const struct admin_provider *p, const char *req,
+		   size_t len, size_t *out_len)
+{
+	json_error_t jerr;
+	json_t *in = json_loadb(req, len, 0, &jerr), *res = NULL;
+	char *txt, *line;
+	size_t n;
+
+	*out_len = 0;
+	if (!in) {
+		res = error(NULL, ADMIN_ERR_PARSE, "parse error");
+	} else if (json_is_array(in)) {
+		size_t i;
+		json_t *el;
+
+		if (!json_array_size(in)) {
+			res = error(NULL, ADMIN_ERR_REQUEST,
+				    "empty batch");
+		} else if (json_array_size(in) > ADMIN_MAX_BATCH) {
+			res = error(NULL, ADMIN_ERR_REQUEST,
+				    "batch too large");
+		} else {
+			res = json_array();
+			json_array_foreach(in, i, el) {
+				json_t *r = handle_one(p, el);
+
+				if (r)
+					json_array_append_new(res, r);
+			}
+			if (!json_array_size(res)) {
+				json_decref(res);
+				res = NULL;
+			}
+		}
+	} else {
+		res = handle_one(p, in);
+	}
+	json_decref(in);
+	if (!res)
+		return NULL;
+	txt = json_dumps(res, JSON_COMPACT);
+	json_decref(res);
+	if (!txt)
+		return NULL;
+	n = strlen(txt);
+	line = realloc(txt, n + 2);
+	if (!line) {
+		free(txt);
+		return NULL;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	*out_len = n + 1;
+	return line;
+}
+
+/* ---- stream --------------------------------------------------------- */
+
+void admin_stream_init(struct admin_stream *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void admin_stream_fini(struct admin_stream *s)
+{
+	free(s->in);
+	free(s->out);
+	memset(s, 0, sizeof(*s));
+}
+
+static int grow(char **buf, size_t *cap, size_t need)
+{
+	size_t nc = *cap ? *cap : 4096;
+	char *nb;
+
+	if (need <= *cap)
+		return 0;
+	while (nc < need)
+		nc *= 2;
+	nb = realloc(*buf, nc);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	*cap = nc;
+	return 0;
+}
+
+static int queue_out(struct admin_stream *s, const char *d, size_t n)
+{
+	if (s->out_off && s->out_off == s->out_len)
+		s->out_off = s->out_len = 0;
+	if (grow(&s->out, &s->out_cap, s->out_len + n))
+		return -ENOMEM;
+	memcpy(s->out + s->out_len, d, n);
+	s->out_len += n;
+	return 0;
+}
+
+int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
+		      const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	/* Nothing new (and s->in may still be NULL: no offsets into it). */
+	if (s->closing || len == 0)
+		return 0;
+	if (grow(&s->in, &s->in_cap, s->in_len + len))
+		return -ENOMEM;
+	memcpy(s->in + s->in_len, buf, len);
+	s->in_len += len;
+	for (;;) {
+		size_t skip = 0, rl = 0;
+		ssize_t n = admin_frame(s->in + off, s->in_len - off, &skip);
+		char *resp;
+		int rc = 0;
+
+		if (n == 0) {
+			off += skip;
+			break;
+		}
+		if (n < 0) {
+			/* Not a request: answer once, stop reading. */
+			resp = admin_handle(p, "x", 1, &rl);
+			if (resp)
+				rc = queue_out(s, resp, rl);
+			free(resp);
+			s->closing = true;
+			s->in_len = 0;
+			return rc ? rc : -EBADMSG;
+		}
+		resp = admin_handle(p, s->in + off, (size_t)n, &rl);
+		if (resp)
+			rc = queue_out(s, resp, rl);
+		free(resp);
+		if (rc)
+			return rc;
+		off += (size_t)n;
+	}
+	memmove(s->in, s->in + off, s->in_len - off);
+	s->in_len -= off;
+	if (s->in_len > ADMIN_IN_MAX) {
+		s->closing = true;
+		s->in_len = 0;
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+size_t admin_stream_out(const struct admin_stream *s, const char **data)
+{
+	*data = s->out ? s->out + s->out_off : "";
+	return s->out_len - s->out_off;
+}
+
+void admin_stream_written(struct admin_stream *s, size_t n)
+{
+	s->out_off += n;
+	if (s->out_off >= s->out_len)
+		s->out_off = s->out_len = 0;
+}
+
+bool admin_stream_closing(const struct admin_stream *s)
+{
+	return s->closing;
+}

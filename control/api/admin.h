@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* control/api/admin.h - the admin API: geth's admin_* methods over JSON-RPC 2.0, sans-I/O. */
+#ifndef CONTROL_ADMIN_H
+#define CONTROL_ADMIN_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/enode.h"
+#include "common/enr.h"
+#include "control/rlpx/p2p.h"
+
+/*
+ * JSON-RPC 2.0 (https://www.jsonrpc.org/specification) as geth serves it on
+ * its IPC endpoint: a stream of JSON values, one request object or one batch
+ * array each, separated by optional whitespace (newline-delimited or plain
+ * concatenated). Every response is one line of compact JSON ending in '\n'.
+ *
+ * Methods, with geth's result shapes (p2p/server.go NodeInfo / PeerInfo,
+ * eth/protocols/eth NodeInfo / PeerInfo):
+ *   admin_nodeInfo    {id, name, enode, enr, ip, ports{discovery, listener},
+ *                      listenAddr, protocols{eth{network, genesis, head}}}
+ *   admin_peers       [{enode, id, name, caps, network{localAddress,
+ *                      remoteAddress, inbound, trusted, static},
+ *                      protocols{NAME{version}}}]
+ *   admin_addPeer     [url] -> true (added to the static set and dialed)
+ *   admin_removePeer  [url] -> true (removed from it and disconnected)
+ * url is an enode:// URL or an "enr:" record. A method whose provider hook
+ * is NULL does not exist (the bootnode has only admin_nodeInfo).
+ *
+ * Errors: -32700 parse error, -32600 invalid request, -32601 method not
+ * found, -32602 invalid params (wrong count or type, an unparsable url),
+ * -32000 the provider failed (its -errno as text). A request without "id"
+ * is a notification: it runs but gets no response. A batch answers in
+ * request order; an empty batch is one -32600 error.
+ *
+ * No I/O, no clock, no globals; the provider's hooks run inside
+ * admin_handle() on the caller's thread.
+ */
+
+#define ADMIN_NAME_MAX      256         /* client name incl. NUL */
+#define ADMIN_IN_MAX        (1u << 20)  /* bytes one request may take */
+#define ADMIN_MAX_BATCH     100         /* geth's BatchRequestLimit */
+
+#define ADMIN_ERR_PARSE     (-32700)
+#define ADMIN_ERR_REQUEST   (-32600)
+#define ADMIN_ERR_METHOD    (-32601)
+#define ADMIN_ERR_PARAMS    (-32602)
+#define ADMIN_ERR_SERVER    (-32000)
+
+/* What admin_nodeInfo reports. ip/listen_ip are IPv4-mapped or IPv6. */
+struct admin_node_info {
+	uint8_t pub[ENODE_PUB_LEN];     /* id = keccak256(pub), hex */
+	char name[ADMIN_NAME_MAX];      /* our client id */
+	char enode[ENODE_URL_MAX + 1];
+	char enr[ENR_TEXT_MAX];         /* "enr:..." */
+	uint8_t ip[16];
+	uint16_t discovery;             /* UDP port (0: discovery off) */
+	uint16_t listener;              /* TCP port */
+	uint8_t listen_ip[16];          /* bound address: listenAddr */
+	uint16_t listen_port;
+	bool has_eth;                   /* protocols.eth present */
+	uint64_t network;
+	uint8_t genesis[32];
+	uint8_t head[32];
+};
+
+/* One connected peer for admin_peers (pointers valid during the emit). */
+struct admin_peer_info {
+	uint8_t pub[ENODE_PUB_LEN];
+	const struct p2p_hello *hello;  /* name, caps; NULL: before Hello */
+	const struct p2p_shared *shared;        /* running protocols */
+	size_t n_shared;
+	uint8_t local_ip[16];
+	uint16_t local_port;
+	uint8_t remote_ip[16];
+	uint16_t remote_port;
+	bool inbound, trusted, is_static;
+};
+
+/* Called by the provider's peers hook once per peer. */
+typedef void admin_peer_emit_fn(void *ctx, const struct admin_peer_info *p);
+
+/*
+ * The node's side. Each hook may be NULL (the method then does not
+ * exist). node_info fills *out (zeroed before the call) and returns 0 or
+ * -errno. peers calls emit(ctx, ...) for every peer. add_peer and
+ * remove_peer get a parsed node (IP host; a DNS name is refused before)
+ * and return 0 or -errno (reported as -32000).
+ */
+struct admin_provider {
+	void *user;
+	int (*node_info)(void *user, struct admin_node_info *out);
+	void (*peers)(void *user, admin_peer_emit_fn *emit, void *ctx);
+	int (*add_peer)(void *user, const struct enode *e);
+	int (*remove_peer)(void *user, const struct enode *e);
+};
+
+/* admin_frame() finds the first JSON value in buf[0..len): leading
+ * whitespace is skipped; an object or array is scanned to its closing
+ * bracket (strings and escapes honoured). Returns the bytes up to and
+ * including the value's end (> 0), 0 when it is incomplete (or buf is
+ * only whitespace: *skip then says how much may be dropped), or -EBADMSG
+ * when the value is not an object or array or the brackets do not match.
+ * skip may be NULL. */
+ssize_t admin_frame(const char *buf, size_t len, size_t *skip);
+
+/* admin_handle() answers one JSON text req[0..len) (an object or a
+ * batch). Returns a malloc'd, NUL-terminated response line ending in
+ * '\n' with *out_len set, or NULL with *out_len 0 when nothing is to be
+ * sent (notifications only) or memory ran out. */
+char *admin_handle(const struct admin_provider *p, const char *req,
+		   size_t len, size_t *out_len);
+
+/*
+ * Per-connection buffering for a stream transport: bytes in, response
+ * bytes out. The transport appends what it reads with admin_stream_feed(),
+ * writes admin_stream_out() and reports what it wrote with
+ * admin_stream_written(). After a parse error (the stream cannot be
+ * resynchronised) the error response is queued and admin_stream_closing()
+ * turns true: close once the output is flushed.
+ */
+struct admin_stream {
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off, out_cap;
+	bool closing;
+};
+
+/* admin_stream_init() / admin_stream_fini() (frees the buffers). */
+void admin_stream_init(struct admin_stream *s);
+void admin_stream_fini(struct admin_stream *s);
+
+/* admin_stream_feed() appends buf[0..len) and answers every complete
+ * request in it. Returns 0, -EBADMSG (parse error answered: closing),
+ * -EMSGSIZE (a request over ADMIN_IN_MAX: closing, nothing answered) or
+ * -ENOMEM. Input after closing is ignored. */
+int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
+		      const char *buf, size_t len);
+
+/* admin_stream_out() points *data at the unsent output and returns its
+ * length (0: nothing pending). */
+size_t admin_stream_out(const struct admin_stream *s, const char **data);
+
+/* admin_stream_written() drops n sent bytes from the output. */
+void admin_stream_written(struct admin_stream *s, size_t n);
+
+/* admin_stream_closing() tells whether the transport should close once
+ * the output is flushed. */
+bool admin_stream_closing(const struct admin_stream *s);
+
+/* admin_format_addr() writes "a.b.c.d:port" (IPv4-mapped) or
+ * "[v6]:port" to out[0..cap). Returns the length or -EMSGSIZE. */
+ssize_t admin_format_addr(char *out, size_t cap, const uint8_t ip[16],
+			  uint16_t port);
+
+#endif /* CONTROL_ADMIN_H */

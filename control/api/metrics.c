@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/* control/api/metrics.c - Prometheus text exposition of the dataplane and engine counters. */
+#include "control/api/metrics.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct out {
+	char *p;
+	size_t cap, len;
+	bool overflow;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		o->overflow = true;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+static void family(struct out *o, const char *name, const char *type,
+		   const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Dataplane counters that are plain per-queue counters. */
+static const struct {
+	unsigned cnt;
+	const char *name, *help;
+} dp_plain[] = {
+	{ DP_CNT_RX_PKTS, "devplane_dp_rx_packets_total",
+	  "Datagrams received by the dataplane." },
+	{ DP_CNT_RX_BYTES, "devplane_dp_rx_bytes_total",
+	  "Bytes received by the dataplane." },
+	{ DP_CNT_ACCEPTED, "devplane_dp_accepted_total",
+	  "discv4 packets that passed every ingress check." },
+	{ DP_CNT_CACHE_HIT, "devplane_dp_cache_hits_total",
+	  "Packets accepted from the hash cache without a recovery." },
+	{ DP_CNT_TX_PKTS, "devplane_dp_tx_packets_total",
+	  "Datagrams sent by the dataplane." },
+	{ DP_CNT_TX_BYTES, "devplane_dp_tx_bytes_total",
+	  "Bytes sent by the dataplane." },
+	{ DP_CNT_CTL_WAKEUPS, "devplane_dp_control_wakeups_total",
+	  "Times a worker woke the control process." },
+	{ DP_CNT_BANS_ADDED, "devplane_dp_bans_added_total",
+	  "Sources the xdp backend banned for repeated bad signatures." },
+};
+
+/* Drop reasons, in the label form. */
+static const struct {
+	unsigned cnt;
+	const char *reason;
+} dp_drops[] = {
+	{ DP_CNT_DROP_SIZE, "size" },       { DP_CNT_DROP_HASH, "hash" },
+	{ DP_CNT_DROP_TYPE, "type" },       { DP_CNT_DROP_RLP, "rlp" },
+	{ DP_CNT_DROP_EXPIRED, "expired" }, { DP_CNT_DROP_BUDGET, "budget" },
+	{ DP_CNT_DROP_SIG, "sig" },         { DP_CNT_DROP_RING_FULL, "ring_full" },
+	{ DP_CNT_DROP_NO_SLOT, "no_slot" }, { DP_CNT_DROP_REPLAY, "replay" },
+};
+
+static const char *const ptype_name[DISCV4_ENRRESPONSE + 1] = {
+	[DISCV4_PING] = "ping",           [DISCV4_PONG] = "pong",
+	[DISCV4_FINDNODE] = "findnode",   [DISCV4_NEIGHBORS] = "neighbors",
+	[DISCV4_ENRREQUEST] = "enrrequest",
+	[DISCV4_ENRRESPONSE] = "enrresponse",
+};
+
+static const char *const drop_name[DISCV4_DROP_MAX] = {
+	[DISCV4_DROP_BAD] = "bad",
+	[DISCV4_DROP_EXPIRED] = "expired",
+	[DISCV4_DROP_UNBONDED] = "unbonded",
+	[DISCV4_DROP_UNSOLICITED] = "unsolicited",
+	[DISCV4_DROP_NETRESTRICT] = "netrestrict",
+	[DISCV4_DROP_SELF] = "self",
+};
+
+void metrics_stats_add(struct discv4_stats *sum, const struct discv4_stats *s)
+{
+	for (unsigned i = 0; i <= DISCV4_ENRRESPONSE; i++) {
+		sum->rx[i] += s->rx[i];
+		sum->tx[i] += s->tx[i];
+	}
+	for (unsigned i = 0; i < DISCV4_DROP_MAX; i++)
+		sum->drop[i] += s->drop[i];
+	sum->nodes_rejected += s->nodes_rejected;
+	sum->bonds += s->bonds;
+	sum->lookups += s->lookups;
+	sum->lookups_done += s->lookups_done;
+	sum->encode_errors += s->encode_errors;
+}
+
+static void gauge(struct out *o, const char *name, const char *help,
+		  uint64_t v)
+{
+	family(o, name, "gauge", help);
+	put(o, "%s %" PRIu64 "\n", name, v);
+}
+
+static void dataplane(struct out *o, const struct metrics_input *in)
+{
+	const char *n;
+	uint64_t bans;
+
+	for (size_t i = 0; i < sizeof(dp_plain) / sizeof(dp_plain[0]); i++) {
+		family(o, dp_plain[i].name, "counter", dp_plain[i].help);
+		for (unsigned q = 0; q < in->n_queues; q++)
+			put(o, "%s{queue=\"%u\"} %" PRIu64 "\n", dp_plain[i].name,
+			    q, in->dp[q][dp_plain[i].cnt]);
+	}
+	n = "devplane_dp_drops_total";
+	family(o, n, "counter",
+	       "Packets the dataplane dropped, by reason and worker queue.");
+	for (size_t i = 0; i < sizeof(dp_drops) / sizeof(dp_drops[0]); i++)
+		for (unsigned q = 0; q < in->n_queues; q++)
+			put(o, "%s{reason=\"%s\",queue=\"%u\"} %" PRIu64 "\n", n,
+			    dp_drops[i].reason, q, in->dp[q][dp_drops[i].cnt]);
+	bans = 0;
+	for (unsigned q = 0; q < in->n_queues; q++)
+		bans += in->dp[q][DP_CNT_BANS_ACTIVE];
+	gauge(o, "devplane_dp_bans",
+	      "Unexpired entries in the XDP shield's blocklist (xdp backend).",
+	      bans);
+	n = "devplane_dp_tx_errors_total";
+	family(o, n, "counter",
+	       "Packets the dataplane could not send, by kind and worker queue.");
+	for (unsigned q = 0; q < in->n_queues; q++) {
+		put(o, "%s{kind=\"bad_msg\",queue=\"%u\"} %" PRIu64 "\n", n, q,
+		    in->dp[q][DP_CNT_TX_BAD_MSG]);
+		put(o, "%s{kind=\"send\",queue=\"%u\"} %" PRIu64 "\n", n, q,
+		    in->dp[q][DP_CNT_TX_ERR]);
+	}
+}
+
+
+static void counter(struct out *o, const char *name, const char *help,
+		    uint64_t v)
+{
+	family(o, name, "counter", help);
+	put(o, "%s %" PRIu64 "\n", name, v);
+}
+
+static void engines(struct out *o, const struct metrics_input *in)
+{
+	const struct discv4_stats *s = &in->eng;
+	const char *n;
+
+	gauge(o, "devplane_discv4_engines",
+	      "discv4 engines (local nodes) hosted by this process.",
+	      in->n_engines);
+	gauge(o, "devplane_discv4_table_nodes",
+	      "Nodes in the Kademlia tables, summed over engines.",
+	      in->table_nodes);
+	gauge(o, "devplane_discv4_table_nodes_min",
+	      "Nodes in the smallest Kademlia table.", in->table_min);
+	gauge(o, "devplane_discv4_table_nodes_max",
+	      "Nodes in the largest Kademlia table.", in->table_max);
+	gauge(o, "devplane_discv4_pending_requests",
+	      "discv4 requests waiting for a reply.", in->pending);
+	counter(o, "devplane_discv4_bonds_total",
+		"Valid Pongs to our Pings (endpoint proofs).", s->bonds);
+	counter(o, "devplane_discv4_lookups_total", "Lookups started.",
+		s->lookups);
+	counter(o, "devplane_discv4_lookups_done_total", "Lookups finished.",
+		s->lookups_done);
+	counter(o, "devplane_discv4_nodes_rejected_total",
+		"Relayed nodes refused (relay rules, low port, netrestrict).",
+		s->nodes_rejected);
+	counter(o, "devplane_discv4_encode_errors_total",
+		"Packets the engine failed to encode.", s->encode_errors);
+	n = "devplane_discv4_packets_in_total";
+	family(o, n, "counter", "discv4 packets accepted by the engines, by type.");
+	for (unsigned t = DISCV4_PING; t <= DISCV4_ENRRESPONSE; t++)
+		put(o, "%s{type=\"%s\"} %" PRIu64 "\n", n, ptype_name[t],
+		    s->rx[t]);
+	n = "devplane_discv4_packets_out_total";
+	family(o, n, "counter", "discv4 packets sent by the engines, by type.");
+	for (unsigned t = DISCV4_PING; t <= DISCV4_ENRRESPONSE; t++)
+		put(o, "%s{type=\"%s\"} %" PRIu64 "\n", n, ptype_name[t],
+		    s->tx[t]);
+	n = "devplane_discv4_drops_total";
+	family(o, n, "counter", "discv4 packets the engines dropped, by reason.");
+	for (unsigned r = 0; r < DISCV4_DROP_MAX; r++)
+		put(o, "%s{reason=\"%s\"} %" PRIu64 "\n", n, drop_name[r],
+		    s->drop[r]);
+}
+
+ssize_t metrics_format(char *out, size_t cap, const struct metrics_input *in)
+{
+	struct out o = { .p = out, .cap = cap };
+
+	if (!cap)
+		return -EMSGSIZE;
+	out[0] = '\0';
+	if (in->n_queues && in->dp)
+		dataplane(&o, in);
+	engines(&o, in);
+	counter(&o, "devplane_nodedb_commits_total",
+		"Node database batches committed.", in->db_commits);
+	gauge(&o, "devplane_uptime_seconds", "Seconds since start.",
+	      in->uptime_s);
+	if (o.overflow)
+		return -EMSGSIZE;
+	return (ssize_t)o.len;
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* control/crawl/crawl.h - sans-I/O discv4 crawler: bucket sweeps, ENR checks, geth nodes.json. */
+#ifndef CONTROL_CRAWL_H
+#define CONTROL_CRAWL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/discv4_wire.h"
+#include "control/discv4/discv4.h"
+#include "control/discv4/kadtarget.h"
+#include "control/store/nodedb.h"
+#include "control/store/nodesjson.h"
+
+/*
+ * The crawler drives one discv4 engine (control/discv4/discv4.h) through its
+ * request API. It is sans-I/O like the engine: it takes now_ns (Unix time
+ * in nanoseconds, the engine's clock) in every call, never reads a clock,
+ * and writes files only through nodesjson_write() and the node database,
+ * from crawl_flush().
+ *
+ * Every node learnt (seeds, Neighbors entries) is queued once, keyed by its
+ * node id. At most cfg.parallel queued nodes are worked on at a time; for
+ * each one the crawler
+ *   - sweeps the remote's buckets with one FindNode at a time (geth matches
+ *     Neighbors by sender, so two FindNodes to one node would mix) for
+ *     log-distances 256 down to cfg.min_dist, the targets picked with
+ *     kadtarget so that keccak256(target) lands in that bucket of the
+ *     remote (nebula's method). The first FindNode also bonds (the engine
+ *     pings first). The sweep stops early when a reply holds no node at
+ *     log-distance <= d from the remote: it then knows nobody closer, so
+ *     the deeper buckets are empty;
+ *   - once the node answered, asks for its ENR (EIP-868); the engine checks
+ *     the request hash, the signature and that the key is the node's.
+ * A first contact that times out is retried cfg.retries times, as is each
+ * sweep step and the ENR request; then the node is given up.
+ *
+ * Nodes are also learnt from every authenticated Ping that reaches the
+ * crawler's engine (crawl_on_node_seen(), the engine's on_node_seen hook):
+ * a node that learnt our endpoint elsewhere and pings us is crawled like a
+ * seed, which finds nodes whose neighbours cannot tell us about them (an
+ * implementation whose Neighbors packets are over 1280 bytes is unusable
+ * through FindNode, but still pings).
+ *
+ * Output (crawl_flush()), with geth cmd/devp2p's semantics (crawl.go,
+ * nodeset.go): a node "answers" when it replied to a FindNode or to the
+ * ENR request, or proved liveness with a valid Pong to a Ping of ours
+ * during this crawl (crawl_on_bond(), the engine's on_bond hook; the
+ * engine pings before the first FindNode and pings back unknown pingers).
+ * The Pong counts so that a live node without EIP-868 whose Neighbors we
+ * must drop is still a live node. Its score is its prior score
+ * (crawl_add_prior()) + 1 when it answered, halved when it was checked
+ * and did not; nodes.json holds the nodes whose score is > 0, record =
+ * the node's "enr:..." text when we have a verified record (else the
+ * enode:// URL, as geth writes for nodes without a fetched record), seq =
+ * the record's seq, firstResponse / lastResponse / lastCheck in UTC
+ * seconds. The database (table crawl) holds every node seen, score 0
+ * included.
+ *
+ * End: without cfg.timeout_ns, the crawl is done once the queue has been
+ * empty with no node worked on for cfg.linger_ns (default 5 s): nodes
+ * that only learnt our endpoint from our own packets ping us a little
+ * later, and each such Ping restarts the work (and the linger). With a
+ * timeout, the crawl runs until it, as geth's crawler does: after each
+ * linger with nothing to do it starts another round of checks of the
+ * nodes that did not answer (they may have been busy) and of those whose
+ * Neighbors we could use (their tables may have grown); a node answering
+ * in any round counts as answered once. CRAWL_NO_LINGER ends the crawl as
+ * soon as it is idle, timeout or not.
+ *
+ * Host contract (control/host/loop.c, tests/control/sim.c):
+ *   - after every call into the engine (packet, timer tick) and at
+ *     crawl_next_deadline(), call crawl_on_timer(c, now): engine callbacks
+ *     only record results, new requests are started from crawl_on_timer()
+ *     so they carry the right time; then re-read the engine's deadline
+ *     (loop_touch()), since crawl_on_timer() may have sent packets;
+ *   - forward the engine's on_node_seen and on_bond hooks to
+ *     crawl_on_node_seen() and crawl_on_bond() (both only record; without
+ *     them no node is learnt from inbound Pings and a node answering
+ *     only our Pings does not count as answered);
+ *   - stop when crawl_done(); call crawl_flush() periodically if
+ *     cfg.flush_ns is 0 (otherwise crawl_on_timer() flushes), on SIGINT and
+ *     at the end;
+ *   - free the engine before the crawler: discv4_free() fires the pending
+ *     callbacks with -ECANCELED, which the crawler ignores.
+ * One thread owns both the engine and the crawler.
+ */
+
+#define CRAWL_DEFAULT_PARALLEL  16
+#define CRAWL_DEFAULT_RETRIES   1
+#define CRAWL_DEFAULT_PROGRESS_NS (5ull * 1000000000ull)
+#define CRAWL_DEFAULT_LINGER_NS (5ull * 1000000000ull)
+#define CRAWL_NO_LINGER         UINT64_MAX      /* cfg.linger_ns: none */
+
+enum crawl_fail {                       /* why a node was given up */
+	CRAWL_FAIL_TIMEOUT = 0,         /* never answered (ping or FindNode) */
+	CRAWL_FAIL_REJECTED,            /* the engine refused the request
+					 * (netrestrict, bad endpoint) */
+	CRAWL_FAIL_ENR_TIMEOUT,         /* answered, but no ENRResponse */
+	CRAWL_FAIL_ENR_INVALID,         /* ENR undecodable, bad signature or
+					 * another node's key */
+	CRAWL_FAIL_MAX
+};
+
+/* A progress line (no newline), from crawl_on_timer(). */
+typedef void crawl_progress_fn(void *user, const char *line);
+
+/* A node learnt for the first time (seed, prior, Neighbors entry or
+ * inbound Ping), with the endpoint it was learnt with; n->id is its
+ * public key. Must only record (the RLPx prober queues it): it runs
+ * inside crawler and engine callbacks. */
+typedef void crawl_node_fn(void *user, const struct discv4_node *n);
+
+struct crawl_config {
+	unsigned parallel;              /* nodes worked on at once; 0: 16 */
+	uint64_t timeout_ns;            /* stop after this long; 0: never */
+	const char *out_path;           /* nodes.json; NULL: none. Copied. */
+	struct nodedb *db;              /* NULL: none; caller owns it and must
+					 * not hold a batch open on it */
+	/* Target table; NULL: crawl_new() builds one with
+	 * KADTARGET_DEFAULT_BITS (a few hundred ms). Caller owns it. */
+	const struct kadtarget *kt;
+	unsigned min_dist;              /* deepest bucket swept; 0 (or below
+					 * what kt reaches): kt's minimum */
+	unsigned retries;               /* per request kind; 0: 1. Use
+					 * CRAWL_NO_RETRY for none */
+	bool full_sweep;                /* no early stop of the sweep */
+	uint64_t flush_ns;              /* auto crawl_flush() period; 0: off */
+	crawl_progress_fn *progress;    /* NULL: no progress lines */
+	void *progress_user;
+	uint64_t progress_ns;           /* 0: CRAWL_DEFAULT_PROGRESS_NS */
+	uint64_t linger_ns;             /* idle wait for inbound Pings before
+					 * done; 0: CRAWL_DEFAULT_LINGER_NS,
+					 * CRAWL_NO_LINGER: none */
+	crawl_node_fn *on_node;         /* NULL: none */
+	void *node_user;
+};
+
+#define CRAWL_NO_RETRY  (~0u)
+
+struct crawl_stats {
+	uint64_t seen;                  /* distinct nodes learnt (not us) */
+	uint64_t queued;                /* waiting to be worked on */
+	uint64_t active;                /* being worked on */
+	uint64_t checked;               /* finished */
+	uint64_t answered;              /* replied to something */
+	uint64_t pong_only;             /* of these, only by Pong (no
+					 * Neighbors, no ENR) */
+	uint64_t inbound;               /* first learnt from a Ping to us */
+	uint64_t rounds;                /* re-check rounds (timeout set) */
+	uint64_t enr_verified;          /* verified record received */
+	uint64_t in_output;             /* score > 0: in nodes.json */
+	uint64_t findnode_sent, findnode_ok, neighbors, enr_sent;
+	uint64_t fail[CRAWL_FAIL_MAX];
+	uint64_t pkts_tx, pkts_rx;      /* the engine's totals */
+	uint64_t flushes, flush_errors;
+	uint64_t elapsed_ns;            /* since crawl_new() (until done) */
+	uint64_t linger_ns;             /* of which idle at the end, waiting
+					 * for inbound Pings */
+	bool done, timed_out;
+};
+
+struct crawl;
+
+/* crawl_new() creates a crawler driving engine d (which the caller keeps
+ * and must not free before the crawler stops using it). Returns 0,
+ * -EINVAL (no engine), -ENOMEM. */
+int crawl_new(struct crawl **out, struct discv4 *d,
+	      const struct crawl_config *cfg, uint64_t now_ns);
+
+/* crawl_free() frees c (not the engine, the database or kt); call it after
+ * discv4_free() of the engine, or once the engine has no request of the
+ * crawler pending. NULL is a no-op. */
+void crawl_free(struct crawl *c);
+
+/* crawl_add_seed() queues n (a bootnode). Returns 0, -EEXIST (already
+ * known), -EINVAL (our own node, or no UDP port), -ENOMEM. */
+int crawl_add_seed(struct crawl *c, const struct discv4_node *n);
+
+/* crawl_add_prior() queues a node of an earlier nodes.json and takes over
+ * its seq, score, times and record (e->record: "enr:..." verified here and
+ * used for the endpoint, or an enode:// URL with an IP address). Returns
+ * 0, -EEXIST, -EINVAL (unusable record), -EKEYREJECTED (bad ENR
+ * signature, or e->id not the record's node id), -ENOMEM. */
+int crawl_add_prior(struct crawl *c, const struct nodesjson_entry *e);
+
+/* crawl_on_node_seen() is the engine's on_node_seen hook: n sent us an
+ * authenticated Ping (or came in a reply); an unknown node is queued.
+ * Only records; c NULL is a no-op, as is a call once crawl_done(). */
+void crawl_on_node_seen(struct crawl *c, const struct discv4_node *n,
+			uint64_t now_ns);
+
+/* crawl_on_bond() is the engine's on_bond hook: n answered a Ping of ours
+ * with a valid Pong at now_ns, which proves it live: it counts as
+ * answered even if no FindNode or ENRRequest is ever answered (a node
+ * already given up is answered late). Only records; c NULL is a no-op. */
+void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
+		   uint64_t now_ns);
+
+/* crawl_on_timer() applies the results of finished requests, starts new
+ * ones, stops at the timeout, prints progress and flushes as configured. */
+void crawl_on_timer(struct crawl *c, uint64_t now_ns);
+
+/* crawl_next_deadline() is when crawl_on_timer() has work next (<= the
+ * last now when it has work at once), or UINT64_MAX. */
+uint64_t crawl_next_deadline(const struct crawl *c);
+
+/* crawl_done() is true once the timeout passed, or (no timeout, or
+ * CRAWL_NO_LINGER) once the queue has been empty with no node worked on
+ * for cfg.linger_ns. */
+bool crawl_done(const struct crawl *c);
+
+/* crawl_progress() fills *st. */
+void crawl_progress(const struct crawl *c, struct crawl_stats *st);
+
+/* crawl_format_progress() writes a progress line (nodes seen, answered,
+ * ENR, queue, in flight, packets/s since the previous line) into
+ * out[0..cap). Returns the length (truncated to cap - 1). */
+size_t crawl_format_progress(struct crawl *c, uint64_t now_ns, char *out,
+			     size_t cap);
+
+/* crawl_format_summary() writes the end-of-crawl summary (totals,
+ * answered, ENR verified, duration, nodes/s, failures by class), one or
+ * more lines without a final newline. Returns the length as above. */
+size_t crawl_format_summary(const struct crawl *c, uint64_t now_ns, char *out,
+			    size_t cap);
+
+/* crawl_flush() writes nodes.json (atomically, nodesjson_write()) and the
+ * database rows of the nodes that changed since the last flush, in one
+ * transaction. Returns 0 or the first -errno (the other output is still
+ * attempted). */
+int crawl_flush(struct crawl *c, uint64_t now_ns);
+
+#endif /* CONTROL_CRAWL_H */

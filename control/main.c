@@ -1,8 +1,0 @@
-/* SPDX-License-Identifier: MIT */
-/* control/main.c - the devplane executable: the control process's command line. */
-#include "control/cli.h"
-
-int main(int argc, char **argv)
-{
-	return cli_main(argc, argv);
-}

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/daemon/lcore.c - the per-queue run-to-completion worker loop. */
+#include "dataplane/daemon/lcore.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/msg.h"
+
+#define IDLE_WAIT_MS 100                /* bounds how late a stop is seen */
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t tsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
+
+/* Counters have one writer (this worker); readers in either process load
+ * them relaxed, so a plain read-modify-write published with a relaxed
+ * store is enough. */
+static inline void cnt_add(uint64_t *c, unsigned i, uint64_t v)
+{
+	__atomic_store_n(&c[i], c[i] + v, __ATOMIC_RELAXED);
+}
+
+/* wake_ctl() writes the control eventfd unless a wake-up is already
+ * pending. Control clears ctl_notified before it drains the rings, and
+ * the fences pair so that either it sees our descriptors or we see the
+ * cleared flag (Dekker). Measured choice: this costs one write(2) per
+ * burst only while control is idle, none while it is busy draining. */
+void lcore_wake_ctl(void *arg)
+{
+	struct lcore *l = arg;
+
+	static const uint64_t one = 1;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&l->shm->ctl_notified, __ATOMIC_RELAXED))
+		return;
+	if (__atomic_exchange_n(&l->shm->ctl_notified, 1, __ATOMIC_SEQ_CST))
+		return;
+	if (write(l->ctl_efd, &one, sizeof(one)) == sizeof(one))
+		cnt_add(l->cnt, DP_CNT_CTL_WAKEUPS, 1);
+}
+
+static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
+		     unsigned n)
+{
+	_Alignas(64) uint8_t scratch[MSG_SLOT_SIZE];
+	struct msg_discv4_rx *m = (struct msg_discv4_rx *)scratch;
+	struct msg_desc d[PKTIO_BURST];
+	uint64_t now = wall_ns(), t = tsc(), bytes = 0;
+	unsigned nd = 0, enq;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct pktio_pkt *pk = &pkts[i];
+		enum discv4_rx_verdict v;
+		uint32_t slot;
+		size_t mlen;
+
+		bytes += pk->len;
+		v = discv4_rx_process_to(l->stage, pk->buf, pk->len,
+					 pk->peer_addr, pk->peer_port_be,
+					 pk->sock_idx, now, m,
+					 sizeof(scratch));
+		cnt_add(l->cnt, discv4_rx_verdict_cnt(v), 1);
+		if (v == DISCV4_RX_DROP_SIG && l->io->ops->bad_source &&
+		    l->io->ops->bad_source(l->io, l->q, pk->peer_addr) > 0)
+			cnt_add(l->cnt, DP_CNT_BANS_ADDED, 1);
+		if (v == DISCV4_RX_ACCEPT_CACHED)
+			cnt_add(l->cnt, DP_CNT_CACHE_HIT, 1);
+		else if (v != DISCV4_RX_ACCEPT)
+			continue;
+		if (shmring_slot_alloc(l->ring, &slot) < 0) {
+			cnt_add(l->cnt, DP_CNT_DROP_NO_SLOT, 1);
+			continue;
+		}
+		m->hdr.seq = l->seq++;
+		m->hdr.rx_tsc = t;
+		m->dst_port_be = pk->local_port_be;
+		m->sock_idx = pk->sock_idx;
+		m->queue = (uint16_t)l->q;
+		mlen = sizeof(*m) + m->data_len;
+		memcpy(shmring_slot_ptr(l->ring, slot), m, mlen);
+		d[nd++] = (struct msg_desc){ .slot = slot,
+					     .len = (uint16_t)mlen,
+					     .kind = MSG_DISCV4_RX };
+	}
+	cnt_add(l->cnt, DP_CNT_RX_PKTS, n);
+	cnt_add(l->cnt, DP_CNT_RX_BYTES, bytes);
+	if (!nd)
+		return;
+	/* A full ring drops: the dataplane never waits for control. */
+	enq = shmring_enqueue(l->rxq, d, nd);
+	for (unsigned i = enq; i < nd; i++) {
+		shmring_slot_free(l->ring, d[i].slot);
+		cnt_add(l->cnt, DP_CNT_DROP_RING_FULL, 1);
+	}
+	if (enq)
+		lcore_wake_ctl(l);
+}
+
+/* tx_drain() sends one burst from the tx ring. Returns descriptors taken. */
+static unsigned tx_drain(struct lcore *l)
+{
+	struct msg_desc d[PKTIO_BURST];
+	struct pktio_pkt pk[PKTIO_BURST];
+	uint32_t slots[PKTIO_BURST];
+	unsigned n, np = 0, ns = 0, sent, taken;
+	uint64_t bytes = 0;
+
+	if (l->n_stash) {
+		n = l->n_stash;
+		memcpy(d, l->tx_stash, n * sizeof(d[0]));
+		l->n_stash = 0;
+	} else {
+		n = shmring_dequeue(l->txq, d, PKTIO_BURST);
+	}
+	taken = n;
+	for (unsigned i = 0; i < n; i++) {
+		const struct msg_discv4_tx *tx = shmring_desc_ptr(l->ring,
+								  &d[i]);
+
+		if (!tx) {
+			cnt_add(l->cnt, DP_CNT_TX_BAD_MSG, 1);
+			continue;
+		}
+		if (l->rlpx && (d[i].kind == MSG_RLPX_KEYS ||
+				d[i].kind == MSG_RLPX_TX ||
+				d[i].kind == MSG_RLPX_CLOSED)) {
+			int rc = rlpx_stage_ctl(l->rlpx, &d[i],
+						(void *)(uintptr_t)tx);
+
+			if (rc == -EBUSY) {
+				/* In order: this one and all behind it. */
+				l->n_stash = n - i;
+				memcpy(l->tx_stash, d + i,
+				       l->n_stash * sizeof(d[0]));
+				taken = i;
+				break;
+			}
+			if (rc != RLPX_CTL_HELD)
+				slots[ns++] = d[i].slot;
+			continue;
+		}
+		slots[ns++] = d[i].slot;
+		if (msg_check(&d[i], tx, sizeof(*tx)) < 0 ||
+		    d[i].kind != MSG_DISCV4_TX ||
+		    sizeof(*tx) + tx->data_len != d[i].len ||
+		    tx->data_len > MSG_DISCV4_MAX_PACKET) {
+			cnt_add(l->cnt, DP_CNT_TX_BAD_MSG, 1);
+			continue;
+		}
+		pk[np].buf = (uint8_t *)(uintptr_t)tx->data;
+		pk[np].len = tx->data_len;
+		pk[np].sock_idx = tx->sock_idx;
+		pk[np].local_port_be = 0;
+		pk[np].peer_port_be = tx->dst_port_be;
+		memcpy(pk[np].peer_addr, tx->dst_addr, MSG_ADDR_LEN);
+		bytes += tx->data_len;
+		np++;
+	}
+	if (np) {
+		sent = l->io->ops->tx_burst(l->io, l->q, pk, np);
+		cnt_add(l->cnt, DP_CNT_TX_PKTS, sent);
+		cnt_add(l->cnt, DP_CNT_TX_BYTES, bytes);
+		cnt_add(l->cnt, DP_CNT_TX_ERR, np - sent);
+	}
+	/* Consumes: every slot goes back, sent or not. */
+	if (ns)
+		shmring_slot_free_burst(l->ring, slots, ns);
+	return taken;
+}
+
+int lcore_loop(struct lcore *l)
+{
+	struct pktio_pkt pkts[PKTIO_BURST];
+	uint32_t *tx_notified = &l->shm->w[l->q].tx_notified;
+
+	while (!*l->stop) {
+		unsigned n, t;
+		uint64_t v;
+		int rc;
+
+		n = l->io->ops->rx_burst(l->io, l->q, pkts, PKTIO_BURST);
+		if (n)
+			rx_stage(l, pkts, n);
+		t = tx_drain(l);
+		if (l->rlpx)
+			t += rlpx_stage_poll(l->rlpx);
+		if (n || t)
+			continue;
+		rc = l->io->ops->wait(l->io, l->q,
+				      l->n_stash || (l->rlpx &&
+				      rlpx_stage_stalled(l->rlpx)) ?
+				      1 : IDLE_WAIT_MS);
+		if (rc < 0)
+			return rc;
+		/* Consume the wake-up, then clear the flag, then drain (the
+		 * next iteration): a send after the clear writes the eventfd
+		 * again, one before it is in the ring we are about to read. */
+		if (read(l->tx_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return -errno;
+		__atomic_store_n(tx_notified, 0, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+	return 0;
+}
+
+static void *lcore_thread(void *arg)
+{
+	struct lcore *l = arg;
+	int rc = lcore_loop(l);
+
+	for (unsigned i = 0; i < l->n_stash; i++)
+		shmring_slot_free(l->ring, l->tx_stash[i].slot);
+	l->n_stash = 0;
+	rlpx_frame_thread_fini();       /* the RLPx stage's IPsec-MB manager */
+	return (void *)(intptr_t)rc;
+}
+
+int lcore_start(struct lcore *l)
+{
+	int rc = pthread_create(&l->th, NULL, lcore_thread, l);
+
+	if (rc)
+		return -rc;
+	l->started = true;
+	return 0;
+}
+
+void lcore_join(struct lcore *l)
+{
+	if (!l->started)
+		return;
+	pthread_join(l->th, NULL);
+	l->started = false;
+}

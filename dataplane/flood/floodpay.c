@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/flood/floodpay.c - the flood generator's junk payloads and pacing. */
+#include "dataplane/flood/floodpay.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/discv4_wire.h"
+#include "common/keccak.h"
+#include "common/secp.h"
+
+#define NS 1000000000ull
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				      0xff, 0xff };
+
+int floodpay_init(struct floodpay *p, const unsigned mix[FLOODGEN_KIND_MAX],
+		  const uint8_t dst_addr[16], uint16_t dst_port_be,
+		  uint64_t now_s, uint32_t duration_ms)
+{
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++) {
+		p->mix[k] = mix[k];
+		p->wsum += mix[k];
+	}
+	if (!p->wsum)
+		return -EINVAL;
+	memcpy(p->dst_addr, dst_addr, 16);
+	p->dst_port_be = dst_port_be;
+	p->now_s = now_s;
+	p->ping_exp = now_s + duration_ms / 1000 + 60;
+	for (unsigned i = 0; i < FLOODPAY_KEYS; i++) {
+		rc = secp_priv_generate(p->keys[i]);
+		if (rc < 0)
+			goto out_wipe;
+	}
+	if (getrandom(&p->rng, sizeof(p->rng), 0) != sizeof(p->rng) ||
+	    !p->rng)
+		p->rng = 0x9e3779b97f4a7c15ull;
+	return 0;
+
+out_wipe:
+	floodpay_fini(p);
+	return rc;
+}
+
+void floodpay_fini(struct floodpay *p)
+{
+	explicit_bzero(p->keys, sizeof(p->keys));
+}
+
+/* xorshift64*. */
+uint64_t floodpay_rnd(struct floodpay *p)
+{
+	p->rng ^= p->rng >> 12;
+	p->rng ^= p->rng << 25;
+	p->rng ^= p->rng >> 27;
+	return p->rng * 2685821657736338717ull;
+}
+
+unsigned floodpay_pick(struct floodpay *p)
+{
+	unsigned w = (unsigned)(floodpay_rnd(p) % p->wsum), k = 0;
+
+	while (w >= p->mix[k])
+		w -= p->mix[k++];
+	return k;
+}
+
+static void fill_rand(struct floodpay *p, uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)floodpay_rnd(p);
+}
+
+ssize_t floodpay_ping(uint8_t *out, size_t out_len, const uint8_t priv[32],
+		      const uint8_t src_addr[16], uint16_t src_port,
+		      const uint8_t dst_addr[16], uint16_t dst_port,
+		      uint64_t exp, uint64_t seq)
+{
+	struct discv4_packet pk;
+
+	memset(&pk, 0, sizeof(pk));
+	pk.type = DISCV4_PING;
+	pk.u.ping.version = DISCV4_VERSION;
+	pk.u.ping.from.ip_len = memcmp(src_addr, v4mapped, 12) ? 16 : 4;
+	memcpy(pk.u.ping.from.ip, src_addr, 16);
+	pk.u.ping.from.udp = src_port;
+	pk.u.ping.from.tcp = src_port;
+	pk.u.ping.to.ip_len = memcmp(dst_addr, v4mapped, 12) ? 16 : 4;
+	memcpy(pk.u.ping.to.ip, dst_addr, 16);
+	pk.u.ping.to.udp = dst_port;
+	pk.u.ping.expiration = exp;
+	pk.u.ping.has_enr_seq = seq != 0;
+	pk.u.ping.enr_seq = seq;
+	return discv4_encode(out, out_len, priv, &pk);
+}
+
+/* rehash() makes out[0..32) the right hash over the rest (discv4.md:
+ * hash = keccak256(signature || packet-type || packet-data)). */
+static void rehash(uint8_t *out, size_t len)
+{
+	keccak256(out, out + DISCV4_HASH_LEN, len - DISCV4_HASH_LEN);
+}
+
+/* mid_len() is a length within discv4's 98..1280 for the unsigned kinds:
+ * 98..297, the size of real discovery traffic. */
+static size_t mid_len(struct floodpay *p)
+{
+	return DISCV4_MIN_LEN + floodpay_rnd(p) % 200;
+}
+
+ssize_t floodpay_build(struct floodpay *p, uint8_t *out, size_t out_len,
+		       unsigned k, const uint8_t src_addr[16],
+		       uint16_t src_port_be)
+{
+	size_t len;
+	ssize_t n;
+
+	if (out_len < FLOODPAY_MAX_LEN || k >= FLOODGEN_KIND_MAX)
+		return -EINVAL;
+	if (k == FLOODGEN_SIZE)
+		k = floodpay_rnd(p) & 1 ? FLOODGEN_SHORT : FLOODGEN_LONG;
+	switch (k) {
+	case FLOODGEN_SHORT:
+		len = 1 + floodpay_rnd(p) % (DISCV4_MIN_LEN - 1);
+		fill_rand(p, out, len);
+		return (ssize_t)len;
+	case FLOODGEN_LONG:
+		len = DISCV4_MAX_LEN + 1 +
+		      floodpay_rnd(p) % (FLOODPAY_MAX_LEN - DISCV4_MAX_LEN);
+		fill_rand(p, out, len);
+		return (ssize_t)len;
+	case FLOODGEN_TYPE:
+		/* A right hash, so the dataplane gets as far as the type. */
+		len = mid_len(p);
+		fill_rand(p, out, len);
+		out[DISCV4_HEAD_LEN] = (uint8_t)(floodpay_rnd(p) & 1 ? 0 :
+					7 + floodpay_rnd(p) % 249);
+		rehash(out, len);
+		return (ssize_t)len;
+	case FLOODGEN_HASH:
+		/* Random bytes: a keccak match is out of reach. */
+		len = mid_len(p);
+		fill_rand(p, out, len);
+		out[DISCV4_HEAD_LEN] = (uint8_t)(1 + floodpay_rnd(p) % 6);
+		return (ssize_t)len;
+	case FLOODGEN_RLP:
+		/* packet-data opens with a long list (0xf9, two length bytes)
+		 * of 0x4ff bytes, more than any datagram holds: truncated
+		 * RLP whatever follows (discv4_decode: -EMSGSIZE). */
+		len = mid_len(p);
+		if (len < DISCV4_MIN_LEN + 3)
+			len = DISCV4_MIN_LEN + 3;
+		fill_rand(p, out, len);
+		out[DISCV4_HEAD_LEN] = (uint8_t)(1 + floodpay_rnd(p) % 6);
+		out[DISCV4_MIN_LEN] = 0xf9;
+		out[DISCV4_MIN_LEN + 1] = 0x04;
+		out[DISCV4_MIN_LEN + 2] = 0xff;
+		rehash(out, len);
+		return (ssize_t)len;
+	case FLOODGEN_PING:
+	case FLOODGEN_SIG:
+	case FLOODGEN_EXPIRED:
+		n = floodpay_ping(out, out_len,
+				  p->keys[floodpay_rnd(p) % FLOODPAY_KEYS],
+				  src_addr, ntohs(src_port_be), p->dst_addr,
+				  ntohs(p->dst_port_be),
+				  k == FLOODGEN_EXPIRED ? p->now_s - 60 :
+				  p->ping_exp, 0);
+		if (n < 0 || k != FLOODGEN_SIG)
+			return n;
+		/* Recovery id 4 is out of range: the hash is right, no key
+		 * recovers (DP_CNT_DROP_SIG). */
+		out[DISCV4_HASH_LEN + 64] = 4;
+		rehash(out, (size_t)n);
+		return n;
+	}
+	return -EINVAL;
+}
+
+/* due() is how many packets the rate allows by now_ns, without
+ * overflowing for any rate and run length the command line takes. */
+static uint64_t due(const struct floodpay_pace *pc, uint64_t now_ns)
+{
+	uint64_t el = now_ns - pc->t0_ns;
+
+	return el / NS * pc->rate_pps + el % NS * pc->rate_pps / NS;
+}
+
+unsigned floodpay_pace_want(const struct floodpay_pace *pc, uint64_t now_ns,
+			    unsigned max)
+{
+	uint64_t want = max, d;
+
+	if (pc->count) {
+		if (pc->total >= pc->count)
+			return 0;
+		if (pc->count - pc->total < want)
+			want = pc->count - pc->total;
+	}
+	if (pc->rate_pps) {
+		d = due(pc, now_ns);
+		if (d <= pc->total)
+			return 0;
+		if (d - pc->total < want)
+			want = d - pc->total;
+	}
+	return (unsigned)want;
+}
+
+uint64_t floodpay_pace_wait_ns(const struct floodpay_pace *pc,
+			       uint64_t now_ns)
+{
+	uint64_t next = pc->total + 1, at;
+
+	if (!pc->rate_pps || due(pc, now_ns) >= next)
+		return 0;
+	/* The packet numbered next is due at t0 + ceil(next / rate) s. */
+	at = pc->t0_ns + next / pc->rate_pps * NS +
+	     (next % pc->rate_pps * NS + pc->rate_pps - 1) / pc->rate_pps;
+	return at > now_ns ? at - now_ns : 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/flood/floodpay.h - the flood generator's junk payloads (the kinds of
+ * dataplane/flood/floodgen.h as UDP payloads) and the pacing that both of its
+ * senders, ordinary sockets and AF_XDP TX, share. No I/O. */
+#ifndef DATAPLANE_FLOODPAY_H
+#define DATAPLANE_FLOODPAY_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dataplane/flood/floodgen.h"
+
+#define FLOODPAY_KEYS    64     /* keys behind the signed junk kinds */
+#define FLOODPAY_MAX_LEN 1400   /* longest payload (long junk) */
+
+/*
+ * What each kind looks like, in the order of the dataplane's checks
+ * (dataplane/stage/discv4_rx.h), so that each stops at the check it names:
+ *   short    1..97 bytes                                 -> size
+ *   long     1281..1380 bytes                            -> size
+ *   size     short or long, at random                    -> size
+ *   type     right size and hash, packet-type 0, 7..255  -> type
+ *   hash     right size, packet-type 1..6, hash wrong    -> hash
+ *   rlp      right size, hash and type 1..6; packet-data
+ *            a list header longer than the datagram      -> rlp
+ *   expired  a Ping signed by one of the keys, expired a
+ *            minute ago                                  -> expired
+ *   sig      a Ping whose recovery id is 4 (no key
+ *            recovers), hash recomputed over it          -> sig
+ *   ping     a valid Ping signed by one of the keys      -> accepted
+ *            (its repeats: replay, budget)
+ */
+
+struct floodpay {
+	uint8_t keys[FLOODPAY_KEYS][32];
+	unsigned mix[FLOODGEN_KIND_MAX];
+	unsigned wsum;                  /* sum of mix */
+	uint8_t dst_addr[16];           /* IPv6 or IPv4-mapped */
+	uint16_t dst_port_be;
+	uint64_t now_s;                 /* Unix time the expirations start at */
+	uint64_t ping_exp;              /* expiration of the live Pings */
+	uint64_t rng;                   /* xorshift64* state, never 0 */
+};
+
+/* floodpay_init() generates the keys and seeds the generator for junk in
+ * the proportions mix to dst_addr:dst_port_be, sent from now_s (Unix
+ * seconds) for up to duration_ms: the live Pings expire a minute after
+ * that. Returns 0, -EINVAL (all weights 0) or -errno (no randomness). */
+int floodpay_init(struct floodpay *p, const unsigned mix[FLOODGEN_KIND_MAX],
+		  const uint8_t dst_addr[16], uint16_t dst_port_be,
+		  uint64_t now_s, uint32_t duration_ms);
+
+/* floodpay_fini() wipes the keys. */
+void floodpay_fini(struct floodpay *p);
+
+/* floodpay_rnd() is the next pseudo-random number (junk needs speed and
+ * variety, not secrecy: spoofed sources, ports, filler bytes). */
+uint64_t floodpay_rnd(struct floodpay *p);
+
+/* floodpay_pick() draws a kind by the mix's weights. */
+unsigned floodpay_pick(struct floodpay *p);
+
+/* floodpay_build() writes one payload of kind k into out[0..out_len),
+ * from src_addr:src_port_be (what the signed kinds put in the Ping's
+ * `from`; IPv6 or IPv4-mapped). out_len must be at least
+ * FLOODPAY_MAX_LEN. Returns the payload length, -EINVAL (unknown kind,
+ * short buffer) or the encoder's -errno. */
+ssize_t floodpay_build(struct floodpay *p, uint8_t *out, size_t out_len,
+		       unsigned k, const uint8_t src_addr[16],
+		       uint16_t src_port_be);
+
+/* floodpay_ping() signs a Ping with priv from src_addr:src_port to
+ * dst_addr:dst_port (host order; the endpoints' tcp port is the udp one),
+ * expiring at exp (Unix seconds), with enr-seq seq unless seq is 0. The
+ * legitimate side of the flood sends these too. Returns the length or
+ * discv4_encode()'s -errno. */
+ssize_t floodpay_ping(uint8_t *out, size_t out_len, const uint8_t priv[32],
+		      const uint8_t src_addr[16], uint16_t src_port,
+		      const uint8_t dst_addr[16], uint16_t dst_port,
+		      uint64_t exp, uint64_t seq);
+
+/* The pace of a junk run: rate_pps packets per second from t0_ns (0: as
+ * fast as the sender can), at most count in all (0: no limit). total is
+ * what the sender has put out so far; it advances it. */
+struct floodpay_pace {
+	uint64_t t0_ns;
+	uint64_t rate_pps;
+	uint64_t count;
+	uint64_t total;
+};
+
+/* floodpay_pace_want() is how many packets may go out at now_ns, at most
+ * max: 0 while the rate says wait or once count is reached. */
+unsigned floodpay_pace_want(const struct floodpay_pace *pc, uint64_t now_ns,
+			    unsigned max);
+
+/* floodpay_pace_wait_ns() is how long after now_ns the next packet is
+ * due (0: now, or no rate), so that a sender ahead of the rate may sleep
+ * rather than spin on a core the target may need. */
+uint64_t floodpay_pace_wait_ns(const struct floodpay_pace *pc,
+			       uint64_t now_ns);
+
+#endif /* DATAPLANE_FLOODPAY_H */

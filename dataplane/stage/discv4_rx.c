@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/stage/discv4_rx.c - discv4 ingress checks, cheapest first. */
+#include "dataplane/stage/discv4_rx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/discv4_wire.h"
+#include "common/dplink_proto.h"
+
+#define BUDGET_WAYS 4                   /* sources per hash bucket */
+#define CACHE_WAYS  2
+#define MAX_SLOTS   (1u << 24)
+#define NS          1000000000ull
+
+/* A source's token bucket in GCRA form: tat is the theoretical arrival
+ * time of the next conforming packet. A packet at `now` conforms when
+ * tat - now <= (burst - 1) * interval; it then moves tat by one interval.
+ * One timestamp per source, no division on the packet path. */
+struct budget_ent {
+	uint8_t addr[MSG_ADDR_LEN];
+	uint64_t tat;                   /* 0: slot unused */
+};
+
+struct cache_ent {
+	uint8_t hash[DISCV4_HASH_LEN];
+	uint8_t node_id[MSG_NODE_ID_LEN];
+	uint8_t src[MSG_ADDR_LEN];      /* the source it was accepted from */
+	uint32_t copies;                /* accepted copies so far */
+	uint64_t last_ns;               /* when the last one was */
+	uint16_t dst;                   /* destination socket (key) */
+	uint64_t expires_ns;            /* 0: slot unused */
+};
+
+struct discv4_rx {
+	struct discv4_rx_cfg cfg;
+	uint64_t interval_ns;           /* 1e9 / rate */
+	uint64_t tolerance_ns;          /* (burst - 1) * interval */
+	uint64_t seed[2];               /* keys the source hash */
+	uint32_t budget_mask;           /* buckets - 1 */
+	uint32_t cache_mask;            /* sets - 1 */
+	struct budget_ent *budget;      /* budget_mask + 1 buckets of WAYS */
+	struct cache_ent *cache;        /* cache_mask + 1 sets of WAYS */
+};
+
+static uint32_t pow2_at_least(uint32_t v, uint32_t min)
+{
+	uint32_t p = min;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+int discv4_rx_new(struct discv4_rx **out, const struct discv4_rx_cfg *cfg)
+{
+	struct discv4_rx *s;
+	uint32_t bslots, cslots;
+
+	if (!out || !cfg || (cfg->budget_rate && !cfg->budget_burst) ||
+	    cfg->budget_slots > MAX_SLOTS || cfg->cache_slots > MAX_SLOTS)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	if (cfg->budget_rate) {
+		s->interval_ns = NS / cfg->budget_rate;
+		if (!s->interval_ns)
+			s->interval_ns = 1;
+		s->tolerance_ns = (uint64_t)(cfg->budget_burst - 1) *
+				  s->interval_ns;
+		bslots = pow2_at_least(cfg->budget_slots ? cfg->budget_slots :
+				       DISCV4_RX_BUDGET_SLOTS, BUDGET_WAYS);
+		s->budget_mask = bslots / BUDGET_WAYS - 1;
+		s->budget = calloc(bslots, sizeof(*s->budget));
+		if (!s->budget)
+			goto out_free;
+	}
+	if (cfg->cache_slots) {
+		cslots = pow2_at_least(cfg->cache_slots, CACHE_WAYS);
+		s->cache_mask = cslots / CACHE_WAYS - 1;
+		s->cache = calloc(cslots, sizeof(*s->cache));
+		if (!s->cache)
+			goto out_free;
+	}
+	/* A keyed hash, so a flooder cannot aim its sources at one bucket
+	 * and evict a victim's entry. A weak seed only costs that. */
+	if (getrandom(s->seed, sizeof(s->seed), GRND_NONBLOCK) !=
+	    sizeof(s->seed)) {
+		s->seed[0] = (uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ull;
+		s->seed[1] = ~s->seed[0];
+	}
+	*out = s;
+	return 0;
+
+out_free:
+	discv4_rx_free(s);
+	return -ENOMEM;
+}
+
+void discv4_rx_free(struct discv4_rx *s)
+{
+	if (!s)
+		return;
+	free(s->budget);
+	free(s->cache);
+	free(s);
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint32_t addr_bucket(const struct discv4_rx *s,
+			    const uint8_t a[MSG_ADDR_LEN])
+{
+	uint64_t lo, hi;
+
+	memcpy(&lo, a, 8);
+	memcpy(&hi, a + 8, 8);
+	return (uint32_t)mix(mix(lo ^ s->seed[0]) ^ hi ^ s->seed[1]) &
+	       s->budget_mask;
+}
+
+/* budget_take() charges one packet to src. An unknown source takes a free
+ * way or evicts the way with the oldest tat, the source that would have
+ * the most credit anyway, so eviction rarely forgives an active flooder. */
+static bool budget_take(struct discv4_rx *s, const uint8_t src[MSG_ADDR_LEN],
+			uint64_t now)
+{
+	struct budget_ent *b = &s->budget[(size_t)addr_bucket(s, src) *
+					  BUDGET_WAYS];
+	struct budget_ent *e = NULL, *victim = &b[0];
+	uint64_t tat;
+
+	for (unsigned i = 0; i < BUDGET_WAYS; i++) {
+		if (b[i].tat && !memcmp(b[i].addr, src, MSG_ADDR_LEN)) {
+			e = &b[i];
+			break;
+		}
+		if (b[i].tat < victim->tat)
+			victim = &b[i];
+	}
+	if (!e) {
+		e = victim;
+		memcpy(e->addr, src, MSG_ADDR_LEN);
+		e->tat = 0;
+	}
+	/* The wall clock may step back; then the bucket just refills later. */
+	tat = e->tat > now ? e->tat : now;
+	if (tat - now > s->tolerance_ns) {
+		return false;
+	}
+	e->tat = tat + s->interval_ns;
+	if (!e->tat)
+		e->tat = 1;
+	return true;
+}
+
+static struct cache_ent *cache_set(const struct discv4_rx *s,
+				   const uint8_t *hash, uint16_t dst)
+{
+	uint32_t h;
+
+	/* The key is a keccak output: its bits are already uniform. */
+	memcpy(&h, hash, sizeof(h));
+	h ^= (uint32_t)dst * 0x9e3779b1u;
+	return &s->cache[(size_t)(h & s->cache_mask) * CACHE_WAYS];
+}
+
+static struct cache_ent *cache_find(const struct discv4_rx *s,
+				     const uint8_t *hash, uint16_t dst,
+				     uint64_t now)
+{
+	struct cache_ent *c = cache_set(s, hash, dst);
+
+	for (unsigned i = 0; i < CACHE_WAYS; i++)
+		if (c[i].expires_ns >= now && c[i].dst == dst &&
+		    !memcmp(c[i].hash, hash, DISCV4_HASH_LEN))
+			return &c[i];
+	return NULL;
+}
+
+static void cache_put(struct discv4_rx *s, const uint8_t *hash,
+		      uint16_t dst, const uint8_t *id, const uint8_t *src,
+		      uint64_t now, uint64_t expires_ns)
+{
+	struct cache_ent *c = cache_set(s, hash, dst), *v = &c[0];
+
+	for (unsigned i = 1; i < CACHE_WAYS; i++)
+		if (c[i].expires_ns < v->expires_ns)
+			v = &c[i];
+	memcpy(v->hash, hash, DISCV4_HASH_LEN);
+	memcpy(v->node_id, id, MSG_NODE_ID_LEN);
+	memcpy(v->src, src, MSG_ADDR_LEN);
+	v->copies = 1;
+	v->last_ns = now;
+	v->dst = dst;
+	v->expires_ns = expires_ns;
+}
+
+enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
+					 const uint8_t *buf, size_t len,
+					 const uint8_t src_addr[MSG_ADDR_LEN],
+					 uint16_t src_port_be, uint64_t now_ns,
+					 struct msg_discv4_rx *out,
+					 size_t out_cap)
+{
+	return discv4_rx_process_to(s, buf, len, src_addr, src_port_be, 0,
+				    now_ns, out, out_cap);
+}
+
+enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
+					    const uint8_t *buf, size_t len,
+					    const uint8_t src_addr[MSG_ADDR_LEN],
+					    uint16_t src_port_be, uint16_t dst,
+					    uint64_t now_ns,
+					    struct msg_discv4_rx *out,
+					    size_t out_cap)
+{
+	struct discv4_packet pkt;
+	enum discv4_rx_verdict v = DISCV4_RX_ACCEPT;
+	struct cache_ent *ce;
+	uint64_t exp, expires_ns;
+	size_t data_len;
+	int type;
+
+	/* discv4.md: packets are 98..1280 bytes; a shorter one cannot hold
+	 * hash || signature || type, a longer one is not discv4. */
+	if (len < DISCV4_MIN_LEN || len > DISCV4_MAX_LEN)
+		return DISCV4_RX_DROP_SIZE;
+	data_len = len - DISCV4_MIN_LEN;
+	if (out_cap < sizeof(*out) + data_len)
+		return DISCV4_RX_DROP_SIZE;
+	/* Replay guard (see discv4_rx.h), before any hashing: a packet whose
+	 * hash field names a cached packet is either a copy of it or has a
+	 * wrong hash. Copies from another source, too close together or too
+	 * many are dropped for the cost of one lookup, as replays; the rest
+	 * go on to the hash check and skip the recovery. */
+	ce = s->cache ? cache_find(s, buf, dst, now_ns) : NULL;
+	if (ce && (memcmp(ce->src, src_addr, MSG_ADDR_LEN) ||
+		   ce->copies >= DISCV4_RX_DUP_MAX ||
+		   now_ns - ce->last_ns < DISCV4_RX_DUP_GAP_NS))
+		return DISCV4_RX_DROP_REPLAY;
+	if (discv4_check_hash(buf, len) < 0)
+		return DISCV4_RX_DROP_HASH;
+	type = discv4_packet_type(buf, len);
+	if (type < 0)
+		return DISCV4_RX_DROP_TYPE;
+	if (discv4_decode(&pkt, buf, len) < 0)
+		return DISCV4_RX_DROP_RLP;
+	/* discv4.md: expiration is a Unix time; a packet whose time has
+	 * passed is dropped (geth: time.Unix(exp, 0).Before(now)). */
+	if (discv4_expiration(&pkt, &exp)) {
+		if (discv4_expired(exp, now_ns))
+			return DISCV4_RX_DROP_EXPIRED;
+		expires_ns = exp < UINT64_MAX / NS ? exp * NS : UINT64_MAX;
+	} else {
+		expires_ns = now_ns + DISCV4_RX_CACHE_TTL_NS;
+	}
+	if (s->budget && !budget_take(s, src_addr, now_ns))
+		return DISCV4_RX_DROP_BUDGET;
+
+	if (ce) {
+		/* The bytes are the cached packet's (hash checked above). */
+		ce->copies++;
+		ce->last_ns = now_ns;
+		memcpy(out->node_id, ce->node_id, MSG_NODE_ID_LEN);
+		v = DISCV4_RX_ACCEPT_CACHED;
+	} else {
+		if (discv4_recover(out->node_id, buf, len) < 0)
+			return DISCV4_RX_DROP_SIG;
+		if (s->cache)
+			cache_put(s, buf, dst, out->node_id, src_addr, now_ns,
+				  expires_ns);
+	}
+
+	out->hdr.type = MSG_DISCV4_RX;
+	out->hdr.len = (uint16_t)(sizeof(*out) - sizeof(out->hdr) + data_len);
+	out->hdr.seq = 0;
+	out->hdr.rx_tsc = 0;
+	memcpy(out->src_addr, src_addr, MSG_ADDR_LEN);
+	out->src_port_be = src_port_be;
+	out->ptype = (uint8_t)type;
+	memset(out->pad0, 0, sizeof(out->pad0));
+	memcpy(out->hash, buf, MSG_HASH_LEN);
+	out->dst_port_be = 0;
+	out->sock_idx = 0;
+	out->queue = 0;
+	out->data_len = (uint16_t)data_len;
+	memcpy(out->data, buf + DISCV4_MIN_LEN, data_len);
+	return v;
+}
+
+unsigned discv4_rx_verdict_cnt(enum discv4_rx_verdict v)
+{
+	switch (v) {
+	case DISCV4_RX_ACCEPT:
+	case DISCV4_RX_ACCEPT_CACHED:
+		return DP_CNT_ACCEPTED;
+	case DISCV4_RX_DROP_SIZE:
+		return DP_CNT_DROP_SIZE;
+	case DISCV4_RX_DROP_HASH:
+		return DP_CNT_DROP_HASH;
+	case DISCV4_RX_DROP_TYPE:
+		return DP_CNT_DROP_TYPE;
+	case DISCV4_RX_DROP_RLP:
+		return DP_CNT_DROP_RLP;
+	case DISCV4_RX_DROP_EXPIRED:
+		return DP_CNT_DROP_EXPIRED;
+	case DISCV4_RX_DROP_BUDGET:
+		return DP_CNT_DROP_BUDGET;
+	case DISCV4_RX_DROP_SIG:
+		return DP_CNT_DROP_SIG;
+	case DISCV4_RX_DROP_REPLAY:
+		return DP_CNT_DROP_REPLAY;
+	}
+	return DP_CNT_DROP_RLP;
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/* dataplane/stage/rlpx_stage.h - the RLPx frame engine: owns established sessions. */
+#ifndef DATAPLANE_RLPX_STAGE_H
+#define DATAPLANE_RLPX_STAGE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/msg.h"
+#include "common/rlpx_frame.h"
+#include "common/shmring.h"
+
+/*
+ * Control runs the handshake and the Hello exchange, then hands the TCP
+ * socket (DPLINK_OP_RLPX_FD, SCM_RIGHTS) and the frame state (MSG_RLPX_KEYS
+ * on the worker's ring) to the dataplane: the kernel-TLS split. From then
+ * on this stage owns the session: it reads frames, opens them (IPsec-MB
+ * AES-256-CTR + keccak MACs, common/rlpx_frame), inflates snappy (decoded
+ * size checked first), answers p2p Ping with Pong and hands every other
+ * message to control as MSG_RLPX_RX fragments; MSG_RLPX_TX from control is
+ * compressed, sealed and written through a per-session write queue.
+ *
+ * Where it runs: inside each discv4 worker (dataplane/daemon/lcore.c), on the
+ * sessions control pinned to that worker (msg_rlpx_keys.queue). The worker
+ * is already the single producer of its ring to control and the single
+ * consumer of the ring from control, so the stage needs no new rings, no
+ * locks on the packet path, and scales per core like the discv4 stage. Its
+ * epoll fd joins the backend's wait set, so one sleep covers both. The
+ * price is head-of-line: a 16 MiB frame is one MAC + decrypt (a few tens
+ * of ms) during which that worker's discv4 queue waits; reads are bounded
+ * per event so ordinary traffic interleaves fairly.
+ *
+ * Memory: per session an input buffer (64 KiB, grown once to the largest
+ * frame seen, at most the frame cap), a snappy output buffer (grown to the
+ * largest message, at most 16 MiB), a write queue (at most
+ * RLPX_STAGE_WQ_MAX) and the assembly buffer of a message from control.
+ * Nothing is allocated per frame once those have reached their size.
+ *
+ * Batching: the keccak MACs of one session form a sequential chain, so
+ * the stage runs several sessions' frames side by side instead
+ * (rlpx_codec_rx_next_batch / rlpx_codec_seal_batch: keccak256_multi_*
+ * underneath). The sockets one epoll_wait returns ready are read, then
+ * drained in rounds, one frame per session per round, each round one
+ * batch. TX messages that control completes during one ring burst are
+ * sealed together when the burst is over (the next rlpx_stage_poll(),
+ * which the worker runs right after every burst), or earlier when
+ * TX_BATCH (16) are due, when a session's next message or close request
+ * arrives (which keeps its order), or at once above 16 KiB. A batch only
+ * takes what is there; it never waits for more.
+ *
+ * Backpressure: when the ring to control is full or the slot pool is
+ * empty, the session stops reading (EPOLLIN off) with the half-emitted
+ * message kept, and resumes from the same fragment later: nothing inside
+ * a stream is ever dropped. A session ends with exactly one MSG_RLPX_CLOSED
+ * to control, which is itself retried until the ring takes it.
+ *
+ * Handover order: the fd (control socket, via the dp main thread and the
+ * inbox) and the keys (ring) race, and control sends MSG_RLPX_TX and close
+ * requests right behind the keys. A session with one half missing is
+ * pending: the TX and close requests for it are kept, in order, slots and
+ * all (at most RLPX_STAGE_HOLD_MAX per session, RLPX_STAGE_HOLD_TOTAL per
+ * worker), and applied when the other half lands. Past that bound the
+ * worker stops consuming its ring from control (rlpx_stage_ctl() says
+ * -EBUSY) rather than drop anything. A pending session whose other half
+ * has not come within RLPX_STAGE_PENDING_NS is ended: its held slots are
+ * freed, its fd (if any) closed, and control gets MSG_RLPX_CLOSED with
+ * error -ETIMEDOUT, origin MSG_CLOSE_ERROR.
+ */
+
+#define RLPX_STAGE_IBUF_MIN   (64u << 10)
+#define RLPX_STAGE_WQ_MAX     (48u << 20)       /* unsent bytes per session */
+#define RLPX_STAGE_MAX_SESS   4096u             /* default per worker */
+#define RLPX_STAGE_INBOX      64u               /* fds in flight per worker */
+#define RLPX_MSG_CAP          (16u << 20)       /* largest message, decoded */
+#define RLPX_STAGE_HOLD_MAX   64u               /* slots held per pending */
+#define RLPX_STAGE_HOLD_TOTAL 1024u             /* ... and per worker */
+#define RLPX_STAGE_PENDING_NS (5ull * 1000000000ull)  /* fd/keys wait */
+#define RLPX_CTL_HELD         1                 /* rlpx_stage_ctl(): kept */
+
+#define RLPX_P2P_DISCONNECT 0x01
+#define RLPX_P2P_PING       0x02
+#define RLPX_P2P_PONG       0x03
+
+/* One decoded message: code and payload (uncompressed). data points into
+ * the codec and is valid until the next rlpx_codec_rx_* call. */
+struct rlpx_msg {
+	uint64_t code;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* The socket-free part of a session: frame state, input buffer, snappy.
+ * Pure bytes in, messages out; unit-tested and fuzzed directly. */
+struct rlpx_codec {
+	struct rlpx_frame f;
+	bool snappy;
+	uint8_t *ibuf;                  /* [ioff, ilen) buffered wire bytes */
+	size_t icap, ioff, ilen;
+	size_t body_need;               /* 0: a header is due */
+	size_t ibuf_max;                /* largest frame body + header */
+	uint8_t *dbuf;                  /* snappy output */
+	size_t dcap;
+};
+
+/* rlpx_codec_init() continues the streams described by the secret fields
+ * of k (rlpx_frame_import()) with frame-size capped at frame_cap (0: 16
+ * MiB) and snappy on if MSG_RLPX_KEYS_F_SNAPPY is in flags. Allocates the
+ * first input buffer. Returns 0, -EBADMSG (bad state), -ENOMEM. */
+int rlpx_codec_init(struct rlpx_codec *c, const struct msg_rlpx_keys *k,
+		    size_t frame_cap, uint32_t flags);
+
+/* rlpx_codec_fini() wipes and frees; safe on a zeroed or finished codec. */
+void rlpx_codec_fini(struct rlpx_codec *c);
+
+/* rlpx_codec_rx_space() makes room for the next read and returns where to
+ * put bytes (*p) and how many fit, or -ENOMEM, or -ENOBUFS (a whole frame
+ * is buffered: call rlpx_codec_rx_next() first). */
+ssize_t rlpx_codec_rx_space(struct rlpx_codec *c, uint8_t **p);
+
+/* rlpx_codec_rx_commit() records n bytes written at rx_space()'s *p. */
+void rlpx_codec_rx_commit(struct rlpx_codec *c, size_t n);
+
+/* rlpx_codec_rx_push() copies buf[0..len) in (tests, fuzzing). Returns
+ * bytes taken (less than len when a whole frame is buffered) or -errno. */
+ssize_t rlpx_codec_rx_push(struct rlpx_codec *c, const uint8_t *buf,
+			   size_t len);
+
+/* rlpx_codec_rx_next() opens the next buffered frame into *m. Returns 0,
+ * -EAGAIN (need more bytes), or a fatal error that ends the session:
+ * -EKEYREJECTED (header or frame MAC), -EMSGSIZE (frame-size above the
+ * cap, or a snappy length above RLPX_MSG_CAP: checked before inflating),
+ * -EBADMSG (no message code, corrupt snappy), -ENOMEM, -EPROTO. */
+int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m);
+
+/* rlpx_codec_rx_next_batch() is rc[i] = rlpx_codec_rx_next(c[i], &m[i])
+ * for every i < n, the frame opens of the codecs run as frame batches
+ * (rlpx_frame_open_header_batch / _open_body_batch: their keccak MACs
+ * side by side). The codecs must be distinct. */
+void rlpx_codec_rx_next_batch(struct rlpx_codec *const c[],
+			      struct rlpx_msg m[], int rc[], size_t n);
+
+/* rlpx_codec_scratch_len() is the scratch rlpx_codec_seal() needs for a
+ * len-byte message; rlpx_codec_sealed_max() bounds its output. */
+size_t rlpx_codec_scratch_len(size_t len);
+size_t rlpx_codec_sealed_max(size_t len);
+
+/* rlpx_codec_seal() frames message (code, data[0..len)) into out: rlp(code)
+ * || data (snappy-compressed when on), sealed. scratch holds the plain
+ * frame. Returns bytes written, -ENOBUFS (out or scratch too small),
+ * -EMSGSIZE (over the frame cap or RLPX_MSG_CAP), -EPROTO (poisoned). */
+ssize_t rlpx_codec_seal(struct rlpx_codec *c, uint8_t *out, size_t out_cap,
+			uint8_t *scratch, size_t scratch_cap, uint64_t code,
+			const uint8_t *data, size_t len);
+
+/* One message for rlpx_codec_seal_batch(): the arguments and the result
+ * of one rlpx_codec_seal() call. */
+struct rlpx_codec_tx {
+	struct rlpx_codec *c;
+	uint8_t *out;
+	size_t out_cap;
+	uint8_t *scratch;               /* its own, for the whole batch */
+	size_t scratch_cap;
+	uint64_t code;
+	const uint8_t *data;
+	size_t len;
+	ssize_t rc;                     /* what rlpx_codec_seal() returns */
+};
+
+/* rlpx_codec_seal_batch() is tx[i].rc = rlpx_codec_seal(...) for every
+ * i < n, the frames sealed as frame batches (rlpx_frame_seal_batch()).
+ * A codec may appear more than once: its messages go out in array
+ * order. Buffers of different entries may not overlap, except data. */
+void rlpx_codec_seal_batch(struct rlpx_codec_tx *tx, size_t n);
+
+struct rlpx_stage;
+
+struct rlpx_stage_cfg {
+	struct shmring *ring;
+	struct shmring_q *rxq;          /* to control (this worker's) */
+	uint64_t *cnt;                  /* DP_CNT_* counters, or NULL */
+	uint32_t *seq;                  /* msg_hdr.seq of rxq, or NULL */
+	void (*notify_fn)(void *arg);   /* descriptors went on rxq */
+	void *notify_arg;
+	size_t frame_cap;               /* 0: RLPX_FRAME_DEFAULT_CAP */
+	unsigned max_sessions;          /* 0: RLPX_STAGE_MAX_SESS */
+};
+
+/* rlpx_stage_new() makes an empty stage. Returns 0 and *out, -ENOMEM or
+ * the -errno of epoll_create1. Any thread; then owned by one worker. */
+int rlpx_stage_new(struct rlpx_stage **out, const struct rlpx_stage_cfg *cfg);
+
+/* rlpx_stage_free() closes every session's socket without reporting and
+ * frees; NULL is a no-op. The owning worker must have stopped. */
+void rlpx_stage_free(struct rlpx_stage *st);
+
+/* rlpx_stage_fd() is readable when a session socket has something to do;
+ * add it to the worker's wait set. */
+int rlpx_stage_fd(const struct rlpx_stage *st);
+
+/* rlpx_stage_give_fd() hands session_id's socket to the stage, which
+ * takes ownership. The only call any thread may make (the control-socket
+ * thread does); the worker picks it up on its next poll. Returns 0 or
+ * -EAGAIN (inbox full: retry after waking the worker; fd still yours). */
+int rlpx_stage_give_fd(struct rlpx_stage *st, uint64_t session_id, int fd);
+
+/* rlpx_stage_ctl() consumes one message from control (MSG_RLPX_KEYS,
+ * MSG_RLPX_TX, MSG_RLPX_CLOSED) in slot (d->slot of the stage's ring).
+ * A KEYS slot is wiped (explicit_bzero) here. Returns:
+ *   0               done; the caller frees the slot;
+ *   RLPX_CTL_HELD   a TX or close request for a pending session: the stage
+ *                   keeps the slot and frees it once applied or expired;
+ *   -EBUSY          that pending session's hold is full: nothing was taken;
+ *                   the caller keeps d and offers it again (before anything
+ *                   behind it) after the next rlpx_stage_poll();
+ *   -EBADMSG (malformed or unknown kind), -ENOENT (no such session),
+ *   -ENOMEM, -ENOSPC (session table full): the message is dropped and the
+ *                   caller frees the slot. Worker.
+ * A TX message is sealed and written by the next rlpx_stage_poll() at
+ * the latest (see Batching); sealing errors then count as
+ * DP_CNT_RLPX_CTL_DROP instead of being returned here. */
+int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
+		   void *slot);
+
+/* rlpx_stage_poll() does one bounded round of work without blocking: the
+ * TX messages rlpx_stage_ctl() left due, adopted fds (a pending session's
+ * held requests applied), expired pending sessions, stalled sessions, up
+ * to 32 ready sockets. Returns how many things it did (0: idle). Call it
+ * after every burst of rlpx_stage_ctl() calls. Worker. */
+unsigned rlpx_stage_poll(struct rlpx_stage *st);
+
+/* rlpx_stage_stalled() tells whether some session waits for ring space or
+ * slots (then sleep briefly rather than until the next packet). Worker. */
+bool rlpx_stage_stalled(const struct rlpx_stage *st);
+
+/* rlpx_stage_n_sessions() is the number of sessions held (any state). */
+unsigned rlpx_stage_n_sessions(const struct rlpx_stage *st);
+
+#endif /* DATAPLANE_RLPX_STAGE_H */

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/control/api/test_admin.c - admin API: geth's admin_nodeInfo / admin_peers / admin_addPeer / admin_removePeer shapes and the JSON-RPC 2.0 errors, batches and stream framing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/hex.h"
+#include "control/api/admin.h"
+
+/* The public key of private key 1 (the generator point G): its
+ * keccak256 ends with the well-known address 0x7e5f...5bdf. */
+#define G_HEX "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798" \
+	      "483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8"
+#define G_ADDR "7e5f4552091a69125d5dfcb7b8c2659029395bdf"
+/* A mainnet bootnode of geth's params/bootnodes.go. */
+#define BOOT_HEX "d860a01f9722d78051619d1e2351aba3f43f943f6f00718d1b9baa4101932a1f" \
+		 "5011f16bb2b1bb35db20d6fe28fa0bf09636d26a87d31de9ec6203eeedb1f666"
+#define BOOT_URL "enode://" BOOT_HEX "@18.138.108.67:30303"
+#define MAINNET_GENESIS \
+	"d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"
+
+struct fake {
+	int calls_add, calls_remove;
+	struct enode last;
+	int add_rc;
+	struct p2p_hello hello;
+	struct p2p_proto eth68, snap1;
+	struct p2p_shared shared[2];
+	unsigned n_peers;
+};
+
+static void unhex(uint8_t *out, size_t n, const char *s)
+{
+	assert_int_equal(hex_decode(out, n, s, strlen(s)), (ssize_t)n);
+}
+
+static void v4(uint8_t ip[16], unsigned a, unsigned b, unsigned c,
+	       unsigned d)
+{
+	memset(ip, 0, 16);
+	ip[10] = ip[11] = 0xff;
+	ip[12] = (uint8_t)a, ip[13] = (uint8_t)b;
+	ip[14] = (uint8_t)c, ip[15] = (uint8_t)d;
+}
+
+static int f_node_info(void *user, struct admin_node_info *ni)
+{
+	(void)user;
+	unhex(ni->pub, 64, G_HEX);
+	snprintf(ni->name, sizeof(ni->name), "devplane/v0.1.0/linux-amd64/gcc");
+	snprintf(ni->enode, sizeof(ni->enode),
+		 "enode://%s@10.0.0.1:30303", G_HEX);
+	snprintf(ni->enr, sizeof(ni->enr), "enr:-IS4QHCYrYZbAKW");
+	v4(ni->ip, 10, 0, 0, 1);
+	ni->discovery = 30301;
+	ni->listener = 30303;
+	memset(ni->listen_ip, 0, 16);         /* [::] */
+	ni->listen_port = 30303;
+	ni->has_eth = true;
+	ni->network = 1;
+	unhex(ni->genesis, 32, MAINNET_GENESIS);
+	memset(ni->head, 0xab, 32);
+	return 0;
+}
+
+static void f_peers(void *user, admin_peer_emit_fn *emit, void *ctx)
+{
+	struct fake *f = user;
+	struct admin_peer_info pi;
+
+	for (unsigned i = 0; i < f->n_peers; i++) {
+		memset(&pi, 0, sizeof(pi));
+		unhex(pi.pub, 64, i ? BOOT_HEX : G_HEX);
+		pi.hello = &f->hello;
+		pi.shared = f->shared;
+		pi.n_shared = 2;
+		v4(pi.local_ip, 127, 0, 0, 1);
+		pi.local_port = (uint16_t)(40000 + i);
+		v4(pi.remote_ip, 127, 0, 0, 2);
+		pi.remote_port = 30303;
+		pi.inbound = i == 0;
+		pi.trusted = i == 1;
+		pi.is_static = i == 1;
+		emit(ctx, &pi);
+	}
+}
+
+static int f_add(void *user, const struct enode *e)
+{
+	struct fake *f = user;
+
+	f->calls_add++;
+	f->last = *e;
+	return f->add_rc;
+}
+
+static int f_remove(void *user, const struct enode *e)
+{
+	struct fake *f = user;
+
+	f->calls_remove++;
+	f->last = *e;
+	return 0;
+}
+
+static struct fake F;
+static struct admin_provider P;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&F, 0, sizeof(F));
+	snprintf(F.hello.client_id, sizeof(F.hello.client_id),
+		 "Geth/v1.14.0-stable/linux-amd64/go1.22.2");
+	snprintf(F.hello.caps[0].name, sizeof(F.hello.caps[0].name), "eth");
+	F.hello.caps[0].version = 68;
+	snprintf(F.hello.caps[1].name, sizeof(F.hello.caps[1].name), "snap");
+	F.hello.caps[1].version = 1;
+	F.hello.n_caps = 2;
+	F.eth68.name = "eth";
+	F.eth68.version = 68;
+	F.snap1.name = "snap";
+	F.snap1.version = 1;
+	F.shared[0].proto = &F.eth68;
+	F.shared[1].proto = &F.snap1;
+	F.n_peers = 2;
+	P = (struct admin_provider){
+		.user = &F, .node_info = f_node_info, .peers = f_peers,
+		.add_peer = f_add, .remove_peer = f_remove,
+	};
+	return 0;
+}
+
+/* Sends req, parses the one response line. */
+static json_t *call(const struct admin_provider *p, const char *req)
+{
+	size_t n;
+	char *out = admin_handle(p, req, strlen(req), &n);
+	json_error_t err;
+	json_t *j;
+
+	assert_non_null(out);
+	assert_int_equal(n, strlen(out));
+	assert_true(n > 1 && out[n - 1] == '\n');
+	assert_null(memchr(out, '\n', n - 1));  /* one line */
+	j = json_loads(out, 0, &err);
+	assert_non_null(j);
+	free(out);
+	return j;
+}
+
+static void assert_str(json_t *o, const char *key, const char *want)
+{
+	json_t *v = json_object_get(o, key);
+
+	assert_true(json_is_string(v));
+	assert_string_equal(json_string_value(v), want);
+}
+
+/* A JSON-RPC 2.0 error response with id want_id (NULL: null; the
+ * reference is stolen). */
+static void assert_error(json_t *r, int code, json_t *want_id)
+{
+	json_t *e = json_object_get(r, "error");
+
+	assert_str(r, "jsonrpc", "2.0");
+	assert_null(json_object_get(r, "result"));
+	assert_true(json_is_object(e));
+	assert_int_equal(json_integer_value(json_object_get(e, "code")), code);
+	assert_true(json_is_string(json_object_get(e, "message")));
+	if (want_id)
+		assert_true(json_equal(json_object_get(r, "id"), want_id));
+	else
+		assert_true(json_is_null(json_object_get(r, "id")));
+	assert_int_equal(json_object_size(r), 3);
+	json_decref(want_id);
+}
+
+static json_t *ok_result(json_t *r, json_int_t id)
+{
+	assert_str(r, "jsonrpc", "2.0");
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), id);
+	assert_null(json_object_get(r, "error"));
+	assert_int_equal(json_object_size(r), 3);
+	return json_object_get(r, "result");
+}
+
+static void test_node_info_shape(void **state)
+{
+	json_t *r, *res, *ports, *protos, *eth;
+	const char *id;
+
+	(void)state;
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"admin_nodeInfo\"}");
+	res = ok_result(r, 7);
+	assert_true(json_is_object(res));
+	/* id: keccak256(pub) as 64 hex digits, no prefix (geth enode.ID). */
+	id = json_string_value(json_object_get(res, "id"));
+	assert_non_null(id);
+	assert_int_equal(strlen(id), 64);
+	assert_string_equal(id + 24, G_ADDR);
+	assert_str(res, "name", "devplane/v0.1.0/linux-amd64/gcc");
+	assert_str(res, "enode", "enode://" G_HEX "@10.0.0.1:30303");
+	assert_str(res, "enr", "enr:-IS4QHCYrYZbAKW");
+	assert_str(res, "ip", "10.0.0.1");
+	ports = json_object_get(res, "ports");
+	assert_true(json_is_object(ports));
+	assert_int_equal(json_object_size(ports), 2);
+	assert_int_equal(json_integer_value(json_object_get(ports, "discovery")),
+			 30301);
+	assert_int_equal(json_integer_value(json_object_get(ports, "listener")),
+			 30303);
+	assert_str(res, "listenAddr", "[::]:30303");
+	protos = json_object_get(res, "protocols");
+	assert_true(json_is_object(protos));
+	eth = json_object_get(protos, "eth");
+	assert_true(json_is_object(eth));
+	assert_true(json_is_integer(json_object_get(eth, "network")));
+	assert_int_equal(json_integer_value(json_object_get(eth, "network")), 1);
+	assert_str(eth, "genesis", "0x" MAINNET_GENESIS);
+	assert_str(eth, "head", "0xabababababababababababababababab"
+		   "abababababababababababababababab");
+	assert_int_equal(json_object_size(res), 8);
+	json_decref(r);
+
+	/* params [] and null are the same as none. */
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_nodeInfo\",\"params\":[]}");
+	assert_true(json_is_object(ok_result(r, 1)));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_nodeInfo\",\"params\":null}");
+	assert_true(json_is_object(ok_result(r, 1)));
+	json_decref(r);
+}
+
+static int fail_info(void *user, struct admin_node_info *ni)
+{
+	(void)user;
+	(void)ni;
+	return -EIO;
+}
+
+static void test_node_info_bootnode(void **state)
+{
+	struct admin_provider boot = { .node_info = f_node_info };
+	json_t *r, *res;
+
+	(void)state;
+	r = call(&boot, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_nodeInfo\"}");
+	res = ok_result(r, 1);
+	assert_true(json_is_object(json_object_get(res, "protocols")));
+	json_decref(r);
+	/* Only nodeInfo exists on a bootnode. */
+	r = call(&boot, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"admin_peers\"}");
+	assert_error(r, ADMIN_ERR_METHOD, json_integer(2));
+	json_decref(r);
+	r = call(&boot, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"admin_addPeer\",\"params\":[\"" BOOT_URL "\"]}");
+	assert_error(r, ADMIN_ERR_METHOD, json_integer(3));
+	json_decref(r);
+	boot.node_info = fail_info;
+	r = call(&boot, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"admin_nodeInfo\"}");
+	assert_error(r, ADMIN_ERR_SERVER, json_integer(4));
+	json_decref(r);
+}
+
+static void test_peers_shape(void **state)
+{
+	json_t *r, *res, *p, *caps, *net, *protos;
+	size_t i;
+
+	(void)state;
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"admin_peers\",\"params\":[]}");
+	res = ok_result(r, 2);
+	assert_true(json_is_array(res));
+	assert_int_equal(json_array_size(res), 2);
+	json_array_foreach(res, i, p) {
+		const char *id = json_string_value(json_object_get(p, "id"));
+
+		assert_null(json_object_get(p, "enr"));     /* omitempty */
+		assert_non_null(id);
+		assert_int_equal(strlen(id), 64);
+		if (i == 0) {
+			assert_string_equal(id + 24, G_ADDR);
+			assert_str(p, "enode", "enode://" G_HEX "@127.0.0.2:30303");
+		} else {
+			assert_str(p, "enode", "enode://" BOOT_HEX "@127.0.0.2:30303");
+			assert_string_not_equal(id + 24, G_ADDR);
+		}
+		assert_str(p, "name", "Geth/v1.14.0-stable/linux-amd64/go1.22.2");
+		caps = json_object_get(p, "caps");
+		assert_true(json_is_array(caps));
+		assert_int_equal(json_array_size(caps), 2);
+		assert_string_equal(json_string_value(json_array_get(caps, 0)),
+				    "eth/68");
+		assert_string_equal(json_string_value(json_array_get(caps, 1)),
+				    "snap/1");
+		net = json_object_get(p, "network");
+		assert_true(json_is_object(net));
+		assert_int_equal(json_object_size(net), 5);
+		assert_str(net, "localAddress", i ? "127.0.0.1:40001" :
+			   "127.0.0.1:40000");
+		assert_str(net, "remoteAddress", "127.0.0.2:30303");
+		assert_true(json_is_boolean(json_object_get(net, "inbound")));
+		assert_int_equal(json_is_true(json_object_get(net, "inbound")),
+				 i == 0);
+		assert_int_equal(json_is_true(json_object_get(net, "trusted")),
+				 i == 1);
+		assert_int_equal(json_is_true(json_object_get(net, "static")),
+				 i == 1);
+		protos = json_object_get(p, "protocols");
+		assert_true(json_is_object(protos));
+		assert_int_equal(json_integer_value(json_object_get(
+			json_object_get(protos, "eth"), "version")), 68);
+		assert_int_equal(json_integer_value(json_object_get(
+			json_object_get(protos, "snap"), "version")), 1);
+		assert_int_equal(json_object_size(p), 6);
+	}
+	json_decref(r);
+
+	/* No peers: an empty array, not null. */
+	F.n_peers = 0;
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"admin_peers\"}");
+	res = ok_result(r, 3);
+	assert_true(json_is_array(res));
+	assert_int_equal(json_array_size(res), 0);
+	json_decref(r);
+
+	/* A client id that is not UTF-8 does not break the JSON. */
+	F.n_peers = 1;
+	F.hello.client_id[0] = (char)0xff;
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"admin_peers\"}");
+	res = ok_result(r, 4);
+	assert_str(json_array_get(res, 0), "name", "");
+	json_decref(r);
+}
+
+static void test_add_remove_peer(void **state)
+{
+	uint8_t want[64];
+	json_t *r;
+
+	(void)state;
+	unhex(want, 64, BOOT_HEX);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"admin_addPeer\",\"params\":[\"" BOOT_URL "\"]}");
+	assert_true(json_is_true(ok_result(r, 5)));
+	json_decref(r);
+	assert_int_equal(F.calls_add, 1);
+	assert_memory_equal(F.last.pub, want, 64);
+	assert_int_equal(F.last.tcp, 30303);
+	assert_int_equal(F.last.ip[12], 18);
+	assert_int_equal(F.last.ip[15], 67);
+
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"admin_removePeer\",\"params\":[\"" BOOT_URL "\"]}");
+	assert_true(json_is_true(ok_result(r, 6)));
+	json_decref(r);
+	assert_int_equal(F.calls_remove, 1);
+	assert_memory_equal(F.last.pub, want, 64);
+
+	/* The provider's failure is a server error (-32000). */
+	F.add_rc = -ENOSPC;
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"admin_addPeer\",\"params\":[\"" BOOT_URL "\"]}");
+	assert_error(r, ADMIN_ERR_SERVER, json_integer(7));
+	json_decref(r);
+}
+
+static void test_invalid_params(void **state)
+{
+	static const char *const reqs[] = {
+		/* missing argument */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_removePeer\",\"params\":[]}",
+		/* too many */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\",\"params\":[\"" BOOT_URL "\",1]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_nodeInfo\",\"params\":[1]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_peers\",\"params\":[null]}",
+		/* wrong type */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\",\"params\":[42]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\",\"params\":{\"url\":\"" BOOT_URL "\"}}",
+		/* unparsable url: bad hex, off-curve key, no port, a name */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\",\"params\":[\"enode://zz@1.2.3.4:1\"]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\",\"params\":[\"enode://"
+		"00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001"
+		"@1.2.3.4:1\"]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_removePeer\",\"params\":[\"enode://" BOOT_HEX "@1.2.3.4\"]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\",\"params\":[\"enode://" BOOT_HEX "@boot.example.org:30303\"]}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\",\"params\":[\"enr:-notbase64!\"]}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		json_t *r = call(&P, reqs[i]);
+
+		assert_error(r, ADMIN_ERR_PARAMS, json_integer(1));
+		json_decref(r);
+	}
+	assert_int_equal(F.calls_add + F.calls_remove, 0);
+}
+
+static void test_errors(void **state)
+{
+	json_t *r, *id;
+
+	(void)state;
+	/* Parse errors: id null. */
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_peers\"");
+	assert_error(r, ADMIN_ERR_PARSE, NULL);
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,,}");
+	assert_error(r, ADMIN_ERR_PARSE, NULL);
+	json_decref(r);
+	r = call(&P, "");
+	assert_error(r, ADMIN_ERR_PARSE, NULL);
+	json_decref(r);
+	/* An embedded NUL is refused by the parser. */
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addPeer\",\"params\":[\"" BOOT_URL "\\u0000x\"]}");
+	assert_error(r, ADMIN_ERR_PARSE, NULL);
+	json_decref(r);
+	assert_int_equal(F.calls_add, 0);
+
+	/* Invalid requests. */
+	r = call(&P, "{\"id\":1,\"method\":\"admin_peers\"}");     /* no jsonrpc */
+	assert_error(r, ADMIN_ERR_REQUEST, json_integer(1));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"admin_peers\"}");
+	assert_error(r, ADMIN_ERR_REQUEST, json_integer(1));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}");
+	assert_error(r, ADMIN_ERR_REQUEST, json_integer(1));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1}");
+	assert_error(r, ADMIN_ERR_REQUEST, json_integer(1));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"admin_peers\"}");
+	assert_error(r, ADMIN_ERR_REQUEST, NULL);
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_peers\",\"params\":\"x\"}");
+	assert_error(r, ADMIN_ERR_REQUEST, json_integer(1));
+	json_decref(r);
+
+	/* Unknown method; the id is echoed whatever its type. */
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"eth_blockNumber\"}");
+	id = json_string("abc");
+	assert_error(r, ADMIN_ERR_METHOD, id);
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"admin_nodeinfo\"}");
+	assert_error(r, ADMIN_ERR_METHOD, NULL);
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":2.5,\"method\":\"admin_datadir\"}");
+	id = json_real(2.5);
+	assert_error(r, ADMIN_ERR_METHOD, id);
+	json_decref(r);
+}
+
+static void test_notifications(void **state)
+{
+	const char *req = "{\"jsonrpc\":\"2.0\",\"method\":\"admin_addPeer\",\"params\":[\"" BOOT_URL "\"]}";
+	size_t n = 99;
+	char *out;
+
+	(void)state;
+	/* Runs, answers nothing. */
+	out = admin_handle(&P, req, strlen(req), &n);
+	assert_null(out);
+	assert_int_equal(n, 0);
+	assert_int_equal(F.calls_add, 1);
+	/* Even an unknown method in a notification is silent. */
+	req = "{\"jsonrpc\":\"2.0\",\"method\":\"nope\"}";
+	out = admin_handle(&P, req, strlen(req), &n);
+	assert_null(out);
+}
+
+static void test_batch(void **state)
+{
+	json_t *r, *e;
+
+	(void)state;
+	r = call(&P, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_nodeInfo\"},"
+		 "{\"jsonrpc\":\"2.0\",\"method\":\"admin_addPeer\",\"params\":[\"" BOOT_URL "\"]},"
+		 "1,"
+		 "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"},"
+		 "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"admin_peers\"}]");
+	assert_true(json_is_array(r));
+	assert_int_equal(json_array_size(r), 4);
+	assert_true(json_is_object(ok_result(json_array_get(r, 0), 1)));
+	assert_error(json_array_get(r, 1), ADMIN_ERR_REQUEST, NULL);
+	e = json_integer(3);
+	assert_error(json_array_get(r, 2), ADMIN_ERR_METHOD, e);
+	assert_true(json_is_array(ok_result(json_array_get(r, 3), 4)));
+	assert_int_equal(F.calls_add, 1);
+	json_decref(r);
+
+	/* Empty batch: one error object, not an array. */
+	r = call(&P, "[]");
+	assert_true(json_is_object(r));
+	assert_error(r, ADMIN_ERR_REQUEST, NULL);
+	json_decref(r);
+
+	/* Only notifications: nothing at all. */
+	{
+		const char *req = "[{\"jsonrpc\":\"2.0\",\"method\":\"admin_peers\"},"
+				  "{\"jsonrpc\":\"2.0\",\"method\":\"admin_nodeInfo\"}]";
+		size_t n;
+
+		assert_null(admin_handle(&P, req, strlen(req), &n));
+		assert_int_equal(n, 0);
+	}
+
+	/* Over the limit: one error. */
+	{
+		size_t cap = (ADMIN_MAX_BATCH + 1) * 64 + 8, off = 0;
+		char *req = malloc(cap);
+
+		assert_non_null(req);
+		req[off++] = '[';
+		for (unsigned i = 0; i <= ADMIN_MAX_BATCH; i++)
+			off += (size_t)snprintf(req + off, cap - off,
+				"%s{\"jsonrpc\":\"2.0\",\"id\":%u,\"method\":\"admin_peers\"}",
+				i ? "," : "", i);
+		req[off++] = ']';
+		req[off] = '\0';
+		r = call(&P, req);
+		assert_true(json_is_object(r));
+		assert_error(r, ADMIN_ERR_REQUEST, NULL);
+		json_decref(r);
+		free(req);
+	}
+}
+
+static void test_frame(void **state)
+{
+	size_t skip;
+
+	(void)state;
+	assert_int_equal(admin_frame("", 0, &skip), 0);
+	assert_int_equal(skip, 0);
+	assert_int_equal(admin_frame(" \n\t\r", 4, &skip), 0);
+	assert_int_equal(skip, 4);
+	assert_int_equal(admin_frame("  {\"a\":1}{", 10, &skip), 9);
+	assert_int_equal(skip, 2);
+	assert_int_equal(admin_frame("{\"a\":[1,{}]", 11, NULL), 0);
+	/* Brackets inside strings and escaped quotes do not count. */
+	assert_int_equal(admin_frame("{\"}\\\"{\":\"]\"} ", 13, NULL), 12);
+	assert_int_equal(admin_frame("[\"\\\\\"]x", 7, NULL), 6);
+	assert_int_equal(admin_frame("\n42", 3, NULL), -EBADMSG);
+	assert_int_equal(admin_frame("\"x\"", 3, NULL), -EBADMSG);
+	assert_int_equal(admin_frame("}", 1, NULL), -EBADMSG);
+}
+
+/* Splits every response line of the stream's output. */
+static size_t drain(struct admin_stream *s, json_t **out, size_t max)
+{
+	const char *d;
+	size_t len = admin_stream_out(s, &d), n = 0, off = 0;
+
+	while (off < len) {
+		const char *nl = memchr(d + off, '\n', len - off);
+		json_error_t err;
+
+		assert_non_null(nl);
+		assert_true(n < max);
+		out[n] = json_loadb(d + off, (size_t)(nl - (d + off)), 0, &err);
+		assert_non_null(out[n]);
+		n++;
+		off = (size_t)(nl - d) + 1;
+	}
+	admin_stream_written(s, len);
+	assert_int_equal(admin_stream_out(s, &d), 0);
+	return n;
+}
+
+static void test_stream(void **state)
+{
+	static const char in[] =
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_nodeInfo\"}\n"
+		"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"admin_peers\"}"
+		"{\"jsonrpc\":\"2.0\",\"method\":\"admin_peers\"}  \r\n"
+		"[{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"x}]{\"}]\n";
+	struct admin_stream s;
+	json_t *r[8];
+	size_t n;
+
+	(void)state;
+	/* Whole. */
+	admin_stream_init(&s);
+	assert_int_equal(admin_stream_feed(&s, &P, in, sizeof(in) - 1), 0);
+	n = drain(&s, r, 8);
+	assert_int_equal(n, 3);
+	assert_true(json_is_object(ok_result(r[0], 1)));
+	assert_true(json_is_array(ok_result(r[1], 2)));
+	assert_true(json_is_array(r[2]));
+	assert_int_equal(json_integer_value(json_object_get(
+		json_array_get(r[2], 0), "id")), 3);
+	for (size_t i = 0; i < n; i++)
+		json_decref(r[i]);
+	assert_false(admin_stream_closing(&s));
+	admin_stream_fini(&s);
+
+	/* Byte by byte: the same answers. */
+	admin_stream_init(&s);
+	for (size_t i = 0; i + 1 < sizeof(in); i++)
+		assert_int_equal(admin_stream_feed(&s, &P, in + i, 1), 0);
+	n = drain(&s, r, 8);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		json_decref(r[i]);
+	admin_stream_fini(&s);
+
+	/* A framed but malformed value is answered; the stream goes on. */
+	admin_stream_init(&s);
+	{
+		const char *two = "{\"a\" 1}{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"admin_peers\"}";
+
+		assert_int_equal(admin_stream_feed(&s, &P, two, strlen(two)),
+				 0);
+	}
+	n = drain(&s, r, 8);
+	assert_int_equal(n, 2);
+	assert_error(r[0], ADMIN_ERR_PARSE, NULL);
+	assert_true(json_is_array(ok_result(r[1], 9)));
+	json_decref(r[0]);
+	json_decref(r[1]);
+
+	/* Garbage cannot be resynchronised: a parse error, then closing. */
+	assert_int_equal(admin_stream_feed(&s, &P, "hello\n", 6), -EBADMSG);
+	assert_true(admin_stream_closing(&s));
+	n = drain(&s, r, 8);
+	assert_int_equal(n, 1);
+	assert_error(r[0], ADMIN_ERR_PARSE, NULL);
+	json_decref(r[0]);
+	assert_int_equal(admin_stream_feed(&s, &P, "{}", 2), 0);
+	assert_int_equal(drain(&s, r, 8), 0);
+	admin_stream_fini(&s);
+}
+
+static void test_stream_too_big(void **state)
+{
+	struct admin_stream s;
+	char *big = malloc(ADMIN_IN_MAX + 16);
+	json_t *r[1];
+
+	(void)state;
+	assert_non_null(big);
+	big[0] = '[';
+	memset(big + 1, ' ', ADMIN_IN_MAX + 15);
+	admin_stream_init(&s);
+	assert_int_equal(admin_stream_feed(&s, &P, big, ADMIN_IN_MAX + 16),
+			 -EMSGSIZE);
+	assert_true(admin_stream_closing(&s));
+	assert_int_equal(drain(&s, r, 1), 0);
+	admin_stream_fini(&s);
+	free(big);
+}
+
+static void test_format_addr(void **state)
+{
+	uint8_t ip[16];
+	char buf[64];
+
+	(void)state;
+	v4(ip, 192, 168, 1, 20);
+	assert_int_equal(admin_format_addr(buf, sizeof(buf), ip, 30303), 18);
+	assert_string_equal(buf, "192.168.1.20:30303");
+	memset(ip, 0, 16);
+	ip[15] = 1;
+	assert_true(admin_format_addr(buf, sizeof(buf), ip, 1) > 0);
+	assert_string_equal(buf, "[::1]:1");
+	assert_int_equal(admin_format_addr(buf, 5, ip, 1), -EMSGSIZE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_node_info_shape, setup),
+		cmocka_unit_test_setup(test_node_info_bootnode, setup),
+		cmocka_unit_test_setup(test_peers_shape, setup),
+		cmocka_unit_test_setup(test_add_remove_peer, setup),
+		cmocka_unit_test_setup(test_invalid_params, setup),
+		cmocka_unit_test_setup(test_errors, setup),
+		cmocka_unit_test_setup(test_notifications, setup),
+		cmocka_unit_test_setup(test_batch, setup),
+		cmocka_unit_test_setup(test_frame, setup),
+		cmocka_unit_test_setup(test_stream, setup),
+		cmocka_unit_test_setup(test_stream_too_big, setup),
+		cmocka_unit_test_setup(test_format_addr, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

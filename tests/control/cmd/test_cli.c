@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/control/cmd/test_cli.c - devplane command-line parsing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "control/cmd/cli.h"
+
+#define PUB "a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7" \
+	    "a28beb0b07d7a8bd4df3c3eae4a45e0c2f0c5e6bd2c6f30c88d8b7e3a7a1e2b3"
+
+static struct cli_opts o;
+static char err[CLI_ERR_LEN];
+
+static int parse(const char *first, ...)
+{
+	static char prog[] = "devplane";
+	char *argv[32] = { prog };
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)(uintptr_t)a;
+	va_end(ap);
+	return cli_parse(&o, argc, argv, err, sizeof(err));
+}
+
+static void test_cli_bootnode_flags(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("bootnode", "--nodekeyhex",
+			       "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291",
+			       "--addr", "127.0.0.1:30301", "--netrestrict",
+			       "10.0.0.0/8, 192.168.0.0/16", "--nat=extip:1.2.3.4",
+			       "--db", "/tmp/x.db", "-verbosity", "4",
+			       "--metrics.addr", "127.0.0.1:6060", NULL), 0);
+	assert_int_equal(o.n_pos, 1);
+	assert_string_equal(o.pos[0], "bootnode");
+	assert_non_null(o.nodekeyhex);
+	assert_true(o.has_addr);
+	assert_int_equal(o.port, 30301);
+	assert_int_equal(o.addr[12], 127);
+	assert_int_equal(o.addr[10], 0xff);
+	assert_int_equal(o.n_netrestrict, 2);
+	assert_int_equal(o.netrestrict[1].bits, 16);
+	assert_true(o.has_extip);
+	assert_int_equal(o.extip[15], 4);
+	assert_string_equal(o.db, "/tmp/x.db");
+	assert_int_equal(o.verbosity, 4);
+	assert_true(o.has_metrics);
+	assert_int_equal(o.metrics_port, 6060);
+	assert_int_equal(o.dp, CLI_DP_SOCKET);
+}
+
+static void test_cli_defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("testnet", "--nodes", "50", NULL), 0);
+	assert_int_equal(o.nodes, 50);
+	assert_int_equal(o.base_port, 30400);
+	assert_int_equal(o.verbosity, 3);
+	assert_false(o.has_metrics);
+	assert_false(o.has_addr);
+	assert_int_equal(o.queues, 1);
+	assert_int_equal(parse("testnet", "--nodes=1000", "--base-port=40000",
+			       "--stats", NULL), 0);
+	assert_int_equal(o.nodes, 1000);
+	assert_int_equal(o.base_port, 40000);
+	assert_true(o.stats);
+}
+
+static void test_cli_dataplane(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("bootnode", "--dataplane", "attach:/run/dp", NULL), 0);
+	assert_int_equal(o.dp, CLI_DP_ATTACH);
+	assert_string_equal(o.dp_attach, "/run/dp");
+	assert_int_equal(parse("bootnode", "--dataplane", "socket", NULL), 0);
+	assert_int_equal(o.dp, CLI_DP_SOCKET);
+	assert_int_equal(parse("bootnode", "--dataplane", "xdp", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--dataplane"));
+	assert_int_equal(parse("bootnode", "--dataplane", "attach:", NULL), -EINVAL);
+	/* dpdk: spawned, its EAL arguments go to devplane-dp as one string */
+	assert_int_equal(parse("bootnode", "--dataplane", "dpdk", "--dataplane.eal",
+			       "--no-huge --vdev net_af_packet0,iface=v0", NULL), 0);
+	assert_int_equal(o.dp, CLI_DP_SOCKET);
+	assert_string_equal(o.dp_backend, "dpdk");
+	assert_string_equal(o.dp_eal, "--no-huge --vdev net_af_packet0,iface=v0");
+	assert_int_equal(parse("bootnode", "--dataplane.eal=--vdev net_af_xdp0,iface=v0",
+			       "--dataplane", "dpdk:veth0", NULL), 0);
+	assert_string_equal(o.dp_backend, "dpdk:veth0");
+	assert_string_equal(o.dp_eal, "--vdev net_af_xdp0,iface=v0");
+	assert_int_equal(parse("bootnode", "--dataplane", "dpdk:", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--dataplane", "dpdk:a-very-long-name", NULL),
+			 -EINVAL);
+	assert_int_equal(parse("bootnode", "--dataplane.eal", "--no-huge", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--dataplane.eal"));
+	assert_int_equal(parse("bootnode", "--dataplane", "attach:/run/dp",
+			       "--dataplane.eal", "--no-huge", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--dataplane", "xdp:eth0",
+			       "--dataplane.eal", "--no-huge", NULL), -EINVAL);
+	/* the spawned dataplane's per-source budget */
+	assert_int_equal(parse("crawl", NULL), 0);
+	assert_false(o.budget_set);
+	assert_int_equal(parse("crawl", "--dataplane.budget", "off", NULL), 0);
+	assert_true(o.budget_set);
+	assert_int_equal(o.budget_rate, 0);
+	assert_int_equal(o.budget_burst, 0);
+	assert_int_equal(parse("crawl", "--dataplane.budget=20000:40000", NULL), 0);
+	assert_int_equal(o.budget_rate, 20000);
+	assert_int_equal(o.budget_burst, 40000);
+	assert_int_equal(parse("crawl", "--dataplane.budget", "100:0", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--dataplane.budget"));
+	assert_int_equal(parse("crawl", "--dataplane.budget", "100", NULL), -EINVAL);
+	assert_int_equal(parse("crawl", "--dataplane.budget", "x:1", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--dataplane", "attach:/run/dp",
+			       "--dataplane.budget", "off", NULL), -EINVAL);
+	assert_non_null(strstr(err, "devplane-dp --budget"));
+}
+
+static void test_cli_bootnodes(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("bootnode", "--bootnodes",
+			       "enode://" PUB "@10.0.0.1:30303,"
+			       "enode://" PUB "@[::1]:30303?discport=30301", NULL),
+			 -EINVAL);      /* PUB is not on the curve */
+	assert_non_null(strstr(err, "--bootnodes"));
+}
+
+static void test_cli_bootnodes_valid(void **state)
+{
+	/* enr.md's example record and its key. */
+	static const char *rec =
+		"enr:-IS4QHCYrYZbAKWCBRlAy5zzaDZXJBGkcnh4MHcBFZntXNFrdvJjX04jRzjz"
+		"CBOonrkTfj499SZuOh8R33Ls8RRcy5wBgmlkgnY0gmlwhH8AAAGJc2VjcDI1NmsxoQ"
+		"PKY0yuDUmstAHYpMa2_oxVtw0RW_QAdpzBQA8yWM0xOIN1ZHCCdl8";
+	char arg[600];
+
+	(void)state;
+	snprintf(arg, sizeof(arg), "%s,enode://ca634cae0d49acb401d8a4c6b6fe"
+		 "8c55b70d115bf400769cc1400f3258cd31387574077f301b421bc84df7266c"
+		 "44e9e6d569fc56be00812904767bf5ccd1fc7f@127.0.0.1:30303?discport=30301",
+		 rec);
+	assert_int_equal(parse("bootnode", "--bootnodes", arg, NULL), 0);
+	assert_int_equal(o.n_bootnodes, 2);
+	assert_int_equal(o.bootnodes[0].udp, 30303);
+	assert_int_equal(o.bootnodes[0].ip[12], 127);
+	assert_memory_equal(o.bootnodes[0].pub, o.bootnodes[1].pub, 64);
+	assert_int_equal(o.bootnodes[1].udp, 30301);
+	assert_int_equal(o.bootnodes[1].tcp, 30303);
+	/* A tampered record does not verify. */
+	snprintf(arg, sizeof(arg), "%s", rec);
+	arg[20] = arg[20] == 'A' ? 'B' : 'A';
+	assert_int_equal(parse("bootnode", "--bootnodes", arg, NULL), -EINVAL);
+}
+
+static void test_cli_rejects(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("bootnode", "--bogus", NULL), -EINVAL);
+	assert_non_null(strstr(err, "unknown flag"));
+	assert_int_equal(parse("bootnode", "--addr", NULL), -EINVAL);
+	assert_non_null(strstr(err, "needs a value"));
+	assert_int_equal(parse("bootnode", "--addr", "1.2.3.4", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--addr", "1.2.3.4:70000", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--addr", "::1:30303", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--addr", "1.2.3:1", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--nat", "upnp", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--nat", "extip:1.2.3", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--netrestrict", "10.0.0.0/33", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--verbosity", "6", NULL), -EINVAL);
+	assert_int_equal(parse("testnet", "--nodes", "0", NULL), -EINVAL);
+	assert_int_equal(parse("testnet", "--nodes", "-3", NULL), -EINVAL);
+	assert_int_equal(parse("testnet", "--base-port", "0", NULL), -EINVAL);
+	assert_int_equal(parse("testnet", "--stats=yes", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--nodekey", "a", "--nodekeyhex",
+			       "b", NULL), -EINVAL);
+	assert_non_null(strstr(err, "exclusive"));
+}
+
+static void test_cli_hostport(void **state)
+{
+	uint8_t a[16];
+	uint16_t p;
+
+	(void)state;
+	assert_int_equal(cli_parse_hostport(a, &p, "[::1]:30303"), 0);
+	assert_int_equal(p, 30303);
+	assert_int_equal(a[15], 1);
+	assert_int_equal(a[10], 0);
+	assert_int_equal(cli_parse_hostport(a, &p, ":30301"), 0);
+	assert_int_equal(p, 30301);
+	assert_int_equal(a[10], 0xff);          /* IPv4 wildcard, mapped */
+	assert_int_equal(a[12], 0);
+	assert_int_equal(cli_parse_hostport(a, &p, "10.1.2.3:0"), 0);
+	assert_int_equal(p, 0);
+	assert_int_equal(cli_parse_hostport(a, &p, "[]:1"), -EINVAL);
+	assert_int_equal(cli_parse_hostport(a, &p, "[::1]30303"), -EINVAL);
+	assert_int_equal(cli_parse_hostport(a, &p, "1.2.3.4:"), -EINVAL);
+	assert_int_equal(cli_parse_hostport(a, &p, "1.2.3.4:+5"), -EINVAL);
+	assert_int_equal(cli_parse_hostport(a, &p, ""), -EINVAL);
+}
+
+static void test_cli_duration(void **state)
+{
+	uint32_t ms;
+
+	(void)state;
+	assert_int_equal(cli_parse_duration(&ms, "500ms"), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(cli_parse_duration(&ms, "1.5s"), 0);
+	assert_int_equal(ms, 1500);
+	assert_int_equal(cli_parse_duration(&ms, "1m30s"), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(cli_parse_duration(&ms, "0"), 0);
+	assert_int_equal(ms, 0);
+	assert_int_equal(cli_parse_duration(&ms, "5"), -EINVAL);
+	assert_int_equal(cli_parse_duration(&ms, "-1s"), -EINVAL);
+	assert_int_equal(cli_parse_duration(&ms, "s"), -EINVAL);
+	assert_int_equal(cli_parse_duration(&ms, "3x"), -EINVAL);
+}
+
+static void test_cli_positional_order(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("key", "to-enode", "--ip", "10.0.0.2", "k.txt",
+			       "--tcp", "1", "--udp=2", NULL), 0);
+	assert_int_equal(o.n_pos, 3);
+	assert_string_equal(o.pos[2], "k.txt");
+	assert_true(o.has_ip && o.has_tcp && o.has_udp);
+	assert_int_equal(o.tcp, 1);
+	assert_int_equal(o.udp, 2);
+	assert_int_equal(parse("discv4", "ping", "--timeout", "2s", "x", NULL), 0);
+	assert_int_equal(o.timeout_ms, 2000);
+	assert_string_equal(o.pos[1], "ping");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_bootnode_flags),
+		cmocka_unit_test(test_cli_defaults),
+		cmocka_unit_test(test_cli_dataplane),
+		cmocka_unit_test(test_cli_bootnodes),
+		cmocka_unit_test(test_cli_bootnodes_valid),
+		cmocka_unit_test(test_cli_rejects),
+		cmocka_unit_test(test_cli_hostport),
+		cmocka_unit_test(test_cli_duration),
+		cmocka_unit_test(test_cli_positional_order),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/dataplane/stage/test_discv4_rx.c - the discv4 ingress stage: every drop
+ * reason, the budget, the hash cache, accepted packets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/discv4_wire.h"
+#include "common/dplink_proto.h"
+#include "common/keccak.h"
+#include "common/secp.h"
+#include "dataplane/stage/discv4_rx.h"
+
+#define NOW_S   1700000000ull
+#define NOW_NS  (NOW_S * 1000000000ull)
+#define SEC     1000000000ull
+
+static const uint8_t priv[32] = {
+	0x45, 0xa9, 0x15, 0xe4, 0xd0, 0x60, 0x14, 0x9e, 0xb4, 0x36, 0x59,
+	0x60, 0xe6, 0xa7, 0xa4, 0x5f, 0x33, 0x43, 0x93, 0x09, 0x30, 0x61,
+	0x11, 0x6b, 0x19, 0x7e, 0x32, 0x40, 0x06, 0x5f, 0xf2, 0xd8,
+};
+static const uint8_t src_a[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+				   10, 0, 0, 1 };
+static const uint8_t src_b[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+				   10, 0, 0, 2 };
+
+static _Alignas(64) uint8_t outbuf[MSG_SLOT_SIZE];
+#define OUT ((struct msg_discv4_rx *)outbuf)
+
+static size_t make(uint8_t *buf, uint8_t type, uint64_t exp)
+{
+	struct discv4_packet p;
+	ssize_t n;
+
+	memset(&p, 0, sizeof(p));
+	p.type = type;
+	switch (type) {
+	case DISCV4_PING:
+		p.u.ping.version = 4;
+		p.u.ping.from.ip_len = 4;
+		memcpy(p.u.ping.from.ip, src_a, 16);
+		p.u.ping.from.udp = p.u.ping.from.tcp = 30303;
+		p.u.ping.to = p.u.ping.from;
+		p.u.ping.expiration = exp;
+		break;
+	case DISCV4_PONG:
+		p.u.pong.to.ip_len = 4;
+		memcpy(p.u.pong.to.ip, src_b, 16);
+		p.u.pong.to.udp = 1;
+		p.u.pong.expiration = exp;
+		break;
+	case DISCV4_FINDNODE:
+		memset(p.u.findnode.target, 0x11, 64);
+		p.u.findnode.expiration = exp;
+		break;
+	case DISCV4_NEIGHBORS:
+		p.u.neighbors.n = 2;
+		for (unsigned i = 0; i < 2; i++) {
+			p.u.neighbors.nodes[i].ep.ip_len = 4;
+			memcpy(p.u.neighbors.nodes[i].ep.ip, src_b, 16);
+			p.u.neighbors.nodes[i].ep.udp = 30303;
+			memset(p.u.neighbors.nodes[i].id, 0x22 + i, 64);
+		}
+		p.u.neighbors.expiration = exp;
+		break;
+	case DISCV4_ENRREQUEST:
+		p.u.enrrequest.expiration = exp;
+		break;
+	case DISCV4_ENRRESPONSE:
+		memset(p.u.enrresponse.request_hash, 0x33, 32);
+		/* [sig, seq]: a list is all the codec asks of the record. */
+		p.u.enrresponse.enr_len = 4;
+		memcpy(p.u.enrresponse.enr, "\xc3\x80\x01\x02", 4);
+		break;
+	}
+	n = discv4_encode(buf, DISCV4_MAX_LEN, priv, &p);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* rehash() fixes the outer hash after the test edited the packet. */
+static void rehash(uint8_t *buf, size_t len)
+{
+	keccak256(buf, buf + 32, len - 32);
+}
+
+static struct discv4_rx *stage(uint32_t rate, uint32_t burst, uint32_t cache)
+{
+	struct discv4_rx_cfg cfg = { .budget_rate = rate,
+				     .budget_burst = burst,
+				     .cache_slots = cache };
+	struct discv4_rx *s = NULL;
+
+	assert_int_equal(discv4_rx_new(&s, &cfg), 0);
+	return s;
+}
+
+static enum discv4_rx_verdict run(struct discv4_rx *s, const uint8_t *buf,
+				  size_t len, const uint8_t *src, uint64_t now)
+{
+	return discv4_rx_process(s, buf, len, src, 0x5f76, now, OUT,
+				 sizeof(outbuf));
+}
+
+static void test_discv4_rx_accepts_all_types(void **st)
+{
+	struct discv4_rx *s = stage(0, 0, 0);
+	uint8_t buf[DISCV4_MAX_LEN], pub[64];
+
+	(void)st;
+	assert_int_equal(secp_pub_from_priv(pub, priv), 0);
+	for (uint8_t t = DISCV4_PING; t <= DISCV4_ENRRESPONSE; t++) {
+		size_t len = make(buf, t, NOW_S + 20);
+
+		memset(outbuf, 0xee, sizeof(outbuf));
+		assert_int_equal(run(s, buf, len, src_a, NOW_NS),
+				 DISCV4_RX_ACCEPT);
+		assert_int_equal(OUT->hdr.type, MSG_DISCV4_RX);
+		assert_int_equal(OUT->hdr.len, sizeof(*OUT) - 16 + len - 98);
+		assert_int_equal(OUT->ptype, t);
+		assert_memory_equal(OUT->node_id, pub, 64);
+		assert_memory_equal(OUT->hash, buf, 32);
+		assert_memory_equal(OUT->src_addr, src_a, 16);
+		assert_int_equal(OUT->src_port_be, 0x5f76);
+		assert_int_equal(OUT->data_len, len - 98);
+		assert_memory_equal(OUT->data, buf + 98, len - 98);
+	}
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_drops_size(void **st)
+{
+	struct discv4_rx *s = stage(0, 0, 0);
+	static uint8_t big[1400];
+	uint8_t buf[DISCV4_MAX_LEN];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 20);
+
+	(void)st;
+	assert_int_equal(run(s, buf, 0, src_a, NOW_NS), DISCV4_RX_DROP_SIZE);
+	assert_int_equal(run(s, buf, 97, src_a, NOW_NS), DISCV4_RX_DROP_SIZE);
+	assert_int_equal(run(s, buf, len - 1, src_a, NOW_NS),
+			 DISCV4_RX_DROP_HASH);      /* truncated past 98 */
+	assert_int_equal(run(s, big, 1281, src_a, NOW_NS),
+			 DISCV4_RX_DROP_SIZE);
+	assert_int_equal(run(s, big, sizeof(big), src_a, NOW_NS),
+			 DISCV4_RX_DROP_SIZE);
+	/* An output buffer too small for the data is a size drop too. */
+	assert_int_equal(discv4_rx_process(s, buf, len, src_a, 1, NOW_NS, OUT,
+					   sizeof(*OUT) + 1),
+			 DISCV4_RX_DROP_SIZE);
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_drops_bad_hash(void **st)
+{
+	struct discv4_rx *s = stage(0, 0, 0);
+	uint8_t buf[DISCV4_MAX_LEN];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 20);
+
+	(void)st;
+	buf[len - 1] ^= 1;
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_HASH);
+	buf[len - 1] ^= 1;
+	buf[0] ^= 0x80;
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_HASH);
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_drops_bad_type(void **st)
+{
+	struct discv4_rx *s = stage(0, 0, 0);
+	uint8_t buf[DISCV4_MAX_LEN];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 20);
+	static const uint8_t bad[] = { 0, 7, 0x80, 0xff };
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		buf[97] = bad[i];
+		rehash(buf, len);
+		assert_int_equal(run(s, buf, len, src_a, NOW_NS),
+				 DISCV4_RX_DROP_TYPE);
+	}
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_drops_garbage_rlp(void **st)
+{
+	struct discv4_rx *s = stage(0, 0, 0);
+	uint8_t buf[DISCV4_MAX_LEN];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 20);
+
+	(void)st;
+	/* Not a list, a list longer than the packet, a list of junk. */
+	memset(buf + 98, 0xff, len - 98);
+	rehash(buf, len);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_RLP);
+	buf[98] = 0x05;
+	rehash(buf, len);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_RLP);
+	buf[98] = 0xc1;
+	buf[99] = 0x01;
+	rehash(buf, 100);
+	assert_int_equal(run(s, buf, 100, src_a, NOW_NS), DISCV4_RX_DROP_RLP);
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_drops_expired(void **st)
+{
+	struct discv4_rx *s = stage(0, 0, 0);
+	uint8_t buf[DISCV4_MAX_LEN];
+	size_t len;
+
+	(void)st;
+	for (uint8_t t = DISCV4_PING; t <= DISCV4_ENRREQUEST; t++) {
+		len = make(buf, t, NOW_S - 1);
+		assert_int_equal(run(s, buf, len, src_a, NOW_NS),
+				 DISCV4_RX_DROP_EXPIRED);
+		/* The same second, half a second later, has passed too. */
+		len = make(buf, t, NOW_S);
+		assert_int_equal(run(s, buf, len, src_a, NOW_NS + SEC / 2),
+				 DISCV4_RX_DROP_EXPIRED);
+		assert_int_equal(run(s, buf, len, src_a, NOW_NS),
+				 DISCV4_RX_ACCEPT);
+	}
+	/* ENRResponse carries no expiration (EIP-868). */
+	len = make(buf, DISCV4_ENRRESPONSE, 0);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 1000 * SEC),
+			 DISCV4_RX_ACCEPT);
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_drops_bad_signature(void **st)
+{
+	struct discv4_rx *s = stage(0, 0, 0);
+	uint8_t buf[DISCV4_MAX_LEN];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 20);
+
+	(void)st;
+	memset(buf + 32, 0, 64);        /* r = s = 0 */
+	rehash(buf, len);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_SIG);
+	len = make(buf, DISCV4_PING, NOW_S + 20);
+	buf[32 + 64] = 4;               /* recovery id out of range */
+	rehash(buf, len);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_SIG);
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_budget(void **st)
+{
+	struct discv4_rx *s = stage(2, 3, 0);  /* 2/s, bursts of 3 */
+	uint8_t buf[DISCV4_MAX_LEN];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 60);
+
+	(void)st;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(run(s, buf, len, src_a, NOW_NS),
+				 DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS),
+			 DISCV4_RX_DROP_BUDGET);
+	/* Other sources have their own bucket. */
+	assert_int_equal(run(s, buf, len, src_b, NOW_NS), DISCV4_RX_ACCEPT);
+	/* Half a second refills one packet, not two. */
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + SEC / 2),
+			 DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + SEC / 2),
+			 DISCV4_RX_DROP_BUDGET);
+	/* Junk does not consume budget: the checks before it drop first. */
+	buf[len - 1] ^= 1;
+	assert_int_equal(run(s, buf, len, src_b, NOW_NS), DISCV4_RX_DROP_HASH);
+	buf[len - 1] ^= 1;
+	assert_int_equal(run(s, buf, len, src_b, NOW_NS), DISCV4_RX_ACCEPT);
+	/* A clock stepping back does not crash or refill. */
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS - 10 * SEC),
+			 DISCV4_RX_DROP_BUDGET);
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_budget_table_evicts(void **st)
+{
+	struct discv4_rx_cfg cfg = { .budget_rate = 1, .budget_burst = 1,
+				     .budget_slots = 4 };
+	struct discv4_rx *s = NULL;
+	uint8_t buf[DISCV4_MAX_LEN], src[16];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 60);
+
+	(void)st;
+	assert_int_equal(discv4_rx_new(&s, &cfg), 0);
+	/* 100 sources through a 4-entry table: each new one gets a slot. */
+	memcpy(src, src_a, 16);
+	for (int i = 0; i < 100; i++) {
+		src[15] = (uint8_t)i;
+		assert_int_equal(run(s, buf, len, src, NOW_NS),
+				 DISCV4_RX_ACCEPT);
+	}
+	src[15] = 99;                   /* the newest is still tracked */
+	assert_int_equal(run(s, buf, len, src, NOW_NS), DISCV4_RX_DROP_BUDGET);
+	discv4_rx_free(s);
+}
+
+static void test_discv4_rx_cache_skips_recovery(void **st)
+{
+	struct discv4_rx *s = stage(0, 0, 64), *nc = stage(0, 0, 0);
+	uint8_t buf[DISCV4_MAX_LEN], buf2[DISCV4_MAX_LEN], pub[64];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 20), len2;
+
+	(void)st;
+	assert_int_equal(secp_pub_from_priv(pub, priv), 0);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	memset(OUT->node_id, 0, 64);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + SEC),
+			 DISCV4_RX_ACCEPT_CACHED);
+	assert_memory_equal(OUT->node_id, pub, 64);
+	assert_memory_equal(OUT->src_addr, src_a, 16);
+	/* Replay guard: the same bytes from another source, a copy sooner
+	 * than DISCV4_RX_DUP_GAP_NS after the last, or beyond
+	 * DISCV4_RX_DUP_MAX copies are replays. */
+	assert_int_equal(run(s, buf, len, src_b, NOW_NS + 2 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
+	assert_int_equal(run(s, buf, len, src_a,
+			     NOW_NS + SEC + DISCV4_RX_DUP_GAP_NS - 1),
+			 DISCV4_RX_DROP_REPLAY);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 2 * SEC),
+			 DISCV4_RX_ACCEPT_CACHED);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 3 * SEC),
+			 DISCV4_RX_ACCEPT_CACHED);
+	assert_int_equal(DISCV4_RX_DUP_MAX, 4);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 4 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
+	assert_int_equal(discv4_rx_verdict_cnt(DISCV4_RX_DROP_REPLAY),
+			 DP_CNT_DROP_REPLAY);
+	/* Without a cache every copy is recovered. */
+	assert_int_equal(run(nc, buf, len, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	assert_int_equal(run(nc, buf, len, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	/* A different packet is not a hit. */
+	len2 = make(buf2, DISCV4_FINDNODE, NOW_S + 20);
+	assert_int_equal(run(s, buf2, len2, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	/* A hit still runs every cheaper check first: past its expiration the
+	 * cached packet is dropped as expired. */
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 21 * SEC),
+			 DISCV4_RX_DROP_EXPIRED);
+	/* ENRResponse entries live DISCV4_RX_CACHE_TTL_NS. */
+	len = make(buf, DISCV4_ENRRESPONSE, 0);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 19 * SEC),
+			 DISCV4_RX_ACCEPT_CACHED);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 21 * SEC),
+			 DISCV4_RX_ACCEPT);
+	/* A bad signature is never cached. */
+	len = make(buf, DISCV4_PING, NOW_S + 20);
+	memset(buf + 32, 0, 64);
+	rehash(buf, len);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_SIG);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_SIG);
+	discv4_rx_free(s);
+	discv4_rx_free(nc);
+}
+
+static void test_discv4_rx_verdict_counters(void **st)
+{
+	static const struct {
+		enum discv4_rx_verdict v;
+		unsigned cnt;
+	} rows[] = {
+		{ DISCV4_RX_ACCEPT, DP_CNT_ACCEPTED },
+		{ DISCV4_RX_ACCEPT_CACHED, DP_CNT_ACCEPTED },
+		{ DISCV4_RX_DROP_SIZE, DP_CNT_DROP_SIZE },
+		{ DISCV4_RX_DROP_HASH, DP_CNT_DROP_HASH },
+		{ DISCV4_RX_DROP_TYPE, DP_CNT_DROP_TYPE },
+		{ DISCV4_RX_DROP_RLP, DP_CNT_DROP_RLP },
+		{ DISCV4_RX_DROP_EXPIRED, DP_CNT_DROP_EXPIRED },
+		{ DISCV4_RX_DROP_BUDGET, DP_CNT_DROP_BUDGET },
+		{ DISCV4_RX_DROP_SIG, DP_CNT_DROP_SIG },
+	};
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(discv4_rx_verdict_cnt(rows[i].v),
+				 rows[i].cnt);
+	assert_string_equal(dp_cnt_name(DP_CNT_DROP_HASH), "drop_hash");
+	assert_string_equal(dp_cnt_name(DP_CNT_MAX), "unknown");
+}
+
+static void test_discv4_rx_new_rejects_bad_cfg(void **st)
+{
+	struct discv4_rx_cfg cfg = { .budget_rate = 5 };
+	struct discv4_rx *s = NULL;
+
+	(void)st;
+	assert_int_equal(discv4_rx_new(&s, &cfg), -EINVAL);
+	cfg.budget_burst = 1;
+	cfg.cache_slots = 1u << 25;
+	assert_int_equal(discv4_rx_new(&s, &cfg), -EINVAL);
+	discv4_rx_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_discv4_rx_accepts_all_types),
+		cmocka_unit_test(test_discv4_rx_drops_size),
+		cmocka_unit_test(test_discv4_rx_drops_bad_hash),
+		cmocka_unit_test(test_discv4_rx_drops_bad_type),
+		cmocka_unit_test(test_discv4_rx_drops_garbage_rlp),
+		cmocka_unit_test(test_discv4_rx_drops_expired),
+		cmocka_unit_test(test_discv4_rx_drops_bad_signature),
+		cmocka_unit_test(test_discv4_rx_budget),
+		cmocka_unit_test(test_discv4_rx_budget_table_evicts),
+		cmocka_unit_test(test_discv4_rx_cache_skips_recovery),
+		cmocka_unit_test(test_discv4_rx_verdict_counters),
+		cmocka_unit_test(test_discv4_rx_new_rejects_bad_cfg),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

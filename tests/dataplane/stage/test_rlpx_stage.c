@@ -1,0 +1,1648 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/dataplane/stage/test_rlpx_stage.c - the RLPx frame engine: the codec on
+ * its own, then end to end with the real devplane-dp over dplink and a
+ * real TCP connection on 127.0.0.1, this test playing the remote peer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/keccak.h"
+#include "common/rlpx_frame.h"
+#include "common/snappy.h"
+#include "control/host/dplink.h"
+#include "dataplane/stage/rlpx_stage.h"
+
+/* ---- fixed secrets for both ends -------------------------------------- */
+
+static void secrets(struct rlpx_secrets *s, enum rlpx_role role,
+		    unsigned seed)
+{
+	uint8_t eph[32], in[32], rn[32], auth[200], ack[180];
+
+	for (unsigned i = 0; i < 32; i++) {
+		eph[i] = (uint8_t)(i * 7 + 1 + seed);
+		in[i] = (uint8_t)(i * 13 + 5);
+		rn[i] = (uint8_t)(i * 3 + 9);
+	}
+	for (unsigned i = 0; i < sizeof(auth); i++)
+		auth[i] = (uint8_t)(i ^ 0x5a);
+	for (unsigned i = 0; i < sizeof(ack); i++)
+		ack[i] = (uint8_t)(i ^ 0xa5);
+	rlpx_secrets_from_shared(s, eph, in, rn, auth, sizeof(auth), ack,
+				 sizeof(ack), role);
+}
+
+/* A matching pair of frame states, one frame exchanged each way (the
+ * Hellos), so the handed-over positions are not zero; seed picks the
+ * secrets. */
+static void frame_pair_seed(struct rlpx_frame *local, struct rlpx_frame *peer,
+			    unsigned seed)
+{
+	struct rlpx_secrets a, b;
+	uint8_t wire[256], out[64];
+	size_t ol;
+	ssize_t n;
+
+	secrets(&a, RLPX_RECIPIENT, seed);
+	secrets(&b, RLPX_INITIATOR, seed);
+	assert_int_equal(rlpx_frame_init(local, &a, 0), 0);
+	assert_int_equal(rlpx_frame_init(peer, &b, 0), 0);
+	rlpx_secrets_wipe(&a);
+	rlpx_secrets_wipe(&b);
+	n = rlpx_frame_seal(local, wire, sizeof(wire),
+			    (const uint8_t *)"\x80hello-local", 12);
+	assert_true(n > 0);
+	assert_int_equal(rlpx_frame_open(peer, out, sizeof(out), &ol, wire,
+					 (size_t)n), n);
+	n = rlpx_frame_seal(peer, wire, sizeof(wire),
+			    (const uint8_t *)"\x80hello-peer", 11);
+	assert_true(n > 0);
+	assert_int_equal(rlpx_frame_open(local, out, sizeof(out), &ol, wire,
+					 (size_t)n), n);
+}
+
+static void frame_pair(struct rlpx_frame *local, struct rlpx_frame *peer)
+{
+	frame_pair_seed(local, peer, 0);
+}
+
+/* codec_of() turns a frame state into a codec (through export/import). */
+static void codec_of(struct rlpx_codec *c, struct rlpx_frame *f,
+		     size_t cap, uint32_t flags)
+{
+	struct msg_rlpx_keys k;
+
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(rlpx_frame_export(&k, f), 0);
+	assert_int_equal(rlpx_codec_init(c, &k, cap, flags), 0);
+	explicit_bzero(&k, sizeof(k));
+}
+
+static void codec_pair(struct rlpx_codec *a, struct rlpx_codec *b,
+		       size_t cap_a, uint32_t flags)
+{
+	struct rlpx_frame fa, fb;
+
+	frame_pair(&fa, &fb);
+	codec_of(a, &fa, cap_a, flags);
+	codec_of(b, &fb, 0, flags);
+	rlpx_frame_fini(&fa);
+	rlpx_frame_fini(&fb);
+}
+
+static uint8_t *seal_alloc(struct rlpx_codec *c, uint64_t code,
+			   const uint8_t *d, size_t len, size_t *out_len)
+{
+	size_t sc = rlpx_codec_scratch_len(len), oc = rlpx_codec_sealed_max(len);
+	uint8_t *s = malloc(sc), *o = malloc(oc);
+	ssize_t n;
+
+	assert_non_null(s);
+	assert_non_null(o);
+	n = rlpx_codec_seal(c, o, oc, s, sc, code, d, len);
+	assert_true(n > 0);
+	free(s);
+	*out_len = (size_t)n;
+	return o;
+}
+
+/* push_all() feeds wire bytes, collecting up to one message. */
+static int push_next(struct rlpx_codec *c, const uint8_t *w, size_t len,
+		     size_t *used, struct rlpx_msg *m)
+{
+	int rc;
+
+	*used = 0;
+	for (;;) {
+		rc = rlpx_codec_rx_next(c, m);
+		if (rc != -EAGAIN || *used == len)
+			return rc;
+		ssize_t k = rlpx_codec_rx_push(c, w + *used, len - *used);
+
+		assert_true(k >= 0);
+		*used += (size_t)k;
+	}
+}
+
+/* ---- pure codec -------------------------------------------------------- */
+
+static void test_codec_roundtrip(void **st)
+{
+	static const uint64_t codes[] = { 0, 1, 0x10, 0x7f, 0x80, 0x1234,
+					  0xffffffffffULL };
+	(void)st;
+	for (uint32_t flags = 0; flags <= MSG_RLPX_KEYS_F_SNAPPY; flags++) {
+		struct rlpx_codec a, b;
+		size_t big = 300000;
+		uint8_t *data = malloc(big);
+
+		assert_non_null(data);
+		for (size_t i = 0; i < big; i++)
+			data[i] = (uint8_t)(i % 251 < 100 ? 0 : i * 31);
+		codec_pair(&a, &b, 0, flags);
+		for (unsigned i = 0; i < sizeof(codes) / sizeof(codes[0]);
+		     i++) {
+			size_t lens[] = { 0, 1, 17, big };
+
+			for (unsigned j = 0; j < 4; j++) {
+				struct rlpx_msg m;
+				size_t wl, used;
+				uint8_t *w = seal_alloc(&a, codes[i], data,
+							lens[j], &wl);
+
+				/* byte by byte for a small one, else whole */
+				if (lens[j] == 17) {
+					int rc = -EAGAIN;
+
+					for (size_t k = 0; k < wl; k++) {
+						assert_int_equal(rc, -EAGAIN);
+						assert_int_equal(
+						    rlpx_codec_rx_push(&b,
+							w + k, 1), 1);
+						rc = rlpx_codec_rx_next(&b, &m);
+					}
+					assert_int_equal(rc, 0);
+				} else {
+					assert_int_equal(push_next(&b, w, wl,
+						&used, &m), 0);
+					assert_int_equal(used, wl);
+				}
+				assert_true(m.code == codes[i]);
+				assert_int_equal(m.len, lens[j]);
+				if (lens[j])
+					assert_memory_equal(m.data, data,
+							    lens[j]);
+				assert_int_equal(rlpx_codec_rx_next(&b, &m),
+						 -EAGAIN);
+				free(w);
+			}
+		}
+		rlpx_codec_fini(&a);
+		rlpx_codec_fini(&b);
+		free(data);
+	}
+}
+
+static void test_codec_bad_mac_and_garbage(void **st)
+{
+	struct rlpx_codec a, b;
+	struct rlpx_msg m;
+	size_t wl, used;
+	uint8_t *w;
+	uint8_t junk[64];
+
+	(void)st;
+	codec_pair(&a, &b, 0, 0);
+	w = seal_alloc(&a, 0x10, (const uint8_t *)"abc", 3, &wl);
+	w[wl - 1] ^= 1;                         /* frame-mac */
+	assert_int_equal(push_next(&b, w, wl, &used, &m), -EKEYREJECTED);
+	assert_int_equal(rlpx_codec_rx_next(&b, &m), -EPROTO);  /* poisoned */
+	free(w);
+	rlpx_codec_fini(&a);
+	rlpx_codec_fini(&b);
+
+	codec_pair(&a, &b, 0, 0);
+	memset(junk, 0x41, sizeof(junk));
+	assert_int_equal(push_next(&b, junk, sizeof(junk), &used, &m),
+			 -EKEYREJECTED);        /* header-mac */
+	rlpx_codec_fini(&a);
+	rlpx_codec_fini(&b);
+}
+
+static void test_codec_over_cap(void **st)
+{
+	struct rlpx_codec a, b;
+	struct rlpx_msg m;
+	uint8_t *data = calloc(1, 5000), *w;
+	size_t wl, used;
+
+	(void)st;
+	/* b (the receiver) caps frames at 4096 bytes; a sends 5000. */
+	codec_pair(&b, &a, 4096, 0);
+	w = seal_alloc(&a, 0x10, data, 5000, &wl);
+	assert_int_equal(push_next(&b, w, wl, &used, &m), -EMSGSIZE);
+	assert_int_equal(used, RLPX_STAGE_IBUF_MIN < wl ?
+			 RLPX_STAGE_IBUF_MIN : wl);
+	free(w);
+	free(data);
+	rlpx_codec_fini(&a);
+	rlpx_codec_fini(&b);
+}
+
+/* bomb() writes code 0x10 || a valid snappy block of `len` zero bytes:
+ * varint length, one literal zero, then 64-byte copies at offset 1. */
+static size_t bomb(uint8_t *out, size_t len)
+{
+	size_t n = 0, left = len - 1;
+
+	out[n++] = 0x10;
+	for (size_t v = len; ; v >>= 7) {
+		out[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+		if (v < 0x80)
+			break;
+	}
+	out[n++] = 0x00;                /* literal, length 1 */
+	out[n++] = 0x00;
+	while (left) {
+		size_t k = left > 64 ? 64 : left;
+
+		out[n++] = (uint8_t)(((k - 1) << 2) | 2);     /* copy-2 */
+		out[n++] = 1;
+		out[n++] = 0;
+		left -= k;
+	}
+	return n;
+}
+
+static void test_codec_snappy_bomb(void **st)
+{
+	size_t cap = (17u << 20) / 64 * 3 + 64;
+	uint8_t *plain = malloc(cap);
+	struct rlpx_codec a, b, a2, b2;
+	struct rlpx_msg m;
+	size_t n, wl, used;
+	uint8_t *w, *wire;
+	ssize_t k;
+
+	(void)st;
+	assert_non_null(plain);
+	/* Exactly 16 MiB decodes (the bound is inclusive)... */
+	n = bomb(plain, RLPX_MSG_CAP);
+	assert_int_equal(snappy_decoded_len(plain + 1, n - 1), RLPX_MSG_CAP);
+	codec_pair(&a, &b, 0, 0);               /* a seals without snappy */
+	codec_pair(&a2, &b2, 0, MSG_RLPX_KEYS_F_SNAPPY);
+	wire = malloc(rlpx_frame_sealed_len(n));
+	k = rlpx_frame_seal(&a2.f, wire, rlpx_frame_sealed_len(n), plain, n);
+	assert_true(k > 0);
+	assert_int_equal(push_next(&b2, wire, (size_t)k, &used, &m), 0);
+	assert_int_equal(m.code, 0x10);
+	assert_int_equal(m.len, RLPX_MSG_CAP);
+	assert_int_equal(m.data[RLPX_MSG_CAP - 1], 0);
+	free(wire);
+	/* ...one byte more is refused from the header alone. */
+	n = bomb(plain, RLPX_MSG_CAP + 1);
+	wire = malloc(rlpx_frame_sealed_len(n));
+	k = rlpx_frame_seal(&a2.f, wire, rlpx_frame_sealed_len(n), plain, n);
+	assert_true(k > 0);
+	assert_int_equal(push_next(&b2, wire, (size_t)k, &used, &m),
+			 -EMSGSIZE);
+	free(wire);
+	/* corrupt snappy */
+	rlpx_codec_fini(&a2);
+	rlpx_codec_fini(&b2);
+	codec_pair(&a2, &b2, 0, MSG_RLPX_KEYS_F_SNAPPY);
+	plain[0] = 0x10;
+	plain[1] = 0x05;
+	plain[2] = 0xff;
+	wire = malloc(rlpx_frame_sealed_len(3));
+	k = rlpx_frame_seal(&a2.f, wire, rlpx_frame_sealed_len(3), plain, 3);
+	assert_int_equal(push_next(&b2, wire, (size_t)k, &used, &m),
+			 -EBADMSG);
+	free(wire);
+	/* empty frame: no message code */
+	w = malloc(64);
+	k = rlpx_frame_seal(&a.f, w, 64, plain, 0);
+	assert_int_equal(push_next(&b, w, (size_t)k, &used, &m), -EBADMSG);
+	free(w);
+	(void)wl;
+	rlpx_codec_fini(&a);
+	rlpx_codec_fini(&b);
+	rlpx_codec_fini(&a2);
+	rlpx_codec_fini(&b2);
+	free(plain);
+}
+
+static void test_frame_export_import(void **st)
+{
+	struct rlpx_frame l, p, l2;
+	struct msg_rlpx_keys k;
+	uint8_t wire[128], out[64];
+	size_t ol;
+	ssize_t n;
+
+	(void)st;
+	frame_pair(&l, &p);
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(rlpx_frame_export(&k, &l), 0);
+	/* one Hello frame each way: 1 header block + 1 body block */
+	assert_int_equal(k.egress_ctr_pos, 32);
+	assert_int_equal(k.ingress_ctr_pos, 32);
+	assert_int_equal(rlpx_frame_import(&l2, &k, 0), 0);
+	n = rlpx_frame_seal(&l2, wire, sizeof(wire),
+			    (const uint8_t *)"\x10xyz", 4);
+	assert_int_equal(rlpx_frame_open(&p, out, sizeof(out), &ol, wire,
+					 (size_t)n), n);
+	assert_memory_equal(out, "\x10xyz", 4);
+	k.ingress_ctr_pos = 33;
+	assert_int_equal(rlpx_frame_import(&l2, &k, 0), -EBADMSG);
+	k.ingress_ctr_pos = 32;
+	k.egress_mac.pos = 136;
+	assert_int_equal(rlpx_frame_import(&l2, &k, 0), -EBADMSG);
+	/* mid-frame state cannot be exported */
+	n = rlpx_frame_seal(&p, wire, sizeof(wire),
+			    (const uint8_t *)"\x10xyz", 4);
+	assert_true(rlpx_frame_open_header(&l, &ol, wire) > 0);
+	assert_int_equal(rlpx_frame_export(&k, &l), -EPROTO);
+	rlpx_frame_fini(&l);
+	rlpx_frame_fini(&p);
+}
+
+/* ---- the KEYS slot is wiped once consumed ------------------------------- */
+
+/* slot_clean() tells whether none of the secret fields of ref (the AES and
+ * MAC secrets, the two MAC states) is anywhere in the slot. */
+static bool slot_clean(const uint8_t *slot, const struct msg_rlpx_keys *ref)
+{
+	const void *secret[] = { ref->aes_secret, ref->mac_secret,
+				 ref->egress_mac.st, ref->ingress_mac.st };
+	const size_t len[] = { sizeof(ref->aes_secret),
+			       sizeof(ref->mac_secret),
+			       sizeof(ref->egress_mac.st),
+			       sizeof(ref->ingress_mac.st) };
+
+	for (unsigned i = 0; i < 4; i++)
+		if (memmem(slot, MSG_SLOT_SIZE, secret[i], len[i]))
+			return false;
+	return true;
+}
+
+/* keys_slot() writes a MSG_RLPX_KEYS for sid from ref into slot, as
+ * dplink_rlpx_handover() does, and describes it in *d. */
+static void keys_slot(uint8_t *slot, struct msg_desc *d, uint32_t idx,
+		      const struct msg_rlpx_keys *ref, uint64_t sid)
+{
+	struct msg_rlpx_keys *k = (struct msg_rlpx_keys *)slot;
+
+	memset(slot, 0, MSG_SLOT_SIZE);
+	*k = *ref;
+	k->hdr.type = MSG_RLPX_KEYS;
+	k->hdr.len = sizeof(*k) - sizeof(k->hdr);
+	k->session_id = sid;
+	*d = (struct msg_desc){ .slot = idx, .len = sizeof(*k),
+				.kind = MSG_RLPX_KEYS };
+	assert_false(slot_clean(slot, ref));    /* the check can see them */
+}
+
+/* STYLE.md: "After copying out an MSG_RLPX_KEYS message, the consumer
+ * explicit_bzero's the slot" - on success and on every rejection, since
+ * the slot goes back to a pool both processes read. */
+static void test_stage_keys_slot_wiped(void **st_)
+{
+	struct shmring_cfg rc = { .n_rings = 2, .ring_size = 16,
+				  .n_slots = 8 };
+	struct rlpx_frame local, peer;
+	struct msg_rlpx_keys ref;
+	struct rlpx_stage *st;
+	struct shmring *r;
+	struct msg_desc d;
+	uint8_t *slot;
+	uint32_t idx;
+
+	(void)st_;
+	assert_int_equal(shmring_create(&r, &rc), 0);
+	assert_int_equal(rlpx_stage_new(&st, &(struct rlpx_stage_cfg){
+			.ring = r, .rxq = shmring_ring(r, 0) }), 0);
+	frame_pair(&local, &peer);
+	memset(&ref, 0, sizeof(ref));
+	assert_int_equal(rlpx_frame_export(&ref, &local), 0);
+	assert_int_equal(shmring_slot_alloc(r, &idx), 0);
+	slot = shmring_slot_ptr(r, idx);
+
+	/* Adopted (pending its fd). */
+	keys_slot(slot, &d, idx, &ref, 7);
+	assert_int_equal(rlpx_stage_ctl(st, &d, slot), 0);
+	assert_true(slot_clean(slot, &ref));
+	for (size_t i = 0; i < MSG_SLOT_SIZE; i++)
+		assert_int_equal(slot[i], 0);
+	assert_int_equal(rlpx_stage_n_sessions(st), 1);
+	/* The same session again: refused, wiped all the same. */
+	keys_slot(slot, &d, idx, &ref, 7);
+	assert_int_equal(rlpx_stage_ctl(st, &d, slot), -EBADMSG);
+	assert_true(slot_clean(slot, &ref));
+	/* A frame state the codec refuses (MAC position past the rate). */
+	keys_slot(slot, &d, idx, &ref, 8);
+	((struct msg_rlpx_keys *)slot)->ingress_mac.pos = 136;
+	assert_true(rlpx_stage_ctl(st, &d, slot) < 0);
+	assert_true(slot_clean(slot, &ref));
+	/* A descriptor whose length lies. */
+	keys_slot(slot, &d, idx, &ref, 9);
+	d.len = sizeof(ref) - 8;
+	assert_int_equal(rlpx_stage_ctl(st, &d, slot), -EBADMSG);
+	assert_true(slot_clean(slot, &ref));
+	assert_int_equal(rlpx_stage_n_sessions(st), 1);
+
+	explicit_bzero(&ref, sizeof(ref));
+	rlpx_frame_fini(&local);
+	rlpx_frame_fini(&peer);
+	shmring_slot_free(r, idx);
+	rlpx_stage_free(st);
+	shmring_free(r);
+}
+
+/* ---- several sessions in one stage, in process ------------------------ */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+	*b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(*b, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*a = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*a >= 0);
+	close(ls);
+}
+
+
+#define SB_SESS 5
+#define SB_MSGS 3
+
+struct sb {
+	struct shmring *r;
+	struct rlpx_stage *st;
+	struct rlpx_codec pc[SB_SESS];  /* the remote peers' ends */
+	int a[SB_SESS], b[SB_SESS];     /* stage's socket, peer's socket */
+	uint64_t sid[SB_SESS];
+};
+
+/* sb_start() makes a stage on an in-process ring with SB_SESS sessions
+ * handed over and adopted; peers have their own secrets, snappy on odd
+ * ones. */
+static void sb_start(struct sb *x)
+{
+	struct shmring_cfg rc = { .n_rings = 2, .ring_size = 256,
+				  .n_slots = 256 };
+
+	memset(x, 0, sizeof(*x));
+	assert_int_equal(shmring_create(&x->r, &rc), 0);
+	assert_int_equal(rlpx_stage_new(&x->st, &(struct rlpx_stage_cfg){
+			.ring = x->r, .rxq = shmring_ring(x->r, 0) }), 0);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		uint32_t flags = k % 2 ? MSG_RLPX_KEYS_F_SNAPPY : 0;
+		struct rlpx_frame local, peer;
+		struct msg_rlpx_keys ref;
+		struct msg_desc d;
+		uint32_t idx;
+		uint8_t *slot;
+
+		x->sid[k] = 0xab00 + k;
+		frame_pair_seed(&local, &peer, k + 1);
+		codec_of(&x->pc[k], &peer, 0, flags);
+		memset(&ref, 0, sizeof(ref));
+		assert_int_equal(rlpx_frame_export(&ref, &local), 0);
+		ref.flags = flags;
+		assert_int_equal(shmring_slot_alloc(x->r, &idx), 0);
+		slot = shmring_slot_ptr(x->r, idx);
+		keys_slot(slot, &d, idx, &ref, x->sid[k]);
+		assert_int_equal(rlpx_stage_ctl(x->st, &d, slot), 0);
+		shmring_slot_free(x->r, idx);
+		tcp_pair(&x->a[k], &x->b[k]);
+		assert_int_equal(rlpx_stage_give_fd(x->st, x->sid[k], x->a[k]),
+				 0);
+		explicit_bzero(&ref, sizeof(ref));
+		rlpx_frame_fini(&local);
+		rlpx_frame_fini(&peer);
+	}
+	rlpx_stage_poll(x->st);         /* adopts the fds */
+	assert_int_equal(rlpx_stage_n_sessions(x->st), SB_SESS);
+}
+
+static void sb_stop(struct sb *x)
+{
+	struct msg_desc d[64];
+	unsigned n;
+
+	rlpx_stage_free(x->st);
+	while ((n = shmring_dequeue(shmring_ring(x->r, 0), d, 64)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			shmring_slot_free(x->r, d[i].slot);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		close(x->b[k]);
+		rlpx_codec_fini(&x->pc[k]);
+	}
+	shmring_free(x->r);
+}
+
+/* sb_wait_readable() waits (bounded) until the stage's end of every
+ * session has bytes to read. */
+static void sb_wait_readable(struct sb *x)
+{
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		struct pollfd p = { .fd = x->a[k], .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+	}
+}
+
+static void sb_fill(uint8_t *d, size_t len, unsigned k, unsigned j)
+{
+	for (size_t i = 0; i < len; i++)
+		d[i] = (uint8_t)(k * 31 + j * 7 + i * 3);
+}
+
+static size_t sb_len(unsigned k, unsigned j)
+{
+	return 100 + 400 * j + 37 * k;  /* one ring fragment each */
+}
+
+/*
+ * Every peer writes SB_MSGS messages (peer 1 a Ping among them, peer 4 a
+ * corrupted frame after them), then one rlpx_stage_poll() finds all the
+ * sockets readable. The stage opens their frames round by round, one per
+ * session per round through one codec batch, so the ring shows the
+ * sessions interleaved: the first SB_SESS messages come from SB_SESS
+ * different sessions (a session-by-session drain would put a session's
+ * messages first). Every message is intact and in order within its
+ * session; peer 4's session ends with -EKEYREJECTED after its good
+ * messages and the others go on; peer 1 gets its Pong.
+ */
+static void test_stage_opens_sessions_together(void **st_)
+{
+	static const uint8_t ping[] = { 0xc0 };
+	struct sb x;
+	uint8_t buf[2048];
+	struct msg_desc d[64];
+	unsigned n, next[SB_SESS] = { 0 }, order = 0, closed = 0;
+	uint64_t first[SB_SESS];
+	struct rlpx_msg m;
+
+	(void)st_;
+	sb_start(&x);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		for (unsigned j = 0; j < SB_MSGS; j++) {
+			size_t wl;
+			uint8_t *w;
+
+			sb_fill(buf, sb_len(k, j), k, j);
+			w = seal_alloc(&x.pc[k], 0x10 + j, buf, sb_len(k, j),
+				       &wl);
+			assert_int_equal(send(x.b[k], w, wl, 0), (ssize_t)wl);
+			free(w);
+			if (k == 1 && j == 0) {
+				w = seal_alloc(&x.pc[k], RLPX_P2P_PING, ping,
+					       1, &wl);
+				assert_int_equal(send(x.b[k], w, wl, 0),
+						 (ssize_t)wl);
+				free(w);
+			}
+		}
+		if (k == 4) {
+			size_t wl;
+			uint8_t *w = seal_alloc(&x.pc[k], 0x30, buf, 64, &wl);
+
+			w[40] ^= 0x01;
+			assert_int_equal(send(x.b[k], w, wl, 0), (ssize_t)wl);
+			free(w);
+		}
+	}
+	sb_wait_readable(&x);
+	assert_true(rlpx_stage_poll(x.st) >= SB_SESS);
+	while ((n = shmring_dequeue(shmring_ring(x.r, 0), d, 64)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			const void *p = shmring_desc_ptr(x.r, &d[i]);
+			unsigned k;
+
+			assert_non_null(p);
+			if (d[i].kind == MSG_RLPX_CLOSED) {
+				const struct msg_rlpx_closed *c = p;
+
+				assert_true(c->session_id == x.sid[4]);
+				assert_int_equal(c->error, -EKEYREJECTED);
+				assert_int_equal(next[4], SB_MSGS);
+				closed++;
+			} else {
+				const struct msg_rlpx_data *r = p;
+
+				assert_int_equal(d[i].kind, MSG_RLPX_RX);
+				k = (unsigned)(r->session_id - x.sid[0]);
+				assert_true(k < SB_SESS);
+				assert_true(next[k] < SB_MSGS);
+				assert_int_equal(r->msg_code, 0x10 + next[k]);
+				assert_int_equal(r->flags, MSG_RLPX_F_LAST);
+				assert_int_equal(r->data_len,
+						 sb_len(k, next[k]));
+				sb_fill(buf, r->data_len, k, next[k]);
+				assert_memory_equal(r->data, buf, r->data_len);
+				next[k]++;
+				if (order < SB_SESS)
+					first[order] = r->session_id;
+				order++;
+			}
+			shmring_slot_free(x.r, d[i].slot);
+		}
+	}
+	assert_int_equal(closed, 1);
+	assert_int_equal(order, SB_SESS * SB_MSGS);
+	for (unsigned i = 0; i < SB_SESS; i++)
+		for (unsigned j = 0; j < i; j++)
+			assert_true(first[i] != first[j]);
+	assert_int_equal(rlpx_stage_n_sessions(x.st), SB_SESS - 1);
+	/* peer 1's Pong */
+	{
+		struct pollfd p = { .fd = x.b[1], .events = POLLIN };
+		uint8_t *q;
+		ssize_t room, got;
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		room = rlpx_codec_rx_space(&x.pc[1], &q);
+		assert_true(room > 0);
+		got = recv(x.b[1], q, (size_t)room, 0);
+		assert_true(got > 0);
+		rlpx_codec_rx_commit(&x.pc[1], (size_t)got);
+		assert_int_equal(rlpx_codec_rx_next(&x.pc[1], &m), 0);
+		assert_int_equal(m.code, RLPX_P2P_PONG);
+	}
+	sb_stop(&x);
+}
+
+/* sb_tx() offers control's message (code, d[0..len)) for session k to
+ * the stage as MSG_RLPX_TX fragments, as dplink_rlpx_send() cuts them. */
+static void sb_tx(struct sb *x, unsigned k, uint64_t code, const uint8_t *d,
+		  size_t len)
+{
+	size_t off = 0;
+
+	do {
+		size_t f = len - off < MSG_RLPX_FRAG_MAX ? len - off
+							 : MSG_RLPX_FRAG_MAX;
+		struct msg_rlpx_data *m;
+		struct msg_desc desc;
+		uint32_t idx;
+
+		assert_int_equal(shmring_slot_alloc(x->r, &idx), 0);
+		m = shmring_slot_ptr(x->r, idx);
+		memset(m, 0, sizeof(*m));
+		m->hdr.type = MSG_RLPX_TX;
+		m->hdr.len = (uint16_t)(sizeof(*m) - sizeof(m->hdr) + f);
+		m->session_id = x->sid[k];
+		m->msg_code = code;
+		m->total_len = (uint32_t)len;
+		m->frag_off = (uint32_t)off;
+		m->data_len = (uint16_t)f;
+		m->flags = off + f == len ? MSG_RLPX_F_LAST : 0;
+		if (f)
+			memcpy(m->data, d + off, f);
+		desc = (struct msg_desc){ .slot = idx,
+					  .len = (uint16_t)(sizeof(*m) + f),
+					  .kind = MSG_RLPX_TX };
+		assert_int_equal(rlpx_stage_ctl(x->st, &desc, m), 0);
+		shmring_slot_free(x->r, idx);
+		off += f;
+	} while (off < len);
+}
+
+static bool sb_readable(struct sb *x, unsigned k)
+{
+	struct pollfd p = { .fd = x->b[k], .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* sb_peer_recv() reads (bounded) until peer k opens one message. */
+static void sb_peer_recv(struct sb *x, unsigned k, struct rlpx_msg *m)
+{
+	double end = now_s() + 5;
+	int rc;
+
+	while ((rc = rlpx_codec_rx_next(&x->pc[k], m)) == -EAGAIN) {
+		struct pollfd p = { .fd = x->b[k], .events = POLLIN };
+		uint8_t *q;
+		ssize_t room, got;
+
+		assert_true(now_s() < end);
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		room = rlpx_codec_rx_space(&x->pc[k], &q);
+		assert_true(room > 0);
+		got = recv(x->b[k], q, (size_t)room, 0);
+		assert_true(got > 0);
+		rlpx_codec_rx_commit(&x->pc[k], (size_t)got);
+	}
+	assert_int_equal(rc, 0);
+}
+
+/*
+ * Control's messages to several sessions in one ring burst are sealed
+ * together when the burst ends (the worker's next rlpx_stage_poll()), not
+ * one by one as they complete: after the rlpx_stage_ctl() calls nothing is
+ * on the wire, after the poll everything is. A session's second message
+ * seals the batch holding its first (one txa per session), so order
+ * within a session holds; a message over the batch size goes at once.
+ */
+static void test_stage_seals_sessions_together(void **st_)
+{
+	static uint8_t big[40000];
+	struct sb x;
+	uint8_t buf[2048];
+	struct rlpx_msg m;
+
+	(void)st_;
+	sb_start(&x);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		sb_fill(buf, sb_len(k, 0), k, 0);
+		sb_tx(&x, k, 0x20, buf, sb_len(k, 0));
+	}
+	for (unsigned k = 0; k < SB_SESS; k++)
+		assert_false(sb_readable(&x, k));
+	/* session 0's next message: the batch goes out first */
+	sb_fill(buf, sb_len(0, 1), 0, 1);
+	sb_tx(&x, 0, 0x21, buf, sb_len(0, 1));
+	for (unsigned k = 0; k < SB_SESS; k++)
+		assert_true(sb_readable(&x, k));
+	/* above the batch size: sealed as it completes */
+	sb_fill(big, sizeof(big), 9, 9);
+	sb_tx(&x, 3, 0x22, big, sizeof(big));
+	rlpx_stage_poll(x.st);
+	for (unsigned k = 0; k < SB_SESS; k++) {
+		sb_peer_recv(&x, k, &m);
+		assert_int_equal(m.code, 0x20);
+		sb_fill(buf, sb_len(k, 0), k, 0);
+		assert_int_equal(m.len, sb_len(k, 0));
+		assert_memory_equal(m.data, buf, m.len);
+	}
+	sb_peer_recv(&x, 0, &m);
+	assert_int_equal(m.code, 0x21);
+	sb_fill(buf, sb_len(0, 1), 0, 1);
+	assert_int_equal(m.len, sb_len(0, 1));
+	assert_memory_equal(m.data, buf, m.len);
+	sb_peer_recv(&x, 3, &m);
+	assert_int_equal(m.code, 0x22);
+	assert_int_equal(m.len, sizeof(big));
+	assert_memory_equal(m.data, big, sizeof(big));
+	/* A close goes after what was queued before it. */
+	sb_tx(&x, 2, 0x23, buf, 10);
+	{
+		struct msg_rlpx_closed *c;
+		struct msg_desc desc;
+		uint32_t idx;
+
+		assert_int_equal(shmring_slot_alloc(x.r, &idx), 0);
+		c = shmring_slot_ptr(x.r, idx);
+		memset(c, 0, sizeof(*c));
+		c->hdr.type = MSG_RLPX_CLOSED;
+		c->hdr.len = sizeof(*c) - sizeof(c->hdr);
+		c->session_id = x.sid[2];
+		c->reason = 0x04;
+		desc = (struct msg_desc){ .slot = idx, .len = sizeof(*c),
+					  .kind = MSG_RLPX_CLOSED };
+		assert_int_equal(rlpx_stage_ctl(x.st, &desc, c), 0);
+		shmring_slot_free(x.r, idx);
+	}
+	rlpx_stage_poll(x.st);
+	sb_peer_recv(&x, 2, &m);
+	assert_int_equal(m.code, 0x23);
+	sb_peer_recv(&x, 2, &m);
+	assert_int_equal(m.code, RLPX_P2P_DISCONNECT);
+	sb_stop(&x);
+}
+
+/* ---- codec batches -------------------------------------------------- */
+
+#define CB_SESS 9
+#define CB_MSG  6000
+
+static uint32_t cb_rnd(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+struct cb_sess {
+	struct rlpx_codec tx[2], rx[2];         /* [0] single, [1] batch */
+	uint8_t *wire;                          /* sealed, not yet pushed */
+	size_t wlen, wsent;
+	bool dead;
+};
+
+/*
+ * cb_drain() opens everything buffered, call by call in lockstep: one
+ * rlpx_codec_rx_next() on each live session's single-path receiver, one
+ * rlpx_codec_rx_next_batch() over all their batch-path receivers, and the
+ * results of that call compared (rc, code, bytes). Returns the messages
+ * opened.
+ */
+static unsigned cb_drain(struct cb_sess *ss, size_t n)
+{
+	unsigned ok = 0;
+
+	for (;;) {
+		struct rlpx_codec *c[CB_SESS];
+		struct rlpx_msg m[CB_SESS];
+		uint8_t d[CB_SESS][KECCAK256_LEN], d1[KECCAK256_LEN];
+		int rc[CB_SESS], rc0[CB_SESS];
+		uint64_t code[CB_SESS];
+		size_t len[CB_SESS], who[CB_SESS], k = 0;
+		bool more = false;
+
+		for (size_t i = 0; i < n; i++) {
+			struct rlpx_msg m0;
+
+			if (ss[i].dead)
+				continue;
+			rc0[k] = rlpx_codec_rx_next(&ss[i].rx[0], &m0);
+			if (rc0[k] == 0) {
+				code[k] = m0.code;
+				len[k] = m0.len;
+				keccak256(d[k], m0.data, m0.len);
+			}
+			who[k] = i;
+			c[k++] = &ss[i].rx[1];
+		}
+		rlpx_codec_rx_next_batch(c, m, rc, k);
+		for (size_t j = 0; j < k; j++) {
+			assert_int_equal(rc[j], rc0[j]);
+			if (rc[j] == 0) {
+				assert_int_equal(m[j].code, code[j]);
+				assert_int_equal(m[j].len, len[j]);
+				keccak256(d1, m[j].data, m[j].len);
+				assert_memory_equal(d1, d[j], KECCAK256_LEN);
+				ok++;
+			}
+			ss[who[j]].dead = rc[j] < 0 && rc[j] != -EAGAIN;
+			more |= rc[j] != -EAGAIN;
+		}
+		if (!more)
+			return ok;
+	}
+}
+
+/*
+ * CB_SESS sessions (snappy on every other one, a 4 KiB frame cap on every
+ * third), both ends twice. Rounds of messages to random sessions (repeats
+ * too, now and then a scratch too small) are sealed by rlpx_codec_seal()
+ * on one copy and rlpx_codec_seal_batch() on the other: same results and
+ * bytes. The wire then goes to both receivers of each session in the same
+ * random chunks (now and then with a flipped byte), opened by cb_drain()
+ * after every chunk round: every rlpx_codec_rx_next_batch() call must
+ * give what rlpx_codec_rx_next() gives on each of its codecs.
+ */
+static void test_codec_batch_matches_single(void **st)
+{
+	struct cb_sess *ss = calloc(CB_SESS, sizeof(*ss));
+	uint8_t *data = malloc(CB_MSG);
+	size_t sc = rlpx_codec_scratch_len(CB_MSG);
+	size_t oc = rlpx_codec_sealed_max(CB_MSG);
+	uint8_t *scratch = malloc(sc * 8), *out[2];
+	uint32_t rng = 0x9e3779b9u;
+	unsigned n_msgs = 0, n_errs = 0, n_dead = 0;
+
+	(void)st;
+	out[0] = malloc(oc * 8);
+	out[1] = malloc(oc * 8);
+	assert_non_null(ss);
+	assert_non_null(data);
+	assert_non_null(scratch);
+	assert_non_null(out[0]);
+	assert_non_null(out[1]);
+	for (size_t i = 0; i < CB_MSG; i++)
+		data[i] = (i / 50) % 2 ? (uint8_t)cb_rnd(&rng) : (uint8_t)i;
+	for (size_t i = 0; i < CB_SESS; i++) {
+		struct rlpx_frame fa, fb;
+		uint32_t flags = i % 2 ? MSG_RLPX_KEYS_F_SNAPPY : 0;
+		size_t cap = i % 3 == 2 ? 4096 : 0;
+		uint8_t w[128], o[64] = { 0 };
+		size_t ol;
+
+		frame_pair(&fa, &fb);
+		/* i more frames: every session at its own stream position */
+		for (size_t k = 0; k < i; k++) {
+			ssize_t wn = rlpx_frame_seal(&fa, w, sizeof(w), o, k);
+
+			assert_true(wn > 0);
+			assert_int_equal(rlpx_frame_open(&fb, o, sizeof(o), &ol,
+							 w, (size_t)wn), wn);
+		}
+		for (int c = 0; c < 2; c++) {
+			codec_of(&ss[i].tx[c], &fa, cap, flags);
+			codec_of(&ss[i].rx[c], &fb, cap, flags);
+		}
+		rlpx_frame_fini(&fa);
+		rlpx_frame_fini(&fb);
+		ss[i].wire = malloc(8 * oc);
+		assert_non_null(ss[i].wire);
+	}
+	for (int round = 0; round < 16; round++) {
+		struct rlpx_codec_tx tx[8];
+		ssize_t want[8];
+		size_t n = 1 + cb_rnd(&rng) % 8, who[8];
+		bool progress = true;
+
+		for (size_t j = 0; j < n; j++) {
+			size_t len = cb_rnd(&rng) % 3 ? cb_rnd(&rng) % 1500
+						      : cb_rnd(&rng) % CB_MSG;
+			size_t scap = cb_rnd(&rng) % 20 ? sc : 4;
+			struct cb_sess *x;
+
+			who[j] = cb_rnd(&rng) % CB_SESS;
+			x = &ss[who[j]];
+			want[j] = rlpx_codec_seal(&x->tx[0], out[0] + j * oc,
+						  oc, scratch + j * sc, scap,
+						  0x10 + j, data + j, len);
+			if (want[j] > 0) {
+				memcpy(x->wire + x->wlen, out[0] + j * oc,
+				       (size_t)want[j]);
+				x->wlen += (size_t)want[j];
+			}
+			n_errs += want[j] < 0;
+			tx[j] = (struct rlpx_codec_tx){
+				.c = &x->tx[1], .out = out[1] + j * oc,
+				.out_cap = oc, .scratch = scratch + j * sc,
+				.scratch_cap = scap, .code = 0x10 + j,
+				.data = data + j, .len = len };
+		}
+		rlpx_codec_seal_batch(tx, n);
+		for (size_t j = 0; j < n; j++) {
+			assert_int_equal(tx[j].rc, want[j]);
+			if (want[j] > 0)
+				assert_memory_equal(out[1] + j * oc,
+						    out[0] + j * oc,
+						    (size_t)want[j]);
+		}
+		for (size_t i = 0; i < CB_SESS; i++) {
+			struct cb_sess *x = &ss[i];
+
+			if (x->wlen && cb_rnd(&rng) % 40 == 0)
+				x->wire[cb_rnd(&rng) % x->wlen] ^= 0x04;
+		}
+		while (progress) {
+			progress = false;
+			for (size_t i = 0; i < CB_SESS; i++) {
+				struct cb_sess *x = &ss[i];
+				size_t ch = 1 + cb_rnd(&rng) % 3000;
+				ssize_t k[2] = { 0, 0 };
+
+				if (x->dead)
+					x->wsent = x->wlen;
+				if (ch > x->wlen - x->wsent)
+					ch = x->wlen - x->wsent;
+				for (int c = 0; c < 2 && ch; c++) {
+					k[c] = rlpx_codec_rx_push(&x->rx[c],
+						x->wire + x->wsent, ch);
+					assert_true(k[c] >= 0);
+				}
+				assert_int_equal(k[0], k[1]);
+				x->wsent += (size_t)k[0];
+				progress |= k[0] > 0;
+			}
+			n_msgs += cb_drain(ss, CB_SESS);
+		}
+		for (size_t i = 0; i < CB_SESS; i++)
+			ss[i].wlen = ss[i].wsent = 0;
+	}
+	for (size_t i = 0; i < CB_SESS; i++)
+		n_dead += ss[i].dead;
+	assert_true(n_msgs > 30);
+	assert_true(n_errs > 0);
+	assert_true(n_dead < CB_SESS);
+	for (size_t i = 0; i < CB_SESS; i++) {
+		for (int c = 0; c < 2; c++) {
+			rlpx_codec_fini(&ss[i].tx[c]);
+			rlpx_codec_fini(&ss[i].rx[c]);
+		}
+		free(ss[i].wire);
+	}
+	free(ss);
+	free(data);
+	free(scratch);
+	free(out[0]);
+	free(out[1]);
+}
+
+/* ---- end to end through devplane-dp ------------------------------------ */
+
+struct e2e {
+	struct dplink *l;
+	int peer;                       /* our end of the TCP connection */
+	struct rlpx_codec pc;           /* the remote peer's codec */
+	uint64_t sid;
+	uint8_t *asm_buf;               /* control-side reassembly */
+	size_t asm_len;
+};
+
+/* e2e_setup() spawns devplane-dp and makes a session that is ready to
+ * hand over: *local (the frame state) and *a (the socket) are control's. */
+static void e2e_setup(struct e2e *e, uint32_t flags, uint32_t frame_cap,
+		      uint32_t ring_size, uint32_t n_slots,
+		      struct rlpx_frame *local, int *a)
+{
+	struct dplink_listen li = { 0 };
+	struct dplink_cfg cfg = { .listen = &li, .n_listen = 1,
+				  .rlpx_frame_cap = frame_cap,
+				  .ring_size = ring_size,
+				  .n_slots = n_slots };
+	struct rlpx_frame peer;
+	int b;
+
+	memset(e, 0, sizeof(*e));
+	li.addr[10] = li.addr[11] = 0xff;
+	li.addr[12] = 127;
+	li.addr[15] = 1;
+	assert_int_equal(dplink_spawn(&e->l, &cfg), 0);
+	frame_pair(local, &peer);
+	codec_of(&e->pc, &peer, 0, flags);
+	rlpx_frame_fini(&peer);
+	tcp_pair(a, &b);
+	e->peer = b;
+	e->sid = 0x1122334455667788ULL;
+	e->asm_buf = malloc(RLPX_MSG_CAP);
+	assert_non_null(e->asm_buf);
+}
+
+static void e2e_start(struct e2e *e, uint32_t flags, uint32_t frame_cap,
+		      uint32_t ring_size, uint32_t n_slots)
+{
+	struct rlpx_frame local;
+	int a;
+
+	e2e_setup(e, flags, frame_cap, ring_size, n_slots, &local, &a);
+	assert_int_equal(dplink_rlpx_handover(e->l, e->sid, a, &local, flags),
+			 0);
+	rlpx_frame_fini(&local);
+}
+
+static void e2e_stop(struct e2e *e)
+{
+	if (e->peer >= 0)
+		close(e->peer);
+	rlpx_codec_fini(&e->pc);
+	dplink_close(e->l);
+	free(e->asm_buf);
+}
+
+static void peer_write(struct e2e *e, const uint8_t *w, size_t len)
+{
+	while (len) {
+		ssize_t n = send(e->peer, w, len, MSG_NOSIGNAL);
+
+		assert_true(n > 0);
+		w += n;
+		len -= (size_t)n;
+	}
+}
+
+static void peer_send(struct e2e *e, uint64_t code, const uint8_t *d,
+		      size_t len)
+{
+	size_t wl;
+	uint8_t *w = seal_alloc(&e->pc, code, d, len, &wl);
+
+	peer_write(e, w, wl);
+	free(w);
+}
+
+/* peer_recv() reads until one message opens; returns 0, -EPIPE on EOF,
+ * -ETIMEDOUT. */
+static int peer_recv(struct e2e *e, struct rlpx_msg *m, double timeout)
+{
+	double end = now_s() + timeout;
+
+	for (;;) {
+		struct pollfd p = { .fd = e->peer, .events = POLLIN };
+		uint8_t *buf;
+		ssize_t room, n;
+		int rc = rlpx_codec_rx_next(&e->pc, m);
+
+		if (rc != -EAGAIN)
+			return rc;
+		if (now_s() > end)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		room = rlpx_codec_rx_space(&e->pc, &buf);
+		assert_true(room > 0);
+		n = recv(e->peer, buf, (size_t)room, 0);
+		if (n <= 0)
+			return -EPIPE;
+		rlpx_codec_rx_commit(&e->pc, (size_t)n);
+	}
+}
+
+/* ctl_recv() waits for the next whole message or CLOSED of our session.
+ * Returns 1 (message: *code, e->asm_buf[0..asm_len)), 2 (closed: *closed
+ * filled), 0 on timeout. */
+static int ctl_recv(struct e2e *e, uint64_t *code,
+		    struct msg_rlpx_closed *closed, double timeout)
+{
+	double end = now_s() + timeout;
+
+	while (now_s() < end) {
+		struct pollfd p = { .fd = dplink_notify_fd(e->l),
+				    .events = POLLIN };
+		struct dplink_rx rx;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		while (dplink_rx_burst(e->l, &rx, 1) == 1) {
+			int done = 0;
+
+			if (rx.kind == MSG_RLPX_CLOSED) {
+				assert_true(rx.closed->session_id == e->sid);
+				*closed = *rx.closed;
+				done = 2;
+			} else if (rx.kind == MSG_RLPX_RX) {
+				const struct msg_rlpx_data *x = rx.rlpx;
+
+				assert_true(x->session_id == e->sid);
+				assert_int_equal(x->frag_off, e->asm_len);
+				memcpy(e->asm_buf + x->frag_off, x->data,
+				       x->data_len);
+				e->asm_len += x->data_len;
+				*code = x->msg_code;
+				if (x->flags & MSG_RLPX_F_LAST) {
+					assert_int_equal(e->asm_len,
+							 x->total_len);
+					done = 1;
+				}
+			}
+			dplink_rx_free(e->l, &rx, 1);
+			if (done) {
+				/* keep the fd readable for what may follow */
+				static const uint64_t one = 1;
+
+				assert_int_equal(write(dplink_notify_fd(e->l),
+						       &one, 8), 8);
+				return done;
+			}
+		}
+	}
+	return 0;
+}
+
+static int ctl_msg(struct e2e *e, uint64_t *code, double timeout)
+{
+	struct msg_rlpx_closed c;
+
+	e->asm_len = 0;
+	return ctl_recv(e, code, &c, timeout);
+}
+
+static void fill(uint8_t *d, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		d[i] = (uint8_t)((i / 7 + seed) * 2654435761u >> 13);
+}
+
+static void run_exchange(uint32_t flags)
+{
+	size_t big = 1u << 20;
+	uint8_t *data = malloc(big);
+	struct rlpx_msg m;
+	struct e2e e;
+	uint64_t code;
+
+	assert_non_null(data);
+	fill(data, big, 1);
+	e2e_start(&e, flags, 0, 0, 0);
+	/* peer -> control: small, empty, 1 MiB, with a Ping in between
+	 * that the dataplane answers itself. */
+	peer_send(&e, 0x10, (const uint8_t *)"small", 5);
+	peer_send(&e, RLPX_P2P_PING, (const uint8_t *)"\xc0", 1);
+	peer_send(&e, 0x11, NULL, 0);
+	peer_send(&e, 0x12, data, big);
+	assert_int_equal(ctl_msg(&e, &code, 5), 1);
+	assert_int_equal(code, 0x10);
+	assert_int_equal(e.asm_len, 5);
+	assert_memory_equal(e.asm_buf, "small", 5);
+	assert_int_equal(ctl_msg(&e, &code, 5), 1);
+	assert_int_equal(code, 0x11);           /* the Ping never came */
+	assert_int_equal(e.asm_len, 0);
+	assert_int_equal(ctl_msg(&e, &code, 5), 1);
+	assert_int_equal(code, 0x12);
+	assert_int_equal(e.asm_len, big);
+	assert_memory_equal(e.asm_buf, data, big);
+	/* the Pong */
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, RLPX_P2P_PONG);
+	assert_int_equal(m.len, 1);
+	assert_int_equal(m.data[0], 0xc0);
+	/* control -> peer */
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x20,
+					  (const uint8_t *)"hi", 2), 0);
+	fill(data, big, 2);
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x21, data, big), 0);
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x22, NULL, 0), 0);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x20);
+	assert_int_equal(m.len, 2);
+	assert_memory_equal(m.data, "hi", 2);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x21);
+	assert_int_equal(m.len, big);
+	assert_memory_equal(m.data, data, big);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x22);
+	assert_int_equal(m.len, 0);
+	{
+		uint64_t cnt[DP_CNT_MAX];
+
+		assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_SESSIONS], 1);
+		assert_int_equal(cnt[DP_CNT_RLPX_PONGS], 1);
+		assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_RX], 4);
+		assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_TX], 4);
+	}
+	e2e_stop(&e);
+	free(data);
+}
+
+static void test_e2e_snappy(void **st)
+{
+	(void)st;
+	run_exchange(MSG_RLPX_KEYS_F_SNAPPY);
+}
+
+static void test_e2e_plain(void **st)
+{
+	(void)st;
+	run_exchange(0);
+}
+
+static void expect_closed(struct e2e *e, int err, uint8_t origin)
+{
+	struct msg_rlpx_closed c;
+	uint64_t code;
+
+	e->asm_len = 0;
+	assert_int_equal(ctl_recv(e, &code, &c, 5), 2);
+	assert_int_equal(c.error, err);
+	assert_int_equal(c.origin, origin);
+}
+
+static void test_e2e_garbage(void **st)
+{
+	uint8_t junk[100];
+	struct e2e e;
+
+	(void)st;
+	memset(junk, 0x33, sizeof(junk));
+	e2e_start(&e, MSG_RLPX_KEYS_F_SNAPPY, 0, 0, 0);
+	peer_write(&e, junk, sizeof(junk));
+	expect_closed(&e, -EKEYREJECTED, MSG_CLOSE_ERROR);
+	e2e_stop(&e);
+}
+
+static void test_e2e_bad_mac(void **st)
+{
+	struct e2e e;
+	size_t wl;
+	uint8_t *w;
+
+	(void)st;
+	e2e_start(&e, 0, 0, 0, 0);
+	peer_send(&e, 0x10, (const uint8_t *)"ok", 2);
+	w = seal_alloc(&e.pc, 0x10, (const uint8_t *)"tampered", 8, &wl);
+	w[RLPX_FRAME_HEAD_LEN] ^= 0x80;         /* frame-ciphertext */
+	peer_write(&e, w, wl);
+	free(w);
+	{
+		uint64_t code;
+
+		assert_int_equal(ctl_msg(&e, &code, 5), 1);
+		assert_int_equal(code, 0x10);
+	}
+	expect_closed(&e, -EKEYREJECTED, MSG_CLOSE_ERROR);
+	e2e_stop(&e);
+}
+
+static void test_e2e_over_cap(void **st)
+{
+	uint8_t *d = calloc(1, 100000);
+	struct e2e e;
+
+	(void)st;
+	e2e_start(&e, 0, 65536, 0, 0);
+	peer_send(&e, 0x10, d, 100000);
+	expect_closed(&e, -EMSGSIZE, MSG_CLOSE_ERROR);
+	e2e_stop(&e);
+	free(d);
+}
+
+static void test_e2e_snappy_bomb(void **st)
+{
+	size_t cap = (17u << 20) / 64 * 3 + 64, n, wl;
+	uint8_t *plain = malloc(cap), *w;
+	struct e2e e;
+
+	(void)st;
+	n = bomb(plain, 17u << 20);
+	e2e_start(&e, MSG_RLPX_KEYS_F_SNAPPY, 0, 0, 0);
+	wl = rlpx_frame_sealed_len(n);
+	w = malloc(wl);
+	assert_int_equal(rlpx_frame_seal(&e.pc.f, w, wl, plain, n),
+			 (ssize_t)wl);
+	peer_write(&e, w, wl);
+	expect_closed(&e, -EMSGSIZE, MSG_CLOSE_ERROR);
+	e2e_stop(&e);
+	free(w);
+	free(plain);
+}
+
+static void test_e2e_peer_closes(void **st)
+{
+	struct e2e e;
+
+	(void)st;
+	e2e_start(&e, 0, 0, 0, 0);
+	close(e.peer);
+	e.peer = -1;
+	expect_closed(&e, 0, MSG_CLOSE_REMOTE);
+	e2e_stop(&e);
+}
+
+static void test_e2e_control_close(void **st)
+{
+	struct rlpx_msg m;
+	struct e2e e;
+
+	(void)st;
+	for (uint32_t flags = 0; flags <= MSG_RLPX_KEYS_F_SNAPPY; flags++) {
+		e2e_start(&e, flags, 0, 0, 0);
+		assert_int_equal(dplink_rlpx_close(e.l, e.sid, 0x04), 0);
+		assert_int_equal(peer_recv(&e, &m, 5), 0);
+		assert_int_equal(m.code, RLPX_P2P_DISCONNECT);
+		assert_int_equal(m.len, 2);
+		assert_memory_equal(m.data, "\xc1\x04", 2);
+		assert_int_equal(peer_recv(&e, &m, 5), -EPIPE);
+		expect_closed(&e, 0, MSG_CLOSE_LOCAL);
+		/* the session is gone: sends for it are dropped */
+		e2e_stop(&e);
+	}
+}
+
+static void test_e2e_backpressure(void **st)
+{
+	enum { N = 400, LEN = 3000 };   /* 2 fragments each: 800 slots */
+	uint8_t d[LEN];
+	struct e2e e;
+	uint64_t cnt[DP_CNT_MAX], code;
+
+	(void)st;
+	/* 63 descriptors in the ring, 256 slots in the pool */
+	e2e_start(&e, MSG_RLPX_KEYS_F_SNAPPY, 0, 64, 256);
+	for (unsigned i = 0; i < N; i++) {
+		fill(d, LEN, i);
+		peer_send(&e, 0x10 + (i % 7), d, LEN);
+	}
+	usleep(300000);                 /* control does not drain */
+	assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+	assert_true(cnt[DP_CNT_RLPX_STALLS] > 0);
+	assert_true(cnt[DP_CNT_RLPX_FRAMES_RX] < N);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(ctl_msg(&e, &code, 5), 1);
+		assert_int_equal(code, 0x10 + (i % 7));
+		assert_int_equal(e.asm_len, LEN);
+		fill(d, LEN, i);
+		assert_memory_equal(e.asm_buf, d, LEN);
+	}
+	assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+	assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_RX], N);
+	assert_int_equal(cnt[DP_CNT_RLPX_CLOSED], 0);
+	e2e_stop(&e);
+}
+
+/* expect_disconnect() reads the p2p Disconnect [reason], then EOF. */
+static void expect_disconnect(struct e2e *e, uint8_t reason)
+{
+	struct rlpx_msg m;
+
+	assert_int_equal(peer_recv(e, &m, 5), 0);
+	assert_int_equal(m.code, RLPX_P2P_DISCONNECT);
+	assert_int_equal(m.len, 2);
+	assert_int_equal(m.data[0], 0xc1);
+	assert_int_equal(m.data[1], reason);
+	assert_int_equal(peer_recv(e, &m, 5), -EPIPE);
+}
+
+/* Keys, then TX and a close, all before the fd: the worker holds them
+ * (64 slots, then it stops reading its ring: the 1 MiB message is 525
+ * fragments) and applies them in order once the fd is in. */
+static void test_e2e_pending_keys_first(void **st)
+{
+	size_t big = 1u << 20;
+	uint8_t *data = malloc(big);
+	uint64_t cnt[DP_CNT_MAX];
+	struct rlpx_frame local;
+	struct rlpx_msg m;
+	struct e2e e;
+	int a;
+
+	(void)st;
+	assert_non_null(data);
+	for (uint32_t flags = 0; flags <= MSG_RLPX_KEYS_F_SNAPPY; flags++) {
+		fill(data, big, 3 + flags);
+		e2e_setup(&e, flags, 0, 0, 0, &local, &a);
+		assert_int_equal(dplink_rlpx_handover_keys(e.l, e.sid, a,
+							   &local, flags), 0);
+		rlpx_frame_fini(&local);
+		assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x10,
+				 (const uint8_t *)"early", 5), 0);
+		assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x11, data, big),
+				 0);
+		assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x12, NULL, 0),
+				 0);
+		assert_int_equal(dplink_rlpx_close(e.l, e.sid, 0x04), 0);
+		usleep(200000);         /* the worker has seen all of it */
+		assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_SESSIONS], 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_CTL_DROP], 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_TX], 0);
+		assert_int_equal(dplink_rlpx_handover_fd(e.l, e.sid, a), 0);
+		close(a);
+		assert_int_equal(peer_recv(&e, &m, 5), 0);
+		assert_int_equal(m.code, 0x10);
+		assert_int_equal(m.len, 5);
+		assert_memory_equal(m.data, "early", 5);
+		assert_int_equal(peer_recv(&e, &m, 5), 0);
+		assert_int_equal(m.code, 0x11);
+		assert_int_equal(m.len, big);
+		assert_memory_equal(m.data, data, big);
+		assert_int_equal(peer_recv(&e, &m, 5), 0);
+		assert_int_equal(m.code, 0x12);
+		assert_int_equal(m.len, 0);
+		expect_disconnect(&e, 0x04);
+		expect_closed(&e, 0, MSG_CLOSE_LOCAL);
+		assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_SESSIONS], 1);
+		assert_int_equal(cnt[DP_CNT_RLPX_CTL_DROP], 0);
+		assert_int_equal(cnt[DP_CNT_RLPX_FRAMES_TX], 4);
+		e2e_stop(&e);
+	}
+	free(data);
+}
+
+/* The fd first, the keys 200 ms later; the peer spoke in between. */
+static void test_e2e_pending_fd_first(void **st)
+{
+	uint64_t cnt[DP_CNT_MAX], code;
+	struct rlpx_frame local;
+	struct rlpx_msg m;
+	struct e2e e;
+	int a;
+
+	(void)st;
+	e2e_setup(&e, MSG_RLPX_KEYS_F_SNAPPY, 0, 0, 0, &local, &a);
+	assert_int_equal(dplink_rlpx_handover_fd(e.l, e.sid, a), 0);
+	peer_send(&e, 0x13, (const uint8_t *)"first", 5);
+	usleep(200000);
+	assert_int_equal(dplink_rlpx_handover_keys(e.l, e.sid, a, &local,
+						   MSG_RLPX_KEYS_F_SNAPPY), 0);
+	close(a);
+	rlpx_frame_fini(&local);
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x10,
+					  (const uint8_t *)"x", 1), 0);
+	assert_int_equal(dplink_rlpx_close(e.l, e.sid, 0x08), 0);
+	assert_int_equal(ctl_msg(&e, &code, 5), 1);
+	assert_int_equal(code, 0x13);
+	assert_int_equal(e.asm_len, 5);
+	assert_memory_equal(e.asm_buf, "first", 5);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x10);
+	assert_int_equal(m.len, 1);
+	expect_disconnect(&e, 0x08);
+	expect_closed(&e, 0, MSG_CLOSE_LOCAL);
+	assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+	assert_int_equal(cnt[DP_CNT_RLPX_CTL_DROP], 0);
+	e2e_stop(&e);
+}
+
+/* A session with keys but no fd (40 fragments and a close held) and one
+ * with an fd but no keys: both end after 5 s with CLOSED -ETIMEDOUT, the
+ * socket is closed and the held slots come back to the pool. */
+static void test_e2e_pending_timeout(void **st)
+{
+	enum { NSLOTS = 96, HELD = 40, BIG = 60 };
+	size_t hl = HELD * MSG_RLPX_FRAG_MAX, bl = BIG * MSG_RLPX_FRAG_MAX;
+	uint8_t *data = malloc(bl), buf[16];
+	uint64_t ida = 0xa000000000000001ULL, idb = 0xb000000000000002ULL;
+	struct rlpx_frame local, la, pa;
+	bool got_a = false, got_b = false;
+	double t0, t;
+	struct rlpx_msg m;
+	struct e2e e;
+	int a, xa, xb;
+
+	(void)st;
+	assert_non_null(data);
+	fill(data, bl, 9);
+	/* 63 descriptors in the ring, 96 slots in the pool */
+	e2e_setup(&e, 0, 0, 64, NSLOTS, &local, &a);
+	t0 = now_s();
+	frame_pair(&la, &pa);
+	assert_int_equal(dplink_rlpx_handover_keys(e.l, ida, -1, &la, 0), 0);
+	rlpx_frame_fini(&la);
+	rlpx_frame_fini(&pa);
+	assert_int_equal(dplink_rlpx_send(e.l, ida, 0x10, data, hl), 0);
+	assert_int_equal(dplink_rlpx_close(e.l, ida, 0x04), 0);
+	tcp_pair(&xa, &xb);
+	assert_int_equal(dplink_rlpx_handover_fd(e.l, idb, xa), 0);
+	close(xa);
+	usleep(300000);
+	/* 41 slots held: a 60-fragment message does not fit the pool */
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x11, data, bl),
+			 -ENOBUFS);
+	while (!(got_a && got_b)) {
+		struct pollfd p = { .fd = dplink_notify_fd(e.l),
+				    .events = POLLIN };
+		struct dplink_rx rx;
+
+		assert_true(now_s() - t0 < 8);
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		while (dplink_rx_burst(e.l, &rx, 1) == 1) {
+			assert_int_equal(rx.kind, MSG_RLPX_CLOSED);
+			assert_int_equal(rx.closed->error, -ETIMEDOUT);
+			assert_int_equal(rx.closed->origin, MSG_CLOSE_ERROR);
+			if (rx.closed->session_id == ida) {
+				assert_false(got_a);
+				got_a = true;
+			} else {
+				assert_true(rx.closed->session_id == idb);
+				assert_false(got_b);
+				got_b = true;
+			}
+			dplink_rx_free(e.l, &rx, 1);
+		}
+	}
+	t = now_s() - t0;
+	assert_true(t > 4.5);
+	/* b's socket was closed by the dataplane */
+	{
+		struct pollfd p = { .fd = xb, .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		assert_int_equal(recv(xb, buf, sizeof(buf), 0), 0);
+		close(xb);
+	}
+	/* The slots are back: a real session gets the 60-fragment message. */
+	assert_int_equal(dplink_rlpx_handover(e.l, e.sid, a, &local, 0), 0);
+	rlpx_frame_fini(&local);
+	assert_int_equal(dplink_rlpx_send(e.l, e.sid, 0x11, data, bl), 0);
+	assert_int_equal(peer_recv(&e, &m, 5), 0);
+	assert_int_equal(m.code, 0x11);
+	assert_int_equal(m.len, bl);
+	assert_memory_equal(m.data, data, bl);
+	e2e_stop(&e);
+	free(data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codec_roundtrip),
+		cmocka_unit_test(test_codec_bad_mac_and_garbage),
+		cmocka_unit_test(test_codec_over_cap),
+		cmocka_unit_test(test_codec_snappy_bomb),
+		cmocka_unit_test(test_frame_export_import),
+		cmocka_unit_test(test_codec_batch_matches_single),
+		cmocka_unit_test(test_stage_opens_sessions_together),
+		cmocka_unit_test(test_stage_seals_sessions_together),
+		cmocka_unit_test(test_stage_keys_slot_wiped),
+		cmocka_unit_test(test_e2e_snappy),
+		cmocka_unit_test(test_e2e_plain),
+		cmocka_unit_test(test_e2e_garbage),
+		cmocka_unit_test(test_e2e_bad_mac),
+		cmocka_unit_test(test_e2e_over_cap),
+		cmocka_unit_test(test_e2e_snappy_bomb),
+		cmocka_unit_test(test_e2e_peer_closes),
+		cmocka_unit_test(test_e2e_control_close),
+		cmocka_unit_test(test_e2e_backpressure),
+		cmocka_unit_test(test_e2e_pending_keys_first),
+		cmocka_unit_test(test_e2e_pending_fd_first),
+		cmocka_unit_test(test_e2e_pending_timeout),
+	};
+
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	rlpx_frame_thread_fini();
+	return rc;
+}
