@@ -7,12 +7,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <intel-ipsec-mb.h>
 
 #include "common/ct.h"
 #include "common/ipsecmb.h"
+#include "common/secp.h"
 
 #define SHA256_LEN   32
 #define SHA256_BLOCK 64
@@ -22,22 +22,6 @@
 void ecies_thread_fini(void)
 {
 	ipsecmb_thread_fini();
-}
-
-static int fill_random(uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = getrandom(buf, len, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Adds n to the 128-bit big-endian counter block. */
@@ -255,7 +239,7 @@ ssize_t ecies_seal(uint8_t *out, size_t out_len, const uint8_t pub[SECP_PUB_LEN]
 		return -EMSGSIZE;
 	rc = secp_priv_generate(eph);
 	if (rc == 0)
-		rc = fill_random(iv, sizeof(iv));
+		rc = secp_random(iv, sizeof(iv));
 	if (rc == 0)
 		rc = ecies_seal_det(out, out_len, pub, plain, plain_len,
 				    authdata, authdata_len, eph, iv);

@@ -15,7 +15,7 @@ static secp256k1_context *ctx;
 static int ctx_err;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 
-static int fill_random(uint8_t *buf, size_t len)
+int secp_random(uint8_t *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = getrandom(buf, len, 0);
@@ -45,7 +45,7 @@ static void ctx_create(void)
 		ctx_err = -ENOMEM;
 		return;
 	}
-	rc = fill_random(seed, sizeof(seed));
+	rc = secp_random(seed, sizeof(seed));
 	if (rc == 0 && !secp256k1_context_randomize(c, seed))
 		rc = -EINVAL;
 	explicit_bzero(seed, sizeof(seed));
@@ -86,7 +86,7 @@ int secp_priv_generate(uint8_t priv[SECP_PRIV_LEN])
 		return ctx_err;
 	/* A uniform 256-bit string is >= n with probability ~2^-128. */
 	do {
-		rc = fill_random(priv, SECP_PRIV_LEN);
+		rc = secp_random(priv, SECP_PRIV_LEN);
 		if (rc < 0) {
 			explicit_bzero(priv, SECP_PRIV_LEN);
 			return rc;

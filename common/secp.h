@@ -5,6 +5,7 @@
 #ifndef COMMON_SECP_H
 #define COMMON_SECP_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SECP_PRIV_LEN   32
@@ -17,6 +18,10 @@
 /* secp_init() creates the shared context (idempotent, thread-safe). Every
  * other function calls it implicitly. Returns 0 or -ENOMEM. */
 int secp_init(void);
+
+/* secp_random() fills buf[0..len) from getrandom(2) (the kernel CSPRNG),
+ * for key material and nonces. Returns 0 or -errno. */
+int secp_random(uint8_t *buf, size_t len);
 
 /* secp_priv_generate() fills priv with a valid key from getrandom(2).
  * Returns 0 or -errno. */

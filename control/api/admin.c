@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/hex.h"
-#include "control/cmd/cli.h"
+#include "control/base/nodearg.h"
 
 /* ---- framing -------------------------------------------------------- */
 
@@ -267,7 +267,7 @@ static json_t *m_peer_op(const struct admin_provider *p, json_t *id,
 		return error(id, ADMIN_ERR_PARAMS,
 			     "invalid argument 0: want an enode URL string");
 	s = json_string_value(u);
-	if (strlen(s) != json_string_length(u) || cli_parse_node(&e, s))
+	if (strlen(s) != json_string_length(u) || nodearg_parse(&e, s))
 		return error(id, ADMIN_ERR_PARAMS,
 			     "invalid enode: %.200s", s);
 	if (e.kind == ENODE_HOST_NAME)

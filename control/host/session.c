@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/host/session.c - RLPx session host: TCP accept/dial, handshake and Hello in control, handover to the dataplane, p2p over dplink; `devplane node` and `devplane rlpx ping`. */
+/* control/host/session.c - RLPx session host: TCP accept/dial, handshake and Hello in control, handover to the dataplane, p2p over dplink; the node, the crawler's probes and rlpx ping. */
 #include "control/host/session.h"
 
 #include <arpa/inet.h>
@@ -20,7 +20,6 @@
 #include "common/rlp.h"
 #include "common/secp.h"
 #include "common/snappy.h"
-#include "control/cmd/cli.h"
 #include "control/peers/dial.h"
 #include "control/rlpx/eth.h"
 #include "control/rlpx/forkid.h"
@@ -37,10 +36,6 @@
 #define CTL_FRAME_MAX     (64u << 10)   /* largest frame read before handover */
 #define STATS_NS          SEC
 #define DIAL_TICK_NS      SEC
-#define MAX_STATIC        32
-#define CHAT_NAME         "chat"        /* the custom demo protocol */
-#define CHAT_VERSION      1
-#define CHAT_LEN          1
 
 enum sess_state { S_CONNECTING, S_HANDSHAKE, S_HELLO, S_HANDED };
 
@@ -90,7 +85,6 @@ struct host {
 	int verbosity;
 	struct eth eth;
 	struct pingproto pp;
-	struct p2p_proto chat;
 	uint64_t ping_seq;
 	uint64_t hs_ok, hs_fail, hs_timeout, handovers;
 	uint64_t hs_legacy;             /* of hs_ok: the remote spoke pre-EIP-8 */
@@ -462,7 +456,7 @@ static void op_closed(void *user, struct p2p_peer *peer, uint8_t reason,
 	}
 }
 
-/* ---- protocols: ping events, the custom "chat" protocol, eth ---------- */
+/* ---- protocols: ping events, eth ------------------------------------- */
 
 static void pp_pong(void *user, struct p2p_peer *peer, uint64_t id,
 		    uint64_t rtt_ns)
@@ -486,64 +480,6 @@ static void pp_added(void *user, struct p2p_peer *peer)
 	       p2p_peer_inbound(peer) ? "inbound" : "outbound");
 	fflush(stdout);
 	pingproto_ping(&H->pp, peer, ++H->ping_seq, loop_now());
-}
-
-static int chat_added(const struct p2p_proto *proto, struct p2p_peer *peer,
-		      uint64_t now)
-{
-	struct host *H = proto->user;
-	uint8_t buf[80];
-	struct rlp_buf b;
-	char x[17];
-	ssize_t n;
-
-	(void)now;
-	idhex(x, p2p_peer_id(peer));
-	printf("event: added proto=chat peer=%s\n", x);
-	fflush(stdout);
-	rlp_buf_init(&b, buf, sizeof(buf));
-	rlp_list_begin(&b);
-	rlp_put_bytes(&b, (const uint8_t *)"hello from devplane", 19);
-	rlp_list_end(&b);
-	n = rlp_buf_finish(&b);
-	if (n > 0)
-		p2p_send(H->h, peer, proto, 0, buf, (size_t)n);
-	return 0;
-}
-
-static int chat_msg(const struct p2p_proto *proto, struct p2p_peer *peer,
-		    uint64_t code, const uint8_t *payload, size_t len,
-		    uint64_t now)
-{
-	struct rlp_item list, it;
-	struct rlp_iter iter;
-	char x[17];
-
-	(void)proto;
-	(void)now;
-	if (code != 0 || rlp_next(&list, payload, len) < 0 || !list.is_list)
-		return P2P_DROP(P2P_DISC_SUBPROTOCOL_ERROR);
-	rlp_iter_init(&iter, &list);
-	if (rlp_iter_next(&iter, &it) != 1 || it.is_list || it.len > 200)
-		return P2P_DROP(P2P_DISC_SUBPROTOCOL_ERROR);
-	idhex(x, p2p_peer_id(peer));
-	printf("chat: peer=%s says \"%.*s\"\n", x, (int)it.len,
-	       (const char *)it.p);
-	fflush(stdout);
-	return 0;
-}
-
-static void chat_dropped(const struct p2p_proto *proto, struct p2p_peer *peer,
-			 uint8_t reason, uint64_t now)
-{
-	char x[17];
-
-	(void)proto;
-	(void)now;
-	idhex(x, p2p_peer_id(peer));
-	printf("event: dropped proto=chat peer=%s reason=%s\n", x,
-	       reason == P2P_DISC_NONE ? "none" : p2p_disc_reason_name(reason));
-	fflush(stdout);
 }
 
 static int eth_status_cb(void *user, struct p2p_peer *peer,
@@ -1189,191 +1125,8 @@ static int adm_remove_peer(void *user, const struct enode *e)
 
 /* ---- devplane node ------------------------------------------------------ */
 
-struct node_opts {
-	const char *nodekey, *nodekeyhex, *chain, *genesis, *forks;
-	const char *ipcpath;            /* admin API socket (NULL: off) */
-	enum cli_dp dp;                 /* --dataplane (as bootnode's) */
-	const char *dp_attach, *dp_backend;
-	unsigned queues;                /* --dataplane.queues (spawned) */
-	bool has_addr, nodiscover, has_networkid;
-	uint8_t addr[16];
-	uint16_t port;
-	uint64_t networkid;
-	unsigned max_peers, max_pending;
-	int verbosity;
-	struct enode boot[CLI_MAX_BOOTNODES];
-	unsigned n_boot;
-	struct enode statics[MAX_STATIC], trusted[MAX_STATIC];
-	unsigned n_static, n_trusted;
-	struct netutil_prefix netrestrict[CLI_MAX_NETRESTRICT];
-	size_t n_netrestrict;
-};
-
-static int parse_nodes(struct enode *out, unsigned *n, unsigned max,
-		       const char *v, const char *flag)
-{
-	char *dup = strdup(v), *save = NULL;
-
-	if (!dup)
-		return -ENOMEM;
-	for (char *t = strtok_r(dup, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		if (!*t)
-			continue;
-		if (*n == max || cli_parse_node(&out[*n], t) ||
-		    out[*n].kind == ENODE_HOST_NAME) {
-			fprintf(stderr, "devplane: %s: bad node %.80s\n", flag,
-				t);
-			free(dup);
-			return -EINVAL;
-		}
-		(*n)++;
-	}
-	free(dup);
-	return 0;
-}
-
-static int parse_u(unsigned long long *out, const char *v)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(v, &end, 10);
-	return (errno || !*v || *end || *v == '-') ? -EINVAL : 0;
-}
-
-static int node_parse(struct node_opts *o, int argc, char **argv)
-{
-	memset(o, 0, sizeof(*o));
-	o->max_peers = SERVER_DEFAULT_MAX_PEERS;
-	o->max_pending = SERVER_DEFAULT_MAX_PENDING;
-	o->verbosity = 3;
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i], *name, *v = NULL, *eq;
-		char flag[32];
-		unsigned long long u;
-		size_t nl;
-
-		if (a[0] != '-') {
-			fprintf(stderr, "devplane node: unexpected %s\n", a);
-			return -EINVAL;
-		}
-		name = a + 1 + (a[1] == '-');
-		eq = strchr(name, '=');
-		nl = eq ? (size_t)(eq - name) : strlen(name);
-		if (nl >= sizeof(flag))
-			return -EINVAL;
-		memcpy(flag, name, nl);
-		flag[nl] = '\0';
-		if (!strcmp(flag, "nodiscover")) {
-			o->nodiscover = true;
-			continue;
-		}
-		if (eq)
-			v = eq + 1;
-		else if (i + 1 < argc)
-			v = argv[++i];
-		else {
-			fprintf(stderr, "devplane node: --%s needs a value\n",
-				flag);
-			return -EINVAL;
-		}
-		if (!strcmp(flag, "nodekey"))
-			o->nodekey = v;
-		else if (!strcmp(flag, "nodekeyhex"))
-			o->nodekeyhex = v;
-		else if (!strcmp(flag, "addr")) {
-			if (cli_parse_hostport(o->addr, &o->port, v))
-				goto bad;
-			o->has_addr = true;
-		} else if (!strcmp(flag, "bootnodes")) {
-			if (parse_nodes(o->boot, &o->n_boot, CLI_MAX_BOOTNODES,
-					v, "--bootnodes"))
-				return -EINVAL;
-		} else if (!strcmp(flag, "staticnodes")) {
-			if (parse_nodes(o->statics, &o->n_static, MAX_STATIC,
-					v, "--staticnodes"))
-				return -EINVAL;
-		} else if (!strcmp(flag, "trustednodes")) {
-			if (parse_nodes(o->trusted, &o->n_trusted, MAX_STATIC,
-					v, "--trustednodes"))
-				return -EINVAL;
-		} else if (!strcmp(flag, "maxpeers")) {
-			if (parse_u(&u, v) || u > 100000)
-				goto bad;
-			o->max_peers = (unsigned)u;
-		} else if (!strcmp(flag, "maxpendpeers")) {
-			if (parse_u(&u, v) || !u || u > 100000)
-				goto bad;
-			o->max_pending = (unsigned)u;
-		} else if (!strcmp(flag, "chain"))
-			o->chain = v;
-		else if (!strcmp(flag, "networkid")) {
-			if (parse_u(&u, v))
-				goto bad;
-			o->networkid = u;
-			o->has_networkid = true;
-		} else if (!strcmp(flag, "genesis"))
-			o->genesis = v;
-		else if (!strcmp(flag, "forks"))
-			o->forks = v;
-		else if (!strcmp(flag, "ipcpath"))
-			o->ipcpath = v;
-		else if (!strcmp(flag, "dataplane")) {
-			if (cli_parse_dataplane(&o->dp, &o->dp_attach,
-						&o->dp_backend, v))
-				goto bad;
-		} else if (!strcmp(flag, "dataplane.queues")) {
-			if (cli_parse_queues(&o->queues, v))
-				goto bad;
-		} else if (!strcmp(flag, "netrestrict")) {
-			if (netutil_netlist_parse(o->netrestrict,
-						  CLI_MAX_NETRESTRICT,
-						  &o->n_netrestrict, v,
-						  strlen(v)))
-				goto bad;
-		} else if (!strcmp(flag, "verbosity")) {
-			if (parse_u(&u, v) || u > 5)
-				goto bad;
-			o->verbosity = (int)u;
-		} else {
-			fprintf(stderr, "devplane node: unknown flag %s\n", a);
-			return -EINVAL;
-		}
-		continue;
-bad:
-		fprintf(stderr, "devplane node: bad value for --%s: %.60s\n",
-			flag, v);
-		return -EINVAL;
-	}
-	if (!!o->nodekey + !!o->nodekeyhex != 1) {
-		fprintf(stderr, "devplane node: use --nodekey FILE or --nodekeyhex HEX\n");
-		return -EINVAL;
-	}
-	if (o->chain && (o->has_networkid || o->genesis)) {
-		fprintf(stderr, "devplane node: --chain excludes --networkid/--genesis\n");
-		return -EINVAL;
-	}
-	if (!o->chain && (o->has_networkid != !!o->genesis)) {
-		fprintf(stderr, "devplane node: --networkid and --genesis go together\n");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int node_key(uint8_t priv[32], const struct node_opts *o)
-{
-	int rc = o->nodekeyhex ?
-		 nodekey_parse_hex(priv, o->nodekeyhex, strlen(o->nodekeyhex)) :
-		 nodekey_load(priv, o->nodekey);
-
-	if (rc)
-		fprintf(stderr, "devplane node: cannot load the node key\n");
-	return rc;
-}
-
 static struct host *host_new(struct loop *l, const uint8_t priv[32],
-			     const struct node_opts *o,
+			     const struct session_node_cfg *o,
 			     const struct forkid_chain *chain, uint16_t port)
 {
 	struct host *H = calloc(1, sizeof(*H));
@@ -1409,25 +1162,18 @@ static struct host *host_new(struct loop *l, const uint8_t priv[32],
 	pingproto_init(&H->pp, pp_pong, pp_added, H);
 	if (pingproto_register(&H->pp, H->h))
 		goto fail;
-	H->chat = (struct p2p_proto){
-		.name = CHAT_NAME, .version = CHAT_VERSION, .length = CHAT_LEN,
-		.user = H, .on_peer_added = chat_added, .on_msg = chat_msg,
-		.on_peer_dropped = chat_dropped,
-	};
-	if (p2p_register(H->h, &H->chat))
-		goto fail;
 	sc.self_id = H->pub;
 	sc.max_peers = o->max_peers;
 	sc.max_pending = o->max_pending;
-	sc.netrestrict = o->netrestrict;
-	sc.n_netrestrict = o->n_netrestrict;
+	sc.netrestrict = o->loop.netrestrict;
+	sc.n_netrestrict = o->loop.n_netrestrict;
 	if (server_init(&H->srv, &sc))
 		goto fail;
 	if (dial_init(&H->dl, H->pub, server_max_dialed(&H->srv), 0))
 		goto fail;
 	for (unsigned i = 0; i < o->n_trusted; i++)
 		server_add_trusted(&H->srv, o->trusted[i].pub);
-	for (unsigned i = 0; i < o->n_static; i++) {
+	for (unsigned i = 0; i < o->n_statics; i++) {
 		struct dial_target t = { 0 };
 
 		memcpy(t.id, o->statics[i].pub, 64);
@@ -1466,54 +1212,26 @@ static void host_free(struct host *H)
 	explicit_bzero(H->priv, sizeof(H->priv));
 	free(H);
 }
-int session_node_main(int argc, char **argv)
+int session_node_run(const struct session_node_cfg *o)
 {
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
-	struct node_opts *o = malloc(sizeof(*o));
-	struct forkid_chain custom;
-	const struct forkid_chain *chain;
+	const struct forkid_chain *chain = o->chain;
 	struct dplink_listen listen;
-	struct loop_cfg lc = { 0 };
+	struct loop_cfg lc;
 	struct loop *l = NULL;
 	struct node *n = NULL;
 	struct host *H = NULL;
-	uint8_t priv[32];
+	const uint8_t *priv = o->priv;
 	char url[300];
 	uint16_t port, udp_port;
 	int lfd, rc, status = 1;
 
-	if (!o)
-		return 1;
-	if (node_parse(o, argc, argv)) {
-		free(o);
-		return 2;
-	}
-	if (secp_init() || node_key(priv, o))
-		goto out;
-	if (o->has_networkid) {
-		if (forkid_chain_custom(&custom, o->networkid, o->genesis,
-					o->forks)) {
-			fprintf(stderr, "devplane node: bad --genesis/--forks\n");
-			goto out;
-		}
-		chain = &custom;
-	} else {
-		chain = forkid_chain_by_name(o->chain ? o->chain : "mainnet");
-		if (!chain) {
-			fprintf(stderr, "devplane node: unknown chain %s\n",
-				o->chain);
-			goto out;
-		}
-	}
 	memset(&listen, 0, sizeof(listen));
 	memcpy(listen.addr, o->has_addr ? o->addr : any4, 16);
 	listen.port_be = htons(o->port);
+	lc = o->loop;
 	lc.listen = &listen;
 	lc.n_listen = 1;
-	lc.verbosity = o->verbosity;
-	lc.attach_path = o->dp == CLI_DP_ATTACH ? o->dp_attach : NULL;
-	lc.backend = o->dp_backend;
-	lc.n_queues = o->queues;
 	rc = loop_new(&l, &lc);
 	if (rc) {
 		fprintf(stderr, "devplane node: dataplane%s%s: %s\n",
@@ -1552,11 +1270,13 @@ int session_node_main(int argc, char **argv)
 	if (!o->nodiscover) {
 		struct node_cfg nc = {
 			.priv = priv, .loop = l, .idx = 0,
-			.netrestrict = o->netrestrict,
-			.n_netrestrict = o->n_netrestrict,
+			.has_extip = o->has_extip, .db = o->db,
+			.netrestrict = o->loop.netrestrict,
+			.n_netrestrict = o->loop.n_netrestrict,
 			.verbosity = o->verbosity,
 		};
 
+		memcpy(nc.extip, o->extip, 16);
 		n = calloc(1, sizeof(*n));
 		if (!n || getrandom(&nc.seed, sizeof(nc.seed), 0) != (ssize_t)sizeof(nc.seed) ||
 		    node_init(n, &nc, loop_now())) {
@@ -1565,11 +1285,13 @@ int session_node_main(int argc, char **argv)
 			n = NULL;
 			goto out;
 		}
+		if (o->db)
+			(void)node_load_seeds(n, loop_now());
 		localnode_set_tcp(&n->ln, port);
 		set_enr_eth(H, &n->ln);
 		(void)localnode_update(&n->ln, loop_now());  /* tcp, eth in the ENR now */
-		for (unsigned i = 0; i < o->n_boot; i++)
-			node_add_bootnode(n, &o->boot[i]);
+		for (unsigned i = 0; i < o->n_bootnodes; i++)
+			node_add_bootnode(n, &o->bootnodes[i]);
 		H->disc = n->d;
 		rc = node_enode(n, url, sizeof(url)) < 0;
 	} else {
@@ -1608,6 +1330,13 @@ int session_node_main(int argc, char **argv)
 	loop_set_service(l, svc_deadline, svc_tick, H);
 	printf("%s\n", url);
 	fflush(stdout);
+	if (o->verbosity >= 3) {
+		if (loop_metrics_port(l))
+			fprintf(stderr, "devplane: metrics on port %u\n",
+				loop_metrics_port(l));
+		fprintf(stderr, "devplane: dataplane pid %d, rings on %s\n",
+			loop_dp_pid(l), loop_dp_pages(l));
+	}
 	rc = loop_run(l);
 	print_stats(H, stderr);
 	status = rc < 0 ? 1 : 0;
@@ -1622,8 +1351,6 @@ out:
 		free(n);
 	}
 	loop_free(l);
-	explicit_bzero(priv, sizeof(priv));
-	free(o);
 	return status;
 }
 
@@ -1805,48 +1532,10 @@ out:
 	return rc;
 }
 
-int session_rlpx_ping_main(int argc, char **argv)
+int session_rlpx_ping(const struct enode *e, const uint8_t priv[32],
+		      uint64_t timeout_ns)
 {
-	uint64_t timeout_ns = 10 * SEC;
-	const char *target = NULL, *keyhex = NULL;
-	struct enode e;
-	uint8_t priv[32];
-	int rc;
-
-	for (int i = 3; i < argc; i++) {
-		uint32_t ms;
-
-		if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-			if (cli_parse_duration(&ms, argv[++i]))
-				goto usage;
-			timeout_ns = (uint64_t)ms * 1000000ull;
-		} else if (!strcmp(argv[i], "--nodekeyhex") && i + 1 < argc) {
-			keyhex = argv[++i];
-		} else if (argv[i][0] != '-' && !target) {
-			target = argv[i];
-		} else {
-			goto usage;
-		}
-	}
-	if (!target || cli_parse_node(&e, target) ||
-	    e.kind == ENODE_HOST_NAME || !e.tcp)
-		goto usage;
-	if (secp_init())
-		return 1;
-	rc = keyhex ? nodekey_parse_hex(priv, keyhex, strlen(keyhex)) :
-		      secp_priv_generate(priv);
-	if (rc)
-		goto usage;
-	rc = rlpx_ping(&e, priv, timeout_ns);
-	explicit_bzero(priv, sizeof(priv));
-	if (rc && rc != -ECONNABORTED)
-		fprintf(stderr, "devplane rlpx ping: %s\n", strerror(-rc));
-	fflush(stdout);
-	return rc ? 1 : 0;
-usage:
-	fprintf(stderr, "usage: devplane rlpx ping ENODE [--timeout DUR] "
-		"[--nodekeyhex HEX]\n");
-	return 2;
+	return rlpx_ping(e, priv, timeout_ns);
 }
 
 /* ---- probes (devplane crawl --rlpx) -------------------------------------- */

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* control/host/session.h - RLPx session host: TCP accept/dial, handshake and Hello in control, handover to the dataplane, p2p over dplink; `devplane node` and `devplane rlpx ping`. */
+/* control/host/session.h - RLPx session host: TCP accept/dial, handshake and Hello in control, handover to the dataplane, p2p over dplink; the node, the crawler's probes and rlpx ping. */
 #ifndef CONTROL_SESSION_H
 #define CONTROL_SESSION_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/enode.h"
+#include "control/host/loop.h"
 #include "control/rlpx/eth.h"
 #include "control/rlpx/forkid.h"
 #include "control/rlpx/p2p.h"
@@ -24,15 +26,46 @@
  * Everything runs on the loop's thread.
  */
 
-/* session_node_main() runs `devplane node ...` (argv[0] is the program,
- * argv[1] "node"). Returns the process exit status. */
-int session_node_main(int argc, char **argv);
+struct loop_cfg;
+struct nodedb;
 
-/* session_rlpx_ping_main() runs `devplane rlpx ping ENODE [--timeout DUR]`
- * (argv[1] "rlpx", argv[2] "ping"): dials, handshakes, sends our Hello and
- * prints the remote's Hello (or its Disconnect reason). Exit status 0 when
- * a Hello arrived. */
-int session_rlpx_ping_main(int argc, char **argv);
+/* What `devplane node` runs: everything the command line decided. */
+struct session_node_cfg {
+	const uint8_t *priv;            /* node key, 32 bytes */
+	const struct forkid_chain *chain;       /* Status, fork id, ENR eth */
+	/* The dataplane, netrestrict, metrics and verbosity (listen and
+	 * n_listen are set by session_node_run()). */
+	struct loop_cfg loop;
+	bool has_addr;                  /* listen address (else 0.0.0.0) */
+	uint8_t addr[16];
+	uint16_t port;                  /* UDP and TCP (0: any) */
+	bool has_extip;                 /* --nat extip:IP */
+	uint8_t extip[16];
+	const struct enode *bootnodes;
+	unsigned n_bootnodes;
+	const struct enode *statics;    /* dialed and kept */
+	unsigned n_statics;
+	const struct enode *trusted;    /* admitted beyond max_peers */
+	unsigned n_trusted;
+	unsigned max_peers, max_pending;
+	bool nodiscover;
+	const char *ipcpath;            /* admin API socket (NULL: off) */
+	struct nodedb *db;              /* seeds the table (NULL: none) */
+	int verbosity;
+};
+
+/* session_node_run() runs an RLPx node with discovery until SIGINT or
+ * SIGTERM: the dataplane, a TCP listener on the UDP port's address and
+ * port, eth and ping/1, dials of static nodes and discovered ones.
+ * Prints the enode URL on stdout first. Returns the exit status. */
+int session_node_run(const struct session_node_cfg *cfg);
+
+/* session_rlpx_ping() dials e (which needs a TCP port), handshakes, sends
+ * our Hello and prints the remote's Hello (or its Disconnect reason) on
+ * stdout. Blocking, for the one-shot command. Returns 0 when a Hello
+ * arrived, -ECONNABORTED after a Disconnect, or -errno. */
+int session_rlpx_ping(const struct enode *e, const uint8_t priv[32],
+		      uint64_t timeout_ns);
 
 /* ---- probes (the crawler's RLPx pass) ---------------------------------- */
 

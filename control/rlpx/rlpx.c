@@ -2,7 +2,6 @@
 /* control/rlpx/rlpx.c - RLPx handshake state machine (rlpx.md, EIP-8), sans-I/O. */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "common/ecies.h"
 #include "common/rlpx_auth.h"
@@ -16,22 +15,6 @@ _Static_assert(RLPX_AUTH_NONCE_LEN == RLPX_NONCE_LEN, "one nonce size");
 _Static_assert(RLPX_AUTH_LEGACY_LEN < 0x0400 + PREFIX_LEN &&
 	       RLPX_AUTH_ACK_LEGACY_LEN < 0x0400 + PREFIX_LEN,
 	       "a 0x04 prefix announces more than a legacy message");
-
-static int fill_random(uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = getrandom(buf, len, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Wipes everything we hold for the handshake except what a finished one
  * still needs (secrets until taken, remote_pub) and the bookkeeping. */
@@ -96,7 +79,7 @@ static int draw_ephemeral(struct rlpx_hs *hs)
 	rc = secp_priv_generate(hs->eph_priv);
 	if (rc < 0)
 		return rc;
-	return fill_random(hs->nonce, sizeof(hs->nonce));
+	return secp_random(hs->nonce, sizeof(hs->nonce));
 }
 
 ssize_t rlpx_hs_init_initiator(struct rlpx_hs *hs, uint8_t *out,

@@ -44,6 +44,12 @@ wait_for() {
 	return 1
 }
 
+# stopped PID: the process is in the stopped state (SIGSTOP acts
+# asynchronously; use with wait_for).
+stopped() {
+	grep -q '^State:.*stopped' "/proc/$1/status"
+}
+
 free_port() {
 	python3 - "${1:-udp}" "${2:-127.0.0.1}" <<'PY'
 import socket, sys

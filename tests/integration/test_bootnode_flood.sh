@@ -218,6 +218,7 @@ echo "ok ping answered right after the flood; bootnode and dataplane alive"
 # must have overflowed.
 snap b
 kill -STOP "$DPPID"
+wait_for stopped "$DPPID" || fail "dataplane not stopped"
 F="$WORK/flood_stopped.txt"
 flood "$F" --count "$MIXED" --junk-src "$JUNK_SRC" \
 	--mix short=1,long=1,type=1,hash=1,rlp=1,sig=1,expired=1
@@ -243,6 +244,7 @@ rx0=$(dpstat rx_pkts) acc0=$(dpstat accepted)
 full0=$(( $(dpstat drop_ring_full) + $(dpstat drop_no_slot) ))
 sd0=$(sock_drops)
 kill -STOP "$BOOT"
+wait_for stopped "$BOOT" || fail "control not stopped"
 F="$WORK/flood_ring.txt"
 "$DPBIN" flood --target "$NODE_IP:$PORT" --mix size=0 --keys 256 \
 	--legit-src "$LEGIT_SRC" --legit-rate 4000 --duration 4 --grace-ms 0 \

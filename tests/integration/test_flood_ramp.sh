@@ -95,6 +95,11 @@ echo "ok ramp: $NSTEPS steps, $JUNK junk packets read by the dataplane;" \
 
 # 2. Control stopped: nothing is answered, the knee is none.
 kill -STOP "$BOOT"
+# SIGSTOP takes effect asynchronously: wait for the state, bounded.
+for _ in $(seq 100); do
+	grep -q '^State:.*stopped' "/proc/$BOOT/status" && break
+	sleep 0.05
+done
 grep -q '^State:.*stopped' "/proc/$BOOT/status" || fail "control not stopped"
 F="$WORK/ramp_stopped.txt"
 ramp "$F"

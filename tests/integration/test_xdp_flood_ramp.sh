@@ -64,6 +64,11 @@ echo "ok AF_XDP ramp: $NSTEPS steps, $JUNK junk (the shield saw $seen" \
 
 # 2. Control stopped.
 kill -STOP "$BOOT_PID"
+# SIGSTOP takes effect asynchronously: wait for the state, bounded.
+for _ in $(seq 100); do
+	grep -q '^State:.*stopped' "/proc/$BOOT_PID/status" && break
+	sleep 0.05
+done
 grep -q '^State:.*stopped' "/proc/$BOOT_PID/status" || fail "control not stopped"
 F="$XTMP/ramp_stopped.txt"
 ramp "$F"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/host/v4test_io.h - the discv4 conformance tester's own UDP sockets. */
+/* control/tester/v4test_io.h - the discv4 conformance tester's own UDP sockets. */
 #ifndef CONTROL_V4TEST_IO_H
 #define CONTROL_V4TEST_IO_H
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 /*
- * The conformance suite (control/discv4/v4test.h) plays a remote peer: it needs
+ * The conformance suite (control/tester/v4test.h) plays a remote peer: it needs
  * plain kernel UDP sockets bound to chosen tester addresses (127.0.0.1 and
  * 127.0.0.2), blocking reads with a deadline and nothing else. That is not
  * the dataplane's job (the node under test may be our own devplane-dp), so

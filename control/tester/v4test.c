@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* control/discv4/v4test.c - discv4 conformance suite run against a live node. */
-#include "control/discv4/v4test.h"
+/* control/tester/v4test.c - discv4 conformance suite run against a live node. */
+#include "control/tester/v4test.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include "common/keccak.h"
 #include "common/rlp.h"
 #include "common/secp.h"
-#include "control/host/v4test_io.h"
+#include "control/tester/v4test_io.h"
 
 #define EXPIRATION_S    20              /* geth's v4test expiration */
 #define RX_CAP          2048

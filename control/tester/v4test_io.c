@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* control/host/v4test_io.c - kernel UDP sockets for the discv4 conformance tester. */
-#include "control/host/v4test_io.h"
+/* control/tester/v4test_io.c - kernel UDP sockets for the discv4 conformance tester. */
+#include "control/tester/v4test_io.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/discv4/v4test.h - discv4 conformance suite (geth's v4test cases and more). */
+/* control/tester/v4test.h - discv4 conformance suite (geth's v4test cases and more). */
 #ifndef CONTROL_V4TEST_H
 #define CONTROL_V4TEST_H
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/control/cmd/test_cli.c - devplane command-line parsing. */
+/* tests/control/cmd/test_flags.c - the one flag parser (control/cmd/flags.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,29 +11,47 @@
 
 #include <cmocka.h>
 
-#include "control/cmd/cli.h"
+#include "control/cmd/flags.h"
 
 #define PUB "a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7" \
 	    "a28beb0b07d7a8bd4df3c3eae4a45e0c2f0c5e6bd2c6f30c88d8b7e3a7a1e2b3"
 
-static struct cli_opts o;
-static char err[CLI_ERR_LEN];
+static struct flags o;
+static char err[FLAGS_ERR_LEN];
+static enum flag_id every[F_COUNT + 1];
 
+/* A command taking every flag and up to FLAGS_MAX_ARGS arguments: the
+ * value parsers without the per-command filter. */
+static const struct flags_cmd all_cmd = {
+	.path = "all", .max_args = FLAGS_MAX_ARGS, .accept = every,
+};
+
+/* parse("ignored-command-word", args..., NULL): the first word stands for
+ * the command path and is an argument like the others (the old parser
+ * saw the whole line). */
 static int parse(const char *first, ...)
 {
-	static char prog[] = "devplane";
-	char *argv[32] = { prog };
-	int argc = 1;
+	char *argv[32];
+	int argc = 0;
 	va_list ap;
 
 	va_start(ap, first);
 	for (const char *a = first; a; a = va_arg(ap, const char *))
 		argv[argc++] = (char *)(uintptr_t)a;
 	va_end(ap);
-	return cli_parse(&o, argc, argv, err, sizeof(err));
+	return flags_parse(&o, &all_cmd, argc, argv, stdout, err, sizeof(err));
 }
 
-static void test_cli_bootnode_flags(void **state)
+static int setup(void **state)
+{
+	(void)state;
+	for (int i = 0; i < F_COUNT; i++)
+		every[i] = (enum flag_id)i;
+	every[F_COUNT] = F_END;
+	return 0;
+}
+
+static void test_flags_bootnode_flags(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("bootnode", "--nodekeyhex",
@@ -42,8 +60,8 @@ static void test_cli_bootnode_flags(void **state)
 			       "10.0.0.0/8, 192.168.0.0/16", "--nat=extip:1.2.3.4",
 			       "--db", "/tmp/x.db", "-verbosity", "4",
 			       "--metrics.addr", "127.0.0.1:6060", NULL), 0);
-	assert_int_equal(o.n_pos, 1);
-	assert_string_equal(o.pos[0], "bootnode");
+	assert_int_equal(o.n_args, 1);
+	assert_string_equal(o.args[0], "bootnode");
 	assert_non_null(o.nodekeyhex);
 	assert_true(o.has_addr);
 	assert_int_equal(o.port, 30301);
@@ -57,10 +75,10 @@ static void test_cli_bootnode_flags(void **state)
 	assert_int_equal(o.verbosity, 4);
 	assert_true(o.has_metrics);
 	assert_int_equal(o.metrics_port, 6060);
-	assert_int_equal(o.dp, CLI_DP_SOCKET);
+	assert_int_equal(o.dp, FLAGS_DP_SPAWN);
 }
 
-static void test_cli_defaults(void **state)
+static void test_flags_defaults(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("testnet", "--nodes", "50", NULL), 0);
@@ -77,21 +95,21 @@ static void test_cli_defaults(void **state)
 	assert_true(o.stats);
 }
 
-static void test_cli_dataplane(void **state)
+static void test_flags_dataplane(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("bootnode", "--dataplane", "attach:/run/dp", NULL), 0);
-	assert_int_equal(o.dp, CLI_DP_ATTACH);
+	assert_int_equal(o.dp, FLAGS_DP_ATTACH);
 	assert_string_equal(o.dp_attach, "/run/dp");
 	assert_int_equal(parse("bootnode", "--dataplane", "socket", NULL), 0);
-	assert_int_equal(o.dp, CLI_DP_SOCKET);
+	assert_int_equal(o.dp, FLAGS_DP_SPAWN);
 	assert_int_equal(parse("bootnode", "--dataplane", "xdp", NULL), -EINVAL);
 	assert_non_null(strstr(err, "--dataplane"));
 	assert_int_equal(parse("bootnode", "--dataplane", "attach:", NULL), -EINVAL);
 	/* dpdk: spawned, its EAL arguments go to devplane-dp as one string */
 	assert_int_equal(parse("bootnode", "--dataplane", "dpdk", "--dataplane.eal",
 			       "--no-huge --vdev net_af_packet0,iface=v0", NULL), 0);
-	assert_int_equal(o.dp, CLI_DP_SOCKET);
+	assert_int_equal(o.dp, FLAGS_DP_SPAWN);
 	assert_string_equal(o.dp_backend, "dpdk");
 	assert_string_equal(o.dp_eal, "--no-huge --vdev net_af_packet0,iface=v0");
 	assert_int_equal(parse("bootnode", "--dataplane.eal=--vdev net_af_xdp0,iface=v0",
@@ -126,7 +144,7 @@ static void test_cli_dataplane(void **state)
 	assert_non_null(strstr(err, "devplane-dp --budget"));
 }
 
-static void test_cli_bootnodes(void **state)
+static void test_flags_bootnodes(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("bootnode", "--bootnodes",
@@ -136,7 +154,7 @@ static void test_cli_bootnodes(void **state)
 	assert_non_null(strstr(err, "--bootnodes"));
 }
 
-static void test_cli_bootnodes_valid(void **state)
+static void test_flags_bootnodes_valid(void **state)
 {
 	/* enr.md's example record and its key. */
 	static const char *rec =
@@ -163,7 +181,7 @@ static void test_cli_bootnodes_valid(void **state)
 	assert_int_equal(parse("bootnode", "--bootnodes", arg, NULL), -EINVAL);
 }
 
-static void test_cli_rejects(void **state)
+static void test_flags_rejects(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("bootnode", "--bogus", NULL), -EINVAL);
@@ -187,76 +205,182 @@ static void test_cli_rejects(void **state)
 	assert_non_null(strstr(err, "exclusive"));
 }
 
-static void test_cli_hostport(void **state)
+static void test_flags_hostport(void **state)
 {
 	uint8_t a[16];
 	uint16_t p;
 
 	(void)state;
-	assert_int_equal(cli_parse_hostport(a, &p, "[::1]:30303"), 0);
+	assert_int_equal(flags_parse_hostport(a, &p, "[::1]:30303"), 0);
 	assert_int_equal(p, 30303);
 	assert_int_equal(a[15], 1);
 	assert_int_equal(a[10], 0);
-	assert_int_equal(cli_parse_hostport(a, &p, ":30301"), 0);
+	assert_int_equal(flags_parse_hostport(a, &p, ":30301"), 0);
 	assert_int_equal(p, 30301);
 	assert_int_equal(a[10], 0xff);          /* IPv4 wildcard, mapped */
 	assert_int_equal(a[12], 0);
-	assert_int_equal(cli_parse_hostport(a, &p, "10.1.2.3:0"), 0);
+	assert_int_equal(flags_parse_hostport(a, &p, "10.1.2.3:0"), 0);
 	assert_int_equal(p, 0);
-	assert_int_equal(cli_parse_hostport(a, &p, "[]:1"), -EINVAL);
-	assert_int_equal(cli_parse_hostport(a, &p, "[::1]30303"), -EINVAL);
-	assert_int_equal(cli_parse_hostport(a, &p, "1.2.3.4:"), -EINVAL);
-	assert_int_equal(cli_parse_hostport(a, &p, "1.2.3.4:+5"), -EINVAL);
-	assert_int_equal(cli_parse_hostport(a, &p, ""), -EINVAL);
+	assert_int_equal(flags_parse_hostport(a, &p, "[]:1"), -EINVAL);
+	assert_int_equal(flags_parse_hostport(a, &p, "[::1]30303"), -EINVAL);
+	assert_int_equal(flags_parse_hostport(a, &p, "1.2.3.4:"), -EINVAL);
+	assert_int_equal(flags_parse_hostport(a, &p, "1.2.3.4:+5"), -EINVAL);
+	assert_int_equal(flags_parse_hostport(a, &p, ""), -EINVAL);
 }
 
-static void test_cli_duration(void **state)
+static void test_flags_duration(void **state)
 {
 	uint32_t ms;
 
 	(void)state;
-	assert_int_equal(cli_parse_duration(&ms, "500ms"), 0);
+	assert_int_equal(flags_parse_duration(&ms, "500ms"), 0);
 	assert_int_equal(ms, 500);
-	assert_int_equal(cli_parse_duration(&ms, "1.5s"), 0);
+	assert_int_equal(flags_parse_duration(&ms, "1.5s"), 0);
 	assert_int_equal(ms, 1500);
-	assert_int_equal(cli_parse_duration(&ms, "1m30s"), 0);
+	assert_int_equal(flags_parse_duration(&ms, "1m30s"), 0);
 	assert_int_equal(ms, 90000);
-	assert_int_equal(cli_parse_duration(&ms, "0"), 0);
+	assert_int_equal(flags_parse_duration(&ms, "0"), 0);
 	assert_int_equal(ms, 0);
-	assert_int_equal(cli_parse_duration(&ms, "5"), -EINVAL);
-	assert_int_equal(cli_parse_duration(&ms, "-1s"), -EINVAL);
-	assert_int_equal(cli_parse_duration(&ms, "s"), -EINVAL);
-	assert_int_equal(cli_parse_duration(&ms, "3x"), -EINVAL);
+	assert_int_equal(flags_parse_duration(&ms, "5"), -EINVAL);
+	assert_int_equal(flags_parse_duration(&ms, "-1s"), -EINVAL);
+	assert_int_equal(flags_parse_duration(&ms, "s"), -EINVAL);
+	assert_int_equal(flags_parse_duration(&ms, "3x"), -EINVAL);
 }
 
-static void test_cli_positional_order(void **state)
+static void test_flags_positional_order(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("key", "to-enode", "--ip", "10.0.0.2", "k.txt",
 			       "--tcp", "1", "--udp=2", NULL), 0);
-	assert_int_equal(o.n_pos, 3);
-	assert_string_equal(o.pos[2], "k.txt");
-	assert_true(o.has_ip && o.has_tcp && o.has_udp);
+	assert_int_equal(o.n_args, 3);
+	assert_string_equal(o.args[2], "k.txt");
+	assert_true(flags_given(&o, F_IP) && flags_given(&o, F_TCP) &&
+		    flags_given(&o, F_UDP));
 	assert_int_equal(o.tcp, 1);
 	assert_int_equal(o.udp, 2);
 	assert_int_equal(parse("discv4", "ping", "--timeout", "2s", "x", NULL), 0);
 	assert_int_equal(o.timeout_ms, 2000);
-	assert_string_equal(o.pos[1], "ping");
+	assert_string_equal(o.args[1], "ping");
+}
+
+/* A command refuses what it does not take, and counts its arguments. */
+static void test_flags_per_command(void **state)
+{
+	static const enum flag_id takes[] = { F_TIMEOUT, F_END };
+	static const struct flags_cmd ping = {
+		.path = "discv4 ping", .synopsis = "ENODE", .min_args = 1,
+		.max_args = 1, .accept = takes,
+	};
+	char *a1[] = { (char *)"--timeout", (char *)"2s", (char *)"x" };
+	char *a2[] = { (char *)"x", (char *)"--db", (char *)"f" };
+	char *a3[] = { (char *)"--timeout=1s" };
+	char *a4[] = { (char *)"x", (char *)"y" };
+	char *a5[] = { (char *)"--", (char *)"-x" };
+
+	(void)state;
+	assert_int_equal(flags_parse(&o, &ping, 3, a1, stdout, err,
+				     sizeof(err)), 0);
+	assert_int_equal(o.timeout_ms, 2000);
+	assert_true(flags_given(&o, F_TIMEOUT));
+	assert_false(flags_given(&o, F_DB));
+	assert_int_equal(flags_parse(&o, &ping, 3, a2, stdout, err,
+				     sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "does not take --db"));
+	assert_int_equal(flags_parse(&o, &ping, 1, a3, stdout, err,
+				     sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "missing ENODE"));
+	assert_int_equal(flags_parse(&o, &ping, 2, a4, stdout, err,
+				     sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unexpected argument y"));
+	/* "--" ends the flags: "-x" is an argument. */
+	assert_int_equal(flags_parse(&o, &ping, 2, a5, stdout, err,
+				     sizeof(err)), 0);
+	assert_string_equal(o.args[0], "-x");
+}
+
+/* --help and -h print the command's usage, generated from the table. */
+static void test_flags_help(void **state)
+{
+	static const enum flag_id takes[] = { F_NODEKEY, F_NAT, F_END };
+	static const struct flags_cmd c = {
+		.path = "bootnode", .summary = "Run a bootnode.",
+		.accept = takes, .notes = "Some notes.",
+	};
+	char *h1[] = { (char *)"--nodekey", (char *)"k", (char *)"--help" };
+	char *h2[] = { (char *)"-h" };
+	char *h3[] = { (char *)"--bogus", (char *)"--help" };
+	char buf[2048];
+	FILE *f;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	f = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_non_null(f);
+	assert_int_equal(flags_parse(&o, &c, 3, h1, f, err, sizeof(err)),
+			 FLAGS_HELP);
+	fclose(f);
+	assert_non_null(strstr(buf, "usage: devplane bootnode [flags]"));
+	assert_non_null(strstr(buf, "--nodekey FILE"));
+	assert_non_null(strstr(buf, "--nat extip:IP|none"));
+	assert_non_null(strstr(buf, "Run a bootnode."));
+	assert_non_null(strstr(buf, "Some notes."));
+	assert_null(strstr(buf, "--db"));
+	assert_int_equal(flags_parse(&o, &c, 1, h2, stdout, err, sizeof(err)),
+			 FLAGS_HELP);
+	/* An error before --help is still an error. */
+	assert_int_equal(flags_parse(&o, &c, 2, h3, stdout, err, sizeof(err)),
+			 -EINVAL);
+}
+
+/* The node's flags: geth's names and defaults. */
+static void test_flags_node(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("node", NULL), 0);
+	assert_int_equal(o.max_peers, 50);
+	assert_int_equal(o.max_pending, 50);
+	assert_false(o.nodiscover);
+	assert_int_equal(parse("node", "--maxpeers", "0", "--maxpendpeers=7",
+			       "--nodiscover", "--chain", "sepolia", NULL), 0);
+	assert_int_equal(o.max_peers, 0);
+	assert_int_equal(o.max_pending, 7);
+	assert_true(o.nodiscover);
+	assert_string_equal(o.chain, "sepolia");
+	assert_int_equal(parse("node", "--maxpendpeers", "0", NULL), -EINVAL);
+	assert_int_equal(parse("node", "--chain", "sepolia", "--networkid",
+			       "5", "--genesis", "0x00", NULL), -EINVAL);
+	assert_non_null(strstr(err, "excludes"));
+	assert_int_equal(parse("node", "--networkid", "5", NULL), -EINVAL);
+	assert_non_null(strstr(err, "go together"));
+	assert_int_equal(parse("node", "--staticnodes", "enode://" PUB
+			       "@10.0.0.1:30303", NULL), -EINVAL);
+	assert_int_equal(parse("test", "--tester-addr", "10.0.0.1,10.0.0.2",
+			       "--wait-ms", "700", "--filter", "Ping", NULL), 0);
+	assert_int_equal(o.tester_addr[1][15], 2);
+	assert_int_equal(o.wait_ms, 700);
+	assert_int_equal(parse("test", "--tester-addr", "10.0.0.1", NULL),
+			 -EINVAL);
+	assert_int_equal(parse("ban", "--for", "500ms", NULL), -EINVAL);
+	assert_int_equal(parse("ban", "--for", "1h", NULL), 0);
+	assert_int_equal(o.for_ms, 3600000);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cli_bootnode_flags),
-		cmocka_unit_test(test_cli_defaults),
-		cmocka_unit_test(test_cli_dataplane),
-		cmocka_unit_test(test_cli_bootnodes),
-		cmocka_unit_test(test_cli_bootnodes_valid),
-		cmocka_unit_test(test_cli_rejects),
-		cmocka_unit_test(test_cli_hostport),
-		cmocka_unit_test(test_cli_duration),
-		cmocka_unit_test(test_cli_positional_order),
+		cmocka_unit_test(test_flags_bootnode_flags),
+		cmocka_unit_test(test_flags_defaults),
+		cmocka_unit_test(test_flags_dataplane),
+		cmocka_unit_test(test_flags_bootnodes),
+		cmocka_unit_test(test_flags_bootnodes_valid),
+		cmocka_unit_test(test_flags_rejects),
+		cmocka_unit_test(test_flags_hostport),
+		cmocka_unit_test(test_flags_duration),
+		cmocka_unit_test(test_flags_positional_order),
+		cmocka_unit_test(test_flags_per_command),
+		cmocka_unit_test(test_flags_help),
+		cmocka_unit_test(test_flags_node),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

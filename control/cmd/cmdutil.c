@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* control/cmd/cmdutil.c - what the devplane commands share. */
+#include "control/cmd/cmdutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/nodekey.h"
+#include "common/secp.h"
+#include "control/discv4/discv4.h"
+
+int cmd_flags(struct flags *o, const struct flags_cmd *c, int argc,
+	      char **argv)
+{
+	char err[FLAGS_ERR_LEN];
+	int rc = flags_parse(o, c, argc, argv, stdout, err, sizeof(err));
+
+	if (rc == FLAGS_HELP)
+		return 0;
+	if (rc) {
+		fprintf(stderr, "devplane %s: %s\n", c->path, err);
+		flags_usage(stderr, c);
+		return 2;
+	}
+	if (secp_init()) {
+		fprintf(stderr, "devplane: cannot set up secp256k1\n");
+		return 1;
+	}
+	return -1;
+}
+
+int cmd_load_key(uint8_t priv[32], const struct flags *o)
+{
+	int rc;
+
+	if (o->nodekeyhex) {
+		rc = nodekey_parse_hex(priv, o->nodekeyhex,
+				       strlen(o->nodekeyhex));
+		if (rc)
+			fprintf(stderr, "devplane: --nodekeyhex: invalid key\n");
+		return rc;
+	}
+	if (o->nodekey) {
+		rc = nodekey_load(priv, o->nodekey);
+		if (rc)
+			fprintf(stderr, "devplane: --nodekey %s: %s\n",
+				o->nodekey, rc == -EBADMSG ? "not a node key" :
+				strerror(-rc));
+		return rc;
+	}
+	fprintf(stderr, "devplane: use --nodekey or --nodekeyhex\n");
+	return -EINVAL;
+}
+
+void cmd_listen(struct dplink_listen *l, const uint8_t addr[16],
+		uint16_t port, uint16_t idx)
+{
+	memset(l, 0, sizeof(*l));
+	memcpy(l->addr, addr, 16);
+	l->port_be = htons(port);
+	l->sock_idx = idx;
+}
+
+void cmd_loop_cfg(struct loop_cfg *lc, const struct flags *o,
+		  const struct dplink_listen *listen, unsigned n,
+		  struct nodedb *db)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->attach_path = o->dp == FLAGS_DP_ATTACH ? o->dp_attach : NULL;
+	lc->backend = o->dp_backend;
+	lc->eal = o->dp_eal;
+	lc->n_queues = o->queues;
+	lc->budget_set = o->budget_set;
+	lc->budget_rate = o->budget_rate;
+	lc->budget_burst = o->budget_burst;
+	lc->ban_sig_count = o->ban_threshold;
+	lc->ban_sig_window_s = o->ban_window_s;
+	lc->ban_secs = o->ban_secs;
+	lc->netrestrict = o->netrestrict;
+	lc->n_netrestrict = o->n_netrestrict;
+	lc->listen = listen;
+	lc->n_listen = n;
+	lc->db = db;
+	lc->metrics = o->has_metrics;
+	memcpy(lc->metrics_addr, o->metrics_addr, 16);
+	lc->metrics_port = o->metrics_port;
+	lc->verbosity = o->verbosity;
+}
+
+void cmd_err(const char *what, int rc)
+{
+	fprintf(stderr, "devplane: %s: %s\n", what, strerror(rc < 0 ? -rc : rc));
+}
+
+void cmd_print_engine_stats(FILE *f, const char *who, const struct discv4 *d)
+{
+	const struct discv4_stats *s = discv4_stats(d);
+
+	fprintf(f, "%s: table %zu, bonds %" PRIu64 ", lookups %" PRIu64
+		", rx ping/pong/findnode/neighbors/enrreq/enrresp %" PRIu64
+		"/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
+		", tx %" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
+		"/%" PRIu64 "\n", who, discv4_table_size(d), s->bonds,
+		s->lookups, s->rx[1], s->rx[2], s->rx[3], s->rx[4], s->rx[5],
+		s->rx[6], s->tx[1], s->tx[2], s->tx[3], s->tx[4], s->tx[5],
+		s->tx[6]);
+}

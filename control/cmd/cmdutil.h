@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* control/cmd/cmdutil.h - every devplane command, and what they share. */
+#ifndef CONTROL_CMDUTIL_H
+#define CONTROL_CMDUTIL_H
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/dplink_proto.h"
+#include "control/cmd/flags.h"
+#include "control/host/loop.h"
+
+/*
+ * A command is one file, control/cmd/cmd_<name>.c: its struct flags_cmd
+ * (the flags it takes, its usage) and its main function, which parses
+ * with cmd_flags(), builds the host's configuration and runs it. argv
+ * holds the words after the command path ("devplane discv4 ping X" gives
+ * {"X"}). Each returns the process exit status: 0 done, 1 failed, 2 bad
+ * usage.
+ */
+typedef int cmd_fn(int argc, char **argv);
+
+int cmd_bootnode(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+int cmd_crawl(int argc, char **argv);
+int cmd_testnet(int argc, char **argv);
+int cmd_key_generate(int argc, char **argv);
+int cmd_key_to_enode(int argc, char **argv);
+int cmd_enr_dump(int argc, char **argv);
+int cmd_discv4_ping(int argc, char **argv);
+int cmd_discv4_resolve(int argc, char **argv);
+int cmd_test_discv4(int argc, char **argv);
+int cmd_rlpx_ping(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
+int cmd_ban(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* cmd_flags() parses argv for c into *o. Returns -1 when the command
+ * should run; otherwise the exit status, after printing the usage (on
+ * stdout and 0 for --help; on stderr with the reason and 2 for an error).
+ * Also initialises secp256k1, which most commands need. */
+int cmd_flags(struct flags *o, const struct flags_cmd *c, int argc,
+	      char **argv);
+
+/* cmd_load_key() loads --nodekey FILE or --nodekeyhex HEX into priv.
+ * Returns 0 or -errno after printing why. */
+int cmd_load_key(uint8_t priv[32], const struct flags *o);
+
+/* cmd_listen() fills one dataplane listen entry. */
+void cmd_listen(struct dplink_listen *l, const uint8_t addr[16],
+		uint16_t port, uint16_t idx);
+
+/* cmd_loop_cfg() fills lc from the dataplane, netrestrict, metrics and
+ * verbosity flags, with listen[0..n) and db (the loop commits it). */
+void cmd_loop_cfg(struct loop_cfg *lc, const struct flags *o,
+		  const struct dplink_listen *listen, unsigned n,
+		  struct nodedb *db);
+
+/* cmd_print_engine_stats() prints one line of d's counters for --stats. */
+struct discv4;
+void cmd_print_engine_stats(FILE *f, const char *who, const struct discv4 *d);
+
+/* cmd_err() prints "devplane: WHAT: strerror(-rc)" on stderr. */
+void cmd_err(const char *what, int rc);
+
+#endif /* CONTROL_CMDUTIL_H */

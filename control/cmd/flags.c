@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: MIT */
+/* control/cmd/flags.c - the one flag parser of every devplane command. */
+#include "control/cmd/flags.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/base/nodearg.h"
+
+#define DEFAULT_BASE_PORT  30400
+#define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_MAX_PEERS  50           /* geth --maxpeers */
+#define DEFAULT_MAX_PEND   50           /* geth defaultMaxPendingPeers */
+#define MAX_PEERS_LIMIT    100000
+
+/* The table every command's flags come from: name, value name (NULL: a
+ * boolean flag), help line. Indexed by enum flag_id. */
+static const struct flag_def {
+	const char *name;
+	const char *metavar;
+	const char *help;
+} defs[F_COUNT] = {
+	[F_NODEKEY] = { "nodekey", "FILE", "node key file (hex)" },
+	[F_NODEKEYHEX] = { "nodekeyhex", "HEX", "node key as hex" },
+	[F_ADDR] = { "addr", "IP:PORT",
+		     "listen address (\":PORT\": all IPv4 interfaces)" },
+	[F_NETRESTRICT] = { "netrestrict", "CIDRS",
+			    "talk only to these networks (comma-separated)" },
+	[F_NAT] = { "nat", "extip:IP|none", "the address announced to others" },
+	[F_BOOTNODES] = { "bootnodes", "NODES",
+			  "enode URLs or enr: records, comma-separated" },
+	[F_DATAPLANE] = { "dataplane", "socket|xdp:IF|dpdk[:IF]|attach:PATH",
+			  "spawn devplane-dp with this backend, or attach to a running one (default socket)" },
+	[F_DP_QUEUES] = { "dataplane.queues", "N",
+			  "queues (workers) of a spawned dataplane" },
+	[F_DP_EAL] = { "dataplane.eal", "\"EAL ARGS\"",
+		       "EAL arguments of a spawned dpdk dataplane" },
+	[F_DP_BUDGET] = { "dataplane.budget", "RATE:BURST|off",
+			  "per-source packet budget of a spawned dataplane (default 500:1000)" },
+	[F_METRICS_ADDR] = { "metrics.addr", "IP:PORT",
+			     "serve Prometheus metrics at http://IP:PORT/metrics" },
+	[F_DB] = { "db", "PATH", "SQLite node database" },
+	[F_VERBOSITY] = { "verbosity", "0..5", "log level (default 3)" },
+	[F_WRITEADDRESS] = { "writeaddress", NULL,
+			     "print the enode URL and exit" },
+	[F_STATS] = { "stats", NULL, "print engine statistics at exit" },
+	[F_NODES] = { "nodes", "N", "number of nodes" },
+	[F_BASE_PORT] = { "base-port", "P",
+			  "first UDP port (default 30400)" },
+	[F_TIMEOUT] = { "timeout", "DUR", "give up after DUR" },
+	[F_IP] = { "ip", "IP", "address in the URL (default 127.0.0.1)" },
+	[F_TCP] = { "tcp", "PORT", "TCP port in the URL (default 30303)" },
+	[F_UDP] = { "udp", "PORT", "UDP port in the URL (default 30303)" },
+	[F_OUT] = { "out", "FILE", "write the nodes found (geth devp2p nodes.json)" },
+	[F_PARALLEL] = { "parallel", "N",
+			 "discovery requests in flight (1..4096)" },
+	[F_RLPX] = { "rlpx", NULL,
+		     "dial every node with a TCP port: Hello, Status (default)" },
+	[F_NO_RLPX] = { "no-rlpx", NULL, "discovery only" },
+	[F_RLPX_PARALLEL] = { "rlpx-parallel", "N",
+			      "RLPx dials in flight (default 16)" },
+	[F_RLPX_TIMEOUT] = { "rlpx-timeout", "DUR",
+			     "per dial (default 10s)" },
+	[F_CHAIN] = { "chain", "mainnet|sepolia|holesky|hoodi",
+		      "the chain (default mainnet)" },
+	[F_NETWORKID] = { "networkid", "N", "custom chain: network id" },
+	[F_GENESIS] = { "genesis", "HASH", "custom chain: genesis hash" },
+	[F_FORKS] = { "forks", "N,N,...",
+		      "custom chain: fork blocks and times" },
+	[F_IPCPATH] = { "ipcpath", "PATH", "admin API (JSON-RPC) Unix socket" },
+	[F_BAN_THRESHOLD] = { "ban.threshold", "N|off",
+			      "xdp: ban a source after N bad signatures (default 16)" },
+	[F_BAN_WINDOW] = { "ban.window", "DUR",
+			   "xdp: ... within DUR (default 10s)" },
+	[F_BAN_DURATION] = { "ban.duration", "DUR",
+			     "xdp: for DUR (default 10m)" },
+	[F_STATICNODES] = { "staticnodes", "NODES",
+			    "always keep a connection to these nodes" },
+	[F_TRUSTEDNODES] = { "trustednodes", "NODES",
+			     "admitted beyond --maxpeers" },
+	[F_MAXPEERS] = { "maxpeers", "N", "peer limit (default 50)" },
+	[F_MAXPENDPEERS] = { "maxpendpeers", "N",
+			     "handshakes in progress (default 50)" },
+	[F_NODISCOVER] = { "nodiscover", NULL, "no discovery: static peers only" },
+	[F_TESTER_ADDR] = { "tester-addr", "IP1,IP2",
+			    "two local tester addresses (default 127.0.0.1,127.0.0.2)" },
+	[F_FILTER] = { "filter", "S", "run the cases whose name contains S" },
+	[F_WAIT_MS] = { "wait-ms", "N",
+			"wait per expected reply (default 500)" },
+	[F_IFACE] = { "iface", "IF",
+		      "the interface whose shield (needed when several are pinned)" },
+	[F_FOR] = { "for", "DUR", "ban for DUR (>= 1s; default: until removed)" },
+};
+
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && err_len) {
+		va_start(ap, fmt);
+		vsnprintf(err, err_len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+const char *flags_name(enum flag_id id)
+{
+	return (unsigned)id < F_COUNT ? defs[id].name : "?";
+}
+
+bool flags_given(const struct flags *o, enum flag_id id)
+{
+	return (unsigned)id < F_COUNT && (o->given >> id & 1);
+}
+
+static int parse_uint(unsigned long *out, const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_port(uint16_t *port, const char *s)
+{
+	unsigned long v;
+
+	if (parse_uint(&v, s, 65535))
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_ip(uint8_t addr[16], const char *s)
+{
+	return netutil_addr_parse(addr, s, strlen(s));
+}
+
+int flags_parse_hostport(uint8_t addr[16], uint16_t *port, const char *s)
+{
+	const char *colon, *host;
+	size_t hlen;
+	char buf[NETUTIL_ADDRSTRLEN + 1];
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		host = s + 1;
+		hlen = (size_t)(rb - host);
+		colon = rb + 1;
+		if (!hlen)
+			return -EINVAL;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
+			return -EINVAL;         /* bare IPv6 needs brackets */
+		host = s;
+		hlen = (size_t)(colon - s);
+	}
+	if (parse_port(port, colon + 1))
+		return -EINVAL;
+	if (!hlen) {
+		/* ":PORT": all interfaces (IPv4 wildcard, as geth's bootnode
+		 * listens on udp4 for it). */
+		static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+
+		memcpy(addr, any4, 16);
+		return 0;
+	}
+	if (hlen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, host, hlen);
+	buf[hlen] = '\0';
+	return parse_ip(addr, buf);
+}
+
+int flags_parse_duration(uint32_t *ms, const char *s)
+{
+	double total = 0;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	while (*p) {
+		char *end;
+		double v, mul;
+
+		if (*p == '-' || *p == '+' || *p == ' ')
+			return -EINVAL;
+		v = strtod(p, &end);
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		if (!strncmp(p, "ms", 2)) {
+			mul = 1;
+			p += 2;
+		} else if (*p == 's') {
+			mul = 1000;
+			p++;
+		} else if (*p == 'm') {
+			mul = 60000;
+			p++;
+		} else if (*p == 'h') {
+			mul = 3600000;
+			p++;
+		} else {
+			return -EINVAL;         /* Go needs a unit */
+		}
+		total += v * mul;
+	}
+	if (total < 0 || total > UINT32_MAX)
+		return -EINVAL;
+	*ms = (uint32_t)total;
+	return 0;
+}
+
+int flags_parse_dataplane(enum flags_dp *dp, const char **attach,
+			  const char **backend, const char *v)
+{
+	if (!strcmp(v, "socket")) {
+		*dp = FLAGS_DP_SPAWN;
+		*attach = *backend = NULL;
+	} else if (!strncmp(v, "xdp:", 4) && v[4] && strlen(v) < 16) {
+		*dp = FLAGS_DP_SPAWN;   /* spawned, with the xdp backend */
+		*attach = NULL;
+		*backend = v;
+	} else if ((!strcmp(v, "dpdk") || (!strncmp(v, "dpdk:", 5) && v[5])) &&
+		   strlen(v) < 16) {
+		*dp = FLAGS_DP_SPAWN;   /* spawned, with the dpdk backend */
+		*attach = NULL;
+		*backend = v;
+	} else if (!strncmp(v, "attach:", 7) && v[7]) {
+		*dp = FLAGS_DP_ATTACH;
+		*attach = v + 7;
+		*backend = NULL;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int flags_parse_budget(uint32_t *rate, uint32_t *burst, const char *v)
+{
+	unsigned long r, b;
+	const char *colon = strchr(v, ':');
+	char num[16];
+
+	if (!strcmp(v, "off")) {
+		*rate = *burst = 0;
+		return 0;
+	}
+	if (!colon || (size_t)(colon - v) >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, v, (size_t)(colon - v));
+	num[colon - v] = 0;
+	if (parse_uint(&r, num, UINT32_MAX) ||
+	    parse_uint(&b, colon + 1, UINT32_MAX) || !r || !b)
+		return -EINVAL;
+	*rate = (uint32_t)r;
+	*burst = (uint32_t)b;
+	return 0;
+}
+
+/* A comma- (or space-) separated list of nodes into out[*n..max). Host
+ * names are refused: nothing here resolves them. */
+static int parse_nodes(struct enode *out, unsigned *n, unsigned max,
+		       const char *v, const char *flag, char *err,
+		       size_t err_len)
+{
+	char *copy = strdup(v), *save = NULL, *tok;
+	int rc = 0;
+
+	if (!copy)
+		return fail(err, err_len, "out of memory");
+	for (tok = strtok_r(copy, ", \t\n", &save); tok;
+	     tok = strtok_r(NULL, ", \t\n", &save)) {
+		if (*n == max) {
+			rc = fail(err, err_len, "--%s: more than %u nodes",
+				  flag, max);
+			break;
+		}
+		if (nodearg_parse(&out[*n], tok)) {
+			rc = fail(err, err_len, "--%s: invalid node %.60s",
+				  flag, tok);
+			break;
+		}
+		if (out[*n].kind == ENODE_HOST_NAME) {
+			rc = fail(err, err_len,
+				  "--%s: host names are not resolved: %.60s",
+				  flag, tok);
+			break;
+		}
+		(*n)++;
+	}
+	free(copy);
+	return rc;
+}
+
+static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
+		 size_t err_len)
+{
+	unsigned long u;
+	size_t n;
+
+	switch (id) {
+	case F_NODEKEY:
+		o->nodekey = v;
+		break;
+	case F_NODEKEYHEX:
+		o->nodekeyhex = v;
+		break;
+	case F_ADDR:
+		if (flags_parse_hostport(o->addr, &o->port, v))
+			return fail(err, err_len, "--addr: want IP:PORT, got %.60s", v);
+		o->has_addr = true;
+		break;
+	case F_NETRESTRICT:
+		if (netutil_netlist_parse(o->netrestrict, FLAGS_MAX_NETRESTRICT,
+					  &n, v, strlen(v)))
+			return fail(err, err_len, "--netrestrict: invalid CIDR list %.60s", v);
+		o->n_netrestrict = n;
+		break;
+	case F_NAT:
+		if (!strcmp(v, "none") || !strcmp(v, "any") || !strcmp(v, "")) {
+			o->has_extip = false;
+		} else if (!strncmp(v, "extip:", 6) && !parse_ip(o->extip, v + 6)) {
+			o->has_extip = true;
+		} else {
+			return fail(err, err_len,
+				    "--nat: want extip:IP or none, got %.60s", v);
+		}
+		break;
+	case F_BOOTNODES:
+		return parse_nodes(o->bootnodes, &o->n_bootnodes,
+				   FLAGS_MAX_BOOTNODES, v, "bootnodes", err,
+				   err_len);
+	case F_STATICNODES:
+		return parse_nodes(o->statics, &o->n_statics, FLAGS_MAX_STATIC,
+				   v, "staticnodes", err, err_len);
+	case F_TRUSTEDNODES:
+		return parse_nodes(o->trusted, &o->n_trusted, FLAGS_MAX_STATIC,
+				   v, "trustednodes", err, err_len);
+	case F_DATAPLANE:
+		if (flags_parse_dataplane(&o->dp, &o->dp_attach, &o->dp_backend,
+					  v))
+			return fail(err, err_len,
+				    "--dataplane: want socket, xdp:IFNAME, dpdk[:IFNAME] or attach:PATH, got %.60s", v);
+		break;
+	case F_DP_EAL:
+		o->dp_eal = v;
+		break;
+	case F_DP_BUDGET:
+		if (flags_parse_budget(&o->budget_rate, &o->budget_burst, v))
+			return fail(err, err_len,
+				    "--dataplane.budget: want RATE:BURST (BURST > 0) or off, got %.60s", v);
+		o->budget_set = true;
+		break;
+	case F_DP_QUEUES:
+		if (parse_uint(&u, v, DPLINK_MAX_QUEUES) || !u)
+			return fail(err, err_len, "--dataplane.queues: 1..%d, got %.20s",
+				    DPLINK_MAX_QUEUES, v);
+		o->queues = (unsigned)u;
+		break;
+	case F_METRICS_ADDR:
+		if (flags_parse_hostport(o->metrics_addr, &o->metrics_port, v))
+			return fail(err, err_len, "--metrics.addr: want IP:PORT, got %.60s", v);
+		o->has_metrics = true;
+		break;
+	case F_DB:
+		o->db = v;
+		break;
+	case F_VERBOSITY:
+		if (parse_uint(&u, v, 5))
+			return fail(err, err_len, "--verbosity: 0..5, got %.20s", v);
+		o->verbosity = (int)u;
+		break;
+	case F_WRITEADDRESS:
+		o->writeaddress = true;
+		break;
+	case F_STATS:
+		o->stats = true;
+		break;
+	case F_NODES:
+		if (parse_uint(&u, v, DPLINK_MAX_SOCKS) || !u)
+			return fail(err, err_len, "--nodes: 1..%d, got %.20s",
+				    DPLINK_MAX_SOCKS, v);
+		o->nodes = (unsigned)u;
+		break;
+	case F_BASE_PORT:
+		if (parse_port(&o->base_port, v) || !o->base_port)
+			return fail(err, err_len, "--base-port: 1..65535, got %.20s", v);
+		break;
+	case F_TIMEOUT:
+		if (flags_parse_duration(&o->timeout_ms, v))
+			return fail(err, err_len, "--timeout: want a duration like 5s, got %.20s", v);
+		break;
+	case F_OUT:
+		o->out = v;
+		break;
+	case F_PARALLEL:
+		if (parse_uint(&u, v, 4096) || !u)
+			return fail(err, err_len, "--parallel: 1..4096, got %.20s", v);
+		o->parallel = (unsigned)u;
+		break;
+	case F_RLPX:
+		o->no_rlpx = false;
+		break;
+	case F_NO_RLPX:
+		o->no_rlpx = true;
+		break;
+	case F_RLPX_PARALLEL:
+		if (parse_uint(&u, v, 4096) || !u)
+			return fail(err, err_len, "--rlpx-parallel: 1..4096, got %.20s", v);
+		o->rlpx_parallel = (unsigned)u;
+		break;
+	case F_RLPX_TIMEOUT:
+		if (flags_parse_duration(&o->rlpx_timeout_ms, v) ||
+		    !o->rlpx_timeout_ms)
+			return fail(err, err_len, "--rlpx-timeout: want a duration like 10s, got %.20s", v);
+		break;
+	case F_CHAIN:
+		o->chain = v;
+		break;
+	case F_NETWORKID: {
+		char *end;
+
+		errno = 0;
+		o->networkid = strtoull(v, &end, 10);
+		if (errno || !*v || *end || *v == '-' || *v == '+')
+			return fail(err, err_len, "--networkid: want a number, got %.20s", v);
+		break;
+	}
+	case F_GENESIS:
+		o->genesis = v;
+		break;
+	case F_FORKS:
+		o->forks = v;
+		break;
+	case F_IPCPATH:
+		o->ipcpath = v;
+		break;
+	case F_BAN_THRESHOLD:
+		if (!strcmp(v, "off")) {
+			o->ban_threshold = DPLINK_BAN_OFF;
+			break;
+		}
+		if (parse_uint(&u, v, 1000000) || !u)
+			return fail(err, err_len, "--ban.threshold: 1..1000000 or off, got %.20s", v);
+		o->ban_threshold = (uint32_t)u;
+		break;
+	case F_BAN_WINDOW:
+	case F_BAN_DURATION: {
+		uint32_t ms;
+
+		if (flags_parse_duration(&ms, v) || ms < 1000)
+			return fail(err, err_len, "--%s: want a duration of at least 1s, got %.20s",
+				    defs[id].name, v);
+		if (id == F_BAN_WINDOW)
+			o->ban_window_s = ms / 1000;
+		else
+			o->ban_secs = ms / 1000;
+		break;
+	}
+	case F_IP:
+		if (parse_ip(o->ip, v))
+			return fail(err, err_len, "--ip: invalid address %.60s", v);
+		break;
+	case F_TCP:
+		if (parse_port(&o->tcp, v))
+			return fail(err, err_len, "--tcp: invalid port %.20s", v);
+		break;
+	case F_UDP:
+		if (parse_port(&o->udp, v))
+			return fail(err, err_len, "--udp: invalid port %.20s", v);
+		break;
+	case F_MAXPEERS:
+		if (parse_uint(&u, v, MAX_PEERS_LIMIT))
+			return fail(err, err_len, "--maxpeers: 0..%d, got %.20s",
+				    MAX_PEERS_LIMIT, v);
+		o->max_peers = (unsigned)u;
+		break;
+	case F_MAXPENDPEERS:
+		if (parse_uint(&u, v, MAX_PEERS_LIMIT) || !u)
+			return fail(err, err_len, "--maxpendpeers: 1..%d, got %.20s",
+				    MAX_PEERS_LIMIT, v);
+		o->max_pending = (unsigned)u;
+		break;
+	case F_NODISCOVER:
+		o->nodiscover = true;
+		break;
+	case F_TESTER_ADDR: {
+		const char *comma = strchr(v, ',');
+		size_t n1 = comma ? (size_t)(comma - v) : 0;
+
+		if (!comma || !n1 ||
+		    netutil_addr_parse(o->tester_addr[0], v, n1) ||
+		    parse_ip(o->tester_addr[1], comma + 1))
+			return fail(err, err_len, "--tester-addr: want IP1,IP2, got %.60s", v);
+		break;
+	}
+	case F_FILTER:
+		o->filter = v;
+		break;
+	case F_WAIT_MS:
+		if (parse_uint(&u, v, 60000))
+			return fail(err, err_len, "--wait-ms: 0..60000, got %.20s", v);
+		o->wait_ms = (uint32_t)u;
+		break;
+	case F_IFACE:
+		o->iface = v;
+		break;
+	case F_FOR:
+		if (flags_parse_duration(&o->for_ms, v) || o->for_ms < 1000)
+			return fail(err, err_len, "--for: want a duration of at least 1s, got %.20s", v);
+		break;
+	case F_COUNT:
+	case F_END:
+		break;
+	}
+	return 0;
+}
+
+static void defaults(struct flags *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->verbosity = 3;
+	o->base_port = DEFAULT_BASE_PORT;
+	o->timeout_ms = DEFAULT_TIMEOUT_MS;
+	o->queues = 1;
+	o->max_peers = DEFAULT_MAX_PEERS;
+	o->max_pending = DEFAULT_MAX_PEND;
+	o->tcp = o->udp = 30303;
+	netutil_addr_parse(o->ip, "127.0.0.1", 9);
+	netutil_addr_parse(o->tester_addr[0], "127.0.0.1", 9);
+	netutil_addr_parse(o->tester_addr[1], "127.0.0.2", 9);
+}
+
+static bool accepts(const struct flags_cmd *cmd, enum flag_id id)
+{
+	for (const enum flag_id *a = cmd->accept; a && *a != F_END; a++)
+		if (*a == id)
+			return true;
+	return false;
+}
+
+/* The cross-flag rules every command shares. */
+static int check(const struct flags *o, char *err, size_t err_len)
+{
+	if (o->nodekey && o->nodekeyhex)
+		return fail(err, err_len, "--nodekey and --nodekeyhex are exclusive");
+	/* EAL arguments only mean something to a spawned dpdk dataplane; an
+	 * attached one got its own on its command line. */
+	if (o->dp_eal && (o->dp != FLAGS_DP_SPAWN || !o->dp_backend ||
+			  strncmp(o->dp_backend, "dpdk", 4)))
+		return fail(err, err_len, "--dataplane.eal needs --dataplane dpdk");
+	/* An attached dataplane has its own --budget. */
+	if (o->budget_set && o->dp == FLAGS_DP_ATTACH)
+		return fail(err, err_len, "--dataplane.budget: an attached "
+			    "dataplane takes devplane-dp --budget");
+	if (o->chain && (flags_given(o, F_NETWORKID) || o->genesis))
+		return fail(err, err_len, "--chain excludes --networkid/--genesis");
+	if (flags_given(o, F_NETWORKID) != !!o->genesis)
+		return fail(err, err_len, "--networkid and --genesis go together");
+	if (o->forks && !o->genesis)
+		return fail(err, err_len, "--forks needs --networkid and --genesis");
+	return 0;
+}
+
+int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
+		char **argv, FILE *out, char *err, size_t err_len)
+{
+	bool flags_done = false;
+
+	defaults(o);
+	if (err && err_len)
+		err[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *name, *eq, *val = NULL;
+		size_t nlen;
+		int k, rc;
+
+		if (flags_done || a[0] != '-' || !a[1]) {
+			if (o->n_args == FLAGS_MAX_ARGS)
+				return fail(err, err_len, "too many arguments");
+			o->args[o->n_args++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			flags_done = true;
+			continue;
+		}
+		name = a + 1 + (a[1] == '-');
+		if (!strcmp(name, "help") || !strcmp(name, "h")) {
+			flags_usage(out, cmd);
+			return FLAGS_HELP;
+		}
+		eq = strchr(name, '=');
+		nlen = eq ? (size_t)(eq - name) : strlen(name);
+		for (k = 0; k < F_COUNT; k++)
+			if (strlen(defs[k].name) == nlen &&
+			    !strncmp(defs[k].name, name, nlen))
+				break;
+		if (k == F_COUNT)
+			return fail(err, err_len, "unknown flag %.60s", a);
+		if (!accepts(cmd, (enum flag_id)k))
+			return fail(err, err_len, "devplane %s does not take --%s",
+				    cmd->path, defs[k].name);
+		if (defs[k].metavar) {
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return fail(err, err_len, "flag --%s needs a value",
+					    defs[k].name);
+		} else if (eq) {
+			/* Go's boolean flags take =true / =false. */
+			if (strcmp(eq + 1, "true") && strcmp(eq + 1, "false"))
+				return fail(err, err_len, "flag --%s is boolean",
+					    defs[k].name);
+			if (!strcmp(eq + 1, "false"))
+				continue;
+		}
+		rc = apply(o, (enum flag_id)k, val, err, err_len);
+		if (rc)
+			return rc;
+		o->given |= 1ull << k;
+	}
+	if (o->n_args < cmd->min_args)
+		return fail(err, err_len, "devplane %s: missing %s", cmd->path,
+			    cmd->synopsis ? cmd->synopsis : "arguments");
+	if (o->n_args > cmd->max_args)
+		return fail(err, err_len, "devplane %s: unexpected argument %.60s",
+			    cmd->path, o->args[cmd->max_args]);
+	return check(o, err, err_len);
+}
+
+void flags_usage(FILE *f, const struct flags_cmd *cmd)
+{
+	bool any = cmd->accept && *cmd->accept != F_END;
+
+	fprintf(f, "usage: devplane %s%s%s%s\n", cmd->path,
+		any ? " [flags]" : "", cmd->synopsis ? " " : "",
+		cmd->synopsis ? cmd->synopsis : "");
+	if (cmd->summary)
+		fprintf(f, "\n%s\n", cmd->summary);
+	if (any)
+		fputs("\nflags:\n", f);
+	for (const enum flag_id *a = cmd->accept; a && *a != F_END; a++) {
+		const struct flag_def *d = &defs[*a];
+		char left[64];
+		int w;
+
+		w = snprintf(left, sizeof(left), "  --%s%s%s", d->name,
+			     d->metavar ? " " : "",
+			     d->metavar ? d->metavar : "");
+		if (w < 30)
+			fprintf(f, "%-30s %s\n", left, d->help);
+		else
+			fprintf(f, "%s\n%-30s %s\n", left, "", d->help);
+	}
+	fprintf(f, "%-30s %s\n", "  --help, -h", "this text");
+	if (cmd->notes)
+		fprintf(f, "\n%s\n", cmd->notes);
+}

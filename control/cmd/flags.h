@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* control/cmd/flags.h - the one flag parser of every devplane command. */
+#ifndef CONTROL_FLAGS_H
+#define CONTROL_FLAGS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/dplink_proto.h"
+#include "common/enode.h"
+#include "control/base/netutil.h"
+
+/*
+ * Flags follow geth where the meaning is the same (--nodekey, --nodekeyhex,
+ * --addr, --netrestrict, --nat extip:IP, --bootnodes, --metrics.addr,
+ * --verbosity, --maxpeers, ...). A flag is "--name value" or "--name=value";
+ * a single dash works too, as Go's flag package allows; a boolean flag
+ * takes no value or "=true"/"=false". Words that are not flags or flag
+ * values are the command's arguments, in any order relative to the flags;
+ * "--" ends the flags.
+ *
+ * Every flag has one meaning across commands and is defined once, in the
+ * table in flags.c (name, value name, help line). A command lists the
+ * flags it accepts (struct flags_cmd); the parser refuses the others with
+ * the command's usage. The usage text is generated from the same table,
+ * so --help and the parser cannot disagree.
+ *
+ * This module is a leaf: it includes only common/ and control/base/.
+ */
+
+#define FLAGS_MAX_ARGS        8
+#define FLAGS_MAX_BOOTNODES   64
+#define FLAGS_MAX_NETRESTRICT 64
+#define FLAGS_MAX_STATIC      64
+#define FLAGS_ERR_LEN         256
+
+enum flag_id {
+	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
+	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_METRICS_ADDR, F_DB,
+	F_VERBOSITY, F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT,
+	F_IP, F_TCP, F_UDP, F_OUT, F_PARALLEL, F_RLPX, F_NO_RLPX,
+	F_RLPX_PARALLEL, F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS,
+	F_FORKS, F_IPCPATH, F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
+	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
+	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR,
+	F_COUNT,
+	F_END = -1                      /* ends a struct flags_cmd accept list */
+};
+
+enum flags_dp { FLAGS_DP_SPAWN = 0, FLAGS_DP_ATTACH };
+
+/* Every value any command takes; a command reads the ones it accepts. */
+struct flags {
+	const char *args[FLAGS_MAX_ARGS];       /* arguments, in order */
+	unsigned n_args;
+	uint64_t given;                 /* bit F_x: the flag was on the line */
+
+	const char *nodekey;            /* --nodekey FILE */
+	const char *nodekeyhex;         /* --nodekeyhex HEX */
+	bool has_addr;                  /* --addr IP:PORT (":PORT": wildcard) */
+	uint8_t addr[16];
+	uint16_t port;
+	struct netutil_prefix netrestrict[FLAGS_MAX_NETRESTRICT];
+	size_t n_netrestrict;
+	bool has_extip;                 /* --nat extip:IP ("none"/"any": unset) */
+	uint8_t extip[16];
+	struct enode bootnodes[FLAGS_MAX_BOOTNODES];
+	unsigned n_bootnodes;
+	struct enode statics[FLAGS_MAX_STATIC];         /* --staticnodes */
+	unsigned n_statics;
+	struct enode trusted[FLAGS_MAX_STATIC];         /* --trustednodes */
+	unsigned n_trusted;
+	enum flags_dp dp;               /* --dataplane socket|xdp:IF|dpdk|attach: */
+	const char *dp_attach;          /* attach:PATH */
+	const char *dp_backend;         /* spawned xdp:IFNAME or dpdk[:IFNAME] */
+	const char *dp_eal;             /* --dataplane.eal ARGS (dpdk) */
+	bool budget_set;                /* --dataplane.budget RATE:BURST|off */
+	uint32_t budget_rate, budget_burst;     /* 0: off */
+	unsigned queues;                /* --dataplane.queues N (default 1) */
+	bool has_metrics;               /* --metrics.addr IP:PORT */
+	uint8_t metrics_addr[16];
+	uint16_t metrics_port;
+	const char *db;                 /* --db PATH */
+	int verbosity;                  /* --verbosity 0..5 (default 3) */
+	bool writeaddress;              /* --writeaddress */
+	bool stats;                     /* --stats: summary on exit */
+	unsigned nodes;                 /* testnet --nodes N */
+	uint16_t base_port;             /* testnet --base-port P */
+	uint32_t timeout_ms;            /* --timeout DUR */
+	const char *out;                /* crawl --out nodes.json */
+	unsigned parallel;              /* crawl --parallel N (0: default) */
+	bool no_rlpx;                   /* crawl --no-rlpx (--rlpx: default) */
+	unsigned rlpx_parallel;         /* crawl --rlpx-parallel N (0: 16) */
+	uint32_t rlpx_timeout_ms;       /* crawl --rlpx-timeout DUR (0: 10 s) */
+	const char *chain;              /* --chain NAME */
+	uint64_t networkid;             /* --networkid N --genesis HASH */
+	const char *genesis;
+	const char *forks;              /* --forks N,N,... */
+	uint8_t ip[16];                 /* key to-enode --ip --tcp --udp */
+	uint16_t tcp, udp;
+	const char *ipcpath;            /* --ipcpath PATH (admin API) */
+	/* --ban.threshold N|off --ban.window DUR --ban.duration DUR: the xdp
+	 * dataplane's ban policy (0: its defaults; DPLINK_BAN_OFF: off). */
+	uint32_t ban_threshold, ban_window_s, ban_secs;
+	unsigned max_peers;             /* --maxpeers N */
+	unsigned max_pending;           /* --maxpendpeers N */
+	bool nodiscover;                /* --nodiscover */
+	uint8_t tester_addr[2][16];     /* test discv4 --tester-addr IP1,IP2 */
+	const char *filter;             /* test --filter S */
+	uint32_t wait_ms;               /* test --wait-ms N */
+	const char *iface;              /* ban --iface IF */
+	uint32_t for_ms;                /* ban add --for DUR */
+};
+
+/* One command: its path ("discv4 ping"), its arguments' synopsis
+ * ("ENODE"), how many arguments it takes, a one-line summary, the flags it
+ * accepts (ending with F_END) and a paragraph of notes for --help (NULL:
+ * none). */
+struct flags_cmd {
+	const char *path;
+	const char *synopsis;
+	unsigned min_args, max_args;
+	const char *summary;
+	const enum flag_id *accept;
+	const char *notes;
+};
+
+#define FLAGS_HELP 1                    /* flags_parse(): --help was given */
+
+/* flags_parse() parses argv[0..argc) (the words after the command path)
+ * into *o for cmd, defaults first. Returns 0 (run the command),
+ * FLAGS_HELP after printing cmd's usage on out (exit status 0), or
+ * -EINVAL with a one-line reason in err[0..err_len) (an unknown flag, a
+ * flag cmd does not take, a missing or bad value, a wrong number of
+ * arguments: the caller prints it with the usage, exit status 2). */
+int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
+		char **argv, FILE *out, char *err, size_t err_len);
+
+/* flags_usage() prints cmd's usage: synopsis, summary, one line per flag
+ * it accepts, its notes. */
+void flags_usage(FILE *f, const struct flags_cmd *cmd);
+
+/* flags_given() is true when flag id was on the command line. */
+bool flags_given(const struct flags *o, enum flag_id id);
+
+/* flags_name() is flag id's name without dashes ("dataplane.queues"). */
+const char *flags_name(enum flag_id id);
+
+/* flags_parse_hostport() parses "IP:PORT", "[IPv6]:PORT" or ":PORT" (the
+ * IPv4 wildcard) from s. Returns 0 or -EINVAL. */
+int flags_parse_hostport(uint8_t addr[16], uint16_t *port, const char *s);
+
+/* flags_parse_duration() parses a Go-style duration ("500ms", "2s", "1m",
+ * "1.5s", "1m30s", or "0") into milliseconds. Returns 0 or -EINVAL. */
+int flags_parse_duration(uint32_t *ms, const char *s);
+
+/* flags_parse_dataplane() parses a --dataplane value: "socket" (spawned
+ * child, socket backend), "xdp:IFNAME" or "dpdk[:IFNAME]" (spawned child,
+ * xdp or dpdk backend: *backend = v) or "attach:PATH" (a running
+ * `devplane-dp --shm PATH`: *attach = PATH). The pointers point into v.
+ * Returns 0 or -EINVAL (nothing changed). */
+int flags_parse_dataplane(enum flags_dp *dp, const char **attach,
+			  const char **backend, const char *v);
+
+/* flags_parse_budget() parses a --dataplane.budget value: "RATE:BURST"
+ * (packets/s and burst per source IP, both > 0) or "off" (0:0). Returns 0
+ * or -EINVAL (nothing changed). */
+int flags_parse_budget(uint32_t *rate, uint32_t *burst, const char *v);
+
+#endif /* CONTROL_FLAGS_H */

@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tests/integration/test_cli.sh - the command line as a user meets it:
+#  1. `devplane`, `devplane --help` and every command's --help / -h: usage
+#     on stdout, exit 0 (the bare `devplane`: usage on stderr, exit 2);
+#  2. every command refuses an unknown flag, and a flag it does not take,
+#     with its usage on stderr and exit 2;
+#  3. `devplane version` and `devplane-dp version` print the version and
+#     the commit;
+#  4. `devplane node --nat extip:IP --metrics.addr IP:0 --db FILE
+#     --dataplane.budget R:B` runs: its enode carries the external IP,
+#     /metrics answers with the node's families, the database is written
+#     (the budget's effect on the dataplane is test_bootnode.sh's: both
+#     commands hand it over through control/cmd/cmdutil.c).
+# usage: test_cli.sh DEVPLANE DEVPLANE_DP
+set -u
+DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP}
+DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP}
+FAIL_LOGS="*.err *.out"
+. "$(dirname "$0")/lib_loopback.sh" cli
+
+COMMANDS=("bootnode" "node" "crawl" "testnet" "discv4 ping" "discv4 resolve"
+	  "rlpx ping" "test discv4" "key generate" "key to-enode" "enr dump"
+	  "admin" "ban list" "ban add" "ban remove" "version")
+
+# 1. help
+"$DEVPLANE" >"$WORK/bare.out" 2>"$WORK/bare.err"
+[ $? = 2 ] && grep -q '^usage: devplane COMMAND' "$WORK/bare.err" ||
+	fail "bare devplane: want usage on stderr, exit 2"
+for h in --help -h help; do
+	"$DEVPLANE" $h >"$WORK/top.out" 2>"$WORK/top.err" ||
+		fail "devplane $h exited $?"
+	grep -q '^usage: devplane COMMAND' "$WORK/top.out" ||
+		fail "devplane $h: no usage on stdout"
+done
+for c in "${COMMANDS[@]}"; do
+	for h in --help -h; do
+		# shellcheck disable=SC2086 # $c is the command path's words
+		"$DEVPLANE" $c $h >"$WORK/help.out" 2>"$WORK/help.err" ||
+			fail "devplane $c $h exited $?"
+		grep -q "^usage: devplane $c" "$WORK/help.out" ||
+			fail "devplane $c $h: no usage on stdout"
+		[ -s "$WORK/help.err" ] && fail "devplane $c $h wrote to stderr"
+	done
+done
+echo "ok --help: ${#COMMANDS[@]} commands, usage on stdout, exit 0"
+
+# 2. unknown flags, and flags of other commands
+for c in "${COMMANDS[@]}"; do
+	# shellcheck disable=SC2086
+	"$DEVPLANE" $c --no-such-flag >"$WORK/bad.out" 2>"$WORK/bad.err"
+	rc=$?
+	[ $rc = 2 ] || fail "devplane $c --no-such-flag exited $rc, want 2"
+	grep -q 'unknown flag --no-such-flag' "$WORK/bad.err" &&
+		grep -q "^usage: devplane $c" "$WORK/bad.err" ||
+		fail "devplane $c --no-such-flag: no reason and usage on stderr"
+	[ -s "$WORK/bad.out" ] && fail "devplane $c --no-such-flag wrote to stdout"
+done
+"$DEVPLANE" key generate "$WORK/k" --nodes 5 2>"$WORK/bad.err"
+[ $? = 2 ] && grep -q 'does not take --nodes' "$WORK/bad.err" ||
+	fail "key generate --nodes: want 'does not take', exit 2"
+[ -e "$WORK/k" ] && fail "key generate ran despite a bad flag"
+"$DEVPLANE" discv4 frobnicate 2>"$WORK/bad.err"
+[ $? = 2 ] && grep -q 'unknown command: discv4 frobnicate' "$WORK/bad.err" ||
+	fail "unknown subcommand: want exit 2"
+echo "ok unknown flags: exit 2 with the command's usage"
+
+# 3. versions
+"$DEVPLANE" version >"$WORK/v.out" || fail "devplane version exited $?"
+grep -Eq '^devplane [0-9]+\.[0-9]+\.[0-9]+' "$WORK/v.out" &&
+	grep -Eq '^commit +([0-9a-f]{7,}|unknown)' "$WORK/v.out" ||
+	fail "devplane version: $(cat "$WORK/v.out")"
+"$DPBIN" version >"$WORK/dpv.out" || fail "devplane-dp version exited $?"
+grep -Eq '[0-9]+\.[0-9]+\.[0-9]+' "$WORK/dpv.out" &&
+	grep -Eq '([0-9a-f]{7,}|unknown)' "$WORK/dpv.out" ||
+	fail "devplane-dp version: $(cat "$WORK/dpv.out")"
+echo "ok version: $(head -1 "$WORK/v.out"), $(grep commit "$WORK/v.out")"
+
+# 4. node with the flags it shares with bootnode and crawl
+"$DEVPLANE" key generate "$WORK/node.key" >/dev/null || fail "key generate"
+"$DEVPLANE" node --nodekey "$WORK/node.key" --addr 127.0.0.1:0 \
+	--nat extip:203.0.113.9 --metrics.addr 127.0.0.1:0 --db "$WORK/node.db" \
+	--dataplane.budget 100:200 --nodiscover=false --chain sepolia \
+	>"$WORK/node.out" 2>"$WORK/node.err" &
+PIDS+=($!)
+wait_for grep -q '^enode://' "$WORK/node.out" || fail "node printed no enode"
+grep -q '^enode://[0-9a-f]*@203\.0\.113\.9:' "$WORK/node.out" ||
+	fail "node enode without the --nat address: $(head -1 "$WORK/node.out")"
+wait_for grep -q 'metrics on port' "$WORK/node.err" || fail "no metrics port"
+MPORT=$(sed -n 's/.*metrics on port \([0-9]*\).*/\1/p' "$WORK/node.err" | head -1)
+curl -sf "http://127.0.0.1:$MPORT/metrics" >"$WORK/metrics.out" ||
+	fail "GET /metrics on $MPORT failed"
+grep -q '^devplane_discv4_table_nodes ' "$WORK/metrics.out" &&
+	grep -q '^devplane_dp_rx_packets_total' "$WORK/metrics.out" ||
+	fail "node /metrics lacks the discovery or dataplane families"
+kill -TERM "${PIDS[-1]}"
+wait "${PIDS[-1]}" 2>/dev/null
+[ -s "$WORK/node.db" ] || fail "node --db wrote nothing"
+echo "ok node --nat --metrics.addr --db --dataplane.budget"
+echo PASS
