@@ -70,8 +70,9 @@ ssize_t dnstree_b32_decode(uint8_t *out, size_t cap, const char *in, size_t len)
 			acc &= (1u << bits) - 1;
 		}
 	}
-	if (acc != 0)
-		return -EBADMSG;        /* non-zero unused bits: not canonical */
+	/* The unused low bits are ignored, as Go's decoder does: geth's
+	 * truncated 20-character hashes (12.5 bytes) end in bits of the
+	 * 13th byte. */
 	return (ssize_t)o;
 }
 

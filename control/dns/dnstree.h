@@ -12,8 +12,8 @@
  * parsing accepts 12..32 bytes, as geth does.
  *
  * No allocation, no I/O; every function may be called from any thread.
- * Decoding is strict where geth is lenient (see each function): a text
- * geth's own builder writes always passes. */
+ * Parsing is stricter than geth in a few places (see each function); a
+ * text geth's own builder writes always passes. */
 #ifndef CONTROL_DNS_DNSTREE_H
 #define CONTROL_DNS_DNSTREE_H
 #include <stdbool.h>
@@ -38,8 +38,9 @@
 /* The longest entry text we parse: any UDP or TCP answer a tree we would
  * follow can carry (an ENR is at most ENR_TEXT_MAX). */
 #define DNSTREE_ENTRY_MAX         4096
-/* Children of one parsed branch: DNSTREE_ENTRY_MAX / 21 ("<20 chars>,"). */
-#define DNSTREE_BRANCH_MAX        195
+/* Children of one parsed branch: the most 20-character hashes that fit
+ * DNSTREE_ENTRY_MAX after "enrtree-branch:" (15 + 194 * 21 - 1 = 4088). */
+#define DNSTREE_BRANCH_MAX        194
 /* "enrtree://" + key + "@" + domain + NUL */
 #define DNSTREE_LINK_TEXT_MAX     (10 + DNSTREE_KEY_TEXT_LEN + 1 + DNSTREE_DOMAIN_MAX + 1)
 /* "enrtree-root:v1 e=H l=H seq=N sig=S" + NUL with 52-character hashes */
@@ -96,9 +97,11 @@ struct dnstree_entry {
 size_t dnstree_b32_encode(char *out, const uint8_t *in, size_t len);
 
 /* dnstree_b32_decode() decodes unpadded upper-case base32 in[0..len) into
- * out[0..cap). Strict: a length of 1, 3 or 6 mod 8 and non-zero unused low
- * bits are rejected (geth ignores those bits). Returns the bytes written,
- * or -EBADMSG, -EMSGSIZE (cap too small). */
+ * out[0..cap), len*5/8 bytes. A length of 1, 3 or 6 mod 8, padding and
+ * characters outside the alphabet are rejected; unused low bits of the
+ * last character are ignored, as by Go's decoder (geth's 20-character
+ * hash prefixes have them set). Returns the bytes written, or -EBADMSG,
+ * -EMSGSIZE (cap too small). */
 ssize_t dnstree_b32_decode(uint8_t *out, size_t cap, const char *in, size_t len);
 
 /* dnstree_valid_hash() is true when s[0..len) is a subdomain hash: base32
