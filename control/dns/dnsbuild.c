@@ -190,12 +190,12 @@ static int add_leaves(struct dnsbuild *b, struct work *w, size_t *leaf,
 		}
 		t = strdup(links[i]);
 		b->links[i] = strdup(links[i]);
+		b->n_links = i + 1;             /* freed on error, even NULL */
 		if (!t || !b->links[i]) {
 			free(t);
 			rc = -ENOMEM;
 			goto out;
 		}
-		b->n_links = i + 1;
 		rc = work_add(w, t, &leaf[n_recs + i]);
 		if (rc < 0)
 			goto out;

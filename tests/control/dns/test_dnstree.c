@@ -168,7 +168,7 @@ static void test_dnstree_link_key_and_format(void **state)
 	assert_true(dnstree_parse_link(&l, SPEC_LINK, strlen(SPEC_LINK)) > 0);
 	assert_memory_not_equal(l.pub, want, 64);
 	assert_string_equal(l.domain, "morenodes.example.org");
-	assert_string_equal(l.loc, SPEC_LINK + 10);
+	assert_string_equal(l.loc, &SPEC_LINK[10]);
 	assert_int_equal(dnstree_format_link(out, sizeof(out), l.pub,
 					     "morenodes.example.org"),
 			 strlen(SPEC_LINK));
@@ -300,7 +300,7 @@ static void test_dnstree_parse_entry_geth_cases(void **state)
 	assert_int_equal(dnstree_parse_entry(&e, SPEC_BRANCH, strlen(SPEC_BRANCH)),
 			 strlen(SPEC_BRANCH));
 	assert_int_equal(e.u.branch.n, 3);
-	assert_memory_equal(SPEC_BRANCH + e.u.branch.child[2].off,
+	assert_memory_equal(&SPEC_BRANCH[e.u.branch.child[2].off],
 			    "MHTDO6TMUBRIA2XWG5LUDACK24", 26);
 
 	assert_int_equal(dnstree_parse_entry(&e, SPEC_LINK, strlen(SPEC_LINK)),

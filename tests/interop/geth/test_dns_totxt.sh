@@ -4,16 +4,20 @@
 # (control/dns/dnsbuild, through tests/control/dns/dnsbuild_tool) are
 # byte-identical to geth's `devp2p dns sign` + `devp2p dns to-txt` for the
 # same nodes.json, key, links and seq; geth's to-txt accepts the
-# enrtree-info.json we write; NSD loads our zone file.
+# enrtree-info.json we write; NSD loads our zone file; our client
+# (control/dns/dnsclient, through tests/control/dns/dnssync_tool) finds
+# every record of the trees geth built.
 #
-# Usage: test_dns_totxt.sh DNSBUILD_TOOL
+# Usage: test_dns_totxt.sh DNSBUILD_TOOL DNSSYNC_TOOL
 # geth and devp2p come from install.sh beside this script (or $GETH_BIN).
 # Records are made by geth's own `devp2p key to-enr`, the keystore by
 # `geth account import`; the signing password goes to `devp2p dns sign` on
 # standard input (it reads a line when stdin is not a terminal).
 set -euo pipefail
+export LC_ALL=C
 
-tool=$(realpath "${1:?usage: test_dns_totxt.sh DNSBUILD_TOOL}")
+tool=$(realpath "${1:?usage: test_dns_totxt.sh DNSBUILD_TOOL DNSSYNC_TOOL}")
+sync=$(realpath "${2:?usage: test_dns_totxt.sh DNSBUILD_TOOL DNSSYNC_TOOL}")
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${GETH_BIN:-}" ]; then
 	out=$("$here/install.sh") || { echo "FAIL: $here/install.sh could not build geth" >&2; exit 1; }
@@ -143,6 +147,14 @@ run_case() {
 			{ diff -u "$c/geth/txt.json" "$c/ours/txt.json" | head -40;
 			  fail "$name: to-txt JSON differs from geth's"; }
 	fi
+	# Our client syncs the tree geth signed: every record, nothing else.
+	if [ -f "$c/geth/txt.json" ]; then
+		"$sync" "$c/geth/txt.json" "$(cat "$c/ours.url")" 600 \
+			> "$c/synced" 2> "$c/sync.log" ||
+			fail "$name: dnssync_tool: $(cat "$c/sync.log")"
+		sort "$recs" | cmp -s - "$c/synced" ||
+			fail "$name: our client found other records than the tree's: $(cat "$c/sync.log")"
+	fi
 	cp "$c/nodes.json" "$c/ours/enrtree-info.json" "$c/check/"
 	"$devp2p" dns to-txt "$c/check" "$c/check/txt.json" ||
 		fail "$name: devp2p dns to-txt refuses our enrtree-info.json"
@@ -158,7 +170,9 @@ run_case() {
 	fi
 	local entries
 	entries=$(grep -c '^    "' "$c/ours/txt.json")
-	echo "ok: $name: $n records, ${#links[@]} links, seq $seq: $entries TXT records identical to geth's"
+	local synced=""
+	[ -f "$c/synced" ] && synced="; our client found the $n records in geth's tree"
+	echo "ok: $name: $n records, ${#links[@]} links, seq $seq: $entries TXT records identical to geth's$synced"
 }
 
 # The spec's example tree (dnsdisc.md): its three records, its link, seq 1,
