@@ -154,7 +154,8 @@ static int add_leaves(struct dnsbuild *b, struct work *w, size_t *leaf,
 		return -ENOMEM;
 	for (size_t i = 0; i < n_recs; i++) {
 		if (!recs[i].has_sig || enr_verify(&recs[i]) < 0 ||
-		    enr_node_id(ord[i].id, &recs[i]) < 0 || !ports_ok(&recs[i])) {
+		    enr_node_id(ord[i].id, &recs[i]) < 0 ||
+		    !ports_ok(&recs[i])) {
 			b->bad_index = i;
 			rc = -EINVAL;
 			goto out;
@@ -365,7 +366,8 @@ int dnsbuild_txt_json(const struct dnsbuild *b, char **out, size_t *len)
 		 * domain is empty (it never is here). */
 		kv[i + 1].key = malloc(DNSTREE_HASH_TEXT_LEN + 1 + dlen + 1);
 		if (kv[i + 1].key)
-			sprintf(kv[i + 1].key, "%s.%s", b->ents[i].name, b->domain);
+			sprintf(kv[i + 1].key, "%s.%s", b->ents[i].name,
+				b->domain);
 		kv[i + 1].val = b->ents[i].text;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -437,7 +439,8 @@ int dnsbuild_zone(const struct dnsbuild *b, const struct dnsbuild_zone_cfg *cfg,
 
 	if (!cfg)
 		cfg = &none;
-	if (!b->signed_ || dnstree_format_root(root, sizeof(root), &b->root) < 0)
+	if (!b->signed_ ||
+	    dnstree_format_root(root, sizeof(root), &b->root) < 0)
 		return -EPROTO;
 	if (cfg->ns_addr) {
 		if (inet_pton(AF_INET, cfg->ns_addr, addr) == 1)
@@ -476,13 +479,14 @@ int dnsbuild_zone(const struct dnsbuild *b, const struct dnsbuild_zone_cfg *cfg,
 	if (rrtype && nslen > dlen + 2 && ns[nslen - 1] == '.' &&
 	    ns[nslen - dlen - 2] == '.' &&
 	    strncasecmp(ns + nslen - dlen - 1, b->domain, dlen) == 0)
-		fprintf(f, "%.*s\t%d\tIN\t%s\t%s\n", (int)(nslen - dlen - 2), ns,
-			DNSBUILD_ROOT_TTL, rrtype, cfg->ns_addr);
+		fprintf(f, "%.*s\t%d\tIN\t%s\t%s\n", (int)(nslen - dlen - 2),
+			ns, DNSBUILD_ROOT_TTL, rrtype, cfg->ns_addr);
 	fprintf(f, "@\t%d\tIN\tTXT\t", DNSBUILD_ROOT_TTL);
 	put_txt(f, root);
 	fputc('\n', f);
 	for (size_t i = 0; i < b->n_ents; i++) {
-		fprintf(f, "%s\t%d\tIN\tTXT\t", b->ents[i].name, DNSBUILD_NODE_TTL);
+		fprintf(f, "%s\t%d\tIN\tTXT\t", b->ents[i].name,
+			DNSBUILD_NODE_TTL);
 		put_txt(f, b->ents[i].text);
 		fputc('\n', f);
 	}

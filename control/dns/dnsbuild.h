@@ -16,7 +16,7 @@
 
 #define DNSBUILD_ROOT_TTL   (30 * 60)               /* geth rootTTL */
 #define DNSBUILD_NODE_TTL   (4 * 7 * 24 * 60 * 60)  /* geth treeNodeTTL */
-#define DNSBUILD_TXT_CHUNK  255                     /* RFC 1035 character-string */
+#define DNSBUILD_TXT_CHUNK  255         /* RFC 1035 character-string */
 
 struct dnsbuild_entry {
 	char name[DNSTREE_HASH_TEXT_LEN + 1];   /* subdomain: hash of text */
@@ -32,7 +32,7 @@ struct dnsbuild {
 	size_t n_ents;
 	char **links;                           /* the links as given, owned */
 	size_t n_links;
-	size_t bad_index;                       /* input that dnsbuild_make() refused */
+	size_t bad_index;               /* input dnsbuild_make() refused */
 };
 
 /* dnsbuild_make() builds the tree of recs[0..n_recs) and links[0..n_links)

@@ -46,7 +46,7 @@ struct tree {
 	char link_gc_root[DNSTREE_HASH_TEXT_MAX + 1];
 	char (*cur_links)[LOC_MAX];     /* links in this tree's current root */
 	size_t n_cur, cap_cur;
-	uint64_t skip_gen;              /* not ready in this next_query() call */
+	uint64_t skip_gen;              /* not ready in this next_query() */
 	/* The one lookup in flight, if any. */
 	enum qkind q_kind;
 	uint64_t q_id, q_deadline;
@@ -405,7 +405,7 @@ static void rebuild_trees(struct dnsclient *c)
 			     c->edges[i].to);
 		if (!t || n < 0 || (size_t)n >= sizeof(url) ||
 		    dnstree_parse_link(&t->loc, url, (size_t)n) < 0) {
-			free(t);                /* cannot happen: parsed before */
+			free(t);        /* cannot happen: parsed before */
 			continue;
 		}
 		c->trees[c->n_trees++] = t;
@@ -705,7 +705,8 @@ static void on_root(struct dnsclient *c, struct tree *t,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (len[i] >= plen && memcmp(txt[i], DNSTREE_ROOT_PREFIX, plen) == 0)
+		if (len[i] >= plen &&
+		    memcmp(txt[i], DNSTREE_ROOT_PREFIX, plen) == 0)
 			break;
 	if (i == n || dnstree_parse_root(&r, txt[i], len[i]) < 0 ||
 	    dnstree_root_verify(&r, t->loc.pub) < 0 ||
@@ -749,7 +750,8 @@ static void on_entry(struct dnsclient *c, struct tree *t, enum qkind kind,
 		leaf_failed(t);
 		return;
 	}
-	if (!dnstree_hash_matches(t->q_hash, strlen(t->q_hash), txt[i], len[i])) {
+	if (!dnstree_hash_matches(t->q_hash, strlen(t->q_hash), txt[i],
+				  len[i])) {
 		c->st.hash_mismatch++;
 		leaf_failed(t);
 		return;
@@ -762,7 +764,8 @@ static void on_entry(struct dnsclient *c, struct tree *t, enum qkind kind,
 	cache_add(c, t->q_hash, txt[i], len[i]);
 	/* Nothing else touches the subtree while its lookup is in flight;
 	 * check anyway rather than trust an index. */
-	if (t->q_index >= s->n || strcmp(s->missing[t->q_index].s, t->q_hash) != 0)
+	if (t->q_index >= s->n ||
+	    strcmp(s->missing[t->q_index].s, t->q_hash) != 0)
 		return;
 	take_entry(c, t, s, t->q_index, txt[i], len[i]);
 }

@@ -44,7 +44,8 @@
 #include "common/enr.h"
 #include "control/dns/dnstree.h"
 
-#define DNSCLIENT_NAME_MAX   (DNSTREE_HASH_TEXT_MAX + 1 + DNSTREE_DOMAIN_MAX + 1)
+#define DNSCLIENT_NAME_MAX \
+	(DNSTREE_HASH_TEXT_MAX + 1 + DNSTREE_DOMAIN_MAX + 1)
 #define DNSCLIENT_LEAF_FAILS 5          /* geth rootRecheckFailCount */
 
 struct dnsclient_cfg {                  /* 0 in a field: geth's default */
@@ -77,7 +78,7 @@ struct dnsclient_stats {
 	uint64_t late;                  /* answers for no pending lookup */
 	uint64_t cache_hits;
 	uint64_t roots;                 /* roots accepted */
-	uint64_t bad_roots;             /* none, malformed, bad signature, old seq */
+	uint64_t bad_roots;             /* none, malformed, bad sig, old seq */
 	uint64_t hash_mismatch;         /* entry does not hash to its name */
 	uint64_t bad_entries;           /* malformed, no entry, wrong subtree */
 	uint64_t nodes;                 /* records queued for the host */

@@ -43,7 +43,8 @@ size_t dnstree_b32_encode(char *out, const uint8_t *in, size_t len)
 	return o;
 }
 
-ssize_t dnstree_b32_decode(uint8_t *out, size_t cap, const char *in, size_t len)
+ssize_t dnstree_b32_decode(uint8_t *out, size_t cap, const char *in,
+			   size_t len)
 {
 	uint32_t acc = 0;
 	unsigned bits = 0;
@@ -182,7 +183,8 @@ ssize_t dnstree_parse_root(struct dnstree_root *r, const char *txt, size_t len)
 }
 
 /* The signed text: geth's fmt "enrtree-root:v1 e=%s l=%s seq=%d". */
-static int root_unsigned_text(char *out, size_t cap, const struct dnstree_root *r)
+static int root_unsigned_text(char *out, size_t cap,
+			      const struct dnstree_root *r)
 {
 	return snprintf(out, cap, DNSTREE_ROOT_PREFIX " e=%s l=%s seq=%llu",
 			r->eroot, r->lroot, (unsigned long long)r->seq);
@@ -212,7 +214,8 @@ int dnstree_root_sign(struct dnstree_root *r, const uint8_t priv[32])
 	return secp_sign(r->sig, h, priv) == 0 ? 0 : -EINVAL;
 }
 
-ssize_t dnstree_format_root(char *out, size_t cap, const struct dnstree_root *r)
+ssize_t dnstree_format_root(char *out, size_t cap,
+			    const struct dnstree_root *r)
 {
 	char sig[DNSTREE_SIG_TEXT_LEN + 1];
 	int n;
@@ -324,7 +327,7 @@ static ssize_t parse_branch(struct dnstree_entry *e, const char *txt,
 		n++;
 		if (!end)
 			break;
-		pos += clen + 1;                /* a trailing comma fails above */
+		pos += clen + 1;        /* a trailing comma fails above */
 	}
 	e->type = DNSTREE_BRANCH;
 	e->u.branch.n = n;

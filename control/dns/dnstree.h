@@ -23,9 +23,9 @@
 
 #include "common/enr.h"
 
-#define DNSTREE_HASH_LEN          16    /* bytes of keccak256 in a name we make */
+#define DNSTREE_HASH_LEN          16    /* keccak256 bytes in names we make */
 #define DNSTREE_HASH_TEXT_LEN     26    /* base32 of DNSTREE_HASH_LEN bytes */
-#define DNSTREE_HASH_MIN          12    /* shortest hash accepted (geth minHashLength) */
+#define DNSTREE_HASH_MIN          12    /* shortest hash (geth minHashLength) */
 #define DNSTREE_HASH_MAX          32    /* longest: all of keccak256 */
 #define DNSTREE_HASH_TEXT_MAX     52    /* base32 of DNSTREE_HASH_MAX bytes */
 #define DNSTREE_SIG_LEN           65    /* R || S || V */
@@ -42,7 +42,8 @@
  * DNSTREE_ENTRY_MAX after "enrtree-branch:" (15 + 194 * 21 - 1 = 4088). */
 #define DNSTREE_BRANCH_MAX        194
 /* "enrtree://" + key + "@" + domain + NUL */
-#define DNSTREE_LINK_TEXT_MAX     (10 + DNSTREE_KEY_TEXT_LEN + 1 + DNSTREE_DOMAIN_MAX + 1)
+#define DNSTREE_LINK_TEXT_MAX \
+	(10 + DNSTREE_KEY_TEXT_LEN + 1 + DNSTREE_DOMAIN_MAX + 1)
 /* "enrtree-root:v1 e=H l=H seq=N sig=S" + NUL with 52-character hashes */
 #define DNSTREE_ROOT_TEXT_MAX     (18 + 52 + 3 + 52 + 5 + 20 + 5 + 87 + 1)
 
@@ -102,7 +103,8 @@ size_t dnstree_b32_encode(char *out, const uint8_t *in, size_t len);
  * last character are ignored, as by Go's decoder (geth's 20-character
  * hash prefixes have them set). Returns the bytes written, or -EBADMSG,
  * -EMSGSIZE (cap too small). */
-ssize_t dnstree_b32_decode(uint8_t *out, size_t cap, const char *in, size_t len);
+ssize_t dnstree_b32_decode(uint8_t *out, size_t cap, const char *in,
+			   size_t len);
 
 /* dnstree_valid_hash() is true when s[0..len) is a subdomain hash: base32
  * of DNSTREE_HASH_MIN..DNSTREE_HASH_MAX bytes (geth's isValidHash). */
@@ -142,7 +144,8 @@ int dnstree_root_sign(struct dnstree_root *r, const uint8_t priv[32]);
 
 /* dnstree_format_root() writes the root text and a NUL to out[0..cap).
  * Returns its length, or -EMSGSIZE. */
-ssize_t dnstree_format_root(char *out, size_t cap, const struct dnstree_root *r);
+ssize_t dnstree_format_root(char *out, size_t cap,
+			    const struct dnstree_root *r);
 
 /* dnstree_parse_link() parses "enrtree://<key>@<domain>" in txt[0..len):
  * the key is base32 of a valid 33-byte compressed point, the domain 1..253
