@@ -28,6 +28,8 @@ devp2p=$GETH_BIN/devp2p
 for b in "$geth" "$devp2p"; do
 	[ -x "$b" ] || { echo "FAIL: $b missing" >&2; exit 1; }
 done
+command -v nsd-checkzone >/dev/null 2>&1 ||
+	{ echo "FAIL: nsd-checkzone missing (deploy/install-deps.sh installs nsd)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dns_totxt.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -161,13 +163,9 @@ run_case() {
 	cmp "$c/check/txt.json" "$c/ours/txt.json" ||
 		fail "$name: geth's to-txt of our tree differs from ours"
 
-	# The zone file loads in NSD.
-	if command -v nsd-checkzone >/dev/null 2>&1; then
-		nsd-checkzone "$domain" "$c/ours/zone" > "$c/nsd.log" 2>&1 ||
-			fail "$name: nsd-checkzone: $(cat "$c/nsd.log")"
-	else
-		echo "note: nsd-checkzone not installed, zone file of $name not loaded"
-	fi
+	# The zone file loads in NSD (deploy/install-deps.sh installs nsd).
+	nsd-checkzone "$domain" "$c/ours/zone" > "$c/nsd.log" 2>&1 ||
+		fail "$name: nsd-checkzone: $(cat "$c/nsd.log")"
 	local entries
 	entries=$(grep -c '^    "' "$c/ours/txt.json")
 	local synced=""
