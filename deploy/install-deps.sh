@@ -16,6 +16,8 @@ packages=(
 	libjansson-dev
 	# tests
 	libcmocka-dev iproute2 valgrind curl procps
+	# nsd-checkzone: the EIP-1459 zone file test (tests/interop/geth)
+	nsd
 )
 
 sudo=""
