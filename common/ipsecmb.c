@@ -140,6 +140,22 @@ int ipsecmb_hmac_sha256(IMB_MGR *m, uint8_t tag[IPSECMB_SHA256_LEN],
 	for (size_t i = 0; i < IPSECMB_SHA256_BLOCK; i++)
 		pad[i] = k0[i] ^ 0x5c;
 	IMB_SHA256_ONE_BLOCK(m, pad, opad);
+	if (msg_len == 0) {
+		/* The job refuses an empty message: hash the two blocks
+		 * directly. H((K0 ^ opad) || H(K0 ^ ipad)). */
+		uint8_t outer[IPSECMB_SHA256_BLOCK + IPSECMB_SHA256_LEN];
+
+		for (size_t i = 0; i < IPSECMB_SHA256_BLOCK; i++)
+			pad[i] = k0[i] ^ 0x36;
+		IMB_SHA256(m, pad, IPSECMB_SHA256_BLOCK,
+			   outer + IPSECMB_SHA256_BLOCK);
+		for (size_t i = 0; i < IPSECMB_SHA256_BLOCK; i++)
+			outer[i] = k0[i] ^ 0x5c;
+		IMB_SHA256(m, outer, sizeof(outer), tag);
+		explicit_bzero(outer, sizeof(outer));
+		rc = 0;
+		goto out;
+	}
 
 	job = IMB_GET_NEXT_JOB(m);
 	job->cipher_direction = IMB_DIR_ENCRYPT;
@@ -157,6 +173,7 @@ int ipsecmb_hmac_sha256(IMB_MGR *m, uint8_t tag[IPSECMB_SHA256_LEN],
 	job->auth_tag_output = tag;
 	job->auth_tag_output_len_in_bytes = IPSECMB_SHA256_LEN;
 	rc = ipsecmb_run_job(m, job);
+out:
 	explicit_bzero(k0, sizeof(k0));
 	explicit_bzero(pad, sizeof(pad));
 	explicit_bzero(ipad, sizeof(ipad));
