@@ -54,17 +54,23 @@ static void ctr_inc(uint8_t c[IPSECMB_AES_BLOCK])
 
 /* The static header is the first 23 bytes of the CTR stream: block 0 is
  * E(iv), block 1 is E(iv + 1), and a one-block CFB call computes exactly
- * in ^ E(iv). Two direct calls are cheaper than a job for 23 bytes. */
-static void unmask_static(IMB_MGR *m, uint8_t out[DISCV5_STATIC_HDR_LEN],
+ * in ^ E(iv). Two direct calls are cheaper than a job for 23 bytes, and
+ * block 0 alone (protocol-id, version, flag) settles most junk. */
+static void unmask_block0(IMB_MGR *m, uint8_t out[IPSECMB_AES_BLOCK],
+			  const struct discv5_mask_key *k, const uint8_t *pkt)
+{
+	IMB_AES128_CFB_ONE(m, out, pkt + DISCV5_MASKING_IV_LEN, pkt, k->sched,
+			   IPSECMB_AES_BLOCK);
+}
+
+static void unmask_block1(IMB_MGR *m, uint8_t *out,
 			  const struct discv5_mask_key *k, const uint8_t *pkt)
 {
 	uint8_t ctr[IPSECMB_AES_BLOCK];
 
-	IMB_AES128_CFB_ONE(m, out, pkt + DISCV5_MASKING_IV_LEN, pkt, k->sched,
-			   IPSECMB_AES_BLOCK);
 	memcpy(ctr, pkt, IPSECMB_AES_BLOCK);
 	ctr_inc(ctr);
-	IMB_AES128_CFB_ONE(m, out + IPSECMB_AES_BLOCK,
+	IMB_AES128_CFB_ONE(m, out,
 			   pkt + DISCV5_MASKING_IV_LEN + IPSECMB_AES_BLOCK, ctr,
 			   k->sched, DISCV5_STATIC_HDR_LEN - IPSECMB_AES_BLOCK);
 }
@@ -105,12 +111,15 @@ ssize_t discv5_check_static(struct discv5_static *s,
 	m = ipsecmb_thread_mgr();
 	if (!m)
 		return -ENOMEM;
-	unmask_static(m, hdr, k, pkt);
+	unmask_block0(m, hdr, k, pkt);
 	if (memcmp(hdr, DISCV5_PROTOCOL_ID, DISCV5_PROTOCOL_ID_LEN) != 0)
 		return -ENOMSG;
 	if (get_be16(hdr + OFF_VERSION - OFF_PROTO) != DISCV5_VERSION)
 		return -EPROTONOSUPPORT;
 	s->flag = hdr[OFF_FLAG - OFF_PROTO];
+	if (s->flag > DISCV5_FLAG_HANDSHAKE)
+		return -EBADRQC;
+	unmask_block1(m, hdr + IPSECMB_AES_BLOCK, k, pkt);
 	memcpy(s->nonce, hdr + OFF_NONCE - OFF_PROTO, DISCV5_GCM_NONCE_LEN);
 	s->authdata_len = get_be16(hdr + OFF_AUTHSIZE - OFF_PROTO);
 	rest = len - DISCV5_HEAD_LEN;
@@ -139,8 +148,6 @@ ssize_t discv5_check_static(struct discv5_static *s,
 		if (rest - auth < DISCV5_GCM_TAG_LEN)
 			return -EMSGSIZE;
 		break;
-	default:
-		return -EBADRQC;
 	}
 	return (ssize_t)(DISCV5_HEAD_LEN + auth);
 }
