@@ -9,7 +9,9 @@
 # here, and every field must be found, so a changed spec fails the script
 # rather than silently dropping a check. Run from anywhere:
 #   python3 tests/gen_discv5_vectors.py [--corpus DIR]
-# --corpus also writes each packet as a binary seed file into DIR.
+# --corpus also writes seeds for tests/fuzz/fuzz_discv5_packet.c into DIR:
+# each packet behind a 0x00 mode byte (as sent), and behind 0x01 unmasked
+# (that needs Python's cryptography package, for AES-CTR).
 import os
 import re
 import sys
@@ -298,10 +300,22 @@ def main():
     with open(OUT, "w") as f:
         f.write("\n".join(o) + "\n")
     if corpus:
+        from cryptography.hazmat.primitives.ciphers import (Cipher,
+                                                            algorithms,
+                                                            modes)
         os.makedirs(corpus, exist_ok=True)
-        for name, _, _, _, raw in packets:
+        for name, _, _, got, raw in packets:
+            # The header is unmasked with dest-id[:16]; the iv is the
+            # packet's first 16 bytes. Unmasking the message too is
+            # harmless: the fuzzer masks the whole input back.
+            ctr = Cipher(algorithms.AES(got["dest_id"][:16]),
+                         modes.CTR(raw[:16])).decryptor()
+            plain = raw[:16] + ctr.update(raw[16:]) + ctr.finalize()
             with open(os.path.join(corpus, "vec_" + name), "wb") as f:
-                f.write(raw)
+                f.write(b"\x00" + raw)
+            with open(os.path.join(corpus, "vec_" + name + "_unmasked"),
+                      "wb") as f:
+                f.write(b"\x01" + plain)
 
 
 if __name__ == "__main__":
