@@ -24,6 +24,11 @@ static_assert(DISCV5_PACKET_MIN == DISCV5_CHALLENGE_LEN,
 #define OFF_NONCE    25
 #define OFF_AUTHSIZE 37
 #define OFF_AUTH     DISCV5_HEAD_LEN
+/* The same, inside the static header alone. */
+#define SH_VERSION   (OFF_VERSION - OFF_PROTO)
+#define SH_FLAG      (OFF_FLAG - OFF_PROTO)
+#define SH_NONCE     (OFF_NONCE - OFF_PROTO)
+#define SH_AUTHSIZE  (OFF_AUTHSIZE - OFF_PROTO)
 /* Inside a handshake's authdata. */
 #define HS_SIG_SIZE  32
 #define HS_KEY_SIZE  33
@@ -114,14 +119,14 @@ ssize_t discv5_check_static(struct discv5_static *s,
 	unmask_block0(m, hdr, k, pkt);
 	if (memcmp(hdr, DISCV5_PROTOCOL_ID, DISCV5_PROTOCOL_ID_LEN) != 0)
 		return -ENOMSG;
-	if (get_be16(hdr + OFF_VERSION - OFF_PROTO) != DISCV5_VERSION)
+	if (get_be16(hdr + SH_VERSION) != DISCV5_VERSION)
 		return -EPROTONOSUPPORT;
-	s->flag = hdr[OFF_FLAG - OFF_PROTO];
+	s->flag = hdr[SH_FLAG];
 	if (s->flag > DISCV5_FLAG_HANDSHAKE)
 		return -EBADRQC;
 	unmask_block1(m, hdr + IPSECMB_AES_BLOCK, k, pkt);
-	memcpy(s->nonce, hdr + OFF_NONCE - OFF_PROTO, DISCV5_GCM_NONCE_LEN);
-	s->authdata_len = get_be16(hdr + OFF_AUTHSIZE - OFF_PROTO);
+	memcpy(s->nonce, hdr + SH_NONCE, DISCV5_GCM_NONCE_LEN);
+	s->authdata_len = get_be16(hdr + SH_AUTHSIZE);
 	rest = len - DISCV5_HEAD_LEN;
 	auth = s->authdata_len;
 	switch (s->flag) {
