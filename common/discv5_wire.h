@@ -40,15 +40,17 @@
 #define DISCV5_VERSION           0x0001
 #define DISCV5_MASKING_IV_LEN    16
 #define DISCV5_STATIC_HDR_LEN    23     /* 6 + 2 + 1 + 12 + 2 */
-#define DISCV5_HEAD_LEN          (DISCV5_MASKING_IV_LEN + DISCV5_STATIC_HDR_LEN) /* 39 */
+/* masking-iv || static-header: 39 */
+#define DISCV5_HEAD_LEN          (DISCV5_MASKING_IV_LEN + DISCV5_STATIC_HDR_LEN)
 #define DISCV5_PACKET_MIN        63     /* discv5-wire.md, UDP Communication */
 #define DISCV5_PACKET_MAX        1280
 #define DISCV5_ID_NONCE_LEN      16
 #define DISCV5_AUTH_MESSAGE_LEN  32     /* src-id */
 #define DISCV5_AUTH_WHOAREYOU_LEN 24    /* id-nonce || enr-seq */
 #define DISCV5_AUTH_HS_HEAD_LEN  34     /* src-id || sig-size || eph-key-size */
-#define DISCV5_AUTH_HS_MIN_LEN   (DISCV5_AUTH_HS_HEAD_LEN + DISCV5_ID_SIG_LEN + \
-				  DISCV5_EPH_PUB_LEN)   /* 131, no record */
+/* A handshake's authdata without a record: 34 + 64 + 33 = 131. */
+#define DISCV5_AUTH_HS_MIN_LEN   (DISCV5_AUTH_HS_HEAD_LEN + \
+				  DISCV5_ID_SIG_LEN + DISCV5_EPH_PUB_LEN)
 /* geth's minMessageSize: what must follow the static header of a packet
  * that carries a message (32 bytes of src-id + a 16-byte tag at least). */
 #define DISCV5_MIN_AFTER_STATIC  48
@@ -82,7 +84,7 @@ struct discv5_header {
 	uint8_t flag;                           /* enum discv5_flag */
 	uint8_t nonce[DISCV5_GCM_NONCE_LEN];
 	uint16_t authdata_len;
-	uint16_t hdr_len;                       /* DISCV5_HEAD_LEN + authdata_len */
+	uint16_t hdr_len;                       /* DISCV5_HEAD_LEN + authdata */
 	uint8_t src_id[DISCV5_NODE_ID_LEN];     /* flags 0 and 2 */
 	uint8_t id_nonce[DISCV5_ID_NONCE_LEN];  /* flag 1 */
 	uint64_t enr_seq;                       /* flag 1 */

@@ -10,8 +10,10 @@
 #include <stdint.h>
 
 #define HKDF_SHA256_LEN      32                 /* HashLen, and the PRK size */
-#define HKDF_SHA256_MAX_OKM  (255 * HKDF_SHA256_LEN) /* RFC 5869 §2.3: L <= 255 HashLen */
-#define HKDF_MAX_INFO_LEN    256                /* ours: T(i-1) || info || i on the stack */
+/* RFC 5869 §2.3: L <= 255 HashLen. */
+#define HKDF_SHA256_MAX_OKM  (255 * HKDF_SHA256_LEN)
+/* Ours: T(i-1) || info || i is assembled on the stack. */
+#define HKDF_MAX_INFO_LEN    256
 
 /* hkdf_sha256_extract() writes PRK = HMAC-SHA-256(salt, ikm) (RFC 5869 §2.2).
  * salt may be NULL when salt_len is 0, which means a string of HashLen

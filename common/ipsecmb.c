@@ -97,7 +97,8 @@ int ipsecmb_aes128_ctr(IMB_MGR *m, uint8_t *out, const void *enc_sched,
 
 	memcpy(ctr, iv, IPSECMB_AES_BLOCK);
 	while (len > 0) {
-		uint32_t lo = (uint32_t)ctr[12] << 24 | (uint32_t)ctr[13] << 16 |
+		uint32_t lo = (uint32_t)ctr[12] << 24 |
+			      (uint32_t)ctr[13] << 16 |
 			      (uint32_t)ctr[14] << 8 | ctr[15];
 		uint64_t blocks = (1ULL << 32) - lo;
 		uint64_t n = len;

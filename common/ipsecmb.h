@@ -7,7 +7,7 @@
 
 #include <intel-ipsec-mb.h>
 
-#define IPSECMB_AES128_SCHED_LEN 176    /* 11 round keys of IMB_AES_KEYEXP_128 */
+#define IPSECMB_AES128_SCHED_LEN 176    /* IMB_AES_KEYEXP_128: 11 round keys */
 #define IPSECMB_AES_BLOCK        16
 #define IPSECMB_SHA256_LEN       32
 #define IPSECMB_SHA256_BLOCK     64
