@@ -15,8 +15,6 @@
 #include "common/secp.h"
 
 #define SHA256_LEN   32
-#define SHA256_BLOCK 64
-#define AES_BLOCK    16
 #define AES128_EXPKEY_LEN (16 * 11)     /* 11 round keys */
 
 void ecies_thread_fini(void)
@@ -24,77 +22,22 @@ void ecies_thread_fini(void)
 	ipsecmb_thread_fini();
 }
 
-/* Adds n to the 128-bit big-endian counter block. */
-static void ctr_add(uint8_t ctr[AES_BLOCK], uint64_t n)
-{
-	for (int i = AES_BLOCK - 1; i >= 0 && n; i--) {
-		n += ctr[i];
-		ctr[i] = (uint8_t)n;
-		n >>= 8;
-	}
-}
-
-/* One IPsec-MB CTR job. */
-static int ctr_job(IMB_MGR *m, const void *expkey, const uint8_t ctr[AES_BLOCK],
-		   const uint8_t *in, uint8_t *out, uint64_t len)
-{
-	IMB_JOB *job = IMB_GET_NEXT_JOB(m);
-
-	job->cipher_direction = IMB_DIR_ENCRYPT;
-	job->chain_order = IMB_ORDER_CIPHER_HASH;
-	job->cipher_mode = IMB_CIPHER_CNTR;
-	job->hash_alg = IMB_AUTH_NULL;
-	job->enc_keys = expkey;
-	job->dec_keys = expkey;
-	job->key_len_in_bytes = IMB_KEY_128_BYTES;
-	job->src = in;
-	job->dst = out;
-	job->cipher_start_src_offset_in_bytes = 0;
-	job->msg_len_to_cipher_in_bytes = len;
-	job->iv = ctr;
-	job->iv_len_in_bytes = AES_BLOCK;
-	job->hash_start_src_offset_in_bytes = 0;
-	job->msg_len_to_hash_in_bytes = 0;
-	job->auth_tag_output = NULL;
-	job->auth_tag_output_len_in_bytes = 0;
-	return ipsecmb_run_job(m, job);
-}
-
 int ecies_aes128_ctr(uint8_t *out, const uint8_t key[ECIES_AES_KEY_LEN],
 		     const uint8_t iv[ECIES_IV_LEN], const uint8_t *in, size_t len)
 {
 	alignas(16) uint8_t ek[AES128_EXPKEY_LEN];
 	alignas(16) uint8_t dk[AES128_EXPKEY_LEN];
-	uint8_t ctr[AES_BLOCK];
 	IMB_MGR *m = ipsecmb_thread_mgr();
-	int rc = 0;
+	int rc;
 
 	if (!m)
 		return -ENOMEM;
 	IMB_AES_KEYEXP_128(m, key, ek, dk);
-	memcpy(ctr, iv, AES_BLOCK);
-	/* IPsec-MB increments only the low 32 bits of a 16-byte counter
-	 * block; Go (and so every RLPx peer) carries through all 128. Split
-	 * the job where the low word wraps and carry ourselves. */
-	while (len > 0) {
-		uint32_t lo = (uint32_t)ctr[12] << 24 | (uint32_t)ctr[13] << 16 |
-			      (uint32_t)ctr[14] << 8 | ctr[15];
-		uint64_t blocks = (1ULL << 32) - lo;
-		uint64_t n = len;
-
-		if (n > blocks * AES_BLOCK)
-			n = blocks * AES_BLOCK;
-		rc = ctr_job(m, ek, ctr, in, out, n);
-		if (rc < 0)
-			break;
-		ctr_add(ctr, blocks);
-		in += n;
-		out += n;
-		len -= n;
-	}
+	/* Go (and so every RLPx peer) carries the counter through all 128
+	 * bits; ipsecmb_aes128_ctr() does too. */
+	rc = ipsecmb_aes128_ctr(m, out, ek, iv, in, len);
 	explicit_bzero(ek, sizeof(ek));
 	explicit_bzero(dk, sizeof(dk));
-	explicit_bzero(ctr, sizeof(ctr));
 	return rc;
 }
 
@@ -126,57 +69,25 @@ static void derive_keys(IMB_MGR *m, struct keys *k,
 	explicit_bzero(kdf, sizeof(kdf));
 }
 
-/* d = HMAC-SHA-256(kM, iv_c[0..iv_c_len) || authdata), one IPsec-MB
- * HMAC job. A job hashes one contiguous buffer and authdata (RLPx's size
- * prefix) does not follow the ciphertext in memory, so the message is
- * assembled in a bounded stack buffer (the callers enforce
- * ECIES_MAX_PLAIN_LEN and ECIES_MAX_AUTHDATA_LEN). */
+/* d = HMAC-SHA-256(kM, iv_c[0..iv_c_len) || authdata). An IPsec-MB HMAC
+ * job hashes one contiguous buffer and authdata (RLPx's size prefix) does
+ * not follow the ciphertext in memory, so the message is assembled in a
+ * bounded stack buffer (the callers enforce ECIES_MAX_PLAIN_LEN and
+ * ECIES_MAX_AUTHDATA_LEN). */
 static int hmac_tag(IMB_MGR *m, uint8_t tag[ECIES_TAG_LEN],
 		    const uint8_t km[SHA256_LEN], const uint8_t *iv_c,
 		    size_t iv_c_len, const uint8_t *authdata,
 		    size_t authdata_len)
 {
 	uint8_t buf[ECIES_IV_LEN + ECIES_MAX_PLAIN_LEN + ECIES_MAX_AUTHDATA_LEN];
-	uint8_t pad[SHA256_BLOCK];
-	alignas(16) uint8_t ipad[SHA256_LEN], opad[SHA256_LEN];
 	size_t used = iv_c_len + authdata_len;
-	IMB_JOB *job;
 	int rc;
 
-	/* The job takes the digests of the key's inner and outer blocks;
-	 * the 32-byte key is shorter than a block: zero-padded. */
-	memset(pad, 0x36, sizeof(pad));
-	for (size_t i = 0; i < SHA256_LEN; i++)
-		pad[i] ^= km[i];
-	IMB_SHA256_ONE_BLOCK(m, pad, ipad);
-	memset(pad, 0x5c, sizeof(pad));
-	for (size_t i = 0; i < SHA256_LEN; i++)
-		pad[i] ^= km[i];
-	IMB_SHA256_ONE_BLOCK(m, pad, opad);
 	memcpy(buf, iv_c, iv_c_len);
 	if (authdata_len)
 		memcpy(buf + iv_c_len, authdata, authdata_len);
-
-	job = IMB_GET_NEXT_JOB(m);
-	job->cipher_direction = IMB_DIR_ENCRYPT;
-	job->chain_order = IMB_ORDER_CIPHER_HASH;
-	job->cipher_mode = IMB_CIPHER_NULL;
-	job->hash_alg = IMB_AUTH_HMAC_SHA_256;
-	job->src = buf;
-	job->dst = NULL;
-	job->msg_len_to_cipher_in_bytes = 0;
-	job->cipher_start_src_offset_in_bytes = 0;
-	job->hash_start_src_offset_in_bytes = 0;
-	job->msg_len_to_hash_in_bytes = used;
-	job->u.HMAC._hashed_auth_key_xor_ipad = ipad;
-	job->u.HMAC._hashed_auth_key_xor_opad = opad;
-	job->auth_tag_output = tag;
-	job->auth_tag_output_len_in_bytes = ECIES_TAG_LEN;
-	rc = ipsecmb_run_job(m, job);
+	rc = ipsecmb_hmac_sha256(m, tag, km, SHA256_LEN, buf, used);
 	explicit_bzero(buf, used);
-	explicit_bzero(pad, sizeof(pad));
-	explicit_bzero(ipad, sizeof(ipad));
-	explicit_bzero(opad, sizeof(opad));
 	return rc;
 }
 

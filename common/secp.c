@@ -262,3 +262,35 @@ int secp_ecdh(uint8_t shared[SECP_SHARED_LEN], const uint8_t priv[SECP_PRIV_LEN]
 	}
 	return 0;
 }
+
+/* The same hook for discv5: y's parity byte, then x. The output buffer is
+ * SECP_SHARED_COMPRESSED_LEN bytes (secp256k1_ecdh writes only through the
+ * hook). */
+static int ecdh_compressed(unsigned char *out, const unsigned char *x32,
+			   const unsigned char *y32, void *data)
+{
+	(void)data;
+	out[0] = 0x02 | (y32[31] & 1);
+	memcpy(out + 1, x32, 32);
+	return 1;
+}
+
+int secp_ecdh_compressed(uint8_t shared[SECP_SHARED_COMPRESSED_LEN],
+			 const uint8_t priv[SECP_PRIV_LEN],
+			 const uint8_t pub[SECP_PUB_LEN])
+{
+	const secp256k1_context *c = get_ctx();
+	secp256k1_pubkey pk;
+
+	if (!c)
+		return ctx_err;
+	if (!pub_in(c, &pk, pub)) {
+		explicit_bzero(shared, SECP_SHARED_COMPRESSED_LEN);
+		return -EINVAL;
+	}
+	if (!secp256k1_ecdh(c, shared, &pk, priv, ecdh_compressed, NULL)) {
+		explicit_bzero(shared, SECP_SHARED_COMPRESSED_LEN);
+		return -EINVAL;
+	}
+	return 0;
+}

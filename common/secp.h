@@ -13,6 +13,7 @@
 #define SECP_PUB_COMPRESSED_LEN 33      /* 0x02/0x03 || x: the ENR "secp256k1" entry */
 #define SECP_SIG_LEN    65              /* r || s || v, v in {0, 1} */
 #define SECP_SHARED_LEN 32              /* ECDH x coordinate (RLPx form) */
+#define SECP_SHARED_COMPRESSED_LEN 33   /* ECDH point, compressed (discv5 form) */
 #define SECP_HASH_LEN   32
 
 /* secp_init() creates the shared context (idempotent, thread-safe). Every
@@ -61,5 +62,13 @@ int secp_verify(const uint8_t sig[64], const uint8_t hash[SECP_HASH_LEN],
  * priv * pub, unhashed. Returns 0 or -EINVAL (bad key or point). */
 int secp_ecdh(uint8_t shared[SECP_SHARED_LEN], const uint8_t priv[SECP_PRIV_LEN],
 	      const uint8_t pub[SECP_PUB_LEN]);
+
+/* secp_ecdh_compressed() computes the discv5 shared secret: the point
+ * priv * pub in compressed form, 0x02 (y even) or 0x03 (y odd) || x
+ * (discv5-theory.md, Identity-Specific Cryptography). Returns 0 or -EINVAL
+ * (bad key or point); on error shared is zeroed. */
+int secp_ecdh_compressed(uint8_t shared[SECP_SHARED_COMPRESSED_LEN],
+			 const uint8_t priv[SECP_PRIV_LEN],
+			 const uint8_t pub[SECP_PUB_LEN]);
 
 #endif /* COMMON_SECP_H */
