@@ -41,7 +41,7 @@ for f in a b; do
 	grep -q '^event: added proto=chat' "$WORK/$f.out" || die "$f: no added event"
 	grep -q '^event: added proto=ping' "$WORK/$f.out" || die "$f: no ping added event"
 	grep -q '^eth: status .*network=11155111 .* ok$' "$WORK/$f.out" || die "$f: no eth status"
-	grep -q '^hello: .*caps=eth/69,eth/68,ping/1,chat/1' "$WORK/$f.out" || die "$f: hello caps"
+	grep -q '^hello: .*caps=eth/72,eth/71,eth/70,eth/69,eth/68,ping/1,chat/1' "$WORK/$f.out" || die "$f: hello caps"
 done
 grep -q 'event: added proto=ping .* outbound' "$WORK/b.out" || die "B did not dial"
 grep -q 'event: added proto=ping .* inbound' "$WORK/a.out" || die "A did not accept"
@@ -49,7 +49,7 @@ grep -q 'event: added proto=ping .* inbound' "$WORK/a.out" || die "A did not acc
 # rlpx ping against A: prints its Hello.
 "$DP" rlpx ping "$EA" --timeout 5s >"$WORK/ping.out" 2>&1 || { cat "$WORK/ping.out"; die "rlpx ping failed"; }
 grep -q '^client  devplane/' "$WORK/ping.out" || die "rlpx ping: no client id"
-grep -q '^caps    eth/69 eth/68 ping/1 chat/1' "$WORK/ping.out" || die "rlpx ping: caps"
+grep -q '^caps    eth/72 eth/71 eth/70 eth/69 eth/68 ping/1 chat/1' "$WORK/ping.out" || die "rlpx ping: caps"
 
 # Stop B: A sees the peer dropped (remote Disconnect or socket close).
 kill "$B"
