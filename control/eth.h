@@ -252,9 +252,10 @@ int eth_register(struct eth *e, struct p2p_host *h);
  * caller refreshes the ENR with eth_enr_entry() (control/localnode.h
  * localnode_set_eth(), then localnode_update()). hash NULL or all-zero
  * means the genesis hash and is allowed only for block 0; a time before
- * the genesis timestamp counts as the genesis timestamp. When the latest block moved back,
- * or ETH_RANGE_UPDATE_STEP or more blocks forward since the last range
- * announced, a BlockRangeUpdate goes to every eth/69+ peer (geth's rule).
+ * the genesis timestamp counts as the genesis timestamp. When the latest
+ * block moved back, or ETH_RANGE_UPDATE_STEP or more blocks forward since
+ * the last range announced, a BlockRangeUpdate goes to every eth/69+ peer
+ * (geth's rule; the first comparison is with the configured head).
  * Returns the number of peers it was sent to, or -EINVAL (a zero hash for
  * a block > 0; nothing changed).
  */

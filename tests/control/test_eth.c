@@ -422,6 +422,19 @@ static void test_eth_fresh_node(void **state)
 		/* What geth 1.17.10 requires of it. */
 		assert_int_equal(eth_status_check(&e, &st, v), ETH_OK);
 	}
+	/* A synced Sepolia geth v1.17.10 (Amsterdam, 6c1d9423/0: geth's
+	 * core/forkid vectors) passes our fresh node's check, and a stale
+	 * node with the right past forks but no next fork after BPO2 too:
+	 * EIP-2124 rule 4, we are behind both. */
+	eth_local_status(&e, &st, 72);
+	st.forkid.hash = 0x6c1d9423;
+	st.forkid.next = 0;
+	assert_int_equal(eth_status_check(&e, &st, 72), ETH_OK);
+	st.forkid.hash = 0x268956b6;
+	assert_int_equal(eth_status_check(&e, &st, 72), ETH_OK);
+	st.forkid.hash = 0x268956b7;
+	assert_int_equal(eth_status_check(&e, &st, 72),
+			 ETH_ERR_FORKID_INCOMPATIBLE);
 	/* The genesis fork id in the ENR: [[fe3366e7, 1735371]]. */
 	eth_local_forkid(&e, &id);
 	assert_int_equal(id.hash, 0xfe3366e7);
@@ -837,10 +850,11 @@ static uint8_t sent_disconnect(const struct side *s)
 {
 	for (size_t i = 0; i < s->n_sent; i++)
 		if (s->sent[i].code == P2P_MSG_DISCONNECT) {
+			const struct sent *m = &s->sent[i];
 			uint8_t r;
 
-			assert_true(p2p_disconnect_decode(&r, s->sent[i].payload,
-							  s->sent[i].len) > 0);
+			assert_true(p2p_disconnect_decode(&r, m->payload,
+							  m->len) > 0);
 			return r;
 		}
 	return P2P_DISC_NONE;
