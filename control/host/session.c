@@ -981,22 +981,15 @@ static int static_idx(const struct host *H, const uint8_t id[64])
 	return -1;
 }
 
-/* set_enr_eth() puts our fork id in the ENR's "eth" entry
+/* set_enr_eth() puts the fork id of our head in the ENR's "eth" entry
  * (enr-entries/eth.md: [[forkHash, forkNext]]), so discovery tells peers
- * which chain we serve before they dial. */
+ * which chain we serve before they dial. Call it again (then
+ * localnode_update()) after eth_set_head() moved the head. */
 static void set_enr_eth(struct host *H, struct localnode *ln)
 {
 	uint8_t val[LOCALNODE_ETH_MAX];
-	struct eth_status st;
-	struct rlp_buf b;
-	ssize_t len;
+	ssize_t len = eth_enr_entry(&H->eth, val, sizeof(val));
 
-	eth_local_status(&H->eth, &st, ETH_VERSION_69);
-	rlp_buf_init(&b, val, sizeof(val));
-	rlp_list_begin(&b);
-	forkid_put(&b, &st.forkid);
-	rlp_list_end(&b);
-	len = rlp_buf_finish(&b);
 	if (len < 0 || localnode_set_eth(ln, val, (size_t)len) < 0)
 		fprintf(stderr, "devplane node: could not set the ENR eth entry\n");
 }
@@ -1468,11 +1461,10 @@ static int rlpx_ping(const struct enode *e, const uint8_t priv[32],
 	mine->version = P2P_VERSION;
 	mine->client_id_len = (size_t)p2p_client_id(mine->client_id,
 						    sizeof(mine->client_id));
-	strcpy(mine->caps[0].name, "eth");
-	mine->caps[0].version = ETH_VERSION_68;
-	strcpy(mine->caps[1].name, "eth");
-	mine->caps[1].version = ETH_VERSION_69;
-	mine->n_caps = 2;
+	for (uint32_t v = ETH_VERSION_MAX; v >= ETH_VERSION_MIN; v--) {
+		strcpy(mine->caps[mine->n_caps].name, "eth");
+		mine->caps[mine->n_caps++].version = v;
+	}
 	if (secp_pub_from_priv(mine->id, priv)) {
 		rc = -EINVAL;
 		goto out_fr;

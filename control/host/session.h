@@ -71,7 +71,7 @@ int session_rlpx_ping(const struct enode *e, const uint8_t priv[32],
 
 /*
  * A prober is a session host in probe mode: it only dials, registers only
- * eth/68 and eth/69 (Status of the configured chain at its genesis), and
+ * eth/68 to eth/72 (Status of the configured chain at its genesis), and
  * for each probe runs the same path as a node's dial (TCP connect, RLPx
  * handshake, Hello in control, handover to devplane-dp, eth Status over
  * dplink). Once the remote's Status arrived (whatever its verdict) it

@@ -47,9 +47,12 @@ static const struct forkid_chain chains[] = {
 		.genesis_time = 1633267481,
 		.block_forks = { 1735371 },     /* MergeNetsplit */
 		.n_block = 1,
+		/* Shanghai, Cancun, Prague, Osaka, BPO1, BPO2, Amsterdam
+		 * (geth v1.17.10). */
 		.time_forks = { 1677557088, 1706655072, 1741159776,
-				1760427360, 1761017184, 1761607008 },
-		.n_time = 6,
+				1760427360, 1761017184, 1761607008,
+				1791294816 },
+		.n_time = 7,
 	},
 	{
 		.name = "holesky",

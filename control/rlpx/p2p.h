@@ -173,7 +173,7 @@ struct p2p_peer;
  * A subprotocol ("capability"): name (<= 8 ASCII chars by convention,
  * case-sensitive), version, and how many message ids it uses (its codes are
  * 0..length-1 on the API; the host adds and removes the offset). Register
- * one struct per version: eth/68 and eth/69 are two protocols with the same
+ * one struct per version: eth/68 and eth/72 are two protocols with the same
  * name, and negotiation picks the highest version both sides have.
  *
  * The struct is caller-owned and must outlive the host; the host keeps the

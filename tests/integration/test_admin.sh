@@ -98,7 +98,7 @@ elif cmd == "connect":                  # SOCK_A SOCK_B ENODE_B ID_A ID_B
             fail("addresses %s" % n)
         if not p["name"].startswith("devplane/") or "eth/68" not in p["caps"]:
             fail("name/caps %s %s" % (p["name"], p["caps"]))
-        if p["protocols"]["eth"]["version"] not in (68, 69):
+        if p["protocols"]["eth"]["version"] != 72:
             fail("protocols %s" % p["protocols"])
     # The two ends of one TCP connection.
     if pa["network"]["localAddress"] != pb["network"]["remoteAddress"] or \

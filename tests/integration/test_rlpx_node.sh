@@ -38,7 +38,7 @@ done
 for f in a b; do
 	grep -q '^event: added proto=ping' "$WORK/$f.out" || die "$f: no ping added event"
 	grep -q '^eth: status .*network=11155111 .* ok$' "$WORK/$f.out" || die "$f: no eth status"
-	grep -Eq '^hello: .*caps=eth/69,eth/68,ping/1( |$)' "$WORK/$f.out" || die "$f: hello caps"
+	grep -Eq '^hello: .*caps=eth/72,eth/71,eth/70,eth/69,eth/68,ping/1( |$)' "$WORK/$f.out" || die "$f: hello caps"
 done
 grep -q 'event: added proto=ping .* outbound' "$WORK/b.out" || die "B did not dial"
 grep -q 'event: added proto=ping .* inbound' "$WORK/a.out" || die "A did not accept"
@@ -46,7 +46,7 @@ grep -q 'event: added proto=ping .* inbound' "$WORK/a.out" || die "A did not acc
 # rlpx ping against A: prints its Hello.
 "$DP" rlpx ping "$EA" --timeout 5s >"$WORK/ping.out" 2>&1 || { cat "$WORK/ping.out"; die "rlpx ping failed"; }
 grep -q '^client  devplane/' "$WORK/ping.out" || die "rlpx ping: no client id"
-grep -Eq '^caps    eth/69 eth/68 ping/1$' "$WORK/ping.out" || die "rlpx ping: caps"
+grep -Eq '^caps    eth/72 eth/71 eth/70 eth/69 eth/68 ping/1$' "$WORK/ping.out" || die "rlpx ping: caps"
 
 # Stop B: A sees the peer dropped (remote Disconnect or socket close).
 kill "$B"

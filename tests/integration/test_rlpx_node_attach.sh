@@ -76,7 +76,7 @@ done
 [ $ok = 1 ] || { cat "$WORK"/a.* "$WORK"/b.* "$WORK/dp.out"; die "ping not exchanged"; }
 for f in a b; do
 	grep -q '^eth: status .*network=11155111 .* ok$' "$WORK/$f.out" || die "$f: no eth status"
-	grep -Eq '^hello: .*caps=eth/69,eth/68,ping/1( |$)' "$WORK/$f.out" || die "$f: hello caps"
+	grep -Eq '^hello: .*caps=eth/72,eth/71,eth/70,eth/69,eth/68,ping/1( |$)' "$WORK/$f.out" || die "$f: hello caps"
 done
 grep -q 'event: added proto=ping .* inbound' "$WORK/a.out" || die "A did not accept"
 

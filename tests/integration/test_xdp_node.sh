@@ -55,7 +55,7 @@ else
 fi
 for f in a b; do
 	grep -q '^eth: status .*network=11155111 .* ok$' "$XTMP/$f.out" &&
-		grep -Eq '^hello: .*caps=eth/69,eth/68,ping/1( |$)' "$XTMP/$f.out" ||
+		grep -Eq '^hello: .*caps=eth/72,eth/71,eth/70,eth/69,eth/68,ping/1( |$)' "$XTMP/$f.out" ||
 		{ echo "FAIL $f: Hello or eth Status"; fail=1; }
 done
 grep -q 'event: added proto=ping .* inbound' "$XTMP/a.out" ||
