@@ -444,23 +444,19 @@ static int queue_out(struct admin_stream *s, const char *d, size_t n)
 	return 0;
 }
 
-int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
-		      const char *buf, size_t len)
+/* Answers complete requests from the input while the pending output is
+ * under ADMIN_OUT_HIGH: a client that sends and never reads stops being
+ * answered, so its output cannot grow (the transport stops reading it too,
+ * admin_stream_wants_input()). */
+static int pump(struct admin_stream *s, const struct admin_provider *p)
 {
 	size_t off = 0;
+	int rc = 0;
 
-	/* Nothing new (and s->in may still be NULL: no offsets into it). */
-	if (s->closing || len == 0)
-		return 0;
-	if (grow(&s->in, &s->in_cap, s->in_len + len))
-		return -ENOMEM;
-	memcpy(s->in + s->in_len, buf, len);
-	s->in_len += len;
-	for (;;) {
+	while (!s->closing && s->out_len - s->out_off < ADMIN_OUT_HIGH) {
 		size_t skip = 0, rl = 0;
 		ssize_t n = admin_frame(s->in + off, s->in_len - off, &skip);
 		char *resp;
-		int rc = 0;
 
 		if (n == 0) {
 			off += skip;
@@ -483,15 +479,58 @@ int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
 		if (rc)
 			return rc;
 		off += (size_t)n;
+		s->answered++;
 	}
 	memmove(s->in, s->in + off, s->in_len - off);
 	s->in_len -= off;
-	if (s->in_len > ADMIN_IN_MAX) {
+	return 0;
+}
+
+int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
+		      const char *buf, size_t len)
+{
+	/* Nothing new (and s->in may still be NULL: no offsets into it). */
+	if (s->closing || len == 0)
+		return 0;
+	/* Input waiting behind unread output is capped like one request. */
+	if (s->in_len + len > ADMIN_IN_MAX + ADMIN_IN_SLACK) {
 		s->closing = true;
 		s->in_len = 0;
+		s->over_cap++;
+		return -EMSGSIZE;
+	}
+	if (grow(&s->in, &s->in_cap, s->in_len + len))
+		return -ENOMEM;
+	memcpy(s->in + s->in_len, buf, len);
+	s->in_len += len;
+	return admin_stream_pump(s, p);
+}
+
+int admin_stream_pump(struct admin_stream *s, const struct admin_provider *p)
+{
+	int rc;
+
+	if (s->closing || !s->in_len)
+		return 0;
+	rc = pump(s, p);
+	if (rc)
+		return rc;
+	/* A single request (incomplete, so still in the buffer) over the
+	 * limit can never be answered. */
+	if (s->out_len - s->out_off < ADMIN_OUT_HIGH &&
+	    s->in_len > ADMIN_IN_MAX) {
+		s->closing = true;
+		s->in_len = 0;
+		s->over_cap++;
 		return -EMSGSIZE;
 	}
 	return 0;
+}
+
+bool admin_stream_wants_input(const struct admin_stream *s)
+{
+	return !s->closing && s->out_len - s->out_off < ADMIN_OUT_HIGH &&
+	       s->in_len <= ADMIN_IN_MAX;
 }
 
 size_t admin_stream_out(const struct admin_stream *s, const char **data)

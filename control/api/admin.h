@@ -41,6 +41,13 @@
 
 #define ADMIN_NAME_MAX      256         /* client name incl. NUL */
 #define ADMIN_IN_MAX        (1u << 20)  /* bytes one request may take */
+/* Per connection: requests are answered while less than ADMIN_OUT_HIGH
+ * bytes of answers wait to be read, and no more than ADMIN_IN_MAX +
+ * ADMIN_IN_SLACK bytes of requests wait to be answered; the transport
+ * stops reading in between. A client that writes and never reads holds at
+ * most about 3 MiB. */
+#define ADMIN_OUT_HIGH      (1u << 20)
+#define ADMIN_IN_SLACK      (1u << 20)
 #define ADMIN_MAX_BATCH     100         /* geth's BatchRequestLimit */
 
 #define ADMIN_ERR_PARSE     (-32700)
@@ -127,18 +134,30 @@ struct admin_stream {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	bool closing;
+	uint64_t answered;              /* requests answered */
+	uint64_t over_cap;              /* closed for going over a cap */
 };
 
 /* admin_stream_init() / admin_stream_fini() (frees the buffers). */
 void admin_stream_init(struct admin_stream *s);
 void admin_stream_fini(struct admin_stream *s);
 
-/* admin_stream_feed() appends buf[0..len) and answers every complete
- * request in it. Returns 0, -EBADMSG (parse error answered: closing),
- * -EMSGSIZE (a request over ADMIN_IN_MAX: closing, nothing answered) or
- * -ENOMEM. Input after closing is ignored. */
+/* admin_stream_feed() appends buf[0..len) and answers the complete
+ * requests in it while the pending output is under ADMIN_OUT_HIGH (the
+ * rest wait for admin_stream_pump()). Returns 0, -EBADMSG (parse error
+ * answered: closing), -EMSGSIZE (a request over ADMIN_IN_MAX, or more
+ * than ADMIN_IN_MAX + ADMIN_IN_SLACK waiting: closing, nothing answered)
+ * or -ENOMEM. Input after closing is ignored. */
 int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
 		      const char *buf, size_t len);
+
+/* admin_stream_pump() answers waiting requests after output was written
+ * (admin_stream_written()). Same returns as admin_stream_feed(). */
+int admin_stream_pump(struct admin_stream *s, const struct admin_provider *p);
+
+/* admin_stream_wants_input() is true while the transport should read:
+ * not closing, output and input under their marks. */
+bool admin_stream_wants_input(const struct admin_stream *s);
 
 /* admin_stream_out() points *data at the unsent output and returns its
  * length (0: nothing pending). */

@@ -213,6 +213,12 @@ ssize_t metrics_format(char *out, size_t cap, const struct metrics_input *in)
 	engines(&o, in);
 	counter(&o, "devplane_nodedb_commits_total",
 		"Node database batches committed.", in->db_commits);
+	counter(&o, "devplane_admin_refused_total",
+		"Admin API connections refused: all slots busy.",
+		in->admin_refused);
+	counter(&o, "devplane_admin_over_cap_total",
+		"Admin API clients closed for queueing more than the caps.",
+		in->admin_over_cap);
 	gauge(&o, "devplane_uptime_seconds", "Seconds since start.",
 	      in->uptime_s);
 	if (o.overflow)

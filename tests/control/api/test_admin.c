@@ -658,6 +658,57 @@ static void test_stream_too_big(void **state)
 	free(big);
 }
 
+/* A client that writes requests and never reads the answers: the stream
+ * stops answering once ADMIN_OUT_HIGH bytes wait, and says so
+ * (admin_stream_wants_input() false, so the transport stops reading);
+ * memory stays bounded however much is sent. Once the client reads, every
+ * request queued is answered, in order. */
+static void test_stream_unread_output_bounded(void **state)
+{
+	static const char req[] =
+		"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"admin_nodeInfo\"}\n";
+	struct admin_stream s;
+	char chunk[16384];
+	size_t per = sizeof(chunk) / (sizeof(req) - 1), fed = 0, got = 0;
+	size_t max_out = 0, max_in = 0;
+	const char *d;
+
+	(void)state;
+	for (size_t i = 0; i < per; i++)
+		memcpy(chunk + i * (sizeof(req) - 1), req, sizeof(req) - 1);
+	admin_stream_init(&s);
+	/* Writes until the stream refuses input, then 100 MiB more would
+	 * have been offered: the transport does not read them. */
+	for (int k = 0; k < 6400 && admin_stream_wants_input(&s); k++) {
+		assert_int_equal(admin_stream_feed(&s, &P, chunk,
+						   per * (sizeof(req) - 1)), 0);
+		fed += per;
+		if (admin_stream_out(&s, &d) > max_out)
+			max_out = admin_stream_out(&s, &d);
+		if (s.in_len > max_in)
+			max_in = s.in_len;
+	}
+	assert_false(admin_stream_wants_input(&s));
+	assert_true(max_out < ADMIN_OUT_HIGH + 4096);
+	assert_true(max_in <= ADMIN_IN_MAX + ADMIN_IN_SLACK);
+	assert_true(s.out_cap <= 2 * (ADMIN_OUT_HIGH + 4096));
+	assert_true(s.answered < fed);
+	/* The client reads: everything queued gets its answer. */
+	for (int k = 0; k < 100000 && got < fed; k++) {
+		size_t len = admin_stream_out(&s, &d);
+
+		for (size_t i = 0; i < len; i++)
+			got += d[i] == '\n';
+		admin_stream_written(&s, len);
+		assert_int_equal(admin_stream_pump(&s, &P), 0);
+	}
+	assert_int_equal(got, fed);
+	assert_int_equal(s.answered, fed);
+	assert_true(admin_stream_wants_input(&s));
+	assert_false(admin_stream_closing(&s));
+	admin_stream_fini(&s);
+}
+
 static void test_format_addr(void **state)
 {
 	uint8_t ip[16];
@@ -688,6 +739,7 @@ int main(void)
 		cmocka_unit_test_setup(test_frame, setup),
 		cmocka_unit_test_setup(test_stream, setup),
 		cmocka_unit_test_setup(test_stream_too_big, setup),
+		cmocka_unit_test_setup(test_stream_unread_output_bounded, setup),
 		cmocka_unit_test_setup(test_format_addr, setup),
 	};
 
