@@ -83,9 +83,10 @@ static unsigned purge(struct sesshost *h, uint64_t conn, unsigned mask)
 }
 
 #define BIT(k) (1u << (k))
+/* What a dead connection's queued actions may no longer do; a DP_CLOSE
+ * stays (sesshost_shutdown() queues them for sessions it ends). */
 #define IO_KINDS (BIT(SESSHOST_A_DIAL) | BIT(SESSHOST_A_WRITE) | \
-		  BIT(SESSHOST_A_HANDOVER) | BIT(SESSHOST_A_DP_SEND) | \
-		  BIT(SESSHOST_A_DP_CLOSE))
+		  BIT(SESSHOST_A_HANDOVER) | BIT(SESSHOST_A_DP_SEND))
 
 const struct sesshost_action *sesshost_next_action(struct sesshost *h)
 {
@@ -580,7 +581,7 @@ void sesshost_on_handover(struct sesshost *h, uint64_t conn, int err,
 	h->stats_dirty = true;
 	if (err) {
 		h->st.handover_fail++;
-		purge(h, c->id, IO_KINDS);
+		purge(h, c->id, IO_KINDS | BIT(SESSHOST_A_DP_CLOSE));
 		sesshost_conn_fail(c, err);
 		sesshost_reap(h, now);
 		return;

@@ -1249,6 +1249,41 @@ static void test_sesshost_dataplane_errors(void **state)
 			 P2P_DISC_NETWORK_ERROR);
 }
 
+/* Shutdown: sessions in the dataplane are closed with Quitting, sockets
+ * in the control phase closed, probes dropped unreported, no events. */
+static void test_sesshost_shutdown(void **state)
+{
+	struct side *a = side_add(30301, false, NULL);
+	struct side *b = side_add(30302, false, NULL);
+	const struct sesshost_action *x;
+	struct raw r;
+	unsigned dp_close = 0, close = 0, other = 0;
+
+	(void)state;
+	add_static(b, a);
+	advance(10 * MS);
+	assert_int_equal(stats(a).peers, 1);
+	assert_int_equal(raw_connect(&r, a, b->priv), 0);    /* pending */
+	sesshost_shutdown(a->h, now);
+	while ((x = sesshost_next_action(a->h))) {
+		if (x->kind == SESSHOST_A_DP_CLOSE) {
+			assert_int_equal(x->reason, P2P_DISC_QUITTING);
+			dp_close++;
+		} else if (x->kind == SESSHOST_A_CLOSE) {
+			assert_int_equal(x->conn, r.l->e[1].conn);
+			close++;
+		} else {
+			other++;
+		}
+	}
+	assert_int_equal(dp_close, 1);
+	assert_int_equal(close, 1);
+	assert_int_equal(other, 0);
+	assert_int_equal(stats(a).conns, 0);
+	assert_int_equal(stats(a).pending, 0);
+	raw_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1284,6 +1319,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_sesshost_dataplane_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sesshost_shutdown, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
