@@ -94,21 +94,26 @@ static void rconn_close(struct rlpxhost *r, struct rconn *c)
 static void on_conn_io(void *user, int fd, uint32_t ev, uint64_t now);
 
 /* Polls c's socket for what the engine wants (EPOLLOUT while connecting
- * or while bytes wait). */
+ * or while bytes wait). The last thing a caller does with c. */
 static void rearm(struct rlpxhost *r, struct rconn *c)
 {
 	unsigned want = sesshost_interest(r->sh, c->id);
 	uint32_t ev = (want & SESSHOST_WANT_READ ? EPOLLIN : 0) |
 		      (want & SESSHOST_WANT_WRITE ? EPOLLOUT : 0);
+	int rc;
 
 	if (c->connecting)
 		ev = EPOLLOUT;
 	if (ev == c->events)
 		return;
-	if (loop_fd_watch(r->loop, c->fd, ev, on_conn_io, c) == 0)
+	rc = loop_fd_watch(r->loop, c->fd, ev, on_conn_io, c);
+	if (!rc) {
 		c->events = ev;
-	else
-		sesshost_on_closed(r->sh, c->id, -ENOMEM, loop_now());
+		return;
+	}
+	/* Unwatchable: give it up (c may be freed here). */
+	sesshost_on_closed(r->sh, c->id, rc, loop_now());
+	rlpxhost_flush(r, loop_now());
 }
 
 static void local_ep(int fd, struct sesshost_ep *ep)

@@ -568,7 +568,6 @@ void sesshost_on_handover(struct sesshost *h, uint64_t conn, int err,
 			  uint64_t now)
 {
 	struct sesshost_conn *c = sesshost_conn_find(h, conn);
-	struct sesshost_action *a;
 
 	h->now = now;
 	if (!c || c->st != SESSHOST_HANDOVER)
@@ -588,8 +587,7 @@ void sesshost_on_handover(struct sesshost *h, uint64_t conn, int err,
 	}
 	c->st = SESSHOST_HANDED;
 	h->st.handovers++;
-	a = sesshost_push(h, SESSHOST_EV_PEER_ADDED, c, 0);
-	(void)a;
+	sesshost_push(h, SESSHOST_EV_PEER_ADDED, c, 0);
 }
 
 /* ---- the dataplane side -------------------------------------------------- */
@@ -608,7 +606,10 @@ int sesshost_on_dp_rx(struct sesshost *h, const struct msg_rlpx_data *m,
 	if (!c || c->dead || c->st != SESSHOST_HANDED)
 		return -ENOENT;
 	end = (size_t)x.frag_off + x.data_len;
-	if (end > x.total_len || x.total_len > SESSHOST_RX_MSG_MAX) {
+	/* The lengths msg_check() saw may have changed since: check the
+	 * copy against the slot and the message. */
+	if (x.data_len > MSG_RLPX_FRAG_MAX || end > x.total_len ||
+	    x.total_len > SESSHOST_RX_MSG_MAX) {
 		h->st.dp_rx_bad++;
 		return -EBADMSG;
 	}

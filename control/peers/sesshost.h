@@ -302,8 +302,8 @@ void sesshost_on_handover(struct sesshost *h, uint64_t conn, int err,
 
 /* sesshost_on_dp_rx() takes one MSG_RLPX_RX fragment (its header is read
  * once). Returns 0, -ENOENT (no such session in the dataplane), -EBADMSG
- * (fragment outside total_len, or total_len above SESSHOST_RX_MSG_MAX:
- * counted, dropped). */
+ * (data_len over MSG_RLPX_FRAG_MAX, fragment outside total_len, or
+ * total_len above SESSHOST_RX_MSG_MAX: counted, dropped), -ENOMEM. */
 int sesshost_on_dp_rx(struct sesshost *h, const struct msg_rlpx_data *m,
 		      uint64_t now);
 
