@@ -6,9 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-#define SEC 1000000000ull
-
 /* ---- actions ------------------------------------------------------------ */
 
 struct sesshost_action *sesshost_act_add(struct sesshost *h,
