@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "control/store/nodedb.h"
-#include "control/host/session.h"
+#include "control/peers/sesshost.h"
 
 /*
  * Bookkeeping only, sans-I/O: the crawler (control/crawl/crawl.h, its on_node

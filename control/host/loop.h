@@ -165,10 +165,10 @@ ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap);
 /* loop_engine() returns the engine attached to socket idx, or NULL. */
 struct discv4 *loop_engine(const struct loop *l, unsigned idx);
 
-/* ---- RLPx hosting (control/host/session.c) ---------------------------------
+/* ---- RLPx hosting (control/host/rlpxhost.c) --------------------------------
  *
- * TCP sockets for RLPx live here like every other fd: the session host
- * opens them through these helpers, watches them with loop_fd_watch(), and
+ * TCP sockets for RLPx live here like every other fd: the session host's
+ * I/O side opens them through these helpers, watches them with loop_fd_watch(), and
  * gives established ones to the dataplane (dplink_rlpx_handover() on
  * loop_dplink()). MSG_RLPX_RX / MSG_RLPX_CLOSED from the dataplane go to
  * the hook set with loop_set_rlpx(); a service (deadline + tick) gets the
