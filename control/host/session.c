@@ -1212,6 +1212,22 @@ static void host_free(struct host *H)
 	explicit_bzero(H->priv, sizeof(H->priv));
 	free(H);
 }
+/* --nat: the record changed (external IP, mapped port): the URL too. */
+static void node_publish(void *user, uint64_t now_ns)
+{
+	struct host *H = user;
+
+	(void)now_ns;
+	if (!H->node || node_enode(H->node, H->url, sizeof(H->url)) < 0)
+		return;
+	printf("%s\n", H->url);
+	fflush(stdout);
+	if (H->verbosity >= 3)
+		fprintf(stderr, "devplane: record seq %llu: %s\n",
+			(unsigned long long)localnode_seq(&H->node->ln),
+			H->url);
+}
+
 int session_node_run(const struct session_node_cfg *o)
 {
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
@@ -1221,6 +1237,7 @@ int session_node_run(const struct session_node_cfg *o)
 	struct loop *l = NULL;
 	struct node *n = NULL;
 	struct host *H = NULL;
+	struct nathost *nat = NULL;
 	const uint8_t *priv = o->priv;
 	char url[300];
 	uint16_t port, udp_port;
@@ -1330,6 +1347,22 @@ int session_node_run(const struct session_node_cfg *o)
 	loop_set_service(l, svc_deadline, svc_tick, H);
 	printf("%s\n", url);
 	fflush(stdout);
+	if (nathost_maps(o->nat.mech)) {
+		struct nathost_cfg natc = o->nat;
+
+		natc.loop = l;
+		natc.ln = n ? &n->ln : NULL;
+		natc.udp = n ? udp_port : 0;
+		natc.tcp = port;
+		natc.on_publish = node_publish;
+		natc.user = H;
+		rc = nathost_start(&nat, &natc);
+		if (rc) {
+			fprintf(stderr, "devplane node: --nat %s: %s\n",
+				natmap_mech_name(natc.mech), strerror(-rc));
+			goto out;
+		}
+	}
 	if (o->verbosity >= 3) {
 		if (loop_metrics_port(l))
 			fprintf(stderr, "devplane: metrics on port %u\n",
@@ -1338,9 +1371,12 @@ int session_node_run(const struct session_node_cfg *o)
 			loop_dp_pid(l), loop_dp_pages(l));
 	}
 	rc = loop_run(l);
+	nathost_free(nat);      /* deletes the mappings (bounded) */
+	nat = NULL;
 	print_stats(H, stderr);
 	status = rc < 0 ? 1 : 0;
 out:
+	nathost_free(nat);
 	if (l) {
 		loop_set_service(l, NULL, NULL, NULL);
 		loop_set_rlpx(l, NULL, NULL);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/nat/natmap.c - NAT port mapping decisions (UPnP IGD, NAT-PMP), sans-I/O. */
+/* control/nat/natmap.c - NAT port mapping decisions, sans-I/O. */
 #include "control/nat/natmap.h"
 
 #include <errno.h>

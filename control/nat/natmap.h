@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/nat/natmap.h - NAT port mapping decisions (UPnP IGD, NAT-PMP), sans-I/O. */
+/* control/nat/natmap.h - NAT port mapping decisions, sans-I/O. */
 #ifndef CONTROL_NATMAP_H
 #define CONTROL_NATMAP_H
 #include <stdbool.h>

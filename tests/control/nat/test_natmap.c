@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/control/nat/test_natmap.c - NAT mapping engine: discovery, renewal schedule, retries, publishing, stop. */
+/* tests/control/nat/test_natmap.c - the NAT mapping engine on a fake clock:
+ * discovery, renewal schedule, retries, publishing, stop. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
