@@ -29,6 +29,8 @@
 #define UPNP_ERR_CONFLICT        718    /* ConflictInMappingEntry */
 #define UPNP_ERR_PERMANENT_ONLY  725    /* OnlyPermanentLeasesSupported */
 #define UPNP_ERR_NO_SUCH_ENTRY   714    /* NoSuchEntryInArray */
+#define UPNP_ERR_INVALID_ACTION  401    /* no such action */
+#define UPNP_ERR_NOT_IMPLEMENTED 602    /* optional action missing */
 
 enum { W_UPNP = 0, W_PMP = 1, W_COUNT };
 
@@ -202,6 +204,13 @@ static int upnp_map(struct worker *w, const struct natmap_req *r,
 			rc = UPNP_AddPortMapping(w->urls.controlURL,
 				w->data.first.servicetype, ext, in,
 				w->lanaddr, desc, proto, NULL, lease);
+		if (v2 && (rc == UPNP_ERR_INVALID_ACTION ||
+			   rc == UPNP_ERR_NOT_IMPLEMENTED)) {
+			/* An IGDv2 without AddAnyPortMapping: the v1 call. */
+			v2 = false;
+			k--;
+			continue;
+		}
 		if (rc != UPNP_ERR_PERMANENT_ONLY || !strcmp(lease, "0"))
 			break;
 		/* An IGDv1 that only takes leases without end: held until
@@ -267,8 +276,11 @@ static int pmp_wait(struct worker *w, natpmpresp_t *resp, uint64_t budget_ms)
 		if (now >= end)
 			return -ETIMEDOUT;
 		wait_ms = end - now;
+		/* Until libnatpmp's next retransmission (negative once it
+		 * is due: then at once). */
 		if (getnatpmprequesttimeout(&w->pmp, &tv) == 0) {
-			uint64_t t = (uint64_t)tv.tv_sec * 1000 +
+			uint64_t t = tv.tv_sec < 0 || tv.tv_usec < 0 ? 0 :
+				     (uint64_t)tv.tv_sec * 1000 +
 				     (uint64_t)tv.tv_usec / 1000;
 
 			if (t < wait_ms)
