@@ -12,7 +12,8 @@
 # outlives its short lease because devplane renews it (while a mapping
 # with the same lease that nobody renews expires), and SIGTERM deletes it.
 # An IGDv1 router refusing the port (UPnP error 718) gets random ports;
-# `devplane node --nat any` maps UDP and TCP and is reached over RLPx.
+# `devplane node --nat any` maps UDP and TCP and is reached over RLPx;
+# `devplane crawl --nat pmp` holds its UDP port until the crawl ends.
 # Needs root (namespaces, nftables): exits 77 without it.
 # Usage: test_nat.sh DEVPLANE
 set -u
@@ -41,19 +42,25 @@ HTTP_PORT=48000
 LEASE=10                               # seconds: --nat.lease and the control mapping
 KEY=b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291
 T=$(mktemp -d)
-PIDS=()
 fail=0
 
+# Only this shell's jobs still running (ip netns exec execs, so a job's
+# pid is devplane's or miniupnpd's own): never a pid reaped and reused.
 cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	local left
+	left=$(jobs -pr)
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$left" ] && kill $left 2>/dev/null && sleep 1
+	left=$(jobs -pr)
+	# shellcheck disable=SC2086
+	[ -n "$left" ] && kill -9 $left 2>/dev/null
 	ip netns del "$NL" 2>/dev/null
 	ip netns del "$NR" 2>/dev/null
 	ip netns del "$NW" 2>/dev/null
 	rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap "exit 1" INT TERM
 
 bad() { echo "FAIL $*"; fail=1; }
 die() { echo "FAIL $*"; exit 1; }
@@ -136,7 +143,7 @@ enable_natpmp=yes
 secure_mode=no
 system_uptime=yes
 ipv6_disable=yes
-uuid=3d3cec3a-8cf0-11e0-98ee-00$TAG
+uuid=3d3cec3a-8cf0-11e0-98ee-$(printf %012x "$TAG")
 upnp_table_name=$TBL
 upnp_nat_table_name=$TBL
 upnp_forward_chain=miniupnpd
@@ -160,7 +167,6 @@ start_router() {
 	ip netns exec "$NR" miniupnpd -f "$T/mu.conf" -d -P "$T/mu.pid" \
 		>"$T/mu.log" 2>&1 &
 	MU=$!
-	PIDS+=("$MU")
 	wait_for 10 grep -aq "Listening for NAT-PMP" "$T/mu.log" ||
 		die "miniupnpd did not start: $(tail -3 "$T/mu.log")"
 }
@@ -199,7 +205,6 @@ start_devplane() {
 		--verbosity 4 --ipcpath "$T/$name.ipc" >"$T/$name.out" \
 		2>"$T/$name.err" &
 	DP=$!
-	PIDS+=("$DP")
 }
 
 # stop_devplane NAME: SIGTERM; it must exit 0 within 10 s (its mappings
@@ -407,6 +412,34 @@ if ! dnat_rule UDP 30303 30303 && ! dnat_rule TCP 30303 30303; then
 else
 	bad "any: mappings left after exit: $(upnp_list)"
 fi
+stop_router
+
+# ---- 5. crawl --nat pmp: the crawler's UDP port, deleted when it ends -------
+start_router
+ip netns exec "$NL" "$DEVPLANE" bootnode --addr :30305 --nodekeyhex \
+	e6f3246c972a2b04c58da4c4bb38adcaca58980f4f7e1f337f3267549c40353f \
+	>"$T/seed.out" 2>"$T/seed.err" &
+SEED=$!
+wait_for 10 grep -q '^enode://' "$T/seed.out" || bad "crawl: no seed bootnode"
+ip netns exec "$NL" "$DEVPLANE" crawl --bootnodes "$(head -1 "$T/seed.out")" \
+	--addr :30306 --nat pmp --no-rlpx --timeout 8s --verbosity 4 \
+	>"$T/crawl.out" 2>"$T/crawl.err" &
+CRAWL=$!
+wait_for 10 dnat_rule UDP 30306 30306 &&
+	echo "ok crawl: UDP 30306 mapped: $(grep -o 'nat: using.*' "$T/crawl.err")" ||
+	bad "crawl: no mapping: $(grep 'nat:' "$T/crawl.err")"
+if wait_for 30 not kill -0 "$CRAWL" 2>/dev/null; then
+	wait "$CRAWL" || bad "crawl: exit status $?"
+	if ! dnat_rule UDP 30306 30306 &&
+		grep -q "nat: deleted UDP external port 30306$" "$T/crawl.err"; then
+		echo "ok crawl: mapping deleted when the crawl ended"
+	else
+		bad "crawl: mapping left: $(upnp_list)"
+	fi
+else
+	bad "crawl: did not end after --timeout"
+fi
+kill "$SEED"
 stop_router
 
 [ $fail = 0 ] && echo "nat: all checks passed"
