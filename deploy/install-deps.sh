@@ -14,10 +14,14 @@ packages=(
 	# crypto, compression, storage, JSON
 	libsecp256k1-dev libipsec-mb-dev libsnappy-dev libsqlite3-dev
 	libjansson-dev
+	# NAT traversal (--nat upnp|pmp|any)
+	libminiupnpc-dev libnatpmp-dev
 	# tests
 	libcmocka-dev iproute2 valgrind curl procps
 	# nsd-checkzone: the EIP-1459 zone file test (tests/interop/geth)
 	nsd
+	# the NAT test's router (tests/integration/test_nat.sh)
+	miniupnpd-nftables nftables miniupnpc natpmpc
 )
 
 sudo=""

@@ -21,7 +21,7 @@ static const enum flag_id takes[] = {
 	F_RLPX_PARALLEL, F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS,
 	F_FORKS, F_ADDR, F_NODEKEY, F_NODEKEYHEX, F_NAT, F_NETRESTRICT,
 	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_METRICS_ADDR,
-	F_VERBOSITY, F_END
+	F_VERBOSITY, F_NAT_LEASE, F_END
 };
 
 static const struct flags_cmd crawl_cmd = {
@@ -207,6 +207,7 @@ int cmd_crawl(int argc, char **argv)
 	struct loop_cfg lc;
 	const struct forkid_chain *chain = NULL;
 	char *text = NULL;
+	struct nathost *nat = NULL;
 	uint8_t priv[32];
 	uint64_t now;
 	int rc, status;
@@ -292,10 +293,26 @@ int cmd_crawl(int argc, char **argv)
 		    crawl_add_seed(r->c, &dn) == -EINVAL)
 			fprintf(stderr, "devplane: bootnode %u refused\n", i);
 	}
+	if (nathost_maps(o->nat)) {
+		struct nathost_cfg natc;
+
+		/* The UDP port, so that nodes can answer and find us. */
+		cmd_nat_cfg(&natc, o);
+		natc.loop = r->l;
+		natc.ln = &r->n.ln;
+		natc.udp = loop_listen_port(r->l, 0);
+		rc = nathost_start(&nat, &natc);
+		if (rc) {
+			cmd_err("nat", rc);
+			goto out;
+		}
+	}
 	loop_alarm(r->l, now, crawl_tick, r);
 	rc = loop_run(r->l);
 	if (rc < 0)
 		cmd_err("event loop", rc);
+	nathost_free(nat);      /* deletes the mapping (bounded) */
+	nat = NULL;
 	now = loop_now();
 	if (crawl_flush(r->c, now))
 		fprintf(stderr, "devplane: crawl output not fully written\n");
@@ -310,6 +327,7 @@ int cmd_crawl(int argc, char **argv)
 	}
 	status = rc < 0 ? 1 : 0;
 out:
+	nathost_free(nat);
 	session_prober_free(r->sp);     /* probes in flight: not reported */
 	node_fini(&r->n);       /* pending crawl callbacks get -ECANCELED */
 	crawl_free(r->c);

@@ -16,7 +16,7 @@ static const enum flag_id takes[] = {
 	F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
 	F_NETRESTRICT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS, F_DB,
 	F_IPCPATH, F_METRICS_ADDR, F_DATAPLANE, F_DP_QUEUES, F_DP_EAL,
-	F_DP_BUDGET, F_VERBOSITY, F_END
+	F_DP_BUDGET, F_VERBOSITY, F_NAT_LEASE, F_END
 };
 
 static const struct flags_cmd node_cmd = {
@@ -28,7 +28,11 @@ static const struct flags_cmd node_cmd = {
 	.accept = takes,
 	.notes = "RLPx listens on TCP at the UDP address and port (an "
 		 "attached dataplane's\n--listen unless --addr names the TCP "
-		 "listener). --verbosity 4 adds the\np2p keepalive Pings.",
+		 "listener). --verbosity 4 adds the\np2p keepalive Pings. "
+		 "With --nat upnp, pmp or any the UDP and TCP ports are\n"
+		 "mapped on the gateway; each time the record changes "
+		 "(external IP, mapped\nports) the new enode URL is printed "
+		 "on a line of its own.",
 };
 
 int cmd_node(int argc, char **argv)
@@ -91,6 +95,7 @@ int cmd_node(int argc, char **argv)
 	nc.ipcpath = o->ipcpath;
 	nc.db = db;
 	nc.verbosity = o->verbosity;
+	cmd_nat_cfg(&nc.nat, o);
 	status = session_node_run(&nc);
 out:
 	nodedb_close(db);

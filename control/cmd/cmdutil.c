@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/nodekey.h"
 #include "common/secp.h"
@@ -62,6 +63,19 @@ void cmd_listen(struct dplink_listen *l, const uint8_t addr[16],
 	memcpy(l->addr, addr, 16);
 	l->port_be = htons(port);
 	l->sock_idx = idx;
+}
+
+void cmd_nat_cfg(struct nathost_cfg *nc, const struct flags *o)
+{
+	memset(nc, 0, sizeof(*nc));
+	nc->mech = o->nat;
+	nc->has_gateway = o->has_nat_gw;
+	memcpy(nc->gateway, o->nat_gw, 16);
+	nc->lease_ns = (uint64_t)o->nat_lease_ms * 1000000ull;
+	nc->verbosity = o->verbosity;
+	/* Random ports after a conflict: not a secret, any seed will do. */
+	if (getrandom(&nc->seed, sizeof(nc->seed), 0) != sizeof(nc->seed))
+		nc->seed = loop_now();
 }
 
 void cmd_loop_cfg(struct loop_cfg *lc, const struct flags *o,

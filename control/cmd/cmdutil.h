@@ -8,6 +8,7 @@
 #include "common/dplink_proto.h"
 #include "control/cmd/flags.h"
 #include "control/host/loop.h"
+#include "control/host/nathost.h"
 
 /*
  * A command is one file, control/cmd/cmd_<name>.c: its struct flags_cmd
@@ -54,6 +55,11 @@ void cmd_listen(struct dplink_listen *l, const uint8_t addr[16],
 void cmd_loop_cfg(struct loop_cfg *lc, const struct flags *o,
 		  const struct dplink_listen *listen, unsigned n,
 		  struct nodedb *db);
+
+/* cmd_nat_cfg() fills the NAT port mapper's settings from --nat,
+ * --nat.lease and --verbosity; the caller adds the loop, the local node,
+ * the ports and on_publish, and starts it when nathost_maps(nc->mech). */
+void cmd_nat_cfg(struct nathost_cfg *nc, const struct flags *o);
 
 /* cmd_print_engine_stats() prints one line of d's counters for --stats. */
 struct discv4;

@@ -2,6 +2,7 @@
 /* control/cmd/flags.c - the one flag parser of every devplane command. */
 #include "control/cmd/flags.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ static const struct flag_def {
 		     "listen address (\":PORT\": all IPv4 interfaces)" },
 	[F_NETRESTRICT] = { "netrestrict", "CIDRS",
 			    "talk only to these networks (comma-separated)" },
-	[F_NAT] = { "nat", "extip:IP|none", "the address announced to others" },
+	[F_NAT] = { "nat", "none|extip:IP|upnp|pmp[:GW]|any",
+		    "the address announced to others: given, or a port mapping on the gateway" },
 	[F_BOOTNODES] = { "bootnodes", "NODES",
 			  "enode URLs or enr: records, comma-separated" },
 	[F_DATAPLANE] = { "dataplane", "socket|xdp:IF|dpdk[:IF]|attach:PATH",
@@ -92,6 +94,8 @@ static const struct flag_def {
 	[F_IFACE] = { "iface", "IF",
 		      "the interface whose shield (needed when several are pinned)" },
 	[F_FOR] = { "for", "DUR", "ban for DUR (>= 1s; default: until removed)" },
+	[F_NAT_LEASE] = { "nat.lease", "DUR",
+			  "--nat upnp|pmp|any: mapping lifetime, renewed at 4/5 (>= 5s; default 10m)" },
 };
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
@@ -317,6 +321,58 @@ static int parse_nodes(struct enode *out, unsigned *n, unsigned max,
 	return rc;
 }
 
+/* geth's nat.Parse(): "mech" or "mech:IP", the mechanism's name in any
+ * case; an IP after any mechanism must parse (geth ignores it but for
+ * extip and pmp). STUN is not supported. */
+static int parse_nat(struct flags *o, const char *v, char *err,
+		     size_t err_len)
+{
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+	char mech[16];
+	uint8_t ip[16];
+	bool has_ip = false;
+
+	if (n >= sizeof(mech))
+		return fail(err, err_len, "--nat: unknown mechanism %.60s", v);
+	for (size_t i = 0; i < n; i++)
+		mech[i] = (char)tolower((unsigned char)v[i]);
+	mech[n] = '\0';
+	if (!strcmp(mech, "stun"))
+		return fail(err, err_len, "--nat: stun is not supported");
+	if (colon) {
+		if (parse_ip(ip, colon + 1))
+			return fail(err, err_len, "--nat: invalid IP address in %.60s", v);
+		has_ip = true;
+	}
+	o->has_extip = o->has_nat_gw = false;
+	if (!strcmp(mech, "") || !strcmp(mech, "none") ||
+	    !strcmp(mech, "off")) {
+		o->nat = NATMAP_NONE;
+	} else if (!strcmp(mech, "any") || !strcmp(mech, "auto") ||
+		   !strcmp(mech, "on")) {
+		o->nat = NATMAP_ANY;
+	} else if (!strcmp(mech, "extip") || !strcmp(mech, "ip")) {
+		if (!has_ip)
+			return fail(err, err_len, "--nat: extip needs an IP address");
+		o->nat = NATMAP_EXTIP;
+		o->has_extip = true;
+		memcpy(o->extip, ip, 16);
+	} else if (!strcmp(mech, "upnp")) {
+		o->nat = NATMAP_UPNP;
+	} else if (!strcmp(mech, "pmp") || !strcmp(mech, "natpmp") ||
+		   !strcmp(mech, "nat-pmp")) {
+		if (has_ip && !netutil_addr_is_v4(ip))
+			return fail(err, err_len, "--nat: NAT-PMP gateways are IPv4, got %.60s", v);
+		o->nat = NATMAP_PMP;
+		o->has_nat_gw = has_ip;
+		memcpy(o->nat_gw, ip, 16);
+	} else {
+		return fail(err, err_len, "--nat: unknown mechanism %.60s", v);
+	}
+	return 0;
+}
+
 static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		 size_t err_len)
 {
@@ -342,15 +398,7 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		o->n_netrestrict = n;
 		break;
 	case F_NAT:
-		if (!strcmp(v, "none") || !strcmp(v, "any") || !strcmp(v, "")) {
-			o->has_extip = false;
-		} else if (!strncmp(v, "extip:", 6) && !parse_ip(o->extip, v + 6)) {
-			o->has_extip = true;
-		} else {
-			return fail(err, err_len,
-				    "--nat: want extip:IP or none, got %.60s", v);
-		}
-		break;
+		return parse_nat(o, v, err, err_len);
 	case F_BOOTNODES:
 		return parse_nodes(o->bootnodes, &o->n_bootnodes,
 				   FLAGS_MAX_BOOTNODES, v, "bootnodes", err,
@@ -534,6 +582,11 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		if (flags_parse_duration(&o->for_ms, v) || o->for_ms < 1000)
 			return fail(err, err_len, "--for: want a duration of at least 1s, got %.20s", v);
 		break;
+	case F_NAT_LEASE:
+		if (flags_parse_duration(&o->nat_lease_ms, v) ||
+		    o->nat_lease_ms < 5000)
+			return fail(err, err_len, "--nat.lease: want a duration of at least 5s, got %.20s", v);
+		break;
 	case F_COUNT:
 	case F_END:
 		break;
@@ -584,6 +637,9 @@ static int check(const struct flags *o, char *err, size_t err_len)
 		return fail(err, err_len, "--networkid and --genesis go together");
 	if (o->forks && !o->genesis)
 		return fail(err, err_len, "--forks needs --networkid and --genesis");
+	if (o->nat_lease_ms && o->nat != NATMAP_UPNP && o->nat != NATMAP_PMP &&
+	    o->nat != NATMAP_ANY)
+		return fail(err, err_len, "--nat.lease needs --nat upnp, pmp or any");
 	return 0;
 }
 

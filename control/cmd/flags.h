@@ -10,6 +10,7 @@
 #include "common/dplink_proto.h"
 #include "common/enode.h"
 #include "control/base/netutil.h"
+#include "control/nat/natmap.h"
 
 /*
  * Flags follow geth where the meaning is the same (--nodekey, --nodekeyhex,
@@ -26,7 +27,8 @@
  * the command's usage. The usage text is generated from the same table,
  * so --help and the parser cannot disagree.
  *
- * This module is a leaf: it includes only common/ and control/base/.
+ * This module is a leaf: it includes only common/ and engine headers
+ * (control/base/, control/nat/ for the --nat mechanisms).
  */
 
 #define FLAGS_MAX_ARGS        8
@@ -43,7 +45,7 @@ enum flag_id {
 	F_RLPX_PARALLEL, F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS,
 	F_FORKS, F_IPCPATH, F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
 	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
-	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR,
+	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR, F_NAT_LEASE,
 	F_COUNT,
 	F_END = -1                      /* ends a struct flags_cmd accept list */
 };
@@ -63,8 +65,14 @@ struct flags {
 	uint16_t port;
 	struct netutil_prefix netrestrict[FLAGS_MAX_NETRESTRICT];
 	size_t n_netrestrict;
-	bool has_extip;                 /* --nat extip:IP ("none"/"any": unset) */
+	/* --nat, as geth parses it: none (default), extip:IP, upnp,
+	 * pmp[:GATEWAY] or any. */
+	enum natmap_mech nat;
+	bool has_extip;                 /* extip:IP */
 	uint8_t extip[16];
+	bool has_nat_gw;                /* pmp:GATEWAY (IPv4-mapped) */
+	uint8_t nat_gw[16];
+	uint32_t nat_lease_ms;          /* --nat.lease DUR (0: 10 min) */
 	struct enode bootnodes[FLAGS_MAX_BOOTNODES];
 	unsigned n_bootnodes;
 	struct enode statics[FLAGS_MAX_STATIC];         /* --staticnodes */

@@ -103,6 +103,11 @@ struct loop {
 	loop_deadline_fn *svc_deadline;
 	loop_tick_fn *svc_tick;
 	void *svc_user;
+	struct loop_svc {               /* loop_add_service(); tick NULL: free */
+		loop_deadline_fn *deadline;
+		loop_tick_fn *tick;
+		void *user;
+	} svcs[LOOP_MAX_SERVICES];
 	struct loop_admin *admin;       /* loop_admin_listen(); NULL: off */
 };
 
@@ -526,6 +531,12 @@ static void run_timers(struct loop *l)
 	}
 	if (l->svc_tick && l->svc_deadline(l->svc_user) <= now)
 		l->svc_tick(l->svc_user, now);
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
+		struct loop_svc *sv = &l->svcs[i];
+
+		if (sv->tick && sv->deadline(sv->user) <= now)
+			sv->tick(sv->user, now);
+	}
 	if (l->db && l->next_commit <= now) {
 		db_commit(l, true);
 		l->next_commit = now + LOOP_COMMIT_NS;
@@ -549,6 +560,14 @@ static void arm_timer(struct loop *l)
 
 		if (d < next)
 			next = d;
+	}
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
+		if (l->svcs[i].tick) {
+			uint64_t d = l->svcs[i].deadline(l->svcs[i].user);
+
+			if (d < next)
+				next = d;
+		}
 	}
 	if (next == l->armed)
 		return;
@@ -896,6 +915,27 @@ void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 	l->svc_deadline = deadline;
 	l->svc_tick = tick;
 	l->svc_user = user;
+}
+
+int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
+		     loop_tick_fn *tick, void *user)
+{
+	if (!deadline || !tick)
+		return -EINVAL;
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
+		if (!l->svcs[i].tick) {
+			l->svcs[i] = (struct loop_svc){ deadline, tick, user };
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void loop_del_service(struct loop *l, void *user)
+{
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++)
+		if (l->svcs[i].tick && l->svcs[i].user == user)
+			memset(&l->svcs[i], 0, sizeof(l->svcs[i]));
 }
 
 struct dplink *loop_dplink(struct loop *l)

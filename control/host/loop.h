@@ -217,6 +217,18 @@ void loop_set_rlpx(struct loop *l, loop_rlpx_fn *fn, void *user);
 void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 		      loop_tick_fn *tick, void *user);
 
+#define LOOP_MAX_SERVICES 4             /* loop_add_service() slots */
+
+/* loop_add_service() registers one more service besides loop_set_service()'s
+ * (the NAT port mapper of control/host/nathost.c): polled for its deadline
+ * after every event, ticked when it is due. Returns 0, -EINVAL (a NULL
+ * function) or -ENOSPC (LOOP_MAX_SERVICES taken). */
+int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
+		     loop_tick_fn *tick, void *user);
+
+/* loop_del_service() removes the services registered with user. */
+void loop_del_service(struct loop *l, void *user);
+
 /* loop_dplink() is the dataplane link (for the RLPx handover). */
 struct dplink *loop_dplink(struct loop *l);
 

@@ -33,6 +33,7 @@ struct nodehost {
 	char url[ENODE_URL_MAX + 1];
 	uint8_t laddr[16];
 	uint16_t port;
+	int verbosity;
 };
 
 /* set_enr_eth() puts the fork id of our head in the ENR's "eth" entry
@@ -215,10 +216,27 @@ static int node_discovery(struct nodehost *N, struct loop *l,
 	return node_enode(n, url, cap) < 0 ? -1 : 0;
 }
 
+/* --nat: the record changed (external IP, mapped port): the URL too. */
+static void node_publish(void *user, uint64_t now_ns)
+{
+	struct nodehost *N = user;
+
+	(void)now_ns;
+	if (!N->node || node_enode(N->node, N->url, sizeof(N->url)) < 0)
+		return;
+	printf("%s\n", N->url);
+	fflush(stdout);
+	if (N->verbosity >= 3)
+		fprintf(stderr, "devplane: record seq %llu: %s\n",
+			(unsigned long long)localnode_seq(&N->node->ln),
+			N->url);
+}
+
 int session_node_run(const struct session_node_cfg *o)
 {
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
-	struct nodehost N = { 0 };
+	struct nodehost N = { .verbosity = o->verbosity };
+	struct nathost *nat = NULL;
 	struct dplink_listen listen;
 	struct loop_cfg lc;
 	struct loop *l = NULL;
@@ -298,6 +316,22 @@ int session_node_run(const struct session_node_cfg *o)
 	}
 	printf("%s\n", url);
 	fflush(stdout);
+	if (nathost_maps(o->nat.mech)) {
+		struct nathost_cfg natc = o->nat;
+
+		natc.loop = l;
+		natc.ln = N.node ? &N.node->ln : NULL;
+		natc.udp = N.node ? udp_port : 0;
+		natc.tcp = port;
+		natc.on_publish = node_publish;
+		natc.user = &N;
+		rc = nathost_start(&nat, &natc);
+		if (rc) {
+			fprintf(stderr, "devplane node: --nat %s: %s\n",
+				natmap_mech_name(natc.mech), strerror(-rc));
+			goto out;
+		}
+	}
 	if (o->verbosity >= 3) {
 		if (loop_metrics_port(l))
 			fprintf(stderr, "devplane: metrics on port %u\n",
@@ -306,9 +340,12 @@ int session_node_run(const struct session_node_cfg *o)
 			loop_dp_pid(l), loop_dp_pages(l));
 	}
 	rc = loop_run(l);
+	nathost_free(nat);      /* deletes the mappings (bounded) */
+	nat = NULL;
 	rlpxhost_print_stats(N.rh, stderr);
 	status = rc < 0 ? 1 : 0;
 out:
+	nathost_free(nat);
 	rlpxhost_free(N.rh);
 	if (N.node) {
 		node_fini(N.node);

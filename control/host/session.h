@@ -8,6 +8,7 @@
 
 #include "common/enode.h"
 #include "control/host/loop.h"
+#include "control/host/nathost.h"
 #include "control/peers/sesshost.h"
 #include "control/rlpx/forkid.h"
 
@@ -46,6 +47,12 @@ struct session_node_cfg {
 	const char *ipcpath;            /* admin API socket (NULL: off) */
 	struct nodedb *db;              /* seeds the table (NULL: none) */
 	int verbosity;
+	/* --nat upnp|pmp|any (nathost_maps(nat.mech)): the UDP and TCP
+	 * ports are mapped on the gateway; session_node_run() sets the loop,
+	 * the local node, the ports and on_publish (the new enode URL on
+	 * stdout). With --nodiscover only TCP is mapped and nothing is
+	 * published. */
+	struct nathost_cfg nat;
 };
 
 /* session_node_run() runs an RLPx node with discovery until SIGINT or
