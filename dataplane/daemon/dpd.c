@@ -23,6 +23,7 @@
 #include "common/dplink_shm.h"
 #include "common/shmring.h"
 #include "config.h"
+#include "dataplane/daemon/backend.h"
 #include "dataplane/daemon/lcore.h"
 #if HAVE_XDP
 #include "dataplane/io/pktio_afxdp.h"
@@ -308,7 +309,7 @@ static int start_workers(struct dpd *d, const char *backend,
 	rc = split_backend(name, &iface, backend);
 	if (rc < 0)
 		return rc;
-	ops = pktio_find(name);
+	ops = backend_find(name);
 	if (!ops)
 		return -ENOTSUP;
 	if (shmring_n_rings(d->ring) < 2 * d->n_queues)
@@ -843,49 +844,6 @@ int dpd_run(const struct dpd_opts *o)
 	if (o->shm_path)
 		return run_attach(o);
 	return -EINVAL;
-}
-
-int dpd_parse_listen(struct dplink_listen *l, const char *s)
-{
-	char host[64];
-	const char *colon, *h = s;
-	size_t hl;
-	char *end;
-	unsigned long port;
-
-	if (!s)
-		return -EINVAL;
-	if (*s == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':')
-			return -EINVAL;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port > 65535)
-		return -EINVAL;
-	memset(l->addr, 0, sizeof(l->addr));
-	if (inet_pton(AF_INET, host, l->addr + 12) == 1) {
-		l->addr[10] = 0xff;
-		l->addr[11] = 0xff;
-	} else if (inet_pton(AF_INET6, host, l->addr) != 1) {
-		return -EINVAL;
-	}
-	l->port_be = htons((uint16_t)port);
-	return 0;
 }
 
 void dpd_print_stats(FILE *f, const struct dplink_shm *shm)

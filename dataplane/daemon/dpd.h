@@ -54,10 +54,6 @@ struct dpd_opts {
  * socket closes (child mode), or SIGTERM/SIGINT. Returns 0 or -errno. */
 int dpd_run(const struct dpd_opts *o);
 
-/* dpd_parse_listen() parses "IP:PORT" or "[IPv6]:PORT" into l (sock_idx
- * untouched). Returns 0 or -EINVAL. */
-int dpd_parse_listen(struct dplink_listen *l, const char *s);
-
 /* dpd_stats_path() is PATH.stats for the region at shm_path, written into
  * buf[0..cap). Returns 0 or -ENAMETOOLONG. */
 int dpd_stats_path(char *buf, size_t cap, const char *shm_path);

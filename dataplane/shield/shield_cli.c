@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/shield/shield_cli.c - "devplane-dp shield ..." operator commands for the XDP shield. */
+/* dataplane/shield/shield_cli.c - "devplane-dp shield ..." operator commands
+ * for the XDP shield. Flags as every devplane-dp command takes them
+ * (getopt_long; --help on stdout, exit 0; a bad line exit 2). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,74 +94,106 @@ static int parse_mode(const char *s, enum shield_mode *out)
 	return -EINVAL;
 }
 
+/* parse_args() reads "CMD [options] [CIDR]" (argv[0] is "shield").
+ * Returns 0, 1 for --help, or -EINVAL. */
 static int parse_args(struct args *a, int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "pin-root", required_argument, NULL, 'r' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "burst", required_argument, NULL, 'B' },
+		{ "prefix-rate", required_argument, NULL, 'P' },
+		{ "prefix-burst", required_argument, NULL, 'Q' },
+		{ "unknown-rate", required_argument, NULL, 'K' },
+		{ "unknown-burst", required_argument, NULL, 'L' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "allow", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	uint32_t v = 0;
+	int c;
 
 	if (argc < 2)
 		return -EINVAL;
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return 1;
 	a->cmd = argv[1];
 	shield_default_cfg(&a->cfg, SHIELD_DEFAULT_PORT);
-	for (int i = 2; i < argc; i++) {
-		const char *o = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+	/* Options follow the command: parse argv[1..] as its own line. */
+	while ((c = getopt_long(argc - 1, argv + 1, "h", lo, NULL)) != -1) {
+		const char *val = optarg;
 		int rc = 0;
 
-		if (o[0] != '-') {
-			if (a->cidr)
-				return -EINVAL;
-			a->cidr = o;
-			continue;
-		}
-		if (!val)
-			return -EINVAL;
-		i++;
-		if (!strcmp(o, "--iface")) {
+		switch (c) {
+		case 'i':
 			a->iface = val;
-		} else if (!strcmp(o, "--pin-root")) {
+			break;
+		case 'r':
 			a->pin_root = val;
-		} else if (!strcmp(o, "--port")) {
+			break;
+		case 'p':
 			rc = parse_u32_arg(val, 65535, &v);
 			a->cfg.discv4_port_be = htons((uint16_t)v);
 			a->set |= SHIELD_SET_PORT;
-		} else if (!strcmp(o, "--rate")) {
+			break;
+		case 'R':
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.src_rate);
 			a->set |= SHIELD_SET_SRC_RATE;
-		} else if (!strcmp(o, "--burst")) {
+			break;
+		case 'B':
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.src_burst);
 			a->set |= SHIELD_SET_SRC_BURST;
-		} else if (!strcmp(o, "--prefix-rate")) {
+			break;
+		case 'P':
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.pfx_rate);
 			a->set |= SHIELD_SET_PFX_RATE;
-		} else if (!strcmp(o, "--prefix-burst")) {
+			break;
+		case 'Q':
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.pfx_burst);
 			a->set |= SHIELD_SET_PFX_BURST;
-		} else if (!strcmp(o, "--unknown-rate")) {
+			break;
+		case 'K':
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.unk_rate);
 			a->set |= SHIELD_SET_UNK_RATE;
-		} else if (!strcmp(o, "--unknown-burst")) {
+			break;
+		case 'L':
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.unk_burst);
 			a->set |= SHIELD_SET_UNK_BURST;
-		} else if (!strcmp(o, "--mode")) {
+			break;
+		case 'm':
 			rc = parse_mode(val, &a->mode);
-		} else if (!strcmp(o, "--ttl")) {
+			break;
+		case 't':
 			rc = parse_u64(val, UINT32_MAX, &a->ttl_s);
-		} else if (!strcmp(o, "--allow")) {
+			break;
+		case 'a':
 			if (a->n_allow >= sizeof(a->allow) / sizeof(a->allow[0]))
 				return -EINVAL;
 			a->allow[a->n_allow++] = val;
-		} else {
+			break;
+		case 'h':
+			return 1;
+		default:
 			return -EINVAL;
 		}
 		if (rc < 0)
 			return rc;
 	}
+	/* At most one operand: the CIDR of ban, unban, allow, disallow. */
+	if (optind + 1 < argc - 1)
+		return -EINVAL;
+	if (optind < argc - 1)
+		a->cidr = argv[1 + optind];
 	return a->iface ? 0 : -EINVAL;
 }
 
@@ -341,11 +376,12 @@ int shield_cli(int argc, char **argv)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	rc = parse_args(&a, argc, argv);
+	if (rc == 1) {
 		usage(stdout);
 		return 0;
 	}
-	if (parse_args(&a, argc, argv) < 0) {
+	if (rc < 0) {
 		usage(stderr);
 		return 2;
 	}

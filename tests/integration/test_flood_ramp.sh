@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# tests/integration/test_flood_ramp.sh - `devplane-dp flood --ramp` at
+# tests/integration/test_flood_ramp.sh - `devplane-flood --ramp` at
 # devplane bootnode's socket dataplane, without privileges, on loopback:
 #  1. a short ramp (1000, 2000, 4000, 8000 junk pps, 1 s steps, 200
 #     signed pings/s from 16 keys): one well-formed ramp_step line per
@@ -13,10 +13,11 @@
 #     first step has 0 % answered and no latency, the ramp stops there
 #     and the knee is "none";
 #  3. the generator refuses a ramp with a fixed rate or without pings.
-# usage: test_flood_ramp.sh DEVPLANE DEVPLANE_DP
+# usage: test_flood_ramp.sh DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD
 set -u
-DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP}
-DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP}
+DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
+DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
+FLOODBIN=${3:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
 FAIL_LOGS="*.txt *.err"
 . "$(dirname "$0")/lib_loopback.sh" ramp
 # Loopback addresses of this run's own (all of 127/8 is local): the node
@@ -52,7 +53,7 @@ dpstat() {      # dpstat NAME: a total counter of the spawned dataplane
 
 # ramp OUT: the ramp at the node, bounded in time.
 ramp() {
-	timeout 30 "$DPBIN" flood --target "$NODE_IP:$PORT" "${RAMP[@]}" \
+	timeout 30 "$FLOODBIN" --target "$NODE_IP:$PORT" "${RAMP[@]}" \
 		>"$1" 2>"$1.err" || fail "ramp exited $?: $(cat "$1.err")"
 }
 
@@ -120,7 +121,7 @@ echo "$OUT" | grep -q 'node responded to ping' || fail "ping printed $OUT"
 refused() {     # refused WANT ARGS...: exit 2 and WANT on stderr
 	local want=$1
 	shift
-	timeout 10 "$DPBIN" flood --target "$NODE_IP:$PORT" "$@" \
+	timeout 10 "$FLOODBIN" --target "$NODE_IP:$PORT" "$@" \
 		>/dev/null 2>"$WORK/refuse.err"
 	[ $? = 2 ] && grep -q -- "$want" "$WORK/refuse.err" ||
 		fail "not refused ($want): $* -> $(cat "$WORK/refuse.err")"
