@@ -8,7 +8,7 @@
 #include "common/keccak.h"
 #include "common/msg.h"
 #include "common/rlpx_frame.h"
-#include "dataplane/stage/rlpx_stage.h"
+#include "dataplane/stage/rlpx_codec.h"
 #include "tests/bench/bench.h"
 
 #define GETH_MBS 155.0  /* geth's published 1 KiB + snappy figure */
