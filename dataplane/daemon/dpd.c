@@ -197,8 +197,9 @@ static int set_allow(struct dpd *d, const struct dplink_msg_allow *m,
 			rc = prefix_key(&k[i], &m->p[i]);
 		if (rc == 0) {
 			d->allow_set = true;
-			rc = shield_loader_allow_replace(
-				d->shield, SHIELD_ALLOW_NETRESTRICT, k, m->n);
+			rc = shield_maps_allow_replace(
+				shield_loader_maps(d->shield),
+				SHIELD_ALLOW_NETRESTRICT, k, m->n);
 		}
 		free(k);
 		if (rc == 0)
@@ -218,8 +219,8 @@ static void drop_allow(struct dpd *d)
 {
 #if HAVE_XDP
 	if (d->shield && d->allow_set &&
-	    shield_loader_allow_replace(d->shield, SHIELD_ALLOW_NETRESTRICT,
-					NULL, 0) < 0)
+	    shield_maps_allow_replace(shield_loader_maps(d->shield),
+				      SHIELD_ALLOW_NETRESTRICT, NULL, 0) < 0)
 		fprintf(stderr, "devplane-dp: could not remove the "
 				"--netrestrict allow-list entries\n");
 	d->allow_set = false;
@@ -250,8 +251,8 @@ static void ban_gauge(struct dpd *d)
 	if (!d->shield || !d->shm)
 		return;
 	c[1] = shield_loader_now(d->shield);
-	(void)shield_loader_gc(d->shield, c[1]);
-	if (shield_loader_bans(d->shield, count_ban, c) == 0)
+	(void)shield_maps_gc(shield_loader_maps(d->shield), c[1]);
+	if (shield_maps_bans(shield_loader_maps(d->shield), count_ban, c) == 0)
 		__atomic_store_n(&d->shm->w[0].cnt[DP_CNT_BANS_ACTIVE], c[0],
 				 __ATOMIC_RELAXED);
 }

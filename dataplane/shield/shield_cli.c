@@ -255,11 +255,12 @@ static int print_allow(void *arg, const struct shield_lpm_key *key,
  * devplane, say), and is told whose it was. */
 static int disallow(struct shield_loader *l, const struct shield_lpm_key *key)
 {
-	int rc = shield_loader_disallow(l, key, SHIELD_ALLOW_OPERATOR);
+	struct shield_maps *m = shield_loader_maps(l);
+	int rc = shield_maps_disallow(m, key, SHIELD_ALLOW_OPERATOR);
 
 	if (rc != -ENOENT)
 		return rc;
-	rc = shield_loader_disallow(l, key, SHIELD_ALLOW_NETRESTRICT);
+	rc = shield_maps_disallow(m, key, SHIELD_ALLOW_NETRESTRICT);
 	if (rc == 0)
 		fprintf(stderr, "shield disallow: removed a --netrestrict "
 				"entry (devplane sets it again when it next "
@@ -289,7 +290,8 @@ static int cmd_attach(struct args *a)
 	}
 	for (unsigned i = 0; rc == 0 && i < a->n_allow; i++) {
 		shield_cidr_parse(&k, a->allow[i]);
-		rc = shield_loader_allow(l, &k, SHIELD_ALLOW_OPERATOR);
+		rc = shield_maps_allow(shield_loader_maps(l), &k,
+				       SHIELD_ALLOW_OPERATOR);
 	}
 	if (rc < 0)
 		fprintf(stderr, "shield allow: %s\n", strerror(-rc));
@@ -304,6 +306,7 @@ static int cmd_attach(struct args *a)
 static int cmd_on_open(struct args *a)
 {
 	struct shield_loader *l;
+	struct shield_maps *m;
 	struct shield_lpm_key k;
 	uint64_t c[SHIELD_COUNTER_MAX], now;
 	const char *cmd = a->cmd;
@@ -327,37 +330,38 @@ static int cmd_on_open(struct args *a)
 					strerror(-rc));
 		return 1;
 	}
+	m = shield_loader_maps(l);
 	now = shield_loader_now(l);
 	if (!strcmp(cmd, "stats")) {
-		rc = shield_loader_counters(l, c);
+		rc = shield_maps_counters(m, c);
 		printf("mode\t%s\n", shield_mode_name(shield_loader_mode(l)));
 		for (int i = 0; rc == 0 && i < SHIELD_COUNTER_MAX; i++)
 			printf("%s\t%" PRIu64 "\n", counter_names[i], c[i]);
 		if (rc == 0) {
 			uint64_t nv = 0;
 
-			rc = shield_loader_verified(l, now, &nv);
+			rc = shield_maps_verified(m, now, &nv);
 			printf("verified-sources\t%" PRIu64 "\n", nv);
 		}
 		if (rc == 0)
 			rc = print_cfg(l);
 	} else if (!strcmp(cmd, "ban")) {
-		rc = shield_loader_ban(l, &k,
-				       a->ttl_s ? now + a->ttl_s * 1000000000ull :
-						  0,
-				       SHIELD_BAN_OPERATOR);
+		rc = shield_maps_ban(m, &k,
+				     a->ttl_s ? now + a->ttl_s * 1000000000ull :
+						0,
+				     SHIELD_BAN_OPERATOR);
 	} else if (!strcmp(cmd, "unban")) {
-		rc = shield_loader_unban(l, &k);
+		rc = shield_maps_unban(m, &k);
 	} else if (!strcmp(cmd, "allow")) {
-		rc = shield_loader_allow(l, &k, SHIELD_ALLOW_OPERATOR);
+		rc = shield_maps_allow(m, &k, SHIELD_ALLOW_OPERATOR);
 	} else if (!strcmp(cmd, "disallow")) {
 		rc = disallow(l, &k);
 	} else if (!strcmp(cmd, "allows")) {
-		rc = shield_loader_allows(l, print_allow, NULL);
+		rc = shield_maps_allows(m, print_allow, NULL);
 	} else if (!strcmp(cmd, "bans")) {
-		rc = shield_loader_gc(l, now);
+		rc = shield_maps_gc(m, now);
 		if (rc >= 0)
-			rc = shield_loader_bans(l, print_ban, &now);
+			rc = shield_maps_bans(m, print_ban, &now);
 	} else {
 		shield_loader_free(l);
 		return 2;

@@ -48,8 +48,10 @@ clang -O2 -g -target bpf -Wall -Werror \
 		echo x86_64-linux-gnu)" \
 	-c "$HERE/xdp_drop.bpf.c" -o "$XTMP/xdp_drop.o" ||
 	{ echo "FAIL build xdp_drop"; exit 1; }
-cc -O2 -Wall -I"$HERE/../.." -I"$B/bpf" "$HERE/xdp_capacity.c" \
-	"$HERE/../../dataplane/shield_loader.c" -o "$XTMP/xdp-capacity" \
+cc -O2 -Wall -D_GNU_SOURCE -I"$HERE/../.." -I"$B/bpf" "$HERE/xdp_capacity.c" \
+	"$HERE/../../dataplane/shield/shield_loader.c" \
+	"$HERE/../../dataplane/shield/shield_maps.c" \
+	"$HERE/../../dataplane/shield/shield_cidr.c" -o "$XTMP/xdp-capacity" \
 	-lbpf -lxdp || { echo "FAIL build xdp_capacity"; exit 1; }
 sysctl -qw kernel.bpf_stats_enabled=1
 # The sender's next hop, fixed: the bare drop program eats ARP too.
