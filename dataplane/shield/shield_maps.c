@@ -47,6 +47,8 @@ int shield_maps_block_put(int fd, struct shield_hints *h,
 {
 	int rc;
 
+	if (val->expires_ns > SHIELD_MAPS_EXPIRY_MAX)
+		return -EINVAL;         /* a wrapped past time, not "forever" */
 	if (!h)
 		return bpf_map_update_elem(fd, key, val, BPF_ANY) ? -errno : 0;
 	/* Count first, so blocks never falls below the entries; a replace
@@ -111,6 +113,10 @@ static void vpfx_raise(struct shield_hints *h,
 	uint32_t want = units > UINT32_MAX ? UINT32_MAX : (uint32_t)units;
 	uint32_t *slot, cur;
 
+	/* A wrapped expiry (an entry some older writer left) must not pin
+	 * the slot at "for ever": it never raises it. */
+	if (expires_ns > SHIELD_MAPS_EXPIRY_MAX)
+		return;
 	shield_maps_pfx_key(&pk, src);
 	slot = &h->vpfx[shield_vpfx_slot(&pk)];
 	cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
@@ -126,6 +132,13 @@ int shield_maps_verified_put(int fd, struct shield_hints *h,
 {
 	struct shield_verified_val v = { .expires_ns = expires_ns };
 
+	/* Shield time is CLOCK_MONOTONIC plus a small offset: an expiry
+	 * above SHIELD_MAPS_EXPIRY_MAX is a time in the past that an
+	 * unsigned subtraction wrapped (now - d with d > now), which
+	 * written as it is would verify the source, and raise its prefix's
+	 * hints slot, for centuries. */
+	if (expires_ns > SHIELD_MAPS_EXPIRY_MAX)
+		return -EINVAL;
 	if (h)
 		vpfx_raise(h, key, expires_ns); /* before the entry */
 	return bpf_map_update_elem(fd, key, &v, BPF_ANY) ? -errno : 0;

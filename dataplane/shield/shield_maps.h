@@ -33,6 +33,13 @@ enum shield_maps_idx {
 	SHIELD_MAPS_MAX
 };
 
+/* The latest expiry the maps take (shield time, ns). Shield time is
+ * CLOCK_MONOTONIC plus cfg.now_offset_ns, far below 2^63 ns (292 years),
+ * so anything above is a past time an unsigned subtraction wrapped (now -
+ * d, d > now), never a future one: bans and verifications refuse it
+ * (-EINVAL) rather than write it as "for ever". */
+#define SHIELD_MAPS_EXPIRY_MAX ((uint64_t)INT64_MAX)
+
 struct shield_maps {
 	int fd[SHIELD_MAPS_MAX];        /* -1: absent (the hints of a shield
 					 * older than them) */
@@ -51,8 +58,9 @@ int shield_maps_counters(struct shield_maps *m,
 			 uint64_t out[SHIELD_COUNTER_MAX]);
 
 /* Blocklist: add or replace a ban on *key until expires_ns (shield time;
- * 0 = forever). The program ignores expired entries;
- * shield_maps_gc() deletes them. unban returns -ENOENT if absent. */
+ * 0 = forever; above SHIELD_MAPS_EXPIRY_MAX: -EINVAL). The program ignores
+ * expired entries; shield_maps_gc() deletes them. unban returns -ENOENT
+ * if absent. */
 int shield_maps_ban(struct shield_maps *m,
 		    const struct shield_lpm_key *key, uint64_t expires_ns,
 		    uint32_t reason);
@@ -113,7 +121,11 @@ int shield_maps_allows(struct shield_maps *m, shield_maps_allow_fn fn,
 
 /* shield_maps_verify() marks the source *key (as the per-source bucket
  * key: /32 or /64) verified until expires_ns (shield time): it then skips
- * the per-prefix bucket and the global budget (bpf/shield.h). */
+ * the per-prefix bucket and the global budget (bpf/shield.h). A past
+ * expiry replaces the entry with one already expired (not verified) and
+ * leaves the prefix's hints slot as it is; one above
+ * SHIELD_MAPS_EXPIRY_MAX (a wrapped past time) is refused with -EINVAL,
+ * nothing written. */
 int shield_maps_verify(struct shield_maps *m,
 		       const struct shield_bucket_key *key,
 		       uint64_t expires_ns);
@@ -134,7 +146,8 @@ int shield_maps_verified(struct shield_maps *m, uint64_t now_ns,
  * shield_maps_block_put() adds or replaces a blocklist entry (-errno from the
  * map; -EAGAIN if the entry kept coming and going). shield_maps_block_del()
  * deletes one (-ENOENT if absent). shield_maps_verified_put() marks a source
- * (per-source key) verified until expires_ns.
+ * (per-source key) verified until expires_ns. Both refuse an expiry above
+ * SHIELD_MAPS_EXPIRY_MAX with -EINVAL.
  */
 /* NULL and errno on failure */
 struct shield_hints *shield_maps_hints_mmap(int fd);

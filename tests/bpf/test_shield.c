@@ -34,6 +34,7 @@
 
 #define PORT 30303
 #define NS 1000000000ll
+#define SHIELD_TIME_BASE (30ll * 24 * 3600 * NS) /* see setup() */
 
 /* ---- crafted frames ---------------------------------------------------- */
 
@@ -175,6 +176,10 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	shield_default_cfg(&f->cfg, PORT);
+	/* Shield time starts a month in, whatever the uptime: a test that
+	 * goes back an hour from "now" stays far from 0 (and from the
+	 * wrap below it) on a machine that just booted. */
+	f->cfg.now_offset_ns = SHIELD_TIME_BASE;
 	assert_int_equal(shield_loader_new(&f->l, &f->cfg), 0);
 	assert_true(shield_loader_prog_fd(f->l) >= 0);
 	*state = f;
@@ -482,21 +487,22 @@ static void test_shield_refill_exact(void **state)
 	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
 }
 
-/* The same refill on the real clock: 100/s, burst 1, sleep 30 ms (3
- * tokens' worth, capped at 1). The drop right after needs less than 10 ms
- * between two test runs. */
+/* The same refill on the real clock: 1/s, burst 1, sleep 1.2 s (a token
+ * and a fifth, capped at 1; the coarse clock lags by a tick, at most
+ * 10 ms). A drop right after a pass needs the two runs within a second,
+ * a margin a loaded machine keeps. */
 static void test_shield_refill_real_clock(void **state)
 {
 	struct fix *f = *state;
 	const struct spec s = { .fam = 6, .src = "2001:db8:77::1" };
 
-	f->cfg.src_rate = 100;
+	f->cfg.src_rate = 1;
 	f->cfg.src_burst = 1;
 	f->cfg.pfx_rate = 0;
 	set_cfg(f);
 	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
 	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
-	usleep(30000);
+	usleep(1200000);
 	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
 	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
 }
@@ -601,7 +607,7 @@ static void test_shield_blocklist_and_expiry(void **state)
 	/* Expiring IPv6 ban (the clock is shield time). */
 	now = shield_loader_now(f->l);
 	assert_true(now > 0);
-	assert_int_equal(shield_maps_ban(mp(f->l), &k64, now + NS,
+	assert_int_equal(shield_maps_ban(mp(f->l), &k64, now + 3600 * NS,
 					   SHIELD_BAN_BAD_SIG),
 			 0);
 	DROP(f, SHIELD_DROP_BLOCKED, .fam = 6, .src = "2001:db8:9:9::1234");
@@ -611,7 +617,7 @@ static void test_shield_blocklist_and_expiry(void **state)
 	assert_int_equal(shield_maps_gc(mp(f->l), shield_loader_now(f->l)), 0);
 	assert_int_equal(shield_maps_bans(mp(f->l), count_ban, &n), 0);
 	assert_int_equal(n, 1);
-	advance(f, 2 * NS);
+	advance(f, 7200 * NS);
 	PASS_OK(f, .fam = 6, .src = "2001:db8:9:9::1234"); /* expired */
 	assert_int_equal(shield_maps_gc(mp(f->l), shield_loader_now(f->l)), 1);
 	n = 0;
@@ -1209,7 +1215,7 @@ static void test_shield_hints_blocklist_count(void **state)
 	assert_int_equal(blocks(f), 1);
 	DROP(f, SHIELD_DROP_BLOCKED, .fam = 4, .src = "10.1.2.3");
 	assert_int_equal(shield_maps_ban(mp(f->l), &k64,
-					   shield_loader_now(f->l) + NS,
+					   shield_loader_now(f->l) + 3600 * NS,
 					   SHIELD_BAN_BAD_SIG),
 			 0);
 	assert_int_equal(blocks(f), 2);
@@ -1218,7 +1224,7 @@ static void test_shield_hints_blocklist_count(void **state)
 	assert_int_equal(shield_maps_unban(mp(f->l), &k8), -ENOENT);
 	assert_int_equal(blocks(f), 1);
 	PASS_OK(f, .fam = 4, .src = "10.1.2.3");
-	advance(f, 2 * NS); /* k64 expires; gc deletes it */
+	advance(f, 7200 * NS); /* k64 expires; gc deletes it */
 	PASS_OK(f, .fam = 6, .src = "2001:db8:9:9::1");
 	assert_int_equal(shield_maps_gc(mp(f->l), shield_loader_now(f->l)), 1);
 	assert_int_equal(blocks(f), 0);
@@ -1416,7 +1422,7 @@ static void test_shield_hints_verified_slots(void **state)
 	struct shield_bucket_key raw = src_key("198.51.100.7");
 	struct shield_verified_val rv;
 	struct shield_hints *h = hints_of(shield_loader_prog_fd(f->l));
-	uint64_t exp;
+	uint64_t exp, slot;
 	int fd;
 
 	f->cfg.src_rate = 0;
@@ -1425,17 +1431,42 @@ static void test_shield_hints_verified_slots(void **state)
 	f->cfg.unk_rate = 0;
 	set_cfg(f);
 	exp = shield_loader_now(f->l) + 3600 * NS;
+	slot = (exp + (1ull << SHIELD_VPFX_SHIFT) - 1) >> SHIELD_VPFX_SHIFT;
 	assert_int_equal(shield_maps_verify(mp(f->l), &k, exp), 0);
 	shield_maps_pfx_key(&pk, &k);
 	assert_int_equal(pk.plen, 24);
-	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)],
-			 (exp + (1ull << SHIELD_VPFX_SHIFT) - 1) >>
-				 SHIELD_VPFX_SHIFT);
-	/* An earlier expiry never lowers the slot. */
-	assert_int_equal(shield_maps_verify(mp(f->l), &k, exp - 7200 * NS), 0);
-	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)],
-			 (exp + (1ull << SHIELD_VPFX_SHIFT) - 1) >>
-				 SHIELD_VPFX_SHIFT);
+	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)], slot);
+	/* An earlier expiry never lowers the slot: a later future one, ... */
+	assert_int_equal(shield_maps_verify(mp(f->l), &k, exp - 1800 * NS), 0);
+	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)], slot);
+	/* ... a past one (the entry is then expired: not verified), ... */
+	assert_int_equal(shield_maps_verify(mp(f->l), &k,
+					    shield_loader_now(f->l) -
+						    3600 * NS),
+			 0);
+	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)], slot);
+	/* ... and a past time that an unsigned subtraction wrapped (now -
+	 * d with d > now: what `now + 1 h - 2 h` was on a machine up for
+	 * less than an hour) is refused, not taken for one centuries
+	 * ahead: neither the slot nor the entry moves. */
+	rv.expires_ns = 0;
+	fd = prog_map_fd(shield_loader_prog_fd(f->l), "verified");
+	assert_int_equal(bpf_map_update_elem(fd, &k, &rv, BPF_ANY), 0);
+	assert_int_equal(shield_maps_verify(mp(f->l), &k, 0 - 3600 * NS),
+			 -EINVAL);
+	assert_int_equal(shield_maps_verify(mp(f->l), &k, UINT64_MAX), -EINVAL);
+	assert_int_equal(h->vpfx[shield_vpfx_slot(&pk)], slot);
+	assert_int_equal(bpf_map_lookup_elem(fd, &k, &rv), 0);
+	assert_int_equal(rv.expires_ns, 0);
+	close(fd);
+	/* A ban until a wrapped past time is refused the same way. */
+	{
+		struct shield_lpm_key bk = cidr("192.0.2.200");
+
+		assert_int_equal(shield_maps_ban(mp(f->l), &bk, 0 - NS, 1),
+				 -EINVAL);
+		assert_int_equal(blocks(f), 0);
+	}
 	assert_int_equal(shield_maps_verify(mp(f->l), &k, exp), 0);
 	PASS_OK(f, .fam = 4, .src = "192.0.2.1"); /* drains the /24 */
 	PASS_OK(f, .fam = 4, .src = "192.0.2.7");
