@@ -45,6 +45,26 @@ static int grow(uint8_t **buf, size_t *cap, size_t need, size_t max)
 
 /* ---- sessions ----------------------------------------------------------- */
 
+/* A TX or close request from control, copied out of its slot and checked
+ * there (ctl_load()): nothing of it is read from shared memory again but
+ * a TX payload, and that only within the data_len checked here. */
+struct ctl_req {
+	uint8_t kind;                   /* MSG_RLPX_TX or MSG_RLPX_CLOSED */
+	union {
+		struct msg_rlpx_data tx;
+		struct msg_rlpx_closed close;
+	} u;
+	const uint8_t *data;            /* TX: u.tx.data_len bytes, in the
+					 * slot or in the held copy */
+};
+
+/* A request kept for a pending session, with its payload copied: the
+ * slot has gone back to the pool. */
+struct held_req {
+	struct ctl_req r;
+	uint8_t *copy;                  /* r.data; NULL when empty */
+};
+
 enum sess_state {
 	S_PENDING = 0,          /* keys or fd still missing */
 	S_OPEN,
@@ -82,10 +102,10 @@ struct sess {
 	uint8_t close_origin;
 	uint8_t close_reason;
 	/* while S_PENDING: on the pending list (oldest first), and the
-	 * control messages that came for it, in order, slots kept */
+	 * control requests that came for it, in order, copied */
 	struct sess *pnext, **ppprev;
 	uint64_t pend_deadline;         /* CLOCK_MONOTONIC ns */
-	struct msg_desc *held;          /* RLPX_STAGE_HOLD_MAX, lazily */
+	struct held_req *held;          /* RLPX_STAGE_HOLD_MAX, lazily */
 	unsigned n_held;
 };
 
@@ -103,7 +123,7 @@ struct rlpx_stage {
 	struct sess *stalled;
 	unsigned n_stalled;
 	struct sess *pend_head, **pend_tail;    /* deadline order */
-	unsigned n_held;                /* slots held by pending sessions */
+	unsigned n_held;                /* requests held by pending sessions */
 	uint8_t *scratch;               /* plain frames for seal */
 	size_t scratch_cap;
 	/* completed TX messages waiting to be sealed together: at most
@@ -124,10 +144,14 @@ static void cnt(struct rlpx_stage *st, unsigned i, uint64_t v)
 				 __ATOMIC_RELAXED);
 }
 
-static uint64_t mono_ns(void)
+/* now_ns() is the stage's clock (cfg.now_fn, else CLOCK_MONOTONIC): all
+ * its deadlines are intervals, which the wall clock must not move. */
+static uint64_t now_ns(const struct rlpx_stage *st)
 {
 	struct timespec ts;
 
+	if (st->cfg.now_fn)
+		return st->cfg.now_fn(st->cfg.now_arg);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
@@ -165,7 +189,7 @@ static struct sess *sess_new(struct rlpx_stage *st, uint64_t id)
 	st->bucket[b] = s;
 	st->n_sess++;
 	/* Every timeout is the same, so appending keeps deadline order. */
-	s->pend_deadline = mono_ns() + RLPX_STAGE_PENDING_NS;
+	s->pend_deadline = now_ns(st) + RLPX_STAGE_PENDING_NS;
 	s->ppprev = st->pend_tail;
 	*st->pend_tail = s;
 	st->pend_tail = &s->pnext;
@@ -186,14 +210,21 @@ static void pend_unlink(struct rlpx_stage *st, struct sess *s)
 	s->ppprev = NULL;
 }
 
-/* release_held() frees the slots s still holds. */
+/* held_free() drops one held request's copy. */
+static void held_free(struct held_req *h)
+{
+	if (h->copy) {
+		explicit_bzero(h->copy, h->r.u.tx.data_len);
+		free(h->copy);
+	}
+	h->copy = NULL;
+}
+
+/* release_held() drops the requests s still holds. */
 static void release_held(struct rlpx_stage *st, struct sess *s)
 {
-	for (unsigned i = 0; i < s->n_held; i++) {
-		explicit_bzero(shmring_slot_ptr(st->cfg.ring, s->held[i].slot),
-			       MSG_SLOT_SIZE);
-		shmring_slot_free(st->cfg.ring, s->held[i].slot);
-	}
+	for (unsigned i = 0; i < s->n_held; i++)
+		held_free(&s->held[i]);
 	st->n_held -= s->n_held;
 	s->n_held = 0;
 	free(s->held);
@@ -727,26 +758,23 @@ static int pump(struct rlpx_stage *st, struct sess *s)
 	return rc;
 }
 
-static int ctl_apply(struct rlpx_stage *st, const struct msg_desc *d,
-		     void *slot);
+static int ctl_apply(struct rlpx_stage *st, const struct ctl_req *r);
 
 /* replay() applies, in order, what control sent s while it was pending,
- * and frees those slots. s may be gone afterwards. */
+ * and frees the copies. s may be gone afterwards. */
 static void replay(struct rlpx_stage *st, struct sess *s)
 {
-	struct msg_desc *held = s->held;
+	struct held_req *held = s->held;
 	unsigned n = s->n_held;
 
 	s->held = NULL;
 	s->n_held = 0;
 	st->n_held -= n;
 	for (unsigned i = 0; i < n; i++) {
-		void *p = shmring_slot_ptr(st->cfg.ring, held[i].slot);
-
 		/* By id: an earlier one may have ended the session. */
-		if (ctl_apply(st, &held[i], p) < 0)
+		if (ctl_apply(st, &held[i].r) < 0)
 			cnt(st, DP_CNT_RLPX_CTL_DROP, 1);
-		shmring_slot_free(st->cfg.ring, held[i].slot);
+		held_free(&held[i]);
 	}
 	free(held);
 }
@@ -796,14 +824,13 @@ static void adopt_fd(struct rlpx_stage *st, uint64_t id, int fd)
 		activate(st, s);
 }
 
-static int ctl_keys(struct rlpx_stage *st, const struct msg_desc *d,
-		    struct msg_rlpx_keys *k)
+/* ctl_keys() adopts the frame state of a MSG_RLPX_KEYS, from k: the
+ * caller's private copy of the slot. */
+static int ctl_keys(struct rlpx_stage *st, const struct msg_rlpx_keys *k)
 {
 	struct sess *s;
 	int rc;
 
-	if (msg_check(d, k, sizeof(*k)) < 0 || d->len != sizeof(*k))
-		return -EBADMSG;
 	s = find(st, k->session_id);
 	if (!s)
 		s = sess_new(st, k->session_id);
@@ -825,17 +852,14 @@ static int ctl_keys(struct rlpx_stage *st, const struct msg_desc *d,
 	return 0;
 }
 
-static int ctl_tx(struct rlpx_stage *st, const struct msg_desc *d,
-		  const struct msg_rlpx_data *x)
+/* ctl_tx() takes one fragment of a message from control: x is checked
+ * (ctl_load()), data holds x->data_len bytes. */
+static int ctl_tx(struct rlpx_stage *st, const struct msg_rlpx_data *x,
+		  const uint8_t *data)
 {
 	struct sess *s;
 	int rc;
 
-	if (msg_check(d, x, sizeof(*x)) < 0 ||
-	    sizeof(*x) + x->data_len != d->len ||
-	    x->total_len > RLPX_MSG_CAP ||
-	    (uint64_t)x->frag_off + x->data_len > x->total_len)
-		return -EBADMSG;
 	s = find(st, x->session_id);
 	if (s && s->tx_due && x->frag_off == 0) {
 		/* txa still holds its last message: seal that (and the
@@ -861,7 +885,7 @@ static int ctl_tx(struct rlpx_stage *st, const struct msg_desc *d,
 	if (rc < 0)
 		return rc;
 	if (x->data_len)
-		memcpy(s->txa + s->txa_len, x->data, x->data_len);
+		memcpy(s->txa + s->txa_len, data, x->data_len);
 	s->txa_len += x->data_len;
 	if (!(x->flags & MSG_RLPX_F_LAST))
 		return 0;
@@ -881,13 +905,11 @@ static int ctl_tx(struct rlpx_stage *st, const struct msg_desc *d,
 	return 0;
 }
 
-static int ctl_close(struct rlpx_stage *st, const struct msg_desc *d,
-		     const struct msg_rlpx_closed *c)
+/* ctl_close() carries out a close request (c: a checked copy). */
+static int ctl_close(struct rlpx_stage *st, const struct msg_rlpx_closed *c)
 {
 	struct sess *s;
 
-	if (msg_check(d, c, sizeof(*c)) < 0 || d->len != sizeof(*c))
-		return -EBADMSG;
 	s = find(st, c->session_id);
 	if (s && s->tx_due) {           /* what came before goes first */
 		tx_seal_due(st);
@@ -917,77 +939,105 @@ static int ctl_close(struct rlpx_stage *st, const struct msg_desc *d,
 }
 
 /* ctl_apply() carries out one TX or close request. */
-static int ctl_apply(struct rlpx_stage *st, const struct msg_desc *d,
-		     void *slot)
+static int ctl_apply(struct rlpx_stage *st, const struct ctl_req *r)
 {
-	if (d->kind == MSG_RLPX_TX)
-		return ctl_tx(st, d, slot);
-	return ctl_close(st, d, slot);
+	if (r->kind == MSG_RLPX_TX)
+		return ctl_tx(st, &r->u.tx, r->data);
+	return ctl_close(st, &r->u.close);
 }
 
-/* hold() keeps a TX or close request for a pending session. Returns
- * RLPX_CTL_HELD or -EBUSY (bound hit: the caller offers it again). */
+/* hold() keeps a TX or close request for a pending session, its payload
+ * copied (the slot goes back to the pool). Returns RLPX_CTL_HELD or
+ * -EBUSY (bound hit, or no memory for the copy: the caller offers it
+ * again; the pending timeout bounds the wait). */
 static int hold(struct rlpx_stage *st, struct sess *s,
-		const struct msg_desc *d)
+		const struct ctl_req *r)
 {
+	struct held_req *h;
+
 	if (s->n_held >= RLPX_STAGE_HOLD_MAX ||
 	    st->n_held >= RLPX_STAGE_HOLD_TOTAL)
 		return -EBUSY;
 	if (!s->held) {
-		s->held = malloc(RLPX_STAGE_HOLD_MAX * sizeof(*s->held));
+		s->held = calloc(RLPX_STAGE_HOLD_MAX, sizeof(*s->held));
 		if (!s->held)
-			return -EBUSY;  /* retried; the timeout bounds it */
+			return -EBUSY;
 	}
-	s->held[s->n_held++] = *d;
+	h = &s->held[s->n_held];
+	h->r = *r;
+	h->copy = NULL;
+	if (r->kind == MSG_RLPX_TX && r->u.tx.data_len) {
+		h->copy = malloc(r->u.tx.data_len);
+		if (!h->copy)
+			return -EBUSY;
+		memcpy(h->copy, r->data, r->u.tx.data_len);
+	}
+	h->r.data = h->copy;
+	s->n_held++;
 	st->n_held++;
 	return RLPX_CTL_HELD;
 }
 
-/* ctl_session_id() is the session a TX or close request names, read
- * before any other check (those run when it is applied). */
-static int ctl_session_id(const struct msg_desc *d, const void *slot,
-			  uint64_t *id)
+/* ctl_load() copies a TX or close request out of its slot into *r, once,
+ * and checks the copy: every check the request needs is here, on the
+ * copy, so control rewriting the slot meanwhile changes nothing
+ * (DESIGN.md, Trust boundaries). A TX payload stays in the slot, to be
+ * copied with the checked data_len only. */
+static int ctl_load(struct ctl_req *r, const struct msg_desc *d,
+		    const void *slot)
 {
-	if (d->kind == MSG_RLPX_TX) {
-		const struct msg_rlpx_data *x = slot;
-
-		if (msg_check(d, x, sizeof(*x)) < 0)
-			return -EBADMSG;
-		*id = x->session_id;
-	} else {
-		const struct msg_rlpx_closed *c = slot;
-
-		if (msg_check(d, c, sizeof(*c)) < 0)
-			return -EBADMSG;
-		*id = c->session_id;
-	}
+	r->kind = d->kind;
+	r->data = NULL;
+	if (d->kind == MSG_RLPX_CLOSED)
+		return msg_load(d, slot, &r->u.close, sizeof(r->u.close)) < 0 ||
+		       d->len != sizeof(r->u.close) ? -EBADMSG : 0;
+	/* The lies a TX descriptor and header can tell: a data_len that
+	 * is not what the descriptor covers, a message over the cap, a
+	 * fragment reaching past its message. */
+	if (msg_load(d, slot, &r->u.tx, sizeof(r->u.tx)) < 0 ||
+	    sizeof(r->u.tx) + r->u.tx.data_len != d->len ||
+	    r->u.tx.total_len > RLPX_MSG_CAP ||
+	    (uint64_t)r->u.tx.frag_off + r->u.tx.data_len > r->u.tx.total_len)
+		return -EBADMSG;
+	r->data = (const uint8_t *)slot + sizeof(r->u.tx);
 	return 0;
 }
 
 int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
 		   void *slot)
 {
+	struct ctl_req r;
 	struct sess *s;
-	uint64_t id;
 	int rc;
 
 	if (!slot)
 		return -EBADMSG;
 	switch (d->kind) {
-	case MSG_RLPX_KEYS:
-		rc = ctl_keys(st, d, slot);
+	case MSG_RLPX_KEYS: {
+		struct msg_rlpx_keys k;
+
+		rc = msg_load(d, slot, &k, sizeof(k));
 		/* The secrets leave the shared pool whatever happened. */
 		explicit_bzero(slot, MSG_SLOT_SIZE);
+		if (rc == 0 && d->len != sizeof(k))
+			rc = -EBADMSG;
+		if (rc == 0)
+			rc = ctl_keys(st, &k);
+		else
+			rc = -EBADMSG;
+		explicit_bzero(&k, sizeof(k));
 		break;
+	}
 	case MSG_RLPX_TX:
 	case MSG_RLPX_CLOSED:
-		rc = ctl_session_id(d, slot, &id);
+		rc = ctl_load(&r, d, slot);
 		if (rc < 0)
 			break;
-		s = find(st, id);
+		s = find(st, d->kind == MSG_RLPX_TX ? r.u.tx.session_id :
+						       r.u.close.session_id);
 		if (s && s->state == S_PENDING)
-			return hold(st, s, d);
-		rc = ctl_apply(st, d, slot);
+			return hold(st, s, &r);
+		rc = ctl_apply(st, &r);
 		break;
 	default:
 		rc = -EBADMSG;
@@ -1140,7 +1190,7 @@ static unsigned retry_stalled(struct rlpx_stage *st)
 /* expire_pending() ends sessions whose other half never came. */
 static unsigned expire_pending(struct rlpx_stage *st)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = now_ns(st);
 	unsigned did = 0;
 
 	while (st->pend_head && st->pend_head->pend_deadline <= now) {

@@ -58,25 +58,36 @@
  * Handover order: the fd (control socket, via the dp main thread and the
  * inbox) and the keys (ring) race, and control sends MSG_RLPX_TX and close
  * requests right behind the keys. A session with one half missing is
- * pending: the TX and close requests for it are kept, in order, slots and
- * all (at most RLPX_STAGE_HOLD_MAX per session, RLPX_STAGE_HOLD_TOTAL per
- * worker), and applied when the other half lands. Past that bound the
+ * pending: the TX and close requests for it are kept, in order, copied
+ * out of their slots (at most RLPX_STAGE_HOLD_MAX per session,
+ * RLPX_STAGE_HOLD_TOTAL per worker), and applied when the other half
+ * lands. Past that bound the
  * worker stops consuming its ring from control (rlpx_stage_ctl() says
  * -EBUSY) rather than drop anything. A pending session whose other half
  * has not come within RLPX_STAGE_PENDING_NS is ended: its held slots are
  * freed, its fd (if any) closed, and control gets MSG_RLPX_CLOSED with
  * error -ETIMEDOUT, origin MSG_CLOSE_ERROR.
+ *
+ * Trust: control writes the slots and may rewrite one while the stage
+ * reads it. rlpx_stage_ctl() copies each message's fixed part out of its
+ * slot once (msg_load()), checks the copy and uses only the copy; a TX
+ * payload is copied with the checked length only. A KEYS slot is wiped
+ * once copied, whatever the outcome.
  */
 
 #define RLPX_STAGE_WQ_MAX     (48u << 20)       /* unsent bytes per session */
 #define RLPX_STAGE_MAX_SESS   4096u             /* default per worker */
 #define RLPX_STAGE_INBOX      64u               /* fds in flight per worker */
-#define RLPX_STAGE_HOLD_MAX   64u               /* slots held per pending */
+#define RLPX_STAGE_HOLD_MAX   64u               /* requests held per pending */
 #define RLPX_STAGE_HOLD_TOTAL 1024u             /* ... and per worker */
 #define RLPX_STAGE_PENDING_NS (5ull * 1000000000ull)  /* fd/keys wait */
-#define RLPX_CTL_HELD         1                 /* rlpx_stage_ctl(): kept */
+#define RLPX_CTL_HELD         1                 /* rlpx_stage_ctl(): copied,
+						 * kept for later */
 
 struct rlpx_stage;
+
+/* The stage's clock: CLOCK_MONOTONIC ns (deadlines, never the wall). */
+typedef uint64_t rlpx_stage_clock_fn(void *arg);
 
 struct rlpx_stage_cfg {
 	struct shmring *ring;
@@ -87,6 +98,9 @@ struct rlpx_stage_cfg {
 	void *notify_arg;
 	size_t frame_cap;               /* 0: RLPX_FRAME_DEFAULT_CAP */
 	unsigned max_sessions;          /* 0: RLPX_STAGE_MAX_SESS */
+	rlpx_stage_clock_fn *now_fn;    /* NULL: CLOCK_MONOTONIC; tests
+					 * inject theirs */
+	void *now_arg;
 };
 
 /* rlpx_stage_new() makes an empty stage. Returns 0 and *out, -ENOMEM or
@@ -109,10 +123,12 @@ int rlpx_stage_give_fd(struct rlpx_stage *st, uint64_t session_id, int fd);
 
 /* rlpx_stage_ctl() consumes one message from control (MSG_RLPX_KEYS,
  * MSG_RLPX_TX, MSG_RLPX_CLOSED) in slot (d->slot of the stage's ring).
- * A KEYS slot is wiped (explicit_bzero) here. Returns:
+ * The message is copied out of slot and checked there (see Trust); a
+ * KEYS slot is wiped (explicit_bzero) here. Returns:
  *   0               done; the caller frees the slot;
  *   RLPX_CTL_HELD   a TX or close request for a pending session: the stage
- *                   keeps the slot and frees it once applied or expired;
+ *                   kept a copy, applied once the session is complete (or
+ *                   dropped when it expires); the caller frees the slot;
  *   -EBUSY          that pending session's hold is full: nothing was taken;
  *                   the caller keeps d and offers it again (before anything
  *                   behind it) after the next rlpx_stage_poll();

@@ -84,7 +84,7 @@ static void test_floodpay_kinds_meet_their_check(void **st)
 			short_seen |= n < DISCV4_MIN_LEN;
 			long_seen |= n > DISCV4_MAX_LEN;
 			v = discv4_rx_process(s, buf, (size_t)n, src, port_be,
-					      NOW_NS, (void *)outbuf,
+					      NOW_NS, NOW_NS, (void *)outbuf,
 					      sizeof(outbuf));
 			if (v != kinds[i].verdict)
 				fail_msg("kind %s round %u: verdict %d, want "
