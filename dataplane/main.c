@@ -10,6 +10,7 @@
 #include "config.h"
 #include "dataplane/daemon/dpd.h"
 #include "dataplane/io/pktio.h"
+#include "dataplane/stage/rlpx_stage.h"
 #include "dp_build.h"                   /* generated: build options */
 #include "dp_vcs.h"                     /* generated: git commit */
 #if HAVE_XDP
@@ -41,6 +42,8 @@ static void usage(FILE *f)
 		"                   [--shield-prefix-burst B] "
 		"[--shield-unknown-rate R]\n"
 		"                   [--shield-unknown-burst B]\n"
+		"                   [--rlpx-mem-session SIZE] "
+		"[--rlpx-mem-worker SIZE]   (also with --control-fd)\n"
 		"       devplane-dp stats --shm PATH | --pid PID\n"
 		"       devplane-dp shield attach|detach|stats|ban|unban|bans|"
 		"allow|disallow|allows ...\n"
@@ -51,6 +54,11 @@ static void usage(FILE *f)
 		"--shield-*: the xdp backend's shield (as `devplane-dp shield "
 		"attach --rate ...`);\na shield already pinned on the "
 		"interface keeps every setting not given.\n"
+		"--rlpx-mem-*: the RLPx stage's memory budgets, per session "
+		"(default 40M, at least\n256K) and per worker (default 256M, "
+		"at least the session's); SIZE in bytes or\nwith a K, M or G "
+		"suffix. A peer over its budget is not read, and closed if "
+		"it\nstays over for 5 s.\n"
 		"Each command takes --help. The flood generator is its own "
 		"program, devplane-flood.\n");
 }
@@ -81,6 +89,31 @@ static int parse_u32(const char *s, uint32_t *out)
 	if (errno || *end || end == s || v > UINT32_MAX || s[0] == '-')
 		return -EINVAL;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+/* parse_size() reads "N", "NK", "NM" or "NG" (powers of 1024). */
+static int parse_size(const char *s, size_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (SIZE_MAX >> shift) || !v)
+		return -EINVAL;
+	*out = (size_t)(v << shift);
 	return 0;
 }
 
@@ -265,6 +298,8 @@ int main(int argc, char **argv)
 		{ "shield-unknown-rate", required_argument, NULL, 'K' },
 		{ "shield-unknown-burst", required_argument, NULL, 'L' },
 		{ "eal", required_argument, NULL, 'E' },
+		{ "rlpx-mem-session", required_argument, NULL, 'S' },
+		{ "rlpx-mem-worker", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -372,6 +407,14 @@ int main(int argc, char **argv)
 		case 'E':
 			o.eal = optarg;
 			break;
+		case 'S':
+			if (parse_size(optarg, &o.rlpx_sess_mem) < 0)
+				goto bad;
+			break;
+		case 'W':
+			if (parse_size(optarg, &o.rlpx_mem) < 0)
+				goto bad;
+			break;
 		case 'h':
 			usage(stdout);
 			free(listen);
@@ -386,6 +429,14 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || (o.control_fd < 0 && (!o.shm_path || !n_listen)))
 		goto bad;
+	/* The budgets as the stage will take them (0: its default). */
+	if ((o.rlpx_sess_mem && o.rlpx_sess_mem < RLPX_STAGE_MEM_MIN) ||
+	    (o.rlpx_mem ? o.rlpx_mem : RLPX_STAGE_MEM) <
+		    (o.rlpx_sess_mem ? o.rlpx_sess_mem : RLPX_STAGE_SESS_MEM)) {
+		fprintf(stderr, "devplane-dp: --rlpx-mem-session must be at "
+				"least 256K and at most --rlpx-mem-worker\n");
+		goto bad;
+	}
 	o.listen = listen;
 	o.n_listen = n_listen;
 	rc = dpd_run(&o);

@@ -49,6 +49,7 @@ struct dpd {
 	uint32_t ban_sig_count, ban_sig_window_s, ban_secs;
 	struct dpd_shield_opts shield_opts;     /* attach mode's flags */
 	const char *eal;                /* dpdk: EAL arguments */
+	size_t rlpx_sess_mem, rlpx_mem; /* RLPx budgets; 0: defaults */
 #if HAVE_XDP
 	struct shield_loader *shield;   /* xdp backend: the attached shield */
 	bool allow_set;                 /* we hold netrestrict entries */
@@ -383,7 +384,9 @@ static int start_workers(struct dpd *d, const char *backend,
 		rc = rlpx_stage_new(&l->rlpx, &(struct rlpx_stage_cfg){
 			.ring = d->ring, .rxq = l->rxq, .cnt = l->cnt,
 			.seq = &l->seq, .notify_fn = lcore_wake_ctl,
-			.notify_arg = l, .frame_cap = rlpx_cap });
+			.notify_arg = l, .frame_cap = rlpx_cap,
+			.sess_mem_max = d->rlpx_sess_mem,
+			.mem_max = d->rlpx_mem });
 		if (rc < 0)
 			return rc;
 		rc = ops->add_wake_fd(d->io, q, rlpx_stage_fd(l->rlpx));
@@ -608,6 +611,8 @@ static int run_child(const struct dpd_opts *o)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	dpd_init(&d);
 	d.eal = o->eal;
+	d.rlpx_sess_mem = o->rlpx_sess_mem;
+	d.rlpx_mem = o->rlpx_mem;
 	sfd = block_signals();
 	if (sfd < 0)
 		return sfd;
@@ -715,6 +720,8 @@ static int run_attach(const struct dpd_opts *o)
 
 	dpd_init(&d);
 	d.eal = o->eal;
+	d.rlpx_sess_mem = o->rlpx_sess_mem;
+	d.rlpx_mem = o->rlpx_mem;
 	if (!o->n_queues || o->n_queues > DPLINK_MAX_QUEUES || !o->n_listen)
 		return -EINVAL;
 	d.n_queues = o->n_queues;

@@ -41,6 +41,9 @@ struct dpd_opts {
 	uint32_t budget_rate, budget_burst, budget_slots, cache_slots;
 	uint32_t ring_size, n_slots;    /* attach mode region geometry */
 	uint32_t rlpx_frame_cap;        /* attach mode; 0: 16 MiB */
+	/* RLPx memory budgets (both modes; 0: the stage's defaults,
+	 * RLPX_STAGE_SESS_MEM and RLPX_STAGE_MEM) */
+	size_t rlpx_sess_mem, rlpx_mem;
 	struct dpd_shield_opts shield;  /* attach mode, xdp backend */
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/snappy.h"
+#include "dataplane/stage/rlpx_budget.h"
 
 #define CODE_MAX_LEN   9                /* rlp(uint64) */
 
@@ -17,7 +18,7 @@ static size_t pad16(size_t n)
 }
 
 int rlpx_codec_init(struct rlpx_codec *c, const struct msg_rlpx_keys *k,
-		    size_t frame_cap, uint32_t flags)
+		    size_t frame_cap, uint32_t flags, struct rlpx_budget *b)
 {
 	int rc;
 
@@ -25,15 +26,16 @@ int rlpx_codec_init(struct rlpx_codec *c, const struct msg_rlpx_keys *k,
 	rc = rlpx_frame_import(&c->f, k, frame_cap);
 	if (rc < 0)
 		return rc;
+	c->budget = b;
 	c->snappy = flags & MSG_RLPX_KEYS_F_SNAPPY;
 	c->ibuf_max = pad16(c->f.cap) + RLPX_FRAME_MAC_LEN;
 	if (c->ibuf_max < RLPX_CODEC_IBUF_MIN)
 		c->ibuf_max = RLPX_CODEC_IBUF_MIN;
-	c->icap = RLPX_CODEC_IBUF_MIN;
-	c->ibuf = malloc(c->icap);
-	if (!c->ibuf) {
+	rc = rlpx_budget_grow(b, &c->ibuf, &c->icap, RLPX_CODEC_IBUF_MIN,
+			      RLPX_CODEC_IBUF_MIN);
+	if (rc < 0) {
 		rlpx_codec_fini(c);
-		return -ENOMEM;
+		return rc;
 	}
 	return 0;
 }
@@ -41,36 +43,20 @@ int rlpx_codec_init(struct rlpx_codec *c, const struct msg_rlpx_keys *k,
 void rlpx_codec_fini(struct rlpx_codec *c)
 {
 	rlpx_frame_fini(&c->f);
-	if (c->ibuf)
-		explicit_bzero(c->ibuf, c->icap);
-	if (c->dbuf)
-		explicit_bzero(c->dbuf, c->dcap);
-	free(c->ibuf);
-	free(c->dbuf);
-	c->ibuf = c->dbuf = NULL;
-	c->icap = c->dcap = c->ioff = c->ilen = c->body_need = 0;
+	rlpx_budget_shrink(c->budget, &c->ibuf, &c->icap, 0);
+	rlpx_budget_shrink(c->budget, &c->dbuf, &c->dcap, 0);
+	c->ioff = c->ilen = c->body_need = c->opened = 0;
 }
 
-/* grow() reallocs *buf to at least need bytes (doubling, at most max). */
-static int grow(uint8_t **buf, size_t *cap, size_t need, size_t max)
+void rlpx_codec_trim(struct rlpx_codec *c)
 {
-	size_t n = *cap ? *cap : 4096;
-	uint8_t *p;
-
-	if (need <= *cap)
-		return 0;
-	if (need > max)
-		return -EMSGSIZE;
-	while (n < need)
-		n *= 2;
-	if (n > max)
-		n = max;
-	p = realloc(*buf, n);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = n;
-	return 0;
+	if (c->ibuf && c->ioff == c->ilen && !c->body_need) {
+		c->ioff = c->ilen = 0;
+		rlpx_budget_shrink(c->budget, &c->ibuf, &c->icap,
+				   RLPX_CODEC_IBUF_MIN);
+	}
+	if (!c->opened && c->dcap > RLPX_CODEC_IBUF_MIN)
+		rlpx_budget_shrink(c->budget, &c->dbuf, &c->dcap, 0);
 }
 
 ssize_t rlpx_codec_rx_space(struct rlpx_codec *c, uint8_t **p)
@@ -87,7 +73,8 @@ ssize_t rlpx_codec_rx_space(struct rlpx_codec *c, uint8_t **p)
 		c->ilen -= c->ioff;
 		c->ioff = 0;
 	}
-	rc = grow(&c->ibuf, &c->icap, need, c->ibuf_max);
+	rc = rlpx_budget_grow(c->budget, &c->ibuf, &c->icap, need,
+			      c->ibuf_max);
 	if (rc < 0)
 		return rc == -EMSGSIZE ? -EPROTO : rc;
 	if (c->ilen == c->icap)
@@ -164,8 +151,8 @@ static int rx_message(struct rlpx_codec *c, struct rlpx_msg *m,
 		return -EBADMSG;
 	if ((size_t)dl > RLPX_MSG_CAP)
 		return -EMSGSIZE;
-	rc = grow(&c->dbuf, &c->dcap, (size_t)dl ? (size_t)dl : 1,
-		  RLPX_MSG_CAP);
+	rc = rlpx_budget_grow(c->budget, &c->dbuf, &c->dcap,
+			      (size_t)dl ? (size_t)dl : 1, RLPX_MSG_CAP);
 	if (rc < 0)
 		return rc;
 	dl = snappy_unpack(c->dbuf, c->dcap, m->data, m->len, RLPX_MSG_CAP);
@@ -194,20 +181,36 @@ static int rx_header_done(struct rlpx_codec *c, ssize_t r)
 
 static bool rx_body_due(const struct rlpx_codec *c)
 {
-	return c->body_need && c->ilen - c->ioff >= c->body_need;
+	return c->body_need && !c->opened &&
+	       c->ilen - c->ioff >= c->body_need;
+}
+
+/* rx_finish() makes the message of the frame opened at the buffer's head
+ * (len plaintext bytes) and moves past it. When the budget refuses the
+ * snappy buffer the frame stays as it is, opened: the next rx_next()
+ * tries again (the MAC streams have moved on, so it cannot be opened a
+ * second time). */
+static int rx_finish(struct rlpx_codec *c, struct rlpx_msg *m, size_t len)
+{
+	int rc = rx_message(c, m, c->ibuf + c->ioff, len);
+
+	if (rc == -EDQUOT) {
+		c->opened = len;
+		return rc;
+	}
+	c->opened = 0;
+	c->ioff += c->body_need;
+	c->body_need = 0;
+	return rc;
 }
 
 /* rx_body_done() records open_body()'s result r for the frame at the
  * buffer's head and makes the message of it. */
 static int rx_body_done(struct rlpx_codec *c, struct rlpx_msg *m, ssize_t r)
 {
-	uint8_t *body = c->ibuf + c->ioff;
-
 	if (r < 0)
 		return (int)r;
-	c->ioff += c->body_need;
-	c->body_need = 0;
-	return rx_message(c, m, body, (size_t)r);
+	return rx_finish(c, m, (size_t)r);
 }
 
 int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m)
@@ -218,6 +221,8 @@ int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m)
 
 	if (!c->ibuf)
 		return -EPROTO;
+	if (c->opened)
+		return rx_finish(c, m, c->opened);
 	if (rx_header_due(c)) {
 		rc = rx_header_done(c, rlpx_frame_open_header(&c->f, &fs,
 							c->ibuf + c->ioff));
@@ -245,6 +250,10 @@ static void rx_next_group(struct rlpx_codec *const c[], struct rlpx_msg m[],
 
 	for (size_t i = 0; i < n; i++) {
 		rc[i] = c[i]->ibuf ? -EAGAIN : -EPROTO;
+		if (rc[i] == -EAGAIN && c[i]->opened) {
+			rc[i] = rx_finish(c[i], &m[i], c[i]->opened);
+			continue;       /* no open in this round */
+		}
 		if (rc[i] == -EPROTO || !rx_header_due(c[i]))
 			continue;
 		op[k] = (struct rlpx_frame_op){

@@ -11,6 +11,7 @@
 
 #include "common/msg.h"
 #include "common/rlpx_frame.h"
+#include "dataplane/stage/rlpx_budget.h"
 
 /*
  * One codec per session, owned by one thread. It continues the frame
@@ -18,7 +19,9 @@
  * is opened or sealed exactly once and in order: a fatal error poisons
  * it. Memory: an input buffer (RLPX_CODEC_IBUF_MIN, grown to the frame
  * being read, at most the frame cap) and a snappy output buffer (grown to
- * the message being decoded, at most RLPX_MSG_CAP).
+ * the message being decoded, at most RLPX_MSG_CAP), both charged to a
+ * budget (dataplane/stage/rlpx_budget.h) when one is given, and given
+ * back by rlpx_codec_trim().
  */
 
 #define RLPX_CODEC_IBUF_MIN (64u << 10)
@@ -47,21 +50,36 @@ struct rlpx_codec {
 	size_t ibuf_max;                /* largest frame body + header */
 	uint8_t *dbuf;                  /* snappy output */
 	size_t dcap;
+	size_t opened;                  /* a frame opened at ioff whose
+					 * message the budget held back:
+					 * its plaintext length, or 0 */
+	struct rlpx_budget *budget;     /* ibuf and dbuf are charged here */
 };
 
 /* rlpx_codec_init() continues the streams described by the secret fields
  * of k (rlpx_frame_import()) with frame-size capped at frame_cap (0: 16
- * MiB) and snappy on if MSG_RLPX_KEYS_F_SNAPPY is in flags. Allocates the
- * first input buffer. Returns 0, -EBADMSG (bad state), -ENOMEM. */
+ * MiB) and snappy on if MSG_RLPX_KEYS_F_SNAPPY is in flags. Its buffers
+ * are charged to b (NULL: no budget), which must outlive it. Allocates
+ * the first input buffer. Returns 0, -EBADMSG (bad state), -EDQUOT (the
+ * budget refused that buffer), -ENOMEM. */
 int rlpx_codec_init(struct rlpx_codec *c, const struct msg_rlpx_keys *k,
-		    size_t frame_cap, uint32_t flags);
+		    size_t frame_cap, uint32_t flags, struct rlpx_budget *b);
 
-/* rlpx_codec_fini() wipes and frees; safe on a zeroed or finished codec. */
+/* rlpx_codec_fini() wipes and frees (giving the budget back); safe on a
+ * zeroed or finished codec. */
 void rlpx_codec_fini(struct rlpx_codec *c);
 
+/* rlpx_codec_trim() gives back what an idle codec holds beyond its
+ * resting size: the input buffer, once nothing is buffered, down to
+ * RLPX_CODEC_IBUF_MIN; a snappy buffer above that size. The last message
+ * returned is gone afterwards. */
+void rlpx_codec_trim(struct rlpx_codec *c);
+
 /* rlpx_codec_rx_space() makes room for the next read and returns where to
- * put bytes (*p) and how many fit, or -ENOMEM, or -ENOBUFS (a whole frame
- * is buffered: call rlpx_codec_rx_next() first). */
+ * put bytes (*p) and how many fit, or -ENOMEM, -EDQUOT (the budget
+ * refuses the room the frame being read needs: try again once memory is
+ * back), -EPROTO, or -ENOBUFS (a whole frame is buffered: call
+ * rlpx_codec_rx_next() first). */
 ssize_t rlpx_codec_rx_space(struct rlpx_codec *c, uint8_t **p);
 
 /* rlpx_codec_rx_commit() records n bytes written at rx_space()'s *p. */
@@ -73,7 +91,9 @@ ssize_t rlpx_codec_rx_push(struct rlpx_codec *c, const uint8_t *buf,
 			   size_t len);
 
 /* rlpx_codec_rx_next() opens the next buffered frame into *m. Returns 0,
- * -EAGAIN (need more bytes), or a fatal error that ends the session:
+ * -EAGAIN (need more bytes), -EDQUOT (the frame is open but the budget
+ * refuses its snappy buffer: call again later, the message comes then),
+ * or a fatal error that ends the session:
  * -EKEYREJECTED (header or frame MAC), -EMSGSIZE (frame-size above the
  * cap, or a snappy length above RLPX_MSG_CAP: checked before inflating),
  * -EBADMSG (no message code, corrupt snappy), -ENOMEM, -EPROTO. */

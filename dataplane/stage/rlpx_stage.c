@@ -21,37 +21,26 @@
 #define TX_BATCH       16               /* TX messages sealed together */
 #define TX_BATCH_LEN   (16u << 10)      /* larger ones are sealed at once */
 
-/* grow() reallocs *buf to at least need bytes (doubling, at most max). */
-static int grow(uint8_t **buf, size_t *cap, size_t need, size_t max)
-{
-	size_t n = *cap ? *cap : 4096;
-	uint8_t *p;
-
-	if (need <= *cap)
-		return 0;
-	if (need > max)
-		return -EMSGSIZE;
-	while (n < need)
-		n *= 2;
-	if (n > max)
-		n = max;
-	p = realloc(*buf, n);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = n;
-	return 0;
-}
+#define WQ_IDLE        (64u << 10)      /* an empty write queue keeps this */
 
 /* ---- sessions ----------------------------------------------------------- */
 
 /* A TX or close request from control, copied out of its slot and checked
  * there (ctl_load()): nothing of it is read from shared memory again but
  * a TX payload, and that only within the data_len checked here. */
+struct tx_hdr {                         /* of a struct msg_rlpx_data */
+	uint64_t session_id;
+	uint64_t msg_code;
+	uint32_t total_len;
+	uint32_t frag_off;
+	uint16_t data_len;
+	uint16_t flags;
+};
+
 struct ctl_req {
 	uint8_t kind;                   /* MSG_RLPX_TX or MSG_RLPX_CLOSED */
 	union {
-		struct msg_rlpx_data tx;
+		struct tx_hdr tx;
 		struct msg_rlpx_closed close;
 	} u;
 	const uint8_t *data;            /* TX: u.tx.data_len bytes, in the
@@ -97,6 +86,12 @@ struct sess {
 	/* write queue */
 	uint8_t *wq;
 	size_t wq_cap, wq_off, wq_len;
+	/* memory: every buffer above is charged here, and through it to
+	 * the worker's budget; mem_parked: reading stopped for lack of
+	 * budget, since mem_since (CLOCK_MONOTONIC ns) */
+	struct rlpx_budget mem;
+	bool mem_parked;
+	uint64_t mem_since;
 	/* the close report */
 	int32_t close_err;
 	uint8_t close_origin;
@@ -124,6 +119,8 @@ struct rlpx_stage {
 	unsigned n_stalled;
 	struct sess *pend_head, **pend_tail;    /* deadline order */
 	unsigned n_held;                /* requests held by pending sessions */
+	struct rlpx_budget mem;         /* the worker's: all of the below and
+					 * every session's */
 	uint8_t *scratch;               /* plain frames for seal */
 	size_t scratch_cap;
 	/* completed TX messages waiting to be sealed together: at most
@@ -131,6 +128,7 @@ struct rlpx_stage {
 	struct sess *tx_due[TX_BATCH];
 	unsigned n_tx_due;
 	uint8_t *tx_scratch;            /* TX_BATCH plain frames */
+	size_t tx_scratch_cap;
 	bool enqueued;                  /* notify control at the end of poll */
 	pthread_mutex_t lock;           /* inbox only */
 	unsigned n_inbox;               /* atomic read without the lock */
@@ -185,6 +183,8 @@ static struct sess *sess_new(struct rlpx_stage *st, uint64_t id)
 		return NULL;
 	s->id = id;
 	s->fd = -1;
+	s->mem = (struct rlpx_budget){ .max = st->cfg.sess_mem_max,
+				       .parent = &st->mem };
 	s->hnext = st->bucket[b];
 	st->bucket[b] = s;
 	st->n_sess++;
@@ -210,12 +210,13 @@ static void pend_unlink(struct rlpx_stage *st, struct sess *s)
 	s->ppprev = NULL;
 }
 
-/* held_free() drops one held request's copy. */
-static void held_free(struct held_req *h)
+/* held_free() drops one held request's copy (charged to b). */
+static void held_free(struct rlpx_budget *b, struct held_req *h)
 {
 	if (h->copy) {
 		explicit_bzero(h->copy, h->r.u.tx.data_len);
 		free(h->copy);
+		rlpx_budget_give(b, h->r.u.tx.data_len);
 	}
 	h->copy = NULL;
 }
@@ -224,7 +225,7 @@ static void held_free(struct held_req *h)
 static void release_held(struct rlpx_stage *st, struct sess *s)
 {
 	for (unsigned i = 0; i < s->n_held; i++)
-		held_free(&s->held[i]);
+		held_free(&s->mem, &s->held[i]);
 	st->n_held -= s->n_held;
 	s->n_held = 0;
 	free(s->held);
@@ -260,10 +261,9 @@ static void sess_free(struct rlpx_stage *st, struct sess *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	rlpx_codec_fini(&s->c);
-	if (s->txa)
-		explicit_bzero(s->txa, s->txa_cap);
-	free(s->txa);
-	free(s->wq);
+	rlpx_budget_shrink(&s->mem, &s->txa, &s->txa_cap, 0);
+	rlpx_budget_shrink(&s->mem, &s->wq, &s->wq_cap, 0);
+	rlpx_budget_give(&s->mem, s->mem.used);  /* nothing is left; be sure */
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -349,8 +349,13 @@ static void sess_end(struct rlpx_stage *st, struct sess *s, int err,
 	s->close_origin = origin;
 	s->emitting = false;
 	rlpx_codec_fini(&s->c);
+	rlpx_budget_shrink(&s->mem, &s->txa, &s->txa_cap, 0);
+	rlpx_budget_shrink(&s->mem, &s->wq, &s->wq_cap, 0);
+	s->wq_off = s->wq_len = 0;
 	if (err == -EKEYREJECTED || err == -EMSGSIZE || err == -EBADMSG)
 		cnt(st, DP_CNT_RLPX_BAD_FRAME, 1);
+	if (err == -EDQUOT)
+		cnt(st, DP_CNT_RLPX_MEM_CLOSE, 1);
 	if (s->stalled)
 		return;                 /* the stalled pass reports it */
 	if (report_closed(st, s) == 0)
@@ -379,8 +384,10 @@ static int flush(struct rlpx_stage *st, struct sess *s)
 		s->wq_off += (size_t)n;
 		cnt(st, DP_CNT_RLPX_BYTES_TX, (uint64_t)n);
 	}
-	if (s->wq_off == s->wq_len)
+	if (s->wq_off == s->wq_len) {
 		s->wq_off = s->wq_len = 0;
+		rlpx_budget_shrink(&s->mem, &s->wq, &s->wq_cap, WQ_IDLE);
+	}
 	if (s->state == S_CLOSING && s->wq_len == 0) {
 		shutdown(s->fd, SHUT_WR);
 		sess_end(st, s, 0, MSG_CLOSE_LOCAL);
@@ -392,7 +399,7 @@ static int flush(struct rlpx_stage *st, struct sess *s)
 
 /* wq_reserve() makes room on s's write queue for a sealed len-byte
  * message: -ENOBUFS when that would pass RLPX_STAGE_WQ_MAX (the peer
- * stopped reading), -ENOMEM. */
+ * stopped reading), -EDQUOT when the budget refuses, -ENOMEM. */
 static int wq_reserve(struct sess *s, size_t len)
 {
 	size_t max = rlpx_codec_sealed_max(len);
@@ -403,7 +410,8 @@ static int wq_reserve(struct sess *s, size_t len)
 		s->wq_len -= s->wq_off;
 		s->wq_off = 0;
 	}
-	rc = grow(&s->wq, &s->wq_cap, s->wq_len + max, RLPX_STAGE_WQ_MAX);
+	rc = rlpx_budget_grow(&s->mem, &s->wq, &s->wq_cap, s->wq_len + max,
+			      RLPX_STAGE_WQ_MAX);
 	return rc == -EMSGSIZE ? -ENOBUFS : rc;
 }
 
@@ -415,8 +423,8 @@ static int queue_msg(struct rlpx_stage *st, struct sess *s, uint64_t code,
 	ssize_t n;
 	int rc;
 
-	rc = grow(&st->scratch, &st->scratch_cap, need,
-		  rlpx_codec_scratch_len(RLPX_MSG_CAP));
+	rc = rlpx_budget_grow(&st->mem, &st->scratch, &st->scratch_cap, need,
+			      rlpx_codec_scratch_len(RLPX_MSG_CAP));
 	if (rc < 0)
 		return rc;
 	rc = wq_reserve(s, len);
@@ -436,7 +444,9 @@ static int queue_msg(struct rlpx_stage *st, struct sess *s, uint64_t code,
  * full, or count the message as dropped. s may be freed. */
 static void tx_sent(struct rlpx_stage *st, struct sess *s, ssize_t rc)
 {
-	if (rc == -ENOBUFS) {           /* the peer stopped reading */
+	/* The peer stopped reading, or the memory budget is spent: a
+	 * message cannot be left out of a stream, so the session ends. */
+	if (rc == -ENOBUFS || rc == -EDQUOT) {
 		sess_end(st, s, (int)rc, MSG_CLOSE_ERROR);
 		return;
 	}
@@ -446,6 +456,7 @@ static void tx_sent(struct rlpx_stage *st, struct sess *s, ssize_t rc)
 	}
 	s->wq_len += (size_t)rc;
 	cnt(st, DP_CNT_RLPX_FRAMES_TX, 1);
+	rlpx_budget_shrink(&s->mem, &s->txa, &s->txa_cap, TX_BATCH_LEN);
 	flush(st, s);
 }
 
@@ -494,14 +505,16 @@ static void tx_seal_due(struct rlpx_stage *st)
 }
 
 /* tx_defer() puts s's completed message (txa) on the TX batch. Returns 0,
- * or -ENOMEM (no batch scratch: seal it at once). */
+ * or -ENOMEM / -EDQUOT (no batch scratch: seal it at once). */
 static int tx_defer(struct rlpx_stage *st, struct sess *s)
 {
 	if (!st->tx_scratch) {
-		st->tx_scratch = malloc(TX_BATCH *
-					rlpx_codec_scratch_len(TX_BATCH_LEN));
-		if (!st->tx_scratch)
-			return -ENOMEM;
+		size_t n = TX_BATCH * rlpx_codec_scratch_len(TX_BATCH_LEN);
+		int rc = rlpx_budget_grow(&st->mem, &st->tx_scratch,
+					  &st->tx_scratch_cap, n, n);
+
+		if (rc < 0)
+			return rc;
 	}
 	s->tx_due = true;
 	st->tx_due[st->n_tx_due++] = s;
@@ -573,6 +586,29 @@ static int emit(struct rlpx_stage *st, struct sess *s)
 	}
 }
 
+/* stall_rd() parks s until the ring has room: reading off. */
+static void stall_rd(struct rlpx_stage *st, struct sess *s)
+{
+	s->rd_off = true;
+	set_events(st, s);
+	stall(st, s);
+}
+
+/* mem_stall() parks s for want of memory: its budget or the worker's
+ * refused what its next frame needs, or its write queue holds more than
+ * a quarter of its budget (a peer that sends without reading). Reading
+ * stops and is retried with the other stalled sessions; a session still
+ * parked after cfg.mem_wait_ns is closed (retry_stalled()). */
+static void mem_stall(struct rlpx_stage *st, struct sess *s)
+{
+	if (!s->mem_parked) {
+		s->mem_parked = true;
+		s->mem_since = now_ns(st);
+		cnt(st, DP_CNT_RLPX_MEM_PAUSE, 1);
+	}
+	stall_rd(st, s);
+}
+
 /* rx_one() acts on one rlpx_codec_rx_next() result of s: a Ping is
  * answered, anything else goes to control. Returns 0 (done, more may be
  * buffered), -EAGAIN (nothing buffered), -ENOBUFS (ring or pool full: s
@@ -583,10 +619,15 @@ static int rx_one(struct rlpx_stage *st, struct sess *s, int rc,
 {
 	if (rc == -EAGAIN)
 		return rc;
+	if (rc == -EDQUOT) {            /* opened; its message waits */
+		mem_stall(st, s);
+		return -ENOBUFS;
+	}
 	if (rc < 0) {
 		sess_end(st, s, rc, MSG_CLOSE_ERROR);
 		return -EPIPE;
 	}
+	s->mem_parked = false;
 	cnt(st, DP_CNT_RLPX_FRAMES_RX, 1);
 	if (m->code == RLPX_P2P_PING) {
 		static const uint8_t empty[] = { 0xc0 };
@@ -606,15 +647,8 @@ static int rx_one(struct rlpx_stage *st, struct sess *s, int rc,
 	if (rc < 0)
 		return rc;
 	s->emitting = false;
+	rlpx_codec_trim(&s->c);
 	return 0;
-}
-
-/* stall_rd() parks s until the ring has room: reading off. */
-static void stall_rd(struct rlpx_stage *st, struct sess *s)
-{
-	s->rd_off = true;
-	set_events(st, s);
-	stall(st, s);
 }
 
 /* A set of sessions pumped together: idx[0..n) index the caller's array. */
@@ -658,6 +692,7 @@ static void drain_set(struct rlpx_stage *st, struct sess *const ss[],
 				continue;
 			}
 			s->emitting = false;
+			rlpx_codec_trim(&s->c);
 		}
 		act.idx[act.n++] = i;
 		q++;
@@ -716,8 +751,17 @@ static void pump_set(struct rlpx_stage *st, struct sess *const ss[],
 			size_t i = live.idx[q];
 			struct sess *s = ss[i];
 			uint8_t *p;
-			ssize_t room = rlpx_codec_rx_space(&s->c, &p), got;
+			ssize_t room, got;
 
+			if (s->wq_len - s->wq_off > s->mem.max / 4) {
+				mem_stall(st, s);       /* not reading ours */
+				continue;
+			}
+			room = rlpx_codec_rx_space(&s->c, &p);
+			if (room == -EDQUOT) {
+				mem_stall(st, s);
+				continue;
+			}
 			if (room < 0) {
 				sess_end(st, s, (int)room, MSG_CLOSE_ERROR);
 				rc[i] = -EPIPE;
@@ -740,6 +784,7 @@ static void pump_set(struct rlpx_stage *st, struct sess *const ss[],
 			}
 			cnt(st, DP_CNT_RLPX_BYTES_RX, (uint64_t)got);
 			rlpx_codec_rx_commit(&s->c, (size_t)got);
+			s->mem_parked = false;  /* it had room: reading again */
 			live.idx[k++] = i;
 		}
 		live.n = k;
@@ -766,7 +811,15 @@ static void replay(struct rlpx_stage *st, struct sess *s)
 {
 	struct held_req *held = s->held;
 	unsigned n = s->n_held;
+	size_t bytes = 0;
 
+	/* The copies leave s's account now (s may end before the last is
+	 * applied); they are freed one by one below, at most
+	 * RLPX_STAGE_HOLD_MAX slots' worth. */
+	for (unsigned i = 0; i < n; i++)
+		if (held[i].copy)
+			bytes += held[i].r.u.tx.data_len;
+	rlpx_budget_give(&s->mem, bytes);
 	s->held = NULL;
 	s->n_held = 0;
 	st->n_held -= n;
@@ -774,7 +827,7 @@ static void replay(struct rlpx_stage *st, struct sess *s)
 		/* By id: an earlier one may have ended the session. */
 		if (ctl_apply(st, &held[i].r) < 0)
 			cnt(st, DP_CNT_RLPX_CTL_DROP, 1);
-		held_free(&held[i]);
+		held_free(NULL, &held[i]);
 	}
 	free(held);
 }
@@ -838,7 +891,7 @@ static int ctl_keys(struct rlpx_stage *st, const struct msg_rlpx_keys *k)
 		return -ENOSPC;
 	if (s->have_keys || s->state != S_PENDING)
 		return -EBADMSG;
-	rc = rlpx_codec_init(&s->c, k, st->cfg.frame_cap, k->flags);
+	rc = rlpx_codec_init(&s->c, k, st->cfg.frame_cap, k->flags, &s->mem);
 	if (rc < 0) {
 		if (s->fd >= 0)
 			sess_end(st, s, rc, MSG_CLOSE_ERROR);
@@ -852,9 +905,10 @@ static int ctl_keys(struct rlpx_stage *st, const struct msg_rlpx_keys *k)
 	return 0;
 }
 
-/* ctl_tx() takes one fragment of a message from control: x is checked
- * (ctl_load()), data holds x->data_len bytes. */
-static int ctl_tx(struct rlpx_stage *st, const struct msg_rlpx_data *x,
+/* ctl_tx() takes one fragment of a message from control: x is the
+ * checked copy of its header (ctl_load()), data holds x->data_len
+ * bytes. */
+static int ctl_tx(struct rlpx_stage *st, const struct tx_hdr *x,
 		  const uint8_t *data)
 {
 	struct sess *s;
@@ -880,8 +934,12 @@ static int ctl_tx(struct rlpx_stage *st, const struct msg_rlpx_data *x,
 		s->txa_busy = false;
 		return -EBADMSG;
 	}
-	rc = grow(&s->txa, &s->txa_cap, s->txa_len + x->data_len,
-		  RLPX_MSG_CAP);
+	rc = rlpx_budget_grow(&s->mem, &s->txa, &s->txa_cap,
+			      s->txa_len + x->data_len, RLPX_MSG_CAP);
+	if (rc == -EDQUOT) {            /* over budget: the stream ends */
+		sess_end(st, s, rc, MSG_CLOSE_ERROR);
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
 	if (x->data_len)
@@ -895,12 +953,13 @@ static int ctl_tx(struct rlpx_stage *st, const struct msg_rlpx_data *x,
 	if (s->txa_len <= TX_BATCH_LEN && tx_defer(st, s) == 0)
 		return 0;
 	rc = queue_msg(st, s, s->txa_code, s->txa, s->txa_len);
-	if (rc == -ENOBUFS) {           /* the peer stopped reading */
+	if (rc == -ENOBUFS || rc == -EDQUOT) {  /* not reading, or no room */
 		sess_end(st, s, rc, MSG_CLOSE_ERROR);
 		return 0;
 	}
 	if (rc < 0)
 		return rc;
+	rlpx_budget_shrink(&s->mem, &s->txa, &s->txa_cap, TX_BATCH_LEN);
 	flush(st, s);
 	return 0;
 }
@@ -967,9 +1026,13 @@ static int hold(struct rlpx_stage *st, struct sess *s,
 	h->r = *r;
 	h->copy = NULL;
 	if (r->kind == MSG_RLPX_TX && r->u.tx.data_len) {
-		h->copy = malloc(r->u.tx.data_len);
-		if (!h->copy)
+		if (!rlpx_budget_take(&s->mem, r->u.tx.data_len))
 			return -EBUSY;
+		h->copy = malloc(r->u.tx.data_len);
+		if (!h->copy) {
+			rlpx_budget_give(&s->mem, r->u.tx.data_len);
+			return -EBUSY;
+		}
 		memcpy(h->copy, r->data, r->u.tx.data_len);
 	}
 	h->r.data = h->copy;
@@ -986,6 +1049,8 @@ static int hold(struct rlpx_stage *st, struct sess *s,
 static int ctl_load(struct ctl_req *r, const struct msg_desc *d,
 		    const void *slot)
 {
+	struct msg_rlpx_data x;         /* the fixed part; data[] stays */
+
 	r->kind = d->kind;
 	r->data = NULL;
 	if (d->kind == MSG_RLPX_CLOSED)
@@ -994,12 +1059,16 @@ static int ctl_load(struct ctl_req *r, const struct msg_desc *d,
 	/* The lies a TX descriptor and header can tell: a data_len that
 	 * is not what the descriptor covers, a message over the cap, a
 	 * fragment reaching past its message. */
-	if (msg_load(d, slot, &r->u.tx, sizeof(r->u.tx)) < 0 ||
-	    sizeof(r->u.tx) + r->u.tx.data_len != d->len ||
-	    r->u.tx.total_len > RLPX_MSG_CAP ||
-	    (uint64_t)r->u.tx.frag_off + r->u.tx.data_len > r->u.tx.total_len)
+	if (msg_load(d, slot, &x, sizeof(x)) < 0 ||
+	    sizeof(x) + x.data_len != d->len || x.total_len > RLPX_MSG_CAP ||
+	    (uint64_t)x.frag_off + x.data_len > x.total_len)
 		return -EBADMSG;
-	r->data = (const uint8_t *)slot + sizeof(r->u.tx);
+	r->u.tx = (struct tx_hdr){ .session_id = x.session_id,
+				   .msg_code = x.msg_code,
+				   .total_len = x.total_len,
+				   .frag_off = x.frag_off,
+				   .data_len = x.data_len, .flags = x.flags };
+	r->data = (const uint8_t *)slot + sizeof(x);
 	return 0;
 }
 
@@ -1056,9 +1125,23 @@ int rlpx_stage_new(struct rlpx_stage **out, const struct rlpx_stage_cfg *cfg)
 
 	if (!st)
 		return -ENOMEM;
+	st->ep = -1;
 	st->cfg = *cfg;
 	if (!st->cfg.max_sessions)
 		st->cfg.max_sessions = RLPX_STAGE_MAX_SESS;
+	if (!st->cfg.sess_mem_max)
+		st->cfg.sess_mem_max = RLPX_STAGE_SESS_MEM;
+	if (!st->cfg.mem_max)
+		st->cfg.mem_max = RLPX_STAGE_MEM;
+	if (!st->cfg.mem_wait_ns)
+		st->cfg.mem_wait_ns = RLPX_STAGE_MEM_WAIT_NS;
+	/* A session must fit at least its idle buffers, a worker one. */
+	if (st->cfg.sess_mem_max < RLPX_STAGE_MEM_MIN ||
+	    st->cfg.mem_max < st->cfg.sess_mem_max) {
+		free(st);
+		return -EINVAL;
+	}
+	st->mem = (struct rlpx_budget){ .max = st->cfg.mem_max };
 	while (nb < st->cfg.max_sessions && nb < (1u << 20))
 		nb *= 2;
 	st->n_buckets = nb;
@@ -1087,15 +1170,16 @@ void rlpx_stage_free(struct rlpx_stage *st)
 		close(st->inbox[i].fd);
 	if (st->ep >= 0)
 		close(st->ep);
-	if (st->scratch)
-		explicit_bzero(st->scratch, st->scratch_cap);
-	if (st->tx_scratch)
-		explicit_bzero(st->tx_scratch,
-			       TX_BATCH * rlpx_codec_scratch_len(TX_BATCH_LEN));
-	free(st->scratch);
-	free(st->tx_scratch);
+	rlpx_budget_shrink(&st->mem, &st->scratch, &st->scratch_cap, 0);
+	rlpx_budget_shrink(&st->mem, &st->tx_scratch, &st->tx_scratch_cap, 0);
 	free(st->bucket);
 	free(st);
+}
+
+void rlpx_stage_mem(const struct rlpx_stage *st, size_t *used, size_t *peak)
+{
+	*used = st->mem.used;
+	*peak = st->mem.peak;
 }
 
 int rlpx_stage_fd(const struct rlpx_stage *st)
@@ -1152,6 +1236,7 @@ static void retry_group(struct rlpx_stage *st, struct sess *const ss[],
 static unsigned retry_stalled(struct rlpx_stage *st)
 {
 	struct sess *list = st->stalled, *next, *grp[POLL_EVENTS];
+	uint64_t now = now_ns(st);
 	unsigned did = 0;
 	size_t ng = 0;
 
@@ -1175,6 +1260,14 @@ static unsigned retry_stalled(struct rlpx_stage *st)
 		}
 		if (s->state != S_OPEN)
 			continue;
+		/* Over its memory budget all this time: the peer is not
+		 * coming back under it. */
+		if (s->mem_parked &&
+		    now - s->mem_since >= st->cfg.mem_wait_ns) {
+			sess_end(st, s, -EDQUOT, MSG_CLOSE_ERROR);
+			did++;
+			continue;
+		}
 		s->rd_off = false;
 		grp[ng++] = s;
 		if (ng == POLL_EVENTS) {

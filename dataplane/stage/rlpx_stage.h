@@ -31,11 +31,23 @@
  * of ms) during which that worker's discv4 queue waits; reads are bounded
  * per event so ordinary traffic interleaves fairly.
  *
- * Memory: per session an input buffer (64 KiB, grown once to the largest
- * frame seen, at most the frame cap), a snappy output buffer (grown to the
- * largest message, at most 16 MiB), a write queue (at most
- * RLPX_STAGE_WQ_MAX) and the assembly buffer of a message from control.
- * Nothing is allocated per frame once those have reached their size.
+ * Memory: per session an input buffer (64 KiB, grown to the frame being
+ * read, at most the frame cap), a snappy output buffer (grown to the
+ * message being decoded, at most 16 MiB), a write queue (at most
+ * RLPX_STAGE_WQ_MAX), the assembly buffer of a message from control and
+ * the requests held while pending. Each buffer grows on demand and
+ * shrinks back once idle (after the message it held is out), and every
+ * byte is charged to the session's budget (cfg.sess_mem_max) and the
+ * worker's (cfg.mem_max, which also carries the sealing scratch): a peer
+ * cannot make a worker hold more than mem_max however it sends
+ * (dataplane/stage/rlpx_budget.h). A session whose next frame the budget
+ * refuses, or whose write queue holds more than a quarter of its budget
+ * (it sends and does not read), stops being read (DP_CNT_RLPX_MEM_PAUSE,
+ * once per episode); still so after cfg.mem_wait_ns it is closed with
+ * -EDQUOT (DP_CNT_RLPX_MEM_CLOSE), as is one whose outgoing message the
+ * budget refuses (a stream cannot skip a message). With the defaults a
+ * session takes a frame of the default 16 MiB cap decoded from snappy
+ * (2 x 16 MiB) plus 8 MiB outgoing, and a worker 256 MiB in all.
  *
  * Batching: the keccak MACs of one session form a sequential chain, so
  * the stage runs several sessions' frames side by side instead
@@ -77,6 +89,10 @@
 
 #define RLPX_STAGE_WQ_MAX     (48u << 20)       /* unsent bytes per session */
 #define RLPX_STAGE_MAX_SESS   4096u             /* default per worker */
+#define RLPX_STAGE_SESS_MEM   (40u << 20)       /* default session budget */
+#define RLPX_STAGE_MEM        (256u << 20)      /* default worker budget */
+#define RLPX_STAGE_MEM_MIN    (256u << 10)      /* least session budget */
+#define RLPX_STAGE_MEM_WAIT_NS (5ull * 1000000000ull) /* over it: closed */
 #define RLPX_STAGE_INBOX      64u               /* fds in flight per worker */
 #define RLPX_STAGE_HOLD_MAX   64u               /* requests held per pending */
 #define RLPX_STAGE_HOLD_TOTAL 1024u             /* ... and per worker */
@@ -101,10 +117,18 @@ struct rlpx_stage_cfg {
 	rlpx_stage_clock_fn *now_fn;    /* NULL: CLOCK_MONOTONIC; tests
 					 * inject theirs */
 	void *now_arg;
+	size_t sess_mem_max;            /* bytes per session; 0: default;
+					 * at least RLPX_STAGE_MEM_MIN */
+	size_t mem_max;                 /* bytes per worker, sessions and
+					 * scratch; 0: default; at least
+					 * sess_mem_max */
+	uint64_t mem_wait_ns;           /* over budget that long: closed;
+					 * 0: RLPX_STAGE_MEM_WAIT_NS */
 };
 
-/* rlpx_stage_new() makes an empty stage. Returns 0 and *out, -ENOMEM or
- * the -errno of epoll_create1. Any thread; then owned by one worker. */
+/* rlpx_stage_new() makes an empty stage. Returns 0 and *out, -EINVAL (a
+ * budget below its minimum), -ENOMEM or the -errno of epoll_create1. Any
+ * thread; then owned by one worker. */
 int rlpx_stage_new(struct rlpx_stage **out, const struct rlpx_stage_cfg *cfg);
 
 /* rlpx_stage_free() closes every session's socket without reporting and
@@ -151,6 +175,10 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st);
 /* rlpx_stage_stalled() tells whether some session waits for ring space or
  * slots (then sleep briefly rather than until the next packet). Worker. */
 bool rlpx_stage_stalled(const struct rlpx_stage *st);
+
+/* rlpx_stage_mem() reports the bytes the stage holds now (*used) and the
+ * most it ever held (*peak), as charged to the worker's budget. */
+void rlpx_stage_mem(const struct rlpx_stage *st, size_t *used, size_t *peak);
 
 /* rlpx_stage_n_sessions() is the number of sessions held (any state). */
 unsigned rlpx_stage_n_sessions(const struct rlpx_stage *st);

@@ -37,6 +37,16 @@ expect 2 err '^usage: devplane-dp' -- "$DP" --no-such-flag
 expect 2 err '^usage: devplane-dp' -- "$DP" -x
 expect 2 err '^usage: devplane-dp' -- "$DP" no-such-command
 expect 2 err '^usage: devplane-dp' -- "$DP"
+expect 2 err 'rlpx-mem-session must be' -- \
+	"$DP" --shm "$T/x" --listen 127.0.0.1:0 --rlpx-mem-session 100K
+expect 2 err 'rlpx-mem-session must be' -- "$DP" --shm "$T/x" \
+	--listen 127.0.0.1:0 --rlpx-mem-session 64M --rlpx-mem-worker 32M
+expect 2 err 'rlpx-mem-session must be' -- \
+	"$DP" --shm "$T/x" --listen 127.0.0.1:0 --rlpx-mem-worker 1M
+expect 2 err '^usage: devplane-dp' -- \
+	"$DP" --shm "$T/x" --listen 127.0.0.1:0 --rlpx-mem-worker 12X
+expect 2 err '^usage: devplane-dp' -- \
+	"$DP" --shm "$T/x" --listen 127.0.0.1:0 --rlpx-mem-worker 0
 expect 0 out '^usage: devplane-dp stats' -- "$DP" stats --help
 expect 2 err '^usage: devplane-dp stats' -- "$DP" stats --bogus
 expect 2 err '^usage: devplane-dp stats' -- "$DP" stats --pid 0

@@ -48,7 +48,7 @@ static void fixed_codecs(struct rlpx_frame *tx, struct rlpx_codec *rx,
 		abort();
 	memset(&k, 0, sizeof(k));
 	if (rlpx_frame_export(&k, &f) || rlpx_codec_init(rx, &k, FUZZ_CAP,
-							 flags))
+							 flags, NULL))
 		abort();
 	rlpx_frame_fini(&f);
 	rlpx_secrets_wipe(&s);

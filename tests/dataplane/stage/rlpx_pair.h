@@ -74,7 +74,7 @@ static inline void codec_of(struct rlpx_codec *c, struct rlpx_frame *f,
 
 	memset(&k, 0, sizeof(k));
 	assert_int_equal(rlpx_frame_export(&k, f), 0);
-	assert_int_equal(rlpx_codec_init(c, &k, cap, flags), 0);
+	assert_int_equal(rlpx_codec_init(c, &k, cap, flags, NULL), 0);
 	explicit_bzero(&k, sizeof(k));
 }
 

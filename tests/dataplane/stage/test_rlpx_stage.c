@@ -194,6 +194,285 @@ static void test_stage_pending_expires_on_its_clock(void **st_)
 	shmring_free(r);
 }
 
+/* ---- memory budgets ------------------------------------------------- */
+
+#define MB_SESS 8
+
+/* A stage with MB_SESS sessions on socket pairs, this test playing every
+ * peer (pc: their frame state) and control (the ring to control). */
+struct mb {
+	struct shmring *r;
+	struct rlpx_stage *st;
+	uint64_t now;                   /* the stage's clock */
+	uint64_t cnt[DP_CNT_SLOTS];
+	struct rlpx_codec pc[MB_SESS];
+	int b[MB_SESS];                 /* the peers' sockets */
+	uint64_t sid[MB_SESS];
+	uint8_t *wire[MB_SESS];         /* what each peer still writes */
+	size_t wlen[MB_SESS], woff[MB_SESS];
+	/* what control saw per session */
+	uint64_t rx_bytes[MB_SESS], rx_msgs[MB_SESS];
+	int closed_err[MB_SESS];
+	bool closed[MB_SESS];
+};
+
+static void mb_start(struct mb *x, size_t sess_mem, size_t mem)
+{
+	struct shmring_cfg rc = { .n_rings = 2, .ring_size = 256,
+				  .n_slots = 256 };
+
+	memset(x, 0, sizeof(*x));
+	x->now = 1000000000ull;
+	assert_int_equal(shmring_create(&x->r, &rc), 0);
+	assert_int_equal(rlpx_stage_new(&x->st, &(struct rlpx_stage_cfg){
+			.ring = x->r, .rxq = shmring_ring(x->r, 0),
+			.cnt = x->cnt, .now_fn = fake_now,
+			.now_arg = &x->now, .sess_mem_max = sess_mem,
+			.mem_max = mem }), 0);
+	for (unsigned k = 0; k < MB_SESS; k++) {
+		struct rlpx_frame local, peer;
+		struct msg_rlpx_keys ref;
+		struct msg_desc d;
+		uint32_t idx;
+		int sv[2];
+
+		x->sid[k] = 0xcd00 + k;
+		frame_pair_seed(&local, &peer, k + 1);
+		codec_of(&x->pc[k], &peer, 0, 0);
+		memset(&ref, 0, sizeof(ref));
+		assert_int_equal(rlpx_frame_export(&ref, &local), 0);
+		assert_int_equal(shmring_slot_alloc(x->r, &idx), 0);
+		keys_slot(shmring_slot_ptr(x->r, idx), &d, idx, &ref,
+			  x->sid[k]);
+		assert_int_equal(rlpx_stage_ctl(x->st, &d,
+						shmring_slot_ptr(x->r, idx)),
+				 0);
+		shmring_slot_free(x->r, idx);
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+					    0, sv), 0);
+		assert_int_equal(rlpx_stage_give_fd(x->st, x->sid[k], sv[0]),
+				 0);
+		x->b[k] = sv[1];
+		explicit_bzero(&ref, sizeof(ref));
+		rlpx_frame_fini(&local);
+		rlpx_frame_fini(&peer);
+	}
+	rlpx_stage_poll(x->st);
+	assert_int_equal(rlpx_stage_n_sessions(x->st), MB_SESS);
+}
+
+static void mb_stop(struct mb *x)
+{
+	rlpx_stage_free(x->st);
+	for (unsigned k = 0; k < MB_SESS; k++) {
+		close(x->b[k]);
+		rlpx_codec_fini(&x->pc[k]);
+		free(x->wire[k]);
+	}
+	shmring_free(x->r);
+}
+
+/* mb_send() makes peer k write message (code, len bytes of k's pattern),
+ * as fast as its socket takes it (mb_round()). */
+static void mb_send(struct mb *x, unsigned k, uint64_t code, size_t len)
+{
+	uint8_t *d = malloc(len ? len : 1);
+	size_t wl;
+
+	assert_non_null(d);
+	for (size_t i = 0; i < len; i++)
+		d[i] = (uint8_t)(k * 31 + i * 7);
+	free(x->wire[k]);
+	x->wire[k] = seal_alloc(&x->pc[k], code, d, len, &wl);
+	x->wlen[k] = wl;
+	x->woff[k] = 0;
+	free(d);
+}
+
+/* mb_round() is one round: every peer writes what its socket takes, the
+ * stage polls, control drains its ring. Returns whether anything moved. */
+static bool mb_round(struct mb *x)
+{
+	struct msg_desc d[64];
+	bool moved = false;
+	unsigned n;
+
+	for (unsigned k = 0; k < MB_SESS; k++) {
+		ssize_t w;
+
+		if (x->woff[k] == x->wlen[k])
+			continue;
+		w = send(x->b[k], x->wire[k] + x->woff[k],
+			 x->wlen[k] - x->woff[k], MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			x->woff[k] += (size_t)w;
+			moved = true;
+		}
+	}
+	moved |= rlpx_stage_poll(x->st) > 0;
+	while ((n = shmring_dequeue(shmring_ring(x->r, 0), d, 64)) > 0) {
+		moved = true;
+		for (unsigned i = 0; i < n; i++) {
+			const void *p = shmring_desc_ptr(x->r, &d[i]);
+			struct msg_rlpx_closed c;
+			struct msg_rlpx_data m;
+			unsigned k;
+
+			if (d[i].kind == MSG_RLPX_RX) {
+				assert_int_equal(msg_load(&d[i], p, &m,
+							  sizeof(m)), 0);
+				k = (unsigned)(m.session_id - 0xcd00);
+				assert_true(k < MB_SESS);
+				x->rx_bytes[k] += m.data_len;
+				x->rx_msgs[k] += !!(m.flags & MSG_RLPX_F_LAST);
+			} else {
+				assert_int_equal(d[i].kind, MSG_RLPX_CLOSED);
+				assert_int_equal(msg_load(&d[i], p, &c,
+							  sizeof(c)), 0);
+				k = (unsigned)(c.session_id - 0xcd00);
+				assert_true(k < MB_SESS);
+				x->closed[k] = true;
+				x->closed_err[k] = c.error;
+			}
+			shmring_slot_free(x->r, d[i].slot);
+		}
+	}
+	return moved;
+}
+
+/* Peers that send frames larger than their budget never get the buffer:
+ * the stage stops reading them and closes them once they stayed over
+ * for mem_wait_ns (on the stage's clock), counting both; frames within
+ * the budget share the worker's, a few at a time, and all come through.
+ * The stage never holds more than the worker's budget (its peak), where
+ * without budgets each session would hold its frame (8 x 1-4 MiB). */
+static void test_stage_memory_budget_caps_big_frames(void **st_)
+{
+	const size_t sess_mem = 1u << 20, mem = 3u << 20;
+	const size_t fit = 900u << 10, huge = 4u << 20;
+	size_t used, peak;
+	struct mb x;
+	unsigned idle = 0;
+
+	(void)st_;
+	mb_start(&x, sess_mem, mem);
+	for (unsigned k = 0; k < MB_SESS; k++)
+		mb_send(&x, k, 0x10 + k, k < 6 ? fit : huge);
+	for (unsigned r = 0; r < 200000 && idle < 200; r++)
+		idle = mb_round(&x) ? 0 : idle + 1;
+	rlpx_stage_mem(x.st, &used, &peak);
+	assert_true(peak <= mem);
+	for (unsigned k = 0; k < 6; k++) {
+		assert_int_equal(x.rx_msgs[k], 1);
+		assert_int_equal(x.rx_bytes[k], fit);
+	}
+	for (unsigned k = 6; k < MB_SESS; k++) {
+		assert_int_equal(x.rx_msgs[k], 0);
+		assert_false(x.closed[k]);
+	}
+	assert_true(x.cnt[DP_CNT_RLPX_MEM_PAUSE] >= 2);
+	assert_int_equal(x.cnt[DP_CNT_RLPX_MEM_CLOSE], 0);
+	/* Still over when the wait is up: closed, -EDQUOT. */
+	x.now += RLPX_STAGE_MEM_WAIT_NS;
+	for (unsigned r = 0; r < 100; r++)
+		(void)mb_round(&x);
+	for (unsigned k = 0; k < MB_SESS; k++) {
+		assert_int_equal(x.closed[k], k >= 6);
+		if (k >= 6)
+			assert_int_equal(x.closed_err[k], -EDQUOT);
+	}
+	assert_int_equal(x.cnt[DP_CNT_RLPX_MEM_CLOSE], 2);
+	assert_int_equal(rlpx_stage_n_sessions(x.st), 6);
+	/* What the big messages took is back: idle buffers only. */
+	rlpx_stage_mem(x.st, &used, &peak);
+	assert_true(peak <= mem);
+	assert_true(used <= 6 * (RLPX_CODEC_IBUF_MIN + (64u << 10)) +
+			    (1u << 20));
+	mb_stop(&x);
+}
+
+/* A peer that sends Pings and reads none of the Pongs: the Pongs pile up
+ * in its write queue until that holds a quarter of its budget; then the
+ * stage stops reading it (its Pings stay in its socket, unanswered), and
+ * closes it when the wait is up. Its memory never passes its budget. */
+static void test_stage_memory_budget_ping_flood_not_reading(void **st_)
+{
+	const size_t sess_mem = 1u << 20;
+	static const uint8_t empty[] = { 0xc0 };
+	size_t used, peak, pl = 0;
+	uint8_t *one = NULL, *burst;
+	struct mb x;
+
+	(void)st_;
+	mb_start(&x, sess_mem, 8u << 20);
+	burst = malloc(1000 * 64);
+	assert_non_null(burst);
+	for (unsigned r = 0; r < 500; r++) {
+		size_t n = 0, wl;
+
+		/* 1000 more Pings from peer 0, as its socket takes them */
+		for (unsigned i = 0; i < 1000; i++) {
+			one = seal_alloc(&x.pc[0], RLPX_P2P_PING, empty, 1,
+					 &wl);
+			assert_true(n + wl <= 1000 * 64);
+			memcpy(burst + n, one, wl);
+			n += wl;
+			free(one);
+		}
+		free(x.wire[0]);
+		x.wire[0] = malloc(n);
+		assert_non_null(x.wire[0]);
+		memcpy(x.wire[0], burst, n);
+		x.wlen[0] = n;
+		x.woff[0] = 0;
+		pl += 1000;
+		for (unsigned k = 0; k < 50 && x.woff[0] < x.wlen[0]; k++)
+			(void)mb_round(&x);
+		if (x.woff[0] < x.wlen[0])
+			break;          /* its socket is full: not read */
+	}
+	for (unsigned r = 0; r < 50; r++)
+		(void)mb_round(&x);
+	assert_int_equal(x.cnt[DP_CNT_RLPX_MEM_PAUSE], 1);
+	assert_true(x.cnt[DP_CNT_RLPX_PONGS] > 1000);
+	assert_true(x.cnt[DP_CNT_RLPX_PONGS] < pl);     /* some unanswered */
+	rlpx_stage_mem(x.st, &used, &peak);
+	assert_true(peak <= sess_mem + MB_SESS * RLPX_CODEC_IBUF_MIN +
+			    (1u << 20));
+	assert_false(x.closed[0]);
+	x.now += RLPX_STAGE_MEM_WAIT_NS;
+	for (unsigned r = 0; r < 50; r++)
+		(void)mb_round(&x);
+	assert_true(x.closed[0]);
+	assert_int_equal(x.closed_err[0], -EDQUOT);
+	assert_int_equal(x.cnt[DP_CNT_RLPX_MEM_CLOSE], 1);
+	free(burst);
+	mb_stop(&x);
+}
+
+/* Budgets below their minimum are refused. */
+static void test_stage_memory_budget_cfg(void **st_)
+{
+	struct shmring_cfg rc = { .n_rings = 2, .ring_size = 16,
+				  .n_slots = 8 };
+	struct rlpx_stage *st = NULL;
+	struct shmring *r;
+
+	(void)st_;
+	assert_int_equal(shmring_create(&r, &rc), 0);
+	assert_int_equal(rlpx_stage_new(&st, &(struct rlpx_stage_cfg){
+			.ring = r, .rxq = shmring_ring(r, 0),
+			.sess_mem_max = RLPX_STAGE_MEM_MIN - 1 }), -EINVAL);
+	assert_int_equal(rlpx_stage_new(&st, &(struct rlpx_stage_cfg){
+			.ring = r, .rxq = shmring_ring(r, 0),
+			.sess_mem_max = 2u << 20, .mem_max = 1u << 20 }),
+			 -EINVAL);
+	assert_int_equal(rlpx_stage_new(&st, &(struct rlpx_stage_cfg){
+			.ring = r, .rxq = shmring_ring(r, 0) }), 0);
+	rlpx_stage_free(st);
+	shmring_free(r);
+}
+
 /* ---- several sessions in one stage, in process ------------------------ */
 
 static double now_s(void)
@@ -1156,6 +1435,9 @@ int main(void)
 		cmocka_unit_test(test_stage_seals_sessions_together),
 		cmocka_unit_test(test_stage_keys_slot_wiped),
 		cmocka_unit_test(test_stage_pending_expires_on_its_clock),
+		cmocka_unit_test(test_stage_memory_budget_caps_big_frames),
+		cmocka_unit_test(test_stage_memory_budget_ping_flood_not_reading),
+		cmocka_unit_test(test_stage_memory_budget_cfg),
 		cmocka_unit_test(test_e2e_snappy),
 		cmocka_unit_test(test_e2e_plain),
 		cmocka_unit_test(test_e2e_garbage),
