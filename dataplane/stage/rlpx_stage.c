@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/stage/rlpx_stage.c - RLPx frame engine: the sessions' host (sockets,
- * epoll, ring I/O) around dataplane/stage/rlpx_codec. */
+/* dataplane/stage/rlpx_stage.c - RLPx frame engine: the sessions' host
+ * (sockets, epoll, the session state machine) around
+ * dataplane/stage/rlpx_codec.
+ * Why one file of about 1,200 lines: reading, writing, control's
+ * requests, the pending timeout and the memory budget all change one
+ * struct sess, whose invariants (its state, the stalled, pending and TX
+ * batch lists it is on, what its budget is charged) must hold between any
+ * two of them; split over files, struct sess would be published to all
+ * of them. What stands alone is out already: the codec (rlpx_codec),
+ * the budgets (rlpx_budget), control's requests copied out of shared
+ * memory (rlpx_req) and the messages to control (rlpx_out). */
 #include "dataplane/stage/rlpx_stage.h"
 
 #include <errno.h>
@@ -14,45 +23,17 @@
 #include <unistd.h>
 
 #include "common/dplink_proto.h"
+#include "dataplane/stage/rlpx_out.h"
+#include "dataplane/stage/rlpx_req.h"
 
 #define POLL_EVENTS    32
 #define READS_PER_EVENT 4               /* bounds one session's turn */
-#define FRAG_BURST     32
 #define TX_BATCH       16               /* TX messages sealed together */
 #define TX_BATCH_LEN   (16u << 10)      /* larger ones are sealed at once */
 
 #define WQ_IDLE        (64u << 10)      /* an empty write queue keeps this */
 
 /* ---- sessions ----------------------------------------------------------- */
-
-/* A TX or close request from control, copied out of its slot and checked
- * there (ctl_load()): nothing of it is read from shared memory again but
- * a TX payload, and that only within the data_len checked here. */
-struct tx_hdr {                         /* of a struct msg_rlpx_data */
-	uint64_t session_id;
-	uint64_t msg_code;
-	uint32_t total_len;
-	uint32_t frag_off;
-	uint16_t data_len;
-	uint16_t flags;
-};
-
-struct ctl_req {
-	uint8_t kind;                   /* MSG_RLPX_TX or MSG_RLPX_CLOSED */
-	union {
-		struct tx_hdr tx;
-		struct msg_rlpx_closed close;
-	} u;
-	const uint8_t *data;            /* TX: u.tx.data_len bytes, in the
-					 * slot or in the held copy */
-};
-
-/* A request kept for a pending session, with its payload copied: the
- * slot has gone back to the pool. */
-struct held_req {
-	struct ctl_req r;
-	uint8_t *copy;                  /* r.data; NULL when empty */
-};
 
 enum sess_state {
 	S_PENDING = 0,          /* keys or fd still missing */
@@ -100,7 +81,7 @@ struct sess {
 	 * control requests that came for it, in order, copied */
 	struct sess *pnext, **ppprev;
 	uint64_t pend_deadline;         /* CLOCK_MONOTONIC ns */
-	struct held_req *held;          /* RLPX_STAGE_HOLD_MAX, lazily */
+	struct rlpx_req_held *held;     /* RLPX_STAGE_HOLD_MAX, lazily */
 	unsigned n_held;
 };
 
@@ -129,7 +110,9 @@ struct rlpx_stage {
 	unsigned n_tx_due;
 	uint8_t *tx_scratch;            /* TX_BATCH plain frames */
 	size_t tx_scratch_cap;
-	bool enqueued;                  /* notify control at the end of poll */
+	struct rlpx_out out;            /* the ring to control; notify
+					 * control at the end of poll when
+					 * out.enqueued */
 	pthread_mutex_t lock;           /* inbox only */
 	unsigned n_inbox;               /* atomic read without the lock */
 	struct inbox_ent inbox[RLPX_STAGE_INBOX];
@@ -210,22 +193,11 @@ static void pend_unlink(struct rlpx_stage *st, struct sess *s)
 	s->ppprev = NULL;
 }
 
-/* held_free() drops one held request's copy (charged to b). */
-static void held_free(struct rlpx_budget *b, struct held_req *h)
-{
-	if (h->copy) {
-		explicit_bzero(h->copy, h->r.u.tx.data_len);
-		free(h->copy);
-		rlpx_budget_give(b, h->r.u.tx.data_len);
-	}
-	h->copy = NULL;
-}
-
 /* release_held() drops the requests s still holds. */
 static void release_held(struct rlpx_stage *st, struct sess *s)
 {
 	for (unsigned i = 0; i < s->n_held; i++)
-		held_free(&s->mem, &s->held[i]);
+		rlpx_req_unhold(&s->held[i], &s->mem);
 	st->n_held -= s->n_held;
 	s->n_held = 0;
 	free(s->held);
@@ -298,36 +270,16 @@ static void set_events(struct rlpx_stage *st, struct sess *s)
 		s->ev = ev;
 }
 
-/* report_closed() puts MSG_RLPX_CLOSED on the ring and frees s, or leaves
- * s stalled in S_DEAD to retry. */
+/* report_closed() puts MSG_RLPX_CLOSED on the ring, or says -ENOBUFS:
+ * the caller leaves s stalled in S_DEAD to retry. */
 static int report_closed(struct rlpx_stage *st, struct sess *s)
 {
-	struct msg_rlpx_closed *m;
-	struct msg_desc d;
-	uint32_t slot;
+	int rc = rlpx_out_closed(&st->out, s->id, s->close_err,
+				 s->close_reason, s->close_origin);
 
-	if (shmring_slot_alloc(st->cfg.ring, &slot) < 0)
-		return -ENOBUFS;
-	m = shmring_slot_ptr(st->cfg.ring, slot);
-	memset(m, 0, sizeof(*m));
-	m->hdr.type = MSG_RLPX_CLOSED;
-	m->hdr.len = sizeof(*m) - sizeof(m->hdr);
-	m->hdr.seq = st->cfg.seq ? (*st->cfg.seq)++ : 0;
-	m->session_id = s->id;
-	m->error = s->close_err;
-	m->reason = s->close_reason;
-	m->origin = s->close_origin;
-	d = (struct msg_desc){ .slot = slot, .len = sizeof(*m),
-			       .kind = MSG_RLPX_CLOSED };
-	if (shmring_enqueue(st->cfg.rxq, &d, 1) != 1) {
-		shmring_slot_free(st->cfg.ring, slot);
-		if (st->cfg.seq)
-			(*st->cfg.seq)--;
-		return -ENOBUFS;
-	}
-	st->enqueued = true;
-	cnt(st, DP_CNT_RLPX_CLOSED, 1);
-	return 0;
+	if (rc == 0)
+		cnt(st, DP_CNT_RLPX_CLOSED, 1);
+	return rc;
 }
 
 /* sess_end() closes the socket and reports; s may be freed. */
@@ -527,63 +479,7 @@ static int tx_defer(struct rlpx_stage *st, struct sess *s)
  * Returns 0 when all of it went, -ENOBUFS when the ring or pool is full. */
 static int emit(struct rlpx_stage *st, struct sess *s)
 {
-	const struct rlpx_msg *m = &s->m;
-
-	for (;;) {
-		uint32_t slots[FRAG_BURST];
-		struct msg_desc d[FRAG_BURST];
-		size_t left = m->len - s->emit_off, off = s->emit_off;
-		unsigned want = (unsigned)((left + MSG_RLPX_FRAG_MAX - 1) /
-					   MSG_RLPX_FRAG_MAX);
-		unsigned got, enq;
-
-		if (want == 0)
-			want = 1;       /* an empty message is one fragment */
-		if (want > FRAG_BURST)
-			want = FRAG_BURST;
-		got = shmring_slot_alloc_burst(st->cfg.ring, slots, want);
-		for (unsigned i = 0; i < got; i++) {
-			struct msg_rlpx_data *x = shmring_slot_ptr(st->cfg.ring,
-								   slots[i]);
-			size_t k = m->len - off;
-
-			if (k > MSG_RLPX_FRAG_MAX)
-				k = MSG_RLPX_FRAG_MAX;
-			memset(x, 0, sizeof(*x));
-			x->hdr.type = MSG_RLPX_RX;
-			x->hdr.len = (uint16_t)(sizeof(*x) - sizeof(x->hdr) + k);
-			x->hdr.seq = st->cfg.seq ? (*st->cfg.seq)++ : 0;
-			x->session_id = s->id;
-			x->msg_code = m->code;
-			x->total_len = (uint32_t)m->len;
-			x->frag_off = (uint32_t)off;
-			x->data_len = (uint16_t)k;
-			x->flags = off + k == m->len ? MSG_RLPX_F_LAST : 0;
-			if (k)
-				memcpy(x->data, m->data + off, k);
-			d[i] = (struct msg_desc){ .slot = slots[i],
-				.len = (uint16_t)(sizeof(*x) + k),
-				.kind = MSG_RLPX_RX };
-			off += k;
-		}
-		enq = got ? shmring_enqueue(st->cfg.rxq, d, got) : 0;
-		if (enq < got) {
-			shmring_slot_free_burst(st->cfg.ring, slots + enq,
-						got - enq);
-			if (st->cfg.seq)
-				*st->cfg.seq -= got - enq;
-		}
-		if (enq)
-			st->enqueued = true;
-		for (unsigned i = 0; i < enq; i++)
-			s->emit_off += d[i].len - sizeof(struct msg_rlpx_data);
-		if (m->len == 0 && enq == 1)
-			return 0;
-		if (enq < want)
-			return -ENOBUFS;
-		if (s->emit_off >= m->len)
-			return 0;
-	}
+	return rlpx_out_msg(&st->out, s->id, &s->m, &s->emit_off);
 }
 
 /* stall_rd() parks s until the ring has room: reading off. */
@@ -803,13 +699,13 @@ static int pump(struct rlpx_stage *st, struct sess *s)
 	return rc;
 }
 
-static int ctl_apply(struct rlpx_stage *st, const struct ctl_req *r);
+static int ctl_apply(struct rlpx_stage *st, const struct rlpx_req *r);
 
 /* replay() applies, in order, what control sent s while it was pending,
  * and frees the copies. s may be gone afterwards. */
 static void replay(struct rlpx_stage *st, struct sess *s)
 {
-	struct held_req *held = s->held;
+	struct rlpx_req_held *held = s->held;
 	unsigned n = s->n_held;
 	size_t bytes = 0;
 
@@ -817,8 +713,7 @@ static void replay(struct rlpx_stage *st, struct sess *s)
 	 * applied); they are freed one by one below, at most
 	 * RLPX_STAGE_HOLD_MAX slots' worth. */
 	for (unsigned i = 0; i < n; i++)
-		if (held[i].copy)
-			bytes += held[i].r.u.tx.data_len;
+		bytes += rlpx_req_held_size(&held[i]);
 	rlpx_budget_give(&s->mem, bytes);
 	s->held = NULL;
 	s->n_held = 0;
@@ -827,7 +722,7 @@ static void replay(struct rlpx_stage *st, struct sess *s)
 		/* By id: an earlier one may have ended the session. */
 		if (ctl_apply(st, &held[i].r) < 0)
 			cnt(st, DP_CNT_RLPX_CTL_DROP, 1);
-		held_free(NULL, &held[i]);
+		rlpx_req_unhold(&held[i], NULL);
 	}
 	free(held);
 }
@@ -906,9 +801,9 @@ static int ctl_keys(struct rlpx_stage *st, const struct msg_rlpx_keys *k)
 }
 
 /* ctl_tx() takes one fragment of a message from control: x is the
- * checked copy of its header (ctl_load()), data holds x->data_len
+ * checked copy of its header (rlpx_req_load()), data holds x->data_len
  * bytes. */
-static int ctl_tx(struct rlpx_stage *st, const struct tx_hdr *x,
+static int ctl_tx(struct rlpx_stage *st, const struct rlpx_tx_hdr *x,
 		  const uint8_t *data)
 {
 	struct sess *s;
@@ -998,7 +893,7 @@ static int ctl_close(struct rlpx_stage *st, const struct msg_rlpx_closed *c)
 }
 
 /* ctl_apply() carries out one TX or close request. */
-static int ctl_apply(struct rlpx_stage *st, const struct ctl_req *r)
+static int ctl_apply(struct rlpx_stage *st, const struct rlpx_req *r)
 {
 	if (r->kind == MSG_RLPX_TX)
 		return ctl_tx(st, &r->u.tx, r->data);
@@ -1010,9 +905,9 @@ static int ctl_apply(struct rlpx_stage *st, const struct ctl_req *r)
  * -EBUSY (bound hit, or no memory for the copy: the caller offers it
  * again; the pending timeout bounds the wait). */
 static int hold(struct rlpx_stage *st, struct sess *s,
-		const struct ctl_req *r)
+		const struct rlpx_req *r)
 {
-	struct held_req *h;
+	struct rlpx_req_held *h;
 
 	if (s->n_held >= RLPX_STAGE_HOLD_MAX ||
 	    st->n_held >= RLPX_STAGE_HOLD_TOTAL)
@@ -1023,59 +918,17 @@ static int hold(struct rlpx_stage *st, struct sess *s,
 			return -EBUSY;
 	}
 	h = &s->held[s->n_held];
-	h->r = *r;
-	h->copy = NULL;
-	if (r->kind == MSG_RLPX_TX && r->u.tx.data_len) {
-		if (!rlpx_budget_take(&s->mem, r->u.tx.data_len))
-			return -EBUSY;
-		h->copy = malloc(r->u.tx.data_len);
-		if (!h->copy) {
-			rlpx_budget_give(&s->mem, r->u.tx.data_len);
-			return -EBUSY;
-		}
-		memcpy(h->copy, r->data, r->u.tx.data_len);
-	}
-	h->r.data = h->copy;
+	if (rlpx_req_hold(h, r, &s->mem) < 0)
+		return -EBUSY;
 	s->n_held++;
 	st->n_held++;
 	return RLPX_CTL_HELD;
 }
 
-/* ctl_load() copies a TX or close request out of its slot into *r, once,
- * and checks the copy: every check the request needs is here, on the
- * copy, so control rewriting the slot meanwhile changes nothing
- * (DESIGN.md, Trust boundaries). A TX payload stays in the slot, to be
- * copied with the checked data_len only. */
-static int ctl_load(struct ctl_req *r, const struct msg_desc *d,
-		    const void *slot)
-{
-	struct msg_rlpx_data x;         /* the fixed part; data[] stays */
-
-	r->kind = d->kind;
-	r->data = NULL;
-	if (d->kind == MSG_RLPX_CLOSED)
-		return msg_load(d, slot, &r->u.close, sizeof(r->u.close)) < 0 ||
-		       d->len != sizeof(r->u.close) ? -EBADMSG : 0;
-	/* The lies a TX descriptor and header can tell: a data_len that
-	 * is not what the descriptor covers, a message over the cap, a
-	 * fragment reaching past its message. */
-	if (msg_load(d, slot, &x, sizeof(x)) < 0 ||
-	    sizeof(x) + x.data_len != d->len || x.total_len > RLPX_MSG_CAP ||
-	    (uint64_t)x.frag_off + x.data_len > x.total_len)
-		return -EBADMSG;
-	r->u.tx = (struct tx_hdr){ .session_id = x.session_id,
-				   .msg_code = x.msg_code,
-				   .total_len = x.total_len,
-				   .frag_off = x.frag_off,
-				   .data_len = x.data_len, .flags = x.flags };
-	r->data = (const uint8_t *)slot + sizeof(x);
-	return 0;
-}
-
 int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
 		   void *slot)
 {
-	struct ctl_req r;
+	struct rlpx_req r;
 	struct sess *s;
 	int rc;
 
@@ -1099,7 +952,7 @@ int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
 	}
 	case MSG_RLPX_TX:
 	case MSG_RLPX_CLOSED:
-		rc = ctl_load(&r, d, slot);
+		rc = rlpx_req_load(&r, d, slot);
 		if (rc < 0)
 			break;
 		s = find(st, d->kind == MSG_RLPX_TX ? r.u.tx.session_id :
@@ -1142,6 +995,8 @@ int rlpx_stage_new(struct rlpx_stage **out, const struct rlpx_stage_cfg *cfg)
 		return -EINVAL;
 	}
 	st->mem = (struct rlpx_budget){ .max = st->cfg.mem_max };
+	st->out = (struct rlpx_out){ .ring = cfg->ring, .q = cfg->rxq,
+				     .seq = cfg->seq };
 	while (nb < st->cfg.max_sessions && nb < (1u << 20))
 		nb *= 2;
 	st->n_buckets = nb;
@@ -1335,9 +1190,9 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 	if (n > 0)
 		did += (unsigned)n;
 	/* Also covers what rlpx_stage_ctl() enqueued since the last poll. */
-	if (st->enqueued && st->cfg.notify_fn)
+	if (st->out.enqueued && st->cfg.notify_fn)
 		st->cfg.notify_fn(st->cfg.notify_arg);
-	st->enqueued = false;
+	st->out.enqueued = false;
 	return did;
 }
 
