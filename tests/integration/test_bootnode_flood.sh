@@ -160,10 +160,9 @@ dpstat() {
 }
 
 "$DEVPLANE" key generate "$WORK/key" >/dev/null || fail "key generate"
-PORT=$(free_port udp "$NODE_IP")
-MPORT=$(free_port tcp "$NODE_IP")
-"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:$PORT" \
-	--metrics.addr "$NODE_IP:$MPORT" >"$WORK/boot.out" 2>"$WORK/boot.err" &
+# Port 0 for both: the ports it bound are read back, none guessed free.
+"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:0" \
+	--metrics.addr "$NODE_IP:0" >"$WORK/boot.out" 2>"$WORK/boot.err" &
 BOOT=$!
 PIDS+=("$BOOT")
 wait_for grep -q '^enode://' "$WORK/boot.out" || fail "no enode printed"
@@ -171,6 +170,9 @@ wait_for grep -q 'dataplane pid' "$WORK/boot.err" || fail "no dp pid"
 DPPID=$(sed -n 's/.*dataplane pid \([0-9]*\).*/\1/p' "$WORK/boot.err")
 PIDS+=("$DPPID")
 ENODE=$(head -1 "$WORK/boot.out")
+PORT=$(enode_udp_port "$ENODE")
+wait_for grep -q 'metrics on port' "$WORK/boot.err" || fail "no metrics port"
+MPORT=$(bound_metrics_port "$WORK/boot.err")
 wait_for scrape || fail "no /metrics"
 
 # The generator refuses what sockets cannot do.
@@ -219,6 +221,9 @@ echo "ok ping answered right after the flood; bootnode and dataplane alive"
 # must have overflowed.
 snap b
 kill -STOP "$DPPID"
+# SIGSTOP lands asynchronously: wait for it rather than race it.
+wait_for grep -q '^State:.*stopped' "/proc/$DPPID/status" ||
+	fail "dataplane not stopped"
 F="$WORK/flood_stopped.txt"
 flood "$F" --count "$MIXED" --junk-src "$JUNK_SRC" \
 	--mix short=1,long=1,type=1,hash=1,rlp=1,sig=1,expired=1
@@ -244,6 +249,8 @@ rx0=$(dpstat rx_pkts) acc0=$(dpstat accepted)
 full0=$(( $(dpstat drop_ring_full) + $(dpstat drop_no_slot) ))
 sd0=$(sock_drops)
 kill -STOP "$BOOT"
+wait_for grep -q '^State:.*stopped' "/proc/$BOOT/status" ||
+	fail "control not stopped"
 F="$WORK/flood_ring.txt"
 "$FLOODBIN" --target "$NODE_IP:$PORT" --mix size=0 --keys 256 \
 	--legit-src "$LEGIT_SRC" --legit-rate 4000 --duration 4 --grace-ms 0 \

@@ -60,8 +60,8 @@ ramp() {
 . "$(dirname "$0")/lib_ramp.sh"
 
 "$DEVPLANE" key generate "$WORK/key" >/dev/null || fail "key generate"
-PORT=$(free_port udp "$NODE_IP")
-"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:$PORT" \
+# Port 0: the port it bound is read back from its enode, none guessed free.
+"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:0" \
 	>"$WORK/boot.out" 2>"$WORK/boot.err" &
 BOOT=$!
 PIDS+=("$BOOT")
@@ -70,6 +70,7 @@ wait_for grep -q 'dataplane pid' "$WORK/boot.err" || fail "no dp pid"
 DPPID=$(sed -n 's/.*dataplane pid \([0-9]*\).*/\1/p' "$WORK/boot.err")
 PIDS+=("$DPPID")
 ENODE=$(head -1 "$WORK/boot.out")
+PORT=$(enode_udp_port "$ENODE")
 
 # 1. A short ramp at a running node.
 rx0=$(dpstat rx_pkts) sd0=$(sock_drops)
@@ -96,7 +97,9 @@ echo "ok ramp: $NSTEPS steps, $JUNK junk packets read by the dataplane;" \
 
 # 2. Control stopped: nothing is answered, the knee is none.
 kill -STOP "$BOOT"
-grep -q '^State:.*stopped' "/proc/$BOOT/status" || fail "control not stopped"
+# SIGSTOP lands asynchronously: wait for it rather than race it.
+wait_for grep -q '^State:.*stopped' "/proc/$BOOT/status" ||
+	fail "control not stopped"
 F="$WORK/ramp_stopped.txt"
 ramp "$F"
 cat "$F"
