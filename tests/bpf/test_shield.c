@@ -229,6 +229,35 @@ static void expect(struct fix *f, const struct spec *s, int action,
 	}
 }
 
+/* expect_n() runs one frame n + 1 times in one BPF_PROG_TEST_RUN (the
+ * runs microseconds apart, with no system call between them): the first
+ * n pass (SHIELD_PASS_NO_XSK) and the last is dropped for counter c. A
+ * bucket's "n packets, then empty" then does not depend on how long the
+ * test takes between two runs. */
+static void expect_n(struct fix *f, const struct spec *s, unsigned n,
+		     enum shield_counter c)
+{
+	uint64_t before[SHIELD_COUNTER_MAX], after[SHIELD_COUNTER_MAX];
+	size_t len = build(s);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = (__u32)len, .repeat = n + 1);
+
+	assert_int_equal(shield_maps_counters(mp(f->l), before), 0);
+	assert_int_equal(bpf_prog_test_run_opts(shield_loader_prog_fd(f->l),
+						&o), 0);
+	assert_int_equal(o.retval, XDP_DROP);
+	assert_int_equal(shield_maps_counters(mp(f->l), after), 0);
+	for (int i = 0; i < SHIELD_COUNTER_MAX; i++) {
+		uint64_t want = i == SHIELD_PASS_NO_XSK ? n :
+				i == (int)c ? 1 : 0;
+
+		if (after[i] - before[i] != want)
+			fail_msg("counter %d moved by %llu (expected %llu)", i,
+				 (unsigned long long)(after[i] - before[i]),
+				 (unsigned long long)want);
+	}
+}
+
 #define PASS_OK(f, ...)                                                        \
 	expect(f, &(struct spec){ __VA_ARGS__ }, XDP_PASS, SHIELD_PASS_NO_XSK)
 #define PASS_OTHER(f, ...)                                                     \
@@ -435,54 +464,42 @@ static void advance(struct fix *f, int64_t ns)
 
 /* Refill through cfg.now_offset_ns: the program adds it to
  * bpf_ktime_get_ns(), so moving it forward is elapsed time to the bucket.
- * Real time also passes between runs (microseconds here, i.e. 1e-5 tokens
- * at 10/s), which the margins below absorb. */
+ * Real time also passes between runs: at 1/s the test has a second
+ * between two groups of runs before that adds a token, and each "n pass,
+ * then dropped" is one group (expect_n()). */
 static void test_shield_refill_exact(void **state)
 {
 	struct fix *f = *state;
 	const struct spec s = { .fam = 4, .src = "192.0.2.50" };
 	const struct spec s6 = { .fam = 6, .src = "2001:db8:50::1" };
 
-	f->cfg.src_rate = 10;
+	f->cfg.src_rate = 1;
 	f->cfg.src_burst = 5;
 	f->cfg.pfx_rate = 0;
 	set_cfg(f);
-	for (int i = 0; i < 5; i++) {
-		expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-		expect(f, &s6, XDP_PASS, SHIELD_PASS_NO_XSK);
-	}
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
-	expect(f, &s6, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
-	advance(f, NS / 10); /* 100 ms at 10/s: one token */
-	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
-	expect(f, &s6, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s6, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
-	advance(f, NS / 4); /* 2.5 tokens: two packets, half a token kept */
-	for (int i = 0; i < 2; i++)
-		expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
-	advance(f, NS / 20); /* +0.5 token: the kept half makes one */
-	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
-	advance(f, 3600 * NS); /* an hour: capped at the burst, not 36000 */
-	for (int i = 0; i < 5; i++)
-		expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	expect_n(f, &s, 5, SHIELD_DROP_RATE_SOURCE);
+	expect_n(f, &s6, 5, SHIELD_DROP_RATE_SOURCE);
+	advance(f, NS); /* a second at 1/s: one token */
+	expect_n(f, &s, 1, SHIELD_DROP_RATE_SOURCE);
+	expect_n(f, &s6, 1, SHIELD_DROP_RATE_SOURCE);
+	advance(f, 5 * NS / 2); /* 2.5 tokens: two packets, half kept */
+	expect_n(f, &s, 2, SHIELD_DROP_RATE_SOURCE);
+	advance(f, NS / 2); /* +0.5 token: the kept half makes one */
+	expect_n(f, &s, 1, SHIELD_DROP_RATE_SOURCE);
+	advance(f, 3600 * NS); /* an hour: capped at the burst, not 3600 */
+	expect_n(f, &s, 5, SHIELD_DROP_RATE_SOURCE);
 	/* Lowering the burst at run time caps a full bucket at once. */
 	advance(f, 3600 * NS);
 	f->cfg.src_burst = 2;
 	set_cfg(f);
-	for (int i = 0; i < 2; i++)
-		expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
-	/* The prefix bucket refills the same way. */
+	expect_n(f, &s, 2, SHIELD_DROP_RATE_SOURCE);
+	/* The prefix bucket refills the same way (1000/s, burst 1: the
+	 * drop comes within the same group of runs). */
 	f->cfg.src_rate = 0;
 	f->cfg.pfx_rate = 1000;
 	f->cfg.pfx_burst = 1;
 	set_cfg(f);
-	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_PREFIX);
+	expect_n(f, &s, 1, SHIELD_DROP_RATE_PREFIX);
 	advance(f, NS / 1000);
 	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
 }
@@ -541,11 +558,9 @@ static void test_shield_bucket_clock(void **state)
 	f->cfg.src_rate = 1000;
 	f->cfg.src_burst = 1;
 	set_cfg(f);
-	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	expect_n(f, &s, 1, SHIELD_DROP_RATE_SOURCE);
 	advance(f, NS / 1000); /* one token, less than a tick */
-	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	expect_n(f, &s, 1, SHIELD_DROP_RATE_SOURCE);
 	/* Back to a slow bucket (1/s: a tick is at most 1 % of a token at
 	 * HZ >= 100): coarse, and it refills by the offset all the same. */
 	f->cfg.src_rate = 1;
@@ -555,11 +570,9 @@ static void test_shield_bucket_clock(void **state)
 	/* Full again: two seconds, as the bucket's last refill was on the
 	 * exact clock, up to a tick ahead of the coarse one. */
 	advance(f, 2 * NS);
-	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	expect_n(f, &s, 1, SHIELD_DROP_RATE_SOURCE);
 	advance(f, NS);
-	expect(f, &s, XDP_PASS, SHIELD_PASS_NO_XSK);
-	expect(f, &s, XDP_DROP, SHIELD_DROP_RATE_SOURCE);
+	expect_n(f, &s, 1, SHIELD_DROP_RATE_SOURCE);
 }
 
 static struct shield_lpm_key cidr(const char *s)

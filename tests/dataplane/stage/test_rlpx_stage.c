@@ -1218,9 +1218,15 @@ static void test_e2e_backpressure(void **st)
 		fill(d, LEN, i);
 		peer_send(&e, 0x10 + (i % 7), d, LEN);
 	}
-	usleep(300000);                 /* control does not drain */
-	assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
-	assert_true(cnt[DP_CNT_RLPX_STALLS] > 0);
+	/* Control does not drain: the worker must stall (waited for, up
+	 * to 10 s, not assumed after a fixed sleep). */
+	for (double t0 = now_s();;) {
+		assert_int_equal(dplink_stats(e.l, UINT32_MAX, cnt), 0);
+		if (cnt[DP_CNT_RLPX_STALLS] > 0)
+			break;
+		assert_true(now_s() - t0 < 10);
+		usleep(10000);
+	}
 	assert_true(cnt[DP_CNT_RLPX_FRAMES_RX] < N);
 	for (unsigned i = 0; i < N; i++) {
 		assert_int_equal(ctl_msg(&e, &code, 5), 1);
