@@ -15,7 +15,7 @@
 /* ---- fixed secrets for both ends -------------------------------------- */
 
 static inline void secrets(struct rlpx_secrets *s, enum rlpx_role role,
-		    unsigned seed)
+			   unsigned seed)
 {
 	uint8_t eph[32], in[32], rn[32], auth[200], ack[180];
 
@@ -35,8 +35,8 @@ static inline void secrets(struct rlpx_secrets *s, enum rlpx_role role,
 /* A matching pair of frame states, one frame exchanged each way (the
  * Hellos), so the handed-over positions are not zero; seed picks the
  * secrets. */
-static inline void frame_pair_seed(struct rlpx_frame *local, struct rlpx_frame *peer,
-			    unsigned seed)
+static inline void frame_pair_seed(struct rlpx_frame *local,
+				   struct rlpx_frame *peer, unsigned seed)
 {
 	struct rlpx_secrets a, b;
 	uint8_t wire[256], out[64];
@@ -68,7 +68,7 @@ static inline void frame_pair(struct rlpx_frame *local, struct rlpx_frame *peer)
 
 /* codec_of() turns a frame state into a codec (through export/import). */
 static inline void codec_of(struct rlpx_codec *c, struct rlpx_frame *f,
-		     size_t cap, uint32_t flags)
+			    size_t cap, uint32_t flags)
 {
 	struct msg_rlpx_keys k;
 
@@ -79,7 +79,7 @@ static inline void codec_of(struct rlpx_codec *c, struct rlpx_frame *f,
 }
 
 static inline uint8_t *seal_alloc(struct rlpx_codec *c, uint64_t code,
-			   const uint8_t *d, size_t len, size_t *out_len)
+				  const uint8_t *d, size_t len, size_t *out_len)
 {
 	size_t sc = rlpx_codec_scratch_len(len), oc = rlpx_codec_sealed_max(len);
 	uint8_t *s = malloc(sc), *o = malloc(oc);
