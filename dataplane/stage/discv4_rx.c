@@ -222,9 +222,12 @@ static void cache_put(struct discv4_rx *s, const uint8_t *hash,
 	for (unsigned i = 0; i < CACHE_WAYS && !v; i++)
 		if (c[i].expires_ns < now)      /* unused (0) or expired */
 			v = &c[i];
-	for (unsigned i = 0; i < CACHE_WAYS && v != &c[i]; i++)
-		if (!v || c[i].added_ns < v->added_ns)
-			v = &c[i];
+	if (!v) {                       /* all live: the oldest goes */
+		v = &c[0];
+		for (unsigned i = 1; i < CACHE_WAYS; i++)
+			if (c[i].added_ns < v->added_ns)
+				v = &c[i];
+	}
 	memcpy(v->hash, hash, DISCV4_HASH_LEN);
 	memcpy(v->node_id, id, MSG_NODE_ID_LEN);
 	memcpy(v->src, src, MSG_ADDR_LEN);
