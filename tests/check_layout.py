@@ -11,7 +11,7 @@
 #     (open_memstream);
 #  4. every file stem is unique across the tree;
 #  5. no .c file in control/ or dataplane/ over MAX_LINES lines unless its
-#     opening comment (first 30 lines) says why ("Longer than" ...).
+#     opening comment (first 30 lines) says why ("Why one file of ...").
 # Usage: check_layout.py SOURCE_ROOT. Prints every violation; exit 1 if any.
 import os
 import re
@@ -153,7 +153,7 @@ def main():
         if a in ('control', 'dataplane') and p.endswith('.c'):
             lines = text.count('\n')
             head = '\n'.join(text.split('\n')[:30])
-            if lines > MAX_LINES and 'Longer than' not in head:
+            if lines > MAX_LINES and 'Why one file' not in head:
                 errors.append(f'{p}: {lines} lines (> {MAX_LINES}) and no '
                               'reason in its opening comment')
     for e in errors:

@@ -9,7 +9,7 @@
 #include "common/keccak.h"
 #include "common/msg.h"
 #include "common/rlpx_frame.h"
-#include "dataplane/stage/rlpx_stage.h"
+#include "dataplane/stage/rlpx_codec.h"
 #include "tests/bench/bench.h"
 
 
@@ -34,13 +34,13 @@ static int codec_pair(struct rlpx_codec *a, struct rlpx_codec *b,
 				 sizeof(ack), RLPX_INITIATOR);
 	rc = rlpx_frame_init(&f, &s, 0);
 	rc = rc ? rc : rlpx_frame_export(&k, &f);
-	rc = rc ? rc : rlpx_codec_init(a, &k, 0, flags);
+	rc = rc ? rc : rlpx_codec_init(a, &k, 0, flags, NULL);
 	rlpx_frame_fini(&f);
 	rlpx_secrets_from_shared(&s, sh, ni, nr, auth, sizeof(auth), ack,
 				 sizeof(ack), RLPX_RECIPIENT);
 	rc = rc ? rc : rlpx_frame_init(&f, &s, 0);
 	rc = rc ? rc : rlpx_frame_export(&k, &f);
-	rc = rc ? rc : rlpx_codec_init(b, &k, 0, flags);
+	rc = rc ? rc : rlpx_codec_init(b, &k, 0, flags, NULL);
 	rlpx_frame_fini(&f);
 	rlpx_secrets_wipe(&s);
 	return rc;
