@@ -133,7 +133,7 @@ int cmd_bootnode(int argc, char **argv)
 		.priv = priv, .loop = l, .idx = 0,
 		.has_extip = o->has_extip, .netrestrict = o->netrestrict,
 		.n_netrestrict = o->n_netrestrict, .db = db,
-		.seed = now, .verbosity = o->verbosity,
+		.seed = cmd_seed(now), .verbosity = o->verbosity,
 	};
 	memcpy(nc.extip, o->extip, 16);
 	rc = node_init(n, &nc, now);
