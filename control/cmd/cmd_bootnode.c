@@ -28,7 +28,8 @@ static const struct flags_cmd cmd = {
 	.summary = "Run a discovery v4 bootnode: answer Ping, FindNode and "
 		   "ENRRequest,\nkeep a Kademlia table, print the enode URL.",
 	.accept = takes,
-	.notes = "The admin API (--ipcpath) serves admin_nodeInfo.",
+	.notes = "The admin API (--ipcpath) serves admin_nodeInfo and "
+		 "debug_discoveryV4Table.",
 };
 
 struct boot_admin {
@@ -57,6 +58,13 @@ static int boot_node_info(void *user, struct admin_node_info *ni)
 	n = enr_encode_text(ni->enr, sizeof(ni->enr),
 			    localnode_record(&b->n->ln));
 	return n < 0 ? (int)n : 0;
+}
+
+static const struct kad_table *boot_table(void *user)
+{
+	struct boot_admin *b = user;
+
+	return discv4_table(b->n->d);
 }
 
 /* --writeaddress: the URL we would announce, without starting anything. */
@@ -155,6 +163,7 @@ int cmd_bootnode(int argc, char **argv)
 	if (o->ipcpath) {
 		struct admin_provider ap = {
 			.user = &ba, .node_info = boot_node_info,
+			.discv4_table = boot_table,
 		};
 
 		ba = (struct boot_admin){

@@ -1001,6 +1001,13 @@ static void set_enr_eth(struct host *H, struct localnode *ln)
 		fprintf(stderr, "devplane node: could not set the ENR eth entry\n");
 }
 
+static const struct kad_table *adm_table(void *user)
+{
+	struct host *H = user;
+
+	return H->node ? discv4_table(H->node->d) : NULL;
+}
+
 static int adm_node_info(void *user, struct admin_node_info *ni)
 {
 	struct host *H = user;
@@ -1317,6 +1324,7 @@ int session_node_run(const struct session_node_cfg *o)
 			.user = H, .node_info = adm_node_info,
 			.peers = adm_peers, .add_peer = adm_add_peer,
 			.remove_peer = adm_remove_peer,
+			.discv4_table = adm_table,
 		};
 
 		rc = loop_admin_listen(l, o->ipcpath, &ap);
