@@ -2,6 +2,7 @@
 /* control/discv4/discv4.c - sans-I/O discovery v4 engine (discv4.md, EIP-8, EIP-868). */
 #include "control/discv4/discv4.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,27 @@
 #include "common/keccak.h"
 #include "common/secp.h"
 #include "control/discv4/v4bond.h"
+#include "control/discv4/v4lookup.h"
 #include "control/discv4/v4pending.h"
 #include "control/discv4/v4table.h"
 
+/*
+ * This file is geth's transport (p2p/discover/v4_udp.go): packets in and
+ * out, endpoint proofs, requests and their replies. What it keeps is in
+ * its own modules: requests waiting for replies in v4pending (indexed,
+ * capped), endpoint proofs in v4bond, and the table's upkeep (seeding,
+ * refresh, lookups, revalidation; geth's table.go) in v4table, which asks
+ * this file to send through struct v4table_ops.
+ */
+
 #define NS_PER_S 1000000000ull
+
+static_assert(DISCV4_ALPHA == V4TABLE_ALPHA, "one alpha");
+static_assert(DISCV4_REFRESH_NS == V4TABLE_REFRESH_NS, "one refresh period");
+static_assert(DISCV4_EMPTY_RETRY_NS == V4TABLE_EMPTY_RETRY_NS, "one retry");
+static_assert(DISCV4_SMALL_RETRY_MAX_NS == V4TABLE_SMALL_RETRY_MAX_NS,
+	      "one backoff cap");
+static_assert(DISCV4_MAX_RESULTS == V4LOOKUP_RESULTS, "one result count");
 
 /* What a pending request is for, which decides what its completion does. */
 enum owner {
@@ -206,9 +224,13 @@ static struct preq *preq_new(struct discv4 *d, const struct discv4_node *n,
 
 	why = v4pending_admit(&d->pend, n->id, n->ep.ip, rtype, unsolicited);
 	if (why) {
-		d->st.pending_refused[why == V4PENDING_FULL ? DISCV4_CAP_TOTAL :
-				      why == V4PENDING_KEY_FULL ? DISCV4_CAP_PEER :
-				      DISCV4_CAP_PINGBACK]++;
+		enum discv4_cap cap = DISCV4_CAP_PINGBACK;
+
+		if (why == V4PENDING_FULL)
+			cap = DISCV4_CAP_TOTAL;
+		else if (why == V4PENDING_KEY_FULL)
+			cap = DISCV4_CAP_PEER;
+		d->st.pending_refused[cap]++;
 		*rc = -ENOBUFS;
 		return NULL;
 	}
@@ -706,8 +728,9 @@ static int handle_enrresponse(struct discv4 *d, const struct msg_discv4_rx *m,
 {
 	struct v4pending_entry *e;
 
-	for (e = v4pending_first(&d->pend, m->node_id, m->src_addr,
-				 DISCV4_ENRRESPONSE); e; e = v4pending_next(e)) {
+	e = v4pending_first(&d->pend, m->node_id, m->src_addr,
+			    DISCV4_ENRRESPONSE);
+	for (; e; e = v4pending_next(e)) {
 		struct preq *q = (struct preq *)e;
 		struct enr rec;
 		uint8_t pub[64];

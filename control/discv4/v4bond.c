@@ -55,7 +55,8 @@ struct v4bond *v4bond_find(const struct v4bond_table *t, const uint8_t pub[64],
 static bool stale(const struct v4bond_table *t, const struct v4bond *b,
 		  uint64_t now)
 {
-	return b->pong_rx + t->expiry_ns < now && b->ping_rx + t->expiry_ns < now;
+	return b->pong_rx + t->expiry_ns < now &&
+	       b->ping_rx + t->expiry_ns < now;
 }
 
 static int rebuild(struct v4bond_table *t, size_t cap, uint64_t now,

@@ -28,7 +28,7 @@ struct v4bond {
 	uint8_t fails;          /* consecutive FindNode failures */
 	uint8_t ip[16];
 	uint8_t pub[64];
-	uint64_t pong_rx;       /* their valid Pong to our Ping: we may answer */
+	uint64_t pong_rx;       /* their valid Pong to our Ping: we answer */
 	uint64_t ping_rx;       /* their Ping: they likely hold our proof */
 };
 

@@ -64,7 +64,9 @@ void v4table_fini(struct v4table *t)
 
 int v4table_add_bootnode(struct v4table *t, const struct discv4_node *n)
 {
-	struct discv4_node *nb = realloc(t->boot, (t->n_boot + 1) * sizeof(*nb));
+	struct discv4_node *nb;
+
+	nb = realloc(t->boot, (t->n_boot + 1) * sizeof(*nb));
 
 	if (!nb)
 		return -ENOMEM;
@@ -286,8 +288,9 @@ static void refresh_step(struct v4table *t, uint64_t now)
 		 * small or overloaded network a fixed short period only
 		 * multiplies the load that kept the table small. */
 		t->refresh_at = now + t->small_retry;
-		t->small_retry = t->small_retry * 2 > V4TABLE_SMALL_RETRY_MAX_NS ?
-				 V4TABLE_SMALL_RETRY_MAX_NS : t->small_retry * 2;
+		t->small_retry *= 2;
+		if (t->small_retry > V4TABLE_SMALL_RETRY_MAX_NS)
+			t->small_retry = V4TABLE_SMALL_RETRY_MAX_NS;
 	}
 }
 

@@ -59,7 +59,7 @@ struct v4table {
 	uint64_t reval_deadline;
 	uint64_t refresh_at;    /* next refresh; UINT64_MAX: none planned */
 	uint64_t small_retry;   /* next early refresh gap (table < k) */
-	unsigned refresh_left;  /* random lookups still to run in this refresh */
+	unsigned refresh_left;  /* random lookups left in this refresh */
 	bool refreshing;
 	bool no_refresh;
 	uint64_t *stat_lookups;         /* bumped when a lookup starts */
