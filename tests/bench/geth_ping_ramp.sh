@@ -187,5 +187,13 @@ for r in $(seq 0 $((ROUNDS - 1))); do
 	echo "knee round $((r + 1)): geth $g pings/s, devplane $d pings/s," \
 	     "ratio devplane/geth $ratio"
 done
+if [ "$ROUNDS" -gt 1 ]; then
+	med() { printf '%s\n' "$@" | tr -d '>' | sort -n |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+	mg=$(med "${G[@]}") md=$(med "${D[@]}")
+	echo "median knee over $ROUNDS rounds: geth $mg pings/s, devplane $md" \
+	     "pings/s, ratio $(awk -v g="$mg" -v d="$md" \
+	     'BEGIN { if (g > 0) printf "%.2f", d / g; else print "n/a" }')"
+fi
 echo "knee devplane with its defences on: $DEF pings/s (replays and" \
      "over-budget sources dropped in the dataplane)"
