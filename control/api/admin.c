@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/hex.h"
 #include "control/base/nodearg.h"
@@ -279,6 +280,73 @@ static json_t *m_peer_op(const struct admin_provider *p, json_t *id,
 	return result(id, json_true());
 }
 
+/* Go's time.Time JSON: RFC 3339 in UTC, nanoseconds with trailing zeros
+ * dropped ("2026-12-07T06:11:48.564642243Z", "...:48Z"). */
+static json_t *go_time(uint64_t unix_ns)
+{
+	time_t sec = (time_t)(unix_ns / 1000000000ull);
+	unsigned frac = (unsigned)(unix_ns % 1000000000ull), digits = 9;
+	char out[64], f[16];
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&sec, &tm))
+		return json_null();
+	n = strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac) {
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		snprintf(f, sizeof(f), ".%0*u", (int)digits, frac);
+		snprintf(out + n, sizeof(out) - n, "%sZ", f);
+	} else {
+		snprintf(out + n, sizeof(out) - n, "Z");
+	}
+	return json_string(out);
+}
+
+static json_t *m_discv4_table(const struct admin_provider *p, json_t *id)
+{
+	const struct kad_table *t = p->discv4_table(p->user);
+	json_t *arr;
+
+	if (!t)
+		return result(id, json_null());
+	arr = json_array();
+	for (unsigned b = 0; b < KAD_N_BUCKETS; b++) {
+		const struct kad_bucket *bk = &t->buckets[b];
+		json_t *ba = json_array();
+
+		for (unsigned i = 0; i < bk->n_entries; i++) {
+			const struct kad_node *k = &bk->entries[i];
+			struct enode e = { .kind = ENODE_HOST_IP4 };
+			char url[ENODE_URL_MAX + 1];
+			json_t *o = json_object();
+
+			memcpy(e.pub, k->pub, ENODE_PUB_LEN);
+			memcpy(e.ip, k->ip, 16);
+			if (memcmp(e.ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+				e.kind = ENODE_HOST_IP6;
+			e.tcp = k->tcp_port;
+			e.udp = k->udp_port;
+			if (enode_format(url, sizeof(url), &e) < 0)
+				url[0] = '\0';
+			json_object_set_new(o, "node", json_string(url));
+			json_object_set_new(o, "addedToTable",
+					    go_time(k->added_to_table_ns));
+			json_object_set_new(o, "addedToBucket",
+					    go_time(k->added_to_bucket_ns));
+			json_object_set_new(o, "checks",
+					    json_integer(k->liveness_checks));
+			json_object_set_new(o, "live", json_boolean(k->live));
+			json_array_append_new(ba, o);
+		}
+		json_array_append_new(arr, ba);
+	}
+	return result(id, arr);
+}
+
 /* One request object; NULL for a notification. */
 static json_t *handle_one(const struct admin_provider *p, json_t *req)
 {
@@ -313,6 +381,8 @@ static json_t *handle_one(const struct admin_provider *p, json_t *req)
 		want_min = want_max = 0;
 	} else if (!strcmp(m, "admin_peers") && p->peers) {
 		want_min = want_max = 0;
+	} else if (!strcmp(m, "debug_discoveryV4Table") && p->discv4_table) {
+		want_min = want_max = 0;
 	} else if ((!strcmp(m, "admin_addPeer") && p->add_peer) ||
 		   (!strcmp(m, "admin_removePeer") && p->remove_peer)) {
 		want_min = want_max = 1;
@@ -336,6 +406,8 @@ static json_t *handle_one(const struct admin_provider *p, json_t *req)
 		res = m_node_info(p, id);
 	else if (!strcmp(m, "admin_peers"))
 		res = m_peers(p, id);
+	else if (!strcmp(m, "debug_discoveryV4Table"))
+		res = m_discv4_table(p, id);
 	else
 		res = m_peer_op(p, id, params, !strcmp(m, "admin_addPeer"));
 out:

@@ -9,6 +9,7 @@
 
 #include "common/enode.h"
 #include "common/enr.h"
+#include "control/discv4/kad.h"
 #include "control/rlpx/p2p.h"
 
 /*
@@ -26,6 +27,14 @@
  *                      protocols{NAME{version}}}]
  *   admin_addPeer     [url] -> true (added to the static set and dialed)
  *   admin_removePeer  [url] -> true (removed from it and disconnected)
+ *   debug_discoveryV4Table  the discv4 table, geth's p2pDebugAPI shape
+ *                      (node/api.go, discover.BucketNode): one array per
+ *                      bucket (KAD_N_BUCKETS) of {node, addedToTable,
+ *                      addedToBucket, checks, live}; node is the enode URL
+ *                      (geth prints that too for a record it holds
+ *                      unsigned; ours holds no records), the times are
+ *                      RFC 3339 UTC with nanoseconds as Go writes them;
+ *                      null without discovery
  * url is an enode:// URL or an "enr:" record. A method whose provider hook
  * is NULL does not exist (the bootnode has only admin_nodeInfo).
  *
@@ -102,6 +111,9 @@ struct admin_provider {
 	void (*peers)(void *user, admin_peer_emit_fn *emit, void *ctx);
 	int (*add_peer)(void *user, const struct enode *e);
 	int (*remove_peer)(void *user, const struct enode *e);
+	/* The discv4 table (times in its entries: Unix ns), or NULL when
+	 * discovery is off. */
+	const struct kad_table *(*discv4_table)(void *user);
 };
 
 /* admin_frame() finds the first JSON value in buf[0..len): leading

@@ -28,7 +28,8 @@ static const struct flags_cmd cmd = {
 	.summary = "Run a discovery v4 bootnode: answer Ping, FindNode and "
 		   "ENRRequest,\nkeep a Kademlia table, print the enode URL.",
 	.accept = takes,
-	.notes = "The admin API (--ipcpath) serves admin_nodeInfo. With --nat "
+	.notes = "The admin API (--ipcpath) serves admin_nodeInfo and "
+		 "debug_discoveryV4Table. With --nat "
 		 "upnp, pmp or any the\nUDP port is mapped on the gateway; "
 		 "each time the record changes (external\nIP, mapped port) "
 		 "the new enode URL is printed on a line of its own.",
@@ -81,6 +82,13 @@ static void boot_publish(void *user, uint64_t now_ns)
 	if (p->verbosity >= 3)
 		fprintf(stderr, "devplane: record seq %llu: %s\n",
 			(unsigned long long)localnode_seq(&p->n->ln), p->url);
+}
+
+static const struct kad_table *boot_table(void *user)
+{
+	struct boot_admin *b = user;
+
+	return discv4_table(b->n->d);
 }
 
 /* --writeaddress: the URL we would announce, without starting anything. */
@@ -159,7 +167,7 @@ int cmd_bootnode(int argc, char **argv)
 		.priv = priv, .loop = l, .idx = 0,
 		.has_extip = o->has_extip, .netrestrict = o->netrestrict,
 		.n_netrestrict = o->n_netrestrict, .db = db,
-		.seed = now, .verbosity = o->verbosity,
+		.seed = cmd_seed(now), .verbosity = o->verbosity,
 	};
 	memcpy(nc.extip, o->extip, 16);
 	rc = node_init(n, &nc, now);
@@ -181,6 +189,7 @@ int cmd_bootnode(int argc, char **argv)
 	if (o->ipcpath) {
 		struct admin_provider ap = {
 			.user = &ba, .node_info = boot_node_info,
+			.discv4_table = boot_table,
 		};
 
 		ba = (struct boot_admin){

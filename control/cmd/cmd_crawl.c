@@ -173,7 +173,7 @@ static int crawl_engine_init(struct crawlrun *r, const struct flags *o,
 	dc.hook_user = r;
 	dc.netrestrict = o->netrestrict;
 	dc.n_netrestrict = o->n_netrestrict;
-	dc.seed = now;
+	dc.seed = cmd_seed(now);
 	dc.no_refresh = true;
 	rc = discv4_new(&n->d, &dc, now);
 	if (rc)

@@ -87,7 +87,7 @@ static int oneshot_start(struct oneshot *s, const struct flags *o,
 	now = loop_now();
 	nc = (struct node_cfg){
 		.priv = priv, .loop = s->l, .idx = 0, .no_refresh = true,
-		.seed = now, .has_extip = o->has_extip,
+		.seed = cmd_seed(now), .has_extip = o->has_extip,
 		.netrestrict = o->netrestrict,
 		.n_netrestrict = o->n_netrestrict, .verbosity = o->verbosity,
 	};

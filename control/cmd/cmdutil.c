@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "common/nodekey.h"
 #include "common/secp.h"
@@ -117,8 +118,21 @@ void cmd_print_engine_stats(FILE *f, const char *who, const struct discv4 *d)
 		", rx ping/pong/findnode/neighbors/enrreq/enrresp %" PRIu64
 		"/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
 		", tx %" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
-		"/%" PRIu64 "\n", who, discv4_table_size(d), s->bonds,
-		s->lookups, s->rx[1], s->rx[2], s->rx[3], s->rx[4], s->rx[5],
-		s->rx[6], s->tx[1], s->tx[2], s->tx[3], s->tx[4], s->tx[5],
-		s->tx[6]);
+		"/%" PRIu64 ", pending max %" PRIu64 ", refused total/pingback/"
+		"peer %" PRIu64 "/%" PRIu64 "/%" PRIu64 "\n", who,
+		discv4_table_size(d), s->bonds, s->lookups, s->rx[1], s->rx[2],
+		s->rx[3], s->rx[4], s->rx[5], s->rx[6], s->tx[1], s->tx[2],
+		s->tx[3], s->tx[4], s->tx[5], s->tx[6], s->pending_max,
+		s->pending_refused[DISCV4_CAP_TOTAL],
+		s->pending_refused[DISCV4_CAP_PINGBACK],
+		s->pending_refused[DISCV4_CAP_PEER]);
+}
+
+uint64_t cmd_seed(uint64_t now)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
+		return seed;
+	return now ^ ((uint64_t)getpid() << 32);
 }

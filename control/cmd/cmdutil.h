@@ -65,6 +65,11 @@ void cmd_nat_cfg(struct nathost_cfg *nc, const struct flags *o);
 struct discv4;
 void cmd_print_engine_stats(FILE *f, const char *who, const struct discv4 *d);
 
+/* cmd_seed() returns a random engine seed (getrandom(2)): it keys the
+ * engine's hash tables, which remote peers must not be able to predict.
+ * Falls back to now mixed with the pid if getrandom fails. */
+uint64_t cmd_seed(uint64_t now);
+
 /* cmd_err() prints "devplane: WHAT: strerror(-rc)" on stderr. */
 void cmd_err(const char *what, int rc);
 

@@ -49,6 +49,13 @@ static void set_enr_eth(const struct eth *eth, struct localnode *ln)
 		fprintf(stderr, "devplane node: could not set the ENR eth entry\n");
 }
 
+static const struct kad_table *adm_table(void *user)
+{
+	struct nodehost *N = user;
+
+	return N->node ? discv4_table(N->node->d) : NULL;
+}
+
 static int adm_node_info(void *user, struct admin_node_info *ni)
 {
 	struct nodehost *N = user;
@@ -305,6 +312,7 @@ int session_node_run(const struct session_node_cfg *o)
 			.user = &N, .node_info = adm_node_info,
 			.peers = adm_peers, .add_peer = adm_add_peer,
 			.remove_peer = adm_remove_peer,
+			.discv4_table = adm_table,
 		};
 
 		rc = loop_admin_listen(l, o->ipcpath, &ap);
