@@ -14,6 +14,7 @@
 #include "control/host/node.h"
 #include "control/host/session.h"
 #include "control/rlpx/forkid.h"
+#include "control/store/crawlstore.h"
 #include "control/store/nodedb.h"
 
 static const enum flag_id takes[] = {
@@ -43,6 +44,7 @@ struct crawlrun {
 	struct crawl *c;
 	struct session_prober *sp;      /* --rlpx (default): probes */
 	struct crawl_rlpx *cr;
+	struct crawlstore *out;         /* nodes.json and --db, off the loop */
 	struct forkid_chain custom;
 };
 
@@ -57,8 +59,7 @@ static void crawl_post(void *arg, uint64_t now)
 
 	if (!r->c)
 		return;                 /* engine ticked before crawl_new() */
-	if (!crawl_done(r->c))
-		crawl_on_timer(r->c, now);
+	crawl_on_timer(r->c, now);      /* once done: late results only */
 	if (r->cr)
 		crawl_rlpx_on_timer(r->cr, now);
 	loop_touch(r->l, 0);
@@ -108,7 +109,7 @@ static int crawl_probe_start(void *user, const uint8_t pub[64],
 			     timeout_ns, now);
 }
 
-static void crawl_probe_done(void *user, const struct session_probe_result *res)
+static void crawl_probe_done(void *user, const struct rlpxprobe_result *res)
 {
 	struct crawlrun *r = user;
 
@@ -202,6 +203,7 @@ int cmd_crawl(int argc, char **argv)
 	struct crawlrun *r = calloc(1, sizeof(*r));
 	struct flags *o = malloc(sizeof(*o));
 	struct crawl_config cc = { 0 };
+	struct crawlstore_config sc = { 0 };
 	struct dplink_listen listen;
 	struct nodedb *db = NULL;
 	struct loop_cfg lc;
@@ -237,9 +239,16 @@ int cmd_crawl(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* The output's own thread owns db from here to crawlstore_close(). */
+	sc.json_path = o->out;
+	sc.db = db;
+	if ((o->out || db) && (rc = crawlstore_new(&r->out, &sc))) {
+		cmd_err("crawl output", rc);
+		goto out;
+	}
 	cmd_listen(&listen, o->has_addr ? o->addr : any4,
 		     o->has_addr ? o->port : 0, 0);
-	/* The crawler commits its own batches: no loop batch on db. */
+	/* The crawl output writes db: no loop batch on it. */
 	cmd_loop_cfg(&lc, o, &listen, 1, NULL);
 	rc = loop_new(&r->l, &lc);
 	if (rc) {
@@ -258,7 +267,9 @@ int cmd_crawl(int argc, char **argv)
 		struct crawl_rlpx_config rc_cfg = {
 			.parallel = o->rlpx_parallel,
 			.timeout_ns = (uint64_t)o->rlpx_timeout_ms * 1000000ull,
-			.db = db, .start = crawl_probe_start, .start_user = r,
+			.start = crawl_probe_start, .start_user = r,
+			.on_result = r->out ? crawlstore_on_rlpx : NULL,
+			.result_user = r->out,
 		};
 
 		rc = session_prober_new(&r->sp, r->l, priv, chain,
@@ -274,9 +285,8 @@ int cmd_crawl(int argc, char **argv)
 	cc.parallel = o->parallel;
 	cc.timeout_ns = flags_given(o, F_TIMEOUT) ?
 			(uint64_t)o->timeout_ms * 1000000ull : 0;
-	cc.out_path = o->out;
-	cc.db = db;
-	cc.flush_ns = 1000000000ull;
+	cc.on_out = r->out ? crawlstore_on_crawl : NULL;
+	cc.out_user = r->out;
 	cc.progress = o->verbosity >= 3 ? crawl_progress_line : NULL;
 	cc.on_node = crawl_node_hook;
 	cc.node_user = r;
@@ -297,8 +307,7 @@ int cmd_crawl(int argc, char **argv)
 	if (rc < 0)
 		cmd_err("event loop", rc);
 	now = loop_now();
-	if (crawl_flush(r->c, now))
-		fprintf(stderr, "devplane: crawl output not fully written\n");
+	crawl_on_timer(r->c, now);      /* what changed since the last tick */
 	text = malloc(4096);
 	if (text) {
 		crawl_format_summary(r->c, now, text, 4096);
@@ -315,6 +324,10 @@ out:
 	crawl_free(r->c);
 	crawl_rlpx_free(r->cr);
 	loop_free(r->l);
+	if (crawlstore_close(r->out)) { /* the last write, then db is ours */
+		fprintf(stderr, "devplane: crawl output not fully written\n");
+		status = 1;
+	}
 	nodedb_close(db);
 	free(text);
 	free(r);

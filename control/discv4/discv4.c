@@ -73,13 +73,18 @@ enum { SLOT_EMPTY = 0, SLOT_USED, SLOT_TOMB };
 
 /* Endpoint proof and request history per (node id, IP): geth's node
  * database fields lastPingReceived, lastPongReceived and findfails. */
+enum { SEQ_UNKNOWN = 0, SEQ_ABSENT, SEQ_PRESENT };   /* bond.seq_state */
+
 struct bond {
 	uint8_t state;
 	uint8_t fails;
+	uint8_t seq_state;      /* EIP-868: did their last Ping/Pong carry
+				 * an enr-seq (SEQ_*) */
 	uint8_t ip[16];
 	uint8_t pub[DISCV4_PUB_LEN];
 	uint64_t pong_rx;       /* their valid Pong to our Ping: we may answer */
 	uint64_t ping_rx;       /* their Ping: they likely hold our proof */
+	uint64_t enr_seq;       /* with SEQ_PRESENT */
 };
 
 struct discv4 {
@@ -280,6 +285,30 @@ bool discv4_is_bonded(const struct discv4 *d, const uint8_t pub[64],
 	const struct bond *b = bond_find(d, pub, ip);
 
 	return b && b->pong_rx && b->pong_rx + DISCV4_BOND_EXPIRATION_NS >= now;
+}
+
+/* EIP-868: an implementation that knows ENRRequest says so by putting its
+ * record's seq in every Ping and Pong; the latest packet counts. */
+static void bond_note_seq(struct bond *b, bool has_seq, uint64_t seq)
+{
+	if (!b)
+		return;
+	b->seq_state = has_seq ? SEQ_PRESENT : SEQ_ABSENT;
+	b->enr_seq = has_seq ? seq : 0;
+}
+
+int discv4_enr_seq(const struct discv4 *d, const uint8_t pub[64],
+		   const uint8_t ip[16], uint64_t *seq)
+{
+	const struct bond *b = bond_find(d, pub, ip);
+
+	if (!b || b->seq_state == SEQ_UNKNOWN)
+		return -ENOENT;
+	if (b->seq_state == SEQ_ABSENT)
+		return -ENODATA;
+	if (seq)
+		*seq = b->enr_seq;
+	return 0;
 }
 
 /* ---- sending ------------------------------------------------------- */
@@ -882,6 +911,7 @@ static void handle_ping(struct discv4 *d, const struct msg_discv4_rx *m,
 	b = bond_get(d, n.id, n.ep.ip, now);
 	if (b)
 		b->ping_rx = now;
+	bond_note_seq(b, ping->has_enr_seq, ping->enr_seq);
 	seen_hook(d, &n, now);
 	if (discv4_is_bonded(d, n.id, n.ep.ip, now)) {
 		table_add(d, &n, ping->has_enr_seq ? ping->enr_seq : 0,
@@ -942,6 +972,7 @@ static int handle_pong(struct discv4 *d, const struct msg_discv4_rx *m,
 			b = bond_get(d, m->node_id, m->src_addr, now);
 			if (b)
 				b->pong_rx = now;
+			bond_note_seq(b, pong->has_enr_seq, pong->enr_seq);
 			d->st.bonds++;
 			localnode_statement(d->ln, m->src_addr, pong->to.ip,
 					    pong->to.udp, now);

@@ -59,7 +59,7 @@ struct sess {
 	uint8_t *rbuf;                  /* CTL_FRAME_MAX + 64 */
 	uint8_t *asm_buf;               /* MSG_RLPX_RX reassembly */
 	size_t asm_cap;
-	struct session_probe_result *pr;       /* probe mode: being learnt */
+	struct rlpxprobe_result *pr;    /* probe mode: being learnt */
 	int err;                        /* first failure seen (probe) */
 	uint64_t probe_deadline;
 	bool probe_quit;                /* timeout Disconnect sent */
@@ -156,23 +156,23 @@ static void sess_fail(struct host *H, struct sess *s, int err)
 /* Reports a finished probe (from reap(), after p2p's on_closed). */
 static void probe_report(struct host *H, struct sess *s, uint64_t now)
 {
-	struct session_probe_result *r = s->pr;
+	struct rlpxprobe_result *r = s->pr;
 
 	s->pr = NULL;
 	H->probes--;
 	r->finished_ns = now;
 	switch (s->st) {
 	case S_CONNECTING:
-		r->stage = SESSION_PROBE_CONNECT;
+		r->stage = RLPXPROBE_CONNECT;
 		break;
 	case S_HANDSHAKE:
-		r->stage = SESSION_PROBE_HANDSHAKE;
+		r->stage = RLPXPROBE_HANDSHAKE;
 		break;
 	case S_HELLO:
-		r->stage = SESSION_PROBE_HELLO;
+		r->stage = RLPXPROBE_HELLO;
 		break;
 	default:
-		r->stage = SESSION_PROBE_STATUS;
+		r->stage = RLPXPROBE_STATUS;
 		break;
 	}
 	if (r->has_status)
@@ -1633,7 +1633,7 @@ int session_probe(struct session_prober *p, const uint8_t pub[P2P_ID_LEN],
 		  uint64_t now_ns)
 {
 	struct host *H = p->H;
-	struct session_probe_result *r;
+	struct rlpxprobe_result *r;
 	struct sess *s;
 	int fd;
 

@@ -11,6 +11,7 @@
 #include "control/rlpx/eth.h"
 #include "control/rlpx/forkid.h"
 #include "control/rlpx/p2p.h"
+#include "control/rlpx/rlpxprobe.h"
 
 /*
  * One connection's path (DESIGN.md, the kernel-TLS split):
@@ -76,47 +77,17 @@ int session_rlpx_ping(const struct enode *e, const uint8_t priv[32],
  * handshake, Hello in control, handover to devplane-dp, eth Status over
  * dplink). Once the remote's Status arrived (whatever its verdict) it
  * disconnects with P2P_DISC_REQUESTED; when the socket is gone it reports
- * what was learnt. A probe that has not finished by its timeout is
- * disconnected (Requested) or dropped and reported with -ETIMEDOUT.
+ * what was learnt (struct rlpxprobe_result, control/rlpx/rlpxprobe.h). A
+ * probe that has not finished by its timeout is disconnected (Requested)
+ * or dropped and reported with -ETIMEDOUT.
  * Loop thread only; the prober takes over the loop's RLPx and service
  * hooks (loop_set_rlpx, loop_set_service) until it is freed.
  */
 
-enum session_probe_stage {
-	SESSION_PROBE_CONNECT = 0,      /* TCP connect */
-	SESSION_PROBE_HANDSHAKE,        /* RLPx auth/ack */
-	SESSION_PROBE_HELLO,            /* Hello exchange */
-	SESSION_PROBE_STATUS,           /* session up, waiting for Status */
-	SESSION_PROBE_STAGE_MAX
-};
-
-/* What one probe learnt. */
-struct session_probe_result {
-	uint8_t pub[P2P_ID_LEN];
-	uint8_t ip[16];
-	uint16_t tcp;
-	int err;                        /* 0: Status received; else -errno
-					 * of the failure: -ETIMEDOUT,
-					 * -ECONNREFUSED, -ECONNRESET
-					 * (closed), -ECONNABORTED (a
-					 * Disconnect before Status),
-					 * -EKEYREJECTED / -EBADMSG
-					 * (handshake or framing) ... */
-	enum session_probe_stage stage; /* the last stage reached */
-	bool has_hello;
-	struct p2p_hello hello;
-	bool has_status;
-	struct eth_status status;
-	enum eth_err status_err;        /* our check of their Status */
-	uint8_t disc_reason;            /* P2P_DISC_NONE: no Disconnect */
-	bool disc_remote;               /* they sent it */
-	uint64_t started_ns, finished_ns;       /* loop_now() clock */
-};
-
 /* Called once per probe started with session_probe(), from the loop. r is
  * valid during the call only. */
 typedef void session_probe_fn(void *user,
-			      const struct session_probe_result *r);
+			      const struct rlpxprobe_result *r);
 
 struct loop;
 struct session_prober;
