@@ -628,6 +628,9 @@ int crawlstore_new(struct crawlstore **out,
 		store_free(s);
 		return -ENOMEM;
 	}
+	/* What a killed predecessor left next to nodes.json. */
+	if (s->json_path)
+		(void)nodesjson_clean_temps(s->json_path);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -68,8 +68,10 @@ struct crawlstore_stats {
 
 struct crawlstore;
 
-/* crawlstore_new() starts a store and its thread. Returns 0, -EINVAL (no
- * output at all), -ENOMEM, or -errno of pthread_create(). */
+/* crawlstore_new() removes the temporary files a killed writer of
+ * cfg->json_path left (nodesjson_clean_temps()) and starts a store and
+ * its thread. Returns 0, -EINVAL (no output at all), -ENOMEM, or -errno
+ * of pthread_create(). */
 int crawlstore_new(struct crawlstore **out,
 		   const struct crawlstore_config *cfg);
 
