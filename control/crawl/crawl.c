@@ -683,7 +683,7 @@ static void start_queued(struct crawl *c, uint64_t now)
 }
 
 /* Emits every node that changed, in the order they first changed. */
-static void emit(struct crawl *c)
+void crawl_emit(struct crawl *c)
 {
 	struct crawl_out o;
 
@@ -733,7 +733,7 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 	}
 	c->n_ready = 0;
 	if (c->done) {
-		emit(c);
+		crawl_emit(c);
 		return;
 	}
 	start_queued(c, now);
@@ -772,7 +772,7 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 		c->next_progress = c->done ? UINT64_MAX :
 				   now + c->cfg.progress_ns;
 	}
-	emit(c);
+	crawl_emit(c);
 }
 
 uint64_t crawl_next_deadline(const struct crawl *c)

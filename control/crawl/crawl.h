@@ -92,9 +92,10 @@
  *     crawl_on_node_seen() and crawl_on_bond() (both only record; without
  *     them no node is learnt from inbound Pings and a node answering
  *     only our Pings does not count as answered);
- *   - stop when crawl_done(); call crawl_on_timer() once more after the
- *     last call into the engine (it emits what changed, also once done),
- *     then close the output (crawlstore_close() writes it a last time);
+ *   - stop when crawl_done() (crawl_on_timer() still applies late results
+ *     and emits them then); call crawl_emit() after the last call into
+ *     the engine, then close the output (crawlstore_close() writes it a
+ *     last time);
  *   - free the engine before the crawler: discv4_free() fires the pending
  *     callbacks with -ECANCELED, which the crawler ignores.
  * One thread owns both the engine and the crawler.
@@ -269,6 +270,11 @@ void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
  * ones, stops at the timeout, prints progress and emits what changed
  * through cfg.on_out. Once crawl_done() it only emits. */
 void crawl_on_timer(struct crawl *c, uint64_t now_ns);
+
+/* crawl_emit() emits what changed since the last crawl_on_timer() and
+ * does nothing else: for a host whose loop stopped (SIGINT) before it
+ * closes the output. */
+void crawl_emit(struct crawl *c);
 
 /* crawl_next_deadline() is when crawl_on_timer() has work next (<= the
  * last now when it has work at once), or UINT64_MAX. */

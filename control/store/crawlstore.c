@@ -224,7 +224,7 @@ static int queue_node(struct queue *q, const struct crawl_out *o, char *rec)
 	return 0;
 }
 
-/* ---- the thread: apply, database, nodes.json ------------------------------ */
+/* ---- the thread: apply, database, nodes.json ---------------------------- */
 
 /* The thread's node of id, or SIZE_MAX. */
 static size_t set_find(const struct crawlstore *s,
