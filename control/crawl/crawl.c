@@ -30,6 +30,7 @@ struct cnode {
 	bool inbound;                   /* learnt from crawl_on_node_seen() */
 	bool swept;                     /* a FindNode of ours was answered */
 	bool enr_ok;                    /* verified record this crawl */
+	bool no_eip868;                 /* its Ping/Pong had no enr-seq */
 	bool sweep_busy, sweep_done;
 	bool enr_busy, enr_done;
 	bool stamp_resp;                /* answered since the last tick */
@@ -371,7 +372,9 @@ static void start_enr(struct crawl *c, struct cnode *cn, uint64_t now)
 	 * per packet), and no record is no failure: it keeps its URL. */
 	if (discv4_enr_seq(c->d, cn->n.id, cn->n.ep.ip, NULL) < 0) {
 		cn->enr_done = true;
-		c->enr_skipped++;
+		if (!cn->no_eip868)
+			c->enr_skipped++;       /* nodes, not rounds */
+		cn->no_eip868 = true;
 		return;
 	}
 	cn->enr_tries++;

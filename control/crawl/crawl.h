@@ -204,8 +204,8 @@ struct crawl_stats {
 	uint64_t enr_verified;          /* verified record received */
 	uint64_t in_output;             /* score > 0: in nodes.json */
 	uint64_t findnode_sent, findnode_ok, neighbors, enr_sent;
-	uint64_t enr_skipped;           /* answered without EIP-868: no
-					 * ENRRequest sent */
+	uint64_t enr_skipped;           /* nodes answered without EIP-868:
+					 * no ENRRequest sent */
 	uint64_t fail[CRAWL_FAIL_MAX];
 	uint64_t pkts_tx, pkts_rx;      /* the engine's totals */
 	uint64_t emitted;               /* crawl_out emissions */
