@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,6 +610,7 @@ int crawlstore_new(struct crawlstore **out,
 		   const struct crawlstore_config *cfg)
 {
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	struct crawlstore *s;
 	int rc;
 
@@ -637,7 +639,14 @@ int crawlstore_new(struct crawlstore **out,
 	pthread_cond_init(&s->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&s->done, NULL);
+	/* The thread takes no signal: SIGINT and SIGTERM must reach the
+	 * host's signalfd (a process-directed signal goes to any thread
+	 * that does not block it, whose default action ends the process
+	 * without the last write). It inherits the mask set here. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&s->thread, NULL, writer, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		pthread_cond_destroy(&s->wake);
 		pthread_cond_destroy(&s->done);

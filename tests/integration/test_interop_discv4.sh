@@ -129,12 +129,12 @@ found() {
 	--timeout 180s --db "$WORK/crawl.sqlite" >"$WORK/crawl.out" 2>&1 &
 CRAWL=$!
 PIDS="$PIDS $CRAWL"
-# Until it found every one of them (then SIGINT: it writes nodes.json a
+# Until it found every one of them (then SIGTERM: it writes nodes.json a
 # last time and prints its summary) or its --timeout ends it.
 i=0
 while kill -0 "$CRAWL" 2>/dev/null; do
 	if [ "$(found)" -ge "$COUNT" ]; then
-		kill -INT "$CRAWL"
+		kill -TERM "$CRAWL"
 		break
 	fi
 	[ $i -ge 240 ] && { kill -KILL "$CRAWL"; break; }

@@ -533,6 +533,48 @@ static void test_crawlstore_close_writes_last(void **st)
 	assert_int_equal(crawlstore_close(NULL), 0);
 }
 
+/* The store's thread blocks SIGINT and SIGTERM, whatever the caller's
+ * mask: a process-directed signal must reach the host's signalfd, not
+ * end the process from the writer thread without the last write. */
+static void test_crawlstore_thread_blocks_signals(void **st)
+{
+	struct crawlstore_config sc = { 0 };
+	struct crawlstore *s;
+	struct dirent *d;
+	char path[128];
+	unsigned threads = 0;
+	DIR *dir;
+
+	(void)st;
+	path_of(path, sizeof(path), "signals.json");
+	sc.json_path = path;
+	assert_int_equal(crawlstore_new(&s, &sc), 0);
+	dir = opendir("/proc/self/task");
+	assert_non_null(dir);
+	while ((d = readdir(dir))) {
+		char status[300], line[256];
+		unsigned long long blk = 0;
+		FILE *f;
+
+		if (d->d_name[0] == '.' || atoi(d->d_name) == getpid())
+			continue;
+		snprintf(status, sizeof(status), "/proc/self/task/%s/status",
+			 d->d_name);
+		f = fopen(status, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+				break;
+		fclose(f);
+		assert_true(blk & (1ull << (SIGINT - 1)));
+		assert_true(blk & (1ull << (SIGTERM - 1)));
+		threads++;
+	}
+	closedir(dir);
+	assert_int_equal(threads, 1);
+	assert_int_equal(crawlstore_close(s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_crawlstore_sigkill_leaves_complete_file),
 		cmocka_unit_test(test_crawlstore_thread_writes_on_its_own),
 		cmocka_unit_test(test_crawlstore_close_writes_last),
+		cmocka_unit_test(test_crawlstore_thread_blocks_signals),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
