@@ -647,6 +647,8 @@ int crawlstore_new(struct crawlstore **out,
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&s->thread, NULL, writer, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!rc)
+		pthread_setname_np(s->thread, "crawlstore");
 	if (rc) {
 		pthread_cond_destroy(&s->wake);
 		pthread_cond_destroy(&s->done);

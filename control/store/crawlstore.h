@@ -39,8 +39,9 @@
  * Threads: one producer thread (the crawler's) calls every function; the
  * store's thread is the only user of cfg.db between crawlstore_new() and
  * crawlstore_close(), so the caller must not use it meanwhile. The
- * store's thread blocks every signal, so that the host's signal handling
- * (control/host/loop.c's signalfd) sees SIGINT and SIGTERM.
+ * store's thread (named "crawlstore") blocks every signal, so that the
+ * host's signal handling (control/host/loop.c's signalfd) sees SIGINT and
+ * SIGTERM.
  *
  * Memory on the store's side: about CRAWLSTORE_NODE_BYTES per node, plus
  * its record text for nodes with a verified ENR or in nodes.json (at most

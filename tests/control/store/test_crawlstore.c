@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -282,7 +283,7 @@ static void test_crawlstore_coalesces_queue(void **st)
 
 struct reader {
 	const char *path;
-	volatile int stop;
+	atomic_int stop;
 	unsigned reads, bad;
 	long last, went_back;
 };
@@ -291,7 +292,7 @@ static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
 
-	while (!r->stop) {
+	while (!atomic_load(&r->stop)) {
 		size_t len;
 		char *text = read_all(r->path, &len);
 		long n;
@@ -338,7 +339,7 @@ static void test_crawlstore_reader_never_sees_partial_file(void **st)
 		}
 		assert_int_equal(crawlstore_flush(s), 0);
 	}
-	r.stop = 1;
+	atomic_store(&r.stop, 1);
 	pthread_join(t, NULL);
 	crawlstore_stats(s, &cs);
 	print_message("%llu writes, %u reads, %u partial, last %ld nodes\n",
@@ -524,7 +525,9 @@ static void test_crawlstore_close_writes_last(void **st)
 	}
 	assert_int_equal(crawlstore_flush(s), -ENOENT);
 	crawlstore_stats(s, &cs);
-	assert_int_equal(cs.json_errors, 1);
+	/* The flush's write, and maybe the thread's own first one. */
+	assert_true(cs.json_errors >= 1 && cs.json_errors <= 2);
+	assert_int_equal(cs.json_writes, 0);
 	assert_int_equal(cs.last_err, -ENOENT);
 	assert_int_equal(crawlstore_close(s), -ENOENT);
 
@@ -552,20 +555,23 @@ static void test_crawlstore_thread_blocks_signals(void **st)
 	dir = opendir("/proc/self/task");
 	assert_non_null(dir);
 	while ((d = readdir(dir))) {
-		char status[300], line[256];
+		char status[300], line[256], name[32] = "";
 		unsigned long long blk = 0;
 		FILE *f;
 
-		if (d->d_name[0] == '.' || atoi(d->d_name) == getpid())
+		if (d->d_name[0] == '.')
 			continue;
 		snprintf(status, sizeof(status), "/proc/self/task/%s/status",
 			 d->d_name);
 		f = fopen(status, "r");
 		assert_non_null(f);
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "SigBlk: %llx", &blk) == 1)
-				break;
+		while (fgets(line, sizeof(line), f)) {
+			(void)sscanf(line, "Name: %31s", name);
+			(void)sscanf(line, "SigBlk: %llx", &blk);
+		}
 		fclose(f);
+		if (strcmp(name, "crawlstore"))
+			continue;       /* ours, or a sanitizer's */
 		assert_true(blk & (1ull << (SIGINT - 1)));
 		assert_true(blk & (1ull << (SIGTERM - 1)));
 		threads++;
