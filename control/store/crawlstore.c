@@ -83,7 +83,6 @@ struct crawlstore {
 	struct nodesjson_entry *es;     /* nodes.json scratch */
 	size_t cap_es;
 	bool json_dirty;                /* nodes.json out of date */
-	bool json_written;              /* at least once */
 	uint64_t json_writes, json_errors, db_commits, db_errors, rlpx_rows;
 	uint64_t in_output;
 };
@@ -448,14 +447,15 @@ static int write_db(struct crawlstore *s, struct queue *q)
 	return rc;
 }
 
-/* Replaces nodes.json with the thread's current set. */
-static int write_json(struct crawlstore *s)
+/* Replaces nodes.json with the thread's current set, if it changed or
+ * (force: a flush) in any case. */
+static int write_json(struct crawlstore *s, bool force)
 {
 	char url[ENODE_URL_MAX + 1];
 	size_t m = 0;
 	int rc;
 
-	if (!s->json_path || (!s->json_dirty && s->json_written))
+	if (!s->json_path || (!s->json_dirty && !force))
 		return 0;
 	for (size_t k = 0; k < s->n; k++)
 		if (s->nodes[k].score > 0)
@@ -492,7 +492,6 @@ static int write_json(struct crawlstore *s)
 		return rc;
 	}
 	s->json_writes++;
-	s->json_written = true;
 	s->json_dirty = false;
 	s->in_output = m;
 	return 0;
@@ -500,7 +499,7 @@ static int write_json(struct crawlstore *s)
 
 /* One write: takes the drained queue q into the set, then the database,
  * then nodes.json. Returns 0 or the first -errno. */
-static int write_all(struct crawlstore *s, struct queue *q)
+static int write_all(struct crawlstore *s, struct queue *q, bool force)
 {
 	uint64_t lost = 0;
 	int rc = 0, r;
@@ -513,7 +512,7 @@ static int write_all(struct crawlstore *s, struct queue *q)
 	r = write_db(s, q);
 	if (r < 0 && !rc)
 		rc = r;
-	r = write_json(s);
+	r = write_json(s, force);
 	if (r < 0 && !rc)
 		rc = r;
 	queue_reset(q);
@@ -550,6 +549,7 @@ static void *writer(void *arg)
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		struct queue *q;
+		bool force;
 		int rc;
 
 		while (!s->stop && s->want <= s->started) {
@@ -560,6 +560,7 @@ static void *writer(void *arg)
 			else
 				break;
 		}
+		force = s->want > s->started;   /* a flush asked for it */
 		/* Swap: the producer fills the empty queue meanwhile. */
 		q = s->in;
 		s->in = s->out;
@@ -568,7 +569,7 @@ static void *writer(void *arg)
 		s->started++;
 		pthread_mutex_unlock(&s->mu);
 
-		rc = write_all(s, q);
+		rc = write_all(s, q, force);
 		last = mono_ns();
 
 		pthread_mutex_lock(&s->mu);

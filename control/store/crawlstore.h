@@ -29,9 +29,11 @@
  *     directory, fsynced and renamed over the old one, so a reader, or a
  *     process killed at any moment, sees the previous complete snapshot
  *     or the new complete one, never a partial file;
- *   - crawlstore_flush() writes at once and waits for it;
- *     crawlstore_close() writes a last time (nodes.json at least once,
- *     "{}" for an empty set) and stops the thread.
+ *   - crawlstore_flush() writes at once (nodes.json even unchanged: "{}"
+ *     for an empty set) and waits for it; crawlstore_close() writes what
+ *     changed a last time and stops the thread. A store that was given
+ *     nothing and never flushed leaves an existing nodes.json alone (a
+ *     crawl that failed to start does not wipe the last one).
  * nodes.json holds the nodes whose latest score is > 0 with their latest
  * record text (else their enode URL), exactly as crawl.h describes; the
  * database holds every node emitted.
@@ -96,17 +98,17 @@ void crawlstore_on_crawl(void *user, const struct crawl_out *o);
 void crawlstore_on_rlpx(void *user, const struct rlpxprobe_result *r);
 
 /* crawlstore_flush() makes the thread write everything queued so far now
- * (the interval does not apply) and waits until it did. Returns 0 or the
- * first -errno of that write (nodes.json and the database are both
- * attempted). */
+ * (the interval does not apply; nodes.json is written even unchanged)
+ * and waits until it did. Returns 0 or the first -errno of that write
+ * (nodes.json and the database are both attempted). */
 int crawlstore_flush(struct crawlstore *s);
 
 /* crawlstore_stats() fills *st (a consistent copy). */
 void crawlstore_stats(struct crawlstore *s, struct crawlstore_stats *st);
 
-/* crawlstore_close() writes what is queued (nodes.json at least once),
- * stops and joins the thread and frees s. Returns 0 or -errno of that
- * last write. NULL is a no-op returning 0. */
+/* crawlstore_close() writes what changed since the last write, stops
+ * and joins the thread and frees s. Returns 0 or -errno of that last
+ * write. NULL is a no-op returning 0. */
 int crawlstore_close(struct crawlstore *s);
 
 #endif /* CONTROL_CRAWLSTORE_H */

@@ -475,8 +475,8 @@ static void test_crawlstore_thread_writes_on_its_own(void **st)
 }
 
 /* Close writes what is queued even with no flush and an interval of an
- * hour; an empty crawl still leaves "{}"; a path that cannot be written
- * is an error of flush and close, counted. */
+ * hour; a store given nothing leaves an old file alone; a path that
+ * cannot be written is an error of flush and close, counted. */
 static void test_crawlstore_close_writes_last(void **st)
 {
 	struct crawlstore_config sc = { 0 };
@@ -507,9 +507,25 @@ static void test_crawlstore_close_writes_last(void **st)
 	assert_int_equal(nodedb_count(db, "crawl"), 500);
 	nodedb_close(db);
 
+	/* Given nothing: an existing nodes.json stays (a crawl that failed
+	 * to start must not wipe the last one); a flush writes "{}". */
 	path_of(path, sizeof(path), "empty.json");
 	sc.db = NULL;
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs("{\"old\": 1}", f);
+		fclose(f);
+	}
 	assert_int_equal(crawlstore_new(&s, &sc), 0);
+	assert_int_equal(crawlstore_close(s), 0);
+	text = read_all(path, &len);
+	assert_non_null(text);
+	assert_string_equal(text, "{\"old\": 1}");
+	free(text);
+	assert_int_equal(crawlstore_new(&s, &sc), 0);
+	assert_int_equal(crawlstore_flush(s), 0);
 	assert_int_equal(crawlstore_close(s), 0);
 	text = read_all(path, &len);
 	assert_non_null(text);
