@@ -58,6 +58,9 @@ static const struct flag_def {
 	[F_OUT] = { "out", "FILE", "write the nodes found (geth devp2p nodes.json)" },
 	[F_PARALLEL] = { "parallel", "N",
 			 "discovery requests in flight (1..4096)" },
+	[F_MAX_NODES] = { "max-nodes", "N",
+			  "nodes kept at most, the rest refused (default "
+			  "2000000, about 1 kB each)" },
 	[F_RLPX] = { "rlpx", NULL,
 		     "dial every node with a TCP port: Hello, Status (default)" },
 	[F_NO_RLPX] = { "no-rlpx", NULL, "discovery only" },
@@ -470,6 +473,11 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		if (parse_uint(&u, v, 4096) || !u)
 			return fail(err, err_len, "--parallel: 1..4096, got %.20s", v);
 		o->parallel = (unsigned)u;
+		break;
+	case F_MAX_NODES:
+		if (parse_uint(&u, v, UINT32_MAX) || !u)
+			return fail(err, err_len, "--max-nodes: 1..4294967295, got %.20s", v);
+		o->max_nodes = (unsigned)u;
 		break;
 	case F_RLPX:
 		o->no_rlpx = false;

@@ -46,6 +46,7 @@ enum flag_id {
 	F_FORKS, F_IPCPATH, F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
 	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
 	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR, F_NAT_LEASE,
+	F_MAX_NODES,
 	F_COUNT,
 	F_END = -1                      /* ends a struct flags_cmd accept list */
 };
@@ -98,6 +99,7 @@ struct flags {
 	uint32_t timeout_ms;            /* --timeout DUR */
 	const char *out;                /* crawl --out nodes.json */
 	unsigned parallel;              /* crawl --parallel N (0: default) */
+	unsigned max_nodes;             /* crawl --max-nodes N (0: default) */
 	bool no_rlpx;                   /* crawl --no-rlpx (--rlpx: default) */
 	unsigned rlpx_parallel;         /* crawl --rlpx-parallel N (0: 16) */
 	uint32_t rlpx_timeout_ms;       /* crawl --rlpx-timeout DUR (0: 10 s) */

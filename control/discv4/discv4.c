@@ -136,6 +136,20 @@ bool discv4_is_bonded(const struct discv4 *d, const uint8_t pub[64],
 	return v4bond_proven(&d->bonds, pub, ip, now);
 }
 
+int discv4_enr_seq(const struct discv4 *d, const uint8_t pub[64],
+		   const uint8_t ip[16], uint64_t *seq)
+{
+	const struct v4bond *b = v4bond_find(&d->bonds, pub, ip);
+
+	if (!b || b->seq_state == V4BOND_SEQ_UNKNOWN)
+		return -ENOENT;
+	if (b->seq_state == V4BOND_SEQ_ABSENT)
+		return -ENODATA;
+	if (seq)
+		*seq = b->enr_seq;
+	return 0;
+}
+
 /* ---- sending ------------------------------------------------------- */
 
 static ssize_t send_pkt(struct discv4 *d, const struct discv4_packet *p,
@@ -550,6 +564,7 @@ static void handle_ping(struct discv4 *d, const struct msg_discv4_rx *m,
 	b = v4bond_get(&d->bonds, n.id, n.ep.ip, now);
 	if (b)
 		b->ping_rx = now;
+	v4bond_note_seq(b, ping->has_enr_seq, ping->enr_seq);
 	seen_hook(d, &n, now);
 	if (discv4_is_bonded(d, n.id, n.ep.ip, now)) {
 		v4table_add(&d->t, &n, ping->has_enr_seq ? ping->enr_seq : 0,
@@ -591,6 +606,7 @@ static int handle_pong(struct discv4 *d, const struct msg_discv4_rx *m,
 	b = v4bond_get(&d->bonds, m->node_id, m->src_addr, now);
 	if (b)
 		b->pong_rx = now;
+	v4bond_note_seq(b, pong->has_enr_seq, pong->enr_seq);
 	d->st.bonds++;
 	localnode_statement(d->ln, m->src_addr, pong->to.ip, pong->to.udp, now);
 	(void)localnode_update(d->ln, now);

@@ -209,6 +209,15 @@ void discv4_refresh(struct discv4 *d, uint64_t now_ns);
 bool discv4_is_bonded(const struct discv4 *d, const uint8_t pub[DISCV4_PUB_LEN],
 		      const uint8_t ip[16], uint64_t now_ns);
 
+/* discv4_enr_seq() tells what the last Ping or valid Pong from (pub, ip)
+ * said about the sender's record (EIP-868: both carry an enr-seq when the
+ * implementation knows ENRRequest). Returns 0 with *seq (may be NULL) its
+ * enr-seq, -ENODATA when that packet had none (the node has no EIP-868:
+ * an ENRRequest is unknown to it, and some implementations count it
+ * against the sender), or -ENOENT when we hold neither. */
+int discv4_enr_seq(const struct discv4 *d, const uint8_t pub[DISCV4_PUB_LEN],
+		   const uint8_t ip[16], uint64_t *seq);
+
 /* discv4_table() exposes the Kademlia table (read-only use). */
 const struct kad_table *discv4_table(const struct discv4 *d);
 

@@ -141,6 +141,14 @@ bool v4bond_pinged(const struct v4bond *b, uint64_t expiry_ns, uint64_t now)
 	return b && b->ping_rx && b->ping_rx + expiry_ns >= now;
 }
 
+void v4bond_note_seq(struct v4bond *b, bool has_seq, uint64_t seq)
+{
+	if (!b)
+		return;
+	b->seq_state = has_seq ? V4BOND_SEQ_PRESENT : V4BOND_SEQ_ABSENT;
+	b->enr_seq = has_seq ? seq : 0;
+}
+
 size_t v4bond_size(const struct v4bond_table *t)
 {
 	return t->n_used;

@@ -23,13 +23,18 @@
  * the next v4bond_get() (which may rebuild the table).
  */
 
+/* EIP-868: did their last Ping or Pong carry an enr-seq (v4bond.seq_state) */
+enum { V4BOND_SEQ_UNKNOWN = 0, V4BOND_SEQ_ABSENT, V4BOND_SEQ_PRESENT };
+
 struct v4bond {
 	uint8_t state;          /* internal: slot state */
 	uint8_t fails;          /* consecutive FindNode failures */
+	uint8_t seq_state;      /* V4BOND_SEQ_*: the latest Ping/Pong counts */
 	uint8_t ip[16];
 	uint8_t pub[64];
 	uint64_t pong_rx;       /* their valid Pong to our Ping: we answer */
 	uint64_t ping_rx;       /* their Ping: they likely hold our proof */
+	uint64_t enr_seq;       /* with V4BOND_SEQ_PRESENT */
 };
 
 struct v4bond_table {
@@ -66,6 +71,11 @@ bool v4bond_proven(const struct v4bond_table *t, const uint8_t pub[64],
 
 /* v4bond_pinged() tells whether (pub, ip) pinged us within expiry_ns. */
 bool v4bond_pinged(const struct v4bond *b, uint64_t expiry_ns, uint64_t now);
+
+/* v4bond_note_seq() records what b's latest Ping or Pong said about its
+ * record (EIP-868: an implementation that knows ENRRequest puts its
+ * record's seq in every Ping and Pong). b may be NULL. */
+void v4bond_note_seq(struct v4bond *b, bool has_seq, uint64_t seq);
 
 /* v4bond_size() returns the number of records held. */
 size_t v4bond_size(const struct v4bond_table *t);

@@ -35,7 +35,7 @@
  */
 
 typedef void rlpxhost_probe_fn(void *user,
-			       const struct session_probe_result *r);
+			       const struct rlpxprobe_result *r);
 
 struct rlpxhost_cfg {
 	struct loop *loop;              /* must have a dataplane */

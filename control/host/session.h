@@ -11,6 +11,8 @@
 #include "control/host/nathost.h"
 #include "control/peers/sesshost.h"
 #include "control/rlpx/forkid.h"
+#include "control/rlpx/p2p.h"
+#include "control/rlpx/rlpxprobe.h"
 
 /*
  * The commands' entry points to the RLPx session host. The host itself is
@@ -71,8 +73,8 @@ int session_rlpx_ping(const struct enode *e, const uint8_t priv[32],
 /* ---- probes (the crawler's RLPx pass) ---------------------------------- */
 
 /*
- * A prober is a session host in probe mode (control/peers/sesshost.h, where
- * struct session_probe_result is defined) run on a loop by
+ * A prober is a session host in probe mode (control/rlpx/rlpxprobe.h defines what it learns;
+ * it runs on a loop by
  * control/host/rlpxhost.h: it only dials, registers eth/68 to eth/72
  * (Status of the configured chain at its genesis), and for each probe runs
  * the same path as a node's dial (TCP connect, RLPx handshake, Hello in
@@ -88,7 +90,7 @@ int session_rlpx_ping(const struct enode *e, const uint8_t priv[32],
 /* Called once per probe started with session_probe(), from the loop. r is
  * valid during the call only. */
 typedef void session_probe_fn(void *user,
-			      const struct session_probe_result *r);
+			      const struct rlpxprobe_result *r);
 
 struct loop;
 struct session_prober;

@@ -16,6 +16,7 @@
 #include "control/rlpx/eth.h"
 #include "control/rlpx/forkid.h"
 #include "control/rlpx/p2p.h"
+#include "control/rlpx/rlpxprobe.h"
 #include "control/rlpx/pingproto.h"
 #include "control/rlpx/rlpxconn.h"
 
@@ -96,40 +97,7 @@ struct sesshost_ep {
 	uint16_t port;
 };
 
-/* ---- probes ------------------------------------------------------------
- * These keep the names they had in control/host/session.h, where the
- * crawler (control/crawl/crawl_rlpx.h) and its callers learnt them. */
-
-enum session_probe_stage {
-	SESSION_PROBE_CONNECT = 0,      /* TCP connect */
-	SESSION_PROBE_HANDSHAKE,        /* RLPx auth/ack */
-	SESSION_PROBE_HELLO,            /* Hello exchange */
-	SESSION_PROBE_STATUS,           /* session up, waiting for Status */
-	SESSION_PROBE_STAGE_MAX
-};
-
-/* What one probe learnt. */
-struct session_probe_result {
-	uint8_t pub[P2P_ID_LEN];
-	uint8_t ip[16];
-	uint16_t tcp;
-	int err;                        /* 0: Status received; else -errno
-					 * of the failure: -ETIMEDOUT,
-					 * -ECONNREFUSED, -ECONNRESET
-					 * (closed), -ECONNABORTED (a
-					 * Disconnect before Status),
-					 * -EKEYREJECTED / -EBADMSG
-					 * (handshake or framing) ... */
-	enum session_probe_stage stage; /* the last stage reached */
-	bool has_hello;
-	struct p2p_hello hello;
-	bool has_status;
-	struct eth_status status;
-	enum eth_err status_err;        /* our check of their Status */
-	uint8_t disc_reason;            /* P2P_DISC_NONE: no Disconnect */
-	bool disc_remote;               /* they sent it */
-	uint64_t started_ns, finished_ns;       /* the host's clock */
-};
+/* ---- probes: struct rlpxprobe_result, control/rlpx/rlpxprobe.h --------- */
 
 /* ---- actions ------------------------------------------------------------ */
 
@@ -197,7 +165,7 @@ struct sesshost_action {
 	const struct p2p_hello *hello;  /* HELLO */
 	const struct eth_status *status;        /* STATUS */
 	enum eth_err status_err;        /* STATUS */
-	const struct session_probe_result *probe;       /* PROBE */
+	const struct rlpxprobe_result *probe;       /* PROBE */
 };
 
 /* Counters. */
@@ -432,7 +400,7 @@ struct sesshost_conn {
 	uint8_t *asm_buf;               /* MSG_RLPX_RX reassembly */
 	size_t asm_cap;
 	uint64_t ping_sent;             /* our last keepalive Ping */
-	struct session_probe_result *pr;        /* probe: being learnt */
+	struct rlpxprobe_result *pr;        /* probe: being learnt */
 	int err;                        /* first failure seen */
 	uint64_t probe_deadline;
 };

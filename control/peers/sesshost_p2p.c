@@ -235,14 +235,14 @@ int sesshost_protos_init(struct sesshost *h)
 void sesshost_probe_report(struct sesshost *h, struct sesshost_conn *c,
 			   uint64_t now)
 {
-	static const enum session_probe_stage stage[] = {
-		[SESSHOST_CONNECTING] = SESSION_PROBE_CONNECT,
-		[SESSHOST_HANDSHAKE] = SESSION_PROBE_HANDSHAKE,
-		[SESSHOST_HELLO] = SESSION_PROBE_HELLO,
-		[SESSHOST_HANDOVER] = SESSION_PROBE_STATUS,
-		[SESSHOST_HANDED] = SESSION_PROBE_STATUS,
+	static const enum rlpxprobe_stage stage[] = {
+		[SESSHOST_CONNECTING] = RLPXPROBE_CONNECT,
+		[SESSHOST_HANDSHAKE] = RLPXPROBE_HANDSHAKE,
+		[SESSHOST_HELLO] = RLPXPROBE_HELLO,
+		[SESSHOST_HANDOVER] = RLPXPROBE_STATUS,
+		[SESSHOST_HANDED] = RLPXPROBE_STATUS,
 	};
-	struct session_probe_result *r = c->pr;
+	struct rlpxprobe_result *r = c->pr;
 	struct sesshost_action *a;
 
 	c->pr = NULL;
@@ -399,7 +399,7 @@ int sesshost_probe(struct sesshost *h, const uint8_t pub[P2P_ID_LEN],
 		   const uint8_t ip[16], uint16_t tcp, uint64_t timeout_ns,
 		   uint64_t now)
 {
-	struct session_probe_result *r;
+	struct rlpxprobe_result *r;
 	struct sesshost_action *a;
 	struct sesshost_conn *c;
 

@@ -2,6 +2,7 @@
 /* control/store/nodesjson.c - geth's `devp2p` nodes.json node-set format. */
 #include "control/store/nodesjson.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "common/hex.h"
+
+#define TMP_SUFFIX ".tmp."      /* then mkstemp's six characters */
 
 char *nodesjson_format_time(char out[32], int64_t t)
 {
@@ -97,7 +100,8 @@ int nodesjson_write(const char *path, struct nodesjson_entry *entries, size_t n)
 	FILE *f;
 	int fd, dfd, rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s" TMP_SUFFIX "XXXXXX", path) >=
+	    (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = mkstemp(tmp);
 	if (fd < 0)
@@ -130,4 +134,30 @@ int nodesjson_write(const char *path, struct nodesjson_entry *entries, size_t n)
 out_unlink:
 	unlink(tmp);
 	return rc;
+}
+
+int nodesjson_clean_temps(const char *path)
+{
+	char dir[4096], base[4096], prefix[4096 + sizeof(TMP_SUFFIX)];
+	struct dirent *d;
+	size_t plen;
+	DIR *dh;
+	int dfd, n = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s" TMP_SUFFIX,
+				basename(base));
+	dh = opendir(dirname(dir));
+	if (!dh)
+		return -errno;
+	dfd = dirfd(dh);
+	while ((d = readdir(dh))) {
+		if (strlen(d->d_name) == plen + 6 &&
+		    !strncmp(d->d_name, prefix, plen) &&
+		    unlinkat(dfd, d->d_name, 0) == 0)
+			n++;
+	}
+	closedir(dh);
+	return n;
 }

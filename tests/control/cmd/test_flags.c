@@ -211,6 +211,15 @@ static void test_flags_dataplane(void **state)
 	assert_int_equal(parse("bootnode", "--dataplane", "attach:/run/dp",
 			       "--dataplane.budget", "off", NULL), -EINVAL);
 	assert_non_null(strstr(err, "devplane-dp --budget"));
+	/* the crawler's node set cap */
+	assert_int_equal(parse("crawl", NULL), 0);
+	assert_int_equal(o.max_nodes, 0);
+	assert_int_equal(parse("crawl", "--max-nodes", "5000", NULL), 0);
+	assert_int_equal(o.max_nodes, 5000);
+	assert_int_equal(parse("crawl", "--max-nodes", "0", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--max-nodes"));
+	assert_int_equal(parse("crawl", "--max-nodes", "4294967296", NULL),
+			 -EINVAL);
 }
 
 static void test_flags_bootnodes(void **state)

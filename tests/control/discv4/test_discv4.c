@@ -712,6 +712,96 @@ static void test_discv4_revalidation_removes_dead_nodes(void **st)
 	sim_fini(&s);
 }
 
+/* Raw peer r answers every Ping in its inbox with a Pong, with enr-seq
+ * seq when has_seq (EIP-868), and counts the ENRRequests it got. The
+ * inbox is emptied. */
+static unsigned serve_pings(struct sim *s, unsigned r, bool has_seq,
+			    uint64_t seq)
+{
+	struct sim_peer *pe = s->peers[r];
+	unsigned enrreqs = 0;
+
+	for (size_t i = 0; i < pe->n_inbox; i++) {
+		const struct sim_rx *rx = &pe->inbox[i];
+		struct discv4_packet p;
+
+		if (rx->pkt.type == DISCV4_ENRREQUEST)
+			enrreqs++;
+		if (rx->pkt.type != DISCV4_PING)
+			continue;
+		memset(&p, 0, sizeof(p));
+		p.type = DISCV4_PONG;
+		p.u.pong.to = sim_node(s, rx->from).ep;
+		memcpy(p.u.pong.ping_hash, rx->hash, 32);
+		p.u.pong.expiration = s->now / SEC + 20;
+		p.u.pong.has_enr_seq = has_seq;
+		p.u.pong.enr_seq = seq;
+		assert_int_equal(sim_send_raw(s, r, rx->from, &p, NULL), 0);
+	}
+	pe->n_inbox = 0;
+	return enrreqs;
+}
+
+/* EIP-868 is known per node from its last Ping or Pong: discv4_enr_seq()
+ * says which nodes carry an enr-seq, and the engine's own ENRRequests
+ * (after a revalidation Pong with a newer seq) go only to those: a node
+ * whose Pongs have none is revalidated but never asked. */
+static void test_discv4_enr_seq_decides_enr_requests(void **st)
+{
+	struct discv4_config c = quiet();
+	struct discv4_packet p;
+	struct sim s;
+	uint8_t ip[16];
+	uint64_t seq = 0;
+	unsigned e, plain, eip868, asked_plain = 0, asked_868 = 0;
+
+	(void)st;
+	sim_init(&s, T0, 11);
+	lo(ip, 1);
+	e = (unsigned)sim_add_engine(&s, ip, 30303, &c);
+	lo(ip, 2);
+	plain = (unsigned)sim_add_raw(&s, ip, 40000);
+	lo(ip, 3);
+	eip868 = (unsigned)sim_add_raw(&s, ip, 40001);
+	assert_int_equal(discv4_enr_seq(s.peers[e]->d, s.peers[plain]->pub,
+					s.peers[plain]->ip, &seq), -ENOENT);
+	/* Each pings the engine (the EIP-868 one with seq 7) and answers
+	 * its ping-back: bonded, in the table. */
+	p = mk_ping(&s, plain, e, s.now / SEC + 20);
+	assert_int_equal(sim_send_raw(&s, plain, e, &p, NULL), 0);
+	p = mk_ping(&s, eip868, e, s.now / SEC + 20);
+	p.u.ping.has_enr_seq = true;
+	p.u.ping.enr_seq = 7;
+	assert_int_equal(sim_send_raw(&s, eip868, e, &p, NULL), 0);
+	sim_run(&s, 10 * MS);
+	assert_int_equal(discv4_enr_seq(s.peers[e]->d, s.peers[plain]->pub,
+					s.peers[plain]->ip, &seq), -ENODATA);
+	assert_int_equal(discv4_enr_seq(s.peers[e]->d, s.peers[eip868]->pub,
+					s.peers[eip868]->ip, &seq), 0);
+	assert_int_equal(seq, 7);
+	(void)serve_pings(&s, plain, false, 0);
+	(void)serve_pings(&s, eip868, true, 7);
+	sim_run(&s, 10 * MS);
+	assert_true(discv4_is_bonded(s.peers[e]->d, s.peers[plain]->pub,
+				     s.peers[plain]->ip, s.now));
+	assert_true(discv4_is_bonded(s.peers[e]->d, s.peers[eip868]->pub,
+				     s.peers[eip868]->ip, s.now));
+	assert_int_equal(discv4_table_size(s.peers[e]->d), 2);
+	assert_int_equal(discv4_enr_seq(s.peers[e]->d, s.peers[plain]->pub,
+					s.peers[plain]->ip, NULL), -ENODATA);
+	/* Revalidation for a while, both answering every Ping. */
+	for (unsigned k = 0; k < 1200; k++) {
+		sim_run(&s, 50 * MS);
+		asked_plain += serve_pings(&s, plain, false, 0);
+		asked_868 += serve_pings(&s, eip868, true, 7);
+	}
+	assert_true(discv4_stats(s.peers[e]->d)->tx[DISCV4_PING] >= 6);
+	assert_int_equal(discv4_table_size(s.peers[e]->d), 2);
+	assert_int_equal(asked_plain, 0);
+	assert_true(asked_868 >= 1);
+	sim_fini(&s);
+}
+
 /* ---- lookups converge in a 100-node network ------------------------- */
 
 static const uint8_t *g_target;
@@ -1124,6 +1214,7 @@ int main(void)
 		cmocka_unit_test(test_discv4_pending_total_cap),
 		cmocka_unit_test(test_discv4_one_pong_answers_identical_pings),
 		cmocka_unit_test(test_discv4_pending_clock_warp),
+		cmocka_unit_test(test_discv4_enr_seq_decides_enr_requests),
 		cmocka_unit_test(test_discv4_lookups_converge_100_nodes),
 		cmocka_unit_test(test_discv4_lookups_converge_with_10pct_loss),
 	};

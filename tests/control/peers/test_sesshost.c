@@ -47,7 +47,7 @@ struct side {
 	struct p2p_hello hello;         /* last EV_HELLO */
 	struct eth_status status;       /* last EV_STATUS */
 	enum eth_err status_err;
-	struct session_probe_result probe[8];
+	struct rlpxprobe_result probe[8];
 	unsigned n_probe;
 	uint32_t handover_flags;
 	struct rlpx_frame frame;        /* copied at the last HANDOVER */
@@ -998,7 +998,7 @@ static void test_sesshost_probe_reports(void **state)
 	struct side *a = side_add(30301, false, NULL);
 	struct side *f = side_add(30302, false, &full);
 	struct side *mute = side_add(30309, true, NULL);
-	const struct session_probe_result *r;
+	const struct rlpxprobe_result *r;
 	uint8_t nobody[64];
 
 	(void)state;
@@ -1014,7 +1014,7 @@ static void test_sesshost_probe_reports(void **state)
 	assert_int_equal(p->n_probe, 1);
 	r = &p->probe[0];
 	assert_int_equal(r->err, 0);
-	assert_int_equal(r->stage, SESSION_PROBE_STATUS);
+	assert_int_equal(r->stage, RLPXPROBE_STATUS);
 	assert_true(r->has_hello);
 	assert_true(hello_has(&r->hello, "ping", 1));
 	assert_true(r->has_status);
@@ -1037,7 +1037,7 @@ static void test_sesshost_probe_reports(void **state)
 	assert_int_equal(p->n_probe, 2);
 	r = &p->probe[1];
 	assert_int_equal(r->err, -ECONNABORTED);
-	assert_int_equal(r->stage, SESSION_PROBE_HELLO);
+	assert_int_equal(r->stage, RLPXPROBE_HELLO);
 	assert_false(r->has_hello);
 	assert_int_equal(r->disc_reason, P2P_DISC_TOO_MANY_PEERS);
 	assert_true(r->disc_remote);
@@ -1050,7 +1050,7 @@ static void test_sesshost_probe_reports(void **state)
 	assert_int_equal(p->n_probe, 3);
 	r = &p->probe[2];
 	assert_int_equal(r->err, -ECONNREFUSED);
-	assert_int_equal(r->stage, SESSION_PROBE_CONNECT);
+	assert_int_equal(r->stage, RLPXPROBE_CONNECT);
 	assert_int_equal(r->finished_ns, now);
 
 	/* A mute peer: the probe's own timeout (2 s, under the 5 s
@@ -1063,7 +1063,7 @@ static void test_sesshost_probe_reports(void **state)
 	assert_int_equal(p->n_probe, 4);
 	r = &p->probe[3];
 	assert_int_equal(r->err, -ETIMEDOUT);
-	assert_int_equal(r->stage, SESSION_PROBE_HANDSHAKE);
+	assert_int_equal(r->stage, RLPXPROBE_HANDSHAKE);
 	assert_int_equal(r->finished_ns - r->started_ns, 2 * SEC);
 	assert_int_equal(stats(p).probes, 0);
 	assert_int_equal(stats(p).conns, 0);
@@ -1093,7 +1093,7 @@ static void test_sesshost_probe_timeout_in_dataplane(void **state)
 	advance(3 * SEC);
 	assert_int_equal(p->n_probe, 1);
 	assert_int_equal(p->probe[0].err, -ETIMEDOUT);
-	assert_int_equal(p->probe[0].stage, SESSION_PROBE_STATUS);
+	assert_int_equal(p->probe[0].stage, RLPXPROBE_STATUS);
 	assert_true(p->probe[0].has_hello);
 	assert_false(p->probe[0].has_status);
 }
