@@ -400,7 +400,7 @@ static int out_score(const struct cnode *cn)
 /* Moves cn on after a result (or at its start). */
 static void advance(struct crawl *c, struct cnode *cn, uint64_t now)
 {
-	int64_t now_s = (int64_t)(now / NS_PER_S);
+	int64_t now_s = (int64_t)(wallclock_unix_ns(c->cfg.wc, now) / NS_PER_S);
 
 	if (cn->stamp_resp) {
 		cn->stamp_resp = false;
@@ -443,7 +443,8 @@ static void advance(struct crawl *c, struct cnode *cn, uint64_t now)
 static void start_node(struct crawl *c, struct cnode *cn, uint64_t now)
 {
 	cn->state = CN_ACTIVE;
-	cn->last_check = (int64_t)(now / NS_PER_S);
+	cn->last_check = (int64_t)(wallclock_unix_ns(c->cfg.wc, now) /
+				   NS_PER_S);
 	mark_dirty(cn, CRAWL_EV_CHECK);
 	c->active++;
 	advance(c, cn, now);

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "common/discv4_wire.h"
+#include "control/base/wallclock.h"
 #include "control/discv4/discv4.h"
 #include "control/discv4/kadtarget.h"
 
@@ -166,6 +167,9 @@ typedef void crawl_node_fn(void *user, const struct discv4_node *n);
 
 struct crawl_config {
 	unsigned parallel;              /* nodes worked on at once; 0: 16 */
+	/* Unix time for the nodes.json times (control/base/wallclock.h;
+	 * NULL: now is Unix time). */
+	const struct wallclock *wc;
 	uint64_t timeout_ns;            /* stop after this long; 0: never */
 	crawl_out_fn *on_out;           /* per-node results; NULL: none */
 	void *out_user;

@@ -104,9 +104,16 @@ void discv4_node_from_kad(struct discv4_node *out, const struct kad_node *k)
 	v4table_node_from_kad(out, k);
 }
 
-static uint64_t expiration(uint64_t now)
+/* The Unix time on the wire (discv4 §Ping: expiration is an absolute
+ * Unix timestamp), from the engine's monotonic now. */
+static uint64_t unix_ns(const struct discv4 *d, uint64_t now)
 {
-	return now / NS_PER_S + DISCV4_EXPIRATION_S;
+	return wallclock_unix_ns(d->cfg.wc, now);
+}
+
+static uint64_t expiration(const struct discv4 *d, uint64_t now)
+{
+	return unix_ns(d, now) / NS_PER_S + DISCV4_EXPIRATION_S;
 }
 
 static bool allowed(const struct discv4 *d, const uint8_t ip[16])
@@ -188,7 +195,7 @@ static int send_ping(struct discv4 *d, const struct discv4_node *to,
 	if (!known)
 		p.u.ping.from.ip_len = 0;       /* geth: empty when unknown */
 	ep_from(&p.u.ping.to, to->ep.ip, to->ep.udp, 0);
-	p.u.ping.expiration = expiration(now);
+	p.u.ping.expiration = expiration(d, now);
 	p.u.ping.has_enr_seq = true;
 	p.u.ping.enr_seq = localnode_seq(d->ln);
 	n = send_pkt(d, &p, to->ep.ip, to->ep.udp, hash);
@@ -204,7 +211,7 @@ static int send_findnode(struct discv4 *d, const struct discv4_node *to,
 	memset(&p, 0, sizeof(p));
 	p.type = DISCV4_FINDNODE;
 	memcpy(p.u.findnode.target, target, 64);
-	p.u.findnode.expiration = expiration(now);
+	p.u.findnode.expiration = expiration(d, now);
 	n = send_pkt(d, &p, to->ep.ip, to->ep.udp, NULL);
 	return n < 0 ? (int)n : 0;
 }
@@ -217,7 +224,7 @@ static int send_enrrequest(struct discv4 *d, const struct discv4_node *to,
 
 	memset(&p, 0, sizeof(p));
 	p.type = DISCV4_ENRREQUEST;
-	p.u.enrrequest.expiration = expiration(now);
+	p.u.enrrequest.expiration = expiration(d, now);
 	n = send_pkt(d, &p, to->ep.ip, to->ep.udp, hash);
 	return n < 0 ? (int)n : 0;
 }
@@ -553,7 +560,7 @@ static void handle_ping(struct discv4 *d, const struct msg_discv4_rx *m,
 	p.type = DISCV4_PONG;
 	ep_from(&p.u.pong.to, m->src_addr, port, ping->from.tcp);
 	memcpy(p.u.pong.ping_hash, m->hash, DISCV4_HASH_LEN);
-	p.u.pong.expiration = expiration(now);
+	p.u.pong.expiration = expiration(d, now);
 	p.u.pong.has_enr_seq = true;
 	p.u.pong.enr_seq = localnode_seq(d->ln);
 	(void)send_pkt(d, &p, m->src_addr, port, NULL);
@@ -641,7 +648,7 @@ static void handle_findnode(struct discv4 *d, const struct msg_discv4_rx *m,
 	struct discv4_node out[DISCV4_MAX_RESULTS];
 	uint8_t tid[KAD_ID_LEN], buf[DISCV4_MAX_LEN];
 	unsigned max = discv4_neighbors_max(), n = 0, sent = 0;
-	uint64_t exp = expiration(now);
+	uint64_t exp = expiration(d, now);
 	size_t nc;
 
 	kad_node_id(tid, fn->target);
@@ -799,7 +806,8 @@ int discv4_on_packet(struct discv4 *d, const struct msg_discv4_rx *m,
 	if (n < 0)
 		return drop(d, DISCV4_DROP_BAD, -EBADMSG);
 
-	if (discv4_expiration(&pkt, &exp) && discv4_expired(exp, now))
+	if (discv4_expiration(&pkt, &exp) &&
+	    discv4_expired(exp, unix_ns(d, now)))
 		return drop(d, DISCV4_DROP_EXPIRED, -ETIMEDOUT);
 
 	switch (pkt.type) {

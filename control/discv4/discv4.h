@@ -12,6 +12,7 @@
 #include "control/discv4/kad.h"
 #include "control/base/localnode.h"
 #include "control/base/netutil.h"
+#include "control/base/wallclock.h"
 
 /*
  * One struct discv4 serves one local node. It is sans-I/O in the ngtcp2
@@ -103,6 +104,9 @@ struct discv4_config {
 	const struct netutil_prefix *netrestrict;
 	size_t n_netrestrict;
 	uint64_t seed;                  /* PRNG seed (kad, targets) */
+	/* Unix time from now for expirations (control/base/wallclock.h;
+	 * NULL: now is Unix time, as in tests with a Unix fake clock). */
+	const struct wallclock *wc;
 	uint64_t ping_interval_ns;      /* revalidation; 0: kad's default */
 	bool no_refresh;                /* no automatic refresh (crawler) */
 };

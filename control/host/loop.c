@@ -109,6 +109,8 @@ struct loop {
 		void *user;
 	} svcs[LOOP_MAX_SERVICES];
 	struct loop_admin *admin;       /* loop_admin_listen(); NULL: off */
+	struct wallclock wc;            /* Unix - monotonic, per wake-up */
+	uint64_t (*unix_clock)(void);   /* cfg->unix_clock: tests */
 };
 
 static void loop_admin_close(struct loop *l);
@@ -117,8 +119,30 @@ uint64_t loop_now(void)
 {
 	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t loop_unix_now(void)
+{
+	struct timespec ts;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads both clocks once per wake-up: engines turn their monotonic now
+ * into Unix time with this offset (control/base/wallclock.h). */
+static void refresh_wallclock(struct loop *l)
+{
+	uint64_t unix_ns = l->unix_clock ? l->unix_clock() : loop_unix_now();
+
+	l->wc.unix_minus_mono_ns = (int64_t)(unix_ns - loop_now());
+}
+
+const struct wallclock *loop_wallclock(const struct loop *l)
+{
+	return &l->wc;
 }
 
 static int ep_add(struct loop *l, int fd, enum tag t, uint32_t idx)
@@ -224,6 +248,8 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 	l->n = cfg->n_listen;
 	l->db = cfg->db;
 	l->verbosity = cfg->verbosity;
+	l->unix_clock = cfg->unix_clock;
+	refresh_wallclock(l);
 	l->started_ns = loop_now();
 	k = cfg->peers_per_ip ? cfg->peers_per_ip : 1;
 	l->eng = calloc(l->n, sizeof(*l->eng));
@@ -240,7 +266,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		l->eng[i].deadline = UINT64_MAX;
 	}
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	l->tfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (l->epfd < 0 || l->tfd < 0) {
 		rc = -errno;
 		goto out_free;
@@ -755,6 +781,7 @@ int loop_run(struct loop *l)
 				continue;
 			return -errno;
 		}
+		refresh_wallclock(l);
 		for (int i = 0; i < n && !l->stop; i++) {
 			uint32_t t = (uint32_t)(ev[i].data.u64 >> 32);
 			uint32_t idx = (uint32_t)ev[i].data.u64;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/dplink_proto.h"
+#include "control/base/wallclock.h"
 #include "control/discv4/discv4.h"
 #include "control/host/dplink.h"
 #include "control/base/netutil.h"
@@ -28,8 +29,11 @@
  * One loop hosts up to one engine per dataplane socket (devplane testnet
  * runs a thousand).
  *
- * Time is Unix time in nanoseconds (CLOCK_REALTIME), what the engines
- * expect; the timerfd runs on CLOCK_REALTIME with absolute expirations.
+ * Time is CLOCK_MONOTONIC in nanoseconds, for every deadline and interval
+ * (the timerfd runs on it with absolute expirations), so a wall clock that
+ * NTP steps back stalls nothing. Engines that put Unix time on the wire or
+ * in storage add loop_wallclock()'s offset (control/base/wallclock.h),
+ * which the loop refreshes from both clocks on every wake-up.
  *
  * Threading: everything runs on the thread that calls loop_run().
  */
@@ -82,6 +86,9 @@ struct loop_cfg {
 	uint8_t metrics_addr[16];
 	uint16_t metrics_port;          /* 0: any (see loop_metrics_port()) */
 	int verbosity;                  /* 0 silent .. 5; 3 info */
+	/* The wall clock (NULL: CLOCK_REALTIME): tests step it to show that
+	 * no deadline depends on it. */
+	uint64_t (*unix_clock)(void);
 };
 
 struct loop;
@@ -98,8 +105,15 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg);
  * no-op. */
 void loop_free(struct loop *l);
 
-/* loop_now() is CLOCK_REALTIME in nanoseconds. */
+/* loop_now() is CLOCK_MONOTONIC in nanoseconds: the `now` of every engine
+ * and deadline. loop_unix_now() is CLOCK_REALTIME in nanoseconds, for
+ * what is written down (logs, files). */
 uint64_t loop_now(void);
+uint64_t loop_unix_now(void);
+
+/* loop_wallclock() is the loop's Unix-minus-monotonic offset, refreshed on
+ * every wake-up; engines keep the pointer (valid for the loop's life). */
+const struct wallclock *loop_wallclock(const struct loop *l);
 
 /* loop_listen_port() is the UDP port the dataplane bound for socket idx
  * (host order), or 0 if idx is out of range. loop_listen_addr() writes its

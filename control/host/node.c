@@ -48,7 +48,8 @@ static void on_bond(void *user, const struct discv4_node *dn, uint64_t now_ns)
 	}
 	rec.udp = dn->ep.udp;
 	rec.tcp = dn->ep.tcp;
-	rec.last_pong = (int64_t)(now_ns / 1000000000ull);
+	rec.last_pong = (int64_t)(wallclock_unix_ns(loop_wallclock(n->loop),
+						  now_ns) / 1000000000ull);
 	if (nodedb_put_node(n->db, &rec) < 0)
 		n->db_errors++;
 }
@@ -103,6 +104,7 @@ int node_init(struct node *n, const struct node_cfg *cfg, uint64_t now_ns)
 	dc.netrestrict = cfg->netrestrict;
 	dc.n_netrestrict = cfg->n_netrestrict;
 	dc.seed = cfg->seed;
+	dc.wc = loop_wallclock(cfg->loop);
 	dc.no_refresh = cfg->no_refresh;
 	rc = discv4_new(&n->d, &dc, now_ns);
 	if (rc)
@@ -155,7 +157,9 @@ ssize_t node_load_seeds(struct node *n, uint64_t now_ns)
 	if (!s)
 		return -ENOMEM;
 	got = nodedb_seeds(n->db, s, NODE_SEED_MAX,
-			   (int64_t)(now_ns / 1000000000ull), NODE_SEED_MAX_AGE);
+			   (int64_t)(wallclock_unix_ns(loop_wallclock(n->loop),
+						       now_ns) / 1000000000ull),
+			   NODE_SEED_MAX_AGE);
 	for (ssize_t i = 0; i < got; i++) {
 		struct discv4_node dn = { 0 };
 

@@ -44,7 +44,8 @@ struct rlpxprobe_result {
 	enum eth_err status_err;        /* our check of their Status */
 	uint8_t disc_reason;            /* P2P_DISC_NONE: no Disconnect */
 	bool disc_remote;               /* they sent it */
-	uint64_t started_ns, finished_ns;       /* the host's (Unix) clock */
+	uint64_t started_ns, finished_ns;       /* the session host: monotonic;
+						 * handed on: Unix */
 };
 
 #endif /* CONTROL_RLPXPROBE_H */

@@ -890,6 +890,8 @@ struct direct {
 	struct discv4 *d;
 	unsigned tx[DISCV4_ENRRESPONSE + 1];
 	uint8_t last_hash[DISCV4_HASH_LEN];     /* of the last Ping sent */
+	uint8_t last[DISCV4_MAX_LEN];           /* the last packet sent */
+	size_t last_len;
 	uint64_t rng;
 };
 
@@ -903,11 +905,15 @@ static void direct_send(void *user, const uint8_t addr[16], uint16_t port,
 	assert_true(len > DISCV4_HEAD_LEN);
 	assert_in_range(pkt[DISCV4_HEAD_LEN], DISCV4_PING, DISCV4_ENRRESPONSE);
 	x->tx[pkt[DISCV4_HEAD_LEN]]++;
+	assert_true(len <= sizeof(x->last));
+	memcpy(x->last, pkt, len);
+	x->last_len = len;
 	if (pkt[DISCV4_HEAD_LEN] == DISCV4_PING)
 		memcpy(x->last_hash, pkt, DISCV4_HASH_LEN);
 }
 
-static void direct_init(struct direct *x)
+static void direct_init_wc(struct direct *x, const struct wallclock *wc,
+			   uint64_t now)
 {
 	struct discv4_config c = quiet();
 	uint8_t priv[32], ip[16];
@@ -922,8 +928,14 @@ static void direct_init(struct direct *x)
 	c.send = direct_send;
 	c.send_user = x;
 	c.seed = 42;
-	assert_int_equal(discv4_new(&x->d, &c, T0), 0);
+	c.wc = wc;
+	assert_int_equal(discv4_new(&x->d, &c, now), 0);
 	x->rng = 7;
+}
+
+static void direct_init(struct direct *x)
+{
+	direct_init_wc(x, NULL, T0);
 }
 
 static void direct_fini(struct direct *x)
@@ -1184,6 +1196,69 @@ static void test_discv4_pending_clock_warp(void **st)
 	direct_fini(&x);
 }
 
+/* The expiration of the last packet x sent. */
+static uint64_t last_expiration(const struct direct *x)
+{
+	struct discv4_packet p;
+	uint64_t exp = 0;
+
+	assert_true(discv4_decode(&p, x->last, x->last_len) > 0);
+	assert_true(discv4_expiration(&p, &exp));
+	return exp;
+}
+
+/* issue 10: the engine runs on the host's monotonic clock (a machine up
+ * for 5 s: now is tiny) and puts Unix time on the wire through its
+ * wallclock: expirations sent are Unix + 20 s, expirations received are
+ * judged against Unix time, and a wall clock stepped back an hour (NTP)
+ * moves the expirations but no deadline. Without the wallclock, a packet
+ * that expired by Unix time looked like one from the far future. */
+static void test_discv4_wallclock_unix_on_the_wire(void **st)
+{
+	const uint64_t mono = 5 * SEC;          /* just booted */
+	struct wallclock wc = { .unix_minus_mono_ns = (int64_t)(T0 - mono) };
+	struct discv4_packet p;
+	struct discv4_node nd;
+	struct direct x;
+	struct res r;
+
+	(void)st;
+	direct_init_wc(&x, &wc, mono);
+	nd = fresh_node(&x);
+	/* A Ping that expired 5 s ago by the wall clock: dropped. */
+	memset(&p, 0, sizeof(p));
+	p.type = DISCV4_PING;
+	p.u.ping.version = 4;
+	p.u.ping.from = nd.ep;
+	p.u.ping.to.ip_len = 4;
+	sim_ip4(p.u.ping.to.ip, 10, 0, 0, 1);
+	p.u.ping.to.udp = 30303;
+	p.u.ping.expiration = T0 / SEC - 5;
+	assert_true(direct_rx(&x, &nd, &p, mono, NULL) < 0);
+	assert_int_equal(x.tx[DISCV4_PONG], 0);
+	/* One that expires in 20 s: answered, the Pong expiring at Unix
+	 * now + 20 s. */
+	p.u.ping.expiration = T0 / SEC + 20;
+	assert_int_equal(direct_rx(&x, &nd, &p, mono, NULL), 0);
+	assert_int_equal(x.tx[DISCV4_PONG], 1);
+	assert_int_equal(x.tx[DISCV4_PING], 1);        /* the ping-back */
+	assert_int_equal(last_expiration(&x), T0 / SEC + 20);
+	/* NTP steps the wall clock back an hour: our Ping carries the new
+	 * Unix time, and its reply deadline is still 500 ms of the
+	 * monotonic clock away, not an hour. */
+	wc.unix_minus_mono_ns -= (int64_t)(3600 * SEC);
+	nd = fresh_node(&x);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(discv4_ping(x.d, &nd, mono + SEC, ping_cb, &r), 0);
+	assert_int_equal(last_expiration(&x), T0 / SEC - 3600 + 1 + 20);
+	assert_true(discv4_next_deadline(x.d) <= mono + SEC +
+					       DISCV4_REPLY_TIMEOUT_NS);
+	discv4_on_timer(x.d, mono + SEC + DISCV4_REPLY_TIMEOUT_NS + 1);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, -ETIMEDOUT);
+	direct_fini(&x);
+}
+
 static void test_discv4_lookups_converge_100_nodes(void **st)
 {
 	(void)st;
@@ -1214,6 +1289,7 @@ int main(void)
 		cmocka_unit_test(test_discv4_pending_total_cap),
 		cmocka_unit_test(test_discv4_one_pong_answers_identical_pings),
 		cmocka_unit_test(test_discv4_pending_clock_warp),
+		cmocka_unit_test(test_discv4_wallclock_unix_on_the_wire),
 		cmocka_unit_test(test_discv4_enr_seq_decides_enr_requests),
 		cmocka_unit_test(test_discv4_lookups_converge_100_nodes),
 		cmocka_unit_test(test_discv4_lookups_converge_with_10pct_loss),
