@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/control/discv5/test_discv5.c - discv5 engine: sessions, handshakes, NODES rules, TALK, lookups. */
+/* tests/control/discv5/test_discv5.c - the discv5 engine on a fake clock. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1021,9 +1021,9 @@ static void test_discv5_findnode_serves_16_packed(void **state)
 			memcpy(seen[nseen++], nd.id, 32);
 			if (kad_log_distance(net.nodes[e]->ln.id, nd.id) == 256)
 				bucket256++;
-			assert_int_not_equal(kad_log_distance(
-						     net.nodes[e]->ln.id, nd.id),
-					     254);
+			assert_int_not_equal(
+				kad_log_distance(net.nodes[e]->ln.id, nd.id),
+				254);
 		}
 	}
 	assert_int_equal(nseen, DISCV5_FINDNODE_RESULT_LIMIT);
@@ -1072,7 +1072,8 @@ static void test_discv5_findnode_serves_16_packed(void **state)
 		size_t len, off = 0;
 		struct discv5_node nd;
 
-		assert_int_equal(discv5_nodes_next(&p, &len, &m.nodes, &off), 1);
+		assert_int_equal(discv5_nodes_next(&p, &len, &m.nodes, &off),
+				 1);
 		assert_int_equal(discv5_node_from_enr(&nd, p, len), 0);
 		assert_memory_equal(nd.id, net.nodes[e]->ln.id, 32);
 	}
@@ -1204,7 +1205,7 @@ static void test_discv5_talk(void **state)
 	free(w);
 }
 
-/* ---- table: revalidation, request_enr, cancel ------------------------------ */
+/* ---- table: revalidation, request_enr, cancel ------------------- */
 
 static void test_discv5_revalidation_drops_dead_node(void **state)
 {
@@ -1322,7 +1323,106 @@ static void test_discv5_rejects_junk_and_netrestrict(void **state)
 	v5net_fini(&net);
 }
 
-/* ---- a 100-node network ---------------------------------------------------- */
+
+static void test_discv5_resolve(void **state)
+{
+	struct res *x = res_new(), *y = res_new();
+	struct discv5_node old, bare;
+	struct v5net net;
+	uint8_t ip[16];
+	int a, b;
+
+	(void)state;
+	net_init(&net, 22);
+	a = add_engine(&net, 1, NULL);
+	b = add_engine(&net, 2, NULL);
+	old = v5net_node(&net, b);
+	localnode_set_tcp(&net.nodes[b]->ln, 4444);
+	assert_int_equal(localnode_update(&net.nodes[b]->ln, net.now), 1);
+	/* Asked directly, B returns its newer record. */
+	assert_int_equal(discv5_resolve(eng(&net, a), &old, net.now, enr_cb, x),
+			 0);
+	v5net_run(&net, 50 * MS);
+	assert_int_equal(x->calls, 1);
+	assert_int_equal(x->err, 0);
+	assert_int_equal(x->nodes[0].seq, 2);
+	assert_int_equal(x->nodes[0].tcp, 4444);
+	/* Nobody answers and nothing is known: -ENOENT after the timeout
+	 * and an empty lookup. */
+	pub_ip(ip, 99);
+	discv5_node_from_addr(&bare, NULL, net.nodes[b]->ln.pub, ip, 30099);
+	memset(bare.id, 0x33, 32);
+	assert_int_equal(discv5_resolve(eng(&net, a), &bare, net.now, enr_cb,
+					y), 0);
+	v5net_run(&net, 2 * SEC);
+	assert_int_equal(y->calls, 1);
+	assert_int_equal(y->err, -ENOENT);
+	v5net_fini(&net);
+	free(x);
+	free(y);
+}
+
+/* geth newNodeWithID: the most global of ip and ip6; udp6 for IPv6. */
+static void test_discv5_node_endpoint_choice(void **state)
+{
+	static const struct {
+		uint8_t ip4[4];
+		uint8_t ip6_0;          /* 0: no ip6; 0x20 global, 0xfd ULA,
+					 * 0xff multicast */
+		bool udp6;
+		bool want6;
+		uint16_t want_port;
+	} rows[] = {
+		{ { 11, 0, 0, 1 }, 0, false, false, 30303 },
+		{ { 11, 0, 0, 1 }, 0xfd, true, false, 30303 },  /* v4 wins */
+		{ { 127, 0, 0, 1 }, 0x20, true, true, 40404 },  /* v6 wins */
+		{ { 127, 0, 0, 1 }, 0x20, false, true, 30303 }, /* no udp6 */
+		{ { 10, 0, 0, 1 }, 0x20, true, true, 40404 },
+		{ { 11, 0, 0, 1 }, 0x20, true, false, 30303 },    /* tie: v4 */
+		{ { 224, 0, 0, 1 }, 0xff, true, false, 30303 }, /* no ip */
+	};
+	uint8_t priv[32], raw[ENR_MAX_SIZE], ip6[16];
+	struct discv5_node n;
+	struct enr r;
+	ssize_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		rand_priv(priv);
+		enr_init(&r);
+		enr_set_seq(&r, 1);
+		assert_int_equal(enr_set_ip(&r, rows[i].ip4), 0);
+		assert_int_equal(enr_set_udp(&r, 30303), 0);
+		if (rows[i].ip6_0) {
+			memset(ip6, 0, 16);
+			ip6[0] = rows[i].ip6_0;
+			ip6[1] = 0x01;
+			ip6[15] = 1;
+			assert_int_equal(enr_set_ip6(&r, ip6), 0);
+		}
+		if (rows[i].udp6)
+			assert_int_equal(enr_set_udp6(&r, 40404), 0);
+		assert_int_equal(enr_sign(&r, priv), 0);
+		len = enr_encode(raw, sizeof(raw), &r);
+		assert_true(len > 0);
+		assert_int_equal(discv5_node_from_enr(&n, raw, (size_t)len), 0);
+		assert_int_equal(n.udp, rows[i].want_port);
+		if (rows[i].ip4[0] == 224) {
+			assert_true(netutil_is_unspecified(n.ip));
+			continue;
+		}
+		if (rows[i].want6)
+			assert_memory_equal(n.ip, ip6, 16);
+		else
+			assert_memory_equal(n.ip + 12, rows[i].ip4, 4);
+	}
+	/* A bad signature is refused. */
+	raw[len - 1] ^= 1;
+	assert_int_equal(discv5_node_from_enr(&n, raw, (size_t)len),
+			 -EKEYREJECTED);
+}
+
+/* ---- a 100-node network ------------------------------------------ */
 
 static const uint8_t *g_target;
 
@@ -1378,7 +1478,8 @@ static void test_discv5_lookups_converge_100_nodes(void **state)
 			    0);
 	boot = v5net_node(&net, 0);
 	for (unsigned i = 1; i < N; i++)
-		assert_int_equal(discv5_add_bootnode(net.nodes[i]->d, &boot), 0);
+		assert_int_equal(discv5_add_bootnode(net.nodes[i]->d, &boot),
+				 0);
 	v5net_run(&net, 120 * SEC);
 	for (unsigned i = 0; i < N; i++) {
 		size_t t = discv5_table_size(net.nodes[i]->d);
@@ -1397,8 +1498,10 @@ static void test_discv5_lookups_converge_100_nodes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_discv5_handshake_both_directions_ping_pong),
-		cmocka_unit_test(test_discv5_whoareyou_resend_is_byte_identical),
+		cmocka_unit_test(
+			test_discv5_handshake_both_directions_ping_pong),
+		cmocka_unit_test(
+			test_discv5_whoareyou_resend_is_byte_identical),
 		cmocka_unit_test(test_discv5_handshake_timeout_1s),
 		cmocka_unit_test(test_discv5_decrypt_failure_rehandshakes),
 		cmocka_unit_test(test_discv5_initiator_rehandshake_and_record),
@@ -1416,6 +1519,8 @@ int main(void)
 		cmocka_unit_test(test_discv5_revalidation_drops_dead_node),
 		cmocka_unit_test(test_discv5_request_enr_and_cancel),
 		cmocka_unit_test(test_discv5_rejects_junk_and_netrestrict),
+		cmocka_unit_test(test_discv5_resolve),
+		cmocka_unit_test(test_discv5_node_endpoint_choice),
 		cmocka_unit_test(test_discv5_lookups_converge_100_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/control/discv5/v5net.c - in-process network of discv5 engines and hand-driven peers. */
+/* tests/control/discv5/v5net.c - in-process discv5 network on a fake clock. */
 #include "tests/control/discv5/v5net.h"
 
 #include <errno.h>
@@ -140,8 +140,9 @@ static void send_cb(void *user, const uint8_t addr[16], uint16_t port,
 	enqueue(n->net, n->ip, n->port, addr, port, pkt, len);
 }
 
-void v5net_inject(struct v5net *net, const uint8_t src_ip[16], uint16_t src_port,
-		  unsigned to, const uint8_t *pkt, size_t len)
+void v5net_inject(struct v5net *net, const uint8_t src_ip[16],
+		  uint16_t src_port, unsigned to, const uint8_t *pkt,
+		  size_t len)
 {
 	enqueue(net, src_ip, src_port, net->nodes[to]->ip,
 		net->nodes[to]->port, pkt, len);
@@ -518,9 +519,10 @@ int v5net_raw_connect(struct v5net *net, unsigned i, unsigned to,
 			if (v5net_raw_decode(net, i, &p, &h) < 0 ||
 			    h.flag != DISCV5_FLAG_WHOAREYOU)
 				continue;
-			return v5net_raw_handshake(net, i, to, &h, m,
-						   h.enr_seq <
-						   localnode_seq(&net->nodes[i]->ln));
+			bool rec = h.enr_seq <
+				   localnode_seq(&net->nodes[i]->ln);
+
+			return v5net_raw_handshake(net, i, to, &h, m, rec);
 		}
 	}
 	return -ETIMEDOUT;

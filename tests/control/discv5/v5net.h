@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/control/discv5/v5net.h - in-process network of discv5 engines and hand-driven peers. */
+/* tests/control/discv5/v5net.h - in-process discv5 network on a fake clock. */
 #ifndef TESTS_CONTROL_V5NET_H
 #define TESTS_CONTROL_V5NET_H
 #include <stdbool.h>
@@ -91,8 +91,9 @@ void v5net_run(struct v5net *net, uint64_t dur_ns);
 /* v5net_touch() re-reads engine i's deadline after a direct call. */
 void v5net_touch(struct v5net *net, unsigned i);
 /* v5net_inject() queues pkt[0..len) from src ip:port to node to. */
-void v5net_inject(struct v5net *net, const uint8_t src_ip[16], uint16_t src_port,
-		  unsigned to, const uint8_t *pkt, size_t len);
+void v5net_inject(struct v5net *net, const uint8_t src_ip[16],
+		  uint16_t src_port, unsigned to, const uint8_t *pkt,
+		  size_t len);
 /* v5net_random() is the engines' random callback (user: the node). */
 int v5net_random(void *user, uint8_t *buf, size_t len);
 
