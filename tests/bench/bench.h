@@ -33,5 +33,8 @@ void bench_fe(void);
 void bench_handshake(void);
 void bench_discv4(void);
 void bench_discv5(void);
+/* bench_discv5_engine() is the engine part of the discv5 section (from
+ * bench_discv5_engine.c; bench_discv5() runs it last). */
+void bench_discv5_engine(void);
 
 #endif /* TESTS_BENCH_H */

@@ -181,4 +181,5 @@ void bench_discv5(void)
 	snprintf(note, sizeof(note), "%.0f us; recipient", 1e6 / r);
 	bench_report("id-signature verify", r, 0, note);
 	ipsecmb_thread_fini();
+	bench_discv5_engine();
 }
