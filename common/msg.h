@@ -22,7 +22,8 @@
  * touching the slot's cache lines.
  */
 
-#define MSG_ABI_VERSION 1               /* bump on any layout change */
+#define MSG_ABI_VERSION 2               /* bump on any layout change;
+					 * 2: MSG_DISCV5_RX, tx flags */
 #define MSG_SLOT_SIZE   2048            /* bytes in one pool slot */
 
 #define MSG_ADDR_LEN         16         /* IPv6, or IPv4-mapped (::ffff:a.b.c.d) */
@@ -40,6 +41,8 @@ enum msg_type {
 	MSG_RLPX_TX,            /* ctl -> dp: message to frame and send */
 	MSG_RLPX_CLOSED,        /* either way: session ended / close it */
 	MSG_STATS,              /* dp -> ctl: per-worker counter snapshot */
+	MSG_DISCV5_RX,          /* dp -> ctl: discv5 packet, static header
+				 * checked (same port as discv4) */
 	MSG_TYPE_MAX
 };
 
@@ -80,16 +83,42 @@ struct msg_discv4_rx {
 	uint8_t data[];                         /* RLP packet-data (after ptype) */
 };
 
-/* control -> dataplane: a complete, signed discv4 packet. */
+/* dataplane -> control: a datagram that failed discv4's hash check and
+ * passed discv5's static-header check (common/discv5_wire.h:
+ * discv5_check_static(): size 63..1280, unmasked protocol id, version,
+ * flag, authdata size), the per-source budget and, for a handshake
+ * packet, the per-source handshake budget. Nothing in it is
+ * authenticated yet: the engine decrypts and checks the rest. */
+struct msg_discv5_rx {
+	struct msg_hdr hdr;
+	uint8_t src_addr[MSG_ADDR_LEN];         /* IPv4-mapped IPv6 */
+	uint16_t src_port_be;
+	uint16_t dst_port_be;                   /* local port it arrived on */
+	uint16_t sock_idx;                      /* local socket / queue pair */
+	uint16_t queue;                         /* dataplane worker index */
+	uint8_t flag;                           /* static-header flag 0/1/2 */
+	uint8_t pad0;
+	uint16_t data_len;                      /* bytes in data[] */
+	uint8_t data[];                         /* the whole datagram */
+};
+
+/* control -> dataplane: a complete discovery datagram to send (a signed
+ * discv4 packet, or a discv5 packet). */
 struct msg_discv4_tx {
 	struct msg_hdr hdr;
 	uint8_t dst_addr[MSG_ADDR_LEN];         /* IPv4-mapped IPv6 */
 	uint16_t dst_port_be;
 	uint16_t sock_idx;                      /* which local socket sends it */
 	uint16_t data_len;                      /* bytes in data[] */
-	uint8_t pad0[2];
-	uint8_t data[];                         /* hash || sig || ptype || RLP */
+	uint8_t tx_flags;                       /* MSG_TX_F_* */
+	uint8_t pad0;
+	uint8_t data[];                         /* the datagram */
 };
+
+/* The datagram is a discv5 WHOAREYOU: the dataplane rate-limits these per
+ * destination (they answer unauthenticated packets, the amplification
+ * vector) and counts what it holds back. */
+#define MSG_TX_F_WHOAREYOU 0x01
 
 /* A keccak-256 sponge mid-stream, as common/keccak.h keeps it: the 25
  * lanes serialised little-endian and the bytes absorbed into the current
@@ -249,6 +278,12 @@ static_assert(MSG_SLOT_SIZE <= UINT16_MAX, "slot length fits desc.len");
 static_assert(sizeof(struct msg_hdr) == 16, "msg ABI");
 static_assert(offsetof(struct msg_hdr, seq) == 4, "msg ABI");
 static_assert(offsetof(struct msg_hdr, rx_tsc) == 8, "msg ABI");
+
+static_assert(offsetof(struct msg_discv5_rx, flag) == 40, "msg ABI");
+static_assert(offsetof(struct msg_discv5_rx, data) == 44, "msg ABI");
+static_assert(sizeof(struct msg_discv5_rx) + 1280 <= MSG_SLOT_SIZE,
+	      "max discv5 packet fits");
+static_assert(offsetof(struct msg_discv4_tx, tx_flags) == 38, "msg ABI");
 
 static_assert(offsetof(struct msg_discv4_rx, src_addr) == 16, "msg ABI");
 static_assert(offsetof(struct msg_discv4_rx, src_port_be) == 32, "msg ABI");
