@@ -11,8 +11,7 @@
 #include "dataplane/daemon/dpd.h"
 #include "dataplane/io/pktio.h"
 #include "dataplane/stage/rlpx_stage.h"
-#include "dp_build.h"                   /* generated: build options */
-#include "dp_vcs.h"                     /* generated: git commit */
+#include "buildinfo.h"                  /* generated: git commit */
 #if HAVE_XDP
 #include "dataplane/shield/shield_cli.h"
 #include "dataplane/shield/shield_loader.h"
@@ -171,10 +170,10 @@ static void print_version(void)
 	       "sanitizers %s\n"
 	       "fuzz %s\n"
 	       "compiler %s\n",
-	       DEVPLANE_VERSION, DP_VCS_COMMIT, HAVE_XDP ? "on" : "off",
-	       HAVE_DPDK ? "on" : "off", DP_BUILD_TYPE, DP_BUILD_OPTIMIZATION,
-	       DP_BUILD_SANITIZE, DP_BUILD_FUZZ ? "on" : "off",
-	       DP_BUILD_COMPILER);
+	       DEVPLANE_VERSION, DEVPLANE_GIT_COMMIT, HAVE_XDP ? "on" : "off",
+	       HAVE_DPDK ? "on" : "off", DEVPLANE_BUILDTYPE, DEVPLANE_OPTIMIZATION,
+	       DEVPLANE_SANITIZE, DEVPLANE_FUZZ ? "on" : "off",
+	       DEVPLANE_CC);
 }
 
 /* cmd_version() prints what this binary is: the release, the commit it
