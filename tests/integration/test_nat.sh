@@ -177,6 +177,19 @@ stop_router() {
 	MU=""
 }
 
+# other_maps EXTPORT: the stand-in host at $OTHER takes EXTPORT (UDP) on
+# the router; retried for up to 10 s, as the router's HTTP side may still
+# be starting after its NAT-PMP side said it listens.
+other_maps() {
+	for _ in $(seq 50); do
+		in_lan upnpc -u "http://$GW:$HTTP_PORT/rootDesc.xml" -e other \
+			-a "$OTHER" "$1" "$1" UDP 600 >/dev/null 2>&1 &&
+			dnat_rule UDP "$1" "$1" "$OTHER" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # The router's state. dnat_rule PROTO EXTPORT INTPORT [HOST]: its nftables
 # DNAT rule exists. listed PROTO EXTPORT INTPORT [HOST]: its port-mapping
 # list (UPnP GetGenericPortMappingEntry, which NAT-PMP mappings share)
@@ -276,10 +289,20 @@ check_published() {
 # in the router all along, through two renewals and past two leases: the
 # router's DNAT rule is looked at every 0.2 s and must never be missing.
 check_renewal() {
-	local name=$1 p=$2 ext=$3 int=$4 left gaps=0 ctl_gone=0
+	local name=$1 p=$2 ext=$3 int=$4 left ctl_gone=0
+	local miss_since="" gap_ms=0 longest_ms=0
 	local end=$((SECONDS + 4 * LEASE))
 	while [ "$SECONDS" -lt "$end" ]; do
-		dnat_rule "$p" "$ext" "$int" || gaps=$((gaps + 1))
+		# A renewal may re-install the rule (miniupnpd deletes and
+		# adds it for NAT-PMP): a miss shorter than a second is that;
+		# a lapsed lease is missing until the next renewal, seconds.
+		if dnat_rule "$p" "$ext" "$int"; then
+			miss_since=""
+		else
+			[ -n "$miss_since" ] || miss_since=$(date +%s%N)
+			gap_ms=$((($(date +%s%N) - miss_since) / 1000000))
+			[ "$gap_ms" -gt "$longest_ms" ] && longest_ms=$gap_ms
+		fi
 		[ $ctl_gone = 1 ] || dnat_rule UDP 30410 30410 || ctl_gone=1
 		[ $ctl_gone = 1 ] && renewed_twice "$name" "$p" "$int" &&
 			[ $((SECONDS - MAPPED_AT)) -gt $((2 * LEASE)) ] && break
@@ -289,11 +312,11 @@ check_renewal() {
 		{ bad "$name: the unrenewed control mapping never expired"; return; }
 	renewed_twice "$name" "$p" "$int" ||
 		{ bad "$name: not renewed twice: $(grep 'nat:' "$T/$name.err")"; return; }
-	[ $gaps = 0 ] ||
-		{ bad "$name: the mapping lapsed ($gaps looks without it)"; return; }
+	[ "$longest_ms" -lt 1000 ] ||
+		{ bad "$name: the mapping lapsed (missing for ${longest_ms} ms)"; return; }
 	left=$(lease_left "$p" "$ext" "$int")
 	if [ -n "$left" ] && [ "$left" -gt 0 ]; then
-		echo "ok $name: held $((SECONDS - MAPPED_AT)) s on a ${LEASE} s lease, never missing, $(grep -c "nat: renewed $p $int ->" "$T/$name.err") renewals, lease left ${left} s; the unrenewed control mapping expired"
+		echo "ok $name: held $((SECONDS - MAPPED_AT)) s on a ${LEASE} s lease, longest miss ${longest_ms} ms, $(grep -c "nat: renewed $p $int ->" "$T/$name.err") renewals, lease left ${left} s; the unrenewed control mapping expired"
 	else
 		bad "$name: mapping after renewals: left '${left}': $(upnp_list)"
 	fi
@@ -301,7 +324,7 @@ check_renewal() {
 
 # ---- 1. bootnode --nat upnp (IGDv2), lease renewal ---------------------------
 start_router
-in_lan upnpc -u "http://$GW:$HTTP_PORT/rootDesc.xml" -e control \
+wait_for 10 in_lan upnpc -u "http://$GW:$HTTP_PORT/rootDesc.xml" -e control \
 	-a "$LAN" 30410 30410 UDP "$LEASE" >/dev/null ||
 	bad "upnp: control mapping refused"
 start_devplane upnp bootnode --addr :30301 --nat upnp --nat.lease "${LEASE}s"
@@ -327,10 +350,7 @@ stop_router
 
 # ---- 2. bootnode --nat pmp, port taken: another external port ---------------
 start_router
-in_lan upnpc -u "http://$GW:$HTTP_PORT/rootDesc.xml" -e other \
-	-a "$OTHER" 30301 30301 UDP 600 >/dev/null &&
-	dnat_rule UDP 30301 30301 "$OTHER" ||
-	bad "pmp: the other host's mapping was refused"
+other_maps 30301 || bad "pmp: the other host's mapping was refused"
 in_lan natpmpc -g "$GW" -a 30410 30410 udp "$LEASE" >/dev/null ||
 	bad "pmp: control mapping refused"
 start_devplane pmp bootnode --addr :30301 --nat pmp --nat.lease "${LEASE}s"
@@ -363,9 +383,7 @@ stop_router
 
 # ---- 3. --nat upnp on an IGDv1 whose port is taken: random ports ------------
 start_router v1
-in_lan upnpc -u "http://$GW:$HTTP_PORT/rootDesc.xml" -e other \
-	-a "$OTHER" 30301 30301 UDP 600 >/dev/null ||
-	bad "igdv1: the other host's mapping was refused"
+other_maps 30301 || bad "igdv1: the other host's mapping was refused"
 start_devplane v1 bootnode --addr :30301 --nat upnp
 if wait_for 20 grep -q "nat: mapped UDP 30301 -> external port" "$T/v1.err"; then
 	alt=$(sed -n 's/.*nat: mapped UDP 30301 -> external port \([0-9]*\)$/\1/p' \
