@@ -46,6 +46,12 @@ struct loop_engine {
 	void *user;
 };
 
+struct loop_svc {                       /* a service: deadline + tick */
+	loop_deadline_fn *deadline;
+	loop_tick_fn *tick;
+	void *user;
+};
+
 struct loop_portctx {                   /* loop_port(): the send context */
 	struct loop *l;
 	uint16_t idx;
@@ -85,9 +91,7 @@ struct loop {
 	size_t n_watch;
 	loop_rlpx_fn *rlpx_fn;
 	void *rlpx_user;
-	loop_deadline_fn *svc_deadline;
-	loop_tick_fn *svc_tick;
-	void *svc_user;
+	struct loop_svc svc[LOOP_MAX_SERVICES]; /* [0]: loop_set_service() */
 	struct loop_admin *admin;       /* loop_admin_listen(); NULL: off */
 };
 
@@ -189,8 +193,9 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 	sigset_t s;
 	int rc;
 
-	if (!out || !cfg || !cfg->n_listen || !cfg->listen ||
-	    cfg->n_listen > DPLINK_MAX_SOCKS)
+	if (!out || !cfg || cfg->n_listen > DPLINK_MAX_SOCKS ||
+	    (!cfg->no_dataplane && (!cfg->n_listen || !cfg->listen)) ||
+	    (cfg->no_dataplane && (cfg->n_listen || cfg->metrics)))
 		return -EINVAL;
 	for (unsigned i = 0; i < cfg->n_listen; i++)
 		if (cfg->listen[i].sock_idx != i)
@@ -231,7 +236,9 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 
 	/* The dataplane first: it inherits our signal mask across exec, and
 	 * it handles SIGINT/SIGTERM itself through its own signalfd. */
-	if (cfg->attach_path) {
+	if (cfg->no_dataplane) {
+		rc = 0;
+	} else if (cfg->attach_path) {
 		rc = dplink_attach(&l->dp, cfg->attach_path);
 	} else {
 		dc.dp_path = cfg->dp_path;
@@ -257,16 +264,18 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 	}
 	if (rc)
 		goto out_free;
-	rc = send_netrestrict(l, cfg);
-	if (rc)
-		goto out_free;
-	if (dplink_n_listen(l->dp) < l->n) {
-		rc = -EPROTO;           /* an attached dataplane has fewer sockets */
-		goto out_free;
+	if (l->dp) {
+		rc = send_netrestrict(l, cfg);
+		if (rc)
+			goto out_free;
+		if (dplink_n_listen(l->dp) < l->n) {
+			rc = -EPROTO;   /* an attached dataplane has fewer sockets */
+			goto out_free;
+		}
+		rc = ep_add(l, dplink_notify_fd(l->dp), TAG_DP, 0);
+		if (rc)
+			goto out_free;
 	}
-	rc = ep_add(l, dplink_notify_fd(l->dp), TAG_DP, 0);
-	if (rc)
-		goto out_free;
 	if (cfg->metrics) {
 		rc = metrics_listen(l, cfg);
 		if (rc)
@@ -374,12 +383,12 @@ uint16_t loop_metrics_port(const struct loop *l)
 
 int loop_dp_pid(const struct loop *l)
 {
-	return (int)dplink_pid(l->dp);
+	return l->dp ? (int)dplink_pid(l->dp) : 0;
 }
 
 const char *loop_dp_pages(const struct loop *l)
 {
-	return dplink_hugetlb(l->dp) ? "huge pages" : "normal pages";
+	return l->dp && dplink_hugetlb(l->dp) ? "huge pages" : "normal pages";
 }
 
 void *loop_port(struct loop *l, unsigned idx)
@@ -509,8 +518,12 @@ static void run_timers(struct loop *l)
 		l->alarm_fn = NULL;
 		fn(l->alarm_arg, now);
 	}
-	if (l->svc_tick && l->svc_deadline(l->svc_user) <= now)
-		l->svc_tick(l->svc_user, now);
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
+		struct loop_svc v = l->svc[i];  /* a tick may change the slot */
+
+		if (v.tick && v.deadline(v.user) <= now)
+			v.tick(v.user, now);
+	}
 	if (l->db && l->next_commit <= now) {
 		db_commit(l, true);
 		l->next_commit = now + LOOP_COMMIT_NS;
@@ -529,9 +542,12 @@ static void arm_timer(struct loop *l)
 		next = l->alarm_at;
 	if (l->db && l->next_commit < next)
 		next = l->next_commit;
-	if (l->svc_deadline) {
-		uint64_t d = l->svc_deadline(l->svc_user);
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
+		uint64_t d;
 
+		if (!l->svc[i].deadline)
+			continue;
+		d = l->svc[i].deadline(l->svc[i].user);
 		if (d < next)
 			next = d;
 	}
@@ -874,9 +890,32 @@ void loop_set_rlpx(struct loop *l, loop_rlpx_fn *fn, void *user)
 void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 		      loop_tick_fn *tick, void *user)
 {
-	l->svc_deadline = deadline;
-	l->svc_tick = tick;
-	l->svc_user = user;
+	l->svc[0].deadline = tick ? deadline : NULL;
+	l->svc[0].tick = deadline ? tick : NULL;
+	l->svc[0].user = user;
+}
+
+int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
+		     loop_tick_fn *tick, void *user)
+{
+	if (!deadline || !tick)
+		return -EINVAL;
+	for (unsigned i = 1; i < LOOP_MAX_SERVICES; i++) {
+		if (l->svc[i].tick)
+			continue;
+		l->svc[i].deadline = deadline;
+		l->svc[i].tick = tick;
+		l->svc[i].user = user;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void loop_del_service(struct loop *l, loop_tick_fn *tick, void *user)
+{
+	for (unsigned i = 1; i < LOOP_MAX_SERVICES; i++)
+		if (l->svc[i].tick == tick && l->svc[i].user == user)
+			memset(&l->svc[i], 0, sizeof(l->svc[i]));
 }
 
 struct dplink *loop_dplink(struct loop *l)

@@ -48,6 +48,9 @@ struct loop_cfg {
 	 * dplink_cfg) with the socket backend; otherwise attach to a running
 	 * `devplane-dp --shm attach_path`. */
 	const char *attach_path;
+	/* No dataplane at all (no listen sockets, no engines, no metrics):
+	 * a loop for timers and watched fds only (devplane dns verify). */
+	bool no_dataplane;
 	const char *dp_path;
 	const char *backend;            /* spawned: NULL "socket", "xdp:IFNAME",
 					 * "dpdk[:IFNAME]" */
@@ -212,12 +215,27 @@ int loop_tcp_error(int fd);
 /* loop_set_rlpx() routes RLPx messages from the dataplane to fn. */
 void loop_set_rlpx(struct loop *l, loop_rlpx_fn *fn, void *user);
 
-/* loop_set_service() registers the one service polled for a deadline
+#define LOOP_MAX_SERVICES 4     /* the session host's + 3 others */
+
+/* loop_set_service() registers the session host's service (one slot of
+ * its own, replaced by each call; NULL clears it), polled for a deadline
  * after every event and ticked when it is due. */
 void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 		      loop_tick_fn *tick, void *user);
 
-/* loop_dplink() is the dataplane link (for the RLPx handover). */
+/* loop_add_service() registers another service, polled and ticked the same
+ * way (the DNS host's, control/host/dnshost.h). A service may add or
+ * remove services from its tick. Returns 0, -EINVAL, -ENOSPC (all
+ * LOOP_MAX_SERVICES - 1 slots taken). */
+int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
+		     loop_tick_fn *tick, void *user);
+
+/* loop_del_service() removes the service registered with tick and user by
+ * loop_add_service() (none: nothing). */
+void loop_del_service(struct loop *l, loop_tick_fn *tick, void *user);
+
+/* loop_dplink() is the dataplane link (for the RLPx handover); NULL with
+ * cfg.no_dataplane. */
 struct dplink *loop_dplink(struct loop *l);
 
 /* ---- admin API (control/api/admin.h) ---------------------------------------
