@@ -11,6 +11,7 @@
 #include "control/cmd/cmdutil.h"
 #include "control/crawl/crawl.h"
 #include "control/crawl/crawl_rlpx.h"
+#include "control/host/dnshost.h"
 #include "control/host/node.h"
 #include "control/host/session.h"
 #include "control/rlpx/forkid.h"
@@ -21,13 +22,18 @@ static const enum flag_id takes[] = {
 	F_RLPX_PARALLEL, F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS,
 	F_FORKS, F_ADDR, F_NODEKEY, F_NODEKEYHEX, F_NAT, F_NETRESTRICT,
 	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_METRICS_ADDR,
-	F_VERBOSITY, F_END
+	F_VERBOSITY, F_DISCOVERY_DNS, F_DNS_SERVER, F_DRY_RUN, F_END
 };
+
+/* Seeded from DNS alone, the crawl starts with the first record found, or
+ * after this long without one (and then, with nothing to do, ends). */
+#define DNS_WAIT_NS (15 * 1000000000ull)
 
 static const struct flags_cmd crawl_cmd = {
 	.path = "crawl",
-	.summary = "Crawl the discovery v4 network from --bootnodes: FindNode "
-		   "and ENRRequest\nevery node found, re-check silent ones until "
+	.summary = "Crawl the discovery v4 network from --bootnodes and the "
+		   "records of the\n--discovery.dns trees (or --chain's): "
+		   "FindNode and ENRRequest every node found,\n re-check silent ones until "
 		   "--timeout (without it: until\nthe crawl runs dry), dial every "
 		   "node with a TCP port (Hello, Status,\nDisconnect), write "
 		   "--out (geth's devp2p nodes.json) and --db, print a summary.",
@@ -44,6 +50,10 @@ struct crawlrun {
 	struct session_prober *sp;      /* --rlpx (default): probes */
 	struct crawl_rlpx *cr;
 	struct forkid_chain custom;
+	struct crawl_config cc;         /* crawl_new() at crawl_start() */
+	struct dnshost *dns;            /* --discovery.dns */
+	bool started;                   /* crawl_start() ran */
+	uint64_t dns_wait_until;
 };
 
 static void crawl_tick(void *arg, uint64_t now);
@@ -75,6 +85,64 @@ static void crawl_post(void *arg, uint64_t now)
 static void crawl_tick(void *arg, uint64_t now)
 {
 	crawl_post(arg, now);
+}
+
+static int crawl_start(struct crawlrun *r, uint64_t now)
+{
+	int rc;
+
+	r->started = true;
+	rc = crawl_new(&r->c, r->n.d, &r->cc, now);
+	if (rc) {
+		cmd_err("crawl", rc);
+		loop_stop(r->l, 1);
+		return rc;
+	}
+	loop_alarm(r->l, now, crawl_tick, r);
+	return 0;
+}
+
+/* Waiting for the first DNS record: start without one at the end. */
+static void dns_wait_tick(void *arg, uint64_t now)
+{
+	struct crawlrun *r = arg;
+
+	if (!r->started)
+		crawl_start(r, now);
+}
+
+/* A record of a DNS tree with an IP and UDP port: a seed like a bootnode
+ * (the first one starts a crawl seeded from DNS alone). */
+static void crawl_dns_node(void *user, const struct dnsclient_node *dn,
+			   uint64_t now)
+{
+	struct crawlrun *r = user;
+	struct discv4_node n = { 0 };
+	uint8_t ip4[4];
+
+	if (enr_pubkey(n.id, &dn->enr))
+		return;
+	if (enr_get_ip(&dn->enr, ip4) == 0 &&
+	    enr_get_udp(&dn->enr, &n.ep.udp) == 0) {
+		n.ep.ip_len = 4;
+		n.ep.ip[10] = n.ep.ip[11] = 0xff;
+		memcpy(n.ep.ip + 12, ip4, 4);
+		(void)enr_get_tcp(&dn->enr, &n.ep.tcp);
+	} else if (enr_get_ip6(&dn->enr, n.ep.ip) == 0 &&
+		   (enr_get_udp6(&dn->enr, &n.ep.udp) == 0 ||
+		    enr_get_udp(&dn->enr, &n.ep.udp) == 0)) {
+		n.ep.ip_len = 16;
+		if (enr_get_tcp6(&dn->enr, &n.ep.tcp))
+			(void)enr_get_tcp(&dn->enr, &n.ep.tcp);
+	} else {
+		return;
+	}
+	if (!r->started && crawl_start(r, now))
+		return;
+	if (!r->c || crawl_done(r->c))
+		return;
+	if (crawl_add_seed(r->c, &n) == 0)
+		loop_alarm(r->l, now, crawl_tick, r);
 }
 
 /* The engine's hooks, forwarded to the crawler (NULL-safe until
@@ -201,7 +269,6 @@ int cmd_crawl(int argc, char **argv)
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
 	struct crawlrun *r = calloc(1, sizeof(*r));
 	struct flags *o = malloc(sizeof(*o));
-	struct crawl_config cc = { 0 };
 	struct dplink_listen listen;
 	struct nodedb *db = NULL;
 	struct loop_cfg lc;
@@ -222,9 +289,15 @@ int cmd_crawl(int argc, char **argv)
 		free(o);
 		return status;
 	}
+	if (o->dry_run) {
+		cmd_print_sources(stdout, o);
+		status = 0;
+		goto out;
+	}
 	status = 2;
-	if (!o->n_bootnodes) {
-		fprintf(stderr, "devplane: crawl needs --bootnodes\n");
+	if (!o->n_bootnodes && !o->n_dns) {
+		fprintf(stderr, "devplane: crawl needs --bootnodes, "
+			"--discovery.dns or --chain\n");
 		goto out;
 	}
 	if (!o->no_rlpx && !(chain = crawl_chain(r, o)))
@@ -271,31 +344,48 @@ int cmd_crawl(int argc, char **argv)
 		cmd_err("node", rc);
 		goto out;
 	}
-	cc.parallel = o->parallel;
-	cc.timeout_ns = flags_given(o, F_TIMEOUT) ?
-			(uint64_t)o->timeout_ms * 1000000ull : 0;
-	cc.out_path = o->out;
-	cc.db = db;
-	cc.flush_ns = 1000000000ull;
-	cc.progress = o->verbosity >= 3 ? crawl_progress_line : NULL;
-	cc.on_node = crawl_node_hook;
-	cc.node_user = r;
-	rc = crawl_new(&r->c, r->n.d, &cc, now);
-	if (rc) {
-		cmd_err("crawl", rc);
-		goto out;
-	}
-	for (unsigned i = 0; i < o->n_bootnodes; i++) {
-		struct discv4_node dn;
+	r->cc.parallel = o->parallel;
+	r->cc.timeout_ns = flags_given(o, F_TIMEOUT) ?
+			   (uint64_t)o->timeout_ms * 1000000ull : 0;
+	r->cc.out_path = o->out;
+	r->cc.db = db;
+	r->cc.flush_ns = 1000000000ull;
+	r->cc.progress = o->verbosity >= 3 ? crawl_progress_line : NULL;
+	r->cc.on_node = crawl_node_hook;
+	r->cc.node_user = r;
+	if (o->n_bootnodes) {
+		if (crawl_start(r, now))
+			goto out;
+		for (unsigned i = 0; i < o->n_bootnodes; i++) {
+			struct discv4_node dn;
 
-		if (node_wire(&dn, &o->bootnodes[i]) ||
-		    crawl_add_seed(r->c, &dn) == -EINVAL)
-			fprintf(stderr, "devplane: bootnode %u refused\n", i);
+			if (node_wire(&dn, &o->bootnodes[i]) ||
+			    crawl_add_seed(r->c, &dn) == -EINVAL)
+				fprintf(stderr, "devplane: bootnode %u refused\n",
+					i);
+		}
+	} else {
+		loop_alarm(r->l, now + DNS_WAIT_NS, dns_wait_tick, r);
 	}
-	loop_alarm(r->l, now, crawl_tick, r);
+	if (o->n_dns) {
+		struct dnshost_cfg hc;
+
+		cmd_dns_cfg(&hc, o);
+		hc.on_node = crawl_dns_node;
+		hc.user = r;
+		rc = dnshost_new(&r->dns, r->l, &hc, NULL);
+		if (rc) {
+			cmd_err("DNS discovery", rc);
+			goto out;
+		}
+	}
 	rc = loop_run(r->l);
 	if (rc < 0)
 		cmd_err("event loop", rc);
+	if (!r->c) {
+		status = 1;
+		goto out;
+	}
 	now = loop_now();
 	if (crawl_flush(r->c, now))
 		fprintf(stderr, "devplane: crawl output not fully written\n");
@@ -307,9 +397,12 @@ int cmd_crawl(int argc, char **argv)
 			crawl_rlpx_format_summary(r->cr, text, 4096);
 			printf("%s\n", text);
 		}
+		if (r->dns)
+			printf("%s\n", dnshost_format_stats(r->dns, text, 4096));
 	}
 	status = rc < 0 ? 1 : 0;
 out:
+	dnshost_free(r->dns);
 	session_prober_free(r->sp);     /* probes in flight: not reported */
 	node_fini(&r->n);       /* pending crawl callbacks get -ECANCELED */
 	crawl_free(r->c);

@@ -380,10 +380,13 @@ static int dns_verify(const struct flags *o)
 	cmd_dns_cfg(&hc, o);
 	hc.urls = o->args;
 	hc.n_urls = o->n_args;
-	/* A verifier walks the whole tree at once: no politeness limit. */
-	hc.client.rate = 100000;
-	hc.client.burst = 1000;
-	hc.client.queue_len = 256;
+	/* A verifier walks the whole tree at once: 1000 lookups/s instead of
+	 * geth's 3 (a 3000-record tree in about 4 s). A tree walked to its
+	 * end starts over from the cache at that rate too, and that is
+	 * what the rate keeps cheap until the other trees are done. */
+	hc.client.rate = 1000;
+	hc.client.burst = 100;
+	hc.client.queue_len = 64;
 	hc.on_node = verify_node;
 	hc.user = &v;
 	rc = dnshost_new(&v.h, v.l, &hc, &bad);

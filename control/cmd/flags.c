@@ -9,6 +9,7 @@
 
 #include "control/base/chains.h"
 #include "control/base/nodearg.h"
+#include "control/dns/dnstree.h"
 
 #define DEFAULT_BASE_PORT  30400
 #define DEFAULT_TIMEOUT_MS 5000
@@ -69,7 +70,7 @@ static const struct flag_def {
 	[F_RLPX_TIMEOUT] = { "rlpx-timeout", "DUR",
 			     "per dial (default 10s)" },
 	[F_CHAIN] = { "chain", "mainnet|sepolia|holesky|hoodi",
-		      "the chain (default mainnet)" },
+		      "the chain, with its bootnodes and DNS tree (default: mainnet, none)" },
 	[F_NETWORKID] = { "networkid", "N", "custom chain: network id" },
 	[F_GENESIS] = { "genesis", "HASH", "custom chain: genesis hash" },
 	[F_FORKS] = { "forks", "N,N,...",
@@ -342,8 +343,8 @@ static int parse_nodes(struct enode *out, unsigned *n, unsigned max,
 	return rc;
 }
 
-/* A comma-separated list of enrtree:// URLs into buf[0..max) and out[]
- * (the full check is dnstree_parse_link(), where the URLs are used). */
+/* A comma-separated list of enrtree:// URLs into buf[0..max) and out[],
+ * each checked with dnstree_parse_link(). */
 static int parse_urls(const char **out, char (*buf)[FLAGS_URL_MAX],
 		      unsigned *n, unsigned max, const char *v,
 		      const char *flag, char *err, size_t err_len)
@@ -358,9 +359,10 @@ static int parse_urls(const char **out, char (*buf)[FLAGS_URL_MAX],
 			if (*n == max)
 				return fail(err, err_len, "--%s: more than %u URLs",
 					    flag, max);
-			if (len >= FLAGS_URL_MAX || len < 11 ||
-			    strncmp(p, "enrtree://", 10) ||
-			    !memchr(p, '@', len))
+			struct dnstree_link l;
+
+			if (len >= FLAGS_URL_MAX ||
+			    dnstree_parse_link(&l, p, len) < 0)
 				return fail(err, err_len,
 					    "--%s: want enrtree://KEY@DOMAIN, got %.*s",
 					    flag, (int)(len > 60 ? 60 : len), p);

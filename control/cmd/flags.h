@@ -26,7 +26,8 @@
  * the command's usage. The usage text is generated from the same table,
  * so --help and the parser cannot disagree.
  *
- * This module is a leaf: it includes only common/ and control/base/.
+ * This module is a leaf: it includes only common/, control/base/ and
+ * control/dns/dnstree.h (to check enrtree:// URLs).
  */
 
 #define FLAGS_MAX_ARGS        8

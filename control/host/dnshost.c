@@ -19,7 +19,7 @@
 /* Rounds of lookups and node hand-outs in one turn; a client with room
  * left (a verifier's high rate over cached entries) continues at the
  * next turn of the loop, so that other events are not starved. */
-#define PUMP_ROUNDS 64
+#define PUMP_ROUNDS 8
 
 struct dnshost {
 	struct loop *l;

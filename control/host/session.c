@@ -31,6 +31,7 @@
 #include "control/rlpx/rlpx.h"
 #include "control/peers/server.h"
 #include "control/api/admin.h"
+#include "control/host/dnshost.h"
 
 #define SEC               1000000000ull
 #define CTL_FRAME_MAX     (64u << 10)   /* largest frame read before handover */
@@ -807,6 +808,33 @@ static void feed_candidates(struct host *H, uint64_t now)
 	}
 }
 
+/* EIP-1459: a node of a DNS tree is a dial candidate, as geth mixes its
+ * DNS iterators into the dialer's source (FairMix); it does not enter the
+ * discovery table. */
+static void dns_candidate(void *user, const struct dnsclient_node *dn,
+			  uint64_t now)
+{
+	struct host *H = user;
+	struct dial_target t = { 0 };
+	uint8_t ip4[4];
+
+	if (enr_pubkey(t.id, &dn->enr))
+		return;
+	if (enr_get_ip(&dn->enr, ip4) == 0 &&
+	    enr_get_tcp(&dn->enr, &t.tcp_port) == 0) {
+		t.ip[10] = t.ip[11] = 0xff;
+		memcpy(t.ip + 12, ip4, 4);
+	} else if (enr_get_ip6(&dn->enr, t.ip) != 0 ||
+		   (enr_get_tcp6(&dn->enr, &t.tcp_port) != 0 &&
+		    enr_get_tcp(&dn->enr, &t.tcp_port) != 0)) {
+		return;
+	}
+	if (!t.tcp_port || !server_dial_allowed(&H->srv, t.ip) ||
+	    server_has_peer(&H->srv, t.id))
+		return;
+	dial_add_candidate(&H->dl, &t, now);
+}
+
 /* ---- dataplane messages ------------------------------------------------- */
 
 static void on_rlpx(void *user, const struct dplink_rx *rx, uint64_t now)
@@ -1214,6 +1242,7 @@ int session_node_run(const struct session_node_cfg *o)
 	struct loop *l = NULL;
 	struct node *n = NULL;
 	struct host *H = NULL;
+	struct dnshost *dns = NULL;
 	const uint8_t *priv = o->priv;
 	char url[300];
 	uint16_t port, udp_port;
@@ -1321,6 +1350,23 @@ int session_node_run(const struct session_node_cfg *o)
 	}
 	loop_set_rlpx(l, on_rlpx, H);
 	loop_set_service(l, svc_deadline, svc_tick, H);
+	if (!o->nodiscover && o->n_dns) {
+		struct dnshost_cfg dc = {
+			.urls = o->dns_urls, .n_urls = o->n_dns,
+			.has_server = o->has_dns_server,
+			.server_port = o->dns_server_port,
+			.on_node = dns_candidate, .user = H,
+			.verbosity = o->verbosity,
+		};
+
+		memcpy(dc.server, o->dns_server, 16);
+		rc = dnshost_new(&dns, l, &dc, NULL);
+		if (rc) {
+			fprintf(stderr, "devplane node: DNS discovery: %s\n",
+				strerror(-rc));
+			goto out;
+		}
+	}
 	printf("%s\n", url);
 	fflush(stdout);
 	if (o->verbosity >= 3) {
@@ -1332,8 +1378,15 @@ int session_node_run(const struct session_node_cfg *o)
 	}
 	rc = loop_run(l);
 	print_stats(H, stderr);
+	if (dns) {
+		char line[512];
+
+		fprintf(stderr, "%s\n", dnshost_format_stats(dns, line,
+							     sizeof(line)));
+	}
 	status = rc < 0 ? 1 : 0;
 out:
+	dnshost_free(dns);
 	if (l) {
 		loop_set_service(l, NULL, NULL, NULL);
 		loop_set_rlpx(l, NULL, NULL);

@@ -52,6 +52,13 @@ struct session_node_cfg {
 	const char *ipcpath;            /* admin API socket (NULL: off) */
 	struct nodedb *db;              /* seeds the table (NULL: none) */
 	int verbosity;
+	/* EIP-1459 trees whose nodes are dial candidates (none with
+	 * nodiscover), looked up at dns_server or /etc/resolv.conf. */
+	const char *const *dns_urls;
+	unsigned n_dns;
+	bool has_dns_server;
+	uint8_t dns_server[16];
+	uint16_t dns_server_port;
 };
 
 /* session_node_run() runs an RLPx node with discovery until SIGINT or
