@@ -20,6 +20,7 @@
 #define SEC              1000000000ull
 #define VERIFY_CHECK_NS  (50 * 1000000ull)
 #define VERIFY_TIMEOUT   60000          /* ms, without --timeout */
+#define VERIFY_ROOT_TRIES 3
 
 static const enum flag_id build_flags[] = {
 	F_DOMAIN, F_KEY, F_LINKS, F_SEQ, F_OUT, F_VERBOSITY, F_END
@@ -283,26 +284,49 @@ out:
 	}
 }
 
-/* Any error a correct tree on a working server does not give. */
+/* What a correct tree never gives, whatever the network does. */
+static bool tree_errors(const struct verify *v)
+{
+	const struct dnsclient_stats *c = dnsclient_stats(dnshost_client(v->h));
+
+	return c->hash_mismatch || c->bad_entries || c->refused_links;
+}
+
+/* Any error: those, or a failed lookup (the client retries those, so the
+ * walk may still end). */
 static bool errors_seen(const struct verify *v)
 {
 	const struct dnsclient_stats *c = dnsclient_stats(dnshost_client(v->h));
 	const struct dnshost_stats *s = dnshost_stats(v->h);
 
-	return c->bad_roots || c->hash_mismatch || c->bad_entries ||
-	       c->refused_links || c->timeouts || c->failures ||
-	       s->nxdomain || s->nodata || s->servfail || s->timeouts ||
-	       s->other;
+	return tree_errors(v) || c->bad_roots || c->timeouts ||
+	       c->failures || s->nxdomain || s->nodata || s->servfail ||
+	       s->timeouts || s->other;
+}
+
+/* Every tree walked to its end, or given up: its root refused or not
+ * found VERIFY_ROOT_TRIES times in a row. */
+static bool all_settled(const struct verify *v)
+{
+	const struct dnsclient *c = dnshost_client(v->h);
+	struct dnsclient_tree_info ti;
+
+	if (dnsclient_synced(c))
+		return true;
+	if (!dnsclient_tree_count(c))
+		return false;
+	for (size_t i = 0; dnsclient_tree_info(c, i, &ti) == 0; i++)
+		if (!ti.synced && ti.root_failures < VERIFY_ROOT_TRIES)
+			return false;
+	return true;
 }
 
 static void verify_tick(void *arg, uint64_t now)
 {
 	struct verify *v = arg;
 
-	if (errors_seen(v)) {
-		v->failed = true;
-		loop_stop(v->l, 0);
-	} else if (dnsclient_synced(dnshost_client(v->h))) {
+	if (tree_errors(v) || all_settled(v)) {
+		v->failed = errors_seen(v);
 		loop_stop(v->l, 0);
 	} else if (now >= v->deadline) {
 		v->timed_out = true;
@@ -423,7 +447,8 @@ static int dns_verify(const struct flags *o)
 			       ti.synced ? "" : " (walk not finished)");
 	}
 	print_errors(&v);
-	ok = !v.failed && !v.timed_out && dnsclient_synced(c);
+	ok = !v.failed && !errors_seen(&v) && !v.timed_out &&
+	     dnsclient_synced(c);
 	if (v.timed_out)
 		printf("error: not walked to the end in %u ms\n",
 		       flags_given(o, F_TIMEOUT) ? o->timeout_ms :

@@ -928,6 +928,7 @@ int dnsclient_tree_info(const struct dnsclient *c, size_t i,
 	out->entries = t->n_link_entries + t->n_enr_entries;
 	out->records = t->n_records;
 	out->links = t->n_links;
+	out->root_failures = t->root_fail;
 	return 0;
 }
 

@@ -149,6 +149,8 @@ struct dnsclient_tree_info {
 					 * that walk (the root not counted) */
 	size_t records;                 /* of which ENR leaves */
 	size_t links;                   /* of which link leaves */
+	unsigned root_failures;         /* root lookups failed or refused
+					 * since the last good one */
 };
 
 /* dnsclient_tree_info() fills *out for tree i (0..tree_count() - 1, in no

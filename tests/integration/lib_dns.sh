@@ -10,7 +10,7 @@
 #                                serves the zones from NSD on 127.0.0.1 on a
 #                                random port (three tries): NSD_PORT, NSD_PID
 #   nsd_stop                     stops it by pid
-# DEVPLANE must be set.
+# DEVPLANE must be set. Safe under set -e.
 
 dns_key() {
 	"$DEVPLANE" key generate "$1" >/dev/null || fail "key generate $1"
@@ -73,8 +73,8 @@ nsd_start() {
 			kill -0 "$NSD_PID" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill "$NSD_PID" 2>/dev/null
-		wait "$NSD_PID" 2>/dev/null
+		kill "$NSD_PID" 2>/dev/null || true
+		wait "$NSD_PID" 2>/dev/null || true
 	done
 	cat "$dir/nsd.log" "$dir/nsd.out" >&2
 	fail "nsd did not start"
@@ -82,7 +82,7 @@ nsd_start() {
 
 nsd_stop() {
 	[ -n "${NSD_PID:-}" ] || return 0
-	kill "$NSD_PID" 2>/dev/null
-	wait "$NSD_PID" 2>/dev/null
+	kill "$NSD_PID" 2>/dev/null || true
+	wait "$NSD_PID" 2>/dev/null || true
 	NSD_PID=""
 }

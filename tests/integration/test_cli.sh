@@ -81,6 +81,7 @@ echo "ok version: $(head -1 "$WORK/v.out"), $(grep commit "$WORK/v.out")"
 "$DEVPLANE" node --nodekey "$WORK/node.key" --addr 127.0.0.1:0 \
 	--nat extip:203.0.113.9 --metrics.addr 127.0.0.1:0 --db "$WORK/node.db" \
 	--dataplane.budget 100:200 --nodiscover=false --chain sepolia \
+	--bootnodes "" --discovery.dns "" \
 	>"$WORK/node.out" 2>"$WORK/node.err" &
 PIDS+=($!)
 wait_for grep -q '^enode://' "$WORK/node.out" || fail "node printed no enode"

@@ -24,11 +24,12 @@ wait_enode() {
 
 PA=$(rand_port 30000 10000)
 timeout 90 "$DP" node --nodekeyhex "$(key)" --addr 127.0.0.1:$PA \
-	--chain sepolia --verbosity 2 >"$WORK/a.out" 2>"$WORK/a.err" &
+	--chain sepolia --bootnodes "" --discovery.dns "" --verbosity 2 \
+	>"$WORK/a.out" 2>"$WORK/a.err" &
 PIDS="$PIDS $!"
 EA=$(wait_enode "$WORK/a.out") || { cat "$WORK/a.err"; die "node A printed no enode"; }
 timeout 90 "$DP" node --nodekeyhex "$(key)" --addr 127.0.0.1:$((PA + 1)) \
-	--chain sepolia --bootnodes "$EA" --verbosity 2 \
+	--chain sepolia --bootnodes "$EA" --discovery.dns "" --verbosity 2 \
 	>"$WORK/b.out" 2>"$WORK/b.err" &
 PIDS="$PIDS $!"
 timeout 90 "$DP" node --nodekeyhex "$(key)" --addr 127.0.0.1:$((PA + 2)) \
