@@ -77,7 +77,7 @@ static bool eth_ok(const struct rec *r, const struct forkid_chain *c)
 	    rlp_next(&list, v, len) != (ssize_t)len || !list.is_list)
 		return false;
 	rlp_iter_init(&iter, &list);
-	if (rlp_iter_next(&iter, &first) != 0 || !first.is_list ||
+	if (rlp_iter_next(&iter, &first) != 1 || !first.is_list ||
 	    forkid_from_item(&id, &first) != 0)
 		return false;
 	return forkid_validate(c, 0, 0, &id) == FORKID_OK;
