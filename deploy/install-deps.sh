@@ -14,9 +14,12 @@ packages=(
 	# crypto, compression, storage, JSON
 	libsecp256k1-dev libipsec-mb-dev libsnappy-dev libsqlite3-dev
 	libjansson-dev
+	# EIP-1459 DNS discovery: asynchronous TXT lookups in the event loop
+	libc-ares-dev
 	# tests
 	libcmocka-dev iproute2 valgrind curl procps
-	# nsd-checkzone: the EIP-1459 zone file test (tests/interop/geth)
+	# NSD: serves the EIP-1459 test trees on 127.0.0.1 (tests/integration/
+	# test_dns.sh, test_interop_dns.sh, tests/interop/geth), nsd-checkzone
 	nsd
 )
 
