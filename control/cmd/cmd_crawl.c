@@ -118,25 +118,16 @@ static void crawl_dns_node(void *user, const struct dnsclient_node *dn,
 {
 	struct crawlrun *r = user;
 	struct discv4_node n = { 0 };
-	uint8_t ip4[4];
+	uint8_t tip[16];
+	uint16_t tcp = 0;
 
-	if (enr_pubkey(n.id, &dn->enr))
+	if (dnshost_node_endpoint(&dn->enr, false, n.id, n.ep.ip, &n.ep.udp))
 		return;
-	if (enr_get_ip(&dn->enr, ip4) == 0 &&
-	    enr_get_udp(&dn->enr, &n.ep.udp) == 0) {
-		n.ep.ip_len = 4;
-		n.ep.ip[10] = n.ep.ip[11] = 0xff;
-		memcpy(n.ep.ip + 12, ip4, 4);
-		(void)enr_get_tcp(&dn->enr, &n.ep.tcp);
-	} else if (enr_get_ip6(&dn->enr, n.ep.ip) == 0 &&
-		   (enr_get_udp6(&dn->enr, &n.ep.udp) == 0 ||
-		    enr_get_udp(&dn->enr, &n.ep.udp) == 0)) {
-		n.ep.ip_len = 16;
-		if (enr_get_tcp6(&dn->enr, &n.ep.tcp))
-			(void)enr_get_tcp(&dn->enr, &n.ep.tcp);
-	} else {
-		return;
-	}
+	n.ep.ip_len = netutil_addr_is_v4(n.ep.ip) ? 4 : 16;
+	/* The TCP port of the same address, for the RLPx probe. */
+	if (dnshost_node_endpoint(&dn->enr, true, n.id, tip, &tcp) == 0 &&
+	    !memcmp(tip, n.ep.ip, 16))
+		n.ep.tcp = tcp;
 	if (!r->started && crawl_start(r, now))
 		return;
 	if (!r->c || crawl_done(r->c))

@@ -323,7 +323,7 @@ void dnshost_free(struct dnshost *h)
 		return;
 	h->freeing = true;
 	if (h->svc_ok)
-		loop_del_service(h->l, svc_tick, h);
+		loop_del_service(h->l, h);
 	if (h->ch_ok)
 		ares_destroy(h->ch);    /* callbacks: ARES_EDESTRUCTION */
 	if (h->lib_ok)
@@ -345,6 +345,26 @@ const struct dnsclient *dnshost_client(const struct dnshost *h)
 const struct dnshost_stats *dnshost_stats(const struct dnshost *h)
 {
 	return &h->st;
+}
+
+int dnshost_node_endpoint(const struct enr *r, bool want_tcp,
+			  uint8_t pub[64], uint8_t ip[16], uint16_t *port)
+{
+	uint8_t ip4[4];
+
+	if (enr_pubkey(pub, r))
+		return -ENOENT;
+	if (enr_get_ip(r, ip4) == 0 &&
+	    (want_tcp ? enr_get_tcp(r, port) : enr_get_udp(r, port)) == 0) {
+		memset(ip, 0, 16);
+		ip[10] = ip[11] = 0xff;
+		memcpy(ip + 12, ip4, 4);
+	} else if (enr_get_ip6(r, ip) != 0 ||
+		   ((want_tcp ? enr_get_tcp6(r, port) : enr_get_udp6(r, port)) &&
+		    (want_tcp ? enr_get_tcp(r, port) : enr_get_udp(r, port)))) {
+		return -ENOENT;
+	}
+	return *port ? 0 : -ENOENT;
 }
 
 char *dnshost_format_stats(const struct dnshost *h, char *out, size_t cap)

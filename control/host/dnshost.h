@@ -80,6 +80,14 @@ const struct dnsclient *dnshost_client(const struct dnshost *h);
 /* dnshost_stats() returns the resolver counters. */
 const struct dnshost_stats *dnshost_stats(const struct dnshost *h);
 
+/* dnshost_node_endpoint() reads a found record's public key and its
+ * endpoint: the IPv4 address ("ip") with tcp or udp, else the IPv6 one
+ * ("ip6") with tcp6/udp6 (or tcp/udp). want_tcp picks the TCP port (a
+ * dial candidate), else UDP (a discovery seed). Returns 0, or -ENOENT (no
+ * key, address or port). */
+int dnshost_node_endpoint(const struct enr *r, bool want_tcp,
+			  uint8_t pub[64], uint8_t ip[16], uint16_t *port);
+
 /* dnshost_format_stats() writes one line of the client's and the
  * resolver's counters into out[0..cap) (truncated). Returns out. */
 char *dnshost_format_stats(const struct dnshost *h, char *out, size_t cap);

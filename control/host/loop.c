@@ -46,12 +46,6 @@ struct loop_engine {
 	void *user;
 };
 
-struct loop_svc {                       /* a service: deadline + tick */
-	loop_deadline_fn *deadline;
-	loop_tick_fn *tick;
-	void *user;
-};
-
 struct loop_portctx {                   /* loop_port(): the send context */
 	struct loop *l;
 	uint16_t idx;
@@ -91,7 +85,14 @@ struct loop {
 	size_t n_watch;
 	loop_rlpx_fn *rlpx_fn;
 	void *rlpx_user;
-	struct loop_svc svc[LOOP_MAX_SERVICES]; /* [0]: loop_set_service() */
+	loop_deadline_fn *svc_deadline;
+	loop_tick_fn *svc_tick;
+	void *svc_user;
+	struct loop_svc {               /* loop_add_service(); tick NULL: free */
+		loop_deadline_fn *deadline;
+		loop_tick_fn *tick;
+		void *user;
+	} svcs[LOOP_MAX_SERVICES];
 	struct loop_admin *admin;       /* loop_admin_listen(); NULL: off */
 };
 
@@ -518,11 +519,13 @@ static void run_timers(struct loop *l)
 		l->alarm_fn = NULL;
 		fn(l->alarm_arg, now);
 	}
+	if (l->svc_tick && l->svc_deadline(l->svc_user) <= now)
+		l->svc_tick(l->svc_user, now);
 	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
-		struct loop_svc v = l->svc[i];  /* a tick may change the slot */
+		struct loop_svc *sv = &l->svcs[i];
 
-		if (v.tick && v.deadline(v.user) <= now)
-			v.tick(v.user, now);
+		if (sv->tick && sv->deadline(sv->user) <= now)
+			sv->tick(sv->user, now);
 	}
 	if (l->db && l->next_commit <= now) {
 		db_commit(l, true);
@@ -542,14 +545,19 @@ static void arm_timer(struct loop *l)
 		next = l->alarm_at;
 	if (l->db && l->next_commit < next)
 		next = l->next_commit;
-	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
-		uint64_t d;
+	if (l->svc_deadline) {
+		uint64_t d = l->svc_deadline(l->svc_user);
 
-		if (!l->svc[i].deadline)
-			continue;
-		d = l->svc[i].deadline(l->svc[i].user);
 		if (d < next)
 			next = d;
+	}
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
+		if (l->svcs[i].tick) {
+			uint64_t d = l->svcs[i].deadline(l->svcs[i].user);
+
+			if (d < next)
+				next = d;
+		}
 	}
 	if (next == l->armed)
 		return;
@@ -890,9 +898,9 @@ void loop_set_rlpx(struct loop *l, loop_rlpx_fn *fn, void *user)
 void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 		      loop_tick_fn *tick, void *user)
 {
-	l->svc[0].deadline = tick ? deadline : NULL;
-	l->svc[0].tick = deadline ? tick : NULL;
-	l->svc[0].user = user;
+	l->svc_deadline = deadline;
+	l->svc_tick = tick;
+	l->svc_user = user;
 }
 
 int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
@@ -900,22 +908,20 @@ int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
 {
 	if (!deadline || !tick)
 		return -EINVAL;
-	for (unsigned i = 1; i < LOOP_MAX_SERVICES; i++) {
-		if (l->svc[i].tick)
-			continue;
-		l->svc[i].deadline = deadline;
-		l->svc[i].tick = tick;
-		l->svc[i].user = user;
-		return 0;
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++) {
+		if (!l->svcs[i].tick) {
+			l->svcs[i] = (struct loop_svc){ deadline, tick, user };
+			return 0;
+		}
 	}
 	return -ENOSPC;
 }
 
-void loop_del_service(struct loop *l, loop_tick_fn *tick, void *user)
+void loop_del_service(struct loop *l, void *user)
 {
-	for (unsigned i = 1; i < LOOP_MAX_SERVICES; i++)
-		if (l->svc[i].tick == tick && l->svc[i].user == user)
-			memset(&l->svc[i], 0, sizeof(l->svc[i]));
+	for (unsigned i = 0; i < LOOP_MAX_SERVICES; i++)
+		if (l->svcs[i].tick && l->svcs[i].user == user)
+			memset(&l->svcs[i], 0, sizeof(l->svcs[i]));
 }
 
 struct dplink *loop_dplink(struct loop *l)

@@ -215,24 +215,22 @@ int loop_tcp_error(int fd);
 /* loop_set_rlpx() routes RLPx messages from the dataplane to fn. */
 void loop_set_rlpx(struct loop *l, loop_rlpx_fn *fn, void *user);
 
-#define LOOP_MAX_SERVICES 4     /* the session host's + 3 others */
-
-/* loop_set_service() registers the session host's service (one slot of
- * its own, replaced by each call; NULL clears it), polled for a deadline
+/* loop_set_service() registers the one service polled for a deadline
  * after every event and ticked when it is due. */
 void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 		      loop_tick_fn *tick, void *user);
 
-/* loop_add_service() registers another service, polled and ticked the same
- * way (the DNS host's, control/host/dnshost.h). A service may add or
- * remove services from its tick. Returns 0, -EINVAL, -ENOSPC (all
- * LOOP_MAX_SERVICES - 1 slots taken). */
+#define LOOP_MAX_SERVICES 4             /* loop_add_service() slots */
+
+/* loop_add_service() registers one more service besides loop_set_service()'s
+ * (the DNS host of control/host/dnshost.c): polled for its deadline after
+ * every event, ticked when it is due. Returns 0, -EINVAL (a NULL function)
+ * or -ENOSPC (LOOP_MAX_SERVICES taken). */
 int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
 		     loop_tick_fn *tick, void *user);
 
-/* loop_del_service() removes the service registered with tick and user by
- * loop_add_service() (none: nothing). */
-void loop_del_service(struct loop *l, loop_tick_fn *tick, void *user);
+/* loop_del_service() removes the services registered with user. */
+void loop_del_service(struct loop *l, void *user);
 
 /* loop_dplink() is the dataplane link (for the RLPx handover); NULL with
  * cfg.no_dataplane. */

@@ -816,20 +816,9 @@ static void dns_candidate(void *user, const struct dnsclient_node *dn,
 {
 	struct host *H = user;
 	struct dial_target t = { 0 };
-	uint8_t ip4[4];
 
-	if (enr_pubkey(t.id, &dn->enr))
-		return;
-	if (enr_get_ip(&dn->enr, ip4) == 0 &&
-	    enr_get_tcp(&dn->enr, &t.tcp_port) == 0) {
-		t.ip[10] = t.ip[11] = 0xff;
-		memcpy(t.ip + 12, ip4, 4);
-	} else if (enr_get_ip6(&dn->enr, t.ip) != 0 ||
-		   (enr_get_tcp6(&dn->enr, &t.tcp_port) != 0 &&
-		    enr_get_tcp(&dn->enr, &t.tcp_port) != 0)) {
-		return;
-	}
-	if (!t.tcp_port || !server_dial_allowed(&H->srv, t.ip) ||
+	if (dnshost_node_endpoint(&dn->enr, true, t.id, t.ip, &t.tcp_port) ||
+	    !server_dial_allowed(&H->srv, t.ip) ||
 	    server_has_peer(&H->srv, t.id))
 		return;
 	dial_add_candidate(&H->dl, &t, now);

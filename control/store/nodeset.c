@@ -291,7 +291,8 @@ int nodeset_fprint_info(FILE *f, const struct nodesjson_set *set)
 		}
 	}
 	if (!rc) {
-		qsort(kc, n, sizeof(*kc), by_key);
+		if (n)
+			qsort(kc, n, sizeof(*kc), by_key);
 		for (size_t i = 0; i < n; i++)
 			if (strlen(kc[i].key) > width)
 				width = strlen(kc[i].key);

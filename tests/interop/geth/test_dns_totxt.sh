@@ -32,7 +32,7 @@ command -v nsd-checkzone >/dev/null 2>&1 ||
 work=$(mktemp -d "${TMPDIR:-/tmp}/dns_totxt.XXXXXX")
 WORK=$work
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+trap 'for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 cd "$work"
 failed=0
 fail() { echo "FAIL: $*" >&2; failed=1; }
