@@ -33,10 +33,11 @@ static const struct flags_cmd crawl_cmd = {
 	.path = "crawl",
 	.summary = "Crawl the discovery v4 network from --bootnodes and the "
 		   "records of the\n--discovery.dns trees (or --chain's): "
-		   "FindNode and ENRRequest every node found,\n re-check silent ones until "
-		   "--timeout (without it: until\nthe crawl runs dry), dial every "
-		   "node with a TCP port (Hello, Status,\nDisconnect), write "
-		   "--out (geth's devp2p nodes.json) and --db, print a summary.",
+		   "FindNode and ENRRequest every node\nfound, re-check silent "
+		   "ones until --timeout (without it: until the crawl\nruns "
+		   "dry), dial every node with a TCP port (Hello, Status, "
+		   "Disconnect), write\n--out (geth's devp2p nodes.json) and "
+		   "--db, print a summary.",
 	.accept = takes,
 	.notes = "Without --nodekey a fresh key is used. With a loopback "
 		 "testnet (one source\naddress for every node) add "

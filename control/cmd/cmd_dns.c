@@ -36,7 +36,7 @@ static const struct flags_cmd build_cmd = {
 		   "(geth's node set) and\n--links, sign it with --key for "
 		   "--domain, write it to --out DIR (default .)\nas txt.json "
 		   "(geth's `devp2p dns to-txt`), DOMAIN.zone (a zone file NSD "
-		   "or\nKnot loads) and enrtree-info.json (`devp2p dns sign`'s); "
+		   "or\nKnot loads) and enrtree-info.json (devp2p dns sign's); "
 		   "print its URL.",
 	.accept = build_flags,
 	.notes = "Every record must be a signed enr: record whose node id is "
@@ -114,8 +114,8 @@ static int load_records(const char *path, struct enr **out, size_t *n_out)
 		}
 		if (enr_node_id(id, &recs[i]) ||
 		    memcmp(id, e->id, ENR_ID_LEN)) {
-			fprintf(stderr, "devplane: invalid node %s: ID does not "
-				"match ID in record\n", hex);
+			fprintf(stderr, "devplane: invalid node %s: ID does "
+				"not match ID in record\n", hex);
 			rc = -EINVAL;
 			break;
 		}
@@ -150,7 +150,8 @@ static int dns_build(const struct flags *o)
 	int rc, status = 1;
 
 	if (!o->domain || !o->key) {
-		fprintf(stderr, "devplane dns build: needs --domain and --key\n");
+		fprintf(stderr, "devplane dns build: needs --domain and "
+			"--key\n");
 		return 2;
 	}
 	rc = nodekey_load(priv, o->key);
@@ -415,8 +416,8 @@ static int dns_verify(const struct flags *o)
 	hc.user = &v;
 	rc = dnshost_new(&v.h, v.l, &hc, &bad);
 	if (rc == -EBADMSG) {
-		fprintf(stderr, "devplane dns verify: not an enrtree://KEY@DOMAIN "
-			"URL: %s\n", o->args[bad]);
+		fprintf(stderr, "devplane dns verify: not an "
+			"enrtree://KEY@DOMAIN URL: %s\n", o->args[bad]);
 		status = 2;
 		goto out;
 	}

@@ -49,8 +49,9 @@ static void on_fd(void *user, int fd, uint32_t ev, uint64_t now)
 	struct dnshost *h = user;
 
 	(void)now;
-	ares_process_fd(h->ch,
-			ev & (EPOLLIN | EPOLLERR | EPOLLHUP) ? fd : ARES_SOCKET_BAD,
+	uint32_t rd = EPOLLIN | EPOLLERR | EPOLLHUP;
+
+	ares_process_fd(h->ch, ev & rd ? fd : ARES_SOCKET_BAD,
 			ev & EPOLLOUT ? fd : ARES_SOCKET_BAD);
 	pump(h);
 }
@@ -350,18 +351,20 @@ const struct dnshost_stats *dnshost_stats(const struct dnshost *h)
 int dnshost_node_endpoint(const struct enr *r, bool want_tcp,
 			  uint8_t pub[64], uint8_t ip[16], uint16_t *port)
 {
+	int (*get4)(const struct enr *, uint16_t *) =
+		want_tcp ? enr_get_tcp : enr_get_udp;
+	int (*get6)(const struct enr *, uint16_t *) =
+		want_tcp ? enr_get_tcp6 : enr_get_udp6;
 	uint8_t ip4[4];
 
 	if (enr_pubkey(pub, r))
 		return -ENOENT;
-	if (enr_get_ip(r, ip4) == 0 &&
-	    (want_tcp ? enr_get_tcp(r, port) : enr_get_udp(r, port)) == 0) {
+	if (enr_get_ip(r, ip4) == 0 && get4(r, port) == 0) {
 		memset(ip, 0, 16);
 		ip[10] = ip[11] = 0xff;
 		memcpy(ip + 12, ip4, 4);
 	} else if (enr_get_ip6(r, ip) != 0 ||
-		   ((want_tcp ? enr_get_tcp6(r, port) : enr_get_udp6(r, port)) &&
-		    (want_tcp ? enr_get_tcp(r, port) : enr_get_udp(r, port)))) {
+		   (get6(r, port) != 0 && get4(r, port) != 0)) {
 		return -ENOENT;
 	}
 	return *port ? 0 : -ENOENT;

@@ -341,8 +341,8 @@ int nodesjson_parse(struct nodesjson_set *set, const char *text, size_t len,
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(root)) {
 		if (err && err_len)
-			snprintf(err, err_len, "%s", root ? "not a JSON object" :
-				 jerr.text);
+			snprintf(err, err_len, "%s",
+				 root ? "not a JSON object" : jerr.text);
 		json_decref(root);
 		return -EBADMSG;
 	}
@@ -385,7 +385,8 @@ int nodesjson_parse(struct nodesjson_set *set, const char *text, size_t len,
 		}
 		if ((seq && !json_is_null(seq) &&
 		     (!json_is_integer(seq) || json_integer_value(seq) < 0)) ||
-		    (score && !json_is_null(score) && !json_is_integer(score))) {
+		    (score && !json_is_null(score) &&
+		     !json_is_integer(score))) {
 			rc = bad(err, err_len, key, "invalid seq or score");
 			goto out;
 		}
