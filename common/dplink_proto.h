@@ -40,7 +40,8 @@
  */
 
 #define DPLINK_MAGIC      0x4b4c5044u   /* "DPLK" */
-#define DPLINK_VERSION    2             /* 2: ALLOW / ALLOW_DONE */
+#define DPLINK_VERSION    3             /* 2: ALLOW / ALLOW_DONE;
+					 * 3: 48 counter slots */
 #define DPLINK_MAX_QUEUES 64
 #define DPLINK_MAX_SOCKS  65535         /* sock_idx is 16 bits */
 #define DPLINK_LISTEN_CHUNK 256         /* entries per LISTEN message */
@@ -191,9 +192,14 @@ enum dp_cnt {
 	DP_CNT_BANS_ACTIVE,             /* xdp: unexpired blocklist entries; a
 					 * gauge, written in worker 0's slot
 					 * by the dataplane's main thread */
+	DP_CNT_RLPX_MEM_PAUSE,          /* RLPx sessions stopped being read:
+					 * over their memory budget or the
+					 * worker's (once per episode) */
+	DP_CNT_RLPX_MEM_CLOSE,          /* RLPx sessions closed for staying
+					 * over it (-EDQUOT) */
 	DP_CNT_MAX
 };
-#define DP_CNT_SLOTS 32                 /* ABI: room to grow */
+#define DP_CNT_SLOTS 48                 /* ABI: room to grow */
 static_assert(DP_CNT_MAX <= DP_CNT_SLOTS, "counter slots");
 
 /* dp_cnt_name() is the counter's name as `devplane-dp stats` prints it. */
@@ -208,6 +214,7 @@ static inline const char *dp_cnt_name(unsigned i)
 		"rlpx_frames_rx", "rlpx_frames_tx", "rlpx_bytes_rx",
 		"rlpx_bytes_tx", "rlpx_bad_frame", "rlpx_pongs", "rlpx_stalls",
 		"rlpx_ctl_drop", "drop_replay", "bans_added", "bans_active",
+		"rlpx_mem_pause", "rlpx_mem_close",
 	};
 
 	return i < DP_CNT_MAX ? names[i] : "unknown";
@@ -238,7 +245,7 @@ struct dplink_shm {
 };
 static_assert(offsetof(struct dplink_shm, ctl_notified) == 64, "dplink ABI");
 static_assert(offsetof(struct dplink_shm, w) == 128, "dplink ABI");
-static_assert(sizeof(struct dplink_worker_shm) == 320, "dplink ABI");
+static_assert(sizeof(struct dplink_worker_shm) == 448, "dplink ABI");
 static_assert(sizeof(struct dplink_listen) == 24, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_config) == 80, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_ready) == 32, "dplink ABI");

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Both processes include this header and nothing else to agree on what
@@ -195,14 +196,14 @@ struct msg_stats {
 	uint64_t counter[MSG_STAT_MAX];         /* enum msg_stat; cumulative */
 };
 
-/* msg_check() validates the message a descriptor points at before the
- * consumer reads a type-specific struct of fixed_len bytes from slot.
+/* msg_check() validates a message's fixed part of fixed_len bytes
+ * against its descriptor: msg, a private copy (msg_load() makes one).
  * Returns 0, -EBADMSG (type differs from desc kind) or -EMSGSIZE (the
  * descriptor, header and fixed part disagree on the length). */
-static inline int msg_check(const struct msg_desc *d, const void *slot,
+static inline int msg_check(const struct msg_desc *d, const void *msg,
 			    size_t fixed_len)
 {
-	const struct msg_hdr *h = slot;
+	const struct msg_hdr *h = msg;
 
 	if (d->len > MSG_SLOT_SIZE || d->len < fixed_len ||
 	    fixed_len < sizeof(*h))
@@ -212,6 +213,29 @@ static inline int msg_check(const struct msg_desc *d, const void *slot,
 	if ((size_t)h->len + sizeof(*h) != d->len)
 		return -EMSGSIZE;
 	return 0;
+}
+
+/*
+ * msg_load() is how a consumer reads a message out of a shared slot: the
+ * other process may rewrite the slot at any moment, so a length checked
+ * in the slot can have grown by the time it is used (DESIGN.md, Trust
+ * boundaries). It copies the fixed part, fixed_len bytes, out of slot
+ * into out once and validates the copy with msg_check(); the caller then
+ * reads only *out, and a payload after it only with lengths it validated
+ * on *out (d is the consumer's own copy of the descriptor). Returns 0,
+ * -EBADMSG or -EMSGSIZE; *out is then unspecified.
+ */
+static inline int msg_load(const struct msg_desc *d, const void *slot,
+			   void *out, size_t fixed_len)
+{
+	if (!slot || d->len > MSG_SLOT_SIZE || d->len < fixed_len ||
+	    fixed_len < sizeof(struct msg_hdr))
+		return -EMSGSIZE;
+	memcpy(out, slot, fixed_len);
+	/* The copy is the only source from here: no load of *out may be
+	 * turned back into a load of the slot. */
+	__asm__ __volatile__("" : : : "memory");
+	return msg_check(d, out, fixed_len);
 }
 
 /* The layout is the ABI: pin every offset a peer relies on. */

@@ -863,7 +863,9 @@ static void keccak_to_msg(struct msg_keccak_state *o,
 static int keccak_from_msg(struct keccak_ctx *c,
 			   const struct msg_keccak_state *o)
 {
-	if (o->pos >= KECCAK256_RATE)
+	uint32_t pos = o->pos;  /* read once: o may be shared memory */
+
+	if (pos >= KECCAK256_RATE)
 		return -EBADMSG;
 	for (unsigned i = 0; i < 25; i++) {
 		uint64_t v = 0;
@@ -872,7 +874,7 @@ static int keccak_from_msg(struct keccak_ctx *c,
 			v |= (uint64_t)o->st[8 * i + b] << (8 * b);
 		c->s[i] = v;
 	}
-	c->pos = o->pos;
+	c->pos = pos;
 	return 0;
 }
 

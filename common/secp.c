@@ -15,6 +15,22 @@ static secp256k1_context *ctx;
 static int ctx_err;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 
+/* Scalar multiplications done by this process (all threads), counted just
+ * before libsecp256k1 runs one (after its inputs parsed), so tests can show
+ * a hostile input was refused before any EC work. Relaxed atomics:
+ * a count, not a synchronisation. */
+static uint64_t n_ec_ops;
+
+uint64_t secp_ec_ops(void)
+{
+	return __atomic_load_n(&n_ec_ops, __ATOMIC_RELAXED);
+}
+
+static void count_ec_op(void)
+{
+	__atomic_fetch_add(&n_ec_ops, 1, __ATOMIC_RELAXED);
+}
+
 int secp_random(uint8_t *buf, size_t len)
 {
 	while (len > 0) {
@@ -125,6 +141,7 @@ int secp_pub_from_priv(uint8_t pub[SECP_PUB_LEN],
 	const secp256k1_context *c = get_ctx();
 	secp256k1_pubkey pk;
 
+	count_ec_op();
 	if (!c)
 		return ctx_err;
 	if (!secp256k1_ec_pubkey_create(c, &pk, priv))
@@ -181,6 +198,7 @@ int secp_sign(uint8_t sig[SECP_SIG_LEN], const uint8_t hash[SECP_HASH_LEN],
 	secp256k1_ecdsa_recoverable_signature rs;
 	int recid;
 
+	count_ec_op();
 	if (!c)
 		return ctx_err;
 	/* RFC 6979 nonces (the default); the result is always low-s. */
@@ -210,6 +228,7 @@ int secp_recover(uint8_t pub[SECP_PUB_LEN], const uint8_t sig[SECP_SIG_LEN],
 	if (!secp256k1_ecdsa_recoverable_signature_parse_compact(c, &rs, sig,
 								 sig[64]))
 		return -EKEYREJECTED;
+	count_ec_op();
 	if (!secp256k1_ecdsa_recover(c, &pk, &rs, hash))
 		return -EKEYREJECTED;
 	pub_out(c, pub, &pk);
@@ -230,6 +249,7 @@ int secp_verify(const uint8_t sig[64], const uint8_t hash[SECP_HASH_LEN],
 	if (!secp256k1_ecdsa_signature_parse_compact(c, &s, sig))
 		return -EKEYREJECTED;
 	/* secp256k1_ecdsa_verify fails on high s, which is what we want. */
+	count_ec_op();
 	if (!secp256k1_ecdsa_verify(c, &s, hash, &pk))
 		return -EKEYREJECTED;
 	return 0;
@@ -256,6 +276,7 @@ int secp_ecdh(uint8_t shared[SECP_SHARED_LEN], const uint8_t priv[SECP_PRIV_LEN]
 	if (!pub_in(c, &pk, pub))
 		return -EINVAL;
 	/* Fails for a zero or >= n scalar. */
+	count_ec_op();
 	if (!secp256k1_ecdh(c, shared, &pk, priv, ecdh_copy_x, NULL)) {
 		explicit_bzero(shared, SECP_SHARED_LEN);
 		return -EINVAL;
@@ -288,6 +309,7 @@ int secp_ecdh_compressed(uint8_t shared[SECP_SHARED_COMPRESSED_LEN],
 		explicit_bzero(shared, SECP_SHARED_COMPRESSED_LEN);
 		return -EINVAL;
 	}
+	count_ec_op();
 	if (!secp256k1_ecdh(c, shared, &pk, priv, ecdh_compressed, NULL)) {
 		explicit_bzero(shared, SECP_SHARED_COMPRESSED_LEN);
 		return -EINVAL;

@@ -20,6 +20,10 @@
  * other function calls it implicitly. Returns 0 or -ENOMEM. */
 int secp_init(void);
 
+/* secp_ec_ops() counts the scalar multiplications (sign, recover, verify,
+ * ECDH, public key from private) this process has done: for tests. */
+uint64_t secp_ec_ops(void);
+
 /* secp_random() fills buf[0..len) from getrandom(2) (the kernel CSPRNG),
  * for key material and nonces. Returns 0 or -errno. */
 int secp_random(uint8_t *buf, size_t len);

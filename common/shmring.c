@@ -41,7 +41,7 @@ struct shmring_q {
 
 struct shmring {
 	uint8_t *base;
-	size_t map_len;
+	size_t map_len;                 /* the region; a guard page follows */
 	int fd;
 	/* Geometry validated at create/attach, kept privately so the hot
 	 * path never rereads the shared header. */
@@ -137,6 +137,51 @@ size_t shmring_page_size(int fd)
 	return page_size(fd, &huge);
 }
 
+static size_t guard_len(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	return pg > 0 ? (size_t)pg : 4096;
+}
+
+/* map_guarded() maps len bytes of fd, shared, at an address aligned to
+ * align (the file's page size: a huge page on hugetlbfs), with a
+ * PROT_NONE page right after the region: an access that runs off the end
+ * of the last slot faults instead of reading whatever mapping the kernel
+ * put next (the other process's length fields are not to be trusted:
+ * DESIGN.md, Trust boundaries). Returns the mapping or MAP_FAILED with
+ * errno set; unmap len + guard_len() bytes. */
+static void *map_guarded(int fd, size_t len, size_t align, int flags)
+{
+	size_t guard = guard_len(), resv = len + guard + align;
+	uint8_t *r, *end, *rend;
+	uintptr_t a;
+	void *p;
+
+	r = mmap(NULL, resv, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	a = ALIGN_UP((uintptr_t)r, align);
+	p = mmap((void *)a, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED | flags, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(r, resv);
+		errno = e;
+		return MAP_FAILED;
+	}
+	/* Give back the alignment slack; the guard page stays reserved. */
+	end = (uint8_t *)a + len + guard;
+	rend = r + resv;
+	if ((uint8_t *)a > r)
+		munmap(r, (size_t)((uint8_t *)a - r));
+	if (rend > end)
+		munmap(end, (size_t)(rend - end));
+	return p;
+}
+
 /* size_and_map() sizes fd to hold h (rounded to its page size) and maps
  * it. Returns 0 or -errno; on failure nothing stays mapped. */
 static int size_and_map(struct shmring *r, struct shmring_hdr *h)
@@ -154,8 +199,7 @@ static int size_and_map(struct shmring *r, struct shmring_hdr *h)
 		return -errno;
 	/* hugetlb reserves pages at mmap time, so ENOMEM here (not SIGBUS
 	 * later) when none are free. */
-	p = mmap(NULL, h->region_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_POPULATE, r->fd, 0);
+	p = map_guarded(r->fd, h->region_size, pg, MAP_POPULATE);
 	if (p == MAP_FAILED)
 		return -errno;
 	r->base = p;
@@ -306,7 +350,7 @@ int shmring_create(struct shmring **out, const struct shmring_cfg *cfg)
 	return 0;
 
 out_unmap:
-	munmap(r->base, r->map_len);
+	munmap(r->base, r->map_len + guard_len());
 out_unlink:
 	if (tmp)
 		unlink(tmp);
@@ -405,8 +449,8 @@ int shmring_attach(struct shmring **out, int fd)
 		rc = -EFBIG;
 		goto out_close;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 r->fd, 0);
+	p = map_guarded(r->fd, (size_t)st.st_size, shmring_page_size(r->fd),
+			0);
 	if (p == MAP_FAILED) {
 		rc = -errno;
 		goto out_close;
@@ -437,7 +481,7 @@ int shmring_attach(struct shmring **out, int fd)
 	return 0;
 
 out_unmap:
-	munmap(r->base, r->map_len);
+	munmap(r->base, r->map_len + guard_len());
 out_close:
 	close(r->fd);
 out_free:
@@ -463,7 +507,7 @@ void shmring_free(struct shmring *r)
 {
 	if (!r)
 		return;
-	munmap(r->base, r->map_len);
+	munmap(r->base, r->map_len + guard_len());
 	close(r->fd);
 	free(r);
 }

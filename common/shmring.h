@@ -25,12 +25,17 @@
  * ring_size, n_slots), and shmring_attach() recomputes it and compares every
  * header field instead of following the other process's offsets.
  *
+ * Both processes map the region with a PROT_NONE guard page after it, so
+ * an access running off the last slot faults rather than reading the
+ * next mapping.
+ *
  * Trust: the checks at attach catch a different build, a truncated or
  * corrupt file and a stale region. They cannot stop a live peer from
  * scribbling on the rings afterwards (rte_ring keeps its indices in the
  * shared mapping), so both processes are one trust domain once attached;
  * per-message data is still checked: slot indices are bounds-checked on
- * every use and messages go through msg_check().
+ * every use, and a consumer copies a message's fixed part out of its slot
+ * once and checks that copy (msg_load()), never the slot itself.
  *
  * Threads: create/attach/free on one thread. A descriptor ring has one
  * producer thread and one consumer thread (any process). Slot alloc/free
@@ -192,8 +197,9 @@ void *shmring_slot_ptr(const struct shmring *r, uint32_t slot);
 
 /* shmring_desc_ptr() is the slot a descriptor received from a ring points
  * at, or NULL if it carries none (MSG_DESC_F_NOSLOT), names a slot out of
- * range or a length above MSG_SLOT_SIZE. Check the message with
- * msg_check() before reading it. */
+ * range or a length above MSG_SLOT_SIZE. The other process may write the
+ * slot at any time: copy the message out with msg_load() and read only
+ * the copy. */
 void *shmring_desc_ptr(const struct shmring *r, const struct msg_desc *d);
 
 /* shmring_send_fd() sends fd over the connected Unix socket sock

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dataplane/main.c - devplane-dp: command line of the dataplane process. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +9,21 @@
 
 #include "config.h"
 #include "dataplane/daemon/dpd.h"
-#include "dataplane/flood/floodgen.h"
 #include "dataplane/io/pktio.h"
+#include "dataplane/stage/rlpx_stage.h"
+#include "dp_build.h"                   /* generated: build options */
+#include "dp_vcs.h"                     /* generated: git commit */
 #if HAVE_XDP
 #include "dataplane/shield/shield_cli.h"
 #include "dataplane/shield/shield_loader.h"
 #endif
+
+/*
+ * One flag style for every devplane-dp command: getopt_long, -h/--help
+ * prints that command's usage on stdout and exits 0, anything it does not
+ * know prints the usage on stderr and exits 2; a failure of the work
+ * itself exits 1.
+ */
 
 static void usage(FILE *f)
 {
@@ -35,25 +42,41 @@ static void usage(FILE *f)
 		"                   [--shield-prefix-burst B] "
 		"[--shield-unknown-rate R]\n"
 		"                   [--shield-unknown-burst B]\n"
+		"                   [--rlpx-mem-session SIZE] "
+		"[--rlpx-mem-worker SIZE]   (also with --control-fd)\n"
 		"       devplane-dp stats --shm PATH | --pid PID\n"
-		"       devplane-dp flood --target IP:PORT [--rate PPS] "
-		"[--duration S] [--count N]\n"
-		"                   [--mix KIND=W,...] (size type hash ping "
-		"sig rlp expired short long)\n"
-		"                   [--socket] [--junk-src IP[+N] ...] | "
-		"--iface IF [--spoof CIDR] [--copy]\n"
-		"                   [--keys N [--legit-src IP[+N] ...] "
-		"--legit-rate PPS] [--grace-ms MS]\n"
-		"                   [--ramp START:FACTOR[:STEP_S] "
-		"[--ramp-max PPS] [--threshold F]\n"
-		"                    [--ramp-confirm]] (instead of --rate and "
-		"--count; needs --keys)\n"
+		"       devplane-dp shield attach|detach|stats|ban|unban|bans|"
+		"allow|disallow|allows ...\n"
+		"       devplane-dp version\n"
 		"Without --control-fd the dataplane runs long-lived on the named "
 		"region PATH;\ncontrol attaches with --dataplane attach:PATH "
 		"(socket PATH.sock by default).\n"
 		"--shield-*: the xdp backend's shield (as `devplane-dp shield "
 		"attach --rate ...`);\na shield already pinned on the "
-		"interface keeps every setting not given.\n");
+		"interface keeps every setting not given.\n"
+		"--rlpx-mem-*: the RLPx stage's memory budgets, per session "
+		"(default 40M, at least\n256K) and per worker (default 256M, "
+		"at least the session's); SIZE in bytes or\nwith a K, M or G "
+		"suffix. A peer over its budget is not read, and closed if "
+		"it\nstays over for 5 s.\n"
+		"Each command takes --help. The flood generator is its own "
+		"program, devplane-flood.\n");
+}
+
+static void usage_stats(FILE *f)
+{
+	fprintf(f,
+		"usage: devplane-dp stats --shm PATH | --pid PID\n"
+		"Prints the counters of a running dataplane: an attach-mode one "
+		"by its region\nPATH, one that devplane spawned by the pid of "
+		"either process.\n");
+}
+
+static void usage_version(FILE *f)
+{
+	fprintf(f, "usage: devplane-dp version\n"
+		   "Prints the version, the git commit and the build "
+		   "options.\n");
 }
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -63,33 +86,68 @@ static int parse_u32(const char *s, uint32_t *out)
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v > UINT32_MAX)
+	if (errno || *end || end == s || v > UINT32_MAX || s[0] == '-')
 		return -EINVAL;
 	*out = (uint32_t)v;
 	return 0;
 }
 
+/* parse_size() reads "N", "NK", "NM" or "NG" (powers of 1024). */
+static int parse_size(const char *s, size_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (SIZE_MAX >> shift) || !v)
+		return -EINVAL;
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "shm", required_argument, NULL, 's' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *shm = NULL, *pid_s = NULL;
 	uint32_t pid = 0;
-	int rc;
+	int c, rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--shm") && i + 1 < argc) {
-			shm = argv[++i];
-		} else if (!strcmp(argv[i], "--pid") && i + 1 < argc &&
-			   !parse_u32(argv[i + 1], &pid) && pid) {
-			pid_s = argv[++i];
-		} else {
-			usage(stderr);
-			return 2;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			shm = optarg;
+			break;
+		case 'p':
+			if (parse_u32(optarg, &pid) < 0 || !pid)
+				goto bad;
+			pid_s = optarg;
+			break;
+		case 'h':
+			usage_stats(stdout);
+			return 0;
+		default:
+			goto bad;
 		}
 	}
-	if (!shm == !pid_s) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc || !shm == !pid_s)
+		goto bad;
 	rc = shm ? dpd_stats(stdout, shm) : dpd_stats_pid(stdout, (long)pid);
 	if (rc < 0) {
 		fprintf(stderr, "devplane-dp stats: %s%s: %s\n",
@@ -97,303 +155,82 @@ static int cmd_stats(int argc, char **argv)
 		return 1;
 	}
 	return 0;
-}
-
-static volatile bool flood_stop;
-
-static void on_flood_signal(int sig)
-{
-	(void)sig;
-	flood_stop = true;
-}
-
-/* add_src() takes "IP" or "IP+N" (N consecutive IPv4 addresses) into
- * src[*n..], at most max in all. */
-static int add_src(uint8_t (*src)[16], unsigned *n, unsigned max,
-		   const char *s)
-{
-	char host[64];
-	const char *plus = strchr(s, '+');
-	uint32_t cnt = 1, a;
-	size_t hl = plus ? (size_t)(plus - s) : strlen(s);
-
-	if (hl >= sizeof(host) || (plus && parse_u32(plus + 1, &cnt) < 0))
-		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = 0;
-	if (*n + cnt > max || !cnt)
-		return -EINVAL;
-	memset(src[*n], 0, 16);
-	if (inet_pton(AF_INET6, host, src[*n]) == 1 && !plus) {
-		(*n)++;
-		return 0;
-	}
-	if (inet_pton(AF_INET, host, &a) != 1)
-		return -EINVAL;
-	for (uint32_t i = 0; i < cnt; i++) {
-		uint32_t v = htonl(ntohl(a) + i);
-
-		memset(src[*n], 0, 16);
-		src[*n][10] = src[*n][11] = 0xff;
-		memcpy(src[*n] + 12, &v, 4);
-		(*n)++;
-	}
-	return 0;
-}
-
-/* flood_step() prints a ramp step's line as soon as it is judged. */
-static void flood_step(void *arg, const struct floodramp *r, unsigned k,
-		       const struct floodramp_step *s,
-		       enum floodramp_verdict v)
-{
-	char line[512];
-
-	(void)arg;
-	if (floodramp_format_step(line, sizeof(line), r, k, s, v) > 0) {
-		printf("%s\n", line);
-		fflush(stdout);
-	}
-}
-
-/* print_ms() prints a latency line of the plain report. */
-static void print_ms(const char *name, const struct floodramp_lat *h,
-		     uint32_t ppm)
-{
-	uint64_t ns;
-
-	if (floodramp_lat_quantile(h, &ns, ppm))
-		printf("%s %llu.%03llu\n", name,
-		       (unsigned long long)(ns / 1000000),
-		       (unsigned long long)(ns / 1000 % 1000));
-	else
-		printf("%s none\n", name);
-}
-
-/* flood_refuse() says why a flood command line cannot run. */
-static int flood_refuse(const char *why)
-{
-	fprintf(stderr, "devplane-dp flood: %s\n", why);
-	return 2;
-}
-
-static int cmd_flood(int argc, char **argv)
-{
-	static uint8_t legit[FLOODGEN_MAX_LEGIT_SRC][16];
-	static uint8_t junk[FLOODGEN_MAX_JUNK_SRC][16];
-	struct floodgen_cfg c = { .duration_ms = 10000, .grace_ms = 1000 };
-	struct floodramp_cfg ramp = { .threshold_ppm = 990000 };
-	static struct floodgen_result r;        /* large: latency histogram */
-	struct dplink_listen t;
-	bool sock = false, spoof = false, dur = false, rate = false;
-	bool ramp_on = false, ramp_opt = false;
-	uint32_t v;
-	int rc;
-
-	c.mix[FLOODGEN_SIZE] = c.mix[FLOODGEN_TYPE] = 1;
-	c.mix[FLOODGEN_HASH] = c.mix[FLOODGEN_PING] = 1;
-	memset(&t, 0, sizeof(t));
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] :
-						NULL;
-
-		if (!strcmp(a, "--copy")) {
-			c.copy = true;
-			continue;
-		}
-		if (!strcmp(a, "--socket")) {
-			sock = true;
-			continue;
-		}
-		if (!strcmp(a, "--ramp-confirm")) {
-			ramp.confirm = ramp_opt = true;
-			continue;
-		}
-		if (!val)
-			goto bad;
-		i++;
-		if (!strcmp(a, "--iface")) {
-			c.iface = val;
-		} else if (!strcmp(a, "--target")) {
-			if (dpd_parse_listen(&t, val) < 0)
-				goto bad;
-			memcpy(c.dst_addr, t.addr, 16);
-			c.dst_port_be = t.port_be;
-		} else if (!strcmp(a, "--rate") && !parse_u32(val, &v)) {
-			c.rate_pps = v;
-			rate = true;
-		} else if (!strcmp(a, "--duration") && !parse_u32(val, &v) &&
-			   v && v <= 3600) {
-			c.duration_ms = v * 1000;
-			dur = true;
-		} else if (!strcmp(a, "--count") && !parse_u32(val, &v)) {
-			c.count = v;
-			rate = true;
-		} else if (!strcmp(a, "--ramp")) {
-			if (floodramp_parse(&ramp, val) < 0)
-				goto bad;
-			ramp_on = true;
-		} else if (!strcmp(a, "--ramp-max") && !parse_u32(val, &v) &&
-			   v) {
-			ramp.max_pps = v;
-			ramp_opt = true;
-		} else if (!strcmp(a, "--threshold")) {
-			if (floodramp_parse_threshold(&ramp.threshold_ppm,
-						      val) < 0)
-				goto bad;
-			ramp_opt = true;
-		} else if (!strcmp(a, "--mix")) {
-			if (floodgen_parse_mix(c.mix, val) < 0)
-				goto bad;
-		} else if (!strcmp(a, "--spoof")) {
-			char host[32];
-			const char *sl = strchr(val, '/');
-
-			if (!sl || (size_t)(sl - val) >= sizeof(host) ||
-			    parse_u32(sl + 1, &v) < 0 || v < 8 || v > 32)
-				goto bad;
-			memcpy(host, val, (size_t)(sl - val));
-			host[sl - val] = 0;
-			if (inet_pton(AF_INET, host, c.spoof_addr) != 1)
-				goto bad;
-			c.spoof_plen = v;
-			spoof = true;
-		} else if (!strcmp(a, "--junk-src")) {
-			if (add_src(junk, &c.n_junk_src,
-				    FLOODGEN_MAX_JUNK_SRC, val) < 0)
-				goto bad;
-		} else if (!strcmp(a, "--keys") && !parse_u32(val, &v)) {
-			c.n_keys = v;
-		} else if (!strcmp(a, "--legit-src")) {
-			if (add_src(legit, &c.n_legit_src,
-				    FLOODGEN_MAX_LEGIT_SRC, val) < 0)
-				goto bad;
-		} else if (!strcmp(a, "--legit-rate") &&
-			   !parse_u32(val, &v)) {
-			c.legit_rate = v;
-		} else if (!strcmp(a, "--grace-ms") && !parse_u32(val, &v)) {
-			c.grace_ms = v;
-		} else {
-			goto bad;
-		}
-	}
-	if (!c.dst_port_be)
-		goto bad;
-	if (sock && c.iface)
-		return flood_refuse("--socket and --iface exclude each other");
-	if (c.iface) {
-#if HAVE_XDP
-		if (c.n_junk_src)
-			return flood_refuse("--junk-src is for socket mode; "
-					    "over AF_XDP (--iface) the "
-					    "sources come from --spoof");
-		if (!spoof) {           /* 10.200.0.0/16 */
-			c.spoof_addr[0] = 10;
-			c.spoof_addr[1] = 200;
-			c.spoof_plen = 16;
-		}
-#else
-		return flood_refuse("--iface sends over AF_XDP, which this "
-				    "build lacks (meson -Dxdp=disabled); "
-				    "leave it out to send from sockets");
-#endif
-	} else {
-		if (spoof)
-			return flood_refuse("--spoof needs --iface (AF_XDP): "
-					    "sockets send from local "
-					    "addresses only (--junk-src IP)");
-		if (c.copy)
-			return flood_refuse("--copy is an AF_XDP mode; it "
-					    "needs --iface");
-	}
-	if (ramp_opt && !ramp_on)
-		return flood_refuse("--ramp-max, --threshold and --ramp-confirm "
-				    "go with --ramp");
-	if (ramp_on) {
-		unsigned wsum = 0;
-
-		for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++)
-			wsum += c.mix[k];
-		if (rate)
-			return flood_refuse("--ramp sets the junk rate step by "
-					    "step: leave out --rate and "
-					    "--count");
-		if (!wsum)
-			return flood_refuse("--ramp needs junk: a --mix with "
-					    "a weight above 0");
-		if (!c.n_keys || !c.legit_rate)
-			return flood_refuse("--ramp judges each step by "
-					    "legitimate pings: it needs --keys "
-					    "N and --legit-rate PPS");
-		if ((uint64_t)c.legit_rate * ramp.step_ms < 10 * 1000)
-			return flood_refuse("--ramp: fewer than 10 legitimate "
-					    "pings per step (--legit-rate "
-					    "times the step's seconds)");
-		if (ramp.max_pps && ramp.max_pps < ramp.start_pps)
-			return flood_refuse("--ramp-max is below the ramp's "
-					    "START");
-		if (!dur)               /* the ramp's own length */
-			c.duration_ms = 0;
-		c.ramp = &ramp;
-		c.on_step = flood_step;
-	}
-	if (c.n_keys && !c.n_legit_src) {
-		/* The unspecified address (0.0.0.0 or ::, the target's
-		 * family): the route's source. */
-		static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-						      0, 0, 0xff, 0xff };
-
-		memset(legit[0], 0, 16);
-		if (!memcmp(c.dst_addr, v4mapped, 12))
-			memcpy(legit[0], v4mapped, 12);
-		c.n_legit_src = 1;
-	}
-	c.legit_src = (const uint8_t (*)[16])legit;
-	c.junk_src = (const uint8_t (*)[16])junk;
-	signal(SIGINT, on_flood_signal);
-	signal(SIGTERM, on_flood_signal);
-	rc = floodgen_run(&r, &c, &flood_stop);
-	if (rc < 0) {
-		fprintf(stderr, "devplane-dp flood: %s\n", strerror(-rc));
-		return 1;
-	}
-	if (ramp_on) {
-		char line[512];
-
-		if (floodramp_format_end(line, sizeof(line), &r.ramp,
-					 r.legit_late) < 0)
-			return 1;
-		printf("%s\n", line);
-		return 0;
-	}
-	{
-		uint64_t tot = 0;
-		double secs = r.elapsed_ns ? r.elapsed_ns / 1e9 : 0;
-
-		for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++) {
-			tot += r.junk_sent[k];
-			printf("junk_%s %llu\n", floodgen_kind_name(k),
-			       (unsigned long long)r.junk_sent[k]);
-		}
-		printf("junk_total %llu\njunk_tx_err %llu\n"
-		       "junk_seconds %.3f\njunk_pps %.0f\nzero_copy %d\n"
-		       "legit_sent %llu\nlegit_answered %llu\n"
-		       "legit_first_sent %llu\nlegit_first_answered %llu\n"
-		       "legit_pongs_sent %llu\n",
-		       (unsigned long long)tot,
-		       (unsigned long long)r.junk_tx_err, secs,
-		       secs > 0 ? tot / secs : 0.0, r.zero_copy,
-		       (unsigned long long)r.legit_sent,
-		       (unsigned long long)r.legit_answered,
-		       (unsigned long long)r.legit_first_sent,
-		       (unsigned long long)r.legit_first_answered,
-		       (unsigned long long)r.legit_pongs);
-		print_ms("legit_p50_ms", &r.legit_lat, 500000);
-		print_ms("legit_p99_ms", &r.legit_lat, 990000);
-	}
-	return 0;
 bad:
-	usage(stderr);
+	usage_stats(stderr);
 	return 2;
+}
+
+static void print_version(void)
+{
+	printf("devplane-dp %s\n"
+	       "commit %s\n"
+	       "xdp %s\n"
+	       "dpdk %s\n"
+	       "buildtype %s\n"
+	       "optimization %s\n"
+	       "sanitizers %s\n"
+	       "fuzz %s\n"
+	       "compiler %s\n",
+	       DEVPLANE_VERSION, DP_VCS_COMMIT, HAVE_XDP ? "on" : "off",
+	       HAVE_DPDK ? "on" : "off", DP_BUILD_TYPE, DP_BUILD_OPTIMIZATION,
+	       DP_BUILD_SANITIZE, DP_BUILD_FUZZ ? "on" : "off",
+	       DP_BUILD_COMPILER);
+}
+
+/* cmd_version() prints what this binary is: the release, the commit it
+ * was built from ("unknown" from a tree without git) and how. */
+static int cmd_version(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			usage_version(stdout);
+			return 0;
+		}
+		usage_version(stderr);
+		return 2;
+	}
+	if (optind != argc) {
+		usage_version(stderr);
+		return 2;
+	}
+	print_version();
+	return 0;
+}
+
+
+#if !HAVE_XDP
+static int shield_cli(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "devplane-dp shield: this build has no xdp backend "
+			"(meson -Dxdp=disabled), so no shield\n");
+	return 2;
+}
+#endif
+
+/* run_cmd() runs subcommand argv[0]; argc - 1 arguments follow it.
+ * Returns the exit status, or -1 when argv[0] names no subcommand. */
+static int run_cmd(int argc, char **argv)
+{
+	if (!strcmp(argv[0], "stats"))
+		return cmd_stats(argc, argv);
+	if (!strcmp(argv[0], "version"))
+		return cmd_version(argc, argv);
+	if (!strcmp(argv[0], "shield"))
+		return shield_cli(argc, argv);
+	if (!strcmp(argv[0], "flood")) {
+		fprintf(stderr, "devplane-dp: the flood generator is its own "
+				"program now: devplane-flood (same flags)\n");
+		return 2;
+	}
+	return -1;
 }
 
 /* shield_opt() records one --shield-* flag (dpd.h, struct
@@ -461,7 +298,10 @@ int main(int argc, char **argv)
 		{ "shield-unknown-rate", required_argument, NULL, 'K' },
 		{ "shield-unknown-burst", required_argument, NULL, 'L' },
 		{ "eal", required_argument, NULL, 'E' },
+		{ "rlpx-mem-session", required_argument, NULL, 'S' },
+		{ "rlpx-mem-worker", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dpd_opts o = {
@@ -477,14 +317,12 @@ int main(int argc, char **argv)
 	uint32_t v;
 	int c, rc;
 
-	if (argc > 1 && !strcmp(argv[1], "stats"))
-		return cmd_stats(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "flood"))
-		return cmd_flood(argc - 1, argv + 1);
-#if HAVE_XDP
-	if (argc > 1 && !strcmp(argv[1], "shield"))
-		return shield_cli(argc - 1, argv + 1);
-#endif
+	if (argc > 1 && argv[1][0] != '-') {
+		rc = run_cmd(argc - 1, argv + 1);
+		if (rc >= 0)
+			return rc;
+		goto bad;               /* not a subcommand */
+	}
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -528,7 +366,7 @@ int main(int argc, char **argv)
 				goto bad;
 			listen = nl;
 			memset(&listen[n_listen], 0, sizeof(*listen));
-			if (dpd_parse_listen(&listen[n_listen], optarg) < 0)
+			if (pktio_parse_listen(&listen[n_listen], optarg) < 0)
 				goto bad;
 			listen[n_listen].sock_idx = (uint16_t)n_listen;
 			n_listen++;
@@ -569,8 +407,20 @@ int main(int argc, char **argv)
 		case 'E':
 			o.eal = optarg;
 			break;
+		case 'S':
+			if (parse_size(optarg, &o.rlpx_sess_mem) < 0)
+				goto bad;
+			break;
+		case 'W':
+			if (parse_size(optarg, &o.rlpx_mem) < 0)
+				goto bad;
+			break;
 		case 'h':
 			usage(stdout);
+			free(listen);
+			return 0;
+		case 'V':
+			print_version();
 			free(listen);
 			return 0;
 		default:
@@ -579,6 +429,14 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || (o.control_fd < 0 && (!o.shm_path || !n_listen)))
 		goto bad;
+	/* The budgets as the stage will take them (0: its default). */
+	if ((o.rlpx_sess_mem && o.rlpx_sess_mem < RLPX_STAGE_MEM_MIN) ||
+	    (o.rlpx_mem ? o.rlpx_mem : RLPX_STAGE_MEM) <
+		    (o.rlpx_sess_mem ? o.rlpx_sess_mem : RLPX_STAGE_SESS_MEM)) {
+		fprintf(stderr, "devplane-dp: --rlpx-mem-session must be at "
+				"least 256K and at most --rlpx-mem-worker\n");
+		goto bad;
+	}
 	o.listen = listen;
 	o.n_listen = n_listen;
 	rc = dpd_run(&o);

@@ -16,11 +16,15 @@ packages=(
 	libjansson-dev
 	# EIP-1459 DNS discovery: asynchronous TXT lookups in the event loop
 	libc-ares-dev
+	# NAT traversal (--nat upnp|pmp|any)
+	libminiupnpc-dev libnatpmp-dev
 	# tests
 	libcmocka-dev iproute2 valgrind curl procps
 	# NSD: serves the EIP-1459 test trees on 127.0.0.1 (tests/integration/
 	# test_dns.sh, test_interop_dns.sh, tests/interop/geth), nsd-checkzone
 	nsd
+	# the NAT test's router (tests/integration/test_nat.sh)
+	miniupnpd-nftables nftables miniupnpc natpmpc
 )
 
 sudo=""

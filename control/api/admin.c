@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/hex.h"
 #include "control/base/nodearg.h"
@@ -279,6 +280,73 @@ static json_t *m_peer_op(const struct admin_provider *p, json_t *id,
 	return result(id, json_true());
 }
 
+/* Go's time.Time JSON: RFC 3339 in UTC, nanoseconds with trailing zeros
+ * dropped ("2026-12-07T06:11:48.564642243Z", "...:48Z"). */
+static json_t *go_time(uint64_t unix_ns)
+{
+	time_t sec = (time_t)(unix_ns / 1000000000ull);
+	unsigned frac = (unsigned)(unix_ns % 1000000000ull), digits = 9;
+	char out[64], f[16];
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&sec, &tm))
+		return json_null();
+	n = strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac) {
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		snprintf(f, sizeof(f), ".%0*u", (int)digits, frac);
+		snprintf(out + n, sizeof(out) - n, "%sZ", f);
+	} else {
+		snprintf(out + n, sizeof(out) - n, "Z");
+	}
+	return json_string(out);
+}
+
+static json_t *m_discv4_table(const struct admin_provider *p, json_t *id)
+{
+	const struct kad_table *t = p->discv4_table(p->user);
+	json_t *arr;
+
+	if (!t)
+		return result(id, json_null());
+	arr = json_array();
+	for (unsigned b = 0; b < KAD_N_BUCKETS; b++) {
+		const struct kad_bucket *bk = &t->buckets[b];
+		json_t *ba = json_array();
+
+		for (unsigned i = 0; i < bk->n_entries; i++) {
+			const struct kad_node *k = &bk->entries[i];
+			struct enode e = { .kind = ENODE_HOST_IP4 };
+			char url[ENODE_URL_MAX + 1];
+			json_t *o = json_object();
+
+			memcpy(e.pub, k->pub, ENODE_PUB_LEN);
+			memcpy(e.ip, k->ip, 16);
+			if (memcmp(e.ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+				e.kind = ENODE_HOST_IP6;
+			e.tcp = k->tcp_port;
+			e.udp = k->udp_port;
+			if (enode_format(url, sizeof(url), &e) < 0)
+				url[0] = '\0';
+			json_object_set_new(o, "node", json_string(url));
+			json_object_set_new(o, "addedToTable",
+					    go_time(k->added_to_table_ns));
+			json_object_set_new(o, "addedToBucket",
+					    go_time(k->added_to_bucket_ns));
+			json_object_set_new(o, "checks",
+					    json_integer(k->liveness_checks));
+			json_object_set_new(o, "live", json_boolean(k->live));
+			json_array_append_new(ba, o);
+		}
+		json_array_append_new(arr, ba);
+	}
+	return result(id, arr);
+}
+
 /* One request object; NULL for a notification. */
 static json_t *handle_one(const struct admin_provider *p, json_t *req)
 {
@@ -313,6 +381,8 @@ static json_t *handle_one(const struct admin_provider *p, json_t *req)
 		want_min = want_max = 0;
 	} else if (!strcmp(m, "admin_peers") && p->peers) {
 		want_min = want_max = 0;
+	} else if (!strcmp(m, "debug_discoveryV4Table") && p->discv4_table) {
+		want_min = want_max = 0;
 	} else if ((!strcmp(m, "admin_addPeer") && p->add_peer) ||
 		   (!strcmp(m, "admin_removePeer") && p->remove_peer)) {
 		want_min = want_max = 1;
@@ -336,6 +406,8 @@ static json_t *handle_one(const struct admin_provider *p, json_t *req)
 		res = m_node_info(p, id);
 	else if (!strcmp(m, "admin_peers"))
 		res = m_peers(p, id);
+	else if (!strcmp(m, "debug_discoveryV4Table"))
+		res = m_discv4_table(p, id);
 	else
 		res = m_peer_op(p, id, params, !strcmp(m, "admin_addPeer"));
 out:
@@ -444,23 +516,19 @@ static int queue_out(struct admin_stream *s, const char *d, size_t n)
 	return 0;
 }
 
-int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
-		      const char *buf, size_t len)
+/* Answers complete requests from the input while the pending output is
+ * under ADMIN_OUT_HIGH: a client that sends and never reads stops being
+ * answered, so its output cannot grow (the transport stops reading it too,
+ * admin_stream_wants_input()). */
+static int pump(struct admin_stream *s, const struct admin_provider *p)
 {
 	size_t off = 0;
+	int rc = 0;
 
-	/* Nothing new (and s->in may still be NULL: no offsets into it). */
-	if (s->closing || len == 0)
-		return 0;
-	if (grow(&s->in, &s->in_cap, s->in_len + len))
-		return -ENOMEM;
-	memcpy(s->in + s->in_len, buf, len);
-	s->in_len += len;
-	for (;;) {
+	while (!s->closing && s->out_len - s->out_off < ADMIN_OUT_HIGH) {
 		size_t skip = 0, rl = 0;
 		ssize_t n = admin_frame(s->in + off, s->in_len - off, &skip);
 		char *resp;
-		int rc = 0;
 
 		if (n == 0) {
 			off += skip;
@@ -483,15 +551,58 @@ int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
 		if (rc)
 			return rc;
 		off += (size_t)n;
+		s->answered++;
 	}
 	memmove(s->in, s->in + off, s->in_len - off);
 	s->in_len -= off;
-	if (s->in_len > ADMIN_IN_MAX) {
+	return 0;
+}
+
+int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
+		      const char *buf, size_t len)
+{
+	/* Nothing new (and s->in may still be NULL: no offsets into it). */
+	if (s->closing || len == 0)
+		return 0;
+	/* Input waiting behind unread output is capped like one request. */
+	if (s->in_len + len > ADMIN_IN_MAX + ADMIN_IN_SLACK) {
 		s->closing = true;
 		s->in_len = 0;
+		s->over_cap++;
+		return -EMSGSIZE;
+	}
+	if (grow(&s->in, &s->in_cap, s->in_len + len))
+		return -ENOMEM;
+	memcpy(s->in + s->in_len, buf, len);
+	s->in_len += len;
+	return admin_stream_pump(s, p);
+}
+
+int admin_stream_pump(struct admin_stream *s, const struct admin_provider *p)
+{
+	int rc;
+
+	if (s->closing || !s->in_len)
+		return 0;
+	rc = pump(s, p);
+	if (rc)
+		return rc;
+	/* A single request (incomplete, so still in the buffer) over the
+	 * limit can never be answered. */
+	if (s->out_len - s->out_off < ADMIN_OUT_HIGH &&
+	    s->in_len > ADMIN_IN_MAX) {
+		s->closing = true;
+		s->in_len = 0;
+		s->over_cap++;
 		return -EMSGSIZE;
 	}
 	return 0;
+}
+
+bool admin_stream_wants_input(const struct admin_stream *s)
+{
+	return !s->closing && s->out_len - s->out_off < ADMIN_OUT_HIGH &&
+	       s->in_len <= ADMIN_IN_MAX;
 }
 
 size_t admin_stream_out(const struct admin_stream *s, const char **data)

@@ -9,6 +9,7 @@
 
 #include "common/enode.h"
 #include "common/enr.h"
+#include "control/discv4/kad.h"
 #include "control/rlpx/p2p.h"
 
 /*
@@ -26,6 +27,14 @@
  *                      protocols{NAME{version}}}]
  *   admin_addPeer     [url] -> true (added to the static set and dialed)
  *   admin_removePeer  [url] -> true (removed from it and disconnected)
+ *   debug_discoveryV4Table  the discv4 table, geth's p2pDebugAPI shape
+ *                      (node/api.go, discover.BucketNode): one array per
+ *                      bucket (KAD_N_BUCKETS) of {node, addedToTable,
+ *                      addedToBucket, checks, live}; node is the enode URL
+ *                      (geth prints that too for a record it holds
+ *                      unsigned; ours holds no records), the times are
+ *                      RFC 3339 UTC with nanoseconds as Go writes them;
+ *                      null without discovery
  * url is an enode:// URL or an "enr:" record. A method whose provider hook
  * is NULL does not exist (the bootnode has only admin_nodeInfo).
  *
@@ -41,6 +50,13 @@
 
 #define ADMIN_NAME_MAX      256         /* client name incl. NUL */
 #define ADMIN_IN_MAX        (1u << 20)  /* bytes one request may take */
+/* Per connection: requests are answered while less than ADMIN_OUT_HIGH
+ * bytes of answers wait to be read, and no more than ADMIN_IN_MAX +
+ * ADMIN_IN_SLACK bytes of requests wait to be answered; the transport
+ * stops reading in between. A client that writes and never reads holds at
+ * most about 3 MiB. */
+#define ADMIN_OUT_HIGH      (1u << 20)
+#define ADMIN_IN_SLACK      (1u << 20)
 #define ADMIN_MAX_BATCH     100         /* geth's BatchRequestLimit */
 
 #define ADMIN_ERR_PARSE     (-32700)
@@ -95,6 +111,9 @@ struct admin_provider {
 	void (*peers)(void *user, admin_peer_emit_fn *emit, void *ctx);
 	int (*add_peer)(void *user, const struct enode *e);
 	int (*remove_peer)(void *user, const struct enode *e);
+	/* The discv4 table (times in its entries: Unix ns), or NULL when
+	 * discovery is off. */
+	const struct kad_table *(*discv4_table)(void *user);
 };
 
 /* admin_frame() finds the first JSON value in buf[0..len): leading
@@ -127,18 +146,30 @@ struct admin_stream {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	bool closing;
+	uint64_t answered;              /* requests answered */
+	uint64_t over_cap;              /* closed for going over a cap */
 };
 
 /* admin_stream_init() / admin_stream_fini() (frees the buffers). */
 void admin_stream_init(struct admin_stream *s);
 void admin_stream_fini(struct admin_stream *s);
 
-/* admin_stream_feed() appends buf[0..len) and answers every complete
- * request in it. Returns 0, -EBADMSG (parse error answered: closing),
- * -EMSGSIZE (a request over ADMIN_IN_MAX: closing, nothing answered) or
- * -ENOMEM. Input after closing is ignored. */
+/* admin_stream_feed() appends buf[0..len) and answers the complete
+ * requests in it while the pending output is under ADMIN_OUT_HIGH (the
+ * rest wait for admin_stream_pump()). Returns 0, -EBADMSG (parse error
+ * answered: closing), -EMSGSIZE (a request over ADMIN_IN_MAX, or more
+ * than ADMIN_IN_MAX + ADMIN_IN_SLACK waiting: closing, nothing answered)
+ * or -ENOMEM. Input after closing is ignored. */
 int admin_stream_feed(struct admin_stream *s, const struct admin_provider *p,
 		      const char *buf, size_t len);
+
+/* admin_stream_pump() answers waiting requests after output was written
+ * (admin_stream_written()). Same returns as admin_stream_feed(). */
+int admin_stream_pump(struct admin_stream *s, const struct admin_provider *p);
+
+/* admin_stream_wants_input() is true while the transport should read:
+ * not closing, output and input under their marks. */
+bool admin_stream_wants_input(const struct admin_stream *s);
 
 /* admin_stream_out() points *data at the unsent output and returns its
  * length (0: nothing pending). */

@@ -91,6 +91,12 @@ static const char *const drop_name[DISCV4_DROP_MAX] = {
 	[DISCV4_DROP_SELF] = "self",
 };
 
+static const char *const cap_name[DISCV4_CAP_MAX] = {
+	[DISCV4_CAP_TOTAL] = "total",
+	[DISCV4_CAP_PINGBACK] = "pingback",
+	[DISCV4_CAP_PEER] = "peer",
+};
+
 void metrics_stats_add(struct discv4_stats *sum, const struct discv4_stats *s)
 {
 	for (unsigned i = 0; i <= DISCV4_ENRRESPONSE; i++) {
@@ -104,6 +110,10 @@ void metrics_stats_add(struct discv4_stats *sum, const struct discv4_stats *s)
 	sum->lookups += s->lookups;
 	sum->lookups_done += s->lookups_done;
 	sum->encode_errors += s->encode_errors;
+	for (unsigned i = 0; i < DISCV4_CAP_MAX; i++)
+		sum->pending_refused[i] += s->pending_refused[i];
+	if (s->pending_max > sum->pending_max)
+		sum->pending_max = s->pending_max;      /* per engine: max */
 }
 
 static void gauge(struct out *o, const char *name, const char *help,
@@ -199,6 +209,16 @@ static void engines(struct out *o, const struct metrics_input *in)
 	for (unsigned r = 0; r < DISCV4_DROP_MAX; r++)
 		put(o, "%s{reason=\"%s\"} %" PRIu64 "\n", n, drop_name[r],
 		    s->drop[r]);
+	gauge(o, "devplane_discv4_pending_requests_max",
+	      "Most discv4 requests pending at once in one engine.",
+	      s->pending_max);
+	n = "devplane_discv4_pending_refused_total";
+	family(o, n, "counter",
+	       "discv4 requests (ping-backs included) a pending cap refused, "
+	       "by cap: total, pingback, peer (per node id, IP, reply type).");
+	for (unsigned c = 0; c < DISCV4_CAP_MAX; c++)
+		put(o, "%s{cap=\"%s\"} %" PRIu64 "\n", n, cap_name[c],
+		    s->pending_refused[c]);
 }
 
 ssize_t metrics_format(char *out, size_t cap, const struct metrics_input *in)
@@ -213,6 +233,12 @@ ssize_t metrics_format(char *out, size_t cap, const struct metrics_input *in)
 	engines(&o, in);
 	counter(&o, "devplane_nodedb_commits_total",
 		"Node database batches committed.", in->db_commits);
+	counter(&o, "devplane_admin_refused_total",
+		"Admin API connections refused: all slots busy.",
+		in->admin_refused);
+	counter(&o, "devplane_admin_over_cap_total",
+		"Admin API clients closed for queueing more than the caps.",
+		in->admin_over_cap);
 	gauge(&o, "devplane_uptime_seconds", "Seconds since start.",
 	      in->uptime_s);
 	if (o.overflow)

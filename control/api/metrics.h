@@ -31,6 +31,8 @@ struct metrics_input {
 	uint64_t table_min, table_max;  /* smallest and largest table */
 	uint64_t pending;               /* requests in flight, summed */
 	uint64_t db_commits;            /* node database batches committed */
+	uint64_t admin_refused;         /* admin connections over the limit */
+	uint64_t admin_over_cap;        /* admin clients closed over a cap */
 	uint64_t uptime_s;
 };
 

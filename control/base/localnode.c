@@ -74,6 +74,11 @@ void localnode_set_fallback_ip(struct localnode *ln, const uint8_t ip[16])
 	e->has_fallback = true;
 }
 
+void localnode_set_udp(struct localnode *ln, uint16_t udp)
+{
+	ln->udp = udp;          /* content() compares it: no dirty flag */
+}
+
 void localnode_set_tcp(struct localnode *ln, uint16_t tcp)
 {
 	if (ln->tcp != tcp)

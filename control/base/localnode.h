@@ -85,12 +85,20 @@ int localnode_init(struct localnode *ln, const uint8_t priv[32],
 void localnode_fini(struct localnode *ln);
 
 /* localnode_set_static_ip() pins our external IPv4 (mapped) or IPv6
- * address (--nat extip:IP); prediction is then ignored for that family. */
+ * address (--nat extip:IP, or what a NAT gateway reports); prediction is
+ * then ignored for that family. It may be called again at run time: the
+ * next localnode_update() re-signs with a higher seq if the IP changed. */
 void localnode_set_static_ip(struct localnode *ln, const uint8_t ip[16]);
 
 /* localnode_set_fallback_ip() sets the address used while nothing better
  * is known (the listen address; the wildcard is ignored). */
 void localnode_set_fallback_ip(struct localnode *ln, const uint8_t ip[16]);
+
+/* localnode_set_udp() sets the advertised UDP port, used unless a
+ * prediction names another (geth's SetFallbackUDP: the port a NAT gateway
+ * mapped our listen port to). localnode_update() re-signs with a higher
+ * seq when it changed the record. */
+void localnode_set_udp(struct localnode *ln, uint16_t udp);
 
 /* localnode_set_tcp() sets the advertised TCP port (0: none). */
 void localnode_set_tcp(struct localnode *ln, uint16_t tcp);

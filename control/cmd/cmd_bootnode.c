@@ -20,7 +20,7 @@ static const enum flag_id takes[] = {
 	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
 	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_DB,
 	F_METRICS_ADDR, F_WRITEADDRESS, F_STATS, F_VERBOSITY, F_IPCPATH,
-	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION, F_END
+	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION, F_NAT_LEASE, F_END
 };
 
 static const struct flags_cmd cmd = {
@@ -28,7 +28,11 @@ static const struct flags_cmd cmd = {
 	.summary = "Run a discovery v4 bootnode: answer Ping, FindNode and "
 		   "ENRRequest,\nkeep a Kademlia table, print the enode URL.",
 	.accept = takes,
-	.notes = "The admin API (--ipcpath) serves admin_nodeInfo.",
+	.notes = "The admin API (--ipcpath) serves admin_nodeInfo and "
+		 "debug_discoveryV4Table. With --nat "
+		 "upnp, pmp or any the\nUDP port is mapped on the gateway; "
+		 "each time the record changes (external\nIP, mapped port) "
+		 "the new enode URL is printed on a line of its own.",
 };
 
 struct boot_admin {
@@ -57,6 +61,34 @@ static int boot_node_info(void *user, struct admin_node_info *ni)
 	n = enr_encode_text(ni->enr, sizeof(ni->enr),
 			    localnode_record(&b->n->ln));
 	return n < 0 ? (int)n : 0;
+}
+
+struct boot_pub {                       /* --nat: the URL follows the record */
+	struct node *n;
+	char *url;
+	size_t cap;
+	int verbosity;
+};
+
+static void boot_publish(void *user, uint64_t now_ns)
+{
+	struct boot_pub *p = user;
+
+	(void)now_ns;
+	if (node_enode(p->n, p->url, p->cap) < 0)
+		return;
+	printf("%s\n", p->url);
+	fflush(stdout);
+	if (p->verbosity >= 3)
+		fprintf(stderr, "devplane: record seq %llu: %s\n",
+			(unsigned long long)localnode_seq(&p->n->ln), p->url);
+}
+
+static const struct kad_table *boot_table(void *user)
+{
+	struct boot_admin *b = user;
+
+	return discv4_table(b->n->d);
 }
 
 /* --writeaddress: the URL we would announce, without starting anything. */
@@ -91,6 +123,8 @@ int cmd_bootnode(int argc, char **argv)
 	struct flags *o;
 	char url[ENODE_URL_MAX + 1];
 	struct boot_admin ba;
+	struct boot_pub bp;
+	struct nathost *nat = NULL;
 	uint8_t priv[32];
 	uint64_t now;
 	int rc, status;
@@ -133,7 +167,7 @@ int cmd_bootnode(int argc, char **argv)
 		.priv = priv, .loop = l, .idx = 0,
 		.has_extip = o->has_extip, .netrestrict = o->netrestrict,
 		.n_netrestrict = o->n_netrestrict, .db = db,
-		.seed = now, .verbosity = o->verbosity,
+		.seed = cmd_seed(now), .verbosity = o->verbosity,
 	};
 	memcpy(nc.extip, o->extip, 16);
 	rc = node_init(n, &nc, now);
@@ -155,6 +189,7 @@ int cmd_bootnode(int argc, char **argv)
 	if (o->ipcpath) {
 		struct admin_provider ap = {
 			.user = &ba, .node_info = boot_node_info,
+			.discv4_table = boot_table,
 		};
 
 		ba = (struct boot_admin){
@@ -169,6 +204,23 @@ int cmd_bootnode(int argc, char **argv)
 	}
 	printf("%s\n", url);
 	fflush(stdout);
+	if (nathost_maps(o->nat)) {
+		struct nathost_cfg natc;
+
+		bp = (struct boot_pub){ .n = n, .url = url, .cap = sizeof(url),
+					.verbosity = o->verbosity };
+		cmd_nat_cfg(&natc, o);
+		natc.loop = l;
+		natc.ln = &n->ln;
+		natc.udp = loop_listen_port(l, 0);
+		natc.on_publish = boot_publish;
+		natc.user = &bp;
+		rc = nathost_start(&nat, &natc);
+		if (rc) {
+			cmd_err("nat", rc);
+			goto out;
+		}
+	}
 	if (o->verbosity >= 3) {
 		if (loop_metrics_port(l))
 			fprintf(stderr, "devplane: metrics on port %u\n",
@@ -181,9 +233,12 @@ int cmd_bootnode(int argc, char **argv)
 		cmd_err("event loop", rc);
 	else
 		status = 0;
+	nathost_free(nat);      /* deletes the mappings (bounded) */
+	nat = NULL;
 	if (o->stats)
 		cmd_print_engine_stats(stdout, "bootnode", n->d);
 out:
+	nathost_free(nat);
 	node_fini(n);
 	loop_free(l);           /* commits the batch, stops the dataplane */
 	nodedb_close(db);

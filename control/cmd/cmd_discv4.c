@@ -87,7 +87,7 @@ static int oneshot_start(struct oneshot *s, const struct flags *o,
 	now = loop_now();
 	nc = (struct node_cfg){
 		.priv = priv, .loop = s->l, .idx = 0, .no_refresh = true,
-		.seed = now, .has_extip = o->has_extip,
+		.seed = cmd_seed(now), .has_extip = o->has_extip,
 		.netrestrict = o->netrestrict,
 		.n_netrestrict = o->n_netrestrict, .verbosity = o->verbosity,
 	};
@@ -309,6 +309,14 @@ static int oneshot_main(const struct flags_cmd *c, int argc, char **argv,
 	status = cmd_flags(o, c, argc, argv);
 	if (status >= 0)
 		goto out;
+	if (nathost_maps(o->nat)) {
+		/* A one-shot query holds no mapping worth the gateway's time. */
+		fprintf(stderr, "devplane %s: --nat %s maps ports for node, "
+			"bootnode and crawl only\n", c->path,
+			natmap_mech_name(o->nat));
+		status = 2;
+		goto out;
+	}
 	if (oneshot_start(s, o, o->args[0]) == 0) {
 		if (resolve) {
 			discv4_add_bootnode(s->n.d, &s->target);

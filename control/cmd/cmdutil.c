@@ -7,6 +7,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "common/hex.h"
 #include "common/nodekey.h"
@@ -67,6 +69,19 @@ void cmd_listen(struct dplink_listen *l, const uint8_t addr[16],
 	l->sock_idx = idx;
 }
 
+void cmd_nat_cfg(struct nathost_cfg *nc, const struct flags *o)
+{
+	memset(nc, 0, sizeof(*nc));
+	nc->mech = o->nat;
+	nc->has_gateway = o->has_nat_gw;
+	memcpy(nc->gateway, o->nat_gw, 16);
+	nc->lease_ns = (uint64_t)o->nat_lease_ms * 1000000ull;
+	nc->verbosity = o->verbosity;
+	/* Random ports after a conflict: not a secret, any seed will do. */
+	if (getrandom(&nc->seed, sizeof(nc->seed), 0) != sizeof(nc->seed))
+		nc->seed = loop_now();
+}
+
 void cmd_loop_cfg(struct loop_cfg *lc, const struct flags *o,
 		  const struct dplink_listen *listen, unsigned n,
 		  struct nodedb *db)
@@ -106,10 +121,23 @@ void cmd_print_engine_stats(FILE *f, const char *who, const struct discv4 *d)
 		", rx ping/pong/findnode/neighbors/enrreq/enrresp %" PRIu64
 		"/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
 		", tx %" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64
-		"/%" PRIu64 "\n", who, discv4_table_size(d), s->bonds,
-		s->lookups, s->rx[1], s->rx[2], s->rx[3], s->rx[4], s->rx[5],
-		s->rx[6], s->tx[1], s->tx[2], s->tx[3], s->tx[4], s->tx[5],
-		s->tx[6]);
+		"/%" PRIu64 ", pending max %" PRIu64 ", refused total/pingback/"
+		"peer %" PRIu64 "/%" PRIu64 "/%" PRIu64 "\n", who,
+		discv4_table_size(d), s->bonds, s->lookups, s->rx[1], s->rx[2],
+		s->rx[3], s->rx[4], s->rx[5], s->rx[6], s->tx[1], s->tx[2],
+		s->tx[3], s->tx[4], s->tx[5], s->tx[6], s->pending_max,
+		s->pending_refused[DISCV4_CAP_TOTAL],
+		s->pending_refused[DISCV4_CAP_PINGBACK],
+		s->pending_refused[DISCV4_CAP_PEER]);
+}
+
+uint64_t cmd_seed(uint64_t now)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
+		return seed;
+	return now ^ ((uint64_t)getpid() << 32);
 }
 
 void cmd_print_sources(FILE *f, const struct flags *o)

@@ -8,6 +8,7 @@
 #include "common/dplink_proto.h"
 #include "control/cmd/flags.h"
 #include "control/host/loop.h"
+#include "control/host/nathost.h"
 
 /*
  * A command is one file, control/cmd/cmd_<name>.c: its struct flags_cmd
@@ -60,9 +61,19 @@ void cmd_loop_cfg(struct loop_cfg *lc, const struct flags *o,
 		  const struct dplink_listen *listen, unsigned n,
 		  struct nodedb *db);
 
+/* cmd_nat_cfg() fills the NAT port mapper's settings from --nat,
+ * --nat.lease and --verbosity; the caller adds the loop, the local node,
+ * the ports and on_publish, and starts it when nathost_maps(nc->mech). */
+void cmd_nat_cfg(struct nathost_cfg *nc, const struct flags *o);
+
 /* cmd_print_engine_stats() prints one line of d's counters for --stats. */
 struct discv4;
 void cmd_print_engine_stats(FILE *f, const char *who, const struct discv4 *d);
+
+/* cmd_seed() returns a random engine seed (getrandom(2)): it keys the
+ * engine's hash tables, which remote peers must not be able to predict.
+ * Falls back to now mixed with the pid if getrandom fails. */
+uint64_t cmd_seed(uint64_t now);
 
 /* cmd_print_sources() prints what --dry-run shows: the chain, the
  * bootnodes (as the preset writes them, else as enode URLs), the discv5

@@ -2,6 +2,7 @@
 /* control/cmd/flags.c - the one flag parser of every devplane command. */
 #include "control/cmd/flags.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,7 +18,8 @@
 #define DEFAULT_MAX_PEND   50           /* geth defaultMaxPendingPeers */
 #define MAX_PEERS_LIMIT    100000
 
-_Static_assert(F_COUNT <= 64, "struct flags.given has 64 bits");
+_Static_assert(F_COUNT <= 64 * FLAGS_GIVEN_WORDS,
+	       "struct flags.given has 64 * FLAGS_GIVEN_WORDS bits");
 
 /* The table every command's flags come from: name, value name (NULL: a
  * boolean flag), help line. Indexed by enum flag_id. */
@@ -32,7 +34,8 @@ static const struct flag_def {
 		     "listen address (\":PORT\": all IPv4 interfaces)" },
 	[F_NETRESTRICT] = { "netrestrict", "CIDRS",
 			    "talk only to these networks (comma-separated)" },
-	[F_NAT] = { "nat", "extip:IP|none", "the address announced to others" },
+	[F_NAT] = { "nat", "none|extip:IP|upnp|pmp[:GW]|any",
+		    "the address announced to others: given, or a port mapping on the gateway" },
 	[F_BOOTNODES] = { "bootnodes", "NODES",
 			  "enode URLs or enr: records, comma-separated" },
 	[F_DATAPLANE] = { "dataplane", "socket|xdp:IF|dpdk[:IF]|attach:PATH",
@@ -62,6 +65,9 @@ static const struct flag_def {
 		    "write the nodes found (geth devp2p nodes.json); dns build: the output directory" },
 	[F_PARALLEL] = { "parallel", "N",
 			 "discovery requests in flight (1..4096)" },
+	[F_MAX_NODES] = { "max-nodes", "N",
+			  "nodes kept at most, the rest refused (default "
+			  "2000000, about 1 kB each)" },
 	[F_RLPX] = { "rlpx", NULL,
 		     "dial every node with a TCP port: Hello, Status (default)" },
 	[F_NO_RLPX] = { "no-rlpx", NULL, "discovery only" },
@@ -98,6 +104,8 @@ static const struct flag_def {
 	[F_IFACE] = { "iface", "IF",
 		      "the interface whose shield (needed when several are pinned)" },
 	[F_FOR] = { "for", "DUR", "ban for DUR (>= 1s; default: until removed)" },
+	[F_NAT_LEASE] = { "nat.lease", "DUR",
+			  "--nat upnp|pmp|any: mapping lifetime, renewed at 4/5 (>= 5s; default 10m)" },
 	[F_DISCOVERY_DNS] = { "discovery.dns", "URLS",
 			      "EIP-1459 node lists, enrtree:// URLs comma-separated (\"\": none; default: --chain's)" },
 	[F_DNS_SERVER] = { "dns.server", "IP:PORT",
@@ -142,7 +150,8 @@ const char *flags_name(enum flag_id id)
 
 bool flags_given(const struct flags *o, enum flag_id id)
 {
-	return (unsigned)id < F_COUNT && (o->given >> id & 1);
+	return (unsigned)id < F_COUNT &&
+	       (o->given[(unsigned)id / 64] >> ((unsigned)id % 64) & 1);
 }
 
 static int parse_uint(unsigned long *out, const char *s, unsigned long max)
@@ -377,6 +386,58 @@ static int parse_urls(const char **out, char (*buf)[FLAGS_URL_MAX],
 	return 0;
 }
 
+/* geth's nat.Parse(): "mech" or "mech:IP", the mechanism's name in any
+ * case; an IP after any mechanism must parse (geth ignores it but for
+ * extip and pmp). STUN is not supported. */
+static int parse_nat(struct flags *o, const char *v, char *err,
+		     size_t err_len)
+{
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+	char mech[16];
+	uint8_t ip[16];
+	bool has_ip = false;
+
+	if (n >= sizeof(mech))
+		return fail(err, err_len, "--nat: unknown mechanism %.60s", v);
+	for (size_t i = 0; i < n; i++)
+		mech[i] = (char)tolower((unsigned char)v[i]);
+	mech[n] = '\0';
+	if (!strcmp(mech, "stun"))
+		return fail(err, err_len, "--nat: stun is not supported");
+	if (colon) {
+		if (parse_ip(ip, colon + 1))
+			return fail(err, err_len, "--nat: invalid IP address in %.60s", v);
+		has_ip = true;
+	}
+	o->has_extip = o->has_nat_gw = false;
+	if (!strcmp(mech, "") || !strcmp(mech, "none") ||
+	    !strcmp(mech, "off")) {
+		o->nat = NATMAP_NONE;
+	} else if (!strcmp(mech, "any") || !strcmp(mech, "auto") ||
+		   !strcmp(mech, "on")) {
+		o->nat = NATMAP_ANY;
+	} else if (!strcmp(mech, "extip") || !strcmp(mech, "ip")) {
+		if (!has_ip)
+			return fail(err, err_len, "--nat: extip needs an IP address");
+		o->nat = NATMAP_EXTIP;
+		o->has_extip = true;
+		memcpy(o->extip, ip, 16);
+	} else if (!strcmp(mech, "upnp")) {
+		o->nat = NATMAP_UPNP;
+	} else if (!strcmp(mech, "pmp") || !strcmp(mech, "natpmp") ||
+		   !strcmp(mech, "nat-pmp")) {
+		if (has_ip && !netutil_addr_is_v4(ip))
+			return fail(err, err_len, "--nat: NAT-PMP gateways are IPv4, got %.60s", v);
+		o->nat = NATMAP_PMP;
+		o->has_nat_gw = has_ip;
+		memcpy(o->nat_gw, ip, 16);
+	} else {
+		return fail(err, err_len, "--nat: unknown mechanism %.60s", v);
+	}
+	return 0;
+}
+
 static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		 size_t err_len)
 {
@@ -402,15 +463,7 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		o->n_netrestrict = n;
 		break;
 	case F_NAT:
-		if (!strcmp(v, "none") || !strcmp(v, "any") || !strcmp(v, "")) {
-			o->has_extip = false;
-		} else if (!strncmp(v, "extip:", 6) && !parse_ip(o->extip, v + 6)) {
-			o->has_extip = true;
-		} else {
-			return fail(err, err_len,
-				    "--nat: want extip:IP or none, got %.60s", v);
-		}
-		break;
+		return parse_nat(o, v, err, err_len);
 	case F_BOOTNODES:
 		return parse_nodes(o->bootnodes, &o->n_bootnodes,
 				   FLAGS_MAX_BOOTNODES, v, "bootnodes", err,
@@ -482,6 +535,11 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		if (parse_uint(&u, v, 4096) || !u)
 			return fail(err, err_len, "--parallel: 1..4096, got %.20s", v);
 		o->parallel = (unsigned)u;
+		break;
+	case F_MAX_NODES:
+		if (parse_uint(&u, v, UINT32_MAX) || !u)
+			return fail(err, err_len, "--max-nodes: 1..4294967295, got %.20s", v);
+		o->max_nodes = (unsigned)u;
 		break;
 	case F_RLPX:
 		o->no_rlpx = false;
@@ -654,6 +712,11 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 	case F_DIALABLE:
 		o->dialable = true;
 		break;
+	case F_NAT_LEASE:
+		if (flags_parse_duration(&o->nat_lease_ms, v) ||
+		    o->nat_lease_ms < 5000)
+			return fail(err, err_len, "--nat.lease: want a duration of at least 5s, got %.20s", v);
+		break;
 	case F_COUNT:
 	case F_END:
 		break;
@@ -706,6 +769,9 @@ static int check(const struct flags *o, char *err, size_t err_len)
 		return fail(err, err_len, "--networkid and --genesis go together");
 	if (o->forks && !o->genesis)
 		return fail(err, err_len, "--forks needs --networkid and --genesis");
+	if (o->nat_lease_ms && o->nat != NATMAP_UPNP && o->nat != NATMAP_PMP &&
+	    o->nat != NATMAP_ANY)
+		return fail(err, err_len, "--nat.lease needs --nat upnp, pmp or any");
 	return 0;
 }
 
@@ -805,7 +871,7 @@ int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
 		rc = apply(o, (enum flag_id)k, val, err, err_len);
 		if (rc)
 			return rc;
-		o->given |= 1ull << k;
+		o->given[k / 64] |= 1ull << (k % 64);
 	}
 	if (o->n_args < cmd->min_args)
 		return fail(err, err_len, "devplane %s: missing %s", cmd->path,

@@ -10,6 +10,7 @@
 #include "common/dplink_proto.h"
 #include "common/enode.h"
 #include "control/base/netutil.h"
+#include "control/nat/natmap.h"
 
 /*
  * Flags follow geth where the meaning is the same (--nodekey, --nodekeyhex,
@@ -26,11 +27,13 @@
  * the command's usage. The usage text is generated from the same table,
  * so --help and the parser cannot disagree.
  *
- * This module is a leaf: it includes only common/, control/base/ and
- * control/dns/dnstree.h (to check enrtree:// URLs).
+ * This module is a leaf: it includes only common/ and engine headers
+ * (control/base/, control/nat/ for the --nat mechanisms,
+ * control/dns/dnstree.h to check enrtree:// URLs).
  */
 
 #define FLAGS_MAX_ARGS        8
+#define FLAGS_GIVEN_WORDS     2         /* struct flags.given: 128 flags */
 #define FLAGS_MAX_BOOTNODES   64
 #define FLAGS_MAX_NETRESTRICT 64
 #define FLAGS_MAX_STATIC      64
@@ -47,7 +50,8 @@ enum flag_id {
 	F_RLPX_PARALLEL, F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS,
 	F_FORKS, F_IPCPATH, F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
 	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
-	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR,
+	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR, F_NAT_LEASE,
+	F_MAX_NODES,
 	F_DISCOVERY_DNS, F_DNS_SERVER, F_DRY_RUN, F_DOMAIN, F_KEY, F_LINKS,
 	F_SEQ, F_ETH_NETWORK, F_LIMIT, F_MIN_AGE, F_SNAP, F_LES_SERVER,
 	F_DIALABLE,
@@ -61,7 +65,8 @@ enum flags_dp { FLAGS_DP_SPAWN = 0, FLAGS_DP_ATTACH };
 struct flags {
 	const char *args[FLAGS_MAX_ARGS];       /* arguments, in order */
 	unsigned n_args;
-	uint64_t given;                 /* bit F_x: the flag was on the line */
+	/* bit F_x % 64 of word F_x / 64: the flag was on the line */
+	uint64_t given[FLAGS_GIVEN_WORDS];
 
 	const char *nodekey;            /* --nodekey FILE */
 	const char *nodekeyhex;         /* --nodekeyhex HEX */
@@ -70,8 +75,14 @@ struct flags {
 	uint16_t port;
 	struct netutil_prefix netrestrict[FLAGS_MAX_NETRESTRICT];
 	size_t n_netrestrict;
-	bool has_extip;                 /* --nat extip:IP ("none"/"any": unset) */
+	/* --nat, as geth parses it: none (default), extip:IP, upnp,
+	 * pmp[:GATEWAY] or any. */
+	enum natmap_mech nat;
+	bool has_extip;                 /* extip:IP */
 	uint8_t extip[16];
+	bool has_nat_gw;                /* pmp:GATEWAY (IPv4-mapped) */
+	uint8_t nat_gw[16];
+	uint32_t nat_lease_ms;          /* --nat.lease DUR (0: 10 min) */
 	struct enode bootnodes[FLAGS_MAX_BOOTNODES];
 	unsigned n_bootnodes;
 	/* --chain's bootnodes as the preset writes them (NULL for those of
@@ -112,6 +123,7 @@ struct flags {
 	uint32_t timeout_ms;            /* --timeout DUR */
 	const char *out;                /* crawl --out nodes.json */
 	unsigned parallel;              /* crawl --parallel N (0: default) */
+	unsigned max_nodes;             /* crawl --max-nodes N (0: default) */
 	bool no_rlpx;                   /* crawl --no-rlpx (--rlpx: default) */
 	unsigned rlpx_parallel;         /* crawl --rlpx-parallel N (0: 16) */
 	uint32_t rlpx_timeout_ms;       /* crawl --rlpx-timeout DUR (0: 10 s) */

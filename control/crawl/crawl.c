@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/crawl/crawl.c - sans-I/O discv4 crawler: bucket sweeps, ENR checks, geth nodes.json. */
+/* control/crawl/crawl.c - sans-I/O discv4 crawler: bucket sweeps, ENR checks, per-node results for geth's nodes.json. */
 #include "control/crawl/crawl.h"
 
 #include <errno.h>
@@ -20,6 +20,7 @@ struct cnode {
 	struct crawl *c;
 	struct discv4_node n;
 	uint8_t id[KAD_ID_LEN];
+	uint32_t idx;                   /* in c->nodes */
 	uint8_t state;                  /* enum cn_state */
 	int8_t fail;                    /* enum crawl_fail, -1 none */
 	bool prior;                     /* from crawl_add_prior() */
@@ -29,11 +30,13 @@ struct cnode {
 	bool inbound;                   /* learnt from crawl_on_node_seen() */
 	bool swept;                     /* a FindNode of ours was answered */
 	bool enr_ok;                    /* verified record this crawl */
+	bool no_eip868;                 /* its Ping/Pong had no enr-seq */
 	bool sweep_busy, sweep_done;
 	bool enr_busy, enr_done;
 	bool stamp_resp;                /* answered since the last tick */
 	bool in_ready;
-	bool dirty;                     /* db row out of date */
+	bool in_dirty;                  /* in c->dirty: to be emitted */
+	uint8_t events;                 /* enum crawl_event since emitted */
 	uint16_t dist;                  /* next log-distance to sweep */
 	unsigned tries;                 /* first-contact attempts */
 	unsigned dist_tries;            /* attempts at dist (after contact) */
@@ -41,14 +44,12 @@ struct cnode {
 	uint64_t seq;
 	int prior_score;
 	int64_t first_response, last_response, last_check;
-	char *record;                   /* "enr:..." or enode URL (cached) */
-	bool record_is_enr;
+	char *record;                   /* to emit next, then freed */
 };
 
 struct crawl {
 	struct discv4 *d;
 	struct crawl_config cfg;
-	char *out_path;
 	struct kadtarget *own_kt;
 	const struct kadtarget *kt;
 	unsigned min_dist, retries;
@@ -62,9 +63,11 @@ struct crawl {
 	size_t q_head, q_len, q_cap;
 	struct cnode **ready;           /* results to apply at the next tick */
 	size_t n_ready, cap_ready;
+	uint32_t *dirty;                /* node indexes to emit (FIFO) */
+	size_t n_dirty, cap_dirty;
 
 	uint64_t start, now, end;
-	uint64_t timeout_at, next_progress, next_flush;
+	uint64_t timeout_at, next_progress;
 	uint64_t active;
 	uint64_t linger, idle_since;    /* linger 0: none */
 	bool idle;
@@ -74,8 +77,8 @@ struct crawl {
 	/* Counters (see struct crawl_stats). */
 	uint64_t checked, answered, enr_verified, pong_only, inbound;
 	uint64_t findnode_sent, findnode_ok, neighbors, enr_sent;
+	uint64_t enr_skipped, refused, emitted;
 	uint64_t fail[CRAWL_FAIL_MAX];
-	uint64_t flushes, flush_errors;
 	/* Previous progress sample, for packets/s. */
 	uint64_t prog_at, prog_pkts;
 };
@@ -150,7 +153,23 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-/* Adds n (id = keccak256(n->id)) to the set and the queue. */
+/* Queues cn for emission with the events ev. The dirty array has room
+ * for every node (it grows with the set in add_node()), so this cannot
+ * fail. */
+static void mark_dirty(struct cnode *cn, unsigned ev)
+{
+	struct crawl *c = cn->c;
+
+	cn->events |= (uint8_t)ev;
+	if (cn->in_dirty)
+		return;
+	cn->in_dirty = true;
+	c->dirty[c->n_dirty++] = cn->idx;
+}
+
+/* Adds n (id = keccak256(n->id)) to the set and the queue. The cap keeps
+ * the set, and so every per-node array, bounded whatever the network
+ * tells us. */
 static int add_node(struct crawl *c, const struct discv4_node *n,
 		    const uint8_t id[KAD_ID_LEN], struct cnode **out)
 {
@@ -161,28 +180,34 @@ static int add_node(struct crawl *c, const struct discv4_node *n,
 		return -EINVAL;
 	if (find_id(c, id))
 		return -EEXIST;
+	if (c->n >= c->cfg.max_nodes) {
+		c->refused++;
+		return -ENOSPC;
+	}
 	if ((c->n + 1) * 2 > c->index_cap && index_grow(c) < 0)
 		return -ENOMEM;
 	if (grow((void **)&c->nodes, &c->cap, c->n + 1, sizeof(*c->nodes)) < 0 ||
-	    grow((void **)&c->queue, &c->q_cap, c->q_len + 1, sizeof(*c->queue)) < 0)
+	    grow((void **)&c->queue, &c->q_cap, c->q_len + 1, sizeof(*c->queue)) < 0 ||
+	    grow((void **)&c->dirty, &c->cap_dirty, c->n + 1, sizeof(*c->dirty)) < 0)
 		return -ENOMEM;
 	cn = calloc(1, sizeof(*cn));
 	if (!cn)
 		return -ENOMEM;
 	cn->c = c;
+	cn->idx = (uint32_t)c->n;
 	cn->n = *n;
 	memcpy(cn->id, id, KAD_ID_LEN);
 	cn->fail = -1;
 	cn->dist = KAD_HASH_BITS;
 	cn->first_response = cn->last_response = cn->last_check =
-		NODESJSON_ZERO_TIME;
-	cn->dirty = true;
+		CRAWL_ZERO_TIME;
 	for (i = slot_of(c, id); c->index[i]; i = (i + 1) & (c->index_cap - 1))
 		;
 	c->nodes[c->n] = cn;
 	c->index[i] = (uint32_t)(c->n + 1);
 	c->queue[c->q_len++] = (uint32_t)c->n;
 	c->n++;
+	mark_dirty(cn, CRAWL_EV_SEEN);
 	if (c->cfg.on_node)
 		c->cfg.on_node(c->cfg.node_user, &cn->n);
 	if (out)
@@ -302,8 +327,8 @@ static void enr_cb(void *arg, int err, const struct enr *rec)
 		return;
 	memcpy(dup, text, (size_t)len + 1);
 	free(cn->record);
-	cn->record = dup;
-	cn->record_is_enr = true;
+	cn->record = dup;               /* emitted at the next tick */
+	mark_dirty(cn, CRAWL_EV_ENR);
 	cn->seq = rec->seq;
 	cn->enr_ok = true;
 	cn->answered = true;
@@ -342,6 +367,16 @@ static void start_enr(struct crawl *c, struct cnode *cn, uint64_t now)
 {
 	int rc;
 
+	/* EIP-868: only a node whose Ping or Pong carried an enr-seq knows
+	 * ENRRequest. To any other it is junk (ethereumjs counts an error
+	 * per packet), and no record is no failure: it keeps its URL. */
+	if (discv4_enr_seq(c->d, cn->n.id, cn->n.ep.ip, NULL) < 0) {
+		cn->enr_done = true;
+		if (!cn->no_eip868)
+			c->enr_skipped++;       /* nodes, not rounds */
+		cn->no_eip868 = true;
+		return;
+	}
 	cn->enr_tries++;
 	rc = discv4_request_enr(c->d, &cn->n, now, enr_cb, cn);
 	if (rc < 0) {
@@ -369,10 +404,10 @@ static void advance(struct crawl *c, struct cnode *cn, uint64_t now)
 
 	if (cn->stamp_resp) {
 		cn->stamp_resp = false;
-		if (cn->first_response == NODESJSON_ZERO_TIME)
+		if (cn->first_response == CRAWL_ZERO_TIME)
 			cn->first_response = now_s;
 		cn->last_response = now_s;
-		cn->dirty = true;
+		mark_dirty(cn, CRAWL_EV_ANSWERED);
 	}
 	if (cn->state != CN_ACTIVE)
 		return;
@@ -400,7 +435,8 @@ static void advance(struct crawl *c, struct cnode *cn, uint64_t now)
 			c->pong_only++;
 		if (cn->fail >= 0)
 			c->fail[cn->fail]++;
-		cn->dirty = true;
+		mark_dirty(cn, CRAWL_EV_DONE |
+			   (cn->fail >= 0 ? CRAWL_EV_FAILED : 0));
 	}
 }
 
@@ -408,7 +444,7 @@ static void start_node(struct crawl *c, struct cnode *cn, uint64_t now)
 {
 	cn->state = CN_ACTIVE;
 	cn->last_check = (int64_t)(now / NS_PER_S);
-	cn->dirty = true;
+	mark_dirty(cn, CRAWL_EV_CHECK);
 	c->active++;
 	advance(c, cn, now);
 }
@@ -428,15 +464,14 @@ int crawl_new(struct crawl **out, struct discv4 *d,
 		return -ENOMEM;
 	c->d = d;
 	c->cfg = *cfg;
-	c->cfg.out_path = NULL;
+	if (!c->cfg.max_nodes)
+		c->cfg.max_nodes = CRAWL_DEFAULT_MAX_NODES;
 	if (!c->cfg.parallel)
 		c->cfg.parallel = CRAWL_DEFAULT_PARALLEL;
 	if (!c->cfg.progress_ns)
 		c->cfg.progress_ns = CRAWL_DEFAULT_PROGRESS_NS;
 	c->retries = cfg->retries == CRAWL_NO_RETRY ? 0 :
 		     cfg->retries ? cfg->retries : CRAWL_DEFAULT_RETRIES;
-	if (cfg->out_path && !(c->out_path = strdup(cfg->out_path)))
-		goto nomem;
 	c->kt = cfg->kt;
 	if (!c->kt) {
 		if (kadtarget_new(&c->own_kt, KADTARGET_DEFAULT_BITS, now) < 0)
@@ -454,7 +489,6 @@ int crawl_new(struct crawl **out, struct discv4 *d,
 	c->start = c->now = c->prog_at = now;
 	c->timeout_at = cfg->timeout_ns ? now + cfg->timeout_ns : UINT64_MAX;
 	c->next_progress = cfg->progress ? now + c->cfg.progress_ns : UINT64_MAX;
-	c->next_flush = cfg->flush_ns ? now + cfg->flush_ns : UINT64_MAX;
 	c->linger = cfg->linger_ns == CRAWL_NO_LINGER ? 0 :
 		    cfg->linger_ns ? cfg->linger_ns : CRAWL_DEFAULT_LINGER_NS;
 	c->prog_pkts = pkts_total(c);
@@ -477,7 +511,7 @@ void crawl_free(struct crawl *c)
 	free(c->index);
 	free(c->queue);
 	free(c->ready);
-	free(c->out_path);
+	free(c->dirty);
 	kadtarget_free(c->own_kt);
 	free(c);
 }
@@ -534,7 +568,7 @@ static int node_from_record(struct discv4_node *n, const char *rec)
 	return 0;
 }
 
-int crawl_add_prior(struct crawl *c, const struct nodesjson_entry *e)
+int crawl_add_prior(struct crawl *c, const struct crawl_prior *e)
 {
 	struct discv4_node n;
 	uint8_t id[KAD_ID_LEN];
@@ -558,8 +592,7 @@ int crawl_add_prior(struct crawl *c, const struct nodesjson_entry *e)
 	cn->first_response = e->first_response;
 	cn->last_response = e->last_response;
 	cn->last_check = e->last_check;
-	cn->record = strdup(e->record);
-	cn->record_is_enr = !strncmp(e->record, ENR_TEXT_PREFIX, 4);
+	cn->record = strdup(e->record); /* its first emission carries it */
 	return cn->record ? 0 : -ENOMEM;
 }
 
@@ -599,7 +632,6 @@ void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
 	 * it pinged us): answered now. */
 	cn->answered = true;
 	cn->stamp_resp = true;
-	cn->dirty = true;
 	c->answered++;
 	c->pong_only++;
 	if (cn->fail >= 0 && c->fail[cn->fail])
@@ -625,6 +657,7 @@ static size_t recheck(struct crawl *c)
 		    (cn->answered && !cn->swept && cn->enr_ok))
 			continue;
 		c->checked--;
+		mark_dirty(cn, 0);      /* its score is no longer halved */
 		if (cn->answered) {
 			c->answered--;
 			if (!cn->replied)
@@ -652,6 +685,36 @@ static void start_queued(struct crawl *c, uint64_t now)
 		start_node(c, c->nodes[c->queue[c->q_head++]], now);
 }
 
+/* Emits every node that changed, in the order they first changed. */
+void crawl_emit(struct crawl *c)
+{
+	struct crawl_out o;
+
+	for (size_t k = 0; k < c->n_dirty; k++) {
+		struct cnode *cn = c->nodes[c->dirty[k]];
+
+		cn->in_dirty = false;
+		if (c->cfg.on_out) {
+			memcpy(o.id, cn->id, CRAWL_ID_LEN);
+			o.n = cn->n;
+			o.record = cn->record;
+			o.seq = cn->seq;
+			o.score = out_score(cn);
+			o.first_response = cn->first_response;
+			o.last_response = cn->last_response;
+			o.last_check = cn->last_check;
+			o.events = cn->events;
+			o.fail = cn->fail;
+			c->cfg.on_out(c->cfg.out_user, &o);
+			c->emitted++;
+		}
+		cn->events = 0;
+		free(cn->record);       /* the output keeps it now */
+		cn->record = NULL;
+	}
+	c->n_dirty = 0;
+}
+
 void crawl_on_timer(struct crawl *c, uint64_t now)
 {
 	if (now > c->now)
@@ -662,7 +725,9 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 		c->timed_out = now >= c->timeout_at;
 	}
 	/* Results first: they free slots and queue new nodes. A node that
-	 * got a result while already in the array is processed once. */
+	 * got a result while already in the array is processed once. Once
+	 * done, late results are still applied (advance() starts nothing
+	 * while stopping) so that the output has them. */
 	for (size_t i = 0; i < c->n_ready; i++) {
 		struct cnode *cn = c->ready[i];
 
@@ -670,9 +735,12 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 		advance(c, cn, now);
 	}
 	c->n_ready = 0;
+	if (c->done) {
+		crawl_emit(c);
+		return;
+	}
 	start_queued(c, now);
-	if (!c->done && !c->stopping && c->q_head == c->q_len &&
-	    c->active == 0) {
+	if (!c->stopping && c->q_head == c->q_len && c->active == 0) {
 		/* Idle: linger for nodes that ping us (they queue work). */
 		if (!c->idle) {
 			c->idle = true;
@@ -695,7 +763,7 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 	} else {
 		c->idle = false;
 	}
-	if (!c->done && c->stopping) {
+	if (c->stopping) {
 		c->done = true;
 		c->end = now;
 	}
@@ -704,19 +772,17 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 
 		crawl_format_progress(c, now, line, sizeof(line));
 		c->cfg.progress(c->cfg.progress_user, line);
-		c->next_progress = now + c->cfg.progress_ns;
+		c->next_progress = c->done ? UINT64_MAX :
+				   now + c->cfg.progress_ns;
 	}
-	if (now >= c->next_flush) {
-		(void)crawl_flush(c, now);
-		c->next_flush = now + c->cfg.flush_ns;
-	}
+	crawl_emit(c);
 }
 
 uint64_t crawl_next_deadline(const struct crawl *c)
 {
 	uint64_t t = UINT64_MAX;
 
-	if (c->n_ready ||
+	if (c->n_ready || c->n_dirty ||
 	    (!c->stopping && c->active < c->cfg.parallel && c->q_head < c->q_len))
 		return c->now;
 	if (!c->done) {
@@ -727,8 +793,6 @@ uint64_t crawl_next_deadline(const struct crawl *c)
 		if (c->next_progress < t)
 			t = c->next_progress;
 	}
-	if (c->next_flush < t)
-		t = c->next_flush;
 	return t;
 }
 
@@ -770,8 +834,15 @@ void crawl_progress(const struct crawl *c, struct crawl_stats *st)
 		st->pkts_tx += ds->tx[i];
 		st->pkts_rx += ds->rx[i];
 	}
-	st->flushes = c->flushes;
-	st->flush_errors = c->flush_errors;
+	st->enr_skipped = c->enr_skipped;
+	st->refused = c->refused;
+	st->emitted = c->emitted;
+	st->mem_bytes = sizeof(*c) + c->n * sizeof(struct cnode) +
+			c->cap * sizeof(*c->nodes) +
+			c->index_cap * sizeof(*c->index) +
+			c->q_cap * sizeof(*c->queue) +
+			c->cap_ready * sizeof(*c->ready) +
+			c->cap_dirty * sizeof(*c->dirty);
 	st->elapsed_ns = (c->done ? c->end : c->now) - c->start;
 	if (c->idle)
 		st->linger_ns = (c->done ? c->end : c->now) - c->idle_since;
@@ -851,145 +922,36 @@ size_t crawl_format_summary(const struct crawl *c, uint64_t now, char *out,
 		  work > 0 ? (double)st.enr_verified / work : 0);
 	off = put(out, cap, off,
 		  "failures: %llu no answer, %llu rejected, %llu ENR timeout, "
-		  "%llu ENR invalid; not reached %llu\n",
+		  "%llu ENR invalid; not reached %llu",
 		  (unsigned long long)st.fail[CRAWL_FAIL_TIMEOUT],
 		  (unsigned long long)st.fail[CRAWL_FAIL_REJECTED],
 		  (unsigned long long)st.fail[CRAWL_FAIL_ENR_TIMEOUT],
 		  (unsigned long long)st.fail[CRAWL_FAIL_ENR_INVALID],
 		  (unsigned long long)(st.queued));
+	/* Said only when it happened: the lines are otherwise unchanged. */
+	if (st.refused)
+		off = put(out, cap, off, "; %llu refused at the node cap (%u)",
+			  (unsigned long long)st.refused, c->cfg.max_nodes);
 	off = put(out, cap, off,
-		  "requests: %llu FindNode (%llu answered, %llu neighbors), "
-		  "%llu ENRRequest; %llu re-check rounds; packets %llu out, "
-		  "%llu in",
+		  "\nrequests: %llu FindNode (%llu answered, %llu neighbors), "
+		  "%llu ENRRequest",
 		  (unsigned long long)st.findnode_sent,
 		  (unsigned long long)st.findnode_ok,
 		  (unsigned long long)st.neighbors,
-		  (unsigned long long)st.enr_sent,
+		  (unsigned long long)st.enr_sent);
+	if (st.enr_skipped)
+		off = put(out, cap, off, " (%llu nodes without EIP-868 not "
+			  "asked)", (unsigned long long)st.enr_skipped);
+	off = put(out, cap, off,
+		  "; %llu re-check rounds; packets %llu out, %llu in",
 		  (unsigned long long)st.rounds,
 		  (unsigned long long)st.pkts_tx,
 		  (unsigned long long)st.pkts_rx);
 	return off;
 }
 
-/* The enode URL of a node without a record (cached in cn->record). */
-static const char *record_of(struct cnode *cn)
-{
-	char url[ENODE_URL_MAX + 1];
-	struct enode e;
-	ssize_t len;
-
-	if (cn->record)
-		return cn->record;
-	memset(&e, 0, sizeof(e));
-	memcpy(e.pub, cn->n.id, sizeof(e.pub));
-	e.kind = cn->n.ep.ip_len == 16 ? ENODE_HOST_IP6 : ENODE_HOST_IP4;
-	memcpy(e.ip, cn->n.ep.ip, 16);
-	e.udp = cn->n.ep.udp;
-	e.tcp = cn->n.ep.tcp;
-	len = enode_format(url, sizeof(url), &e);
-	if (len < 0)
-		return NULL;
-	cn->record = strdup(url);
-	return cn->record;
-}
-
-static int flush_json(struct crawl *c)
-{
-	struct nodesjson_entry *es;
-	size_t m = 0;
-	int rc;
-
-	es = calloc(c->n ? c->n : 1, sizeof(*es));
-	if (!es)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->n; i++) {
-		struct cnode *cn = c->nodes[i];
-		int score = out_score(cn);
-		const char *rec;
-
-		if (score <= 0 || !(rec = record_of(cn)))
-			continue;
-		memcpy(es[m].id, cn->id, NODESJSON_ID_LEN);
-		es[m].seq = cn->seq;
-		es[m].record = rec;
-		es[m].score = score;
-		es[m].first_response = cn->first_response;
-		es[m].last_response = cn->last_response;
-		es[m].last_check = cn->last_check;
-		m++;
-	}
-	rc = nodesjson_write(c->out_path, es, m);
-	free(es);
-	return rc;
-}
-
-static int flush_db(struct crawl *c)
-{
-	struct nodedb_crawl *row = malloc(sizeof(*row));
-	bool batch;
-	int rc = 0;
-
-	if (!row)
-		return -ENOMEM;
-	batch = nodedb_begin(c->cfg.db) == 0;
-	for (size_t i = 0; i < c->n; i++) {
-		struct cnode *cn = c->nodes[i];
-		const char *rec;
-		int r;
-
-		if (!cn->dirty || !(rec = record_of(cn)))
-			continue;
-		memset(row, 0, sizeof(*row));
-		memcpy(row->id, cn->id, sizeof(row->id));
-		snprintf(row->record, sizeof(row->record), "%s", rec);
-		row->seq = cn->seq;
-		row->score = out_score(cn);
-		row->first_response = cn->first_response;
-		row->last_response = cn->last_response;
-		row->last_check = cn->last_check;
-		memcpy(row->ip, cn->n.ep.ip, sizeof(row->ip));
-		row->udp = cn->n.ep.udp;
-		row->tcp = cn->n.ep.tcp;
-		r = nodedb_put_crawl(c->cfg.db, row);
-		if (r < 0) {
-			if (!rc)
-				rc = r;
-			continue;
-		}
-		cn->dirty = false;
-	}
-	free(row);
-	if (batch) {
-		int r = nodedb_commit(c->cfg.db);
-
-		if (r < 0) {
-			/* Not committed: write these rows again next time. */
-			for (size_t i = 0; i < c->n; i++)
-				c->nodes[i]->dirty = true;
-			if (!rc)
-				rc = r;
-		}
-	}
-	return rc;
-}
-
-int crawl_flush(struct crawl *c, uint64_t now)
-{
-	int rc = 0, r;
-
-	(void)now;
-	if (c->out_path) {
-		r = flush_json(c);
-		if (r < 0)
-			rc = r;
-	}
-	if (c->cfg.db) {
-		r = flush_db(c);
-		if (r < 0 && !rc)
-			rc = r;
-	}
-	c->flushes++;
-	if (rc < 0)
-		c->flush_errors++;
-	return rc;
-}
+/* CRAWL_NODE_BYTES bounds a node's share: its struct and malloc's header,
+ * and at most twice its slot in each array (nodes 8, index 2 x 4, queue
+ * 4, ready 8, dirty 4 bytes, doubled). */
+_Static_assert(sizeof(struct cnode) + 16 + 2 * (8 + 8 + 4 + 8 + 4) <=
+	       CRAWL_NODE_BYTES, "CRAWL_NODE_BYTES too small");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/crawl/crawl.h - sans-I/O discv4 crawler: bucket sweeps, ENR checks, geth nodes.json. */
+/* control/crawl/crawl.h - sans-I/O discv4 crawler: bucket sweeps, ENR checks, per-node results for geth's nodes.json. */
 #ifndef CONTROL_CRAWL_H
 #define CONTROL_CRAWL_H
 #include <stdbool.h>
@@ -10,15 +10,14 @@
 #include "common/discv4_wire.h"
 #include "control/discv4/discv4.h"
 #include "control/discv4/kadtarget.h"
-#include "control/store/nodedb.h"
-#include "control/store/nodesjson.h"
 
 /*
  * The crawler drives one discv4 engine (control/discv4/discv4.h) through its
  * request API. It is sans-I/O like the engine: it takes now_ns (Unix time
- * in nanoseconds, the engine's clock) in every call, never reads a clock,
- * and writes files only through nodesjson_write() and the node database,
- * from crawl_flush().
+ * in nanoseconds, the engine's clock) in every call, never reads a clock
+ * and never touches a file: what it learns about each node leaves through
+ * cfg.on_out (struct crawl_out), and control/store/crawlstore.h writes
+ * nodes.json and the database from that, off the crawler's thread.
  *
  * Every node learnt (seeds, Neighbors entries) is queued once, keyed by its
  * node id. At most cfg.parallel queued nodes are worked on at a time; for
@@ -31,8 +30,12 @@
  *     pings first). The sweep stops early when a reply holds no node at
  *     log-distance <= d from the remote: it then knows nobody closer, so
  *     the deeper buckets are empty;
- *   - once the node answered, asks for its ENR (EIP-868); the engine checks
- *     the request hash, the signature and that the key is the node's.
+ *   - once the node answered, asks for its ENR (EIP-868) if its last Ping
+ *     or Pong carried an enr-seq (discv4_enr_seq()): a node without EIP-868
+ *     does not know ENRRequest, and ethereumjs counts the packet as an
+ *     error; its record stays its enode URL, which is no failure. The
+ *     engine checks the request hash, the signature and that the key is
+ *     the node's.
  * A first contact that times out is retried cfg.retries times, as is each
  * sweep step and the ENR request; then the node is given up.
  *
@@ -43,8 +46,16 @@
  * implementation whose Neighbors packets are over 1280 bytes is unusable
  * through FindNode, but still pings).
  *
- * Output (crawl_flush()), with geth cmd/devp2p's semantics (crawl.go,
- * nodeset.go): a node "answers" when it replied to a FindNode or to the
+ * Node set: at most cfg.max_nodes nodes are kept (default
+ * CRAWL_DEFAULT_MAX_NODES); a node learnt beyond that is refused and
+ * counted (crawl_stats.refused), so a peer answering every FindNode with
+ * fresh node ids cannot grow the crawler's memory past the cap. Memory is
+ * about CRAWL_NODE_BYTES per node (struct crawl_stats.mem_bytes has the
+ * exact figure), plus a pending record text ("enr:...", at most
+ * ENR_TEXT_MAX bytes) between its verification and the next emission.
+ *
+ * Output, with geth cmd/devp2p's semantics (crawl.go, nodeset.go): a node
+ * "answers" when it replied to a FindNode or to the
  * ENR request, or proved liveness with a valid Pong to a Ping of ours
  * during this crawl (crawl_on_bond(), the engine's on_bond hook; the
  * engine pings before the first FindNode and pings back unknown pingers).
@@ -56,7 +67,9 @@
  * enode:// URL, as geth writes for nodes without a fetched record), seq =
  * the record's seq, firstResponse / lastResponse / lastCheck in UTC
  * seconds. The database (table crawl) holds every node seen, score 0
- * included.
+ * included. The crawler emits each node's whole state (struct crawl_out)
+ * through cfg.on_out whenever it changed, from crawl_on_timer(): a node
+ * changed several times between two calls is emitted once.
  *
  * End: without cfg.timeout_ns, the crawl is done once the queue has been
  * empty with no node worked on for cfg.linger_ns (default 5 s): nodes
@@ -79,9 +92,10 @@
  *     crawl_on_node_seen() and crawl_on_bond() (both only record; without
  *     them no node is learnt from inbound Pings and a node answering
  *     only our Pings does not count as answered);
- *   - stop when crawl_done(); call crawl_flush() periodically if
- *     cfg.flush_ns is 0 (otherwise crawl_on_timer() flushes), on SIGINT and
- *     at the end;
+ *   - stop when crawl_done() (crawl_on_timer() still applies late results
+ *     and emits them then); call crawl_emit() after the last call into
+ *     the engine, then close the output (crawlstore_close() writes it a
+ *     last time);
  *   - free the engine before the crawler: discv4_free() fires the pending
  *     callbacks with -ECANCELED, which the crawler ignores.
  * One thread owns both the engine and the crawler.
@@ -92,6 +106,10 @@
 #define CRAWL_DEFAULT_PROGRESS_NS (5ull * 1000000000ull)
 #define CRAWL_DEFAULT_LINGER_NS (5ull * 1000000000ull)
 #define CRAWL_NO_LINGER         UINT64_MAX      /* cfg.linger_ns: none */
+#define CRAWL_DEFAULT_MAX_NODES 2000000u        /* cfg.max_nodes */
+#define CRAWL_NODE_BYTES        320     /* memory per node, upper bound */
+#define CRAWL_ID_LEN            32      /* keccak256(public key) */
+#define CRAWL_ZERO_TIME         INT64_MIN       /* Go's zero time.Time */
 
 enum crawl_fail {                       /* why a node was given up */
 	CRAWL_FAIL_TIMEOUT = 0,         /* never answered (ping or FindNode) */
@@ -102,6 +120,40 @@ enum crawl_fail {                       /* why a node was given up */
 					 * another node's key */
 	CRAWL_FAIL_MAX
 };
+
+/* What changed about a node since its last emission (crawl_out.events). */
+enum crawl_event {
+	CRAWL_EV_SEEN = 1u << 0,        /* learnt (first emission) */
+	CRAWL_EV_CHECK = 1u << 1,       /* its check started (lastCheck) */
+	CRAWL_EV_ANSWERED = 1u << 2,    /* it answered (lastResponse) */
+	CRAWL_EV_ENR = 1u << 3,         /* a record verified (record, seq) */
+	CRAWL_EV_DONE = 1u << 4,        /* its check finished (score) */
+	CRAWL_EV_FAILED = 1u << 5,      /* ... and failed (fail) */
+};
+
+/* One node's result, as the output needs it: its whole current state, so
+ * a consumer may keep only the latest emission of each node. Valid only
+ * during the on_out call. */
+struct crawl_out {
+	uint8_t id[CRAWL_ID_LEN];       /* keccak256(n.id): nodes.json key */
+	struct discv4_node n;           /* public key and endpoint */
+	const char *record;             /* a record text to keep from now on
+					 * ("enr:..." just verified, or the
+					 * record of crawl_add_prior());
+					 * NULL: unchanged since the last
+					 * emission (none yet: n's enode URL) */
+	uint64_t seq;                   /* the record's seq */
+	int score;                      /* > 0: in nodes.json */
+	int64_t first_response;         /* Unix s or CRAWL_ZERO_TIME */
+	int64_t last_response;
+	int64_t last_check;
+	unsigned events;                /* enum crawl_event bits */
+	int fail;                       /* enum crawl_fail, -1: none */
+};
+
+/* Emits one node's result; must only record (it runs inside
+ * crawl_on_timer()). */
+typedef void crawl_out_fn(void *user, const struct crawl_out *o);
 
 /* A progress line (no newline), from crawl_on_timer(). */
 typedef void crawl_progress_fn(void *user, const char *line);
@@ -115,9 +167,9 @@ typedef void crawl_node_fn(void *user, const struct discv4_node *n);
 struct crawl_config {
 	unsigned parallel;              /* nodes worked on at once; 0: 16 */
 	uint64_t timeout_ns;            /* stop after this long; 0: never */
-	const char *out_path;           /* nodes.json; NULL: none. Copied. */
-	struct nodedb *db;              /* NULL: none; caller owns it and must
-					 * not hold a batch open on it */
+	crawl_out_fn *on_out;           /* per-node results; NULL: none */
+	void *out_user;
+	unsigned max_nodes;             /* node set cap; 0: the default */
 	/* Target table; NULL: crawl_new() builds one with
 	 * KADTARGET_DEFAULT_BITS (a few hundred ms). Caller owns it. */
 	const struct kadtarget *kt;
@@ -126,7 +178,6 @@ struct crawl_config {
 	unsigned retries;               /* per request kind; 0: 1. Use
 					 * CRAWL_NO_RETRY for none */
 	bool full_sweep;                /* no early stop of the sweep */
-	uint64_t flush_ns;              /* auto crawl_flush() period; 0: off */
 	crawl_progress_fn *progress;    /* NULL: no progress lines */
 	void *progress_user;
 	uint64_t progress_ns;           /* 0: CRAWL_DEFAULT_PROGRESS_NS */
@@ -141,6 +192,7 @@ struct crawl_config {
 
 struct crawl_stats {
 	uint64_t seen;                  /* distinct nodes learnt (not us) */
+	uint64_t refused;               /* learnt beyond cfg.max_nodes */
 	uint64_t queued;                /* waiting to be worked on */
 	uint64_t active;                /* being worked on */
 	uint64_t checked;               /* finished */
@@ -152,9 +204,12 @@ struct crawl_stats {
 	uint64_t enr_verified;          /* verified record received */
 	uint64_t in_output;             /* score > 0: in nodes.json */
 	uint64_t findnode_sent, findnode_ok, neighbors, enr_sent;
+	uint64_t enr_skipped;           /* nodes answered without EIP-868:
+					 * no ENRRequest sent */
 	uint64_t fail[CRAWL_FAIL_MAX];
 	uint64_t pkts_tx, pkts_rx;      /* the engine's totals */
-	uint64_t flushes, flush_errors;
+	uint64_t emitted;               /* crawl_out emissions */
+	uint64_t mem_bytes;             /* node set, index, queues */
 	uint64_t elapsed_ns;            /* since crawl_new() (until done) */
 	uint64_t linger_ns;             /* of which idle at the end, waiting
 					 * for inbound Pings */
@@ -175,15 +230,28 @@ int crawl_new(struct crawl **out, struct discv4 *d,
 void crawl_free(struct crawl *c);
 
 /* crawl_add_seed() queues n (a bootnode). Returns 0, -EEXIST (already
- * known), -EINVAL (our own node, or no UDP port), -ENOMEM. */
+ * known), -EINVAL (our own node, or no UDP port), -ENOSPC (the node set
+ * is at cfg.max_nodes), -ENOMEM. */
 int crawl_add_seed(struct crawl *c, const struct discv4_node *n);
+
+/* A node of an earlier crawl's output (one nodes.json entry). */
+struct crawl_prior {
+	uint8_t id[CRAWL_ID_LEN];       /* keccak256(public key) */
+	uint64_t seq;
+	const char *record;             /* "enr:..." or an enode:// URL */
+	int score;
+	int64_t first_response;         /* Unix s or CRAWL_ZERO_TIME */
+	int64_t last_response;
+	int64_t last_check;
+};
 
 /* crawl_add_prior() queues a node of an earlier nodes.json and takes over
  * its seq, score, times and record (e->record: "enr:..." verified here and
- * used for the endpoint, or an enode:// URL with an IP address). Returns
- * 0, -EEXIST, -EINVAL (unusable record), -EKEYREJECTED (bad ENR
- * signature, or e->id not the record's node id), -ENOMEM. */
-int crawl_add_prior(struct crawl *c, const struct nodesjson_entry *e);
+ * used for the endpoint, or an enode:// URL with an IP address), which
+ * its first emission carries. Returns 0, -EEXIST, -EINVAL (unusable
+ * record), -EKEYREJECTED (bad ENR signature, or e->id not the record's
+ * node id), -ENOSPC, -ENOMEM. */
+int crawl_add_prior(struct crawl *c, const struct crawl_prior *e);
 
 /* crawl_on_node_seen() is the engine's on_node_seen hook: n sent us an
  * authenticated Ping (or came in a reply); an unknown node is queued.
@@ -199,8 +267,14 @@ void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
 		   uint64_t now_ns);
 
 /* crawl_on_timer() applies the results of finished requests, starts new
- * ones, stops at the timeout, prints progress and flushes as configured. */
+ * ones, stops at the timeout, prints progress and emits what changed
+ * through cfg.on_out. Once crawl_done() it only emits. */
 void crawl_on_timer(struct crawl *c, uint64_t now_ns);
+
+/* crawl_emit() emits what changed since the last crawl_on_timer() and
+ * does nothing else: for a host whose loop stopped (SIGINT) before it
+ * closes the output. */
+void crawl_emit(struct crawl *c);
 
 /* crawl_next_deadline() is when crawl_on_timer() has work next (<= the
  * last now when it has work at once), or UINT64_MAX. */
@@ -225,11 +299,5 @@ size_t crawl_format_progress(struct crawl *c, uint64_t now_ns, char *out,
  * more lines without a final newline. Returns the length as above. */
 size_t crawl_format_summary(const struct crawl *c, uint64_t now_ns, char *out,
 			    size_t cap);
-
-/* crawl_flush() writes nodes.json (atomically, nodesjson_write()) and the
- * database rows of the nodes that changed since the last flush, in one
- * transaction. Returns 0 or the first -errno (the other output is still
- * attempted). */
-int crawl_flush(struct crawl *c, uint64_t now_ns);
 
 #endif /* CONTROL_CRAWL_H */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/crawl/crawl_rlpx.c - the crawler's RLPx pass: probe queue, concurrency bound, database rows and summary groups. */
+/* control/crawl/crawl_rlpx.c - the crawler's RLPx pass: probe queue, concurrency bound, results out and summary groups. */
 #include "control/crawl/crawl_rlpx.h"
 
 #include <errno.h>
@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "common/hex.h"
-#include "common/keccak.h"
 
 #define INDEX_MIN   64
 #define KEY_MAX     96                  /* a summary group's value */
@@ -189,7 +188,7 @@ void crawl_rlpx_on_timer(struct crawl_rlpx *c, uint64_t now_ns)
 				  c->cfg.timeout_ns, now_ns);
 		p = &c->nodes[k];       /* start may have reported already */
 		if (rc && p->st == P_ACTIVE) {
-			struct session_probe_result *r = calloc(1, sizeof(*r));
+			struct rlpxprobe_result *r = calloc(1, sizeof(*r));
 
 			if (!r) {       /* counted, not recorded */
 				p->st = P_DONE;
@@ -248,7 +247,7 @@ void crawl_rlpx_client_key(const char *client_id, char *out, size_t cap)
 		snprintf(out, cap, "(empty)");
 }
 
-void crawl_rlpx_error_class(const struct session_probe_result *r, char *out,
+void crawl_rlpx_error_class(const struct rlpxprobe_result *r, char *out,
 			    size_t cap)
 {
 	if (r->has_status) {
@@ -274,7 +273,7 @@ void crawl_rlpx_error_class(const struct session_probe_result *r, char *out,
 	default:
 		break;
 	}
-	if (r->stage == SESSION_PROBE_HANDSHAKE)
+	if (r->stage == RLPXPROBE_HANDSHAKE)
 		snprintf(out, cap, "handshake failed");
 	else if (r->err == -ECONNRESET || r->err == -EPIPE || !r->err)
 		snprintf(out, cap, "closed");
@@ -282,25 +281,9 @@ void crawl_rlpx_error_class(const struct session_probe_result *r, char *out,
 		snprintf(out, cap, "%s", strerror(-r->err));
 }
 
-static void caps_text(char *out, size_t cap, const struct p2p_hello *h)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < h->n_caps && o < cap; i++) {
-		int k = snprintf(out + o, cap - o, "%s%s/%u", i ? "," : "",
-				 h->caps[i].name, h->caps[i].version);
-
-		if (k < 0)
-			break;
-		o += (size_t)k;
-	}
-}
-
 void crawl_rlpx_on_result(struct crawl_rlpx *c,
-			  const struct session_probe_result *r)
+			  const struct rlpxprobe_result *r)
 {
-	struct nodedb_rlpx *row;
 	struct pnode *p = find(c, r->pub);
 	char key[KEY_MAX], g[65];
 
@@ -331,45 +314,8 @@ void crawl_rlpx_on_result(struct crawl_rlpx *c,
 		crawl_rlpx_error_class(r, key, sizeof(key));
 		group_add(&c->g[G_ERROR], key);
 	}
-	if (!c->cfg.db)
-		return;
-	row = calloc(1, sizeof(*row));
-	if (!row) {
-		c->st.db_errors++;
-		return;
-	}
-	keccak256(row->id, r->pub, 64);
-	memcpy(row->pub, r->pub, 64);
-	memcpy(row->ip, r->ip, 16);
-	row->tcp = r->tcp;
-	row->has_hello = r->has_hello;
-	if (r->has_hello) {
-		snprintf(row->client_id, sizeof(row->client_id), "%s",
-			 r->hello.client_id);
-		row->p2p_version = r->hello.version;
-		caps_text(row->caps, sizeof(row->caps), &r->hello);
-		row->listen_port = r->hello.listen_port;
-	}
-	row->has_status = r->has_status;
-	if (r->has_status) {
-		row->eth_version = r->status.version;
-		row->network_id = r->status.network_id;
-		memcpy(row->genesis, r->status.genesis, 32);
-		row->fork_hash = r->status.forkid.hash;
-		row->fork_next = r->status.forkid.next;
-		snprintf(row->status_check, sizeof(row->status_check), "%s",
-			 r->status_err == ETH_OK ? "ok" :
-			 eth_err_name(r->status_err));
-	}
-	row->disc_reason = r->disc_reason == P2P_DISC_NONE ? -1 :
-			   r->disc_reason;
-	row->disc_remote = r->disc_remote;
-	crawl_rlpx_error_class(r, row->error, sizeof(row->error));
-	row->started_ms = (int64_t)(r->started_ns / 1000000ull);
-	row->finished_ms = (int64_t)(r->finished_ns / 1000000ull);
-	if (nodedb_put_rlpx(c->cfg.db, row))
-		c->st.db_errors++;
-	free(row);
+	if (c->cfg.on_result)
+		c->cfg.on_result(c->cfg.result_user, r);
 }
 
 bool crawl_rlpx_idle(const struct crawl_rlpx *c)
@@ -444,9 +390,6 @@ size_t crawl_rlpx_format_summary(const struct crawl_rlpx *c, char *out,
 	if (st->queued || st->active)
 		off = put(out, cap, off, ", %" PRIu64 " not finished",
 			  st->queued + st->active);
-	if (st->db_errors)
-		off = put(out, cap, off, ", %" PRIu64 " database errors",
-			  st->db_errors);
 	off = put_group(out, cap, off, "clients", &c->g[G_CLIENT]);
 	off = put_group(out, cap, off, "networks", &c->g[G_NETWORK]);
 	off = put_group(out, cap, off, "fork ids", &c->g[G_FORK]);

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* control/crawl/crawl_rlpx.h - the crawler's RLPx pass: one Hello/Status probe per node with a TCP port, bounded concurrency, results into the database and a summary. */
+/* control/crawl/crawl_rlpx.h - the crawler's RLPx pass: one Hello/Status probe per node with a TCP port, bounded concurrency, results to the output and a summary. */
 #ifndef CONTROL_CRAWL_RLPX_H
 #define CONTROL_CRAWL_RLPX_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "control/store/nodedb.h"
-#include "control/host/session.h"
+#include "control/rlpx/rlpxprobe.h"
 
 /*
  * Bookkeeping only, sans-I/O: the crawler (control/crawl/crawl.h, its on_node
@@ -15,11 +14,14 @@
  * starts queued probes through cfg.start (session_probe() in `devplane
  * crawl`, a fake in tests) while fewer than cfg.parallel are in flight;
  * the host passes each finished probe to crawl_rlpx_on_result(), which
- * writes the node's row (nodedb_put_rlpx()) and counts it for the summary:
- * clients and versions (the first two '/'-separated parts of the client
- * id), networks (network id + genesis), fork ids, eth versions, and error
+ * hands it to cfg.on_result (the output: control/store/crawlstore.h
+ * writes the node's database row) and counts it for the summary: clients
+ * and versions (the first two '/'-separated parts of the client id),
+ * networks (network id + genesis), fork ids, eth versions, and error
  * classes (crawl_rlpx_error_class()). Each node is probed once, keyed by
- * its public key; a node without a TCP port is not probed.
+ * its public key; a node without a TCP port is not probed. The set of
+ * nodes is bounded by what the crawler hands over (crawl_config
+ * max_nodes).
  * One thread owns a crawl_rlpx; now_ns is the loop's (Unix) clock.
  */
 
@@ -33,12 +35,18 @@ typedef int crawl_rlpx_start_fn(void *user, const uint8_t pub[64],
 				const uint8_t ip[16], uint16_t tcp,
 				uint64_t timeout_ns, uint64_t now_ns);
 
+/* Hands a recorded probe result to the output; r is valid during the
+ * call only. Must only record. */
+typedef void crawl_rlpx_result_fn(void *user,
+				  const struct rlpxprobe_result *r);
+
 struct crawl_rlpx_config {
 	unsigned parallel;              /* probes in flight; 0: 16 */
 	uint64_t timeout_ns;            /* per probe; 0: 10 s */
-	struct nodedb *db;              /* NULL: none; caller owns it */
 	crawl_rlpx_start_fn *start;     /* required */
 	void *start_user;
+	crawl_rlpx_result_fn *on_result;        /* NULL: none */
+	void *result_user;
 };
 
 struct crawl_rlpx_stats {
@@ -47,7 +55,6 @@ struct crawl_rlpx_stats {
 	uint64_t status;                /* Status received */
 	uint64_t status_ok;             /* of which our check passed */
 	uint64_t failed;                /* no Status */
-	uint64_t db_errors;
 };
 
 struct crawl_rlpx;
@@ -69,11 +76,11 @@ int crawl_rlpx_add(struct crawl_rlpx *c, const uint8_t pub[64],
  * cfg.parallel are in flight. */
 void crawl_rlpx_on_timer(struct crawl_rlpx *c, uint64_t now_ns);
 
-/* crawl_rlpx_on_result() records a finished probe: the node's database
- * row and the summary counts. A result for a node that is not in flight
- * is ignored. May be called from inside cfg.start. */
+/* crawl_rlpx_on_result() records a finished probe: the summary counts,
+ * and cfg.on_result. A result for a node that is not in flight is
+ * ignored. May be called from inside cfg.start. */
 void crawl_rlpx_on_result(struct crawl_rlpx *c,
-			  const struct session_probe_result *r);
+			  const struct rlpxprobe_result *r);
 
 /* crawl_rlpx_idle() is true when nothing is queued or in flight. */
 bool crawl_rlpx_idle(const struct crawl_rlpx *c);
@@ -87,7 +94,7 @@ void crawl_rlpx_stats(const struct crawl_rlpx *c, struct crawl_rlpx_stats *st);
  * one ("too many peers"), "<name> (ours)" when we dropped it ("useless
  * peer (ours)": no eth in common), "closed" (the connection went away),
  * or the errno's text. */
-void crawl_rlpx_error_class(const struct session_probe_result *r, char *out,
+void crawl_rlpx_error_class(const struct rlpxprobe_result *r, char *out,
 			    size_t cap);
 
 /* crawl_rlpx_client_key() writes the client and version part of a client

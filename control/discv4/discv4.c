@@ -2,6 +2,7 @@
 /* control/discv4/discv4.c - sans-I/O discovery v4 engine (discv4.md, EIP-8, EIP-868). */
 #include "control/discv4/discv4.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,28 @@
 #include "common/ct.h"
 #include "common/keccak.h"
 #include "common/secp.h"
+#include "control/discv4/v4bond.h"
+#include "control/discv4/v4lookup.h"
+#include "control/discv4/v4pending.h"
+#include "control/discv4/v4table.h"
+
+/*
+ * This file is geth's transport (p2p/discover/v4_udp.go): packets in and
+ * out, endpoint proofs, requests and their replies. What it keeps is in
+ * its own modules: requests waiting for replies in v4pending (indexed,
+ * capped), endpoint proofs in v4bond, and the table's upkeep (seeding,
+ * refresh, lookups, revalidation; geth's table.go) in v4table, which asks
+ * this file to send through struct v4table_ops.
+ */
 
 #define NS_PER_S 1000000000ull
+
+static_assert(DISCV4_ALPHA == V4TABLE_ALPHA, "one alpha");
+static_assert(DISCV4_REFRESH_NS == V4TABLE_REFRESH_NS, "one refresh period");
+static_assert(DISCV4_EMPTY_RETRY_NS == V4TABLE_EMPTY_RETRY_NS, "one retry");
+static_assert(DISCV4_SMALL_RETRY_MAX_NS == V4TABLE_SMALL_RETRY_MAX_NS,
+	      "one backoff cap");
+static_assert(DISCV4_MAX_RESULTS == V4LOOKUP_RESULTS, "one result count");
 
 /* What a pending request is for, which decides what its completion does. */
 enum owner {
@@ -29,7 +50,10 @@ enum fn_state {
 	FN_SENT,                /* FindNode out, collecting Neighbors */
 };
 
+/* A request in flight. pe is first: the pending index links it, and
+ * (struct preq *)pe gets it back. */
 struct preq {
+	struct v4pending_entry pe;      /* key (node id, IP, awaited type) */
 	uint8_t kind;           /* enum kind */
 	uint8_t owner;          /* enum owner */
 	uint8_t state;          /* enum fn_state (findnode only) */
@@ -37,49 +61,16 @@ struct preq {
 	struct discv4_node node;
 	uint8_t hash[DISCV4_HASH_LEN];  /* Ping or ENRRequest packet hash */
 	uint8_t target[DISCV4_PUB_LEN];
-	uint64_t deadline;
 	union {
 		discv4_ping_fn *ping;
 		discv4_nodes_fn *nodes;
 		discv4_enr_fn *enr;
 	} cb;
 	void *arg;
-	struct lookup *lk;
+	struct v4table_lookup *lk;
 	unsigned n_received;    /* nodes in Neighbors, valid or not */
 	unsigned n_nodes;
 	struct discv4_node nodes[DISCV4_MAX_RESULTS];
-};
-
-struct lk_entry {
-	struct discv4_node n;
-	uint8_t id[KAD_ID_LEN];
-	bool asked;
-};
-
-struct lookup {
-	struct lookup *next;
-	uint8_t target_id[KAD_ID_LEN];
-	uint8_t target[DISCV4_PUB_LEN];
-	unsigned n_res, inflight;
-	struct lk_entry res[DISCV4_MAX_RESULTS];
-	uint8_t (*seen)[KAD_ID_LEN];
-	size_t n_seen, cap_seen;
-	bool refresh;           /* part of a refresh run */
-	discv4_nodes_fn *cb;
-	void *arg;
-};
-
-enum { SLOT_EMPTY = 0, SLOT_USED, SLOT_TOMB };
-
-/* Endpoint proof and request history per (node id, IP): geth's node
- * database fields lastPingReceived, lastPongReceived and findfails. */
-struct bond {
-	uint8_t state;
-	uint8_t fails;
-	uint8_t ip[16];
-	uint8_t pub[DISCV4_PUB_LEN];
-	uint64_t pong_rx;       /* their valid Pong to our Ping: we may answer */
-	uint64_t ping_rx;       /* their Ping: they likely hold our proof */
 };
 
 struct discv4 {
@@ -87,24 +78,10 @@ struct discv4 {
 	struct localnode *ln;
 	struct netutil_prefix *netrestrict;
 	struct discv4_stats st;
-	struct kad_table tab;
+	struct v4table t;               /* the Kademlia table and its upkeep */
 
-	struct preq *pend;
-	size_t n_pend, cap_pend;
-
-	struct bond *bonds;
-	size_t cap_bonds, n_bonds_used, n_bonds_tomb;
-
-	struct lookup *lookups;
-
-	struct discv4_node *boot;
-	size_t n_boot;
-
-	uint64_t reval_deadline;
-	uint64_t refresh_at;    /* next refresh; UINT64_MAX: none planned */
-	unsigned refresh_left;  /* random lookups still to run in this refresh */
-	uint64_t small_retry;   /* next early refresh gap (table < k) */
-	bool refreshing;
+	struct v4pending pend;          /* struct preq, by (id, IP, type) */
+	struct v4bond_table bonds;
 };
 
 /* ---- small helpers ------------------------------------------------- */
@@ -124,19 +101,7 @@ static void ep_from(struct discv4_endpoint *ep, const uint8_t ip[16],
 
 void discv4_node_from_kad(struct discv4_node *out, const struct kad_node *k)
 {
-	ep_from(&out->ep, k->ip, k->udp_port, k->tcp_port);
-	memcpy(out->id, k->pub, DISCV4_PUB_LEN);
-}
-
-static void info_from(struct kad_node_info *i, const struct discv4_node *n,
-		      uint64_t enr_seq)
-{
-	memset(i, 0, sizeof(*i));
-	memcpy(i->pub, n->id, DISCV4_PUB_LEN);
-	memcpy(i->ip, n->ep.ip, 16);
-	i->udp_port = n->ep.udp;
-	i->tcp_port = n->ep.tcp;
-	i->enr_seq = enr_seq;
+	v4table_node_from_kad(out, k);
 }
 
 static uint64_t expiration(uint64_t now)
@@ -163,123 +128,26 @@ static void seen_hook(struct discv4 *d, const struct discv4_node *n,
 		d->cfg.on_node_seen(d->cfg.hook_user, n, now);
 }
 
-/* ---- bond records (open addressing, tombstones, rebuilt on growth) -- */
-
-static size_t bond_hash(const uint8_t pub[64], const uint8_t ip[16])
-{
-	uint64_t h = 1469598103934665603ull;
-
-	/* The key is attacker-chosen but costly to grind (a secp256k1 key
-	 * per id), and probing is bounded by the load factor. */
-	for (int i = 0; i < 8; i++)
-		h = (h ^ pub[i]) * 1099511628211ull;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ ip[i]) * 1099511628211ull;
-	return (size_t)(h ^ (h >> 29));
-}
-
-static struct bond *bond_find(const struct discv4 *d, const uint8_t pub[64],
-			      const uint8_t ip[16])
-{
-	size_t mask = d->cap_bonds - 1, i;
-
-	if (!d->bonds)
-		return NULL;
-	for (i = bond_hash(pub, ip) & mask;; i = (i + 1) & mask) {
-		struct bond *b = &d->bonds[i];
-
-		if (b->state == SLOT_EMPTY)
-			return NULL;
-		if (b->state == SLOT_USED && memcmp(b->ip, ip, 16) == 0 &&
-		    memcmp(b->pub, pub, 64) == 0)
-			return b;
-	}
-}
-
-static bool bond_stale(const struct bond *b, uint64_t now)
-{
-	return b->pong_rx + DISCV4_BOND_EXPIRATION_NS < now &&
-	       b->ping_rx + DISCV4_BOND_EXPIRATION_NS < now;
-}
-
-static int bond_rebuild(struct discv4 *d, size_t cap, uint64_t now,
-			bool evict_unbonded)
-{
-	struct bond *nb = calloc(cap, sizeof(*nb)), *old = d->bonds;
-	size_t oldcap = d->cap_bonds, used = 0;
-
-	if (!nb)
-		return -ENOMEM;
-	for (size_t i = 0; i < oldcap; i++) {
-		struct bond *b = &old[i];
-		size_t j;
-
-		if (b->state != SLOT_USED || bond_stale(b, now))
-			continue;
-		if (evict_unbonded &&
-		    b->pong_rx + DISCV4_BOND_EXPIRATION_NS < now)
-			continue;
-		for (j = bond_hash(b->pub, b->ip) & (cap - 1);
-		     nb[j].state != SLOT_EMPTY; j = (j + 1) & (cap - 1))
-			;
-		nb[j] = *b;
-		used++;
-	}
-	free(old);
-	d->bonds = nb;
-	d->cap_bonds = cap;
-	d->n_bonds_used = used;
-	d->n_bonds_tomb = 0;
-	return 0;
-}
-
-/* Returns the record for (pub, ip), creating it; NULL only on ENOMEM. */
-static struct bond *bond_get(struct discv4 *d, const uint8_t pub[64],
-			     const uint8_t ip[16], uint64_t now)
-{
-	struct bond *b = bond_find(d, pub, ip);
-	size_t mask, i;
-
-	if (b)
-		return b;
-	if (!d->bonds || (d->n_bonds_used + d->n_bonds_tomb + 1) * 4 >
-				 d->cap_bonds * 3) {
-		size_t cap = d->bonds ? d->cap_bonds : 64;
-
-		if (d->bonds && (d->n_bonds_used + 1) * 2 > d->cap_bonds)
-			cap *= 2;
-		if (cap > 2 * (size_t)DISCV4_BONDS_MAX) {
-			/* Full: keep only live proofs. */
-			cap = 2 * (size_t)DISCV4_BONDS_MAX;
-			if (bond_rebuild(d, cap, now, true) < 0)
-				return NULL;
-			if ((d->n_bonds_used + 1) * 4 > cap * 3)
-				return NULL;
-		} else if (bond_rebuild(d, cap, now, false) < 0) {
-			return NULL;
-		}
-	}
-	mask = d->cap_bonds - 1;
-	for (i = bond_hash(pub, ip) & mask; d->bonds[i].state == SLOT_USED;
-	     i = (i + 1) & mask)
-		;
-	b = &d->bonds[i];
-	if (b->state == SLOT_TOMB)
-		d->n_bonds_tomb--;
-	memset(b, 0, sizeof(*b));
-	b->state = SLOT_USED;
-	memcpy(b->pub, pub, 64);
-	memcpy(b->ip, ip, 16);
-	d->n_bonds_used++;
-	return b;
-}
+/* ---- endpoint proofs (v4bond) --------------------------------------- */
 
 bool discv4_is_bonded(const struct discv4 *d, const uint8_t pub[64],
 		      const uint8_t ip[16], uint64_t now)
 {
-	const struct bond *b = bond_find(d, pub, ip);
+	return v4bond_proven(&d->bonds, pub, ip, now);
+}
 
-	return b && b->pong_rx && b->pong_rx + DISCV4_BOND_EXPIRATION_NS >= now;
+int discv4_enr_seq(const struct discv4 *d, const uint8_t pub[64],
+		   const uint8_t ip[16], uint64_t *seq)
+{
+	const struct v4bond *b = v4bond_find(&d->bonds, pub, ip);
+
+	if (!b || b->seq_state == V4BOND_SEQ_UNKNOWN)
+		return -ENOENT;
+	if (b->seq_state == V4BOND_SEQ_ABSENT)
+		return -ENODATA;
+	if (seq)
+		*seq = b->enr_seq;
+	return 0;
 }
 
 /* ---- sending ------------------------------------------------------- */
@@ -356,41 +224,82 @@ static int send_enrrequest(struct discv4 *d, const struct discv4_node *to,
 
 /* ---- pending requests ---------------------------------------------- */
 
-static struct preq *preq_new(struct discv4 *d)
+/* Allocates a request to n awaiting rtype, if the caps admit it (a
+ * refusal is counted by cap). The caller fills it and links it with
+ * preq_link() once the packet is out. Returns NULL with *rc -ENOBUFS
+ * (refused) or -ENOMEM. */
+static struct preq *preq_new(struct discv4 *d, const struct discv4_node *n,
+			     enum owner owner, enum kind kind, uint8_t rtype,
+			     int *rc)
 {
+	bool unsolicited = owner == OWN_PINGBACK;
 	struct preq *p;
+	int why;
 
-	if (d->n_pend == d->cap_pend) {
-		size_t cap = d->cap_pend ? d->cap_pend * 2 : 8;
-		struct preq *np = realloc(d->pend, cap * sizeof(*np));
+	why = v4pending_admit(&d->pend, n->id, n->ep.ip, rtype, unsolicited);
+	if (why) {
+		enum discv4_cap cap = DISCV4_CAP_PINGBACK;
 
-		if (!np)
-			return NULL;
-		d->pend = np;
-		d->cap_pend = cap;
+		if (why == V4PENDING_FULL)
+			cap = DISCV4_CAP_TOTAL;
+		else if (why == V4PENDING_KEY_FULL)
+			cap = DISCV4_CAP_PEER;
+		d->st.pending_refused[cap]++;
+		*rc = -ENOBUFS;
+		return NULL;
 	}
-	p = &d->pend[d->n_pend++];
-	memset(p, 0, sizeof(*p));
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	memcpy(p->pe.pub, n->id, DISCV4_PUB_LEN);
+	memcpy(p->pe.ip, n->ep.ip, 16);
+	p->pe.rtype = rtype;
+	p->pe.unsolicited = unsolicited;
+	p->kind = (uint8_t)kind;
+	p->owner = (uint8_t)owner;
+	p->node = *n;
+	*rc = 0;
 	return p;
 }
 
-static void lookup_on_result(struct discv4 *d, struct lookup *lk,
-			     const struct preq *p, int err, uint64_t now);
+/* Links p before its packet goes out (a reply can then never beat it). */
+static void preq_link(struct discv4 *d, struct preq *p, uint64_t now)
+{
+	v4pending_add(&d->pend, &p->pe, now + DISCV4_REPLY_TIMEOUT_NS);
+	if (v4pending_count(&d->pend) > d->st.pending_max)
+		d->st.pending_max = v4pending_count(&d->pend);
+}
+
+/* Unlinks and frees p when its packet did not go out (rc < 0). */
+static int preq_sent(struct discv4 *d, struct preq *p, int rc)
+{
+	if (rc < 0) {
+		v4pending_remove(&d->pend, &p->pe);
+		free(p);
+	}
+	return rc;
+}
+
+static void preq_rearm(struct discv4 *d, struct preq *q, uint8_t rtype,
+		       uint64_t now)
+{
+	v4pending_rearm(&d->pend, &q->pe, rtype, now + DISCV4_REPLY_TIMEOUT_NS);
+}
+
 static void findnode_track(struct discv4 *d, const struct preq *p, int err,
 			   uint64_t now);
-static void pingback_done(struct discv4 *d, const struct preq *p, int err,
-			  uint64_t now);
-static void reval_done(struct discv4 *d, const struct preq *p, int err,
-		       uint64_t enr_seq, const struct enr *rec, uint64_t now);
 
-/* Removes pend[i] and runs its completion. The entry is copied out first
- * so that callbacks may add requests (and move the array). */
-static void preq_complete(struct discv4 *d, size_t i, int err,
+/* Unlinks and frees q, then runs its completion on a copy, so that
+ * callbacks may add requests. */
+static void preq_complete(struct discv4 *d, struct preq *q, int err,
 			  uint64_t enr_seq, const struct enr *rec, uint64_t now)
 {
-	struct preq p = d->pend[i];
+	struct preq p = *q;
 
-	d->pend[i] = d->pend[--d->n_pend];
+	v4pending_remove(&d->pend, &q->pe);
+	free(q);
 	switch (p.owner) {
 	case OWN_USER:
 		if (p.kind == PR_FINDNODE && err != -ECANCELED)
@@ -403,14 +312,26 @@ static void preq_complete(struct discv4 *d, size_t i, int err,
 			p.cb.enr(p.arg, err, err ? NULL : rec);
 		break;
 	case OWN_LOOKUP:
-		lookup_on_result(d, p.lk, &p, err, now);
+		if (err != -ECANCELED)
+			findnode_track(d, &p, err, now);
+		v4table_lookup_result(&d->t, p.lk, p.nodes, err ? 0 : p.n_nodes,
+				      err, now);
 		break;
 	case OWN_PINGBACK:
-		pingback_done(d, &p, err, now);
+		/* geth handlePing: a pinger that also answered our Ping is
+		 * verified and may enter the table. */
+		if (err == 0)
+			v4table_add(&d->t, &p.node, 0, KAD_ADD_INBOUND, now);
 		break;
 	case OWN_REVAL:
+		if (err != -ECANCELED)  /* discv4_free(): send nothing */
+			v4table_reval_done(&d->t, &p.node, err == 0, enr_seq,
+					   now);
+		break;
 	case OWN_REVAL_ENR:
-		reval_done(d, &p, err, enr_seq, rec, now);
+		if (err != -ECANCELED)
+			v4table_reval_enr(&d->t, &p.node, err == 0 && rec,
+					  rec ? rec->seq : 0, now);
 		break;
 	}
 }
@@ -419,86 +340,67 @@ static int start_ping(struct discv4 *d, const struct discv4_node *n,
 		      uint64_t now, enum owner owner, discv4_ping_fn *cb,
 		      void *arg)
 {
-	struct preq *p = preq_new(d);
 	int rc;
+	struct preq *p = preq_new(d, n, owner, PR_PING, DISCV4_PONG, &rc);
 
 	if (!p)
-		return -ENOMEM;
-	p->kind = PR_PING;
-	p->owner = (uint8_t)owner;
-	p->node = *n;
-	p->deadline = now + DISCV4_REPLY_TIMEOUT_NS;
+		return rc;
 	p->cb.ping = cb;
 	p->arg = arg;
-	rc = send_ping(d, n, now, p->hash);
-	if (rc < 0)
-		d->n_pend--;    /* p is the last entry */
-	return rc;
+	preq_link(d, p, now);
+	return preq_sent(d, p, send_ping(d, n, now, p->hash));
 }
 
 /* geth ensureBond(): the remote answers FindNode only if it holds our
  * endpoint proof, which it gets by pinging us back after our Ping. If it
  * pinged us within bondExpiration (and our FindNodes were not failing),
  * assume it has the proof. */
-static bool needs_bond(const struct discv4 *d, const struct discv4_node *n,
-		       uint64_t now)
+static bool holds_our_proof(const struct discv4 *d, const uint8_t pub[64],
+			    const uint8_t ip[16], uint64_t now)
 {
-	const struct bond *b = bond_find(d, n->id, n->ep.ip);
+	const struct v4bond *b = v4bond_find(&d->bonds, pub, ip);
 
-	return !b || !b->ping_rx ||
-	       b->ping_rx + DISCV4_BOND_EXPIRATION_NS < now ||
-	       b->fails > KAD_MAX_FINDNODE_FAILURES;
+	return v4bond_pinged(b, DISCV4_BOND_EXPIRATION_NS, now) &&
+	       b->fails <= KAD_MAX_FINDNODE_FAILURES;
 }
 
 static int start_findnode(struct discv4 *d, const struct discv4_node *n,
 			  const uint8_t target[64], uint64_t now,
-			  enum owner owner, struct lookup *lk,
+			  enum owner owner, struct v4table_lookup *lk,
 			  discv4_nodes_fn *cb, void *arg)
 {
-	struct preq *p = preq_new(d);
+	bool bonded = holds_our_proof(d, n->id, n->ep.ip, now);
 	int rc;
+	struct preq *p = preq_new(d, n, owner, PR_FINDNODE,
+				  bonded ? DISCV4_NEIGHBORS : DISCV4_PONG, &rc);
 
 	if (!p)
-		return -ENOMEM;
-	p->kind = PR_FINDNODE;
-	p->owner = (uint8_t)owner;
-	p->node = *n;
+		return rc;
 	memcpy(p->target, target, 64);
 	p->lk = lk;
 	p->cb.nodes = cb;
 	p->arg = arg;
-	p->deadline = now + DISCV4_REPLY_TIMEOUT_NS;
-	if (needs_bond(d, n, now)) {
-		p->state = FN_PINGING;
-		rc = send_ping(d, n, now, p->hash);
-	} else {
-		p->state = FN_SENT;
-		rc = send_findnode(d, n, target, now);
-	}
-	if (rc < 0)
-		d->n_pend--;
-	return rc;
+	p->state = bonded ? FN_SENT : FN_PINGING;
+	preq_link(d, p, now);
+	rc = bonded ? send_findnode(d, n, target, now) :
+		      send_ping(d, n, now, p->hash);
+	return preq_sent(d, p, rc);
 }
 
 static int start_enr(struct discv4 *d, const struct discv4_node *n,
 		     uint64_t now, enum owner owner, discv4_enr_fn *cb,
 		     void *arg)
 {
-	struct preq *p = preq_new(d);
 	int rc;
+	struct preq *p = preq_new(d, n, owner, PR_ENR, DISCV4_ENRRESPONSE,
+				  &rc);
 
 	if (!p)
-		return -ENOMEM;
-	p->kind = PR_ENR;
-	p->owner = (uint8_t)owner;
-	p->node = *n;
-	p->deadline = now + DISCV4_REPLY_TIMEOUT_NS;
+		return rc;
 	p->cb.enr = cb;
 	p->arg = arg;
-	rc = send_enrrequest(d, n, now, p->hash);
-	if (rc < 0)
-		d->n_pend--;
-	return rc;
+	preq_link(d, p, now);
+	return preq_sent(d, p, send_enrrequest(d, n, now, p->hash));
 }
 
 static int check_target(const struct discv4 *d, const struct discv4_node *n)
@@ -541,251 +443,54 @@ int discv4_request_enr(struct discv4 *d, const struct discv4_node *n,
 	return start_enr(d, n, now, OWN_USER, cb, arg);
 }
 
-/* ---- table maintenance --------------------------------------------- */
+/* ---- the table's transport (struct v4table_ops) --------------------- */
 
-static void table_add(struct discv4 *d, const struct discv4_node *n,
-		      uint64_t enr_seq, unsigned flags, uint64_t now)
+static int op_ping(void *user, const struct discv4_node *n, uint64_t now)
 {
-	struct kad_node_info info;
-
-	info_from(&info, n, enr_seq);
-	switch (kad_add(&d->tab, &info, flags, now)) {
-	case KAD_ADDED:
-	case KAD_UPDATED:
-		/* New work for the revalidation schedule. */
-		if (d->reval_deadline > now)
-			d->reval_deadline = now;
-		break;
-	default:
-		break;
-	}
+	return start_ping(user, n, now, OWN_REVAL, NULL, NULL);
 }
 
-static void pingback_done(struct discv4 *d, const struct preq *p, int err,
+static int op_findnode(void *user, const struct discv4_node *n,
+		       const uint8_t target[DISCV4_PUB_LEN],
+		       struct v4table_lookup *lk, uint64_t now)
+{
+	struct discv4 *d = user;
+
+	if (!allowed(d, n->ep.ip))
+		return -EACCES;
+	return start_findnode(d, n, target, now, OWN_LOOKUP, lk, NULL, NULL);
+}
+
+static int op_request_enr(void *user, const struct discv4_node *n,
 			  uint64_t now)
 {
-	/* geth handlePing: a pinger that also answered our Ping is verified
-	 * and may enter the table. */
-	if (err == 0)
-		table_add(d, &p->node, 0, KAD_ADD_INBOUND, now);
+	return start_enr(user, n, now, OWN_REVAL_ENR, NULL, NULL);
 }
 
-static void reval_enr_cb(void *arg, int err, const struct enr *rec)
+static void op_seen(void *user, const struct discv4_node *n, uint64_t now)
 {
-	(void)arg;
-	(void)err;
-	(void)rec;
+	seen_hook(user, n, now);
 }
 
-static void reval_done(struct discv4 *d, const struct preq *p, int err,
-		       uint64_t enr_seq, const struct enr *rec, uint64_t now)
-{
-	int rc;
-
-	if (err == -ECANCELED)
-		return;         /* discv4_free(): send nothing */
-	if (p->owner == OWN_REVAL_ENR) {
-		/* kad: after KAD_REVAL_LIVE_NEW_ENR, re-add with the new seq. */
-		if (err == 0 && rec)
-			table_add(d, &p->node, rec->seq, 0, now);
-		return;
-	}
-	rc = kad_revalidation_done(&d->tab, p->node.id, err == 0, enr_seq,
-				   now);
-	if (rc == KAD_REVAL_LIVE_NEW_ENR)
-		(void)start_enr(d, &p->node, now, OWN_REVAL_ENR, reval_enr_cb,
-				NULL);
-	d->reval_deadline = now;        /* re-run the schedule */
-}
-
-static void run_revalidation(struct discv4 *d, uint64_t now)
-{
-	const struct kad_node *k;
-	uint64_t dl = KAD_NEVER;
-
-	if (d->reval_deadline > now)
-		return;
-	while ((k = kad_next_revalidation(&d->tab, now, &dl)) != NULL) {
-		struct discv4_node n;
-
-		discv4_node_from_kad(&n, k);
-		if (start_ping(d, &n, now, OWN_REVAL, NULL, NULL) < 0)
-			(void)kad_revalidation_done(&d->tab, n.id, false, 0,
-						    now);
-	}
-	d->reval_deadline = dl;
-}
-
-/* ---- lookups (geth lookup.go) -------------------------------------- */
-
-static bool lk_seen(struct lookup *lk, const uint8_t id[KAD_ID_LEN])
-{
-	for (size_t i = 0; i < lk->n_seen; i++)
-		if (memcmp(lk->seen[i], id, KAD_ID_LEN) == 0)
-			return true;
-	return false;
-}
-
-static int lk_mark_seen(struct lookup *lk, const uint8_t id[KAD_ID_LEN])
-{
-	if (lk->n_seen == lk->cap_seen) {
-		size_t cap = lk->cap_seen ? lk->cap_seen * 2 : 64;
-		void *ns = realloc(lk->seen, cap * KAD_ID_LEN);
-
-		if (!ns)
-			return -ENOMEM;
-		lk->seen = ns;
-		lk->cap_seen = cap;
-	}
-	memcpy(lk->seen[lk->n_seen++], id, KAD_ID_LEN);
-	return 0;
-}
-
-/* Inserts n into the result list, kept sorted by distance to the target
- * and capped at DISCV4_MAX_RESULTS (geth nodesByDistance.push). */
-static void lk_push(struct lookup *lk, const struct discv4_node *n,
-		    const uint8_t id[KAD_ID_LEN])
-{
-	unsigned pos = lk->n_res;
-
-	while (pos > 0 &&
-	       kad_dist_cmp(lk->target_id, id, lk->res[pos - 1].id) < 0)
-		pos--;
-	if (pos >= DISCV4_MAX_RESULTS)
-		return;
-	if (lk->n_res < DISCV4_MAX_RESULTS)
-		lk->n_res++;
-	memmove(&lk->res[pos + 1], &lk->res[pos],
-		(lk->n_res - 1 - pos) * sizeof(lk->res[0]));
-	lk->res[pos].n = *n;
-	memcpy(lk->res[pos].id, id, KAD_ID_LEN);
-	lk->res[pos].asked = false;
-}
-
-static void lk_offer(struct discv4 *d, struct lookup *lk,
-		     const struct discv4_node *n)
-{
-	uint8_t id[KAD_ID_LEN];
-
-	if (is_self(d, n->id))
-		return;
-	kad_node_id(id, n->id);
-	if (lk_seen(lk, id) || lk_mark_seen(lk, id) < 0)
-		return;
-	lk_push(lk, n, id);
-}
-
-static void refresh_step(struct discv4 *d, uint64_t now);
-
-static void lookup_finish(struct discv4 *d, struct lookup *lk, uint64_t now)
-{
-	struct discv4_node out[DISCV4_MAX_RESULTS];
-	struct lookup **pp;
-	unsigned n = 0;
-
-	for (pp = &d->lookups; *pp != lk; pp = &(*pp)->next)
-		;
-	*pp = lk->next;
-	for (unsigned i = 0; i < lk->n_res; i++)
-		out[n++] = lk->res[i].n;
-	d->st.lookups_done++;
-	if (lk->refresh) {
-		refresh_step(d, now);
-	} else if (lk->cb) {
-		lk->cb(lk->arg, 0, out, n);
-	}
-	free(lk->seen);
-	free(lk);
-}
-
-/* Keeps DISCV4_ALPHA queries in flight to the closest unasked nodes; the
- * lookup ends when none is in flight and none is left to ask. */
-static void lookup_advance(struct discv4 *d, struct lookup *lk, uint64_t now)
-{
-	for (unsigned i = 0; i < lk->n_res && lk->inflight < DISCV4_ALPHA;
-	     i++) {
-		struct lk_entry *e = &lk->res[i];
-
-		if (e->asked)
-			continue;
-		e->asked = true;
-		if (!allowed(d, e->n.ep.ip))
-			continue;
-		if (start_findnode(d, &e->n, lk->target, now, OWN_LOOKUP, lk,
-				   NULL, NULL) == 0)
-			lk->inflight++;
-	}
-	if (lk->inflight == 0)
-		lookup_finish(d, lk, now);
-}
-
-static void lookup_on_result(struct discv4 *d, struct lookup *lk,
-			     const struct preq *p, int err, uint64_t now)
-{
-	lk->inflight--;
-	if (err == 0) {
-		for (unsigned i = 0; i < p->n_nodes; i++) {
-			lk_offer(d, lk, &p->nodes[i]);
-			/* geth addFoundNode: unverified until revalidated. */
-			table_add(d, &p->nodes[i], 0, 0, now);
-			seen_hook(d, &p->nodes[i], now);
-		}
-	}
-	if (err != -ECANCELED) {
-		findnode_track(d, p, err, now);
-		lookup_advance(d, lk, now);
-	}
-}
+static const struct v4table_ops table_ops = {
+	.ping = op_ping,
+	.findnode = op_findnode,
+	.request_enr = op_request_enr,
+	.seen = op_seen,
+};
 
 /* geth trackRequest + db.UpdateFindFails: repeated silence drops the node
  * from the table and makes the next FindNode re-bond first. */
 static void findnode_track(struct discv4 *d, const struct preq *p, int err,
 			   uint64_t now)
 {
-	struct bond *b = bond_get(d, p->node.id, p->node.ep.ip, now);
+	struct v4bond *b = v4bond_get(&d->bonds, p->node.id, p->node.ep.ip,
+				      now);
 
 	if (b)
 		b->fails = err ? (uint8_t)(b->fails < 255 ? b->fails + 1 : 255)
 			       : 0;
-	(void)kad_findnode_done(&d->tab, p->node.id, err == 0, now);
-}
-
-static int lookup_start(struct discv4 *d, const uint8_t target[64],
-			uint64_t now, bool refresh, discv4_nodes_fn *cb,
-			void *arg)
-{
-	const struct kad_node *close[DISCV4_MAX_RESULTS];
-	struct lookup *lk = calloc(1, sizeof(*lk));
-	size_t n;
-
-	if (!lk)
-		return -ENOMEM;
-	memcpy(lk->target, target, 64);
-	kad_node_id(lk->target_id, target);
-	lk->refresh = refresh;
-	lk->cb = cb;
-	lk->arg = arg;
-	n = kad_closest(&d->tab, close, DISCV4_MAX_RESULTS, lk->target_id,
-			false);
-	for (size_t i = 0; i < n; i++) {
-		struct discv4_node nd;
-
-		discv4_node_from_kad(&nd, close[i]);
-		lk_offer(d, lk, &nd);
-	}
-	if (n == 0)
-		for (size_t i = 0; i < d->n_boot; i++)
-			lk_offer(d, lk, &d->boot[i]);
-	if (lk->n_res == 0) {
-		free(lk->seen);
-		free(lk);
-		return -EAGAIN;
-	}
-	lk->next = d->lookups;
-	d->lookups = lk;
-	d->st.lookups++;
-	lookup_advance(d, lk, now);
-	return 0;
+	(void)kad_findnode_done(&d->t.tab, p->node.id, err == 0, now);
 }
 
 int discv4_lookup(struct discv4 *d, const uint8_t target[DISCV4_PUB_LEN],
@@ -793,78 +498,55 @@ int discv4_lookup(struct discv4 *d, const uint8_t target[DISCV4_PUB_LEN],
 {
 	if (!cb)
 		return -EINVAL;
-	return lookup_start(d, target, now, false, cb, arg);
-}
-
-/* ---- refresh (geth table.doRefresh) -------------------------------- */
-
-static void random_target(struct discv4 *d, uint8_t t[64])
-{
-	for (int i = 0; i < 64; i += 8) {
-		uint64_t r = kad_rand(&d->tab);
-
-		memcpy(t + i, &r, 8);
-	}
-}
-
-/* Runs the next lookup of a refresh: self first, then three random
- * targets, one after the other. */
-static void refresh_step(struct discv4 *d, uint64_t now)
-{
-	uint8_t target[64];
-
-	while (d->refresh_left > 0) {
-		if (d->refresh_left == 4) {
-			/* The self lookup is done: inbound nodes may enter. */
-			kad_mark_init_done(&d->tab);
-		}
-		d->refresh_left--;
-		random_target(d, target);
-		if (lookup_start(d, target, now, true, NULL, NULL) == 0)
-			return;
-	}
-	kad_mark_init_done(&d->tab);
-	d->refreshing = false;
-	if (d->cfg.no_refresh)
-		d->refresh_at = UINT64_MAX;
-	else if (kad_len(&d->tab) >= KAD_BUCKET_SIZE) {
-		d->refresh_at = now + DISCV4_REFRESH_NS;
-		d->small_retry = DISCV4_EMPTY_RETRY_NS;
-	} else {
-		/* A nearly empty table (a lost bootstrap packet, say) is
-		 * refreshed again soon rather than in 30 minutes, backing
-		 * off (10 s, 20 s, ... DISCV4_SMALL_RETRY_MAX_NS): in a
-		 * small or overloaded network a fixed short period only
-		 * multiplies the load that kept the table small. */
-		d->refresh_at = now + d->small_retry;
-		d->small_retry = d->small_retry * 2 > DISCV4_SMALL_RETRY_MAX_NS ?
-				 DISCV4_SMALL_RETRY_MAX_NS : d->small_retry * 2;
-	}
+	return v4table_lookup(&d->t, target, now, cb, arg);
 }
 
 void discv4_refresh(struct discv4 *d, uint64_t now)
 {
-	if (d->refreshing)
-		return;
-	d->refreshing = true;
-	/* geth loadSeedNodes: bootnodes enter the table unverified. */
-	for (size_t i = 0; i < d->n_boot; i++)
-		table_add(d, &d->boot[i], 0, 0, now);
-	d->refresh_left = 4;
-	if (lookup_start(d, d->ln->pub, now, true, NULL, NULL) == 0)
-		return;
-	refresh_step(d, now);
+	v4table_refresh(&d->t, now);
 }
 
 /* ---- packet handlers ----------------------------------------------- */
+
+/* Copies to out the requests awaiting rtype from (pub, ip), newest first:
+ * at most DISCV4_PENDING_PEER_MAX by the per-key cap (rearmed entries may
+ * go past it; the rest wait for the next reply). Handlers work on the
+ * copy, since completions and rearms relink the index. */
+static unsigned collect(const struct discv4 *d,
+			struct preq *out[DISCV4_PENDING_PEER_MAX],
+			const uint8_t pub[64], const uint8_t ip[16],
+			uint8_t rtype)
+{
+	struct v4pending_entry *e;
+	unsigned n = 0;
+
+	for (e = v4pending_first(&d->pend, pub, ip, rtype);
+	     e && n < DISCV4_PENDING_PEER_MAX; e = v4pending_next(e))
+		out[n++] = (struct preq *)e;
+	return n;
+}
+
+static bool pingback_pending(const struct discv4 *d,
+			     const struct discv4_node *n)
+{
+	const struct v4pending_entry *e;
+
+	for (e = v4pending_first(&d->pend, n->id, n->ep.ip, DISCV4_PONG); e;
+	     e = v4pending_next(e))
+		if (((const struct preq *)e)->owner == OWN_PINGBACK)
+			return true;
+	return false;
+}
 
 static void handle_ping(struct discv4 *d, const struct msg_discv4_rx *m,
 			const struct discv4_ping *ping, uint16_t port,
 			uint64_t now)
 {
+	struct preq *waiting[DISCV4_PENDING_PEER_MAX];
 	struct discv4_packet p;
 	struct discv4_node n;
-	struct bond *b;
+	struct v4bond *b;
+	unsigned nq;
 
 	/* discv4 §Pong: `to` mirrors the UDP envelope the Ping came in. */
 	memset(&p, 0, sizeof(p));
@@ -879,97 +561,76 @@ static void handle_ping(struct discv4 *d, const struct msg_discv4_rx *m,
 	memset(&n, 0, sizeof(n));
 	ep_from(&n.ep, m->src_addr, port, ping->from.tcp);
 	memcpy(n.id, m->node_id, DISCV4_PUB_LEN);
-	b = bond_get(d, n.id, n.ep.ip, now);
+	b = v4bond_get(&d->bonds, n.id, n.ep.ip, now);
 	if (b)
 		b->ping_rx = now;
+	v4bond_note_seq(b, ping->has_enr_seq, ping->enr_seq);
 	seen_hook(d, &n, now);
 	if (discv4_is_bonded(d, n.id, n.ep.ip, now)) {
-		table_add(d, &n, ping->has_enr_seq ? ping->enr_seq : 0,
-			  KAD_ADD_INBOUND, now);
-	} else {
+		v4table_add(&d->t, &n, ping->has_enr_seq ? ping->enr_seq : 0,
+			    KAD_ADD_INBOUND, now);
+	} else if (!pingback_pending(d, &n)) {
 		/* Ping-back: prove their endpoint before they go in the
-		 * table or get anything bigger than a Pong from us. */
-		bool pinging = false;
-
-		for (size_t i = 0; i < d->n_pend; i++)
-			if (d->pend[i].owner == OWN_PINGBACK &&
-			    !memcmp(d->pend[i].node.id, n.id, 64) &&
-			    !memcmp(d->pend[i].node.ep.ip, n.ep.ip, 16))
-				pinging = true;
-		if (!pinging)
-			(void)start_ping(d, &n, now, OWN_PINGBACK, NULL, NULL);
+		 * table or get anything bigger than a Pong from us. Capped:
+		 * anyone can send Pings from fresh keys. */
+		(void)start_ping(d, &n, now, OWN_PINGBACK, NULL, NULL);
 	}
-	/* A FindNode waiting for this ping-back can go now. */
-	for (size_t i = 0; i < d->n_pend; i++) {
-		struct preq *q = &d->pend[i];
-
-		if (q->kind == PR_FINDNODE && q->state == FN_WAIT_PINGBACK &&
-		    !memcmp(q->node.id, n.id, 64) &&
-		    !memcmp(q->node.ep.ip, n.ep.ip, 16)) {
-			q->state = FN_SENT;
-			q->deadline = now + DISCV4_REPLY_TIMEOUT_NS;
-			(void)send_findnode(d, &q->node, q->target, now);
-		}
+	/* FindNodes waiting for this ping-back can go now. */
+	nq = collect(d, waiting, n.id, n.ep.ip, DISCV4_PING);
+	for (unsigned i = 0; i < nq; i++) {
+		waiting[i]->state = FN_SENT;
+		preq_rearm(d, waiting[i], DISCV4_NEIGHBORS, now);
+		(void)send_findnode(d, &waiting[i]->node, waiting[i]->target,
+				    now);
 	}
-}
-
-static bool same_peer(const struct preq *q, const struct msg_discv4_rx *m)
-{
-	/* geth matches replies by sender id and IP (not port). */
-	return memcmp(q->node.id, m->node_id, DISCV4_PUB_LEN) == 0 &&
-	       memcmp(q->node.ep.ip, m->src_addr, 16) == 0;
 }
 
 static int handle_pong(struct discv4 *d, const struct msg_discv4_rx *m,
 		       const struct discv4_pong *pong, uint64_t now)
 {
+	struct preq *q[DISCV4_PENDING_PEER_MAX];
 	uint64_t seq = pong->has_enr_seq ? pong->enr_seq : 0;
-	bool matched = false;
-	struct bond *b;
+	unsigned nq, k = 0;
+	struct v4bond *b;
 
-	/* Newest first; entries added by callbacks land past i. */
-	for (size_t i = d->n_pend; i-- > 0;) {
-		struct preq *q = &d->pend[i];
+	/* geth matches replies by sender id and IP (not port), then the
+	 * ping-hash. Identical Pings (same second, same target) share a
+	 * hash: one Pong answers all of them. */
+	nq = collect(d, q, m->node_id, m->src_addr, DISCV4_PONG);
+	for (unsigned i = 0; i < nq; i++)
+		if (ct_memeq(q[i]->hash, pong->ping_hash, DISCV4_HASH_LEN))
+			q[k++] = q[i];
+	if (k == 0)
+		return -ENOENT;
+	/* Endpoint proof first, so completions see it. */
+	b = v4bond_get(&d->bonds, m->node_id, m->src_addr, now);
+	if (b)
+		b->pong_rx = now;
+	v4bond_note_seq(b, pong->has_enr_seq, pong->enr_seq);
+	d->st.bonds++;
+	localnode_statement(d->ln, m->src_addr, pong->to.ip, pong->to.udp, now);
+	(void)localnode_update(d->ln, now);
+	if (d->cfg.on_bond) {
+		struct discv4_node bn = q[0]->node;
 
-		if (!same_peer(q, m) ||
-		    !(q->kind == PR_PING ||
-		      (q->kind == PR_FINDNODE && q->state == FN_PINGING)) ||
-		    !ct_memeq(q->hash, pong->ping_hash, DISCV4_HASH_LEN))
-			continue;
-		if (!matched) {
-			/* Endpoint proof first, so completions see it. */
-			matched = true;
-			b = bond_get(d, m->node_id, m->src_addr, now);
-			if (b)
-				b->pong_rx = now;
-			d->st.bonds++;
-			localnode_statement(d->ln, m->src_addr, pong->to.ip,
-					    pong->to.udp, now);
-			(void)localnode_update(d->ln, now);
-			if (d->cfg.on_bond) {
-				struct discv4_node bn = q->node;
-
-				d->cfg.on_bond(d->cfg.hook_user, &bn, now);
-				q = &d->pend[i];        /* hook may add */
-			}
-		}
-		if (q->kind == PR_FINDNODE) {
-			q->state = FN_WAIT_PINGBACK;
-			q->deadline = now + DISCV4_REPLY_TIMEOUT_NS;
-			b = bond_find(d, m->node_id, m->src_addr);
-			if (b && b->ping_rx &&
-			    b->ping_rx + DISCV4_BOND_EXPIRATION_NS >= now &&
-			    b->fails <= KAD_MAX_FINDNODE_FAILURES) {
-				/* Their ping-back already came. */
-				q->state = FN_SENT;
-				(void)send_findnode(d, &q->node, q->target,
-						    now);
-			}
-			continue;
-		}
-		preq_complete(d, i, 0, seq, NULL, now);
+		d->cfg.on_bond(d->cfg.hook_user, &bn, now);
 	}
-	return matched ? 0 : -ENOENT;
+	for (unsigned i = 0; i < k; i++) {
+		if (q[i]->kind != PR_FINDNODE) {
+			preq_complete(d, q[i], 0, seq, NULL, now);
+			continue;
+		}
+		if (holds_our_proof(d, m->node_id, m->src_addr, now)) {
+			/* Their ping-back already came. */
+			q[i]->state = FN_SENT;
+			preq_rearm(d, q[i], DISCV4_NEIGHBORS, now);
+			(void)send_findnode(d, &q[i]->node, q[i]->target, now);
+		} else {
+			q[i]->state = FN_WAIT_PINGBACK;
+			preq_rearm(d, q[i], DISCV4_PING, now);
+		}
+	}
+	return 0;
 }
 
 static void handle_findnode(struct discv4 *d, const struct msg_discv4_rx *m,
@@ -984,7 +645,7 @@ static void handle_findnode(struct discv4 *d, const struct msg_discv4_rx *m,
 	size_t nc;
 
 	kad_node_id(tid, fn->target);
-	nc = kad_closest(&d->tab, close, DISCV4_MAX_RESULTS, tid, true);
+	nc = kad_closest(&d->t.tab, close, DISCV4_MAX_RESULTS, tid, true);
 	for (size_t i = 0; i < nc; i++) {
 		/* Never hand LAN/loopback addresses to a WAN asker. */
 		if (netutil_check_relay(m->src_addr, close[i]->ip) !=
@@ -1029,33 +690,32 @@ static bool relay_ok(struct discv4 *d, const struct msg_discv4_rx *m,
 static int handle_neighbors(struct discv4 *d, const struct msg_discv4_rx *m,
 			    const struct discv4_neighbors *nb, uint64_t now)
 {
-	for (size_t i = d->n_pend; i-- > 0;) {
-		struct preq *q = &d->pend[i];
+	/* One reply feeds one request: the newest FindNode to the sender. */
+	struct preq *q = (struct preq *)v4pending_first(&d->pend, m->node_id,
+							m->src_addr,
+							DISCV4_NEIGHBORS);
 
-		if (q->kind != PR_FINDNODE || q->state != FN_SENT ||
-		    !same_peer(q, m))
+	if (!q)
+		return -ENOENT;
+	q->got_reply = true;
+	for (unsigned j = 0; j < nb->n; j++) {
+		const struct discv4_node *n = &nb->nodes[j];
+		bool dup = false;
+
+		q->n_received++;
+		if (!relay_ok(d, m, n)) {
+			d->st.nodes_rejected++;
 			continue;
-		q->got_reply = true;
-		for (unsigned j = 0; j < nb->n; j++) {
-			const struct discv4_node *n = &nb->nodes[j];
-			bool dup = false;
-
-			q->n_received++;
-			if (!relay_ok(d, m, n)) {
-				d->st.nodes_rejected++;
-				continue;
-			}
-			for (unsigned k = 0; k < q->n_nodes; k++)
-				if (!memcmp(q->nodes[k].id, n->id, 64))
-					dup = true;
-			if (!dup && q->n_nodes < DISCV4_MAX_RESULTS)
-				q->nodes[q->n_nodes++] = *n;
 		}
-		if (q->n_received >= DISCV4_MAX_RESULTS)
-			preq_complete(d, i, 0, 0, NULL, now);
-		return 0;       /* one reply feeds one request */
+		for (unsigned k = 0; k < q->n_nodes; k++)
+			if (!memcmp(q->nodes[k].id, n->id, 64))
+				dup = true;
+		if (!dup && q->n_nodes < DISCV4_MAX_RESULTS)
+			q->nodes[q->n_nodes++] = *n;
 	}
-	return -ENOENT;
+	if (q->n_received >= DISCV4_MAX_RESULTS)
+		preq_complete(d, q, 0, 0, NULL, now);
+	return 0;
 }
 
 static void handle_enrrequest(struct discv4 *d, const struct msg_discv4_rx *m,
@@ -1082,14 +742,17 @@ static void handle_enrrequest(struct discv4 *d, const struct msg_discv4_rx *m,
 static int handle_enrresponse(struct discv4 *d, const struct msg_discv4_rx *m,
 			      const struct discv4_enrresponse *r, uint64_t now)
 {
-	for (size_t i = d->n_pend; i-- > 0;) {
-		struct preq *q = &d->pend[i];
+	struct v4pending_entry *e;
+
+	e = v4pending_first(&d->pend, m->node_id, m->src_addr,
+			    DISCV4_ENRRESPONSE);
+	for (; e; e = v4pending_next(e)) {
+		struct preq *q = (struct preq *)e;
 		struct enr rec;
 		uint8_t pub[64];
 		int err;
 
-		if (q->kind != PR_ENR || !same_peer(q, m) ||
-		    !ct_memeq(q->hash, r->request_hash, DISCV4_HASH_LEN))
+		if (!ct_memeq(q->hash, r->request_hash, DISCV4_HASH_LEN))
 			continue;
 		if (enr_decode(&rec, r->enr, r->enr_len) < 0)
 			err = -EBADMSG;
@@ -1098,7 +761,7 @@ static int handle_enrresponse(struct discv4 *d, const struct msg_discv4_rx *m,
 			err = -EKEYREJECTED;
 		else
 			err = 0;
-		preq_complete(d, i, err, err ? 0 : rec.seq, &rec, now);
+		preq_complete(d, q, err, err ? 0 : rec.seq, &rec, now);
 		return 0;
 	}
 	return -ENOENT;
@@ -1173,54 +836,62 @@ int discv4_on_packet(struct discv4 *d, const struct msg_discv4_rx *m,
 
 void discv4_on_timer(struct discv4 *d, uint64_t now)
 {
-	for (size_t i = d->n_pend; i-- > 0;) {
-		struct preq *q;
+	struct v4pending_entry *e;
 
-		if (i >= d->n_pend)
-			continue;       /* completions shrank the array */
-		q = &d->pend[i];
-		if (q->deadline > now)
-			continue;
+	/* Earliest first; an entry whose deadline is far ahead was armed
+	 * before the clock went back (geth errClockWarp): due now. Entries
+	 * that completions add are due only later, so this ends. */
+	while ((e = v4pending_due(&d->pend, now,
+				  2 * DISCV4_REPLY_TIMEOUT_NS)) != NULL) {
+		struct preq *q = (struct preq *)e;
+
 		if (q->kind == PR_FINDNODE && q->state == FN_WAIT_PINGBACK) {
 			/* geth waits respTimeout for the ping-back, then
 			 * asks anyway. */
 			q->state = FN_SENT;
-			q->deadline = now + DISCV4_REPLY_TIMEOUT_NS;
+			preq_rearm(d, q, DISCV4_NEIGHBORS, now);
 			(void)send_findnode(d, &q->node, q->target, now);
 			continue;
 		}
-		preq_complete(d, i, (q->kind == PR_FINDNODE && q->got_reply) ?
+		preq_complete(d, q, (q->kind == PR_FINDNODE && q->got_reply) ?
 					    0 : -ETIMEDOUT,
 			      0, NULL, now);
 	}
-	/* geth refreshes whenever the table runs empty (all bootnodes
-	 * lost, say); retry on a short period then. */
-	if (!d->refreshing && !d->cfg.no_refresh && kad_len(&d->tab) == 0 &&
-	    d->refresh_at > now + DISCV4_EMPTY_RETRY_NS)
-		d->refresh_at = now + DISCV4_EMPTY_RETRY_NS;
-	if (!d->refreshing && d->refresh_at <= now)
-		discv4_refresh(d, now);
-	/* Last: the steps above may add nodes and so schedule pings. */
-	run_revalidation(d, now);
+	v4table_on_timer(&d->t, now);
 }
 
 uint64_t discv4_next_deadline(const struct discv4 *d)
 {
-	uint64_t t = d->reval_deadline;
+	uint64_t t = v4table_deadline(&d->t);
 
-	if (!d->refreshing && d->refresh_at < t)
-		t = d->refresh_at;
-	for (size_t i = 0; i < d->n_pend; i++)
-		if (d->pend[i].deadline < t)
-			t = d->pend[i].deadline;
+	if (v4pending_deadline(&d->pend) < t)
+		t = v4pending_deadline(&d->pend);
 	return t;
 }
 
 /* ---- lifetime and accessors ---------------------------------------- */
 
+/* A hash-table key from the engine's seed (splitmix64; which says which
+ * table), so that the index keys differ from the kad PRNG stream. */
+static void hash_key(uint8_t key[SIPHASH_KEY_LEN], uint64_t seed,
+		     uint64_t which)
+{
+	uint64_t x = seed ^ (which * 0x9e3779b97f4a7c15ull);
+
+	for (int i = 0; i < SIPHASH_KEY_LEN; i += 8) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		memcpy(key + i, &z, 8);
+	}
+}
+
 int discv4_new(struct discv4 **out, const struct discv4_config *cfg,
 	       uint64_t now)
 {
+	uint8_t key[SIPHASH_KEY_LEN];
 	struct discv4 *d;
 	int rc;
 
@@ -1248,12 +919,22 @@ int discv4_new(struct discv4 **out, const struct discv4_config *cfg,
 		free(d);
 		return rc;
 	}
-	kad_table_init(&d->tab, d->ln->pub, cfg->seed, cfg->ping_interval_ns);
-	d->reval_deadline = now;
-	d->refresh_at = cfg->no_refresh ? UINT64_MAX : now;
-	d->small_retry = DISCV4_EMPTY_RETRY_NS;
-	if (cfg->no_refresh)
-		kad_mark_init_done(&d->tab);
+	hash_key(key, cfg->seed, 1);
+	v4bond_init(&d->bonds, key, DISCV4_BOND_EXPIRATION_NS,
+		    DISCV4_BONDS_MAX);
+	hash_key(key, cfg->seed, 2);
+	rc = v4pending_init(&d->pend, key, DISCV4_PENDING_MAX,
+			    DISCV4_PINGBACKS_MAX, DISCV4_PENDING_PEER_MAX);
+	explicit_bzero(key, sizeof(key));
+	if (rc < 0) {
+		free(d->netrestrict);
+		free(d);
+		return rc;
+	}
+	v4table_init(&d->t, d->ln->pub, cfg->seed, cfg->ping_interval_ns,
+		     cfg->no_refresh, &table_ops, d, now);
+	d->t.stat_lookups = &d->st.lookups;
+	d->t.stat_lookups_done = &d->st.lookups_done;
 	*out = d;
 	return 0;
 }
@@ -1262,47 +943,31 @@ void discv4_free(struct discv4 *d)
 {
 	if (!d)
 		return;
-	while (d->n_pend > 0)
-		preq_complete(d, d->n_pend - 1, -ECANCELED, 0, NULL, 0);
-	while (d->lookups) {
-		struct lookup *lk = d->lookups;
-
-		d->lookups = lk->next;
-		if (!lk->refresh && lk->cb)
-			lk->cb(lk->arg, -ECANCELED, NULL, 0);
-		free(lk->seen);
-		free(lk);
-	}
-	kad_table_fini(&d->tab);
-	free(d->pend);
-	free(d->bonds);
-	free(d->boot);
+	while (v4pending_oldest(&d->pend))
+		preq_complete(d, (struct preq *)v4pending_oldest(&d->pend),
+			      -ECANCELED, 0, NULL, 0);
+	v4table_fini(&d->t);
+	v4pending_fini(&d->pend);
+	v4bond_fini(&d->bonds);
 	free(d->netrestrict);
 	free(d);
 }
 
 int discv4_add_bootnode(struct discv4 *d, const struct discv4_node *n)
 {
-	struct discv4_node *nb;
-
 	if (n->ep.udp == 0 || !secp_pub_check(n->id) || is_self(d, n->id))
 		return -EINVAL;
-	nb = realloc(d->boot, (d->n_boot + 1) * sizeof(*nb));
-	if (!nb)
-		return -ENOMEM;
-	d->boot = nb;
-	d->boot[d->n_boot++] = *n;
-	return 0;
+	return v4table_add_bootnode(&d->t, n);
 }
 
 const struct kad_table *discv4_table(const struct discv4 *d)
 {
-	return &d->tab;
+	return &d->t.tab;
 }
 
 size_t discv4_table_size(const struct discv4 *d)
 {
-	return kad_len(&d->tab);
+	return kad_len(&d->t.tab);
 }
 
 const struct discv4_stats *discv4_stats(const struct discv4 *d)
@@ -1312,5 +977,5 @@ const struct discv4_stats *discv4_stats(const struct discv4 *d)
 
 size_t discv4_pending(const struct discv4 *d)
 {
-	return d->n_pend;
+	return v4pending_count(&d->pend);
 }

@@ -49,6 +49,20 @@
 #define DISCV4_SMALL_RETRY_MAX_NS  (320ull * 1000000000ull) /* backoff cap */
 #define DISCV4_MIN_RELAY_PORT      1024                 /* ports <= this dropped */
 #define DISCV4_BONDS_MAX           (1u << 17)           /* bond records kept */
+/* Requests waiting for a reply (geth's reply matchers, which it does not
+ * cap: its list grows with the Ping rate of unknown senders). Ours are
+ * indexed by (node id, IP, awaited type) and capped:
+ *   all requests, ours and ping-backs;
+ *   ping-backs, which any sender of a Ping from a fresh key (or spoofed
+ *   address) creates: 4096 is 8,192 new senders a second at the 500 ms
+ *   reply timeout;
+ *   per (node id, IP, awaited type), counted when a request starts.
+ * A refused ping-back only means that sender is not proven (and so not
+ * added to the table) this time; its Pong was sent. A refused request of
+ * ours fails with -ENOBUFS. Refusals count in stats.pending_refused. */
+#define DISCV4_PENDING_MAX         65536
+#define DISCV4_PINGBACKS_MAX       4096
+#define DISCV4_PENDING_PEER_MAX    16
 
 /* The send callback: pkt[0..len) is a complete signed packet for
  * addr (IPv4-mapped or IPv6) and port (host order). The bytes are valid
@@ -103,6 +117,13 @@ enum discv4_drop {                      /* why discv4_on_packet() dropped */
 	DISCV4_DROP_MAX
 };
 
+enum discv4_cap {                       /* which cap refused a request */
+	DISCV4_CAP_TOTAL = 0,           /* DISCV4_PENDING_MAX */
+	DISCV4_CAP_PINGBACK,            /* DISCV4_PINGBACKS_MAX */
+	DISCV4_CAP_PEER,                /* DISCV4_PENDING_PEER_MAX */
+	DISCV4_CAP_MAX
+};
+
 struct discv4_stats {
 	uint64_t rx[DISCV4_ENRRESPONSE + 1];    /* accepted, by packet type */
 	uint64_t tx[DISCV4_ENRRESPONSE + 1];    /* sent, by packet type */
@@ -112,6 +133,8 @@ struct discv4_stats {
 	uint64_t lookups;               /* started */
 	uint64_t lookups_done;
 	uint64_t encode_errors;
+	uint64_t pending_refused[DISCV4_CAP_MAX];       /* enum discv4_cap */
+	uint64_t pending_max;           /* most requests pending at once */
 };
 
 struct discv4;
@@ -150,7 +173,8 @@ uint64_t discv4_next_deadline(const struct discv4 *d);
 
 /* discv4_ping() pings n; cb gets 0 and the Pong's enr-seq, or -ETIMEDOUT.
  * Returns 0 (cb will fire exactly once), -EACCES (netrestrict), -EINVAL,
- * -ENOMEM (cb will not fire). */
+ * -ENOBUFS (a pending cap: DISCV4_PENDING_MAX requests in flight, or
+ * DISCV4_PENDING_PEER_MAX to n), -ENOMEM (cb will not fire). */
 int discv4_ping(struct discv4 *d, const struct discv4_node *n, uint64_t now_ns,
 		discv4_ping_fn *cb, void *arg);
 
@@ -184,6 +208,15 @@ void discv4_refresh(struct discv4 *d, uint64_t now_ns);
  * (pub, ip): a Pong to our Ping from that IP within 24 h. */
 bool discv4_is_bonded(const struct discv4 *d, const uint8_t pub[DISCV4_PUB_LEN],
 		      const uint8_t ip[16], uint64_t now_ns);
+
+/* discv4_enr_seq() tells what the last Ping or valid Pong from (pub, ip)
+ * said about the sender's record (EIP-868: both carry an enr-seq when the
+ * implementation knows ENRRequest). Returns 0 with *seq (may be NULL) its
+ * enr-seq, -ENODATA when that packet had none (the node has no EIP-868:
+ * an ENRRequest is unknown to it, and some implementations count it
+ * against the sender), or -ENOENT when we hold neither. */
+int discv4_enr_seq(const struct discv4 *d, const uint8_t pub[DISCV4_PUB_LEN],
+		   const uint8_t ip[16], uint64_t *seq);
 
 /* discv4_table() exposes the Kademlia table (read-only use). */
 const struct kad_table *discv4_table(const struct discv4 *d);

@@ -57,6 +57,21 @@ struct conn {
 	char buf[CONN_BUF];
 };
 
+struct loop_admin_conn {
+	int fd;                         /* -1: free */
+	bool eof;
+	struct admin_stream st;
+};
+
+struct loop_admin {
+	int fd;
+	char *path;
+	struct admin_provider prov;
+	struct loop_admin_conn conns[LOOP_ADMIN_CONNS];
+	uint64_t refused;               /* connections over LOOP_ADMIN_CONNS */
+	uint64_t over_cap;              /* closed for going over a cap */
+};
+
 struct loop {
 	int epfd, tfd, sfd, mfd;
 	struct dplink *dp;
@@ -603,6 +618,10 @@ ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap)
 		first = false;
 	}
 	in.db_commits = l->commits;
+	if (l->admin) {
+		in.admin_refused = l->admin->refused;
+		in.admin_over_cap = l->admin->over_cap;
+	}
 	in.uptime_s = (now - l->started_ns) / 1000000000ull;
 	return metrics_format(out, cap, &in);
 }
@@ -931,19 +950,6 @@ struct dplink *loop_dplink(struct loop *l)
 
 /* ---- admin API on a Unix socket (control/api/admin.h) ---------------------- */
 
-struct loop_admin_conn {
-	int fd;                         /* -1: free */
-	bool eof;
-	struct admin_stream st;
-};
-
-struct loop_admin {
-	int fd;
-	char *path;
-	struct admin_provider prov;
-	struct loop_admin_conn conns[LOOP_ADMIN_CONNS];
-};
-
 static void admin_conn_close(struct loop *l, struct loop_admin_conn *c)
 {
 	loop_fd_unwatch(l, c->fd);
@@ -969,13 +975,21 @@ static void on_admin_conn(void *user, int fd, uint32_t ev, uint64_t now)
 	if (!c)
 		return;
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		for (int k = 0; k < 64 && !c->eof; k++) {
+		/* Read only while the stream takes input: a client that does
+		 * not read its answers is not read either (admin.h caps). */
+		for (int k = 0; k < 64 && !c->eof &&
+		     admin_stream_wants_input(&c->st); k++) {
 			ssize_t n = read(fd, buf, sizeof(buf));
 
 			if (n > 0) {
-				if (admin_stream_feed(&c->st, &l->admin->prov,
-						      buf, (size_t)n) == -ENOMEM)
+				int rc = admin_stream_feed(&c->st,
+							   &l->admin->prov,
+							   buf, (size_t)n);
+
+				if (rc == -ENOMEM)
 					c->eof = true;
+				if (rc == -EMSGSIZE)
+					l->admin->over_cap++;
 				continue;
 			}
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -989,6 +1003,7 @@ static void on_admin_conn(void *user, int fd, uint32_t ev, uint64_t now)
 static void admin_conn_flush(struct loop *l, struct loop_admin_conn *c)
 {
 	const char *d;
+	uint32_t ev;
 	size_t len;
 
 	while ((len = admin_stream_out(&c->st, &d)) > 0) {
@@ -1001,14 +1016,18 @@ static void admin_conn_flush(struct loop *l, struct loop_admin_conn *c)
 			return;
 		}
 		admin_stream_written(&c->st, (size_t)n);
+		/* Room again: answer what waited behind the output. */
+		if (admin_stream_pump(&c->st, &l->admin->prov) == -EMSGSIZE)
+			l->admin->over_cap++;
 	}
 	len = admin_stream_out(&c->st, &d);
 	if (!len && (c->eof || admin_stream_closing(&c->st))) {
 		admin_conn_close(l, c);
 		return;
 	}
-	if (loop_fd_watch(l, c->fd, len ? (EPOLLIN | EPOLLOUT) : EPOLLIN,
-			  on_admin_conn, l))
+	ev = (admin_stream_wants_input(&c->st) && !c->eof ? EPOLLIN : 0) |
+	     (len ? EPOLLOUT : 0);
+	if (loop_fd_watch(l, c->fd, ev ? ev : EPOLLRDHUP, on_admin_conn, l))
 		admin_conn_close(l, c);
 }
 
@@ -1029,6 +1048,7 @@ static void on_admin_accept(void *user, int lfd, uint32_t ev, uint64_t now)
 				c = &l->admin->conns[i];
 		if (!c) {
 			close(fd);              /* all slots busy */
+			l->admin->refused++;
 			continue;
 		}
 		c->fd = fd;

@@ -168,10 +168,10 @@ ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap);
 /* loop_engine() returns the engine attached to socket idx, or NULL. */
 struct discv4 *loop_engine(const struct loop *l, unsigned idx);
 
-/* ---- RLPx hosting (control/host/session.c) ---------------------------------
+/* ---- RLPx hosting (control/host/rlpxhost.c) --------------------------------
  *
- * TCP sockets for RLPx live here like every other fd: the session host
- * opens them through these helpers, watches them with loop_fd_watch(), and
+ * TCP sockets for RLPx live here like every other fd: the session host's
+ * I/O side opens them through these helpers, watches them with loop_fd_watch(), and
  * gives established ones to the dataplane (dplink_rlpx_handover() on
  * loop_dplink()). MSG_RLPX_RX / MSG_RLPX_CLOSED from the dataplane go to
  * the hook set with loop_set_rlpx(); a service (deadline + tick) gets the
@@ -223,9 +223,10 @@ void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 #define LOOP_MAX_SERVICES 4             /* loop_add_service() slots */
 
 /* loop_add_service() registers one more service besides loop_set_service()'s
- * (the DNS host of control/host/dnshost.c): polled for its deadline after
- * every event, ticked when it is due. Returns 0, -EINVAL (a NULL function)
- * or -ENOSPC (LOOP_MAX_SERVICES taken). */
+ * (the NAT port mapper of control/host/nathost.c, the DNS host of
+ * control/host/dnshost.c): polled for its deadline after every event,
+ * ticked when it is due. Returns 0, -EINVAL (a NULL function) or -ENOSPC
+ * (LOOP_MAX_SERVICES taken). */
 int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
 		     loop_tick_fn *tick, void *user);
 

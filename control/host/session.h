@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/host/session.h - RLPx session host: TCP accept/dial, handshake and Hello in control, handover to the dataplane, p2p over dplink; the node, the crawler's probes and rlpx ping. */
+/* control/host/session.h - the RLPx session host for the commands: devplane node, the crawler's probes, devplane rlpx ping. */
 #ifndef CONTROL_SESSION_H
 #define CONTROL_SESSION_H
 #include <stdbool.h>
@@ -8,22 +8,19 @@
 
 #include "common/enode.h"
 #include "control/host/loop.h"
-#include "control/rlpx/eth.h"
+#include "control/host/nathost.h"
+#include "control/peers/sesshost.h"
 #include "control/rlpx/forkid.h"
 #include "control/rlpx/p2p.h"
+#include "control/rlpx/rlpxprobe.h"
 
 /*
- * One connection's path (DESIGN.md, the kernel-TLS split):
- *   accept (server_inbound_begin: netrestrict, pending cap, throttle) or
- *   dial (control/peers/dial.h picks the target) -> RLPx handshake
- *   (control/rlpx/rlpx.h, 5 s) -> server_add_peer (self, duplicate, maxpeers)
- *   -> p2p Hello exchange framed here with common/rlpx_frame (reads stop
- *   exactly at the end of the remote's Hello frame, so no byte of the
- *   stream is left behind) -> on p2p's on_active the socket and the frame
- *   state go to devplane-dp (dplink_rlpx_handover) -> from then on p2p,
- *   eth, ping and custom protocols run over dplink_rlpx_send and
- *   MSG_RLPX_RX / MSG_RLPX_CLOSED.
- * Everything runs on the loop's thread.
+ * The commands' entry points to the RLPx session host. The host itself is
+ * the sans-I/O engine control/peers/sesshost.h (one connection's path is
+ * described there) run on the event loop by control/host/rlpxhost.h; this
+ * module sets them up for `devplane node` (with discovery and the admin
+ * API), for the crawler's probes, and holds the one-shot blocking client
+ * behind `devplane rlpx ping`.
  */
 
 struct loop_cfg;
@@ -52,6 +49,12 @@ struct session_node_cfg {
 	const char *ipcpath;            /* admin API socket (NULL: off) */
 	struct nodedb *db;              /* seeds the table (NULL: none) */
 	int verbosity;
+	/* --nat upnp|pmp|any (nathost_maps(nat.mech)): the UDP and TCP
+	 * ports are mapped on the gateway; session_node_run() sets the loop,
+	 * the local node, the ports and on_publish (the new enode URL on
+	 * stdout). With --nodiscover only TCP is mapped and nothing is
+	 * published. */
+	struct nathost_cfg nat;
 	/* EIP-1459 trees whose nodes are dial candidates (none with
 	 * nodiscover), looked up at dns_server or /etc/resolv.conf. */
 	const char *const *dns_urls;
@@ -77,53 +80,24 @@ int session_rlpx_ping(const struct enode *e, const uint8_t priv[32],
 /* ---- probes (the crawler's RLPx pass) ---------------------------------- */
 
 /*
- * A prober is a session host in probe mode: it only dials, registers only
- * eth/68 to eth/72 (Status of the configured chain at its genesis), and
- * for each probe runs the same path as a node's dial (TCP connect, RLPx
- * handshake, Hello in control, handover to devplane-dp, eth Status over
- * dplink). Once the remote's Status arrived (whatever its verdict) it
- * disconnects with P2P_DISC_REQUESTED; when the socket is gone it reports
- * what was learnt. A probe that has not finished by its timeout is
- * disconnected (Requested) or dropped and reported with -ETIMEDOUT.
+ * A prober is a session host in probe mode (control/rlpx/rlpxprobe.h defines what it learns;
+ * it runs on a loop by
+ * control/host/rlpxhost.h: it only dials, registers eth/68 to eth/72
+ * (Status of the configured chain at its genesis), and for each probe runs
+ * the same path as a node's dial (TCP connect, RLPx handshake, Hello in
+ * control, handover to devplane-dp, eth Status over dplink). Once the
+ * remote's Status arrived (whatever its verdict) it disconnects with
+ * P2P_DISC_REQUESTED; when the socket is gone it reports what was learnt.
+ * A probe that has not finished by its timeout is disconnected (Requested)
+ * or dropped and reported with -ETIMEDOUT.
  * Loop thread only; the prober takes over the loop's RLPx and service
  * hooks (loop_set_rlpx, loop_set_service) until it is freed.
  */
 
-enum session_probe_stage {
-	SESSION_PROBE_CONNECT = 0,      /* TCP connect */
-	SESSION_PROBE_HANDSHAKE,        /* RLPx auth/ack */
-	SESSION_PROBE_HELLO,            /* Hello exchange */
-	SESSION_PROBE_STATUS,           /* session up, waiting for Status */
-	SESSION_PROBE_STAGE_MAX
-};
-
-/* What one probe learnt. */
-struct session_probe_result {
-	uint8_t pub[P2P_ID_LEN];
-	uint8_t ip[16];
-	uint16_t tcp;
-	int err;                        /* 0: Status received; else -errno
-					 * of the failure: -ETIMEDOUT,
-					 * -ECONNREFUSED, -ECONNRESET
-					 * (closed), -ECONNABORTED (a
-					 * Disconnect before Status),
-					 * -EKEYREJECTED / -EBADMSG
-					 * (handshake or framing) ... */
-	enum session_probe_stage stage; /* the last stage reached */
-	bool has_hello;
-	struct p2p_hello hello;
-	bool has_status;
-	struct eth_status status;
-	enum eth_err status_err;        /* our check of their Status */
-	uint8_t disc_reason;            /* P2P_DISC_NONE: no Disconnect */
-	bool disc_remote;               /* they sent it */
-	uint64_t started_ns, finished_ns;       /* loop_now() clock */
-};
-
 /* Called once per probe started with session_probe(), from the loop. r is
  * valid during the call only. */
 typedef void session_probe_fn(void *user,
-			      const struct session_probe_result *r);
+			      const struct rlpxprobe_result *r);
 
 struct loop;
 struct session_prober;

@@ -10,7 +10,7 @@
 
 /*
  * The bookkeeping of an RLPx server without any socket: the host
- * (control/host/session.c) asks before it accepts, after each handshake and when
+ * (control/peers/sesshost.c) asks before it accepts, after each handshake and when
  * a peer goes away; every call takes now_ns from the caller's clock.
  *
  *   server_inbound_begin()  a TCP connection was accepted: netrestrict,

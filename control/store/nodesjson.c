@@ -2,6 +2,7 @@
 /* control/store/nodesjson.c - geth's `devp2p` nodes.json node-set format. */
 #include "control/store/nodesjson.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -17,6 +18,7 @@
 #include "common/enr.h"
 #include "common/hex.h"
 
+#define TMP_SUFFIX ".tmp."      /* then mkstemp's six characters */
 #define ZERO_UNIX (-62135596800ll)      /* 0001-01-01T00:00:00Z */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard
@@ -247,7 +249,8 @@ int nodesjson_write(const char *path, struct nodesjson_entry *entries, size_t n)
 	FILE *f;
 	int fd, dfd, rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s" TMP_SUFFIX "XXXXXX", path) >=
+	    (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = mkstemp(tmp);
 	if (fd < 0)
@@ -464,4 +467,30 @@ void nodesjson_set_free(struct nodesjson_set *set)
 	free(set->entries);
 	free(set->strings);
 	memset(set, 0, sizeof(*set));
+}
+
+int nodesjson_clean_temps(const char *path)
+{
+	char dir[4096], base[4096], prefix[4096 + sizeof(TMP_SUFFIX)];
+	struct dirent *d;
+	size_t plen;
+	DIR *dh;
+	int dfd, n = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s" TMP_SUFFIX,
+				basename(base));
+	dh = opendir(dirname(dir));
+	if (!dh)
+		return -errno;
+	dfd = dirfd(dh);
+	while ((d = readdir(dh))) {
+		if (strlen(d->d_name) == plen + 6 &&
+		    !strncmp(d->d_name, prefix, plen) &&
+		    unlinkat(dfd, d->d_name, 0) == 0)
+			n++;
+	}
+	closedir(dh);
+	return n;
 }

@@ -84,4 +84,11 @@ int nodesjson_fprint(FILE *f, struct nodesjson_entry *entries, size_t n);
  * half-written one. Returns 0 or -errno. */
 int nodesjson_write(const char *path, struct nodesjson_entry *entries, size_t n);
 
+/* nodesjson_clean_temps() removes the temporary files nodesjson_write()
+ * leaves next to path when the process is killed between creating and
+ * renaming one ("<path>.tmp.XXXXXX"). Only for a path no other process
+ * is writing. Returns how many were removed, or -errno (directory
+ * unreadable). */
+int nodesjson_clean_temps(const char *path);
+
 #endif /* CONTROL_NODESJSON_H */

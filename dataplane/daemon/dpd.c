@@ -23,6 +23,7 @@
 #include "common/dplink_shm.h"
 #include "common/shmring.h"
 #include "config.h"
+#include "dataplane/daemon/backend.h"
 #include "dataplane/daemon/lcore.h"
 #if HAVE_XDP
 #include "dataplane/io/pktio_afxdp.h"
@@ -48,6 +49,7 @@ struct dpd {
 	uint32_t ban_sig_count, ban_sig_window_s, ban_secs;
 	struct dpd_shield_opts shield_opts;     /* attach mode's flags */
 	const char *eal;                /* dpdk: EAL arguments */
+	size_t rlpx_sess_mem, rlpx_mem; /* RLPx budgets; 0: defaults */
 #if HAVE_XDP
 	struct shield_loader *shield;   /* xdp backend: the attached shield */
 	bool allow_set;                 /* we hold netrestrict entries */
@@ -196,8 +198,9 @@ static int set_allow(struct dpd *d, const struct dplink_msg_allow *m,
 			rc = prefix_key(&k[i], &m->p[i]);
 		if (rc == 0) {
 			d->allow_set = true;
-			rc = shield_loader_allow_replace(
-				d->shield, SHIELD_ALLOW_NETRESTRICT, k, m->n);
+			rc = shield_maps_allow_replace(
+				shield_loader_maps(d->shield),
+				SHIELD_ALLOW_NETRESTRICT, k, m->n);
 		}
 		free(k);
 		if (rc == 0)
@@ -217,8 +220,8 @@ static void drop_allow(struct dpd *d)
 {
 #if HAVE_XDP
 	if (d->shield && d->allow_set &&
-	    shield_loader_allow_replace(d->shield, SHIELD_ALLOW_NETRESTRICT,
-					NULL, 0) < 0)
+	    shield_maps_allow_replace(shield_loader_maps(d->shield),
+				      SHIELD_ALLOW_NETRESTRICT, NULL, 0) < 0)
 		fprintf(stderr, "devplane-dp: could not remove the "
 				"--netrestrict allow-list entries\n");
 	d->allow_set = false;
@@ -249,8 +252,8 @@ static void ban_gauge(struct dpd *d)
 	if (!d->shield || !d->shm)
 		return;
 	c[1] = shield_loader_now(d->shield);
-	(void)shield_loader_gc(d->shield, c[1]);
-	if (shield_loader_bans(d->shield, count_ban, c) == 0)
+	(void)shield_maps_gc(shield_loader_maps(d->shield), c[1]);
+	if (shield_maps_bans(shield_loader_maps(d->shield), count_ban, c) == 0)
 		__atomic_store_n(&d->shm->w[0].cnt[DP_CNT_BANS_ACTIVE], c[0],
 				 __ATOMIC_RELAXED);
 }
@@ -308,7 +311,7 @@ static int start_workers(struct dpd *d, const char *backend,
 	rc = split_backend(name, &iface, backend);
 	if (rc < 0)
 		return rc;
-	ops = pktio_find(name);
+	ops = backend_find(name);
 	if (!ops)
 		return -ENOTSUP;
 	if (shmring_n_rings(d->ring) < 2 * d->n_queues)
@@ -381,7 +384,9 @@ static int start_workers(struct dpd *d, const char *backend,
 		rc = rlpx_stage_new(&l->rlpx, &(struct rlpx_stage_cfg){
 			.ring = d->ring, .rxq = l->rxq, .cnt = l->cnt,
 			.seq = &l->seq, .notify_fn = lcore_wake_ctl,
-			.notify_arg = l, .frame_cap = rlpx_cap });
+			.notify_arg = l, .frame_cap = rlpx_cap,
+			.sess_mem_max = d->rlpx_sess_mem,
+			.mem_max = d->rlpx_mem });
 		if (rc < 0)
 			return rc;
 		rc = ops->add_wake_fd(d->io, q, rlpx_stage_fd(l->rlpx));
@@ -606,6 +611,8 @@ static int run_child(const struct dpd_opts *o)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	dpd_init(&d);
 	d.eal = o->eal;
+	d.rlpx_sess_mem = o->rlpx_sess_mem;
+	d.rlpx_mem = o->rlpx_mem;
 	sfd = block_signals();
 	if (sfd < 0)
 		return sfd;
@@ -713,6 +720,8 @@ static int run_attach(const struct dpd_opts *o)
 
 	dpd_init(&d);
 	d.eal = o->eal;
+	d.rlpx_sess_mem = o->rlpx_sess_mem;
+	d.rlpx_mem = o->rlpx_mem;
 	if (!o->n_queues || o->n_queues > DPLINK_MAX_QUEUES || !o->n_listen)
 		return -EINVAL;
 	d.n_queues = o->n_queues;
@@ -843,49 +852,6 @@ int dpd_run(const struct dpd_opts *o)
 	if (o->shm_path)
 		return run_attach(o);
 	return -EINVAL;
-}
-
-int dpd_parse_listen(struct dplink_listen *l, const char *s)
-{
-	char host[64];
-	const char *colon, *h = s;
-	size_t hl;
-	char *end;
-	unsigned long port;
-
-	if (!s)
-		return -EINVAL;
-	if (*s == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || rb[1] != ':')
-			return -EINVAL;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port > 65535)
-		return -EINVAL;
-	memset(l->addr, 0, sizeof(l->addr));
-	if (inet_pton(AF_INET, host, l->addr + 12) == 1) {
-		l->addr[10] = 0xff;
-		l->addr[11] = 0xff;
-	} else if (inet_pton(AF_INET6, host, l->addr) != 1) {
-		return -EINVAL;
-	}
-	l->port_be = htons((uint16_t)port);
-	return 0;
 }
 
 void dpd_print_stats(FILE *f, const struct dplink_shm *shm)

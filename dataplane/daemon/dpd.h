@@ -41,6 +41,9 @@ struct dpd_opts {
 	uint32_t budget_rate, budget_burst, budget_slots, cache_slots;
 	uint32_t ring_size, n_slots;    /* attach mode region geometry */
 	uint32_t rlpx_frame_cap;        /* attach mode; 0: 16 MiB */
+	/* RLPx memory budgets (both modes; 0: the stage's defaults,
+	 * RLPX_STAGE_SESS_MEM and RLPX_STAGE_MEM) */
+	size_t rlpx_sess_mem, rlpx_mem;
 	struct dpd_shield_opts shield;  /* attach mode, xdp backend */
 };
 
@@ -53,10 +56,6 @@ struct dpd_opts {
 /* dpd_run() runs the dataplane until control says SHUTDOWN, the control
  * socket closes (child mode), or SIGTERM/SIGINT. Returns 0 or -errno. */
 int dpd_run(const struct dpd_opts *o);
-
-/* dpd_parse_listen() parses "IP:PORT" or "[IPv6]:PORT" into l (sock_idx
- * untouched). Returns 0 or -EINVAL. */
-int dpd_parse_listen(struct dplink_listen *l, const char *s);
 
 /* dpd_stats_path() is PATH.stats for the region at shm_path, written into
  * buf[0..cap). Returns 0 or -ENAMETOOLONG. */

@@ -11,12 +11,34 @@
 
 #define IDLE_WAIT_MS 100                /* bounds how late a stop is seen */
 
-static uint64_t wall_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t sys_mono_ns(void *arg)
+{
+	(void)arg;
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static uint64_t sys_unix_ns(void *arg)
+{
+	(void)arg;
+	return clock_ns(CLOCK_REALTIME);
+}
+
+const struct lcore_clock lcore_system_clock = {
+	.mono_ns = sys_mono_ns,
+	.unix_ns = sys_unix_ns,
+};
+
+static const struct lcore_clock *clk(const struct lcore *l)
+{
+	return l->clock ? l->clock : &lcore_system_clock;
 }
 
 static uint64_t tsc(void)
@@ -62,7 +84,9 @@ static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
 	_Alignas(64) uint8_t scratch[MSG_SLOT_SIZE];
 	struct msg_discv4_rx *m = (struct msg_discv4_rx *)scratch;
 	struct msg_desc d[PKTIO_BURST];
-	uint64_t now = wall_ns(), t = tsc(), bytes = 0;
+	const struct lcore_clock *c = clk(l);
+	uint64_t mono = c->mono_ns(c->arg), unix_ns = c->unix_ns(c->arg);
+	uint64_t t = tsc(), bytes = 0;
 	unsigned nd = 0, enq;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -74,7 +98,7 @@ static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
 		bytes += pk->len;
 		v = discv4_rx_process_to(l->stage, pk->buf, pk->len,
 					 pk->peer_addr, pk->peer_port_be,
-					 pk->sock_idx, now, m,
+					 pk->sock_idx, mono, unix_ns, m,
 					 sizeof(scratch));
 		cnt_add(l->cnt, discv4_rx_verdict_cnt(v), 1);
 		if (v == DISCV4_RX_DROP_SIG && l->io->ops->bad_source &&
@@ -113,8 +137,7 @@ static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
 		lcore_wake_ctl(l);
 }
 
-/* tx_drain() sends one burst from the tx ring. Returns descriptors taken. */
-static unsigned tx_drain(struct lcore *l)
+unsigned lcore_tx_drain(struct lcore *l)
 {
 	struct msg_desc d[PKTIO_BURST];
 	struct pktio_pkt pk[PKTIO_BURST];
@@ -131,18 +154,17 @@ static unsigned tx_drain(struct lcore *l)
 	}
 	taken = n;
 	for (unsigned i = 0; i < n; i++) {
-		const struct msg_discv4_tx *tx = shmring_desc_ptr(l->ring,
-								  &d[i]);
+		uint8_t *slot = shmring_desc_ptr(l->ring, &d[i]);
+		struct msg_discv4_tx tx;        /* the copy; never the slot */
 
-		if (!tx) {
+		if (!slot) {
 			cnt_add(l->cnt, DP_CNT_TX_BAD_MSG, 1);
 			continue;
 		}
 		if (l->rlpx && (d[i].kind == MSG_RLPX_KEYS ||
 				d[i].kind == MSG_RLPX_TX ||
 				d[i].kind == MSG_RLPX_CLOSED)) {
-			int rc = rlpx_stage_ctl(l->rlpx, &d[i],
-						(void *)(uintptr_t)tx);
+			int rc = rlpx_stage_ctl(l->rlpx, &d[i], slot);
 
 			if (rc == -EBUSY) {
 				/* In order: this one and all behind it. */
@@ -152,25 +174,27 @@ static unsigned tx_drain(struct lcore *l)
 				taken = i;
 				break;
 			}
-			if (rc != RLPX_CTL_HELD)
-				slots[ns++] = d[i].slot;
+			slots[ns++] = d[i].slot;        /* held ones: copied */
 			continue;
 		}
 		slots[ns++] = d[i].slot;
-		if (msg_check(&d[i], tx, sizeof(*tx)) < 0 ||
-		    d[i].kind != MSG_DISCV4_TX ||
-		    sizeof(*tx) + tx->data_len != d[i].len ||
-		    tx->data_len > MSG_DISCV4_MAX_PACKET) {
+		/* Control may rewrite the slot while we read it: the header
+		 * is copied once and only the copy is checked and used; the
+		 * datagram goes out of the slot with the checked length. */
+		if (d[i].kind != MSG_DISCV4_TX ||
+		    msg_load(&d[i], slot, &tx, sizeof(tx)) < 0 ||
+		    sizeof(tx) + tx.data_len != d[i].len ||
+		    tx.data_len > MSG_DISCV4_MAX_PACKET) {
 			cnt_add(l->cnt, DP_CNT_TX_BAD_MSG, 1);
 			continue;
 		}
-		pk[np].buf = (uint8_t *)(uintptr_t)tx->data;
-		pk[np].len = tx->data_len;
-		pk[np].sock_idx = tx->sock_idx;
+		pk[np].buf = slot + sizeof(tx);
+		pk[np].len = tx.data_len;
+		pk[np].sock_idx = tx.sock_idx;
 		pk[np].local_port_be = 0;
-		pk[np].peer_port_be = tx->dst_port_be;
-		memcpy(pk[np].peer_addr, tx->dst_addr, MSG_ADDR_LEN);
-		bytes += tx->data_len;
+		pk[np].peer_port_be = tx.dst_port_be;
+		memcpy(pk[np].peer_addr, tx.dst_addr, MSG_ADDR_LEN);
+		bytes += tx.data_len;
 		np++;
 	}
 	if (np) {
@@ -185,23 +209,29 @@ static unsigned tx_drain(struct lcore *l)
 	return taken;
 }
 
-int lcore_loop(struct lcore *l)
+unsigned lcore_poll(struct lcore *l)
 {
 	struct pktio_pkt pkts[PKTIO_BURST];
+	unsigned n, t;
+
+	n = l->io->ops->rx_burst(l->io, l->q, pkts, PKTIO_BURST);
+	if (n)
+		rx_stage(l, pkts, n);
+	t = lcore_tx_drain(l);
+	if (l->rlpx)
+		t += rlpx_stage_poll(l->rlpx);
+	return n + t;
+}
+
+int lcore_loop(struct lcore *l)
+{
 	uint32_t *tx_notified = &l->shm->w[l->q].tx_notified;
 
 	while (!*l->stop) {
-		unsigned n, t;
 		uint64_t v;
 		int rc;
 
-		n = l->io->ops->rx_burst(l->io, l->q, pkts, PKTIO_BURST);
-		if (n)
-			rx_stage(l, pkts, n);
-		t = tx_drain(l);
-		if (l->rlpx)
-			t += rlpx_stage_poll(l->rlpx);
-		if (n || t)
+		if (lcore_poll(l))
 			continue;
 		rc = l->io->ops->wait(l->io, l->q,
 				      l->n_stash || (l->rlpx &&

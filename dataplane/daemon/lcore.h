@@ -12,6 +12,22 @@
 #include "dataplane/io/pktio.h"
 #include "dataplane/stage/rlpx_stage.h"
 
+/* The worker's clocks. The stages below it read none (they take time as
+ * an argument); the worker reads these: mono_ns (CLOCK_MONOTONIC) for
+ * every interval and deadline, unix_ns (CLOCK_REALTIME) only for what the
+ * protocol states in Unix time, discv4 expirations. Tests inject their
+ * own; never set the machine's clock to test. */
+typedef uint64_t lcore_clock_fn(void *arg);
+
+struct lcore_clock {
+	lcore_clock_fn *mono_ns;
+	lcore_clock_fn *unix_ns;
+	void *arg;
+};
+
+/* The system's clocks (the default). */
+extern const struct lcore_clock lcore_system_clock;
+
 /* One worker: queue q of the backend, rings 2q (to control) and 2q+1
  * (from control), its counters in the shared region. Everything it
  * touches on the packet path is its own; no locks. */
@@ -33,6 +49,7 @@ struct lcore {
 	struct msg_desc tx_stash[PKTIO_BURST];
 	unsigned n_stash;
 	volatile bool *stop;            /* set by the main thread */
+	const struct lcore_clock *clock;        /* NULL: lcore_system_clock */
 	pthread_t th;
 	bool started;
 };
@@ -47,6 +64,18 @@ struct lcore {
  * tx_stash and txq is not read until it has gone: backpressure to
  * control, nothing dropped. Returns 0 or the -errno that stopped it. */
 int lcore_loop(struct lcore *l);
+
+/* lcore_poll() is one round of lcore_loop() without the sleep: an rx
+ * burst through the discv4 stage, one tx burst, one round of the RLPx
+ * stage. Returns how much it did (0: idle). Worker (tests drive it). */
+unsigned lcore_poll(struct lcore *l);
+
+/* lcore_tx_drain() takes one burst from the ring from control and acts on
+ * it (what lcore_loop() does each round; tests and fuzzing drive it on
+ * its own). Every descriptor is hostile input: its message is copied out
+ * of the slot once and only the copy is checked and used. Returns the
+ * descriptors taken. Worker. */
+unsigned lcore_tx_drain(struct lcore *l);
 
 /* lcore_wake_ctl() writes the control eventfd unless a wake-up is already
  * pending (the RLPx stage's notify_fn; arg is the struct lcore). */

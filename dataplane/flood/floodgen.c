@@ -20,7 +20,6 @@
 #include "config.h"
 #include "common/discv4_wire.h"
 #include "common/secp.h"
-#include "dataplane/flood/floodpay.h"
 #if HAVE_XDP
 #include "dataplane/flood/floodgen_afxdp.h"
 #endif
@@ -29,48 +28,8 @@
 #define SOCK_BATCH  64                  /* sendmmsg burst, at most */
 #define LEGIT_HIST  8                   /* pings in flight per key, at least */
 
-static const char *const kind_names[FLOODGEN_KIND_MAX] = {
-	"size", "type", "hash", "ping", "sig", "rlp", "expired", "short",
-	"long",
-};
-
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				      0xff, 0xff };
-
-const char *floodgen_kind_name(unsigned k)
-{
-	return k < FLOODGEN_KIND_MAX ? kind_names[k] : "unknown";
-}
-
-int floodgen_parse_mix(unsigned mix[FLOODGEN_KIND_MAX], const char *s)
-{
-	char buf[256], *save = NULL, *tok;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	memset(mix, 0, FLOODGEN_KIND_MAX * sizeof(*mix));
-	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '='), *end;
-		unsigned long w;
-		unsigned k;
-
-		if (!eq)
-			return -EINVAL;
-		*eq = 0;
-		for (k = 0; k < FLOODGEN_KIND_MAX; k++)
-			if (!strcmp(tok, kind_names[k]))
-				break;
-		errno = 0;
-		w = strtoul(eq + 1, &end, 10);
-		if (k == FLOODGEN_KIND_MAX || errno || *end || end == eq + 1 ||
-		    w > 1000000)
-			return -EINVAL;
-		mix[k] = (unsigned)w;
-	}
-	return 0;
-}
 
 static uint64_t now_ns(clockid_t c)
 {
@@ -662,13 +621,30 @@ static void *junk_thread(void *arg)
 	struct run *r = arg;
 
 #if HAVE_XDP
-	if (r->cfg->iface)
-		r->rc_junk = floodgen_afxdp_junk(r->res, &r->pay, r->cfg,
-						 r->ramp, r->deadline,
-						 r->stop);
-	else
+	if (r->cfg->iface) {
+		const struct floodgen_cfg *c = r->cfg;
+		struct floodgen_afxdp_cfg xc = {
+			.iface = c->iface, .dst_port_be = c->dst_port_be,
+			.rate_pps = c->rate_pps, .count = c->count,
+			.spoof_plen = c->spoof_plen, .copy = c->copy,
+		};
+		struct floodgen_afxdp_out xo = {
+			.junk_sent = r->res->junk_sent,
+			.step_junk = r->res->step_junk,
+		};
+
+		memcpy(xc.dst_addr, c->dst_addr, sizeof(xc.dst_addr));
+		memcpy(xc.spoof_addr, c->spoof_addr, sizeof(xc.spoof_addr));
+		r->rc_junk = floodgen_afxdp_junk(&xo, &r->pay, &xc, r->ramp,
+						 r->deadline, r->stop);
+		r->res->junk_tx_err = xo.junk_tx_err;
+		r->res->elapsed_ns = xo.elapsed_ns;
+		r->res->zero_copy = xo.zero_copy;
+	} else
 #endif
+	{
 		r->rc_junk = junk_sockets(r);
+	}
 	__atomic_store_n(&r->junk_done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -710,7 +686,7 @@ int floodgen_run(struct floodgen_result *out, const struct floodgen_cfg *cfg,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++)
+	for (unsigned k = 0; k < FLOODPAY_KIND_MAX; k++)
 		wsum += cfg->mix[k];
 	rc = check_cfg(cfg, wsum);
 	if (rc < 0)

@@ -8,31 +8,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dataplane/flood/floodpay.h"
 #include "dataplane/flood/floodramp.h"
 
 /* The legitimate keys answer the node's Pings with Pongs, as real nodes
  * do, which completes the endpoint proof (and verifies their address in
  * the XDP shield, bpf/shield.h). */
-
-/* Junk kinds; dataplane/flood/floodpay.h says what each looks like and which
- * check of the dataplane's discv4 stage drops it. Over AF_XDP each comes
- * from a random source in the spoof prefix, over sockets from the local
- * sources in turn. */
-enum floodgen_kind {
-	FLOODGEN_SIZE = 0,      /* payload outside 98..1280 bytes */
-	FLOODGEN_TYPE,          /* right size and hash, packet-type 0 or
-				 * 7..255 */
-	FLOODGEN_HASH,          /* right size and type, hash wrong */
-	FLOODGEN_PING,          /* a valid signed Ping (replayed) */
-	FLOODGEN_SIG,           /* a Ping with a right hash over a signature
-				 * that recovers no key (recovery id 4) */
-	FLOODGEN_RLP,           /* right size, hash and type; packet-data
-				 * not well-formed RLP */
-	FLOODGEN_EXPIRED,       /* a validly signed Ping, expired */
-	FLOODGEN_SHORT,         /* payload under 98 bytes */
-	FLOODGEN_LONG,          /* payload over 1280 bytes */
-	FLOODGEN_KIND_MAX
-};
 
 #define FLOODGEN_MAX_LEGIT_SRC 1024
 #define FLOODGEN_MAX_JUNK_SRC  1024
@@ -55,7 +36,7 @@ struct floodgen_cfg {
 	uint64_t count;                 /* junk packets; 0: until duration */
 	uint32_t duration_ms;           /* hard bound on the whole run, > 0;
 					 * 0 with a ramp: the ramp's length */
-	unsigned mix[FLOODGEN_KIND_MAX];        /* weights; all 0: no junk */
+	unsigned mix[FLOODPAY_KIND_MAX];        /* weights; all 0: no junk */
 	/* AF_XDP: spoofed IPv4 sources from this prefix (plen 8..32).
 	 * Sockets cannot spoof: plen must be 0 there. */
 	uint8_t spoof_addr[4];
@@ -83,7 +64,7 @@ struct floodgen_cfg {
 };
 
 struct floodgen_result {
-	uint64_t junk_sent[FLOODGEN_KIND_MAX];  /* AF_XDP: completed by the
+	uint64_t junk_sent[FLOODPAY_KIND_MAX];  /* AF_XDP: completed by the
 						 * kernel; sockets: sendmmsg
 						 * took them */
 	uint64_t junk_tx_err;           /* packets the kernel refused */
@@ -101,14 +82,6 @@ struct floodgen_result {
 							 * each step */
 	struct floodramp ramp;          /* ramp: schedule, verdicts, knee */
 };
-
-/* floodgen_parse_mix() parses "size=1,type=1,hash=1,ping=1,sig=1" (any of
- * the kinds' names, each with a weight up to 10^6) into mix. Returns 0 or
- * -EINVAL. */
-int floodgen_parse_mix(unsigned mix[FLOODGEN_KIND_MAX], const char *s);
-
-/* floodgen_kind_name() is the kind's name in mixes and reports. */
-const char *floodgen_kind_name(unsigned k);
 
 /* floodgen_run() runs junk and legitimate traffic in parallel until count,
  * duration_ms or *stop (may be NULL), waits grace_ms for Pongs and fills

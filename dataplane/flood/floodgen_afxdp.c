@@ -17,7 +17,7 @@
 #include <xdp/xsk.h>
 
 #include "dataplane/io/neigh.h"
-#include "dataplane/io/pktio_afxdp.h"
+#include "dataplane/io/ethudp.h"
 
 #define FRAMES      4096
 #define FRAME_SIZE  2048
@@ -38,10 +38,10 @@ static uint64_t mono_ns(void)
 /* make_frame() writes one junk frame of kind k into f: the payload from
  * floodpay, from a random source in the spoof prefix and a random port. */
 static ssize_t make_frame(uint8_t *f, struct floodpay *pay, unsigned k,
-			  const struct floodgen_cfg *c,
+			  const struct floodgen_afxdp_cfg *c,
 			  const struct neigh_if *itf, const uint8_t dmac[6])
 {
-	struct pktio_afxdp_hdrs h;
+	struct ethudp_hdrs h;
 	uint8_t pl[FLOODPAY_MAX_LEN];
 	uint32_t host_mask = c->spoof_plen >= 32 ? 0 :
 			     0xffffffffu >> c->spoof_plen;
@@ -63,7 +63,7 @@ static ssize_t make_frame(uint8_t *f, struct floodpay *pay, unsigned k,
 			     h.src_port_be);
 	if (len < 0)
 		return len;
-	return pktio_afxdp_build(f, FRAME_SIZE, &h, pl, (size_t)len);
+	return ethudp_build(f, FRAME_SIZE, &h, pl, (size_t)len);
 }
 
 /* dst_mac() asks the kernel for the target's next hop MAC on itf (and
@@ -91,8 +91,9 @@ static int dst_mac(uint8_t dmac[6], const struct neigh_if *itf,
 	return rc;
 }
 
-int floodgen_afxdp_junk(struct floodgen_result *out,
-			struct floodpay *pay, const struct floodgen_cfg *c,
+int floodgen_afxdp_junk(struct floodgen_afxdp_out *out,
+			struct floodpay *pay,
+			const struct floodgen_afxdp_cfg *c,
 			struct floodramp *ramp, uint64_t deadline_ns,
 			volatile bool *stop)
 {

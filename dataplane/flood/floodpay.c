@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -16,14 +17,54 @@
 static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				      0xff, 0xff };
 
-int floodpay_init(struct floodpay *p, const unsigned mix[FLOODGEN_KIND_MAX],
+static const char *const kind_names[FLOODPAY_KIND_MAX] = {
+	"size", "type", "hash", "ping", "sig", "rlp", "expired", "short",
+	"long",
+};
+
+const char *floodpay_kind_name(unsigned k)
+{
+	return k < FLOODPAY_KIND_MAX ? kind_names[k] : "unknown";
+}
+
+int floodpay_parse_mix(unsigned mix[FLOODPAY_KIND_MAX], const char *s)
+{
+	char buf[256], *save = NULL, *tok;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	memset(mix, 0, FLOODPAY_KIND_MAX * sizeof(*mix));
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '='), *end;
+		unsigned long w;
+		unsigned k;
+
+		if (!eq)
+			return -EINVAL;
+		*eq = 0;
+		for (k = 0; k < FLOODPAY_KIND_MAX; k++)
+			if (!strcmp(tok, kind_names[k]))
+				break;
+		errno = 0;
+		w = strtoul(eq + 1, &end, 10);
+		if (k == FLOODPAY_KIND_MAX || errno || *end || end == eq + 1 ||
+		    w > 1000000)
+			return -EINVAL;
+		mix[k] = (unsigned)w;
+	}
+	return 0;
+}
+
+int floodpay_init(struct floodpay *p, const unsigned mix[FLOODPAY_KIND_MAX],
 		  const uint8_t dst_addr[16], uint16_t dst_port_be,
 		  uint64_t now_s, uint32_t duration_ms)
 {
 	int rc;
 
 	memset(p, 0, sizeof(*p));
-	for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++) {
+	for (unsigned k = 0; k < FLOODPAY_KIND_MAX; k++) {
 		p->mix[k] = mix[k];
 		p->wsum += mix[k];
 	}
@@ -121,21 +162,21 @@ ssize_t floodpay_build(struct floodpay *p, uint8_t *out, size_t out_len,
 	size_t len;
 	ssize_t n;
 
-	if (out_len < FLOODPAY_MAX_LEN || k >= FLOODGEN_KIND_MAX)
+	if (out_len < FLOODPAY_MAX_LEN || k >= FLOODPAY_KIND_MAX)
 		return -EINVAL;
-	if (k == FLOODGEN_SIZE)
-		k = floodpay_rnd(p) & 1 ? FLOODGEN_SHORT : FLOODGEN_LONG;
+	if (k == FLOODPAY_SIZE)
+		k = floodpay_rnd(p) & 1 ? FLOODPAY_SHORT : FLOODPAY_LONG;
 	switch (k) {
-	case FLOODGEN_SHORT:
+	case FLOODPAY_SHORT:
 		len = 1 + floodpay_rnd(p) % (DISCV4_MIN_LEN - 1);
 		fill_rand(p, out, len);
 		return (ssize_t)len;
-	case FLOODGEN_LONG:
+	case FLOODPAY_LONG:
 		len = DISCV4_MAX_LEN + 1 +
 		      floodpay_rnd(p) % (FLOODPAY_MAX_LEN - DISCV4_MAX_LEN);
 		fill_rand(p, out, len);
 		return (ssize_t)len;
-	case FLOODGEN_TYPE:
+	case FLOODPAY_TYPE:
 		/* A right hash, so the dataplane gets as far as the type. */
 		len = mid_len(p);
 		fill_rand(p, out, len);
@@ -143,13 +184,13 @@ ssize_t floodpay_build(struct floodpay *p, uint8_t *out, size_t out_len,
 					7 + floodpay_rnd(p) % 249);
 		rehash(out, len);
 		return (ssize_t)len;
-	case FLOODGEN_HASH:
+	case FLOODPAY_HASH:
 		/* Random bytes: a keccak match is out of reach. */
 		len = mid_len(p);
 		fill_rand(p, out, len);
 		out[DISCV4_HEAD_LEN] = (uint8_t)(1 + floodpay_rnd(p) % 6);
 		return (ssize_t)len;
-	case FLOODGEN_RLP:
+	case FLOODPAY_RLP:
 		/* packet-data opens with a long list (0xf9, two length bytes)
 		 * of 0x4ff bytes, more than any datagram holds: truncated
 		 * RLP whatever follows (discv4_decode: -EMSGSIZE). */
@@ -163,16 +204,16 @@ ssize_t floodpay_build(struct floodpay *p, uint8_t *out, size_t out_len,
 		out[DISCV4_MIN_LEN + 2] = 0xff;
 		rehash(out, len);
 		return (ssize_t)len;
-	case FLOODGEN_PING:
-	case FLOODGEN_SIG:
-	case FLOODGEN_EXPIRED:
+	case FLOODPAY_PING:
+	case FLOODPAY_SIG:
+	case FLOODPAY_EXPIRED:
 		n = floodpay_ping(out, out_len,
 				  p->keys[floodpay_rnd(p) % FLOODPAY_KEYS],
 				  src_addr, ntohs(src_port_be), p->dst_addr,
 				  ntohs(p->dst_port_be),
-				  k == FLOODGEN_EXPIRED ? p->now_s - 60 :
+				  k == FLOODPAY_EXPIRED ? p->now_s - 60 :
 				  p->ping_exp, 0);
-		if (n < 0 || k != FLOODGEN_SIG)
+		if (n < 0 || k != FLOODPAY_SIG)
 			return n;
 		/* Recovery id 4 is out of range: the hash is right, no key
 		 * recovers (DP_CNT_DROP_SIG). */

@@ -1,14 +1,32 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/flood/floodpay.h - the flood generator's junk payloads (the kinds of
- * dataplane/flood/floodgen.h as UDP payloads) and the pacing that both of its
- * senders, ordinary sockets and AF_XDP TX, share. No I/O. */
+/* dataplane/flood/floodpay.h - the flood generator's junk payloads (its
+ * kinds as UDP payloads) and the pacing that both of its senders,
+ * ordinary sockets and AF_XDP TX, share. No I/O. */
 #ifndef DATAPLANE_FLOODPAY_H
 #define DATAPLANE_FLOODPAY_H
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "dataplane/flood/floodgen.h"
+/* Junk kinds; the table below says what each looks like and which
+ * check of the dataplane's discv4 stage drops it. Over AF_XDP each comes
+ * from a random source in the spoof prefix, over sockets from the local
+ * sources in turn. */
+enum floodpay_kind {
+	FLOODPAY_SIZE = 0,      /* payload outside 98..1280 bytes */
+	FLOODPAY_TYPE,          /* right size and hash, packet-type 0 or
+				 * 7..255 */
+	FLOODPAY_HASH,          /* right size and type, hash wrong */
+	FLOODPAY_PING,          /* a valid signed Ping (replayed) */
+	FLOODPAY_SIG,           /* a Ping with a right hash over a signature
+				 * that recovers no key (recovery id 4) */
+	FLOODPAY_RLP,           /* right size, hash and type; packet-data
+				 * not well-formed RLP */
+	FLOODPAY_EXPIRED,       /* a validly signed Ping, expired */
+	FLOODPAY_SHORT,         /* payload under 98 bytes */
+	FLOODPAY_LONG,          /* payload over 1280 bytes */
+	FLOODPAY_KIND_MAX
+};
 
 #define FLOODPAY_KEYS    64     /* keys behind the signed junk kinds */
 #define FLOODPAY_MAX_LEN 1400   /* longest payload (long junk) */
@@ -31,9 +49,17 @@
  *            (its repeats: replay, budget)
  */
 
+/* floodpay_parse_mix() parses "size=1,type=1,hash=1,ping=1,sig=1" (any of
+ * the kinds' names, each with a weight up to 10^6) into mix. Returns 0 or
+ * -EINVAL. */
+int floodpay_parse_mix(unsigned mix[FLOODPAY_KIND_MAX], const char *s);
+
+/* floodpay_kind_name() is the kind's name in mixes and reports. */
+const char *floodpay_kind_name(unsigned k);
+
 struct floodpay {
 	uint8_t keys[FLOODPAY_KEYS][32];
-	unsigned mix[FLOODGEN_KIND_MAX];
+	unsigned mix[FLOODPAY_KIND_MAX];
 	unsigned wsum;                  /* sum of mix */
 	uint8_t dst_addr[16];           /* IPv6 or IPv4-mapped */
 	uint16_t dst_port_be;
@@ -46,7 +72,7 @@ struct floodpay {
  * the proportions mix to dst_addr:dst_port_be, sent from now_s (Unix
  * seconds) for up to duration_ms: the live Pings expire a minute after
  * that. Returns 0, -EINVAL (all weights 0) or -errno (no randomness). */
-int floodpay_init(struct floodpay *p, const unsigned mix[FLOODGEN_KIND_MAX],
+int floodpay_init(struct floodpay *p, const unsigned mix[FLOODPAY_KIND_MAX],
 		  const uint8_t dst_addr[16], uint16_t dst_port_be,
 		  uint64_t now_s, uint32_t duration_ms);
 

@@ -1,16 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/io/pktio.c - what every backend shares: finding a backend by
- * name and the sock_idx -> listen entry table. */
+/* dataplane/io/pktio.c - what every backend shares: the sock_idx -> listen
+ * entry table and the IP:PORT parser of listen addresses. */
 #include "dataplane/io/pktio.h"
 
-#include "config.h"
-#if HAVE_XDP
-#include "dataplane/io/pktio_afxdp.h"
-#endif
-#if HAVE_DPDK
-#include "dataplane/io/pktio_dpdk.h"
-#endif
-
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,17 +33,45 @@ int pktio_listen_index(uint16_t **out, const struct dplink_listen *l,
 	return 0;
 }
 
-const struct pktio_ops *pktio_find(const char *name)
+int pktio_parse_listen(struct dplink_listen *l, const char *s)
 {
-	if (!name || !strcmp(name, "socket"))
-		return &pktio_socket_ops;
-#if HAVE_XDP
-	if (!strcmp(name, "xdp"))
-		return &pktio_afxdp_ops;
-#endif
-#if HAVE_DPDK
-	if (!strcmp(name, "dpdk"))
-		return &pktio_dpdk_ops;
-#endif
-	return NULL;
+	char host[64];
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	unsigned long port;
+
+	if (!s)
+		return -EINVAL;
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port > 65535)
+		return -EINVAL;
+	memset(l->addr, 0, sizeof(l->addr));
+	if (inet_pton(AF_INET, host, l->addr + 12) == 1) {
+		l->addr[10] = 0xff;
+		l->addr[11] = 0xff;
+	} else if (inet_pton(AF_INET6, host, l->addr) != 1) {
+		return -EINVAL;
+	}
+	l->port_be = htons((uint16_t)port);
+	return 0;
 }

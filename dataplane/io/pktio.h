@@ -14,6 +14,10 @@
  * (struct dplink_listen) is reachable on every queue under its sock_idx:
  * the backend spreads sources over queues (SO_REUSEPORT, RSS) and any
  * queue may send from any sock_idx.
+ *
+ * The backends (pktio_socket.h, pktio_afxdp.h, pktio_dpdk.h) include this
+ * header and nothing of each other; dataplane/daemon/backend.h is the one
+ * place that lists them.
  */
 
 #define PKTIO_BURST 32
@@ -92,10 +96,10 @@ struct pktio {
 	unsigned n_listen;
 };
 
-extern const struct pktio_ops pktio_socket_ops;
-
-/* pktio_find() returns the backend called name, or NULL. */
-const struct pktio_ops *pktio_find(const char *name);
+/* pktio_parse_listen() parses "IP:PORT" or "[IPv6]:PORT" into l's addr
+ * (IPv4 as IPv4-mapped) and port_be; sock_idx is untouched. Returns 0 or
+ * -EINVAL. */
+int pktio_parse_listen(struct dplink_listen *l, const char *s);
 
 /* ---- for the backends ---- */
 

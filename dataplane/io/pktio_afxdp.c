@@ -169,7 +169,7 @@ static void afxdp_close(struct pktio *io)
 		close(p->verified_fd);
 	if (p->blocklist_fd >= 0)
 		close(p->blocklist_fd);
-	shield_hints_munmap(p->hints);
+	shield_maps_hints_munmap(p->hints);
 	free(p->q);
 	free(p->pings);
 	free(p->listen);
@@ -214,7 +214,7 @@ static bool open_hints(struct afxdp_pktio *p, const struct pktio_cfg *cfg)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT;
-	p->hints = shield_hints_mmap(fd);
+	p->hints = shield_maps_hints_mmap(fd);
 	if (!p->hints)
 		fprintf(stderr, "xdp: cannot map the shield's hints (%s): "
 			"no verified sources, no bans\n", strerror(errno));
@@ -325,7 +325,7 @@ static int afxdp_bad_source(struct pktio *io, unsigned q,
 	/* Shield time is CLOCK_MONOTONIC (see pong_seen()). */
 	bv.expires_ns = now + p->ban_ns;
 	bv.reason = SHIELD_BAN_BAD_SIG;
-	if (shield_block_put(p->blocklist_fd, p->hints, &lk, &bv) < 0)
+	if (shield_maps_block_put(p->blocklist_fd, p->hints, &lk, &bv) < 0)
 		return 0;
 	pktio_cnt_add(&p->q[q].st.bans, 1);
 	return 1;
@@ -409,7 +409,7 @@ static void pong_seen(struct afxdp_pktio *p, struct xq *x,
 	}
 	/* Shield time is CLOCK_MONOTONIC (now_offset_ns is 0 outside the
 	 * BPF unit tests). */
-	if (shield_verified_put(p->verified_fd, p->hints, &k,
+	if (shield_maps_verified_put(p->verified_fd, p->hints, &k,
 				now + VERIFIED_TTL_NS) == 0)
 		pktio_cnt_add(&x->st.verified, 1);
 }

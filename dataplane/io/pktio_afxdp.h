@@ -35,18 +35,6 @@
 #define PKTIO_AFXDP_FRAME_SIZE 2048
 #define PKTIO_AFXDP_PIN_DIR    "/sys/fs/bpf/devplane"
 
-/* The frame codec is dataplane/io/ethudp.h, shared with the dpdk backend;
- * these two names stay for dataplane/flood/floodgen.c. */
-#define pktio_afxdp_hdrs ethudp_hdrs
-
-static inline ssize_t pktio_afxdp_build(uint8_t *out, size_t cap,
-					const struct ethudp_hdrs *h,
-					const uint8_t *payload,
-					size_t payload_len)
-{
-	return ethudp_build(out, cap, h, payload, payload_len);
-}
-
 /* Counters of the backend that struct dp_cnt has no slot for, per queue.
  * Written by queue q's worker, read relaxed by anyone. */
 struct pktio_afxdp_stats {

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* dataplane/io/pktio_dpdk.c - the dpdk backend: any DPDK ethdev, one RX/TX
- * queue pair per worker, burst I/O; framing in dataplane/io/ethudp.c. */
+ * queue pair per worker, burst I/O; framing in dataplane/io/ethudp.c.
+ * Why one file of about 1,000 lines: it is the only file built with
+ * DPDK's own compile flags (-include rte_config.h, its -march), in a
+ * library of its own (dataplane/meson.build), and everything here calls
+ * into DPDK; what does not (framing, next hops, port holding) is already
+ * in ethudp, neigh and portres. */
 #include "dataplane/io/pktio_dpdk.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dataplane/io/pktio_socket.c - the unprivileged backend: UDP sockets,
  * recvmmsg/sendmmsg bursts, one epoll set per queue. */
-#include "dataplane/io/pktio.h"
+#include "dataplane/io/pktio_socket.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/shield/shield_cli.c - "devplane-dp shield ..." operator commands for the XDP shield. */
+/* dataplane/shield/shield_cli.c - "devplane-dp shield ..." operator commands
+ * for the XDP shield. Flags as every devplane-dp command takes them
+ * (getopt_long; --help on stdout, exit 0; a bad line exit 2). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,74 +94,106 @@ static int parse_mode(const char *s, enum shield_mode *out)
 	return -EINVAL;
 }
 
+/* parse_args() reads "CMD [options] [CIDR]" (argv[0] is "shield").
+ * Returns 0, 1 for --help, or -EINVAL. */
 static int parse_args(struct args *a, int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "pin-root", required_argument, NULL, 'r' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "burst", required_argument, NULL, 'B' },
+		{ "prefix-rate", required_argument, NULL, 'P' },
+		{ "prefix-burst", required_argument, NULL, 'Q' },
+		{ "unknown-rate", required_argument, NULL, 'K' },
+		{ "unknown-burst", required_argument, NULL, 'L' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "allow", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	uint32_t v = 0;
+	int c;
 
 	if (argc < 2)
 		return -EINVAL;
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return 1;
 	a->cmd = argv[1];
 	shield_default_cfg(&a->cfg, SHIELD_DEFAULT_PORT);
-	for (int i = 2; i < argc; i++) {
-		const char *o = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+	/* Options follow the command: parse argv[1..] as its own line. */
+	while ((c = getopt_long(argc - 1, argv + 1, "h", lo, NULL)) != -1) {
+		const char *val = optarg;
 		int rc = 0;
 
-		if (o[0] != '-') {
-			if (a->cidr)
-				return -EINVAL;
-			a->cidr = o;
-			continue;
-		}
-		if (!val)
-			return -EINVAL;
-		i++;
-		if (!strcmp(o, "--iface")) {
+		switch (c) {
+		case 'i':
 			a->iface = val;
-		} else if (!strcmp(o, "--pin-root")) {
+			break;
+		case 'r':
 			a->pin_root = val;
-		} else if (!strcmp(o, "--port")) {
+			break;
+		case 'p':
 			rc = parse_u32_arg(val, 65535, &v);
 			a->cfg.discv4_port_be = htons((uint16_t)v);
 			a->set |= SHIELD_SET_PORT;
-		} else if (!strcmp(o, "--rate")) {
+			break;
+		case 'R':
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.src_rate);
 			a->set |= SHIELD_SET_SRC_RATE;
-		} else if (!strcmp(o, "--burst")) {
+			break;
+		case 'B':
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.src_burst);
 			a->set |= SHIELD_SET_SRC_BURST;
-		} else if (!strcmp(o, "--prefix-rate")) {
+			break;
+		case 'P':
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.pfx_rate);
 			a->set |= SHIELD_SET_PFX_RATE;
-		} else if (!strcmp(o, "--prefix-burst")) {
+			break;
+		case 'Q':
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.pfx_burst);
 			a->set |= SHIELD_SET_PFX_BURST;
-		} else if (!strcmp(o, "--unknown-rate")) {
+			break;
+		case 'K':
 			rc = parse_u32_arg(val, SHIELD_MAX_RATE,
 					   &a->cfg.unk_rate);
 			a->set |= SHIELD_SET_UNK_RATE;
-		} else if (!strcmp(o, "--unknown-burst")) {
+			break;
+		case 'L':
 			rc = parse_u32_arg(val, SHIELD_MAX_BURST,
 					   &a->cfg.unk_burst);
 			a->set |= SHIELD_SET_UNK_BURST;
-		} else if (!strcmp(o, "--mode")) {
+			break;
+		case 'm':
 			rc = parse_mode(val, &a->mode);
-		} else if (!strcmp(o, "--ttl")) {
+			break;
+		case 't':
 			rc = parse_u64(val, UINT32_MAX, &a->ttl_s);
-		} else if (!strcmp(o, "--allow")) {
+			break;
+		case 'a':
 			if (a->n_allow >= sizeof(a->allow) / sizeof(a->allow[0]))
 				return -EINVAL;
 			a->allow[a->n_allow++] = val;
-		} else {
+			break;
+		case 'h':
+			return 1;
+		default:
 			return -EINVAL;
 		}
 		if (rc < 0)
 			return rc;
 	}
+	/* At most one operand: the CIDR of ban, unban, allow, disallow. */
+	if (optind + 1 < argc - 1)
+		return -EINVAL;
+	if (optind < argc - 1)
+		a->cidr = argv[1 + optind];
 	return a->iface ? 0 : -EINVAL;
 }
 
@@ -220,11 +255,12 @@ static int print_allow(void *arg, const struct shield_lpm_key *key,
  * devplane, say), and is told whose it was. */
 static int disallow(struct shield_loader *l, const struct shield_lpm_key *key)
 {
-	int rc = shield_loader_disallow(l, key, SHIELD_ALLOW_OPERATOR);
+	struct shield_maps *m = shield_loader_maps(l);
+	int rc = shield_maps_disallow(m, key, SHIELD_ALLOW_OPERATOR);
 
 	if (rc != -ENOENT)
 		return rc;
-	rc = shield_loader_disallow(l, key, SHIELD_ALLOW_NETRESTRICT);
+	rc = shield_maps_disallow(m, key, SHIELD_ALLOW_NETRESTRICT);
 	if (rc == 0)
 		fprintf(stderr, "shield disallow: removed a --netrestrict "
 				"entry (devplane sets it again when it next "
@@ -254,7 +290,8 @@ static int cmd_attach(struct args *a)
 	}
 	for (unsigned i = 0; rc == 0 && i < a->n_allow; i++) {
 		shield_cidr_parse(&k, a->allow[i]);
-		rc = shield_loader_allow(l, &k, SHIELD_ALLOW_OPERATOR);
+		rc = shield_maps_allow(shield_loader_maps(l), &k,
+				       SHIELD_ALLOW_OPERATOR);
 	}
 	if (rc < 0)
 		fprintf(stderr, "shield allow: %s\n", strerror(-rc));
@@ -269,6 +306,7 @@ static int cmd_attach(struct args *a)
 static int cmd_on_open(struct args *a)
 {
 	struct shield_loader *l;
+	struct shield_maps *m;
 	struct shield_lpm_key k;
 	uint64_t c[SHIELD_COUNTER_MAX], now;
 	const char *cmd = a->cmd;
@@ -292,37 +330,38 @@ static int cmd_on_open(struct args *a)
 					strerror(-rc));
 		return 1;
 	}
+	m = shield_loader_maps(l);
 	now = shield_loader_now(l);
 	if (!strcmp(cmd, "stats")) {
-		rc = shield_loader_counters(l, c);
+		rc = shield_maps_counters(m, c);
 		printf("mode\t%s\n", shield_mode_name(shield_loader_mode(l)));
 		for (int i = 0; rc == 0 && i < SHIELD_COUNTER_MAX; i++)
 			printf("%s\t%" PRIu64 "\n", counter_names[i], c[i]);
 		if (rc == 0) {
 			uint64_t nv = 0;
 
-			rc = shield_loader_verified(l, now, &nv);
+			rc = shield_maps_verified(m, now, &nv);
 			printf("verified-sources\t%" PRIu64 "\n", nv);
 		}
 		if (rc == 0)
 			rc = print_cfg(l);
 	} else if (!strcmp(cmd, "ban")) {
-		rc = shield_loader_ban(l, &k,
-				       a->ttl_s ? now + a->ttl_s * 1000000000ull :
-						  0,
-				       SHIELD_BAN_OPERATOR);
+		rc = shield_maps_ban(m, &k,
+				     a->ttl_s ? now + a->ttl_s * 1000000000ull :
+						0,
+				     SHIELD_BAN_OPERATOR);
 	} else if (!strcmp(cmd, "unban")) {
-		rc = shield_loader_unban(l, &k);
+		rc = shield_maps_unban(m, &k);
 	} else if (!strcmp(cmd, "allow")) {
-		rc = shield_loader_allow(l, &k, SHIELD_ALLOW_OPERATOR);
+		rc = shield_maps_allow(m, &k, SHIELD_ALLOW_OPERATOR);
 	} else if (!strcmp(cmd, "disallow")) {
 		rc = disallow(l, &k);
 	} else if (!strcmp(cmd, "allows")) {
-		rc = shield_loader_allows(l, print_allow, NULL);
+		rc = shield_maps_allows(m, print_allow, NULL);
 	} else if (!strcmp(cmd, "bans")) {
-		rc = shield_loader_gc(l, now);
+		rc = shield_maps_gc(m, now);
 		if (rc >= 0)
-			rc = shield_loader_bans(l, print_ban, &now);
+			rc = shield_maps_bans(m, print_ban, &now);
 	} else {
 		shield_loader_free(l);
 		return 2;
@@ -341,11 +380,12 @@ int shield_cli(int argc, char **argv)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	rc = parse_args(&a, argc, argv);
+	if (rc == 1) {
 		usage(stdout);
 		return 0;
 	}
-	if (parse_args(&a, argc, argv) < 0) {
+	if (rc < 0) {
 		usage(stderr);
 		return 2;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/shield/shield_loader.c - libxdp/libbpf wrapper for the bpf/ XDP flood shield. */
+/* dataplane/shield/shield_loader.c - load, attach, pin and re-open the bpf/
+ * XDP flood shield (libxdp/libbpf); its maps: dataplane/shield/shield_maps. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,23 +26,10 @@
 #include "shield.skel.h"
 
 #include "dataplane/shield/shield_loader.h"
+#include "dataplane/shield/shield_maps.h"
 
-/* Pinned objects, in enum map_idx order, then the program. */
-enum map_idx {
-	M_CFG,
-	M_COUNTERS,
-	M_SRC,
-	M_PFX,
-	M_BLOCK,
-	M_ALLOW,
-	M_XSKS,
-	M_VERIFIED,
-	M_BUDGET,
-	M_HINTS,
-	M_MAX
-};
-
-static const char *const map_names[M_MAX] = {
+/* Pinned objects, in enum shield_maps_idx order, then the program. */
+static const char *const map_names[SHIELD_MAPS_MAX] = {
 	"cfg_map", "counters", "src_buckets", "pfx_buckets",
 	"blocklist", "allowlist", "xsks", "verified", "budget", "hints",
 };
@@ -51,9 +39,8 @@ static const char *const map_names[M_MAX] = {
 struct shield_loader {
 	struct shield_bpf *skel;  /* NULL when re-opened from pins */
 	struct xdp_program *xprog; /* set when libxdp attached it */
-	int fd[M_MAX];            /* owned map fds */
+	struct shield_maps maps;  /* owned map fds, the mmapped hints */
 	int prog_fd;              /* owned by skel; -1 if none */
-	struct shield_hints *hints; /* mmapped; NULL: an older shield */
 	enum shield_mode mode;
 	bool reattached;
 };
@@ -111,8 +98,8 @@ static struct shield_loader *loader_alloc(void)
 
 	if (!l)
 		return NULL;
-	for (int i = 0; i < M_MAX; i++)
-		l->fd[i] = -1;
+	for (int i = 0; i < SHIELD_MAPS_MAX; i++)
+		l->maps.fd[i] = -1;
 	l->prog_fd = -1;
 	l->mode = SHIELD_MODE_NONE;
 	return l;
@@ -122,10 +109,10 @@ void shield_loader_free(struct shield_loader *l)
 {
 	if (!l)
 		return;
-	shield_hints_munmap(l->hints);
-	for (int i = 0; i < M_MAX; i++)
-		if (l->fd[i] >= 0)
-			close(l->fd[i]);
+	shield_maps_hints_munmap(l->maps.hints);
+	for (int i = 0; i < SHIELD_MAPS_MAX; i++)
+		if (l->maps.fd[i] >= 0)
+			close(l->maps.fd[i]);
 	if (l->xprog)
 		xdp_program__close(l->xprog); /* does not detach */
 	shield_bpf__destroy(l->skel);
@@ -134,7 +121,7 @@ void shield_loader_free(struct shield_loader *l)
 
 static struct bpf_map *skel_map(struct shield_bpf *s, int i)
 {
-	struct bpf_map *m[M_MAX] = {
+	struct bpf_map *m[SHIELD_MAPS_MAX] = {
 		s->maps.cfg_map, s->maps.counters, s->maps.src_buckets,
 		s->maps.pfx_buckets, s->maps.blocklist, s->maps.allowlist,
 		s->maps.xsks, s->maps.verified, s->maps.budget,
@@ -146,167 +133,13 @@ static struct bpf_map *skel_map(struct shield_bpf *s, int i)
 /* Take our own copies of the map fds of a loaded skeleton. */
 static int take_skel_fds(struct shield_loader *l)
 {
-	for (int i = 0; i < M_MAX; i++) {
-		l->fd[i] = fcntl(bpf_map__fd(skel_map(l->skel, i)),
-				 F_DUPFD_CLOEXEC, 3);
-		if (l->fd[i] < 0)
+	for (int i = 0; i < SHIELD_MAPS_MAX; i++) {
+		l->maps.fd[i] = fcntl(bpf_map__fd(skel_map(l->skel, i)),
+				      F_DUPFD_CLOEXEC, 3);
+		if (l->maps.fd[i] < 0)
 			return -errno;
 	}
 	l->prog_fd = bpf_program__fd(l->skel->progs.shield_xdp);
-	return 0;
-}
-
-/* ---- hints (bpf/shield.h) ------------------------------------------------ */
-
-static size_t hints_len(void)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-	size_t p = pg > 0 ? (size_t)pg : 4096;
-
-	return (sizeof(struct shield_hints) + p - 1) / p * p;
-}
-
-struct shield_hints *shield_hints_mmap(int fd)
-{
-	void *m;
-
-	if (fd < 0) {
-		errno = EBADF;
-		return NULL;
-	}
-	m = mmap(NULL, hints_len(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	return m == MAP_FAILED ? NULL : m;
-}
-
-void shield_hints_munmap(struct shield_hints *h)
-{
-	if (h)
-		munmap(h, hints_len());
-}
-
-int shield_block_put(int fd, struct shield_hints *h,
-		     const struct shield_lpm_key *key,
-		     const struct shield_block_val *val)
-{
-	int rc;
-
-	if (!h)
-		return bpf_map_update_elem(fd, key, val, BPF_ANY) ? -errno : 0;
-	/* Count first, so blocks never falls below the entries; a replace
-	 * gives the count back. Each round either inserts, replaces, or
-	 * saw the entry deleted between the two tries. */
-	for (int round = 0; round < 16; round++) {
-		__atomic_fetch_add(&h->blocks, 1, __ATOMIC_SEQ_CST);
-		if (!bpf_map_update_elem(fd, key, val, BPF_NOEXIST))
-			return 0;
-		rc = -errno;
-		__atomic_fetch_sub(&h->blocks, 1, __ATOMIC_SEQ_CST);
-		if (rc != -EEXIST)
-			return rc;
-		if (!bpf_map_update_elem(fd, key, val, BPF_EXIST))
-			return 0;
-		if (errno != ENOENT)
-			return -errno;
-	}
-	return -EAGAIN;
-}
-
-int shield_block_del(int fd, struct shield_hints *h,
-		     const struct shield_lpm_key *key)
-{
-	__u64 n;
-
-	if (bpf_map_delete_elem(fd, key))
-		return -errno;
-	if (!h)
-		return 0;
-	/* Never below 0 (an entry someone wrote around these functions
-	 * must not wrap the count to "not empty, then empty"). */
-	n = __atomic_load_n(&h->blocks, __ATOMIC_RELAXED);
-	while (n && !__atomic_compare_exchange_n(&h->blocks, &n, n - 1, false,
-						 __ATOMIC_SEQ_CST,
-						 __ATOMIC_RELAXED))
-		;
-	return 0;
-}
-
-void shield_pfx_key(struct shield_bucket_key *out,
-		    const struct shield_bucket_key *src)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = src->family;
-	if (src->family == SHIELD_FAM_V4) {
-		out->plen = SHIELD_PFX_V4_PLEN;
-		memcpy(out->addr, src->addr, SHIELD_PFX_V4_PLEN / 8);
-	} else {
-		out->plen = SHIELD_PFX_V6_PLEN;
-		memcpy(out->addr, src->addr, SHIELD_PFX_V6_PLEN / 8);
-	}
-}
-
-/* vpfx_raise() makes the hints slot of src's prefix cover expires_ns. */
-static void vpfx_raise(struct shield_hints *h,
-		       const struct shield_bucket_key *src, uint64_t expires_ns)
-{
-	struct shield_bucket_key pk;
-	uint64_t units = (expires_ns >> SHIELD_VPFX_SHIFT) +
-			 !!(expires_ns & ((1ull << SHIELD_VPFX_SHIFT) - 1));
-	uint32_t want = units > UINT32_MAX ? UINT32_MAX : (uint32_t)units;
-	uint32_t *slot, cur;
-
-	shield_pfx_key(&pk, src);
-	slot = &h->vpfx[shield_vpfx_slot(&pk)];
-	cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
-	while (cur < want &&
-	       !__atomic_compare_exchange_n(slot, &cur, want, false,
-					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
-		;
-}
-
-int shield_verified_put(int fd, struct shield_hints *h,
-			const struct shield_bucket_key *key,
-			uint64_t expires_ns)
-{
-	struct shield_verified_val v = { .expires_ns = expires_ns };
-
-	if (h)
-		vpfx_raise(h, key, expires_ns); /* before the entry */
-	return bpf_map_update_elem(fd, key, &v, BPF_ANY) ? -errno : 0;
-}
-
-/* hints_init() covers what the blocklist and "verified" already hold
- * when the hints map is new (fresh maps, or a hints map created next to
- * reused pinned ones), then sets ready; a ready map is left alone. Until
- * ready the program ignores the hints. Adding to the count (never
- * setting it) keeps it an upper bound whoever else writes meanwhile. */
-static int hints_init(struct shield_loader *l)
-{
-	struct shield_lpm_key lk, lnext;
-	struct shield_bucket_key vk, vnext;
-	struct shield_verified_val vv;
-	uint64_t n = 0;
-	void *prev;
-
-	if (!l->hints || __atomic_load_n(&l->hints->ready, __ATOMIC_ACQUIRE))
-		return 0;
-	for (prev = NULL; !bpf_map_get_next_key(l->fd[M_BLOCK], prev, &lnext);
-	     prev = &lk) {
-		lk = lnext;
-		n++;
-	}
-	if (errno != ENOENT)
-		return -errno;
-	__atomic_fetch_add(&l->hints->blocks, n, __ATOMIC_SEQ_CST);
-	for (prev = NULL;
-	     !bpf_map_get_next_key(l->fd[M_VERIFIED], prev, &vnext);
-	     prev = &vk) {
-		vk = vnext;
-		if (!bpf_map_lookup_elem(l->fd[M_VERIFIED], &vk, &vv))
-			vpfx_raise(l->hints, &vk, vv.expires_ns);
-	}
-	if (errno != ENOENT)
-		return -errno;
-	__atomic_store_n(&l->hints->ready, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -315,12 +148,12 @@ static int hints_init(struct shield_loader *l)
  * would skip entries written without it. */
 static int map_hints(struct shield_loader *l)
 {
-	if (l->fd[M_HINTS] < 0)
+	if (l->maps.fd[SHIELD_MAPS_HINTS] < 0)
 		return 0;
-	l->hints = shield_hints_mmap(l->fd[M_HINTS]);
-	if (!l->hints)
+	l->maps.hints = shield_maps_hints_mmap(l->maps.fd[SHIELD_MAPS_HINTS]);
+	if (!l->maps.hints)
 		return -errno ? -errno : -ENOMEM;
-	return hints_init(l);
+	return shield_maps_hints_init(&l->maps);
 }
 
 /* coarse_ok() is true when a bucket of rate and burst may run on the
@@ -347,8 +180,8 @@ static int write_cfg(struct shield_loader *l, const struct shield_cfg *c)
 	    coarse_ok(c->src_rate, c->src_burst, (uint64_t)res.tv_nsec) &&
 	    coarse_ok(c->pfx_rate, c->pfx_burst, (uint64_t)res.tv_nsec))
 		next.flags |= SHIELD_F_COARSE_CLOCK;
-	return bpf_map_update_elem(l->fd[M_CFG], &k, &next, BPF_ANY) ? -errno :
-									0;
+	return bpf_map_update_elem(l->maps.fd[SHIELD_MAPS_CFG], &k, &next,
+				   BPF_ANY) ? -errno : 0;
 }
 
 int shield_loader_new(struct shield_loader **out, const struct shield_cfg *cfg)
@@ -462,12 +295,12 @@ static int open_pins(struct shield_loader *l, const char *dir)
 	char path[PATH_MAX];
 	int rc;
 
-	for (int i = 0; i < M_MAX; i++) {
+	for (int i = 0; i < SHIELD_MAPS_MAX; i++) {
 		rc = pin_path(path, sizeof(path), dir, map_names[i]);
 		if (rc < 0)
 			return rc;
-		l->fd[i] = bpf_obj_get(path);
-		if (l->fd[i] < 0 && !(i == M_HINTS && errno == ENOENT))
+		l->maps.fd[i] = bpf_obj_get(path);
+		if (l->maps.fd[i] < 0 && !(i == SHIELD_MAPS_HINTS && errno == ENOENT))
 			return -errno;
 	}
 	return map_hints(l); /* no hints pin: a shield older than them */
@@ -504,7 +337,7 @@ static void unpin_all(const char *dir)
 {
 	char path[PATH_MAX];
 
-	for (int i = 0; i < M_MAX; i++)
+	for (int i = 0; i < SHIELD_MAPS_MAX; i++)
 		if (!pin_path(path, sizeof(path), dir, map_names[i]))
 			unlink(path);
 	if (!pin_path(path, sizeof(path), dir, PROG_PIN))
@@ -516,9 +349,9 @@ static void unpin_all(const char *dir)
  * may not have mounted (systemd mounts it; minimal images and containers
  * often don't). The dataplane is privileged anyway: mount it, as
  * deploy/host-setup.sh would, rather than fail on the first mkdir. */
-static void ensure_bpffs(const char *root)
-{
-	struct statfs sf;
+			 static void ensure_bpffs(const char *root)
+			 {
+			 struct statfs sf;
 
 	if (strncmp(root, "/sys/fs/bpf/", 12) != 0)
 		return;                 /* a caller-chosen root: theirs to mount */
@@ -551,7 +384,7 @@ static int try_attach(struct shield_loader *l, const char *dir, int ifindex,
 	l->skel = shield_bpf__open();
 	if (!l->skel)
 		return -errno ? -errno : -EINVAL;
-	for (int i = 0; i < M_MAX; i++) {
+	for (int i = 0; i < SHIELD_MAPS_MAX; i++) {
 		/* libbpf reuses a compatible pinned map, else pins the new
 		 * one at load. */
 		rc = pin_path(path, sizeof(path), dir, map_names[i]);
@@ -577,7 +410,7 @@ static int try_attach(struct shield_loader *l, const char *dir, int ifindex,
 	} else {
 		__u32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST |
 			      (mode == SHIELD_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-							    XDP_FLAGS_SKB_MODE);
+			       XDP_FLAGS_SKB_MODE);
 
 		rc = shield_bpf__load(l->skel);
 		if (rc < 0)
@@ -751,7 +584,7 @@ int shield_loader_detach(const char *ifname, const char *pin_root)
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = pfd);
 		__u32 flags = XDP_FLAGS_REPLACE |
 			      (mode == SHIELD_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-							    XDP_FLAGS_SKB_MODE);
+			       XDP_FLAGS_SKB_MODE);
 
 		/* REPLACE with old_prog_fd: never detach someone else's. */
 		if (bpf_xdp_detach(ifindex, flags, &o) < 0)
@@ -768,9 +601,9 @@ int shield_loader_detach(const char *ifname, const char *pin_root)
 			     p = xdp_multiprog__next_prog(p, mp))
 				if (xdp_program__id(p) == id) {
 					rc = xdp_program__detach(
-						p, ifindex,
+								 p, ifindex,
 						xdp_multiprog__attach_mode(mp),
-						0);
+								 0);
 					break;
 				}
 			xdp_multiprog__close(mp);
@@ -809,6 +642,11 @@ const char *shield_mode_name(enum shield_mode mode)
 	}
 }
 
+struct shield_maps *shield_loader_maps(struct shield_loader *l)
+{
+	return &l->maps;
+}
+
 int shield_loader_prog_fd(const struct shield_loader *l)
 {
 	return l->skel ? l->prog_fd : -1;
@@ -818,7 +656,7 @@ int shield_loader_get_cfg(struct shield_loader *l, struct shield_cfg *out)
 {
 	__u32 k = 0;
 
-	return bpf_map_lookup_elem(l->fd[M_CFG], &k, out) ? -errno : 0;
+	return bpf_map_lookup_elem(l->maps.fd[SHIELD_MAPS_CFG], &k, out) ? -errno : 0;
 }
 
 int shield_loader_set_cfg(struct shield_loader *l, const struct shield_cfg *cfg)
@@ -849,318 +687,6 @@ uint64_t shield_loader_now(struct shield_loader *l)
 	       (uint64_t)c.now_offset_ns;
 }
 
-int shield_loader_counters(struct shield_loader *l,
-			   uint64_t out[SHIELD_COUNTER_MAX])
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v;
-
-	if (ncpu <= 0)
-		return ncpu < 0 ? ncpu : -EINVAL;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (__u32 i = 0; i < SHIELD_COUNTER_MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(l->fd[M_COUNTERS], &i, v)) {
-			int rc = -errno;
-
-			free(v);
-			return rc;
-		}
-		for (int c = 0; c < ncpu; c++)
-			out[i] += v[c];
-	}
-	free(v);
-	return 0;
-}
-
-static bool key_valid(const struct shield_lpm_key *k)
-{
-	if (k->family == SHIELD_FAM_V4)
-		return k->prefixlen >= 8 && k->prefixlen <= 8 + 32;
-	if (k->family == SHIELD_FAM_V6)
-		return k->prefixlen >= 8 && k->prefixlen <= 8 + 128;
-	return false;
-}
-
-int shield_loader_ban(struct shield_loader *l, const struct shield_lpm_key *key,
-		      uint64_t expires_ns, uint32_t reason)
-{
-	struct shield_block_val v = { .expires_ns = expires_ns,
-				      .reason = reason };
-
-	if (!key_valid(key))
-		return -EINVAL;
-	return shield_block_put(l->fd[M_BLOCK], l->hints, key, &v);
-}
-
-int shield_loader_unban(struct shield_loader *l,
-			const struct shield_lpm_key *key)
-{
-	if (!key_valid(key))
-		return -EINVAL;
-	return shield_block_del(l->fd[M_BLOCK], l->hints, key);
-}
-
-int shield_loader_bans(struct shield_loader *l, shield_ban_fn fn, void *arg)
-{
-	struct shield_lpm_key k, next;
-	struct shield_block_val v;
-	void *prev = NULL;
-	int rc;
-
-	while (!bpf_map_get_next_key(l->fd[M_BLOCK], prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(l->fd[M_BLOCK], &k, &v))
-			continue; /* deleted meanwhile */
-		rc = fn(arg, &k, &v);
-		if (rc)
-			return rc;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-struct gc_ctx {
-	uint64_t now;
-	struct shield_lpm_key *keys;
-	size_t n;
-	size_t total; /* entries seen */
-};
-
-static int gc_collect(void *arg, const struct shield_lpm_key *key,
-		      const struct shield_block_val *val)
-{
-	struct gc_ctx *g = arg;
-
-	g->total++;
-	if (val->expires_ns && val->expires_ns <= g->now &&
-	    g->n < SHIELD_MAX_BLOCKS)
-		g->keys[g->n++] = *key;
-	return 0;
-}
-
-int shield_loader_gc(struct shield_loader *l, uint64_t now_ns)
-{
-	struct gc_ctx g = { .now = now_ns };
-	int rc, removed = 0;
-
-	/* Collect first: deleting while walking an LPM trie restarts the
-	 * walk from the first key. */
-	g.keys = calloc(SHIELD_MAX_BLOCKS, sizeof(*g.keys));
-	if (!g.keys)
-		return -ENOMEM;
-	rc = shield_loader_bans(l, gc_collect, &g);
-	for (size_t i = 0; rc == 0 && i < g.n; i++)
-		if (!shield_block_del(l->fd[M_BLOCK], l->hints, &g.keys[i]))
-			removed++;
-	if (rc == 0 && l->hints && g.total > (size_t)removed &&
-	    !__atomic_load_n(&l->hints->blocks, __ATOMIC_SEQ_CST))
-		/* Entries but a count of 0: someone wrote around
-		 * shield_block_put(). Count them again (an upper bound
-		 * stays one whatever happens meanwhile). */
-		__atomic_fetch_add(&l->hints->blocks, g.total - (size_t)removed,
-				   __ATOMIC_SEQ_CST);
-	free(g.keys);
-	return rc < 0 ? rc : removed;
-}
-
-static int set_allow_flag(struct shield_loader *l, bool on)
-{
-	struct shield_cfg c;
-	int rc = shield_loader_get_cfg(l, &c);
-
-	if (rc < 0)
-		return rc;
-	if (on == !!(c.flags & SHIELD_F_ALLOWLIST))
-		return 0;
-	c.flags = on ? c.flags | SHIELD_F_ALLOWLIST :
-		       c.flags & ~SHIELD_F_ALLOWLIST;
-	return write_cfg(l, &c);
-}
-
-/* sync_allow_flag() turns the allow-list on while it has entries. */
-static int sync_allow_flag(struct shield_loader *l)
-{
-	struct shield_lpm_key first;
-
-	if (!bpf_map_get_next_key(l->fd[M_ALLOW], NULL, &first))
-		return set_allow_flag(l, true);
-	return errno == ENOENT ? set_allow_flag(l, false) : -errno;
-}
-
-static bool owner_valid(uint32_t owner)
-{
-	/* exactly one known owner bit */
-	return owner && !(owner & ~SHIELD_ALLOW_OWNERS) &&
-	       !(owner & (owner - 1));
-}
-
-static bool same_key(const struct shield_lpm_key *a,
-		     const struct shield_lpm_key *b)
-{
-	return a->prefixlen == b->prefixlen && a->family == b->family &&
-	       !memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
-/* allow_get() reads the owners of the entry with exactly key. A lookup
- * alone cannot tell: on a trie it answers for the longest prefix covering
- * key, which may be a shorter one (once the exact entry is known to exist,
- * the lookup does return its value). -ENOENT if there is none. */
-static int allow_get(struct shield_loader *l, const struct shield_lpm_key *key,
-		     __u32 *v)
-{
-	struct shield_lpm_key k, next;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(l->fd[M_ALLOW], prev, &next)) {
-		if (same_key(&next, key))
-			return bpf_map_lookup_elem(l->fd[M_ALLOW], key, v) ?
-			       -errno : 0;
-		k = next;
-		prev = &k;
-	}
-	return errno == ENOENT ? -ENOENT : -errno;
-}
-
-/* put_owners() writes key's owners, deleting the entry at none. */
-static int put_owners(struct shield_loader *l, const struct shield_lpm_key *key,
-		      __u32 v)
-{
-	if (!v)
-		return bpf_map_delete_elem(l->fd[M_ALLOW], key) &&
-		       errno != ENOENT ? -errno : 0;
-	if (!bpf_map_update_elem(l->fd[M_ALLOW], key, &v, BPF_ANY))
-		return 0;
-	return errno == E2BIG ? -ENOSPC : -errno;
-}
-
-int shield_loader_allow(struct shield_loader *l,
-			const struct shield_lpm_key *key, uint32_t owner)
-{
-	__u32 v = 0;
-	int rc;
-
-	if (!key_valid(key) || !owner_valid(owner))
-		return -EINVAL;
-	rc = allow_get(l, key, &v);
-	if (rc < 0 && rc != -ENOENT)
-		return rc;
-	rc = put_owners(l, key, v | owner);
-	return rc < 0 ? rc : set_allow_flag(l, true);
-}
-
-int shield_loader_disallow(struct shield_loader *l,
-			   const struct shield_lpm_key *key, uint32_t mask)
-{
-	__u32 v;
-	int rc;
-
-	if (!key_valid(key) || !mask || (mask & ~SHIELD_ALLOW_OWNERS))
-		return -EINVAL;
-	rc = allow_get(l, key, &v);
-	if (rc < 0)
-		return rc;
-	if (!(v & mask))
-		return -ENOENT;
-	rc = put_owners(l, key, v & ~mask);
-	return rc < 0 ? rc : sync_allow_flag(l);
-}
-
-int shield_loader_allows(struct shield_loader *l, shield_allow_fn fn,
-			 void *arg)
-{
-	struct shield_lpm_key k, next;
-	void *prev = NULL;
-	__u32 v;
-	int rc;
-
-	while (!bpf_map_get_next_key(l->fd[M_ALLOW], prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(l->fd[M_ALLOW], &k, &v))
-			continue; /* deleted meanwhile */
-		rc = fn(arg, &k, v);
-		if (rc)
-			return rc;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-struct allow_snap {
-	struct shield_lpm_key *keys; /* [SHIELD_MAX_ALLOWS] */
-	__u32 *owners;
-	size_t n;
-};
-
-static int snap_one(void *arg, const struct shield_lpm_key *key,
-		    uint32_t owners)
-{
-	struct allow_snap *s = arg;
-
-	if (s->n >= SHIELD_MAX_ALLOWS)
-		return -EOVERFLOW; /* grew meanwhile: beyond the map's size */
-	s->keys[s->n] = *key;
-	s->owners[s->n++] = owners;
-	return 0;
-}
-
-static ssize_t snap_find(const struct allow_snap *s,
-			 const struct shield_lpm_key *key)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (same_key(&s->keys[i], key))
-			return (ssize_t)i;
-	return -1;
-}
-
-int shield_loader_allow_replace(struct shield_loader *l, uint32_t owner,
-				const struct shield_lpm_key *keys, size_t n)
-{
-	struct allow_snap s = { 0 };
-	int rc = 0, rc2;
-
-	if (!owner_valid(owner) || (n && !keys))
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (!key_valid(&keys[i]))
-			return -EINVAL;
-	/* One walk up front (a trie lookup is not an exact match, see
-	 * allow_get()); then one update per changed entry. */
-	s.keys = calloc(SHIELD_MAX_ALLOWS, sizeof(*s.keys));
-	s.owners = calloc(SHIELD_MAX_ALLOWS, sizeof(*s.owners));
-	if (!s.keys || !s.owners) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = shield_loader_allows(l, snap_one, &s);
-	/* New entries first: nothing allowed before and after is dropped
-	 * on the way, and the list does not pass through empty. */
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		ssize_t j = snap_find(&s, &keys[i]);
-		__u32 v = j >= 0 ? s.owners[j] : 0;
-
-		if (!(v & owner))
-			rc = put_owners(l, &keys[i], v | owner);
-	}
-	for (size_t j = 0; rc == 0 && j < s.n; j++) {
-		bool keep = false;
-
-		if (!(s.owners[j] & owner))
-			continue;
-		for (size_t i = 0; i < n && !keep; i++)
-			keep = same_key(&s.keys[j], &keys[i]);
-		if (!keep)
-			rc = put_owners(l, &s.keys[j], s.owners[j] & ~owner);
-	}
-out:
-	free(s.keys);
-	free(s.owners);
-	rc2 = sync_allow_flag(l);
-	return rc < 0 ? rc : rc2;
-}
-
 int shield_loader_set_xsk(struct shield_loader *l, uint32_t queue, int xsk_fd)
 {
 	__u32 q = queue, v = (__u32)xsk_fd;
@@ -1168,85 +694,11 @@ int shield_loader_set_xsk(struct shield_loader *l, uint32_t queue, int xsk_fd)
 	if (queue >= SHIELD_MAX_QUEUES)
 		return -EINVAL;
 	if (xsk_fd < 0) {
-		if (bpf_map_delete_elem(l->fd[M_XSKS], &q) && errno != ENOENT)
+		if (bpf_map_delete_elem(l->maps.fd[SHIELD_MAPS_XSKS], &q) && errno != ENOENT)
 			return -errno;
 		return 0;
 	}
-	return bpf_map_update_elem(l->fd[M_XSKS], &q, &v, BPF_ANY) ? -errno :
-								     0;
+	return bpf_map_update_elem(l->maps.fd[SHIELD_MAPS_XSKS], &q, &v,
+				   BPF_ANY) ? -errno : 0;
 }
 
-int shield_cidr_parse(struct shield_lpm_key *out, const char *s)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned long plen;
-	unsigned max;
-	char *end;
-
-	memset(out, 0, sizeof(*out));
-	if (alen == 0 || alen >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, out->addr) == 1) {
-		out->family = SHIELD_FAM_V4;
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
-		out->family = SHIELD_FAM_V6;
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-	plen = max;
-	if (slash) {
-		errno = 0;
-		plen = strtoul(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || plen > max)
-			return -EINVAL;
-	}
-	for (unsigned b = (unsigned)plen; b < 128; b++)
-		out->addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
-	out->prefixlen = 8 + (uint32_t)plen;
-	return 0;
-}
-
-int shield_cidr_format(char *buf, size_t len, const struct shield_lpm_key *key)
-{
-	char addr[INET6_ADDRSTRLEN];
-	int af = key->family == SHIELD_FAM_V4 ? AF_INET : AF_INET6;
-	int n;
-
-	if (!key_valid(key) || !inet_ntop(af, key->addr, addr, sizeof(addr)))
-		return -EINVAL;
-	n = snprintf(buf, len, "%s/%u", addr, key->prefixlen - 8);
-	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
-}
-
-int shield_loader_verify(struct shield_loader *l,
-			 const struct shield_bucket_key *key,
-			 uint64_t expires_ns)
-{
-	return shield_verified_put(l->fd[M_VERIFIED], l->hints, key,
-				   expires_ns);
-}
-
-int shield_loader_verified(struct shield_loader *l, uint64_t now_ns,
-			   uint64_t *n_out)
-{
-	struct shield_bucket_key k, next;
-	struct shield_verified_val v;
-	void *prev = NULL;
-	uint64_t n = 0;
-
-	while (bpf_map_get_next_key(l->fd[M_VERIFIED], prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(l->fd[M_VERIFIED], &k, &v) == 0 &&
-		    v.expires_ns > now_ns)
-			n++;
-	}
-	*n_out = n;
-	return 0;
-}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/shield/shield_loader.h - load, attach, pin, re-open and drive the bpf/ XDP flood shield. */
+/* dataplane/shield/shield_loader.h - load, attach, pin and re-open the bpf/
+ * XDP flood shield; its maps: dataplane/shield/shield_maps.h. */
 #ifndef DATAPLANE_SHIELD_LOADER_H
 #define DATAPLANE_SHIELD_LOADER_H
 #include <stdbool.h>
@@ -7,6 +8,8 @@
 #include <stdint.h>
 
 #include "bpf/shield.h"
+#include "dataplane/shield/shield_cidr.h"
+#include "dataplane/shield/shield_maps.h"
 
 /*
  * The shield program and its maps outlive the process that attached them:
@@ -116,6 +119,10 @@ enum shield_mode shield_loader_mode(const struct shield_loader *l);
 /* "multi", "native", "generic", "none" or "auto". */
 const char *shield_mode_name(enum shield_mode mode);
 
+/* shield_loader_maps() is the handle's maps (dataplane/shield/shield_maps.h),
+ * owned by l and valid until shield_loader_free(). */
+struct shield_maps *shield_loader_maps(struct shield_loader *l);
+
 /* Program fd (for BPF_PROG_TEST_RUN); -1 for handles from
  * shield_loader_open() and re-attached handles. */
 int shield_loader_prog_fd(const struct shield_loader *l);
@@ -132,125 +139,9 @@ int shield_loader_set_cfg(struct shield_loader *l,
  * written in. Returns 0 if the config cannot be read. */
 uint64_t shield_loader_now(struct shield_loader *l);
 
-/* The verdict counters, summed over all possible CPUs. */
-int shield_loader_counters(struct shield_loader *l,
-			   uint64_t out[SHIELD_COUNTER_MAX]);
-
-/* Blocklist: add or replace a ban on *key until expires_ns (shield time;
- * 0 = forever). The program ignores expired entries;
- * shield_loader_gc() deletes them. unban returns -ENOENT if absent. */
-int shield_loader_ban(struct shield_loader *l,
-		      const struct shield_lpm_key *key, uint64_t expires_ns,
-		      uint32_t reason);
-int shield_loader_unban(struct shield_loader *l,
-			const struct shield_lpm_key *key);
-
-typedef int (*shield_ban_fn)(void *arg, const struct shield_lpm_key *key,
-			     const struct shield_block_val *val);
-
-/* shield_loader_bans() calls fn for every entry (expired ones too) until fn
- * returns non-zero, which is then returned. */
-int shield_loader_bans(struct shield_loader *l, shield_ban_fn fn, void *arg);
-
-/* shield_loader_gc() deletes bans with 0 < expires_ns <= now_ns and returns
- * how many it deleted, or -errno. */
-int shield_loader_gc(struct shield_loader *l, uint64_t now_ns);
-
-/*
- * Allow-list. While it has entries (SHIELD_F_ALLOWLIST), discovery from
- * sources outside all of them is dropped (drop-not-allowed). Each entry
- * records its owners (SHIELD_ALLOW_* in bpf/shield.h): the operator
- * (`devplane-dp shield allow`, `attach --allow`) and devplane's
- * --netrestrict, which the dataplane installs for its control process.
- * The list is the union of both owners' entries; an entry goes when its
- * last owner lets go, so replacing or dropping the netrestrict entries
- * never touches the operator's. Updates are read-modify-write per entry:
- * two processes changing the same CIDR at the same instant may lose one
- * owner bit.
- *
- * shield_loader_allow() adds owner (a SHIELD_ALLOW_* bit) to key's entry,
- * creating it; the first entry sets SHIELD_F_ALLOWLIST.
- * shield_loader_disallow() takes the owners in mask off key's entry and
- * deletes it when none is left; removing the last entry clears
- * SHIELD_F_ALLOWLIST. Returns -ENOENT if key has no entry held by any
- * owner in mask. */
-int shield_loader_allow(struct shield_loader *l,
-			const struct shield_lpm_key *key, uint32_t owner);
-int shield_loader_disallow(struct shield_loader *l,
-			   const struct shield_lpm_key *key, uint32_t mask);
-
-/* shield_loader_allow_replace() makes owner's entries exactly keys[0..n)
- * (n 0: none). It adds the new ones first, then takes owner off the
- * others: a source allowed before and after is never dropped on the way,
- * and the list does not pass through empty (open to all). Entries of
- * other owners are untouched. Returns 0,
- * -EINVAL (a bad key or owner), -ENOSPC (the trie is full: the keys added
- * so far stay, the stale ones too) or -errno. */
-int shield_loader_allow_replace(struct shield_loader *l, uint32_t owner,
-				const struct shield_lpm_key *keys, size_t n);
-
-typedef int (*shield_allow_fn)(void *arg, const struct shield_lpm_key *key,
-			       uint32_t owners);
-
-/* shield_loader_allows() calls fn for every allow-list entry with its
- * owners until fn returns non-zero, which is then returned. */
-int shield_loader_allows(struct shield_loader *l, shield_allow_fn fn,
-			 void *arg);
-
 /* Bind (xsk_fd >= 0) or unbind (xsk_fd < 0) the AF_XDP socket of RX queue
  * queue in the XSKMAP. -EINVAL if queue >= SHIELD_MAX_QUEUES. */
 int shield_loader_set_xsk(struct shield_loader *l, uint32_t queue,
 			  int xsk_fd);
-
-/* shield_loader_verify() marks the source *key (as the per-source bucket
- * key: /32 or /64) verified until expires_ns (shield time): it then skips
- * the per-prefix bucket and the global budget (bpf/shield.h). */
-int shield_loader_verify(struct shield_loader *l,
-			 const struct shield_bucket_key *key,
-			 uint64_t expires_ns);
-
-/* shield_loader_verified() counts the sources verified at now_ns. */
-int shield_loader_verified(struct shield_loader *l, uint64_t now_ns,
-			   uint64_t *n_out);
-
-/*
- * Hints (bpf/shield.h): every writer of the blocklist and of "verified"
- * goes through these, so that the program may skip lookups that cannot
- * match. The shield_loader_* functions above do; the xdp backend's
- * workers, which hold the pinned maps' fds themselves, call them
- * directly. h is the hints map as mapped by shield_hints_mmap(), or NULL
- * for a shield older than them (plain updates). Safe from any number of
- * threads and processes at once.
- *
- * shield_block_put() adds or replaces a blocklist entry (-errno from the
- * map; -EAGAIN if the entry kept coming and going). shield_block_del()
- * deletes one (-ENOENT if absent). shield_verified_put() marks a source
- * (per-source key) verified until expires_ns.
- */
-struct shield_hints *shield_hints_mmap(int fd); /* NULL + errno on failure */
-void shield_hints_munmap(struct shield_hints *h); /* NULL: no-op */
-int shield_block_put(int fd, struct shield_hints *h,
-		     const struct shield_lpm_key *key,
-		     const struct shield_block_val *val);
-int shield_block_del(int fd, struct shield_hints *h,
-		     const struct shield_lpm_key *key);
-int shield_verified_put(int fd, struct shield_hints *h,
-			const struct shield_bucket_key *key,
-			uint64_t expires_ns);
-
-/* shield_pfx_key() is the per-prefix bucket key (/24, /48) of a
- * per-source key (/32, /64). */
-void shield_pfx_key(struct shield_bucket_key *out,
-		    const struct shield_bucket_key *src);
-
-/* shield_cidr_parse() parses "1.2.3.0/24", "2001:db8::/32" or a bare
- * address (full length) into an LPM key with host bits cleared.
- * Returns 0 or -EINVAL. */
-int shield_cidr_parse(struct shield_lpm_key *out, const char *s);
-
-/* shield_cidr_format() writes key as CIDR text into buf[0..len).
- * Returns 0, or -ENOSPC if it does not fit (64 bytes always do). */
-int shield_cidr_format(char *buf, size_t len,
-		       const struct shield_lpm_key *key);
 
 #endif /* DATAPLANE_SHIELD_LOADER_H */

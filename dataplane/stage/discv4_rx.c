@@ -24,14 +24,17 @@ struct budget_ent {
 	uint64_t tat;                   /* 0: slot unused */
 };
 
+/* Cache times are CLOCK_MONOTONIC. */
 struct cache_ent {
 	uint8_t hash[DISCV4_HASH_LEN];
 	uint8_t node_id[MSG_NODE_ID_LEN];
 	uint8_t src[MSG_ADDR_LEN];      /* the source it was accepted from */
 	uint32_t copies;                /* accepted copies so far */
 	uint64_t last_ns;               /* when the last one was */
+	uint64_t added_ns;              /* when the entry went in */
 	uint16_t dst;                   /* destination socket (key) */
-	uint64_t expires_ns;            /* 0: slot unused */
+	uint64_t expires_ns;            /* 0: slot unused; else at most
+					 * added_ns + DISCV4_RX_CACHE_TTL_NS */
 };
 
 struct discv4_rx {
@@ -131,17 +134,33 @@ static uint32_t addr_bucket(const struct discv4_rx *s,
 	       s->budget_mask;
 }
 
+/* budget_key() is the source a budget is kept for: an IPv4 (mapped)
+ * address whole, an IPv6 address's /64 (bpf/shield.h keys its per-source
+ * bucket the same way: SHIELD_SRC_V6_PLEN). */
+static void budget_key(uint8_t key[MSG_ADDR_LEN],
+		       const uint8_t src[MSG_ADDR_LEN])
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memcpy(key, src, MSG_ADDR_LEN);
+	if (memcmp(src, v4mapped, sizeof(v4mapped)))
+		memset(key + 8, 0, MSG_ADDR_LEN - 8);
+}
+
 /* budget_take() charges one packet to src. An unknown source takes a free
  * way or evicts the way with the oldest tat, the source that would have
- * the most credit anyway, so eviction rarely forgives an active flooder. */
-static bool budget_take(struct discv4_rx *s, const uint8_t src[MSG_ADDR_LEN],
+ * the most credit anyway, so eviction rarely forgives an active flooder.
+ * now is CLOCK_MONOTONIC. */
+static bool budget_take(struct discv4_rx *s, const uint8_t addr[MSG_ADDR_LEN],
 			uint64_t now)
 {
-	struct budget_ent *b = &s->budget[(size_t)addr_bucket(s, src) *
-					  BUDGET_WAYS];
-	struct budget_ent *e = NULL, *victim = &b[0];
+	uint8_t src[MSG_ADDR_LEN];
+	struct budget_ent *b, *e = NULL, *victim;
 	uint64_t tat;
 
+	budget_key(src, addr);
+	b = &s->budget[(size_t)addr_bucket(s, src) * BUDGET_WAYS];
+	victim = &b[0];
 	for (unsigned i = 0; i < BUDGET_WAYS; i++) {
 		if (b[i].tat && !memcmp(b[i].addr, src, MSG_ADDR_LEN)) {
 			e = &b[i];
@@ -155,7 +174,6 @@ static bool budget_take(struct discv4_rx *s, const uint8_t src[MSG_ADDR_LEN],
 		memcpy(e->addr, src, MSG_ADDR_LEN);
 		e->tat = 0;
 	}
-	/* The wall clock may step back; then the bucket just refills later. */
 	tat = e->tat > now ? e->tat : now;
 	if (tat - now > s->tolerance_ns) {
 		return false;
@@ -190,20 +208,32 @@ static struct cache_ent *cache_find(const struct discv4_rx *s,
 	return NULL;
 }
 
+/* cache_put() stores a packet until expires_ns (already clamped to now +
+ * DISCV4_RX_CACHE_TTL_NS), in a free or expired way, else in place of the
+ * way inserted first: how long an entry stays is the stage's choice, not
+ * the signer's (an expiration far in the future would otherwise win every
+ * eviction). */
 static void cache_put(struct discv4_rx *s, const uint8_t *hash,
 		      uint16_t dst, const uint8_t *id, const uint8_t *src,
 		      uint64_t now, uint64_t expires_ns)
 {
-	struct cache_ent *c = cache_set(s, hash, dst), *v = &c[0];
+	struct cache_ent *c = cache_set(s, hash, dst), *v = NULL;
 
-	for (unsigned i = 1; i < CACHE_WAYS; i++)
-		if (c[i].expires_ns < v->expires_ns)
+	for (unsigned i = 0; i < CACHE_WAYS && !v; i++)
+		if (c[i].expires_ns < now)      /* unused (0) or expired */
 			v = &c[i];
+	if (!v) {                       /* all live: the oldest goes */
+		v = &c[0];
+		for (unsigned i = 1; i < CACHE_WAYS; i++)
+			if (c[i].added_ns < v->added_ns)
+				v = &c[i];
+	}
 	memcpy(v->hash, hash, DISCV4_HASH_LEN);
 	memcpy(v->node_id, id, MSG_NODE_ID_LEN);
 	memcpy(v->src, src, MSG_ADDR_LEN);
 	v->copies = 1;
 	v->last_ns = now;
+	v->added_ns = now;
 	v->dst = dst;
 	v->expires_ns = expires_ns;
 }
@@ -211,19 +241,20 @@ static void cache_put(struct discv4_rx *s, const uint8_t *hash,
 enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 					 const uint8_t *buf, size_t len,
 					 const uint8_t src_addr[MSG_ADDR_LEN],
-					 uint16_t src_port_be, uint64_t now_ns,
+					 uint16_t src_port_be, uint64_t mono_ns,
+					 uint64_t unix_ns,
 					 struct msg_discv4_rx *out,
 					 size_t out_cap)
 {
 	return discv4_rx_process_to(s, buf, len, src_addr, src_port_be, 0,
-				    now_ns, out, out_cap);
+				    mono_ns, unix_ns, out, out_cap);
 }
 
 enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
 					    const uint8_t *buf, size_t len,
 					    const uint8_t src_addr[MSG_ADDR_LEN],
 					    uint16_t src_port_be, uint16_t dst,
-					    uint64_t now_ns,
+					    uint64_t mono_ns, uint64_t unix_ns,
 					    struct msg_discv4_rx *out,
 					    size_t out_cap)
 {
@@ -246,10 +277,10 @@ enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
 	 * wrong hash. Copies from another source, too close together or too
 	 * many are dropped for the cost of one lookup, as replays; the rest
 	 * go on to the hash check and skip the recovery. */
-	ce = s->cache ? cache_find(s, buf, dst, now_ns) : NULL;
+	ce = s->cache ? cache_find(s, buf, dst, mono_ns) : NULL;
 	if (ce && (memcmp(ce->src, src_addr, MSG_ADDR_LEN) ||
 		   ce->copies >= DISCV4_RX_DUP_MAX ||
-		   now_ns - ce->last_ns < DISCV4_RX_DUP_GAP_NS))
+		   mono_ns - ce->last_ns < DISCV4_RX_DUP_GAP_NS))
 		return DISCV4_RX_DROP_REPLAY;
 	if (discv4_check_hash(buf, len) < 0)
 		return DISCV4_RX_DROP_HASH;
@@ -259,28 +290,34 @@ enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
 	if (discv4_decode(&pkt, buf, len) < 0)
 		return DISCV4_RX_DROP_RLP;
 	/* discv4.md: expiration is a Unix time; a packet whose time has
-	 * passed is dropped (geth: time.Unix(exp, 0).Before(now)). */
+	 * passed is dropped (geth: time.Unix(exp, 0).Before(now)). The
+	 * cache keeps it on the monotonic clock for what is left of that,
+	 * at most DISCV4_RX_CACHE_TTL_NS. */
+	expires_ns = mono_ns + DISCV4_RX_CACHE_TTL_NS;
 	if (discv4_expiration(&pkt, &exp)) {
-		if (discv4_expired(exp, now_ns))
+		uint64_t left;
+
+		if (discv4_expired(exp, unix_ns))
 			return DISCV4_RX_DROP_EXPIRED;
-		expires_ns = exp < UINT64_MAX / NS ? exp * NS : UINT64_MAX;
-	} else {
-		expires_ns = now_ns + DISCV4_RX_CACHE_TTL_NS;
+		left = exp < UINT64_MAX / NS && exp * NS > unix_ns ?
+		       exp * NS - unix_ns : DISCV4_RX_CACHE_TTL_NS;
+		if (left < DISCV4_RX_CACHE_TTL_NS)
+			expires_ns = mono_ns + left;
 	}
-	if (s->budget && !budget_take(s, src_addr, now_ns))
+	if (s->budget && !budget_take(s, src_addr, mono_ns))
 		return DISCV4_RX_DROP_BUDGET;
 
 	if (ce) {
 		/* The bytes are the cached packet's (hash checked above). */
 		ce->copies++;
-		ce->last_ns = now_ns;
+		ce->last_ns = mono_ns;
 		memcpy(out->node_id, ce->node_id, MSG_NODE_ID_LEN);
 		v = DISCV4_RX_ACCEPT_CACHED;
 	} else {
 		if (discv4_recover(out->node_id, buf, len) < 0)
 			return DISCV4_RX_DROP_SIG;
 		if (s->cache)
-			cache_put(s, buf, dst, out->node_id, src_addr, now_ns,
+			cache_put(s, buf, dst, out->node_id, src_addr, mono_ns,
 				  expires_ns);
 	}
 

@@ -70,7 +70,8 @@ struct discv4_rx_cfg {
 #define DISCV4_RX_DUP_MAX    4
 #define DISCV4_RX_DUP_GAP_NS (100ull * 1000000ull)
 #define DISCV4_RX_BUDGET_SLOTS 4096
-#define DISCV4_RX_CACHE_TTL_NS (20ull * 1000000000ull) /* ENRResponse */
+#define DISCV4_RX_CACHE_TTL_NS (20ull * 1000000000ull) /* longest entry life;
+							* also ENRResponse's */
 
 struct discv4_rx;                       /* heap object, one per worker */
 
@@ -82,9 +83,28 @@ int discv4_rx_new(struct discv4_rx **out, const struct discv4_rx_cfg *cfg);
 /* discv4_rx_free() releases s; discv4_rx_free(NULL) is a no-op. */
 void discv4_rx_free(struct discv4_rx *s);
 
+/*
+ * Time. The stage reads no clock (sans-I/O): the caller passes two.
+ * mono_ns (CLOCK_MONOTONIC, never steps) drives everything that measures
+ * an interval: the budgets, the gap between copies, the cache entries'
+ * lifetimes. unix_ns (CLOCK_REALTIME) is used for one thing, the
+ * comparison with a packet's expiration, which discv4.md defines as a
+ * Unix time. A wall clock stepping back or forth then moves no budget and
+ * no cache entry.
+ *
+ * Budget key: an IPv4 source is its address; an IPv6 source is its /64,
+ * as in the XDP shield (bpf/shield.h): a host owns a /64, so addresses
+ * within it are not new sources.
+ *
+ * Cache eviction: an entry lives until its packet expires but at most
+ * DISCV4_RX_CACHE_TTL_NS (a signer picks the expiration, so a far-future
+ * one must not pin its way), and a full set evicts the oldest insertion,
+ * never by how far off an attacker set the expiration.
+ */
+
 /* discv4_rx_process() runs the checks above on buf[0..len), a datagram
- * from src_addr (IPv6 or IPv4-mapped) port src_port_be, at now_ns
- * (CLOCK_REALTIME nanoseconds: expirations are Unix seconds). On an accept
+ * from src_addr (IPv6 or IPv4-mapped) port src_port_be, at mono_ns and
+ * unix_ns (see Time above). On an accept
  * verdict it writes the message into out[0..out_cap): header (type, len),
  * src, ptype, node_id, hash, data_len and data; the caller sets seq,
  * rx_tsc, dst_port_be, sock_idx and queue. out_cap must be at least
@@ -94,7 +114,8 @@ void discv4_rx_free(struct discv4_rx *s);
 enum discv4_rx_verdict discv4_rx_process(struct discv4_rx *s,
 					 const uint8_t *buf, size_t len,
 					 const uint8_t src_addr[MSG_ADDR_LEN],
-					 uint16_t src_port_be, uint64_t now_ns,
+					 uint16_t src_port_be, uint64_t mono_ns,
+					 uint64_t unix_ns,
 					 struct msg_discv4_rx *out,
 					 size_t out_cap);
 
@@ -105,7 +126,7 @@ enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
 					    const uint8_t *buf, size_t len,
 					    const uint8_t src_addr[MSG_ADDR_LEN],
 					    uint16_t src_port_be, uint16_t dst,
-					    uint64_t now_ns,
+					    uint64_t mono_ns, uint64_t unix_ns,
 					    struct msg_discv4_rx *out,
 					    size_t out_cap);
 

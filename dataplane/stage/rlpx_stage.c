@@ -1,5 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* dataplane/stage/rlpx_stage.c - RLPx frame engine: sessions, frames, ring I/O. */
+/* dataplane/stage/rlpx_stage.c - RLPx frame engine: the sessions' host
+ * (sockets, epoll, the session state machine) around
+ * dataplane/stage/rlpx_codec.
+ * Why one file of about 1,200 lines: reading, writing, control's
+ * requests, the pending timeout and the memory budget all change one
+ * struct sess, whose invariants (its state, the stalled, pending and TX
+ * batch lists it is on, what its budget is charged) must hold between any
+ * two of them; split over files, struct sess would be published to all
+ * of them. What stands alone is out already: the codec (rlpx_codec),
+ * the budgets (rlpx_budget), control's requests copied out of shared
+ * memory (rlpx_req) and the messages to control (rlpx_out). */
 #include "dataplane/stage/rlpx_stage.h"
 
 #include <errno.h>
@@ -13,388 +23,15 @@
 #include <unistd.h>
 
 #include "common/dplink_proto.h"
-#include "common/snappy.h"
+#include "dataplane/stage/rlpx_out.h"
+#include "dataplane/stage/rlpx_req.h"
 
-#define CODE_MAX_LEN   9                /* rlp(uint64) */
 #define POLL_EVENTS    32
 #define READS_PER_EVENT 4               /* bounds one session's turn */
-#define FRAG_BURST     32
 #define TX_BATCH       16               /* TX messages sealed together */
 #define TX_BATCH_LEN   (16u << 10)      /* larger ones are sealed at once */
 
-static size_t pad16(size_t n)
-{
-	return (n + 15) & ~(size_t)15;
-}
-
-/* ---- codec ------------------------------------------------------------ */
-
-int rlpx_codec_init(struct rlpx_codec *c, const struct msg_rlpx_keys *k,
-		    size_t frame_cap, uint32_t flags)
-{
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	rc = rlpx_frame_import(&c->f, k, frame_cap);
-	if (rc < 0)
-		return rc;
-	c->snappy = flags & MSG_RLPX_KEYS_F_SNAPPY;
-	c->ibuf_max = pad16(c->f.cap) + RLPX_FRAME_MAC_LEN;
-	if (c->ibuf_max < RLPX_STAGE_IBUF_MIN)
-		c->ibuf_max = RLPX_STAGE_IBUF_MIN;
-	c->icap = RLPX_STAGE_IBUF_MIN;
-	c->ibuf = malloc(c->icap);
-	if (!c->ibuf) {
-		rlpx_codec_fini(c);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void rlpx_codec_fini(struct rlpx_codec *c)
-{
-	rlpx_frame_fini(&c->f);
-	if (c->ibuf)
-		explicit_bzero(c->ibuf, c->icap);
-	if (c->dbuf)
-		explicit_bzero(c->dbuf, c->dcap);
-	free(c->ibuf);
-	free(c->dbuf);
-	c->ibuf = c->dbuf = NULL;
-	c->icap = c->dcap = c->ioff = c->ilen = c->body_need = 0;
-}
-
-/* grow() reallocs *buf to at least need bytes (doubling, at most max). */
-static int grow(uint8_t **buf, size_t *cap, size_t need, size_t max)
-{
-	size_t n = *cap ? *cap : 4096;
-	uint8_t *p;
-
-	if (need <= *cap)
-		return 0;
-	if (need > max)
-		return -EMSGSIZE;
-	while (n < need)
-		n *= 2;
-	if (n > max)
-		n = max;
-	p = realloc(*buf, n);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = n;
-	return 0;
-}
-
-ssize_t rlpx_codec_rx_space(struct rlpx_codec *c, uint8_t **p)
-{
-	size_t need = c->body_need ? c->body_need : RLPX_FRAME_HEAD_LEN;
-	int rc;
-
-	if (!c->ibuf)
-		return -EPROTO;
-	if (c->ioff == c->ilen)
-		c->ioff = c->ilen = 0;
-	if (c->ioff && c->icap - c->ioff < need) {
-		memmove(c->ibuf, c->ibuf + c->ioff, c->ilen - c->ioff);
-		c->ilen -= c->ioff;
-		c->ioff = 0;
-	}
-	rc = grow(&c->ibuf, &c->icap, need, c->ibuf_max);
-	if (rc < 0)
-		return rc == -EMSGSIZE ? -EPROTO : rc;
-	if (c->ilen == c->icap)
-		return -ENOBUFS;
-	*p = c->ibuf + c->ilen;
-	return (ssize_t)(c->icap - c->ilen);
-}
-
-void rlpx_codec_rx_commit(struct rlpx_codec *c, size_t n)
-{
-	c->ilen += n;
-}
-
-ssize_t rlpx_codec_rx_push(struct rlpx_codec *c, const uint8_t *buf,
-			   size_t len)
-{
-	uint8_t *p;
-	ssize_t room = rlpx_codec_rx_space(c, &p);
-
-	if (room == -ENOBUFS)
-		return 0;
-	if (room < 0)
-		return room;
-	if ((size_t)room > len)
-		room = (ssize_t)len;
-	memcpy(p, buf, (size_t)room);
-	rlpx_codec_rx_commit(c, (size_t)room);
-	return room;
-}
-
-/* msg_code() reads rlp(msg-id) at the start of frame-data: a canonical
- * RLP unsigned integer of at most 8 bytes. Returns bytes used. */
-static ssize_t msg_code(uint64_t *code, const uint8_t *p, size_t len)
-{
-	size_t k;
-
-	if (!len)
-		return -EBADMSG;        /* a frame with no message code */
-	if (p[0] < 0x80) {
-		*code = p[0];
-		return 1;
-	}
-	if (p[0] == 0x80) {
-		*code = 0;
-		return 1;
-	}
-	k = p[0] - 0x80u;
-	if (k > 8 || len < 1 + k || p[1] == 0 || (k == 1 && p[1] < 0x80))
-		return -EBADMSG;        /* too long, truncated, non-canonical */
-	*code = 0;
-	for (size_t i = 0; i < k; i++)
-		*code = *code << 8 | p[1 + i];
-	return (ssize_t)(1 + k);
-}
-
-/* rx_message() turns the frame-data just opened at body[0..len) into *m:
- * the message code, then snappy (decoded size checked first). */
-static int rx_message(struct rlpx_codec *c, struct rlpx_msg *m,
-		      const uint8_t *body, size_t len)
-{
-	ssize_t n, dl;
-	int rc;
-
-	n = msg_code(&m->code, body, len);
-	if (n < 0)
-		return (int)n;
-	m->data = body + n;
-	m->len = len - (size_t)n;
-	if (!c->snappy)
-		return 0;
-	/* The bomb check: the claimed size, before any inflating. */
-	dl = snappy_decoded_len(m->data, m->len);
-	if (dl < 0)
-		return -EBADMSG;
-	if ((size_t)dl > RLPX_MSG_CAP)
-		return -EMSGSIZE;
-	rc = grow(&c->dbuf, &c->dcap, (size_t)dl ? (size_t)dl : 1,
-		  RLPX_MSG_CAP);
-	if (rc < 0)
-		return rc;
-	dl = snappy_unpack(c->dbuf, c->dcap, m->data, m->len, RLPX_MSG_CAP);
-	if (dl < 0)
-		return dl == -EMSGSIZE ? -EMSGSIZE : -EBADMSG;
-	m->data = c->dbuf;
-	m->len = (size_t)dl;
-	return 0;
-}
-
-/* rx_header_due() says whether c wants open_header() on its buffer now;
- * rx_header_done() records its result r (body bytes to come, or error). */
-static bool rx_header_due(const struct rlpx_codec *c)
-{
-	return !c->body_need && c->ilen - c->ioff >= RLPX_FRAME_HEAD_LEN;
-}
-
-static int rx_header_done(struct rlpx_codec *c, ssize_t r)
-{
-	if (r < 0)
-		return (int)r;
-	c->ioff += RLPX_FRAME_HEAD_LEN;
-	c->body_need = (size_t)r;
-	return 0;
-}
-
-static bool rx_body_due(const struct rlpx_codec *c)
-{
-	return c->body_need && c->ilen - c->ioff >= c->body_need;
-}
-
-/* rx_body_done() records open_body()'s result r for the frame at the
- * buffer's head and makes the message of it. */
-static int rx_body_done(struct rlpx_codec *c, struct rlpx_msg *m, ssize_t r)
-{
-	uint8_t *body = c->ibuf + c->ioff;
-
-	if (r < 0)
-		return (int)r;
-	c->ioff += c->body_need;
-	c->body_need = 0;
-	return rx_message(c, m, body, (size_t)r);
-}
-
-int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m)
-{
-	size_t fs = 0;
-	uint8_t *body;
-	int rc;
-
-	if (!c->ibuf)
-		return -EPROTO;
-	if (rx_header_due(c)) {
-		rc = rx_header_done(c, rlpx_frame_open_header(&c->f, &fs,
-							c->ibuf + c->ioff));
-		if (rc < 0)
-			return rc;
-	}
-	if (!rx_body_due(c))
-		return -EAGAIN;
-	body = c->ibuf + c->ioff;
-	return rx_body_done(c, m, rlpx_frame_open_body(&c->f, body,
-						       c->body_need, body,
-						       c->body_need));
-}
-
-#define CODEC_BATCH 32          /* frame ops per rlpx_frame_*_batch() call */
-
-/* One group of at most CODEC_BATCH codecs: the headers due, then the
- * bodies due, each through one frame batch; what neither concerns is
- * -EAGAIN, as rx_next() would say. */
-static void rx_next_group(struct rlpx_codec *const c[], struct rlpx_msg m[],
-			  int rc[], size_t n)
-{
-	struct rlpx_frame_op op[CODEC_BATCH];
-	size_t idx[CODEC_BATCH], k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		rc[i] = c[i]->ibuf ? -EAGAIN : -EPROTO;
-		if (rc[i] == -EPROTO || !rx_header_due(c[i]))
-			continue;
-		op[k] = (struct rlpx_frame_op){
-			.f = &c[i]->f, .in = c[i]->ibuf + c[i]->ioff,
-			.in_len = c[i]->ilen - c[i]->ioff };
-		idx[k++] = i;
-	}
-	rlpx_frame_open_header_batch(op, k);
-	for (size_t j = 0; j < k; j++) {
-		int r = rx_header_done(c[idx[j]], op[j].rc);
-
-		if (r < 0)
-			rc[idx[j]] = r;
-	}
-	k = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *body;
-
-		if (rc[i] != -EAGAIN || !rx_body_due(c[i]))
-			continue;
-		body = c[i]->ibuf + c[i]->ioff;
-		op[k] = (struct rlpx_frame_op){
-			.f = &c[i]->f, .out = body,
-			.out_cap = c[i]->body_need, .in = body,
-			.in_len = c[i]->body_need };
-		idx[k++] = i;
-	}
-	rlpx_frame_open_body_batch(op, k);
-	for (size_t j = 0; j < k; j++)
-		rc[idx[j]] = rx_body_done(c[idx[j]], &m[idx[j]], op[j].rc);
-}
-
-void rlpx_codec_rx_next_batch(struct rlpx_codec *const c[],
-			      struct rlpx_msg m[], int rc[], size_t n)
-{
-	for (size_t i = 0; i < n; i += CODEC_BATCH)
-		rx_next_group(c + i, m + i, rc + i,
-			      n - i < CODEC_BATCH ? n - i : CODEC_BATCH);
-}
-
-size_t rlpx_codec_scratch_len(size_t len)
-{
-	return CODE_MAX_LEN + (len > RLPX_MSG_CAP ? len : snappy_bound(len));
-}
-
-size_t rlpx_codec_sealed_max(size_t len)
-{
-	return rlpx_frame_sealed_len(rlpx_codec_scratch_len(len));
-}
-
-static size_t put_code(uint8_t *p, uint64_t code)
-{
-	size_t k = 0;
-
-	if (code == 0) {
-		p[0] = 0x80;
-		return 1;
-	}
-	if (code < 0x80) {
-		p[0] = (uint8_t)code;
-		return 1;
-	}
-	for (uint64_t v = code; v; v >>= 8)
-		k++;
-	p[0] = (uint8_t)(0x80 + k);
-	for (size_t i = 0; i < k; i++)
-		p[1 + i] = (uint8_t)(code >> (8 * (k - 1 - i)));
-	return 1 + k;
-}
-
-/* seal_plain() writes the frame plaintext rlp(code) || data (compressed
- * when on) into scratch. Returns its length or -errno. */
-static ssize_t seal_plain(const struct rlpx_codec *c, uint8_t *scratch,
-			  size_t scratch_cap, uint64_t code,
-			  const uint8_t *data, size_t len)
-{
-	size_t n;
-
-	if (len > RLPX_MSG_CAP)
-		return -EMSGSIZE;
-	if (scratch_cap < rlpx_codec_scratch_len(len))
-		return -ENOBUFS;
-	n = put_code(scratch, code);
-	if (c->snappy) {
-		ssize_t z = snappy_pack(scratch + n, scratch_cap - n, data,
-					len);
-
-		if (z < 0)
-			return z;
-		n += (size_t)z;
-	} else {
-		if (len)
-			memcpy(scratch + n, data, len);
-		n += len;
-	}
-	return (ssize_t)n;
-}
-
-ssize_t rlpx_codec_seal(struct rlpx_codec *c, uint8_t *out, size_t out_cap,
-			uint8_t *scratch, size_t scratch_cap, uint64_t code,
-			const uint8_t *data, size_t len)
-{
-	ssize_t n = seal_plain(c, scratch, scratch_cap, code, data, len);
-
-	if (n < 0)
-		return n;
-	return rlpx_frame_seal(&c->f, out, out_cap, scratch, (size_t)n);
-}
-
-void rlpx_codec_seal_batch(struct rlpx_codec_tx *tx, size_t n)
-{
-	struct rlpx_frame_op op[CODEC_BATCH];
-	size_t idx[CODEC_BATCH];
-
-	for (size_t i = 0; i < n;) {
-		size_t k = 0;
-
-		for (; i < n && k < CODEC_BATCH; i++) {
-			struct rlpx_codec_tx *t = &tx[i];
-			ssize_t p = seal_plain(t->c, t->scratch,
-					       t->scratch_cap, t->code,
-					       t->data, t->len);
-
-			t->rc = p;
-			if (p < 0)
-				continue;
-			op[k] = (struct rlpx_frame_op){
-				.f = &t->c->f, .out = t->out,
-				.out_cap = t->out_cap, .in = t->scratch,
-				.in_len = (size_t)p };
-			idx[k++] = i;
-		}
-		rlpx_frame_seal_batch(op, k);
-		for (size_t j = 0; j < k; j++)
-			tx[idx[j]].rc = op[j].rc;
-	}
-}
+#define WQ_IDLE        (64u << 10)      /* an empty write queue keeps this */
 
 /* ---- sessions ----------------------------------------------------------- */
 
@@ -430,15 +67,21 @@ struct sess {
 	/* write queue */
 	uint8_t *wq;
 	size_t wq_cap, wq_off, wq_len;
+	/* memory: every buffer above is charged here, and through it to
+	 * the worker's budget; mem_parked: reading stopped for lack of
+	 * budget, since mem_since (CLOCK_MONOTONIC ns) */
+	struct rlpx_budget mem;
+	bool mem_parked;
+	uint64_t mem_since;
 	/* the close report */
 	int32_t close_err;
 	uint8_t close_origin;
 	uint8_t close_reason;
 	/* while S_PENDING: on the pending list (oldest first), and the
-	 * control messages that came for it, in order, slots kept */
+	 * control requests that came for it, in order, copied */
 	struct sess *pnext, **ppprev;
 	uint64_t pend_deadline;         /* CLOCK_MONOTONIC ns */
-	struct msg_desc *held;          /* RLPX_STAGE_HOLD_MAX, lazily */
+	struct rlpx_req_held *held;     /* RLPX_STAGE_HOLD_MAX, lazily */
 	unsigned n_held;
 };
 
@@ -456,7 +99,9 @@ struct rlpx_stage {
 	struct sess *stalled;
 	unsigned n_stalled;
 	struct sess *pend_head, **pend_tail;    /* deadline order */
-	unsigned n_held;                /* slots held by pending sessions */
+	unsigned n_held;                /* requests held by pending sessions */
+	struct rlpx_budget mem;         /* the worker's: all of the below and
+					 * every session's */
 	uint8_t *scratch;               /* plain frames for seal */
 	size_t scratch_cap;
 	/* completed TX messages waiting to be sealed together: at most
@@ -464,7 +109,10 @@ struct rlpx_stage {
 	struct sess *tx_due[TX_BATCH];
 	unsigned n_tx_due;
 	uint8_t *tx_scratch;            /* TX_BATCH plain frames */
-	bool enqueued;                  /* notify control at the end of poll */
+	size_t tx_scratch_cap;
+	struct rlpx_out out;            /* the ring to control; notify
+					 * control at the end of poll when
+					 * out.enqueued */
 	pthread_mutex_t lock;           /* inbox only */
 	unsigned n_inbox;               /* atomic read without the lock */
 	struct inbox_ent inbox[RLPX_STAGE_INBOX];
@@ -477,10 +125,14 @@ static void cnt(struct rlpx_stage *st, unsigned i, uint64_t v)
 				 __ATOMIC_RELAXED);
 }
 
-static uint64_t mono_ns(void)
+/* now_ns() is the stage's clock (cfg.now_fn, else CLOCK_MONOTONIC): all
+ * its deadlines are intervals, which the wall clock must not move. */
+static uint64_t now_ns(const struct rlpx_stage *st)
 {
 	struct timespec ts;
 
+	if (st->cfg.now_fn)
+		return st->cfg.now_fn(st->cfg.now_arg);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
@@ -514,11 +166,13 @@ static struct sess *sess_new(struct rlpx_stage *st, uint64_t id)
 		return NULL;
 	s->id = id;
 	s->fd = -1;
+	s->mem = (struct rlpx_budget){ .max = st->cfg.sess_mem_max,
+				       .parent = &st->mem };
 	s->hnext = st->bucket[b];
 	st->bucket[b] = s;
 	st->n_sess++;
 	/* Every timeout is the same, so appending keeps deadline order. */
-	s->pend_deadline = mono_ns() + RLPX_STAGE_PENDING_NS;
+	s->pend_deadline = now_ns(st) + RLPX_STAGE_PENDING_NS;
 	s->ppprev = st->pend_tail;
 	*st->pend_tail = s;
 	st->pend_tail = &s->pnext;
@@ -539,14 +193,11 @@ static void pend_unlink(struct rlpx_stage *st, struct sess *s)
 	s->ppprev = NULL;
 }
 
-/* release_held() frees the slots s still holds. */
+/* release_held() drops the requests s still holds. */
 static void release_held(struct rlpx_stage *st, struct sess *s)
 {
-	for (unsigned i = 0; i < s->n_held; i++) {
-		explicit_bzero(shmring_slot_ptr(st->cfg.ring, s->held[i].slot),
-			       MSG_SLOT_SIZE);
-		shmring_slot_free(st->cfg.ring, s->held[i].slot);
-	}
+	for (unsigned i = 0; i < s->n_held; i++)
+		rlpx_req_unhold(&s->held[i], &s->mem);
 	st->n_held -= s->n_held;
 	s->n_held = 0;
 	free(s->held);
@@ -582,10 +233,9 @@ static void sess_free(struct rlpx_stage *st, struct sess *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	rlpx_codec_fini(&s->c);
-	if (s->txa)
-		explicit_bzero(s->txa, s->txa_cap);
-	free(s->txa);
-	free(s->wq);
+	rlpx_budget_shrink(&s->mem, &s->txa, &s->txa_cap, 0);
+	rlpx_budget_shrink(&s->mem, &s->wq, &s->wq_cap, 0);
+	rlpx_budget_give(&s->mem, s->mem.used);  /* nothing is left; be sure */
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -620,36 +270,16 @@ static void set_events(struct rlpx_stage *st, struct sess *s)
 		s->ev = ev;
 }
 
-/* report_closed() puts MSG_RLPX_CLOSED on the ring and frees s, or leaves
- * s stalled in S_DEAD to retry. */
+/* report_closed() puts MSG_RLPX_CLOSED on the ring, or says -ENOBUFS:
+ * the caller leaves s stalled in S_DEAD to retry. */
 static int report_closed(struct rlpx_stage *st, struct sess *s)
 {
-	struct msg_rlpx_closed *m;
-	struct msg_desc d;
-	uint32_t slot;
+	int rc = rlpx_out_closed(&st->out, s->id, s->close_err,
+				 s->close_reason, s->close_origin);
 
-	if (shmring_slot_alloc(st->cfg.ring, &slot) < 0)
-		return -ENOBUFS;
-	m = shmring_slot_ptr(st->cfg.ring, slot);
-	memset(m, 0, sizeof(*m));
-	m->hdr.type = MSG_RLPX_CLOSED;
-	m->hdr.len = sizeof(*m) - sizeof(m->hdr);
-	m->hdr.seq = st->cfg.seq ? (*st->cfg.seq)++ : 0;
-	m->session_id = s->id;
-	m->error = s->close_err;
-	m->reason = s->close_reason;
-	m->origin = s->close_origin;
-	d = (struct msg_desc){ .slot = slot, .len = sizeof(*m),
-			       .kind = MSG_RLPX_CLOSED };
-	if (shmring_enqueue(st->cfg.rxq, &d, 1) != 1) {
-		shmring_slot_free(st->cfg.ring, slot);
-		if (st->cfg.seq)
-			(*st->cfg.seq)--;
-		return -ENOBUFS;
-	}
-	st->enqueued = true;
-	cnt(st, DP_CNT_RLPX_CLOSED, 1);
-	return 0;
+	if (rc == 0)
+		cnt(st, DP_CNT_RLPX_CLOSED, 1);
+	return rc;
 }
 
 /* sess_end() closes the socket and reports; s may be freed. */
@@ -671,8 +301,13 @@ static void sess_end(struct rlpx_stage *st, struct sess *s, int err,
 	s->close_origin = origin;
 	s->emitting = false;
 	rlpx_codec_fini(&s->c);
+	rlpx_budget_shrink(&s->mem, &s->txa, &s->txa_cap, 0);
+	rlpx_budget_shrink(&s->mem, &s->wq, &s->wq_cap, 0);
+	s->wq_off = s->wq_len = 0;
 	if (err == -EKEYREJECTED || err == -EMSGSIZE || err == -EBADMSG)
 		cnt(st, DP_CNT_RLPX_BAD_FRAME, 1);
+	if (err == -EDQUOT)
+		cnt(st, DP_CNT_RLPX_MEM_CLOSE, 1);
 	if (s->stalled)
 		return;                 /* the stalled pass reports it */
 	if (report_closed(st, s) == 0)
@@ -701,8 +336,10 @@ static int flush(struct rlpx_stage *st, struct sess *s)
 		s->wq_off += (size_t)n;
 		cnt(st, DP_CNT_RLPX_BYTES_TX, (uint64_t)n);
 	}
-	if (s->wq_off == s->wq_len)
+	if (s->wq_off == s->wq_len) {
 		s->wq_off = s->wq_len = 0;
+		rlpx_budget_shrink(&s->mem, &s->wq, &s->wq_cap, WQ_IDLE);
+	}
 	if (s->state == S_CLOSING && s->wq_len == 0) {
 		shutdown(s->fd, SHUT_WR);
 		sess_end(st, s, 0, MSG_CLOSE_LOCAL);
@@ -714,7 +351,7 @@ static int flush(struct rlpx_stage *st, struct sess *s)
 
 /* wq_reserve() makes room on s's write queue for a sealed len-byte
  * message: -ENOBUFS when that would pass RLPX_STAGE_WQ_MAX (the peer
- * stopped reading), -ENOMEM. */
+ * stopped reading), -EDQUOT when the budget refuses, -ENOMEM. */
 static int wq_reserve(struct sess *s, size_t len)
 {
 	size_t max = rlpx_codec_sealed_max(len);
@@ -725,7 +362,8 @@ static int wq_reserve(struct sess *s, size_t len)
 		s->wq_len -= s->wq_off;
 		s->wq_off = 0;
 	}
-	rc = grow(&s->wq, &s->wq_cap, s->wq_len + max, RLPX_STAGE_WQ_MAX);
+	rc = rlpx_budget_grow(&s->mem, &s->wq, &s->wq_cap, s->wq_len + max,
+			      RLPX_STAGE_WQ_MAX);
 	return rc == -EMSGSIZE ? -ENOBUFS : rc;
 }
 
@@ -737,8 +375,8 @@ static int queue_msg(struct rlpx_stage *st, struct sess *s, uint64_t code,
 	ssize_t n;
 	int rc;
 
-	rc = grow(&st->scratch, &st->scratch_cap, need,
-		  rlpx_codec_scratch_len(RLPX_MSG_CAP));
+	rc = rlpx_budget_grow(&st->mem, &st->scratch, &st->scratch_cap, need,
+			      rlpx_codec_scratch_len(RLPX_MSG_CAP));
 	if (rc < 0)
 		return rc;
 	rc = wq_reserve(s, len);
@@ -758,7 +396,9 @@ static int queue_msg(struct rlpx_stage *st, struct sess *s, uint64_t code,
  * full, or count the message as dropped. s may be freed. */
 static void tx_sent(struct rlpx_stage *st, struct sess *s, ssize_t rc)
 {
-	if (rc == -ENOBUFS) {           /* the peer stopped reading */
+	/* The peer stopped reading, or the memory budget is spent: a
+	 * message cannot be left out of a stream, so the session ends. */
+	if (rc == -ENOBUFS || rc == -EDQUOT) {
 		sess_end(st, s, (int)rc, MSG_CLOSE_ERROR);
 		return;
 	}
@@ -768,6 +408,7 @@ static void tx_sent(struct rlpx_stage *st, struct sess *s, ssize_t rc)
 	}
 	s->wq_len += (size_t)rc;
 	cnt(st, DP_CNT_RLPX_FRAMES_TX, 1);
+	rlpx_budget_shrink(&s->mem, &s->txa, &s->txa_cap, TX_BATCH_LEN);
 	flush(st, s);
 }
 
@@ -816,14 +457,16 @@ static void tx_seal_due(struct rlpx_stage *st)
 }
 
 /* tx_defer() puts s's completed message (txa) on the TX batch. Returns 0,
- * or -ENOMEM (no batch scratch: seal it at once). */
+ * or -ENOMEM / -EDQUOT (no batch scratch: seal it at once). */
 static int tx_defer(struct rlpx_stage *st, struct sess *s)
 {
 	if (!st->tx_scratch) {
-		st->tx_scratch = malloc(TX_BATCH *
-					rlpx_codec_scratch_len(TX_BATCH_LEN));
-		if (!st->tx_scratch)
-			return -ENOMEM;
+		size_t n = TX_BATCH * rlpx_codec_scratch_len(TX_BATCH_LEN);
+		int rc = rlpx_budget_grow(&st->mem, &st->tx_scratch,
+					  &st->tx_scratch_cap, n, n);
+
+		if (rc < 0)
+			return rc;
 	}
 	s->tx_due = true;
 	st->tx_due[st->n_tx_due++] = s;
@@ -836,63 +479,30 @@ static int tx_defer(struct rlpx_stage *st, struct sess *s)
  * Returns 0 when all of it went, -ENOBUFS when the ring or pool is full. */
 static int emit(struct rlpx_stage *st, struct sess *s)
 {
-	const struct rlpx_msg *m = &s->m;
+	return rlpx_out_msg(&st->out, s->id, &s->m, &s->emit_off);
+}
 
-	for (;;) {
-		uint32_t slots[FRAG_BURST];
-		struct msg_desc d[FRAG_BURST];
-		size_t left = m->len - s->emit_off, off = s->emit_off;
-		unsigned want = (unsigned)((left + MSG_RLPX_FRAG_MAX - 1) /
-					   MSG_RLPX_FRAG_MAX);
-		unsigned got, enq;
+/* stall_rd() parks s until the ring has room: reading off. */
+static void stall_rd(struct rlpx_stage *st, struct sess *s)
+{
+	s->rd_off = true;
+	set_events(st, s);
+	stall(st, s);
+}
 
-		if (want == 0)
-			want = 1;       /* an empty message is one fragment */
-		if (want > FRAG_BURST)
-			want = FRAG_BURST;
-		got = shmring_slot_alloc_burst(st->cfg.ring, slots, want);
-		for (unsigned i = 0; i < got; i++) {
-			struct msg_rlpx_data *x = shmring_slot_ptr(st->cfg.ring,
-								   slots[i]);
-			size_t k = m->len - off;
-
-			if (k > MSG_RLPX_FRAG_MAX)
-				k = MSG_RLPX_FRAG_MAX;
-			memset(x, 0, sizeof(*x));
-			x->hdr.type = MSG_RLPX_RX;
-			x->hdr.len = (uint16_t)(sizeof(*x) - sizeof(x->hdr) + k);
-			x->hdr.seq = st->cfg.seq ? (*st->cfg.seq)++ : 0;
-			x->session_id = s->id;
-			x->msg_code = m->code;
-			x->total_len = (uint32_t)m->len;
-			x->frag_off = (uint32_t)off;
-			x->data_len = (uint16_t)k;
-			x->flags = off + k == m->len ? MSG_RLPX_F_LAST : 0;
-			if (k)
-				memcpy(x->data, m->data + off, k);
-			d[i] = (struct msg_desc){ .slot = slots[i],
-				.len = (uint16_t)(sizeof(*x) + k),
-				.kind = MSG_RLPX_RX };
-			off += k;
-		}
-		enq = got ? shmring_enqueue(st->cfg.rxq, d, got) : 0;
-		if (enq < got) {
-			shmring_slot_free_burst(st->cfg.ring, slots + enq,
-						got - enq);
-			if (st->cfg.seq)
-				*st->cfg.seq -= got - enq;
-		}
-		if (enq)
-			st->enqueued = true;
-		for (unsigned i = 0; i < enq; i++)
-			s->emit_off += d[i].len - sizeof(struct msg_rlpx_data);
-		if (m->len == 0 && enq == 1)
-			return 0;
-		if (enq < want)
-			return -ENOBUFS;
-		if (s->emit_off >= m->len)
-			return 0;
+/* mem_stall() parks s for want of memory: its budget or the worker's
+ * refused what its next frame needs, or its write queue holds more than
+ * a quarter of its budget (a peer that sends without reading). Reading
+ * stops and is retried with the other stalled sessions; a session still
+ * parked after cfg.mem_wait_ns is closed (retry_stalled()). */
+static void mem_stall(struct rlpx_stage *st, struct sess *s)
+{
+	if (!s->mem_parked) {
+		s->mem_parked = true;
+		s->mem_since = now_ns(st);
+		cnt(st, DP_CNT_RLPX_MEM_PAUSE, 1);
 	}
+	stall_rd(st, s);
 }
 
 /* rx_one() acts on one rlpx_codec_rx_next() result of s: a Ping is
@@ -905,10 +515,15 @@ static int rx_one(struct rlpx_stage *st, struct sess *s, int rc,
 {
 	if (rc == -EAGAIN)
 		return rc;
+	if (rc == -EDQUOT) {            /* opened; its message waits */
+		mem_stall(st, s);
+		return -ENOBUFS;
+	}
 	if (rc < 0) {
 		sess_end(st, s, rc, MSG_CLOSE_ERROR);
 		return -EPIPE;
 	}
+	s->mem_parked = false;
 	cnt(st, DP_CNT_RLPX_FRAMES_RX, 1);
 	if (m->code == RLPX_P2P_PING) {
 		static const uint8_t empty[] = { 0xc0 };
@@ -928,15 +543,8 @@ static int rx_one(struct rlpx_stage *st, struct sess *s, int rc,
 	if (rc < 0)
 		return rc;
 	s->emitting = false;
+	rlpx_codec_trim(&s->c);
 	return 0;
-}
-
-/* stall_rd() parks s until the ring has room: reading off. */
-static void stall_rd(struct rlpx_stage *st, struct sess *s)
-{
-	s->rd_off = true;
-	set_events(st, s);
-	stall(st, s);
 }
 
 /* A set of sessions pumped together: idx[0..n) index the caller's array. */
@@ -980,6 +588,7 @@ static void drain_set(struct rlpx_stage *st, struct sess *const ss[],
 				continue;
 			}
 			s->emitting = false;
+			rlpx_codec_trim(&s->c);
 		}
 		act.idx[act.n++] = i;
 		q++;
@@ -1038,8 +647,17 @@ static void pump_set(struct rlpx_stage *st, struct sess *const ss[],
 			size_t i = live.idx[q];
 			struct sess *s = ss[i];
 			uint8_t *p;
-			ssize_t room = rlpx_codec_rx_space(&s->c, &p), got;
+			ssize_t room, got;
 
+			if (s->wq_len - s->wq_off > s->mem.max / 4) {
+				mem_stall(st, s);       /* not reading ours */
+				continue;
+			}
+			room = rlpx_codec_rx_space(&s->c, &p);
+			if (room == -EDQUOT) {
+				mem_stall(st, s);
+				continue;
+			}
 			if (room < 0) {
 				sess_end(st, s, (int)room, MSG_CLOSE_ERROR);
 				rc[i] = -EPIPE;
@@ -1062,6 +680,7 @@ static void pump_set(struct rlpx_stage *st, struct sess *const ss[],
 			}
 			cnt(st, DP_CNT_RLPX_BYTES_RX, (uint64_t)got);
 			rlpx_codec_rx_commit(&s->c, (size_t)got);
+			s->mem_parked = false;  /* it had room: reading again */
 			live.idx[k++] = i;
 		}
 		live.n = k;
@@ -1080,26 +699,30 @@ static int pump(struct rlpx_stage *st, struct sess *s)
 	return rc;
 }
 
-static int ctl_apply(struct rlpx_stage *st, const struct msg_desc *d,
-		     void *slot);
+static int ctl_apply(struct rlpx_stage *st, const struct rlpx_req *r);
 
 /* replay() applies, in order, what control sent s while it was pending,
- * and frees those slots. s may be gone afterwards. */
+ * and frees the copies. s may be gone afterwards. */
 static void replay(struct rlpx_stage *st, struct sess *s)
 {
-	struct msg_desc *held = s->held;
+	struct rlpx_req_held *held = s->held;
 	unsigned n = s->n_held;
+	size_t bytes = 0;
 
+	/* The copies leave s's account now (s may end before the last is
+	 * applied); they are freed one by one below, at most
+	 * RLPX_STAGE_HOLD_MAX slots' worth. */
+	for (unsigned i = 0; i < n; i++)
+		bytes += rlpx_req_held_size(&held[i]);
+	rlpx_budget_give(&s->mem, bytes);
 	s->held = NULL;
 	s->n_held = 0;
 	st->n_held -= n;
 	for (unsigned i = 0; i < n; i++) {
-		void *p = shmring_slot_ptr(st->cfg.ring, held[i].slot);
-
 		/* By id: an earlier one may have ended the session. */
-		if (ctl_apply(st, &held[i], p) < 0)
+		if (ctl_apply(st, &held[i].r) < 0)
 			cnt(st, DP_CNT_RLPX_CTL_DROP, 1);
-		shmring_slot_free(st->cfg.ring, held[i].slot);
+		rlpx_req_unhold(&held[i], NULL);
 	}
 	free(held);
 }
@@ -1149,14 +772,13 @@ static void adopt_fd(struct rlpx_stage *st, uint64_t id, int fd)
 		activate(st, s);
 }
 
-static int ctl_keys(struct rlpx_stage *st, const struct msg_desc *d,
-		    struct msg_rlpx_keys *k)
+/* ctl_keys() adopts the frame state of a MSG_RLPX_KEYS, from k: the
+ * caller's private copy of the slot. */
+static int ctl_keys(struct rlpx_stage *st, const struct msg_rlpx_keys *k)
 {
 	struct sess *s;
 	int rc;
 
-	if (msg_check(d, k, sizeof(*k)) < 0 || d->len != sizeof(*k))
-		return -EBADMSG;
 	s = find(st, k->session_id);
 	if (!s)
 		s = sess_new(st, k->session_id);
@@ -1164,7 +786,7 @@ static int ctl_keys(struct rlpx_stage *st, const struct msg_desc *d,
 		return -ENOSPC;
 	if (s->have_keys || s->state != S_PENDING)
 		return -EBADMSG;
-	rc = rlpx_codec_init(&s->c, k, st->cfg.frame_cap, k->flags);
+	rc = rlpx_codec_init(&s->c, k, st->cfg.frame_cap, k->flags, &s->mem);
 	if (rc < 0) {
 		if (s->fd >= 0)
 			sess_end(st, s, rc, MSG_CLOSE_ERROR);
@@ -1178,17 +800,15 @@ static int ctl_keys(struct rlpx_stage *st, const struct msg_desc *d,
 	return 0;
 }
 
-static int ctl_tx(struct rlpx_stage *st, const struct msg_desc *d,
-		  const struct msg_rlpx_data *x)
+/* ctl_tx() takes one fragment of a message from control: x is the
+ * checked copy of its header (rlpx_req_load()), data holds x->data_len
+ * bytes. */
+static int ctl_tx(struct rlpx_stage *st, const struct rlpx_tx_hdr *x,
+		  const uint8_t *data)
 {
 	struct sess *s;
 	int rc;
 
-	if (msg_check(d, x, sizeof(*x)) < 0 ||
-	    sizeof(*x) + x->data_len != d->len ||
-	    x->total_len > RLPX_MSG_CAP ||
-	    (uint64_t)x->frag_off + x->data_len > x->total_len)
-		return -EBADMSG;
 	s = find(st, x->session_id);
 	if (s && s->tx_due && x->frag_off == 0) {
 		/* txa still holds its last message: seal that (and the
@@ -1209,12 +829,16 @@ static int ctl_tx(struct rlpx_stage *st, const struct msg_desc *d,
 		s->txa_busy = false;
 		return -EBADMSG;
 	}
-	rc = grow(&s->txa, &s->txa_cap, s->txa_len + x->data_len,
-		  RLPX_MSG_CAP);
+	rc = rlpx_budget_grow(&s->mem, &s->txa, &s->txa_cap,
+			      s->txa_len + x->data_len, RLPX_MSG_CAP);
+	if (rc == -EDQUOT) {            /* over budget: the stream ends */
+		sess_end(st, s, rc, MSG_CLOSE_ERROR);
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
 	if (x->data_len)
-		memcpy(s->txa + s->txa_len, x->data, x->data_len);
+		memcpy(s->txa + s->txa_len, data, x->data_len);
 	s->txa_len += x->data_len;
 	if (!(x->flags & MSG_RLPX_F_LAST))
 		return 0;
@@ -1224,23 +848,22 @@ static int ctl_tx(struct rlpx_stage *st, const struct msg_desc *d,
 	if (s->txa_len <= TX_BATCH_LEN && tx_defer(st, s) == 0)
 		return 0;
 	rc = queue_msg(st, s, s->txa_code, s->txa, s->txa_len);
-	if (rc == -ENOBUFS) {           /* the peer stopped reading */
+	if (rc == -ENOBUFS || rc == -EDQUOT) {  /* not reading, or no room */
 		sess_end(st, s, rc, MSG_CLOSE_ERROR);
 		return 0;
 	}
 	if (rc < 0)
 		return rc;
+	rlpx_budget_shrink(&s->mem, &s->txa, &s->txa_cap, TX_BATCH_LEN);
 	flush(st, s);
 	return 0;
 }
 
-static int ctl_close(struct rlpx_stage *st, const struct msg_desc *d,
-		     const struct msg_rlpx_closed *c)
+/* ctl_close() carries out a close request (c: a checked copy). */
+static int ctl_close(struct rlpx_stage *st, const struct msg_rlpx_closed *c)
 {
 	struct sess *s;
 
-	if (msg_check(d, c, sizeof(*c)) < 0 || d->len != sizeof(*c))
-		return -EBADMSG;
 	s = find(st, c->session_id);
 	if (s && s->tx_due) {           /* what came before goes first */
 		tx_seal_due(st);
@@ -1270,77 +893,73 @@ static int ctl_close(struct rlpx_stage *st, const struct msg_desc *d,
 }
 
 /* ctl_apply() carries out one TX or close request. */
-static int ctl_apply(struct rlpx_stage *st, const struct msg_desc *d,
-		     void *slot)
+static int ctl_apply(struct rlpx_stage *st, const struct rlpx_req *r)
 {
-	if (d->kind == MSG_RLPX_TX)
-		return ctl_tx(st, d, slot);
-	return ctl_close(st, d, slot);
+	if (r->kind == MSG_RLPX_TX)
+		return ctl_tx(st, &r->u.tx, r->data);
+	return ctl_close(st, &r->u.close);
 }
 
-/* hold() keeps a TX or close request for a pending session. Returns
- * RLPX_CTL_HELD or -EBUSY (bound hit: the caller offers it again). */
+/* hold() keeps a TX or close request for a pending session, its payload
+ * copied (the slot goes back to the pool). Returns RLPX_CTL_HELD or
+ * -EBUSY (bound hit, or no memory for the copy: the caller offers it
+ * again; the pending timeout bounds the wait). */
 static int hold(struct rlpx_stage *st, struct sess *s,
-		const struct msg_desc *d)
+		const struct rlpx_req *r)
 {
+	struct rlpx_req_held *h;
+
 	if (s->n_held >= RLPX_STAGE_HOLD_MAX ||
 	    st->n_held >= RLPX_STAGE_HOLD_TOTAL)
 		return -EBUSY;
 	if (!s->held) {
-		s->held = malloc(RLPX_STAGE_HOLD_MAX * sizeof(*s->held));
+		s->held = calloc(RLPX_STAGE_HOLD_MAX, sizeof(*s->held));
 		if (!s->held)
-			return -EBUSY;  /* retried; the timeout bounds it */
+			return -EBUSY;
 	}
-	s->held[s->n_held++] = *d;
+	h = &s->held[s->n_held];
+	if (rlpx_req_hold(h, r, &s->mem) < 0)
+		return -EBUSY;
+	s->n_held++;
 	st->n_held++;
 	return RLPX_CTL_HELD;
-}
-
-/* ctl_session_id() is the session a TX or close request names, read
- * before any other check (those run when it is applied). */
-static int ctl_session_id(const struct msg_desc *d, const void *slot,
-			  uint64_t *id)
-{
-	if (d->kind == MSG_RLPX_TX) {
-		const struct msg_rlpx_data *x = slot;
-
-		if (msg_check(d, x, sizeof(*x)) < 0)
-			return -EBADMSG;
-		*id = x->session_id;
-	} else {
-		const struct msg_rlpx_closed *c = slot;
-
-		if (msg_check(d, c, sizeof(*c)) < 0)
-			return -EBADMSG;
-		*id = c->session_id;
-	}
-	return 0;
 }
 
 int rlpx_stage_ctl(struct rlpx_stage *st, const struct msg_desc *d,
 		   void *slot)
 {
+	struct rlpx_req r;
 	struct sess *s;
-	uint64_t id;
 	int rc;
 
 	if (!slot)
 		return -EBADMSG;
 	switch (d->kind) {
-	case MSG_RLPX_KEYS:
-		rc = ctl_keys(st, d, slot);
+	case MSG_RLPX_KEYS: {
+		struct msg_rlpx_keys k;
+
+		rc = msg_load(d, slot, &k, sizeof(k));
 		/* The secrets leave the shared pool whatever happened. */
 		explicit_bzero(slot, MSG_SLOT_SIZE);
+		if (rc == 0 && d->len != sizeof(k))
+			rc = -EBADMSG;
+		if (rc == 0)
+			rc = ctl_keys(st, &k);
+		else
+			rc = -EBADMSG;
+		explicit_bzero(&k, sizeof(k));
 		break;
+	}
 	case MSG_RLPX_TX:
 	case MSG_RLPX_CLOSED:
-		rc = ctl_session_id(d, slot, &id);
+		rc = rlpx_req_load(&r, d, slot);
 		if (rc < 0)
 			break;
-		s = find(st, id);
+		s = find(st, d->kind == MSG_RLPX_TX ? r.u.tx.session_id :
+						       r.u.close.session_id);
 		if (s && s->state == S_PENDING)
-			return hold(st, s, d);
-		rc = ctl_apply(st, d, slot);
+			return hold(st, s, &r);
+		rc = ctl_apply(st, &r);
 		break;
 	default:
 		rc = -EBADMSG;
@@ -1359,9 +978,25 @@ int rlpx_stage_new(struct rlpx_stage **out, const struct rlpx_stage_cfg *cfg)
 
 	if (!st)
 		return -ENOMEM;
+	st->ep = -1;
 	st->cfg = *cfg;
 	if (!st->cfg.max_sessions)
 		st->cfg.max_sessions = RLPX_STAGE_MAX_SESS;
+	if (!st->cfg.sess_mem_max)
+		st->cfg.sess_mem_max = RLPX_STAGE_SESS_MEM;
+	if (!st->cfg.mem_max)
+		st->cfg.mem_max = RLPX_STAGE_MEM;
+	if (!st->cfg.mem_wait_ns)
+		st->cfg.mem_wait_ns = RLPX_STAGE_MEM_WAIT_NS;
+	/* A session must fit at least its idle buffers, a worker one. */
+	if (st->cfg.sess_mem_max < RLPX_STAGE_MEM_MIN ||
+	    st->cfg.mem_max < st->cfg.sess_mem_max) {
+		free(st);
+		return -EINVAL;
+	}
+	st->mem = (struct rlpx_budget){ .max = st->cfg.mem_max };
+	st->out = (struct rlpx_out){ .ring = cfg->ring, .q = cfg->rxq,
+				     .seq = cfg->seq };
 	while (nb < st->cfg.max_sessions && nb < (1u << 20))
 		nb *= 2;
 	st->n_buckets = nb;
@@ -1390,15 +1025,16 @@ void rlpx_stage_free(struct rlpx_stage *st)
 		close(st->inbox[i].fd);
 	if (st->ep >= 0)
 		close(st->ep);
-	if (st->scratch)
-		explicit_bzero(st->scratch, st->scratch_cap);
-	if (st->tx_scratch)
-		explicit_bzero(st->tx_scratch,
-			       TX_BATCH * rlpx_codec_scratch_len(TX_BATCH_LEN));
-	free(st->scratch);
-	free(st->tx_scratch);
+	rlpx_budget_shrink(&st->mem, &st->scratch, &st->scratch_cap, 0);
+	rlpx_budget_shrink(&st->mem, &st->tx_scratch, &st->tx_scratch_cap, 0);
 	free(st->bucket);
 	free(st);
+}
+
+void rlpx_stage_mem(const struct rlpx_stage *st, size_t *used, size_t *peak)
+{
+	*used = st->mem.used;
+	*peak = st->mem.peak;
 }
 
 int rlpx_stage_fd(const struct rlpx_stage *st)
@@ -1455,6 +1091,7 @@ static void retry_group(struct rlpx_stage *st, struct sess *const ss[],
 static unsigned retry_stalled(struct rlpx_stage *st)
 {
 	struct sess *list = st->stalled, *next, *grp[POLL_EVENTS];
+	uint64_t now = now_ns(st);
 	unsigned did = 0;
 	size_t ng = 0;
 
@@ -1478,6 +1115,14 @@ static unsigned retry_stalled(struct rlpx_stage *st)
 		}
 		if (s->state != S_OPEN)
 			continue;
+		/* Over its memory budget all this time: the peer is not
+		 * coming back under it. */
+		if (s->mem_parked &&
+		    now - s->mem_since >= st->cfg.mem_wait_ns) {
+			sess_end(st, s, -EDQUOT, MSG_CLOSE_ERROR);
+			did++;
+			continue;
+		}
 		s->rd_off = false;
 		grp[ng++] = s;
 		if (ng == POLL_EVENTS) {
@@ -1493,7 +1138,7 @@ static unsigned retry_stalled(struct rlpx_stage *st)
 /* expire_pending() ends sessions whose other half never came. */
 static unsigned expire_pending(struct rlpx_stage *st)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = now_ns(st);
 	unsigned did = 0;
 
 	while (st->pend_head && st->pend_head->pend_deadline <= now) {
@@ -1545,9 +1190,9 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st)
 	if (n > 0)
 		did += (unsigned)n;
 	/* Also covers what rlpx_stage_ctl() enqueued since the last poll. */
-	if (st->enqueued && st->cfg.notify_fn)
+	if (st->out.enqueued && st->cfg.notify_fn)
 		st->cfg.notify_fn(st->cfg.notify_arg);
-	st->enqueued = false;
+	st->out.enqueued = false;
 	return did;
 }
 

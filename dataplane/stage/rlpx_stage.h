@@ -8,8 +8,8 @@
 #include <sys/types.h>
 
 #include "common/msg.h"
-#include "common/rlpx_frame.h"
 #include "common/shmring.h"
+#include "dataplane/stage/rlpx_codec.h"
 
 /*
  * Control runs the handshake and the Hello exchange, then hands the TCP
@@ -31,11 +31,23 @@
  * of ms) during which that worker's discv4 queue waits; reads are bounded
  * per event so ordinary traffic interleaves fairly.
  *
- * Memory: per session an input buffer (64 KiB, grown once to the largest
- * frame seen, at most the frame cap), a snappy output buffer (grown to the
- * largest message, at most 16 MiB), a write queue (at most
- * RLPX_STAGE_WQ_MAX) and the assembly buffer of a message from control.
- * Nothing is allocated per frame once those have reached their size.
+ * Memory: per session an input buffer (64 KiB, grown to the frame being
+ * read, at most the frame cap), a snappy output buffer (grown to the
+ * message being decoded, at most 16 MiB), a write queue (at most
+ * RLPX_STAGE_WQ_MAX), the assembly buffer of a message from control and
+ * the requests held while pending. Each buffer grows on demand and
+ * shrinks back once idle (after the message it held is out), and every
+ * byte is charged to the session's budget (cfg.sess_mem_max) and the
+ * worker's (cfg.mem_max, which also carries the sealing scratch): a peer
+ * cannot make a worker hold more than mem_max however it sends
+ * (dataplane/stage/rlpx_budget.h). A session whose next frame the budget
+ * refuses, or whose write queue holds more than a quarter of its budget
+ * (it sends and does not read), stops being read (DP_CNT_RLPX_MEM_PAUSE,
+ * once per episode); still so after cfg.mem_wait_ns it is closed with
+ * -EDQUOT (DP_CNT_RLPX_MEM_CLOSE), as is one whose outgoing message the
+ * budget refuses (a stream cannot skip a message). With the defaults a
+ * session takes a frame of the default 16 MiB cap decoded from snappy
+ * (2 x 16 MiB) plus 8 MiB outgoing, and a worker 256 MiB in all.
  *
  * Batching: the keccak MACs of one session form a sequential chain, so
  * the stage runs several sessions' frames side by side instead
@@ -58,122 +70,40 @@
  * Handover order: the fd (control socket, via the dp main thread and the
  * inbox) and the keys (ring) race, and control sends MSG_RLPX_TX and close
  * requests right behind the keys. A session with one half missing is
- * pending: the TX and close requests for it are kept, in order, slots and
- * all (at most RLPX_STAGE_HOLD_MAX per session, RLPX_STAGE_HOLD_TOTAL per
- * worker), and applied when the other half lands. Past that bound the
+ * pending: the TX and close requests for it are kept, in order, copied
+ * out of their slots (at most RLPX_STAGE_HOLD_MAX per session,
+ * RLPX_STAGE_HOLD_TOTAL per worker), and applied when the other half
+ * lands. Past that bound the
  * worker stops consuming its ring from control (rlpx_stage_ctl() says
  * -EBUSY) rather than drop anything. A pending session whose other half
  * has not come within RLPX_STAGE_PENDING_NS is ended: its held slots are
  * freed, its fd (if any) closed, and control gets MSG_RLPX_CLOSED with
  * error -ETIMEDOUT, origin MSG_CLOSE_ERROR.
+ *
+ * Trust: control writes the slots and may rewrite one while the stage
+ * reads it. rlpx_stage_ctl() copies each message's fixed part out of its
+ * slot once (msg_load()), checks the copy and uses only the copy; a TX
+ * payload is copied with the checked length only. A KEYS slot is wiped
+ * once copied, whatever the outcome.
  */
 
-#define RLPX_STAGE_IBUF_MIN   (64u << 10)
 #define RLPX_STAGE_WQ_MAX     (48u << 20)       /* unsent bytes per session */
 #define RLPX_STAGE_MAX_SESS   4096u             /* default per worker */
+#define RLPX_STAGE_SESS_MEM   (40u << 20)       /* default session budget */
+#define RLPX_STAGE_MEM        (256u << 20)      /* default worker budget */
+#define RLPX_STAGE_MEM_MIN    (256u << 10)      /* least session budget */
+#define RLPX_STAGE_MEM_WAIT_NS (5ull * 1000000000ull) /* over it: closed */
 #define RLPX_STAGE_INBOX      64u               /* fds in flight per worker */
-#define RLPX_MSG_CAP          (16u << 20)       /* largest message, decoded */
-#define RLPX_STAGE_HOLD_MAX   64u               /* slots held per pending */
+#define RLPX_STAGE_HOLD_MAX   64u               /* requests held per pending */
 #define RLPX_STAGE_HOLD_TOTAL 1024u             /* ... and per worker */
 #define RLPX_STAGE_PENDING_NS (5ull * 1000000000ull)  /* fd/keys wait */
-#define RLPX_CTL_HELD         1                 /* rlpx_stage_ctl(): kept */
-
-#define RLPX_P2P_DISCONNECT 0x01
-#define RLPX_P2P_PING       0x02
-#define RLPX_P2P_PONG       0x03
-
-/* One decoded message: code and payload (uncompressed). data points into
- * the codec and is valid until the next rlpx_codec_rx_* call. */
-struct rlpx_msg {
-	uint64_t code;
-	const uint8_t *data;
-	size_t len;
-};
-
-/* The socket-free part of a session: frame state, input buffer, snappy.
- * Pure bytes in, messages out; unit-tested and fuzzed directly. */
-struct rlpx_codec {
-	struct rlpx_frame f;
-	bool snappy;
-	uint8_t *ibuf;                  /* [ioff, ilen) buffered wire bytes */
-	size_t icap, ioff, ilen;
-	size_t body_need;               /* 0: a header is due */
-	size_t ibuf_max;                /* largest frame body + header */
-	uint8_t *dbuf;                  /* snappy output */
-	size_t dcap;
-};
-
-/* rlpx_codec_init() continues the streams described by the secret fields
- * of k (rlpx_frame_import()) with frame-size capped at frame_cap (0: 16
- * MiB) and snappy on if MSG_RLPX_KEYS_F_SNAPPY is in flags. Allocates the
- * first input buffer. Returns 0, -EBADMSG (bad state), -ENOMEM. */
-int rlpx_codec_init(struct rlpx_codec *c, const struct msg_rlpx_keys *k,
-		    size_t frame_cap, uint32_t flags);
-
-/* rlpx_codec_fini() wipes and frees; safe on a zeroed or finished codec. */
-void rlpx_codec_fini(struct rlpx_codec *c);
-
-/* rlpx_codec_rx_space() makes room for the next read and returns where to
- * put bytes (*p) and how many fit, or -ENOMEM, or -ENOBUFS (a whole frame
- * is buffered: call rlpx_codec_rx_next() first). */
-ssize_t rlpx_codec_rx_space(struct rlpx_codec *c, uint8_t **p);
-
-/* rlpx_codec_rx_commit() records n bytes written at rx_space()'s *p. */
-void rlpx_codec_rx_commit(struct rlpx_codec *c, size_t n);
-
-/* rlpx_codec_rx_push() copies buf[0..len) in (tests, fuzzing). Returns
- * bytes taken (less than len when a whole frame is buffered) or -errno. */
-ssize_t rlpx_codec_rx_push(struct rlpx_codec *c, const uint8_t *buf,
-			   size_t len);
-
-/* rlpx_codec_rx_next() opens the next buffered frame into *m. Returns 0,
- * -EAGAIN (need more bytes), or a fatal error that ends the session:
- * -EKEYREJECTED (header or frame MAC), -EMSGSIZE (frame-size above the
- * cap, or a snappy length above RLPX_MSG_CAP: checked before inflating),
- * -EBADMSG (no message code, corrupt snappy), -ENOMEM, -EPROTO. */
-int rlpx_codec_rx_next(struct rlpx_codec *c, struct rlpx_msg *m);
-
-/* rlpx_codec_rx_next_batch() is rc[i] = rlpx_codec_rx_next(c[i], &m[i])
- * for every i < n, the frame opens of the codecs run as frame batches
- * (rlpx_frame_open_header_batch / _open_body_batch: their keccak MACs
- * side by side). The codecs must be distinct. */
-void rlpx_codec_rx_next_batch(struct rlpx_codec *const c[],
-			      struct rlpx_msg m[], int rc[], size_t n);
-
-/* rlpx_codec_scratch_len() is the scratch rlpx_codec_seal() needs for a
- * len-byte message; rlpx_codec_sealed_max() bounds its output. */
-size_t rlpx_codec_scratch_len(size_t len);
-size_t rlpx_codec_sealed_max(size_t len);
-
-/* rlpx_codec_seal() frames message (code, data[0..len)) into out: rlp(code)
- * || data (snappy-compressed when on), sealed. scratch holds the plain
- * frame. Returns bytes written, -ENOBUFS (out or scratch too small),
- * -EMSGSIZE (over the frame cap or RLPX_MSG_CAP), -EPROTO (poisoned). */
-ssize_t rlpx_codec_seal(struct rlpx_codec *c, uint8_t *out, size_t out_cap,
-			uint8_t *scratch, size_t scratch_cap, uint64_t code,
-			const uint8_t *data, size_t len);
-
-/* One message for rlpx_codec_seal_batch(): the arguments and the result
- * of one rlpx_codec_seal() call. */
-struct rlpx_codec_tx {
-	struct rlpx_codec *c;
-	uint8_t *out;
-	size_t out_cap;
-	uint8_t *scratch;               /* its own, for the whole batch */
-	size_t scratch_cap;
-	uint64_t code;
-	const uint8_t *data;
-	size_t len;
-	ssize_t rc;                     /* what rlpx_codec_seal() returns */
-};
-
-/* rlpx_codec_seal_batch() is tx[i].rc = rlpx_codec_seal(...) for every
- * i < n, the frames sealed as frame batches (rlpx_frame_seal_batch()).
- * A codec may appear more than once: its messages go out in array
- * order. Buffers of different entries may not overlap, except data. */
-void rlpx_codec_seal_batch(struct rlpx_codec_tx *tx, size_t n);
+#define RLPX_CTL_HELD         1                 /* rlpx_stage_ctl(): copied,
+						 * kept for later */
 
 struct rlpx_stage;
+
+/* The stage's clock: CLOCK_MONOTONIC ns (deadlines, never the wall). */
+typedef uint64_t rlpx_stage_clock_fn(void *arg);
 
 struct rlpx_stage_cfg {
 	struct shmring *ring;
@@ -184,10 +114,21 @@ struct rlpx_stage_cfg {
 	void *notify_arg;
 	size_t frame_cap;               /* 0: RLPX_FRAME_DEFAULT_CAP */
 	unsigned max_sessions;          /* 0: RLPX_STAGE_MAX_SESS */
+	rlpx_stage_clock_fn *now_fn;    /* NULL: CLOCK_MONOTONIC; tests
+					 * inject theirs */
+	void *now_arg;
+	size_t sess_mem_max;            /* bytes per session; 0: default;
+					 * at least RLPX_STAGE_MEM_MIN */
+	size_t mem_max;                 /* bytes per worker, sessions and
+					 * scratch; 0: default; at least
+					 * sess_mem_max */
+	uint64_t mem_wait_ns;           /* over budget that long: closed;
+					 * 0: RLPX_STAGE_MEM_WAIT_NS */
 };
 
-/* rlpx_stage_new() makes an empty stage. Returns 0 and *out, -ENOMEM or
- * the -errno of epoll_create1. Any thread; then owned by one worker. */
+/* rlpx_stage_new() makes an empty stage. Returns 0 and *out, -EINVAL (a
+ * budget below its minimum), -ENOMEM or the -errno of epoll_create1. Any
+ * thread; then owned by one worker. */
 int rlpx_stage_new(struct rlpx_stage **out, const struct rlpx_stage_cfg *cfg);
 
 /* rlpx_stage_free() closes every session's socket without reporting and
@@ -206,10 +147,12 @@ int rlpx_stage_give_fd(struct rlpx_stage *st, uint64_t session_id, int fd);
 
 /* rlpx_stage_ctl() consumes one message from control (MSG_RLPX_KEYS,
  * MSG_RLPX_TX, MSG_RLPX_CLOSED) in slot (d->slot of the stage's ring).
- * A KEYS slot is wiped (explicit_bzero) here. Returns:
+ * The message is copied out of slot and checked there (see Trust); a
+ * KEYS slot is wiped (explicit_bzero) here. Returns:
  *   0               done; the caller frees the slot;
  *   RLPX_CTL_HELD   a TX or close request for a pending session: the stage
- *                   keeps the slot and frees it once applied or expired;
+ *                   kept a copy, applied once the session is complete (or
+ *                   dropped when it expires); the caller frees the slot;
  *   -EBUSY          that pending session's hold is full: nothing was taken;
  *                   the caller keeps d and offers it again (before anything
  *                   behind it) after the next rlpx_stage_poll();
@@ -232,6 +175,10 @@ unsigned rlpx_stage_poll(struct rlpx_stage *st);
 /* rlpx_stage_stalled() tells whether some session waits for ring space or
  * slots (then sleep briefly rather than until the next packet). Worker. */
 bool rlpx_stage_stalled(const struct rlpx_stage *st);
+
+/* rlpx_stage_mem() reports the bytes the stage holds now (*used) and the
+ * most it ever held (*peak), as charged to the worker's budget. */
+void rlpx_stage_mem(const struct rlpx_stage *st, size_t *used, size_t *peak);
 
 /* rlpx_stage_n_sessions() is the number of sessions held (any state). */
 unsigned rlpx_stage_n_sessions(const struct rlpx_stage *st);

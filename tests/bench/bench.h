@@ -31,6 +31,7 @@ void bench_dp(void);
 void bench_crawl(void);
 void bench_fe(void);
 void bench_handshake(void);
+void bench_discv4(void);
 void bench_discv5(void);
 
 #endif /* TESTS_BENCH_H */

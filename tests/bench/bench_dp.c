@@ -64,7 +64,7 @@ static double run(struct discv4_rx *s, enum discv4_rx_verdict want,
 			unsigned k = (unsigned)(n % NPKT);
 
 			if (discv4_rx_process(s, pkts[k], lens[k], src, 1,
-					      NOW_NS,
+					      NOW_NS, NOW_NS,
 					      (struct msg_discv4_rx *)out,
 					      sizeof(out)) != want)
 				(*bad)++;

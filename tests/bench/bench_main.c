@@ -49,6 +49,7 @@ static const struct section sections[] = {
 	{"crawl", bench_crawl},
 	{"fe", bench_fe},
 	{"handshake", bench_handshake},
+	{"discv4", bench_discv4},
 	{"discv5", bench_discv5},
 	{NULL, NULL},
 };

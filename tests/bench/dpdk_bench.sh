@@ -8,7 +8,7 @@
 # Usage: dpdk_bench.sh BUILD_DIR [SECONDS] (or `ninja -C BUILD bench-dpdk`).
 #
 # The sender is floodgen's AF_XDP TX on the far end of the veth
-# (`devplane-dp flood`, copy mode) sending hash junk: right size, right
+# (`devplane-flood`, copy mode) sending hash junk: right size, right
 # type, wrong hash, from spoofed sources in 10.200.0.0/16, so every
 # datagram crosses the backend's RX path and the discv4 stage's first
 # checks and is counted in rx_pkts (then dropped as drop_hash, which
@@ -59,7 +59,7 @@ row() {
 	[ -n "$dpid" ] || { cat "$XTMP/$name.log"; echo "FAIL $name"; return 1; }
 	sleep 0.5
 	d0=$(msum devplane_dp_rx_packets_total) u0=$(cpu_ticks "$dpid")
-	in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
+	in_b "$B/dataplane/devplane-flood" --iface "$XV1" \
 		--target 10.77.0.1:30303 --duration "$SECS" --mix hash=1 \
 		--spoof 10.200.0.0/16 >"$XTMP/$name.flood" 2>&1
 	d1=$(msum devplane_dp_rx_packets_total) u1=$(cpu_ticks "$dpid")

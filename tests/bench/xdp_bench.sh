@@ -6,7 +6,7 @@
 # (or `ninja -C BUILD bench-xdp`).
 #
 # The sender is floodgen's AF_XDP TX on the far end of the veth
-# (`devplane-dp flood`, copy mode), which outruns the kernel UDP path.
+# (`devplane-flood`, copy mode), which outruns the kernel UDP path.
 # Junk is the issue's mix: wrong size, wrong type, bad hash, from spoofed
 # sources in 10.200.0.0/16.
 #  1. junk absorbed per second: a bare XDP_DROP program (xdp_drop.bpf.c,
@@ -48,8 +48,10 @@ clang -O2 -g -target bpf -Wall -Werror \
 		echo x86_64-linux-gnu)" \
 	-c "$HERE/xdp_drop.bpf.c" -o "$XTMP/xdp_drop.o" ||
 	{ echo "FAIL build xdp_drop"; exit 1; }
-cc -O2 -Wall -I"$HERE/../.." -I"$B/bpf" "$HERE/xdp_capacity.c" \
-	"$HERE/../../dataplane/shield_loader.c" -o "$XTMP/xdp-capacity" \
+cc -O2 -Wall -D_GNU_SOURCE -I"$HERE/../.." -I"$B/bpf" "$HERE/xdp_capacity.c" \
+	"$HERE/../../dataplane/shield/shield_loader.c" \
+	"$HERE/../../dataplane/shield/shield_maps.c" \
+	"$HERE/../../dataplane/shield/shield_cidr.c" -o "$XTMP/xdp-capacity" \
 	-lbpf -lxdp || { echo "FAIL build xdp_capacity"; exit 1; }
 sysctl -qw kernel.bpf_stats_enabled=1
 # The sender's next hop, fixed: the bare drop program eats ARP too.
@@ -61,7 +63,7 @@ ip -n "$XNS_B" neigh replace 10.77.0.1 lladdr "$mac" dev "$XV1" nud permanent
 flood() {
 	local out=$1 mix=$2
 	shift 2
-	in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
+	in_b "$B/dataplane/devplane-flood" --iface "$XV1" \
 		--target 10.77.0.1:30303 --duration "$SECS" --mix "$mix" \
 		--spoof 10.200.0.0/16 "$@" >"$out" 2>&1
 }

@@ -115,7 +115,7 @@ static void print_delta(struct shield_loader *l, const uint64_t *before)
 {
 	uint64_t now[SHIELD_COUNTER_MAX];
 
-	if (shield_loader_counters(l, now))
+	if (shield_maps_counters(shield_loader_maps(l), now))
 		return;
 	for (int i = 0; i < SHIELD_COUNTER_MAX; i++)
 		if (now[i] - before[i])
@@ -182,18 +182,18 @@ int main(int argc, char **argv)
 
 	/* Stateless junk: repeat mode. */
 	len = frame(one, 0x0ac80001, 40, 1, sizeof(one)); /* short */
-	shield_loader_counters(l, c0);
+	shield_maps_counters(shield_loader_maps(l), c0);
 	d = run_repeat(dfd, one, len, REPEAT);
 	s = run_repeat(sfd, one, len, REPEAT);
 	row("size", "repeat", d, s, l, c0);
 	len = frame(one, 0x0ac80001, 110, 9, sizeof(one));
-	shield_loader_counters(l, c0);
+	shield_maps_counters(shield_loader_maps(l), c0);
 	d = run_repeat(dfd, one, len, REPEAT);
 	s = run_repeat(sfd, one, len, REPEAT);
 	row("type", "repeat", d, s, l, c0);
 	/* One source far over its rate (drop-rate-source). */
 	len = frame(one, 0x0ac80001, 110, 1, sizeof(one));
-	shield_loader_counters(l, c0);
+	shield_maps_counters(shield_loader_maps(l), c0);
 	d = run_repeat(dfd, one, len, REPEAT);
 	s = run_repeat(sfd, one, len, REPEAT);
 	row("hash-1src", "repeat", d, s, l, c0);
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	fill_ring(110, 1, 0x0ac80000, RING);
 	for (int i = 0; i < 2; i++)
 		run_ring(sfd, RING);
-	shield_loader_counters(l, c0);
+	shield_maps_counters(shield_loader_maps(l), c0);
 	d = s = 0;
 	for (int i = 0; i < passes; i++) {
 		d += run_ring(dfd, RING);
@@ -212,12 +212,12 @@ int main(int argc, char **argv)
 	row("hash-spoof", "ring", d / passes, s / passes, l, c0);
 	/* The same for stateless junk in ring mode (the timer's share). */
 	fill_ring(40, 1, 0x0ac80000, RING);
-	shield_loader_counters(l, c0);
+	shield_maps_counters(shield_loader_maps(l), c0);
 	d = run_ring(dfd, RING);
 	s = run_ring(sfd, RING);
 	row("size", "ring", d, s, l, c0);
 	fill_ring(110, 9, 0x0ac80000, RING);
-	shield_loader_counters(l, c0);
+	shield_maps_counters(shield_loader_maps(l), c0);
 	d = run_ring(dfd, RING);
 	s = run_ring(sfd, RING);
 	row("type", "ring", d, s, l, c0);
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
 							  (uint8_t)b },
 					};
 
-					shield_loader_ban(l, &k, 0,
+					shield_maps_ban(shield_loader_maps(l), &k, 0,
 							  SHIELD_BAN_OPERATOR);
 				}
 			}
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 			shield_loader_set_cfg(l, &c);
 			for (int w = 0; w < 2; w++)
 				run_ring(sfd, RING);
-			shield_loader_counters(l, c0);
+			shield_maps_counters(shield_loader_maps(l), c0);
 			d = s = 0;
 			for (int k = 0; k < passes; k++) {
 				d += run_ring(dfd, RING);
@@ -291,11 +291,11 @@ int main(int argc, char **argv)
 			k.addr[1] = (uint8_t)(a >> 16);
 			k.addr[2] = (uint8_t)(a >> 8);
 			k.addr[3] = (uint8_t)a;
-			shield_loader_verify(l, &k, now + 3600ull * 1000000000);
+			shield_maps_verify(shield_loader_maps(l), &k, now + 3600ull * 1000000000);
 			frame_len = frame(frames[i], a, 110, 1,
 					  sizeof(frames[i]));
 		}
-		shield_loader_counters(l, c0);
+		shield_maps_counters(shield_loader_maps(l), c0);
 		d = s = 0;
 		for (int i = 0; i < passes; i++) {
 			d += run_ring(dfd, 256);

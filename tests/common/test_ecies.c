@@ -305,6 +305,45 @@ static void test_ecies_open_rejects_bad_ephemeral(void **state)
 				    sizeof(ct), NULL, 0), -EBADMSG);
 }
 
+/* The 2026 RLPx advisories, at the ECIES layer, each refused before any
+ * scalar multiplication (secp_ec_ops() unchanged):
+ *  - CVE-2026-22862: a body shorter than one AES block (geth sliced the IV
+ *    out of fewer than 16 bytes and crashed): R || k bytes || d for every
+ *    k < 16, with a valid R;
+ *  - CVE-2026-26315: an ephemeral key R off the curve (an invalid-curve
+ *    ECDH leaks bits of the node key): refused before the ECDH. */
+static void test_ecies_advisories_before_ec_work(void **state)
+{
+	uint8_t ct[EIP8_ACK1_LEN], out[EIP8_ACK1_LEN];
+	uint8_t cut[ECIES_OVERHEAD];
+	uint64_t ops;
+
+	(void)state;
+	memcpy(ct, EIP8_ACK1, sizeof(ct));
+	for (size_t k = 0; k < ECIES_IV_LEN; k++) {
+		size_t len = ECIES_PUB_LEN + k + ECIES_TAG_LEN;
+
+		memcpy(cut, ct, ECIES_PUB_LEN + k);             /* R, k bytes */
+		memcpy(cut + ECIES_PUB_LEN + k, ct + sizeof(ct) - ECIES_TAG_LEN,
+		       ECIES_TAG_LEN);                          /* d */
+		ops = secp_ec_ops();
+		assert_int_equal(ecies_open(out, sizeof(out), EIP8_STATIC_KEY_A,
+					    cut, len, NULL, 0), -EMSGSIZE);
+		assert_int_equal(secp_ec_ops(), ops);
+	}
+	ct[64] ^= 1;                                    /* R off the curve */
+	ops = secp_ec_ops();
+	assert_int_equal(ecies_open(out, sizeof(out), EIP8_STATIC_KEY_A, ct,
+				    sizeof(ct), NULL, 0), -EBADMSG);
+	assert_int_equal(secp_ec_ops(), ops);
+	/* The untouched message costs exactly one ECDH. */
+	memcpy(ct, EIP8_ACK1, sizeof(ct));
+	ops = secp_ec_ops();
+	assert_true(ecies_open(out, sizeof(out), EIP8_STATIC_KEY_A, ct,
+			       sizeof(ct), NULL, 0) > 0);
+	assert_int_equal(secp_ec_ops(), ops + 1);
+}
+
 static void test_ecies_seal_rejects_bad_pub(void **state)
 {
 	uint8_t pub[SECP_PUB_LEN] = { 0 }, ct[ECIES_OVERHEAD + 1];
@@ -335,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_ecies_open_rejects_wrong_authdata),
 		cmocka_unit_test(test_ecies_open_rejects_lengths),
 		cmocka_unit_test(test_ecies_open_rejects_bad_ephemeral),
+		cmocka_unit_test(test_ecies_advisories_before_ec_work),
 		cmocka_unit_test(test_ecies_seal_rejects_bad_pub),
 	};
 

@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		v = discv4_rx_process(s, data, size, src, 0x1234, now,
+		v = discv4_rx_process(s, data, size, src, 0x1234, now, now,
 				      (struct msg_discv4_rx *)out, sizeof(out));
 		if (v != DISCV4_RX_ACCEPT && v != DISCV4_RX_ACCEPT_CACHED)
 			return 0;

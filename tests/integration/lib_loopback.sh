@@ -8,7 +8,13 @@
 #                   (default: *.err);
 #   fail MSG        prints MSG and the logs, exits 1;
 #   wait_for CMD    retries CMD for up to 10 s;
-#   free_port [udp|tcp] [IP]   a port free on IP (default 127.0.0.1).
+#   free_port [udp|tcp] [IP]   a port free on IP (default 127.0.0.1);
+#                   racy: prefer binding port 0 and reading what the
+#                   process bound (enode_udp_port, bound_metrics_port);
+#   enode_udp_port ENODE        the UDP port of an enode URL (its discport,
+#                   else its port);
+#   bound_metrics_port FILE     the port a devplane printed "metrics on
+#                   port N" for in FILE.
 # usage: . lib_loopback.sh NAME   (WORK is /tmp/devplane-NAME.XXXXXX)
 
 WORK=$(mktemp -d "/tmp/devplane-${1:?lib_loopback.sh NAME}.XXXXXX")
@@ -44,10 +50,15 @@ wait_for() {
 	return 1
 }
 
-# stopped PID: the process is in the stopped state (SIGSTOP acts
-# asynchronously; use with wait_for).
-stopped() {
-	grep -q '^State:.*stopped' "/proc/$1/status"
+enode_udp_port() {
+	case $1 in
+	*discport=*) echo "${1##*discport=}" | sed 's/[^0-9].*//' ;;
+	*) echo "${1##*:}" | sed 's/[^0-9].*//' ;;
+	esac
+}
+
+bound_metrics_port() {
+	sed -n 's/.*metrics on port \([0-9]*\).*/\1/p' "$1" | head -1
 }
 
 free_port() {

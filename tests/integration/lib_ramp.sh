@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# tests/integration/lib_ramp.sh - checks of `devplane-dp flood --ramp`
+# tests/integration/lib_ramp.sh - checks of `devplane-flood --ramp`
 # reports shared by test_flood_ramp.sh and test_xdp_flood_ramp.sh
 # (sourced, not run). The sourcing script defines fail() and sets RATES
 # (the schedule) and PINGS (legitimate pings per step, +-10 %); its steps

@@ -119,7 +119,7 @@ stop_bootnode
 # before the budget (right hash, type, RLP, expiration; a signature that
 # recovers nothing) are 4 to 6 signature drops and the rest budget drops.
 start_bootnode 3 --dataplane.budget 2:4
-"$(dirname "$DEVPLANE")/../dataplane/devplane-dp" flood \
+"$(dirname "$DEVPLANE")/../dataplane/devplane-flood" \
 	--target "127.0.0.1:$PORT" --count 40 --mix sig=1 --junk-src 127.0.0.1 \
 	--duration 10 >"$WORK/flood.out" 2>"$WORK/flood.err" ||
 	fail "flood: $(cat "$WORK/flood.err")"

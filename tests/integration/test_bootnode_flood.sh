@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # tests/integration/test_bootnode_flood.sh - bad input at devplane
 # bootnode's socket dataplane, without privileges, on loopback:
-#  1. unpaced junk from `devplane-dp flood` in socket mode, one kind at a
+#  1. unpaced junk from `devplane-flood` in socket mode, one kind at a
 #     time (6,000 each: truncated, oversized, wrong type, bad hash, garbage
 #     RLP under a right hash, bad signature under a right hash, expired
 #     Ping), then all seven mixed (49,000): the dataplane's drop counters
@@ -19,10 +19,11 @@
 #     --pid`, rises while control is stopped), fills the ring and counts
 #     the rest as ring_full/no_slot drops; after SIGCONT control drains the
 #     ring and a fresh Ping is answered within 1 s.
-# usage: test_bootnode_flood.sh DEVPLANE DEVPLANE_DP
+# usage: test_bootnode_flood.sh DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD
 set -u
-DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP}
-DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP}
+DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
+DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
+FLOODBIN=${3:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
 . "$(dirname "$0")/lib_loopback.sh" bflood
 # Loopback addresses of this run's own (all of 127/8 is local): the node
 # on 127.N.0.1, junk from 127.N.1.1-32, legitimate keys on 127.N.2.1-16.
@@ -84,11 +85,11 @@ delivered() {
 
 v() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 
-# flood OUT ARGS...: devplane-dp flood in socket mode at the node.
+# flood OUT ARGS...: devplane-flood in socket mode at the node.
 flood() {
 	local out=$1
 	shift
-	timeout 60 "$DPBIN" flood --target "$NODE_IP:$PORT" --duration 30 \
+	timeout 60 "$FLOODBIN" --target "$NODE_IP:$PORT" --duration 30 \
 		"$@" >"$out" 2>"$out.err" || fail "flood $*: $(cat "$out.err")"
 }
 
@@ -159,10 +160,9 @@ dpstat() {
 }
 
 "$DEVPLANE" key generate "$WORK/key" >/dev/null || fail "key generate"
-PORT=$(free_port udp "$NODE_IP")
-MPORT=$(free_port tcp "$NODE_IP")
-"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:$PORT" \
-	--metrics.addr "$NODE_IP:$MPORT" >"$WORK/boot.out" 2>"$WORK/boot.err" &
+# Port 0 for both: the ports it bound are read back, none guessed free.
+"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:0" \
+	--metrics.addr "$NODE_IP:0" >"$WORK/boot.out" 2>"$WORK/boot.err" &
 BOOT=$!
 PIDS+=("$BOOT")
 wait_for grep -q '^enode://' "$WORK/boot.out" || fail "no enode printed"
@@ -170,10 +170,13 @@ wait_for grep -q 'dataplane pid' "$WORK/boot.err" || fail "no dp pid"
 DPPID=$(sed -n 's/.*dataplane pid \([0-9]*\).*/\1/p' "$WORK/boot.err")
 PIDS+=("$DPPID")
 ENODE=$(head -1 "$WORK/boot.out")
+PORT=$(enode_udp_port "$ENODE")
+wait_for grep -q 'metrics on port' "$WORK/boot.err" || fail "no metrics port"
+MPORT=$(bound_metrics_port "$WORK/boot.err")
 wait_for scrape || fail "no /metrics"
 
 # The generator refuses what sockets cannot do.
-"$DPBIN" flood --target "$NODE_IP:$PORT" --spoof 10.200.0.0/16 \
+"$FLOODBIN" --target "$NODE_IP:$PORT" --spoof 10.200.0.0/16 \
 	2>"$WORK/spoof.txt" && fail "--spoof accepted in socket mode"
 grep -q -- '--spoof needs --iface' "$WORK/spoof.txt" ||
 	fail "--spoof refusal: $(cat "$WORK/spoof.txt")"
@@ -218,7 +221,9 @@ echo "ok ping answered right after the flood; bootnode and dataplane alive"
 # must have overflowed.
 snap b
 kill -STOP "$DPPID"
-wait_for stopped "$DPPID" || fail "dataplane not stopped"
+# SIGSTOP lands asynchronously: wait for it rather than race it.
+wait_for grep -q '^State:.*stopped' "/proc/$DPPID/status" ||
+	fail "dataplane not stopped"
 F="$WORK/flood_stopped.txt"
 flood "$F" --count "$MIXED" --junk-src "$JUNK_SRC" \
 	--mix short=1,long=1,type=1,hash=1,rlp=1,sig=1,expired=1
@@ -244,9 +249,10 @@ rx0=$(dpstat rx_pkts) acc0=$(dpstat accepted)
 full0=$(( $(dpstat drop_ring_full) + $(dpstat drop_no_slot) ))
 sd0=$(sock_drops)
 kill -STOP "$BOOT"
-wait_for stopped "$BOOT" || fail "control not stopped"
+wait_for grep -q '^State:.*stopped' "/proc/$BOOT/status" ||
+	fail "control not stopped"
 F="$WORK/flood_ring.txt"
-"$DPBIN" flood --target "$NODE_IP:$PORT" --mix size=0 --keys 256 \
+"$FLOODBIN" --target "$NODE_IP:$PORT" --mix size=0 --keys 256 \
 	--legit-src "$LEGIT_SRC" --legit-rate 4000 --duration 4 --grace-ms 0 \
 	>"$F" 2>"$F.err" &
 FLOOD=$!

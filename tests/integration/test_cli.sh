@@ -67,6 +67,16 @@ done
 "$DEVPLANE" discv4 frobnicate 2>"$WORK/bad.err"
 [ $? = 2 ] && grep -q 'unknown command: discv4 frobnicate' "$WORK/bad.err" ||
 	fail "unknown subcommand: want exit 2"
+# --nat: geth's mechanisms parse; a one-shot query maps nothing.
+"$DEVPLANE" bootnode --nat stun:1.2.3.4:3478 2>"$WORK/bad.err"
+[ $? = 2 ] && grep -q 'stun is not supported' "$WORK/bad.err" ||
+	fail "--nat stun: want 'not supported', exit 2"
+"$DEVPLANE" discv4 ping --nat upnp enode://0@127.0.0.1:1 2>"$WORK/bad.err"
+[ $? = 2 ] && grep -q 'maps ports for node, bootnode and crawl only' \
+	"$WORK/bad.err" || fail "discv4 ping --nat upnp: want exit 2"
+"$DEVPLANE" bootnode --nat.lease 1m 2>"$WORK/bad.err"
+[ $? = 2 ] && grep -q 'nat.lease needs --nat upnp' "$WORK/bad.err" ||
+	fail "--nat.lease without a mapping --nat: want exit 2"
 echo "ok unknown flags: exit 2 with the command's usage"
 
 # 3. versions

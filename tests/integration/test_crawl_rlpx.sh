@@ -1,6 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # tests/integration/test_crawl_rlpx.sh - devplane crawl --rlpx over a loopback network of devplane nodes (sepolia and a custom chain) and @ethereumjs/devp2p DPT + RLPx eth/68 nodes: every node's Hello (client id) and eth Status recorded in the database and the summary; nodes.json keeps geth's fields.
+# Nothing depends on speed or on a port being free: the nodes take ports
+# the kernel picks (or retry elsewhere), the crawl starts once node A's
+# table holds the six others (a bounded wait), and the probes' timeout is
+# far above a handshake's time on a loaded machine.
 # usage: test_crawl_rlpx.sh DEVPLANE INTEROP_DIR
 set -u
 DP=$1
@@ -12,55 +16,119 @@ command -v python3 >/dev/null || die "python3 is not installed"
 key() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 CUSTOM_GENESIS=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 
-# wait_enode FILE: the first enode:// line of FILE (5 s).
+# wait_enode FILE PID: the first enode:// line of FILE (30 s; fails at
+# once when PID is gone).
 wait_enode() {
-	for i in $(seq 50); do
+	for i in $(seq 300); do
 		e=$(grep -m1 -o 'enode://[^ ]*' "$1" 2>/dev/null)
 		[ -n "$e" ] && { echo "$e"; return 0; }
+		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.1
 	done
 	return 1
 }
 
-PA=$(rand_port 30000 10000)
-timeout 90 "$DP" node --nodekeyhex "$(key)" --addr 127.0.0.1:$PA \
-	--chain sepolia --bootnodes "" --discovery.dns "" --verbosity 2 \
-	>"$WORK/a.out" 2>"$WORK/a.err" &
-PIDS="$PIDS $!"
-EA=$(wait_enode "$WORK/a.out") || { cat "$WORK/a.err"; die "node A printed no enode"; }
-timeout 90 "$DP" node --nodekeyhex "$(key)" --addr 127.0.0.1:$((PA + 1)) \
-	--chain sepolia --bootnodes "$EA" --discovery.dns "" --verbosity 2 \
-	>"$WORK/b.out" 2>"$WORK/b.err" &
-PIDS="$PIDS $!"
-timeout 90 "$DP" node --nodekeyhex "$(key)" --addr 127.0.0.1:$((PA + 2)) \
-	--networkid 4242 --genesis "$CUSTOM_GENESIS" --forks 10,20 \
-	--bootnodes "$EA" --verbosity 2 >"$WORK/c.out" 2>"$WORK/c.err" &
-PIDS="$PIDS $!"
-EB=$(wait_enode "$WORK/b.out") || die "node B printed no enode"
-EC=$(wait_enode "$WORK/c.out") || die "node C printed no enode"
+# start_node NAME FLAGS...: `devplane node` on 127.0.0.1 at a UDP port
+# the kernel picks (RLPx listens on TCP at the same number, which may be
+# taken: three tries); sets ENODE. Lives at most 10 minutes (leftovers).
+start_node() {
+	name=$1
+	shift
+	for try in 1 2 3; do
+		timeout 600 "$DP" node --nodekeyhex "$(key)" \
+			--addr 127.0.0.1:0 "$@" \
+			>"$WORK/$name.out" 2>"$WORK/$name.err" &
+		pid=$!
+		if ENODE=$(wait_enode "$WORK/$name.out" "$pid"); then
+			PIDS="$PIDS $pid"
+			return 0
+		fi
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	cat "$WORK/$name.err" >&2
+	return 1
+}
 
-PE=$(rand_port 40000 10000)
-timeout 90 node "$IOP/crawlnet.mjs" --count 3 --base-port "$PE" \
-	--bootnode "$EA" --duration 80 --enodes "$WORK/ejs.txt" \
-	>"$WORK/ejs.out" 2>&1 &
-PIDS="$PIDS $!"
-for i in $(seq 100); do
+# tcp_closed PORT: nothing accepts TCP on 127.0.0.1:PORT.
+tcp_closed() {
+	python3 -c "import socket, sys
+s = socket.socket()
+try:
+    s.connect(('127.0.0.1', $1))
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit(1)"
+}
+
+# --chain sepolia with no bootnodes nor DNS tree of its own: no traffic
+# off the machine.
+start_node a --chain sepolia --bootnodes "" --discovery.dns "" \
+	--verbosity 3 --metrics.addr 127.0.0.1:0 ||
+	die "node A did not start"
+EA=$ENODE
+A_METRICS=$(sed -n 's/.*metrics on port \([0-9]*\).*/\1/p' "$WORK/a.err")
+[ -n "$A_METRICS" ] || die "node A printed no metrics port"
+start_node b --chain sepolia --bootnodes "$EA" --discovery.dns "" \
+	--verbosity 2 ||
+	die "node B did not start"
+EB=$ENODE
+start_node c --networkid 4242 --genesis "$CUSTOM_GENESIS" --forks 10,20 \
+	--bootnodes "$EA" --verbosity 2 || die "node C did not start"
+EC=$ENODE
+
+# Three ethereumjs DPT + RLPx nodes on consecutive ports (another base
+# when one is taken).
+for try in 1 2 3 4 5; do
+	PE=$(rand_port 40000 20000)
+	timeout 600 node "$IOP/crawlnet.mjs" --count 3 --base-port "$PE" \
+		--bootnode "$EA" --duration 590 --enodes "$WORK/ejs.txt" \
+		>"$WORK/ejs.out" 2>&1 &
+	EJS=$!
+	for i in $(seq 300); do
+		grep -q '^LISTENING' "$WORK/ejs.out" && break
+		kill -0 "$EJS" 2>/dev/null || break
+		sleep 0.1
+	done
 	grep -q '^LISTENING' "$WORK/ejs.out" && break
-	sleep 0.1
+	kill "$EJS" 2>/dev/null
+	wait "$EJS" 2>/dev/null
 done
 grep -q '^LISTENING' "$WORK/ejs.out" || { cat "$WORK/ejs.out"; die "ethereumjs nodes did not start"; }
+PIDS="$PIDS $EJS"
 # A discovery-only ethereumjs node: it advertises a TCP port nobody
-# listens on, so its probe is refused.
-PD=$((PE + 10))
-timeout 90 node "$IOP/dpt.mjs" single --port "$PD" --bootnode "$EA" \
-	--duration 80 >"$WORK/dpt.out" 2>&1 &
-PIDS="$PIDS $!"
-ED=$(wait_enode "$WORK/dpt.out") || { cat "$WORK/dpt.out"; die "DPT node did not start"; }
-sleep 3         # let the tables fill (ethereumjs bonds with A, B, C bond)
+# listens on (checked), so its probe is refused.
+for try in 1 2 3 4 5; do
+	PD=$(rand_port 40000 20000)
+	tcp_closed "$PD" || continue
+	timeout 600 node "$IOP/dpt.mjs" single --port "$PD" --bootnode "$EA" \
+		--reping 5 --duration 590 >"$WORK/dpt.out" 2>&1 &
+	DPT=$!
+	if ED=$(wait_enode "$WORK/dpt.out" "$DPT"); then
+		PIDS="$PIDS $DPT"
+		break
+	fi
+	kill "$DPT" 2>/dev/null
+	wait "$DPT" 2>/dev/null
+	ED=
+done
+[ -n "$ED" ] || { cat "$WORK/dpt.out"; die "DPT node did not start"; }
+
+# The crawl learns them all from A's Neighbors: wait (2 minutes at most)
+# until A's table holds the six others (they bootstrapped from A and
+# answered its ping-back; the DPT node pings A again every 5 s in case
+# its answer came late).
+for i in $(seq 120); do
+	t=$(metric 'devplane_discv4_table_nodes ' "$A_METRICS")
+	[ "$t" != "?" ] && [ "$t" -ge 6 ] && break
+	sleep 1
+done
+echo "node A's table holds $t nodes"
+# (Fewer: the crawl may still learn the rest from B's or C's Neighbors.)
 
 { echo "$EA"; echo "$EB"; echo "$EC"; cat "$WORK/ejs.txt"; } >"$WORK/all.txt"
 echo "$ED" >"$WORK/dpt.txt"
-timeout 120 "$DP" crawl --bootnodes "$EA" --rlpx --rlpx-timeout 5s \
+timeout 300 "$DP" crawl --bootnodes "$EA" --rlpx --rlpx-timeout 60s \
 	--db "$WORK/crawl.db" --out "$WORK/nodes.json" --verbosity 2 \
 	>"$WORK/crawl.out" 2>"$WORK/crawl.err" ||
 	{ cat "$WORK/crawl.out" "$WORK/crawl.err"; die "crawl failed"; }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# tests/integration/test_flood_ramp.sh - `devplane-dp flood --ramp` at
+# tests/integration/test_flood_ramp.sh - `devplane-flood --ramp` at
 # devplane bootnode's socket dataplane, without privileges, on loopback:
 #  1. a short ramp (1000, 2000, 4000, 8000 junk pps, 1 s steps, 200
 #     signed pings/s from 16 keys): one well-formed ramp_step line per
@@ -13,10 +13,11 @@
 #     first step has 0 % answered and no latency, the ramp stops there
 #     and the knee is "none";
 #  3. the generator refuses a ramp with a fixed rate or without pings.
-# usage: test_flood_ramp.sh DEVPLANE DEVPLANE_DP
+# usage: test_flood_ramp.sh DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD
 set -u
-DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP}
-DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP}
+DEVPLANE=${1:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
+DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
+FLOODBIN=${3:?usage: $0 DEVPLANE DEVPLANE_DP DEVPLANE_FLOOD}
 FAIL_LOGS="*.txt *.err"
 . "$(dirname "$0")/lib_loopback.sh" ramp
 # Loopback addresses of this run's own (all of 127/8 is local): the node
@@ -52,15 +53,15 @@ dpstat() {      # dpstat NAME: a total counter of the spawned dataplane
 
 # ramp OUT: the ramp at the node, bounded in time.
 ramp() {
-	timeout 30 "$DPBIN" flood --target "$NODE_IP:$PORT" "${RAMP[@]}" \
+	timeout 30 "$FLOODBIN" --target "$NODE_IP:$PORT" "${RAMP[@]}" \
 		>"$1" 2>"$1.err" || fail "ramp exited $?: $(cat "$1.err")"
 }
 
 . "$(dirname "$0")/lib_ramp.sh"
 
 "$DEVPLANE" key generate "$WORK/key" >/dev/null || fail "key generate"
-PORT=$(free_port udp "$NODE_IP")
-"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:$PORT" \
+# Port 0: the port it bound is read back from its enode, none guessed free.
+"$DEVPLANE" bootnode --nodekey "$WORK/key" --addr "$NODE_IP:0" \
 	>"$WORK/boot.out" 2>"$WORK/boot.err" &
 BOOT=$!
 PIDS+=("$BOOT")
@@ -69,6 +70,7 @@ wait_for grep -q 'dataplane pid' "$WORK/boot.err" || fail "no dp pid"
 DPPID=$(sed -n 's/.*dataplane pid \([0-9]*\).*/\1/p' "$WORK/boot.err")
 PIDS+=("$DPPID")
 ENODE=$(head -1 "$WORK/boot.out")
+PORT=$(enode_udp_port "$ENODE")
 
 # 1. A short ramp at a running node.
 rx0=$(dpstat rx_pkts) sd0=$(sock_drops)
@@ -95,12 +97,9 @@ echo "ok ramp: $NSTEPS steps, $JUNK junk packets read by the dataplane;" \
 
 # 2. Control stopped: nothing is answered, the knee is none.
 kill -STOP "$BOOT"
-# SIGSTOP takes effect asynchronously: wait for the state, bounded.
-for _ in $(seq 100); do
-	grep -q '^State:.*stopped' "/proc/$BOOT/status" && break
-	sleep 0.05
-done
-grep -q '^State:.*stopped' "/proc/$BOOT/status" || fail "control not stopped"
+# SIGSTOP lands asynchronously: wait for it rather than race it.
+wait_for grep -q '^State:.*stopped' "/proc/$BOOT/status" ||
+	fail "control not stopped"
 F="$WORK/ramp_stopped.txt"
 ramp "$F"
 cat "$F"
@@ -125,7 +124,7 @@ echo "$OUT" | grep -q 'node responded to ping' || fail "ping printed $OUT"
 refused() {     # refused WANT ARGS...: exit 2 and WANT on stderr
 	local want=$1
 	shift
-	timeout 10 "$DPBIN" flood --target "$NODE_IP:$PORT" "$@" \
+	timeout 10 "$FLOODBIN" --target "$NODE_IP:$PORT" "$@" \
 		>/dev/null 2>"$WORK/refuse.err"
 	[ $? = 2 ] && grep -q -- "$want" "$WORK/refuse.err" ||
 		fail "not refused ($want): $* -> $(cat "$WORK/refuse.err")"

@@ -23,7 +23,9 @@ SHM=$WORK/dp.shm
 # The long-lived dataplane, on a random port (three tries).
 for try in 1 2 3; do
 	PA=$(rand_port 30000 10000)
-	"$DPD" --shm "$SHM" --listen 127.0.0.1:$PA >"$WORK/dp.out" 2>&1 &
+	# Budgets set (below the defaults): the session still fits.
+	"$DPD" --shm "$SHM" --listen 127.0.0.1:$PA --rlpx-mem-session 32M \
+		--rlpx-mem-worker 128M >"$WORK/dp.out" 2>&1 &
 	DPID=$!
 	for i in $(seq 50); do
 		[ -S "$SHM.sock" ] && break
@@ -106,6 +108,7 @@ wait "$A" 2>/dev/null
 # rlpx ping left with a Disconnect that the dataplane could open: snappy-
 # compressed, as a p2p/5 Hello asks (a plain one is a bad frame there).
 [ "$(stat rlpx_bad_frame)" = 0 ] || { "$DPD" stats --shm "$SHM"; die "a frame the attached dataplane could not open"; }
+[ "$(stat rlpx_mem_close)" = 0 ] || { "$DPD" stats --shm "$SHM"; die "a session closed over its memory budget"; }
 kill "$DPID"
 wait "$DPID" || die "devplane-dp exit status $?"
 [ -e "$SHM.sock" ] && die "devplane-dp left its control socket"

@@ -108,7 +108,7 @@ fi
 # one spoofed source gets it banned by devplane-dp (default: 16 within
 # 10 s), after which the shield drops it (drop-blocked).
 b0=$(xdp_counter drop_blocked)
-in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
+in_b "$B/dataplane/devplane-flood" --iface "$XV1" \
 	--target 10.77.0.1:30303 --count 20000 --rate 5000 --duration 20 \
 	--mix sig=1 --spoof 10.200.1.1/32 >"$XTMP/sigflood.txt" ||
 	{ cat "$XTMP/sigflood.txt"; echo "FAIL sig flood"; fail=1; }
@@ -132,7 +132,7 @@ fi
 	grep -q '10.201.0.0/16' "$XTMP/bans.txt" ||
 	{ echo "FAIL ban add"; fail=1; }
 b0=$(xdp_counter drop_blocked)
-in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
+in_b "$B/dataplane/devplane-flood" --iface "$XV1" \
 	--target 10.77.0.1:30303 --count 5000 --duration 20 \
 	--mix ping=1 --spoof 10.201.0.0/16 >/dev/null ||
 	{ echo "FAIL ping flood"; fail=1; }

@@ -42,7 +42,7 @@ XFLOOD_RATE=${XFLOOD_RATE-$(xdp_sanitized && echo 300000)}
 
 # flood OUT MIX: the junk flood with the legitimate pings; fills OUT.
 flood() {
-	in_b "$B/dataplane/devplane-dp" flood --iface "$XV1" \
+	in_b "$B/dataplane/devplane-flood" --iface "$XV1" \
 		--target 10.77.0.1:30303 --count 1000000 --duration 60 \
 		${XFLOOD_RATE:+--rate "$XFLOOD_RATE"} \
 		--mix "$2" --spoof 10.200.0.0/16 \

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# tests/integration/test_xdp_flood_ramp.sh - `devplane-dp flood --ramp`
+# tests/integration/test_xdp_flood_ramp.sh - `devplane-flood --ramp`
 # in AF_XDP mode (junk from spoofed sources through AF_XDP TX on a veth)
 # at the xdp bootnode behind the shield, with the same accounting as
 # socket mode:
@@ -31,7 +31,7 @@ PINGS=200
 
 # ramp OUT: the ramp over AF_XDP from XNS_B, bounded in time.
 ramp() {
-	in_b timeout 30 "$B/dataplane/devplane-dp" flood --iface "$XV1" \
+	in_b timeout 30 "$B/dataplane/devplane-flood" --iface "$XV1" \
 		--target 10.77.0.1:30303 --ramp 20000:2:1 --ramp-max 160000 \
 		--mix size=1,type=1,hash=1 --keys 16 $(xdp_legit_args) \
 		--legit-rate 200 --grace-ms 500 >"$1" 2>"$1.err" ||

@@ -58,7 +58,7 @@ in_a "$DP" shield attach --iface "$XV0" --rate 77 --burst 155 \
 TUNED="30303 77 155 777 1555 7777 333"
 expect_cfg "operator's settings in" "$TUNED"
 # A flood of 20 s of size/type junk in the background.
-in_b "$DP" flood --iface "$XV1" --target 10.77.0.1:30303 --rate 50000 \
+in_b "$B/dataplane/devplane-flood" --iface "$XV1" --target 10.77.0.1:30303 --rate 50000 \
 	--duration 20 --mix size=1,type=1 --spoof 10.200.0.0/16 \
 	>"$XTMP/flood.txt" 2>&1 &
 FPID=$!

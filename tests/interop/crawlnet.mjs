@@ -8,7 +8,8 @@
 // both ports in its discovery endpoint, bootstraps from --bootnode and the
 // previous node, and answers every RLPx peer with Hello and an eth/68
 // Status (mainnet at genesis). Writes the enodes (one per line) to FILE
-// once all listen and prints "LISTENING"; per peer prints "PEER <port>
+// once all listen and prints "LISTENING" (exits 1 when a port is taken);
+// per peer prints "PEER <port>
 // <client id>" and "STATUS <port> network=<id>" when the peer's Status
 // arrives. Runs S seconds (default 60) or until SIGTERM.
 import { randomBytes } from 'node:crypto';
@@ -73,15 +74,23 @@ function makeNode(port) {
 
 const nodes = [];
 for (let i = 0; i < count; i++) nodes.push(makeNode(base + i));
-await Promise.all(nodes.map((n) => new Promise((resolve, reject) => {
-  n.dpt.events.once('listening', resolve);
-  n.dpt.events.once('error', reject);
-  n.dpt.bind(n.port, '127.0.0.1');
-})));
-await Promise.all(nodes.map((n) => new Promise((resolve) => {
-  n.rlpx.events.once('listening', resolve);
-  n.rlpx.listen(n.port, '127.0.0.1');
-})));
+// A port taken (UDP or TCP) ends the run with status 1, so that a test can
+// try other ports.
+try {
+  await Promise.all(nodes.map((n) => new Promise((resolve, reject) => {
+    n.dpt.events.once('listening', resolve);
+    n.dpt.events.once('error', reject);
+    n.dpt.bind(n.port, '127.0.0.1');
+  })));
+  await Promise.all(nodes.map((n) => new Promise((resolve, reject) => {
+    n.rlpx.events.once('listening', resolve);
+    n.rlpx.events.once('error', reject);
+    n.rlpx.listen(n.port, '127.0.0.1');
+  })));
+} catch (e) {
+  console.log(`LISTEN-ERROR ${e?.message ?? e}`);
+  process.exit(1);
+}
 if (opt.enodes) writeFileSync(opt.enodes, nodes.map((n) => n.enode).join('\n') + '\n');
 console.log(`LISTENING ${count}`);
 const boot = opt.bootnode ? parseEnode(opt.bootnode) : null;

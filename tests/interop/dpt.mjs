@@ -13,16 +13,20 @@
 //       only when a bucket is full), so that a pinged node whose first
 //       ping-back went unanswered gets another chance to bond.
 //   node dpt.mjs net --count N --base-port P [--bootnode ENODE]
-//                    [--watch ID] [--watch2 ID] [--duration S]
+//                    [--watch ID] [--watch2 ID] [--duration S] [--every S]
 //                    [--enodes FILE] [--ids FILE] [--key0 HEX]
 //       N DPT nodes on 127.0.0.1:P..P+N-1 (node 0's key --key0 when
 //       given, so a test knows its enode in advance), each bootstrapped from the
 //       previous one, a random other one and --bootnode (ours). Writes their
 //       enodes (and --ids: their keccak256 node IDs) one per line once all
-//       listen, then after S seconds
-//       prints a JSON report: table sizes, how many tables hold node ID
-//       --watch (128 hex; watchedIn) and --watch2 (watched2In), and the size of every Neighbors packet they
-//       sent (ethereumjs puts up to 16 nodes in one, over discv4's 1280).
+//       listen (exits 1 when a port is taken), prints "PROGRESS <json>"
+//       every --every seconds (default 5), and after S seconds (default
+//       30), or at SIGUSR2 (a test done waiting for what it needs), prints
+//       "REPORT <json>" and exits 0. The JSON: table sizes, how many tables
+//       hold node ID --watch (128 hex; watchedIn) and --watch2
+//       (watched2In), the size of every Neighbors packet they sent
+//       (ethereumjs puts up to 16 nodes in one, over discv4's 1280), and
+//       their errors by kind ("Invalid type: 5": an ENRRequest they got).
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -134,7 +138,12 @@ async function net() {
     const key = i === 0 && opt.key0 ? Buffer.from(opt.key0, 'hex') : undefined;
     nodes.push(makeNode(base + i, 10000, '127.0.0.1', key));
   }
-  await Promise.all(nodes.map(listen));
+  try {
+    await Promise.all(nodes.map(listen));
+  } catch (e) {
+    console.error(`listen: ${e?.message ?? e}`);
+    process.exit(1);
+  }
   if (opt.enodes) writeFileSync(opt.enodes, nodes.map((n) => n.enode).join('\n') + '\n');
   // geth's enode.ID (keccak256 of the key), the keys of nodes.json.
   if (opt.ids) writeFileSync(opt.ids, nodes.map((n) => hex(keccak256(Buffer.from(n.id, 'hex')))).join('\n') + '\n');
@@ -156,8 +165,12 @@ async function net() {
       watchedIn: holding(watch), watched2In: holding(watch2), ...stats };
   };
   const t0 = Date.now();
-  const every = setInterval(() => console.log(`PROGRESS ${JSON.stringify(report())}`), 5000);
-  await sleep(dur * 1000);
+  const every = setInterval(() => console.log(`PROGRESS ${JSON.stringify(report())}`),
+    Number(opt.every ?? 5) * 1000);
+  await new Promise((resolve) => {
+    const t = setTimeout(resolve, dur * 1000);
+    process.on('SIGUSR2', () => { clearTimeout(t); resolve(); });
+  });
   clearInterval(every);
   console.log(`REPORT ${JSON.stringify(report())}`);
   stop();

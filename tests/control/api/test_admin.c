@@ -658,6 +658,57 @@ static void test_stream_too_big(void **state)
 	free(big);
 }
 
+/* A client that writes requests and never reads the answers: the stream
+ * stops answering once ADMIN_OUT_HIGH bytes wait, and says so
+ * (admin_stream_wants_input() false, so the transport stops reading);
+ * memory stays bounded however much is sent. Once the client reads, every
+ * request queued is answered, in order. */
+static void test_stream_unread_output_bounded(void **state)
+{
+	static const char req[] =
+		"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"admin_nodeInfo\"}\n";
+	struct admin_stream s;
+	char chunk[16384];
+	size_t per = sizeof(chunk) / (sizeof(req) - 1), fed = 0, got = 0;
+	size_t max_out = 0, max_in = 0;
+	const char *d;
+
+	(void)state;
+	for (size_t i = 0; i < per; i++)
+		memcpy(chunk + i * (sizeof(req) - 1), req, sizeof(req) - 1);
+	admin_stream_init(&s);
+	/* Writes until the stream refuses input, then 100 MiB more would
+	 * have been offered: the transport does not read them. */
+	for (int k = 0; k < 6400 && admin_stream_wants_input(&s); k++) {
+		assert_int_equal(admin_stream_feed(&s, &P, chunk,
+						   per * (sizeof(req) - 1)), 0);
+		fed += per;
+		if (admin_stream_out(&s, &d) > max_out)
+			max_out = admin_stream_out(&s, &d);
+		if (s.in_len > max_in)
+			max_in = s.in_len;
+	}
+	assert_false(admin_stream_wants_input(&s));
+	assert_true(max_out < ADMIN_OUT_HIGH + 4096);
+	assert_true(max_in <= ADMIN_IN_MAX + ADMIN_IN_SLACK);
+	assert_true(s.out_cap <= 2 * (ADMIN_OUT_HIGH + 4096));
+	assert_true(s.answered < fed);
+	/* The client reads: everything queued gets its answer. */
+	for (int k = 0; k < 100000 && got < fed; k++) {
+		size_t len = admin_stream_out(&s, &d);
+
+		for (size_t i = 0; i < len; i++)
+			got += d[i] == '\n';
+		admin_stream_written(&s, len);
+		assert_int_equal(admin_stream_pump(&s, &P), 0);
+	}
+	assert_int_equal(got, fed);
+	assert_int_equal(s.answered, fed);
+	assert_true(admin_stream_wants_input(&s));
+	assert_false(admin_stream_closing(&s));
+	admin_stream_fini(&s);
+}
+
 static void test_format_addr(void **state)
 {
 	uint8_t ip[16];
@@ -674,6 +725,96 @@ static void test_format_addr(void **state)
 	assert_int_equal(admin_format_addr(buf, 5, ip, 1), -EMSGSIZE);
 }
 
+static struct kad_table T;
+
+static const struct kad_table *f_table(void *user)
+{
+	return user ? &T : NULL;
+}
+
+/* geth's debug_discoveryV4Table: KAD_N_BUCKETS arrays of
+ * {node, addedToTable, addedToBucket, checks, live}, times as Go's
+ * time.Time JSON (RFC 3339 UTC, nanoseconds without trailing zeros). */
+static void test_discv4_table_shape(void **state)
+{
+	struct admin_provider p = { .user = &T, .discv4_table = f_table };
+	struct kad_node_info a, b;
+	uint8_t self[64] = { 1 };
+	const struct kad_node *ka;
+	json_t *r, *res, *e;
+	unsigned total = 0;
+	bool seen_a = false, seen_b = false;
+
+	(void)state;
+	kad_table_init(&T, self, 1, 0);
+	kad_mark_init_done(&T);
+	memset(&a, 0, sizeof(a));
+	unhex(a.pub, 64, G_HEX);
+	v4(a.ip, 10, 0, 0, 2);
+	a.udp_port = a.tcp_port = 30303;
+	memset(&b, 0, sizeof(b));
+	unhex(b.pub, 64, BOOT_HEX);
+	v4(b.ip, 18, 138, 108, 67);
+	b.udp_port = 30301;
+	b.tcp_port = 0;
+	assert_int_equal(kad_add(&T, &a, KAD_ADD_LIVE,
+				 1700000000123456700ull), KAD_ADDED);
+	assert_int_equal(kad_add(&T, &b, 0, 1700000001000000000ull),
+			 KAD_ADDED);
+	ka = kad_find(&T, a.pub);
+	assert_non_null(ka);
+	r = call(&p, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"debug_discoveryV4Table\"}");
+	res = ok_result(r, 9);
+	assert_true(json_is_array(res));
+	assert_int_equal(json_array_size(res), KAD_N_BUCKETS);
+	for (size_t i = 0; i < json_array_size(res); i++) {
+		json_t *bk = json_array_get(res, i);
+		size_t j;
+
+		assert_true(json_is_array(bk));
+		json_array_foreach(bk, j, e) {
+			const char *url;
+
+			total++;
+			assert_int_equal(json_object_size(e), 5);
+			url = json_string_value(json_object_get(e, "node"));
+			assert_non_null(url);
+			if (!strcmp(url, "enode://" G_HEX "@10.0.0.2:30303")) {
+				seen_a = true;
+				assert_str(e, "addedToTable",
+					   "2023-11-14T22:13:20.1234567Z");
+				assert_str(e, "addedToBucket",
+					   "2023-11-14T22:13:20.1234567Z");
+				assert_true(json_is_true(json_object_get(e, "live")));
+				assert_int_equal(json_integer_value(
+					json_object_get(e, "checks")),
+					ka->liveness_checks);
+			} else {
+				assert_string_equal(url, "enode://" BOOT_HEX
+					"@18.138.108.67:0?discport=30301");
+				seen_b = true;
+				assert_str(e, "addedToTable",
+					   "2023-11-14T22:13:21Z");
+				assert_true(json_is_false(json_object_get(e, "live")));
+				assert_int_equal(json_integer_value(
+					json_object_get(e, "checks")), 0);
+			}
+		}
+	}
+	assert_int_equal(total, 2);
+	assert_true(seen_a && seen_b);
+	json_decref(r);
+	/* Without discovery: null. Without the hook: no such method. */
+	p.user = NULL;
+	r = call(&p, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"debug_discoveryV4Table\"}");
+	assert_true(json_is_null(ok_result(r, 10)));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"debug_discoveryV4Table\"}");
+	assert_error(r, ADMIN_ERR_METHOD, json_integer(11));
+	json_decref(r);
+	kad_table_fini(&T);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,7 +829,9 @@ int main(void)
 		cmocka_unit_test_setup(test_frame, setup),
 		cmocka_unit_test_setup(test_stream, setup),
 		cmocka_unit_test_setup(test_stream_too_big, setup),
+		cmocka_unit_test_setup(test_stream_unread_output_bounded, setup),
 		cmocka_unit_test_setup(test_format_addr, setup),
+		cmocka_unit_test_setup(test_discv4_table_shape, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

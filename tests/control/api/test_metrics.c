@@ -29,6 +29,8 @@ static void fill(struct metrics_input *in, uint64_t (*dp)[DP_CNT_MAX])
 	in->eng.tx[DISCV4_NEIGHBORS] = 22;
 	in->eng.drop[DISCV4_DROP_UNBONDED] = 5;
 	in->eng.bonds = 4;
+	in->eng.pending_refused[DISCV4_CAP_PINGBACK] = 6;
+	in->eng.pending_max = 4096;
 	in->table_nodes = 40;
 	in->table_min = 10;
 	in->table_max = 17;
@@ -63,6 +65,11 @@ static void test_metrics_format_samples(void **state)
 		"devplane_discv4_packets_out_total{type=\"neighbors\"} 22\n"));
 	assert_non_null(strstr(buf,
 		"devplane_discv4_drops_total{reason=\"unbonded\"} 5\n"));
+	assert_non_null(strstr(buf,
+		"devplane_discv4_pending_refused_total{cap=\"pingback\"} 6\n"));
+	assert_non_null(strstr(buf,
+		"devplane_discv4_pending_refused_total{cap=\"total\"} 0\n"));
+	assert_non_null(strstr(buf, "devplane_discv4_pending_requests_max 4096\n"));
 	assert_non_null(strstr(buf,
 		"# TYPE devplane_dp_drops_total counter\n"));
 	assert_non_null(strstr(buf,
@@ -155,7 +162,13 @@ static void test_metrics_stats_add(void **state)
 	b.rx[DISCV4_PONG] = 3;
 	b.drop[DISCV4_DROP_SELF] = 4;
 	b.lookups_done = 6;
+	a.pending_refused[DISCV4_CAP_PEER] = 1;
+	b.pending_refused[DISCV4_CAP_PEER] = 2;
+	a.pending_max = 9;
+	b.pending_max = 7;
 	metrics_stats_add(&a, &b);
+	assert_int_equal(a.pending_refused[DISCV4_CAP_PEER], 3);
+	assert_int_equal(a.pending_max, 9);     /* a high-water mark: max */
 	assert_int_equal(a.rx[DISCV4_PONG], 5);
 	assert_int_equal(a.drop[DISCV4_DROP_SELF], 4);
 	assert_int_equal(a.lookups_done, 6);

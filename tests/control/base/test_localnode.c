@@ -136,6 +136,56 @@ static void test_localnode_static_ip_and_eth_bump_seq(void **state)
 	localnode_fini(&ln);
 }
 
+/* A NAT gateway's answers at run time: the IP it reports and the ports it
+ * mapped replace what the record said, each change with a higher seq. */
+static void test_localnode_nat_ip_and_ports_at_runtime(void **state)
+{
+	struct localnode ln;
+	uint8_t ip16[16], ip[4], got16[16];
+	uint16_t udp, tcp;
+
+	(void)state;
+	assert_int_equal(localnode_init(&ln, priv1, 0, 30303, 30303), 0);
+	v4(ip16, 10, 0, 0, 2);
+	localnode_set_fallback_ip(&ln, ip16);
+	assert_int_equal(localnode_update(&ln, T0), 1);
+	assert_int_equal(localnode_seq(&ln), 1);
+	v4(ip16, 1, 2, 3, 4);
+	localnode_set_static_ip(&ln, ip16);
+	assert_int_equal(localnode_update(&ln, T0 + 1), 1);
+	assert_int_equal(localnode_seq(&ln), 2);
+	localnode_set_udp(&ln, 40001);
+	localnode_set_tcp(&ln, 40002);
+	assert_int_equal(localnode_update(&ln, T0 + 2), 1);
+	assert_int_equal(localnode_seq(&ln), 3);
+	assert_int_equal(enr_get_ip(localnode_record(&ln), ip), 0);
+	assert_memory_equal(ip, ip16 + 12, 4);
+	assert_int_equal(enr_get_udp(localnode_record(&ln), &udp), 0);
+	assert_int_equal(udp, 40001);
+	assert_int_equal(enr_get_tcp(localnode_record(&ln), &tcp), 0);
+	assert_int_equal(tcp, 40002);
+	assert_true(localnode_endpoint4(&ln, got16, &udp, &tcp));
+	assert_memory_equal(got16, ip16, 16);
+	assert_int_equal(udp, 40001);
+	assert_int_equal(tcp, 40002);
+	check_record(&ln);
+	/* The same answers again: no new record. */
+	localnode_set_static_ip(&ln, ip16);
+	localnode_set_udp(&ln, 40001);
+	localnode_set_tcp(&ln, 40002);
+	assert_int_equal(localnode_update(&ln, T0 + 3), 0);
+	assert_int_equal(localnode_seq(&ln), 3);
+	/* The gateway's IP changes. */
+	v4(ip16, 5, 6, 7, 8);
+	localnode_set_static_ip(&ln, ip16);
+	assert_int_equal(localnode_update(&ln, T0 + 4), 1);
+	assert_int_equal(localnode_seq(&ln), 4);
+	assert_int_equal(enr_get_ip(localnode_record(&ln), ip), 0);
+	assert_memory_equal(ip, ip16 + 12, 4);
+	check_record(&ln);
+	localnode_fini(&ln);
+}
+
 static void test_localnode_predicts_majority_of_distinct_reporters(void **state)
 {
 	struct localnode ln;
@@ -217,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_localnode_first_record_bumps_persisted_seq),
 		cmocka_unit_test(test_localnode_rejects_bad_key),
 		cmocka_unit_test(test_localnode_static_ip_and_eth_bump_seq),
+		cmocka_unit_test(test_localnode_nat_ip_and_ports_at_runtime),
 		cmocka_unit_test(test_localnode_predicts_majority_of_distinct_reporters),
 		cmocka_unit_test(test_localnode_ipv6_endpoint),
 	};

@@ -52,6 +52,75 @@ static int setup(void **state)
 	return 0;
 }
 
+/* --nat as geth's nat.Parse() takes it. */
+static void test_flags_nat_mechanisms(void **state)
+{
+	static const struct {
+		const char *v;
+		int rc;
+		enum natmap_mech mech;
+		bool extip, gw;
+	} rows[] = {
+		{ "none", 0, NATMAP_NONE, false, false },
+		{ "off", 0, NATMAP_NONE, false, false },
+		{ "", 0, NATMAP_NONE, false, false },
+		{ "any", 0, NATMAP_ANY, false, false },
+		{ "auto", 0, NATMAP_ANY, false, false },
+		{ "ON", 0, NATMAP_ANY, false, false },
+		{ "upnp", 0, NATMAP_UPNP, false, false },
+		{ "UPnP", 0, NATMAP_UPNP, false, false },
+		{ "pmp", 0, NATMAP_PMP, false, false },
+		{ "natpmp", 0, NATMAP_PMP, false, false },
+		{ "nat-pmp", 0, NATMAP_PMP, false, false },
+		{ "pmp:192.168.0.1", 0, NATMAP_PMP, false, true },
+		{ "extip:1.2.3.4", 0, NATMAP_EXTIP, true, false },
+		{ "ip:1.2.3.4", 0, NATMAP_EXTIP, true, false },
+		{ "extip:2001:db8::1", 0, NATMAP_EXTIP, true, false },
+		{ "extip", -EINVAL, NATMAP_NONE, false, false },
+		{ "extip:", -EINVAL, NATMAP_NONE, false, false },
+		{ "pmp:gateway", -EINVAL, NATMAP_NONE, false, false },
+		{ "pmp:2001:db8::1", -EINVAL, NATMAP_NONE, false, false },
+		{ "stun", -EINVAL, NATMAP_NONE, false, false },
+		{ "bogus", -EINVAL, NATMAP_NONE, false, false },
+		{ "averyveryverylongmechanism", -EINVAL, NATMAP_NONE, false, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = parse("bootnode", "--nat", rows[i].v, NULL);
+
+		if (rc != rows[i].rc)
+			fail_msg("--nat %s: %d, want %d", rows[i].v, rc, rows[i].rc);
+		if (rc)
+			continue;
+		assert_int_equal(o.nat, rows[i].mech);
+		assert_int_equal(o.has_extip, rows[i].extip);
+		assert_int_equal(o.has_nat_gw, rows[i].gw);
+	}
+	assert_int_equal(parse("bootnode", "--nat", "pmp:10.78.0.1", NULL), 0);
+	assert_int_equal(o.nat_gw[12], 10);
+	assert_int_equal(o.nat_gw[15], 1);
+	assert_int_equal(parse("bootnode", "--nat", "extip:1.2.3.4", NULL), 0);
+	assert_int_equal(o.extip[15], 4);
+	/* The last --nat wins. */
+	assert_int_equal(parse("bootnode", "--nat", "extip:1.2.3.4", "--nat",
+			       "upnp", NULL), 0);
+	assert_int_equal(o.nat, NATMAP_UPNP);
+	assert_false(o.has_extip);
+	/* --nat.lease: at least 5 s, only with a mapping mechanism. */
+	assert_int_equal(parse("bootnode", "--nat", "upnp", "--nat.lease", "8s",
+			       NULL), 0);
+	assert_int_equal(o.nat_lease_ms, 8000);
+	assert_int_equal(parse("bootnode", "--nat.lease", "1m", "--nat", "any",
+			       NULL), 0);
+	assert_int_equal(parse("bootnode", "--nat", "upnp", "--nat.lease", "4s",
+			       NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--nat.lease", "10m", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--nat.lease needs"));
+	assert_int_equal(parse("bootnode", "--nat", "extip:1.2.3.4",
+			       "--nat.lease", "10m", NULL), -EINVAL);
+}
+
 static void test_flags_bootnode_flags(void **state)
 {
 	(void)state;
@@ -143,6 +212,15 @@ static void test_flags_dataplane(void **state)
 	assert_int_equal(parse("bootnode", "--dataplane", "attach:/run/dp",
 			       "--dataplane.budget", "off", NULL), -EINVAL);
 	assert_non_null(strstr(err, "devplane-dp --budget"));
+	/* the crawler's node set cap */
+	assert_int_equal(parse("crawl", NULL), 0);
+	assert_int_equal(o.max_nodes, 0);
+	assert_int_equal(parse("crawl", "--max-nodes", "5000", NULL), 0);
+	assert_int_equal(o.max_nodes, 5000);
+	assert_int_equal(parse("crawl", "--max-nodes", "0", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--max-nodes"));
+	assert_int_equal(parse("crawl", "--max-nodes", "4294967296", NULL),
+			 -EINVAL);
 }
 
 static void test_flags_bootnodes(void **state)
@@ -193,7 +271,7 @@ static void test_flags_rejects(void **state)
 	assert_int_equal(parse("bootnode", "--addr", "1.2.3.4:70000", NULL), -EINVAL);
 	assert_int_equal(parse("bootnode", "--addr", "::1:30303", NULL), -EINVAL);
 	assert_int_equal(parse("bootnode", "--addr", "1.2.3:1", NULL), -EINVAL);
-	assert_int_equal(parse("bootnode", "--nat", "upnp", NULL), -EINVAL);
+	assert_int_equal(parse("bootnode", "--nat", "upnpx", NULL), -EINVAL);
 	assert_int_equal(parse("bootnode", "--nat", "extip:1.2.3", NULL), -EINVAL);
 	assert_int_equal(parse("bootnode", "--netrestrict", "10.0.0.0/33", NULL), -EINVAL);
 	assert_int_equal(parse("bootnode", "--verbosity", "6", NULL), -EINVAL);
@@ -322,7 +400,7 @@ static void test_flags_help(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, "usage: devplane bootnode [flags]"));
 	assert_non_null(strstr(buf, "--nodekey FILE"));
-	assert_non_null(strstr(buf, "--nat extip:IP|none"));
+	assert_non_null(strstr(buf, "--nat none|extip:IP|upnp|pmp[:GW]|any"));
 	assert_non_null(strstr(buf, "Run a bootnode."));
 	assert_non_null(strstr(buf, "Some notes."));
 	assert_null(strstr(buf, "--db"));
@@ -494,6 +572,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags_bootnode_flags),
+		cmocka_unit_test(test_flags_nat_mechanisms),
 		cmocka_unit_test(test_flags_defaults),
 		cmocka_unit_test(test_flags_dataplane),
 		cmocka_unit_test(test_flags_bootnodes),

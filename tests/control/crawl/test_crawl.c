@@ -21,7 +21,10 @@
 #include "control/crawl/crawl_rlpx.h"
 #include "control/discv4/kad.h"
 #include "control/base/localnode.h"
+#include "control/store/crawlstore.h"
 #include "control/store/nodedb.h"
+#include "control/store/nodesjson.h"
+#include "common/secp.h"
 #include "tests/control/sim.h"
 
 #define MS 1000000ull
@@ -71,7 +74,7 @@ static int64_t parse_time(const char *s)
 
 	memset(&tm, 0, sizeof(tm));
 	if (!strncmp(s, "0001-01-01T00:00:00Z", 20))
-		return NODESJSON_ZERO_TIME;
+		return CRAWL_ZERO_TIME;
 	if (!strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		fail_msg("bad time %s", s);
 	return (int64_t)timegm(&tm);
@@ -251,15 +254,46 @@ static void run_crawl(struct sim *s, struct crawl *c, uint64_t max_ns)
 	}
 }
 
+/* The current test's output (nodes.json and the database), written by
+ * the store's thread from the crawler's results, as in `devplane crawl`. */
+static struct crawlstore *g_out;
+
 static struct crawl_config base_cfg(const char *out, struct nodedb *db)
 {
+	struct crawlstore_config sc = { .json_path = out, .db = db };
 	struct crawl_config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.kt = g_kt;
-	cfg.out_path = out;
-	cfg.db = db;
+	if (out || db) {
+		assert_null(g_out);
+		assert_int_equal(crawlstore_new(&g_out, &sc), 0);
+		cfg.on_out = crawlstore_on_crawl;
+		cfg.out_user = g_out;
+	}
 	return cfg;
+}
+
+/* Everything the crawler emitted so far, on disk. The store's thread is
+ * idle afterwards until the next result, so the test may read the
+ * database meanwhile. */
+static int out_flush(void)
+{
+	return crawlstore_flush(g_out);
+}
+
+static void out_close(void)
+{
+	assert_int_equal(crawlstore_close(g_out), 0);
+	g_out = NULL;
+}
+
+/* Frees the crawler, then closes the output (its last write). */
+static void end_crawl(struct crawl *c)
+{
+	crawl_free(c);
+	if (g_out)
+		out_close();
 }
 
 static unsigned g_lines;
@@ -298,7 +332,6 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	cfg = base_cfg(out, db);
 	cfg.progress = progress_cb;
 	cfg.progress_ns = 1 * SEC;
-	cfg.flush_ns = 2 * SEC;
 	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
 	boot = sim_node(&s, 0);
 	assert_int_equal(crawl_add_seed(c, &boot), 0);
@@ -320,7 +353,7 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	assert_int_equal(cs.checked, N);
 	assert_true(cs.answered >= N * 95 / 100);
 	assert_true(cs.enr_verified >= N * 95 / 100);
-	assert_int_equal(crawl_flush(c, s.now), 0);
+	assert_int_equal(out_flush(), 0);
 
 	v = read_nodes(out, &n);
 	assert_int_equal(n, cs.in_output);
@@ -343,7 +376,7 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	assert_int_equal(nodedb_count(db, "crawl"), N);
 	free(v);
 	sim_fini(&s);
-	crawl_free(c);
+	end_crawl(c);
 	nodedb_close(db);
 }
 
@@ -392,7 +425,7 @@ static void test_crawl_dead_seeds_do_not_stall(void **st)
 	/* 40 dead seeds x 2 attempts x ~0.5 s over 4 slots is ~10 s. */
 	assert_true(s.now - t0 < 40 * SEC);
 	sim_fini(&s);
-	crawl_free(c);
+	end_crawl(c);
 }
 
 /* A second crawl seeded from the first one's nodes.json: live nodes go to
@@ -428,8 +461,8 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	}
 	run_crawl(&s, c, 120 * SEC);
 	assert_true(crawl_done(c));
-	assert_int_equal(crawl_flush(c, s.now), 0);
-	crawl_free(c);
+	assert_int_equal(out_flush(), 0);
+	end_crawl(c);
 	v1 = read_nodes(out1, &n1);
 	assert_int_equal(n1, N);
 
@@ -442,7 +475,7 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	cfg = base_cfg(out2, db);
 	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
 	for (size_t i = 0; i < n1; i++) {
-		struct nodesjson_entry e;
+		struct crawl_prior e;
 
 		memset(&e, 0, sizeof(e));
 		memcpy(e.id, v1[i].id, 32);
@@ -460,7 +493,7 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	}
 	{
 		/* A record whose id does not match is refused. */
-		struct nodesjson_entry e;
+		struct crawl_prior e;
 
 		memset(&e, 0, sizeof(e));
 		e.record = v1[0].record;
@@ -477,7 +510,7 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	assert_int_equal(cs.seen, N + 1);
 	assert_int_equal(cs.answered, N - 1);
 	assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 2);
-	assert_int_equal(crawl_flush(c, s.now), 0);
+	assert_int_equal(out_flush(), 0);
 	v2 = read_nodes(out2, &n2);
 	assert_int_equal(n2, N);                /* node 4 dropped */
 	assert_null(find_p(v2, n2, s.peers[4]->pub));
@@ -503,7 +536,7 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	free(v1);
 	free(v2);
 	sim_fini(&s);
-	crawl_free(c);
+	end_crawl(c);
 	nodedb_close(db);
 }
 
@@ -547,7 +580,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 		crawl_progress(c, &cs);
 	} while (cs.answered < 10);
 	assert_false(crawl_done(c));
-	assert_int_equal(crawl_flush(c, s.now), 0);
+	assert_int_equal(out_flush(), 0);
 	v = read_nodes(out, &n);
 	assert_int_equal(n, cs.answered);
 	for (size_t i = 0; i < n; i++) {
@@ -576,13 +609,13 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 	assert_true(cs.timed_out);
 	assert_true(s.now - t0 <= 3 * SEC + 2 * MS);
 	assert_int_equal(crawl_next_deadline(c) == UINT64_MAX, true);
-	assert_int_equal(crawl_flush(c, s.now), 0);
+	assert_int_equal(out_flush(), 0);
 	v = read_nodes(out, &n);
 	assert_int_equal(n, cs.in_output);
 	assert_true(n >= answered);
 	free(v);
 	sim_fini(&s);
-	crawl_free(c);
+	end_crawl(c);
 	nodedb_close(db);
 }
 
@@ -622,11 +655,13 @@ static unsigned add_hooked_crawler(struct sim *s, uint8_t last)
 /* A raw peer playing ethereumjs 10's DPT as our dataplane sees it: it
  * answers Pings with a valid Pong and pings a new pinger back (it adds
  * every pinger to its table); its Neighbors are over 1280 bytes, which the
- * dataplane drops, and it has no EIP-868, so FindNode and ENRRequest get
- * nothing. */
+ * dataplane drops, and it has no EIP-868 (no enr-seq in its Ping and
+ * Pong), so FindNode gets nothing and an ENRRequest is junk to it. With
+ * eip868 set it plays a node that has it. */
 struct ejs {
 	unsigned idx;
 	uint64_t up_at;                 /* silent (busy, offline) before */
+	bool eip868;                    /* enr-seq in its Ping and Pong */
 	uint64_t enr_from;              /* answers ENRRequests from then on
 					 * (0: never, as ethereumjs) */
 	bool pinged_back;
@@ -671,7 +706,7 @@ static void ejs_enr_response(struct sim *s, unsigned idx,
 	localnode_fini(&ln);
 }
 
-static void ejs_ping(struct sim *s, unsigned from, unsigned to)
+static void ejs_ping(struct sim *s, unsigned from, unsigned to, bool eip868)
 {
 	struct discv4_packet p;
 	struct discv4_node me = sim_node(s, from), them = sim_node(s, to);
@@ -682,6 +717,8 @@ static void ejs_ping(struct sim *s, unsigned from, unsigned to)
 	p.u.ping.from = me.ep;
 	p.u.ping.to = them.ep;
 	p.u.ping.expiration = s->now / SEC + 20;
+	p.u.ping.has_enr_seq = eip868;
+	p.u.ping.enr_seq = eip868 ? 1 : 0;
 	assert_int_equal(sim_send_raw(s, from, to, &p, NULL), 0);
 }
 
@@ -703,12 +740,15 @@ static void ejs_serve(struct sim *s, struct ejs *e, unsigned n)
 				p.u.pong.to = sim_node(s, rx->from).ep;
 				memcpy(p.u.pong.ping_hash, rx->hash, 32);
 				p.u.pong.expiration = s->now / SEC + 20;
+				p.u.pong.has_enr_seq = e[k].eip868;
+				p.u.pong.enr_seq = e[k].eip868 ? 1 : 0;
 				assert_int_equal(sim_send_raw(s, e[k].idx,
 							      rx->from, &p,
 							      NULL), 0);
 				if (!e[k].pinged_back) {
 					e[k].pinged_back = true;
-					ejs_ping(s, e[k].idx, rx->from);
+					ejs_ping(s, e[k].idx, rx->from,
+						 e[k].eip868);
 				}
 				break;
 			case DISCV4_FINDNODE:
@@ -740,10 +780,11 @@ static void run_ejs(struct sim *s, struct crawl *c, struct ejs *e, unsigned n,
 	}
 }
 
-/* A seed that only answers Pings (Neighbors dropped, no ENR) is a live
- * node: answered by Pong, score 1, its enode URL as record, the ENR timeout
- * counted; it got every FindNode attempt and ENRRequest. Without the
- * on_bond hook the same node is a failure (the test can fail). */
+/* A seed that only answers Pings (Neighbors dropped, no EIP-868) is a
+ * live node: answered by Pong, score 1, its enode URL as record; it got
+ * every FindNode attempt and, its Pong having no enr-seq, no ENRRequest
+ * (no failure either). Without the on_bond hook the same node is a
+ * failure (the test can fail). */
 static void test_crawl_pong_only_node_is_live(void **st)
 {
 	struct crawl_config cfg;
@@ -777,12 +818,14 @@ static void test_crawl_pong_only_node_is_live(void **st)
 	assert_int_equal(cs.enr_verified, 0);
 	assert_int_equal(cs.findnode_ok, 0);
 	assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 0);
-	assert_int_equal(cs.fail[CRAWL_FAIL_ENR_TIMEOUT], 1);
+	assert_int_equal(cs.fail[CRAWL_FAIL_ENR_TIMEOUT], 0);
+	assert_int_equal(cs.enr_skipped, 1);
+	assert_int_equal(cs.enr_sent, 0);
 	assert_int_equal(e[0].findnodes, 2);     /* first contact + retry */
-	assert_int_equal(e[0].enrreqs, 2);       /* request + retry */
+	assert_int_equal(e[0].enrreqs, 0);       /* no EIP-868: not asked */
 	assert_true(e[0].pings >= 1);
 	assert_int_equal(cs.in_output, 1);
-	assert_int_equal(crawl_flush(c, s.now), 0);
+	assert_int_equal(out_flush(), 0);
 	v = read_nodes(out, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].score, 1);
@@ -792,7 +835,7 @@ static void test_crawl_pong_only_node_is_live(void **st)
 	assert_true(v[0].first >= v[0].check);
 	free(v);
 	sim_fini(&s);
-	crawl_free(c);
+	end_crawl(c);
 
 	/* The same without the hooks: no proof of liveness, not answered. */
 	one_ejs(&s, e, 21);
@@ -807,7 +850,7 @@ static void test_crawl_pong_only_node_is_live(void **st)
 	assert_int_equal(cs.answered, 0);
 	assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 1);
 	sim_fini(&s);
-	crawl_free(c);
+	end_crawl(c);
 }
 
 /* Nodes nobody tells us about but that ping the crawler (as ethereumjs
@@ -857,8 +900,8 @@ static void test_crawl_learns_from_inbound_pings(void **st)
 		dn = sim_node(&s, e[0].idx);
 		assert_int_equal(crawl_add_seed(c, &dn), 0);
 		t0 = s.now;
-		ejs_ping(&s, e[1].idx, me);
-		ejs_ping(&s, e[2].idx, me);
+		ejs_ping(&s, e[1].idx, me, false);
+		ejs_ping(&s, e[2].idx, me, false);
 		e[1].pinged_back = e[2].pinged_back = true;
 		crawl_on_timer(c, s.now);
 		while (!crawl_done(c) && s.now < t0 + 60 * SEC) {
@@ -869,7 +912,7 @@ static void test_crawl_learns_from_inbound_pings(void **st)
 			    cs.queued == 0) {
 				late_sent = true;
 				sim_run(&s, 1 * SEC);
-				ejs_ping(&s, e[3].idx, me);
+				ejs_ping(&s, e[3].idx, me, false);
 				e[3].pinged_back = true;
 			}
 			crawl_on_timer(c, s.now);
@@ -885,7 +928,7 @@ static void test_crawl_learns_from_inbound_pings(void **st)
 			assert_int_equal(cs.inbound, 2);
 			assert_int_equal(cs.linger_ns, 0);
 			sim_fini(&s);
-			crawl_free(c);
+			end_crawl(c);
 			break;
 		}
 		assert_true(late_sent);
@@ -895,7 +938,7 @@ static void test_crawl_learns_from_inbound_pings(void **st)
 		assert_int_equal(cs.pong_only, K);
 		assert_int_equal(cs.checked, K);
 		assert_int_equal(cs.linger_ns, CRAWL_DEFAULT_LINGER_NS);
-		assert_int_equal(crawl_flush(c, s.now), 0);
+		assert_int_equal(out_flush(), 0);
 		v = read_nodes(out, &n);
 		assert_int_equal(n, K);
 		for (unsigned i = 0; i < K; i++) {
@@ -908,7 +951,7 @@ static void test_crawl_learns_from_inbound_pings(void **st)
 		}
 		free(v);
 		sim_fini(&s);
-		crawl_free(c);
+		end_crawl(c);
 	}
 }
 
@@ -992,7 +1035,7 @@ static void test_crawl_rounds_until_timeout(void **st)
 			assert_int_equal(cs.fail[CRAWL_FAIL_TIMEOUT], 1);
 		}
 		sim_fini(&s);
-		crawl_free(c);
+		end_crawl(c);
 	}
 }
 
@@ -1011,6 +1054,7 @@ static void test_crawl_recheck_asks_enr_again(void **st)
 
 	(void)st;
 	one_ejs(&s, e, 29);
+	e[0].eip868 = true;
 	e[0].enr_from = s.now + 8 * SEC;        /* after round one gave up */
 	me = add_hooked_crawler(&s, 2);
 	cfg = base_cfg(NULL, NULL);
@@ -1029,7 +1073,230 @@ static void test_crawl_recheck_asks_enr_again(void **st)
 	assert_int_equal(cs.fail[CRAWL_FAIL_ENR_TIMEOUT], 0);
 	assert_true(e[0].enrreqs > 2);          /* round one asked twice */
 	sim_fini(&s);
-	crawl_free(c);
+	end_crawl(c);
+}
+
+/* Two Pong-only seeds, one without EIP-868 (no enr-seq in its Ping and
+ * Pong: ethereumjs) and one with it: only the second gets ENRRequests
+ * and ends with its verified record; the first is still a live node, with
+ * its enode URL, and no ENR failure is counted for it. */
+static void test_crawl_asks_enr_only_with_enr_seq(void **st)
+{
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct ejs e[2];
+	struct crawl *c;
+	struct pnode *v;
+	struct sim s;
+	char out[128];
+	unsigned me;
+	size_t n;
+
+	(void)st;
+	sim_init(&s, T0, 31);
+	sim_set_net(&s, 0, 1 * MS, 2 * MS);
+	memset(e, 0, sizeof(e));
+	for (unsigned i = 0; i < 2; i++) {
+		uint8_t ip[16];
+		int r;
+
+		lo(ip, (uint8_t)(20 + i));
+		r = sim_add_raw(&s, ip, 20000);
+		assert_true(r >= 0);
+		e[i].idx = (unsigned)r;
+	}
+	e[1].eip868 = true;
+	e[1].enr_from = s.now;
+	me = add_hooked_crawler(&s, 2);
+	path_of(out, sizeof(out), "eip868.json");
+	cfg = base_cfg(out, NULL);
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	g_hooked = c;
+	for (unsigned i = 0; i < 2; i++) {
+		struct discv4_node dn = sim_node(&s, e[i].idx);
+
+		assert_int_equal(crawl_add_seed(c, &dn), 0);
+	}
+	run_ejs(&s, c, e, 2, 60 * SEC);
+	g_hooked = NULL;
+	crawl_progress(c, &cs);
+	assert_true(cs.done);
+	assert_int_equal(cs.answered, 2);
+	assert_int_equal(e[0].enrreqs, 0);
+	assert_true(e[1].enrreqs >= 1);
+	assert_int_equal(cs.enr_sent, e[1].enrreqs);
+	assert_int_equal(cs.enr_skipped, 1);
+	assert_int_equal(cs.enr_verified, 1);
+	assert_int_equal(cs.fail[CRAWL_FAIL_ENR_TIMEOUT], 0);
+	assert_int_equal(cs.fail[CRAWL_FAIL_ENR_INVALID], 0);
+	assert_int_equal(out_flush(), 0);
+	v = read_nodes(out, &n);
+	assert_int_equal(n, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		const struct pnode *p = find_p(v, n, s.peers[e[i].idx]->pub);
+
+		assert_non_null(p);
+		check_record(p, s.peers[e[i].idx], false);
+		assert_non_null(strstr(p->record, i ? "enr:" : "enode://"));
+		assert_true(strstr(p->record, i ? "enr:" : "enode://") ==
+			    p->record);
+	}
+	free(v);
+	sim_fini(&s);
+	end_crawl(c);
+}
+
+/* ---- a hostile node: every FindNode answered with fresh node ids ----- */
+
+struct hostile {
+	unsigned idx;
+	unsigned findnodes;
+	uint32_t next_key;              /* fresh keys: 1, 2, 3, ... */
+	bool pinged_back;
+};
+
+/* A valid public key nobody in the simulation has. */
+static void fresh_node(struct discv4_node *n, struct hostile *h)
+{
+	uint8_t priv[32] = { 0 };
+	uint32_t k = ++h->next_key;
+
+	priv[0] = 0x55;                 /* away from the sim's keys */
+	memcpy(priv + 28, &k, sizeof(k));
+	memset(n, 0, sizeof(*n));
+	assert_int_equal(secp_pub_from_priv(n->id, priv), 0);
+	sim_ip4(n->ep.ip, 127, 0, (uint8_t)(100 + (k >> 8) % 100), (uint8_t)k);
+	n->ep.ip_len = 4;
+	n->ep.udp = (uint16_t)(20000 + k % 20000);
+	n->ep.tcp = n->ep.udp;
+}
+
+/* Pongs and one ping-back, as any node; every FindNode gets 16 nodes
+ * nobody ever heard of (12 + 4, geth's split), none of which exists. */
+static void hostile_serve(struct sim *s, struct hostile *h)
+{
+	struct sim_peer *pe = s->peers[h->idx];
+
+	for (size_t i = 0; i < pe->n_inbox; i++) {
+		const struct sim_rx *rx = &pe->inbox[i];
+		struct discv4_packet p;
+
+		memset(&p, 0, sizeof(p));
+		if (rx->pkt.type == DISCV4_PING) {
+			p.type = DISCV4_PONG;
+			p.u.pong.to = sim_node(s, rx->from).ep;
+			memcpy(p.u.pong.ping_hash, rx->hash, 32);
+			p.u.pong.expiration = s->now / SEC + 20;
+			assert_int_equal(sim_send_raw(s, h->idx, rx->from, &p,
+						      NULL), 0);
+			if (!h->pinged_back) {
+				h->pinged_back = true;
+				ejs_ping(s, h->idx, rx->from, false);
+			}
+		} else if (rx->pkt.type == DISCV4_FINDNODE) {
+			h->findnodes++;
+			for (unsigned part = 0; part < 2; part++) {
+				memset(&p, 0, sizeof(p));
+				p.type = DISCV4_NEIGHBORS;
+				p.u.neighbors.n = part ? 4 : 12;
+				for (unsigned j = 0; j < p.u.neighbors.n; j++)
+					fresh_node(&p.u.neighbors.nodes[j], h);
+				p.u.neighbors.expiration = s->now / SEC + 20;
+				assert_int_equal(sim_send_raw(s, h->idx,
+							      rx->from, &p,
+							      NULL), 0);
+			}
+		}
+	}
+	pe->n_inbox = 0;
+}
+
+/* Crawls a hostile seed for 60 s (re-check rounds re-sweep it) with a
+ * node cap of max_nodes; fills *cs and the output's stats *os. */
+static void crawl_hostile(unsigned max_nodes, struct crawl_stats *cs,
+			  struct crawlstore_stats *os, unsigned *findnodes)
+{
+	struct crawl_config cfg;
+	struct hostile h;
+	struct crawl *c;
+	struct sim s;
+	struct discv4_node dn;
+	char out[128];
+	uint8_t ip[16];
+	unsigned me;
+	uint64_t end;
+	int r;
+
+	sim_init(&s, T0, 33);
+	sim_set_net(&s, 0, 1 * MS, 2 * MS);
+	lo(ip, 66);
+	r = sim_add_raw(&s, ip, 20000);
+	assert_true(r >= 0);
+	memset(&h, 0, sizeof(h));
+	h.idx = (unsigned)r;
+	me = add_hooked_crawler(&s, 2);
+	path_of(out, sizeof(out), "hostile.json");
+	cfg = base_cfg(out, NULL);
+	cfg.max_nodes = max_nodes;
+	cfg.full_sweep = true;          /* every bucket: the most it can send */
+	cfg.timeout_ns = 60 * SEC;
+	cfg.parallel = 64;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	g_hooked = c;
+	dn = sim_node(&s, h.idx);
+	assert_int_equal(crawl_add_seed(c, &dn), 0);
+	end = s.now + 120 * SEC;
+	crawl_on_timer(c, s.now);
+	while (!crawl_done(c) && s.now < end) {
+		sim_run(&s, 1 * MS);
+		hostile_serve(&s, &h);
+		crawl_on_timer(c, s.now);
+	}
+	g_hooked = NULL;
+	crawl_progress(c, cs);
+	assert_true(cs->done);
+	assert_int_equal(out_flush(), 0);
+	crawlstore_stats(g_out, os);
+	*findnodes = h.findnodes;
+	sim_fini(&s);
+	end_crawl(c);
+}
+
+/* A node that answers every FindNode with fresh node ids cannot grow the
+ * crawler past its cap: the set stops at max_nodes, the rest is refused
+ * and counted, memory stays under max_nodes * CRAWL_NODE_BYTES (plus the
+ * empty crawler's), and so does the output's node count. Without the cap
+ * the same node pushes the set far beyond it (the test can fail). */
+static void test_crawl_node_cap_bounds_hostile_node(void **st)
+{
+	const unsigned CAP = 100;
+	struct crawlstore_stats os;
+	struct crawl_stats cs;
+	unsigned findnodes;
+
+	(void)st;
+	crawl_hostile(CAP, &cs, &os, &findnodes);
+	print_message("cap %u: %llu seen, %llu refused, %u FindNodes to the "
+		      "hostile node, %llu bytes\n", CAP,
+		      (unsigned long long)cs.seen,
+		      (unsigned long long)cs.refused, findnodes,
+		      (unsigned long long)cs.mem_bytes);
+	assert_int_equal(cs.seen, CAP);
+	assert_true(cs.refused >= 16ull * findnodes - CAP);
+	assert_true(findnodes >= 2 * (KAD_HASH_BITS -
+				      kadtarget_min_distance(g_kt)));
+	assert_true(cs.mem_bytes <= CAP * CRAWL_NODE_BYTES + 16384);
+	assert_true(os.nodes <= CAP);
+	assert_true(os.nodes >= 1);
+
+	crawl_hostile(1000000, &cs, &os, &findnodes);
+	print_message("no cap: %llu seen, %llu refused, %llu bytes\n",
+		      (unsigned long long)cs.seen,
+		      (unsigned long long)cs.refused,
+		      (unsigned long long)cs.mem_bytes);
+	assert_int_equal(cs.refused, 0);
+	assert_true(cs.seen > 10 * CAP);
+	assert_true(cs.mem_bytes > CAP * CRAWL_NODE_BYTES + 16384);
 }
 
 /* ---- the RLPx probe driver (control/crawl/crawl_rlpx.h), with a fake start ---- */
@@ -1056,7 +1323,7 @@ static int fake_start(void *user, const uint8_t pub[64], const uint8_t ip[16],
 	f->started++;
 	f->timeout_ns = timeout_ns;
 	if (f->report_inline) {
-		struct session_probe_result r = { 0 };
+		struct rlpxprobe_result r = { 0 };
 
 		memcpy(r.pub, pub, 64);
 		r.tcp = tcp;
@@ -1100,7 +1367,7 @@ static void test_crawl_rlpx_bounds_parallel_and_probes_once(void **st)
 	crawl_rlpx_on_timer(f.cr, T0);
 	assert_int_equal(f.started, 2);         /* bound held */
 	for (unsigned done = 0; done < 5; done++) {
-		struct session_probe_result r = { 0 };
+		struct rlpxprobe_result r = { 0 };
 
 		memcpy(r.pub, f.pub[done], 64);
 		r.err = -ETIMEDOUT;
@@ -1124,7 +1391,7 @@ static void test_crawl_rlpx_bounds_parallel_and_probes_once(void **st)
 	crawl_rlpx_free(f.cr);
 }
 
-static void hello_of(struct session_probe_result *r, const char *client)
+static void hello_of(struct rlpxprobe_result *r, const char *client)
 {
 	r->has_hello = true;
 	r->hello.version = 5;
@@ -1135,7 +1402,7 @@ static void hello_of(struct session_probe_result *r, const char *client)
 	r->hello.listen_port = 30303;
 }
 
-static void status_of(struct session_probe_result *r, uint64_t network,
+static void status_of(struct rlpxprobe_result *r, uint64_t network,
 		      uint8_t genesis0, uint32_t fork, uint64_t next)
 {
 	r->has_status = true;
@@ -1154,7 +1421,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	struct crawl_rlpx_config cfg = { .parallel = 16, .start = fake_start,
 					 .start_user = &f };
 	uint8_t ip[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 };
-	struct session_probe_result r[7];
+	struct rlpxprobe_result r[7];
 	struct nodedb *db;
 	char text[2048], path[128];
 	sqlite3 *h;
@@ -1164,7 +1431,13 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	snprintf(path, sizeof(path), "%s/rlpx.db", g_dir);
 	unlink(path);
 	assert_int_equal(nodedb_open(&db, path), 0);
-	cfg.db = db;
+	{
+		struct crawlstore_config sc = { .db = db };
+
+		assert_int_equal(crawlstore_new(&g_out, &sc), 0);
+	}
+	cfg.on_result = crawlstore_on_rlpx;
+	cfg.result_user = g_out;
 	assert_int_equal(crawl_rlpx_new(&f.cr, &cfg), 0);
 	memset(r, 0, sizeof(r));
 	for (unsigned i = 0; i < 7; i++) {
@@ -1190,11 +1463,11 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	hello_of(&r[2], "ethereumjs-devp2p/linux-x64/nodejs");
 	status_of(&r[2], 1, 0xd4, 0xfc64ec04, 1150000);
 	r[3].err = -ETIMEDOUT;
-	r[3].stage = SESSION_PROBE_HANDSHAKE;
+	r[3].stage = RLPXPROBE_HANDSHAKE;
 	r[4].err = -ECONNREFUSED;
 	hello_of(&r[5], "Geth/v1.14.0-stable/linux-amd64/go1.22");
 	r[5].err = -ECONNABORTED;
-	r[5].stage = SESSION_PROBE_STATUS;
+	r[5].stage = RLPXPROBE_STATUS;
 	r[5].disc_reason = P2P_DISC_TOO_MANY_PEERS;
 	r[5].disc_remote = true;
 	hello_of(&r[6], "nethermind/v1.25.0");
@@ -1212,6 +1485,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 		"rlpx fork ids: fe3366e7/1735371 x2, fc64ec04/1150000 x1\n"
 		"rlpx errors: refused x1, timeout x1, too many peers x1, "
 		"useless peer (ours) x1");
+	out_close();                    /* its last write */
 	assert_int_equal(nodedb_count(db, "rlpx"), 7);
 	nodedb_close(db);
 
@@ -1302,23 +1576,23 @@ static void test_crawl_rlpx_error_classes(void **st)
 {
 	static const struct {
 		int err;
-		enum session_probe_stage stage;
+		enum rlpxprobe_stage stage;
 		uint8_t reason;
 		bool remote;
 		const char *want;
 	} rows[] = {
-		{ -ETIMEDOUT, SESSION_PROBE_CONNECT, P2P_DISC_NONE, 0, "timeout" },
-		{ -ETIMEDOUT, SESSION_PROBE_STATUS, P2P_DISC_NONE, 0, "timeout" },
-		{ -ECONNREFUSED, SESSION_PROBE_CONNECT, P2P_DISC_NONE, 0, "refused" },
-		{ -EHOSTUNREACH, SESSION_PROBE_CONNECT, P2P_DISC_NONE, 0, "unreachable" },
-		{ -EKEYREJECTED, SESSION_PROBE_HANDSHAKE, P2P_DISC_NONE, 0, "handshake failed" },
-		{ -ECONNRESET, SESSION_PROBE_HANDSHAKE, P2P_DISC_NONE, 0, "handshake failed" },
-		{ -ECONNRESET, SESSION_PROBE_HELLO, P2P_DISC_NONE, 0, "closed" },
-		{ -ECONNABORTED, SESSION_PROBE_HELLO, P2P_DISC_TOO_MANY_PEERS, 1, "too many peers" },
-		{ -ECONNABORTED, SESSION_PROBE_HELLO, P2P_DISC_USELESS_PEER, 0, "useless peer (ours)" },
-		{ -ECONNABORTED, SESSION_PROBE_STATUS, P2P_DISC_SUBPROTOCOL_ERROR, 1, "subprotocol error" },
+		{ -ETIMEDOUT, RLPXPROBE_CONNECT, P2P_DISC_NONE, 0, "timeout" },
+		{ -ETIMEDOUT, RLPXPROBE_STATUS, P2P_DISC_NONE, 0, "timeout" },
+		{ -ECONNREFUSED, RLPXPROBE_CONNECT, P2P_DISC_NONE, 0, "refused" },
+		{ -EHOSTUNREACH, RLPXPROBE_CONNECT, P2P_DISC_NONE, 0, "unreachable" },
+		{ -EKEYREJECTED, RLPXPROBE_HANDSHAKE, P2P_DISC_NONE, 0, "handshake failed" },
+		{ -ECONNRESET, RLPXPROBE_HANDSHAKE, P2P_DISC_NONE, 0, "handshake failed" },
+		{ -ECONNRESET, RLPXPROBE_HELLO, P2P_DISC_NONE, 0, "closed" },
+		{ -ECONNABORTED, RLPXPROBE_HELLO, P2P_DISC_TOO_MANY_PEERS, 1, "too many peers" },
+		{ -ECONNABORTED, RLPXPROBE_HELLO, P2P_DISC_USELESS_PEER, 0, "useless peer (ours)" },
+		{ -ECONNABORTED, RLPXPROBE_STATUS, P2P_DISC_SUBPROTOCOL_ERROR, 1, "subprotocol error" },
 	};
-	struct session_probe_result r;
+	struct rlpxprobe_result r;
 	char out[48];
 
 	(void)st;
@@ -1357,6 +1631,8 @@ int main(void)
 		cmocka_unit_test(test_crawl_learns_from_inbound_pings),
 		cmocka_unit_test(test_crawl_rounds_until_timeout),
 		cmocka_unit_test(test_crawl_recheck_asks_enr_again),
+		cmocka_unit_test(test_crawl_asks_enr_only_with_enr_seq),
+		cmocka_unit_test(test_crawl_node_cap_bounds_hostile_node),
 		cmocka_unit_test(test_crawl_rlpx_bounds_parallel_and_probes_once),
 		cmocka_unit_test(test_crawl_rlpx_records_rows_and_summary),
 		cmocka_unit_test(test_crawl_rlpx_start_failures_are_counted),

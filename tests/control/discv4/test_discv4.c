@@ -712,6 +712,96 @@ static void test_discv4_revalidation_removes_dead_nodes(void **st)
 	sim_fini(&s);
 }
 
+/* Raw peer r answers every Ping in its inbox with a Pong, with enr-seq
+ * seq when has_seq (EIP-868), and counts the ENRRequests it got. The
+ * inbox is emptied. */
+static unsigned serve_pings(struct sim *s, unsigned r, bool has_seq,
+			    uint64_t seq)
+{
+	struct sim_peer *pe = s->peers[r];
+	unsigned enrreqs = 0;
+
+	for (size_t i = 0; i < pe->n_inbox; i++) {
+		const struct sim_rx *rx = &pe->inbox[i];
+		struct discv4_packet p;
+
+		if (rx->pkt.type == DISCV4_ENRREQUEST)
+			enrreqs++;
+		if (rx->pkt.type != DISCV4_PING)
+			continue;
+		memset(&p, 0, sizeof(p));
+		p.type = DISCV4_PONG;
+		p.u.pong.to = sim_node(s, rx->from).ep;
+		memcpy(p.u.pong.ping_hash, rx->hash, 32);
+		p.u.pong.expiration = s->now / SEC + 20;
+		p.u.pong.has_enr_seq = has_seq;
+		p.u.pong.enr_seq = seq;
+		assert_int_equal(sim_send_raw(s, r, rx->from, &p, NULL), 0);
+	}
+	pe->n_inbox = 0;
+	return enrreqs;
+}
+
+/* EIP-868 is known per node from its last Ping or Pong: discv4_enr_seq()
+ * says which nodes carry an enr-seq, and the engine's own ENRRequests
+ * (after a revalidation Pong with a newer seq) go only to those: a node
+ * whose Pongs have none is revalidated but never asked. */
+static void test_discv4_enr_seq_decides_enr_requests(void **st)
+{
+	struct discv4_config c = quiet();
+	struct discv4_packet p;
+	struct sim s;
+	uint8_t ip[16];
+	uint64_t seq = 0;
+	unsigned e, plain, eip868, asked_plain = 0, asked_868 = 0;
+
+	(void)st;
+	sim_init(&s, T0, 11);
+	lo(ip, 1);
+	e = (unsigned)sim_add_engine(&s, ip, 30303, &c);
+	lo(ip, 2);
+	plain = (unsigned)sim_add_raw(&s, ip, 40000);
+	lo(ip, 3);
+	eip868 = (unsigned)sim_add_raw(&s, ip, 40001);
+	assert_int_equal(discv4_enr_seq(s.peers[e]->d, s.peers[plain]->pub,
+					s.peers[plain]->ip, &seq), -ENOENT);
+	/* Each pings the engine (the EIP-868 one with seq 7) and answers
+	 * its ping-back: bonded, in the table. */
+	p = mk_ping(&s, plain, e, s.now / SEC + 20);
+	assert_int_equal(sim_send_raw(&s, plain, e, &p, NULL), 0);
+	p = mk_ping(&s, eip868, e, s.now / SEC + 20);
+	p.u.ping.has_enr_seq = true;
+	p.u.ping.enr_seq = 7;
+	assert_int_equal(sim_send_raw(&s, eip868, e, &p, NULL), 0);
+	sim_run(&s, 10 * MS);
+	assert_int_equal(discv4_enr_seq(s.peers[e]->d, s.peers[plain]->pub,
+					s.peers[plain]->ip, &seq), -ENODATA);
+	assert_int_equal(discv4_enr_seq(s.peers[e]->d, s.peers[eip868]->pub,
+					s.peers[eip868]->ip, &seq), 0);
+	assert_int_equal(seq, 7);
+	(void)serve_pings(&s, plain, false, 0);
+	(void)serve_pings(&s, eip868, true, 7);
+	sim_run(&s, 10 * MS);
+	assert_true(discv4_is_bonded(s.peers[e]->d, s.peers[plain]->pub,
+				     s.peers[plain]->ip, s.now));
+	assert_true(discv4_is_bonded(s.peers[e]->d, s.peers[eip868]->pub,
+				     s.peers[eip868]->ip, s.now));
+	assert_int_equal(discv4_table_size(s.peers[e]->d), 2);
+	assert_int_equal(discv4_enr_seq(s.peers[e]->d, s.peers[plain]->pub,
+					s.peers[plain]->ip, NULL), -ENODATA);
+	/* Revalidation for a while, both answering every Ping. */
+	for (unsigned k = 0; k < 1200; k++) {
+		sim_run(&s, 50 * MS);
+		asked_plain += serve_pings(&s, plain, false, 0);
+		asked_868 += serve_pings(&s, eip868, true, 7);
+	}
+	assert_true(discv4_stats(s.peers[e]->d)->tx[DISCV4_PING] >= 6);
+	assert_int_equal(discv4_table_size(s.peers[e]->d), 2);
+	assert_int_equal(asked_plain, 0);
+	assert_true(asked_868 >= 1);
+	sim_fini(&s);
+}
+
 /* ---- lookups converge in a 100-node network ------------------------- */
 
 static const uint8_t *g_target;
@@ -790,6 +880,310 @@ static void run_network(unsigned loss, unsigned min_match)
 	sim_fini(&s);
 }
 
+/* ---- pending requests: index and caps, engine driven directly ------- */
+
+/* One engine outside the simulator: packets go straight into
+ * discv4_on_packet() with any node id (the dataplane recovered it, so
+ * ids need no key here) and what it sends is counted by type. */
+struct direct {
+	struct localnode ln;
+	struct discv4 *d;
+	unsigned tx[DISCV4_ENRRESPONSE + 1];
+	uint8_t last_hash[DISCV4_HASH_LEN];     /* of the last Ping sent */
+	uint64_t rng;
+};
+
+static void direct_send(void *user, const uint8_t addr[16], uint16_t port,
+			const uint8_t *pkt, size_t len)
+{
+	struct direct *x = user;
+
+	(void)addr;
+	(void)port;
+	assert_true(len > DISCV4_HEAD_LEN);
+	assert_in_range(pkt[DISCV4_HEAD_LEN], DISCV4_PING, DISCV4_ENRRESPONSE);
+	x->tx[pkt[DISCV4_HEAD_LEN]]++;
+	if (pkt[DISCV4_HEAD_LEN] == DISCV4_PING)
+		memcpy(x->last_hash, pkt, DISCV4_HASH_LEN);
+}
+
+static void direct_init(struct direct *x)
+{
+	struct discv4_config c = quiet();
+	uint8_t priv[32], ip[16];
+
+	memset(x, 0, sizeof(*x));
+	for (unsigned i = 0; i < sizeof(priv); i++)
+		priv[i] = (uint8_t)(i + 1);
+	assert_int_equal(localnode_init(&x->ln, priv, 0, 30303, 30303), 0);
+	sim_ip4(ip, 10, 0, 0, 1);
+	localnode_set_fallback_ip(&x->ln, ip);
+	c.ln = &x->ln;
+	c.send = direct_send;
+	c.send_user = x;
+	c.seed = 42;
+	assert_int_equal(discv4_new(&x->d, &c, T0), 0);
+	x->rng = 7;
+}
+
+static void direct_fini(struct direct *x)
+{
+	discv4_free(x->d);
+	localnode_fini(&x->ln);
+}
+
+static uint64_t direct_rand(struct direct *x)
+{
+	uint64_t z = (x->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A node with a fresh id at a fresh address (spoofable: any IPv4). */
+static struct discv4_node fresh_node(struct direct *x)
+{
+	struct discv4_node n;
+	uint64_t r = direct_rand(x);
+
+	memset(&n, 0, sizeof(n));
+	for (int i = 0; i < 64; i += 8) {
+		uint64_t v = direct_rand(x);
+
+		memcpy(n.id + i, &v, 8);
+	}
+	sim_ip4(n.ep.ip, (uint8_t)(1 + r % 223), (uint8_t)(r >> 8),
+		(uint8_t)(r >> 16), (uint8_t)(1 + (r >> 24) % 254));
+	n.ep.ip_len = 4;
+	n.ep.udp = (uint16_t)(1025 + (r >> 32) % 60000);
+	return n;
+}
+
+/* Feeds p to the engine as if it came from n. Returns discv4_on_packet(). */
+static int direct_rx(struct direct *x, const struct discv4_node *n,
+		     const struct discv4_packet *p, uint64_t now,
+		     uint8_t hash_out[DISCV4_HASH_LEN])
+{
+	static const uint8_t key[32] = { 9, 9, 9 };
+	uint8_t buf[DISCV4_MAX_LEN];
+	struct msg_discv4_rx *m;
+	ssize_t len = discv4_encode(buf, sizeof(buf), key, p);
+	int rc;
+
+	assert_true(len > DISCV4_HEAD_LEN);
+	m = calloc(1, sizeof(*m) + (size_t)len);
+	assert_non_null(m);
+	memcpy(m->src_addr, n->ep.ip, 16);
+	m->src_port_be = (uint16_t)((n->ep.udp >> 8) | (n->ep.udp << 8));
+	m->ptype = buf[DISCV4_HEAD_LEN];
+	memcpy(m->node_id, n->id, 64);
+	memcpy(m->hash, buf, DISCV4_HASH_LEN);
+	m->data_len = (uint16_t)(len - DISCV4_HEAD_LEN - 1);
+	memcpy(m->data, buf + DISCV4_HEAD_LEN + 1, m->data_len);
+	if (hash_out)
+		memcpy(hash_out, buf, DISCV4_HASH_LEN);
+	rc = discv4_on_packet(x->d, m, now);
+	free(m);
+	return rc;
+}
+
+static int direct_ping(struct direct *x, const struct discv4_node *n,
+		       uint64_t now)
+{
+	struct discv4_packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.type = DISCV4_PING;
+	p.u.ping.version = 4;
+	p.u.ping.from = n->ep;
+	p.u.ping.to.ip_len = 4;
+	sim_ip4(p.u.ping.to.ip, 10, 0, 0, 1);
+	p.u.ping.to.udp = 30303;
+	p.u.ping.expiration = now / SEC + 20;
+	return direct_rx(x, n, &p, now, NULL);
+}
+
+static int direct_pong(struct direct *x, const struct discv4_node *n,
+		       const uint8_t hash[DISCV4_HASH_LEN], uint64_t now)
+{
+	struct discv4_packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.type = DISCV4_PONG;
+	p.u.pong.to.ip_len = 4;
+	sim_ip4(p.u.pong.to.ip, 10, 0, 0, 1);
+	p.u.pong.to.udp = 30303;
+	memcpy(p.u.pong.ping_hash, hash, DISCV4_HASH_LEN);
+	p.u.pong.expiration = now / SEC + 20;
+	return direct_rx(x, n, &p, now, NULL);
+}
+
+/* issue 10: Pings from fresh keys (or spoofed addresses) each asked for a
+ * ping-back that stayed pending, uncapped, and every Ping scanned them all.
+ * Now every Ping is still answered, but at most DISCV4_PINGBACKS_MAX
+ * ping-backs wait at once; the rest are refused and counted. */
+static void test_discv4_pingbacks_capped_under_fresh_keys(void **st)
+{
+	const unsigned over = 300, n = DISCV4_PINGBACKS_MAX + over;
+	const struct discv4_stats *ds;
+	struct direct x;
+	struct discv4_node nd;
+
+	(void)st;
+	direct_init(&x);
+	ds = discv4_stats(x.d);
+	for (unsigned i = 0; i < n; i++) {
+		nd = fresh_node(&x);
+		assert_int_equal(direct_ping(&x, &nd, T0 + i), 0);
+	}
+	assert_int_equal(x.tx[DISCV4_PONG], n);
+	assert_int_equal(x.tx[DISCV4_PING], DISCV4_PINGBACKS_MAX);
+	assert_int_equal(discv4_pending(x.d), DISCV4_PINGBACKS_MAX);
+	assert_int_equal(ds->pending_max, DISCV4_PINGBACKS_MAX);
+	assert_int_equal(ds->pending_refused[DISCV4_CAP_PINGBACK], over);
+	assert_int_equal(ds->pending_refused[DISCV4_CAP_TOTAL], 0);
+	assert_int_equal(ds->pending_refused[DISCV4_CAP_PEER], 0);
+	/* A second Ping from a sender whose ping-back waits adds nothing. */
+	assert_int_equal(direct_ping(&x, &nd, T0 + n), 0);
+	assert_int_equal(x.tx[DISCV4_PING], DISCV4_PINGBACKS_MAX);
+	/* They time out 500 ms after they went out (the first at T0); then
+	 * ping-backs flow again. */
+	discv4_on_timer(x.d, T0 + n);
+	assert_int_equal(discv4_pending(x.d), DISCV4_PINGBACKS_MAX);
+	assert_int_equal(discv4_next_deadline(x.d),
+			 T0 + DISCV4_REPLY_TIMEOUT_NS);
+	discv4_on_timer(x.d, T0 + n + DISCV4_REPLY_TIMEOUT_NS);
+	assert_int_equal(discv4_pending(x.d), 0);
+	nd = fresh_node(&x);
+	assert_int_equal(direct_ping(&x, &nd, T0 + SEC), 0);
+	assert_int_equal(x.tx[DISCV4_PING], DISCV4_PINGBACKS_MAX + 1);
+	assert_int_equal(discv4_pending(x.d), 1);
+	direct_fini(&x);
+}
+
+/* Requests of ours to one (node id, IP) awaiting one reply type: at most
+ * DISCV4_PENDING_PEER_MAX; the next fails with -ENOBUFS, is counted, and
+ * its callback never fires. */
+static void test_discv4_pending_per_peer_cap(void **st)
+{
+	struct res r[DISCV4_PENDING_PEER_MAX + 1];
+	struct direct x;
+	struct discv4_node nd;
+
+	(void)st;
+	direct_init(&x);
+	nd = fresh_node(&x);
+	memset(r, 0, sizeof(r));
+	for (unsigned i = 0; i < DISCV4_PENDING_PEER_MAX; i++)
+		assert_int_equal(discv4_ping(x.d, &nd, T0 + i * SEC, ping_cb,
+					     &r[i]), 0);
+	assert_int_equal(discv4_ping(x.d, &nd, T0 + 16 * SEC, ping_cb,
+				     &r[DISCV4_PENDING_PEER_MAX]), -ENOBUFS);
+	assert_int_equal(discv4_stats(x.d)->pending_refused[DISCV4_CAP_PEER],
+			 1);
+	/* Another type to the same peer is another key. */
+	assert_int_equal(discv4_request_enr(x.d, &nd, T0, enr_cb, &r[0]), 0);
+	discv4_on_timer(x.d, T0 + 20 * SEC);
+	for (unsigned i = 0; i < DISCV4_PENDING_PEER_MAX; i++) {
+		assert_int_equal(r[i].calls, 1 + (i == 0));
+		assert_int_equal(r[i].err, -ETIMEDOUT);
+	}
+	assert_int_equal(r[DISCV4_PENDING_PEER_MAX].calls, 0);
+	assert_int_equal(discv4_pending(x.d), 0);
+	direct_fini(&x);
+}
+
+/* Every request counts against DISCV4_PENDING_MAX. */
+static void test_discv4_pending_total_cap(void **st)
+{
+	struct direct x;
+	struct discv4_node nd;
+	struct res r;
+
+	(void)st;
+	direct_init(&x);
+	memset(&r, 0, sizeof(r));
+	for (unsigned i = 0; i < DISCV4_PENDING_MAX; i++) {
+		nd = fresh_node(&x);
+		assert_int_equal(discv4_ping(x.d, &nd, T0, ping_cb, &r), 0);
+	}
+	nd = fresh_node(&x);
+	assert_int_equal(discv4_ping(x.d, &nd, T0, ping_cb, &r), -ENOBUFS);
+	/* A ping-back is refused by the total cap too (and still Ponged). */
+	assert_int_equal(direct_ping(&x, &nd, T0), 0);
+	assert_int_equal(x.tx[DISCV4_PONG], 1);
+	assert_int_equal(x.tx[DISCV4_PING], DISCV4_PENDING_MAX);
+	assert_int_equal(discv4_stats(x.d)->pending_refused[DISCV4_CAP_TOTAL],
+			 2);
+	discv4_on_timer(x.d, T0 + DISCV4_REPLY_TIMEOUT_NS);
+	assert_int_equal(r.calls, DISCV4_PENDING_MAX);
+	assert_int_equal(discv4_pending(x.d), 0);
+	direct_fini(&x);
+}
+
+/* Identical Pings (same second, same target: deterministic signatures)
+ * share a hash; one Pong answers all of them, our user's and the
+ * ping-back, and it must come from the pinged id and IP. */
+static void test_discv4_one_pong_answers_identical_pings(void **st)
+{
+	uint8_t h_user[DISCV4_HASH_LEN], h_back[DISCV4_HASH_LEN];
+	struct direct x;
+	struct discv4_node nd, other;
+	struct res r;
+
+	(void)st;
+	direct_init(&x);
+	nd = fresh_node(&x);
+	nd.ep.tcp = 0;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(discv4_ping(x.d, &nd, T0, ping_cb, &r), 0);
+	memcpy(h_user, x.last_hash, sizeof(h_user));
+	assert_int_equal(direct_ping(&x, &nd, T0 + MS), 0);
+	memcpy(h_back, x.last_hash, sizeof(h_back));
+	assert_memory_equal(h_user, h_back, DISCV4_HASH_LEN);
+	assert_int_equal(discv4_pending(x.d), 2);
+	/* The right hash from another id, then from another IP: no match. */
+	other = fresh_node(&x);
+	memcpy(other.ep.ip, nd.ep.ip, 16);
+	assert_int_equal(direct_pong(&x, &other, h_user, T0 + 2 * MS), -ENOENT);
+	other = nd;
+	other.ep.ip[15] ^= 1;
+	assert_int_equal(direct_pong(&x, &other, h_user, T0 + 2 * MS), -ENOENT);
+	assert_int_equal(discv4_pending(x.d), 2);
+	assert_int_equal(direct_pong(&x, &nd, h_user, T0 + 3 * MS), 0);
+	assert_int_equal(discv4_pending(x.d), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, 0);
+	assert_true(discv4_is_bonded(x.d, nd.id, nd.ep.ip, T0 + 3 * MS));
+	/* The ping-back completed too: the pinger is in the table. */
+	assert_non_null(kad_find(discv4_table(x.d), nd.id));
+	direct_fini(&x);
+}
+
+/* A deadline far beyond now means the clock went back after the request
+ * went out (geth errClockWarp): it fails at once instead of hanging for
+ * the size of the jump. */
+static void test_discv4_pending_clock_warp(void **st)
+{
+	struct direct x;
+	struct discv4_node nd;
+	struct res r;
+
+	(void)st;
+	direct_init(&x);
+	nd = fresh_node(&x);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(discv4_ping(x.d, &nd, T0 + 3600 * SEC, ping_cb, &r),
+			 0);
+	discv4_on_timer(x.d, T0 + 3600 * SEC);
+	assert_int_equal(r.calls, 0);
+	discv4_on_timer(x.d, T0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.err, -ETIMEDOUT);
+	direct_fini(&x);
+}
+
 static void test_discv4_lookups_converge_100_nodes(void **st)
 {
 	(void)st;
@@ -815,6 +1209,12 @@ int main(void)
 		cmocka_unit_test(test_discv4_enr_response_checks),
 		cmocka_unit_test(test_discv4_findnode_failures_drop),
 		cmocka_unit_test(test_discv4_revalidation_removes_dead_nodes),
+		cmocka_unit_test(test_discv4_pingbacks_capped_under_fresh_keys),
+		cmocka_unit_test(test_discv4_pending_per_peer_cap),
+		cmocka_unit_test(test_discv4_pending_total_cap),
+		cmocka_unit_test(test_discv4_one_pong_answers_identical_pings),
+		cmocka_unit_test(test_discv4_pending_clock_warp),
+		cmocka_unit_test(test_discv4_enr_seq_decides_enr_requests),
 		cmocka_unit_test(test_discv4_lookups_converge_100_nodes),
 		cmocka_unit_test(test_discv4_lookups_converge_with_10pct_loss),
 	};

@@ -505,7 +505,9 @@ static void test_rlpx_slowloris(void **state)
 }
 
 /* The size prefix is checked as soon as it is complete: above the 2 KiB cap
- * or below the ECIES overhead fails at once, whatever follows. */
+ * or below the ECIES overhead fails at once, whatever follows, before any
+ * EC work (secp_ec_ops() unchanged) and with nothing allocated (struct
+ * rlpx_hs holds the message in a fixed RLPX_AUTH_MAX_LEN buffer). */
 static void test_rlpx_size_prefix_rules(void **state)
 {
 	static const struct {
@@ -539,6 +541,8 @@ static void test_rlpx_size_prefix_rules(void **state)
 			else
 				assert_int_equal(rlpx_hs_init_recipient(hs,
 						EIP8_STATIC_KEY_B, T0), 0);
+			uint64_t ops = secp_ec_ops();
+
 			/* One byte at a time: the first is just buffered. */
 			assert_int_equal(rlpx_hs_feed(hs, out, sizeof(out),
 						      &ol, p, 1, T0), 1);
@@ -547,6 +551,7 @@ static void test_rlpx_size_prefix_rules(void **state)
 			if (rows[i].rc) {
 				assert_int_equal(rc, rows[i].rc);
 				expect_failed(hs, rows[i].rc);
+				assert_int_equal(secp_ec_ops(), ops);
 			} else {
 				assert_int_equal(rc, 1);
 				assert_true(rlpx_hs_state(hs) ==
@@ -687,6 +692,7 @@ static void test_rlpx_invalid_points(void **state)
 	uint8_t m[EIP8_AUTH2_LEN], body[256], msg[600], bad[64];
 	struct rlp_buf b;
 	size_t ol, len;
+	uint64_t ops;
 	ssize_t bl;
 
 	(void)state;
@@ -694,9 +700,11 @@ static void test_rlpx_invalid_points(void **state)
 	m[2 + 1 + 7] ^= 0x01;                   /* R's x coordinate */
 	assert_int_equal(rlpx_hs_init_recipient(&hs_b, EIP8_STATIC_KEY_B, T0),
 			 0);
+	ops = secp_ec_ops();
 	assert_int_equal(rlpx_hs_feed(&hs_b, out, sizeof(out), &ol, m,
 				      sizeof(m), T0), -EBADMSG);
 	expect_failed(&hs_b, -EBADMSG);
+	assert_int_equal(secp_ec_ops(), ops);   /* before any EC work */
 
 	memcpy(bad, pub_b, 64);
 	bad[63] ^= 1;                           /* y no longer on the curve */
@@ -714,9 +722,13 @@ static void test_rlpx_invalid_points(void **state)
 	len = seal_eip8(msg, sizeof(msg), body, (size_t)bl, pub_a);
 	assert_true(rlpx_hs_init_initiator(&hs_a, out, sizeof(out),
 					   EIP8_STATIC_KEY_A, pub_b, T0) > 0);
+	/* CVE-2026-26315: the only EC work is opening the envelope; no ECDH
+	 * ever runs with the off-curve key. */
+	ops = secp_ec_ops();
 	assert_int_equal(rlpx_hs_feed(&hs_a, NULL, 0, &ol, msg, len, T0),
 			 -EBADMSG);
 	expect_failed(&hs_a, -EBADMSG);
+	assert_int_equal(secp_ec_ops(), ops + 1);
 
 	/* auth [sig, bad-pubk, nonce, 4] sealed to B */
 	{
@@ -738,9 +750,11 @@ static void test_rlpx_invalid_points(void **state)
 	rlpx_hs_fini(&hs_b);
 	assert_int_equal(rlpx_hs_init_recipient(&hs_b, EIP8_STATIC_KEY_B, T0),
 			 0);
+	ops = secp_ec_ops();
 	assert_int_equal(rlpx_hs_feed(&hs_b, out, sizeof(out), &ol, msg, len,
 				      T0), -EBADMSG);
 	expect_failed(&hs_b, -EBADMSG);
+	assert_int_equal(secp_ec_ops(), ops + 1);       /* the envelope only */
 }
 
 /* Calls each state does not accept return -EPROTO and change nothing. */

@@ -144,6 +144,42 @@ static void test_nodesjson_write_reports_bad_dir(void **state)
 	assert_int_equal(nodesjson_write("/nonexistent-dir/nodes.json", e, 2), -ENOENT);
 }
 
+/* The temporary files of killed writers of that path go, nothing else:
+ * not another path's, not the file itself, not look-alike names. */
+static void test_nodesjson_clean_temps(void **state)
+{
+	static const char *const names[] = {
+		"nodes.json.tmp.a1B2c3", "nodes.json.tmp.zzzzzz",    /* go */
+		"nodes.json", "other.json.tmp.a1B2c3",               /* stay */
+		"nodes.json.tmp.abc", "nodes.json.tmp.a1B2c3x",
+	};
+	char dir[] = "/tmp/nodesjson-XXXXXX", path[160], cmd[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/nodes.json", dir);
+	assert_int_equal(nodesjson_clean_temps(path), 2);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char p[160];
+
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		assert_int_equal(access(p, F_OK) == 0, i >= 2);
+	}
+	assert_int_equal(nodesjson_clean_temps(path), 0);
+	snprintf(path, sizeof(path), "%s/none/nodes.json", dir);
+	assert_int_equal(nodesjson_clean_temps(path), -ENOENT);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_nodesjson_escapes_like_go),
 		cmocka_unit_test(test_nodesjson_write_is_atomic),
 		cmocka_unit_test(test_nodesjson_write_reports_bad_dir),
+		cmocka_unit_test(test_nodesjson_clean_temps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

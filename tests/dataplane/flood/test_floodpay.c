@@ -32,7 +32,7 @@ static _Alignas(64) uint8_t outbuf[MSG_SLOT_SIZE];
 
 static void init_one(struct floodpay *p, unsigned kind)
 {
-	unsigned mix[FLOODGEN_KIND_MAX] = { 0 };
+	unsigned mix[FLOODPAY_KIND_MAX] = { 0 };
 
 	mix[kind] = 1;
 	assert_int_equal(floodpay_init(p, mix, dst, htons(30303), NOW_S,
@@ -46,15 +46,15 @@ static const struct {
 	enum discv4_rx_verdict verdict;
 	size_t min_len, max_len;
 } kinds[] = {
-	{ FLOODGEN_SHORT, DISCV4_RX_DROP_SIZE, 1, 97 },
-	{ FLOODGEN_LONG, DISCV4_RX_DROP_SIZE, 1281, FLOODPAY_MAX_LEN },
-	{ FLOODGEN_SIZE, DISCV4_RX_DROP_SIZE, 1, FLOODPAY_MAX_LEN },
-	{ FLOODGEN_TYPE, DISCV4_RX_DROP_TYPE, 98, 297 },
-	{ FLOODGEN_HASH, DISCV4_RX_DROP_HASH, 98, 297 },
-	{ FLOODGEN_RLP, DISCV4_RX_DROP_RLP, 101, 297 },
-	{ FLOODGEN_EXPIRED, DISCV4_RX_DROP_EXPIRED, 98, 1280 },
-	{ FLOODGEN_SIG, DISCV4_RX_DROP_SIG, 98, 1280 },
-	{ FLOODGEN_PING, DISCV4_RX_ACCEPT, 98, 1280 },
+	{ FLOODPAY_SHORT, DISCV4_RX_DROP_SIZE, 1, 97 },
+	{ FLOODPAY_LONG, DISCV4_RX_DROP_SIZE, 1281, FLOODPAY_MAX_LEN },
+	{ FLOODPAY_SIZE, DISCV4_RX_DROP_SIZE, 1, FLOODPAY_MAX_LEN },
+	{ FLOODPAY_TYPE, DISCV4_RX_DROP_TYPE, 98, 297 },
+	{ FLOODPAY_HASH, DISCV4_RX_DROP_HASH, 98, 297 },
+	{ FLOODPAY_RLP, DISCV4_RX_DROP_RLP, 101, 297 },
+	{ FLOODPAY_EXPIRED, DISCV4_RX_DROP_EXPIRED, 98, 1280 },
+	{ FLOODPAY_SIG, DISCV4_RX_DROP_SIG, 98, 1280 },
+	{ FLOODPAY_PING, DISCV4_RX_ACCEPT, 98, 1280 },
 };
 
 static void test_floodpay_kinds_meet_their_check(void **st)
@@ -84,15 +84,15 @@ static void test_floodpay_kinds_meet_their_check(void **st)
 			short_seen |= n < DISCV4_MIN_LEN;
 			long_seen |= n > DISCV4_MAX_LEN;
 			v = discv4_rx_process(s, buf, (size_t)n, src, port_be,
-					      NOW_NS, (void *)outbuf,
+					      NOW_NS, NOW_NS, (void *)outbuf,
 					      sizeof(outbuf));
 			if (v != kinds[i].verdict)
 				fail_msg("kind %s round %u: verdict %d, want "
 					 "%d",
-					 floodgen_kind_name(kinds[i].kind), r,
+					 floodpay_kind_name(kinds[i].kind), r,
 					 v, kinds[i].verdict);
 		}
-		if (kinds[i].kind == FLOODGEN_SIZE)
+		if (kinds[i].kind == FLOODPAY_SIZE)
 			assert_true(short_seen && long_seen);
 		floodpay_fini(&p);
 		discv4_rx_free(s);
@@ -109,8 +109,8 @@ static void test_floodpay_ping_from_is_the_source(void **st)
 	ssize_t n;
 
 	(void)st;
-	init_one(&p, FLOODGEN_PING);
-	n = floodpay_build(&p, buf, sizeof(buf), FLOODGEN_PING, src,
+	init_one(&p, FLOODPAY_PING);
+	n = floodpay_build(&p, buf, sizeof(buf), FLOODPAY_PING, src,
 			   htons(4242));
 	assert_true(n > 0);
 	assert_true(discv4_decode(&pk, buf, (size_t)n) > 0);
@@ -129,38 +129,38 @@ static void test_floodpay_build_rejects(void **st)
 {
 	struct floodpay p;
 	uint8_t buf[FLOODPAY_MAX_LEN];
-	unsigned none[FLOODGEN_KIND_MAX] = { 0 };
+	unsigned none[FLOODPAY_KIND_MAX] = { 0 };
 
 	(void)st;
 	assert_int_equal(floodpay_init(&p, none, dst, htons(1), NOW_S, 1000),
 			 -EINVAL);
-	init_one(&p, FLOODGEN_HASH);
+	init_one(&p, FLOODPAY_HASH);
 	assert_int_equal(floodpay_build(&p, buf, sizeof(buf) - 1,
-					FLOODGEN_HASH, src, htons(1)),
+					FLOODPAY_HASH, src, htons(1)),
 			 -EINVAL);
 	assert_int_equal(floodpay_build(&p, buf, sizeof(buf),
-					FLOODGEN_KIND_MAX, src, htons(1)),
+					FLOODPAY_KIND_MAX, src, htons(1)),
 			 -EINVAL);
 	floodpay_fini(&p);
 }
 
 static void test_floodpay_pick_follows_mix(void **st)
 {
-	unsigned mix[FLOODGEN_KIND_MAX] = { 0 }, seen[FLOODGEN_KIND_MAX] = {
+	unsigned mix[FLOODPAY_KIND_MAX] = { 0 }, seen[FLOODPAY_KIND_MAX] = {
 		0 };
 	struct floodpay p;
 	double share;
 
 	(void)st;
-	mix[FLOODGEN_HASH] = 1;
-	mix[FLOODGEN_RLP] = 3;
+	mix[FLOODPAY_HASH] = 1;
+	mix[FLOODPAY_RLP] = 3;
 	assert_int_equal(floodpay_init(&p, mix, dst, htons(1), NOW_S, 1000),
 			 0);
 	for (unsigned i = 0; i < 40000; i++)
 		seen[floodpay_pick(&p)]++;
-	assert_int_equal(seen[FLOODGEN_HASH] + seen[FLOODGEN_RLP], 40000);
+	assert_int_equal(seen[FLOODPAY_HASH] + seen[FLOODPAY_RLP], 40000);
 	/* 0.75 with a standard deviation of 0.002 over 40000 draws. */
-	share = seen[FLOODGEN_RLP] / 40000.0;
+	share = seen[FLOODPAY_RLP] / 40000.0;
 	assert_true(share > 0.73 && share < 0.77);
 	floodpay_fini(&p);
 }
@@ -196,34 +196,34 @@ static void test_floodpay_pace(void **st)
 	assert_int_equal(floodpay_pace_want(&pc, 3605 * SEC, 64), 1);
 }
 
-static void test_floodgen_parse_mix(void **st)
+static void test_floodpay_parse_mix(void **st)
 {
-	unsigned mix[FLOODGEN_KIND_MAX];
+	unsigned mix[FLOODPAY_KIND_MAX];
 
 	(void)st;
-	assert_int_equal(floodgen_parse_mix(mix, "short=1,long=2,type=3,"
+	assert_int_equal(floodpay_parse_mix(mix, "short=1,long=2,type=3,"
 					    "hash=4,rlp=5,sig=6,expired=7"),
 			 0);
-	assert_int_equal(mix[FLOODGEN_SHORT], 1);
-	assert_int_equal(mix[FLOODGEN_LONG], 2);
-	assert_int_equal(mix[FLOODGEN_TYPE], 3);
-	assert_int_equal(mix[FLOODGEN_HASH], 4);
-	assert_int_equal(mix[FLOODGEN_RLP], 5);
-	assert_int_equal(mix[FLOODGEN_SIG], 6);
-	assert_int_equal(mix[FLOODGEN_EXPIRED], 7);
-	assert_int_equal(mix[FLOODGEN_SIZE], 0);
-	assert_int_equal(mix[FLOODGEN_PING], 0);
-	for (unsigned k = 0; k < FLOODGEN_KIND_MAX; k++) {
+	assert_int_equal(mix[FLOODPAY_SHORT], 1);
+	assert_int_equal(mix[FLOODPAY_LONG], 2);
+	assert_int_equal(mix[FLOODPAY_TYPE], 3);
+	assert_int_equal(mix[FLOODPAY_HASH], 4);
+	assert_int_equal(mix[FLOODPAY_RLP], 5);
+	assert_int_equal(mix[FLOODPAY_SIG], 6);
+	assert_int_equal(mix[FLOODPAY_EXPIRED], 7);
+	assert_int_equal(mix[FLOODPAY_SIZE], 0);
+	assert_int_equal(mix[FLOODPAY_PING], 0);
+	for (unsigned k = 0; k < FLOODPAY_KIND_MAX; k++) {
 		char one[32];
 
-		snprintf(one, sizeof(one), "%s=1", floodgen_kind_name(k));
-		assert_int_equal(floodgen_parse_mix(mix, one), 0);
+		snprintf(one, sizeof(one), "%s=1", floodpay_kind_name(k));
+		assert_int_equal(floodpay_parse_mix(mix, one), 0);
 		assert_int_equal(mix[k], 1);
 	}
-	assert_int_equal(floodgen_parse_mix(mix, "bogus=1"), -EINVAL);
-	assert_int_equal(floodgen_parse_mix(mix, "rlp"), -EINVAL);
-	assert_int_equal(floodgen_parse_mix(mix, "rlp=x"), -EINVAL);
-	assert_int_equal(floodgen_parse_mix(mix, "rlp=1000001"), -EINVAL);
+	assert_int_equal(floodpay_parse_mix(mix, "bogus=1"), -EINVAL);
+	assert_int_equal(floodpay_parse_mix(mix, "rlp"), -EINVAL);
+	assert_int_equal(floodpay_parse_mix(mix, "rlp=x"), -EINVAL);
+	assert_int_equal(floodpay_parse_mix(mix, "rlp=1000001"), -EINVAL);
 }
 
 int main(void)
@@ -234,7 +234,7 @@ int main(void)
 		cmocka_unit_test(test_floodpay_build_rejects),
 		cmocka_unit_test(test_floodpay_pick_follows_mix),
 		cmocka_unit_test(test_floodpay_pace),
-		cmocka_unit_test(test_floodgen_parse_mix),
+		cmocka_unit_test(test_floodpay_parse_mix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

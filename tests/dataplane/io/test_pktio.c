@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/dataplane/io/test_pktio.c - what the backends share: the sock_idx ->
- * listen entry table and finding a backend by name. */
+ * listen entry table and the IP:PORT parser. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "dataplane/io/pktio.h"
 
 static void test_listen_index_maps_every_entry(void **st)
@@ -55,20 +55,45 @@ static void test_listen_index_rejects_bad_indexes(void **st)
 	free(t);
 }
 
-static void test_find_by_name(void **st)
+/* IP:PORT as --listen and the flood generator's --target take it. */
+static void test_parse_listen(void **st)
 {
+	static const struct {
+		const char *in;
+		int rc;
+		uint8_t addr[16];
+		uint16_t port;
+	} rows[] = {
+		{ "127.0.0.1:30303", 0,
+		  { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 }, 30303 },
+		{ "[::1]:0", 0, { [15] = 1 }, 0 },
+		{ "[2001:db8::7]:65535", 0,
+		  { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 }, 65535 },
+		{ "::1:5", 0, { [15] = 1 }, 5 },     /* the last colon splits */
+		{ "127.0.0.1:65536", -EINVAL, { 0 }, 0 },
+		{ "127.0.0.1:", -EINVAL, { 0 }, 0 },
+		{ "127.0.0.1", -EINVAL, { 0 }, 0 },
+		{ ":30303", -EINVAL, { 0 }, 0 },
+		{ "[::1:5", -EINVAL, { 0 }, 0 },
+		{ "host.example:1", -EINVAL, { 0 }, 0 },
+		{ "1.2.3.4:5x", -EINVAL, { 0 }, 0 },
+	};
+
 	(void)st;
-	assert_ptr_equal(pktio_find(NULL), &pktio_socket_ops);  /* default */
-	assert_ptr_equal(pktio_find("socket"), &pktio_socket_ops);
-	assert_null(pktio_find("nope"));
-	assert_null(pktio_find(""));
-	/* A backend left out of the build is unknown, not a stub. */
-	assert_int_equal(pktio_find("xdp") != NULL, HAVE_XDP);
-	assert_int_equal(pktio_find("dpdk") != NULL, HAVE_DPDK);
-	if (HAVE_XDP)
-		assert_string_equal(pktio_find("xdp")->name, "xdp");
-	if (HAVE_DPDK)
-		assert_string_equal(pktio_find("dpdk")->name, "dpdk");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct dplink_listen l;
+
+		memset(&l, 0xa5, sizeof(l));
+		if (pktio_parse_listen(&l, rows[i].in) != rows[i].rc)
+			fail_msg("%s: rc", rows[i].in);
+		if (rows[i].rc)
+			continue;
+		assert_memory_equal(l.addr, rows[i].addr, 16);
+		assert_int_equal(ntohs(l.port_be), rows[i].port);
+		assert_int_equal(l.sock_idx, 0xa5a5);   /* untouched */
+	}
+	assert_int_equal(pktio_parse_listen(&(struct dplink_listen){ 0 },
+					    NULL), -EINVAL);
 }
 
 int main(void)
@@ -76,7 +101,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listen_index_maps_every_entry),
 		cmocka_unit_test(test_listen_index_rejects_bad_indexes),
-		cmocka_unit_test(test_find_by_name),
+		cmocka_unit_test(test_parse_listen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,9 @@
 #define NOW_S   1700000000ull
 #define NOW_NS  (NOW_S * 1000000000ull)
 #define SEC     1000000000ull
+/* The monotonic clock at NOW_NS: a machine up for two minutes. Tests
+ * move both clocks together through run(); clocks() moves them apart. */
+#define MONO_AT_NOW (120 * SEC)
 
 static const uint8_t priv[32] = {
 	0x45, 0xa9, 0x15, 0xe4, 0xd0, 0x60, 0x14, 0x9e, 0xb4, 0x36, 0x59,
@@ -99,11 +102,23 @@ static struct discv4_rx *stage(uint32_t rate, uint32_t burst, uint32_t cache)
 	return s;
 }
 
+/* run() processes buf at Unix time now, the monotonic clock as far from
+ * MONO_AT_NOW as now is from NOW_NS. */
 static enum discv4_rx_verdict run(struct discv4_rx *s, const uint8_t *buf,
 				  size_t len, const uint8_t *src, uint64_t now)
 {
-	return discv4_rx_process(s, buf, len, src, 0x5f76, now, OUT,
+	return discv4_rx_process(s, buf, len, src, 0x5f76,
+				 MONO_AT_NOW + (now - NOW_NS), now, OUT,
 				 sizeof(outbuf));
+}
+
+/* clocks() processes buf with each clock given on its own. */
+static enum discv4_rx_verdict clocks(struct discv4_rx *s, const uint8_t *buf,
+				     size_t len, const uint8_t *src,
+				     uint64_t mono, uint64_t unix_ns)
+{
+	return discv4_rx_process(s, buf, len, src, 0x5f76, mono, unix_ns,
+				 OUT, sizeof(outbuf));
 }
 
 static void test_discv4_rx_accepts_all_types(void **st)
@@ -149,7 +164,8 @@ static void test_discv4_rx_drops_size(void **st)
 	assert_int_equal(run(s, big, sizeof(big), src_a, NOW_NS),
 			 DISCV4_RX_DROP_SIZE);
 	/* An output buffer too small for the data is a size drop too. */
-	assert_int_equal(discv4_rx_process(s, buf, len, src_a, 1, NOW_NS, OUT,
+	assert_int_equal(discv4_rx_process(s, buf, len, src_a, 1, MONO_AT_NOW,
+					   NOW_NS, OUT,
 					   sizeof(*OUT) + 1),
 			 DISCV4_RX_DROP_SIZE);
 	discv4_rx_free(s);
@@ -274,9 +290,58 @@ static void test_discv4_rx_budget(void **st)
 	assert_int_equal(run(s, buf, len, src_b, NOW_NS), DISCV4_RX_DROP_HASH);
 	buf[len - 1] ^= 1;
 	assert_int_equal(run(s, buf, len, src_b, NOW_NS), DISCV4_RX_ACCEPT);
-	/* A clock stepping back does not crash or refill. */
+	/* The monotonic clock given backwards (a caller bug) does not
+	 * crash or refill. */
 	assert_int_equal(run(s, buf, len, src_a, NOW_NS - 10 * SEC),
 			 DISCV4_RX_DROP_BUDGET);
+	discv4_rx_free(s);
+}
+
+/* Budgets, copy gaps and cache lifetimes run on the monotonic clock;
+ * only the expiration check reads the Unix time. A wall clock stepped an
+ * hour forward or back (NTP, an operator) then refills no budget and
+ * drops no cache entry, while expirations still follow the wall. */
+static void test_discv4_rx_clocks_independent(void **st)
+{
+	struct discv4_rx *s = stage(2, 3, 64);
+	uint8_t buf[DISCV4_MAX_LEN], buf2[DISCV4_MAX_LEN];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 7200);
+	size_t len2 = make(buf2, DISCV4_PING, NOW_S + 7201);
+	uint64_t m = MONO_AT_NOW;
+
+	(void)st;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(clocks(s, buf, len, src_a, m + (uint64_t)i *
+					DISCV4_RX_DUP_GAP_NS, NOW_NS),
+				 i ? DISCV4_RX_ACCEPT_CACHED : DISCV4_RX_ACCEPT);
+	m += 3 * DISCV4_RX_DUP_GAP_NS;
+	assert_int_equal(clocks(s, buf, len, src_a, m, NOW_NS),
+			 DISCV4_RX_DROP_BUDGET);
+	/* The wall jumps an hour ahead: still no budget, and the cached
+	 * packet is still the cached packet (a copy from elsewhere is a
+	 * replay). */
+	assert_int_equal(clocks(s, buf, len, src_a, m, NOW_NS + 3600 * SEC),
+			 DISCV4_RX_DROP_BUDGET);
+	assert_int_equal(clocks(s, buf, len, src_b, m, NOW_NS + 3600 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
+	/* Past its expiration on the wall clock it is expired, whatever
+	 * the monotonic clock says. */
+	assert_int_equal(clocks(s, buf, len, src_a, m, NOW_NS + 7201 * SEC),
+			 DISCV4_RX_DROP_EXPIRED);
+	/* The wall an hour back: not expired, budget still spent. */
+	assert_int_equal(clocks(s, buf, len, src_a, m, NOW_NS - 3600 * SEC),
+			 DISCV4_RX_DROP_BUDGET);
+	/* Half a second of monotonic time refills one, wall clock frozen
+	 * (the next packet differs: a copy that soon would be a replay). */
+	m += SEC / 2;
+	assert_int_equal(clocks(s, buf, len, src_a, m, NOW_NS),
+			 DISCV4_RX_ACCEPT_CACHED);
+	assert_int_equal(clocks(s, buf2, len2, src_a, m, NOW_NS),
+			 DISCV4_RX_DROP_BUDGET);
+	/* The cache entry lives 20 s of monotonic time, not until the
+	 * packet's expiration two hours off: then it is recovered anew. */
+	assert_int_equal(clocks(s, buf, len, src_a, m + 21 * SEC, NOW_NS),
+			 DISCV4_RX_ACCEPT);
 	discv4_rx_free(s);
 }
 
@@ -299,6 +364,94 @@ static void test_discv4_rx_budget_table_evicts(void **st)
 	}
 	src[15] = 99;                   /* the newest is still tracked */
 	assert_int_equal(run(s, buf, len, src, NOW_NS), DISCV4_RX_DROP_BUDGET);
+	discv4_rx_free(s);
+}
+
+/* The per-source budget keys IPv6 on the /64, as the XDP shield does
+ * (bpf/shield.h): a host owns a /64, so every address in it is one
+ * source, and walking the low 64 bits buys no new budget. IPv4 (mapped)
+ * stays per address. */
+static void test_discv4_rx_budget_ipv6_per_64(void **st)
+{
+	struct discv4_rx *s = stage(2, 3, 0);  /* 2/s, bursts of 3 */
+	uint8_t buf[DISCV4_MAX_LEN], src[16] = { 0x20, 0x01, 0x0d, 0xb8, 0,
+						 1, 0, 2 };
+	size_t len = make(buf, DISCV4_PING, NOW_S + 60);
+	unsigned ok = 0;
+
+	(void)st;
+	/* 64 addresses of 2001:db8:1:2::/64, host bits all over. */
+	for (unsigned i = 0; i < 64; i++) {
+		src[8] = (uint8_t)(i * 37);
+		src[11] = (uint8_t)i;
+		src[15] = (uint8_t)(i ^ 0x5a);
+		ok += run(s, buf, len, src, NOW_NS) == DISCV4_RX_ACCEPT;
+	}
+	assert_int_equal(ok, 3);                /* one burst for the /64 */
+	/* The next /64 is another source. */
+	src[7] = 3;
+	assert_int_equal(run(s, buf, len, src, NOW_NS), DISCV4_RX_ACCEPT);
+	/* IPv4 sources are still one each (the mapped prefix is not a
+	 * /64 of its own). */
+	for (unsigned i = 0; i < 8; i++) {
+		uint8_t v4[16];
+
+		memcpy(v4, src_a, 16);
+		v4[15] = (uint8_t)(100 + i);
+		assert_int_equal(run(s, buf, len, v4, NOW_NS),
+				 DISCV4_RX_ACCEPT);
+	}
+	discv4_rx_free(s);
+}
+
+/* The replay cache must not favour the attacker: with eviction by the
+ * earliest expiry, packets whose expiration is far in the future (any
+ * signer may choose it) are never evicted, and each new legitimate entry
+ * pushes out the previous legitimate one, whose copies from spoofed
+ * sources then pass as fresh packets. The stored expiry is clamped to 20
+ * s and the oldest insertion goes first. One set of two ways here. */
+static void test_discv4_rx_cache_eviction_not_attacker_favoured(void **st)
+{
+	uint8_t a1[DISCV4_MAX_LEN], a2[DISCV4_MAX_LEN];
+	uint8_t l1[DISCV4_MAX_LEN], l2[DISCV4_MAX_LEN];
+	size_t a1n = make(a1, DISCV4_PING, NOW_S + 365 * 86400);
+	size_t a2n = make(a2, DISCV4_PING, NOW_S + 365 * 86400 + 1);
+	struct discv4_rx *s;
+	size_t l1n, l2n;
+
+	(void)st;
+	/* Far-future packets first, then two legitimate ones (20 s, as
+	 * geth sends): the first legitimate one must still be guarded. */
+	s = stage(0, 0, 2);
+	l1n = make(l1, DISCV4_PING, NOW_S + 1 + 20);
+	l2n = make(l2, DISCV4_FINDNODE, NOW_S + 2 + 20);
+	assert_int_equal(run(s, a1, a1n, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, a2, a2n, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, l1, l1n, src_a, NOW_NS + SEC),
+			 DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, l2, l2n, src_a, NOW_NS + 2 * SEC),
+			 DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, l1, l1n, src_b, NOW_NS + 3 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
+	assert_int_equal(run(s, l2, l2n, src_b, NOW_NS + 3 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
+	discv4_rx_free(s);
+
+	/* Far-future entries hold a way for 20 s, not for their year: half
+	 * a minute on, two legitimate packets get both ways. */
+	s = stage(0, 0, 2);
+	l1n = make(l1, DISCV4_PING, NOW_S + 30 + 20);
+	l2n = make(l2, DISCV4_FINDNODE, NOW_S + 30 + 20);
+	assert_int_equal(run(s, a1, a1n, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, a2, a2n, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, l1, l1n, src_a, NOW_NS + 30 * SEC),
+			 DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, l2, l2n, src_a, NOW_NS + 30 * SEC),
+			 DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, l1, l1n, src_b, NOW_NS + 31 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
+	assert_int_equal(run(s, l2, l2n, src_b, NOW_NS + 31 * SEC),
+			 DISCV4_RX_DROP_REPLAY);
 	discv4_rx_free(s);
 }
 
@@ -410,6 +563,9 @@ int main(void)
 		cmocka_unit_test(test_discv4_rx_drops_bad_signature),
 		cmocka_unit_test(test_discv4_rx_budget),
 		cmocka_unit_test(test_discv4_rx_budget_table_evicts),
+		cmocka_unit_test(test_discv4_rx_budget_ipv6_per_64),
+		cmocka_unit_test(test_discv4_rx_clocks_independent),
+		cmocka_unit_test(test_discv4_rx_cache_eviction_not_attacker_favoured),
 		cmocka_unit_test(test_discv4_rx_cache_skips_recovery),
 		cmocka_unit_test(test_discv4_rx_verdict_counters),
 		cmocka_unit_test(test_discv4_rx_new_rejects_bad_cfg),

@@ -21,6 +21,10 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 mkdir -p "$bin"
+# One build at a time: test-all.sh starts one in the background, and any
+# geth test that runs before it finished waits here for it.
+exec 9>"$cache/.lock"
+flock 9
 export GOPATH=$cache/gopath GOCACHE=$cache/gocache GOBIN=$bin
 export GOFLAGS=-modcacherw CGO_ENABLED=1 GOTOOLCHAIN=local
 # Build both into a temporary GOBIN and move them in place, so a killed

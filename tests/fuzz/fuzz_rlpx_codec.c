@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/fuzz/fuzz_rlpx_stage.c - the frame engine's ingress path (codec:
- * buffering, frame open, message code, snappy) on arbitrary input. */
+/* tests/fuzz/fuzz_rlpx_codec.c - the RLPx codec's ingress path (buffering,
+ * frame open, message code, snappy) on arbitrary input. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "common/msg.h"
 #include "common/rlpx_frame.h"
-#include "dataplane/stage/rlpx_stage.h"
+#include "dataplane/stage/rlpx_codec.h"
 
 /*
  * Input: a flags byte, then records (u16 BE length, bytes).
@@ -48,7 +48,7 @@ static void fixed_codecs(struct rlpx_frame *tx, struct rlpx_codec *rx,
 		abort();
 	memset(&k, 0, sizeof(k));
 	if (rlpx_frame_export(&k, &f) || rlpx_codec_init(rx, &k, FUZZ_CAP,
-							 flags))
+							 flags, NULL))
 		abort();
 	rlpx_frame_fini(&f);
 	rlpx_secrets_wipe(&s);

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/* control/host/crawlhost.c - `devplane crawl`'s runner: the crawler's host contract on the event loop, seeds from bootnodes and DNS trees, RLPx probes, the output handed to its writer thread. */
+#include "control/host/crawlhost.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/crawl/crawl.h"
+#include "control/crawl/crawl_rlpx.h"
+#include "control/host/dnshost.h"
+#include "control/host/node.h"
+#include "control/host/session.h"
+#include "control/store/crawlstore.h"
+
+struct crawlrun {
+	struct loop *l;
+	struct node n;
+	struct crawl *c;
+	struct session_prober *sp;      /* --rlpx (default): probes */
+	struct crawl_rlpx *cr;
+	struct crawlstore *out;         /* nodes.json and --db, off the loop */
+	struct crawl_config cc;         /* crawl_new() at crawl_start() */
+	struct dnshost *dns;            /* cfg->dns trees: more seeds */
+	bool started;                   /* crawl_start() ran */
+};
+
+static void crawl_tick(void *arg, uint64_t now);
+
+/* The crawler's host contract (control/crawl/crawl.h): after every call
+ * into the engine and at crawl_next_deadline(), crawl_on_timer(), then
+ * re-read the engine's deadline. */
+static void crawl_post(void *arg, uint64_t now)
+{
+	struct crawlrun *r = arg;
+
+	if (!r->c)
+		return;                 /* engine ticked before crawl_new() */
+	crawl_on_timer(r->c, now);      /* once done: late results only */
+	if (r->cr)
+		crawl_rlpx_on_timer(r->cr, now);
+	loop_touch(r->l, 0);
+	/* Discovery done; RLPx probes still running report through
+	 * crawl_probe_done(), which brings us back here. */
+	if (crawl_done(r->c) && (!r->cr || crawl_rlpx_idle(r->cr))) {
+		loop_stop(r->l, 0);
+		return;
+	}
+	loop_alarm(r->l, crawl_done(r->c) ? now + 1000000000ull :
+		   crawl_next_deadline(r->c), crawl_tick, r);
+}
+
+static void crawl_tick(void *arg, uint64_t now)
+{
+	crawl_post(arg, now);
+}
+
+static void say_err(const char *what, int rc)
+{
+	fprintf(stderr, "devplane: %s: %s\n", what, strerror(rc < 0 ? -rc : rc));
+}
+
+/* Creates the crawler (with bootnodes at once; seeded from DNS alone, at
+ * the first record or after the wait) and ticks it. */
+static int crawl_start(struct crawlrun *r, uint64_t now)
+{
+	int rc;
+
+	r->started = true;
+	rc = crawl_new(&r->c, r->n.d, &r->cc, now);
+	if (rc) {
+		say_err("crawl", rc);
+		loop_stop(r->l, 1);
+		return rc;
+	}
+	loop_alarm(r->l, now, crawl_tick, r);
+	return 0;
+}
+
+/* Waiting for the first DNS record: start without one at the end (and,
+ * with nothing to do, end). */
+static void dns_wait_tick(void *arg, uint64_t now)
+{
+	struct crawlrun *r = arg;
+
+	if (!r->started)
+		crawl_start(r, now);
+}
+
+/* A record of a DNS tree with an IP and UDP port: a seed like a bootnode,
+ * with the TCP port of the same address for the RLPx probe (the first
+ * one starts a crawl seeded from DNS alone). */
+static void crawl_dns_node(void *user, const struct dnsclient_node *dn,
+			   uint64_t now)
+{
+	struct crawlrun *r = user;
+	struct discv4_node n = { 0 };
+	uint8_t tip[16];
+	uint16_t tcp = 0;
+
+	if (dnshost_node_endpoint(&dn->enr, false, n.id, n.ep.ip, &n.ep.udp))
+		return;
+	n.ep.ip_len = netutil_addr_is_v4(n.ep.ip) ? 4 : 16;
+	if (dnshost_node_endpoint(&dn->enr, true, n.id, tip, &tcp) == 0 &&
+	    !memcmp(tip, n.ep.ip, 16))
+		n.ep.tcp = tcp;
+	if (!r->started && crawl_start(r, now))
+		return;
+	if (!r->c || crawl_done(r->c))
+		return;
+	if (crawl_add_seed(r->c, &n) == 0)
+		loop_alarm(r->l, now, crawl_tick, r);
+}
+
+/* The engine's hooks, forwarded to the crawler (NULL-safe until
+ * crawl_new()): nodes that ping us are crawled, Pongs prove liveness. */
+static void crawl_seen_hook(void *user, const struct discv4_node *dn,
+			    uint64_t now)
+{
+	crawl_on_node_seen(((struct crawlrun *)user)->c, dn, now);
+}
+
+static void crawl_bond_hook(void *user, const struct discv4_node *dn,
+			    uint64_t now)
+{
+	crawl_on_bond(((struct crawlrun *)user)->c, dn, now);
+}
+
+/* --rlpx: every node learnt with a TCP port is probed once. */
+static void crawl_node_hook(void *user, const struct discv4_node *dn)
+{
+	struct crawlrun *r = user;
+
+	if (r->cr && dn->ep.tcp)
+		crawl_rlpx_add(r->cr, dn->id, dn->ep.ip, dn->ep.tcp);
+}
+
+static int crawl_probe_start(void *user, const uint8_t pub[64],
+			     const uint8_t ip[16], uint16_t tcp,
+			     uint64_t timeout_ns, uint64_t now)
+{
+	return session_probe(((struct crawlrun *)user)->sp, pub, ip, tcp,
+			     timeout_ns, now);
+}
+
+static void crawl_probe_done(void *user, const struct rlpxprobe_result *res)
+{
+	struct crawlrun *r = user;
+
+	crawl_rlpx_on_result(r->cr, res);
+	loop_alarm(r->l, loop_now(), crawl_tick, r);    /* start the next */
+}
+
+/* node_init() for the crawler: the same local node and engine, but with
+ * the engine's on_node_seen/on_bond hooks going to the crawler and no
+ * node database (node_fini() tears it down). */
+static int crawl_engine_init(struct crawlrun *r,
+			     const struct crawlhost_cfg *cfg, uint64_t now)
+{
+	static const uint8_t lo[16] = { [10] = 0xff, [11] = 0xff, [12] = 127,
+					[15] = 1 };
+	struct discv4_config dc = { 0 };
+	struct node *n = &r->n;
+	uint8_t addr[16];
+	uint16_t port;
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	port = loop_listen_port(r->l, 0);
+	if (!port)
+		return -EINVAL;
+	n->loop = r->l;
+	n->verbosity = cfg->verbosity;
+	rc = localnode_init(&n->ln, cfg->priv, 0, port, 0);
+	if (rc)
+		return rc;
+	loop_listen_addr(r->l, 0, addr);
+	localnode_set_fallback_ip(&n->ln,
+				  netutil_is_unspecified(addr) ? lo : addr);
+	if (cfg->has_extip)
+		localnode_set_static_ip(&n->ln, cfg->extip);
+	dc.ln = &n->ln;
+	dc.send = loop_send;
+	dc.send_user = loop_port(r->l, 0);
+	dc.on_bond = crawl_bond_hook;
+	dc.on_node_seen = crawl_seen_hook;
+	dc.hook_user = r;
+	dc.netrestrict = cfg->loop.netrestrict;
+	dc.n_netrestrict = cfg->loop.n_netrestrict;
+	dc.seed = cfg->seed;
+	dc.no_refresh = true;
+	rc = discv4_new(&n->d, &dc, now);
+	if (rc)
+		goto out_fini;
+	rc = loop_attach(r->l, 0, n->d, 0, crawl_post, r);
+	if (rc)
+		goto out_free;
+	return 0;
+out_free:
+	discv4_free(n->d);
+	n->d = NULL;
+out_fini:
+	localnode_fini(&n->ln);
+	return rc;
+}
+
+static void crawl_progress_line(void *user, const char *line)
+{
+	(void)user;
+	fprintf(stderr, "%s\n", line);
+}
+
+/* Creates the output, the loop, the engine, the prober, the crawler (or,
+ * seeded from DNS alone, its config and the wait for the first record)
+ * and the DNS client; r is torn down by the caller whatever happens. */
+static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
+		       uint64_t *now)
+{
+	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
+	struct crawlstore_config sc = { 0 };
+	struct crawl_config *cc = &r->cc;
+	struct dplink_listen listen;
+	struct loop_cfg lc;
+	int rc;
+
+	/* The output's thread owns db from here to crawlstore_close(). */
+	sc.json_path = cfg->out_path;
+	sc.db = cfg->db;
+	if ((cfg->out_path || cfg->db) &&
+	    (rc = crawlstore_new(&r->out, &sc))) {
+		say_err("crawl output", rc);
+		return rc;
+	}
+	memset(&listen, 0, sizeof(listen));
+	memcpy(listen.addr, cfg->has_addr ? cfg->addr : any4, 16);
+	listen.port_be = htons(cfg->has_addr ? cfg->port : 0);
+	lc = cfg->loop;
+	lc.listen = &listen;
+	lc.n_listen = 1;
+	lc.db = NULL;                   /* the output writes db, not the loop */
+	rc = loop_new(&r->l, &lc);
+	if (rc) {
+		say_err("dataplane", rc);
+		return rc;
+	}
+	*now = loop_now();
+	rc = crawl_engine_init(r, cfg, *now);
+	if (!rc && cfg->chain) {
+		struct crawl_rlpx_config rc_cfg = {
+			.parallel = cfg->rlpx_parallel,
+			.timeout_ns = cfg->rlpx_timeout_ns,
+			.start = crawl_probe_start, .start_user = r,
+			.on_result = r->out ? crawlstore_on_rlpx : NULL,
+			.result_user = r->out,
+		};
+
+		rc = session_prober_new(&r->sp, r->l, cfg->priv, cfg->chain,
+					crawl_probe_done, r);
+		if (!rc)
+			rc = crawl_rlpx_new(&r->cr, &rc_cfg);
+	}
+	if (rc) {
+		say_err("node", rc);
+		return rc;
+	}
+	cc->parallel = cfg->parallel;
+	cc->timeout_ns = cfg->timeout_ns;
+	cc->max_nodes = cfg->max_nodes;
+	cc->on_out = r->out ? crawlstore_on_crawl : NULL;
+	cc->out_user = r->out;
+	cc->progress = cfg->verbosity >= 3 ? crawl_progress_line : NULL;
+	cc->on_node = crawl_node_hook;
+	cc->node_user = r;
+	if (cfg->n_bootnodes) {
+		rc = crawl_start(r, *now);
+		if (rc)
+			return rc;
+	} else {
+		loop_alarm(r->l, *now + (cfg->dns_wait_ns ? cfg->dns_wait_ns :
+				       CRAWLHOST_DNS_WAIT_NS),
+			   dns_wait_tick, r);
+	}
+	for (unsigned i = 0; i < cfg->n_bootnodes; i++) {
+		struct discv4_node dn;
+
+		if (node_wire(&dn, &cfg->bootnodes[i]) ||
+		    crawl_add_seed(r->c, &dn) == -EINVAL)
+			fprintf(stderr, "devplane: bootnode %u refused\n", i);
+	}
+	if (cfg->dns.n_urls) {
+		struct dnshost_cfg dc = cfg->dns;
+
+		dc.on_node = crawl_dns_node;
+		dc.user = r;
+		rc = dnshost_new(&r->dns, r->l, &dc, NULL);
+		if (rc) {
+			say_err("DNS discovery", rc);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int crawlhost_run(const struct crawlhost_cfg *cfg)
+{
+	struct crawlrun *r = calloc(1, sizeof(*r));
+	struct nathost *nat = NULL;
+	char *text = NULL;
+	uint64_t now = 0;
+	int rc, status = 1;
+
+	if (!r)
+		return 1;
+	if (crawl_setup(r, cfg, &now))
+		goto out;
+	if (nathost_maps(cfg->nat.mech)) {
+		struct nathost_cfg natc = cfg->nat;
+
+		/* The UDP port, so that nodes can answer and find us. */
+		natc.loop = r->l;
+		natc.ln = &r->n.ln;
+		natc.udp = loop_listen_port(r->l, 0);
+		rc = nathost_start(&nat, &natc);
+		if (rc) {
+			say_err("nat", rc);
+			goto out;
+		}
+	}
+	rc = loop_run(r->l);            /* > 0: the signal that stopped it */
+	if (rc < 0)
+		say_err("event loop", rc);
+	nathost_free(nat);      /* deletes the mapping (bounded) */
+	nat = NULL;
+	if (!r->c)              /* stopped before the first DNS record */
+		goto out;
+	now = loop_now();
+	crawl_emit(r->c);               /* what changed since the last tick */
+	text = malloc(4096);
+	if (text) {
+		crawl_format_summary(r->c, now, text, 4096);
+		printf("%s\n", text);
+		if (r->cr) {
+			crawl_rlpx_format_summary(r->cr, text, 4096);
+			printf("%s\n", text);
+		}
+		if (r->dns)
+			printf("%s\n", dnshost_format_stats(r->dns, text, 4096));
+	}
+	status = rc < 0 ? 1 : 0;
+out:
+	nathost_free(nat);
+	dnshost_free(r->dns);
+	session_prober_free(r->sp);     /* probes in flight: not reported */
+	node_fini(&r->n);       /* pending crawl callbacks get -ECANCELED */
+	crawl_free(r->c);
+	crawl_rlpx_free(r->cr);
+	loop_free(r->l);
+	if (crawlstore_close(r->out)) { /* the last write */
+		fprintf(stderr, "devplane: crawl output not fully written\n");
+		status = 1;
+	}
+	free(text);
+	free(r);
+	return status;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* control/host/crawlhost.h - `devplane crawl`'s runner: the crawler, its RLPx pass and its output on one event loop. */
+#ifndef CONTROL_CRAWLHOST_H
+#define CONTROL_CRAWLHOST_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/enode.h"
+#include "control/host/dnshost.h"
+#include "control/host/loop.h"
+#include "control/host/nathost.h"
+#include "control/rlpx/forkid.h"
+#include "control/store/nodedb.h"
+
+/*
+ * One discv4 engine on the loop's socket feeds the crawler
+ * (control/crawl/crawl.h) as its host contract says; every node learnt
+ * with a TCP port goes to the RLPx pass (control/crawl/crawl_rlpx.h,
+ * probes by control/host/session.h's prober); the results of both go to
+ * a crawlstore (control/store/crawlstore.h), whose own thread writes
+ * nodes.json and the database, so the loop never waits on a file. The
+ * loop's thread runs everything else.
+ *
+ * Seeds are the bootnodes and the records of the EIP-1459 trees
+ * (control/host/dnshost.h) as they are found: each record's IP and UDP
+ * port, with the TCP port of the same address for the RLPx probe. A
+ * crawl without bootnodes starts at the first record, or after
+ * dns_wait_ns without one (and then, with nothing to do, ends).
+ */
+
+#define CRAWLHOST_DNS_WAIT_NS (15 * 1000000000ull)     /* the default */
+
+struct crawlhost_cfg {
+	const uint8_t *priv;            /* node key, 32 bytes */
+	/* The dataplane, netrestrict, metrics and verbosity (listen and
+	 * n_listen are set by crawlhost_run(); db must be NULL). */
+	struct loop_cfg loop;
+	bool has_addr;                  /* UDP listen address (else 0.0.0.0) */
+	uint8_t addr[16];
+	uint16_t port;                  /* 0: any */
+	bool has_extip;                 /* --nat extip:IP */
+	uint8_t extip[16];
+	/* --nat upnp|pmp|any: the UDP port mapped on the gateway (loop, ln
+	 * and udp are set by crawlhost_run()). */
+	struct nathost_cfg nat;
+	uint64_t seed;                  /* engine hash keys: random */
+	const struct enode *bootnodes;
+	unsigned n_bootnodes;
+	/* EIP-1459 trees whose records are seeds too (dns.n_urls 0: none);
+	 * on_node and user are set by crawlhost_run(). */
+	struct dnshost_cfg dns;
+	uint64_t dns_wait_ns;           /* 0: CRAWLHOST_DNS_WAIT_NS */
+	unsigned parallel;              /* nodes worked on at once; 0: default */
+	uint64_t timeout_ns;            /* 0: until the crawl runs dry */
+	unsigned max_nodes;             /* node set cap; 0: the default */
+	const char *out_path;           /* nodes.json; NULL: none */
+	struct nodedb *db;              /* NULL: none; used by the output's
+					 * thread until crawlhost_run() returns */
+	const struct forkid_chain *chain;       /* the probes' Status; NULL:
+						 * no RLPx pass */
+	unsigned rlpx_parallel;         /* 0: default */
+	uint64_t rlpx_timeout_ns;       /* 0: default */
+	int verbosity;                  /* >= 3: progress lines on stderr */
+};
+
+/* crawlhost_run() crawls from cfg->bootnodes and cfg->dns until the crawl is done and
+ * the probes are finished, or SIGINT/SIGTERM; then writes the output a
+ * last time and prints the summary on stdout. Returns the exit status: 0,
+ * or 1 (setup or the event loop failed, or the output was not fully
+ * written; said on stderr). */
+int crawlhost_run(const struct crawlhost_cfg *cfg);
+
+#endif /* CONTROL_CRAWLHOST_H */
