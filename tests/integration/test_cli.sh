@@ -112,7 +112,6 @@ kill -TERM "${PIDS[-1]}"
 wait "${PIDS[-1]}" 2>/dev/null
 [ -s "$WORK/node.db" ] || fail "node --db wrote nothing"
 echo "ok node --nat --metrics.addr --db --dataplane.budget"
-echo PASS
 
 # 5. --chain presets, shown by --dry-run (nothing is started: no network)
 "$DEVPLANE" crawl --chain mainnet --dry-run >"$WORK/dry.out" 2>"$WORK/dry.err" ||
@@ -136,3 +135,4 @@ grep -q '^dns ' "$WORK/dry3.out" && fail "--discovery.dns \"\" left a tree"
 "$DEVPLANE" crawl --dry-run >"$WORK/dry4.out" || fail "crawl --dry-run exited $?"
 grep -q '^bootnode\|^dns ' "$WORK/dry4.out" && fail "no --chain: presets used"
 echo "ok --chain presets: geth's bootnodes and DNS trees, overrides, none without --chain"
+echo PASS
