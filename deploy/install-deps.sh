@@ -14,11 +14,14 @@ packages=(
 	# crypto, compression, storage, JSON
 	libsecp256k1-dev libipsec-mb-dev libsnappy-dev libsqlite3-dev
 	libjansson-dev
+	# EIP-1459 DNS discovery: asynchronous TXT lookups in the event loop
+	libc-ares-dev
 	# NAT traversal (--nat upnp|pmp|any)
 	libminiupnpc-dev libnatpmp-dev
 	# tests
 	libcmocka-dev iproute2 valgrind curl procps
-	# nsd-checkzone: the EIP-1459 zone file test (tests/interop/geth)
+	# NSD: serves the EIP-1459 test trees on 127.0.0.1 (tests/integration/
+	# test_dns.sh, test_interop_dns.sh, tests/interop/geth), nsd-checkzone
 	nsd
 	# the NAT test's router (tests/integration/test_nat.sh)
 	miniupnpd-nftables nftables miniupnpc natpmpc

@@ -9,6 +9,7 @@
 #include "common/secp.h"
 #include "control/cmd/cmdutil.h"
 #include "control/host/crawlhost.h"
+#include "control/host/dnshost.h"
 #include "control/rlpx/forkid.h"
 #include "control/store/nodedb.h"
 
@@ -17,17 +18,20 @@ static const enum flag_id takes[] = {
 	F_RLPX_PARALLEL, F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS,
 	F_FORKS, F_ADDR, F_NODEKEY, F_NODEKEYHEX, F_NAT, F_NETRESTRICT,
 	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_METRICS_ADDR,
-	F_VERBOSITY, F_NAT_LEASE, F_MAX_NODES, F_END
+	F_VERBOSITY, F_NAT_LEASE, F_MAX_NODES, F_DISCOVERY_DNS, F_DNS_SERVER,
+	F_DRY_RUN, F_END
 };
 
 static const struct flags_cmd crawl_cmd = {
 	.path = "crawl",
-	.summary = "Crawl the discovery v4 network from --bootnodes: FindNode "
-		   "every node found\n(ENRRequest those with EIP-868), re-check "
-		   "silent ones until --timeout\n(without it: until the crawl "
-		   "runs dry), dial every node with a TCP port\n(Hello, Status, "
-		   "Disconnect), write --out (geth's devp2p nodes.json) and\n"
-		   "--db, at most once a second and at the end, print a summary.",
+	.summary = "Crawl the discovery v4 network from --bootnodes and the "
+		   "records of the\n--discovery.dns trees (or --chain's): "
+		   "FindNode every node found\n(ENRRequest those with EIP-868), "
+		   "re-check silent ones until --timeout\n(without it: until the "
+		   "crawl runs dry), dial every node with a TCP port\n(Hello, "
+		   "Status, Disconnect), write --out (geth's devp2p nodes.json) "
+		   "and\n--db, at most once a second and at the end, print a "
+		   "summary.",
 	.accept = takes,
 	.notes = "Without --nodekey a fresh key is used. With a loopback "
 		 "testnet (one source\naddress for every node) add "
@@ -69,9 +73,15 @@ int cmd_crawl(int argc, char **argv)
 	status = cmd_flags(o, &crawl_cmd, argc, argv);
 	if (status >= 0)
 		goto out;
+	if (o->dry_run) {
+		cmd_print_sources(stdout, o);
+		status = 0;
+		goto out;
+	}
 	status = 2;
-	if (!o->n_bootnodes) {
-		fprintf(stderr, "devplane: crawl needs --bootnodes\n");
+	if (!o->n_bootnodes && !o->n_dns) {
+		fprintf(stderr, "devplane: crawl needs --bootnodes, "
+			"--discovery.dns or --chain\n");
 		goto out;
 	}
 	if (!o->no_rlpx && !(hc.chain = crawl_chain(&custom, o)))
@@ -101,6 +111,8 @@ int cmd_crawl(int argc, char **argv)
 	hc.seed = cmd_seed(loop_now());
 	hc.bootnodes = o->bootnodes;
 	hc.n_bootnodes = o->n_bootnodes;
+	if (o->n_dns)
+		cmd_dns_cfg(&hc.dns, o);
 	hc.parallel = o->parallel;
 	hc.timeout_ns = flags_given(o, F_TIMEOUT) ?
 			(uint64_t)o->timeout_ms * 1000000ull : 0;

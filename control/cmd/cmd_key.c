@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* control/cmd/cmd_key.c - `devplane key generate|to-enode`: node key files. */
+/* control/cmd/cmd_key.c - `devplane key generate|to-enode|to-enr`: node
+ * key files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/enode.h"
+#include "common/enr.h"
 #include "common/hex.h"
 #include "common/nodekey.h"
 #include "common/secp.h"
@@ -28,6 +30,16 @@ static const struct flags_cmd to_enode_cmd = {
 	.path = "key to-enode", .synopsis = "FILE", .min_args = 1,
 	.max_args = 1,
 	.summary = "Print the enode URL of the node key in FILE.",
+	.accept = to_enode_flags,
+};
+
+/* geth's devp2p key to-enr: the same defaults, seq 0. */
+static const struct flags_cmd to_enr_cmd = {
+	.path = "key to-enr", .synopsis = "FILE", .min_args = 1,
+	.max_args = 1,
+	.summary = "Print a record (seq 0) signed by the node key in FILE with "
+		   "--ip, --tcp and\n--udp (port 0: left out), as geth's "
+		   "`devp2p key to-enr`.",
 	.accept = to_enode_flags,
 };
 
@@ -82,6 +94,63 @@ static int key_to_enode(const struct flags *o, const char *file)
 	return 0;
 }
 
+static int key_to_enr(const struct flags *o, const char *file)
+{
+	struct enr *r = malloc(sizeof(*r));
+	char text[ENR_TEXT_MAX];
+	uint8_t priv[32];
+	int rc;
+
+	if (!r)
+		return 1;
+	if (o->has_ip_net) {
+		fprintf(stderr, "devplane key to-enr: --ip wants an address\n");
+		free(r);
+		return 2;
+	}
+	rc = nodekey_load(priv, file);
+	if (rc) {
+		fprintf(stderr, "devplane: %s: %s\n", file,
+			rc == -EBADMSG ? "not a node key" : strerror(-rc));
+		free(r);
+		return 1;
+	}
+	enr_init(r);
+	if (netutil_addr_is_v4(o->ip))
+		rc = enr_set_ip(r, o->ip + 12);
+	else
+		rc = enr_set_ip6(r, o->ip);
+	if (!rc && o->udp)
+		rc = enr_set_udp(r, o->udp);
+	if (!rc && o->tcp)
+		rc = enr_set_tcp(r, o->tcp);
+	if (!rc)
+		rc = enr_sign(r, priv);
+	explicit_bzero(priv, sizeof(priv));
+	if (!rc && enr_encode_text(text, sizeof(text), r) < 0)
+		rc = -EMSGSIZE;
+	free(r);
+	if (rc) {
+		cmd_err("key to-enr", rc);
+		return 1;
+	}
+	printf("%s\n", text);
+	return 0;
+}
+
+int cmd_key_to_enr(int argc, char **argv)
+{
+	struct flags *o = malloc(sizeof(*o));
+	int status;
+
+	if (!o)
+		return 1;
+	status = cmd_flags(o, &to_enr_cmd, argc, argv);
+	if (status < 0)
+		status = key_to_enr(o, o->args[0]);
+	free(o);
+	return status;
+}
 
 int cmd_key_generate(int argc, char **argv)
 {
@@ -105,8 +174,12 @@ int cmd_key_to_enode(int argc, char **argv)
 	if (!o)
 		return 1;
 	status = cmd_flags(o, &to_enode_cmd, argc, argv);
-	if (status < 0)
+	if (status < 0 && o->has_ip_net) {
+		fprintf(stderr, "devplane key to-enode: --ip wants an address\n");
+		status = 2;
+	} else if (status < 0) {
 		status = key_to_enode(o, o->args[0]);
+	}
 	free(o);
 	return status;
 }

@@ -16,7 +16,8 @@ static const enum flag_id takes[] = {
 	F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
 	F_NETRESTRICT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS, F_DB,
 	F_IPCPATH, F_METRICS_ADDR, F_DATAPLANE, F_DP_QUEUES, F_DP_EAL,
-	F_DP_BUDGET, F_VERBOSITY, F_NAT_LEASE, F_END
+	F_DP_BUDGET, F_VERBOSITY, F_NAT_LEASE, F_DISCOVERY_DNS, F_DNS_SERVER,
+	F_DRY_RUN, F_END
 };
 
 static const struct flags_cmd node_cmd = {
@@ -29,10 +30,13 @@ static const struct flags_cmd node_cmd = {
 	.notes = "RLPx listens on TCP at the UDP address and port (an "
 		 "attached dataplane's\n--listen unless --addr names the TCP "
 		 "listener). --verbosity 4 adds the\np2p keepalive Pings. "
-		 "With --nat upnp, pmp or any the UDP and TCP ports are\n"
-		 "mapped on the gateway; each time the record changes "
-		 "(external IP, mapped\nports) the new enode URL is printed "
-		 "on a line of its own.",
+		 "--chain also sets the chain's bootnodes and DNS tree\n"
+		 "(unless --bootnodes or --discovery.dns say otherwise); "
+		 "without --chain there\nare none. Nodes of the DNS trees are "
+		 "dial candidates. With --nat upnp, pmp or\nany the UDP and TCP "
+		 "ports are mapped on the gateway; each time the record\n"
+		 "changes (external IP, mapped ports) the new enode URL is "
+		 "printed on a line of\nits own.",
 };
 
 int cmd_node(int argc, char **argv)
@@ -49,6 +53,11 @@ int cmd_node(int argc, char **argv)
 	status = cmd_flags(o, &node_cmd, argc, argv);
 	if (status >= 0)
 		goto out;
+	if (o->dry_run) {
+		cmd_print_sources(stdout, o);
+		status = 0;
+		goto out;
+	}
 	status = 1;
 	if (cmd_load_key(priv, o))
 		goto out;
@@ -95,6 +104,11 @@ int cmd_node(int argc, char **argv)
 	nc.ipcpath = o->ipcpath;
 	nc.db = db;
 	nc.verbosity = o->verbosity;
+	nc.dns_urls = o->dns_urls;
+	nc.n_dns = o->n_dns;
+	nc.has_dns_server = o->has_dns_server;
+	memcpy(nc.dns_server, o->dns_server, 16);
+	nc.dns_server_port = o->dns_server_port;
 	cmd_nat_cfg(&nc.nat, o);
 	status = session_node_run(&nc);
 out:

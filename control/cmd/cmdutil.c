@@ -10,9 +10,12 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "common/nodekey.h"
 #include "common/secp.h"
+#include "control/base/chains.h"
 #include "control/discv4/discv4.h"
+#include "control/host/dnshost.h"
 
 int cmd_flags(struct flags *o, const struct flags_cmd *c, int argc,
 	      char **argv)
@@ -135,4 +138,54 @@ uint64_t cmd_seed(uint64_t now)
 	if (getrandom(&seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
 		return seed;
 	return now ^ ((uint64_t)getpid() << 32);
+}
+
+void cmd_print_sources(FILE *f, const struct flags *o)
+{
+	const struct chains_preset *p = chains_by_name(o->chain);
+	char hex[2 * CHAINS_GENESIS_LEN + 1];
+	char url[ENODE_URL_MAX + 1];
+
+	if (o->genesis)
+		fprintf(f, "chain custom: network %llu, genesis %s\n",
+			(unsigned long long)o->networkid, o->genesis);
+	else if (p)
+		fprintf(f, "chain %s: network %llu, genesis 0x%s\n", p->name,
+			(unsigned long long)p->network_id,
+			hex_encode(hex, p->genesis, CHAINS_GENESIS_LEN));
+	else
+		fprintf(f, "chain mainnet (no --chain: no preset bootnodes "
+			"or DNS trees)\n");
+	for (unsigned i = 0; i < o->n_bootnodes; i++) {
+		if (o->bootnode_text[i])
+			fprintf(f, "bootnode %s\n", o->bootnode_text[i]);
+		else if (enode_format(url, sizeof(url), &o->bootnodes[i]) > 0)
+			fprintf(f, "bootnode %s\n", url);
+	}
+	for (unsigned i = 0; i < o->n_bootnodes_v5; i++)
+		fprintf(f, "bootnode.v5 %s (not used: no discv5 yet)\n",
+			o->bootnodes_v5[i]);
+	for (unsigned i = 0; i < o->n_dns; i++)
+		fprintf(f, "dns %s\n", o->dns_urls[i]);
+	if (o->has_dns_server) {
+		char ip[NETUTIL_ADDRSTRLEN];
+
+		netutil_addr_format(ip, o->dns_server);
+		fprintf(f, netutil_addr_is_v4(o->dns_server) ?
+			"dns.server %s:%u\n" : "dns.server [%s]:%u\n", ip,
+			o->dns_server_port);
+	} else if (o->n_dns) {
+		fprintf(f, "dns.server /etc/resolv.conf\n");
+	}
+}
+
+void cmd_dns_cfg(struct dnshost_cfg *c, const struct flags *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->urls = o->dns_urls;
+	c->n_urls = o->n_dns;
+	c->has_server = o->has_dns_server;
+	memcpy(c->server, o->dns_server, 16);
+	c->server_port = o->dns_server_port;
+	c->verbosity = o->verbosity;
 }

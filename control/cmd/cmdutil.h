@@ -34,6 +34,11 @@ int cmd_rlpx_ping(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_ban(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_key_to_enr(int argc, char **argv);
+int cmd_dns_build(int argc, char **argv);
+int cmd_dns_verify(int argc, char **argv);
+int cmd_nodeset_filter(int argc, char **argv);
+int cmd_nodeset_info(int argc, char **argv);
 
 /* cmd_flags() parses argv for c into *o. Returns -1 when the command
  * should run; otherwise the exit status, after printing the usage (on
@@ -69,6 +74,16 @@ void cmd_print_engine_stats(FILE *f, const char *who, const struct discv4 *d);
  * engine's hash tables, which remote peers must not be able to predict.
  * Falls back to now mixed with the pid if getrandom fails. */
 uint64_t cmd_seed(uint64_t now);
+
+/* cmd_print_sources() prints what --dry-run shows: the chain, the
+ * bootnodes (as the preset writes them, else as enode URLs), the discv5
+ * bootnodes, the DNS trees and the DNS server, one per line. */
+void cmd_print_sources(FILE *f, const struct flags *o);
+
+/* cmd_dns_cfg() fills the DNS host's trees and server from --discovery.dns
+ * (or --chain) and --dns.server. */
+struct dnshost_cfg;
+void cmd_dns_cfg(struct dnshost_cfg *c, const struct flags *o);
 
 /* cmd_err() prints "devplane: WHAT: strerror(-rc)" on stderr. */
 void cmd_err(const char *what, int rc);

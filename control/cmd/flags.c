@@ -8,13 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/base/chains.h"
 #include "control/base/nodearg.h"
+#include "control/dns/dnstree.h"
 
 #define DEFAULT_BASE_PORT  30400
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_MAX_PEERS  50           /* geth --maxpeers */
 #define DEFAULT_MAX_PEND   50           /* geth defaultMaxPendingPeers */
 #define MAX_PEERS_LIMIT    100000
+
+_Static_assert(F_COUNT <= 64 * FLAGS_GIVEN_WORDS,
+	       "struct flags.given has 64 * FLAGS_GIVEN_WORDS bits");
 
 /* The table every command's flags come from: name, value name (NULL: a
  * boolean flag), help line. Indexed by enum flag_id. */
@@ -52,10 +57,12 @@ static const struct flag_def {
 	[F_BASE_PORT] = { "base-port", "P",
 			  "first UDP port (default 30400)" },
 	[F_TIMEOUT] = { "timeout", "DUR", "give up after DUR" },
-	[F_IP] = { "ip", "IP", "address in the URL (default 127.0.0.1)" },
+	[F_IP] = { "ip", "IP|CIDR",
+		   "key: the record's address (default 127.0.0.1); nodeset filter: nodes in CIDR" },
 	[F_TCP] = { "tcp", "PORT", "TCP port in the URL (default 30303)" },
 	[F_UDP] = { "udp", "PORT", "UDP port in the URL (default 30303)" },
-	[F_OUT] = { "out", "FILE", "write the nodes found (geth devp2p nodes.json)" },
+	[F_OUT] = { "out", "PATH",
+		    "write the nodes found (geth devp2p nodes.json); dns build: the output directory" },
 	[F_PARALLEL] = { "parallel", "N",
 			 "discovery requests in flight (1..4096)" },
 	[F_MAX_NODES] = { "max-nodes", "N",
@@ -69,7 +76,7 @@ static const struct flag_def {
 	[F_RLPX_TIMEOUT] = { "rlpx-timeout", "DUR",
 			     "per dial (default 10s)" },
 	[F_CHAIN] = { "chain", "mainnet|sepolia|holesky|hoodi",
-		      "the chain (default mainnet)" },
+		      "the chain, with its bootnodes and DNS tree (default: mainnet, none)" },
 	[F_NETWORKID] = { "networkid", "N", "custom chain: network id" },
 	[F_GENESIS] = { "genesis", "HASH", "custom chain: genesis hash" },
 	[F_FORKS] = { "forks", "N,N,...",
@@ -99,6 +106,26 @@ static const struct flag_def {
 	[F_FOR] = { "for", "DUR", "ban for DUR (>= 1s; default: until removed)" },
 	[F_NAT_LEASE] = { "nat.lease", "DUR",
 			  "--nat upnp|pmp|any: mapping lifetime, renewed at 4/5 (>= 5s; default 10m)" },
+	[F_DISCOVERY_DNS] = { "discovery.dns", "URLS",
+			      "EIP-1459 node lists, enrtree:// URLs comma-separated (\"\": none; default: --chain's)" },
+	[F_DNS_SERVER] = { "dns.server", "IP:PORT",
+			   "ask this DNS server, not those of /etc/resolv.conf" },
+	[F_DRY_RUN] = { "dry-run", NULL,
+			"print the bootnodes and DNS trees that would be used, and exit" },
+	[F_DOMAIN] = { "domain", "NAME", "the tree's domain" },
+	[F_KEY] = { "key", "FILE", "signing key file (hex, as key generate writes)" },
+	[F_LINKS] = { "links", "URLS",
+		      "enrtree:// URLs of other trees to link, comma-separated" },
+	[F_SEQ] = { "seq", "N", "the tree's sequence number (default 1)" },
+	[F_ETH_NETWORK] = { "eth-network", "mainnet|sepolia|holesky|hoodi",
+			    "nodes whose ENR eth fork id fits this chain" },
+	[F_LIMIT] = { "limit", "N", "keep the N best-scored nodes" },
+	[F_MIN_AGE] = { "min-age", "DUR",
+			"nodes answering for at least DUR (lastResponse - firstResponse)" },
+	[F_SNAP] = { "snap", NULL, "nodes with an ENR snap entry" },
+	[F_LES_SERVER] = { "les-server", NULL, "nodes with an ENR les entry" },
+	[F_DIALABLE] = { "dialable", NULL,
+			 "nodes with a tcp, tcp6, quic or quic6 port" },
 };
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
@@ -123,7 +150,8 @@ const char *flags_name(enum flag_id id)
 
 bool flags_given(const struct flags *o, enum flag_id id)
 {
-	return (unsigned)id < F_COUNT && (o->given >> id & 1);
+	return (unsigned)id < F_COUNT &&
+	       (o->given[(unsigned)id / 64] >> ((unsigned)id % 64) & 1);
 }
 
 static int parse_uint(unsigned long *out, const char *s, unsigned long max)
@@ -322,6 +350,40 @@ static int parse_nodes(struct enode *out, unsigned *n, unsigned max,
 	}
 	free(copy);
 	return rc;
+}
+
+/* A comma-separated list of enrtree:// URLs into buf[0..max) and out[],
+ * each checked with dnstree_parse_link(). */
+static int parse_urls(const char **out, char (*buf)[FLAGS_URL_MAX],
+		      unsigned *n, unsigned max, const char *v,
+		      const char *flag, char *err, size_t err_len)
+{
+	const char *p = v;
+
+	*n = 0;
+	while (*p) {
+		size_t len = strcspn(p, ", ");
+
+		if (len) {
+			if (*n == max)
+				return fail(err, err_len, "--%s: more than %u URLs",
+					    flag, max);
+			struct dnstree_link l;
+
+			if (len >= FLAGS_URL_MAX ||
+			    dnstree_parse_link(&l, p, len) < 0)
+				return fail(err, err_len,
+					    "--%s: want enrtree://KEY@DOMAIN, got %.*s",
+					    flag, (int)(len > 60 ? 60 : len), p);
+			memcpy(buf[*n], p, len);
+			buf[*n][len] = '\0';
+			out[*n] = buf[*n];
+			(*n)++;
+		}
+		p += len;
+		p += strspn(p, ", ");
+	}
+	return 0;
 }
 
 /* geth's nat.Parse(): "mech" or "mech:IP", the mechanism's name in any
@@ -539,8 +601,14 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		break;
 	}
 	case F_IP:
-		if (parse_ip(o->ip, v))
+		if (strchr(v, '/')) {
+			if (netutil_netlist_parse(&o->ip_net, 1, &n, v,
+						  strlen(v)) || n != 1)
+				return fail(err, err_len, "--ip: invalid CIDR %.60s", v);
+			o->has_ip_net = true;
+		} else if (parse_ip(o->ip, v)) {
 			return fail(err, err_len, "--ip: invalid address %.60s", v);
+		}
 		break;
 	case F_TCP:
 		if (parse_port(&o->tcp, v))
@@ -590,6 +658,60 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		if (flags_parse_duration(&o->for_ms, v) || o->for_ms < 1000)
 			return fail(err, err_len, "--for: want a duration of at least 1s, got %.20s", v);
 		break;
+	case F_DISCOVERY_DNS:
+		return parse_urls(o->dns_urls, o->dns_buf, &o->n_dns,
+				  FLAGS_MAX_DNS, v, "discovery.dns", err,
+				  err_len);
+	case F_LINKS:
+		return parse_urls(o->links, o->links_buf, &o->n_links,
+				  FLAGS_MAX_LINKS, v, "links", err, err_len);
+	case F_DNS_SERVER:
+		if (flags_parse_hostport(o->dns_server, &o->dns_server_port, v) ||
+		    !o->dns_server_port || netutil_is_unspecified(o->dns_server))
+			return fail(err, err_len, "--dns.server: want IP:PORT, got %.60s", v);
+		o->has_dns_server = true;
+		break;
+	case F_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case F_DOMAIN:
+		o->domain = v;
+		break;
+	case F_KEY:
+		o->key = v;
+		break;
+	case F_SEQ: {
+		char *end;
+
+		errno = 0;
+		o->seq = strtoull(v, &end, 10);
+		if (errno || !*v || *end || *v == '-' || *v == '+' || *v == ' ')
+			return fail(err, err_len, "--seq: want a number, got %.20s", v);
+		break;
+	}
+	case F_ETH_NETWORK:
+		if (!chains_by_name(v))
+			return fail(err, err_len, "--eth-network: unknown network %.20s", v);
+		o->eth_network = v;
+		break;
+	case F_LIMIT:
+		if (parse_uint(&u, v, INT32_MAX))
+			return fail(err, err_len, "--limit: want a count, got %.20s", v);
+		o->limit = (int)u;
+		break;
+	case F_MIN_AGE:
+		if (flags_parse_duration(&o->min_age_ms, v))
+			return fail(err, err_len, "--min-age: want a duration like 24h, got %.20s", v);
+		break;
+	case F_SNAP:
+		o->snap = true;
+		break;
+	case F_LES_SERVER:
+		o->les_server = true;
+		break;
+	case F_DIALABLE:
+		o->dialable = true;
+		break;
 	case F_NAT_LEASE:
 		if (flags_parse_duration(&o->nat_lease_ms, v) ||
 		    o->nat_lease_ms < 5000)
@@ -612,6 +734,8 @@ static void defaults(struct flags *o)
 	o->max_peers = DEFAULT_MAX_PEERS;
 	o->max_pending = DEFAULT_MAX_PEND;
 	o->tcp = o->udp = 30303;
+	o->seq = 1;
+	o->limit = -1;
 	netutil_addr_parse(o->ip, "127.0.0.1", 9);
 	netutil_addr_parse(o->tester_addr[0], "127.0.0.1", 9);
 	netutil_addr_parse(o->tester_addr[1], "127.0.0.2", 9);
@@ -651,10 +775,48 @@ static int check(const struct flags *o, char *err, size_t err_len)
 	return 0;
 }
 
+/* --chain NAME: the preset's bootnodes and DNS trees where the command
+ * takes them and the line did not give them (geth's setBootstrapNodes and
+ * SetDNSDiscoveryDefaults); --nodiscover wants neither. */
+static int apply_chain(struct flags *o, const struct flags_cmd *cmd,
+		       char *err, size_t err_len)
+{
+	const struct chains_preset *p;
+
+	if (!o->chain)
+		return 0;
+	p = chains_by_name(o->chain);
+	if (!p)
+		return fail(err, err_len, "--chain: unknown chain %.20s "
+			    "(mainnet, sepolia, holesky or hoodi)", o->chain);
+	if (o->nodiscover)
+		return 0;
+	if (accepts(cmd, F_BOOTNODES) && !flags_given(o, F_BOOTNODES)) {
+		o->n_bootnodes = 0;
+		for (size_t i = 0; i < p->n_bootnodes &&
+		     o->n_bootnodes < FLAGS_MAX_BOOTNODES; i++) {
+			if (nodearg_parse(&o->bootnodes[o->n_bootnodes],
+					  p->bootnodes[i]))
+				return fail(err, err_len, "--chain %s: bootnode %zu "
+					    "does not parse", p->name, i);
+			o->bootnode_text[o->n_bootnodes++] = p->bootnodes[i];
+		}
+		o->bootnodes_v5 = p->bootnodes_v5;
+		o->n_bootnodes_v5 = (unsigned)p->n_bootnodes_v5;
+	}
+	if (accepts(cmd, F_DISCOVERY_DNS) &&
+	    !flags_given(o, F_DISCOVERY_DNS) && p->dns) {
+		o->dns_urls[0] = p->dns;
+		o->n_dns = 1;
+	}
+	return 0;
+}
+
 int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
 		char **argv, FILE *out, char *err, size_t err_len)
 {
 	bool flags_done = false;
+	int rc;
 
 	defaults(o);
 	if (err && err_len)
@@ -662,7 +824,7 @@ int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *name, *eq, *val = NULL;
 		size_t nlen;
-		int k, rc;
+		int k;
 
 		if (flags_done || a[0] != '-' || !a[1]) {
 			if (o->n_args == FLAGS_MAX_ARGS)
@@ -709,7 +871,7 @@ int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
 		rc = apply(o, (enum flag_id)k, val, err, err_len);
 		if (rc)
 			return rc;
-		o->given |= 1ull << k;
+		o->given[k / 64] |= 1ull << (k % 64);
 	}
 	if (o->n_args < cmd->min_args)
 		return fail(err, err_len, "devplane %s: missing %s", cmd->path,
@@ -717,7 +879,8 @@ int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
 	if (o->n_args > cmd->max_args)
 		return fail(err, err_len, "devplane %s: unexpected argument %.60s",
 			    cmd->path, o->args[cmd->max_args]);
-	return check(o, err, err_len);
+	rc = check(o, err, err_len);
+	return rc ? rc : apply_chain(o, cmd, err, err_len);
 }
 
 void flags_usage(FILE *f, const struct flags_cmd *cmd)

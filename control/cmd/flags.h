@@ -28,14 +28,19 @@
  * so --help and the parser cannot disagree.
  *
  * This module is a leaf: it includes only common/ and engine headers
- * (control/base/, control/nat/ for the --nat mechanisms).
+ * (control/base/, control/nat/ for the --nat mechanisms,
+ * control/dns/dnstree.h to check enrtree:// URLs).
  */
 
 #define FLAGS_MAX_ARGS        8
+#define FLAGS_GIVEN_WORDS     2         /* struct flags.given: 128 flags */
 #define FLAGS_MAX_BOOTNODES   64
 #define FLAGS_MAX_NETRESTRICT 64
 #define FLAGS_MAX_STATIC      64
 #define FLAGS_ERR_LEN         256
+#define FLAGS_MAX_DNS         8         /* --discovery.dns URLs */
+#define FLAGS_MAX_LINKS       16        /* dns build --links URLs */
+#define FLAGS_URL_MAX         320       /* an enrtree:// URL + NUL */
 
 enum flag_id {
 	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
@@ -47,6 +52,9 @@ enum flag_id {
 	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
 	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR, F_NAT_LEASE,
 	F_MAX_NODES,
+	F_DISCOVERY_DNS, F_DNS_SERVER, F_DRY_RUN, F_DOMAIN, F_KEY, F_LINKS,
+	F_SEQ, F_ETH_NETWORK, F_LIMIT, F_MIN_AGE, F_SNAP, F_LES_SERVER,
+	F_DIALABLE,
 	F_COUNT,
 	F_END = -1                      /* ends a struct flags_cmd accept list */
 };
@@ -57,7 +65,8 @@ enum flags_dp { FLAGS_DP_SPAWN = 0, FLAGS_DP_ATTACH };
 struct flags {
 	const char *args[FLAGS_MAX_ARGS];       /* arguments, in order */
 	unsigned n_args;
-	uint64_t given;                 /* bit F_x: the flag was on the line */
+	/* bit F_x % 64 of word F_x / 64: the flag was on the line */
+	uint64_t given[FLAGS_GIVEN_WORDS];
 
 	const char *nodekey;            /* --nodekey FILE */
 	const char *nodekeyhex;         /* --nodekeyhex HEX */
@@ -76,6 +85,21 @@ struct flags {
 	uint32_t nat_lease_ms;          /* --nat.lease DUR (0: 10 min) */
 	struct enode bootnodes[FLAGS_MAX_BOOTNODES];
 	unsigned n_bootnodes;
+	/* --chain's bootnodes as the preset writes them (NULL for those of
+	 * --bootnodes), and its discv5 bootnodes (not used yet: shown by
+	 * --dry-run). */
+	const char *bootnode_text[FLAGS_MAX_BOOTNODES];
+	const char *const *bootnodes_v5;
+	unsigned n_bootnodes_v5;
+	/* --discovery.dns URLS (comma-separated, "" for none) or the --chain
+	 * preset's tree; the --discovery.dns URLs live in dns_buf. */
+	const char *dns_urls[FLAGS_MAX_DNS];
+	unsigned n_dns;
+	char dns_buf[FLAGS_MAX_DNS][FLAGS_URL_MAX];
+	bool has_dns_server;            /* --dns.server IP:PORT */
+	uint8_t dns_server[16];
+	uint16_t dns_server_port;
+	bool dry_run;                   /* --dry-run */
 	struct enode statics[FLAGS_MAX_STATIC];         /* --staticnodes */
 	unsigned n_statics;
 	struct enode trusted[FLAGS_MAX_STATIC];         /* --trustednodes */
@@ -121,6 +145,21 @@ struct flags {
 	uint32_t wait_ms;               /* test --wait-ms N */
 	const char *iface;              /* ban --iface IF */
 	uint32_t for_ms;                /* ban add --for DUR */
+	/* dns build --domain D --key FILE --links URLS --seq N */
+	const char *domain;
+	const char *key;
+	const char *links[FLAGS_MAX_LINKS];
+	unsigned n_links;
+	char links_buf[FLAGS_MAX_LINKS][FLAGS_URL_MAX];
+	uint64_t seq;                   /* default 1 */
+	/* nodeset filter: geth's -eth-network, -limit (-1: none), -min-age,
+	 * -snap, -les-server, -dialable, -ip CIDR (--ip with a prefix) */
+	const char *eth_network;
+	int limit;
+	uint32_t min_age_ms;
+	bool snap, les_server, dialable;
+	bool has_ip_net;
+	struct netutil_prefix ip_net;
 };
 
 /* One command: its path ("discv4 ping"), its arguments' synopsis
@@ -139,7 +178,12 @@ struct flags_cmd {
 #define FLAGS_HELP 1                    /* flags_parse(): --help was given */
 
 /* flags_parse() parses argv[0..argc) (the words after the command path)
- * into *o for cmd, defaults first. Returns 0 (run the command),
+ * into *o for cmd, defaults first. --chain NAME then fills the bootnodes
+ * (when cmd takes --bootnodes and it was not given) and the DNS trees
+ * (when cmd takes --discovery.dns and it was not given) from the chain's
+ * preset (control/base/chains.h), except with --nodiscover; without
+ * --chain no preset applies (the chain is still mainnet where one is
+ * needed), so nothing leaves the machine unless asked to. Returns 0 (run the command),
  * FLAGS_HELP after printing cmd's usage on out (exit status 0), or
  * -EINVAL with a one-line reason in err[0..err_len) (an unknown flag, a
  * flag cmd does not take, a missing or bad value, a wrong number of

@@ -43,6 +43,11 @@ struct tree {
 	uint64_t root_not_before;       /* back-off after root failures */
 	unsigned leaf_fail, root_fail;
 	struct sub links, enrs;
+	/* The first walk under the current root (dnsclient_tree_info()). */
+	bool links_walked;
+	unsigned enr_passes;
+	size_t n_link_entries, n_links;         /* link subtree */
+	size_t n_enr_entries, n_records;        /* ENR subtree */
 	char link_gc_root[DNSTREE_HASH_TEXT_MAX + 1];
 	char (*cur_links)[LOC_MAX];     /* links in this tree's current root */
 	size_t n_cur, cap_cur;
@@ -509,9 +514,32 @@ static void queue_node(struct dnsclient *c, const struct tree *t,
 	c->st.nodes++;
 }
 
+static bool take_parsed(struct dnsclient *c, struct tree *t, struct sub *s,
+			size_t idx, const char *txt, struct dnstree_entry *e);
+
 /* geth subtreeSync.resolveNext and what syncNextLink/syncNextRandomENR do
  * with its result, for the entry txt found at missing[idx] of the
  * subtree (already checked against its hash). */
+/* Counts an entry of the first walk under the current root, and notes
+ * the end of a walk. */
+static void walk_note(struct tree *t, const struct sub *s,
+		      enum dnstree_type type)
+{
+	if (s->link && !t->links_walked) {
+		t->n_link_entries++;
+		t->n_links += type == DNSTREE_LINK;
+	} else if (!s->link && t->enr_passes == 0) {
+		t->n_enr_entries++;
+		t->n_records += type == DNSTREE_ENR;
+	}
+	if (!sub_done(s))
+		return;
+	if (s->link)
+		t->links_walked = true;
+	else
+		t->enr_passes++;
+}
+
 static void take_entry(struct dnsclient *c, struct tree *t, struct sub *s,
 		       size_t idx, const char *txt, size_t len)
 {
@@ -522,12 +550,20 @@ static void take_entry(struct dnsclient *c, struct tree *t, struct sub *s,
 		leaf_failed(t);
 		return;
 	}
+	if (take_parsed(c, t, s, idx, txt, e))
+		walk_note(t, s, e->type);
+}
+
+/* take_entry() for a parsed entry; false: refused (counted). */
+static bool take_parsed(struct dnsclient *c, struct tree *t, struct sub *s,
+			size_t idx, const char *txt, struct dnstree_entry *e)
+{
 	switch (e->type) {
 	case DNSTREE_ENR:
 		if (s->link) {          /* geth errENRInLinkTree */
 			c->st.bad_entries++;
 			leaf_failed(t);
-			return;
+			return false;
 		}
 		s->leaves++;
 		sub_remove(s, idx);
@@ -537,7 +573,7 @@ static void take_entry(struct dnsclient *c, struct tree *t, struct sub *s,
 		if (!s->link) {         /* geth errLinkInENRTree */
 			c->st.bad_entries++;
 			leaf_failed(t);
-			return;
+			return false;
 		}
 		s->leaves++;
 		sub_remove(s, idx);
@@ -557,6 +593,7 @@ static void take_entry(struct dnsclient *c, struct tree *t, struct sub *s,
 		sub_remove(s, idx);
 		break;
 	}
+	return true;
 }
 
 /* geth gcLinks: once the link walk of a new link root is done, forget the
@@ -720,9 +757,14 @@ static void on_root(struct dnsclient *c, struct tree *t,
 	if (!t->links.set || strcmp(t->links.root, r.lroot) != 0) {
 		(void)sub_reset(&t->links, r.lroot, true);
 		t->n_cur = 0;
+		t->links_walked = false;
+		t->n_link_entries = t->n_links = 0;
 	}
-	if (!t->enrs.set || strcmp(t->enrs.root, r.eroot) != 0)
+	if (!t->enrs.set || strcmp(t->enrs.root, r.eroot) != 0) {
 		(void)sub_reset(&t->enrs, r.eroot, false);
+		t->enr_passes = 0;
+		t->n_enr_entries = t->n_records = 0;
+	}
 	t->root = r;
 	t->has_root = true;
 	t->max_seq = r.seq;
@@ -861,4 +903,41 @@ const struct dnsclient_stats *dnsclient_stats(const struct dnsclient *c)
 size_t dnsclient_tree_count(const struct dnsclient *c)
 {
 	return c->n_trees;
+}
+
+static bool tree_synced(const struct tree *t)
+{
+	return t->has_root && t->links_walked && t->enr_passes > 0;
+}
+
+int dnsclient_tree_info(const struct dnsclient *c, size_t i,
+			struct dnsclient_tree_info *out)
+{
+	const struct tree *t;
+
+	if (i >= c->n_trees)
+		return -ENOENT;
+	t = c->trees[i];
+	memset(out, 0, sizeof(*out));
+	snprintf(out->url, sizeof(out->url), DNSTREE_LINK_PREFIX "%s",
+		 t->loc.loc);
+	snprintf(out->domain, sizeof(out->domain), "%s", t->loc.domain);
+	out->has_root = t->has_root;
+	out->seq = t->root.seq;
+	out->synced = tree_synced(t);
+	out->entries = t->n_link_entries + t->n_enr_entries;
+	out->records = t->n_records;
+	out->links = t->n_links;
+	out->root_failures = t->root_fail;
+	return 0;
+}
+
+bool dnsclient_synced(const struct dnsclient *c)
+{
+	if (c->lc_changed || c->n_trees == 0)
+		return false;
+	for (size_t i = 0; i < c->n_trees; i++)
+		if (!tree_synced(c->trees[i]))
+			return false;
+	return true;
 }

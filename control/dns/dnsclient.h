@@ -38,6 +38,7 @@
  * monotonic clock, never read here. */
 #ifndef CONTROL_DNS_DNSCLIENT_H
 #define CONTROL_DNS_DNSCLIENT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -135,5 +136,32 @@ const struct dnsclient_stats *dnsclient_stats(const struct dnsclient *c);
 
 /* dnsclient_tree_count() is the number of trees, linked ones included. */
 size_t dnsclient_tree_count(const struct dnsclient *c);
+
+/* What one tree's first walk under its current root found. Counts start
+ * over when a new root changes a subtree. */
+struct dnsclient_tree_info {
+	char url[DNSTREE_LINK_TEXT_MAX];        /* enrtree://<key>@<domain> */
+	char domain[DNSTREE_DOMAIN_MAX + 1];
+	bool has_root;                  /* a root was accepted */
+	uint64_t seq;                   /* its seq */
+	bool synced;                    /* both subtrees walked to the end */
+	size_t entries;                 /* branches and leaves resolved in
+					 * that walk (the root not counted) */
+	size_t records;                 /* of which ENR leaves */
+	size_t links;                   /* of which link leaves */
+	unsigned root_failures;         /* root lookups failed or refused
+					 * since the last good one */
+};
+
+/* dnsclient_tree_info() fills *out for tree i (0..tree_count() - 1, in no
+ * fixed order: a dropped link reorders). Returns 0 or -ENOENT. */
+int dnsclient_tree_info(const struct dnsclient *c, size_t i,
+			struct dnsclient_tree_info *out);
+
+/* dnsclient_synced() is true once every tree known, linked ones included,
+ * has its root and has been walked to the end once (each record was
+ * queued once): what a verifier waits for. A tree whose lookups keep
+ * failing never gets there. */
+bool dnsclient_synced(const struct dnsclient *c);
 
 #endif /* CONTROL_DNS_DNSCLIENT_H */

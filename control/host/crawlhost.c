@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/host/crawlhost.c - `devplane crawl`'s runner: the crawler's host contract on the event loop, RLPx probes, the output handed to its writer thread. */
+/* control/host/crawlhost.c - `devplane crawl`'s runner: the crawler's host contract on the event loop, seeds from bootnodes and DNS trees, RLPx probes, the output handed to its writer thread. */
 #include "control/host/crawlhost.h"
 
 #include <arpa/inet.h>
@@ -10,6 +10,7 @@
 
 #include "control/crawl/crawl.h"
 #include "control/crawl/crawl_rlpx.h"
+#include "control/host/dnshost.h"
 #include "control/host/node.h"
 #include "control/host/session.h"
 #include "control/store/crawlstore.h"
@@ -21,6 +22,9 @@ struct crawlrun {
 	struct session_prober *sp;      /* --rlpx (default): probes */
 	struct crawl_rlpx *cr;
 	struct crawlstore *out;         /* nodes.json and --db, off the loop */
+	struct crawl_config cc;         /* crawl_new() at crawl_start() */
+	struct dnshost *dns;            /* cfg->dns trees: more seeds */
+	bool started;                   /* crawl_start() ran */
 };
 
 static void crawl_tick(void *arg, uint64_t now);
@@ -51,6 +55,63 @@ static void crawl_post(void *arg, uint64_t now)
 static void crawl_tick(void *arg, uint64_t now)
 {
 	crawl_post(arg, now);
+}
+
+static void say_err(const char *what, int rc)
+{
+	fprintf(stderr, "devplane: %s: %s\n", what, strerror(rc < 0 ? -rc : rc));
+}
+
+/* Creates the crawler (with bootnodes at once; seeded from DNS alone, at
+ * the first record or after the wait) and ticks it. */
+static int crawl_start(struct crawlrun *r, uint64_t now)
+{
+	int rc;
+
+	r->started = true;
+	rc = crawl_new(&r->c, r->n.d, &r->cc, now);
+	if (rc) {
+		say_err("crawl", rc);
+		loop_stop(r->l, 1);
+		return rc;
+	}
+	loop_alarm(r->l, now, crawl_tick, r);
+	return 0;
+}
+
+/* Waiting for the first DNS record: start without one at the end (and,
+ * with nothing to do, end). */
+static void dns_wait_tick(void *arg, uint64_t now)
+{
+	struct crawlrun *r = arg;
+
+	if (!r->started)
+		crawl_start(r, now);
+}
+
+/* A record of a DNS tree with an IP and UDP port: a seed like a bootnode,
+ * with the TCP port of the same address for the RLPx probe (the first
+ * one starts a crawl seeded from DNS alone). */
+static void crawl_dns_node(void *user, const struct dnsclient_node *dn,
+			   uint64_t now)
+{
+	struct crawlrun *r = user;
+	struct discv4_node n = { 0 };
+	uint8_t tip[16];
+	uint16_t tcp = 0;
+
+	if (dnshost_node_endpoint(&dn->enr, false, n.id, n.ep.ip, &n.ep.udp))
+		return;
+	n.ep.ip_len = netutil_addr_is_v4(n.ep.ip) ? 4 : 16;
+	if (dnshost_node_endpoint(&dn->enr, true, n.id, tip, &tcp) == 0 &&
+	    !memcmp(tip, n.ep.ip, 16))
+		n.ep.tcp = tcp;
+	if (!r->started && crawl_start(r, now))
+		return;
+	if (!r->c || crawl_done(r->c))
+		return;
+	if (crawl_add_seed(r->c, &n) == 0)
+		loop_alarm(r->l, now, crawl_tick, r);
 }
 
 /* The engine's hooks, forwarded to the crawler (NULL-safe until
@@ -158,19 +219,15 @@ static void crawl_progress_line(void *user, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-static void say_err(const char *what, int rc)
-{
-	fprintf(stderr, "devplane: %s: %s\n", what, strerror(rc < 0 ? -rc : rc));
-}
-
-/* Creates the output, the loop, the engine, the prober and the crawler;
- * r is torn down by the caller whatever happens. */
+/* Creates the output, the loop, the engine, the prober, the crawler (or,
+ * seeded from DNS alone, its config and the wait for the first record)
+ * and the DNS client; r is torn down by the caller whatever happens. */
 static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 		       uint64_t *now)
 {
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
 	struct crawlstore_config sc = { 0 };
-	struct crawl_config cc = { 0 };
+	struct crawl_config *cc = &r->cc;
 	struct dplink_listen listen;
 	struct loop_cfg lc;
 	int rc;
@@ -215,19 +272,23 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 		say_err("node", rc);
 		return rc;
 	}
-	cc.parallel = cfg->parallel;
-	cc.wc = loop_wallclock(r->l);
-	cc.timeout_ns = cfg->timeout_ns;
-	cc.max_nodes = cfg->max_nodes;
-	cc.on_out = r->out ? crawlstore_on_crawl : NULL;
-	cc.out_user = r->out;
-	cc.progress = cfg->verbosity >= 3 ? crawl_progress_line : NULL;
-	cc.on_node = crawl_node_hook;
-	cc.node_user = r;
-	rc = crawl_new(&r->c, r->n.d, &cc, *now);
-	if (rc) {
-		say_err("crawl", rc);
-		return rc;
+	cc->parallel = cfg->parallel;
+	cc->wc = loop_wallclock(r->l);
+	cc->timeout_ns = cfg->timeout_ns;
+	cc->max_nodes = cfg->max_nodes;
+	cc->on_out = r->out ? crawlstore_on_crawl : NULL;
+	cc->out_user = r->out;
+	cc->progress = cfg->verbosity >= 3 ? crawl_progress_line : NULL;
+	cc->on_node = crawl_node_hook;
+	cc->node_user = r;
+	if (cfg->n_bootnodes) {
+		rc = crawl_start(r, *now);
+		if (rc)
+			return rc;
+	} else {
+		loop_alarm(r->l, *now + (cfg->dns_wait_ns ? cfg->dns_wait_ns :
+				       CRAWLHOST_DNS_WAIT_NS),
+			   dns_wait_tick, r);
 	}
 	for (unsigned i = 0; i < cfg->n_bootnodes; i++) {
 		struct discv4_node dn;
@@ -235,6 +296,17 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 		if (node_wire(&dn, &cfg->bootnodes[i]) ||
 		    crawl_add_seed(r->c, &dn) == -EINVAL)
 			fprintf(stderr, "devplane: bootnode %u refused\n", i);
+	}
+	if (cfg->dns.n_urls) {
+		struct dnshost_cfg dc = cfg->dns;
+
+		dc.on_node = crawl_dns_node;
+		dc.user = r;
+		rc = dnshost_new(&r->dns, r->l, &dc, NULL);
+		if (rc) {
+			say_err("DNS discovery", rc);
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -264,12 +336,13 @@ int crawlhost_run(const struct crawlhost_cfg *cfg)
 			goto out;
 		}
 	}
-	loop_alarm(r->l, now, crawl_tick, r);
 	rc = loop_run(r->l);            /* > 0: the signal that stopped it */
 	if (rc < 0)
 		say_err("event loop", rc);
 	nathost_free(nat);      /* deletes the mapping (bounded) */
 	nat = NULL;
+	if (!r->c)              /* stopped before the first DNS record */
+		goto out;
 	now = loop_now();
 	crawl_emit(r->c);               /* what changed since the last tick */
 	text = malloc(4096);
@@ -280,10 +353,13 @@ int crawlhost_run(const struct crawlhost_cfg *cfg)
 			crawl_rlpx_format_summary(r->cr, text, 4096);
 			printf("%s\n", text);
 		}
+		if (r->dns)
+			printf("%s\n", dnshost_format_stats(r->dns, text, 4096));
 	}
 	status = rc < 0 ? 1 : 0;
 out:
 	nathost_free(nat);
+	dnshost_free(r->dns);
 	session_prober_free(r->sp);     /* probes in flight: not reported */
 	node_fini(&r->n);       /* pending crawl callbacks get -ECANCELED */
 	crawl_free(r->c);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/enode.h"
+#include "control/host/dnshost.h"
 #include "control/host/loop.h"
 #include "control/host/nathost.h"
 #include "control/rlpx/forkid.h"
@@ -19,7 +20,15 @@
  * a crawlstore (control/store/crawlstore.h), whose own thread writes
  * nodes.json and the database, so the loop never waits on a file. The
  * loop's thread runs everything else.
+ *
+ * Seeds are the bootnodes and the records of the EIP-1459 trees
+ * (control/host/dnshost.h) as they are found: each record's IP and UDP
+ * port, with the TCP port of the same address for the RLPx probe. A
+ * crawl without bootnodes starts at the first record, or after
+ * dns_wait_ns without one (and then, with nothing to do, ends).
  */
+
+#define CRAWLHOST_DNS_WAIT_NS (15 * 1000000000ull)     /* the default */
 
 struct crawlhost_cfg {
 	const uint8_t *priv;            /* node key, 32 bytes */
@@ -37,6 +46,10 @@ struct crawlhost_cfg {
 	uint64_t seed;                  /* engine hash keys: random */
 	const struct enode *bootnodes;
 	unsigned n_bootnodes;
+	/* EIP-1459 trees whose records are seeds too (dns.n_urls 0: none);
+	 * on_node and user are set by crawlhost_run(). */
+	struct dnshost_cfg dns;
+	uint64_t dns_wait_ns;           /* 0: CRAWLHOST_DNS_WAIT_NS */
 	unsigned parallel;              /* nodes worked on at once; 0: default */
 	uint64_t timeout_ns;            /* 0: until the crawl runs dry */
 	unsigned max_nodes;             /* node set cap; 0: the default */
@@ -50,7 +63,7 @@ struct crawlhost_cfg {
 	int verbosity;                  /* >= 3: progress lines on stderr */
 };
 
-/* crawlhost_run() crawls from cfg->bootnodes until the crawl is done and
+/* crawlhost_run() crawls from cfg->bootnodes and cfg->dns until the crawl is done and
  * the probes are finished, or SIGINT/SIGTERM; then writes the output a
  * last time and prints the summary on stdout. Returns the exit status: 0,
  * or 1 (setup or the event loop failed, or the output was not fully

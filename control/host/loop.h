@@ -52,6 +52,9 @@ struct loop_cfg {
 	 * dplink_cfg) with the socket backend; otherwise attach to a running
 	 * `devplane-dp --shm attach_path`. */
 	const char *attach_path;
+	/* No dataplane at all (no listen sockets, no engines, no metrics):
+	 * a loop for timers and watched fds only (devplane dns verify). */
+	bool no_dataplane;
 	const char *dp_path;
 	const char *backend;            /* spawned: NULL "socket", "xdp:IFNAME",
 					 * "dpdk[:IFNAME]" */
@@ -234,25 +237,27 @@ void loop_set_service(struct loop *l, loop_deadline_fn *deadline,
 #define LOOP_MAX_SERVICES 4             /* loop_add_service() slots */
 
 /* loop_add_service() registers one more service besides loop_set_service()'s
- * (the NAT port mapper of control/host/nathost.c): polled for its deadline
- * after every event, ticked when it is due. Returns 0, -EINVAL (a NULL
- * function) or -ENOSPC (LOOP_MAX_SERVICES taken). */
+ * (the NAT port mapper of control/host/nathost.c, the DNS host of
+ * control/host/dnshost.c): polled for its deadline after every event,
+ * ticked when it is due. Returns 0, -EINVAL (a NULL function) or -ENOSPC
+ * (LOOP_MAX_SERVICES taken). */
 int loop_add_service(struct loop *l, loop_deadline_fn *deadline,
 		     loop_tick_fn *tick, void *user);
 
 /* loop_del_service() removes the services registered with user. */
 void loop_del_service(struct loop *l, void *user);
 
-/* loop_dplink() is the dataplane link (for the RLPx handover). */
+/* loop_dplink() is the dataplane link (for the RLPx handover); NULL with
+ * cfg.no_dataplane. */
 struct dplink *loop_dplink(struct loop *l);
 
 /* ---- admin API (control/api/admin.h) ---------------------------------------
  *
  * geth's IPC endpoint: JSON-RPC 2.0 on a Unix stream socket, each
  * connection a stream of requests (newline-delimited or concatenated)
- * answered in order, one response line each. */
-
-#define LOOP_ADMIN_CONNS  16            /* concurrent admin connections */
+ * answered in order, one response line each; served by
+ * control/host/adminipc.c (at most ADMINIPC_CONNS connections) on this
+ * loop. */
 
 struct admin_provider;
 

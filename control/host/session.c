@@ -19,6 +19,7 @@
 #include "common/rlp.h"
 #include "common/secp.h"
 #include "control/api/admin.h"
+#include "control/host/dnshost.h"
 #include "control/host/node.h"
 #include "control/host/rlpxhost.h"
 #include "control/rlpx/rlpxconn.h"
@@ -223,6 +224,46 @@ static int node_discovery(struct nodehost *N, struct loop *l,
 	return node_enode(n, url, cap) < 0 ? -1 : 0;
 }
 
+/* EIP-1459: a node of a DNS tree is a dial candidate, as geth mixes its
+ * DNS iterators into the dialer's source (FairMix); it does not enter the
+ * discovery table. */
+static void dns_candidate(void *user, const struct dnsclient_node *dn,
+			  uint64_t now)
+{
+	struct nodehost *N = user;
+	uint8_t pub[64], ip[16];
+	uint16_t tcp;
+
+	if (dnshost_node_endpoint(&dn->enr, true, pub, ip, &tcp))
+		return;
+	(void)sesshost_add_candidate(rlpxhost_engine(N->rh), pub, ip, tcp,
+				     now);
+}
+
+/* --nodiscover aside, the DNS trees' nodes become dial candidates. */
+static int node_dns(struct nodehost *N, struct loop *l,
+		    const struct session_node_cfg *o, struct dnshost **out)
+{
+	struct dnshost_cfg dc = {
+		.urls = o->dns_urls, .n_urls = o->n_dns,
+		.has_server = o->has_dns_server,
+		.server_port = o->dns_server_port,
+		.on_node = dns_candidate, .user = N,
+		.verbosity = o->verbosity,
+	};
+	int rc;
+
+	*out = NULL;
+	if (o->nodiscover || !o->n_dns)
+		return 0;
+	memcpy(dc.server, o->dns_server, 16);
+	rc = dnshost_new(out, l, &dc, NULL);
+	if (rc)
+		fprintf(stderr, "devplane node: DNS discovery: %s\n",
+			strerror(-rc));
+	return rc;
+}
+
 /* --nat: the record changed (external IP, mapped port): the URL too. */
 static void node_publish(void *user, uint64_t now_ns)
 {
@@ -244,6 +285,7 @@ int session_node_run(const struct session_node_cfg *o)
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
 	struct nodehost N = { .verbosity = o->verbosity };
 	struct nathost *nat = NULL;
+	struct dnshost *dns = NULL;
 	struct dplink_listen listen;
 	struct loop_cfg lc;
 	struct loop *l = NULL;
@@ -322,6 +364,8 @@ int session_node_run(const struct session_node_cfg *o)
 			goto out;
 		}
 	}
+	if (node_dns(&N, l, o, &dns))
+		goto out;
 	printf("%s\n", url);
 	fflush(stdout);
 	if (nathost_maps(o->nat.mech)) {
@@ -351,9 +395,16 @@ int session_node_run(const struct session_node_cfg *o)
 	nathost_free(nat);      /* deletes the mappings (bounded) */
 	nat = NULL;
 	rlpxhost_print_stats(N.rh, stderr);
+	if (dns) {
+		char line[512];
+
+		fprintf(stderr, "%s\n", dnshost_format_stats(dns, line,
+							     sizeof(line)));
+	}
 	status = rc < 0 ? 1 : 0;
 out:
 	nathost_free(nat);
+	dnshost_free(dns);
 	rlpxhost_free(N.rh);
 	if (N.node) {
 		node_fini(N.node);

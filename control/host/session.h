@@ -55,6 +55,13 @@ struct session_node_cfg {
 	 * stdout). With --nodiscover only TCP is mapped and nothing is
 	 * published. */
 	struct nathost_cfg nat;
+	/* EIP-1459 trees whose nodes are dial candidates (none with
+	 * nodiscover), looked up at dns_server or /etc/resolv.conf. */
+	const char *const *dns_urls;
+	unsigned n_dns;
+	bool has_dns_server;
+	uint8_t dns_server[16];
+	uint16_t dns_server_port;
 };
 
 /* session_node_run() runs an RLPx node with discovery until SIGINT or

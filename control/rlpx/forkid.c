@@ -3,89 +3,37 @@
 #include "control/rlpx/forkid.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/hex.h"
+#include "control/base/chains.h"
 
-/* Fork schedules from go-ethereum params/config.go (block and time forks)
- * and core/genesis.go (genesis timestamps). Only the distinct non-genesis
- * activation points matter, so forks sharing a block are listed once. */
-static const struct forkid_chain chains[] = {
-	{
-		.name = "mainnet",
-		.network_id = 1,
-		.genesis = {
-			0xd4, 0xe5, 0x67, 0x40, 0xf8, 0x76, 0xae, 0xf8,
-			0xc0, 0x10, 0xb8, 0x6a, 0x40, 0xd5, 0xf5, 0x67,
-			0x45, 0xa1, 0x18, 0xd0, 0x90, 0x6a, 0x34, 0xe6,
-			0x9a, 0xec, 0x8c, 0x0d, 0xb1, 0xcb, 0x8f, 0xa3,
-		},
-		.genesis_time = 0,
-		/* Homestead, DAO, EIP150, EIP155/158, Byzantium,
-		 * Constantinople/Petersburg, Istanbul, Muir Glacier, Berlin,
-		 * London, Arrow Glacier, Gray Glacier. */
-		.block_forks = { 1150000, 1920000, 2463000, 2675000, 4370000,
-				 7280000, 9069000, 9200000, 12244000,
-				 12965000, 13773000, 15050000 },
-		.n_block = 12,
-		/* Shanghai, Cancun, Prague, Osaka, BPO1, BPO2. */
-		.time_forks = { 1681338455, 1710338135, 1746612311,
-				1764798551, 1765290071, 1767747671 },
-		.n_time = 6,
-	},
-	{
-		.name = "sepolia",
-		.network_id = 11155111,
-		.genesis = {
-			0x25, 0xa5, 0xcc, 0x10, 0x6e, 0xea, 0x71, 0x38,
-			0xac, 0xab, 0x33, 0x23, 0x1d, 0x71, 0x60, 0xd6,
-			0x9c, 0xb7, 0x77, 0xee, 0x0c, 0x2c, 0x55, 0x3f,
-			0xcd, 0xdf, 0x51, 0x38, 0x99, 0x3e, 0x6d, 0xd9,
-		},
-		.genesis_time = 1633267481,
-		.block_forks = { 1735371 },     /* MergeNetsplit */
-		.n_block = 1,
-		/* Shanghai, Cancun, Prague, Osaka, BPO1, BPO2, Amsterdam
-		 * (geth v1.17.10). */
-		.time_forks = { 1677557088, 1706655072, 1741159776,
-				1760427360, 1761017184, 1761607008,
-				1791294816 },
-		.n_time = 7,
-	},
-	{
-		.name = "holesky",
-		.network_id = 17000,
-		.genesis = {
-			0xb5, 0xf7, 0xf9, 0x12, 0x44, 0x3c, 0x94, 0x0f,
-			0x21, 0xfd, 0x61, 0x1f, 0x12, 0x82, 0x8d, 0x75,
-			0xb5, 0x34, 0x36, 0x4e, 0xd9, 0xe9, 0x5c, 0xa4,
-			0xe3, 0x07, 0x72, 0x9a, 0x46, 0x61, 0xbd, 0xe4,
-		},
-		.genesis_time = 1695902100,
-		.n_block = 0,
-		.time_forks = { 1696000704, 1707305664, 1740434112,
-				1759308480, 1759800000, 1760389824 },
-		.n_time = 6,
-	},
-	{
-		.name = "hoodi",
-		.network_id = 560048,
-		.genesis = {
-			0xbb, 0xe3, 0x12, 0x86, 0x8b, 0x37, 0x6a, 0x30,
-			0x01, 0x69, 0x2a, 0x64, 0x6d, 0xd2, 0xd7, 0xd1,
-			0xe4, 0x40, 0x63, 0x80, 0xdf, 0xd8, 0x6b, 0x98,
-			0xaa, 0x8a, 0x34, 0xd1, 0x55, 0x7c, 0x97, 0x1b,
-		},
-		.genesis_time = 1742212800,
-		.n_block = 0,
-		/* Shanghai and Cancun at 0 are in the genesis ruleset. */
-		.time_forks = { 1742999832, 1761677592, 1762365720,
-				1762955544 },
-		.n_time = 4,
-	},
-};
+/* The built-in chains' forkid_chain views of control/base/chains.h, built
+ * once (forkid_chain_init() sorts, which a static initialiser cannot). */
+#define BUILTIN_MAX 8
+
+_Static_assert(CHAINS_MAX_FORKS <= FORKID_MAX_FORKS, "chain fork lists fit");
+
+static struct forkid_chain builtin[BUILTIN_MAX];
+static size_t n_builtin;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_init(void)
+{
+	for (size_t i = 0; i < chains_count() && i < BUILTIN_MAX; i++) {
+		const struct chains_preset *p = chains_at(i);
+
+		if (forkid_chain_init(&builtin[n_builtin], p->name,
+				      p->network_id, p->genesis,
+				      p->genesis_time, p->block_forks,
+				      p->n_block, p->time_forks,
+				      p->n_time) == 0)
+			n_builtin++;
+	}
+}
 
 uint32_t forkid_crc32(uint32_t crc, const uint8_t *buf, size_t len)
 {
@@ -113,9 +61,10 @@ const struct forkid_chain *forkid_chain_by_name(const char *name)
 {
 	if (!name)
 		return NULL;
-	for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++)
-		if (strcmp(chains[i].name, name) == 0)
-			return &chains[i];
+	pthread_once(&builtin_once, builtin_init);
+	for (size_t i = 0; i < n_builtin; i++)
+		if (strcmp(builtin[i].name, name) == 0)
+			return &builtin[i];
 	return NULL;
 }
 

@@ -62,8 +62,9 @@ enum forkid_verdict {
 uint32_t forkid_crc32(uint32_t crc, const uint8_t *buf, size_t len);
 
 /* forkid_chain_by_name() returns the built-in chain "mainnet", "sepolia",
- * "holesky" or "hoodi" (genesis hashes, network ids and fork schedules from
- * go-ethereum params/config.go and core/genesis.go), or NULL. */
+ * "holesky" or "hoodi" (the data of control/base/chains.h: genesis hashes,
+ * network ids and fork schedules from go-ethereum params/config.go and
+ * core/genesis.go), or NULL. Any thread. */
 const struct forkid_chain *forkid_chain_by_name(const char *name);
 
 /* forkid_chain_init() fills *c from unsorted fork lists, sorting them,

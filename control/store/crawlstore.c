@@ -477,6 +477,7 @@ static int write_json(struct crawlstore *s, bool force)
 			if (!sn->record)
 				return -ENOMEM;
 		}
+		memset(e, 0, sizeof(*e));       /* UTC, whole seconds */
 		memcpy(e->id, sn->id, NODESJSON_ID_LEN);
 		e->seq = sn->seq;
 		e->record = sn->record;

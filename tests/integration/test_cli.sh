@@ -7,6 +7,9 @@
 #     with its usage on stderr and exit 2;
 #  3. `devplane version` and `devplane-dp version` print the version and
 #     the commit;
+#  5. `--chain NAME --dry-run` (node, crawl) prints the chain's bootnodes
+#     and DNS tree, geth's, and exits 0 without starting anything;
+#     --bootnodes and --discovery.dns replace them, "" leaves none;
 #  4. `devplane node --nat extip:IP --metrics.addr IP:0 --db FILE
 #     --dataplane.budget R:B` runs: its enode carries the external IP,
 #     /metrics answers with the node's families, the database is written
@@ -21,7 +24,8 @@ FAIL_LOGS="*.err *.out"
 
 COMMANDS=("bootnode" "node" "crawl" "testnet" "discv4 ping" "discv4 resolve"
 	  "rlpx ping" "test discv4" "key generate" "key to-enode" "enr dump"
-	  "admin" "ban list" "ban add" "ban remove" "version")
+	  "admin" "ban list" "ban add" "ban remove" "version" "key to-enr"
+	  "dns build" "dns verify" "nodeset filter" "nodeset info")
 
 # 1. help
 "$DEVPLANE" >"$WORK/bare.out" 2>"$WORK/bare.err"
@@ -91,6 +95,7 @@ echo "ok version: $(head -1 "$WORK/v.out"), $(grep commit "$WORK/v.out")"
 "$DEVPLANE" node --nodekey "$WORK/node.key" --addr 127.0.0.1:0 \
 	--nat extip:203.0.113.9 --metrics.addr 127.0.0.1:0 --db "$WORK/node.db" \
 	--dataplane.budget 100:200 --nodiscover=false --chain sepolia \
+	--bootnodes "" --discovery.dns "" \
 	>"$WORK/node.out" 2>"$WORK/node.err" &
 PIDS+=($!)
 wait_for grep -q '^enode://' "$WORK/node.out" || fail "node printed no enode"
@@ -107,4 +112,27 @@ kill -TERM "${PIDS[-1]}"
 wait "${PIDS[-1]}" 2>/dev/null
 [ -s "$WORK/node.db" ] || fail "node --db wrote nothing"
 echo "ok node --nat --metrics.addr --db --dataplane.budget"
+
+# 5. --chain presets, shown by --dry-run (nothing is started: no network)
+"$DEVPLANE" crawl --chain mainnet --dry-run >"$WORK/dry.out" 2>"$WORK/dry.err" ||
+	fail "crawl --chain mainnet --dry-run exited $?"
+[ "$(grep -c '^bootnode enr:-\|^bootnode enode://' "$WORK/dry.out")" = 9 ] &&
+	grep -qx 'bootnode enode://d860a01f9722d78051619d1e2351aba3f43f943f6f00718d1b9baa4101932a1f5011f16bb2b1bb35db20d6fe28fa0bf09636d26a87d31de9ec6203eeedb1f666@18.138.108.67:30303' "$WORK/dry.out" &&
+	grep -qx 'dns enrtree://AKA3AM6LPBYEUDMVNU3BSVQJ5AD45Y7YPOHJLEF6W26QOE4VTUDPE@all.mainnet.ethdisco.net' "$WORK/dry.out" &&
+	grep -q '^chain mainnet: network 1, genesis 0xd4e56740' "$WORK/dry.out" ||
+	fail "crawl --chain mainnet --dry-run: $(cat "$WORK/dry.out")"
+[ -s "$WORK/dry.err" ] && fail "--dry-run wrote to stderr: $(cat "$WORK/dry.err")"
+"$DEVPLANE" node --chain hoodi --bootnodes "" --dry-run >"$WORK/dry2.out" ||
+	fail "node --dry-run exited $?"
+grep -q '^bootnode' "$WORK/dry2.out" && fail "--bootnodes \"\" left bootnodes"
+grep -qx 'dns enrtree://AKA3AM6LPBYEUDMVNU3BSVQJ5AD45Y7YPOHJLEF6W26QOE4VTUDPE@all.hoodi.ethdisco.net' \
+	"$WORK/dry2.out" || fail "node --chain hoodi: no DNS tree"
+"$DEVPLANE" node --chain sepolia --discovery.dns "" --dns.server 127.0.0.1:5353 \
+	--dry-run >"$WORK/dry3.out" || fail "node --dry-run exited $?"
+grep -q '^dns ' "$WORK/dry3.out" && fail "--discovery.dns \"\" left a tree"
+[ "$(grep -c '^bootnode enr:-\|^bootnode enode://' "$WORK/dry3.out")" = 10 ] ||
+	fail "sepolia: want geth's 10 bootnodes"
+"$DEVPLANE" crawl --dry-run >"$WORK/dry4.out" || fail "crawl --dry-run exited $?"
+grep -q '^bootnode\|^dns ' "$WORK/dry4.out" && fail "no --chain: presets used"
+echo "ok --chain presets: geth's bootnodes and DNS trees, overrides, none without --chain"
 echo PASS

@@ -61,12 +61,16 @@ except ConnectionRefusedError:
 sys.exit(1)"
 }
 
-start_node a --chain sepolia --verbosity 3 --metrics.addr 127.0.0.1:0 ||
+# --chain sepolia with no bootnodes nor DNS tree of its own: no traffic
+# off the machine.
+start_node a --chain sepolia --bootnodes "" --discovery.dns "" \
+	--verbosity 3 --metrics.addr 127.0.0.1:0 ||
 	die "node A did not start"
 EA=$ENODE
 A_METRICS=$(sed -n 's/.*metrics on port \([0-9]*\).*/\1/p' "$WORK/a.err")
 [ -n "$A_METRICS" ] || die "node A printed no metrics port"
-start_node b --chain sepolia --bootnodes "$EA" --verbosity 2 ||
+start_node b --chain sepolia --bootnodes "$EA" --discovery.dns "" \
+	--verbosity 2 ||
 	die "node B did not start"
 EB=$ENODE
 start_node c --networkid 4242 --genesis "$CUSTOM_GENESIS" --forks 10,20 \

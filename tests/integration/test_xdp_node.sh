@@ -16,6 +16,7 @@ fail=0
 key() { head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 setsid nsenter --net="/var/run/netns/$XNS_A" "$B/control/devplane" node \
 	--nodekeyhex "$(key)" --addr 10.77.0.1:30303 --chain sepolia \
+	--bootnodes "" --discovery.dns "" \
 	--dataplane "xdp:$XV0" --dataplane.queues 1 </dev/null \
 	>"$XTMP/a.out" 2>"$XTMP/a.err" &
 XPIDS="$XPIDS $!"

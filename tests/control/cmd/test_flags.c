@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "control/base/chains.h"
 #include "control/cmd/flags.h"
 
 #define PUB "a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7" \
@@ -411,6 +412,130 @@ static void test_flags_help(void **state)
 }
 
 /* The node's flags: geth's names and defaults. */
+
+#define URL1 "enrtree://AKA3AM6LPBYEUDMVNU3BSVQJ5AD45Y7YPOHJLEF6W26QOE4VTUDPE@a.example.org"
+#define URL2 "enrtree://AKPYQIUQIL7PSIACI32J7FGZW56E5FKHEFCCOFHILBIMW3M6LWXS2@n"
+
+/* --chain fills the bootnodes and the DNS tree from the preset; the
+ * flags given on the line win; "" disables; --nodiscover wants none;
+ * a command that does not take them gets none. */
+static void test_flags_chain_presets(void **state)
+{
+	const struct chains_preset *m = chains_by_name("mainnet");
+	static const enum flag_id chain_only[] = { F_CHAIN, F_END };
+	static const struct flags_cmd status_cmd = {
+		.path = "status", .accept = chain_only,
+	};
+	char *argv[] = { "--chain", "hoodi" };
+
+	(void)state;
+	assert_int_equal(parse("crawl", "--chain", "mainnet", NULL), 0);
+	assert_int_equal(o.n_bootnodes, m->n_bootnodes);
+	for (unsigned i = 0; i < o.n_bootnodes; i++)
+		assert_string_equal(o.bootnode_text[i], m->bootnodes[i]);
+	assert_int_equal(o.n_bootnodes_v5, m->n_bootnodes_v5);
+	assert_int_equal(o.n_dns, 1);
+	assert_string_equal(o.dns_urls[0], m->dns);
+	assert_false(o.has_dns_server);
+
+	/* --bootnodes replaces the preset's, DNS stays. */
+	assert_int_equal(parse("crawl", "--chain", "sepolia", "--bootnodes",
+			       "enode://ca634cae0d49acb401d8a4c6b6fe8c55b70d115b"
+			       "f400769cc1400f3258cd31387574077f301b421bc84df72"
+			       "66c44e9e6d569fc56be00812904767bf5ccd1fc7f@127.0.0."
+			       "1:30303", NULL), 0);
+	assert_int_equal(o.n_bootnodes, 1);
+	assert_null(o.bootnode_text[0]);
+	assert_int_equal(o.n_bootnodes_v5, 0);
+	assert_string_equal(o.dns_urls[0], chains_by_name("sepolia")->dns);
+
+	/* --discovery.dns replaces the tree; "" means none; bootnodes stay. */
+	assert_int_equal(parse("node", "--chain", "hoodi", "--discovery.dns",
+			       URL1 "," URL2, "--dns.server", "127.0.0.1:5353",
+			       NULL), 0);
+	assert_int_equal(o.n_dns, 2);
+	assert_string_equal(o.dns_urls[0], URL1);
+	assert_string_equal(o.dns_urls[1], URL2);
+	assert_int_equal(o.n_bootnodes, chains_by_name("hoodi")->n_bootnodes);
+	assert_true(o.has_dns_server);
+	assert_int_equal(o.dns_server_port, 5353);
+	assert_int_equal(o.dns_server[12], 127);
+	assert_int_equal(parse("node", "--chain", "hoodi", "--bootnodes", "",
+			       "--discovery.dns=", NULL), 0);
+	assert_int_equal(o.n_bootnodes, 0);
+	assert_int_equal(o.n_dns, 0);
+
+	/* --nodiscover: neither; no --chain: neither. */
+	assert_int_equal(parse("node", "--chain", "mainnet", "--nodiscover",
+			       NULL), 0);
+	assert_int_equal(o.n_bootnodes, 0);
+	assert_int_equal(o.n_dns, 0);
+	assert_int_equal(parse("node", NULL), 0);
+	assert_int_equal(o.n_bootnodes, 0);
+	assert_int_equal(o.n_dns, 0);
+	assert_int_equal(parse("node", "--discovery.dns", URL2, NULL), 0);
+	assert_int_equal(o.n_dns, 1);
+	assert_int_equal(o.n_bootnodes, 0);
+
+	/* A command taking --chain alone gets no bootnodes or trees. */
+	assert_int_equal(flags_parse(&o, &status_cmd, 2, argv, stdout, err,
+				     sizeof(err)), 0);
+	assert_int_equal(o.n_bootnodes, 0);
+	assert_int_equal(o.n_dns, 0);
+
+	/* Refused: an unknown chain, bad URLs, a bad server. */
+	assert_int_equal(parse("node", "--chain", "goerli", NULL), -EINVAL);
+	assert_non_null(strstr(err, "unknown chain"));
+	assert_int_equal(parse("node", "--discovery.dns", "enrtree://x@y",
+			       NULL), -EINVAL);
+	assert_int_equal(parse("node", "--discovery.dns", "https://x", NULL),
+			 -EINVAL);
+	assert_int_equal(parse("node", "--dns.server", "127.0.0.1", NULL),
+			 -EINVAL);
+	assert_int_equal(parse("node", "--dns.server", "127.0.0.1:0", NULL),
+			 -EINVAL);
+	assert_int_equal(parse("node", "--dns.server", ":53", NULL), -EINVAL);
+	assert_int_equal(parse("node", "--dry-run", NULL), 0);
+	assert_true(o.dry_run);
+}
+
+/* dns build and nodeset filter flags; geth's single-dash spelling. */
+static void test_flags_dns_and_nodeset(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("dns", "--domain", "a.example.org", "--key",
+			       "k", "--links", URL1 ", " URL2, "--seq", "42",
+			       NULL), 0);
+	assert_string_equal(o.domain, "a.example.org");
+	assert_string_equal(o.key, "k");
+	assert_int_equal(o.n_links, 2);
+	assert_string_equal(o.links[1], URL2);
+	assert_int_equal(o.seq, 42);
+	assert_int_equal(parse("dns", NULL), 0);
+	assert_int_equal(o.seq, 1);
+	assert_int_equal(o.limit, -1);
+	assert_int_equal(parse("dns", "--seq", "-1", NULL), -EINVAL);
+	assert_int_equal(parse("dns", "--links", "x", NULL), -EINVAL);
+
+	assert_int_equal(parse("nodeset", "-eth-network", "sepolia", "-limit",
+			       "10", "-min-age", "24h", "-snap", "-dialable",
+			       "-les-server", "-ip", "10.0.0.0/8", NULL), 0);
+	assert_string_equal(o.eth_network, "sepolia");
+	assert_int_equal(o.limit, 10);
+	assert_int_equal(o.min_age_ms, 24u * 3600 * 1000);
+	assert_true(o.snap && o.dialable && o.les_server);
+	assert_true(o.has_ip_net);
+	assert_int_equal(o.ip_net.bits, 8);
+	assert_int_equal(parse("nodeset", "-eth-network", "goerli", NULL),
+			 -EINVAL);
+	assert_int_equal(parse("nodeset", "-limit", "x", NULL), -EINVAL);
+	assert_int_equal(parse("nodeset", "-ip", "10.0.0.0/33", NULL), -EINVAL);
+	/* --ip without a prefix is still key to-enode's address. */
+	assert_int_equal(parse("key", "--ip", "10.1.2.3", NULL), 0);
+	assert_false(o.has_ip_net);
+	assert_int_equal(o.ip[15], 3);
+}
+
 static void test_flags_node(void **state)
 {
 	(void)state;
@@ -459,6 +584,8 @@ int main(void)
 		cmocka_unit_test(test_flags_per_command),
 		cmocka_unit_test(test_flags_help),
 		cmocka_unit_test(test_flags_node),
+		cmocka_unit_test(test_flags_chain_presets),
+		cmocka_unit_test(test_flags_dns_and_nodeset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

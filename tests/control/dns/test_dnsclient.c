@@ -562,6 +562,93 @@ static void test_dnsclient_link_followed_and_dropped(void **state)
 	sim_free(s);
 }
 
+static const struct dnsclient_tree_info *info_of(const struct sim *s,
+						const char *domain)
+{
+	static struct dnsclient_tree_info ti;
+
+	for (size_t i = 0; dnsclient_tree_info(s->c, i, &ti) == 0; i++)
+		if (strcmp(ti.domain, domain) == 0)
+			return &ti;
+	return NULL;
+}
+
+/* What a verifier reads: not synced until every tree, the linked one
+ * included, was walked to its end; then the counts of each tree's walk
+ * (40 records, 4 branches, one link). A
+ * tampered record keeps its tree from syncing. */
+static void test_dnsclient_synced_and_tree_info(void **state)
+{
+	struct sim *s = sim_new(NULL);
+	struct dnsbuild a, b;
+	uint8_t pa[32], pb[32];
+	const struct dnsclient_tree_info *ti;
+	const char *links[1];
+
+	(void)state;
+	priv_for(pa, 5);
+	priv_for(pb, 6);
+	build(&b, 100, 3, NULL, 0, 9, pb, "b.example");
+	links[0] = b.url;
+	build(&a, 0, 40, links, 1, 7, pa, "a.example");
+	sim_put_tree(s, &a);
+	assert_int_equal(dnsclient_add_tree(s->c, a.url), 0);
+	assert_false(dnsclient_synced(s->c));
+	sim_run(s, 40 * S);
+	/* b.example is not served: a is walked, b never gets a root. */
+	assert_false(dnsclient_synced(s->c));
+	ti = info_of(s, "a.example");
+	assert_non_null(ti);
+	assert_true(ti->synced);
+	assert_int_equal(ti->seq, 7);
+	assert_int_equal(ti->records, 40);
+	assert_int_equal(ti->links, 1);
+	/* 40 leaves in groups of 13, 13, 13 and 1 (a group of one is the
+	 * leaf itself) under the root branch, and the link subtree's single
+	 * leaf as its own root. */
+	assert_int_equal(ti->entries, 40 + 3 + 1 + 1);
+	assert_string_equal(ti->url, a.url);
+	ti = info_of(s, "b.example");
+	assert_non_null(ti);
+	assert_false(ti->has_root);
+	assert_false(ti->synced);
+	sim_put_tree(s, &b);
+	sim_run(s, 80 * S);
+	assert_true(dnsclient_synced(s->c));
+	ti = info_of(s, "b.example");
+	assert_true(ti->synced);
+	assert_int_equal(ti->records, 3);
+	assert_int_equal(ti->entries, 3 + 1 + 1);  /* leaves, branch, empty l= */
+	assert_int_equal(ti->seq, 9);
+	assert_int_equal(dnsclient_tree_info(s->c, 2, (void *)&ti), -ENOENT);
+	sim_free(s);
+
+	/* One record's text changed: its hash no longer matches. */
+	s = sim_new(NULL);
+	sim_put_tree(s, &b);
+	{
+		struct rr *r = sim_find(s, "b.example");
+		char name[DNSCLIENT_NAME_MAX];
+		size_t k;
+
+		assert_non_null(r);
+		for (k = 0; k < b.n_ents; k++)
+			if (!strncmp(b.ents[k].text, "enr:", 4))
+				break;
+		snprintf(name, sizeof(name), "%s.b.example", b.ents[k].name);
+		r = sim_find(s, name);
+		assert_non_null(r);
+		r->txt[0][10] ^= 1;
+	}
+	assert_int_equal(dnsclient_add_tree(s->c, b.url), 0);
+	sim_run(s, 30 * S);
+	assert_false(dnsclient_synced(s->c));
+	assert_true(dnsclient_stats(s->c)->hash_mismatch > 0);
+	dnsbuild_fini(&a);
+	dnsbuild_fini(&b);
+	sim_free(s);
+}
+
 /* Two trees linking to each other: each is synced once, no loop. */
 static void test_dnsclient_link_cycle(void **state)
 {
@@ -709,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_dnsclient_seq_rollback_rejected),
 		cmocka_unit_test(test_dnsclient_link_followed_and_dropped),
 		cmocka_unit_test(test_dnsclient_link_cycle),
+		cmocka_unit_test(test_dnsclient_synced_and_tree_info),
 		cmocka_unit_test(test_dnsclient_timeout),
 		cmocka_unit_test(test_dnsclient_skips_unknown_txt),
 		cmocka_unit_test(test_dnsclient_demand),

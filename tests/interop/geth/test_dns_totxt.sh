@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# test_dns_totxt.sh - EIP-1459 trees built by devplane's builder
-# (control/dns/dnsbuild, through tests/control/dns/dnsbuild_tool) are
+# test_dns_totxt.sh - EIP-1459 trees built by `devplane dns build` are
 # byte-identical to geth's `devp2p dns sign` + `devp2p dns to-txt` for the
 # same nodes.json, key, links and seq; geth's to-txt accepts the
-# enrtree-info.json we write; NSD loads our zone file; our client
-# (control/dns/dnsclient, through tests/control/dns/dnssync_tool) finds
-# every record of the trees geth built.
+# enrtree-info.json we write; NSD loads our zone file; `devplane dns
+# verify` walks the trees geth built, served by NSD on 127.0.0.1, and
+# finds every record.
 #
-# Usage: test_dns_totxt.sh DNSBUILD_TOOL DNSSYNC_TOOL
+# Usage: test_dns_totxt.sh DEVPLANE
 # geth and devp2p come from install.sh beside this script (or $GETH_BIN).
 # Records are made by geth's own `devp2p key to-enr`, the keystore by
 # `geth account import`; the signing password goes to `devp2p dns sign` on
@@ -16,8 +15,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-tool=$(realpath "${1:?usage: test_dns_totxt.sh DNSBUILD_TOOL DNSSYNC_TOOL}")
-sync=$(realpath "${2:?usage: test_dns_totxt.sh DNSBUILD_TOOL DNSSYNC_TOOL}")
+DEVPLANE=$(realpath "${1:?usage: test_dns_totxt.sh DEVPLANE}")
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${GETH_BIN:-}" ]; then
 	out=$("$here/install.sh") || { echo "FAIL: $here/install.sh could not build geth" >&2; exit 1; }
@@ -32,10 +30,29 @@ command -v nsd-checkzone >/dev/null 2>&1 ||
 	{ echo "FAIL: nsd-checkzone missing (deploy/install-deps.sh installs nsd)" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dns_totxt.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+WORK=$work
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 cd "$work"
 failed=0
 fail() { echo "FAIL: $*" >&2; failed=1; }
+. "$here/../../integration/lib_dns.sh"     # nsd_start, nsd_stop
+
+# zone_from_txt DOMAIN TXT.JSON: a zone file of geth's to-txt output on
+# standard output (TXT values in 255-byte character-strings).
+zone_from_txt() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+dom, txt = sys.argv[1], json.load(open(sys.argv[2]))
+print(f"$ORIGIN {dom}.\n$TTL 60")
+print(f"@ IN SOA ns1.{dom}. hostmaster.{dom}. 1 3600 600 86400 60")
+print(f"@ IN NS ns1.{dom}.")
+for name, val in sorted(txt.items()):
+    rel = "@" if name == dom else name[:-len(dom) - 1]
+    parts = " ".join(f'"{val[i:i + 255]}"' for i in range(0, len(val), 255))
+    print(f"{rel} IN TXT {parts}")
+EOF
+}
 
 # A hex node key file (ours) and the geth keystore file made from it
 # (geth's): import_key HEXFILE prints the keystore file's path.
@@ -86,6 +103,9 @@ link_url() {
 	printf '{}' > "$d/nodes.json"
 	printf 'devplane-test\n' | "$devp2p" dns sign --domain "$2" "$d" \
 		"$(import_key "$d/key")" >/dev/null
+	# Its zone, served beside the trees that link to it.
+	"$devp2p" dns to-txt "$d" "$d/txt.json" >/dev/null 2>&1 &&
+		zone_from_txt "$2" "$d/txt.json" > "$work/link.$2.zone"
 	sed -n 's/.*"url": "\(enrtree:[^"]*\)".*/\1/p' "$d/enrtree-info.json"
 }
 
@@ -100,13 +120,15 @@ run_case() {
 	make_nodes < "$recs" > "$c/nodes.json"
 	n=$(grep -c . "$recs" || true)
 	keystore=$(import_key "$key")
-	for l in "${links[@]}"; do args+=(--link "$l"); done
+	if [ ${#links[@]} -gt 0 ]; then
+		args=(--links "$(IFS=,; echo "${links[*]}")")
+	fi
 
 	# devplane
-	if ! "$tool" "$c/nodes.json" --domain "$domain" --key "$key" \
-		--seq "$seq" --out "$c/ours" --ns-addr 127.0.0.1 \
-		"${args[@]}" > "$c/ours.url"; then
-		fail "$name: dnsbuild_tool failed"
+	if ! "$DEVPLANE" dns build "$c/nodes.json" --domain "$domain" \
+		--key "$key" --seq "$seq" --out "$c/ours" "${args[@]}" \
+		> "$c/ours.url" 2> "$c/ours.log"; then
+		fail "$name: devplane dns build: $(cat "$c/ours.log")"
 		return
 	fi
 
@@ -149,13 +171,36 @@ run_case() {
 			{ diff -u "$c/geth/txt.json" "$c/ours/txt.json" | head -40;
 			  fail "$name: to-txt JSON differs from geth's"; }
 	fi
-	# Our client syncs the tree geth signed: every record, nothing else.
+	# Our client walks the tree geth signed, served by NSD with the
+	# trees it links to that we have (not the spec's): every record,
+	# nothing else.
 	if [ -f "$c/geth/txt.json" ]; then
-		"$sync" "$c/geth/txt.json" "$(cat "$c/ours.url")" 600 \
-			> "$c/synced" 2> "$c/sync.log" ||
-			fail "$name: dnssync_tool: $(cat "$c/sync.log")"
+		local zones=("$domain" "$c/geth.zone") lz ld vrc
+		zone_from_txt "$domain" "$c/geth/txt.json" > "$c/geth.zone"
+		for lz in "$work"/link.*.zone; do
+			[ -f "$lz" ] || continue
+			ld=${lz#"$work/link."}
+			ld=${ld%.zone}
+			[ "$ld" = "$domain" ] || zones+=("$ld" "$lz")
+		done
+		nsd_start "${zones[@]}"
+		vrc=0
+		"$DEVPLANE" dns verify "$(cat "$c/ours.url")" \
+			--dns.server "127.0.0.1:$NSD_PORT" --timeout 30s \
+			--out "$c/synced.json" > "$c/verify.log" 2>&1 || vrc=$?
+		nsd_stop
+		if [ "$name" = spec ]; then
+			# The spec's link names a tree nobody serves here.
+			grep -q 'morenodes.example.org: no valid root$' "$c/verify.log" ||
+				fail "$name: verify: $(cat "$c/verify.log")"
+		elif [ $vrc -ne 0 ]; then
+			fail "$name: devplane dns verify: $(cat "$c/verify.log")"
+		fi
+		python3 -c 'import json, sys
+for r in sorted(v["record"] for v in json.load(open(sys.argv[1])).values()): print(r)' \
+			"$c/synced.json" > "$c/synced" 2>/dev/null || true
 		sort "$recs" | cmp -s - "$c/synced" ||
-			fail "$name: our client found other records than the tree's: $(cat "$c/sync.log")"
+			fail "$name: our client found other records than the tree's: $(cat "$c/verify.log")"
 	fi
 	cp "$c/nodes.json" "$c/ours/enrtree-info.json" "$c/check/"
 	"$devp2p" dns to-txt "$c/check" "$c/check/txt.json" ||
@@ -164,12 +209,13 @@ run_case() {
 		fail "$name: geth's to-txt of our tree differs from ours"
 
 	# The zone file loads in NSD (deploy/install-deps.sh installs nsd).
-	nsd-checkzone "$domain" "$c/ours/zone" > "$c/nsd.log" 2>&1 ||
+	nsd-checkzone "$domain" "$c/ours/$domain.zone" > "$c/nsd.log" 2>&1 ||
 		fail "$name: nsd-checkzone: $(cat "$c/nsd.log")"
 	local entries
 	entries=$(grep -c '^    "' "$c/ours/txt.json")
 	local synced=""
-	[ -f "$c/synced" ] && synced="; our client found the $n records in geth's tree"
+	[ -f "$c/synced" ] &&
+		synced="; devplane dns verify found the $n records of geth's tree through NSD"
 	echo "ok: $name: $n records, ${#links[@]} links, seq $seq: $entries TXT records identical to geth's$synced"
 }
 
