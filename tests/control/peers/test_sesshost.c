@@ -202,7 +202,7 @@ static void do_dial(struct side *s, const struct sesshost_action *a)
 static void handle(struct side *s, const struct sesshost_action *a)
 {
 	struct link *l;
-	int i;
+	int i = 0;
 
 	s->n[a->kind]++;
 	if (s->n_log < 256) {
