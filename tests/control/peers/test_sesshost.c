@@ -154,7 +154,8 @@ static struct link *link_of(const struct side *s, uint64_t conn, int *idx)
 static void pipe_put(struct pipe *p, const uint8_t *b, size_t n)
 {
 	assert_true(p->len + n <= PIPE_CAP);
-	memcpy(p->buf + p->len, b, n);
+	if (n)
+		memcpy(p->buf + p->len, b, n);
 	p->len += n;
 }
 
@@ -168,7 +169,8 @@ static void dq_put(struct link *l, int to, bool close, uint64_t code,
 	m = &l->dq[to][l->n_dq[to]++];
 	m->close = close;
 	m->code = code;
-	memcpy(m->data, data, len);
+	if (len)
+		memcpy(m->data, data, len);
 	m->len = len;
 }
 
