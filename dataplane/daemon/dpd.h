@@ -45,6 +45,10 @@ struct dpd_opts {
 	 * RLPX_STAGE_SESS_MEM and RLPX_STAGE_MEM) */
 	size_t rlpx_sess_mem, rlpx_mem;
 	struct dpd_shield_opts shield;  /* attach mode, xdp backend */
+	/* attach mode: discv5 handshakes per source and WHOAREYOUs per
+	 * destination, packets/s and burst (as struct dplink_msg_config:
+	 * 0 the default, DPLINK_V5_OFF no limit) */
+	uint32_t v5_hs_rate, v5_hs_burst, v5_way_rate, v5_way_burst;
 };
 
 #define DPD_DEFAULT_RING_SIZE 2048
