@@ -46,7 +46,7 @@ enum flag_id {
 	F_FORKS, F_IPCPATH, F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
 	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
 	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR, F_NAT_LEASE,
-	F_MAX_NODES,
+	F_MAX_NODES, F_DISC_V4, F_DISC_V5,
 	F_COUNT,
 	F_END = -1                      /* ends a struct flags_cmd accept list */
 };
@@ -116,6 +116,7 @@ struct flags {
 	unsigned max_peers;             /* --maxpeers N */
 	unsigned max_pending;           /* --maxpendpeers N */
 	bool nodiscover;                /* --nodiscover */
+	bool disc_v4, disc_v5;          /* --discovery.v4/.v5[=false] (true) */
 	uint8_t tester_addr[2][16];     /* test discv4 --tester-addr IP1,IP2 */
 	const char *filter;             /* test --filter S */
 	uint32_t wait_ms;               /* test --wait-ms N */

@@ -172,6 +172,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		l->ports[i].l = l;
 		l->ports[i].idx = (uint16_t)i;
 		l->eng[i].deadline = UINT64_MAX;
+		l->eng[i].deadline5 = UINT64_MAX;
 	}
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -207,6 +208,14 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		dc.ban_sig_count = cfg->ban_sig_count;
 		dc.ban_sig_window_s = cfg->ban_sig_window_s;
 		dc.ban_secs = cfg->ban_secs;
+		/* discv5's limits, scaled like the budget for a testnet's
+		 * nodes behind one address (0: the dataplane's defaults). */
+		if (k > 1) {
+			dc.v5_hs_rate = DPLINK_V5_HS_RATE_DEFAULT * k;
+			dc.v5_hs_burst = DPLINK_V5_HS_BURST_DEFAULT * k;
+			dc.v5_way_rate = DPLINK_V5_WAY_RATE_DEFAULT * k;
+			dc.v5_way_burst = DPLINK_V5_WAY_BURST_DEFAULT * k;
+		}
 		rc = dplink_spawn(&l->dp, &dc);
 	}
 	if (rc)
@@ -356,6 +365,19 @@ void loop_send(void *user, const uint8_t addr[16], uint16_t port,
 		p->l->tx_drops++;
 }
 
+void loop_send_v5(void *user, const uint8_t addr[16], uint16_t port,
+		  const uint8_t *pkt, size_t len)
+{
+	struct loop_portctx *p = user;
+	/* discv5_check_static(): a WHOAREYOU is exactly 63 bytes, and a
+	 * packet with a message at least 87: the size says which it is. */
+	uint8_t fl = len == DISCV5_PACKET_MIN ? MSG_TX_F_WHOAREYOU : 0;
+
+	if (dplink_send_disc(p->l->dp, p->idx, addr, htons(port), pkt, len,
+			     fl) < 0)
+		p->l->tx_drops++;
+}
+
 int loop_attach(struct loop *l, unsigned idx, struct discv4 *d,
 		uint64_t start_ns, loop_post_fn *post, void *user)
 {
@@ -372,10 +394,63 @@ int loop_attach(struct loop *l, unsigned idx, struct discv4 *d,
 
 void loop_detach(struct loop *l, unsigned idx)
 {
-	if (idx < l->n)
-		memset(&l->eng[idx], 0, sizeof(l->eng[idx]));
-	if (idx < l->n)
-		l->eng[idx].deadline = UINT64_MAX;
+	if (idx >= l->n)
+		return;
+	l->eng[idx].d = NULL;
+	l->eng[idx].post = NULL;
+	l->eng[idx].user = NULL;
+	l->eng[idx].deadline = UINT64_MAX;
+}
+
+int loop_attach_v5(struct loop *l, unsigned idx, struct discv5 *d5,
+		   const uint8_t node_id[32], uint64_t start_ns,
+		   loop_post_fn *post, void *user)
+{
+	struct dplink_v5_sock vs = { .sock_idx = (uint16_t)idx, .on = 1 };
+	int rc;
+
+	if (idx >= l->n || !d5 || !node_id)
+		return -EINVAL;
+	if (l->eng[idx].d5)
+		return -EBUSY;
+	memcpy(vs.node_id, node_id, sizeof(vs.node_id));
+	rc = dplink_set_v5(l->dp, &vs, 1, NULL);
+	if (rc < 0)
+		return rc;
+	l->eng[idx].d5 = d5;
+	l->eng[idx].post5 = post;
+	l->eng[idx].user5 = user;
+	l->eng[idx].deadline5 = start_ns ? start_ns : loop_now();
+	return 0;
+}
+
+void loop_detach_v5(struct loop *l, unsigned idx)
+{
+	struct dplink_v5_sock vs = { .sock_idx = (uint16_t)idx };
+
+	if (idx >= l->n || !l->eng[idx].d5)
+		return;
+	/* Best effort: a dataplane that is gone drops them anyway. */
+	(void)dplink_set_v5(l->dp, &vs, 1, NULL);
+	l->eng[idx].d5 = NULL;
+	l->eng[idx].post5 = NULL;
+	l->eng[idx].user5 = NULL;
+	l->eng[idx].deadline5 = UINT64_MAX;
+}
+
+struct discv5 *loop_engine_v5(const struct loop *l, unsigned idx)
+{
+	return idx < l->n ? l->eng[idx].d5 : NULL;
+}
+
+void loop_touch_v5(struct loop *l, unsigned idx)
+{
+	if (idx < l->n && l->eng[idx].d5) {
+		uint64_t d = discv5_next_deadline(l->eng[idx].d5);
+
+		if (d < l->eng[idx].deadline5)
+			l->eng[idx].deadline5 = d;
+	}
 }
 
 struct discv4 *loop_engine(const struct loop *l, unsigned idx)
@@ -414,6 +489,28 @@ static void after_engine(struct loop_engine *e, uint64_t now)
 		e->post(e->user, now);
 }
 
+static void after_engine_v5(struct loop_engine *e, uint64_t now)
+{
+	e->deadline5 = discv5_next_deadline(e->d5);
+	if (e->post5)
+		e->post5(e->user5, now);
+}
+
+/* on_v5() hands a MSG_DISCV5_RX (control's private copy) to the discv5
+ * engine of its socket. */
+static void on_v5(struct loop *l, const struct msg_discv5_rx *m, uint64_t now)
+{
+	struct loop_engine *e;
+
+	if (m->sock_idx >= l->n || !l->eng[m->sock_idx].d5)
+		return;
+	e = &l->eng[m->sock_idx];
+	/* Errors are counted in the engine's stats. */
+	(void)discv5_on_packet(e->d5, m->src_addr, ntohs(m->src_port_be),
+			       m->data, m->data_len, now);
+	after_engine_v5(e, now);
+}
+
 static void drain_dp(struct loop *l)
 {
 	struct dplink_rx rx[RX_BURST];
@@ -426,6 +523,10 @@ static void drain_dp(struct loop *l)
 			uint16_t idx;
 			struct loop_engine *e;
 
+			if (rx[i].kind == MSG_DISCV5_RX) {
+				on_v5(l, rx[i].v5, now);
+				continue;
+			}
 			if (rx[i].kind != MSG_DISCV4_RX) {
 				if (l->rlpx_fn)
 					l->rlpx_fn(l->rlpx_user, &rx[i], now);
@@ -456,6 +557,10 @@ static void run_timers(struct loop *l)
 			discv4_on_timer(e->d, now);
 			after_engine(e, now);
 		}
+		if (e->d5 && e->deadline5 <= now) {
+			discv5_on_timer(e->d5, now);
+			after_engine_v5(e, now);
+		}
 	}
 	if (l->alarm_fn && l->alarm_at <= now) {
 		loop_alarm_fn *fn = l->alarm_fn;
@@ -482,9 +587,12 @@ static void arm_timer(struct loop *l)
 	uint64_t next = UINT64_MAX;
 	struct itimerspec its = { 0 };
 
-	for (unsigned i = 0; i < l->n; i++)
+	for (unsigned i = 0; i < l->n; i++) {
 		if (l->eng[i].d && l->eng[i].deadline < next)
 			next = l->eng[i].deadline;
+		if (l->eng[i].d5 && l->eng[i].deadline5 < next)
+			next = l->eng[i].deadline5;
+	}
 	if (l->alarm_fn && l->alarm_at < next)
 		next = l->alarm_at;
 	if (l->db && l->next_commit < next)

@@ -29,6 +29,18 @@ ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap)
 			memset(l->dpcnt[q], 0, sizeof(l->dpcnt[q]));
 	in.dp = (const uint64_t(*)[DP_CNT_MAX])l->dpcnt;
 	for (unsigned i = 0; i < l->n; i++) {
+		const struct discv5 *d5 = l->eng[i].d5;
+
+		if (!d5)
+			continue;
+		in.n_v5++;
+		metrics_v5_add(&in.v5, discv5_stats(d5));
+		in.v5_table_nodes += discv5_table_size(d5);
+		in.v5_sessions += discv5_sessions(d5);
+		in.v5_challenges += discv5_challenges(d5);
+		in.v5_pending += discv5_pending(d5);
+	}
+	for (unsigned i = 0; i < l->n; i++) {
 		const struct discv4 *d = l->eng[i].d;
 		uint64_t sz;
 
