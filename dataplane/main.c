@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "dataplane/daemon/dpd.h"
+#include "dataplane/daemon/dpstats.h"
 #include "dataplane/io/pktio.h"
 #include "dataplane/stage/rlpx_stage.h"
 #include "dp_build.h"                   /* generated: build options */

@@ -4,6 +4,7 @@
 #include "control/host/loop.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -22,6 +23,10 @@
 #include <unistd.h>
 
 #include "control/host/loop_priv.h"
+
+static_assert(LOOP_PRIV_CONNS == LOOP_MAX_CONNS, "loop_priv.h");
+static_assert(LOOP_PRIV_ADMIN_CONNS == LOOP_ADMIN_CONNS, "loop_priv.h");
+static_assert(LOOP_PRIV_SERVICES == LOOP_MAX_SERVICES, "loop_priv.h");
 
 uint64_t loop_now(void)
 {

@@ -2,7 +2,10 @@
 /* control/host/loop_priv.h - the event loop's state, shared by its two
  * files: control/host/loop.c (epoll, timers, the dataplane, the engines)
  * and control/host/loopserve.c (the metrics and admin listeners). Not for
- * other modules: they use control/host/loop.h. */
+ * other modules: they use control/host/loop.h. It does not include
+ * loop.h (the layout has no include cycles between modules): the
+ * callback fields spell loop.h's types out, and loop.c checks that the
+ * sizes below are loop.h's. */
 #ifndef CONTROL_LOOP_PRIV_H
 #define CONTROL_LOOP_PRIV_H
 #include <signal.h>
@@ -10,7 +13,14 @@
 #include <stdint.h>
 
 #include "control/api/admin.h"
-#include "control/host/loop.h"
+#include "control/base/wallclock.h"
+#include "control/discv4/discv4.h"
+#include "control/discv5/discv5.h"
+#include "control/host/dplink.h"
+
+#define LOOP_PRIV_CONNS       16        /* LOOP_MAX_CONNS */
+#define LOOP_PRIV_ADMIN_CONNS 16        /* LOOP_ADMIN_CONNS */
+#define LOOP_PRIV_SERVICES    4         /* LOOP_MAX_SERVICES */
 
 #define RX_BURST        32
 #define RX_MAX_BURSTS   64      /* then back to epoll: timers must run too */
@@ -24,19 +34,30 @@ enum loop_tag {
 	TAG_TIMER = 1, TAG_SIGNAL, TAG_DP, TAG_MLISTEN, TAG_CONN, TAG_FD
 };
 
+struct loop;
+struct nodedb;
+
+/* loop.h's callback types, spelled out. */
+typedef void loop_priv_fd_fn(void *user, int fd, uint32_t events,
+			     uint64_t now_ns);
+typedef void loop_priv_post_fn(void *user, uint64_t now_ns);
+typedef void loop_priv_rlpx_fn(void *user, const struct dplink_rx *rx,
+			       uint64_t now_ns);
+typedef uint64_t loop_priv_deadline_fn(void *user);
+
 struct loop_watch {                     /* loop_fd_watch(), indexed by fd */
-	loop_fd_fn *fn;
+	loop_priv_fd_fn *fn;
 	void *user;
 };
 
 struct loop_engine {                    /* the engines of one socket */
 	struct discv4 *d;
 	uint64_t deadline;              /* cached discv4_next_deadline() */
-	loop_post_fn *post;
+	loop_priv_post_fn *post;
 	void *user;
 	struct discv5 *d5;              /* loop_attach_v5() */
 	uint64_t deadline5;             /* cached discv5_next_deadline() */
-	loop_post_fn *post5;
+	loop_priv_post_fn *post5;
 	void *user5;
 };
 
@@ -61,8 +82,8 @@ struct loop_admin {
 	int fd;
 	char *path;
 	struct admin_provider prov;
-	struct loop_admin_conn conns[LOOP_ADMIN_CONNS];
-	uint64_t refused;               /* connections over LOOP_ADMIN_CONNS */
+	struct loop_admin_conn conns[LOOP_PRIV_ADMIN_CONNS];
+	uint64_t refused;               /* connections over the slots */
 	uint64_t over_cap;              /* closed for going over a cap */
 };
 
@@ -76,7 +97,7 @@ struct loop {
 	bool in_batch;
 	uint64_t next_commit, commits;
 	uint64_t alarm_at;
-	loop_alarm_fn *alarm_fn;
+	loop_priv_post_fn *alarm_fn;    /* loop_alarm_fn */
 	void *alarm_arg;
 	uint64_t armed;                 /* timerfd setting; 0: disarmed */
 	uint64_t started_ns;
@@ -87,21 +108,21 @@ struct loop {
 	uint16_t mport;
 	sigset_t oldmask;
 	bool masked;
-	struct conn conns[LOOP_MAX_CONNS];
+	struct conn conns[LOOP_PRIV_CONNS];
 	char *mbuf;                     /* METRICS_BUF bytes */
 	uint64_t (*dpcnt)[DP_CNT_MAX];  /* per queue, for metrics */
 	struct loop_watch *watch;       /* n_watch entries, by fd */
 	size_t n_watch;
-	loop_rlpx_fn *rlpx_fn;
+	loop_priv_rlpx_fn *rlpx_fn;
 	void *rlpx_user;
-	loop_deadline_fn *svc_deadline;
-	loop_tick_fn *svc_tick;
+	loop_priv_deadline_fn *svc_deadline;
+	loop_priv_post_fn *svc_tick;    /* loop_tick_fn */
 	void *svc_user;
 	struct loop_svc {               /* loop_add_service(); tick NULL: free */
-		loop_deadline_fn *deadline;
-		loop_tick_fn *tick;
+		loop_priv_deadline_fn *deadline;
+		loop_priv_post_fn *tick;
 		void *user;
-	} svcs[LOOP_MAX_SERVICES];
+	} svcs[LOOP_PRIV_SERVICES];
 	struct loop_admin *admin;       /* loop_admin_listen(); NULL: off */
 	struct wallclock wc;            /* Unix - monotonic, per wake-up */
 	uint64_t (*unix_clock)(void);   /* cfg->unix_clock: tests */
@@ -111,7 +132,7 @@ struct loop {
  * Returns 0 or -errno. */
 int loop_ep_add(struct loop *l, int fd, enum loop_tag t, uint32_t idx);
 
-/* loop_conn_accept() accepts metrics connections (over LOOP_MAX_CONNS:
+/* loop_conn_accept() accepts metrics connections (over LOOP_PRIV_CONNS:
  * closed at once); loop_conn_read() reads connection i and answers a
  * complete request. (control/host/loopserve.c) */
 void loop_conn_accept(struct loop *l);

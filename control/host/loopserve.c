@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "control/api/metrics.h"
+#include "control/host/loop.h"
 #include "control/host/loop_priv.h"
 
 ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap)
