@@ -25,8 +25,10 @@ struct disc_rx_result disc_rx_process(struct discv4_rx *v4,
 		break;
 	case DISCV5_RX_NOT_V5:
 		/* Neither protocol's: discv4's verdict below, and the
-		 * breakdown of how much of it discv5 looked at. */
-		r.cnt[r.n_cnt++] = DP_CNT_V5_DROP_PROTO;
+		 * breakdown of how much of it discv5's check looked at (its
+		 * size bounds alone do not count). */
+		if (len >= DISCV5_PACKET_MIN && len <= DISCV5_PACKET_MAX)
+			r.cnt[r.n_cnt++] = DP_CNT_V5_DROP_PROTO;
 		break;
 	case DISCV5_RX_ACCEPT:
 		r.kind = MSG_DISCV5_RX;
