@@ -24,11 +24,13 @@
  * It is the only file in control/ that calls epoll, timerfd, signalfd or
  * sockets.
  *
- * Engines are sans-I/O (control/discv4/discv4.h): the loop hands each received
- * packet to the engine attached to the packet's sock_idx, ticks engines
- * whose deadline passed, and sends what they emit through loop_send().
- * One loop hosts up to one engine per dataplane socket (devplane testnet
- * runs a thousand).
+ * Engines are sans-I/O (control/discv4/discv4.h, control/discv5/discv5.h):
+ * the loop hands each received packet to the engine attached to the
+ * packet's sock_idx (MSG_DISCV4_RX to the discv4 one, MSG_DISCV5_RX to the
+ * discv5 one), ticks engines whose deadline passed, and sends what they
+ * emit through loop_send() / loop_send_v5(). One loop hosts up to one
+ * engine of each protocol per dataplane socket (devplane testnet runs a
+ * thousand).
  *
  * Time is CLOCK_MONOTONIC in nanoseconds, for every deadline and interval
  * (the timerfd runs on it with absolute expirations), so a wall clock that
