@@ -162,7 +162,7 @@ static void setup(void)
 
 static struct discv5_node node_of(int i)
 {
-	struct discv5_node n;
+	struct discv5_node n = { 0 };
 	uint8_t raw[ENR_MAX_SIZE];
 	ssize_t len = enr_encode(raw, sizeof(raw),
 				 localnode_record(&sides[i].ln));
