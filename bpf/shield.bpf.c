@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* bpf/shield.bpf.c - XDP flood shield for the discv4 port (drop, pass, or redirect to AF_XDP). */
+/* bpf/shield.bpf.c - XDP flood shield for the discovery port (drop, pass, or redirect to AF_XDP). */
 /*
  * Pipeline for every frame (each verdict has a counter, see bpf/shield.h):
  *   Ethernet [one 802.1Q / 802.1AD tag] -> IPv4 (options via IHL) | IPv6
  *   -> UDP to cfg.discv4_port_be, else XDP_PASS (pass-other)
- *   -> payload length in 98..1280 and present in the frame, else drop-size
- *   -> packet-type byte (payload[97]) in 1..6, else drop-type
+ *   -> payload length in 98..1280 (63..1280 with SHIELD_F_DISCV5) and
+ *      present in the frame, else drop-size
+ *   -> packet-type byte (payload[97]) in 1..6, else drop-type (not with
+ *      SHIELD_F_DISCV5: a discv5 packet is masked, its byte 97 is noise)
  *   -> blocklist (LPM, unexpired entry; only while hints.blocks says it
  *      has entries), else drop-blocked
  *   -> allow-list (LPM, only when SHIELD_F_ALLOWLIST), else drop-not-allowed
@@ -314,22 +316,27 @@ static __always_inline int discovery(struct xdp_md *ctx,
 	bool known = false;
 	__u8 *payload = (__u8 *)(udp + 1);
 	__u32 ulen = bpf_ntohs(udp->len);
+	bool v5 = cfg->flags & SHIELD_F_DISCV5;
 	__u32 key = 0;
 	__u64 coarse, exact = 0, now;
 	long rc;
 
 	/* The UDP length is the claim; the frame must hold all of it (a
 	 * longer frame is Ethernet padding, a shorter one is a lie). */
-	if (ulen < sizeof(*udp) + SHIELD_MIN_PAYLOAD ||
+	if (ulen < sizeof(*udp) + (v5 ? SHIELD_V5_MIN_PAYLOAD :
+					 SHIELD_MIN_PAYLOAD) ||
 	    ulen > sizeof(*udp) + SHIELD_MAX_PAYLOAD)
 		return verdict(SHIELD_DROP_SIZE, XDP_DROP);
 	if ((void *)udp + ulen > data_end)
 		return verdict(SHIELD_DROP_SIZE, XDP_DROP);
-	if (payload + SHIELD_TYPE_OFF + 1 > (__u8 *)data_end)
-		return verdict(SHIELD_DROP_SIZE, XDP_DROP); /* for the verifier */
-	if (payload[SHIELD_TYPE_OFF] < SHIELD_TYPE_MIN ||
-	    payload[SHIELD_TYPE_OFF] > SHIELD_TYPE_MAX)
-		return verdict(SHIELD_DROP_TYPE, XDP_DROP);
+	if (!v5) {
+		if (payload + SHIELD_TYPE_OFF + 1 > (__u8 *)data_end)
+			return verdict(SHIELD_DROP_SIZE,
+				       XDP_DROP); /* for the verifier */
+		if (payload[SHIELD_TYPE_OFF] < SHIELD_TYPE_MIN ||
+		    payload[SHIELD_TYPE_OFF] > SHIELD_TYPE_MAX)
+			return verdict(SHIELD_DROP_TYPE, XDP_DROP);
+	}
 
 	coarse = bpf_ktime_get_coarse_ns() + (__u64)cfg->now_offset_ns;
 

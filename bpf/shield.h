@@ -48,7 +48,8 @@
 #define SHIELD_MAX_VERIFIED (1u << 16) /* verified-source LRU (v4 /32, v6 /64) */
 
 #define SHIELD_MIN_PAYLOAD 98   /* hash(32) + sig(65) + type(1) */
-#define SHIELD_MAX_PAYLOAD 1280 /* discv4 maximum packet size */
+#define SHIELD_MAX_PAYLOAD 1280 /* discv4 (and discv5) maximum packet size */
+#define SHIELD_V5_MIN_PAYLOAD 63 /* discv5: a WHOAREYOU (SHIELD_F_DISCV5) */
 #define SHIELD_TYPE_OFF    97   /* packet-type byte offset in the UDP payload */
 #define SHIELD_TYPE_MIN    1    /* Ping */
 #define SHIELD_TYPE_MAX    6    /* ENRResponse */
@@ -68,8 +69,10 @@
 /* Verdict counters, one per-CPU slot each; userspace sums the CPUs. */
 enum shield_counter {
 	SHIELD_PASS_OTHER,       /* not UDP to the discovery port: kernel */
-	SHIELD_DROP_SIZE,        /* UDP payload outside 98..1280 or truncated */
-	SHIELD_DROP_TYPE,        /* packet-type byte outside 1..6 */
+	SHIELD_DROP_SIZE,        /* UDP payload outside 98..1280 (63..1280
+				  * with SHIELD_F_DISCV5) or truncated */
+	SHIELD_DROP_TYPE,        /* packet-type byte outside 1..6 (not
+				  * checked with SHIELD_F_DISCV5) */
 	SHIELD_DROP_RATE_SOURCE, /* per-source (/32, /64) bucket empty */
 	SHIELD_DROP_RATE_PREFIX, /* aggregate (/24, /48) bucket empty */
 	SHIELD_DROP_BLOCKED,     /* source in the blocklist, not expired */
@@ -89,6 +92,12 @@ enum shield_counter {
 #define SHIELD_F_ALLOWLIST (1u << 0) /* drop discovery from sources not allowed */
 #define SHIELD_F_COARSE_CLOCK (1u << 1) /* buckets on the coarse clock (Time
 					 * above); set by the loader alone */
+/* discv5 shares the port (dataplane/stage/disc_rx.h): payloads of
+ * 63..1280 bytes pass the size check and the packet-type byte is not
+ * checked (a discv5 packet is masked with our node id: nothing about it
+ * can be checked here). Every bucket, the blocklist and the allow-list
+ * apply to discv5 as to discv4. */
+#define SHIELD_F_DISCV5 (1u << 2)
 
 /* Run-time configuration: the single entry of the "shield_cfg_map" array.
  * A rate of 0 disables that bucket. Changing it takes effect on the next

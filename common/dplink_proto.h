@@ -32,6 +32,15 @@
  *                    are removed when this control leaves (EOF) or the
  *                    dataplane exits. The socket backend has no shield
  *                    (control filters by itself) and answers 0.
+ *         ctl -> dp  V5 chunks: the sockets where discv5 runs beside
+ *                    discv4, each with the local node id whose first 16
+ *                    bytes unmask the packets addressed to it (v5 is off
+ *                    on a socket until then); dp -> ctl V5_DONE for each
+ *                    chunk. Control sends them after ALLOW; an attached
+ *                    dataplane forgets them when its control leaves.
+ *                    The xdp backend also lets discv5 through its shield
+ *                    (SHIELD_F_DISCV5, bpf/shield.h) when it attached the
+ *                    shield itself (a pinned shield keeps its settings).
  *         ctl -> dp  SHUTDOWN (spawned child exits; EOF does the same)
  *         ctl -> dp  RLPX_FD + one TCP socket fd: an established RLPx
  *                    session handed to worker `queue`; its frame state
@@ -40,8 +49,10 @@
  */
 
 #define DPLINK_MAGIC      0x4b4c5044u   /* "DPLK" */
-#define DPLINK_VERSION    3             /* 2: ALLOW / ALLOW_DONE;
-					 * 3: 48 counter slots */
+#define DPLINK_VERSION    4             /* 2: ALLOW / ALLOW_DONE;
+					 * 3: 48 counter slots;
+					 * 4: V5 / V5_DONE, discv5 limits in
+					 * CONFIG, discv5 counters */
 #define DPLINK_MAX_QUEUES 64
 #define DPLINK_MAX_SOCKS  65535         /* sock_idx is 16 bits */
 #define DPLINK_LISTEN_CHUNK 256         /* entries per LISTEN message */
@@ -63,6 +74,8 @@ enum dplink_op {
 	DPLINK_OP_RLPX_FD,
 	DPLINK_OP_ALLOW,
 	DPLINK_OP_ALLOW_DONE,
+	DPLINK_OP_V5,
+	DPLINK_OP_V5_DONE,
 };
 
 struct dplink_msg_hdr {
@@ -101,11 +114,23 @@ struct dplink_msg_config {
 	uint32_t ban_sig_window_s;
 	uint32_t ban_secs;
 	uint32_t pad1;
+	/* discv5 (dataplane/stage/discv5_rx.h): the per-source budget of
+	 * handshake packets (flag 2), whose EC work control caps, and the
+	 * per-destination limit on the WHOAREYOUs control sends
+	 * (MSG_TX_F_WHOAREYOU), packets/s and burst; 0: the defaults below,
+	 * rate DPLINK_V5_OFF: no limit. */
+	uint32_t v5_hs_rate, v5_hs_burst;
+	uint32_t v5_way_rate, v5_way_burst;
 };
 #define DPLINK_BAN_COUNT_DEFAULT  16
 #define DPLINK_BAN_WINDOW_DEFAULT 10    /* seconds */
 #define DPLINK_BAN_SECS_DEFAULT   600
 #define DPLINK_BAN_OFF            UINT32_MAX
+#define DPLINK_V5_HS_RATE_DEFAULT   10  /* handshakes/s per source */
+#define DPLINK_V5_HS_BURST_DEFAULT  20
+#define DPLINK_V5_WAY_RATE_DEFAULT  10  /* WHOAREYOUs/s per destination */
+#define DPLINK_V5_WAY_BURST_DEFAULT 20
+#define DPLINK_V5_OFF               UINT32_MAX
 
 struct dplink_msg_listen {
 	struct dplink_msg_hdr hdr;
@@ -146,6 +171,32 @@ struct dplink_msg_allow_done {
 					 * be partly in) */
 	uint32_t installed;             /* prefixes now in an XDP shield's
 					 * allow-list; 0 without a shield */
+};
+
+/* One socket's discv5 identity. */
+struct dplink_v5_sock {
+	uint8_t node_id[32];            /* keccak256(public key): the first
+					 * 16 bytes are the masking key */
+	uint16_t sock_idx;
+	uint8_t on;                     /* 0: discv5 off on this socket */
+	uint8_t pad0[5];
+};
+#define DPLINK_V5_CHUNK 256             /* entries per V5 message */
+
+/* V5: part of the list (entries for sockets not named keep their state). */
+struct dplink_msg_v5 {
+	struct dplink_msg_hdr hdr;
+	uint32_t n;                     /* entries in s[] */
+	uint32_t pad0;
+	struct dplink_v5_sock s[];      /* up to DPLINK_V5_CHUNK */
+};
+
+/* V5_DONE: the outcome of one V5 message. */
+struct dplink_msg_v5_done {
+	struct dplink_msg_hdr hdr;
+	int32_t status;                 /* 0, or -errno (-EINVAL: a socket
+					 * index out of range; nothing set) */
+	uint32_t n_on;                  /* sockets with discv5 on now */
 };
 
 struct dplink_msg_ready {
@@ -197,6 +248,25 @@ enum dp_cnt {
 					 * worker's (once per episode) */
 	DP_CNT_RLPX_MEM_CLOSE,          /* RLPx sessions closed for staying
 					 * over it (-EDQUOT) */
+	/* discv5, on the sockets where it runs (dataplane/stage/disc_rx.h):
+	 * what failed discv4's size or hash check goes through discv5's
+	 * static-header check. A datagram that is not discv5 either
+	 * (outside 63..1280 bytes, or a protocol-id that does not unmask)
+	 * keeps discv4's verdict, drop_size or drop_hash; v5_drop_proto
+	 * counts those of them that went through discv5's check (it is not
+	 * a verdict of its own: they are in drop_size/drop_hash too). Every
+	 * other datagram that reached the check gets exactly one of the
+	 * v5_* verdicts below. */
+	DP_CNT_V5_ACCEPTED,             /* sent to control (MSG_DISCV5_RX) */
+	DP_CNT_V5_DROP_PROTO,           /* of drop_size/hash: not discv5 */
+	DP_CNT_V5_DROP_SIZE,            /* too short or long for its flag */
+	DP_CNT_V5_DROP_VERSION,         /* version not 1 */
+	DP_CNT_V5_DROP_FLAG,            /* flag not 0, 1, 2 */
+	DP_CNT_V5_DROP_AUTHDATA,        /* authdata-size wrong for the flag */
+	DP_CNT_V5_DROP_BUDGET,          /* source over its (shared) budget */
+	DP_CNT_V5_DROP_HS_BUDGET,       /* handshake over the source's budget */
+	DP_CNT_WHOAREYOU_LIMITED,       /* WHOAREYOU held back: over the
+					 * destination's limit (tx) */
 	DP_CNT_MAX
 };
 #define DP_CNT_SLOTS 48                 /* ABI: room to grow */
@@ -214,7 +284,10 @@ static inline const char *dp_cnt_name(unsigned i)
 		"rlpx_frames_rx", "rlpx_frames_tx", "rlpx_bytes_rx",
 		"rlpx_bytes_tx", "rlpx_bad_frame", "rlpx_pongs", "rlpx_stalls",
 		"rlpx_ctl_drop", "drop_replay", "bans_added", "bans_active",
-		"rlpx_mem_pause", "rlpx_mem_close",
+		"rlpx_mem_pause", "rlpx_mem_close", "v5_accepted",
+		"v5_drop_proto", "v5_drop_size", "v5_drop_version",
+		"v5_drop_flag", "v5_drop_authdata", "v5_drop_budget",
+		"v5_drop_hs_budget", "whoareyou_limited",
 	};
 
 	return i < DP_CNT_MAX ? names[i] : "unknown";
@@ -247,7 +320,10 @@ static_assert(offsetof(struct dplink_shm, ctl_notified) == 64, "dplink ABI");
 static_assert(offsetof(struct dplink_shm, w) == 128, "dplink ABI");
 static_assert(sizeof(struct dplink_worker_shm) == 448, "dplink ABI");
 static_assert(sizeof(struct dplink_listen) == 24, "dplink ABI");
-static_assert(sizeof(struct dplink_msg_config) == 80, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_config) == 96, "dplink ABI");
+static_assert(sizeof(struct dplink_v5_sock) == 40, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_v5) == 24, "dplink ABI");
+static_assert(sizeof(struct dplink_msg_v5_done) == 24, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_ready) == 32, "dplink ABI");
 static_assert(sizeof(struct dplink_msg_rlpx_fd) == 32, "dplink ABI");
 static_assert(sizeof(struct dplink_prefix) == 24, "dplink ABI");

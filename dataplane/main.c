@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "dataplane/daemon/dpd.h"
+#include "dataplane/daemon/dpstats.h"
 #include "dataplane/io/pktio.h"
 #include "dataplane/stage/rlpx_stage.h"
 #include "buildinfo.h"                  /* generated: git commit */
@@ -41,6 +42,8 @@ static void usage(FILE *f)
 		"                   [--shield-prefix-burst B] "
 		"[--shield-unknown-rate R]\n"
 		"                   [--shield-unknown-burst B]\n"
+		"                   [--v5-handshakes RATE:BURST|off] "
+		"[--whoareyou RATE:BURST|off]\n"
 		"                   [--rlpx-mem-session SIZE] "
 		"[--rlpx-mem-worker SIZE]   (also with --control-fd)\n"
 		"       devplane-dp stats --shm PATH | --pid PID\n"
@@ -53,6 +56,9 @@ static void usage(FILE *f)
 		"--shield-*: the xdp backend's shield (as `devplane-dp shield "
 		"attach --rate ...`);\na shield already pinned on the "
 		"interface keeps every setting not given.\n"
+		"--v5-handshakes: discv5 handshake packets per source (default "
+		"10:20);\n--whoareyou: the WHOAREYOUs sent per destination "
+		"(default 10:20).\n"
 		"--rlpx-mem-*: the RLPx stage's memory budgets, per session "
 		"(default 40M, at least\n256K) and per worker (default 256M, "
 		"at least the session's); SIZE in bytes or\nwith a K, M or G "
@@ -275,6 +281,28 @@ static int shield_opt(struct dpd_shield_opts *s, int c, const char *v)
 #endif
 }
 
+/* parse_limit() takes "RATE:BURST" (both above 0) or "off" (rate
+ * DPLINK_V5_OFF: struct dplink_msg_config's "no limit"). */
+static int parse_limit(uint32_t *rate, uint32_t *burst, const char *s)
+{
+	const char *colon = strchr(s, ':');
+	char num[16];
+
+	if (!strcmp(s, "off")) {
+		*rate = DPLINK_V5_OFF;
+		*burst = 0;
+		return 0;
+	}
+	if (!colon || (size_t)(colon - s) >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, (size_t)(colon - s));
+	num[colon - s] = 0;
+	if (parse_u32(num, rate) < 0 || parse_u32(colon + 1, burst) < 0 ||
+	    !*rate || !*burst || *rate == DPLINK_V5_OFF)
+		return -EINVAL;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -299,6 +327,8 @@ int main(int argc, char **argv)
 		{ "eal", required_argument, NULL, 'E' },
 		{ "rlpx-mem-session", required_argument, NULL, 'S' },
 		{ "rlpx-mem-worker", required_argument, NULL, 'W' },
+		{ "v5-handshakes", required_argument, NULL, '5' },
+		{ "whoareyou", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -389,6 +419,14 @@ int main(int argc, char **argv)
 		}
 		case 'C':
 			if (parse_u32(optarg, &o.cache_slots) < 0)
+				goto bad;
+			break;
+		case '5':
+		case 'w':
+			if (parse_limit(c == '5' ? &o.v5_hs_rate :
+					&o.v5_way_rate, c == '5' ?
+					&o.v5_hs_burst : &o.v5_way_burst,
+					optarg) < 0)
 				goto bad;
 			break;
 		case 'H':

@@ -75,6 +75,50 @@ static const struct {
 	{ DP_CNT_DROP_NO_SLOT, "no_slot" }, { DP_CNT_DROP_REPLAY, "replay" },
 };
 
+/* discv5 verdicts of the dataplane (its demux, dataplane/stage/disc_rx.h). */
+static const struct {
+	unsigned cnt;
+	const char *reason;
+} dp_v5_drops[] = {
+	{ DP_CNT_V5_DROP_SIZE, "size" },
+	{ DP_CNT_V5_DROP_VERSION, "version" },
+	{ DP_CNT_V5_DROP_FLAG, "flag" },
+	{ DP_CNT_V5_DROP_AUTHDATA, "authdata" },
+	{ DP_CNT_V5_DROP_BUDGET, "budget" },
+	{ DP_CNT_V5_DROP_HS_BUDGET, "handshake_budget" },
+};
+
+static const char *const v5_msg_name[DISCV5_MSG_TALKRESP + 1] = {
+	[DISCV5_MSG_PING] = "ping",         [DISCV5_MSG_PONG] = "pong",
+	[DISCV5_MSG_FINDNODE] = "findnode", [DISCV5_MSG_NODES] = "nodes",
+	[DISCV5_MSG_TALKREQ] = "talkreq",   [DISCV5_MSG_TALKRESP] = "talkresp",
+};
+
+static const char *const v5_drop_name[DISCV5_DROP_MAX] = {
+	[DISCV5_DROP_HEADER] = "header",
+	[DISCV5_DROP_NETRESTRICT] = "netrestrict",
+	[DISCV5_DROP_SELF] = "self",
+	[DISCV5_DROP_NO_SESSION] = "no_session",
+	[DISCV5_DROP_DECRYPT] = "decrypt",
+	[DISCV5_DROP_BAD_MESSAGE] = "bad_message",
+	[DISCV5_DROP_WHOAREYOU_NO_CALL] = "whoareyou_no_call",
+	[DISCV5_DROP_WHOAREYOU_TWICE] = "whoareyou_twice",
+	[DISCV5_DROP_HS_UNEXPECTED] = "handshake_unexpected",
+	[DISCV5_DROP_HS_BAD] = "handshake_bad",
+	[DISCV5_DROP_RATELIMIT] = "ratelimit",
+	[DISCV5_DROP_CHALLENGE_FULL] = "challenge_full",
+	[DISCV5_DROP_UNSOLICITED] = "unsolicited",
+	[DISCV5_DROP_TOPIC] = "topic",
+	[DISCV5_DROP_TALK_BUSY] = "talk_busy",
+};
+
+static const char *const v5_rej_name[DISCV5_REJ_MAX] = {
+	[DISCV5_REJ_RECORD] = "record",     [DISCV5_REJ_RELAY] = "relay",
+	[DISCV5_REJ_NETRESTRICT] = "netrestrict",
+	[DISCV5_REJ_PORT] = "port",         [DISCV5_REJ_DISTANCE] = "distance",
+	[DISCV5_REJ_DUPLICATE] = "duplicate", [DISCV5_REJ_LIMIT] = "limit",
+};
+
 static const char *const ptype_name[DISCV4_ENRRESPONSE + 1] = {
 	[DISCV4_PING] = "ping",           [DISCV4_PONG] = "pong",
 	[DISCV4_FINDNODE] = "findnode",   [DISCV4_NEIGHBORS] = "neighbors",
@@ -116,6 +160,18 @@ void metrics_stats_add(struct discv4_stats *sum, const struct discv4_stats *s)
 		sum->pending_max = s->pending_max;      /* per engine: max */
 }
 
+void metrics_v5_add(struct discv5_stats *sum, const struct discv5_stats *s)
+{
+	/* Every field is a uint64_t counter: add them as an array. */
+	const uint64_t *a = (const uint64_t *)s;
+	uint64_t *b = (uint64_t *)sum;
+
+	_Static_assert(sizeof(*s) % sizeof(uint64_t) == 0,
+		       "discv5_stats: counters only");
+	for (size_t i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		b[i] += a[i];
+}
+
 static void gauge(struct out *o, const char *name, const char *help,
 		  uint64_t v)
 {
@@ -141,6 +197,36 @@ static void dataplane(struct out *o, const struct metrics_input *in)
 		for (unsigned q = 0; q < in->n_queues; q++)
 			put(o, "%s{reason=\"%s\",queue=\"%u\"} %" PRIu64 "\n", n,
 			    dp_drops[i].reason, q, in->dp[q][dp_drops[i].cnt]);
+	n = "devplane_dp_v5_accepted_total";
+	family(o, n, "counter",
+	       "discv5 datagrams that passed the static-header check and the "
+	       "budgets.");
+	for (unsigned q = 0; q < in->n_queues; q++)
+		put(o, "%s{queue=\"%u\"} %" PRIu64 "\n", n, q,
+		    in->dp[q][DP_CNT_V5_ACCEPTED]);
+	n = "devplane_dp_v5_drops_total";
+	family(o, n, "counter",
+	       "discv5 datagrams the dataplane dropped, by reason and worker "
+	       "queue.");
+	for (size_t i = 0; i < sizeof(dp_v5_drops) / sizeof(dp_v5_drops[0]);
+	     i++)
+		for (unsigned q = 0; q < in->n_queues; q++)
+			put(o, "%s{reason=\"%s\",queue=\"%u\"} %" PRIu64 "\n",
+			    n, dp_v5_drops[i].reason, q,
+			    in->dp[q][dp_v5_drops[i].cnt]);
+	n = "devplane_dp_v5_protocol_mismatch_total";
+	family(o, n, "counter",
+	       "Datagrams neither discv4 nor discv5 (wrong protocol-id under "
+	       "our mask): a part of the size and hash drops.");
+	for (unsigned q = 0; q < in->n_queues; q++)
+		put(o, "%s{queue=\"%u\"} %" PRIu64 "\n", n, q,
+		    in->dp[q][DP_CNT_V5_DROP_PROTO]);
+	n = "devplane_dp_whoareyou_limited_total";
+	family(o, n, "counter",
+	       "discv5 WHOAREYOUs not sent: over their destination's limit.");
+	for (unsigned q = 0; q < in->n_queues; q++)
+		put(o, "%s{queue=\"%u\"} %" PRIu64 "\n", n, q,
+		    in->dp[q][DP_CNT_WHOAREYOU_LIMITED]);
 	bans = 0;
 	for (unsigned q = 0; q < in->n_queues; q++)
 		bans += in->dp[q][DP_CNT_BANS_ACTIVE];
@@ -221,6 +307,70 @@ static void engines(struct out *o, const struct metrics_input *in)
 		    s->pending_refused[c]);
 }
 
+static void v5_engines(struct out *o, const struct metrics_input *in)
+{
+	const struct discv5_stats *s = &in->v5;
+	const char *n;
+
+	gauge(o, "devplane_discv5_engines",
+	      "discv5 engines (local nodes) hosted by this process.", in->n_v5);
+	gauge(o, "devplane_discv5_table_nodes",
+	      "Nodes in the discv5 tables, summed over engines.",
+	      in->v5_table_nodes);
+	gauge(o, "devplane_discv5_sessions", "Established discv5 sessions.",
+	      in->v5_sessions);
+	gauge(o, "devplane_discv5_challenges",
+	      "WHOAREYOU challenges awaiting a handshake.", in->v5_challenges);
+	gauge(o, "devplane_discv5_pending_requests",
+	      "discv5 requests in flight or queued.", in->v5_pending);
+	n = "devplane_discv5_packets_in_total";
+	family(o, n, "counter", "discv5 messages used by the engines, by type.");
+	for (unsigned t = DISCV5_MSG_PING; t <= DISCV5_MSG_TALKRESP; t++)
+		put(o, "%s{type=\"%s\"} %" PRIu64 "\n", n, v5_msg_name[t],
+		    s->rx[t]);
+	put(o, "%s{type=\"whoareyou\"} %" PRIu64 "\n", n, s->rx_whoareyou);
+	n = "devplane_discv5_packets_out_total";
+	family(o, n, "counter", "discv5 messages sent by the engines, by type.");
+	for (unsigned t = DISCV5_MSG_PING; t <= DISCV5_MSG_TALKRESP; t++)
+		put(o, "%s{type=\"%s\"} %" PRIu64 "\n", n, v5_msg_name[t],
+		    s->tx[t]);
+	put(o, "%s{type=\"whoareyou\"} %" PRIu64 "\n", n, s->tx_whoareyou);
+	put(o, "%s{type=\"whoareyou_resent\"} %" PRIu64 "\n", n,
+	    s->tx_whoareyou_resent);
+	put(o, "%s{type=\"random\"} %" PRIu64 "\n", n, s->tx_random);
+	n = "devplane_discv5_drops_total";
+	family(o, n, "counter", "discv5 packets the engines dropped, by reason.");
+	for (unsigned r = 0; r < DISCV5_DROP_MAX; r++)
+		put(o, "%s{reason=\"%s\"} %" PRIu64 "\n", n, v5_drop_name[r],
+		    s->drop[r]);
+	n = "devplane_discv5_handshakes_total";
+	family(o, n, "counter",
+	       "discv5 handshakes completed, by our role.");
+	put(o, "%s{role=\"initiator\"} %" PRIu64 "\n", n, s->hs_initiated);
+	put(o, "%s{role=\"recipient\"} %" PRIu64 "\n", n, s->hs_accepted);
+	counter(o, "devplane_discv5_ec_ops_total",
+		"ECDH, sign and verify operations of the handshakes.",
+		s->ec_ops);
+	counter(o, "devplane_discv5_sessions_evicted_total",
+		"Sessions evicted from the full session cache.",
+		s->sessions_evicted);
+	counter(o, "devplane_discv5_challenges_expired_total",
+		"WHOAREYOU challenges that expired unanswered.",
+		s->challenges_expired);
+	counter(o, "devplane_discv5_requests_timeout_total",
+		"discv5 requests that got no answer in time.",
+		s->calls_timeout);
+	n = "devplane_discv5_nodes_rejected_total";
+	family(o, n, "counter", "NODES records refused, by reason.");
+	for (unsigned r = 0; r < DISCV5_REJ_MAX; r++)
+		put(o, "%s{reason=\"%s\"} %" PRIu64 "\n", n, v5_rej_name[r],
+		    s->nodes_rejected[r]);
+	counter(o, "devplane_discv5_lookups_total", "discv5 lookups started.",
+		s->lookups);
+	counter(o, "devplane_discv5_lookups_done_total",
+		"discv5 lookups finished.", s->lookups_done);
+}
+
 ssize_t metrics_format(char *out, size_t cap, const struct metrics_input *in)
 {
 	struct out o = { .p = out, .cap = cap };
@@ -231,6 +381,8 @@ ssize_t metrics_format(char *out, size_t cap, const struct metrics_input *in)
 	if (in->n_queues && in->dp)
 		dataplane(&o, in);
 	engines(&o, in);
+	if (in->n_v5)
+		v5_engines(&o, in);
 	counter(&o, "devplane_nodedb_commits_total",
 		"Node database batches committed.", in->db_commits);
 	counter(&o, "devplane_admin_refused_total",

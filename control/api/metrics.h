@@ -8,6 +8,7 @@
 
 #include "common/dplink_proto.h"
 #include "control/discv4/discv4.h"
+#include "control/discv5/discv5.h"
 
 /*
  * Pure formatting: the event loop (control/host/loop.c) gathers the numbers and
@@ -30,6 +31,11 @@ struct metrics_input {
 	uint64_t table_nodes;           /* sum of the table sizes */
 	uint64_t table_min, table_max;  /* smallest and largest table */
 	uint64_t pending;               /* requests in flight, summed */
+	/* discv5 engines: stats summed over n_v5 (metrics_v5_add); gauges
+	 * summed too. */
+	unsigned n_v5;
+	struct discv5_stats v5;
+	uint64_t v5_table_nodes, v5_sessions, v5_challenges, v5_pending;
 	uint64_t db_commits;            /* node database batches committed */
 	uint64_t admin_refused;         /* admin connections over the limit */
 	uint64_t admin_over_cap;        /* admin clients closed over a cap */
@@ -38,6 +44,9 @@ struct metrics_input {
 
 /* metrics_stats_add() adds every counter of s into sum. */
 void metrics_stats_add(struct discv4_stats *sum, const struct discv4_stats *s);
+
+/* metrics_v5_add() adds every counter of s into sum. */
+void metrics_v5_add(struct discv5_stats *sum, const struct discv5_stats *s);
 
 /* metrics_format() writes the exposition text for in (NUL-terminated) to
  * out[0..cap). Returns its length without the NUL, or -EMSGSIZE when cap

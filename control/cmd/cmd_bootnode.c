@@ -20,15 +20,20 @@ static const enum flag_id takes[] = {
 	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
 	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_DB,
 	F_METRICS_ADDR, F_WRITEADDRESS, F_STATS, F_VERBOSITY, F_IPCPATH,
-	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION, F_NAT_LEASE, F_END
+	F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION, F_NAT_LEASE, F_DISC_V4,
+	F_DISC_V5, F_END
 };
 
 static const struct flags_cmd cmd = {
 	.path = "bootnode",
-	.summary = "Run a discovery v4 bootnode: answer Ping, FindNode and "
-		   "ENRRequest,\nkeep a Kademlia table, print the enode URL.",
+	.summary = "Run a discovery bootnode, v4 and v5 on one UDP port: "
+		   "answer Ping, FindNode\nand ENRRequest (v4), PING, FINDNODE "
+		   "and TALKREQ (v5), keep the tables,\nprint the enode URL.",
 	.accept = takes,
-	.notes = "The admin API (--ipcpath) serves admin_nodeInfo and "
+	.notes = "Both protocols share one key and one record (admin_nodeInfo "
+		 "shows it); the\nbootnodes serve both (an enode URL has the "
+		 "key discv5 needs).\n"
+		 "The admin API (--ipcpath) serves admin_nodeInfo and "
 		 "debug_discoveryV4Table. With --nat "
 		 "upnp, pmp or any the\nUDP port is mapped on the gateway; "
 		 "each time the record changes (external\nIP, mapped port) "
@@ -88,7 +93,7 @@ static const struct kad_table *boot_table(void *user)
 {
 	struct boot_admin *b = user;
 
-	return discv4_table(b->n->d);
+	return b->n->d ? discv4_table(b->n->d) : NULL;
 }
 
 /* --writeaddress: the URL we would announce, without starting anything. */
@@ -147,6 +152,12 @@ int cmd_bootnode(int argc, char **argv)
 		status = write_address(o, priv);
 		goto out;
 	}
+	if (!o->disc_v4 && !o->disc_v5) {
+		fprintf(stderr, "devplane bootnode: --discovery.v4=false and "
+			"--discovery.v5=false leave nothing to run\n");
+		status = 2;
+		goto out;
+	}
 	if (o->db) {
 		rc = nodedb_open(&db, o->db);
 		if (rc) {
@@ -168,6 +179,7 @@ int cmd_bootnode(int argc, char **argv)
 		.has_extip = o->has_extip, .netrestrict = o->netrestrict,
 		.n_netrestrict = o->n_netrestrict, .db = db,
 		.seed = cmd_seed(now), .verbosity = o->verbosity,
+		.no_v4 = !o->disc_v4, .v5 = o->disc_v5,
 	};
 	memcpy(nc.extip, o->extip, 16);
 	rc = node_init(n, &nc, now);
@@ -235,7 +247,7 @@ int cmd_bootnode(int argc, char **argv)
 		status = 0;
 	nathost_free(nat);      /* deletes the mappings (bounded) */
 	nat = NULL;
-	if (o->stats)
+	if (o->stats && n->d)
 		cmd_print_engine_stats(stdout, "bootnode", n->d);
 out:
 	nathost_free(nat);

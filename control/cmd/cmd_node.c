@@ -17,12 +17,12 @@ static const enum flag_id takes[] = {
 	F_NETRESTRICT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS, F_DB,
 	F_IPCPATH, F_METRICS_ADDR, F_DATAPLANE, F_DP_QUEUES, F_DP_EAL,
 	F_DP_BUDGET, F_VERBOSITY, F_NAT_LEASE, F_DISCOVERY_DNS, F_DNS_SERVER,
-	F_DRY_RUN, F_END
+	F_DRY_RUN, F_DISC_V4, F_DISC_V5, F_END
 };
 
 static const struct flags_cmd node_cmd = {
 	.path = "node",
-	.summary = "Run an RLPx node: discovery v4, EIP-8 and legacy "
+	.summary = "Run an RLPx node: discovery v4 and v5, EIP-8 and legacy "
 		   "handshakes, eth Status\n(--chain, or a custom chain with "
 		   "--networkid --genesis [--forks]) and ping/1;\nprints the "
 		   "enode URL, then events.",
@@ -100,7 +100,10 @@ int cmd_node(int argc, char **argv)
 	nc.n_trusted = o->n_trusted;
 	nc.max_peers = o->max_peers;
 	nc.max_pending = o->max_pending;
-	nc.nodiscover = o->nodiscover;
+	/* geth: with neither discovery protocol, there is no discovery. */
+	nc.nodiscover = o->nodiscover || (!o->disc_v4 && !o->disc_v5);
+	nc.no_v4 = !o->disc_v4;
+	nc.v5 = o->disc_v5;
 	nc.ipcpath = o->ipcpath;
 	nc.db = db;
 	nc.verbosity = o->verbosity;

@@ -104,6 +104,10 @@ static const struct flag_def {
 	[F_IFACE] = { "iface", "IF",
 		      "the interface whose shield (needed when several are pinned)" },
 	[F_FOR] = { "for", "DUR", "ban for DUR (>= 1s; default: until removed)" },
+	[F_DISC_V4] = { "discovery.v4", NULL,
+			"discovery v4 (default; =false: off)" },
+	[F_DISC_V5] = { "discovery.v5", NULL,
+			"discovery v5 on the same port (default; =false: off)" },
 	[F_NAT_LEASE] = { "nat.lease", "DUR",
 			  "--nat upnp|pmp|any: mapping lifetime, renewed at 4/5 (>= 5s; default 10m)" },
 	[F_DISCOVERY_DNS] = { "discovery.dns", "URLS",
@@ -633,6 +637,11 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 	case F_NODISCOVER:
 		o->nodiscover = true;
 		break;
+	case F_DISC_V4:
+	case F_DISC_V5:                 /* v: NULL, "true" or "false" */
+		*(id == F_DISC_V4 ? &o->disc_v4 : &o->disc_v5) =
+			!v || strcmp(v, "false");
+		break;
 	case F_TESTER_ADDR: {
 		const char *comma = strchr(v, ',');
 		size_t n1 = comma ? (size_t)(comma - v) : 0;
@@ -733,6 +742,7 @@ static void defaults(struct flags *o)
 	o->queues = 1;
 	o->max_peers = DEFAULT_MAX_PEERS;
 	o->max_pending = DEFAULT_MAX_PEND;
+	o->disc_v4 = o->disc_v5 = true;
 	o->tcp = o->udp = 30303;
 	o->seq = 1;
 	o->limit = -1;
@@ -865,7 +875,11 @@ int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
 			if (strcmp(eq + 1, "true") && strcmp(eq + 1, "false"))
 				return fail(err, err_len, "flag --%s is boolean",
 					    defs[k].name);
-			if (!strcmp(eq + 1, "false"))
+			val = eq + 1;
+			/* =false is "not given", but for the flags that
+			 * default to true. */
+			if (!strcmp(val, "false") && k != F_DISC_V4 &&
+			    k != F_DISC_V5)
 				continue;
 		}
 		rc = apply(o, (enum flag_id)k, val, err, err_len);

@@ -51,7 +51,7 @@ enum flag_id {
 	F_FORKS, F_IPCPATH, F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
 	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
 	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR, F_NAT_LEASE,
-	F_MAX_NODES,
+	F_MAX_NODES, F_DISC_V4, F_DISC_V5,
 	F_DISCOVERY_DNS, F_DNS_SERVER, F_DRY_RUN, F_DOMAIN, F_KEY, F_LINKS,
 	F_SEQ, F_ETH_NETWORK, F_LIMIT, F_MIN_AGE, F_SNAP, F_LES_SERVER,
 	F_DIALABLE,
@@ -140,6 +140,7 @@ struct flags {
 	unsigned max_peers;             /* --maxpeers N */
 	unsigned max_pending;           /* --maxpendpeers N */
 	bool nodiscover;                /* --nodiscover */
+	bool disc_v4, disc_v5;          /* --discovery.v4/.v5[=false] (true) */
 	uint8_t tester_addr[2][16];     /* test discv4 --tester-addr IP1,IP2 */
 	const char *filter;             /* test --filter S */
 	uint32_t wait_ms;               /* test --wait-ms N */

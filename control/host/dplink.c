@@ -41,6 +41,7 @@ struct dplink {
 	unsigned n_listen;
 	unsigned rr;                    /* next rx ring to look at first */
 	uint32_t tx_seq;
+	uint64_t rx_bad;                /* messages that failed validation */
 };
 
 static struct dplink *link_new(void)
@@ -225,6 +226,10 @@ static int send_config(struct dplink *l, const struct dplink_cfg *cfg)
 	c.budget_burst = cfg->budget_burst;
 	c.budget_slots = cfg->budget_slots;
 	c.cache_slots = cfg->cache_slots;
+	c.v5_hs_rate = cfg->v5_hs_rate;
+	c.v5_hs_burst = cfg->v5_hs_burst;
+	c.v5_way_rate = cfg->v5_way_rate;
+	c.v5_way_burst = cfg->v5_way_burst;
 	c.rlpx_frame_cap = cfg->rlpx_frame_cap;
 	c.ban_sig_count = cfg->ban_sig_count;
 	c.ban_sig_window_s = cfg->ban_sig_window_s;
@@ -466,6 +471,62 @@ int dplink_set_allow(struct dplink *l, const struct dplink_prefix *p,
 	return r.status;
 }
 
+int dplink_set_v5(struct dplink *l, const struct dplink_v5_sock *s,
+		  unsigned n, unsigned *n_on)
+{
+	size_t cap = sizeof(struct dplink_msg_v5) +
+		     DPLINK_V5_CHUNK * sizeof(*s);
+	struct dplink_msg_v5_done r = { 0 };
+	struct dplink_msg_v5 *m;
+	unsigned off = 0;
+	int rc = 0;
+
+	if (n_on)
+		*n_on = 0;
+	if (!l || (n && !s))
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (s[i].sock_idx >= l->n_listen)
+			return -EINVAL;
+	m = calloc(1, cap);
+	if (!m)
+		return -ENOMEM;
+	do {
+		unsigned k = n - off < DPLINK_V5_CHUNK ? n - off :
+							 DPLINK_V5_CHUNK;
+		size_t len = sizeof(*m) + k * sizeof(*s);
+		ssize_t got;
+
+		dplink_hdr_init(&m->hdr, DPLINK_OP_V5, len);
+		m->n = k;
+		for (unsigned i = 0; i < k; i++) {
+			m->s[i] = s[off + i];
+			memset(m->s[i].pad0, 0, sizeof(m->s[i].pad0));
+		}
+		rc = dplink_send(l->sock, m, len, NULL, 0);
+		if (rc < 0)
+			break;
+		/* As for ALLOW: the answer is the next message. */
+		got = dplink_recv(l->sock, &r, sizeof(r), NULL, 0, NULL,
+				  READY_TIMEOUT_MS);
+		if (got < 0) {
+			rc = (int)got;
+			break;
+		}
+		if ((size_t)got != sizeof(r) || r.hdr.op != DPLINK_OP_V5_DONE ||
+		    r.status > 0 || r.n_on > l->n_listen) {
+			rc = -EBADMSG;
+			break;
+		}
+		rc = r.status;
+		off += k;
+	} while (rc == 0 && off < n);
+	free(m);
+	if (rc == 0 && n_on)
+		*n_on = r.n_on;
+	return rc;
+}
+
 pid_t dplink_pid(const struct dplink *l)
 {
 	return l->pid;
@@ -497,29 +558,64 @@ int dplink_notify_fd(const struct dplink *l)
 	return l->ctl_efd;
 }
 
-/* rx_valid() checks a message from a worker against its kind's layout. */
-static bool rx_valid(const struct msg_desc *d, const void *msg)
+/* rx_load() copies the message of descriptor d out of its slot into
+ * out->copy, once (msg_load() for the fixed part, then the payload with
+ * the length checked on the copy), and checks it against its kind's
+ * layout. Returns false when it is malformed. */
+static bool rx_load(struct dplink_rx *out, const struct msg_desc *d,
+		    const uint8_t *slot)
 {
+	void *c = out->copy;
+	size_t fixed, data;
+
 	switch (d->kind) {
 	case MSG_DISCV4_RX: {
-		const struct msg_discv4_rx *m = msg;
+		struct msg_discv4_rx *m = c;
 
-		return msg_check(d, m, sizeof(*m)) == 0 &&
-		       sizeof(*m) + m->data_len == d->len;
+		fixed = sizeof(*m);
+		if (msg_load(d, slot, m, fixed) < 0)
+			return false;
+		data = m->data_len;
+		break;
+	}
+	case MSG_DISCV5_RX: {
+		struct msg_discv5_rx *m = c;
+
+		fixed = sizeof(*m);
+		if (msg_load(d, slot, m, fixed) < 0 ||
+		    m->data_len > MSG_DISCV4_MAX_PACKET ||
+		    m->flag > 2)
+			return false;
+		data = m->data_len;
+		break;
 	}
 	case MSG_RLPX_RX: {
-		const struct msg_rlpx_data *m = msg;
+		struct msg_rlpx_data *m = c;
 
-		return msg_check(d, m, sizeof(*m)) == 0 &&
-		       sizeof(*m) + m->data_len == d->len &&
-		       (uint64_t)m->frag_off + m->data_len <= m->total_len;
+		fixed = sizeof(*m);
+		if (msg_load(d, slot, m, fixed) < 0 ||
+		    (uint64_t)m->frag_off + m->data_len > m->total_len)
+			return false;
+		data = m->data_len;
+		break;
 	}
 	case MSG_RLPX_CLOSED:
-		return msg_check(d, msg, sizeof(struct msg_rlpx_closed)) == 0 &&
-		       d->len == sizeof(struct msg_rlpx_closed);
+		fixed = sizeof(struct msg_rlpx_closed);
+		if (msg_load(d, slot, c, fixed) < 0)
+			return false;
+		data = 0;
+		break;
 	default:
 		return false;
 	}
+	/* d->len <= MSG_SLOT_SIZE (msg_load): the payload fits copy[]. */
+	if (fixed + data != d->len)
+		return false;
+	memcpy(out->copy + fixed, slot + fixed, data);
+	out->msg = c;
+	out->slot = d->slot;
+	out->kind = d->kind;
+	return true;
 }
 
 unsigned dplink_rx_burst(struct dplink *l, struct dplink_rx *out, unsigned n)
@@ -547,18 +643,17 @@ unsigned dplink_rx_burst(struct dplink *l, struct dplink_rx *out, unsigned n)
 			want = 64;
 		m = shmring_dequeue(r, d, want);
 		for (unsigned i = 0; i < m; i++) {
-			const void *msg = shmring_desc_ptr(l->ring, &d[i]);
+			const uint8_t *msg = shmring_desc_ptr(l->ring, &d[i]);
 
-			if (!msg)
-				continue;
-			if (!rx_valid(&d[i], msg)) {
-				shmring_slot_free(l->ring, d[i].slot);
+			if (!msg) {
+				l->rx_bad++;
 				continue;
 			}
-			out[got].msg = msg;
-			out[got].slot = d[i].slot;
-			out[got].kind = d[i].kind;
-			got++;
+			if (rx_load(&out[got], &d[i], msg))
+				got++;
+			else
+				l->rx_bad++;
+			shmring_slot_free(l->ring, d[i].slot);
 		}
 		if (m == want && got < n)
 			k--;    /* this ring may hold more: stay on it */
@@ -573,8 +668,14 @@ unsigned dplink_rx_burst(struct dplink *l, struct dplink_rx *out, unsigned n)
 
 void dplink_rx_free(struct dplink *l, const struct dplink_rx *rx, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		shmring_slot_free(l->ring, rx[i].slot);
+	(void)l;
+	(void)rx;
+	(void)n;
+}
+
+uint64_t dplink_rx_bad(const struct dplink *l)
+{
+	return l->rx_bad;
 }
 
 /* wake_worker() writes worker w's eventfd unless a wake-up is pending. */
@@ -590,9 +691,9 @@ static void wake_worker(struct dplink *l, unsigned w)
 		__atomic_store_n(flag, 0, __ATOMIC_SEQ_CST);
 }
 
-int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
-		       const uint8_t dst_addr[MSG_ADDR_LEN],
-		       uint16_t dst_port_be, const uint8_t *pkt, size_t len)
+int dplink_send_disc(struct dplink *l, uint16_t sock_idx,
+		     const uint8_t dst_addr[MSG_ADDR_LEN], uint16_t dst_port_be,
+		     const uint8_t *pkt, size_t len, uint8_t tx_flags)
 {
 	unsigned w = sock_idx % l->n_queues;
 	struct msg_discv4_tx *tx;
@@ -612,6 +713,7 @@ int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
 	tx->dst_port_be = dst_port_be;
 	tx->sock_idx = sock_idx;
 	tx->data_len = (uint16_t)len;
+	tx->tx_flags = tx_flags;
 	memcpy(tx->data, pkt, len);
 	d = (struct msg_desc){ .slot = slot,
 			       .len = (uint16_t)(sizeof(*tx) + len),
@@ -624,6 +726,14 @@ int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
 	}
 	wake_worker(l, w);
 	return 0;
+}
+
+int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
+		       const uint8_t dst_addr[MSG_ADDR_LEN],
+		       uint16_t dst_port_be, const uint8_t *pkt, size_t len)
+{
+	return dplink_send_disc(l, sock_idx, dst_addr, dst_port_be, pkt, len,
+				0);
 }
 
 /* tx_room() is how many more descriptors ring q takes now: control is its

@@ -36,6 +36,10 @@ struct dplink_cfg {
 	uint32_t ban_sig_count;
 	uint32_t ban_sig_window_s;
 	uint32_t ban_secs;
+	/* discv5 limits (struct dplink_msg_config: handshakes per source,
+	 * WHOAREYOUs per destination; 0: defaults, DPLINK_V5_OFF: none) */
+	uint32_t v5_hs_rate, v5_hs_burst;
+	uint32_t v5_way_rate, v5_way_burst;
 };
 
 /* dplink_find_binary() writes the devplane-dp to exec into buf[0..cap):
@@ -47,21 +51,28 @@ struct dplink;                          /* heap object */
 
 struct rlpx_frame;
 
-/* A received message: kind says which pointer is set; it points into the
- * shared slot, valid until dplink_rx_free(). Route on kind: since RLPx
- * sessions exist, not everything is a discv4 packet.
+/* A received message, copied out of its shared slot (DESIGN.md, Trust
+ * boundaries: the dataplane may rewrite a slot at any time, so control
+ * reads it once): the fixed part with msg_load(), checked on the copy,
+ * then the payload with the length checked there. kind says which
+ * pointer is set; it points at copy[], inside this struct, so a struct
+ * dplink_rx must not be copied by value. Route on kind:
  *   MSG_DISCV4_RX   msg     a checked discv4 packet
+ *   MSG_DISCV5_RX   v5      a datagram that passed discv5's static-header
+ *                           check (dataplane/stage/discv5_rx.h)
  *   MSG_RLPX_RX     rlpx    one fragment of a session's message, in order
  *                           per session (frag_off rising, F_LAST ends it)
  *   MSG_RLPX_CLOSED closed  the session ended; its id is free again */
 struct dplink_rx {
 	union {
 		const struct msg_discv4_rx *msg;
+		const struct msg_discv5_rx *v5;
 		const struct msg_rlpx_data *rlpx;
 		const struct msg_rlpx_closed *closed;
 	};
-	uint32_t slot;
+	uint32_t slot;                  /* the slot it came in (already free) */
 	uint8_t kind;                   /* enum msg_type */
+	_Alignas(8) uint8_t copy[MSG_SLOT_SIZE];
 };
 
 /* dplink_spawn() starts devplane-dp as a child (fork + exec, one end of a
@@ -117,16 +128,22 @@ const struct dplink_listen *dplink_listen_entry(const struct dplink *l,
  * put it in the event loop's epoll set and call dplink_rx_burst(). */
 int dplink_notify_fd(const struct dplink *l);
 
-/* dplink_rx_burst() takes up to n received packets from the workers'
- * rings (round robin), already validated with msg_check(). Malformed
- * descriptors are freed and skipped. If it fills out[] completely it
- * re-arms the notify fd, so the loop may return to epoll at any time.
- * Returns how many; release them with dplink_rx_free(). */
+/* dplink_rx_burst() takes up to n received messages from the workers'
+ * rings (round robin), each copied into out[i] and validated there (see
+ * struct dplink_rx); their slots go back to the pool at once. Malformed
+ * messages are freed, counted (dplink_rx_bad()) and skipped. If it fills
+ * out[] completely it re-arms the notify fd, so the loop may return to
+ * epoll at any time. Returns how many. */
 unsigned dplink_rx_burst(struct dplink *l, struct dplink_rx *out,
 			 unsigned n);
 
-/* dplink_rx_free() returns the slots of rx[0..n) to the pool. */
+/* dplink_rx_free() is what releasing rx[0..n) used to be: the slots are
+ * already free (dplink_rx_burst() copied them), so it does nothing. */
 void dplink_rx_free(struct dplink *l, const struct dplink_rx *rx, unsigned n);
+
+/* dplink_rx_bad() counts the messages from the dataplane that failed
+ * validation. */
+uint64_t dplink_rx_bad(const struct dplink *l);
 
 /* dplink_send_discv4() copies a complete signed packet pkt[0..len) into a
  * slot and queues it for socket sock_idx towards dst_addr (IPv6 or
@@ -136,6 +153,24 @@ void dplink_rx_free(struct dplink *l, const struct dplink_rx *rx, unsigned n);
 int dplink_send_discv4(struct dplink *l, uint16_t sock_idx,
 		       const uint8_t dst_addr[MSG_ADDR_LEN],
 		       uint16_t dst_port_be, const uint8_t *pkt, size_t len);
+
+/* dplink_send_disc() is dplink_send_discv4() for any discovery datagram,
+ * with tx_flags (MSG_TX_F_WHOAREYOU: a discv5 WHOAREYOU, which the
+ * dataplane sends only within its destination's limit). */
+int dplink_send_disc(struct dplink *l, uint16_t sock_idx,
+		     const uint8_t dst_addr[MSG_ADDR_LEN], uint16_t dst_port_be,
+		     const uint8_t *pkt, size_t len, uint8_t tx_flags);
+
+/* dplink_set_v5() turns discv5 on (entry on = 1, with the socket's local
+ * node id) or off for the sockets s[0..n) (other sockets keep their
+ * state), in chunks of DPLINK_V5_CHUNK, waiting (up to 10 s) for each
+ * outcome. Until then the dataplane treats everything on a socket as
+ * discv4. *n_on (may be NULL) is the sockets with discv5 on afterwards.
+ * Call it after dplink_set_allow(), before traffic flows. Returns 0,
+ * -EINVAL (a sock_idx out of range), -ETIMEDOUT, -EBADMSG, or the -errno
+ * of the control socket. */
+int dplink_set_v5(struct dplink *l, const struct dplink_v5_sock *s,
+		  unsigned n, unsigned *n_on);
 
 /* dplink_rlpx_handover() gives an established RLPx session to the
  * dataplane (the kernel-TLS split): the socket fd goes over the control

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* control/host/loop.c - the control process's event loop (epoll, timerfd,
- * signalfd, dataplane link, metrics HTTP listener; the admin socket's
- * server is control/host/adminipc.c). */
+ * signalfd, dataplane link, metrics HTTP listener). */
 #include "control/host/loop.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,86 +16,16 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "control/api/metrics.h"
-#include "control/host/adminipc.h"
+#include "control/host/loop_priv.h"
 
-#define RX_BURST        32
-#define RX_MAX_BURSTS   64      /* then back to epoll: timers must run too */
-#define CONN_BUF        2048
-#define METRICS_BUF     (256 * 1024)
-#define LOOP_DP_BUDGET_RATE  500        /* packets/s per source IP */
-#define LOOP_DP_BUDGET_BURST 1000
-#define LOOP_DP_CACHE_SLOTS  16384      /* hash cache = replay guard */
-
-enum tag { TAG_TIMER = 1, TAG_SIGNAL, TAG_DP, TAG_MLISTEN, TAG_CONN, TAG_FD };
-
-struct loop_watch {                     /* loop_fd_watch(), indexed by fd */
-	loop_fd_fn *fn;
-	void *user;
-};
-
-struct loop_engine {
-	struct discv4 *d;
-	uint64_t deadline;              /* cached discv4_next_deadline() */
-	loop_post_fn *post;
-	void *user;
-};
-
-struct loop_portctx {                   /* loop_port(): the send context */
-	struct loop *l;
-	uint16_t idx;
-};
-
-struct conn {
-	int fd;                         /* -1: free */
-	size_t len;
-	char buf[CONN_BUF];
-};
-
-struct loop {
-	int epfd, tfd, sfd, mfd;
-	struct dplink *dp;
-	unsigned n;                     /* sockets == engine slots */
-	struct loop_engine *eng;
-	struct loop_portctx *ports;
-	struct nodedb *db;
-	bool in_batch;
-	uint64_t next_commit, commits;
-	uint64_t alarm_at;
-	loop_alarm_fn *alarm_fn;
-	void *alarm_arg;
-	uint64_t armed;                 /* timerfd setting; 0: disarmed */
-	uint64_t started_ns;
-	uint64_t tx_drops;
-	bool stop;
-	int rc;
-	int verbosity;
-	uint16_t mport;
-	sigset_t oldmask;
-	bool masked;
-	struct conn conns[LOOP_MAX_CONNS];
-	char *mbuf;                     /* METRICS_BUF bytes */
-	uint64_t (*dpcnt)[DP_CNT_MAX];  /* per queue, for metrics */
-	struct loop_watch *watch;       /* n_watch entries, by fd */
-	size_t n_watch;
-	loop_rlpx_fn *rlpx_fn;
-	void *rlpx_user;
-	loop_deadline_fn *svc_deadline;
-	loop_tick_fn *svc_tick;
-	void *svc_user;
-	struct loop_svc {               /* loop_add_service(); tick NULL: free */
-		loop_deadline_fn *deadline;
-		loop_tick_fn *tick;
-		void *user;
-	} svcs[LOOP_MAX_SERVICES];
-	struct adminipc *admin;         /* loop_admin_listen(); NULL: off */
-	struct wallclock wc;            /* Unix - monotonic, per wake-up */
-	uint64_t (*unix_clock)(void);   /* cfg->unix_clock: tests */
-};
+static_assert(LOOP_PRIV_CONNS == LOOP_MAX_CONNS, "loop_priv.h");
+static_assert(LOOP_PRIV_SERVICES == LOOP_MAX_SERVICES, "loop_priv.h");
 
 uint64_t loop_now(void)
 {
@@ -127,7 +57,7 @@ const struct wallclock *loop_wallclock(const struct loop *l)
 	return &l->wc;
 }
 
-static int ep_add(struct loop *l, int fd, enum tag t, uint32_t idx)
+int loop_ep_add(struct loop *l, int fd, enum loop_tag t, uint32_t idx)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN,
@@ -169,7 +99,7 @@ static int metrics_listen(struct loop *l, const struct loop_cfg *cfg)
 	}
 	l->mfd = fd;
 	l->mport = ntohs(sa.sin6_port);
-	return ep_add(l, fd, TAG_MLISTEN, 0);
+	return loop_ep_add(l, fd, TAG_MLISTEN, 0);
 }
 
 /* send_netrestrict() gives the dataplane our --netrestrict list, every
@@ -247,6 +177,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		l->ports[i].l = l;
 		l->ports[i].idx = (uint16_t)i;
 		l->eng[i].deadline = UINT64_MAX;
+		l->eng[i].deadline5 = UINT64_MAX;
 	}
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -254,7 +185,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		rc = -errno;
 		goto out_free;
 	}
-	rc = ep_add(l, l->tfd, TAG_TIMER, 0);
+	rc = loop_ep_add(l, l->tfd, TAG_TIMER, 0);
 	if (rc)
 		goto out_free;
 
@@ -284,6 +215,14 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		dc.ban_sig_count = cfg->ban_sig_count;
 		dc.ban_sig_window_s = cfg->ban_sig_window_s;
 		dc.ban_secs = cfg->ban_secs;
+		/* discv5's limits, scaled like the budget for a testnet's
+		 * nodes behind one address (0: the dataplane's defaults). */
+		if (k > 1) {
+			dc.v5_hs_rate = DPLINK_V5_HS_RATE_DEFAULT * k;
+			dc.v5_hs_burst = DPLINK_V5_HS_BURST_DEFAULT * k;
+			dc.v5_way_rate = DPLINK_V5_WAY_RATE_DEFAULT * k;
+			dc.v5_way_burst = DPLINK_V5_WAY_BURST_DEFAULT * k;
+		}
 		rc = dplink_spawn(&l->dp, &dc);
 	}
 	if (rc)
@@ -296,7 +235,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 			rc = -EPROTO;   /* an attached dataplane has fewer sockets */
 			goto out_free;
 		}
-		rc = ep_add(l, dplink_notify_fd(l->dp), TAG_DP, 0);
+		rc = loop_ep_add(l, dplink_notify_fd(l->dp), TAG_DP, 0);
 		if (rc)
 			goto out_free;
 	}
@@ -320,7 +259,7 @@ int loop_new(struct loop **out, const struct loop_cfg *cfg)
 		rc = -errno;
 		goto out_free;
 	}
-	rc = ep_add(l, l->sfd, TAG_SIGNAL, 0);
+	rc = loop_ep_add(l, l->sfd, TAG_SIGNAL, 0);
 	if (rc)
 		goto out_free;
 	if (l->db) {
@@ -356,7 +295,7 @@ void loop_free(struct loop *l)
 	if (!l)
 		return;
 	db_commit(l, false);
-	adminipc_free(l->admin);        /* before the epoll fd closes */
+	loop_admin_close(l);
 	for (unsigned i = 0; i < LOOP_MAX_CONNS; i++)
 		if (l->conns[i].fd >= 0)
 			close(l->conns[i].fd);
@@ -435,6 +374,19 @@ void loop_send(void *user, const uint8_t addr[16], uint16_t port,
 		p->l->tx_drops++;
 }
 
+void loop_send_v5(void *user, const uint8_t addr[16], uint16_t port,
+		  const uint8_t *pkt, size_t len)
+{
+	struct loop_portctx *p = user;
+	/* discv5_check_static(): a WHOAREYOU is exactly 63 bytes, and a
+	 * packet with a message at least 87: the size says which it is. */
+	uint8_t fl = len == DISCV5_PACKET_MIN ? MSG_TX_F_WHOAREYOU : 0;
+
+	if (dplink_send_disc(p->l->dp, p->idx, addr, htons(port), pkt, len,
+			     fl) < 0)
+		p->l->tx_drops++;
+}
+
 int loop_attach(struct loop *l, unsigned idx, struct discv4 *d,
 		uint64_t start_ns, loop_post_fn *post, void *user)
 {
@@ -451,10 +403,63 @@ int loop_attach(struct loop *l, unsigned idx, struct discv4 *d,
 
 void loop_detach(struct loop *l, unsigned idx)
 {
-	if (idx < l->n)
-		memset(&l->eng[idx], 0, sizeof(l->eng[idx]));
-	if (idx < l->n)
-		l->eng[idx].deadline = UINT64_MAX;
+	if (idx >= l->n)
+		return;
+	l->eng[idx].d = NULL;
+	l->eng[idx].post = NULL;
+	l->eng[idx].user = NULL;
+	l->eng[idx].deadline = UINT64_MAX;
+}
+
+int loop_attach_v5(struct loop *l, unsigned idx, struct discv5 *d5,
+		   const uint8_t node_id[32], uint64_t start_ns,
+		   loop_post_fn *post, void *user)
+{
+	struct dplink_v5_sock vs = { .sock_idx = (uint16_t)idx, .on = 1 };
+	int rc;
+
+	if (idx >= l->n || !d5 || !node_id)
+		return -EINVAL;
+	if (l->eng[idx].d5)
+		return -EBUSY;
+	memcpy(vs.node_id, node_id, sizeof(vs.node_id));
+	rc = dplink_set_v5(l->dp, &vs, 1, NULL);
+	if (rc < 0)
+		return rc;
+	l->eng[idx].d5 = d5;
+	l->eng[idx].post5 = post;
+	l->eng[idx].user5 = user;
+	l->eng[idx].deadline5 = start_ns ? start_ns : loop_now();
+	return 0;
+}
+
+void loop_detach_v5(struct loop *l, unsigned idx)
+{
+	struct dplink_v5_sock vs = { .sock_idx = (uint16_t)idx };
+
+	if (idx >= l->n || !l->eng[idx].d5)
+		return;
+	/* Best effort: a dataplane that is gone drops them anyway. */
+	(void)dplink_set_v5(l->dp, &vs, 1, NULL);
+	l->eng[idx].d5 = NULL;
+	l->eng[idx].post5 = NULL;
+	l->eng[idx].user5 = NULL;
+	l->eng[idx].deadline5 = UINT64_MAX;
+}
+
+struct discv5 *loop_engine_v5(const struct loop *l, unsigned idx)
+{
+	return idx < l->n ? l->eng[idx].d5 : NULL;
+}
+
+void loop_touch_v5(struct loop *l, unsigned idx)
+{
+	if (idx < l->n && l->eng[idx].d5) {
+		uint64_t d = discv5_next_deadline(l->eng[idx].d5);
+
+		if (d < l->eng[idx].deadline5)
+			l->eng[idx].deadline5 = d;
+	}
 }
 
 struct discv4 *loop_engine(const struct loop *l, unsigned idx)
@@ -493,6 +498,28 @@ static void after_engine(struct loop_engine *e, uint64_t now)
 		e->post(e->user, now);
 }
 
+static void after_engine_v5(struct loop_engine *e, uint64_t now)
+{
+	e->deadline5 = discv5_next_deadline(e->d5);
+	if (e->post5)
+		e->post5(e->user5, now);
+}
+
+/* on_v5() hands a MSG_DISCV5_RX (control's private copy) to the discv5
+ * engine of its socket. */
+static void on_v5(struct loop *l, const struct msg_discv5_rx *m, uint64_t now)
+{
+	struct loop_engine *e;
+
+	if (m->sock_idx >= l->n || !l->eng[m->sock_idx].d5)
+		return;
+	e = &l->eng[m->sock_idx];
+	/* Errors are counted in the engine's stats. */
+	(void)discv5_on_packet(e->d5, m->src_addr, ntohs(m->src_port_be),
+			       m->data, m->data_len, now);
+	after_engine_v5(e, now);
+}
+
 static void drain_dp(struct loop *l)
 {
 	struct dplink_rx rx[RX_BURST];
@@ -505,6 +532,10 @@ static void drain_dp(struct loop *l)
 			uint16_t idx;
 			struct loop_engine *e;
 
+			if (rx[i].kind == MSG_DISCV5_RX) {
+				on_v5(l, rx[i].v5, now);
+				continue;
+			}
 			if (rx[i].kind != MSG_DISCV4_RX) {
 				if (l->rlpx_fn)
 					l->rlpx_fn(l->rlpx_user, &rx[i], now);
@@ -535,6 +566,10 @@ static void run_timers(struct loop *l)
 			discv4_on_timer(e->d, now);
 			after_engine(e, now);
 		}
+		if (e->d5 && e->deadline5 <= now) {
+			discv5_on_timer(e->d5, now);
+			after_engine_v5(e, now);
+		}
 	}
 	if (l->alarm_fn && l->alarm_at <= now) {
 		loop_alarm_fn *fn = l->alarm_fn;
@@ -561,9 +596,12 @@ static void arm_timer(struct loop *l)
 	uint64_t next = UINT64_MAX;
 	struct itimerspec its = { 0 };
 
-	for (unsigned i = 0; i < l->n; i++)
+	for (unsigned i = 0; i < l->n; i++) {
 		if (l->eng[i].d && l->eng[i].deadline < next)
 			next = l->eng[i].deadline;
+		if (l->eng[i].d5 && l->eng[i].deadline5 < next)
+			next = l->eng[i].deadline5;
+	}
 	if (l->alarm_fn && l->alarm_at < next)
 		next = l->alarm_at;
 	if (l->db && l->next_commit < next)
@@ -593,148 +631,6 @@ static void arm_timer(struct loop *l)
 	}
 	timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 	l->armed = next == UINT64_MAX ? 0 : next;
-}
-
-ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap)
-{
-	struct metrics_input in = { 0 };
-	uint64_t now = loop_now();
-	bool first = true;
-
-	in.n_queues = dplink_n_queues(l->dp);
-	if (in.n_queues > DPLINK_MAX_QUEUES)
-		in.n_queues = DPLINK_MAX_QUEUES;
-	for (unsigned q = 0; q < in.n_queues; q++)
-		if (dplink_stats(l->dp, q, l->dpcnt[q]))
-			memset(l->dpcnt[q], 0, sizeof(l->dpcnt[q]));
-	in.dp = (const uint64_t(*)[DP_CNT_MAX])l->dpcnt;
-	for (unsigned i = 0; i < l->n; i++) {
-		const struct discv4 *d = l->eng[i].d;
-		uint64_t sz;
-
-		if (!d)
-			continue;
-		in.n_engines++;
-		metrics_stats_add(&in.eng, discv4_stats(d));
-		sz = discv4_table_size(d);
-		in.table_nodes += sz;
-		in.pending += discv4_pending(d);
-		if (first || sz < in.table_min)
-			in.table_min = sz;
-		if (first || sz > in.table_max)
-			in.table_max = sz;
-		first = false;
-	}
-	in.db_commits = l->commits;
-	adminipc_counters(l->admin, &in.admin_refused, &in.admin_over_cap);
-	in.uptime_s = (now - l->started_ns) / 1000000000ull;
-	return metrics_format(out, cap, &in);
-}
-
-static void conn_close(struct conn *c)
-{
-	close(c->fd);
-	c->fd = -1;
-	c->len = 0;
-}
-
-static void conn_accept(struct loop *l)
-{
-	for (;;) {
-		int fd = accept4(l->mfd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		unsigned i;
-
-		if (fd < 0)
-			return;
-		for (i = 0; i < LOOP_MAX_CONNS; i++)
-			if (l->conns[i].fd < 0)
-				break;
-		if (i == LOOP_MAX_CONNS ||
-		    ep_add(l, fd, TAG_CONN, i)) {
-			close(fd);      /* over the limit: shed */
-			continue;
-		}
-		l->conns[i].fd = fd;
-		l->conns[i].len = 0;
-	}
-}
-
-static void write_all(int fd, const char *p, size_t len)
-{
-	struct timeval tv = { .tv_sec = 1 };
-	int fl = fcntl(fd, F_GETFL);
-
-	/* A response is a few tens of KiB: block for at most a second
-	 * rather than keep per-connection write state. */
-	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void respond(struct loop *l, struct conn *c)
-{
-	char hdr[256];
-	const char *status = "200 OK", *body;
-	ssize_t blen;
-	int hl;
-
-	if (!strncmp(c->buf, "GET /metrics ", 13) ||
-	    !strncmp(c->buf, "GET /metrics?", 13)) {
-		blen = loop_metrics_text(l, l->mbuf, METRICS_BUF);
-		body = l->mbuf;
-		if (blen < 0) {
-			status = "500 Internal Server Error";
-			body = "metrics too large\n";
-			blen = (ssize_t)strlen(body);
-		}
-	} else if (strncmp(c->buf, "GET ", 4)) {
-		status = "405 Method Not Allowed";
-		body = "only GET /metrics\n";
-		blen = (ssize_t)strlen(body);
-	} else {
-		status = "404 Not Found";
-		body = "try /metrics\n";
-		blen = (ssize_t)strlen(body);
-	}
-	hl = snprintf(hdr, sizeof(hdr),
-		      "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
-		      "Content-Length: %zd\r\nConnection: close\r\n\r\n",
-		      status, METRICS_CONTENT_TYPE, blen);
-	write_all(c->fd, hdr, (size_t)hl);
-	write_all(c->fd, body, (size_t)blen);
-	conn_close(c);
-}
-
-static void conn_read(struct loop *l, unsigned i)
-{
-	struct conn *c = &l->conns[i];
-	ssize_t n;
-
-	if (i >= LOOP_MAX_CONNS || c->fd < 0)
-		return;
-	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_close(c);
-		return;
-	}
-	c->len += (size_t)n;
-	c->buf[c->len] = '\0';
-	if (strstr(c->buf, "\r\n\r\n") || strstr(c->buf, "\n\n"))
-		respond(l, c);
-	else if (c->len >= sizeof(c->buf) - 1)
-		conn_close(c);  /* request head too long */
 }
 
 static void on_signal(struct loop *l)
@@ -784,10 +680,10 @@ int loop_run(struct loop *l)
 				drain_dp(l);
 				break;
 			case TAG_MLISTEN:
-				conn_accept(l);
+				loop_conn_accept(l);
 				break;
 			case TAG_CONN:
-				conn_read(l, idx);
+				loop_conn_read(l, idx);
 				break;
 			case TAG_FD:
 				if (idx < l->n_watch && l->watch[idx].fn)
@@ -952,28 +848,4 @@ void loop_del_service(struct loop *l, void *user)
 struct dplink *loop_dplink(struct loop *l)
 {
 	return l->dp;
-}
-
-/* ---- admin API on a Unix socket (control/host/adminipc.h) ---------------- */
-
-static int admin_watch(void *ctx, int fd, uint32_t events,
-		       adminipc_ready_fn *fn, void *user)
-{
-	return loop_fd_watch(ctx, fd, events, fn, user);
-}
-
-static void admin_unwatch(void *ctx, int fd)
-{
-	loop_fd_unwatch(ctx, fd);
-}
-
-int loop_admin_listen(struct loop *l, const char *path,
-		      const struct admin_provider *p)
-{
-	struct adminipc_io io = { .watch = admin_watch,
-				  .unwatch = admin_unwatch, .ctx = l };
-
-	if (!l || l->admin)
-		return -EINVAL;
-	return adminipc_new(&l->admin, &io, path, p);
 }

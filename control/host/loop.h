@@ -10,6 +10,7 @@
 #include "common/dplink_proto.h"
 #include "control/base/wallclock.h"
 #include "control/discv4/discv4.h"
+#include "control/discv5/discv5.h"
 #include "control/host/dplink.h"
 #include "control/base/netutil.h"
 #include "control/store/nodedb.h"
@@ -23,11 +24,13 @@
  * It is the only file in control/ that calls epoll, timerfd, signalfd or
  * sockets.
  *
- * Engines are sans-I/O (control/discv4/discv4.h): the loop hands each received
- * packet to the engine attached to the packet's sock_idx, ticks engines
- * whose deadline passed, and sends what they emit through loop_send().
- * One loop hosts up to one engine per dataplane socket (devplane testnet
- * runs a thousand).
+ * Engines are sans-I/O (control/discv4/discv4.h, control/discv5/discv5.h):
+ * the loop hands each received packet to the engine attached to the
+ * packet's sock_idx (MSG_DISCV4_RX to the discv4 one, MSG_DISCV5_RX to the
+ * discv5 one), ticks engines whose deadline passed, and sends what they
+ * emit through loop_send() / loop_send_v5(). One loop hosts up to one
+ * engine of each protocol per dataplane socket (devplane testnet runs a
+ * thousand).
  *
  * Time is CLOCK_MONOTONIC in nanoseconds, for every deadline and interval
  * (the timerfd runs on it with absolute expirations), so a wall clock that
@@ -157,6 +160,40 @@ int loop_attach(struct loop *l, unsigned idx, struct discv4 *d,
 /* loop_detach() forgets the engine of socket idx; its packets are then
  * dropped. */
 void loop_detach(struct loop *l, unsigned idx);
+
+/* ---- discv5 beside discv4 on the same socket --------------------------------
+ *
+ * The dataplane hands a socket's datagrams to discv4 first and what fails
+ * discv4's size or hash check to discv5 (dataplane/stage/disc_rx.h), once
+ * it knows the socket's local node id, whose first 16 bytes unmask
+ * discv5's headers. */
+
+/* loop_attach_v5() tells the dataplane to run discv5 on socket idx for
+ * node_id (keccak256 of the local public key; dplink_set_v5(), a round
+ * trip), routes the socket's MSG_DISCV5_RX to engine d5 and schedules its
+ * first tick at start_ns (0: now); post (may be NULL) runs after every
+ * call into d5. A discv4 engine may be attached to the same socket or
+ * not. The loop does not own d5. Returns 0, -EINVAL, -EBUSY (a discv5
+ * engine is attached there), or the -errno of dplink_set_v5(). */
+int loop_attach_v5(struct loop *l, unsigned idx, struct discv5 *d5,
+		   const uint8_t node_id[32], uint64_t start_ns,
+		   loop_post_fn *post, void *user);
+
+/* loop_detach_v5() turns discv5 off on socket idx and forgets its engine. */
+void loop_detach_v5(struct loop *l, unsigned idx);
+
+/* loop_engine_v5() is the discv5 engine of socket idx, or NULL. */
+struct discv5 *loop_engine_v5(const struct loop *l, unsigned idx);
+
+/* loop_touch_v5() is loop_touch() for the discv5 engine of socket idx. */
+void loop_touch_v5(struct loop *l, unsigned idx);
+
+/* loop_send_v5() is a discv5_send_fn: user must be loop_port(l, idx). A
+ * 63-byte packet is a WHOAREYOU (the only discv5 packet of that size) and
+ * goes out flagged MSG_TX_F_WHOAREYOU, for the dataplane's
+ * per-destination limit. Drops count in loop_tx_drops(). */
+void loop_send_v5(void *user, const uint8_t addr[16], uint16_t port,
+		  const uint8_t *pkt, size_t len);
 
 /* loop_touch() re-reads the deadline of the engine on socket idx; call it
  * after starting a request (discv4_ping() and friends) from outside a

@@ -3,9 +3,11 @@
 #include "control/host/node.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 int node_wire(struct discv4_node *out, const struct enode *e)
 {
@@ -63,6 +65,66 @@ static void post(void *user, uint64_t now_ns)
 		n->post(n->post_user, now_ns);
 }
 
+int node_random(void *user, uint8_t *buf, size_t len)
+{
+	struct node *n = user;
+
+	while (len) {
+		size_t k;
+
+		if (n->rand_pos == n->rand_len) {
+			ssize_t got = getrandom(n->rand_buf,
+						sizeof(n->rand_buf), 0);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				return got < 0 ? -errno : -EIO;
+			n->rand_pos = 0;
+			n->rand_len = (size_t)got;
+		}
+		k = n->rand_len - n->rand_pos;
+		if (k > len)
+			k = len;
+		memcpy(buf, n->rand_buf + n->rand_pos, k);
+		/* Handed-out bytes become keys and nonces: none stays. */
+		explicit_bzero(n->rand_buf + n->rand_pos, k);
+		n->rand_pos += k;
+		buf += k;
+		len -= k;
+	}
+	return 0;
+}
+
+/* start_v5() creates the discv5 engine on the same local node and turns
+ * discv5 on for the socket. */
+static int start_v5(struct node *n, const struct node_cfg *cfg,
+		    uint64_t now_ns)
+{
+	struct discv5_config c = {
+		.ln = &n->ln,
+		.send = loop_send_v5,
+		.send_user = loop_port(cfg->loop, cfg->idx),
+		.random = node_random,
+		.random_user = n,
+		.netrestrict = cfg->netrestrict,
+		.n_netrestrict = cfg->n_netrestrict,
+		.seed = cfg->seed ^ 0x5555555555555555ull,
+		.no_refresh = cfg->no_refresh,
+	};
+	int rc = discv5_new(&n->d5, &c, now_ns);
+
+	if (rc)
+		return rc;
+	rc = loop_attach_v5(cfg->loop, cfg->idx, n->d5, n->ln.id,
+			    cfg->start_ns, post, n);
+	if (rc) {
+		discv5_free(n->d5);
+		n->d5 = NULL;
+	}
+	return rc;
+}
+
 int node_init(struct node *n, const struct node_cfg *cfg, uint64_t now_ns)
 {
 	struct discv4_config dc = { 0 };
@@ -73,8 +135,8 @@ int node_init(struct node *n, const struct node_cfg *cfg, uint64_t now_ns)
 	uint16_t port;
 	int rc;
 
-	memset(n, 0, sizeof(*n));
-	if (!cfg->priv || !cfg->loop)
+	memset(n, 0, offsetof(struct node, rand_buf));
+	if (!cfg->priv || !cfg->loop || (cfg->no_v4 && !cfg->v5))
 		return -EINVAL;
 	port = loop_listen_port(cfg->loop, cfg->idx);
 	if (!port)
@@ -106,17 +168,32 @@ int node_init(struct node *n, const struct node_cfg *cfg, uint64_t now_ns)
 	dc.seed = cfg->seed;
 	dc.wc = loop_wallclock(cfg->loop);
 	dc.no_refresh = cfg->no_refresh;
-	rc = discv4_new(&n->d, &dc, now_ns);
-	if (rc)
-		goto out_fini;
+	if (!cfg->no_v4) {
+		rc = discv4_new(&n->d, &dc, now_ns);
+		if (rc)
+			goto out_fini;
+	}
+	if (cfg->v5) {
+		rc = start_v5(n, cfg, now_ns);
+		if (rc)
+			goto out_free;
+	}
 	n->saved_seq = seq;
 	persist_seq(n);
-	rc = loop_attach(cfg->loop, cfg->idx, n->d, cfg->start_ns, post, n);
-	if (rc)
-		goto out_free;
+	if (n->d) {
+		rc = loop_attach(cfg->loop, cfg->idx, n->d, cfg->start_ns,
+				 post, n);
+		if (rc)
+			goto out_free;
+	}
 	return 0;
 
 out_free:
+	if (n->d5) {
+		loop_detach_v5(cfg->loop, cfg->idx);
+		discv5_free(n->d5);
+		n->d5 = NULL;
+	}
 	discv4_free(n->d);
 	n->d = NULL;
 out_fini:
@@ -126,12 +203,20 @@ out_fini:
 
 void node_fini(struct node *n)
 {
-	if (!n->d)
+	if (!n->d && !n->d5)
 		return;
-	loop_detach(n->loop, n->idx);
-	discv4_free(n->d);
-	n->d = NULL;
+	if (n->d) {
+		loop_detach(n->loop, n->idx);
+		discv4_free(n->d);
+		n->d = NULL;
+	}
+	if (n->d5) {
+		loop_detach_v5(n->loop, n->idx);
+		discv5_free(n->d5);
+		n->d5 = NULL;
+	}
 	localnode_fini(&n->ln);
+	explicit_bzero(n->rand_buf, sizeof(n->rand_buf));
 }
 
 int node_add_bootnode(struct node *n, const struct enode *e)
@@ -141,8 +226,19 @@ int node_add_bootnode(struct node *n, const struct enode *e)
 
 	if (rc)
 		return rc;
-	rc = discv4_add_bootnode(n->d, &dn);
-	loop_touch(n->loop, n->idx);
+	if (n->d) {
+		rc = discv4_add_bootnode(n->d, &dn);
+		loop_touch(n->loop, n->idx);
+	}
+	if (n->d5 && rc == 0) {
+		struct discv5_node d5;
+
+		/* The key and the UDP endpoint: the engine handshakes with
+		 * it and learns its record. */
+		discv5_node_from_addr(&d5, NULL, e->pub, e->ip, e->udp);
+		rc = discv5_add_bootnode(n->d5, &d5);
+		loop_touch_v5(n->loop, n->idx);
+	}
 	return rc;
 }
 
@@ -151,7 +247,7 @@ ssize_t node_load_seeds(struct node *n, uint64_t now_ns)
 	struct nodedb_node *s;
 	ssize_t got, added = 0;
 
-	if (!n->db)
+	if (!n->db || !n->d)
 		return 0;
 	s = calloc(NODE_SEED_MAX, sizeof(*s));
 	if (!s)

@@ -54,7 +54,7 @@ static const struct kad_table *adm_table(void *user)
 {
 	struct nodehost *N = user;
 
-	return N->node ? discv4_table(N->node->d) : NULL;
+	return N->node && N->node->d ? discv4_table(N->node->d) : NULL;
 }
 
 static int adm_node_info(void *user, struct admin_node_info *ni)
@@ -199,6 +199,7 @@ static int node_discovery(struct nodehost *N, struct loop *l,
 		.has_extip = o->has_extip, .db = o->db,
 		.netrestrict = o->loop.netrestrict,
 		.n_netrestrict = o->loop.n_netrestrict,
+		.no_v4 = o->no_v4, .v5 = o->v5,
 		.verbosity = o->verbosity,
 	};
 	struct node *n;

@@ -46,6 +46,7 @@ struct session_node_cfg {
 	unsigned n_trusted;
 	unsigned max_peers, max_pending;
 	bool nodiscover;
+	bool no_v4, v5;                 /* which discovery: node_cfg */
 	const char *ipcpath;            /* admin API socket (NULL: off) */
 	struct nodedb *db;              /* seeds the table (NULL: none) */
 	int verbosity;

@@ -24,6 +24,7 @@
 #include "common/shmring.h"
 #include "config.h"
 #include "dataplane/daemon/backend.h"
+#include "dataplane/daemon/dpstats.h"
 #include "dataplane/daemon/lcore.h"
 #if HAVE_XDP
 #include "dataplane/io/pktio_afxdp.h"
@@ -50,9 +51,14 @@ struct dpd {
 	struct dpd_shield_opts shield_opts;     /* attach mode's flags */
 	const char *eal;                /* dpdk: EAL arguments */
 	size_t rlpx_sess_mem, rlpx_mem; /* RLPx budgets; 0: defaults */
+	/* discv5: the sockets' masking keys (V5 from control), shared by
+	 * the workers, and their limits (CONFIG or the command line) */
+	struct discv5_rx_keys *v5keys;
+	uint32_t v5_hs_rate, v5_hs_burst, v5_way_rate, v5_way_burst;
 #if HAVE_XDP
 	struct shield_loader *shield;   /* xdp backend: the attached shield */
 	bool allow_set;                 /* we hold netrestrict entries */
+	bool v5_noted;                  /* said that the shield drops v5 */
 #endif
 };
 
@@ -85,9 +91,11 @@ static void dpd_fini(struct dpd *d)
 	drop_allow(d);
 	for (unsigned q = 0; d->lc && q < d->n_queues; q++) {
 		discv4_rx_free(d->lc[q].stage);
+		discv5_rx_free(d->lc[q].v5);
 		rlpx_stage_free(d->lc[q].rlpx);
 	}
 	free(d->lc);
+	discv5_rx_keys_free(d->v5keys);
 	if (d->io)
 		d->io->ops->close(d->io);
 	shmring_free(d->ring);
@@ -271,6 +279,72 @@ static int shield_port(struct dpd *d, uint16_t port_be)
 }
 #endif
 
+/* v5_limit() is a CONFIG limit as the stage takes it: 0 the default,
+ * DPLINK_V5_OFF none (rate 0). */
+static void v5_limit(uint32_t *rate, uint32_t *burst, uint32_t r, uint32_t b,
+		     uint32_t def_r, uint32_t def_b)
+{
+	if (r == DPLINK_V5_OFF) {
+		*rate = *burst = 0;
+		return;
+	}
+	*rate = r ? r : def_r;
+	*burst = b ? b : def_b;
+}
+
+/* set_v5() handles V5: discv5 on or off on the sockets named. The whole
+ * message is checked before anything changes. With the xdp backend, a
+ * shield this dataplane attached lets discv5 through from the first
+ * socket on (SHIELD_F_DISCV5); a pinned one keeps its settings and we
+ * say once if it drops discv5. Returns 0 or -errno; *n_on is the
+ * sockets with discv5 now. */
+static int set_v5(struct dpd *d, const struct dplink_msg_v5 *m, size_t len,
+		  uint32_t *n_on)
+{
+	int rc = 0;
+
+	*n_on = discv5_rx_keys_on(d->v5keys);
+	if (len < sizeof(*m) || m->n > DPLINK_V5_CHUNK ||
+	    len != sizeof(*m) + m->n * sizeof(m->s[0]))
+		return -EBADMSG;
+	if (!d->v5keys)
+		return -EPROTO;
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->s[i].sock_idx >= d->n_listen || m->s[i].on > 1)
+			return -EINVAL;
+	for (uint32_t i = 0; rc == 0 && i < m->n; i++)
+		rc = discv5_rx_keys_set(d->v5keys, m->s[i].sock_idx,
+					m->s[i].on ? m->s[i].node_id : NULL);
+	*n_on = discv5_rx_keys_on(d->v5keys);
+#if HAVE_XDP
+	if (rc == 0 && d->shield && *n_on) {
+		struct shield_cfg sc;
+
+		if (shield_loader_get_cfg(d->shield, &sc) < 0 ||
+		    (sc.flags & SHIELD_F_DISCV5))
+			return 0;
+		if (!shield_loader_reattached(d->shield)) {
+			sc.flags |= SHIELD_F_DISCV5;
+			rc = shield_loader_set_cfg(d->shield, &sc);
+		} else if (!d->v5_noted) {
+			d->v5_noted = true;
+			fprintf(stderr, "devplane-dp: the pinned shield drops "
+				"discv5 (devplane-dp shield attach --discv5 "
+				"lets it through)\n");
+		}
+	}
+#endif
+	return rc;
+}
+
+/* drop_v5() turns discv5 off on every socket (an attached dataplane's
+ * control has gone; the next one says again). */
+static void drop_v5(struct dpd *d)
+{
+	for (unsigned i = 0; d->v5keys && i < d->n_listen; i++)
+		(void)discv5_rx_keys_set(d->v5keys, i, NULL);
+}
+
 /* split_backend() turns "xdp:IFNAME" (or "dpdk:IFNAME") into the name and
  * IFNAME. */
 static int split_backend(char name[16], const char **iface,
@@ -360,10 +434,25 @@ static int start_workers(struct dpd *d, const char *backend,
 	memcpy(d->shm->backend, ops->name,
 	       strnlen(ops->name, sizeof(d->shm->backend)));
 	d->shm->dp_pid = (uint32_t)getpid();
+	rc = discv5_rx_keys_new(&d->v5keys, n_listen);
+	if (rc < 0)
+		return rc;
 	for (unsigned q = 0; q < d->n_queues; q++) {
 		struct lcore *l = &d->lc[q];
+		struct discv5_rx_cfg v5c = { .keys = d->v5keys };
 
 		rc = discv4_rx_new(&l->stage, scfg);
+		if (rc < 0)
+			return rc;
+		v5c.budget = discv4_rx_budget(l->stage);
+		v5_limit(&v5c.hs_rate, &v5c.hs_burst, d->v5_hs_rate,
+			 d->v5_hs_burst, DPLINK_V5_HS_RATE_DEFAULT,
+			 DPLINK_V5_HS_BURST_DEFAULT);
+		v5_limit(&v5c.way_rate, &v5c.way_burst, d->v5_way_rate,
+			 d->v5_way_burst, DPLINK_V5_WAY_RATE_DEFAULT,
+			 DPLINK_V5_WAY_BURST_DEFAULT);
+		v5c.slots = scfg->budget_slots;
+		rc = discv5_rx_new(&l->v5, &v5c);
 		if (rc < 0)
 			return rc;
 		rc = ops->add_wake_fd(d->io, q, d->tx_efd[q]);
@@ -496,8 +585,11 @@ static int ctl_msg(struct dpd *d, int sock)
 		struct dplink_msg_hdr h;
 		struct dplink_msg_rlpx_fd fd;
 		struct dplink_msg_allow al;
+		struct dplink_msg_v5 v5;
 		uint8_t b[sizeof(struct dplink_msg_allow) +
 			  DPLINK_MAX_ALLOW * sizeof(struct dplink_prefix)];
+		uint8_t b5[sizeof(struct dplink_msg_v5) +
+			   DPLINK_V5_CHUNK * sizeof(struct dplink_v5_sock)];
 	} u;
 	unsigned nfds = 0;
 	int fd = -1;
@@ -524,6 +616,15 @@ static int ctl_msg(struct dpd *d, int sock)
 			close(fd);
 		dplink_hdr_init(&r.hdr, DPLINK_OP_ALLOW_DONE, sizeof(r));
 		r.status = set_allow(d, &u.al, (size_t)n, &r.installed);
+		return dplink_send(sock, &r, sizeof(r), NULL, 0);
+	}
+	if (u.h.op == DPLINK_OP_V5) {
+		struct dplink_msg_v5_done r = { 0 };
+
+		if (nfds)
+			close(fd);
+		dplink_hdr_init(&r.hdr, DPLINK_OP_V5_DONE, sizeof(r));
+		r.status = set_v5(d, &u.v5, (size_t)n, &r.n_on);
 		return dplink_send(sock, &r, sizeof(r), NULL, 0);
 	}
 	if (nfds)
@@ -631,6 +732,10 @@ static int run_child(const struct dpd_opts *o)
 		d.ban_sig_count = cfg.ban_sig_count;
 		d.ban_sig_window_s = cfg.ban_sig_window_s;
 		d.ban_secs = cfg.ban_secs;
+		d.v5_hs_rate = cfg.v5_hs_rate;
+		d.v5_hs_burst = cfg.v5_hs_burst;
+		d.v5_way_rate = cfg.v5_way_rate;
+		d.v5_way_burst = cfg.v5_way_burst;
 		rc = start_workers(&d, backend, NULL, cfg.flags, listen,
 				   cfg.n_listen, &scfg, cfg.rlpx_frame_cap);
 	}
@@ -663,13 +768,6 @@ static int run_child(const struct dpd_opts *o)
 	dpd_fini(&d);
 	close(sfd);
 	return rc;
-}
-
-int dpd_stats_path(char *buf, size_t cap, const char *shm_path)
-{
-	int n = snprintf(buf, cap, "%s.stats", shm_path);
-
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
 static int listen_unix(const char *path)
@@ -726,6 +824,10 @@ static int run_attach(const struct dpd_opts *o)
 		return -EINVAL;
 	d.n_queues = o->n_queues;
 	d.shield_opts = o->shield;
+	d.v5_hs_rate = o->v5_hs_rate;
+	d.v5_hs_burst = o->v5_hs_burst;
+	d.v5_way_rate = o->v5_way_rate;
+	d.v5_way_burst = o->v5_way_burst;
 	rc = dpd_stats_path(stats, sizeof(stats), o->shm_path);
 	if (rc < 0)
 		return rc;
@@ -826,6 +928,7 @@ static int run_attach(const struct dpd_opts *o)
 				break;
 			if (r < 0) {    /* control left: its --netrestrict too */
 				drop_allow(&d);
+				drop_v5(&d);
 				close(conn);
 				conn = -1;
 			}
@@ -852,97 +955,4 @@ int dpd_run(const struct dpd_opts *o)
 	if (o->shm_path)
 		return run_attach(o);
 	return -EINVAL;
-}
-
-void dpd_print_stats(FILE *f, const struct dplink_shm *shm)
-{
-	uint64_t total[DP_CNT_MAX] = { 0 };
-	unsigned nq = shm->n_queues;
-
-	if (nq > DPLINK_MAX_QUEUES)
-		nq = DPLINK_MAX_QUEUES;
-	if (shm->backend[0])
-		fprintf(f, "backend %.*s\n", (int)sizeof(shm->backend),
-			shm->backend);
-	for (unsigned q = 0; q < nq; q++) {
-		for (unsigned i = 0; i < DP_CNT_MAX; i++) {
-			uint64_t v = __atomic_load_n(&shm->w[q].cnt[i],
-						     __ATOMIC_RELAXED);
-
-			total[i] += v;
-			fprintf(f, "worker%u.%s %llu\n", q, dp_cnt_name(i),
-				(unsigned long long)v);
-		}
-	}
-	for (unsigned i = 0; i < DP_CNT_MAX; i++)
-		fprintf(f, "total.%s %llu\n", dp_cnt_name(i),
-			(unsigned long long)total[i]);
-}
-
-/* print_fd() maps the counter region behind fd read-only and prints it;
- * it closes fd. */
-static int print_fd(FILE *f, int fd)
-{
-	struct dplink_shm *shm;
-	size_t len;
-	int rc;
-
-	rc = dplink_shm_map(&shm, &len, fd, false, false);
-	close(fd);
-	if (rc < 0)
-		return rc;
-	dpd_print_stats(f, shm);
-	dplink_shm_unmap(shm, len);
-	return 0;
-}
-
-int dpd_stats(FILE *f, const char *shm_path)
-{
-	char path[4096];
-	int fd, rc;
-
-	rc = dpd_stats_path(path, sizeof(path), shm_path);
-	if (rc < 0)
-		return rc;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return print_fd(f, fd);
-}
-
-int dpd_stats_pid(FILE *f, long pid)
-{
-	static const char want[] = "/memfd:" DPLINK_SHM_MEMFD_NAME " ";
-	char dir[64], path[64 + 1 + 256], link[256];
-	struct dirent *de;
-	int fd = -ENOENT;
-	DIR *d;
-
-	if (pid <= 0)
-		return -EINVAL;
-	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	/* The link reads "/memfd:NAME (deleted)". */
-	while (fd == -ENOENT && (de = readdir(d))) {
-		ssize_t n;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue;
-		link[n] = 0;
-		if (strncmp(link, want, sizeof(want) - 1))
-			continue;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fd = -errno;
-	}
-	closedir(d);
-	if (fd < 0)
-		return fd;
-	return print_fd(f, fd);
 }

@@ -4,7 +4,6 @@
 #define DATAPLANE_DPD_H
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "common/dplink_proto.h"
 
@@ -45,6 +44,10 @@ struct dpd_opts {
 	 * RLPX_STAGE_SESS_MEM and RLPX_STAGE_MEM) */
 	size_t rlpx_sess_mem, rlpx_mem;
 	struct dpd_shield_opts shield;  /* attach mode, xdp backend */
+	/* attach mode: discv5 handshakes per source and WHOAREYOUs per
+	 * destination, packets/s and burst (as struct dplink_msg_config:
+	 * 0 the default, DPLINK_V5_OFF no limit) */
+	uint32_t v5_hs_rate, v5_hs_burst, v5_way_rate, v5_way_burst;
 };
 
 #define DPD_DEFAULT_RING_SIZE 2048
@@ -56,25 +59,5 @@ struct dpd_opts {
 /* dpd_run() runs the dataplane until control says SHUTDOWN, the control
  * socket closes (child mode), or SIGTERM/SIGINT. Returns 0 or -errno. */
 int dpd_run(const struct dpd_opts *o);
-
-/* dpd_stats_path() is PATH.stats for the region at shm_path, written into
- * buf[0..cap). Returns 0 or -ENAMETOOLONG. */
-int dpd_stats_path(char *buf, size_t cap, const char *shm_path);
-
-/* dpd_print_stats() prints the counters of a mapped shared region: a
- * "backend NAME" line, then one "workerN.name value" line per counter and
- * worker, then "total.name". */
-void dpd_print_stats(FILE *f, const struct dplink_shm *shm);
-
-/* dpd_stats() maps PATH.stats of a running attach-mode dataplane read-only
- * and prints it. Returns 0 or -errno (-EBADMSG: not a counter region). */
-int dpd_stats(FILE *f, const char *shm_path);
-
-/* dpd_stats_pid() prints the counters of a dataplane that control
- * spawned, given the pid of either process: the region is an anonymous
- * memfd both hold, reached through /proc/pid/fd (the same user, or
- * CAP_SYS_PTRACE), and readable while control is stopped. Returns 0,
- * -ENOENT (no counter region among its fds) or -errno. */
-int dpd_stats_pid(FILE *f, long pid);
 
 #endif /* DATAPLANE_DPD_H */

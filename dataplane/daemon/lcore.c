@@ -82,7 +82,8 @@ static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
 		     unsigned n)
 {
 	_Alignas(64) uint8_t scratch[MSG_SLOT_SIZE];
-	struct msg_discv4_rx *m = (struct msg_discv4_rx *)scratch;
+	struct msg_discv4_rx *m4 = (struct msg_discv4_rx *)scratch;
+	struct msg_discv5_rx *m5 = (struct msg_discv5_rx *)scratch;
 	struct msg_desc d[PKTIO_BURST];
 	const struct lcore_clock *c = clk(l);
 	uint64_t mono = c->mono_ns(c->arg), unix_ns = c->unix_ns(c->arg);
@@ -91,37 +92,47 @@ static void rx_stage(struct lcore *l, const struct pktio_pkt *pkts,
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct pktio_pkt *pk = &pkts[i];
-		enum discv4_rx_verdict v;
+		struct disc_rx_result r;
 		uint32_t slot;
 		size_t mlen;
 
 		bytes += pk->len;
-		v = discv4_rx_process_to(l->stage, pk->buf, pk->len,
-					 pk->peer_addr, pk->peer_port_be,
-					 pk->sock_idx, mono, unix_ns, m,
-					 sizeof(scratch));
-		cnt_add(l->cnt, discv4_rx_verdict_cnt(v), 1);
-		if (v == DISCV4_RX_DROP_SIG && l->io->ops->bad_source &&
+		r = disc_rx_process(l->stage, l->v5, pk->buf, pk->len,
+				    pk->peer_addr, pk->peer_port_be,
+				    pk->sock_idx, mono, unix_ns, scratch,
+				    sizeof(scratch));
+		for (unsigned k = 0; k < r.n_cnt; k++)
+			cnt_add(l->cnt, r.cnt[k], 1);
+		if (r.v4 == DISCV4_RX_DROP_SIG && l->io->ops->bad_source &&
 		    l->io->ops->bad_source(l->io, l->q, pk->peer_addr) > 0)
 			cnt_add(l->cnt, DP_CNT_BANS_ADDED, 1);
-		if (v == DISCV4_RX_ACCEPT_CACHED)
-			cnt_add(l->cnt, DP_CNT_CACHE_HIT, 1);
-		else if (v != DISCV4_RX_ACCEPT)
+		if (!r.kind)
 			continue;
 		if (shmring_slot_alloc(l->ring, &slot) < 0) {
 			cnt_add(l->cnt, DP_CNT_DROP_NO_SLOT, 1);
 			continue;
 		}
-		m->hdr.seq = l->seq++;
-		m->hdr.rx_tsc = t;
-		m->dst_port_be = pk->local_port_be;
-		m->sock_idx = pk->sock_idx;
-		m->queue = (uint16_t)l->q;
-		mlen = sizeof(*m) + m->data_len;
-		memcpy(shmring_slot_ptr(l->ring, slot), m, mlen);
+		/* The two messages share their first fields' meaning, not
+		 * their offsets: each is finished in its own layout. */
+		if (r.kind == MSG_DISCV4_RX) {
+			m4->hdr.seq = l->seq++;
+			m4->hdr.rx_tsc = t;
+			m4->dst_port_be = pk->local_port_be;
+			m4->sock_idx = pk->sock_idx;
+			m4->queue = (uint16_t)l->q;
+			mlen = sizeof(*m4) + m4->data_len;
+		} else {
+			m5->hdr.seq = l->seq++;
+			m5->hdr.rx_tsc = t;
+			m5->dst_port_be = pk->local_port_be;
+			m5->sock_idx = pk->sock_idx;
+			m5->queue = (uint16_t)l->q;
+			mlen = sizeof(*m5) + m5->data_len;
+		}
+		memcpy(shmring_slot_ptr(l->ring, slot), scratch, mlen);
 		d[nd++] = (struct msg_desc){ .slot = slot,
 					     .len = (uint16_t)mlen,
-					     .kind = MSG_DISCV4_RX };
+					     .kind = r.kind };
 	}
 	cnt_add(l->cnt, DP_CNT_RX_PKTS, n);
 	cnt_add(l->cnt, DP_CNT_RX_BYTES, bytes);
@@ -143,7 +154,7 @@ unsigned lcore_tx_drain(struct lcore *l)
 	struct pktio_pkt pk[PKTIO_BURST];
 	uint32_t slots[PKTIO_BURST];
 	unsigned n, np = 0, ns = 0, sent, taken;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, mono = 0;
 
 	if (l->n_stash) {
 		n = l->n_stash;
@@ -187,6 +198,16 @@ unsigned lcore_tx_drain(struct lcore *l)
 		    tx.data_len > MSG_DISCV4_MAX_PACKET) {
 			cnt_add(l->cnt, DP_CNT_TX_BAD_MSG, 1);
 			continue;
+		}
+		/* WHOAREYOUs answer unauthenticated packets: within the
+		 * destination's limit only (dataplane/stage/discv5_rx.h). */
+		if ((tx.tx_flags & MSG_TX_F_WHOAREYOU) && l->v5) {
+			if (!mono)
+				mono = clk(l)->mono_ns(clk(l)->arg);
+			if (!discv5_rx_whoareyou_ok(l->v5, tx.dst_addr, mono)) {
+				cnt_add(l->cnt, DP_CNT_WHOAREYOU_LIMITED, 1);
+				continue;
+			}
 		}
 		pk[np].buf = slot + sizeof(tx);
 		pk[np].len = tx.data_len;

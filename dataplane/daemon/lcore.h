@@ -8,7 +8,7 @@
 
 #include "common/dplink_proto.h"
 #include "common/shmring.h"
-#include "dataplane/stage/discv4_rx.h"
+#include "dataplane/stage/disc_rx.h"
 #include "dataplane/io/pktio.h"
 #include "dataplane/stage/rlpx_stage.h"
 
@@ -38,6 +38,9 @@ struct lcore {
 	struct shmring_q *rxq;          /* dp -> ctl */
 	struct shmring_q *txq;          /* ctl -> dp */
 	struct discv4_rx *stage;
+	struct discv5_rx *v5;           /* discv5 beside it (dataplane/stage/
+					 * disc_rx.h) and the WHOAREYOU
+					 * limiter; NULL: neither */
 	struct rlpx_stage *rlpx;        /* RLPx sessions pinned here, or NULL */
 	struct dplink_shm *shm;
 	uint64_t *cnt;                  /* shm->w[q].cnt */
@@ -54,7 +57,8 @@ struct lcore {
 	bool started;
 };
 
-/* lcore_loop() runs the worker until *l->stop: rx burst -> discv4 stage ->
+/* lcore_loop() runs the worker until *l->stop: rx burst -> discovery demux
+ * (discv4, then discv5 for what discv4 refused on size or hash) ->
  * slot + enqueue (drop and count when the ring is full or the pool empty,
  * never block) -> wake control -> dequeue tx -> send burst (RLPx messages
  * go to l->rlpx) -> free slots -> one round of the RLPx stage; sleeps in
@@ -66,15 +70,17 @@ struct lcore {
 int lcore_loop(struct lcore *l);
 
 /* lcore_poll() is one round of lcore_loop() without the sleep: an rx
- * burst through the discv4 stage, one tx burst, one round of the RLPx
+ * burst through the discovery demux, one tx burst, one round of the RLPx
  * stage. Returns how much it did (0: idle). Worker (tests drive it). */
 unsigned lcore_poll(struct lcore *l);
 
 /* lcore_tx_drain() takes one burst from the ring from control and acts on
  * it (what lcore_loop() does each round; tests and fuzzing drive it on
  * its own). Every descriptor is hostile input: its message is copied out
- * of the slot once and only the copy is checked and used. Returns the
- * descriptors taken. Worker. */
+ * of the slot once and only the copy is checked and used. A datagram
+ * flagged MSG_TX_F_WHOAREYOU is sent only within its destination's limit
+ * (discv5_rx_whoareyou_ok()), else dropped and counted
+ * (DP_CNT_WHOAREYOU_LIMITED). Returns the descriptors taken. Worker. */
 unsigned lcore_tx_drain(struct lcore *l);
 
 /* lcore_wake_ctl() writes the control eventfd unless a wake-up is already

@@ -26,7 +26,9 @@ static void usage(FILE *f)
 		"usage: devplane-flood --target IP:PORT [--rate PPS] "
 		"[--duration S] [--count N]\n"
 		"                      [--mix KIND=W,...] (size type hash "
-		"ping sig rlp expired short long)\n"
+		"ping sig rlp expired short long\n"
+		"                       v5junk v5proto v5hdr v5hs v5msg) "
+		"[--v5-id HEX]\n"
 		"                      [--socket] [--junk-src IP[+N] ...] | "
 		"--iface IF [--spoof CIDR] [--copy]\n"
 		"                      [--keys N [--legit-src IP[+N] ...] "
@@ -150,6 +152,7 @@ int main(int argc, char **argv)
 		{ "ramp-max", required_argument, NULL, 'M' },
 		{ "threshold", required_argument, NULL, 'T' },
 		{ "ramp-confirm", no_argument, NULL, 'C' },
+		{ "v5-id", required_argument, NULL, '5' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -227,6 +230,19 @@ int main(int argc, char **argv)
 		case 'm':
 			if (floodpay_parse_mix(c.mix, val) < 0)
 				goto bad;
+			break;
+		case '5':       /* the target's node id: 64 hex digits */
+			if (strlen(val) != 64 ||
+			    strspn(val, "0123456789abcdefABCDEF") != 64)
+				goto bad;
+			for (unsigned i = 0; i < 32; i++) {
+				unsigned b;
+
+				if (sscanf(val + 2 * i, "%2x", &b) != 1)
+					goto bad;
+				c.v5_id[i] = (uint8_t)b;
+			}
+			c.has_v5_id = true;
 			break;
 		case 's': {
 			char host[32];
@@ -306,6 +322,11 @@ int main(int argc, char **argv)
 			return flood_refuse("--copy is an AF_XDP mode; it "
 					    "needs --iface");
 	}
+	if (!c.has_v5_id && (c.mix[FLOODPAY_V5HDR] || c.mix[FLOODPAY_V5HS] ||
+			      c.mix[FLOODPAY_V5MSG]))
+		return flood_refuse("the v5hdr, v5hs and v5msg kinds are "
+				    "masked for the target: give its node id "
+				    "(--v5-id)");
 	if (ramp_opt && !ramp_on)
 		return flood_refuse("--ramp-max, --threshold and --ramp-confirm "
 				    "go with --ramp");

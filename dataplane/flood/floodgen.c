@@ -4,6 +4,8 @@
  * pings over sockets with Pong accounting. */
 #include "dataplane/flood/floodgen.h"
 
+#include "common/ipsecmb.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -645,6 +647,7 @@ static void *junk_thread(void *arg)
 	{
 		r->rc_junk = junk_sockets(r);
 	}
+	ipsecmb_thread_fini();          /* the discv5 kinds' masking */
 	__atomic_store_n(&r->junk_done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -726,6 +729,15 @@ int floodgen_run(struct floodgen_result *out, const struct floodgen_cfg *cfg,
 			   (uint64_t)time(NULL), duration_ms);
 	if (rc < 0)
 		goto out_free;
+	if (cfg->has_v5_id) {
+		rc = floodpay_set_v5(&r->pay, cfg->v5_id);
+		if (rc < 0)
+			goto out_fini;
+	} else if (cfg->mix[FLOODPAY_V5HDR] || cfg->mix[FLOODPAY_V5HS] ||
+		   cfg->mix[FLOODPAY_V5MSG]) {
+		rc = -EINVAL;           /* those kinds need the target's id */
+		goto out_fini;
+	}
 	rc = pthread_create(&th, NULL, junk_thread, r);
 	if (rc) {
 		rc = -rc;

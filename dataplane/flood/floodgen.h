@@ -37,6 +37,8 @@ struct floodgen_cfg {
 	uint32_t duration_ms;           /* hard bound on the whole run, > 0;
 					 * 0 with a ramp: the ramp's length */
 	unsigned mix[FLOODPAY_KIND_MAX];        /* weights; all 0: no junk */
+	bool has_v5_id;                 /* the target's discv5 node id, for */
+	uint8_t v5_id[32];              /* the v5hdr, v5hs, v5msg kinds */
 	/* AF_XDP: spoofed IPv4 sources from this prefix (plen 8..32).
 	 * Sockets cannot spoof: plen must be 0 there. */
 	uint8_t spoof_addr[4];

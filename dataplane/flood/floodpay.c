@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "common/discv4_wire.h"
+#include "common/ipsecmb.h"
 #include "common/keccak.h"
 #include "common/secp.h"
 
@@ -19,7 +20,7 @@ static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 
 static const char *const kind_names[FLOODPAY_KIND_MAX] = {
 	"size", "type", "hash", "ping", "sig", "rlp", "expired", "short",
-	"long",
+	"long", "v5junk", "v5proto", "v5hdr", "v5hs", "v5msg",
 };
 
 const char *floodpay_kind_name(unsigned k)
@@ -89,6 +90,14 @@ out_wipe:
 	return rc;
 }
 
+int floodpay_set_v5(struct floodpay *p, const uint8_t node_id[32])
+{
+	if (discv5_mask_key_init(&p->v5_mask, node_id) < 0)
+		return -ENOMEM;
+	p->has_v5 = true;
+	return 0;
+}
+
 void floodpay_fini(struct floodpay *p)
 {
 	explicit_bzero(p->keys, sizeof(p->keys));
@@ -155,6 +164,91 @@ static size_t mid_len(struct floodpay *p)
 	return DISCV4_MIN_LEN + floodpay_rnd(p) % 200;
 }
 
+/* v5_build() writes a discv5 packet (discv5-wire.md, Packet Encoding)
+ * masked with mk: a random masking IV, the static header with version,
+ * flag and authdata-size auth_len, auth_fill random authdata bytes and
+ * body_len random message bytes. Returns the length or -EIO. */
+static ssize_t v5_build(struct floodpay *p, uint8_t *out,
+			const struct discv5_mask_key *mk, uint16_t version,
+			uint8_t flag, uint16_t auth_len, size_t auth_fill,
+			size_t body_len)
+{
+	uint8_t hdr[DISCV5_STATIC_HDR_LEN + 256];
+	size_t hl = DISCV5_STATIC_HDR_LEN + auth_fill;
+
+	fill_rand(p, out, DISCV5_MASKING_IV_LEN);
+	memcpy(hdr, DISCV5_PROTOCOL_ID, DISCV5_PROTOCOL_ID_LEN);
+	hdr[6] = (uint8_t)(version >> 8);
+	hdr[7] = (uint8_t)version;
+	hdr[8] = flag;
+	fill_rand(p, hdr + 9, DISCV5_GCM_NONCE_LEN);
+	hdr[21] = (uint8_t)(auth_len >> 8);
+	hdr[22] = (uint8_t)auth_len;
+	fill_rand(p, hdr + DISCV5_STATIC_HDR_LEN, auth_fill);
+	if (flag == DISCV5_FLAG_HANDSHAKE && auth_fill >= DISCV5_AUTH_HS_MIN_LEN) {
+		/* sig-size 64, eph-key-size 33, a key that looks like one */
+		hdr[DISCV5_STATIC_HDR_LEN + 32] = DISCV5_ID_SIG_LEN;
+		hdr[DISCV5_STATIC_HDR_LEN + 33] = DISCV5_EPH_PUB_LEN;
+		hdr[DISCV5_STATIC_HDR_LEN + 34 + DISCV5_ID_SIG_LEN] =
+			(uint8_t)(2 + (floodpay_rnd(p) & 1));
+	}
+	if (ipsecmb_aes128_ctr(ipsecmb_thread_mgr(), out + DISCV5_MASKING_IV_LEN,
+			       mk->sched, out, hdr, hl) < 0)
+		return -EIO;
+	fill_rand(p, out + DISCV5_MASKING_IV_LEN + hl, body_len);
+	return (ssize_t)(DISCV5_MASKING_IV_LEN + hl + body_len);
+}
+
+/* v5_kind() builds the discv5 kinds (floodpay.h). */
+static ssize_t v5_kind(struct floodpay *p, uint8_t *out, unsigned k)
+{
+	struct discv5_mask_key other;
+	uint8_t id[32];
+	size_t len;
+
+	switch (k) {
+	case FLOODPAY_V5JUNK:
+		len = DISCV5_PACKET_MIN + floodpay_rnd(p) % 235;
+		fill_rand(p, out, len);
+		return (ssize_t)len;
+	case FLOODPAY_V5PROTO:
+		fill_rand(p, id, sizeof(id));
+		if (discv5_mask_key_init(&other, id) < 0)
+			return -ENOMEM;
+		return v5_build(p, out, &other, DISCV5_VERSION,
+				DISCV5_FLAG_MESSAGE, DISCV5_AUTH_MESSAGE_LEN,
+				DISCV5_AUTH_MESSAGE_LEN,
+				20 + floodpay_rnd(p) % 100);
+	}
+	if (!p->has_v5)
+		return -EINVAL;
+	switch (k) {
+	case FLOODPAY_V5HDR:
+		switch (p->v5_hdr_turn++ % 3) {
+		case 0:
+			return v5_build(p, out, &p->v5_mask, 2,
+					DISCV5_FLAG_MESSAGE, 32, 32, 40);
+		case 1:
+			return v5_build(p, out, &p->v5_mask, DISCV5_VERSION,
+					3, 32, 32, 40);
+		default:
+			return v5_build(p, out, &p->v5_mask, DISCV5_VERSION,
+					DISCV5_FLAG_MESSAGE, 33, 33, 40);
+		}
+	case FLOODPAY_V5HS:
+		return v5_build(p, out, &p->v5_mask, DISCV5_VERSION,
+				DISCV5_FLAG_HANDSHAKE, DISCV5_AUTH_HS_MIN_LEN,
+				DISCV5_AUTH_HS_MIN_LEN,
+				DISCV5_GCM_TAG_LEN + 20 + floodpay_rnd(p) % 60);
+	case FLOODPAY_V5MSG:
+		return v5_build(p, out, &p->v5_mask, DISCV5_VERSION,
+				DISCV5_FLAG_MESSAGE, DISCV5_AUTH_MESSAGE_LEN,
+				DISCV5_AUTH_MESSAGE_LEN,
+				DISCV5_GCM_TAG_LEN + 4 + floodpay_rnd(p) % 60);
+	}
+	return -EINVAL;
+}
+
 ssize_t floodpay_build(struct floodpay *p, uint8_t *out, size_t out_len,
 		       unsigned k, const uint8_t src_addr[16],
 		       uint16_t src_port_be)
@@ -166,6 +260,8 @@ ssize_t floodpay_build(struct floodpay *p, uint8_t *out, size_t out_len,
 		return -EINVAL;
 	if (k == FLOODPAY_SIZE)
 		k = floodpay_rnd(p) & 1 ? FLOODPAY_SHORT : FLOODPAY_LONG;
+	if (k >= FLOODPAY_V5JUNK)
+		return v5_kind(p, out, k);
 	switch (k) {
 	case FLOODPAY_SHORT:
 		len = 1 + floodpay_rnd(p) % (DISCV4_MIN_LEN - 1);

@@ -4,9 +4,12 @@
  * ordinary sockets and AF_XDP TX, share. No I/O. */
 #ifndef DATAPLANE_FLOODPAY_H
 #define DATAPLANE_FLOODPAY_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "common/discv5_wire.h"
 
 /* Junk kinds; the table below says what each looks like and which
  * check of the dataplane's discv4 stage drops it. Over AF_XDP each comes
@@ -25,6 +28,18 @@ enum floodpay_kind {
 	FLOODPAY_EXPIRED,       /* a validly signed Ping, expired */
 	FLOODPAY_SHORT,         /* payload under 98 bytes */
 	FLOODPAY_LONG,          /* payload over 1280 bytes */
+	/* discv5 junk (the target runs discv5 beside discv4 on its port;
+	 * dataplane/stage/disc_rx.h). The last three need the target's node
+	 * id (floodpay_set_v5()): their headers are masked for it. */
+	FLOODPAY_V5JUNK,        /* random bytes of discv5's sizes, 63..297 */
+	FLOODPAY_V5PROTO,       /* a well-formed discv5 packet masked for
+				 * another node: wrong protocol-id */
+	FLOODPAY_V5HDR,         /* masked for the target; version, flag or
+				 * authdata-size wrong, in turn */
+	FLOODPAY_V5HS,          /* a forged handshake: random src-id,
+				 * signature, ephemeral key and message */
+	FLOODPAY_V5MSG,         /* a message packet from a random src-id:
+				 * the node answers WHOAREYOU */
 	FLOODPAY_KIND_MAX
 };
 
@@ -47,6 +62,23 @@ enum floodpay_kind {
  *            recovers), hash recomputed over it          -> sig
  *   ping     a valid Ping signed by one of the keys      -> accepted
  *            (its repeats: replay, budget)
+ * and the discv5 kinds, which fail discv4's size (63..97 bytes) or hash
+ * check and go on to discv5's (dataplane/stage/discv5_rx.h):
+ *   v5junk   random bytes, 63..297                       -> size or hash,
+ *   v5proto  a discv5 header masked for another node        and v5_drop_proto
+ *   v5hdr    masked for the target: version 2, flag 3,
+ *            authdata-size 33 for flag 0, in turn        -> v5 version,
+ *                                                           flag, authdata
+ *   v5hs     a handshake (flag 2, authdata 131) masked
+ *            for the target, all of it random            -> v5 accepted or
+ *                                                           its budgets; the
+ *                                                           engine drops it
+ *                                                           (no challenge)
+ *   v5msg    a message packet (flag 0) masked for the
+ *            target from a random src-id                 -> v5 accepted or
+ *                                                           the budget; the
+ *                                                           engine answers
+ *                                                           WHOAREYOU
  */
 
 /* floodpay_parse_mix() parses "size=1,type=1,hash=1,ping=1,sig=1" (any of
@@ -66,6 +98,9 @@ struct floodpay {
 	uint64_t now_s;                 /* Unix time the expirations start at */
 	uint64_t ping_exp;              /* expiration of the live Pings */
 	uint64_t rng;                   /* xorshift64* state, never 0 */
+	bool has_v5;                    /* floodpay_set_v5() was called */
+	unsigned v5_hdr_turn;           /* which lie v5hdr tells next */
+	struct discv5_mask_key v5_mask; /* the target's masking key */
 };
 
 /* floodpay_init() generates the keys and seeds the generator for junk in
@@ -75,6 +110,10 @@ struct floodpay {
 int floodpay_init(struct floodpay *p, const unsigned mix[FLOODPAY_KIND_MAX],
 		  const uint8_t dst_addr[16], uint16_t dst_port_be,
 		  uint64_t now_s, uint32_t duration_ms);
+
+/* floodpay_set_v5() gives the discv5 kinds the target's node id
+ * (keccak256 of its public key). Returns 0 or -ENOMEM (no AES). */
+int floodpay_set_v5(struct floodpay *p, const uint8_t node_id[32]);
 
 /* floodpay_fini() wipes the keys. */
 void floodpay_fini(struct floodpay *p);
@@ -90,7 +129,8 @@ unsigned floodpay_pick(struct floodpay *p);
  * from src_addr:src_port_be (what the signed kinds put in the Ping's
  * `from`; IPv6 or IPv4-mapped). out_len must be at least
  * FLOODPAY_MAX_LEN. Returns the payload length, -EINVAL (unknown kind,
- * short buffer) or the encoder's -errno. */
+ * short buffer, a discv5 kind that needs the target's id without one) or
+ * the encoder's -errno. */
 ssize_t floodpay_build(struct floodpay *p, uint8_t *out, size_t out_len,
 		       unsigned k, const uint8_t src_addr[16],
 		       uint16_t src_port_be);

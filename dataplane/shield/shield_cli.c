@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"[--mode auto|multi|native|generic]\n"
 		"                   [--unknown-rate R] [--unknown-burst B] "
 		"[--allow CIDR ...]\n"
+		"                   [--discv5 on|off]\n"
 		"       devplane-dp shield detach|stats|bans|allows --iface IF\n"
 		"       devplane-dp shield ban --iface IF CIDR [--ttl SECONDS]\n"
 		"       devplane-dp shield unban|allow|disallow --iface IF CIDR\n"
@@ -111,6 +112,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "allow", required_argument, NULL, 'a' },
+		{ "discv5", required_argument, NULL, '5' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -170,6 +172,12 @@ static int parse_args(struct args *a, int argc, char **argv)
 					   &a->cfg.unk_burst);
 			a->set |= SHIELD_SET_UNK_BURST;
 			break;
+		case '5':       /* discv5 on the port: 63..1280, no type */
+			if (strcmp(val, "on") && strcmp(val, "off"))
+				return -EINVAL;
+			a->cfg.flags = strcmp(val, "on") ? 0 : SHIELD_F_DISCV5;
+			a->set |= SHIELD_SET_DISCV5;
+			break;
 		case 'm':
 			rc = parse_mode(val, &a->mode);
 			break;
@@ -227,10 +235,12 @@ static int print_cfg(struct shield_loader *l)
 		return rc;
 	printf("port\t%u\nrate\t%u\nburst\t%u\nprefix-rate\t%u\n"
 	       "prefix-burst\t%u\nunknown-rate\t%u\nunknown-burst\t%u\n"
-	       "allowlist\t%s\nbucket-clock\t%s\n", ntohs(c.discv4_port_be),
-	       c.src_rate, c.src_burst, c.pfx_rate, c.pfx_burst, c.unk_rate,
-	       c.unk_burst, c.flags & SHIELD_F_ALLOWLIST ? "on" : "off",
-	       c.flags & SHIELD_F_COARSE_CLOCK ? "coarse" : "exact");
+	       "allowlist\t%s\nbucket-clock\t%s\ndiscv5\t%s\n",
+	       ntohs(c.discv4_port_be), c.src_rate, c.src_burst, c.pfx_rate,
+	       c.pfx_burst, c.unk_rate, c.unk_burst,
+	       c.flags & SHIELD_F_ALLOWLIST ? "on" : "off",
+	       c.flags & SHIELD_F_COARSE_CLOCK ? "coarse" : "exact",
+	       c.flags & SHIELD_F_DISCV5 ? "on" : "off");
 	return 0;
 }
 

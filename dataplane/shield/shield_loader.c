@@ -74,6 +74,9 @@ void shield_cfg_merge(struct shield_cfg *dst, const struct shield_cfg *src,
 		dst->unk_rate = src->unk_rate;
 	if (set & SHIELD_SET_UNK_BURST)
 		dst->unk_burst = src->unk_burst;
+	if (set & SHIELD_SET_DISCV5)
+		dst->flags = (dst->flags & ~SHIELD_F_DISCV5) |
+			     (src->flags & SHIELD_F_DISCV5);
 }
 
 static int cfg_valid(const struct shield_cfg *c)

@@ -68,10 +68,12 @@ int shield_loader_new(struct shield_loader **out,
 #define SHIELD_SET_PFX_BURST (1u << 4)
 #define SHIELD_SET_UNK_RATE  (1u << 5)
 #define SHIELD_SET_UNK_BURST (1u << 6)
-#define SHIELD_SET_ALL       0x7fu
+#define SHIELD_SET_DISCV5    (1u << 7) /* the SHIELD_F_DISCV5 flag */
+#define SHIELD_SET_ALL       0xffu
 
 /* shield_cfg_merge() copies the fields named in set (SHIELD_SET_*) from
- * src into *dst and leaves the others (flags and now_offset_ns too). */
+ * src into *dst and leaves the others (flags but SHIELD_F_DISCV5 and
+ * now_offset_ns too). */
 void shield_cfg_merge(struct shield_cfg *dst, const struct shield_cfg *src,
 		      uint32_t set);
 

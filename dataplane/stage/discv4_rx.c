@@ -5,24 +5,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "common/discv4_wire.h"
 #include "common/dplink_proto.h"
+#include "dataplane/stage/srcbudget.h"
 
-#define BUDGET_WAYS 4                   /* sources per hash bucket */
 #define CACHE_WAYS  2
 #define MAX_SLOTS   (1u << 24)
 #define NS          1000000000ull
-
-/* A source's token bucket in GCRA form: tat is the theoretical arrival
- * time of the next conforming packet. A packet at `now` conforms when
- * tat - now <= (burst - 1) * interval; it then moves tat by one interval.
- * One timestamp per source, no division on the packet path. */
-struct budget_ent {
-	uint8_t addr[MSG_ADDR_LEN];
-	uint64_t tat;                   /* 0: slot unused */
-};
 
 /* Cache times are CLOCK_MONOTONIC. */
 struct cache_ent {
@@ -39,12 +29,8 @@ struct cache_ent {
 
 struct discv4_rx {
 	struct discv4_rx_cfg cfg;
-	uint64_t interval_ns;           /* 1e9 / rate */
-	uint64_t tolerance_ns;          /* (burst - 1) * interval */
-	uint64_t seed[2];               /* keys the source hash */
-	uint32_t budget_mask;           /* buckets - 1 */
 	uint32_t cache_mask;            /* sets - 1 */
-	struct budget_ent *budget;      /* budget_mask + 1 buckets of WAYS */
+	struct srcbudget *budget;       /* NULL: off */
 	struct cache_ent *cache;        /* cache_mask + 1 sets of WAYS */
 };
 
@@ -60,7 +46,8 @@ static uint32_t pow2_at_least(uint32_t v, uint32_t min)
 int discv4_rx_new(struct discv4_rx **out, const struct discv4_rx_cfg *cfg)
 {
 	struct discv4_rx *s;
-	uint32_t bslots, cslots;
+	uint32_t cslots;
+	int rc;
 
 	if (!out || !cfg || (cfg->budget_rate && !cfg->budget_burst) ||
 	    cfg->budget_slots > MAX_SLOTS || cfg->cache_slots > MAX_SLOTS)
@@ -70,17 +57,13 @@ int discv4_rx_new(struct discv4_rx **out, const struct discv4_rx_cfg *cfg)
 		return -ENOMEM;
 	s->cfg = *cfg;
 	if (cfg->budget_rate) {
-		s->interval_ns = NS / cfg->budget_rate;
-		if (!s->interval_ns)
-			s->interval_ns = 1;
-		s->tolerance_ns = (uint64_t)(cfg->budget_burst - 1) *
-				  s->interval_ns;
-		bslots = pow2_at_least(cfg->budget_slots ? cfg->budget_slots :
-				       DISCV4_RX_BUDGET_SLOTS, BUDGET_WAYS);
-		s->budget_mask = bslots / BUDGET_WAYS - 1;
-		s->budget = calloc(bslots, sizeof(*s->budget));
-		if (!s->budget)
-			goto out_free;
+		rc = srcbudget_new(&s->budget, cfg->budget_rate,
+				   cfg->budget_burst, cfg->budget_slots ?
+				   cfg->budget_slots : DISCV4_RX_BUDGET_SLOTS);
+		if (rc < 0) {
+			discv4_rx_free(s);
+			return rc;
+		}
 	}
 	if (cfg->cache_slots) {
 		cslots = pow2_at_least(cfg->cache_slots, CACHE_WAYS);
@@ -88,13 +71,6 @@ int discv4_rx_new(struct discv4_rx **out, const struct discv4_rx_cfg *cfg)
 		s->cache = calloc(cslots, sizeof(*s->cache));
 		if (!s->cache)
 			goto out_free;
-	}
-	/* A keyed hash, so a flooder cannot aim its sources at one bucket
-	 * and evict a victim's entry. A weak seed only costs that. */
-	if (getrandom(s->seed, sizeof(s->seed), GRND_NONBLOCK) !=
-	    sizeof(s->seed)) {
-		s->seed[0] = (uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ull;
-		s->seed[1] = ~s->seed[0];
 	}
 	*out = s;
 	return 0;
@@ -108,80 +84,14 @@ void discv4_rx_free(struct discv4_rx *s)
 {
 	if (!s)
 		return;
-	free(s->budget);
+	srcbudget_free(s->budget);
 	free(s->cache);
 	free(s);
 }
 
-static uint64_t mix(uint64_t x)
+struct srcbudget *discv4_rx_budget(struct discv4_rx *s)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint32_t addr_bucket(const struct discv4_rx *s,
-			    const uint8_t a[MSG_ADDR_LEN])
-{
-	uint64_t lo, hi;
-
-	memcpy(&lo, a, 8);
-	memcpy(&hi, a + 8, 8);
-	return (uint32_t)mix(mix(lo ^ s->seed[0]) ^ hi ^ s->seed[1]) &
-	       s->budget_mask;
-}
-
-/* budget_key() is the source a budget is kept for: an IPv4 (mapped)
- * address whole, an IPv6 address's /64 (bpf/shield.h keys its per-source
- * bucket the same way: SHIELD_SRC_V6_PLEN). */
-static void budget_key(uint8_t key[MSG_ADDR_LEN],
-		       const uint8_t src[MSG_ADDR_LEN])
-{
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	memcpy(key, src, MSG_ADDR_LEN);
-	if (memcmp(src, v4mapped, sizeof(v4mapped)))
-		memset(key + 8, 0, MSG_ADDR_LEN - 8);
-}
-
-/* budget_take() charges one packet to src. An unknown source takes a free
- * way or evicts the way with the oldest tat, the source that would have
- * the most credit anyway, so eviction rarely forgives an active flooder.
- * now is CLOCK_MONOTONIC. */
-static bool budget_take(struct discv4_rx *s, const uint8_t addr[MSG_ADDR_LEN],
-			uint64_t now)
-{
-	uint8_t src[MSG_ADDR_LEN];
-	struct budget_ent *b, *e = NULL, *victim;
-	uint64_t tat;
-
-	budget_key(src, addr);
-	b = &s->budget[(size_t)addr_bucket(s, src) * BUDGET_WAYS];
-	victim = &b[0];
-	for (unsigned i = 0; i < BUDGET_WAYS; i++) {
-		if (b[i].tat && !memcmp(b[i].addr, src, MSG_ADDR_LEN)) {
-			e = &b[i];
-			break;
-		}
-		if (b[i].tat < victim->tat)
-			victim = &b[i];
-	}
-	if (!e) {
-		e = victim;
-		memcpy(e->addr, src, MSG_ADDR_LEN);
-		e->tat = 0;
-	}
-	tat = e->tat > now ? e->tat : now;
-	if (tat - now > s->tolerance_ns) {
-		return false;
-	}
-	e->tat = tat + s->interval_ns;
-	if (!e->tat)
-		e->tat = 1;
-	return true;
+	return s->budget;
 }
 
 static struct cache_ent *cache_set(const struct discv4_rx *s,
@@ -304,7 +214,7 @@ enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
 		if (left < DISCV4_RX_CACHE_TTL_NS)
 			expires_ns = mono_ns + left;
 	}
-	if (s->budget && !budget_take(s, src_addr, mono_ns))
+	if (s->budget && !srcbudget_take(s->budget, src_addr, mono_ns))
 		return DISCV4_RX_DROP_BUDGET;
 
 	if (ce) {

@@ -130,6 +130,14 @@ enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
 					    struct msg_discv4_rx *out,
 					    size_t out_cap);
 
+struct srcbudget;
+
+/* discv4_rx_budget() is the stage's per-source budget (NULL when off),
+ * for the discv5 stage to charge the same buckets: one source has one
+ * discovery budget whichever protocol it speaks
+ * (dataplane/stage/discv5_rx.h). Owned by s. */
+struct srcbudget *discv4_rx_budget(struct discv4_rx *s);
+
 /* discv4_rx_verdict_cnt() maps a verdict to its enum dp_cnt counter. */
 unsigned discv4_rx_verdict_cnt(enum discv4_rx_verdict v);
 

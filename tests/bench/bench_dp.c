@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/bench/bench_dp.c - dataplane ingress stage: packets/s per core for
  * hash-only drops, the full recover path and replayed copies, next to the
- * raw secp256k1 recover rate measured in the same run. */
+ * raw secp256k1 recover rate measured in the same run; then discv5 junk
+ * through the demux (discv4 first, discv5's static-header check after),
+ * next to discv5_check_static() alone. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +13,11 @@
 #include "common/keccak.h"
 #include "common/msg.h"
 #include "common/secp.h"
+#include "common/dplink_proto.h"
+#include "dataplane/stage/disc_rx.h"
 #include "dataplane/stage/discv4_rx.h"
 #include "tests/bench/bench.h"
+#include "tests/dataplane/stage/v5pkt.h"
 
 #define NPKT 256                        /* distinct packets, to defeat the cache */
 #define NOW_NS (1700000000ull * 1000000000ull)
@@ -75,6 +81,121 @@ static double run(struct discv4_rx *s, enum discv4_rx_verdict want,
 	return (double)n / (t - t0);
 }
 
+static const uint8_t v5id[32] = { 0xbe, 0x0c, [31] = 0x55 };
+
+/* v5_run() feeds the demux packets p[0..NPKT) for about a second and
+ * returns packets/s; *bad counts those whose first counter was not want
+ * (or, with want2 below DP_CNT_MAX, whose second was not want2). */
+static double v5_run(struct discv4_rx *s4, struct discv5_rx *s5,
+		     uint8_t (*p)[DISCV4_MAX_LEN], const size_t *len,
+		     unsigned want, unsigned want2, unsigned long *bad)
+{
+	static const uint8_t src[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0,
+					 2 };
+	double t0 = bench_now(), t;
+	unsigned long n = 0;
+
+	*bad = 0;
+	do {
+		for (unsigned i = 0; i < 64; i++, n++) {
+			unsigned k = (unsigned)(n % NPKT);
+			struct disc_rx_result r;
+
+			r = disc_rx_process(s4, s5, p[k], len[k], src, 1, 0,
+					    NOW_NS, NOW_NS, out, sizeof(out));
+			if (r.cnt[0] != want ||
+			    (want2 < DP_CNT_MAX && r.cnt[1] != want2))
+				(*bad)++;
+		}
+		t = bench_now();
+	} while (t - t0 < 1.0);
+	return (double)n / (t - t0);
+}
+
+/* The discv5 rows: junk dropped per second and core by the demux, and the
+ * ceiling, discv5_check_static() alone on the same bytes. */
+static void bench_dp_v5(void)
+{
+	static uint8_t junk_s[NPKT][DISCV4_MAX_LEN], junk_l[NPKT][DISCV4_MAX_LEN];
+	static uint8_t lie[NPKT][DISCV4_MAX_LEN], msg[NPKT][DISCV4_MAX_LEN];
+	static size_t ls[NPKT], ll[NPKT], li[NPKT], lm[NPKT];
+	struct discv4_rx *s4 = NULL;
+	struct discv5_rx_keys *keys = NULL;
+	struct discv5_rx *s5 = NULL;
+	struct discv5_mask_key mk;
+	struct discv5_static st;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	double ceil_junk, ceil_ok, r, t0, t;
+	unsigned long n, bad;
+	char note[96];
+
+	/* No per-source budget: the cost of the checks alone. */
+	if (discv4_rx_new(&s4, &(struct discv4_rx_cfg){ .cache_slots = 4096 }) ||
+	    discv5_rx_keys_new(&keys, 1) || discv5_rx_keys_set(keys, 0, v5id) ||
+	    discv5_rx_new(&s5, &(struct discv5_rx_cfg){ .keys = keys }) ||
+	    discv5_mask_key_init(&mk, v5id))
+		abort();
+	for (unsigned i = 0; i < NPKT; i++) {
+		ls[i] = 63 + i % 35;            /* 63..97: v4's size check */
+		ll[i] = 98 + i % 200;           /* 98..297: v4's keccak */
+		for (size_t b = 0; b < ll[i]; b++) {
+			x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+			junk_s[i][b] = junk_l[i][b] =
+				(uint8_t)(x * 2685821657736338717ull >> 56);
+		}
+		li[i] = v5pkt(lie[i], v5id, 2, 0, 32, 32, 40, (uint8_t)i);
+		lm[i] = v5pkt_message(msg[i], v5id, (uint8_t)i);
+	}
+	n = 0;
+	t0 = bench_now();
+	do {
+		for (unsigned i = 0; i < 64; i++, n++)
+			if (discv5_check_static(&st, &mk, junk_l[n % NPKT],
+						ll[n % NPKT]) != -ENOMSG)
+				abort();
+		t = bench_now();
+	} while (t - t0 < 1.0);
+	ceil_junk = (double)n / (t - t0);
+	bench_report("discv5_check_static, junk (ceiling)", ceil_junk, 0,
+		     "one AES block: protocol-id");
+	n = 0;
+	t0 = bench_now();
+	do {
+		for (unsigned i = 0; i < 64; i++, n++)
+			if (discv5_check_static(&st, &mk, msg[n % NPKT],
+						lm[n % NPKT]) < 0)
+				abort();
+		t = bench_now();
+	} while (t - t0 < 1.0);
+	ceil_ok = (double)n / (t - t0);
+	bench_report("discv5_check_static, valid (ceiling)", ceil_ok, 0,
+		     "two AES blocks");
+
+	r = v5_run(s4, s5, junk_s, ls, DP_CNT_V5_DROP_PROTO, DP_CNT_DROP_SIZE,
+		   &bad);
+	snprintf(note, sizeof(note), "v4 size, v5 check: %.0f %% of ceiling%s",
+		 100.0 * r / ceil_junk, bad ? " (VERDICT MISMATCH)" : "");
+	bench_report("demux drop v5 junk 63..97 B", r, 0, note);
+	r = v5_run(s4, s5, junk_l, ll, DP_CNT_V5_DROP_PROTO, DP_CNT_DROP_HASH,
+		   &bad);
+	snprintf(note, sizeof(note), "v4 keccak, v5 check: %.0f %% of "
+		 "ceiling%s", 100.0 * r / ceil_junk,
+		 bad ? " (VERDICT MISMATCH)" : "");
+	bench_report("demux drop v5 junk 98..297 B", r, 0, note);
+	r = v5_run(s4, s5, lie, li, DP_CNT_V5_DROP_VERSION, DP_CNT_MAX, &bad);
+	snprintf(note, sizeof(note), "masked for us, version 2%s",
+		 bad ? " (VERDICT MISMATCH)" : "");
+	bench_report("demux drop v5 header lie", r, 0, note);
+	r = v5_run(s4, s5, msg, lm, DP_CNT_V5_ACCEPTED, DP_CNT_MAX, &bad);
+	snprintf(note, sizeof(note), "message packet to MSG_DISCV5_RX: %.0f %% "
+		 "of ceiling%s", 100.0 * r / ceil_ok,
+		 bad ? " (VERDICT MISMATCH)" : "");
+	bench_report("demux accept v5 (91 B)", r, 0, note);
+	discv5_rx_free(s5);
+	discv5_rx_keys_free(keys);
+	discv4_rx_free(s4);
+}
+
 void bench_dp(void)
 {
 	struct discv4_rx_cfg nocache = { 0 }, cache = { .cache_slots = 4096 };
@@ -128,4 +249,5 @@ void bench_dp(void)
 		     (const char *)note);
 	discv4_rx_free(s);
 	discv4_rx_free(c);
+	bench_dp_v5();
 }

@@ -394,6 +394,83 @@ static void test_shield_drops_bad_type(void **state)
 	}
 }
 
+/* SHIELD_F_DISCV5: discv5 shares the port, so payloads of 63..1280 pass
+ * the size check, the type byte is not looked at, and the buckets apply
+ * to discv5-sized packets as to discv4's. Off again: discv4's checks. */
+static void test_shield_discv5(void **state)
+{
+	struct fix *f = *state;
+	struct shield_cfg got, src;
+
+	f->cfg.flags |= SHIELD_F_DISCV5;
+	set_cfg(f);
+	assert_int_equal(shield_loader_get_cfg(f->l, &got), 0);
+	assert_true(got.flags & SHIELD_F_DISCV5);
+	for (size_t v = 0; v < 3; v++) {
+		for (int fam = 4; fam <= 6; fam += 2) {
+			const char *src6 = fam == 4 ? "192.0.2.1" :
+						      "2001:db8::1";
+
+			PASS_OK(f, .fam = fam, .vlan = vlans[v], .src = src6,
+				.plen = 63);
+			PASS_OK(f, .fam = fam, .vlan = vlans[v], .src = src6,
+				.plen = 97);
+			PASS_OK(f, .fam = fam, .vlan = vlans[v], .src = src6,
+				.plen = 1280);
+			PASS_OK(f, .fam = fam, .vlan = vlans[v], .src = src6,
+				.plen = 200, .ptype = 9);
+			PASS_OK(f, .fam = fam, .vlan = vlans[v], .src = src6,
+				.plen = 200, .ptype = 0xff);
+			DROP(f, SHIELD_DROP_SIZE, .fam = fam, .vlan = vlans[v],
+			     .src = src6, .plen = 62);
+			DROP(f, SHIELD_DROP_SIZE, .fam = fam, .vlan = vlans[v],
+			     .src = src6, .plen = 1281);
+			DROP(f, SHIELD_DROP_SIZE, .fam = fam, .vlan = vlans[v],
+			     .src = src6, .plen = 63, .ulen_delta = 1);
+		}
+	}
+	/* The per-source and per-prefix buckets count discv5 packets. */
+	f->cfg.src_rate = 1;
+	f->cfg.src_burst = 3;
+	f->cfg.pfx_rate = 0;
+	set_cfg(f);
+	for (int i = 0; i < 3; i++)
+		PASS_OK(f, .fam = 4, .src = "198.51.100.7", .plen = 63,
+			.ptype = 0x80);
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .src = "198.51.100.7",
+	     .plen = 63);
+	DROP(f, SHIELD_DROP_RATE_SOURCE, .fam = 4, .src = "198.51.100.7",
+	     .plen = 300, .ptype = 1);
+	f->cfg.src_burst = 100;
+	f->cfg.pfx_rate = 1;
+	f->cfg.pfx_burst = 2;
+	set_cfg(f);
+	PASS_OK(f, .fam = 6, .src = "2001:db8:77:1::1", .plen = 63);
+	PASS_OK(f, .fam = 6, .src = "2001:db8:77:2::1", .plen = 150,
+		.ptype = 0x42);
+	DROP(f, SHIELD_DROP_RATE_PREFIX, .fam = 6, .src = "2001:db8:77:3::1",
+	     .plen = 63);
+	/* Off: discv4's size and type checks again. */
+	f->cfg.flags &= ~SHIELD_F_DISCV5;
+	f->cfg.src_rate = f->cfg.pfx_rate = 0;
+	set_cfg(f);
+	DROP(f, SHIELD_DROP_SIZE, .fam = 4, .src = "192.0.2.1", .plen = 63);
+	DROP(f, SHIELD_DROP_TYPE, .fam = 4, .src = "192.0.2.1", .plen = 200,
+	     .ptype = 9);
+	PASS_OK(f, .fam = 4, .src = "192.0.2.1", .plen = 98);
+	/* shield_cfg_merge(): SHIELD_SET_DISCV5 moves the flag alone. */
+	assert_int_equal(shield_loader_get_cfg(f->l, &got), 0);
+	src = got;
+	src.flags = SHIELD_F_DISCV5;
+	src.src_rate = 12345;
+	shield_cfg_merge(&got, &src, SHIELD_SET_DISCV5);
+	assert_true(got.flags & SHIELD_F_DISCV5);
+	assert_int_not_equal(got.src_rate, 12345);
+	src.flags = 0;
+	shield_cfg_merge(&got, &src, SHIELD_SET_DISCV5);
+	assert_false(got.flags & SHIELD_F_DISCV5);
+}
+
 static void test_shield_source_bucket(void **state)
 {
 	struct fix *f = *state;
@@ -2013,6 +2090,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_drops_bad_type,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shield_discv5, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_shield_source_bucket,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shield_prefix_bucket,

@@ -47,6 +47,12 @@ expect 2 err '^usage: devplane-dp' -- \
 	"$DP" --shm "$T/x" --listen 127.0.0.1:0 --rlpx-mem-worker 12X
 expect 2 err '^usage: devplane-dp' -- \
 	"$DP" --shm "$T/x" --listen 127.0.0.1:0 --rlpx-mem-worker 0
+for bad in 5 0:1 1:0 x:2 off:2; do
+	expect 2 err '^usage: devplane-dp' -- \
+		"$DP" --shm "$T/x" --listen 127.0.0.1:0 --whoareyou "$bad"
+	expect 2 err '^usage: devplane-dp' -- \
+		"$DP" --shm "$T/x" --listen 127.0.0.1:0 --v5-handshakes "$bad"
+done
 expect 0 out '^usage: devplane-dp stats' -- "$DP" stats --help
 expect 2 err '^usage: devplane-dp stats' -- "$DP" stats --bogus
 expect 2 err '^usage: devplane-dp stats' -- "$DP" stats --pid 0
@@ -65,6 +71,8 @@ if grep -qx 'xdp on' "$T/version"; then
 	expect 0 out '^usage: devplane-dp shield' -- "$DP" shield ban --help
 	expect 2 err '^usage: devplane-dp shield' -- "$DP" shield ban --bogus
 	expect 2 err '^usage: devplane-dp shield' -- "$DP" shield stats
+	expect 2 err '^usage: devplane-dp shield' -- \
+		"$DP" shield attach --iface lo --discv5 maybe
 	expect 2 err '^usage: devplane-dp shield' -- \
 		"$DP" shield ban --iface lo 10.0.0.0/8 10.1.0.0/16
 else

@@ -3,7 +3,8 @@
  * dataplane's consumer of the ring from control: arbitrary descriptors
  * and slot contents of every message kind into the worker's tx path
  * (MSG_DISCV4_TX to the backend, MSG_RLPX_KEYS / _TX / _CLOSED to the
- * RLPx stage) with an open and a pending session to aim at. */
+ * RLPx stage, a datagram flagged MSG_TX_F_WHOAREYOU through discv5's
+ * per-destination limiter) with an open and a pending session to aim at. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -158,10 +159,20 @@ static void fix_up(uint8_t *slot, const struct msg_desc *d)
 	}
 }
 
+/* A fixed clock: inputs replay the same (the WHOAREYOU limiter). */
+static uint64_t fz_clock(void *arg)
+{
+	(void)arg;
+	return 1000000000ull;
+}
+
+static const struct lcore_clock fz_clk = { fz_clock, fz_clock, NULL };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct discv5_rx_keys *keys;
 	struct shmring_cfg rc = { .n_rings = 2, .ring_size = 64,
 				  .n_slots = N_SLOTS };
 	static struct dplink_shm shm;
@@ -191,7 +202,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	l.cnt = shm.w[0].cnt;
 	l.ctl_efd = l.tx_efd = -1;
 	l.stop = &stop;
+	l.clock = &fz_clk;
 	if (discv4_rx_new(&l.stage, &(struct discv4_rx_cfg){ 0 }) ||
+	    discv5_rx_keys_new(&keys, 1) ||
+	    discv5_rx_new(&l.v5, &(struct discv5_rx_cfg){
+		    .keys = keys, .way_rate = 5, .way_burst = 3 }) ||
 	    rlpx_stage_new(&l.rlpx, &(struct rlpx_stage_cfg){
 		    .ring = r, .rxq = l.rxq, .cnt = l.cnt, .seq = &l.seq,
 		    .max_sessions = 16 }))
@@ -261,6 +276,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		shmring_slot_free(r, l.tx_stash[i].slot);
 	rlpx_stage_free(l.rlpx);
 	discv4_rx_free(l.stage);
+	discv5_rx_free(l.v5);
+	discv5_rx_keys_free(keys);
 	close(sv[1]);
 	explicit_bzero(&k, sizeof(k));
 	shmring_free(r);

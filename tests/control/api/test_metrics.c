@@ -34,6 +34,18 @@ static void fill(struct metrics_input *in, uint64_t (*dp)[DP_CNT_MAX])
 	in->table_nodes = 40;
 	in->table_min = 10;
 	in->table_max = 17;
+	dp[0][DP_CNT_V5_ACCEPTED] = 31;
+	dp[1][DP_CNT_V5_DROP_HS_BUDGET] = 32;
+	dp[0][DP_CNT_V5_DROP_PROTO] = 33;
+	dp[1][DP_CNT_WHOAREYOU_LIMITED] = 34;
+	in->n_v5 = 1;
+	in->v5.rx[DISCV5_MSG_FINDNODE] = 41;
+	in->v5.tx[DISCV5_MSG_NODES] = 42;
+	in->v5.tx_whoareyou = 43;
+	in->v5.drop[DISCV5_DROP_HS_UNEXPECTED] = 44;
+	in->v5.hs_accepted = 45;
+	in->v5_sessions = 46;
+	in->v5_table_nodes = 47;
 }
 
 static void test_metrics_format_samples(void **state)
@@ -74,6 +86,52 @@ static void test_metrics_format_samples(void **state)
 		"# TYPE devplane_dp_drops_total counter\n"));
 	assert_non_null(strstr(buf,
 		"# TYPE devplane_discv4_table_nodes gauge\n"));
+	/* discv5: the dataplane's verdicts and the engines'. */
+	assert_non_null(strstr(buf,
+		"devplane_dp_v5_accepted_total{queue=\"0\"} 31\n"));
+	assert_non_null(strstr(buf, "devplane_dp_v5_drops_total{reason="
+			       "\"handshake_budget\",queue=\"1\"} 32\n"));
+	assert_non_null(strstr(buf, "devplane_dp_v5_protocol_mismatch_total"
+			       "{queue=\"0\"} 33\n"));
+	assert_non_null(strstr(buf, "devplane_dp_whoareyou_limited_total"
+			       "{queue=\"1\"} 34\n"));
+	assert_non_null(strstr(buf, "devplane_discv5_engines 1\n"));
+	assert_non_null(strstr(buf, "devplane_discv5_sessions 46\n"));
+	assert_non_null(strstr(buf, "devplane_discv5_table_nodes 47\n"));
+	assert_non_null(strstr(buf,
+		"devplane_discv5_packets_in_total{type=\"findnode\"} 41\n"));
+	assert_non_null(strstr(buf,
+		"devplane_discv5_packets_out_total{type=\"nodes\"} 42\n"));
+	assert_non_null(strstr(buf,
+		"devplane_discv5_packets_out_total{type=\"whoareyou\"} 43\n"));
+	assert_non_null(strstr(buf, "devplane_discv5_drops_total{reason="
+			       "\"handshake_unexpected\"} 44\n"));
+	assert_non_null(strstr(buf, "devplane_discv5_handshakes_total{role="
+			       "\"recipient\"} 45\n"));
+	/* Without discv5 engines, no discv5 engine family. */
+	in.n_v5 = 0;
+	assert_true(metrics_format(buf, sizeof(buf), &in) > 0);
+	assert_null(strstr(buf, "devplane_discv5_"));
+}
+
+/* metrics_v5_add() sums every counter. */
+static void test_metrics_v5_add(void **state)
+{
+	struct discv5_stats a, b;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	b.rx[DISCV5_MSG_PING] = 1;
+	b.drop[DISCV5_DROP_TALK_BUSY] = 2;
+	b.random_errors = 3;
+	b.hs_initiated = 4;
+	metrics_v5_add(&a, &b);
+	metrics_v5_add(&a, &b);
+	assert_int_equal(a.rx[DISCV5_MSG_PING], 2);
+	assert_int_equal(a.drop[DISCV5_DROP_TALK_BUSY], 4);
+	assert_int_equal(a.random_errors, 6);
+	assert_int_equal(a.hs_initiated, 8);
 }
 
 /* Every line is a comment or "name[{labels}] value"; every sample's
@@ -179,6 +237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metrics_format_samples),
+		cmocka_unit_test(test_metrics_v5_add),
 		cmocka_unit_test(test_metrics_format_well_formed),
 		cmocka_unit_test(test_metrics_format_too_small),
 		cmocka_unit_test(test_metrics_no_dataplane),

@@ -568,9 +568,37 @@ static void test_flags_node(void **state)
 	assert_int_equal(o.for_ms, 3600000);
 }
 
+/* geth's --discovery.v4 / --discovery.v5: booleans that default to true,
+ * turned off with =false; given twice, the last wins. */
+static void test_flags_discovery(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("node", NULL), 0);
+	assert_true(o.disc_v4);
+	assert_true(o.disc_v5);
+	assert_int_equal(parse("node", "--discovery.v5=false", NULL), 0);
+	assert_true(o.disc_v4);
+	assert_false(o.disc_v5);
+	assert_int_equal(parse("node", "--discovery.v4=false",
+			       "-discovery.v5=true", NULL), 0);
+	assert_false(o.disc_v4);
+	assert_true(o.disc_v5);
+	assert_int_equal(parse("node", "--discovery.v5=false",
+			       "--discovery.v5", NULL), 0);
+	assert_true(o.disc_v5);
+	assert_int_equal(parse("node", "--discovery.v5=no", NULL), -EINVAL);
+	assert_non_null(strstr(err, "boolean"));
+	/* The other booleans keep "=false: not given". */
+	assert_int_equal(parse("node", "--stats=false", "--nodiscover=false",
+			       NULL), 0);
+	assert_false(o.stats);
+	assert_false(o.nodiscover);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flags_discovery),
 		cmocka_unit_test(test_flags_bootnode_flags),
 		cmocka_unit_test(test_flags_nat_mechanisms),
 		cmocka_unit_test(test_flags_defaults),

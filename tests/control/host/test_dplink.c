@@ -32,6 +32,7 @@
 #include "common/secp.h"
 #include "control/host/dplink.h"
 #include "dataplane/daemon/dpd.h"
+#include "tests/dataplane/stage/v5pkt.h"
 
 static const uint8_t priv[32] = {
 	0xb7, 0x1c, 0x71, 0xa6, 0x7e, 0x11, 0x77, 0xad, 0x4e, 0x90, 0x16,
@@ -260,6 +261,85 @@ static void test_dplink_spawn_roundtrip_v4_v6(void **st)
 	assert_int_equal(total(l, DP_CNT_TX_ERR), 0);
 	dplink_close(l);
 	assert_true(gone(pid));
+}
+
+/* discv5 over the real path: off until control says, then a datagram
+ * that fails discv4's checks and passes discv5's arrives as
+ * MSG_DISCV5_RX; WHOAREYOUs to one destination are limited (2, burst 2),
+ * the rest counted; turned off again, the same datagram is discv4's size
+ * drop. */
+static void test_dplink_discv5(void **st)
+{
+	static const uint8_t id[32] = { 0x5e, 0x11, [31] = 0x9a };
+	struct dplink_listen ls;
+	struct dplink_cfg cfg = { .n_queues = 1, .listen = &ls, .n_listen = 1,
+				  .budget_rate = 1000, .budget_burst = 1000,
+				  .v5_way_rate = 2, .v5_way_burst = 2 };
+	struct dplink_v5_sock vs = { .sock_idx = 0, .on = 1 };
+	struct dplink *l_v5 = NULL;
+	const struct dplink_listen *le;
+	uint8_t p[300], back[300];
+	struct dplink_rx rx[4];
+	unsigned n_on = 9, got = 0;
+	uint16_t cport;
+	size_t len;
+	int fd;
+
+	(void)st;
+	v4(&ls, 0);
+	assert_int_equal(dplink_spawn(&l_v5, &cfg), 0);
+	le = dplink_listen_entry(l_v5, 0);
+	fd = client(le, &cport);
+	len = v5pkt_message(p, id, 3);
+	/* Off: discv4's verdict. */
+	send_to(fd, le, p, len);
+	assert_int_equal(wait_rx(l_v5, rx, 4, 0.3), 0);
+	assert_int_equal(total(l_v5, DP_CNT_DROP_SIZE), 1);
+	/* A socket that does not exist is refused, nothing changes. */
+	vs.sock_idx = 1;
+	assert_int_equal(dplink_set_v5(l_v5, &vs, 1, &n_on), -EINVAL);
+	vs.sock_idx = 0;
+	memcpy(vs.node_id, id, 32);
+	assert_int_equal(dplink_set_v5(l_v5, &vs, 1, &n_on), 0);
+	assert_int_equal(n_on, 1);
+	send_to(fd, le, p, len);
+	assert_int_equal(wait_rx(l_v5, rx, 4, 2.0), 1);
+	assert_int_equal(rx[0].kind, MSG_DISCV5_RX);
+	assert_int_equal(rx[0].v5->flag, DISCV5_FLAG_MESSAGE);
+	assert_int_equal(rx[0].v5->data_len, len);
+	assert_memory_equal(rx[0].v5->data, p, len);
+	assert_int_equal(rx[0].v5->src_port_be, cport);
+	assert_int_equal(rx[0].v5->dst_port_be, le->port_be);
+	assert_int_equal(rx[0].v5->sock_idx, 0);
+	assert_memory_equal(rx[0].v5->src_addr, le->addr, 16);
+	assert_int_equal(total(l_v5, DP_CNT_V5_ACCEPTED), 1);
+	/* Five WHOAREYOUs back: two leave, three are held back. */
+	len = v5pkt_whoareyou(p, id, 4);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(dplink_send_disc(l_v5, 0, le->addr, cport, p,
+						  len, MSG_TX_F_WHOAREYOU), 0);
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pf, 1, 300) != 1)
+			break;
+		assert_int_equal(recv(fd, back, sizeof(back), 0),
+				 (ssize_t)len);
+		got++;
+	}
+	assert_int_equal(got, 2);
+	assert_int_equal(total(l_v5, DP_CNT_WHOAREYOU_LIMITED), 3);
+	/* Off again. */
+	vs.on = 0;
+	assert_int_equal(dplink_set_v5(l_v5, &vs, 1, &n_on), 0);
+	assert_int_equal(n_on, 0);
+	len = v5pkt_message(p, id, 5);
+	send_to(fd, le, p, len);
+	assert_int_equal(wait_rx(l_v5, rx, 4, 0.3), 0);
+	assert_int_equal(total(l_v5, DP_CNT_DROP_SIZE), 2);
+	assert_int_equal(dplink_rx_bad(l_v5), 0);
+	close(fd);
+	dplink_close(l_v5);
 }
 
 /* Every kind of junk, 5,000 datagrams, paced only by the dataplane's own
@@ -740,6 +820,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dplink_spawn_roundtrip_v4_v6),
 		cmocka_unit_test(test_dplink_junk_flood_then_ping),
+		cmocka_unit_test(test_dplink_discv5),
 		cmocka_unit_test(test_dplink_budget_and_cache),
 		cmocka_unit_test(test_dplink_spawn_errors),
 		cmocka_unit_test(test_dplink_allow_without_shield),

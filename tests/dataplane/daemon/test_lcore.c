@@ -28,6 +28,7 @@
 #include "common/shmring.h"
 #include "dataplane/daemon/lcore.h"
 #include "tests/dataplane/stage/rlpx_pair.h"
+#include "tests/dataplane/stage/v5pkt.h"
 
 #define N_SLOTS   8             /* even: the last slot ends the region */
 #define GOOD_LEN  100           /* the length control checks out */
@@ -556,10 +557,101 @@ static void test_lcore_clocks_injected(void **st)
 	w_fini(&w);
 }
 
+/* ---- discv5 on the worker: demux to MSG_DISCV5_RX, WHOAREYOU limit --- */
+
+/* tx_one() sends one GOOD_LEN discovery datagram with tx_flags to dst
+ * through slot 0 and the worker's tx drain; returns whether it went out. */
+static bool tx_one(struct w *w, const uint8_t dst[16], uint8_t tx_flags)
+{
+	struct msg_desc d;
+	uint64_t before = w->f.sent;
+	uint32_t s;
+
+	(void)put_msg(w, 0, MSG_DISCV4_TX, 0, &d);
+	((struct msg_discv4_tx *)shmring_slot_ptr(w->r, 0))->tx_flags =
+		tx_flags;
+	memcpy(((struct msg_discv4_tx *)shmring_slot_ptr(w->r, 0))->dst_addr,
+	       dst, 16);
+	assert_int_equal(shmring_enqueue(w->l.txq, &d, 1), 1);
+	assert_int_equal(lcore_tx_drain(&w->l), 1);
+	assert_int_equal(shmring_slot_alloc(w->r, &s), 0);      /* back */
+	return w->f.sent > before;
+}
+
+static void test_lcore_discv5(void **st)
+{
+	static const uint8_t id[32] = { 0x11, 0x22, [31] = 0x33 };
+	static const uint8_t dst_a[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0,
+					   5 };
+	static const uint8_t dst_b[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0,
+					   6 };
+	struct discv5_rx_keys *keys;
+	const struct msg_discv5_rx *m;
+	uint8_t p[200];
+	struct msg_desc d;
+	unsigned sent = 0;
+	size_t len;
+	struct w w;
+
+	(void)st;
+	w_init(&w, false);
+	assert_int_equal(discv5_rx_keys_new(&keys, 1), 0);
+	assert_int_equal(discv5_rx_keys_set(keys, 0, id), 0);
+	assert_int_equal(discv5_rx_new(&w.l.v5, &(struct discv5_rx_cfg){
+			.keys = keys, .budget = discv4_rx_budget(w.l.stage),
+			.way_rate = 2, .way_burst = 3 }), 0);
+	/* A message packet: one MSG_DISCV5_RX on the ring to control. */
+	len = v5pkt_message(p, id, 1);
+	w.f.rx[0] = (struct pktio_pkt){ .buf = p, .len = (uint16_t)len,
+					.peer_port_be = htons(9000),
+					.local_port_be = htons(30303) };
+	memcpy(w.f.rx[0].peer_addr, dst_a, 16);
+	w.f.n_rx = 1;
+	shmring_slot_free(w.r, 1);      /* one slot for the worker */
+	(void)lcore_poll(&w.l);
+	assert_int_equal(cnt(&w, DP_CNT_V5_ACCEPTED), 1);
+	assert_int_equal(cnt(&w, DP_CNT_DROP_SIZE), 0);
+	assert_int_equal(shmring_dequeue(w.l.rxq, &d, 1), 1);
+	assert_int_equal(d.kind, MSG_DISCV5_RX);
+	assert_int_equal(d.len, sizeof(*m) + len);
+	m = shmring_desc_ptr(w.r, &d);
+	assert_non_null(m);
+	assert_int_equal(m->hdr.type, MSG_DISCV5_RX);
+	assert_int_equal(m->flag, DISCV5_FLAG_MESSAGE);
+	assert_int_equal(m->data_len, len);
+	assert_int_equal(m->src_port_be, htons(9000));
+	assert_int_equal(m->dst_port_be, htons(30303));
+	assert_memory_equal(m->data, p, len);
+	/* The same bytes on a worker without discv5: discv4's size drop. */
+	discv5_rx_keys_set(keys, 0, NULL);
+	w.f.rx[0].buf = p;
+	w.f.n_rx = 1;
+	(void)lcore_poll(&w.l);
+	assert_int_equal(cnt(&w, DP_CNT_DROP_SIZE), 1);
+	assert_int_equal(cnt(&w, DP_CNT_V5_ACCEPTED), 1);
+	/* WHOAREYOUs: 3 at once to one destination, then 2/s; other
+	 * datagrams and destinations pass. */
+	for (int i = 0; i < 6; i++)
+		sent += tx_one(&w, dst_a, MSG_TX_F_WHOAREYOU);
+	assert_int_equal(sent, 3);
+	assert_int_equal(cnt(&w, DP_CNT_WHOAREYOU_LIMITED), 3);
+	assert_true(tx_one(&w, dst_a, 0));
+	assert_true(tx_one(&w, dst_b, MSG_TX_F_WHOAREYOU));
+	w.ck.mono += 500000000ull;
+	assert_true(tx_one(&w, dst_a, MSG_TX_F_WHOAREYOU));
+	assert_false(tx_one(&w, dst_a, MSG_TX_F_WHOAREYOU));
+	assert_int_equal(cnt(&w, DP_CNT_WHOAREYOU_LIMITED), 4);
+	assert_int_equal(cnt(&w, DP_CNT_TX_BAD_MSG), 0);
+	discv5_rx_free(w.l.v5);
+	discv5_rx_keys_free(keys);
+	w_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lcore_clocks_injected),
+		cmocka_unit_test(test_lcore_discv5),
 		cmocka_unit_test(test_lcore_tx_length_flipped_discv4),
 		cmocka_unit_test(test_lcore_tx_length_flipped_rlpx),
 	};

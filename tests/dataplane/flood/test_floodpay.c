@@ -14,6 +14,8 @@
 
 #include "common/discv4_wire.h"
 #include "common/msg.h"
+#include "common/dplink_proto.h"
+#include "dataplane/stage/disc_rx.h"
 #include "dataplane/stage/discv4_rx.h"
 #include "dataplane/flood/floodgen.h"
 #include "dataplane/flood/floodpay.h"
@@ -97,6 +99,118 @@ static void test_floodpay_kinds_meet_their_check(void **st)
 		floodpay_fini(&p);
 		discv4_rx_free(s);
 	}
+}
+
+/* The discv5 kinds at a node running discv5 beside discv4 (the demux of
+ * dataplane/stage/disc_rx.h): each ends where floodpay.h says. */
+static void test_floodpay_v5_kinds(void **st)
+{
+	static const uint8_t id[32] = { 0x77, 0x66, [31] = 0x55 };
+	static const struct {
+		unsigned kind;
+		uint8_t msg_kind;       /* 0: dropped */
+		unsigned cnt[3];        /* counters it may bump, DP_CNT_MAX:
+					 * none */
+		size_t min_len, max_len;
+	} rows[] = {
+		{ FLOODPAY_V5JUNK, 0, { DP_CNT_V5_DROP_PROTO, DP_CNT_DROP_SIZE,
+					DP_CNT_DROP_HASH }, 63, 297 },
+		{ FLOODPAY_V5PROTO, 0, { DP_CNT_V5_DROP_PROTO,
+					 DP_CNT_DROP_SIZE, DP_CNT_DROP_HASH },
+		  91, 190 },
+		{ FLOODPAY_V5HDR, 0, { DP_CNT_V5_DROP_VERSION,
+				       DP_CNT_V5_DROP_FLAG,
+				       DP_CNT_V5_DROP_AUTHDATA }, 111, 112 },
+		{ FLOODPAY_V5HS, MSG_DISCV5_RX, { DP_CNT_V5_ACCEPTED,
+						  DP_CNT_MAX, DP_CNT_MAX },
+		  206, 266 },
+		{ FLOODPAY_V5MSG, MSG_DISCV5_RX, { DP_CNT_V5_ACCEPTED,
+						   DP_CNT_MAX, DP_CNT_MAX },
+		  91, 150 },
+	};
+	struct discv4_rx *s4;
+	struct discv5_rx_keys *keys;
+	struct discv5_rx *s5;
+
+	(void)st;
+	assert_int_equal(discv4_rx_new(&s4, &(struct discv4_rx_cfg){
+			.cache_slots = 64 }), 0);
+	assert_int_equal(discv5_rx_keys_new(&keys, 1), 0);
+	assert_int_equal(discv5_rx_keys_set(keys, 0, id), 0);
+	assert_int_equal(discv5_rx_new(&s5, &(struct discv5_rx_cfg){
+			.keys = keys }), 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t seen[DP_CNT_MAX] = { 0 };
+		struct floodpay p;
+
+		init_one(&p, rows[i].kind);
+		assert_int_equal(floodpay_set_v5(&p, id), 0);
+		for (unsigned r = 0; r < ROUNDS; r++) {
+			uint8_t buf[FLOODPAY_MAX_LEN];
+			ssize_t n = floodpay_build(&p, buf, sizeof(buf),
+						   rows[i].kind, src, 1);
+			struct disc_rx_result res;
+
+			assert_true(n > 0);
+			assert_in_range((size_t)n, rows[i].min_len,
+					rows[i].max_len);
+			res = disc_rx_process(s4, s5, buf, (size_t)n, src, 1,
+					      0, NOW_NS, NOW_NS, outbuf,
+					      sizeof(outbuf));
+			assert_int_equal(res.kind, rows[i].msg_kind);
+			for (unsigned c = 0; c < res.n_cnt; c++) {
+				bool ok = false;
+
+				for (unsigned j = 0; j < 3; j++)
+					ok |= res.cnt[c] == rows[i].cnt[j];
+				if (!ok)
+					fail_msg("kind %s: counter %u",
+						 floodpay_kind_name(
+							 rows[i].kind),
+						 res.cnt[c]);
+				seen[res.cnt[c]]++;
+			}
+			if (rows[i].msg_kind)
+				assert_int_equal(
+					((struct msg_discv5_rx *)outbuf)->flag,
+					rows[i].kind == FLOODPAY_V5HS ? 2 : 0);
+		}
+		/* v5hdr tells each of its three lies. */
+		if (rows[i].kind == FLOODPAY_V5HDR)
+			for (unsigned j = 0; j < 3; j++)
+				assert_int_equal(seen[rows[i].cnt[j]],
+						 ROUNDS / 3);
+		/* The junk kinds are all neither protocol's. */
+		if (rows[i].cnt[0] == DP_CNT_V5_DROP_PROTO)
+			assert_int_equal(seen[DP_CNT_V5_DROP_PROTO], ROUNDS);
+		floodpay_fini(&p);
+	}
+	discv5_rx_free(s5);
+	discv5_rx_keys_free(keys);
+	discv4_rx_free(s4);
+}
+
+/* Without the target's id the masked kinds cannot be built. */
+static void test_floodpay_v5_needs_id(void **st)
+{
+	uint8_t buf[FLOODPAY_MAX_LEN];
+	struct floodpay p;
+	unsigned mix[FLOODPAY_KIND_MAX] = { 0 };
+
+	(void)st;
+	assert_int_equal(floodpay_parse_mix(mix, "v5junk=1,v5proto=2,v5hdr=3,"
+					    "v5hs=4,v5msg=5"), 0);
+	assert_int_equal(mix[FLOODPAY_V5MSG], 5);
+	init_one(&p, FLOODPAY_V5HS);
+	assert_int_equal(floodpay_build(&p, buf, sizeof(buf), FLOODPAY_V5HS,
+					src, 1), -EINVAL);
+	assert_int_equal(floodpay_build(&p, buf, sizeof(buf), FLOODPAY_V5HDR,
+					src, 1), -EINVAL);
+	assert_true(floodpay_build(&p, buf, sizeof(buf), FLOODPAY_V5JUNK, src,
+				   1) > 0);
+	assert_true(floodpay_build(&p, buf, sizeof(buf), FLOODPAY_V5PROTO,
+				   src, 1) > 0);
+	floodpay_fini(&p);
 }
 
 /* The signed kinds name the real source in the Ping's `from`, so a node
@@ -229,6 +343,8 @@ static void test_floodpay_parse_mix(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_floodpay_v5_kinds),
+		cmocka_unit_test(test_floodpay_v5_needs_id),
 		cmocka_unit_test(test_floodpay_kinds_meet_their_check),
 		cmocka_unit_test(test_floodpay_ping_from_is_the_source),
 		cmocka_unit_test(test_floodpay_build_rejects),
