@@ -620,7 +620,9 @@ int sesshost_on_dp_rx(struct sesshost *h, const struct msg_rlpx_data *m,
 		c->asm_buf = nb;
 		c->asm_cap = x.total_len;
 	}
-	memcpy(c->asm_buf + x.frag_off, m->data, x.data_len);
+	/* An empty message may have no buffer at all: no NULL + 0. */
+	if (x.data_len)
+		memcpy(c->asm_buf + x.frag_off, m->data, x.data_len);
 	if (!(x.flags & MSG_RLPX_F_LAST))
 		return 0;
 	if (x.msg_code == P2P_MSG_PONG) {
