@@ -267,6 +267,12 @@ enum dp_cnt {
 	DP_CNT_V5_DROP_HS_BUDGET,       /* handshake over the source's budget */
 	DP_CNT_WHOAREYOU_LIMITED,       /* WHOAREYOU held back: over the
 					 * destination's limit (tx) */
+	/* Gauges, sampled by the worker at each poll (the soak test and
+	 * metrics watch them for growth): */
+	DP_CNT_RING_DEPTH,              /* descriptors waiting in this
+					 * worker's ring to control */
+	DP_CNT_SLOTS_USED,              /* slots out of the shared pool;
+					 * worker 0's slot only (one pool) */
 	DP_CNT_MAX
 };
 #define DP_CNT_SLOTS 48                 /* ABI: room to grow */
@@ -287,7 +293,8 @@ static inline const char *dp_cnt_name(unsigned i)
 		"rlpx_mem_pause", "rlpx_mem_close", "v5_accepted",
 		"v5_drop_proto", "v5_drop_size", "v5_drop_version",
 		"v5_drop_flag", "v5_drop_authdata", "v5_drop_budget",
-		"v5_drop_hs_budget", "whoareyou_limited",
+		"v5_drop_hs_budget", "whoareyou_limited", "ring_depth",
+		"slots_used",
 	};
 
 	return i < DP_CNT_MAX ? names[i] : "unknown";

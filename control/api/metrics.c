@@ -233,6 +233,15 @@ static void dataplane(struct out *o, const struct metrics_input *in)
 	gauge(o, "devplane_dp_bans",
 	      "Unexpired entries in the XDP shield's blocklist (xdp backend).",
 	      bans);
+	n = "devplane_dp_ring_depth";
+	family(o, n, "gauge",
+	       "Descriptors waiting in a worker's ring to control, by queue.");
+	for (unsigned q = 0; q < in->n_queues; q++)
+		put(o, "%s{queue=\"%u\"} %" PRIu64 "\n", n, q,
+		    in->dp[q][DP_CNT_RING_DEPTH]);
+	gauge(o, "devplane_dp_slots_used",
+	      "Message slots out of the shared pool (both directions).",
+	      in->n_queues ? in->dp[0][DP_CNT_SLOTS_USED] : 0);
 	n = "devplane_dp_tx_errors_total";
 	family(o, n, "counter",
 	       "Packets the dataplane could not send, by kind and worker queue.");

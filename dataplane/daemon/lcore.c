@@ -230,6 +230,25 @@ unsigned lcore_tx_drain(struct lcore *l)
 	return taken;
 }
 
+/* The occupancy gauges: stored only when they change, so an idle or
+ * steady worker does not dirty the counter line at every poll. */
+static void sample_gauges(struct lcore *l)
+{
+	uint64_t depth = shmring_count(l->rxq);
+
+	if (l->cnt[DP_CNT_RING_DEPTH] != depth)
+		__atomic_store_n(&l->cnt[DP_CNT_RING_DEPTH], depth,
+				 __ATOMIC_RELAXED);
+	if (l->q == 0) {
+		uint64_t used = shmring_n_slots(l->ring) -
+				shmring_slots_free(l->ring);
+
+		if (l->cnt[DP_CNT_SLOTS_USED] != used)
+			__atomic_store_n(&l->cnt[DP_CNT_SLOTS_USED], used,
+					 __ATOMIC_RELAXED);
+	}
+}
+
 unsigned lcore_poll(struct lcore *l)
 {
 	struct pktio_pkt pkts[PKTIO_BURST];
@@ -241,6 +260,7 @@ unsigned lcore_poll(struct lcore *l)
 	t = lcore_tx_drain(l);
 	if (l->rlpx)
 		t += rlpx_stage_poll(l->rlpx);
+	sample_gauges(l);
 	return n + t;
 }
 

@@ -76,7 +76,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0;
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 ring() {        # ring occupancy counters of dataplane $1, summed
 	"$DPBIN" stats --pid "$1" 2>/dev/null |
-		awk '/^total\.(ring|slots)_/ { s += $2 } END { print s + 0 }'
+		awk '/^total\.(ring_depth|slots_used) / { s += $2 } END { print s + 0 }'
 }
 echo "t_s,node_rss_kb,node_fds,node_dp_rss_kb,node_dp_fds,node_ring,boot_rss_kb,boot_fds,boot_dp_rss_kb,boot_dp_fds,boot_ring,churn" >"$CSV"
 t=0

@@ -647,10 +647,39 @@ static void test_lcore_discv5(void **st)
 	w_fini(&w);
 }
 
+/* The occupancy gauges follow the ring and the slot pool at each poll,
+ * down as well as up (the soak test reads them for growth). */
+static void test_lcore_occupancy_gauges(void **st)
+{
+	struct msg_desc d[2] = { { .kind = MSG_DISCV4_RX,
+				   .flags = MSG_DESC_F_NOSLOT },
+				 { .kind = MSG_DISCV4_RX,
+				   .flags = MSG_DESC_F_NOSLOT } };
+	struct w w;
+
+	(void)st;
+	w_init(&w, false);
+	(void)lcore_poll(&w.l);
+	assert_int_equal(cnt(&w, DP_CNT_RING_DEPTH), 0);
+	assert_int_equal(cnt(&w, DP_CNT_SLOTS_USED), N_SLOTS);
+	shmring_slot_free(w.r, 1);
+	shmring_slot_free(w.r, 2);
+	shmring_slot_free(w.r, 3);
+	assert_int_equal(shmring_enqueue(w.l.rxq, d, 2), 2);
+	(void)lcore_poll(&w.l);
+	assert_int_equal(cnt(&w, DP_CNT_RING_DEPTH), 2);
+	assert_int_equal(cnt(&w, DP_CNT_SLOTS_USED), N_SLOTS - 3);
+	assert_int_equal(shmring_dequeue(w.l.rxq, d, 2), 2);
+	(void)lcore_poll(&w.l);
+	assert_int_equal(cnt(&w, DP_CNT_RING_DEPTH), 0);
+	w_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lcore_clocks_injected),
+		cmocka_unit_test(test_lcore_occupancy_gauges),
 		cmocka_unit_test(test_lcore_discv5),
 		cmocka_unit_test(test_lcore_tx_length_flipped_discv4),
 		cmocka_unit_test(test_lcore_tx_length_flipped_rlpx),
