@@ -61,6 +61,18 @@ static const struct {
 	  "Times a worker woke the control process." },
 	{ DP_CNT_BANS_ADDED, "devplane_dp_bans_added_total",
 	  "Sources the xdp backend banned for repeated bad signatures." },
+	{ DP_CNT_RLPX_SESSIONS, "devplane_dp_rlpx_sessions_total",
+	  "RLPx sessions handed over to the dataplane." },
+	{ DP_CNT_RLPX_CLOSED, "devplane_dp_rlpx_closed_total",
+	  "RLPx sessions the dataplane ended." },
+	{ DP_CNT_RLPX_FRAMES_RX, "devplane_dp_rlpx_frames_received_total",
+	  "RLPx frames the dataplane opened." },
+	{ DP_CNT_RLPX_FRAMES_TX, "devplane_dp_rlpx_frames_sent_total",
+	  "RLPx frames the dataplane sealed." },
+	{ DP_CNT_RLPX_BAD_FRAME, "devplane_dp_rlpx_bad_frames_total",
+	  "RLPx frames refused for a MAC, size or snappy failure." },
+	{ DP_CNT_RLPX_PONGS, "devplane_dp_rlpx_pings_answered_total",
+	  "p2p Pings from peers that the dataplane answered with a Pong." },
 };
 
 /* Drop reasons, in the label form. */

@@ -106,6 +106,8 @@ static void op_active(void *user, struct p2p_peer *peer, bool snappy)
 	struct sesshost *h = user;
 	struct sesshost_conn *c = sesshost_conn_find(h, p2p_peer_session(peer));
 
+	if (c && c->pr)
+		c->pr->eth_version = eth_peer_version(&h->eth, peer);
 	if (!c || c->dead || c->st != SESSHOST_HELLO)
 		return;
 	c->snappy = snappy;
@@ -151,6 +153,7 @@ static int on_status(void *user, struct p2p_peer *peer,
 
 	if (h->cfg.mode == SESSHOST_PROBE) {
 		if (c && c->pr) {
+			c->pr->eth_version = eth_peer_version(&h->eth, peer);
 			c->pr->status = *st;
 			c->pr->status_err = err;
 			c->pr->has_status = true;

@@ -345,9 +345,12 @@ static void rlpx_row(struct nodedb_rlpx *row, const struct rlpxprobe_result *r)
 		caps_text(row->caps, sizeof(row->caps), &r->hello);
 		row->listen_port = r->hello.listen_port;
 	}
+	/* The negotiated version; a result from elsewhere that lacks it
+	 * but has a Status: the Status's (the same when the check passed). */
+	row->eth_version = r->eth_version ? r->eth_version :
+			   r->has_status ? r->status.version : 0;
 	row->has_status = r->has_status;
 	if (r->has_status) {
-		row->eth_version = r->status.version;
 		row->network_id = r->status.network_id;
 		memcpy(row->genesis, r->status.genesis, 32);
 		row->fork_hash = r->status.forkid.hash;
@@ -355,6 +358,15 @@ static void rlpx_row(struct nodedb_rlpx *row, const struct rlpxprobe_result *r)
 		snprintf(row->status_check, sizeof(row->status_check), "%s",
 			 r->status_err == ETH_OK ? "ok" :
 			 eth_err_name(r->status_err));
+		/* Decoded in the negotiated version's layout. */
+		if (row->eth_version >= ETH_VERSION_69) {
+			memcpy(row->latest_hash, r->status.latest_hash, 32);
+			row->has_block_range = true;
+			row->earliest_block = r->status.earliest;
+			row->latest_block = r->status.latest;
+		} else {
+			memcpy(row->latest_hash, r->status.head, 32);
+		}
 	}
 	row->disc_reason = r->disc_reason == P2P_DISC_NONE ? -1 :
 			   r->disc_reason;

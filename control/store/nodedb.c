@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 enum stmt {
 	ST_PUT_NODE,
@@ -51,8 +51,9 @@ static const char *const stmt_sql[ST_MAX] = {
 		"INSERT OR REPLACE INTO rlpx(id, pub, ip, tcp, client_id, "
 		"p2p_version, caps, listen_port, eth_version, network_id, genesis, "
 		"fork_hash, fork_next, status_check, disc_reason, disc_remote, "
-		"error, started_ms, finished_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
-		"?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+		"error, started_ms, finished_ms, latest_hash, earliest_block, "
+		"latest_block) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+		"?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 };
@@ -70,14 +71,21 @@ static const char schema_sql[] =
 	" ip BLOB, udp INTEGER, tcp INTEGER);"
 	/* The crawler's RLPx probes: NULL columns were not learnt (no Hello,
 	 * no Status, no Disconnect). Added without a schema bump: it only
-	 * adds a table. */
+	 * adds a table. Schema 2 adds the last three columns (rlpx_migrate()
+	 * for a schema 1 file). */
 	"CREATE TABLE IF NOT EXISTS rlpx ("
 	" id BLOB PRIMARY KEY, pub BLOB NOT NULL, ip BLOB, tcp INTEGER,"
 	" client_id TEXT, p2p_version INTEGER, caps TEXT, listen_port INTEGER,"
 	" eth_version INTEGER, network_id INTEGER, genesis TEXT,"
 	" fork_hash TEXT, fork_next INTEGER, status_check TEXT,"
 	" disc_reason INTEGER, disc_remote INTEGER, error TEXT,"
-	" started_ms INTEGER, finished_ms INTEGER);";
+	" started_ms INTEGER, finished_ms INTEGER,"
+	" latest_hash TEXT, earliest_block INTEGER, latest_block INTEGER);";
+
+/* Columns schema 2 added to a schema 1 rlpx table. */
+static const char *const rlpx_v2_columns[] = {
+	"latest_hash TEXT", "earliest_block INTEGER", "latest_block INTEGER",
+};
 
 struct nodedb {
 	sqlite3 *h;
@@ -89,6 +97,46 @@ static int fail(struct nodedb *db, const char *what)
 {
 	fprintf(stderr, "nodedb: %s: %s\n", what, sqlite3_errmsg(db->h));
 	return -EIO;
+}
+
+/* Whether table rlpx has column name (a schema 1 file lacks the v2 ones). */
+static int rlpx_has_column(struct nodedb *db, const char *name, bool *has)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*has = false;
+	if (sqlite3_prepare_v2(db->h, "SELECT name FROM pragma_table_info('rlpx')",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (!strcmp((const char *)sqlite3_column_text(s, 0), name))
+			*has = true;
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Brings a schema 1 rlpx table to schema 2: ALTER TABLE ADD COLUMN for
+ * each column it lacks (old rows get NULL: not learnt). */
+static int rlpx_migrate(struct nodedb *db)
+{
+	for (size_t i = 0; i < sizeof(rlpx_v2_columns) /
+			       sizeof(rlpx_v2_columns[0]); i++) {
+		char name[32], sql[96];
+		bool has;
+
+		snprintf(name, sizeof(name), "%s", rlpx_v2_columns[i]);
+		name[strcspn(name, " ")] = '\0';
+		if (rlpx_has_column(db, name, &has))
+			return -EIO;
+		if (has)
+			continue;
+		snprintf(sql, sizeof(sql), "ALTER TABLE rlpx ADD COLUMN %s",
+			 rlpx_v2_columns[i]);
+		if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return -EIO;
+	}
+	return 0;
 }
 
 /* Runs a prepared statement that returns no rows, then resets it. */
@@ -131,7 +179,8 @@ int nodedb_open(struct nodedb **out, const char *path)
 		return -EPROTO;
 	}
 	if (sqlite3_exec(db->h, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db->h, "PRAGMA user_version=1", NULL, NULL, NULL) != SQLITE_OK)
+	    rlpx_migrate(db) ||
+	    sqlite3_exec(db->h, "PRAGMA user_version=2", NULL, NULL, NULL) != SQLITE_OK)
 		goto out_fail;
 	for (int i = 0; i < ST_MAX; i++)
 		if (sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -318,13 +367,16 @@ int nodedb_put_rlpx(struct nodedb *db, const struct nodedb_rlpx *r)
 {
 	static const char hexd[] = "0123456789abcdef";
 	sqlite3_stmt *s = db->st[ST_PUT_RLPX];
-	char genesis[65], fork[9];
+	char genesis[65], latest[65], fork[9];
 
 	for (int i = 0; i < 32; i++) {
 		genesis[2 * i] = hexd[r->genesis[i] >> 4];
 		genesis[2 * i + 1] = hexd[r->genesis[i] & 15];
+		latest[2 * i] = hexd[r->latest_hash[i] >> 4];
+		latest[2 * i + 1] = hexd[r->latest_hash[i] & 15];
 	}
 	genesis[64] = '\0';
+	latest[64] = '\0';
 	snprintf(fork, sizeof(fork), "%08x", r->fork_hash);
 	/* Unbound parameters are NULL (exec_stmt clears the bindings). */
 	sqlite3_bind_blob(s, 1, r->id, sizeof(r->id), SQLITE_STATIC);
@@ -337,13 +389,19 @@ int nodedb_put_rlpx(struct nodedb *db, const struct nodedb_rlpx *r)
 		sqlite3_bind_text(s, 7, r->caps, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 8, (int64_t)r->listen_port);
 	}
+	if (r->eth_version)
+		sqlite3_bind_int64(s, 9, (int64_t)r->eth_version);
 	if (r->has_status) {
-		sqlite3_bind_int(s, 9, (int)r->eth_version);
 		sqlite3_bind_int64(s, 10, (int64_t)r->network_id);
 		sqlite3_bind_text(s, 11, genesis, 64, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 12, fork, 8, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 13, (int64_t)r->fork_next);
 		sqlite3_bind_text(s, 14, r->status_check, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 20, latest, 64, SQLITE_TRANSIENT);
+		if (r->has_block_range) {
+			sqlite3_bind_int64(s, 21, (int64_t)r->earliest_block);
+			sqlite3_bind_int64(s, 22, (int64_t)r->latest_block);
+		}
 	}
 	if (r->disc_reason >= 0) {
 		sqlite3_bind_int(s, 15, r->disc_reason);

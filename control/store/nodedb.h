@@ -47,7 +47,23 @@ struct nodedb_crawl {
 /* One RLPx probe of the crawler (control/crawl/crawl_rlpx.h): what the node
  * said in its Hello and eth Status, or why it could not be learnt. Text
  * fields are NUL-terminated; empty when not learnt. Times are Unix
- * milliseconds. */
+ * milliseconds.
+ *
+ * Table rlpx, one row per node (id), columns NULL when not learnt:
+ *   id, pub, ip (16 bytes, IPv4-mapped), tcp;
+ *   Hello: client_id, p2p_version, caps ("eth/68,eth/69,snap/1", their
+ *     order), listen_port;
+ *   eth_version: the version the Hellos negotiated (the highest both have;
+ *     set without a Status too);
+ *   Status: network_id, genesis (hex), fork_hash (8 hex), fork_next,
+ *     status_check ("ok" or why not), latest_hash (hex: the head's hash,
+ *     eth/69+ latesthash, eth/68 blockhash), earliest_block and
+ *     latest_block (eth/69+ block range; NULL for eth/68);
+ *   disc_reason, disc_remote (a Disconnect), error (the error class);
+ *   started_ms, finished_ms.
+ * Schema 2 added eth_version's meaning (schema 1: the Status's version
+ * field, the same whenever status_check is "ok") and the three block
+ * columns; nodedb_open() adds them to a schema 1 file. */
 #define NODEDB_CLIENT_MAX 256
 #define NODEDB_CAPS_MAX   256
 struct nodedb_rlpx {
@@ -60,14 +76,18 @@ struct nodedb_rlpx {
 	uint64_t p2p_version;
 	char caps[NODEDB_CAPS_MAX];     /* "eth/68,eth/69,snap/1" */
 	uint64_t listen_port;
+	uint32_t eth_version;           /* negotiated; 0: none */
 	bool has_status;
-	uint32_t eth_version;
 	uint64_t network_id;
 	uint8_t genesis[32];
 	uint32_t fork_hash;
 	uint64_t fork_next;
 	char status_check[48];          /* our verdict: "ok", "network id
 					 * mismatch", ... ("" without Status) */
+	uint8_t latest_hash[32];        /* with Status */
+	bool has_block_range;           /* eth/69+ Status */
+	uint64_t earliest_block;
+	uint64_t latest_block;
 	int disc_reason;                /* -1: no Disconnect */
 	bool disc_remote;               /* the remote sent it */
 	char error[48];                 /* error class; "" when Status came */

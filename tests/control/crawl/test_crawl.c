@@ -1402,11 +1402,22 @@ static void hello_of(struct rlpxprobe_result *r, const char *client)
 	r->hello.listen_port = 30303;
 }
 
-static void status_of(struct rlpxprobe_result *r, uint64_t network,
-		      uint8_t genesis0, uint32_t fork, uint64_t next)
+/* A Status of eth/version, negotiated as such: eth/68 with head hash
+ * 0xhh.., eth/69+ with block range [3, 1000] and latest hash 0xhh... */
+static void status_of(struct rlpxprobe_result *r, uint32_t version,
+		      uint64_t network, uint8_t genesis0, uint32_t fork,
+		      uint64_t next)
 {
+	r->eth_version = version;
 	r->has_status = true;
-	r->status.version = 68;
+	r->status.version = version;
+	if (version >= ETH_VERSION_69) {
+		r->status.earliest = 3;
+		r->status.latest = 1000;
+		memset(r->status.latest_hash, 0xab, 32);
+	} else {
+		memset(r->status.head, 0xcd, 32);
+	}
 	r->status.network_id = network;
 	memset(r->status.genesis, genesis0, 32);
 	r->status.forkid.hash = fork;
@@ -1455,13 +1466,13 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	 * ethereumjs on mainnet, a timeout, a refusal, a remote Disconnect
 	 * before Status, a node we dropped as useless. */
 	hello_of(&r[0], "devplane/v0.1.0/linux-amd64/gcc12.2.0");
-	status_of(&r[0], 11155111, 0x25, 0xfe3366e7, 1735371);
+	status_of(&r[0], 72, 11155111, 0x25, 0xfe3366e7, 1735371);
 	r[0].status_err = ETH_ERR_NETWORK;
 	hello_of(&r[1], "devplane/v0.1.0/linux-amd64/clang14.0.6");
-	status_of(&r[1], 11155111, 0x25, 0xfe3366e7, 1735371);
+	status_of(&r[1], 72, 11155111, 0x25, 0xfe3366e7, 1735371);
 	r[1].status_err = ETH_ERR_NETWORK;
 	hello_of(&r[2], "ethereumjs-devp2p/linux-x64/nodejs");
-	status_of(&r[2], 1, 0xd4, 0xfc64ec04, 1150000);
+	status_of(&r[2], 68, 1, 0xd4, 0xfc64ec04, 1150000);
 	r[3].err = -ETIMEDOUT;
 	r[3].stage = RLPXPROBE_HANDSHAKE;
 	r[4].err = -ECONNREFUSED;
@@ -1470,6 +1481,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	r[5].stage = RLPXPROBE_STATUS;
 	r[5].disc_reason = P2P_DISC_TOO_MANY_PEERS;
 	r[5].disc_remote = true;
+	r[5].eth_version = 69;          /* negotiated, then dropped */
 	hello_of(&r[6], "nethermind/v1.25.0");
 	r[6].err = -ECONNABORTED;
 	r[6].disc_reason = P2P_DISC_USELESS_PEER;
@@ -1483,6 +1495,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 		"ethereumjs-devp2p/linux-x64 x1, nethermind/v1.25.0 x1\n"
 		"rlpx networks: 11155111/25252525 x2, 1/d4d4d4d4 x1\n"
 		"rlpx fork ids: fe3366e7/1735371 x2, fc64ec04/1150000 x1\n"
+		"rlpx eth versions: 72 x2, 68 x1, 69 x1\n"
 		"rlpx errors: refused x1, timeout x1, too many peers x1, "
 		"useless peer (ours) x1");
 	out_close();                    /* its last write */
@@ -1494,7 +1507,8 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	assert_int_equal(sqlite3_prepare_v2(h,
 		"SELECT client_id, p2p_version, caps, listen_port, eth_version, "
 		"network_id, genesis, fork_hash, fork_next, status_check, "
-		"disc_reason, disc_remote, error, tcp, finished_ms - started_ms "
+		"disc_reason, disc_remote, error, tcp, finished_ms - started_ms, "
+		"latest_hash, earliest_block, latest_block "
 		"FROM rlpx ORDER BY tcp", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[0] */
 	assert_string_equal((const char *)sqlite3_column_text(q, 0),
@@ -1502,7 +1516,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	assert_int_equal(sqlite3_column_int(q, 1), 5);
 	assert_string_equal((const char *)sqlite3_column_text(q, 2), "eth/68");
 	assert_int_equal(sqlite3_column_int(q, 3), 30303);
-	assert_int_equal(sqlite3_column_int(q, 4), 68);
+	assert_int_equal(sqlite3_column_int(q, 4), 72);
 	assert_int_equal(sqlite3_column_int64(q, 5), 11155111);
 	assert_string_equal((const char *)sqlite3_column_text(q, 6),
 		"2525252525252525252525252525252525252525252525252525252525252525");
@@ -1514,17 +1528,32 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	assert_int_equal(sqlite3_column_int(q, 11), 0);
 	assert_int_equal(sqlite3_column_type(q, 12), SQLITE_NULL);
 	assert_int_equal(sqlite3_column_int(q, 14), 5);
-	for (unsigned i = 1; i < 4; i++)
-		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 15),
+		"abababababababababababababababababababababababababababababababab");
+	assert_int_equal(sqlite3_column_int64(q, 16), 3);
+	assert_int_equal(sqlite3_column_int64(q, 17), 1000);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[1] */
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[2] */
+	/* eth/68: the head's hash, no block range. */
+	assert_int_equal(sqlite3_column_int(q, 4), 68);
+	assert_string_equal((const char *)sqlite3_column_text(q, 15),
+		"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd");
+	assert_int_equal(sqlite3_column_type(q, 16), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(q, 17), SQLITE_NULL);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[3] */
 	/* r[3]: timeout, nothing learnt. */
 	assert_int_equal(sqlite3_column_type(q, 0), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(q, 4), SQLITE_NULL);
 	assert_int_equal(sqlite3_column_type(q, 5), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(q, 15), SQLITE_NULL);
 	assert_int_equal(sqlite3_column_type(q, 10), SQLITE_NULL);
 	assert_string_equal((const char *)sqlite3_column_text(q, 12), "timeout");
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[4] */
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[5] */
 	assert_string_equal((const char *)sqlite3_column_text(q, 0),
 			    "Geth/v1.14.0-stable/linux-amd64/go1.22");
+	/* Negotiated eth/69, then dropped before Status. */
+	assert_int_equal(sqlite3_column_int(q, 4), 69);
 	assert_int_equal(sqlite3_column_type(q, 5), SQLITE_NULL);
 	assert_int_equal(sqlite3_column_int(q, 10), P2P_DISC_TOO_MANY_PEERS);
 	assert_int_equal(sqlite3_column_int(q, 11), 1);
@@ -1569,6 +1598,7 @@ static void test_crawl_rlpx_start_failures_are_counted(void **st)
 	assert_non_null(strstr(text, "refused x1"));
 	assert_non_null(strstr(text, " x3"));   /* EMFILE's text */
 	assert_non_null(strstr(text, "rlpx clients: none"));
+	assert_non_null(strstr(text, "rlpx eth versions: none"));
 	crawl_rlpx_free(f.cr);
 }
 

@@ -1021,6 +1021,9 @@ static void test_sesshost_probe_reports(void **state)
 	assert_true(hello_has(&r->hello, "ping", 1));
 	assert_true(r->has_status);
 	assert_int_equal(r->status_err, ETH_OK);
+	/* The highest version both have, and A's Status of it. */
+	assert_int_equal(r->eth_version, ETH_VERSION_MAX);
+	assert_int_equal(r->status.version, ETH_VERSION_MAX);
 	assert_int_equal(r->disc_reason, P2P_DISC_REQUESTED);
 	assert_false(r->disc_remote);
 	assert_memory_equal(r->pub, a->pub, 64);
@@ -1041,6 +1044,7 @@ static void test_sesshost_probe_reports(void **state)
 	assert_int_equal(r->err, -ECONNABORTED);
 	assert_int_equal(r->stage, RLPXPROBE_HELLO);
 	assert_false(r->has_hello);
+	assert_int_equal(r->eth_version, 0);
 	assert_int_equal(r->disc_reason, P2P_DISC_TOO_MANY_PEERS);
 	assert_true(r->disc_remote);
 
@@ -1098,6 +1102,8 @@ static void test_sesshost_probe_timeout_in_dataplane(void **state)
 	assert_int_equal(p->probe[0].stage, RLPXPROBE_STATUS);
 	assert_true(p->probe[0].has_hello);
 	assert_false(p->probe[0].has_status);
+	/* Negotiated without a Status. */
+	assert_int_equal(p->probe[0].eth_version, ETH_VERSION_MAX);
 }
 
 /* Write back-pressure: bytes the host cannot write pile up in the queues;
