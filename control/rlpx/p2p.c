@@ -721,6 +721,9 @@ static void on_sub_msg(struct p2p_peer *p, uint64_t code,
 
 		if (code < off || code >= off + proto->length)
 			continue;
+		if (p->host->ops.on_msg_event)
+			p->host->ops.on_msg_event(p->host->user, p, proto,
+						  code - off, len, false);
 		if (proto->on_msg)
 			r = proto->on_msg(proto, p, code - off, payload, len,
 					  now_ns);
@@ -871,7 +874,11 @@ int p2p_send(struct p2p_host *h, struct p2p_peer *peer,
 		return -EINVAL;
 	rc = h->ops.send(h->user, peer->session, s->offset + code, payload,
 			 len);
-	return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	if (h->ops.on_msg_event)
+		h->ops.on_msg_event(h->user, peer, proto, code, len, true);
+	return 0;
 }
 
 size_t p2p_broadcast(struct p2p_host *h, const struct p2p_proto *proto,
