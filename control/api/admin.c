@@ -469,9 +469,9 @@ static void new_sub_id(const struct admin_provider *p, struct admin_stream *s,
 	char hex[33];
 	const char *h = hex;
 
-	if (p->random) {
+	if (p->random)
 		p->random(p->user, b, sizeof(b));
-	} else {
+	if (!p->random || !memcmp(b, (uint8_t[16]){ 0 }, sizeof(b))) {
 		uint64_t v = ++s->sub_seq;
 
 		for (int i = 0; i < 8; i++)

@@ -10,6 +10,7 @@
 #include "common/secp.h"
 #include "control/api/admin.h"
 #include "control/cmd/cmdutil.h"
+#include "control/host/ipcserver.h"
 #include "control/host/node.h"
 #include "control/rlpx/p2p.h"
 #include "control/store/nodedb.h"
@@ -125,6 +126,7 @@ int cmd_bootnode(int argc, char **argv)
 	struct boot_admin ba;
 	struct boot_pub bp;
 	struct nathost *nat = NULL;
+	struct ipcserver *ipc = NULL;
 	uint8_t priv[32];
 	uint64_t now;
 	int rc, status;
@@ -190,13 +192,16 @@ int cmd_bootnode(int argc, char **argv)
 		struct admin_provider ap = {
 			.user = &ba, .node_info = boot_node_info,
 			.discv4_table = boot_table,
+			.no_peers = "a devplane bootnode runs discovery only "
+				    "and has no RLPx peers (no peers, trusted "
+				    "peers or peer events)",
 		};
 
 		ba = (struct boot_admin){
 			.n = n, .url = url, .lport = loop_listen_port(l, 0),
 		};
 		memcpy(ba.laddr, o->has_addr ? o->addr : any4, 16);
-		rc = loop_admin_listen(l, o->ipcpath, &ap);
+		rc = ipcserver_new(&ipc, l, o->ipcpath, &ap);
 		if (rc) {
 			cmd_err(o->ipcpath, rc);
 			goto out;
@@ -239,6 +244,7 @@ int cmd_bootnode(int argc, char **argv)
 		cmd_print_engine_stats(stdout, "bootnode", n->d);
 out:
 	nathost_free(nat);
+	ipcserver_free(ipc);
 	node_fini(n);
 	loop_free(l);           /* commits the batch, stops the dataplane */
 	nodedb_close(db);

@@ -36,6 +36,11 @@
 
 typedef void rlpxhost_probe_fn(void *user,
 			       const struct rlpxprobe_result *r);
+/* Every engine event (SESSHOST_EV_*), before it is printed; a is valid
+ * during the call. Runs while the host carries out actions: calls into
+ * the engine are fine (their actions join the ones in progress). */
+typedef void rlpxhost_event_fn(void *user, const struct sesshost_action *a,
+			       uint64_t now);
 
 struct rlpxhost_cfg {
 	struct loop *loop;              /* must have a dataplane */
@@ -43,6 +48,8 @@ struct rlpxhost_cfg {
 	int verbosity;                  /* what to print (0: nothing) */
 	rlpxhost_probe_fn *probe_done;  /* probe mode: results */
 	void *probe_user;
+	rlpxhost_event_fn *on_event;    /* NULL: none */
+	void *event_user;
 };
 
 struct rlpxhost;

@@ -885,13 +885,22 @@ size_t p2p_broadcast(struct p2p_host *h, const struct p2p_proto *proto,
 		     uint64_t code, const uint8_t *payload, size_t len,
 		     uint64_t now_ns)
 {
+	return p2p_broadcast_except(h, proto, code, payload, len, NULL,
+				    now_ns);
+}
+
+size_t p2p_broadcast_except(struct p2p_host *h, const struct p2p_proto *proto,
+			    uint64_t code, const uint8_t *payload, size_t len,
+			    const struct p2p_peer *except, uint64_t now_ns)
+{
 	size_t sent = 0;
 
 	for (size_t i = 0; i < h->max_peers; i++) {
 		struct p2p_peer *p = &h->peers[i];
 		int rc;
 
-		if (p->state != PEER_ACTIVE || !find_shared(p, proto, NULL))
+		if (p == except || p->state != PEER_ACTIVE ||
+		    !find_shared(p, proto, NULL))
 			continue;
 		rc = p2p_send(h, p, proto, code, payload, len);
 		if (rc == 0)

@@ -342,6 +342,12 @@ size_t p2p_broadcast(struct p2p_host *h, const struct p2p_proto *proto,
 		     uint64_t code, const uint8_t *payload, size_t len,
 		     uint64_t now_ns);
 
+/* p2p_broadcast_except() is p2p_broadcast() to every such peer but
+ * except (NULL: none; the peer a gossip message came from). */
+size_t p2p_broadcast_except(struct p2p_host *h, const struct p2p_proto *proto,
+			    uint64_t code, const uint8_t *payload, size_t len,
+			    const struct p2p_peer *except, uint64_t now_ns);
+
 /* Peer accessors (any peer pointer given by the host, during its life). */
 struct p2p_host *p2p_peer_host(const struct p2p_peer *peer);
 uint64_t p2p_peer_session(const struct p2p_peer *peer);
