@@ -179,6 +179,10 @@ uint16_t devplane_port(const struct devplane *n);
 /* devplane_peer_count() counts the peers in the dataplane. */
 size_t devplane_peer_count(const struct devplane *n);
 
+/* devplane_table_size() counts the nodes in the discovery table (0:
+ * discovery off). */
+size_t devplane_table_size(const struct devplane *n);
+
 /* devplane_add_peer() adds url (enode or enr) to the static nodes: dialed
  * now and whenever it is gone (admin_addPeer). devplane_remove_peer()
  * takes it out and disconnects it (admin_removePeer). Return 0, -EINVAL
@@ -279,6 +283,18 @@ int devplane_register_protocol(struct devplane *n,
 
 /* devplane_protocol_node() is the node p is registered on. */
 struct devplane *devplane_protocol_node(const struct devplane_protocol *p);
+
+/* Gossip counters of a protocol. */
+struct devplane_proto_stats {
+	uint64_t gossip_in;             /* broadcasts delivered to on_msg */
+	uint64_t gossip_dup;            /* seen before: dropped */
+	uint64_t gossip_relayed;        /* copies passed on to peers */
+	uint64_t gossip_bad;            /* malformed (the peer dropped) */
+};
+
+/* devplane_protocol_stats() fills *out. */
+void devplane_protocol_stats(const struct devplane_protocol *p,
+			     struct devplane_proto_stats *out);
 
 /* devplane_send() sends message code of p to peer. Returns 0 (queued on
  * the session), -EPROTO (the peer does not run p, or is going), -EINVAL

@@ -671,6 +671,11 @@ size_t devplane_peer_count(const struct devplane *n)
 	return k;
 }
 
+size_t devplane_table_size(const struct devplane *n)
+{
+	return n->disc ? discv4_table_size(n->disc->d) : 0;
+}
+
 struct loop *devnode_loop(const struct devplane *n)
 {
 	return n->loop;

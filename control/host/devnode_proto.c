@@ -219,6 +219,15 @@ struct devplane *devplane_protocol_node(const struct devplane_protocol *p)
 	return p->n;
 }
 
+void devplane_protocol_stats(const struct devplane_protocol *p,
+			     struct devplane_proto_stats *out)
+{
+	out->gossip_in = p->gossip_in;
+	out->gossip_dup = p->gossip_dup;
+	out->gossip_relayed = p->gossip_relayed;
+	out->gossip_bad = p->gossip_bad;
+}
+
 /* ---- sending ---------------------------------------------------------------- */
 
 /* p2p_send()'s errors in the API's words. */
@@ -293,17 +302,12 @@ static void req_free(struct send_req *r)
 	free(r);
 }
 
-/* Where id is known: the configured static nodes, then the table. */
+/* Where id is known: the static nodes, then the discovery table. */
 static bool known_ep(const struct devplane *n, const uint8_t id[64],
 		     struct sendid_route *rt)
 {
-	for (size_t i = 0; i < n->n_statics; i++) {
-		if (memcmp(n->statics[i].pub, id, 64))
-			continue;
-		memcpy(rt->ip, n->statics[i].ip, 16);
-		rt->tcp = n->statics[i].tcp;
+	if (sesshost_static_ep(n->sh, id, rt->ip, &rt->tcp))
 		return rt->tcp != 0;
-	}
 	if (n->disc) {
 		const struct kad_node *k = kad_find(discv4_table(n->disc->d),
 						    id);

@@ -351,6 +351,11 @@ struct p2p_peer *sesshost_find_peer(const struct sesshost *h,
 int sesshost_add_static(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
 			const uint8_t ip[16], uint16_t tcp);
 
+/* sesshost_static_ep() tells whether id is a static node, with its
+ * endpoint. */
+bool sesshost_static_ep(const struct sesshost *h, const uint8_t id[P2P_ID_LEN],
+			uint8_t ip[16], uint16_t *tcp);
+
 /* sesshost_remove_peer() drops id from the static set and disconnects it
  * (Requested) if connected or being dialed. Returns 0. */
 int sesshost_remove_peer(struct sesshost *h, const uint8_t id[P2P_ID_LEN],

@@ -427,6 +427,18 @@ int sesshost_add_static(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
 	return 0;
 }
 
+bool sesshost_static_ep(const struct sesshost *h, const uint8_t id[P2P_ID_LEN],
+			uint8_t ip[16], uint16_t *tcp)
+{
+	int i = static_idx(h, id);
+
+	if (i < 0)
+		return false;
+	memcpy(ip, h->dl.statics[i].ip, 16);
+	*tcp = h->dl.statics[i].tcp_port;
+	return true;
+}
+
 int sesshost_remove_peer(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
 			 uint64_t now)
 {
