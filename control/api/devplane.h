@@ -110,7 +110,9 @@ const struct forkid_chain *devplane_chain(const char *name);
 /* devplane_new() creates a node from cfg: the event loop, the dataplane
  * (spawned or attached), the UDP and TCP sockets bound, discovery set up
  * (not yet running). Blocks SIGINT and SIGTERM in the calling thread (the
- * loop reads them: devplane_run() returns on them). Returns 0 with *out
+ * loop reads them: devplane_run() returns on them; devplane_free()
+ * restores the mask, so free several nodes last-created first). Returns
+ * 0 with *out
  * set, or -EINVAL (bad key, address, node URL, dataplane), -EADDRINUSE,
  * -ENOMEM, or the dataplane's -errno (-ENOENT: no devplane-dp found). */
 int devplane_new(struct devplane **out, const struct devplane_config *cfg);
