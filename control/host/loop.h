@@ -158,25 +158,6 @@ int loop_run(struct loop *l);
 /* loop_stop() makes loop_run() return rc (>= 0) after the current event. */
 void loop_stop(struct loop *l, int rc);
 
-/* loop_run_once() is one step of loop_run() for a caller that drives the
- * loop itself: the due timers, then one wait of at most timeout_ms (0: no
- * wait) for events and what they call, then the due timers. Returns 0,
- * 1 once the loop was asked to stop (loop_stop() or a signal: rc in
- * loop_stop_rc(); later calls return 1 at once until loop_resume()), or
- * -errno (epoll_wait). */
-int loop_run_once(struct loop *l, int timeout_ms);
-
-/* loop_fd() is the epoll descriptor: readable when loop_run_once() has
- * events to handle (for embedding the loop in another). */
-int loop_fd(const struct loop *l);
-
-/* loop_stop_rc() is the rc of the last loop_stop() (the signal number
- * after a signal). */
-int loop_stop_rc(const struct loop *l);
-
-/* loop_resume() clears a stop request for loop_run_once(). */
-void loop_resume(struct loop *l);
-
 /* loop_metrics_text() formats the current metrics (as served on
  * /metrics) into out[0..cap). Returns the length or -EMSGSIZE. */
 ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap);
@@ -251,16 +232,23 @@ void loop_del_service(struct loop *l, void *user);
 /* loop_dplink() is the dataplane link (for the RLPx handover). */
 struct dplink *loop_dplink(struct loop *l);
 
-/* ---- admin API counters (control/host/ipcserver.h) ------------------------ */
+/* ---- admin API (control/api/admin.h) ---------------------------------------
+ *
+ * geth's IPC endpoint: JSON-RPC 2.0 on a Unix stream socket, each
+ * connection a stream of requests (newline-delimited or concatenated)
+ * answered in order, one response line each. */
 
-struct loop_admin_stats {
-	uint64_t refused;               /* connections over the slots */
-	uint64_t over_cap;              /* clients closed over a cap */
-	uint64_t subs_dropped;          /* subscriptions of slow readers */
-};
+#define LOOP_ADMIN_CONNS  16            /* concurrent admin connections */
 
-/* loop_set_admin_stats() makes the metrics report *st (the admin server's
- * counters; NULL: none). st must stay valid until it is replaced. */
-void loop_set_admin_stats(struct loop *l, const struct loop_admin_stats *st);
+struct admin_provider;
+
+/* loop_admin_listen() serves the admin API with provider p (copied; its
+ * user must outlive the loop or loop_free()) on a Unix socket at path,
+ * created with mode 0600. A stale socket file there is replaced; any other
+ * file is left alone (-EEXIST). The socket file is removed by
+ * loop_free(). Returns 0, -EINVAL (no path, too long, already listening),
+ * -ENOMEM or the -errno of socket/bind/listen. */
+int loop_admin_listen(struct loop *l, const char *path,
+		      const struct admin_provider *p);
 
 #endif /* CONTROL_LOOP_H */
