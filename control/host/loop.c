@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* control/host/loop.c - the control process's event loop (epoll, timerfd,
- * signalfd, dataplane link, metrics HTTP listener). */
+ * signalfd, dataplane link, metrics HTTP listener; the admin socket's
+ * server is control/host/adminipc.c). */
 #include "control/host/loop.h"
 
 #include <arpa/inet.h>
@@ -15,14 +16,12 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "control/api/admin.h"
 #include "control/api/metrics.h"
+#include "control/host/adminipc.h"
 
 #define RX_BURST        32
 #define RX_MAX_BURSTS   64      /* then back to epoll: timers must run too */
@@ -55,21 +54,6 @@ struct conn {
 	int fd;                         /* -1: free */
 	size_t len;
 	char buf[CONN_BUF];
-};
-
-struct loop_admin_conn {
-	int fd;                         /* -1: free */
-	bool eof;
-	struct admin_stream st;
-};
-
-struct loop_admin {
-	int fd;
-	char *path;
-	struct admin_provider prov;
-	struct loop_admin_conn conns[LOOP_ADMIN_CONNS];
-	uint64_t refused;               /* connections over LOOP_ADMIN_CONNS */
-	uint64_t over_cap;              /* closed for going over a cap */
 };
 
 struct loop {
@@ -108,10 +92,8 @@ struct loop {
 		loop_tick_fn *tick;
 		void *user;
 	} svcs[LOOP_MAX_SERVICES];
-	struct loop_admin *admin;       /* loop_admin_listen(); NULL: off */
+	struct adminipc *admin;         /* loop_admin_listen(); NULL: off */
 };
-
-static void loop_admin_close(struct loop *l);
 
 uint64_t loop_now(void)
 {
@@ -343,7 +325,7 @@ void loop_free(struct loop *l)
 	if (!l)
 		return;
 	db_commit(l, false);
-	loop_admin_close(l);
+	adminipc_free(l->admin);        /* before the epoll fd closes */
 	for (unsigned i = 0; i < LOOP_MAX_CONNS; i++)
 		if (l->conns[i].fd >= 0)
 			close(l->conns[i].fd);
@@ -613,10 +595,7 @@ ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap)
 		first = false;
 	}
 	in.db_commits = l->commits;
-	if (l->admin) {
-		in.admin_refused = l->admin->refused;
-		in.admin_over_cap = l->admin->over_cap;
-	}
+	adminipc_counters(l->admin, &in.admin_refused, &in.admin_over_cap);
 	in.uptime_s = (now - l->started_ns) / 1000000000ull;
 	return metrics_format(out, cap, &in);
 }
@@ -943,189 +922,26 @@ struct dplink *loop_dplink(struct loop *l)
 	return l->dp;
 }
 
-/* ---- admin API on a Unix socket (control/api/admin.h) ---------------------- */
+/* ---- admin API on a Unix socket (control/host/adminipc.h) ---------------- */
 
-static void admin_conn_close(struct loop *l, struct loop_admin_conn *c)
+static int admin_watch(void *ctx, int fd, uint32_t events,
+		       adminipc_ready_fn *fn, void *user)
 {
-	loop_fd_unwatch(l, c->fd);
-	close(c->fd);
-	c->fd = -1;
-	admin_stream_fini(&c->st);
+	return loop_fd_watch(ctx, fd, events, fn, user);
 }
 
-/* Writes what is pending; closes when done with a closing or EOF'd
- * connection; otherwise (re)arms EPOLLOUT as needed. */
-static void admin_conn_flush(struct loop *l, struct loop_admin_conn *c);
-
-static void on_admin_conn(void *user, int fd, uint32_t ev, uint64_t now)
+static void admin_unwatch(void *ctx, int fd)
 {
-	struct loop *l = user;
-	struct loop_admin_conn *c = NULL;
-	char buf[16384];
-
-	(void)now;
-	for (unsigned i = 0; i < LOOP_ADMIN_CONNS; i++)
-		if (l->admin->conns[i].fd == fd)
-			c = &l->admin->conns[i];
-	if (!c)
-		return;
-	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		/* Read only while the stream takes input: a client that does
-		 * not read its answers is not read either (admin.h caps). */
-		for (int k = 0; k < 64 && !c->eof &&
-		     admin_stream_wants_input(&c->st); k++) {
-			ssize_t n = read(fd, buf, sizeof(buf));
-
-			if (n > 0) {
-				int rc = admin_stream_feed(&c->st,
-							   &l->admin->prov,
-							   buf, (size_t)n);
-
-				if (rc == -ENOMEM)
-					c->eof = true;
-				if (rc == -EMSGSIZE)
-					l->admin->over_cap++;
-				continue;
-			}
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				break;
-			c->eof = true;          /* EOF or error */
-		}
-	}
-	admin_conn_flush(l, c);
-}
-
-static void admin_conn_flush(struct loop *l, struct loop_admin_conn *c)
-{
-	const char *d;
-	uint32_t ev;
-	size_t len;
-
-	while ((len = admin_stream_out(&c->st, &d)) > 0) {
-		ssize_t n = send(c->fd, d, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			admin_conn_close(l, c);         /* reader gone */
-			return;
-		}
-		admin_stream_written(&c->st, (size_t)n);
-		/* Room again: answer what waited behind the output. */
-		if (admin_stream_pump(&c->st, &l->admin->prov) == -EMSGSIZE)
-			l->admin->over_cap++;
-	}
-	len = admin_stream_out(&c->st, &d);
-	if (!len && (c->eof || admin_stream_closing(&c->st))) {
-		admin_conn_close(l, c);
-		return;
-	}
-	ev = (admin_stream_wants_input(&c->st) && !c->eof ? EPOLLIN : 0) |
-	     (len ? EPOLLOUT : 0);
-	if (loop_fd_watch(l, c->fd, ev ? ev : EPOLLRDHUP, on_admin_conn, l))
-		admin_conn_close(l, c);
-}
-
-static void on_admin_accept(void *user, int lfd, uint32_t ev, uint64_t now)
-{
-	struct loop *l = user;
-
-	(void)ev;
-	(void)now;
-	for (int k = 0; k < 16; k++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct loop_admin_conn *c = NULL;
-
-		if (fd < 0)
-			return;
-		for (unsigned i = 0; i < LOOP_ADMIN_CONNS; i++)
-			if (l->admin->conns[i].fd < 0)
-				c = &l->admin->conns[i];
-		if (!c) {
-			close(fd);              /* all slots busy */
-			l->admin->refused++;
-			continue;
-		}
-		c->fd = fd;
-		c->eof = false;
-		admin_stream_init(&c->st);
-		if (loop_fd_watch(l, fd, EPOLLIN, on_admin_conn, l))
-			admin_conn_close(l, c);
-	}
+	loop_fd_unwatch(ctx, fd);
 }
 
 int loop_admin_listen(struct loop *l, const char *path,
 		      const struct admin_provider *p)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct loop_admin *a;
-	struct stat sb;
-	mode_t old;
-	int fd, rc;
+	struct adminipc_io io = { .watch = admin_watch,
+				  .unwatch = admin_unwatch, .ctx = l };
 
-	if (!l || !path || !p || l->admin ||
-	    strlen(path) >= sizeof(sa.sun_path) || !*path)
+	if (!l || l->admin)
 		return -EINVAL;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	/* A stale socket of an earlier run is replaced, nothing else. */
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISSOCK(sb.st_mode))
-			return -EEXIST;
-		unlink(path);
-	}
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return -ENOMEM;
-	a->path = strdup(path);
-	a->prov = *p;
-	for (unsigned i = 0; i < LOOP_ADMIN_CONNS; i++)
-		a->conns[i].fd = -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || !a->path) {
-		rc = fd < 0 ? -errno : -ENOMEM;
-		goto fail;
-	}
-	old = umask(0177);              /* the socket file is born 0600 */
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
-	umask(old);
-	if (!rc && chmod(path, 0600))
-		rc = -errno;
-	if (!rc && listen(fd, 16))
-		rc = -errno;
-	if (rc)
-		goto fail_unlink;
-	a->fd = fd;
-	l->admin = a;
-	rc = loop_fd_watch(l, fd, EPOLLIN, on_admin_accept, l);
-	if (rc) {
-		l->admin = NULL;
-		goto fail_unlink;
-	}
-	return 0;
-fail_unlink:
-	unlink(path);
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(a->path);
-	free(a);
-	return rc;
-}
-
-/* Closes the admin listener and connections and removes the socket. */
-static void loop_admin_close(struct loop *l)
-{
-	struct loop_admin *a = l->admin;
-
-	if (!a)
-		return;
-	for (unsigned i = 0; i < LOOP_ADMIN_CONNS; i++)
-		if (a->conns[i].fd >= 0)
-			admin_conn_close(l, &a->conns[i]);
-	loop_fd_unwatch(l, a->fd);
-	close(a->fd);
-	unlink(a->path);
-	free(a->path);
-	free(a);
-	l->admin = NULL;
+	return adminipc_new(&l->admin, &io, path, p);
 }

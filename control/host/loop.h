@@ -236,9 +236,9 @@ struct dplink *loop_dplink(struct loop *l);
  *
  * geth's IPC endpoint: JSON-RPC 2.0 on a Unix stream socket, each
  * connection a stream of requests (newline-delimited or concatenated)
- * answered in order, one response line each. */
-
-#define LOOP_ADMIN_CONNS  16            /* concurrent admin connections */
+ * answered in order, one response line each; served by
+ * control/host/adminipc.c (at most ADMINIPC_CONNS connections) on this
+ * loop. */
 
 struct admin_provider;
 
