@@ -10,7 +10,6 @@
 #include "common/secp.h"
 #include "control/api/admin.h"
 #include "control/cmd/cmdutil.h"
-#include "control/host/ipcserver.h"
 #include "control/host/node.h"
 #include "control/rlpx/p2p.h"
 #include "control/store/nodedb.h"
@@ -126,7 +125,6 @@ int cmd_bootnode(int argc, char **argv)
 	struct boot_admin ba;
 	struct boot_pub bp;
 	struct nathost *nat = NULL;
-	struct ipcserver *ipc = NULL;
 	uint8_t priv[32];
 	uint64_t now;
 	int rc, status;
@@ -201,7 +199,7 @@ int cmd_bootnode(int argc, char **argv)
 			.n = n, .url = url, .lport = loop_listen_port(l, 0),
 		};
 		memcpy(ba.laddr, o->has_addr ? o->addr : any4, 16);
-		rc = ipcserver_new(&ipc, l, o->ipcpath, &ap);
+		rc = loop_admin_listen(l, o->ipcpath, &ap);
 		if (rc) {
 			cmd_err(o->ipcpath, rc);
 			goto out;
@@ -244,7 +242,6 @@ int cmd_bootnode(int argc, char **argv)
 		cmd_print_engine_stats(stdout, "bootnode", n->d);
 out:
 	nathost_free(nat);
-	ipcserver_free(ipc);
 	node_fini(n);
 	loop_free(l);           /* commits the batch, stops the dataplane */
 	nodedb_close(db);

@@ -571,7 +571,7 @@ int devplane_start(struct devplane *n)
 		struct admin_provider ap;
 
 		devnode_admin_provider(n, &ap);
-		rc = ipcserver_new(&n->ipc, n->loop, n->ipc_path, &ap);
+		rc = loop_admin_listen(n->loop, n->ipc_path, &ap);
 		if (rc)
 			return rc;
 	}
@@ -704,7 +704,6 @@ void devplane_free(struct devplane *n)
 	devnode_sendid_run(n, loop_now());
 	run_dones(n);
 	nathost_free(n->nat);           /* deletes the mappings (bounded) */
-	ipcserver_free(n->ipc);
 	rlpxhost_free(n->rh);           /* peers: client quitting, silently */
 	if (n->disc) {
 		node_fini(n->disc);     /* lookups in flight end here */

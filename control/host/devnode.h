@@ -11,7 +11,6 @@
 #include "common/enode.h"
 #include "control/api/admin.h"
 #include "control/api/devplane.h"
-#include "control/host/ipcserver.h"
 #include "control/host/loop.h"
 #include "control/host/nathost.h"
 #include "control/host/node.h"
@@ -26,7 +25,7 @@
  *   rlpxhost (control/host/rlpxhost.h) the sans-I/O session host's I/O:
  *                                      TCP, handshakes, handover, p2p
  *   node (control/host/node.h)         discovery v4 on the loop's socket 0
- *   ipcserver (control/host/ipcserver.h)  the admin JSON-RPC endpoint
+ *   the loop's admin server (control/host/adminipc.h)  JSON-RPC on IPC
  *   nathost (control/host/nathost.h)   --nat port mappings
  * and the API's engines: control/service/gossip.h (broadcast ids seen)
  * and control/service/sendid.h (send to a node id). devnode.c holds the
@@ -119,7 +118,6 @@ struct devplane {
 	struct sesshost *sh;            /* rlpxhost_engine(rh) */
 	struct node *disc;              /* discovery; NULL: off */
 	struct nathost *nat;
-	struct ipcserver *ipc;
 	int lfd;                        /* TCP listener, until started */
 	const struct forkid_chain *chain;
 	uint8_t priv[DEVPLANE_KEY_LEN];

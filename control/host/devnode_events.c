@@ -34,7 +34,7 @@ void devnode_emit(struct devplane *n, const struct devplane_peer_event *ev)
 			pp = &s->next;
 		}
 	}
-	if (ipcserver_has_sub(n->ipc, ADMIN_SUB_PEER_EVENTS)) {
+	if (loop_admin_has_sub(n->loop, ADMIN_SUB_PEER_EVENTS)) {
 		static const char *const type[] = {
 			[DEVPLANE_EV_ADD] = "add",
 			[DEVPLANE_EV_DROP] = "drop",
@@ -55,7 +55,8 @@ void devnode_emit(struct devplane *n, const struct devplane_peer_event *ev)
 		memcpy(ae.pub, ev->peer, DEVPLANE_ID_LEN);
 		js = admin_peer_event_json(&ae, &len);
 		if (js)
-			ipcserver_notify(n->ipc, ADMIN_SUB_PEER_EVENTS, js, len);
+			loop_admin_notify(n->loop, ADMIN_SUB_PEER_EVENTS, js,
+					  len);
 		free(js);
 	}
 }

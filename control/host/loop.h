@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/dplink_proto.h"
+#include "control/api/admin.h"
 #include "control/discv4/discv4.h"
 #include "control/host/dplink.h"
 #include "control/base/netutil.h"
@@ -158,6 +159,25 @@ int loop_run(struct loop *l);
 /* loop_stop() makes loop_run() return rc (>= 0) after the current event. */
 void loop_stop(struct loop *l, int rc);
 
+/* loop_run_once() is one step of loop_run() for a caller that drives the
+ * loop itself: the due timers, then one wait of at most timeout_ms (0: no
+ * wait) for events and what they call, then the due timers. Returns 0,
+ * 1 once the loop was asked to stop (loop_stop() or a signal: rc in
+ * loop_stop_rc(); later calls return 1 at once until loop_resume()), or
+ * -errno (epoll_wait). */
+int loop_run_once(struct loop *l, int timeout_ms);
+
+/* loop_fd() is the epoll descriptor: readable when loop_run_once() has
+ * events to handle (for embedding the loop in another). */
+int loop_fd(const struct loop *l);
+
+/* loop_stop_rc() is the rc of the last loop_stop() (the signal number
+ * after a signal). */
+int loop_stop_rc(const struct loop *l);
+
+/* loop_resume() clears a stop request for loop_run_once(). */
+void loop_resume(struct loop *l);
+
 /* loop_metrics_text() formats the current metrics (as served on
  * /metrics) into out[0..cap). Returns the length or -EMSGSIZE. */
 ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap);
@@ -250,5 +270,15 @@ struct admin_provider;
  * -ENOMEM or the -errno of socket/bind/listen. */
 int loop_admin_listen(struct loop *l, const char *path,
 		      const struct admin_provider *p);
+
+/* loop_admin_has_sub() tells whether an admin connection holds a
+ * subscription of kind (false without loop_admin_listen()). */
+bool loop_admin_has_sub(const struct loop *l, enum admin_sub_kind kind);
+
+/* loop_admin_notify() sends a notification with result (JSON text of one
+ * value) to every subscription of kind (control/host/adminipc.h). Returns
+ * how many were queued. */
+int loop_admin_notify(struct loop *l, enum admin_sub_kind kind,
+		      const char *result, size_t len);
 
 #endif /* CONTROL_LOOP_H */

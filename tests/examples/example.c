@@ -78,8 +78,16 @@ void ex_config(struct devplane_config *c)
 struct devplane *ex_new(const struct devplane_config *c)
 {
 	struct devplane *n = NULL;
-	int rc = devplane_new(&n, c);
+	int rc;
 
+	/* Port 0: the dataplane picks a free UDP port and TCP takes the
+	 * same number, which a TCP socket elsewhere may hold: pick again. */
+	for (int i = 0; i < 5; i++) {
+		rc = devplane_new(&n, c);
+		if (rc != -EADDRINUSE)
+			break;
+		fprintf(stderr, "%s: TCP port taken, again\n", prog);
+	}
 	if (rc) {
 		fprintf(stderr, "%s: devplane_new: %s\n", prog, strerror(-rc));
 		exit(1);

@@ -39,7 +39,8 @@ void ex_fail(const char *file, int line, const char *what)
  * discovery, the logs $EX_VERBOSE asks for. */
 void ex_config(struct devplane_config *c);
 
-/* ex_new() creates a node from c (checked). */
+/* ex_new() creates a node from c (checked; a TCP port that another
+ * socket holds already is picked again). */
 struct devplane *ex_new(const struct devplane_config *c);
 
 /* A condition over the run. */

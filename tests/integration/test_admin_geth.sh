@@ -29,19 +29,29 @@ wait_js() {
 	die "$2 on $1 never gave $3 (last: $(attach "$1" "$2"))"
 }
 
-start_node() {          # NAME
-	timeout 300 "$DP" node --nodekeyhex "$(key)" --addr 127.0.0.1:0 \
-		--nodiscover --chain sepolia --ipcpath "$WORK/$1.ipc" \
-		>"$WORK/$1.out" 2>"$WORK/$1.err" &
-	PIDS="$PIDS $!"
-	for i in $(seq 100); do
-		[ -s "$WORK/$1.out" ] && [ -S "$WORK/$1.ipc" ] && break
-		sleep 0.1
+# start_node NAME: port 0 (the UDP port the dataplane picks, TCP on the
+# same number, which another socket may hold: three tries).
+start_node() {
+	for try in 1 2 3; do
+		timeout 300 "$DP" node --nodekeyhex "$(key)" \
+			--addr 127.0.0.1:0 --nodiscover --chain sepolia \
+			--ipcpath "$WORK/$1.ipc" >"$WORK/$1.out" \
+			2>"$WORK/$1.err" &
+		pid=$!
+		PIDS="$PIDS $pid"
+		for i in $(seq 100); do
+			[ -s "$WORK/$1.out" ] && [ -S "$WORK/$1.ipc" ] && break
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		case "$(head -1 "$WORK/$1.out")" in
+		enode://*) return 0;;
+		esac
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
 	done
-	case "$(head -1 "$WORK/$1.out")" in
-	enode://*) ;;
-	*) cat "$WORK/$1.err"; die "node $1 printed no enode";;
-	esac
+	cat "$WORK/$1.err"
+	die "node $1 printed no enode"
 }
 
 start_node a
