@@ -359,7 +359,8 @@ static bool name_ok(const char *name)
 	if (!u || u == name || !u[1] || n >= ADMIN_METHOD_NAME_MAX)
 		return false;
 	for (const char *c = name; *c; c++) {
-		bool alnum = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		bool alnum = (*c >= 'a' && *c <= 'z') ||
+			     (*c >= 'A' && *c <= 'Z') ||
 			     (*c >= '0' && *c <= '9');
 
 		if (!alnum && !(*c == '_' && c >= u))
@@ -411,7 +412,8 @@ static const struct admin_method *ext_find(const struct admin_provider *p,
 
 static json_t *m_ext(const struct admin_method *m, json_t *id, json_t *params)
 {
-	json_t *arr = json_is_array(params) ? json_incref(params) : json_array();
+	json_t *arr = json_is_array(params) ? json_incref(params) :
+		      json_array();
 	char *txt = json_dumps(arr, JSON_COMPACT), *res = NULL;
 	json_error_t jerr;
 	json_t *v;
@@ -500,7 +502,8 @@ static json_t *m_subscribe(const struct admin_provider *p,
 	n = json_string_value(name);
 	if (strcmp(n, "peerEvents") || !p->peer_events)
 		return error(id, ADMIN_ERR_METHOD,
-			     "no \"%.100s\" subscription in admin namespace%s%s",
+			     "no \"%.100s\" subscription in admin "
+			     "namespace%s%s",
 			     n, p->no_peers ? ": " : "",
 			     p->no_peers ? p->no_peers : "");
 	if (json_array_size(params) > 1)
@@ -633,7 +636,8 @@ static json_t *handle_one(const struct admin_provider *p,
 		want_max = SIZE_MAX;
 	} else {
 		res = error(id, ADMIN_ERR_METHOD,
-			    "the method %.100s does not exist/is not available%s%s",
+			    "the method %.100s does not exist/is not "
+			    "available%s%s",
 			    m, p->no_peers && is_peer_method(m) ? ": " : "",
 			    p->no_peers && is_peer_method(m) ? p->no_peers :
 			    "");

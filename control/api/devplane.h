@@ -63,7 +63,7 @@ struct devplane_peer;                   /* a connected peer */
 struct devplane_sub;                    /* a peer-event subscription */
 struct forkid_chain;                    /* a chain: devplane_chain() */
 
-/* ---- a node --------------------------------------------------------------- */
+/* ---- a node ------------------------------------------------------------- */
 
 struct devplane_config {
 	/* secp256k1 node key (DEVPLANE_KEY_LEN bytes, copied, wiped by
@@ -198,7 +198,7 @@ int devplane_remove_peer(struct devplane *n, const char *url);
 int devplane_add_trusted(struct devplane *n, const char *url);
 int devplane_remove_trusted(struct devplane *n, const char *url);
 
-/* ---- protocols -------------------------------------------------------------- */
+/* ---- protocols ---------------------------------------------------------- */
 
 /* devplane_register_eth() runs eth/68 to eth/72 for cfg.chain with every
  * peer (Status handshake; the node serves no chain data) and puts the
@@ -367,7 +367,7 @@ struct devplane_peer *devplane_peer_find(struct devplane *n,
  * ("disconnect requested", "too many peers"; -1: "connection closed"). */
 const char *devplane_reason_name(int reason);
 
-/* ---- peer events -------------------------------------------------------------- */
+/* ---- peer events -------------------------------------------------------- */
 
 enum devplane_event_type {
 	DEVPLANE_EV_ADD = 1,            /* a peer is up (in the dataplane) */
@@ -400,7 +400,7 @@ int devplane_subscribe(struct devplane *n, struct devplane_sub **out,
 /* devplane_unsubscribe() stops it (from its own callback too). */
 void devplane_unsubscribe(struct devplane_sub *s);
 
-/* ---- services and their admin methods ------------------------------------ */
+/* ---- services and their admin methods ----------------------------------- */
 
 /*
  * A service's JSON-RPC method on the IPC socket (geth's rpc.API). name is

@@ -20,7 +20,7 @@
 
 #define MS 1000000ull
 
-/* ---- small helpers ------------------------------------------------------------ */
+/* ---- small helpers ------------------------------------------------------ */
 
 /* "IP:PORT" or "[IPv6]:PORT". */
 static int parse_listen(uint8_t addr[16], uint16_t *port, const char *s)
@@ -79,7 +79,7 @@ static int parse_nodes(struct enode **out, const char *const *urls, size_t n)
 
 
 
-/* ---- the loop service: timers, send-to-id, completions ------------------- */
+/* ---- the loop service: timers, send-to-id, completions ------------------ */
 
 void devnode_soon(struct devplane *n)
 {
@@ -188,7 +188,7 @@ int devplane_after(struct devplane *n, uint32_t delay_ms,
 	return 0;
 }
 
-/* ---- any thread: posts and stop ------------------------------------------ */
+/* ---- any thread: posts and stop ----------------------------------------- */
 
 static void on_wake(void *user, int fd, uint32_t ev, uint64_t now)
 {
@@ -252,7 +252,7 @@ int devplane_post(struct devplane *n, devplane_call_fn *fn, void *arg)
 	return 0;
 }
 
-/* ---- services ----------------------------------------------------------------- */
+/* ---- services ----------------------------------------------------------- */
 
 int devplane_register_service(struct devplane *n,
 			      const struct devplane_service *svc)
@@ -277,7 +277,7 @@ static void stop_services(struct devplane *n)
 	}
 }
 
-/* ---- set-up ---------------------------------------------------------------- */
+/* ---- set-up ------------------------------------------------------------- */
 
 const struct forkid_chain *devplane_chain(const char *name)
 {
@@ -596,7 +596,7 @@ int devplane_start(struct devplane *n)
 	return 0;
 }
 
-/* ---- driving the loop ------------------------------------------------------ */
+/* ---- driving the loop --------------------------------------------------- */
 
 static void enter(struct devplane *n)
 {
@@ -640,7 +640,7 @@ int devplane_fd(const struct devplane *n)
 	return loop_fd(n->loop);
 }
 
-/* ---- accessors ----------------------------------------------------------------- */
+/* ---- accessors ---------------------------------------------------------- */
 
 uint64_t devplane_now_ns(void)
 {
@@ -691,7 +691,7 @@ struct node *devnode_discovery(const struct devplane *n)
 	return n->disc;
 }
 
-/* ---- teardown ------------------------------------------------------------------ */
+/* ---- teardown ----------------------------------------------------------- */
 
 void devplane_free(struct devplane *n)
 {

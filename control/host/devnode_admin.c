@@ -16,7 +16,7 @@ static int parse_one(struct enode *e, const char *url)
 	return 0;
 }
 
-/* ---- the admin provider ------------------------------------------------------- */
+/* ---- the admin provider ------------------------------------------------- */
 
 /* The fork id of our head in the ENR's "eth" entry (enr-entries/eth.md:
  * [[forkHash, forkNext]]): discovery tells peers our chain before they

@@ -12,7 +12,7 @@ static void fmt_ep(char *out, size_t cap, const struct sesshost_ep *ep)
 		out[0] = '\0';
 }
 
-/* ---- peer events ------------------------------------------------------------ */
+/* ---- peer events -------------------------------------------------------- */
 
 void devnode_emit(struct devplane *n, const struct devplane_peer_event *ev)
 {

@@ -42,7 +42,7 @@ static bool runs(const struct p2p_peer *peer, const struct p2p_proto *proto)
 	return false;
 }
 
-/* ---- handlers ---------------------------------------------------------------- */
+/* ---- handlers ----------------------------------------------------------- */
 
 static int w_added(const struct p2p_proto *pp, struct p2p_peer *peer,
 		   uint64_t now)
@@ -143,7 +143,7 @@ static int w_msg(const struct p2p_proto *pp, struct p2p_peer *peer,
 	return verdict(deliver(p, peer, &m));
 }
 
-/* ---- registration ---------------------------------------------------------- */
+/* ---- registration ------------------------------------------------------- */
 
 void devnode_protos_init(struct devplane *n)
 {
@@ -228,7 +228,7 @@ void devplane_protocol_stats(const struct devplane_protocol *p,
 	out->gossip_bad = p->gossip_bad;
 }
 
-/* ---- sending ---------------------------------------------------------------- */
+/* ---- sending ------------------------------------------------------------ */
 
 /* p2p_send()'s errors in the API's words. */
 static int send_err(int rc)
@@ -284,7 +284,7 @@ ssize_t devplane_broadcast(struct devplane_protocol *p, uint64_t code,
 	return w < 0 ? w : (ssize_t)k;
 }
 
-/* ---- send to a node id (control/service/sendid.h) ------------------------- */
+/* ---- send to a node id (control/service/sendid.h) ----------------------- */
 
 struct send_req {                       /* what a request carries */
 	struct devplane_protocol *p;
@@ -489,7 +489,7 @@ void devnode_peer_gone(struct devplane *n, const uint8_t id[DEVPLANE_ID_LEN],
 	devnode_soon(n);
 }
 
-/* ---- the blocking convenience ------------------------------------------------- */
+/* ---- the blocking convenience ------------------------------------------- */
 
 struct waiter {
 	pthread_mutex_t mu;
@@ -611,7 +611,7 @@ int devplane_send_to_id_wait(struct devplane_protocol *p,
 	return rc;
 }
 
-/* ---- peers -------------------------------------------------------------------- */
+/* ---- peers -------------------------------------------------------------- */
 
 const uint8_t *devplane_peer_id(const struct devplane_peer *peer)
 {

@@ -11,7 +11,7 @@
 
 #define NIL UINT32_MAX
 
-/* ---- envelope ------------------------------------------------------------ */
+/* ---- envelope ----------------------------------------------------------- */
 
 ssize_t gossip_env_encode(uint8_t *out, size_t cap, const struct gossip_env *e)
 {
@@ -88,7 +88,7 @@ void gossip_msg_id(uint8_t out[GOSSIP_ID_LEN], const uint8_t origin[64],
 	keccak256_final(&k, out);
 }
 
-/* ---- seen-cache ------------------------------------------------------------ */
+/* ---- seen-cache --------------------------------------------------------- */
 
 int gossip_seen_init(struct gossip_seen *s, uint32_t cap, uint64_t expiry_ns,
 		     const uint8_t key[SIPHASH_KEY_LEN])

@@ -91,7 +91,8 @@ struct gossip_seen_stats {
 
 /* Embedded object: gossip_seen_init() / gossip_seen_fini(). */
 struct gossip_seen {
-	struct gossip_seen_ent *ents;   /* ring of cap entries, oldest at head */
+	struct gossip_seen_ent *ents;   /* ring of cap entries, oldest
+					 * at head */
 	uint32_t *index;                /* n_index chain heads */
 	uint32_t cap, n_index, head, len;
 	uint64_t expiry_ns;

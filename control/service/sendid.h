@@ -11,15 +11,17 @@
  * its DHT, asks the connection pool for a connection (dialing if needed)
  * and sends. One request here runs that as a state machine:
  *
- *   start ── endpoint known ──────────────────────────► DIAL
- *     │                                                  │ (dial started,
- *     └─ unknown, discovery on ─► LOOKUP ─ id found ───►─┘  or one is
- *                                   │                       already up)
- *                                   └─ not found: DONE -EHOSTUNREACH
- *   DIAL/WAIT ── the peer is up and runs the protocol ─► SEND
- *             ── it is up without the protocol ───────► DONE -EPROTONOSUPPORT
- *             ── the connection failed or closed ─────► DONE -EHOSTUNREACH
- *   any state ── the deadline passed ─────────────────► DONE -ETIMEDOUT
+ *   start      endpoint known                    -> DIAL
+ *              unknown, discovery on             -> LOOKUP
+ *              neither                           -> DONE -EHOSTUNREACH
+ *   LOOKUP     found                             -> DIAL
+ *              not found, or no TCP port         -> DONE -EHOSTUNREACH
+ *   DIAL       dial started, or one is under way -> WAIT
+ *              the dial cannot start             -> DONE -EHOSTUNREACH
+ *   DIAL/WAIT  the peer is up, runs the protocol -> SEND
+ *              it is up without the protocol     -> DONE -EPROTONOSUPPORT
+ *              the connection failed or closed   -> DONE -EHOSTUNREACH
+ *   any state  the deadline passed               -> DONE -ETIMEDOUT
  *
  * A peer that comes up with the protocol while a request is still in
  * LOOKUP (it dialed us) also ends it with SEND. The owner carries out the

@@ -90,7 +90,8 @@ int main(void)
 	EX_CHECK(ex_run(n, 2, done, s, EX_WAIT_MS));
 	/* Each answered every ping of the other: the last pong came after
 	 * the last ping was answered, and nobody pings after ROUNDS. */
-	EX_CHECK(s[0].pings_answered == ROUNDS && s[1].pings_answered == ROUNDS);
+	EX_CHECK(s[0].pings_answered == ROUNDS &&
+		 s[1].pings_answered == ROUNDS);
 	EX_CHECK(s[0].pongs == ROUNDS && s[1].pongs == ROUNDS);
 	devplane_free(n[0]);
 	devplane_free(n[1]);

@@ -145,7 +145,8 @@ int main(int argc, char **argv)
 	EX_CHECK(ex_run(n, N_NODES, client_done, &r, EX_WAIT_MS));
 	EX_CHECK(r.client.status == 0 && r.k == 3);
 	mods = json_object_get(r.lines[0], "result");
-	EX_CHECK(json_object_get(mods, "news") && json_object_get(mods, "ping"));
+	EX_CHECK(json_object_get(mods, "news") &&
+		 json_object_get(mods, "ping"));
 	EX_CHECK(json_integer_value(json_object_get(r.lines[1], "result")) ==
 		 1);
 	EX_CHECK(json_integer_value(json_object_get(r.lines[2], "result")) ==

@@ -47,7 +47,8 @@ static bool line_up(void *arg)
 {
 	struct devplane **n = arg;
 
-	return devplane_peer_count(n[A]) == 1 && devplane_peer_count(n[B]) == 2 &&
+	return devplane_peer_count(n[A]) == 1 &&
+	       devplane_peer_count(n[B]) == 2 &&
 	       devplane_peer_count(n[C]) == 1;
 }
 
