@@ -137,8 +137,8 @@ int devplane_start(struct devplane *n);
 int devplane_run(struct devplane *n);
 
 /* devplane_poll() runs one step of the loop (starting the node if
- * needed): what is due, then a wait of at most timeout_ms (0: none) for
- * events and their handlers. For a program that drives several nodes or
+ * needed): what is due, then a wait of at most timeout_ms (0: none, -1:
+ * until something happens) for events and their handlers. For a program that drives several nodes or
  * its own loop. Returns 0, 1 when the node was asked to stop (once per
  * devplane_stop() or signal), or -errno. */
 int devplane_poll(struct devplane *n, int timeout_ms);

@@ -628,10 +628,8 @@ int devplane_poll(struct devplane *n, int timeout_ms)
 	if (rc)
 		return rc;
 	enter(n);
-	rc = loop_run_once(n->loop, timeout_ms);
+	rc = loop_run_once(n->loop, timeout_ms);   /* 1: once per stop */
 	leave(n);
-	if (rc == 1)
-		loop_resume(n->loop);   /* one report per stop */
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 #include "common/enode.h"
 #include "control/api/admin.h"
 #include "control/api/devplane.h"
+#include "control/host/adminipc.h"
 #include "control/host/loop.h"
 #include "control/host/nathost.h"
 #include "control/host/node.h"

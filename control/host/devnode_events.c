@@ -34,7 +34,7 @@ void devnode_emit(struct devplane *n, const struct devplane_peer_event *ev)
 			pp = &s->next;
 		}
 	}
-	if (loop_admin_has_sub(n->loop, ADMIN_SUB_PEER_EVENTS)) {
+	if (adminipc_has_sub(loop_adminipc(n->loop), ADMIN_SUB_PEER_EVENTS)) {
 		static const char *const type[] = {
 			[DEVPLANE_EV_ADD] = "add",
 			[DEVPLANE_EV_DROP] = "drop",
@@ -55,8 +55,8 @@ void devnode_emit(struct devplane *n, const struct devplane_peer_event *ev)
 		memcpy(ae.pub, ev->peer, DEVPLANE_ID_LEN);
 		js = admin_peer_event_json(&ae, &len);
 		if (js)
-			loop_admin_notify(n->loop, ADMIN_SUB_PEER_EVENTS, js,
-					  len);
+			adminipc_notify(loop_adminipc(n->loop),
+					ADMIN_SUB_PEER_EVENTS, js, len);
 		free(js);
 	}
 }

@@ -719,91 +719,70 @@ static void on_signal(struct loop *l)
 	}
 }
 
-/* One epoll_wait (timeout_ms; -1: until an event), the events it
- * returned, then the due timers. Returns 0 or -errno (epoll_wait). */
-static int iterate(struct loop *l, int timeout_ms)
+int loop_run_once(struct loop *l, int timeout_ms)
 {
 	struct epoll_event ev[16];
 	int n;
 
-	arm_timer(l);
-	n = epoll_wait(l->epfd, ev, 16, timeout_ms);
-	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
-	for (int i = 0; i < n && !l->stop; i++) {
-		uint32_t t = (uint32_t)(ev[i].data.u64 >> 32);
-		uint32_t idx = (uint32_t)ev[i].data.u64;
-		uint64_t exp;
+	run_timers(l);
+	if (!l->stop) {
+		arm_timer(l);
+		n = epoll_wait(l->epfd, ev, 16, timeout_ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n && !l->stop; i++) {
+			uint32_t t = (uint32_t)(ev[i].data.u64 >> 32);
+			uint32_t idx = (uint32_t)ev[i].data.u64;
+			uint64_t exp;
 
-		switch (t) {
-		case TAG_TIMER:
-			if (read(l->tfd, &exp, sizeof(exp)) < 0)
-				(void)0;        /* EAGAIN: raced */
-			l->armed = 0;
-			break;
-		case TAG_SIGNAL:
-			on_signal(l);
-			break;
-		case TAG_DP:
-			drain_dp(l);
-			break;
-		case TAG_MLISTEN:
-			conn_accept(l);
-			break;
-		case TAG_CONN:
-			conn_read(l, idx);
-			break;
-		case TAG_FD:
-			if (idx < l->n_watch && l->watch[idx].fn)
-				l->watch[idx].fn(l->watch[idx].user,
-						 (int)idx, ev[i].events,
-						 loop_now());
-			break;
+			switch (t) {
+			case TAG_TIMER:
+				if (read(l->tfd, &exp, sizeof(exp)) < 0)
+					(void)0;        /* EAGAIN: raced */
+				l->armed = 0;
+				break;
+			case TAG_SIGNAL:
+				on_signal(l);
+				break;
+			case TAG_DP:
+				drain_dp(l);
+				break;
+			case TAG_MLISTEN:
+				conn_accept(l);
+				break;
+			case TAG_CONN:
+				conn_read(l, idx);
+				break;
+			case TAG_FD:
+				if (idx < l->n_watch && l->watch[idx].fn)
+					l->watch[idx].fn(l->watch[idx].user,
+							 (int)idx, ev[i].events,
+							 loop_now());
+				break;
+			}
 		}
+		if (!l->stop)
+			run_timers(l);
 	}
 	if (!l->stop)
-		run_timers(l);
-	return 0;
+		return 0;
+	l->stop = false;                /* reported once */
+	return 1;
 }
 
 int loop_run(struct loop *l)
 {
-	l->stop = false;
-	run_timers(l);
-	while (!l->stop) {
-		int rc = iterate(l, -1);
-
-		if (rc)
-			return rc;
-	}
-	return l->rc;
-}
-
-int loop_run_once(struct loop *l, int timeout_ms)
-{
 	int rc;
 
-	if (l->stop)
-		return 1;
-	run_timers(l);
-	rc = l->stop ? 0 : iterate(l, timeout_ms < 0 ? 0 : timeout_ms);
-	return rc ? rc : l->stop ? 1 : 0;
+	l->stop = false;
+	while (!(rc = loop_run_once(l, -1)))
+		;
+	return rc < 0 ? rc : l->rc;
 }
 
 int loop_fd(const struct loop *l)
 {
 	return l->epfd;
-}
-
-int loop_stop_rc(const struct loop *l)
-{
-	return l->rc;
-}
-
-void loop_resume(struct loop *l)
-{
-	l->stop = false;
-	l->rc = 0;
 }
 
 /* ---- RLPx hosting ------------------------------------------------------ */
@@ -981,13 +960,7 @@ int loop_admin_listen(struct loop *l, const char *path,
 	return adminipc_new(&l->admin, &io, path, p);
 }
 
-bool loop_admin_has_sub(const struct loop *l, enum admin_sub_kind kind)
+struct adminipc *loop_adminipc(const struct loop *l)
 {
-	return adminipc_has_sub(l->admin, kind);
-}
-
-int loop_admin_notify(struct loop *l, enum admin_sub_kind kind,
-		      const char *result, size_t len)
-{
-	return adminipc_notify(l->admin, kind, result, len);
+	return l->admin;
 }

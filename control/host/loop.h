@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "common/dplink_proto.h"
-#include "control/api/admin.h"
 #include "control/discv4/discv4.h"
 #include "control/host/dplink.h"
 #include "control/base/netutil.h"
@@ -162,21 +161,13 @@ void loop_stop(struct loop *l, int rc);
 /* loop_run_once() is one step of loop_run() for a caller that drives the
  * loop itself: the due timers, then one wait of at most timeout_ms (0: no
  * wait) for events and what they call, then the due timers. Returns 0,
- * 1 once the loop was asked to stop (loop_stop() or a signal: rc in
- * loop_stop_rc(); later calls return 1 at once until loop_resume()), or
- * -errno (epoll_wait). */
+ * 1 when the loop was asked to stop (loop_stop() or a signal; reported
+ * once: the next call runs again), or -errno (epoll_wait). */
 int loop_run_once(struct loop *l, int timeout_ms);
 
 /* loop_fd() is the epoll descriptor: readable when loop_run_once() has
  * events to handle (for embedding the loop in another). */
 int loop_fd(const struct loop *l);
-
-/* loop_stop_rc() is the rc of the last loop_stop() (the signal number
- * after a signal). */
-int loop_stop_rc(const struct loop *l);
-
-/* loop_resume() clears a stop request for loop_run_once(). */
-void loop_resume(struct loop *l);
 
 /* loop_metrics_text() formats the current metrics (as served on
  * /metrics) into out[0..cap). Returns the length or -EMSGSIZE. */
@@ -271,14 +262,9 @@ struct admin_provider;
 int loop_admin_listen(struct loop *l, const char *path,
 		      const struct admin_provider *p);
 
-/* loop_admin_has_sub() tells whether an admin connection holds a
- * subscription of kind (false without loop_admin_listen()). */
-bool loop_admin_has_sub(const struct loop *l, enum admin_sub_kind kind);
-
-/* loop_admin_notify() sends a notification with result (JSON text of one
- * value) to every subscription of kind (control/host/adminipc.h). Returns
- * how many were queued. */
-int loop_admin_notify(struct loop *l, enum admin_sub_kind kind,
-		      const char *result, size_t len);
+/* loop_adminipc() is the server loop_admin_listen() started (its
+ * subscriptions: control/host/adminipc.h), or NULL. */
+struct adminipc;
+struct adminipc *loop_adminipc(const struct loop *l);
 
 #endif /* CONTROL_LOOP_H */
