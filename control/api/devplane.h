@@ -163,8 +163,9 @@ int devplane_post(struct devplane *n, devplane_call_fn *fn, void *arg);
 int devplane_after(struct devplane *n, uint32_t delay_ms,
 		   devplane_call_fn *fn, void *arg);
 
-/* devplane_now_ns() is the node's clock: Unix time in nanoseconds
- * (CLOCK_REALTIME, what the loop's timers run on). Any thread. */
+/* devplane_now_ns() is the node's clock in nanoseconds, the one its
+ * timers run on: for intervals (round trips, timeouts), not a date. Any
+ * thread. */
 uint64_t devplane_now_ns(void);
 
 /* devplane_id() is our node id (DEVPLANE_ID_LEN bytes, valid for n's
