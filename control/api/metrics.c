@@ -403,6 +403,9 @@ ssize_t metrics_format(char *out, size_t cap, const struct metrics_input *in)
 	counter(&o, "devplane_admin_over_cap_total",
 		"Admin API clients closed for queueing more than the caps.",
 		in->admin_over_cap);
+	counter(&o, "devplane_admin_subscriptions_dropped_total",
+		"Admin API subscriptions dropped: the client fell behind.",
+		in->admin_subs_dropped);
 	gauge(&o, "devplane_uptime_seconds", "Seconds since start.",
 	      in->uptime_s);
 	if (o.overflow)
