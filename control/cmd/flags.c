@@ -55,7 +55,14 @@ static const struct flag_def {
 	[F_IP] = { "ip", "IP", "address in the URL (default 127.0.0.1)" },
 	[F_TCP] = { "tcp", "PORT", "TCP port in the URL (default 30303)" },
 	[F_UDP] = { "udp", "PORT", "UDP port in the URL (default 30303)" },
-	[F_OUT] = { "out", "FILE", "write the nodes found (geth devp2p nodes.json)" },
+	[F_OUT] = { "out", "FILE", "output file (crawl: geth devp2p nodes.json; report: the HTML page)" },
+	[F_STORE] = { "store", "PATH|postgres://...",
+		      "crawl database: a SQLite file, or a PostgreSQL URL a crawl fleet shares" },
+	[F_CRAWL_ROUND] = { "crawl-round", "NAME",
+			    "the crawl round (created, or joined by name: its queue is leased out)" },
+	[F_LEASE_TIME] = { "lease-time", "DUR",
+			   "a leased node returns to the pool DUR after its crawler stopped renewing (default 5m)" },
+	[F_REPORT] = { "report", "FILE", "write the HTML crawl report at the end" },
 	[F_PARALLEL] = { "parallel", "N",
 			 "discovery requests in flight (1..4096)" },
 	[F_MAX_NODES] = { "max-nodes", "N",
@@ -100,6 +107,8 @@ static const struct flag_def {
 	[F_NAT_LEASE] = { "nat.lease", "DUR",
 			  "--nat upnp|pmp|any: mapping lifetime, renewed at 4/5 (>= 5s; default 10m)" },
 };
+
+_Static_assert(F_COUNT <= 64, "struct flags.given has a bit per flag");
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -441,6 +450,21 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 	case F_DB:
 		o->db = v;
 		break;
+	case F_STORE:
+		o->store = v;
+		break;
+	case F_CRAWL_ROUND:
+		if (!*v || strlen(v) > 128)
+			return fail(err, err_len, "--crawl-round: 1..128 characters, got \"%.60s\"", v);
+		o->crawl_round = v;
+		break;
+	case F_LEASE_TIME:
+		if (flags_parse_duration(&o->lease_ms, v) || o->lease_ms < 1000)
+			return fail(err, err_len, "--lease-time: want a duration of at least 1s, got %.20s", v);
+		break;
+	case F_REPORT:
+		o->report = v;
+		break;
 	case F_VERBOSITY:
 		if (parse_uint(&u, v, 5))
 			return fail(err, err_len, "--verbosity: 0..5, got %.20s", v);
@@ -645,6 +669,8 @@ static int check(const struct flags *o, char *err, size_t err_len)
 		return fail(err, err_len, "--networkid and --genesis go together");
 	if (o->forks && !o->genesis)
 		return fail(err, err_len, "--forks needs --networkid and --genesis");
+	if (o->db && o->store)
+		return fail(err, err_len, "--db and --store are exclusive");
 	if (o->nat_lease_ms && o->nat != NATMAP_UPNP && o->nat != NATMAP_PMP &&
 	    o->nat != NATMAP_ANY)
 		return fail(err, err_len, "--nat.lease needs --nat upnp, pmp or any");

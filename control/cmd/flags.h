@@ -46,7 +46,7 @@ enum flag_id {
 	F_FORKS, F_IPCPATH, F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
 	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
 	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR, F_NAT_LEASE,
-	F_MAX_NODES,
+	F_MAX_NODES, F_STORE, F_CRAWL_ROUND, F_LEASE_TIME, F_REPORT,
 	F_COUNT,
 	F_END = -1                      /* ends a struct flags_cmd accept list */
 };
@@ -91,6 +91,10 @@ struct flags {
 	uint8_t metrics_addr[16];
 	uint16_t metrics_port;
 	const char *db;                 /* --db PATH */
+	const char *store;              /* crawl --store PATH|postgres://... */
+	const char *crawl_round;        /* --crawl-round NAME */
+	uint32_t lease_ms;              /* --lease-time DUR (0: default) */
+	const char *report;             /* crawl --report FILE */
 	int verbosity;                  /* --verbosity 0..5 (default 3) */
 	bool writeaddress;              /* --writeaddress */
 	bool stats;                     /* --stats: summary on exit */

@@ -22,7 +22,9 @@
 #include "control/discv4/kad.h"
 #include "control/base/localnode.h"
 #include "control/store/crawlstore.h"
+#include "control/store/crawldb.h"
 #include "control/store/nodedb.h"
+#include "control/store/sqlitestore.h"
 #include "control/store/nodesjson.h"
 #include "common/secp.h"
 #include "tests/control/sim.h"
@@ -258,7 +260,7 @@ static void run_crawl(struct sim *s, struct crawl *c, uint64_t max_ns)
  * the store's thread from the crawler's results, as in `devplane crawl`. */
 static struct crawlstore *g_out;
 
-static struct crawl_config base_cfg(const char *out, struct nodedb *db)
+static struct crawl_config base_cfg(const char *out, struct crawldb *db)
 {
 	struct crawlstore_config sc = { .json_path = out, .db = db };
 	struct crawl_config cfg;
@@ -313,7 +315,7 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	const unsigned N = 200;
 	struct crawl_config cfg;
 	struct crawl_stats cs;
-	struct nodedb *db;
+	struct crawldb *db;
 	struct crawl *c;
 	struct pnode *v;
 	struct sim s;
@@ -328,7 +330,7 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	me = add_crawler(&s, 2);
 	path_of(out, sizeof(out), "nodes200.json");
 	path_of(dbp, sizeof(dbp), "crawl200.sqlite");
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	cfg = base_cfg(out, db);
 	cfg.progress = progress_cb;
 	cfg.progress_ns = 1 * SEC;
@@ -373,11 +375,11 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	}
 	assert_int_equal(found, n);
 	assert_true(found >= N * 95 / 100);
-	assert_int_equal(nodedb_count(db, "crawl"), N);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), N);
 	free(v);
 	sim_fini(&s);
 	end_crawl(c);
-	nodedb_close(db);
+	crawldb_close(db);
 }
 
 /* Seeds that never answer are given up after the retries (500 ms each)
@@ -438,7 +440,7 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	struct crawl_config cfg;
 	struct crawl_stats cs;
 	struct crawl *c;
-	struct nodedb *db;
+	struct crawldb *db;
 	struct pnode *v1, *v2;
 	struct sim s;
 	char out1[128], out2[128], dbp[128];
@@ -471,7 +473,7 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	s.peers[3]->port = 1;
 	s.peers[4]->port = 2;
 	me = add_crawler(&s, 3);
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	cfg = base_cfg(out2, db);
 	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
 	for (size_t i = 0; i < n1; i++) {
@@ -532,12 +534,12 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 			assert_true(q->last >= p->last + 120);
 		}
 	}
-	assert_int_equal(nodedb_count(db, "crawl"), N + 1);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), N + 1);
 	free(v1);
 	free(v2);
 	sim_fini(&s);
 	end_crawl(c);
-	nodedb_close(db);
+	crawldb_close(db);
 }
 
 /* Interrupted: stop a crawl halfway, flush, and the file parses and holds
@@ -548,7 +550,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 	const unsigned N = 80;
 	struct crawl_config cfg;
 	struct crawl_stats cs;
-	struct nodedb *db;
+	struct crawldb *db;
 	struct crawl *c;
 	struct pnode *v;
 	struct sim s;
@@ -562,7 +564,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 	me = add_crawler(&s, 2);
 	path_of(out, sizeof(out), "partial.json");
 	path_of(dbp, sizeof(dbp), "partial.sqlite");
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	cfg = base_cfg(out, db);
 	cfg.parallel = 2;
 	cfg.timeout_ns = 3 * SEC;
@@ -599,7 +601,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 		answered++;
 	}
 	free(v);
-	assert_int_equal(nodedb_count(db, "crawl"), cs.seen);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), cs.seen);
 	assert_true(cs.seen > answered);
 
 	/* The timeout ends it before the 80 nodes are done with 2 slots. */
@@ -616,7 +618,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 	free(v);
 	sim_fini(&s);
 	end_crawl(c);
-	nodedb_close(db);
+	crawldb_close(db);
 }
 
 /* ---- ethereumjs-like peers: Pong, ping back, nothing else ------------ */
@@ -1422,7 +1424,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 					 .start_user = &f };
 	uint8_t ip[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 };
 	struct rlpxprobe_result r[7];
-	struct nodedb *db;
+	struct crawldb *db;
 	char text[2048], path[128];
 	sqlite3 *h;
 	sqlite3_stmt *q;
@@ -1430,7 +1432,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	(void)st;
 	snprintf(path, sizeof(path), "%s/rlpx.db", g_dir);
 	unlink(path);
-	assert_int_equal(nodedb_open(&db, path), 0);
+	assert_int_equal(crawldb_open(&db, path), 0);
 	{
 		struct crawlstore_config sc = { .db = db };
 
@@ -1486,16 +1488,16 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 		"rlpx errors: refused x1, timeout x1, too many peers x1, "
 		"useless peer (ours) x1");
 	out_close();                    /* its last write */
-	assert_int_equal(nodedb_count(db, "rlpx"), 7);
-	nodedb_close(db);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "visits"), 7);
+	crawldb_close(db);
 
 	/* The rows, read back with SQLite itself. */
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h,
 		"SELECT client_id, p2p_version, caps, listen_port, eth_version, "
 		"network_id, genesis, fork_hash, fork_next, status_check, "
-		"disc_reason, disc_remote, error, tcp, finished_ms - started_ms "
-		"FROM rlpx ORDER BY tcp", -1, &q, NULL), SQLITE_OK);
+		"disc_reason, disc_remote, rlpx_error, rlpx_tcp, "
+		"rlpx_finished_at - rlpx_started_at FROM visits ORDER BY rlpx_tcp", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[0] */
 	assert_string_equal((const char *)sqlite3_column_text(q, 0),
 			    "devplane/v0.1.0/linux-amd64/gcc12.2.0");

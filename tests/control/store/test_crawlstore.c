@@ -24,7 +24,9 @@
 #include "common/enode.h"
 #include "common/keccak.h"
 #include "control/store/crawlstore.h"
+#include "control/store/crawldb.h"
 #include "control/store/nodedb.h"
+#include "control/store/sqlitestore.h"
 #include "control/store/nodesjson.h"
 
 #define SEC 1000000000ull
@@ -147,7 +149,7 @@ static void test_crawlstore_writes_geth_layout_and_rows(void **st)
 	struct crawlstore_stats cs;
 	struct rlpxprobe_result pr;
 	struct crawlstore *s;
-	struct nodedb *db;
+	struct crawldb *db;
 	struct crawl_out o;
 	char path[128], dbp[128], *text, *want;
 	size_t len, wlen;
@@ -156,7 +158,7 @@ static void test_crawlstore_writes_geth_layout_and_rows(void **st)
 	(void)st;
 	path_of(path, sizeof(path), "layout.json");
 	path_of(dbp, sizeof(dbp), "layout.sqlite");
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	sc.json_path = path;
 	sc.db = db;
 	assert_int_equal(crawlstore_new(&s, &sc), 0);
@@ -237,9 +239,9 @@ static void test_crawlstore_writes_geth_layout_and_rows(void **st)
 	free(text);
 	free(want);
 	assert_int_equal(crawlstore_close(s), 0);
-	assert_int_equal(nodedb_count(db, "crawl"), 4);
-	assert_int_equal(nodedb_count(db, "rlpx"), 1);
-	nodedb_close(db);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), 4);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "visits"), 1);
+	crawldb_close(db);
 	assert_int_equal(temp_files("layout.json"), 0);
 }
 
@@ -482,14 +484,14 @@ static void test_crawlstore_close_writes_last(void **st)
 	struct crawlstore_config sc = { 0 };
 	struct crawlstore_stats cs;
 	struct crawlstore *s;
-	struct nodedb *db;
+	struct crawldb *db;
 	char path[128], dbp[128], *text;
 	size_t len;
 
 	(void)st;
 	path_of(path, sizeof(path), "last.json");
 	path_of(dbp, sizeof(dbp), "last.sqlite");
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	sc.json_path = path;
 	sc.db = db;
 	sc.interval_ns = 3600 * SEC;
@@ -504,8 +506,8 @@ static void test_crawlstore_close_writes_last(void **st)
 	assert_non_null(text);
 	assert_int_equal(json_nodes(text, len), 250);
 	free(text);
-	assert_int_equal(nodedb_count(db, "crawl"), 500);
-	nodedb_close(db);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), 500);
+	crawldb_close(db);
 
 	/* Given nothing: an existing nodes.json stays (a crawl that failed
 	 * to start must not wipe the last one); a flush writes "{}". */
