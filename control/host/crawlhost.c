@@ -31,6 +31,7 @@ struct crawlrun {
 	struct discv4_node *grants;     /* leased: an answer's nodes */
 	unsigned asked;                 /* the outstanding request's size */
 	bool fd_watched;
+	int verbosity;
 };
 
 static void crawl_tick(void *arg, uint64_t now);
@@ -169,6 +170,15 @@ static void fleet_ready(void *user, int fd, uint32_t events, uint64_t now)
 				   &leased);
 	if (n < 0)
 		return;                 /* a spurious wake-up */
+	if (r->verbosity >= 5) {
+		struct crawlfleet_stats fs;
+
+		crawlfleet_stats(r->fleet, &fs);
+		fprintf(stderr, "crawl: leased %zd of %u (pending %d, leased "
+			"%d), %" PRIu64 " visits in flight, room %u\n", n,
+			r->asked, pending, leased, fs.in_flight,
+			crawl_wants(r->c));
+	}
 	crawlfleet_on_leased(r->fleet, r->grants, (size_t)n, pending, leased,
 			     now);
 	crawl_post(r, now);             /* start the granted checks */
@@ -335,6 +345,7 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 			st.crawl_id, st.crawler_id,
 			cfg->leased ? ", leased visits" : "");
 	}
+	r->verbosity = cfg->verbosity;
 	if (cfg->leased && (rc = fleet_setup(r, cfg))) {
 		say_err("crawl round", rc);
 		return rc;

@@ -188,6 +188,7 @@ int crawldb_enqueue(struct crawldb *db, const struct crawldb_round *r,
 struct lease_out {
 	struct crawldb_grant *v;
 	size_t n, max;
+	size_t extra;                   /* rows beyond max: a bug */
 };
 
 /* node_id, pubkey, ip, udp, tcp: anything else is not our row. */
@@ -201,8 +202,10 @@ static int lease_row(void *user, const struct crawldb_val *c, size_t n)
 	    c[2].type != CRAWLDB_BLOB || c[2].len != 16 ||
 	    c[3].type != CRAWLDB_INT || c[4].type != CRAWLDB_INT)
 		return -EBADMSG;
-	if (o->n == o->max)
-		return 0;               /* cannot happen: LIMIT max */
+	if (o->n == o->max) {
+		o->extra++;             /* LIMIT max: must not happen */
+		return 0;
+	}
 	g = &o->v[o->n++];
 	memcpy(g->id, c[0].p, CRAWLDB_ID_LEN);
 	memcpy(g->pub, c[1].p, CRAWLDB_PUB_LEN);
@@ -229,6 +232,15 @@ ssize_t crawldb_lease(struct crawldb *db, const struct crawldb_round *r,
 	rc = exec(db, CS_QUEUE_RECLAIM, rc_args, N(rc_args), NULL, NULL);
 	if (!rc)
 		rc = exec(db, CS_QUEUE_LEASE, a, N(a), lease_row, &o);
+	if (!rc && o.extra) {
+		/* Leased but not handed over: they would be renewed and
+		 * never visited. Put them back (and ours in flight with
+		 * them: they are leased again). */
+		snprintf(db->err, sizeof(db->err), "lease returned %zu rows "
+			 "over its limit %zu", o.extra, max);
+		(void)crawldb_release(db, r);
+		return -EPROTO;
+	}
 	return rc ? rc : (ssize_t)o.n;
 }
 

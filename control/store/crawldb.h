@@ -118,8 +118,10 @@ int crawldb_enqueue(struct crawldb *db, const struct crawldb_round *r,
 
 /* crawldb_lease() puts r's expired leases back to pending, then leases up
  * to max pending nodes to r's crawler until now + lease_ms (PostgreSQL:
- * its own clock's now), oldest first, into out. Returns how many, or
- * -EIO. Outside a transaction: each statement commits by itself. */
+ * its own clock's now), the ones learnt first (in no order within the
+ * lease), into out. Returns how many, -EPROTO (the backend returned more
+ * rows than asked: they are all put back), or -EIO. Outside a
+ * transaction: each statement commits by itself. */
 ssize_t crawldb_lease(struct crawldb *db, const struct crawldb_round *r,
 		      struct crawldb_grant *out, size_t max, int64_t lease_ms,
 		      int64_t now_ms);

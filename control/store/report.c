@@ -12,6 +12,7 @@
 #define LABEL_W 290                     /* bar charts: the labels' column */
 #define BAR_W   470                     /* ... the longest bar */
 #define ROW_H   24
+#define BAR_TOP 26                      /* under the category heading */
 #define PLOT_X0 90                      /* line chart, histograms */
 #define PLOT_X1 860
 #define PLOT_Y0 20
@@ -125,7 +126,7 @@ static int bar_chart(FILE *f, const struct report_group *g)
 	fprintf(f, "<section id=\"section-%s\">\n<h2>", g->id);
 	esc(f, g->title);
 	fputs("</h2>\n", f);
-	axis_y = 10 + (int)(rows ? rows : 1) * ROW_H + 4;
+	axis_y = BAR_TOP + (int)(rows ? rows : 1) * ROW_H + 4;
 	h = axis_y + 46;
 	snprintf(desc, sizeof(desc), "Horizontal bar chart: %s per %s, "
 		 "largest first, %" PRIu64 " in all; each bar's number is "
@@ -133,7 +134,7 @@ static int bar_chart(FILE *f, const struct report_group *g)
 	svg_open(f, g->id, "bar-chart", h, g->title, desc);
 	fprintf(f, "<g class=\"bars\" data-total=\"%" PRIu64 "\">\n", total);
 	for (size_t i = 0; i < rows; i++) {
-		int y = 10 + (int)i * ROW_H;
+		int y = BAR_TOP + (int)i * ROW_H;
 		int w = max ? (int)((double)v[i].n * BAR_W / (double)max) : 0;
 
 		if (v[i].n && w < 1)
@@ -152,22 +153,22 @@ static int bar_chart(FILE *f, const struct report_group *g)
 			LABEL_W + w + 6, y + 16, v[i].n);
 	}
 	if (!rows)
-		fprintf(f, "<text class=\"empty\" x=\"%d\" y=\"26\">no data"
-			"</text>\n", LABEL_W);
+		fprintf(f, "<text class=\"empty\" x=\"%d\" y=\"%d\">no data"
+			"</text>\n", LABEL_W, BAR_TOP + 16);
 	fputs("</g>\n", f);
-	/* The count axis: 0, half, max. */
+	/* The count axis: 0, half, max (0 alone when empty). */
 	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
 		"y2=\"%d\"/>\n", LABEL_W, axis_y, LABEL_W + BAR_W, axis_y);
-	for (int k = 0; k <= 2; k++)
+	for (int k = 0; k <= (max ? 2 : 0); k++)
 		fprintf(f, "<text class=\"tick\" x=\"%d\" y=\"%d\" "
 			"text-anchor=\"middle\">%" PRIu64 "</text>\n",
 			LABEL_W + k * BAR_W / 2, axis_y + 16, max * (uint64_t)k / 2);
 	fprintf(f, "<text class=\"axis-label\" x=\"%d\" y=\"%d\" "
 		"text-anchor=\"middle\">", LABEL_W + BAR_W / 2, axis_y + 36);
 	esc(f, g->what);
-	fprintf(f, "</text>\n<text class=\"axis-label\" x=\"12\" y=\"%d\" "
-		"transform=\"rotate(-90 12 %d)\" text-anchor=\"middle\">",
-		axis_y / 2, axis_y / 2);
+	/* The category axis: a heading over the labels' column. */
+	fprintf(f, "</text>\n<text class=\"axis-label\" x=\"%d\" y=\"16\" "
+		"text-anchor=\"end\">", LABEL_W - 8);
 	esc(f, g->category);
 	fputs("</text>\n</svg>\n</section>\n", f);
 	free(v);

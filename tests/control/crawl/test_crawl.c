@@ -1622,6 +1622,133 @@ static void test_crawl_rlpx_error_classes(void **st)
 	assert_string_equal(out, "(empty)");
 }
 
+/* ---- leased mode ---------------------------------------------------------- */
+
+/* What a leased crawler emitted, and the neighbour lists it reported. */
+struct leased_out {
+	unsigned seen, done, nbr_calls;
+	uint8_t done_id[8][CRAWL_ID_LEN];
+	uint8_t nbr_from[CRAWL_ID_LEN];
+	unsigned nbr_total;
+};
+
+static void leased_on_out(void *user, const struct crawl_out *o)
+{
+	struct leased_out *lo_ = user;
+
+	if (o->events & CRAWL_EV_SEEN)
+		lo_->seen++;
+	if ((o->events & CRAWL_EV_DONE) && lo_->done < 8) {
+		memcpy(lo_->done_id[lo_->done++], o->id, CRAWL_ID_LEN);
+		assert_true(o->answered);
+		assert_true(o->replied);
+		assert_true(o->check_ns > 0 && o->done_ns >= o->check_ns);
+		assert_true(o->neighbors > 0);
+	}
+}
+
+static void leased_on_nbr(void *user, const uint8_t from[CRAWL_ID_LEN],
+			  const uint8_t (*ids)[CRAWL_ID_LEN], unsigned n)
+{
+	struct leased_out *lo_ = user;
+
+	(void)ids;
+	assert_true(n > 0 && n <= 16);
+	lo_->nbr_calls++;
+	memcpy(lo_->nbr_from, from, CRAWL_ID_LEN);      /* the last one */
+	lo_->nbr_total += n;
+}
+
+/* A leased crawler visits the nodes it is granted and no other: seeds and
+ * the nodes they return are emitted as learnt, never checked; a grant is
+ * checked once (a second grant while it runs is -EBUSY), its neighbours
+ * reported; crawl_wants() counts the slots; only crawl_stop() ends it. */
+static void test_crawl_leased_visits_only_grants(void **st)
+{
+	const unsigned N = 30;
+	struct leased_out out = { 0 };
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct discv4_node seed;
+	struct crawl *c;
+	struct sim s;
+	uint8_t id[CRAWL_ID_LEN];
+	unsigned me;
+
+	(void)st;
+	make_net(&s, N, 21, 20 * SEC);
+	me = add_crawler(&s, 2);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.kt = g_kt;
+	cfg.leased = true;
+	cfg.parallel = 4;
+	cfg.on_out = leased_on_out;
+	cfg.out_user = &out;
+	cfg.on_neighbors = leased_on_nbr;
+	cfg.neighbors_user = &out;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	seed = sim_node(&s, 0);
+	assert_int_equal(crawl_add_seed(c, &seed), 0);
+	assert_int_equal(crawl_wants(c), 4);
+	/* Nothing granted: learnt, not checked, however long. */
+	run_crawl(&s, c, 30 * SEC);
+	assert_false(crawl_done(c));
+	crawl_progress(c, &cs);
+	assert_int_equal(cs.seen, 1);
+	assert_int_equal(cs.findnode_sent, 0);
+	assert_int_equal(out.seen, 1);
+	assert_int_equal(out.done, 0);
+	/* The seed granted: checked once, the others it returns learnt. */
+	assert_int_equal(crawl_grant(c, &seed), 0);
+	assert_int_equal(crawl_grant(c, &seed), -EBUSY);
+	assert_int_equal(crawl_wants(c), 3);
+	seed = sim_node(&s, me);
+	assert_int_equal(crawl_grant(c, &seed), -EINVAL);     /* ourselves */
+	run_crawl(&s, c, 30 * SEC);
+	assert_false(crawl_done(c));
+	crawl_progress(c, &cs);
+	assert_int_equal(cs.checked, 1);
+	assert_int_equal(cs.answered, 1);
+	assert_int_equal(cs.queued, 0);
+	assert_true(cs.seen > 1);
+	assert_int_equal(out.seen, cs.seen);
+	assert_int_equal(out.done, 1);
+	kad_node_id(id, s.peers[0]->pub);
+	assert_memory_equal(out.done_id[0], id, CRAWL_ID_LEN);
+	assert_memory_equal(out.nbr_from, id, CRAWL_ID_LEN);
+	assert_true(out.nbr_total >= cs.seen - 1);
+	assert_int_equal(crawl_wants(c), 4);
+	out.nbr_calls = 0;
+	/* A node learnt from it, granted by id: checked too. */
+	seed = sim_node(&s, 5);
+	assert_int_equal(crawl_grant(c, &seed), 0);
+	run_crawl(&s, c, 30 * SEC);
+	assert_int_equal(out.done, 2);
+	kad_node_id(id, s.peers[5]->pub);
+	assert_memory_equal(out.done_id[1], id, CRAWL_ID_LEN);
+	assert_true(out.nbr_calls > 0);
+	assert_memory_equal(out.nbr_from, id, CRAWL_ID_LEN);
+	crawl_stop(c);
+	assert_int_equal(crawl_wants(c), 0);
+	assert_int_equal(crawl_grant(c, &seed), -EPROTO);
+	crawl_on_timer(c, s.now);
+	assert_true(crawl_done(c));
+	sim_fini(&s);
+	crawl_free(c);
+	/* An unleased crawler takes no grant. */
+	make_net(&s, 2, 22, 1 * SEC);
+	me = add_crawler(&s, 2);
+	cfg.leased = false;
+	cfg.on_out = NULL;
+	cfg.on_neighbors = NULL;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	seed = sim_node(&s, 0);
+	assert_int_equal(crawl_grant(c, &seed), -EPROTO);
+	assert_int_equal(crawl_wants(c), 0);
+	sim_fini(&s);
+	crawl_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1639,6 +1766,7 @@ int main(void)
 		cmocka_unit_test(test_crawl_rlpx_records_rows_and_summary),
 		cmocka_unit_test(test_crawl_rlpx_start_failures_are_counted),
 		cmocka_unit_test(test_crawl_rlpx_error_classes),
+		cmocka_unit_test(test_crawl_leased_visits_only_grants),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
