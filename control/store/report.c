@@ -30,7 +30,8 @@ static const char css[] =
 	"svg .axis{stroke:#444;stroke-width:1}svg .grid{stroke:#ddd}"
 	"svg .axis-label{font-weight:bold}"
 	"svg .series{fill:none;stroke-width:2}"
-	"svg .series-seen{stroke:#4a78b5}svg .series-answered{stroke:#d9822b}"
+	"svg .series-seen{stroke:#4a78b5}svg .series-answered{stroke:#d9822b;"
+	"stroke-dasharray:6 4}"
 	"svg .series-verified{stroke:#3a9a4a}"
 	"svg .legend-seen{fill:#4a78b5}svg .legend-answered{fill:#d9822b}"
 	"svg .legend-verified{fill:#3a9a4a}"
@@ -189,7 +190,8 @@ static int y_of(uint64_t v, uint64_t vmax)
  * the legend and every point in a table. */
 static void line_chart(FILE *f, const struct report_data *d)
 {
-	static const char *const keys[3] = { "seen", "answered", "verified" };
+	/* Answered last and dashed: it shows over verified when equal. */
+	static const char *const keys[3] = { "seen", "verified", "answered" };
 	const struct report_point *p = d->series;
 	size_t n = d->n_series;
 	int64_t tmax = n && p[n - 1].t_ms > 0 ? p[n - 1].t_ms : 1;
@@ -197,8 +199,8 @@ static void line_chart(FILE *f, const struct report_data *d)
 
 	if (n) {
 		fin[0] = p[n - 1].seen;
-		fin[1] = p[n - 1].answered;
-		fin[2] = p[n - 1].verified;
+		fin[1] = p[n - 1].verified;
+		fin[2] = p[n - 1].answered;
 	}
 	for (int k = 0; k < 3; k++)
 		if (fin[k] > vmax)
@@ -232,7 +234,7 @@ static void line_chart(FILE *f, const struct report_data *d)
 			keys[k], fin[k], PLOT_X0, PLOT_Y1);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t v = k == 0 ? p[i].seen : k == 1 ?
-				     p[i].answered : p[i].verified;
+				     p[i].verified : p[i].answered;
 
 			fprintf(f, " %d,%d", x_of(p[i].t_ms, tmax),
 				y_of(v, vmax));
