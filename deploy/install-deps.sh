@@ -14,6 +14,8 @@ packages=(
 	# crypto, compression, storage, JSON
 	libsecp256k1-dev libipsec-mb-dev libsnappy-dev libsqlite3-dev
 	libjansson-dev
+	# the crawl fleet's store (libpq), and the server its test starts
+	libpq-dev postgresql sqlite3
 	# NAT traversal (--nat upnp|pmp|any)
 	libminiupnpc-dev libnatpmp-dev
 	# tests
@@ -22,6 +24,8 @@ packages=(
 	nsd
 	# the NAT test's router (tests/integration/test_nat.sh)
 	miniupnpd-nftables nftables miniupnpc natpmpc
+	# the crawl report test's browser (tests/integration/test_crawl_report.sh)
+	chromium
 )
 
 sudo=""

@@ -383,6 +383,17 @@ int crawldb_put_rlpx(struct crawldb *db, const struct crawldb_round *r,
 	return exec(db, CS_VISIT_RLPX, a, N(a), NULL, NULL);
 }
 
+int crawldb_answered_late(struct crawldb *db, const struct crawldb_round *r,
+			  const uint8_t id[CRAWLDB_ID_LEN])
+{
+	struct crawldb_val a[] = {
+		v_int(r->crawl_id), v_blob(id, CRAWLDB_ID_LEN),
+		v_int(r->crawler_id),
+	};
+
+	return exec(db, CS_VISIT_ANSWERED, a, N(a), NULL, NULL);
+}
+
 int crawldb_put_neighbors(struct crawldb *db, int64_t crawl_id,
 			  const uint8_t from[CRAWLDB_ID_LEN],
 			  const uint8_t (*ids)[CRAWLDB_ID_LEN], size_t n)

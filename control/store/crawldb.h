@@ -202,6 +202,12 @@ int crawldb_put_disc(struct crawldb *db, const struct crawldb_round *r,
 int crawldb_put_rlpx(struct crawldb *db, const struct crawldb_round *r,
 		     const struct crawldb_rlpx *v);
 
+/* crawldb_answered_late() marks r's visit of id answered, if r's crawler
+ * wrote it (a node that answered only after its visit was committed).
+ * Returns 0 or -EIO. */
+int crawldb_answered_late(struct crawldb *db, const struct crawldb_round *r,
+			  const uint8_t id[CRAWLDB_ID_LEN]);
+
 /* crawldb_put_neighbors() adds ids[0..n) to what from returned in crawl
  * crawl_id (a set: repeats are kept once). Returns 0 or -EIO. */
 int crawldb_put_neighbors(struct crawldb *db, int64_t crawl_id,

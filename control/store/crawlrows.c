@@ -49,6 +49,7 @@ struct crawlrows {
 	struct vec nodes;               /* struct nrow */
 	struct vec seen;                /* struct qrow */
 	struct vec disc;                /* struct crawldb_disc (unleased) */
+	struct vec late;                /* uint8_t[32] (leased) */
 	struct vec rlx;                 /* struct crawldb_rlpx (unleased) */
 	struct vec nb;                  /* struct nbr */
 	struct vec fin;                 /* uint8_t[32] (leased) */
@@ -125,6 +126,7 @@ void crawlrows_free(struct crawlrows *w)
 	free(w->nodes.p);
 	free(w->seen.p);
 	free(w->disc.p);
+	free(w->late.p);
 	free(w->rlx.p);
 	free(w->nb.p);
 	free(w->fin.p);
@@ -189,6 +191,13 @@ int crawlrows_disc(struct crawlrows *w, const struct crawldb_disc *d)
 	return 0;
 }
 
+int crawlrows_late(struct crawlrows *w, const uint8_t id[CRAWLDB_ID_LEN])
+{
+	if (!w->leased)
+		return -EPROTO;
+	return vec_push(w, &w->late, CRAWLDB_ID_LEN, id);
+}
+
 int crawlrows_rlpx(struct crawlrows *w, const struct crawldb_rlpx *x)
 {
 	struct pvisit *v;
@@ -225,8 +234,8 @@ int crawlrows_finish(struct crawlrows *w, const uint8_t id[CRAWLDB_ID_LEN])
 
 bool crawlrows_pending(const struct crawlrows *w)
 {
-	return w->nodes.n || w->seen.n || w->disc.n || w->rlx.n || w->nb.n ||
-	       w->fin.n;
+	return w->nodes.n || w->seen.n || w->disc.n || w->late.n ||
+	       w->rlx.n || w->nb.n || w->fin.n;
 }
 
 static int cmp_nrow(const void *a, const void *b)
@@ -341,6 +350,8 @@ static int write_rows(struct crawlrows *w, int64_t now, uint64_t *visits,
 			;
 		rc = put_nbr_run(w, &b[i], j - i);
 	}
+	/* After the finishes: a late change of a visit finished in this
+	 * very transaction comes after its row. */
 	for (size_t i = 0; i < w->fin.n && !rc; i++) {
 		rc = put_finish(w, fin_at(w, i), now);
 		if (rc == -ESTALE) {
@@ -350,6 +361,10 @@ static int write_rows(struct crawlrows *w, int64_t now, uint64_t *visits,
 			(*visits)++;
 		}
 	}
+	for (size_t i = 0; i < w->late.n && !rc; i++)
+		rc = crawldb_answered_late(w->db, &w->round,
+					   (const uint8_t *)w->late.p +
+					   i * CRAWLDB_ID_LEN);
 	return rc;
 }
 
@@ -395,7 +410,8 @@ int crawlrows_write(struct crawlrows *w, int64_t now)
 		}
 	for (size_t i = 0; i < w->nodes.n; i++)
 		free(AT(&w->nodes, struct nrow, i)->record);
-	w->nodes.n = w->seen.n = w->disc.n = w->rlx.n = w->nb.n = 0;
+	w->nodes.n = w->seen.n = w->disc.n = w->late.n = w->rlx.n = 0;
+	w->nb.n = 0;
 	w->fin.n = 0;
 	w->st.visits += visits;
 	w->st.lost += lost;

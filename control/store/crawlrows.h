@@ -60,6 +60,10 @@ int crawlrows_disc(struct crawlrows *w, const struct crawldb_disc *d);
 int crawlrows_rlpx(struct crawlrows *w, const struct crawldb_rlpx *x);
 int crawlrows_neighbor(struct crawlrows *w, const uint8_t from[CRAWLDB_ID_LEN],
 		       const uint8_t id[CRAWLDB_ID_LEN]);
+/* crawlrows_late() (leased): the node id, whose visit this crawler
+ * committed already, answered since (a late Pong):
+ * crawldb_answered_late(). */
+int crawlrows_late(struct crawlrows *w, const uint8_t id[CRAWLDB_ID_LEN]);
 /* crawlrows_finish() (leased): the visit of id is complete. */
 int crawlrows_finish(struct crawlrows *w, const uint8_t id[CRAWLDB_ID_LEN]);
 

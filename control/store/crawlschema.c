@@ -296,6 +296,10 @@ static const char *const stmts[CS_MAX][2] = {
 		" AND lease_owner = $2", NULL },
 	[CS_VISIT_DISC] = { VISIT_DISC, NULL },
 	[CS_VISIT_RLPX] = { VISIT_RLPX, NULL },
+	/* A Pong after the visit was committed: still this crawler's. */
+	[CS_VISIT_ANSWERED] = {
+		"UPDATE visits SET answered = 1 WHERE crawl_id = $1 AND"
+		" node_id = $2 AND crawler_id = $3", NULL },
 	[CS_NEIGHBORS] = {
 		"INSERT INTO neighbors(crawl_id, node_id, neighbor_id)"
 		" VALUES($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -78,6 +78,7 @@ enum crawlschema_stmt {
 	CS_QUEUE_RELEASE,       /* crawl, crawler */
 	CS_VISIT_DISC,          /* the discovery part of a visit */
 	CS_VISIT_RLPX,          /* the RLPx part of a visit */
+	CS_VISIT_ANSWERED,      /* crawl, node, crawler: answered late */
 	CS_NEIGHBORS,           /* crawl, node, ids (SQLite: one; PG: n x 32) */
 	CS_CRAWLER_END,         /* crawler, now, leased, visits, lost */
 	CS_CRAWL_COUNTS,        /* crawl */

@@ -61,6 +61,7 @@ struct snode {
 	char *record;                   /* latest text; NULL: the enode URL,
 					 * cached here once in nodes.json */
 	uint8_t db_state;               /* enum row_state */
+	bool visited;                   /* leased: its visit finished here */
 };
 
 enum row_state {
@@ -356,6 +357,11 @@ static int apply_node(struct crawlstore *s, struct qnode *q, int64_t now_ms)
 
 		visitrow_disc(&d, &q->o, sn->record);
 		rc |= crawlrows_disc(s->rows, &d);
+	} else if (s->rows && sn->visited && q->o.answered &&
+		   (q->o.events & CRAWL_EV_ANSWERED)) {
+		/* Leased, after its visit was committed: a late Pong
+		 * (crawl_on_bond()) made it answered. */
+		rc |= crawlrows_late(s->rows, sn->id);
 	}
 	return rc;
 }
@@ -524,9 +530,14 @@ static int write_all(struct crawlstore *s, struct queue *q, bool force,
 					       q->nb[i].id) < 0)
 				lost++;
 		/* After the parts: a finish finds its visit's parts. */
-		for (size_t i = 0; i < q->n_fin; i++)
+		for (size_t i = 0; i < q->n_fin; i++) {
+			size_t k = set_find(s, q->fin[i]);
+
+			if (k != SIZE_MAX)
+				s->nodes[k].visited = true;
 			if (crawlrows_finish(s->rows, q->fin[i]) < 0)
 				lost++;
+		}
 	}
 	if (lost)
 		rc = -ENOMEM;
