@@ -153,14 +153,16 @@ printf 'fleet_bench: SQLite, 1 crawler: %.1f s, %d visits, file %d kB, %.0f byte
 	"$(awk "BEGIN{print ($(date +%s%N) - $t0) / 1e9}")" "$V" $((S / 1024)) \
 	"$(awk "BEGIN{print $S / ($V > 0 ? $V : 1)}")" "$(cat "$WORK/sqlite.rss")"
 
-# The crawler's memory per node it knows: its peak RSS above a crawl that
-# knows one dead node, over the nodes the SQLite crawl saw.
-"$DEVPLANE" key generate "$WORK/dead.key" >/dev/null
-DEAD=$("$DEVPLANE" key to-enode "$WORK/dead.key" --ip 127.0.0.1 --udp 9 --tcp 9)
-/usr/bin/time -f '%M' -o "$WORK/base.rss" "$DEVPLANE" crawl \
-	--bootnodes "$DEAD" --db "$WORK/base.sqlite" --parallel "$P" \
-	--dataplane.budget off --verbosity 2 >"$WORK/base.out" 2>&1
+# The crawler's memory per node it knows: the slope of its peak RSS
+# between this crawl and one capped at 30 % of the nodes (--max-nodes),
+# same rate, same buffers: what a crawl of more nodes adds per node.
+CAP=$((N * 3 / 10))
+/usr/bin/time -f '%M' -o "$WORK/cap.rss" "$DEVPLANE" crawl \
+	--bootnodes "$BOOT" --db "$WORK/cap.sqlite" --parallel "$P" \
+	--max-nodes "$CAP" --dataplane.budget off --verbosity 2 \
+	>"$WORK/cap.out" 2>&1
 SEEN=$(sed -n 's/.*: \([0-9]*\) nodes seen.*/\1/p' "$WORK/sqlite.out")
-printf 'fleet_bench: crawler memory: %s kB with nothing known, %s kB with %s nodes: %.0f bytes per known node\n' \
-	"$(cat "$WORK/base.rss")" "$(cat "$WORK/sqlite.rss")" "$SEEN" \
-	"$(awk "BEGIN{print ($(cat "$WORK/sqlite.rss") - $(cat "$WORK/base.rss")) * 1024 / ($SEEN > 0 ? $SEEN : 1)}")"
+CSEEN=$(sed -n 's/.*: \([0-9]*\) nodes seen.*/\1/p' "$WORK/cap.out")
+printf 'fleet_bench: crawler memory: peak RSS %s kB knowing %s nodes, %s kB knowing %s: %.0f bytes per known node\n' \
+	"$(cat "$WORK/sqlite.rss")" "$SEEN" "$(cat "$WORK/cap.rss")" "$CSEEN" \
+	"$(awk "BEGIN{print ($(cat "$WORK/sqlite.rss") - $(cat "$WORK/cap.rss")) * 1024 / ($SEEN - $CSEEN > 0 ? $SEEN - $CSEEN : 1)}")"
