@@ -148,9 +148,12 @@ want = {pubs[0]: ('devplane/', 11155111, 72),
 for p in pubs[3:]:
     want[p] = ('ethereumjs-devp2p/', 1, 68)
 c = sqlite3.connect(db)
+# The visits' RLPx parts, keyed by the node's key (crawl_nodes).
 rows = {r[0].hex(): r[1:] for r in c.execute(
-    'SELECT pub, client_id, p2p_version, caps, listen_port, eth_version, '
-    'network_id, genesis, fork_hash, error FROM rlpx')}
+    'SELECT n.pubkey, v.client_id, v.p2p_version, v.caps, v.listen_port, '
+    'v.eth_version, v.network_id, v.genesis, v.fork_hash, v.rlpx_error '
+    'FROM visits v JOIN crawl_nodes n ON n.id = v.node_id '
+    'WHERE v.rlpx_tcp IS NOT NULL')}
 bad = 0
 for p, (client, net, ev) in want.items():
     r = rows.get(p)

@@ -11,7 +11,7 @@
 #     another (whose admin.peers then tells us, in geth's own words, the
 #     caps of that geth's Hello), `devplane crawl --bootnodes <ours>`
 #     on the same chain runs until it runs dry;
-#   - its database (--db, table rlpx: control/store/nodedb.h) holds, for
+#   - its database (--db, table visits: control/store/crawlschema.c) holds, for
 #     every geth node, geth's Hello (client id as geth's admin_nodeInfo
 #     says, p2p 5, the caps its peers saw), the eth version negotiated
 #     (the highest both have: 72), and geth's Status: network id and
@@ -130,12 +130,12 @@ c = sqlite3.connect(db)
 c.row_factory = sqlite3.Row
 bad = 0
 for g in geth:
-    r = c.execute('SELECT * FROM rlpx WHERE pub = ?',
-                  (bytes.fromhex(g['pub']),)).fetchone()
+    r = c.execute('SELECT * FROM visits WHERE node_id = ?',
+                  (bytes.fromhex(g['id']),)).fetchone()
     if r is None:
-        print(g['g'], 'no rlpx row'); bad += 1; continue
+        print(g['g'], 'no visit row'); bad += 1; continue
     r = dict(r)
-    print(g['g'], {k: v for k, v in r.items() if k not in ('id', 'pub', 'ip')})
+    print(g['g'], {k: v for k, v in r.items() if k not in ('node_id',)})
     ours = set(range(68, 73))
     theirs = {int(c[4:]) for c in caps[g['g']].split(',') if c.startswith('eth/')}
     fh, fn = forkid(g['eth'])
@@ -143,8 +143,8 @@ for g in geth:
             'caps': caps[g['g']], 'eth_version': max(ours & theirs),
             'network_id': g['network'], 'genesis': g['genesis'],
             'fork_hash': fh, 'fork_next': fn, 'status_check': 'ok',
-            'latest_hash': g['head'], 'latest_block': g['latest'],
-            'earliest_block': g['earliest'], 'error': None,
+            'block_latest_hash': g['head'], 'block_latest': g['latest'],
+            'block_earliest': g['earliest'], 'rlpx_error': None,
             'disc_reason': 0, 'disc_remote': 0}
     for k, v in want.items():
         if r[k] != v:

@@ -130,82 +130,6 @@ static void test_nodedb_persists_across_reopen(void **state)
 	nodedb_close(db);
 }
 
-/* A schema 1 file (rlpx without the block columns, as the crawler wrote
- * it before) opens as schema 2: the columns are added, the old row keeps
- * its values with NULL in them, and a new row fills them. Reopening a
- * schema 2 file changes nothing. */
-static void test_nodedb_migrates_schema1_rlpx(void **state)
-{
-	static const char v1[] =
-		"CREATE TABLE rlpx ("
-		" id BLOB PRIMARY KEY, pub BLOB NOT NULL, ip BLOB, tcp INTEGER,"
-		" client_id TEXT, p2p_version INTEGER, caps TEXT,"
-		" listen_port INTEGER, eth_version INTEGER, network_id INTEGER,"
-		" genesis TEXT, fork_hash TEXT, fork_next INTEGER,"
-		" status_check TEXT, disc_reason INTEGER, disc_remote INTEGER,"
-		" error TEXT, started_ms INTEGER, finished_ms INTEGER);"
-		"INSERT INTO rlpx(id, pub, client_id, eth_version) "
-		"VALUES(x'01', x'02', 'Geth/old', 68);"
-		"PRAGMA user_version=1;";
-	struct nodedb_rlpx r;
-	struct nodedb *db;
-	char path[128];
-	sqlite3 *h;
-	sqlite3_stmt *q;
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/v1.sqlite", dir);
-	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, v1, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
-
-	for (int pass = 0; pass < 2; pass++) {
-		assert_int_equal(nodedb_open(&db, path), 0);
-		memset(&r, 0, sizeof(r));
-		r.id[0] = 0x03;
-		r.pub[0] = 0x04;
-		r.eth_version = 72;
-		r.has_status = true;
-		r.network_id = 4242;
-		memset(r.latest_hash, 0x5a, sizeof(r.latest_hash));
-		r.has_block_range = true;
-		r.earliest_block = 7;
-		r.latest_block = 9;
-		r.disc_reason = -1;
-		assert_int_equal(nodedb_put_rlpx(db, &r), 0);
-		assert_int_equal(nodedb_count(db, "rlpx"), 2);
-		nodedb_close(db);
-	}
-
-	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &q,
-					    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 2);
-	sqlite3_finalize(q);
-	assert_int_equal(sqlite3_prepare_v2(h,
-		"SELECT client_id, eth_version, latest_hash, earliest_block, "
-		"latest_block, network_id FROM rlpx ORDER BY id", -1, &q, NULL),
-		SQLITE_OK);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* the old row */
-	assert_string_equal((const char *)sqlite3_column_text(q, 0), "Geth/old");
-	assert_int_equal(sqlite3_column_int(q, 1), 68);
-	assert_int_equal(sqlite3_column_type(q, 2), SQLITE_NULL);
-	assert_int_equal(sqlite3_column_type(q, 3), SQLITE_NULL);
-	assert_int_equal(sqlite3_column_type(q, 4), SQLITE_NULL);
-	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* ours */
-	assert_int_equal(sqlite3_column_type(q, 0), SQLITE_NULL);
-	assert_int_equal(sqlite3_column_int(q, 1), 72);
-	assert_string_equal((const char *)sqlite3_column_text(q, 2),
-		"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a");
-	assert_int_equal(sqlite3_column_int64(q, 3), 7);
-	assert_int_equal(sqlite3_column_int64(q, 4), 9);
-	assert_int_equal(sqlite3_column_int64(q, 5), 4242);
-	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
-	sqlite3_finalize(q);
-	sqlite3_close(h);
-}
-
 /* A child writes committed batches as fast as it can and reports each
  * committed batch number down a pipe; we kill -9 it mid-stream. Everything
  * it reported must be there, and the file must pass integrity_check. */
@@ -282,7 +206,6 @@ int main(void)
 		cmocka_unit_test(test_nodedb_put_get_roundtrip),
 		cmocka_unit_test(test_nodedb_seeds_newest_first_within_age),
 		cmocka_unit_test(test_nodedb_persists_across_reopen),
-		cmocka_unit_test(test_nodedb_migrates_schema1_rlpx),
 		cmocka_unit_test(test_nodedb_survives_kill9),
 	};
 
