@@ -276,8 +276,14 @@ static int crawl_probe_start(void *user, const uint8_t pub[64],
 static void crawl_probe_done(void *user, const struct rlpxprobe_result *res)
 {
 	struct crawlrun *r = user;
+	const struct wallclock *wc = loop_wallclock(r->l);
+	struct rlpxprobe_result u = *res;
 
-	crawl_rlpx_on_result(r->cr, res);
+	/* The session host runs on the monotonic clock; the database keeps
+	 * Unix times. */
+	u.started_ns = wallclock_unix_ns(wc, res->started_ns);
+	u.finished_ns = wallclock_unix_ns(wc, res->finished_ns);
+	crawl_rlpx_on_result(r->cr, &u);
 	loop_alarm(r->l, loop_now(), crawl_tick, r);    /* start the next */
 }
 
@@ -318,6 +324,7 @@ static int crawl_engine_init(struct crawlrun *r,
 	dc.netrestrict = cfg->loop.netrestrict;
 	dc.n_netrestrict = cfg->loop.n_netrestrict;
 	dc.seed = cfg->seed;
+	dc.wc = loop_wallclock(r->l);
 	dc.no_refresh = true;
 	rc = discv4_new(&n->d, &dc, now);
 	if (rc)
