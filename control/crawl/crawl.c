@@ -779,8 +779,11 @@ void crawl_emit(struct crawl *c)
 			o.replied = cn->replied;
 			o.enr_ok = cn->enr_ok;
 			o.neighbors = cn->neighbors;
-			o.check_ns = cn->check_ns;
-			o.done_ns = cn->done_ns;
+			/* The visit's times are Unix time for the store. */
+			o.check_ns = cn->check_ns ?
+				     wallclock_unix_ns(c->cfg.wc, cn->check_ns) : 0;
+			o.done_ns = cn->done_ns ?
+				    wallclock_unix_ns(c->cfg.wc, cn->done_ns) : 0;
 			c->cfg.on_out(c->cfg.out_user, &o);
 			c->emitted++;
 		}

@@ -166,8 +166,8 @@ struct crawl_out {
 	bool replied;                   /* FindNode or ENRRequest answered */
 	bool enr_ok;                    /* a record verified this crawl */
 	uint32_t neighbors;             /* Neighbors entries received */
-	uint64_t check_ns;              /* started (now_ns); 0: never */
-	uint64_t done_ns;               /* finished; 0: not (yet) */
+	uint64_t check_ns;              /* started, Unix ns; 0: never */
+	uint64_t done_ns;               /* finished, Unix ns; 0: not (yet) */
 };
 
 /* Emits one node's result; must only record (it runs inside
