@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: MIT
 # demo.sh - the main job on a fresh Debian machine: install what devplane
 # needs, build it, start a local discv4 testnet (DEMO_NODES, default 1000,
-# on 127.0.0.1), crawl it with `devplane crawl`, and print the crawl
-# summary. Loopback only: no internet needed once the deps are in.
+# on 127.0.0.1), crawl it with `devplane crawl`, print the crawl summary,
+# and write the crawl report (one HTML page: coverage over time, clients,
+# networks, ENR keys, error classes, the neighbour graph) and print its
+# path. Loopback only: no internet needed once the deps are in.
 # Environment: DEMO_NODES, DEMO_CRAWL_TIMEOUT (default 90s), DEMO_OUT (a
-# directory for nodes.json and crawl.sqlite; default a temporary one).
+# directory for nodes.json, crawl.sqlite and report.html; default a
+# temporary one).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,5 +100,10 @@ echo "demo: crawling it from $BOOT"
 # their answers, so it is off here.
 "$DEVPLANE" crawl --bootnodes "$BOOT" --out "$OUT/nodes.json" \
 	--db "$OUT/crawl.sqlite" --timeout "$CRAWL_TIMEOUT" --parallel 64 \
-	--dataplane.budget off 2>&1 | grep -v '^rlpx'
+	--dataplane.budget off --report "$OUT/report.html" 2>&1 |
+	grep -v '^rlpx' | grep -v '^report: '
 echo "demo: nodes.json and crawl.sqlite in $OUT"
+# The crawl wrote its report at the end (the same page as
+# `devplane report $OUT/crawl.sqlite --out FILE`).
+[ -s "$OUT/report.html" ] || { echo "demo: no report written" >&2; exit 1; }
+echo "demo: crawl report: $OUT/report.html"

@@ -16,6 +16,8 @@ packages=(
 	libjansson-dev
 	# EIP-1459 DNS discovery: asynchronous TXT lookups in the event loop
 	libc-ares-dev
+	# the crawl fleet's store (libpq), and the server its test starts
+	libpq-dev postgresql sqlite3
 	# NAT traversal (--nat upnp|pmp|any)
 	libminiupnpc-dev libnatpmp-dev
 	# tests
@@ -25,6 +27,8 @@ packages=(
 	nsd
 	# the NAT test's router (tests/integration/test_nat.sh)
 	miniupnpd-nftables nftables miniupnpc natpmpc
+	# the crawl report test's browser (tests/integration/test_crawl_report.sh)
+	chromium
 )
 
 sudo=""

@@ -5,7 +5,7 @@
 #     stem: x.c + x.h; A -> B when A's .c or .h includes B's header);
 #  2. includes point one way: control/cmd -> control/host -> control/{api,
 #     store} -> the engines (control/{base,discv4,discv5,rlpx,peers,crawl,
-#     dns,nat,sim}) -> common; dataplane/ and control/ never include each other;
+#     dns,nat,service,sim}) -> common; dataplane/ and control/ never include each other;
 #  3. engines are sans-I/O: no socket, epoll, timer, clock or file call in
 #     an engine's .c file, and no stdio beyond formatting into memory
 #     (open_memstream);
@@ -20,7 +20,7 @@ import sys
 MAX_LINES = 1000
 ROOTS = ('common', 'control', 'dataplane', 'bpf')
 ENGINES = ('base', 'discv4', 'discv5', 'rlpx', 'peers', 'crawl', 'dns', 'nat',
-           'sim')
+           'service', 'sim')
 # Layer of each control/ folder: a file may include its own layer or lower.
 CONTROL_LAYER = dict({e: 1 for e in ENGINES}, store=2, api=2, host=3, tester=3,
                      cmd=4)

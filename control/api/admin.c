@@ -256,8 +256,10 @@ static json_t *m_peers(const struct admin_provider *p, json_t *id)
 	return result(id, c.arr);
 }
 
+typedef int peer_op_fn(void *user, const struct enode *e);
+
 static json_t *m_peer_op(const struct admin_provider *p, json_t *id,
-			 json_t *params, bool add)
+			 json_t *params, peer_op_fn *op)
 {
 	json_t *u = json_array_get(params, 0);
 	struct enode e;
@@ -274,7 +276,7 @@ static json_t *m_peer_op(const struct admin_provider *p, json_t *id,
 	if (e.kind == ENODE_HOST_NAME)
 		return error(id, ADMIN_ERR_PARAMS,
 			     "invalid enode: host names are not resolved");
-	rc = add ? p->add_peer(p->user, &e) : p->remove_peer(p->user, &e);
+	rc = op(p->user, &e);
 	if (rc)
 		return error(id, ADMIN_ERR_SERVER, "%s", strerror(-rc));
 	return result(id, json_true());
@@ -347,9 +349,243 @@ static json_t *m_discv4_table(const struct admin_provider *p, json_t *id)
 	return result(id, arr);
 }
 
-/* One request object; NULL for a notification. */
-static json_t *handle_one(const struct admin_provider *p, json_t *req)
+/* ---- services' methods ---------------------------------------------- */
+
+static bool name_ok(const char *name)
 {
+	const char *u = strchr(name, '_');
+	size_t n = strlen(name);
+
+	if (!u || u == name || !u[1] || n >= ADMIN_METHOD_NAME_MAX)
+		return false;
+	for (const char *c = name; *c; c++) {
+		bool alnum = (*c >= 'a' && *c <= 'z') ||
+			     (*c >= 'A' && *c <= 'Z') ||
+			     (*c >= '0' && *c <= '9');
+
+		if (!alnum && !(*c == '_' && c >= u))
+			return false;
+	}
+	/* Our namespaces. */
+	return strncmp(name, "admin_", 6) && strncmp(name, "debug_", 6) &&
+	       strncmp(name, "rpc_", 4);
+}
+
+int admin_methods_add(struct admin_methods *ms, const char *name,
+		      admin_method_fn *fn, void *user)
+{
+	if (!name || !fn || !name_ok(name))
+		return -EINVAL;
+	for (size_t i = 0; i < ms->n; i++)
+		if (!strcmp(ms->m[i].name, name))
+			return -EEXIST;
+	if (ms->n == ADMIN_METHODS_MAX)
+		return -ENOSPC;
+	snprintf(ms->m[ms->n].name, sizeof(ms->m[ms->n].name), "%s", name);
+	ms->m[ms->n].fn = fn;
+	ms->m[ms->n].user = user;
+	ms->n++;
+	return 0;
+}
+
+int admin_methods_remove(struct admin_methods *ms, const char *name)
+{
+	for (size_t i = 0; i < ms->n; i++) {
+		if (strcmp(ms->m[i].name, name))
+			continue;
+		memmove(&ms->m[i], &ms->m[i + 1],
+			(ms->n - i - 1) * sizeof(ms->m[0]));
+		ms->n--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static const struct admin_method *ext_find(const struct admin_provider *p,
+					   const char *name)
+{
+	for (size_t i = 0; p->ext && i < p->ext->n; i++)
+		if (!strcmp(p->ext->m[i].name, name))
+			return &p->ext->m[i];
+	return NULL;
+}
+
+static json_t *m_ext(const struct admin_method *m, json_t *id, json_t *params)
+{
+	json_t *arr = json_is_array(params) ? json_incref(params) :
+		      json_array();
+	char *txt = json_dumps(arr, JSON_COMPACT), *res = NULL;
+	json_error_t jerr;
+	json_t *v;
+	int rc;
+
+	json_decref(arr);
+	if (!txt)
+		return error(id, ADMIN_ERR_SERVER, "out of memory");
+	rc = m->fn(m->user, txt, &res);
+	free(txt);
+	if (rc) {
+		v = error(id, rc == -EINVAL ? ADMIN_ERR_PARAMS :
+			  ADMIN_ERR_SERVER, "%.200s", res ? res :
+			  strerror(rc < 0 ? -rc : rc));
+		free(res);
+		return v;
+	}
+	if (!res)
+		return result(id, json_null());
+	v = json_loads(res, JSON_DECODE_ANY, &jerr);
+	free(res);
+	if (!v)
+		return error(id, -32603, "%s returned a result that is not "
+			     "JSON", m->name);
+	return result(id, v);
+}
+
+/* geth's rpc_modules: every namespace served, version "1.0". */
+static json_t *m_modules(const struct admin_provider *p, json_t *id)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "admin", json_string("1.0"));
+	if (p->discv4_table)
+		json_object_set_new(o, "debug", json_string("1.0"));
+	json_object_set_new(o, "rpc", json_string("1.0"));
+	for (size_t i = 0; p->ext && i < p->ext->n; i++) {
+		char ns[ADMIN_METHOD_NAME_MAX];
+		const char *u = strchr(p->ext->m[i].name, '_');
+
+		snprintf(ns, sizeof(ns), "%.*s", (int)(u - p->ext->m[i].name),
+			 p->ext->m[i].name);
+		json_object_set_new(o, ns, json_string("1.0"));
+	}
+	return result(id, o);
+}
+
+/* ---- subscriptions --------------------------------------------------- */
+
+/* geth's rpc.ID: "0x" + hex of 16 random bytes, leading zeros dropped. */
+static void new_sub_id(const struct admin_provider *p, struct admin_stream *s,
+		       char out[ADMIN_SUB_ID_MAX])
+{
+	uint8_t b[16] = { 0 };
+	char hex[33];
+	const char *h = hex;
+
+	if (p->random)
+		p->random(p->user, b, sizeof(b));
+	if (!p->random || !memcmp(b, (uint8_t[16]){ 0 }, sizeof(b))) {
+		uint64_t v = ++s->sub_seq;
+
+		for (int i = 0; i < 8; i++)
+			b[15 - i] = (uint8_t)(v >> (8 * i));
+	}
+	hex_encode(hex, b, sizeof(b));
+	hex[32] = '\0';
+	while (*h == '0' && h[1])
+		h++;
+	snprintf(out, ADMIN_SUB_ID_MAX, "0x%s", h);
+}
+
+static json_t *m_subscribe(const struct admin_provider *p,
+			   struct admin_stream *s, json_t *id, json_t *params)
+{
+	json_t *name = json_array_get(params, 0);
+	struct admin_sub *sub;
+	const char *n;
+
+	if (!s)
+		return error(id, ADMIN_ERR_METHOD,
+			     "notifications not supported");
+	if (!json_is_string(name))
+		return error(id, ADMIN_ERR_PARAMS,
+			     "expected subscription name as first argument");
+	n = json_string_value(name);
+	if (strcmp(n, "peerEvents") || !p->peer_events)
+		return error(id, ADMIN_ERR_METHOD,
+			     "no \"%.100s\" subscription in admin "
+			     "namespace%s%s",
+			     n, p->no_peers ? ": " : "",
+			     p->no_peers ? p->no_peers : "");
+	if (json_array_size(params) > 1)
+		return error(id, ADMIN_ERR_PARAMS,
+			     "too many arguments, want at most 1");
+	if (s->n_subs == ADMIN_SUBS_MAX)
+		return error(id, ADMIN_ERR_SERVER,
+			     "too many subscriptions on this connection "
+			     "(%d)", ADMIN_SUBS_MAX);
+	sub = &s->subs[s->n_subs];
+	do {            /* ids are unique on the connection */
+		new_sub_id(p, s, sub->id);
+		for (size_t i = 0; i < s->n_subs; i++)
+			if (!strcmp(s->subs[i].id, sub->id))
+				sub->id[0] = '\0';
+	} while (!sub->id[0]);
+	sub->kind = ADMIN_SUB_PEER_EVENTS;
+	s->n_subs++;
+	return result(id, json_string(sub->id));
+}
+
+static json_t *m_unsubscribe(struct admin_stream *s, json_t *id,
+			     json_t *params)
+{
+	json_t *sid = json_array_get(params, 0);
+
+	if (!json_is_string(sid))
+		return error(id, ADMIN_ERR_PARAMS,
+			     "invalid argument 0: want a subscription id");
+	for (size_t i = 0; s && i < s->n_subs; i++) {
+		if (strcmp(s->subs[i].id, json_string_value(sid)))
+			continue;
+		s->subs[i] = s->subs[--s->n_subs];
+		return result(id, json_true());
+	}
+	return error(id, ADMIN_ERR_SERVER, "subscription not found");
+}
+
+static json_t *jstr_or_omit(json_t *o, const char *key, const char *v)
+{
+	if (v && *v)
+		json_object_set_new(o, key, json_string(v));
+	return o;
+}
+
+char *admin_peer_event_json(const struct admin_peer_event *ev, size_t *len)
+{
+	json_t *o = json_object();
+	char *txt;
+
+	json_object_set_new(o, "type", json_string(ev->type));
+	json_object_set_new(o, "peer", node_id(ev->pub));
+	jstr_or_omit(o, "error", ev->error);
+	jstr_or_omit(o, "protocol", ev->protocol);
+	if (ev->has_msg) {
+		json_object_set_new(o, "msg_code",
+				    json_integer((json_int_t)ev->msg_code));
+		json_object_set_new(o, "msg_size",
+				    json_integer(ev->msg_size));
+	}
+	jstr_or_omit(o, "local", ev->local);
+	jstr_or_omit(o, "remote", ev->remote);
+	txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	*len = txt ? strlen(txt) : 0;
+	return txt;
+}
+
+/* The methods about RLPx peers (absent on the bootnode). */
+static bool is_peer_method(const char *m)
+{
+	return !strcmp(m, "admin_peers") || !strcmp(m, "admin_addPeer") ||
+	       !strcmp(m, "admin_removePeer") ||
+	       !strcmp(m, "admin_addTrustedPeer") ||
+	       !strcmp(m, "admin_removeTrustedPeer");
+}
+
+/* One request object; NULL for a notification. */
+static json_t *handle_one(const struct admin_provider *p,
+			  struct admin_stream *s, json_t *req)
+{
+	const struct admin_method *ext = NULL;
 	json_t *id, *ver, *meth, *params, *res;
 	bool notif;
 	const char *m;
@@ -384,12 +620,27 @@ static json_t *handle_one(const struct admin_provider *p, json_t *req)
 	} else if (!strcmp(m, "debug_discoveryV4Table") && p->discv4_table) {
 		want_min = want_max = 0;
 	} else if ((!strcmp(m, "admin_addPeer") && p->add_peer) ||
-		   (!strcmp(m, "admin_removePeer") && p->remove_peer)) {
+		   (!strcmp(m, "admin_removePeer") && p->remove_peer) ||
+		   (!strcmp(m, "admin_addTrustedPeer") && p->add_trusted) ||
+		   (!strcmp(m, "admin_removeTrustedPeer") &&
+		    p->remove_trusted) ||
+		   !strcmp(m, "admin_unsubscribe")) {
 		want_min = want_max = 1;
+	} else if (!strcmp(m, "admin_subscribe")) {
+		want_min = 1;           /* the name; m_subscribe() checks */
+		want_max = SIZE_MAX;
+	} else if (!strcmp(m, "rpc_modules")) {
+		want_min = want_max = 0;
+	} else if ((ext = ext_find(p, m))) {
+		want_min = 0;           /* the service checks its params */
+		want_max = SIZE_MAX;
 	} else {
 		res = error(id, ADMIN_ERR_METHOD,
-			    "the method %.100s does not exist/is not available",
-			    m);
+			    "the method %.100s does not exist/is not "
+			    "available%s%s",
+			    m, p->no_peers && is_peer_method(m) ? ": " : "",
+			    p->no_peers && is_peer_method(m) ? p->no_peers :
+			    "");
 		goto out;
 	}
 	if (n < want_min) {
@@ -402,14 +653,28 @@ static json_t *handle_one(const struct admin_provider *p, json_t *req)
 			    "too many arguments, want at most %zu", want_max);
 		goto out;
 	}
-	if (!strcmp(m, "admin_nodeInfo"))
+	if (ext)
+		res = m_ext(ext, id, params);
+	else if (!strcmp(m, "admin_nodeInfo"))
 		res = m_node_info(p, id);
 	else if (!strcmp(m, "admin_peers"))
 		res = m_peers(p, id);
 	else if (!strcmp(m, "debug_discoveryV4Table"))
 		res = m_discv4_table(p, id);
+	else if (!strcmp(m, "rpc_modules"))
+		res = m_modules(p, id);
+	else if (!strcmp(m, "admin_subscribe"))
+		res = m_subscribe(p, s, id, params);
+	else if (!strcmp(m, "admin_unsubscribe"))
+		res = m_unsubscribe(s, id, params);
+	else if (!strcmp(m, "admin_addPeer"))
+		res = m_peer_op(p, id, params, p->add_peer);
+	else if (!strcmp(m, "admin_removePeer"))
+		res = m_peer_op(p, id, params, p->remove_peer);
+	else if (!strcmp(m, "admin_addTrustedPeer"))
+		res = m_peer_op(p, id, params, p->add_trusted);
 	else
-		res = m_peer_op(p, id, params, !strcmp(m, "admin_addPeer"));
+		res = m_peer_op(p, id, params, p->remove_trusted);
 out:
 	if (notif) {
 		json_decref(res);
@@ -418,8 +683,8 @@ out:
 	return res;
 }
 
-char *admin_handle(const struct admin_provider *p, const char *req,
-		   size_t len, size_t *out_len)
+static char *handle(const struct admin_provider *p, struct admin_stream *s,
+		    const char *req, size_t len, size_t *out_len)
 {
 	json_error_t jerr;
 	json_t *in = json_loadb(req, len, 0, &jerr), *res = NULL;
@@ -442,7 +707,7 @@ char *admin_handle(const struct admin_provider *p, const char *req,
 		} else {
 			res = json_array();
 			json_array_foreach(in, i, el) {
-				json_t *r = handle_one(p, el);
+				json_t *r = handle_one(p, s, el);
 
 				if (r)
 					json_array_append_new(res, r);
@@ -453,7 +718,7 @@ char *admin_handle(const struct admin_provider *p, const char *req,
 			}
 		}
 	} else {
-		res = handle_one(p, in);
+		res = handle_one(p, s, in);
 	}
 	json_decref(in);
 	if (!res)
@@ -472,6 +737,12 @@ char *admin_handle(const struct admin_provider *p, const char *req,
 	line[n + 1] = '\0';
 	*out_len = n + 1;
 	return line;
+}
+
+char *admin_handle(const struct admin_provider *p, const char *req,
+		   size_t len, size_t *out_len)
+{
+	return handle(p, NULL, req, len, out_len);
 }
 
 /* ---- stream --------------------------------------------------------- */
@@ -536,7 +807,7 @@ static int pump(struct admin_stream *s, const struct admin_provider *p)
 		}
 		if (n < 0) {
 			/* Not a request: answer once, stop reading. */
-			resp = admin_handle(p, "x", 1, &rl);
+			resp = handle(p, s, "x", 1, &rl);
 			if (resp)
 				rc = queue_out(s, resp, rl);
 			free(resp);
@@ -544,7 +815,7 @@ static int pump(struct admin_stream *s, const struct admin_provider *p)
 			s->in_len = 0;
 			return rc ? rc : -EBADMSG;
 		}
-		resp = admin_handle(p, s->in + off, (size_t)n, &rl);
+		resp = handle(p, s, s->in + off, (size_t)n, &rl);
 		if (resp)
 			rc = queue_out(s, resp, rl);
 		free(resp);
@@ -621,4 +892,58 @@ void admin_stream_written(struct admin_stream *s, size_t n)
 bool admin_stream_closing(const struct admin_stream *s)
 {
 	return s->closing;
+}
+
+bool admin_stream_has_sub(const struct admin_stream *s,
+			  enum admin_sub_kind kind)
+{
+	for (size_t i = 0; i < s->n_subs; i++)
+		if (s->subs[i].kind == kind)
+			return true;
+	return false;
+}
+
+int admin_stream_notify(struct admin_stream *s, enum admin_sub_kind kind,
+			const char *result, size_t len)
+{
+	static const char pre[] = "{\"jsonrpc\":\"2.0\",\"method\":"
+				  "\"admin_subscription\",\"params\":"
+				  "{\"subscription\":\"";
+	static const char mid[] = "\",\"result\":";
+	static const char post[] = "}}\n";
+	int queued = 0;
+
+	if (s->closing)
+		return 0;
+	for (size_t i = 0; i < s->n_subs;) {
+		struct admin_sub *sub = &s->subs[i];
+		size_t idl = strlen(sub->id);
+		size_t need = sizeof(pre) - 1 + idl + sizeof(mid) - 1 + len +
+			      sizeof(post) - 1;
+
+		if (sub->kind != kind) {
+			i++;
+			continue;
+		}
+		if (s->out_len - s->out_off + need > ADMIN_NOTIFY_MAX) {
+			/* Too slow a reader: its subscription goes. */
+			s->subs[i] = s->subs[--s->n_subs];
+			s->subs_dropped++;
+			continue;
+		}
+		/* Room for all of it first: never half a notification. */
+		if (s->out_off && s->out_off == s->out_len)
+			s->out_off = s->out_len = 0;
+		if (grow(&s->out, &s->out_cap, s->out_len + need))
+			return -ENOMEM;
+		queue_out(s, pre, sizeof(pre) - 1);
+		queue_out(s, sub->id, idl);
+		queue_out(s, mid, sizeof(mid) - 1);
+		queue_out(s, result, len);
+		queue_out(s, post, sizeof(post) - 1);
+		s->notified++;
+		queued++;
+		i++;
+	}
+	return queued;
 }

@@ -61,6 +61,18 @@ static const struct {
 	  "Times a worker woke the control process." },
 	{ DP_CNT_BANS_ADDED, "devplane_dp_bans_added_total",
 	  "Sources the xdp backend banned for repeated bad signatures." },
+	{ DP_CNT_RLPX_SESSIONS, "devplane_dp_rlpx_sessions_total",
+	  "RLPx sessions handed over to the dataplane." },
+	{ DP_CNT_RLPX_CLOSED, "devplane_dp_rlpx_closed_total",
+	  "RLPx sessions the dataplane ended." },
+	{ DP_CNT_RLPX_FRAMES_RX, "devplane_dp_rlpx_frames_received_total",
+	  "RLPx frames the dataplane opened." },
+	{ DP_CNT_RLPX_FRAMES_TX, "devplane_dp_rlpx_frames_sent_total",
+	  "RLPx frames the dataplane sealed." },
+	{ DP_CNT_RLPX_BAD_FRAME, "devplane_dp_rlpx_bad_frames_total",
+	  "RLPx frames refused for a MAC, size or snappy failure." },
+	{ DP_CNT_RLPX_PONGS, "devplane_dp_rlpx_pings_answered_total",
+	  "p2p Pings from peers that the dataplane answered with a Pong." },
 };
 
 /* Drop reasons, in the label form. */
@@ -400,6 +412,9 @@ ssize_t metrics_format(char *out, size_t cap, const struct metrics_input *in)
 	counter(&o, "devplane_admin_over_cap_total",
 		"Admin API clients closed for queueing more than the caps.",
 		in->admin_over_cap);
+	counter(&o, "devplane_admin_subscriptions_dropped_total",
+		"Admin API subscriptions dropped: the client fell behind.",
+		in->admin_subs_dropped);
 	gauge(&o, "devplane_uptime_seconds", "Seconds since start.",
 	      in->uptime_s);
 	if (o.overflow)

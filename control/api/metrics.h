@@ -39,6 +39,7 @@ struct metrics_input {
 	uint64_t db_commits;            /* node database batches committed */
 	uint64_t admin_refused;         /* admin connections over the limit */
 	uint64_t admin_over_cap;        /* admin clients closed over a cap */
+	uint64_t admin_subs_dropped;    /* subscriptions of slow readers */
 	uint64_t uptime_s;
 };
 

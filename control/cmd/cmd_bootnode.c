@@ -202,6 +202,9 @@ int cmd_bootnode(int argc, char **argv)
 		struct admin_provider ap = {
 			.user = &ba, .node_info = boot_node_info,
 			.discv4_table = boot_table,
+			.no_peers = "a devplane bootnode runs discovery only "
+				    "and has no RLPx peers (no peers, trusted "
+				    "peers or peer events)",
 		};
 
 		ba = (struct boot_admin){

@@ -11,7 +11,8 @@
 #include "control/host/crawlhost.h"
 #include "control/host/dnshost.h"
 #include "control/rlpx/forkid.h"
-#include "control/store/nodedb.h"
+#include "control/store/crawldb.h"
+#include "control/store/pgstore.h"
 
 static const enum flag_id takes[] = {
 	F_BOOTNODES, F_OUT, F_DB, F_TIMEOUT, F_PARALLEL, F_RLPX, F_NO_RLPX,
@@ -19,7 +20,7 @@ static const enum flag_id takes[] = {
 	F_FORKS, F_ADDR, F_NODEKEY, F_NODEKEYHEX, F_NAT, F_NETRESTRICT,
 	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_METRICS_ADDR,
 	F_VERBOSITY, F_NAT_LEASE, F_MAX_NODES, F_DISCOVERY_DNS, F_DNS_SERVER,
-	F_DRY_RUN, F_END
+	F_DRY_RUN, F_STORE, F_CRAWL_ROUND, F_LEASE_TIME, F_REPORT, F_END
 };
 
 static const struct flags_cmd crawl_cmd = {
@@ -35,7 +36,14 @@ static const struct flags_cmd crawl_cmd = {
 	.accept = takes,
 	.notes = "Without --nodekey a fresh key is used. With a loopback "
 		 "testnet (one source\naddress for every node) add "
-		 "--dataplane.budget off.",
+		 "--dataplane.budget off.\n"
+		 "A crawl fleet: crawlers on any machines give the same "
+		 "--store postgres://...\nand --crawl-round NAME; the round's "
+		 "queue hands each node to one of them\n(leases: a crawler "
+		 "killed midway loses its nodes to the others after\n"
+		 "--lease-time). A SQLite --store/--db with --crawl-round is a "
+		 "round for one\ncrawler (resumed by the same name after a "
+		 "crash).",
 };
 
 /* The chain whose Status the probes send (default mainnet): a remote on
@@ -63,7 +71,9 @@ int cmd_crawl(int argc, char **argv)
 {
 	struct crawlhost_cfg hc = { 0 };
 	struct forkid_chain custom;
-	struct nodedb *db = NULL;
+	struct crawldb *db = NULL;
+	const char *target;
+	char config[256];
 	struct flags *o = malloc(sizeof(*o));
 	uint8_t priv[32];
 	int rc, status;
@@ -93,13 +103,40 @@ int cmd_crawl(int argc, char **argv)
 		rc = secp_priv_generate(priv);
 	if (rc)
 		goto out;
-	if (o->db) {
-		rc = nodedb_open(&db, o->db);
+	target = o->store ? o->store : o->db;
+	if ((o->crawl_round || flags_given(o, F_LEASE_TIME) || o->report) &&
+	    !target) {
+		fprintf(stderr, "devplane: crawl: --crawl-round, --lease-time "
+			"and --report need --store or --db\n");
+		status = 2;
+		goto out;
+	}
+	if (target) {
+		rc = crawldb_open(&db, target);
 		if (rc) {
-			cmd_err(o->db, rc);
+			cmd_err(pgstore_is_url(target) ? "store" : target, rc);
 			goto out;
 		}
 	}
+	/* PostgreSQL is the fleet's store: its crawls always go through the
+	 * queue's leases (a crawl without a round name is a round of one). */
+	hc.leased = o->crawl_round || pgstore_is_url(target);
+	if (flags_given(o, F_LEASE_TIME) && !hc.leased) {
+		fprintf(stderr, "devplane: crawl: --lease-time needs "
+			"--crawl-round or a PostgreSQL --store\n");
+		status = 2;
+		goto out;
+	}
+	hc.round = o->crawl_round;
+	hc.lease_ns = (uint64_t)o->lease_ms * 1000000ull;
+	hc.report_path = o->report;
+	snprintf(config, sizeof(config), "parallel=%u timeout=%ums rlpx=%s "
+		 "chain=%s max-nodes=%u lease=%ums", o->parallel,
+		 flags_given(o, F_TIMEOUT) ? o->timeout_ms : 0,
+		 o->no_rlpx ? "off" : "on",
+		 o->genesis ? "custom" : o->chain ? o->chain : "mainnet",
+		 o->max_nodes, o->lease_ms);
+	hc.config = config;
 	hc.priv = priv;
 	cmd_loop_cfg(&hc.loop, o, NULL, 0, NULL);
 	hc.has_addr = o->has_addr;
@@ -124,7 +161,7 @@ int cmd_crawl(int argc, char **argv)
 	hc.verbosity = o->verbosity;
 	status = crawlhost_run(&hc);
 out:
-	nodedb_close(db);
+	crawldb_close(db);
 	explicit_bzero(priv, sizeof(priv));
 	free(o);
 	return status;

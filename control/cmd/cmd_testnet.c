@@ -4,20 +4,21 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "control/cmd/cmdutil.h"
 #include "control/host/testnet.h"
 
 static const enum flag_id takes[] = {
-	F_NODES, F_BASE_PORT, F_METRICS_ADDR, F_STATS, F_DATAPLANE,
+	F_NODES, F_BASE_PORT, F_IP, F_METRICS_ADDR, F_STATS, F_DATAPLANE,
 	F_DP_QUEUES, F_DP_EAL, F_VERBOSITY, F_END
 };
 
 static const struct flags_cmd testnet_cmd = {
 	.path = "testnet",
-	.summary = "Run --nodes N discv4 nodes on 127.0.0.1:BASE-PORT.. in "
-		   "one process over one\ndataplane; print node 0's enode URL "
-		   "and progress until interrupted.",
+	.summary = "Run --nodes N discv4 nodes on --ip (default 127.0.0.1) "
+		   "ports BASE-PORT.. in one\nprocess over one dataplane; "
+		   "print node 0's enode URL and progress until\ninterrupted.",
 	.accept = takes,
 };
 
@@ -44,6 +45,7 @@ int cmd_testnet(int argc, char **argv)
 	}
 	tc.nodes = o->nodes;
 	tc.base_port = o->base_port;
+	memcpy(tc.ip, o->ip, 16);
 	cmd_loop_cfg(&tc.loop, o, NULL, 0, NULL);
 	tc.verbosity = o->verbosity;
 	tc.stats = o->stats;

@@ -24,6 +24,7 @@ int cmd_bootnode(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_crawl(int argc, char **argv);
 int cmd_testnet(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_key_generate(int argc, char **argv);
 int cmd_key_to_enode(int argc, char **argv);
 int cmd_enr_dump(int argc, char **argv);

@@ -62,7 +62,14 @@ static const struct flag_def {
 	[F_TCP] = { "tcp", "PORT", "TCP port in the URL (default 30303)" },
 	[F_UDP] = { "udp", "PORT", "UDP port in the URL (default 30303)" },
 	[F_OUT] = { "out", "PATH",
-		    "write the nodes found (geth devp2p nodes.json); dns build: the output directory" },
+		    "output: crawl: geth devp2p nodes.json; dns build: the directory; report: the HTML page" },
+	[F_STORE] = { "store", "PATH|postgres://...",
+		      "crawl database: a SQLite file, or a PostgreSQL URL a crawl fleet shares" },
+	[F_CRAWL_ROUND] = { "crawl-round", "NAME",
+			    "the crawl round (created, or joined by name: its queue is leased out)" },
+	[F_LEASE_TIME] = { "lease-time", "DUR",
+			   "a leased node returns to the pool DUR after its crawler stopped renewing (default 5m)" },
+	[F_REPORT] = { "report", "FILE", "write the HTML crawl report at the end" },
 	[F_PARALLEL] = { "parallel", "N",
 			 "discovery requests in flight (1..4096)" },
 	[F_MAX_NODES] = { "max-nodes", "N",
@@ -131,6 +138,7 @@ static const struct flag_def {
 	[F_DIALABLE] = { "dialable", NULL,
 			 "nodes with a tcp, tcp6, quic or quic6 port" },
 };
+
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -507,6 +515,21 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 	case F_DB:
 		o->db = v;
 		break;
+	case F_STORE:
+		o->store = v;
+		break;
+	case F_CRAWL_ROUND:
+		if (!*v || strlen(v) > 128)
+			return fail(err, err_len, "--crawl-round: 1..128 characters, got \"%.60s\"", v);
+		o->crawl_round = v;
+		break;
+	case F_LEASE_TIME:
+		if (flags_parse_duration(&o->lease_ms, v) || o->lease_ms < 1000)
+			return fail(err, err_len, "--lease-time: want a duration of at least 1s, got %.20s", v);
+		break;
+	case F_REPORT:
+		o->report = v;
+		break;
 	case F_VERBOSITY:
 		if (parse_uint(&u, v, 5))
 			return fail(err, err_len, "--verbosity: 0..5, got %.20s", v);
@@ -779,6 +802,8 @@ static int check(const struct flags *o, char *err, size_t err_len)
 		return fail(err, err_len, "--networkid and --genesis go together");
 	if (o->forks && !o->genesis)
 		return fail(err, err_len, "--forks needs --networkid and --genesis");
+	if (o->db && o->store)
+		return fail(err, err_len, "--db and --store are exclusive");
 	if (o->nat_lease_ms && o->nat != NATMAP_UPNP && o->nat != NATMAP_PMP &&
 	    o->nat != NATMAP_ANY)
 		return fail(err, err_len, "--nat.lease needs --nat upnp, pmp or any");

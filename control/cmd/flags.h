@@ -55,6 +55,7 @@ enum flag_id {
 	F_DISCOVERY_DNS, F_DNS_SERVER, F_DRY_RUN, F_DOMAIN, F_KEY, F_LINKS,
 	F_SEQ, F_ETH_NETWORK, F_LIMIT, F_MIN_AGE, F_SNAP, F_LES_SERVER,
 	F_DIALABLE,
+	F_STORE, F_CRAWL_ROUND, F_LEASE_TIME, F_REPORT,
 	F_COUNT,
 	F_END = -1                      /* ends a struct flags_cmd accept list */
 };
@@ -115,6 +116,10 @@ struct flags {
 	uint8_t metrics_addr[16];
 	uint16_t metrics_port;
 	const char *db;                 /* --db PATH */
+	const char *store;              /* crawl --store PATH|postgres://... */
+	const char *crawl_round;        /* --crawl-round NAME */
+	uint32_t lease_ms;              /* --lease-time DUR (0: default) */
+	const char *report;             /* crawl --report FILE */
 	int verbosity;                  /* --verbosity 0..5 (default 3) */
 	bool writeaddress;              /* --writeaddress */
 	bool stats;                     /* --stats: summary on exit */

@@ -15,6 +15,7 @@ static const struct {
 	{ "bootnode", NULL, cmd_bootnode, "a discovery v4 bootnode" },
 	{ "node", NULL, cmd_node, "an RLPx node: discovery, eth, ping/1" },
 	{ "crawl", NULL, cmd_crawl, "crawl the network, write nodes.json" },
+	{ "report", NULL, cmd_report, "a crawl's HTML report from its database" },
 	{ "testnet", NULL, cmd_testnet, "N discovery nodes on loopback" },
 	{ "discv4", "ping", cmd_discv4_ping, "ping a node" },
 	{ "discv4", "resolve", cmd_discv4_resolve, "a node's current ENR" },

@@ -3,7 +3,6 @@
 #include "control/crawl/crawl.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +35,17 @@ struct cnode {
 	bool stamp_resp;                /* answered since the last tick */
 	bool in_ready;
 	bool in_dirty;                  /* in c->dirty: to be emitted */
+	bool granted;                   /* leased mode: queued by a grant */
 	uint8_t events;                 /* enum crawl_event since emitted */
 	uint16_t dist;                  /* next log-distance to sweep */
+	uint16_t neighbors;             /* Neighbors entries this check */
 	unsigned tries;                 /* first-contact attempts */
 	unsigned dist_tries;            /* attempts at dist (after contact) */
 	unsigned enr_tries;
 	uint64_t seq;
 	int prior_score;
 	int64_t first_response, last_response, last_check;
+	uint64_t check_ns, done_ns;     /* this check's start and end */
 	char *record;                   /* to emit next, then freed */
 };
 
@@ -205,7 +207,8 @@ static int add_node(struct crawl *c, const struct discv4_node *n,
 		;
 	c->nodes[c->n] = cn;
 	c->index[i] = (uint32_t)(c->n + 1);
-	c->queue[c->q_len++] = (uint32_t)c->n;
+	if (!c->cfg.leased)             /* leased: visited when granted */
+		c->queue[c->q_len++] = (uint32_t)c->n;
 	c->n++;
 	mark_dirty(cn, CRAWL_EV_SEEN);
 	if (c->cfg.on_node)
@@ -275,14 +278,21 @@ static void sweep_cb(void *arg, int err, const struct discv4_node *nodes,
 	cn->replied = true;
 	cn->swept = true;
 	cn->stamp_resp = true;
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t id[KAD_ID_LEN];
+	if (n > DISCV4_MAX_RESULTS)
+		n = DISCV4_MAX_RESULTS; /* the engine's cap */
+	cn->neighbors = (uint16_t)(cn->neighbors + n < UINT16_MAX ?
+				   cn->neighbors + n : UINT16_MAX);
+	uint8_t ids[DISCV4_MAX_RESULTS][KAD_ID_LEN];
 
-		kad_node_id(id, nodes[i].id);
-		if (kad_log_distance(cn->id, id) <= (int)cn->dist)
+	for (unsigned i = 0; i < n; i++) {
+		kad_node_id(ids[i], nodes[i].id);
+		if (kad_log_distance(cn->id, ids[i]) <= (int)cn->dist)
 			closer = true;
-		(void)add_node(c, &nodes[i], id, NULL);
+		(void)add_node(c, &nodes[i], ids[i], NULL);
 	}
+	if (c->cfg.on_neighbors && n)
+		c->cfg.on_neighbors(c->cfg.neighbors_user, cn->id,
+				    (const uint8_t (*)[KAD_ID_LEN])ids, n);
 	cn->dist_tries = 0;
 	if ((!closer && !c->cfg.full_sweep) || cn->dist <= c->min_dist)
 		cn->sweep_done = true;
@@ -427,6 +437,7 @@ static void advance(struct crawl *c, struct cnode *cn, uint64_t now)
 	}
 	if (cn->sweep_done && cn->enr_done && !cn->sweep_busy && !cn->enr_busy) {
 		cn->state = CN_DONE;
+		cn->done_ns = now;
 		c->active--;
 		c->checked++;
 		if (cn->answered)
@@ -443,6 +454,10 @@ static void advance(struct crawl *c, struct cnode *cn, uint64_t now)
 static void start_node(struct crawl *c, struct cnode *cn, uint64_t now)
 {
 	cn->state = CN_ACTIVE;
+	cn->granted = false;
+	cn->check_ns = now;
+	cn->done_ns = 0;
+	cn->neighbors = 0;
 	cn->last_check = (int64_t)(wallclock_unix_ns(c->cfg.wc, now) /
 				   NS_PER_S);
 	mark_dirty(cn, CRAWL_EV_CHECK);
@@ -641,6 +656,28 @@ void crawl_on_bond(struct crawl *c, const struct discv4_node *n,
 	mark_ready(cn);
 }
 
+/* Makes a finished node queued again, undoing the accounting of its
+ * finished check. */
+static void undo_check(struct crawl *c, struct cnode *cn)
+{
+	c->checked--;
+	mark_dirty(cn, 0);              /* its score is no longer halved */
+	if (cn->answered) {
+		c->answered--;
+		if (!cn->replied)
+			c->pong_only--;
+	}
+	if (cn->fail >= 0 && c->fail[cn->fail])
+		c->fail[cn->fail]--;
+	cn->state = CN_QUEUED;
+	cn->fail = -1;
+	cn->sweep_busy = cn->sweep_done = false;
+	cn->enr_busy = false;
+	cn->enr_done = cn->enr_ok;      /* asked again until verified */
+	cn->dist = KAD_HASH_BITS;
+	cn->tries = cn->dist_tries = cn->enr_tries = 0;
+}
+
 /* Queues every finished node that did not answer (it may have been busy),
  * whose Neighbors we could use (its table may have grown) or whose record
  * we could not verify (its ENRResponse, or our bond with it, was lost)
@@ -657,22 +694,7 @@ static size_t recheck(struct crawl *c)
 		if (cn->state != CN_DONE ||
 		    (cn->answered && !cn->swept && cn->enr_ok))
 			continue;
-		c->checked--;
-		mark_dirty(cn, 0);      /* its score is no longer halved */
-		if (cn->answered) {
-			c->answered--;
-			if (!cn->replied)
-				c->pong_only--;
-		}
-		if (cn->fail >= 0 && c->fail[cn->fail])
-			c->fail[cn->fail]--;
-		cn->state = CN_QUEUED;
-		cn->fail = -1;
-		cn->sweep_busy = cn->sweep_done = false;
-		cn->enr_busy = false;
-		cn->enr_done = cn->enr_ok;      /* asked again until verified */
-		cn->dist = KAD_HASH_BITS;
-		cn->tries = cn->dist_tries = cn->enr_tries = 0;
+		undo_check(c, cn);
 		c->queue[c->q_len++] = (uint32_t)i;     /* q_cap >= n */
 		k++;
 	}
@@ -684,6 +706,53 @@ static void start_queued(struct crawl *c, uint64_t now)
 	while (!c->stopping && c->active < c->cfg.parallel &&
 	       c->q_head < c->q_len)
 		start_node(c, c->nodes[c->queue[c->q_head++]], now);
+	/* Leased: grants come forever; reuse the drained queue from its
+	 * start (unleased, q_len only grows with the set, and recheck()
+	 * relies on q_cap >= n). */
+	if (c->cfg.leased && c->q_head == c->q_len)
+		c->q_head = c->q_len = 0;
+}
+
+int crawl_grant(struct crawl *c, const struct discv4_node *n)
+{
+	uint8_t id[KAD_ID_LEN];
+	struct cnode *cn;
+	int rc;
+
+	if (!c->cfg.leased || c->stopping)
+		return -EPROTO;
+	kad_node_id(id, n->id);
+	cn = find_id(c, id);
+	if (!cn) {
+		rc = add_node(c, n, id, &cn);
+		if (rc < 0)
+			return rc;
+	}
+	if (cn->state == CN_ACTIVE || cn->granted)
+		return -EBUSY;
+	if (grow((void **)&c->queue, &c->q_cap, c->q_len + 1,
+		 sizeof(*c->queue)) < 0)
+		return -ENOMEM;
+	if (cn->state == CN_DONE)
+		undo_check(c, cn);
+	cn->granted = true;
+	c->queue[c->q_len++] = cn->idx;
+	return 0;
+}
+
+unsigned crawl_wants(const struct crawl *c)
+{
+	uint64_t busy = c->active + (c->q_len - c->q_head);
+
+	if (!c->cfg.leased || c->stopping || c->done ||
+	    busy >= c->cfg.parallel)
+		return 0;
+	return (unsigned)(c->cfg.parallel - busy);
+}
+
+void crawl_stop(struct crawl *c)
+{
+	c->stopping = true;
 }
 
 /* Emits every node that changed, in the order they first changed. */
@@ -706,6 +775,15 @@ void crawl_emit(struct crawl *c)
 			o.last_check = cn->last_check;
 			o.events = cn->events;
 			o.fail = cn->fail;
+			o.answered = cn->answered;
+			o.replied = cn->replied;
+			o.enr_ok = cn->enr_ok;
+			o.neighbors = cn->neighbors;
+			/* The visit's times are Unix time for the store. */
+			o.check_ns = cn->check_ns ?
+				     wallclock_unix_ns(c->cfg.wc, cn->check_ns) : 0;
+			o.done_ns = cn->done_ns ?
+				    wallclock_unix_ns(c->cfg.wc, cn->done_ns) : 0;
 			c->cfg.on_out(c->cfg.out_user, &o);
 			c->emitted++;
 		}
@@ -741,7 +819,9 @@ void crawl_on_timer(struct crawl *c, uint64_t now)
 		return;
 	}
 	start_queued(c, now);
-	if (!c->stopping && c->q_head == c->q_len && c->active == 0) {
+	if (c->cfg.leased) {
+		/* The host ends a leased crawl (crawl_stop()). */
+	} else if (!c->stopping && c->q_head == c->q_len && c->active == 0) {
 		/* Idle: linger for nodes that ping us (they queue work). */
 		if (!c->idle) {
 			c->idle = true;
@@ -849,25 +929,8 @@ void crawl_progress(const struct crawl *c, struct crawl_stats *st)
 		st->linger_ns = (c->done ? c->end : c->now) - c->idle_since;
 	st->done = c->done;
 	st->timed_out = c->timed_out;
-}
-
-static size_t put(char *out, size_t cap, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static size_t put(char *out, size_t cap, size_t off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (off >= cap)
-		return off;
-	va_start(ap, fmt);
-	n = vsnprintf(out + off, cap - off, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return off;
-	off += (size_t)n;
-	return off < cap ? off : cap - 1;
+	st->start_ns = c->start;
+	st->max_nodes = c->cfg.max_nodes;
 }
 
 size_t crawl_format_progress(struct crawl *c, uint64_t now, char *out,
@@ -877,78 +940,21 @@ size_t crawl_format_progress(struct crawl *c, uint64_t now, char *out,
 	uint64_t pk = pkts_total(c);
 	double dt = now > c->prog_at ? (double)(now - c->prog_at) / 1e9 : 0;
 	double pps = dt > 0 ? (double)(pk - c->prog_pkts) / dt : 0;
+	int n;
 
 	if (!cap)
 		return 0;
 	crawl_progress(c, &st);
 	c->prog_at = now;
 	c->prog_pkts = pk;
-	return put(out, cap, 0,
-		   "crawl: seen %llu answered %llu enr %llu queue %llu "
-		   "inflight %llu packets/s %.0f",
-		   (unsigned long long)st.seen, (unsigned long long)st.answered,
-		   (unsigned long long)st.enr_verified,
-		   (unsigned long long)st.queued, (unsigned long long)st.active,
-		   pps);
-}
-
-size_t crawl_format_summary(const struct crawl *c, uint64_t now, char *out,
-			    size_t cap)
-{
-	struct crawl_stats st;
-	double secs, work;
-	size_t off;
-
-	if (!cap)
-		return 0;
-	crawl_progress(c, &st);
-	if (!c->done)
-		st.elapsed_ns = (now > c->start ? now : c->start) - c->start;
-	secs = (double)st.elapsed_ns / 1e9;
-	/* Rates over the working time, without the final linger. */
-	work = (double)(st.elapsed_ns - st.linger_ns) / 1e9;
-	off = put(out, cap, 0,
-		  "crawl %s after %.1f s (%.1f s idle at the end): %llu nodes "
-		  "seen (%llu from their Pings), %llu answered (%llu by Pong "
-		  "only), %llu ENR verified, %llu in output; %.1f nodes/s "
-		  "answered, %.1f nodes/s ENR-verified\n",
-		  c->timed_out ? "timed out" : c->done ? "finished" : "stopped",
-		  secs, secs - work, (unsigned long long)st.seen,
-		  (unsigned long long)st.inbound,
-		  (unsigned long long)st.answered,
-		  (unsigned long long)st.pong_only,
-		  (unsigned long long)st.enr_verified,
-		  (unsigned long long)st.in_output,
-		  work > 0 ? (double)st.answered / work : 0,
-		  work > 0 ? (double)st.enr_verified / work : 0);
-	off = put(out, cap, off,
-		  "failures: %llu no answer, %llu rejected, %llu ENR timeout, "
-		  "%llu ENR invalid; not reached %llu",
-		  (unsigned long long)st.fail[CRAWL_FAIL_TIMEOUT],
-		  (unsigned long long)st.fail[CRAWL_FAIL_REJECTED],
-		  (unsigned long long)st.fail[CRAWL_FAIL_ENR_TIMEOUT],
-		  (unsigned long long)st.fail[CRAWL_FAIL_ENR_INVALID],
-		  (unsigned long long)(st.queued));
-	/* Said only when it happened: the lines are otherwise unchanged. */
-	if (st.refused)
-		off = put(out, cap, off, "; %llu refused at the node cap (%u)",
-			  (unsigned long long)st.refused, c->cfg.max_nodes);
-	off = put(out, cap, off,
-		  "\nrequests: %llu FindNode (%llu answered, %llu neighbors), "
-		  "%llu ENRRequest",
-		  (unsigned long long)st.findnode_sent,
-		  (unsigned long long)st.findnode_ok,
-		  (unsigned long long)st.neighbors,
-		  (unsigned long long)st.enr_sent);
-	if (st.enr_skipped)
-		off = put(out, cap, off, " (%llu nodes without EIP-868 not "
-			  "asked)", (unsigned long long)st.enr_skipped);
-	off = put(out, cap, off,
-		  "; %llu re-check rounds; packets %llu out, %llu in",
-		  (unsigned long long)st.rounds,
-		  (unsigned long long)st.pkts_tx,
-		  (unsigned long long)st.pkts_rx);
-	return off;
+	n = snprintf(out, cap,
+		     "crawl: seen %llu answered %llu enr %llu queue %llu "
+		     "inflight %llu packets/s %.0f",
+		     (unsigned long long)st.seen, (unsigned long long)st.answered,
+		     (unsigned long long)st.enr_verified,
+		     (unsigned long long)st.queued, (unsigned long long)st.active,
+		     pps);
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
 /* CRAWL_NODE_BYTES bounds a node's share: its struct and malloc's header,

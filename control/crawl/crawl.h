@@ -72,6 +72,17 @@
  * through cfg.on_out whenever it changed, from crawl_on_timer(): a node
  * changed several times between two calls is emitted once.
  *
+ * Leased mode (cfg.leased; a crawl fleet sharing one work queue, see
+ * control/crawl/crawlfleet.h): nodes learnt are emitted (CRAWL_EV_SEEN,
+ * cfg.on_node) but not queued here; the crawler visits only the nodes the
+ * host grants it (crawl_grant(), from the queue's leases), as many as
+ * crawl_wants() says, each once per grant; there are no re-check rounds,
+ * and the crawl ends only at its timeout or crawl_stop() (the host calls
+ * it once the shared queue ran dry).
+ *
+ * Neighbours: every FindNode reply's nodes go to cfg.on_neighbors (with
+ * the replying node's id), for the crawl's neighbour graph.
+ *
  * End: without cfg.timeout_ns, the crawl is done once the queue has been
  * empty with no node worked on for cfg.linger_ns (default 5 s): nodes
  * that only learnt our endpoint from our own packets ping us a little
@@ -150,11 +161,23 @@ struct crawl_out {
 	int64_t last_check;
 	unsigned events;                /* enum crawl_event bits */
 	int fail;                       /* enum crawl_fail, -1: none */
+	/* Its latest check (a visit): */
+	bool answered;                  /* replied, or ponged */
+	bool replied;                   /* FindNode or ENRRequest answered */
+	bool enr_ok;                    /* a record verified this crawl */
+	uint32_t neighbors;             /* Neighbors entries received */
+	uint64_t check_ns;              /* started, Unix ns; 0: never */
+	uint64_t done_ns;               /* finished, Unix ns; 0: not (yet) */
 };
 
 /* Emits one node's result; must only record (it runs inside
  * crawl_on_timer()). */
 typedef void crawl_out_fn(void *user, const struct crawl_out *o);
+
+/* Node from (its id) replied to a FindNode with nodes whose ids are
+ * ids[0..n). Must only record (an engine callback). */
+typedef void crawl_neighbors_fn(void *user, const uint8_t from[CRAWL_ID_LEN],
+				const uint8_t (*ids)[CRAWL_ID_LEN], unsigned n);
 
 /* A progress line (no newline), from crawl_on_timer(). */
 typedef void crawl_progress_fn(void *user, const char *line);
@@ -190,6 +213,10 @@ struct crawl_config {
 					 * CRAWL_NO_LINGER: none */
 	crawl_node_fn *on_node;         /* NULL: none */
 	void *node_user;
+	crawl_neighbors_fn *on_neighbors;       /* NULL: none */
+	void *neighbors_user;
+	bool leased;                    /* visit only what crawl_grant()
+					 * hands over (see Leased mode) */
 };
 
 #define CRAWL_NO_RETRY  (~0u)
@@ -218,6 +245,8 @@ struct crawl_stats {
 	uint64_t linger_ns;             /* of which idle at the end, waiting
 					 * for inbound Pings */
 	bool done, timed_out;
+	uint64_t start_ns;              /* crawl_new()'s now */
+	unsigned max_nodes;             /* the node set cap in force */
 };
 
 struct crawl;
@@ -256,6 +285,24 @@ struct crawl_prior {
  * record), -EKEYREJECTED (bad ENR signature, or e->id not the record's
  * node id), -ENOSPC, -ENOMEM. */
 int crawl_add_prior(struct crawl *c, const struct crawl_prior *e);
+
+/* crawl_grant() (leased mode) makes the crawler visit n: it is added to
+ * the node set if new, and its check starts at the next crawl_on_timer()
+ * (a node checked before is checked again, its earlier result undone as
+ * a re-check round does). Returns 0, -EBUSY (its check is running or
+ * about to: that check's end answers for it), -EINVAL (our own node, no
+ * UDP port), -EPROTO (not leased mode, or the crawl is stopping), -ENOSPC
+ * (node cap), -ENOMEM. */
+int crawl_grant(struct crawl *c, const struct discv4_node *n);
+
+/* crawl_wants() is how many more grants the crawler can start now
+ * (cfg.parallel minus the checks running or granted); 0 once stopping. */
+unsigned crawl_wants(const struct crawl *c);
+
+/* crawl_stop() starts no more checks: the crawl is done at the next
+ * crawl_on_timer() (checks still running are cancelled with the engine).
+ * For a leased crawl whose shared queue ran dry. */
+void crawl_stop(struct crawl *c);
 
 /* crawl_on_node_seen() is the engine's on_node_seen hook: n sent us an
  * authenticated Ping (or came in a reply); an unknown node is queued.
@@ -298,7 +345,7 @@ void crawl_progress(const struct crawl *c, struct crawl_stats *st);
 size_t crawl_format_progress(struct crawl *c, uint64_t now_ns, char *out,
 			     size_t cap);
 
-/* crawl_format_summary() writes the end-of-crawl summary (totals,
+/* crawl_format_summary() (crawl_summary.c) writes the end-of-crawl summary (totals,
  * answered, ENR verified, duration, nodes/s, failures by class), one or
  * more lines without a final newline. Returns the length as above. */
 size_t crawl_format_summary(const struct crawl *c, uint64_t now_ns, char *out,

@@ -32,7 +32,7 @@ struct group {
 	size_t n, cap;
 };
 
-enum grp { G_CLIENT, G_NETWORK, G_FORK, G_ERROR, G_MAX };
+enum grp { G_CLIENT, G_NETWORK, G_FORK, G_ETHVER, G_ERROR, G_MAX };
 
 struct crawl_rlpx {
 	struct crawl_rlpx_config cfg;
@@ -297,6 +297,10 @@ void crawl_rlpx_on_result(struct crawl_rlpx *c,
 		crawl_rlpx_client_key(r->hello.client_id, key, sizeof(key));
 		group_add(&c->g[G_CLIENT], key);
 	}
+	if (r->eth_version) {
+		snprintf(key, sizeof(key), "%" PRIu32, r->eth_version);
+		group_add(&c->g[G_ETHVER], key);
+	}
 	if (r->has_status) {
 		c->st.status++;
 		if (r->status_err == ETH_OK)
@@ -393,6 +397,7 @@ size_t crawl_rlpx_format_summary(const struct crawl_rlpx *c, char *out,
 	off = put_group(out, cap, off, "clients", &c->g[G_CLIENT]);
 	off = put_group(out, cap, off, "networks", &c->g[G_NETWORK]);
 	off = put_group(out, cap, off, "fork ids", &c->g[G_FORK]);
+	off = put_group(out, cap, off, "eth versions", &c->g[G_ETHVER]);
 	off = put_group(out, cap, off, "errors", &c->g[G_ERROR]);
 	return off;
 }

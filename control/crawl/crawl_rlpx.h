@@ -17,8 +17,10 @@
  * hands it to cfg.on_result (the output: control/store/crawlstore.h
  * writes the node's database row) and counts it for the summary: clients
  * and versions (the first two '/'-separated parts of the client id),
- * networks (network id + genesis), fork ids, eth versions, and error
- * classes (crawl_rlpx_error_class()). Each node is probed once, keyed by
+ * networks (network id + genesis), fork ids, the eth versions negotiated
+ * (rlpxprobe_result.eth_version: the highest both sides have, which is
+ * the version of the Status we send; the prober registers eth/68..72),
+ * and error classes (crawl_rlpx_error_class()). Each node is probed once, keyed by
  * its public key; a node without a TCP port is not probed. The set of
  * nodes is bounded by what the crawler hands over (crawl_config
  * max_nodes).
@@ -104,8 +106,10 @@ void crawl_rlpx_client_key(const char *client_id, char *out, size_t cap);
 
 /* crawl_rlpx_format_summary() writes the RLPx part of the end-of-crawl
  * summary: totals, then the lines "rlpx clients:", "rlpx networks:",
- * "rlpx fork ids:", "rlpx errors:", each group "value xN" by count
- * (descending). No final newline. Returns the length (truncated to
+ * "rlpx fork ids:", "rlpx eth versions:" (the negotiated version, "72
+ * x3, 69 x1": nodes without eth in common are not counted there),
+ * "rlpx errors:", each group "value xN" by count (descending), "none"
+ * when empty. No final newline. Returns the length (truncated to
  * cap - 1). */
 size_t crawl_rlpx_format_summary(const struct crawl_rlpx *c, char *out,
 				 size_t cap);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/host/adminipc.c - the admin API's Unix socket server: accepts, reads requests into admin_stream, writes the answers back without blocking. */
+/* control/host/adminipc.c - the admin API's Unix socket server: accepts, reads requests into admin_stream, writes the answers and the subscriptions' notifications back without blocking. */
 #include "control/host/adminipc.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,6 +27,7 @@ struct adminipc {
 	struct admin_conn conns[ADMINIPC_CONNS];
 	uint64_t refused;               /* connections over ADMINIPC_CONNS */
 	uint64_t over_cap;              /* closed for going over a cap */
+	uint64_t subs_dropped;          /* of connections closed since */
 };
 
 static void admin_conn_close(struct adminipc *a, struct admin_conn *c)
@@ -33,6 +35,7 @@ static void admin_conn_close(struct adminipc *a, struct admin_conn *c)
 	a->io.unwatch(a->io.ctx, c->fd);
 	close(c->fd);
 	c->fd = -1;
+	a->subs_dropped += c->st.subs_dropped;
 	admin_stream_fini(&c->st);
 }
 
@@ -137,6 +140,15 @@ static void on_admin_accept(void *user, int lfd, uint32_t ev, uint64_t now)
 	}
 }
 
+/* Subscription ids are random, as geth's, unless the provider brings
+ * its own source. */
+static void sub_random(void *user, uint8_t *buf, size_t len)
+{
+	(void)user;
+	if (getrandom(buf, len, 0) != (ssize_t)len)
+		memset(buf, 0, len);    /* then admin.c's counter */
+}
+
 int adminipc_new(struct adminipc **out, const struct adminipc_io *io,
 		 const char *path, const struct admin_provider *p)
 {
@@ -163,6 +175,8 @@ int adminipc_new(struct adminipc **out, const struct adminipc_io *io,
 	a->path = strdup(path);
 	a->io = *io;
 	a->prov = *p;
+	if (!a->prov.random)
+		a->prov.random = sub_random;
 	for (unsigned i = 0; i < ADMINIPC_CONNS; i++)
 		a->conns[i].fd = -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -213,4 +227,42 @@ void adminipc_counters(const struct adminipc *a, uint64_t *refused,
 {
 	*refused = a ? a->refused : 0;
 	*over_cap = a ? a->over_cap : 0;
+}
+
+uint64_t adminipc_subs_dropped(const struct adminipc *a)
+{
+	uint64_t n = a ? a->subs_dropped : 0;
+
+	for (unsigned i = 0; a && i < ADMINIPC_CONNS; i++)
+		if (a->conns[i].fd >= 0)
+			n += a->conns[i].st.subs_dropped;
+	return n;
+}
+
+bool adminipc_has_sub(const struct adminipc *a, enum admin_sub_kind kind)
+{
+	for (unsigned i = 0; a && i < ADMINIPC_CONNS; i++)
+		if (a->conns[i].fd >= 0 &&
+		    admin_stream_has_sub(&a->conns[i].st, kind))
+			return true;
+	return false;
+}
+
+int adminipc_notify(struct adminipc *a, enum admin_sub_kind kind,
+		    const char *result, size_t len)
+{
+	int total = 0;
+
+	for (unsigned i = 0; a && i < ADMINIPC_CONNS; i++) {
+		struct admin_conn *c = &a->conns[i];
+		int n;
+
+		if (c->fd < 0 || !admin_stream_has_sub(&c->st, kind))
+			continue;
+		n = admin_stream_notify(&c->st, kind, result, len);
+		if (n > 0)
+			total += n;
+		admin_conn_flush(a, c);         /* may close it */
+	}
+	return total;
 }

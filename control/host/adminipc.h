@@ -2,6 +2,8 @@
 /* control/host/adminipc.h - the admin API's Unix socket server: connections, reads and writes of control/api/admin.h's streams. */
 #ifndef CONTROL_ADMINIPC_H
 #define CONTROL_ADMINIPC_H
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "control/api/admin.h"
@@ -34,7 +36,8 @@ struct adminipc_io {
 struct adminipc;
 
 /* adminipc_new() serves the admin API with provider p (copied; its user
- * must outlive the server) on a Unix socket at path, created with mode
+ * must outlive the server; random NULL: getrandom() for subscription
+ * ids) on a Unix socket at path, created with mode
  * 0600. A stale socket file there is replaced; any other file is left
  * alone (-EEXIST). Returns 0, -EINVAL (no path, too long), -ENOMEM or
  * the -errno of socket/bind/listen/watch. */
@@ -50,5 +53,20 @@ void adminipc_free(struct adminipc *a);
  * cap of admin.h. */
 void adminipc_counters(const struct adminipc *a, uint64_t *refused,
 		       uint64_t *over_cap);
+
+/* adminipc_subs_dropped() counts subscriptions dropped because their
+ * client fell behind (admin.h ADMIN_NOTIFY_MAX). */
+uint64_t adminipc_subs_dropped(const struct adminipc *a);
+
+/* adminipc_has_sub() tells whether a connection holds a subscription of
+ * kind (format the events only then). */
+bool adminipc_has_sub(const struct adminipc *a, enum admin_sub_kind kind);
+
+/* adminipc_notify() queues a notification with result (JSON text of one
+ * value, result[0..len)) for every subscription of kind, on every
+ * connection, and writes what it can at once. Returns how many were
+ * queued. */
+int adminipc_notify(struct adminipc *a, enum admin_sub_kind kind,
+		    const char *result, size_t len);
 
 #endif /* CONTROL_ADMINIPC_H */

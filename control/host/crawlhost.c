@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* control/host/crawlhost.c - `devplane crawl`'s runner: the crawler's host contract on the event loop, seeds from bootnodes and DNS trees, RLPx probes, the output handed to its writer thread. */
+/* control/host/crawlhost.c - `devplane crawl`'s runner: the crawler's host contract on the event loop, seeds from bootnodes and DNS trees, leased visits of a fleet round, RLPx probes, the output handed to its writer thread. */
 #include "control/host/crawlhost.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
+#include "common/keccak.h"
 #include "control/crawl/crawl.h"
 #include "control/crawl/crawl_rlpx.h"
+#include "control/crawl/crawlfleet.h"
 #include "control/host/dnshost.h"
 #include "control/host/node.h"
 #include "control/host/session.h"
 #include "control/store/crawlstore.h"
+#include "control/store/reportdb.h"
 
 struct crawlrun {
 	struct loop *l;
@@ -22,6 +28,11 @@ struct crawlrun {
 	struct session_prober *sp;      /* --rlpx (default): probes */
 	struct crawl_rlpx *cr;
 	struct crawlstore *out;         /* nodes.json and --db, off the loop */
+	struct crawlfleet *fleet;       /* leased: the queue's work */
+	struct discv4_node *grants;     /* leased: an answer's nodes */
+	unsigned asked;                 /* the outstanding request's size */
+	bool fd_watched;
+	int verbosity;
 	struct crawl_config cc;         /* crawl_new() at crawl_start() */
 	struct dnshost *dns;            /* cfg->dns trees: more seeds */
 	bool started;                   /* crawl_start() ran */
@@ -35,6 +46,7 @@ static void crawl_tick(void *arg, uint64_t now);
 static void crawl_post(void *arg, uint64_t now)
 {
 	struct crawlrun *r = arg;
+	uint64_t at;
 
 	if (!r->c)
 		return;                 /* engine ticked before crawl_new() */
@@ -42,14 +54,26 @@ static void crawl_post(void *arg, uint64_t now)
 	if (r->cr)
 		crawl_rlpx_on_timer(r->cr, now);
 	loop_touch(r->l, 0);
+	if (r->fleet && !crawl_done(r->c)) {
+		/* Leased: ask for work while there is room; a round that ran
+		 * dry ends the crawl at the next tick. */
+		crawlfleet_on_timer(r->fleet, crawl_wants(r->c), now);
+		if (crawlfleet_dry(r->fleet, now)) {
+			crawl_stop(r->c);
+			crawl_on_timer(r->c, now);
+		}
+	}
 	/* Discovery done; RLPx probes still running report through
 	 * crawl_probe_done(), which brings us back here. */
 	if (crawl_done(r->c) && (!r->cr || crawl_rlpx_idle(r->cr))) {
 		loop_stop(r->l, 0);
 		return;
 	}
-	loop_alarm(r->l, crawl_done(r->c) ? now + 1000000000ull :
-		   crawl_next_deadline(r->c), crawl_tick, r);
+	at = crawl_done(r->c) ? now + 1000000000ull : crawl_next_deadline(r->c);
+	if (r->fleet && !crawl_done(r->c) &&
+	    crawlfleet_next_deadline(r->fleet) < at)
+		at = crawlfleet_next_deadline(r->fleet);
+	loop_alarm(r->l, at, crawl_tick, r);
 }
 
 static void crawl_tick(void *arg, uint64_t now)
@@ -57,10 +81,7 @@ static void crawl_tick(void *arg, uint64_t now)
 	crawl_post(arg, now);
 }
 
-static void say_err(const char *what, int rc)
-{
-	fprintf(stderr, "devplane: %s: %s\n", what, strerror(rc < 0 ? -rc : rc));
-}
+static void say_err(const char *what, int rc);
 
 /* Creates the crawler (with bootnodes at once; seeded from DNS alone, at
  * the first record or after the wait) and ticks it. */
@@ -128,13 +149,120 @@ static void crawl_bond_hook(void *user, const struct discv4_node *dn,
 	crawl_on_bond(((struct crawlrun *)user)->c, dn, now);
 }
 
-/* --rlpx: every node learnt with a TCP port is probed once. */
+/* --rlpx: every node learnt with a TCP port is probed once (leased: the
+ * nodes leased to us, when their visit starts). */
 static void crawl_node_hook(void *user, const struct discv4_node *dn)
 {
 	struct crawlrun *r = user;
 
-	if (r->cr && dn->ep.tcp)
+	if (r->cr && !r->fleet && dn->ep.tcp)
 		crawl_rlpx_add(r->cr, dn->id, dn->ep.ip, dn->ep.tcp);
+}
+
+/* ---- leased: the visits of the shared queue ----------------------------- */
+
+/* The crawler's results: to the store, and a finished check ends the
+ * discovery part of its visit. */
+static void fleet_out(void *user, const struct crawl_out *o)
+{
+	struct crawlrun *r = user;
+
+	crawlstore_put_node(r->out, o);
+	if (o->events & CRAWL_EV_DONE)
+		crawlfleet_part_done(r->fleet, o->id, CRAWLFLEET_DISC);
+}
+
+static void fleet_rlpx_done(void *user, const struct rlpxprobe_result *res)
+{
+	struct crawlrun *r = user;
+	uint8_t id[CRAWLFLEET_ID_LEN];
+
+	crawlstore_put_rlpx(r->out, res);
+	keccak256(id, res->pub, sizeof(res->pub));
+	crawlfleet_part_done(r->fleet, id, CRAWLFLEET_RLPX);
+}
+
+/* A leased node's visit: the crawler's check, and an RLPx probe when it
+ * has a TCP port. */
+static unsigned fleet_start(void *user, const struct discv4_node *dn,
+			    uint64_t now)
+{
+	struct crawlrun *r = user;
+	unsigned parts = 0;
+	int rc = crawl_grant(r->c, dn);
+
+	(void)now;
+	if (rc == 0 || rc == -EBUSY)
+		parts |= CRAWLFLEET_DISC;
+	else if (rc == -EINVAL)
+		return 0;               /* ourselves, or no UDP port */
+	if (r->cr && dn->ep.tcp &&
+	    crawl_rlpx_add(r->cr, dn->id, dn->ep.ip, dn->ep.tcp) == 0)
+		parts |= CRAWLFLEET_RLPX;
+	return parts;
+}
+
+static void fleet_lease(void *user, unsigned n)
+{
+	struct crawlrun *r = user;
+
+	if (crawlstore_lease(r->out, n) == 0)
+		r->asked = n;
+}
+
+static void fleet_finish(void *user, const uint8_t id[CRAWLFLEET_ID_LEN])
+{
+	crawlstore_finish(((struct crawlrun *)user)->out, id);
+}
+
+/* The store answered a lease request (its eventfd). */
+static void fleet_ready(void *user, int fd, uint32_t events, uint64_t now)
+{
+	struct crawlrun *r = user;
+	bool pending, leased;
+	ssize_t n;
+
+	(void)fd;
+	(void)events;
+	n = crawlstore_take_leased(r->out, r->grants, r->asked, &pending,
+				   &leased);
+	if (n < 0)
+		return;                 /* a spurious wake-up */
+	if (r->verbosity >= 5) {
+		struct crawlfleet_stats fs;
+
+		crawlfleet_stats(r->fleet, &fs);
+		fprintf(stderr, "crawl: leased %zd of %u (pending %d, leased "
+			"%d), %" PRIu64 " visits in flight, room %u\n", n,
+			r->asked, pending, leased, fs.in_flight,
+			crawl_wants(r->c));
+	}
+	crawlfleet_on_leased(r->fleet, r->grants, (size_t)n, pending, leased,
+			     now);
+	crawl_post(r, now);             /* start the granted checks */
+}
+
+static int fleet_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg)
+{
+	struct crawlfleet_config fc = {
+		.max_visits = (cfg->parallel ? cfg->parallel :
+			       CRAWL_DEFAULT_PARALLEL) +
+			      2 * (cfg->rlpx_parallel ? cfg->rlpx_parallel :
+				   CRAWL_RLPX_DEFAULT_PARALLEL),
+		.start = fleet_start, .lease = fleet_lease,
+		.finish = fleet_finish, .user = r,
+	};
+	int rc = crawlfleet_new(&r->fleet, &fc);
+
+	if (rc)
+		return rc;
+	r->grants = calloc(fc.max_visits, sizeof(*r->grants));
+	if (!r->grants)
+		return -ENOMEM;
+	rc = loop_fd_watch(r->l, crawlstore_fd(r->out), EPOLLIN, fleet_ready,
+			   r);
+	r->fd_watched = rc == 0;
+	return rc;
 }
 
 static int crawl_probe_start(void *user, const uint8_t pub[64],
@@ -219,9 +347,13 @@ static void crawl_progress_line(void *user, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
-/* Creates the output, the loop, the engine, the prober, the crawler (or,
- * seeded from DNS alone, its config and the wait for the first record)
- * and the DNS client; r is torn down by the caller whatever happens. */
+static void say_err(const char *what, int rc)
+{
+	fprintf(stderr, "devplane: %s: %s\n", what, strerror(rc < 0 ? -rc : rc));
+}
+
+/* Creates the output, the loop, the engine, the prober and the crawler;
+ * r is torn down by the caller whatever happens. */
 static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 		       uint64_t *now)
 {
@@ -230,16 +362,9 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 	struct crawl_config *cc = &r->cc;
 	struct dplink_listen listen;
 	struct loop_cfg lc;
+	char host[256] = "";
 	int rc;
 
-	/* The output's thread owns db from here to crawlstore_close(). */
-	sc.json_path = cfg->out_path;
-	sc.db = cfg->db;
-	if ((cfg->out_path || cfg->db) &&
-	    (rc = crawlstore_new(&r->out, &sc))) {
-		say_err("crawl output", rc);
-		return rc;
-	}
 	memset(&listen, 0, sizeof(listen));
 	memcpy(listen.addr, cfg->has_addr ? cfg->addr : any4, 16);
 	listen.port_be = htons(cfg->has_addr ? cfg->port : 0);
@@ -254,13 +379,50 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 	}
 	*now = loop_now();
 	rc = crawl_engine_init(r, cfg, *now);
-	if (!rc && cfg->chain) {
+	if (rc) {
+		say_err("node", rc);
+		return rc;
+	}
+	/* The output's thread owns db from here to crawlstore_close(). */
+	sc.json_path = cfg->out_path;
+	sc.db = cfg->db;
+	sc.round = cfg->round;
+	sc.leased = cfg->leased;
+	sc.lease_ns = cfg->lease_ns;
+	gethostname(host, sizeof(host) - 1);
+	sc.me.host = host;
+	sc.me.pid = (int)getpid();
+	sc.me.node_id = r->n.ln.id;
+	sc.me.config = cfg->config;
+	sc.log_commits = cfg->verbosity >= 4;
+	if ((cfg->out_path || cfg->db) &&
+	    (rc = crawlstore_new(&r->out, &sc))) {
+		say_err("crawl output", rc);
+		return rc;
+	}
+	if (cfg->db && cfg->verbosity >= 3) {
+		struct crawlstore_stats st;
+
+		crawlstore_stats(r->out, &st);
+		fprintf(stderr, "crawl: %s%s%s crawl id %" PRId64 ", crawler id %"
+			PRId64 "%s\n", cfg->round ? "round " : "",
+			cfg->round ? cfg->round : "", cfg->round ? ":" : "",
+			st.crawl_id, st.crawler_id,
+			cfg->leased ? ", leased visits" : "");
+	}
+	r->verbosity = cfg->verbosity;
+	if (cfg->leased && (rc = fleet_setup(r, cfg))) {
+		say_err("crawl round", rc);
+		return rc;
+	}
+	if (cfg->chain) {
 		struct crawl_rlpx_config rc_cfg = {
 			.parallel = cfg->rlpx_parallel,
 			.timeout_ns = cfg->rlpx_timeout_ns,
 			.start = crawl_probe_start, .start_user = r,
-			.on_result = r->out ? crawlstore_on_rlpx : NULL,
-			.result_user = r->out,
+			.on_result = r->fleet ? fleet_rlpx_done :
+				     r->out ? crawlstore_on_rlpx : NULL,
+			.result_user = r->fleet ? (void *)r : (void *)r->out,
 		};
 
 		rc = session_prober_new(&r->sp, r->l, cfg->priv, cfg->chain,
@@ -276,12 +438,17 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 	cc->wc = loop_wallclock(r->l);
 	cc->timeout_ns = cfg->timeout_ns;
 	cc->max_nodes = cfg->max_nodes;
-	cc->on_out = r->out ? crawlstore_on_crawl : NULL;
-	cc->out_user = r->out;
+	cc->on_out = r->fleet ? fleet_out : r->out ? crawlstore_on_crawl : NULL;
+	cc->out_user = r->fleet ? (void *)r : (void *)r->out;
+	cc->on_neighbors = cfg->db ? crawlstore_on_neighbors : NULL;
+	cc->neighbors_user = r->out;
+	cc->leased = cfg->leased;
 	cc->progress = cfg->verbosity >= 3 ? crawl_progress_line : NULL;
 	cc->on_node = crawl_node_hook;
 	cc->node_user = r;
-	if (cfg->n_bootnodes) {
+	/* Seeded from DNS alone: at the first record or after the wait.
+	 * Leased: the queue is the seed, start at once. */
+	if (cfg->n_bootnodes || cfg->leased || !cfg->dns.n_urls) {
 		rc = crawl_start(r, *now);
 		if (rc)
 			return rc;
@@ -311,8 +478,27 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 	return 0;
 }
 
+/* The store's line of the summary: what this crawler committed. The
+ * writes in flight are flushed first, so the count is final but for the
+ * leases put back at close. */
+static void store_summary(struct crawlstore *s, const struct crawlhost_cfg *cfg)
+{
+	struct crawlstore_stats st;
+
+	(void)crawlstore_flush(s);
+	crawlstore_stats(s, &st);
+	printf("store: crawl %" PRId64 "%s%s%s, crawler %" PRId64 ": %" PRIu64
+	       " visits committed, %" PRIu64 " leased, %" PRIu64
+	       " leases lost, %" PRIu64 " transactions (%" PRIu64 " failed)\n",
+	       st.crawl_id, cfg->round ? " (round " : "",
+	       cfg->round ? cfg->round : "", cfg->round ? ")" : "",
+	       st.crawler_id, st.visits, st.leased, st.leases_lost,
+	       st.db_commits, st.db_errors);
+}
+
 int crawlhost_run(const struct crawlhost_cfg *cfg)
 {
+	struct crawlstore_stats st = { .crawl_id = -1 };
 	struct crawlrun *r = calloc(1, sizeof(*r));
 	struct nathost *nat = NULL;
 	char *text = NULL;
@@ -336,6 +522,7 @@ int crawlhost_run(const struct crawlhost_cfg *cfg)
 			goto out;
 		}
 	}
+	loop_alarm(r->l, now, crawl_tick, r);
 	rc = loop_run(r->l);            /* > 0: the signal that stopped it */
 	if (rc < 0)
 		say_err("event loop", rc);
@@ -356,18 +543,36 @@ int crawlhost_run(const struct crawlhost_cfg *cfg)
 		if (r->dns)
 			printf("%s\n", dnshost_format_stats(r->dns, text, 4096));
 	}
+	if (cfg->db)
+		store_summary(r->out, cfg);
 	status = rc < 0 ? 1 : 0;
 out:
 	nathost_free(nat);
 	dnshost_free(r->dns);
+	if (r->fd_watched)
+		loop_fd_unwatch(r->l, crawlstore_fd(r->out));
 	session_prober_free(r->sp);     /* probes in flight: not reported */
 	node_fini(&r->n);       /* pending crawl callbacks get -ECANCELED */
 	crawl_free(r->c);
 	crawl_rlpx_free(r->cr);
+	crawlfleet_free(r->fleet);
+	free(r->grants);
 	loop_free(r->l);
+	if (r->out)
+		crawlstore_stats(r->out, &st);
 	if (crawlstore_close(r->out)) { /* the last write */
 		fprintf(stderr, "devplane: crawl output not fully written\n");
 		status = 1;
+	}
+	/* The report reads what the store wrote: after its close. */
+	if (cfg->report_path && cfg->db && r->out && status == 0) {
+		rc = reportdb_write(cfg->db, st.crawl_id, cfg->report_path);
+		if (rc) {
+			say_err("report", rc);
+			status = 1;
+		} else {
+			printf("report: %s\n", cfg->report_path);
+		}
 	}
 	free(text);
 	free(r);

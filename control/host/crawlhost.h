@@ -10,7 +10,7 @@
 #include "control/host/loop.h"
 #include "control/host/nathost.h"
 #include "control/rlpx/forkid.h"
-#include "control/store/nodedb.h"
+#include "control/store/crawldb.h"
 
 /*
  * One discv4 engine on the loop's socket feeds the crawler
@@ -18,14 +18,21 @@
  * with a TCP port goes to the RLPx pass (control/crawl/crawl_rlpx.h,
  * probes by control/host/session.h's prober); the results of both go to
  * a crawlstore (control/store/crawlstore.h), whose own thread writes
- * nodes.json and the database, so the loop never waits on a file. The
- * loop's thread runs everything else.
+ * nodes.json and the database, so the loop never waits on a file or a
+ * database. The loop's thread runs everything else.
  *
  * Seeds are the bootnodes and the records of the EIP-1459 trees
  * (control/host/dnshost.h) as they are found: each record's IP and UDP
  * port, with the TCP port of the same address for the RLPx probe. A
  * crawl without bootnodes starts at the first record, or after
  * dns_wait_ns without one (and then, with nothing to do, ends).
+ *
+ * Leased (cfg.leased: a round shared through the database's work queue,
+ * --crawl-round or a PostgreSQL store): the crawler visits only what the
+ * queue leases it (control/crawl/crawlfleet.h asks the store, whose
+ * answers come back through an eventfd the loop watches); each leased
+ * node is checked and probed over RLPx, and the visit commits once both
+ * ended. The crawl ends when the round ran dry (or at the timeout).
  */
 
 #define CRAWLHOST_DNS_WAIT_NS (15 * 1000000000ull)     /* the default */
@@ -54,8 +61,13 @@ struct crawlhost_cfg {
 	uint64_t timeout_ns;            /* 0: until the crawl runs dry */
 	unsigned max_nodes;             /* node set cap; 0: the default */
 	const char *out_path;           /* nodes.json; NULL: none */
-	struct nodedb *db;              /* NULL: none; used by the output's
+	struct crawldb *db;             /* NULL: none; used by the output's
 					 * thread until crawlhost_run() returns */
+	const char *round;              /* crawl round name; NULL: none */
+	bool leased;                    /* visits through the queue's leases */
+	uint64_t lease_ns;              /* 0: the store's default */
+	const char *report_path;        /* HTML report at the end; NULL: none */
+	const char *config;             /* the crawl's settings, for its row */
 	const struct forkid_chain *chain;       /* the probes' Status; NULL:
 						 * no RLPx pass */
 	unsigned rlpx_parallel;         /* 0: default */
@@ -65,9 +77,9 @@ struct crawlhost_cfg {
 
 /* crawlhost_run() crawls from cfg->bootnodes and cfg->dns until the crawl is done and
  * the probes are finished, or SIGINT/SIGTERM; then writes the output a
- * last time and prints the summary on stdout. Returns the exit status: 0,
- * or 1 (setup or the event loop failed, or the output was not fully
- * written; said on stderr). */
+ * last time, prints the summary on stdout and writes the report. Returns
+ * the exit status: 0, or 1 (setup or the event loop failed, or the output
+ * or the report was not fully written; said on stderr). */
 int crawlhost_run(const struct crawlhost_cfg *cfg);
 
 #endif /* CONTROL_CRAWLHOST_H */

@@ -341,6 +341,15 @@ int dplink_spawn(struct dplink **out, const struct dplink_cfg *cfg)
 
 		if (fd < 0)
 			_exit(126);
+		/* A process group of its own: a signal to ours (Ctrl-C in
+		 * a terminal, `timeout`, a supervisor's group kill) reaches
+		 * control only, which ends the RLPx sessions the dataplane
+		 * holds (Disconnect: client quitting) and then stops it
+		 * (dplink_close()). Had the child seen the signal too, it
+		 * would race control and close the sessions' sockets
+		 * without a word. It still dies with control: the
+		 * parent-death signal and EOF on the control socket. */
+		(void)setpgid(0, 0);
 		snprintf(fdarg, sizeof(fdarg), "%d", fd);
 		if (strchr(bin, '/'))
 			execv(bin, argv);

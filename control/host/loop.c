@@ -645,22 +645,17 @@ static void on_signal(struct loop *l)
 	}
 }
 
-int loop_run(struct loop *l)
+int loop_run_once(struct loop *l, int timeout_ms)
 {
 	struct epoll_event ev[16];
+	int n;
 
-	l->stop = false;
 	run_timers(l);
-	while (!l->stop) {
-		int n;
-
+	if (!l->stop) {
 		arm_timer(l);
-		n = epoll_wait(l->epfd, ev, 16, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		n = epoll_wait(l->epfd, ev, 16, timeout_ms);
+		if (n < 0 && errno != EINTR)
 			return -errno;
-		}
 		refresh_wallclock(l);
 		for (int i = 0; i < n && !l->stop; i++) {
 			uint32_t t = (uint32_t)(ev[i].data.u64 >> 32);
@@ -696,7 +691,25 @@ int loop_run(struct loop *l)
 		if (!l->stop)
 			run_timers(l);
 	}
-	return l->rc;
+	if (!l->stop)
+		return 0;
+	l->stop = false;                /* reported once */
+	return 1;
+}
+
+int loop_run(struct loop *l)
+{
+	int rc;
+
+	l->stop = false;
+	while (!(rc = loop_run_once(l, -1)))
+		;
+	return rc < 0 ? rc : l->rc;
+}
+
+int loop_fd(const struct loop *l)
+{
+	return l->epfd;
 }
 
 /* ---- RLPx hosting ------------------------------------------------------ */

@@ -212,6 +212,17 @@ int loop_run(struct loop *l);
 /* loop_stop() makes loop_run() return rc (>= 0) after the current event. */
 void loop_stop(struct loop *l, int rc);
 
+/* loop_run_once() is one step of loop_run() for a caller that drives the
+ * loop itself: the due timers, then one wait of at most timeout_ms (0: no
+ * wait) for events and what they call, then the due timers. Returns 0,
+ * 1 when the loop was asked to stop (loop_stop() or a signal; reported
+ * once: the next call runs again), or -errno (epoll_wait). */
+int loop_run_once(struct loop *l, int timeout_ms);
+
+/* loop_fd() is the epoll descriptor: readable when loop_run_once() has
+ * events to handle (for embedding the loop in another). */
+int loop_fd(const struct loop *l);
+
 /* loop_metrics_text() formats the current metrics (as served on
  * /metrics) into out[0..cap). Returns the length or -EMSGSIZE. */
 ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap);
@@ -306,5 +317,10 @@ struct admin_provider;
  * -ENOMEM or the -errno of socket/bind/listen. */
 int loop_admin_listen(struct loop *l, const char *path,
 		      const struct admin_provider *p);
+
+/* loop_adminipc() is the server loop_admin_listen() started (its
+ * subscriptions: control/host/adminipc.h), or NULL. */
+struct adminipc;
+struct adminipc *loop_adminipc(const struct loop *l);
 
 #endif /* CONTROL_LOOP_H */

@@ -58,6 +58,7 @@ ssize_t loop_metrics_text(struct loop *l, char *out, size_t cap)
 	}
 	in.db_commits = l->commits;
 	adminipc_counters(l->admin, &in.admin_refused, &in.admin_over_cap);
+	in.admin_subs_dropped = adminipc_subs_dropped(l->admin);
 	in.uptime_s = (now - l->started_ns) / 1000000000ull;
 	return metrics_format(out, cap, &in);
 }
@@ -196,4 +197,9 @@ void loop_admin_close(struct loop *l)
 {
 	adminipc_free(l->admin);
 	l->admin = NULL;
+}
+
+struct adminipc *loop_adminipc(const struct loop *l)
+{
+	return l->admin;
 }

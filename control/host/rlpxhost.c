@@ -38,6 +38,8 @@ struct rlpxhost {
 	bool node;
 	rlpxhost_probe_fn *probe_done;
 	void *probe_user;
+	rlpxhost_event_fn *on_event;
+	void *event_user;
 	int lfd;
 	struct rconn *conns;
 	bool draining;
@@ -236,11 +238,14 @@ static void print_status(const struct sesshost_action *a)
 }
 
 /* Prints (or hands on) one event; node output as it always was. */
-static void on_event(struct rlpxhost *r, const struct sesshost_action *a)
+static void on_event(struct rlpxhost *r, const struct sesshost_action *a,
+		     uint64_t now)
 {
 	int v = r->verbosity;
 	char x[17];
 
+	if (r->on_event)
+		r->on_event(r->event_user, a, now);
 	idhex(x, a->id);
 	switch (a->kind) {
 	case SESSHOST_EV_HELLO:
@@ -384,7 +389,7 @@ static void act(struct rlpxhost *r, const struct sesshost_action *a,
 					      a->reason, rc, now);
 		break;
 	default:
-		on_event(r, a);
+		on_event(r, a, now);
 		break;
 	}
 }
@@ -545,6 +550,8 @@ int rlpxhost_new(struct rlpxhost **out, const struct rlpxhost_cfg *cfg)
 	r->node = cfg->engine.mode == SESSHOST_NODE;
 	r->probe_done = cfg->probe_done;
 	r->probe_user = cfg->probe_user;
+	r->on_event = cfg->on_event;
+	r->event_user = cfg->event_user;
 	r->lfd = -1;
 	loop_set_rlpx(r->loop, on_rlpx, r);
 	loop_set_service(r->loop, svc_deadline, svc_tick, r);
@@ -561,6 +568,7 @@ void rlpxhost_free(struct rlpxhost *r)
 	sesshost_shutdown(r->sh, loop_now());
 	r->verbosity = 0;               /* no events on the way out */
 	r->probe_done = NULL;
+	r->on_event = NULL;
 	rlpxhost_flush(r, loop_now());
 	while (r->conns)
 		rconn_close(r, r->conns);

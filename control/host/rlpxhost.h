@@ -25,10 +25,13 @@
  * the socket for the dataplane. Nothing here blocks: the loop polls.
  *
  * Events are printed as `devplane node` always did (stdout: "hello:",
- * "eth: status", "event: added", "ping: pong", "closed:", "p2p: ping" /
- * "p2p: pong"; stderr: "rlpx stats:", "devplane: refusing"), gated by
- * verbosity as before; every string that came from the wire is escaped
- * (common/escape.h). Probe results go to the probe callback.
+ * "eth: status", "event: added" and "ping: pong" of the engine's own
+ * ping/1 (a node built on the protocol API prints those itself:
+ * control/host/session.c), "closed:", "p2p: ping" / "p2p: pong"; stderr:
+ * "rlpx stats:", "devplane: refusing"), gated by verbosity as before;
+ * every string that came from the wire is escaped (common/escape.h).
+ * Probe results go to the probe callback; every event also goes to
+ * cfg.on_event.
  *
  * One rlpxhost per loop: it takes the loop's RLPx and service hooks
  * (loop_set_rlpx, loop_set_service) until it is freed. Loop thread only.
@@ -36,6 +39,11 @@
 
 typedef void rlpxhost_probe_fn(void *user,
 			       const struct rlpxprobe_result *r);
+/* Every engine event (SESSHOST_EV_*), before it is printed; a is valid
+ * during the call. Runs while the host carries out actions: calls into
+ * the engine are fine (their actions join the ones in progress). */
+typedef void rlpxhost_event_fn(void *user, const struct sesshost_action *a,
+			       uint64_t now);
 
 struct rlpxhost_cfg {
 	struct loop *loop;              /* must have a dataplane */
@@ -43,6 +51,8 @@ struct rlpxhost_cfg {
 	int verbosity;                  /* what to print (0: nothing) */
 	rlpxhost_probe_fn *probe_done;  /* probe mode: results */
 	void *probe_user;
+	rlpxhost_event_fn *on_event;    /* NULL: none */
+	void *event_user;
 };
 
 struct rlpxhost;

@@ -19,210 +19,42 @@
 #include "common/rlp.h"
 #include "common/secp.h"
 #include "control/api/admin.h"
+#include "control/api/pingsvc.h"
+#include "control/host/devnode.h"
 #include "control/host/dnshost.h"
 #include "control/host/node.h"
 #include "control/host/rlpxhost.h"
 #include "control/rlpx/rlpxconn.h"
 
-/* ---- devplane node ---------------------------------------------------------- */
+/* ---- devplane node ----------------------------------------------------------
+ * Built on the protocol API like any node (control/api/devplane.h and its
+ * host side control/host/devnode.h): eth and ping/1 are registered
+ * through it; the command's extras (dataplane details, netrestrict, NAT,
+ * the node database) go in struct devnode_opts. */
 
-struct nodehost {
-	struct rlpxhost *rh;
-	struct node *node;              /* discovery; NULL: --nodiscover */
-	const struct forkid_chain *chain;
-	uint8_t priv[32];
-	char url[ENODE_URL_MAX + 1];
-	uint8_t laddr[16];
-	uint16_t port;
-	int verbosity;
-};
-
-/* set_enr_eth() puts the fork id of our head in the ENR's "eth" entry
- * (enr-entries/eth.md: [[forkHash, forkNext]]), so discovery tells peers
- * which chain we serve before they dial. Call it again (then
- * localnode_update()) after eth_set_head() moved the head. */
-static void set_enr_eth(const struct eth *eth, struct localnode *ln)
+static void ping_added(void *user, const uint8_t *id, bool inbound)
 {
-	uint8_t val[LOCALNODE_ETH_MAX];
-	ssize_t len = eth_enr_entry(eth, val, sizeof(val));
+	char x[17];
 
-	if (len < 0 || localnode_set_eth(ln, val, (size_t)len) < 0)
-		fprintf(stderr, "devplane node: could not set the ENR eth entry\n");
+	(void)user;
+	hex_encode(x, id, 8);
+	x[16] = '\0';
+	printf("event: added proto=ping peer=%s %s\n", x,
+	       inbound ? "inbound" : "outbound");
+	fflush(stdout);
 }
 
-static const struct kad_table *adm_table(void *user)
+static void ping_pong(void *user, const uint8_t *id, uint64_t ping_id,
+		      uint64_t rtt_ns)
 {
-	struct nodehost *N = user;
+	char x[17];
 
-	return N->node && N->node->d ? discv4_table(N->node->d) : NULL;
-}
-
-static int adm_node_info(void *user, struct admin_node_info *ni)
-{
-	struct nodehost *N = user;
-	const struct sesshost *sh = rlpxhost_engine(N->rh);
-	const struct eth *eth = sesshost_eth(sh);
-	struct enode e;
-	ssize_t n = -EINVAL;
-
-	memcpy(ni->pub, sesshost_pub(sh), 64);
-	p2p_client_id(ni->name, sizeof(ni->name));
-	snprintf(ni->enode, sizeof(ni->enode), "%s", N->url);
-	if (enode_parse(&e, N->url, strlen(N->url)))
-		return -EINVAL;
-	memcpy(ni->ip, e.ip, 16);
-	ni->discovery = N->node ? e.udp : 0;
-	ni->listener = N->port;
-	memcpy(ni->listen_ip, N->laddr, 16);
-	ni->listen_port = N->port;
-	if (N->node) {
-		n = enr_encode_text(ni->enr, sizeof(ni->enr),
-				    localnode_record(&N->node->ln));
-	} else {
-		/* No discovery: a record of the listen endpoint anyway, as
-		 * geth keeps one with --nodiscover. */
-		struct localnode *ln = calloc(1, sizeof(*ln));
-
-		if (!ln)
-			return -ENOMEM;
-		if (!localnode_init(ln, N->priv, 0, N->port, N->port)) {
-			localnode_set_static_ip(ln, e.ip);
-			set_enr_eth(eth, ln);
-			if (localnode_update(ln, loop_now()) >= 0 &&
-			    localnode_record(ln))
-				n = enr_encode_text(ni->enr, sizeof(ni->enr),
-						    localnode_record(ln));
-			localnode_fini(ln);
-		}
-		free(ln);
-	}
-	if (n < 0)
-		return (int)n;
-	ni->has_eth = true;
-	ni->network = N->chain->network_id;
-	memcpy(ni->genesis, N->chain->genesis, 32);
-	memcpy(ni->head, eth->cfg.head_hash, 32);
-	if (!memcmp(ni->head, (uint8_t[32]){ 0 }, 32))
-		memcpy(ni->head, N->chain->genesis, 32);
-	return 0;
-}
-
-struct peers_ctx {
-	admin_peer_emit_fn *emit;
-	void *ctx;
-};
-
-static void adm_peer(void *ctx, const struct sesshost_peer_info *p)
-{
-	const struct peers_ctx *pc = ctx;
-	struct admin_peer_info pi;
-
-	memset(&pi, 0, sizeof(pi));
-	memcpy(pi.pub, p->pub, 64);
-	pi.hello = p->hello;
-	pi.shared = p->shared;
-	pi.n_shared = p->n_shared;
-	memcpy(pi.local_ip, p->local.ip, 16);
-	pi.local_port = p->local.port;
-	memcpy(pi.remote_ip, p->remote.ip, 16);
-	pi.remote_port = p->remote.port;
-	pi.inbound = p->inbound;
-	pi.trusted = p->trusted;
-	pi.is_static = p->is_static;
-	pc->emit(pc->ctx, &pi);
-}
-
-static void adm_peers(void *user, admin_peer_emit_fn *emit, void *ctx)
-{
-	struct nodehost *N = user;
-	struct peers_ctx pc = { .emit = emit, .ctx = ctx };
-
-	sesshost_peers(rlpxhost_engine(N->rh), adm_peer, &pc);
-}
-
-static int adm_add_peer(void *user, const struct enode *e)
-{
-	struct nodehost *N = user;
-
-	return sesshost_add_static(rlpxhost_engine(N->rh), e->pub, e->ip,
-				   e->tcp);
-}
-
-/* Drops e from the static set and disconnects it (Requested). */
-static int adm_remove_peer(void *user, const struct enode *e)
-{
-	struct nodehost *N = user;
-	uint64_t now = loop_now();
-	int rc;
-
-	rc = sesshost_remove_peer(rlpxhost_engine(N->rh), e->pub, now);
-	rlpxhost_flush(N->rh, now);
-	return rc;
-}
-
-static int node_host_new(struct nodehost *N, struct loop *l,
-			 const struct session_node_cfg *o, uint16_t port)
-{
-	struct rlpxhost_cfg rc = { .loop = l, .verbosity = o->verbosity };
-	struct sesshost *sh;
-
-	rc.engine.mode = SESSHOST_NODE;
-	rc.engine.priv = o->priv;
-	rc.engine.chain = o->chain;
-	rc.engine.listen_port = port;
-	rc.engine.max_peers = o->max_peers;
-	rc.engine.max_pending = o->max_pending;
-	rc.engine.netrestrict = o->loop.netrestrict;
-	rc.engine.n_netrestrict = o->loop.n_netrestrict;
-	if (rlpxhost_new(&N->rh, &rc))
-		return -1;
-	sh = rlpxhost_engine(N->rh);
-	for (unsigned i = 0; i < o->n_trusted; i++)
-		sesshost_add_trusted(sh, o->trusted[i].pub);
-	for (unsigned i = 0; i < o->n_statics; i++)
-		(void)sesshost_add_static(sh, o->statics[i].pub,
-					  o->statics[i].ip, o->statics[i].tcp);
-	memcpy(N->priv, o->priv, 32);
-	N->port = port;
-	N->chain = o->chain;
-	return 0;
-}
-
-/* Discovery on the loop's socket 0, with our TCP port and fork id in the
- * record; writes our enode URL. */
-static int node_discovery(struct nodehost *N, struct loop *l,
-			  const struct session_node_cfg *o, char *url,
-			  size_t cap)
-{
-	struct node_cfg nc = {
-		.priv = o->priv, .loop = l, .idx = 0,
-		.has_extip = o->has_extip, .db = o->db,
-		.netrestrict = o->loop.netrestrict,
-		.n_netrestrict = o->loop.n_netrestrict,
-		.no_v4 = o->no_v4, .v5 = o->v5,
-		.verbosity = o->verbosity,
-	};
-	struct node *n;
-
-	memcpy(nc.extip, o->extip, 16);
-	n = calloc(1, sizeof(*n));
-	if (!n || getrandom(&nc.seed, sizeof(nc.seed), 0) !=
-		  (ssize_t)sizeof(nc.seed) || node_init(n, &nc, loop_now())) {
-		fprintf(stderr, "devplane node: discovery setup failed\n");
-		free(n);
-		return -1;
-	}
-	N->node = n;
-	if (o->db)
-		(void)node_load_seeds(n, loop_now());
-	localnode_set_tcp(&n->ln, N->port);
-	set_enr_eth(sesshost_eth(rlpxhost_engine(N->rh)), &n->ln);
-	(void)localnode_update(&n->ln, loop_now());  /* tcp, eth in the ENR */
-	for (unsigned i = 0; i < o->n_bootnodes; i++)
-		node_add_bootnode(n, &o->bootnodes[i]);
-	/* The dial scheduler's candidates come from the table. */
-	rlpxhost_set_discovery(N->rh, n->d);
-	return node_enode(n, url, cap) < 0 ? -1 : 0;
+	(void)user;
+	hex_encode(x, id, 8);
+	x[16] = '\0';
+	printf("ping: pong peer=%s id=%" PRIu64 " rtt=%" PRIu64 "us\n", x,
+	       ping_id, rtt_ns / 1000);
+	fflush(stdout);
 }
 
 /* EIP-1459: a node of a DNS tree is a dial candidate, as geth mixes its
@@ -231,25 +63,25 @@ static int node_discovery(struct nodehost *N, struct loop *l,
 static void dns_candidate(void *user, const struct dnsclient_node *dn,
 			  uint64_t now)
 {
-	struct nodehost *N = user;
+	struct devplane *n = user;
 	uint8_t pub[64], ip[16];
 	uint16_t tcp;
 
 	if (dnshost_node_endpoint(&dn->enr, true, pub, ip, &tcp))
 		return;
-	(void)sesshost_add_candidate(rlpxhost_engine(N->rh), pub, ip, tcp,
-				     now);
+	(void)sesshost_add_candidate(rlpxhost_engine(devnode_rlpxhost(n)),
+				     pub, ip, tcp, now);
 }
 
 /* --nodiscover aside, the DNS trees' nodes become dial candidates. */
-static int node_dns(struct nodehost *N, struct loop *l,
-		    const struct session_node_cfg *o, struct dnshost **out)
+static int node_dns(struct devplane *n, const struct session_node_cfg *o,
+		    struct dnshost **out)
 {
 	struct dnshost_cfg dc = {
 		.urls = o->dns_urls, .n_urls = o->n_dns,
 		.has_server = o->has_dns_server,
 		.server_port = o->dns_server_port,
-		.on_node = dns_candidate, .user = N,
+		.on_node = dns_candidate, .user = n,
 		.verbosity = o->verbosity,
 	};
 	int rc;
@@ -258,144 +90,109 @@ static int node_dns(struct nodehost *N, struct loop *l,
 	if (o->nodiscover || !o->n_dns)
 		return 0;
 	memcpy(dc.server, o->dns_server, 16);
-	rc = dnshost_new(out, l, &dc, NULL);
+	rc = dnshost_new(out, devnode_loop(n), &dc, NULL);
 	if (rc)
 		fprintf(stderr, "devplane node: DNS discovery: %s\n",
 			strerror(-rc));
 	return rc;
 }
 
-/* --nat: the record changed (external IP, mapped port): the URL too. */
-static void node_publish(void *user, uint64_t now_ns)
+/* The parsed nodes as URLs for struct devplane_config. */
+static char **node_urls(const struct enode *e, unsigned n)
 {
-	struct nodehost *N = user;
+	char **v = calloc(n + 1, sizeof(*v));
 
-	(void)now_ns;
-	if (!N->node || node_enode(N->node, N->url, sizeof(N->url)) < 0)
-		return;
-	printf("%s\n", N->url);
-	fflush(stdout);
-	if (N->verbosity >= 3)
-		fprintf(stderr, "devplane: record seq %llu: %s\n",
-			(unsigned long long)localnode_seq(&N->node->ln),
-			N->url);
+	for (unsigned i = 0; v && i < n; i++) {
+		char url[ENODE_URL_MAX + 1];
+
+		if (enode_format(url, sizeof(url), &e[i]) < 0 ||
+		    !(v[i] = strdup(url))) {
+			for (unsigned k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static void urls_free(char **v, unsigned n)
+{
+	for (unsigned i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 int session_node_run(const struct session_node_cfg *o)
 {
-	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
-	struct nodehost N = { .verbosity = o->verbosity };
-	struct nathost *nat = NULL;
+	struct devnode_opts opts = {
+		.loop = &o->loop, .exact_max_peers = true,
+		.max_pending = o->max_pending, .has_extip = o->has_extip,
+		.db = o->db, .nat = &o->nat, .print_url = true,
+		.no_v4 = o->no_v4, .v5 = o->v5,
+	};
+	struct devplane_config dc = {
+		.key = o->priv, .chain = o->chain, .max_peers = o->max_peers,
+		.no_discovery = o->nodiscover, .ipc_path = o->ipcpath,
+		.verbosity = o->verbosity,
+	};
+	struct pingsvc ps = { .on_added = ping_added, .on_pong = ping_pong };
+	char **boot = node_urls(o->bootnodes, o->n_bootnodes);
+	char **statics = node_urls(o->statics, o->n_statics);
+	char **trusted = node_urls(o->trusted, o->n_trusted);
+	struct devplane *n = NULL;
 	struct dnshost *dns = NULL;
-	struct dplink_listen listen;
-	struct loop_cfg lc;
-	struct loop *l = NULL;
-	char url[300];
-	uint16_t port, udp_port;
-	int lfd, rc, status = 1;
+	char listen[INET6_ADDRSTRLEN + 10];
+	int rc, status = 1;
 
-	memset(&listen, 0, sizeof(listen));
-	memcpy(listen.addr, o->has_addr ? o->addr : any4, 16);
-	listen.port_be = htons(o->port);
-	lc = o->loop;
-	lc.listen = &listen;
-	lc.n_listen = 1;
-	rc = loop_new(&l, &lc);
+	memcpy(opts.extip, o->extip, 16);
+	if (!boot || !statics || !trusted)
+		goto out;
+	if (o->has_addr &&
+	    admin_format_addr(listen, sizeof(listen), o->addr, o->port) > 0)
+		dc.listen = listen;
+	dc.bootnodes = (const char *const *)boot;
+	dc.n_bootnodes = o->n_bootnodes;
+	dc.static_nodes = (const char *const *)statics;
+	dc.n_static_nodes = o->n_statics;
+	dc.trusted_nodes = (const char *const *)trusted;
+	dc.n_trusted_nodes = o->n_trusted;
+	rc = devnode_new(&n, &dc, &opts);
 	if (rc) {
-		fprintf(stderr, "devplane node: dataplane%s%s: %s\n",
-			lc.attach_path ? " " : "",
-			lc.attach_path ? lc.attach_path : "", strerror(-rc));
+		fprintf(stderr, "devplane node: %s%s%s\n",
+			o->loop.attach_path ? "dataplane " : "",
+			o->loop.attach_path ? o->loop.attach_path : "",
+			strerror(-rc));
 		goto out;
 	}
-	/* Discovery gets the UDP port the dataplane bound; RLPx listens on
-	 * TCP at the same address and port, as geth does. An attached
-	 * dataplane chose its address with its own --listen: TCP follows it,
-	 * unless --addr names the TCP listener. */
-	udp_port = loop_listen_port(l, 0);
-	port = udp_port;
-	if (lc.attach_path && !o->has_addr)
-		loop_listen_addr(l, 0, listen.addr);
-	else if (lc.attach_path)
-		port = o->port;
-	lfd = loop_tcp_listen(listen.addr, port, &port);
-	if (lfd < 0) {
-		fprintf(stderr, "devplane node: TCP listen on port %u: %s\n",
-			port, strerror(-lfd));
+	rc = devplane_register_eth(n);
+	if (!rc)
+		rc = pingsvc_register(&ps, n);
+	if (rc) {
+		fprintf(stderr, "devplane node: protocols: %s\n",
+			strerror(-rc));
 		goto out;
 	}
-	if (node_host_new(&N, l, o, port)) {
-		fprintf(stderr, "devplane node: cannot set up the RLPx host\n");
-		close(lfd);
+	rc = devplane_start(n);         /* prints the enode URL */
+	if (rc) {
+		fprintf(stderr, "devplane node: start%s%s: %s\n",
+			o->ipcpath ? " (--ipcpath " : "",
+			o->ipcpath ? o->ipcpath : "", strerror(-rc));
 		goto out;
 	}
-	if (rlpxhost_listen(N.rh, lfd)) {
-		fprintf(stderr, "devplane node: cannot watch the TCP listener\n");
+	if (node_dns(n, o, &dns))
 		goto out;
-	}
-	if (!o->nodiscover) {
-		if (node_discovery(&N, l, o, url, sizeof(url)))
-			goto out;
-	} else {
-		struct enode e = { 0 };
-
-		memcpy(e.pub, sesshost_pub(rlpxhost_engine(N.rh)), 64);
-		memcpy(e.ip, listen.addr, 16);
-		e.kind = ENODE_HOST_IP4;
-		if (!memcmp(listen.addr, any4, 16))
-			e.ip[12] = 127, e.ip[15] = 1;
-		e.tcp = port;
-		e.udp = udp_port;
-		if (enode_format(url, sizeof(url), &e) < 0)
-			goto out;
-	}
-	memcpy(N.laddr, listen.addr, 16);
-	snprintf(N.url, sizeof(N.url), "%s", url);
-	if (o->ipcpath) {
-		struct admin_provider ap = {
-			.user = &N, .node_info = adm_node_info,
-			.peers = adm_peers, .add_peer = adm_add_peer,
-			.remove_peer = adm_remove_peer,
-			.discv4_table = adm_table,
-		};
-
-		rc = loop_admin_listen(l, o->ipcpath, &ap);
-		if (rc) {
-			fprintf(stderr, "devplane node: --ipcpath %s: %s\n",
-				o->ipcpath, strerror(-rc));
-			goto out;
-		}
-	}
-	if (node_dns(&N, l, o, &dns))
-		goto out;
-	printf("%s\n", url);
-	fflush(stdout);
-	if (nathost_maps(o->nat.mech)) {
-		struct nathost_cfg natc = o->nat;
-
-		natc.loop = l;
-		natc.ln = N.node ? &N.node->ln : NULL;
-		natc.udp = N.node ? udp_port : 0;
-		natc.tcp = port;
-		natc.on_publish = node_publish;
-		natc.user = &N;
-		rc = nathost_start(&nat, &natc);
-		if (rc) {
-			fprintf(stderr, "devplane node: --nat %s: %s\n",
-				natmap_mech_name(natc.mech), strerror(-rc));
-			goto out;
-		}
-	}
 	if (o->verbosity >= 3) {
+		struct loop *l = devnode_loop(n);
+
 		if (loop_metrics_port(l))
 			fprintf(stderr, "devplane: metrics on port %u\n",
 				loop_metrics_port(l));
 		fprintf(stderr, "devplane: dataplane pid %d, rings on %s\n",
 			loop_dp_pid(l), loop_dp_pages(l));
 	}
-	rc = loop_run(l);
-	nathost_free(nat);      /* deletes the mappings (bounded) */
-	nat = NULL;
-	rlpxhost_print_stats(N.rh, stderr);
+	rc = devplane_run(n);
+	rlpxhost_print_stats(devnode_rlpxhost(n), stderr);
 	if (dns) {
 		char line[512];
 
@@ -404,15 +201,11 @@ int session_node_run(const struct session_node_cfg *o)
 	}
 	status = rc < 0 ? 1 : 0;
 out:
-	nathost_free(nat);
-	dnshost_free(dns);
-	rlpxhost_free(N.rh);
-	if (N.node) {
-		node_fini(N.node);
-		free(N.node);
-	}
-	explicit_bzero(N.priv, sizeof(N.priv));
-	loop_free(l);
+	dnshost_free(dns);      /* before the node's loop goes */
+	devplane_free(n);
+	urls_free(boot, o->n_bootnodes);
+	urls_free(statics, o->n_statics);
+	urls_free(trusted, o->n_trusted);
 	return status;
 }
 

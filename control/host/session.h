@@ -67,8 +67,11 @@ struct session_node_cfg {
 
 /* session_node_run() runs an RLPx node with discovery until SIGINT or
  * SIGTERM: the dataplane, a TCP listener on the UDP port's address and
- * port, eth and ping/1, dials of static nodes and discovered ones.
- * Prints the enode URL on stdout first. Returns the exit status. */
+ * port, eth and ping/1, dials of static nodes and discovered ones. The
+ * node is built through the protocol API (control/api/devplane.h, with
+ * the command's extras of control/host/devnode.h), and eth and ping/1
+ * are registered through it. Prints the enode URL on stdout first.
+ * Returns the exit status. */
 int session_node_run(const struct session_node_cfg *cfg);
 
 /* session_rlpx_ping() dials e (which needs a TCP port), handshakes, sends

@@ -15,6 +15,7 @@
 
 #include "common/enode.h"
 #include "common/secp.h"
+#include "control/base/netutil.h"
 #include "control/host/node.h"
 
 /* Testnet start-up admission. Starting a node costs a few hundred signed
@@ -71,6 +72,7 @@ struct testnet {
 	uint64_t probe_sent, next_probe, last_halve;
 	uint64_t rtt, rtt_max;          /* last, and max since progress */
 	uint64_t seed;
+	uint8_t ip[16];                 /* every node's address */
 };
 
 static void testnet_sizes(const struct testnet *t, size_t *min, size_t *max,
@@ -187,8 +189,6 @@ static void testnet_probe_done(void *arg, int err, uint64_t enr_seq)
 
 static void testnet_probe(struct testnet *t, uint64_t now)
 {
-	static const uint8_t lo[16] = { [10] = 0xff, [11] = 0xff, [12] = 127,
-					[15] = 1 };
 	struct discv4_node dn = { 0 };
 	unsigned a, b;
 
@@ -201,7 +201,7 @@ static void testnet_probe(struct testnet *t, uint64_t now)
 	if (b >= a)
 		b++;
 	memcpy(dn.id, t->nodes[b].ln.pub, DISCV4_PUB_LEN);
-	memcpy(dn.ep.ip, lo, 16);
+	memcpy(dn.ep.ip, t->ip, 16);
 	dn.ep.ip_len = 4;
 	dn.ep.udp = loop_listen_port(t->l, b);
 	if (discv4_ping(t->nodes[a].d, &dn, now, testnet_probe_done, t))
@@ -309,8 +309,9 @@ int testnet_run(const struct testnet_cfg *o)
 	t.window = 4;
 	if (!listen || !t.nodes || !t.admitted)
 		goto out;
+	memcpy(t.ip, netutil_is_unspecified(o->ip) ? lo : o->ip, 16);
 	for (unsigned i = 0; i < n; i++)
-		listen_entry(&listen[i], lo, (uint16_t)(o->base_port + i),
+		listen_entry(&listen[i], t.ip, (uint16_t)(o->base_port + i),
 			     (uint16_t)i);
 	lc.listen = listen;
 	/* Start-up bursts: every node pings and asks its bootnodes. */
@@ -364,7 +365,7 @@ int testnet_run(const struct testnet_cfg *o)
 			const struct node *b = &t.nodes[picks[k]];
 
 			memcpy(dn.id, b->ln.pub, DISCV4_PUB_LEN);
-			memcpy(dn.ep.ip, lo, 16);
+			memcpy(dn.ep.ip, t.ip, 16);
 			dn.ep.ip_len = 4;
 			dn.ep.udp = loop_listen_port(t.l, picks[k]);
 			discv4_add_bootnode(t.nodes[i].d, &dn);
@@ -375,8 +376,11 @@ int testnet_run(const struct testnet_cfg *o)
 	printf("%s\n", url);
 	fflush(stdout);
 	if (o->verbosity >= 3) {
-		fprintf(stderr, "testnet: %u nodes on 127.0.0.1:%u..%u set up "
-			"in %.2fs, dataplane pid %d\n", n, o->base_port,
+		char ip[NETUTIL_ADDRSTRLEN];
+
+		netutil_addr_format(ip, t.ip);
+		fprintf(stderr, "testnet: %u nodes on %s:%u..%u set up "
+			"in %.2fs, dataplane pid %d\n", n, ip, o->base_port,
 			o->base_port + n - 1, (double)(loop_now() - t.t0) / 1e9,
 			loop_dp_pid(t.l));
 		if (loop_metrics_port(t.l))

@@ -48,6 +48,22 @@ int server_add_trusted(struct server *s, const uint8_t id[SERVER_ID_LEN])
 	return 0;
 }
 
+int server_remove_trusted(struct server *s, const uint8_t id[SERVER_ID_LEN])
+{
+	for (size_t i = 0; i < s->n_trusted; i++) {
+		if (memcmp(s->trusted[i], id, SERVER_ID_LEN))
+			continue;
+		memmove(s->trusted[i], s->trusted[i + 1],
+			(s->n_trusted - i - 1) * SERVER_ID_LEN);
+		s->n_trusted--;
+		for (size_t k = 0; k < s->n_peers; k++)
+			if (!memcmp(s->peers[k].id, id, SERVER_ID_LEN))
+				s->peers[k].trusted = false;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 unsigned server_max_dialed(const struct server *s)
 {
 	unsigned n;

@@ -99,6 +99,11 @@ void server_fini(struct server *s);
  * -ENOSPC (SERVER_MAX_TRUSTED) or -EEXIST. */
 int server_add_trusted(struct server *s, const uint8_t id[SERVER_ID_LEN]);
 
+/* server_remove_trusted() takes id out of the trusted set; a connected
+ * peer stays connected but is no longer reported trusted (geth's
+ * RemoveTrustedPeer). Returns 0 or -ENOENT. */
+int server_remove_trusted(struct server *s, const uint8_t id[SERVER_ID_LEN]);
+
 /* server_is_trusted() tells whether id was added as trusted. */
 bool server_is_trusted(const struct server *s, const uint8_t id[SERVER_ID_LEN]);
 

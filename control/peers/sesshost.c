@@ -202,8 +202,16 @@ void sesshost_reap(struct sesshost *h, uint64_t now)
 			server_remove_peer(&h->srv, c->id);
 			dial_peer_removed(&h->dl, c->remote);
 		}
-		if (c->pr)
+		if (c->pr) {
 			sesshost_probe_report(h, c, now);
+		} else if (!c->inbound && !c->p2p_started && !h->quiet &&
+			   h->cfg.mode == SESSHOST_NODE) {
+			struct sesshost_action *a;
+
+			a = sesshost_push(h, SESSHOST_EV_DIAL_FAILED, c, 0);
+			if (a)
+				a->err = c->err ? c->err : -ECONNRESET;
+		}
 		actq_free(&c->held);
 		rlpxconn_fini(&c->rc);
 		free(c->asm_buf);
@@ -322,6 +330,7 @@ void sesshost_free(struct sesshost *h)
 void sesshost_shutdown(struct sesshost *h, uint64_t now)
 {
 	h->now = now;
+	h->quiet = true;
 	for (struct sesshost_conn *c = h->list; c; c = c->next) {
 		free(c->pr);            /* not reported */
 		c->pr = NULL;

@@ -89,6 +89,14 @@ struct sesshost_cfg {
 	size_t n_netrestrict;
 	size_t wq_conn_max;             /* 0: SESSHOST_WQ_CONN_MAX */
 	size_t wq_total_max;            /* 0: SESSHOST_WQ_TOTAL_MAX */
+	/* Node mode: register no protocol here; the owner registers eth
+	 * (sesshost_register_eth()) and its own (sesshost_register())
+	 * before the first connection. Without it, eth and ping/1 are
+	 * registered at sesshost_new(). */
+	bool external_protos;
+	/* Emit SESSHOST_EV_MSG for every subprotocol message sent and
+	 * received (geth's p2p.Config.EnableMsgEvents). */
+	bool msg_events;
 };
 
 /* A TCP endpoint: IPv4-mapped or IPv6 address, host-order port. */
@@ -142,6 +150,12 @@ enum sesshost_kind {
 	SESSHOST_EV_PROBE,      /* probe mode: *probe finished (conn 0) */
 	SESSHOST_EV_STATS,      /* counters changed (sesshost_get_stats());
 				 * at most every SESSHOST_STATS_NS */
+	SESSHOST_EV_DIAL_FAILED,        /* node: an outbound connection to
+					 * id ended before p2p started (err:
+					 * connect, handshake, refusal) */
+	SESSHOST_EV_MSG,        /* cfg.msg_events: a subprotocol message of
+				 * *proto (code within it, len payload
+				 * bytes) was sent (sent) or received */
 };
 
 /* One action. Pointers point into the action or into h; the action is
@@ -166,6 +180,9 @@ struct sesshost_action {
 	const struct eth_status *status;        /* STATUS */
 	enum eth_err status_err;        /* STATUS */
 	const struct rlpxprobe_result *probe;       /* PROBE */
+	int err;                        /* DIAL_FAILED: -errno */
+	const struct p2p_proto *proto;  /* MSG (lives as long as h) */
+	bool sent;                      /* MSG: outbound */
 };
 
 /* Counters. */
@@ -294,11 +311,50 @@ void sesshost_on_dp_failed(struct sesshost *h, enum sesshost_kind kind,
  * -ENOSPC. */
 int sesshost_add_trusted(struct sesshost *h, const uint8_t id[P2P_ID_LEN]);
 
+/* sesshost_remove_trusted() takes id out of the trusted set (a connected
+ * peer stays). Returns 0 or -ENOENT. */
+int sesshost_remove_trusted(struct sesshost *h, const uint8_t id[P2P_ID_LEN]);
+
+/* sesshost_register() (cfg.external_protos) registers a subprotocol in
+ * the p2p host; proto must outlive h. Returns 0, -EBUSY (a connection
+ * exists already), -EOPNOTSUPP (probe mode), or p2p_register()'s
+ * errors. */
+int sesshost_register(struct sesshost *h, const struct p2p_proto *proto);
+
+/* sesshost_register_eth() (cfg.external_protos) registers eth/72 down to
+ * eth/68 for cfg.chain. Returns 0, -EEXIST (registered already), -EBUSY,
+ * or p2p_register()'s errors. */
+int sesshost_register_eth(struct sesshost *h);
+
+/* sesshost_eth_registered() tells whether eth runs with peers. */
+bool sesshost_eth_registered(const struct sesshost *h);
+
+/* sesshost_dial() (node mode) dials id at ip:tcp once, now, beside the
+ * dial scheduler (not kept, not redialed; DIAL_TIMEOUT_NS to connect).
+ * Returns 0 (a DIAL action follows; a connection that ends before p2p
+ * started is reported with EV_DIAL_FAILED), -EISCONN (a peer with that
+ * id is connected), -EALREADY (a connection to or from id is being set
+ * up), -EPERM (outside --netrestrict), -EINVAL (our own id, port 0),
+ * -EOPNOTSUPP (probe mode), -ENOMEM. */
+int sesshost_dial(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
+		  const uint8_t ip[16], uint16_t tcp, uint64_t now);
+
+/* sesshost_find_peer() returns the p2p peer of a connection with remote
+ * id whose p2p session started (Hello sent), or NULL. Valid until the
+ * next call into h. */
+struct p2p_peer *sesshost_find_peer(const struct sesshost *h,
+				    const uint8_t id[P2P_ID_LEN]);
+
 /* sesshost_add_static() adds a node dialed and kept (first dial on the
  * next tick). Returns 0 (also when it was static already), -EPERM
  * (outside --netrestrict), -EINVAL (our own id, port 0), -ENOSPC. */
 int sesshost_add_static(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
 			const uint8_t ip[16], uint16_t tcp);
+
+/* sesshost_static_ep() tells whether id is a static node, with its
+ * endpoint. */
+bool sesshost_static_ep(const struct sesshost *h, const uint8_t id[P2P_ID_LEN],
+			uint8_t ip[16], uint16_t *tcp);
 
 /* sesshost_remove_peer() drops id from the static set and disconnects it
  * (Requested) if connected or being dialed. Returns 0. */
@@ -330,6 +386,12 @@ typedef void sesshost_peer_fn(void *ctx, const struct sesshost_peer_info *p);
  * dataplane and whose Hello arrived. */
 void sesshost_peers(const struct sesshost *h, sesshost_peer_fn *fn,
 		    void *ctx);
+
+/* sesshost_peer() fills *out for connection conn (any state after the
+ * handshake; hello NULL before it arrived). Pointers are valid until the
+ * next call into h. Returns 0 or -ENOENT. */
+int sesshost_peer(const struct sesshost *h, uint64_t conn,
+		  struct sesshost_peer_info *out);
 
 /* ---- probes -------------------------------------------------------------- */
 
@@ -414,6 +476,8 @@ struct sesshost {
 	struct eth eth;
 	struct pingproto pp;
 	bool srv_ok, dl_ok;
+	bool eth_on;                    /* eth registered */
+	bool quiet;                     /* shutting down: no events */
 	uint64_t next_id, ping_seq;
 	uint64_t now;                   /* of the call in progress */
 	struct sesshost_conn *list;

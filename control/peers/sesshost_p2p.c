@@ -106,6 +106,8 @@ static void op_active(void *user, struct p2p_peer *peer, bool snappy)
 	struct sesshost *h = user;
 	struct sesshost_conn *c = sesshost_conn_find(h, p2p_peer_session(peer));
 
+	if (c && c->pr)
+		c->pr->eth_version = eth_peer_version(&h->eth, peer);
 	if (!c || c->dead || c->st != SESSHOST_HELLO)
 		return;
 	c->snappy = snappy;
@@ -140,6 +142,27 @@ static void op_closed(void *user, struct p2p_peer *peer, uint8_t reason,
 	}
 }
 
+static void op_msg_event(void *user, struct p2p_peer *peer,
+			 const struct p2p_proto *proto, uint64_t code,
+			 size_t len, bool sent)
+{
+	struct sesshost *h = user;
+	struct sesshost_conn *c = sesshost_conn_find(h, p2p_peer_session(peer));
+	struct sesshost_action *a;
+
+	if (h->quiet)
+		return;
+	a = sesshost_push(h, SESSHOST_EV_MSG, c, 0);
+	if (a) {
+		memcpy(a->id, p2p_peer_id(peer), P2P_ID_LEN);
+		a->conn = p2p_peer_session(peer);
+		a->proto = proto;
+		a->code = code;
+		a->len = len;
+		a->sent = sent;
+	}
+}
+
 /* ---- protocols: eth, ping -------------------------------------------- */
 
 static int on_status(void *user, struct p2p_peer *peer,
@@ -151,6 +174,7 @@ static int on_status(void *user, struct p2p_peer *peer,
 
 	if (h->cfg.mode == SESSHOST_PROBE) {
 		if (c && c->pr) {
+			c->pr->eth_version = eth_peer_version(&h->eth, peer);
 			c->pr->status = *st;
 			c->pr->status_err = err;
 			c->pr->has_status = true;
@@ -213,6 +237,8 @@ int sesshost_protos_init(struct sesshost *h)
 	hc.ops.on_hello = op_hello;
 	hc.ops.on_active = op_active;
 	hc.ops.on_closed = op_closed;
+	if (h->cfg.msg_events)
+		hc.ops.on_msg_event = op_msg_event;
 	hc.user = h;
 	rc = p2p_host_new(&h->p2p, &hc);
 	if (rc)
@@ -221,12 +247,41 @@ int sesshost_protos_init(struct sesshost *h)
 	ec.on_status = on_status;
 	ec.user = h;
 	rc = eth_init(&h->eth, &ec);
-	if (!rc)
-		rc = eth_register(&h->eth, h->p2p);
+	if (rc || (!probe && h->cfg.external_protos))
+		return rc;      /* the owner registers what it runs */
+	rc = eth_register(&h->eth, h->p2p);
+	h->eth_on = !rc;
 	if (rc || probe)
 		return rc;
 	pingproto_init(&h->pp, pp_pong, pp_added, h);
 	return pingproto_register(&h->pp, h->p2p);
+}
+
+int sesshost_register(struct sesshost *h, const struct p2p_proto *proto)
+{
+	if (h->cfg.mode != SESSHOST_NODE)
+		return -EOPNOTSUPP;
+	if (h->list || p2p_host_peer_count(h->p2p))
+		return -EBUSY;
+	return p2p_register(h->p2p, proto);
+}
+
+int sesshost_register_eth(struct sesshost *h)
+{
+	int rc;
+
+	if (h->eth_on)
+		return -EEXIST;
+	if (h->list || p2p_host_peer_count(h->p2p))
+		return -EBUSY;
+	rc = eth_register(&h->eth, h->p2p);
+	h->eth_on = !rc;
+	return rc;
+}
+
+bool sesshost_eth_registered(const struct sesshost *h)
+{
+	return h->eth_on;
 }
 
 /* ---- probes -------------------------------------------------------------- */
@@ -297,6 +352,57 @@ int sesshost_add_trusted(struct sesshost *h, const uint8_t id[P2P_ID_LEN])
 	return server_add_trusted(&h->srv, id);
 }
 
+int sesshost_remove_trusted(struct sesshost *h, const uint8_t id[P2P_ID_LEN])
+{
+	return server_remove_trusted(&h->srv, id);
+}
+
+int sesshost_dial(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
+		  const uint8_t ip[16], uint16_t tcp, uint64_t now)
+{
+	struct sesshost_action *a;
+	struct sesshost_conn *c;
+
+	h->now = now;
+	if (h->cfg.mode != SESSHOST_NODE)
+		return -EOPNOTSUPP;
+	if (!tcp || !memcmp(id, h->pub, P2P_ID_LEN))
+		return -EINVAL;
+	if (!server_dial_allowed(&h->srv, ip))
+		return -EPERM;
+	if (server_has_peer(&h->srv, id))
+		return -EISCONN;
+	if (dial_is_dialing(&h->dl, id))
+		return -EALREADY;
+	for (c = h->list; c; c = c->next)
+		if (!c->dead && !memcmp(c->remote, id, P2P_ID_LEN))
+			return -EALREADY;
+	c = sesshost_conn_new(h, false, ip, tcp);
+	if (!c)
+		return -ENOMEM;
+	/* Not the scheduler's: no dial slot, no history entry. */
+	memcpy(c->remote, id, P2P_ID_LEN);
+	c->st = SESSHOST_CONNECTING;
+	c->deadline = now + DIAL_TIMEOUT_NS;
+	a = sesshost_push(h, SESSHOST_A_DIAL, c, 0);
+	if (a)
+		a->ep = c->ep;
+	else
+		sesshost_conn_fail(c, -ENOMEM);
+	sesshost_reap(h, now);
+	return 0;
+}
+
+struct p2p_peer *sesshost_find_peer(const struct sesshost *h,
+				    const uint8_t id[P2P_ID_LEN])
+{
+	for (const struct sesshost_conn *c = h->list; c; c = c->next)
+		if (!c->dead && c->p2p_started &&
+		    !memcmp(c->remote, id, P2P_ID_LEN))
+			return p2p_peer_find(h->p2p, c->id);
+	return NULL;
+}
+
 static int static_idx(const struct sesshost *h, const uint8_t id[P2P_ID_LEN])
 {
 	for (size_t i = 0; i < h->dl.n_static; i++)
@@ -322,6 +428,18 @@ int sesshost_add_static(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
 	if (h->cfg.mode == SESSHOST_NODE)
 		h->next_dial = 0;       /* dial on the next tick */
 	return 0;
+}
+
+bool sesshost_static_ep(const struct sesshost *h, const uint8_t id[P2P_ID_LEN],
+			uint8_t ip[16], uint16_t *tcp)
+{
+	int i = static_idx(h, id);
+
+	if (i < 0)
+		return false;
+	memcpy(ip, h->dl.statics[i].ip, 16);
+	*tcp = h->dl.statics[i].tcp_port;
+	return true;
 }
 
 int sesshost_remove_peer(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
@@ -369,6 +487,34 @@ bool sesshost_add_candidate(struct sesshost *h, const uint8_t id[P2P_ID_LEN],
 	return dial_add_candidate(&h->dl, &t, now);
 }
 
+static void peer_info(const struct sesshost *h, const struct sesshost_conn *c,
+		      const struct p2p_peer *peer,
+		      struct sesshost_peer_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	memcpy(pi->pub, c->remote, P2P_ID_LEN);
+	if (peer) {
+		pi->hello = p2p_peer_hello(peer);
+		pi->shared = p2p_peer_shared(peer, &pi->n_shared);
+	}
+	pi->local = c->local;
+	pi->remote = c->ep;
+	pi->inbound = c->inbound;
+	pi->trusted = server_is_trusted(&h->srv, c->remote);
+	pi->is_static = static_idx(h, c->remote) >= 0;
+}
+
+int sesshost_peer(const struct sesshost *h, uint64_t conn,
+		  struct sesshost_peer_info *out)
+{
+	const struct sesshost_conn *c = sesshost_conn_find(h, conn);
+
+	if (!c || !c->p2p_started)
+		return -ENOENT;
+	peer_info(h, c, p2p_peer_find(h->p2p, c->id), out);
+	return 0;
+}
+
 void sesshost_peers(const struct sesshost *h, sesshost_peer_fn *fn,
 		    void *ctx)
 {
@@ -382,15 +528,7 @@ void sesshost_peers(const struct sesshost *h, sesshost_peer_fn *fn,
 		peer = p2p_peer_find(h->p2p, c->id);
 		if (!peer || !p2p_peer_hello(peer))
 			continue;
-		memset(&pi, 0, sizeof(pi));
-		memcpy(pi.pub, c->remote, P2P_ID_LEN);
-		pi.hello = p2p_peer_hello(peer);
-		pi.shared = p2p_peer_shared(peer, &pi.n_shared);
-		pi.local = c->local;
-		pi.remote = c->ep;
-		pi.inbound = c->inbound;
-		pi.trusted = server_is_trusted(&h->srv, c->remote);
-		pi.is_static = static_idx(h, c->remote) >= 0;
+		peer_info(h, c, peer, &pi);
 		fn(ctx, &pi);
 	}
 }

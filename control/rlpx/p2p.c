@@ -721,6 +721,9 @@ static void on_sub_msg(struct p2p_peer *p, uint64_t code,
 
 		if (code < off || code >= off + proto->length)
 			continue;
+		if (p->host->ops.on_msg_event)
+			p->host->ops.on_msg_event(p->host->user, p, proto,
+						  code - off, len, false);
 		if (proto->on_msg)
 			r = proto->on_msg(proto, p, code - off, payload, len,
 					  now_ns);
@@ -871,12 +874,24 @@ int p2p_send(struct p2p_host *h, struct p2p_peer *peer,
 		return -EINVAL;
 	rc = h->ops.send(h->user, peer->session, s->offset + code, payload,
 			 len);
-	return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	if (h->ops.on_msg_event)
+		h->ops.on_msg_event(h->user, peer, proto, code, len, true);
+	return 0;
 }
 
 size_t p2p_broadcast(struct p2p_host *h, const struct p2p_proto *proto,
 		     uint64_t code, const uint8_t *payload, size_t len,
 		     uint64_t now_ns)
+{
+	return p2p_broadcast_except(h, proto, code, payload, len, NULL,
+				    now_ns);
+}
+
+size_t p2p_broadcast_except(struct p2p_host *h, const struct p2p_proto *proto,
+			    uint64_t code, const uint8_t *payload, size_t len,
+			    const struct p2p_peer *except, uint64_t now_ns)
 {
 	size_t sent = 0;
 
@@ -884,7 +899,8 @@ size_t p2p_broadcast(struct p2p_host *h, const struct p2p_proto *proto,
 		struct p2p_peer *p = &h->peers[i];
 		int rc;
 
-		if (p->state != PEER_ACTIVE || !find_shared(p, proto, NULL))
+		if (p == except || p->state != PEER_ACTIVE ||
+		    !find_shared(p, proto, NULL))
 			continue;
 		rc = p2p_send(h, p, proto, code, payload, len);
 		if (rc == 0)

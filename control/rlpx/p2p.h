@@ -246,6 +246,11 @@ int p2p_negotiate(struct p2p_shared *out, size_t cap,
  *   on_active(user, peer, snappy)   the session is up; compress from now on
  *       iff snappy.
  *   on_closed(user, peer, reason, remote)   the peer is about to be freed.
+ *   on_msg_event(user, peer, proto, code, len, sent)   a subprotocol
+ *       message (code within proto, len payload bytes before compression)
+ *       was handed to ops.send (sent) or is about to be dispatched to
+ *       proto's on_msg (received); geth's msgsend / msgrecv peer events
+ *       (p2p/message.go msgEventer). p2p's own messages are not reported.
  */
 struct p2p_host_ops {
 	int (*send)(void *user, uint64_t session, uint64_t code,
@@ -256,6 +261,9 @@ struct p2p_host_ops {
 	void (*on_active)(void *user, struct p2p_peer *peer, bool snappy);
 	void (*on_closed)(void *user, struct p2p_peer *peer, uint8_t reason,
 			  bool remote);
+	void (*on_msg_event)(void *user, struct p2p_peer *peer,
+			     const struct p2p_proto *proto, uint64_t code,
+			     size_t len, bool sent);
 };
 
 struct p2p_host_config {
@@ -333,6 +341,12 @@ int p2p_send(struct p2p_host *h, struct p2p_peer *peer,
 size_t p2p_broadcast(struct p2p_host *h, const struct p2p_proto *proto,
 		     uint64_t code, const uint8_t *payload, size_t len,
 		     uint64_t now_ns);
+
+/* p2p_broadcast_except() is p2p_broadcast() to every such peer but
+ * except (NULL: none; the peer a gossip message came from). */
+size_t p2p_broadcast_except(struct p2p_host *h, const struct p2p_proto *proto,
+			    uint64_t code, const uint8_t *payload, size_t len,
+			    const struct p2p_peer *except, uint64_t now_ns);
 
 /* Peer accessors (any peer pointer given by the host, during its life). */
 struct p2p_host *p2p_peer_host(const struct p2p_peer *peer);

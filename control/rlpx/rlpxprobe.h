@@ -39,6 +39,11 @@ struct rlpxprobe_result {
 	enum rlpxprobe_stage stage;     /* the last stage reached */
 	bool has_hello;
 	struct p2p_hello hello;
+	uint32_t eth_version;           /* eth version the Hellos negotiated
+					 * (the highest both sides have; our
+					 * Status is of this version); 0:
+					 * none (no Hello, or no eth in
+					 * common) */
 	bool has_status;
 	struct eth_status status;
 	enum eth_err status_err;        /* our check of their Status */

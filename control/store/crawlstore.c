@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* control/store/crawlstore.c - the crawler's output: a coalescing queue filled by the crawler's thread, drained by a writer thread into the database and nodes.json. */
+/* control/store/crawlstore.c - the crawler's output: a coalescing queue filled by the crawler's thread, drained by a writer thread into the crawl database and nodes.json; leases for a shared crawl round. */
 #include "control/store/crawlstore.h"
 
 #include <errno.h>
@@ -9,17 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/enode.h"
 #include "common/keccak.h"
+#include "control/base/netutil.h"
+#include "control/store/crawlrows.h"
 #include "control/store/nodesjson.h"
+#include "control/store/visitrow.h"
 
 /* One queued result of the crawler: its state, and the record text it
  * brought (owned; NULL: none new). */
 struct qnode {
 	struct crawl_out o;             /* o.record unused */
 	char *record;
+};
+
+/* One neighbour pair: from returned id. */
+struct nbr {
+	uint8_t from[CRAWL_ID_LEN];
+	uint8_t id[CRAWL_ID_LEN];
 };
 
 /* A queue. The producer fills one while the thread drains the other; a
@@ -32,6 +43,11 @@ struct queue {
 	size_t index_cap;               /* power of two, >= 2 * cap */
 	struct rlpxprobe_result *rl;
 	size_t n_rl, cap_rl;
+	struct nbr *nb;
+	size_t n_nb, cap_nb;
+	uint8_t (*fin)[CRAWL_ID_LEN];   /* leased: visits finished */
+	size_t n_fin, cap_fin;
+	unsigned lease_want;            /* a lease request: how many */
 };
 
 /* The thread's copy of one node. */
@@ -41,22 +57,28 @@ struct snode {
 	uint64_t seq;
 	int score;
 	int64_t first_response, last_response, last_check;
+	int64_t first_seen;             /* ms, the thread's clock */
 	char *record;                   /* latest text; NULL: the enode URL,
 					 * cached here once in nodes.json */
 	uint8_t db_state;               /* enum row_state */
+	bool visited;                   /* leased: its visit finished here */
 };
 
 enum row_state {
 	ROW_CLEAN = 0,
 	ROW_DIRTY,                      /* in s->dirty: row out of date */
-	ROW_FAILED,                     /* its put failed in this write */
 };
 
 struct crawlstore {
 	/* Set at creation, read-only after. */
 	char *json_path;
-	struct nodedb *db;
+	struct crawldb *db;
 	uint64_t interval_ns;
+	bool leased;
+	uint64_t lease_ns;
+	struct crawldb_round round;
+	struct crawlrows *rows;         /* the thread's (NULL: no db) */
+	int efd;                        /* leased: answers ready */
 	pthread_t thread;
 
 	/* Under mu. */
@@ -71,6 +93,10 @@ struct crawlstore {
 	bool stop;
 	int last_rc;                    /* of the last finished write */
 	struct crawlstore_stats st;
+	bool lease_out;                 /* a request not yet taken back */
+	bool ans_ready, ans_pending, ans_leased;
+	struct crawldb_grant *ans;
+	size_t n_ans, cap_ans;
 
 	/* The thread's own. */
 	struct queue *out;              /* being drained */
@@ -80,11 +106,15 @@ struct crawlstore {
 	size_t index_cap;
 	uint32_t *dirty;                /* snode indexes: rows to write */
 	size_t n_dirty, cap_dirty;
+	struct crawldb_grant *grants;   /* lease scratch */
+	size_t cap_grants;
 	struct nodesjson_entry *es;     /* nodes.json scratch */
 	size_t cap_es;
 	bool json_dirty;                /* nodes.json out of date */
-	uint64_t json_writes, json_errors, db_commits, db_errors, rlpx_rows;
+	uint64_t last_json, last_renew; /* monotonic ns */
+	uint64_t json_writes, json_errors;
 	uint64_t in_output;
+	uint64_t rows_dropped;          /* crawlrows' count, in st */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -132,6 +162,14 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- the queue (producer side, under mu) -------------------------------- */
 
 static void queue_free(struct queue *q)
@@ -143,6 +181,8 @@ static void queue_free(struct queue *q)
 	free(q->v);
 	free(q->index);
 	free(q->rl);
+	free(q->nb);
+	free(q->fin);
 	free(q);
 }
 
@@ -157,6 +197,9 @@ static void queue_reset(struct queue *q)
 		memset(q->index, 0, q->index_cap * sizeof(*q->index));
 	q->n = 0;
 	q->n_rl = 0;
+	q->n_nb = 0;
+	q->n_fin = 0;
+	q->lease_want = 0;
 }
 
 /* The queued entry of id, or SIZE_MAX. */
@@ -262,12 +305,14 @@ static void mark_dirty(struct crawlstore *s, size_t k)
 	s->dirty[s->n_dirty++] = (uint32_t)k;  /* cap_dirty >= cap */
 }
 
-/* Takes one queued node into the thread's set. On ENOMEM the result is
- * lost (counted). */
-static int apply_node(struct crawlstore *s, struct qnode *q)
+/* Takes one queued node into the thread's set (its visit's discovery
+ * part too, when its check finished). On ENOMEM the result is lost
+ * (counted). */
+static int apply_node(struct crawlstore *s, struct qnode *q, int64_t now_ms)
 {
 	struct snode *sn;
 	size_t k = set_find(s, q->o.id);
+	int rc = 0;
 
 	if (k == SIZE_MAX) {
 		if ((s->n + 1) * 2 > s->index_cap && index_grow(s) < 0)
@@ -282,6 +327,7 @@ static int apply_node(struct crawlstore *s, struct qnode *q)
 		memset(sn, 0, sizeof(*sn));
 		memcpy(sn->id, q->o.id, CRAWL_ID_LEN);
 		index_put(s->index, s->index_cap, sn->id, k);
+		sn->first_seen = now_ms;
 	}
 	sn = &s->nodes[k];
 	sn->n = q->o.n;
@@ -297,7 +343,27 @@ static int apply_node(struct crawlstore *s, struct qnode *q)
 	}
 	mark_dirty(s, k);
 	s->json_dirty = true;
-	return 0;
+	if (s->rows && (q->o.events & CRAWL_EV_SEEN)) {
+		struct crawldb_grant g = { .udp = sn->n.ep.udp,
+					   .tcp = sn->n.ep.tcp };
+
+		memcpy(g.id, sn->id, CRAWL_ID_LEN);
+		memcpy(g.pub, sn->n.id, CRAWLDB_PUB_LEN);
+		memcpy(g.ip, sn->n.ep.ip, 16);
+		rc = crawlrows_seen(s->rows, &g, sn->first_seen);
+	}
+	if (s->rows && (q->o.events & CRAWL_EV_DONE)) {
+		struct crawldb_disc d;
+
+		visitrow_disc(&d, &q->o, sn->record);
+		rc |= crawlrows_disc(s->rows, &d);
+	} else if (s->rows && sn->visited && q->o.answered &&
+		   (q->o.events & CRAWL_EV_ANSWERED)) {
+		/* Leased, after its visit was committed: a late Pong
+		 * (crawl_on_bond()) made it answered. */
+		rc |= crawlrows_late(s->rows, sn->id);
+	}
+	return rc;
 }
 
 /* The enode URL of a node without a record, into out[0..cap). */
@@ -314,142 +380,74 @@ static int url_of(char *out, size_t cap, const struct snode *sn)
 	return enode_format(out, cap, &e) < 0 ? -EINVAL : 0;
 }
 
-static void caps_text(char *out, size_t cap, const struct p2p_hello *h)
+/* Hands the rows of the nodes that changed to the database side and
+ * writes its transaction. */
+static int write_db(struct crawlstore *s, int64_t now)
 {
-	size_t o = 0;
+	char rec[ENR_TEXT_MAX + ENODE_URL_MAX];
+	int rc = 0;
 
-	out[0] = '\0';
-	for (size_t i = 0; i < h->n_caps && o < cap; i++) {
-		int k = snprintf(out + o, cap - o, "%s%s/%u", i ? "," : "",
-				 h->caps[i].name, h->caps[i].version);
-
-		if (k < 0)
-			break;
-		o += (size_t)k;
-	}
-}
-
-/* The rlpx table's row of one probe (schema: control/store/nodedb.h). */
-static void rlpx_row(struct nodedb_rlpx *row, const struct rlpxprobe_result *r)
-{
-	memset(row, 0, sizeof(*row));
-	keccak256(row->id, r->pub, 64);
-	memcpy(row->pub, r->pub, 64);
-	memcpy(row->ip, r->ip, 16);
-	row->tcp = r->tcp;
-	row->has_hello = r->has_hello;
-	if (r->has_hello) {
-		snprintf(row->client_id, sizeof(row->client_id), "%s",
-			 r->hello.client_id);
-		row->p2p_version = r->hello.version;
-		caps_text(row->caps, sizeof(row->caps), &r->hello);
-		row->listen_port = r->hello.listen_port;
-	}
-	row->has_status = r->has_status;
-	if (r->has_status) {
-		row->eth_version = r->status.version;
-		row->network_id = r->status.network_id;
-		memcpy(row->genesis, r->status.genesis, 32);
-		row->fork_hash = r->status.forkid.hash;
-		row->fork_next = r->status.forkid.next;
-		snprintf(row->status_check, sizeof(row->status_check), "%s",
-			 r->status_err == ETH_OK ? "ok" :
-			 eth_err_name(r->status_err));
-	}
-	row->disc_reason = r->disc_reason == P2P_DISC_NONE ? -1 :
-			   r->disc_reason;
-	row->disc_remote = r->disc_remote;
-	crawl_rlpx_error_class(r, row->error, sizeof(row->error));
-	row->started_ms = (int64_t)(r->started_ns / 1000000ull);
-	row->finished_ms = (int64_t)(r->finished_ns / 1000000ull);
-}
-
-/* Writes the rows of the nodes that changed and the queued RLPx rows in
- * one transaction. Rows stay queued until a commit stored them. */
-static int write_db(struct crawlstore *s, struct queue *q)
-{
-	union {
-		struct nodedb_crawl c;
-		struct nodedb_rlpx r;
-	} *row;
-	size_t keep = 0;
-	bool batch;
-	int rc = 0, r;
-
-	if (!s->db || (!s->n_dirty && !q->n_rl))
+	if (!s->rows)
 		return 0;
-	row = malloc(sizeof(*row));
-	if (!row)
-		return -ENOMEM;
-	batch = nodedb_begin(s->db) == 0;
 	for (size_t i = 0; i < s->n_dirty; i++) {
 		struct snode *sn = &s->nodes[s->dirty[i]];
+		struct crawldb_node row = {
+			.pub = sn->n.id, .record = rec, .seq = sn->seq,
+			.score = sn->score, .seen_ms = now,
+			.udp = sn->n.ep.udp, .tcp = sn->n.ep.tcp,
+		};
 
-		memset(&row->c, 0, sizeof(row->c));
-		memcpy(row->c.id, sn->id, sizeof(row->c.id));
+		sn->db_state = ROW_CLEAN;       /* the rows side has it */
+		memcpy(row.id, sn->id, CRAWL_ID_LEN);
+		memcpy(row.ip, sn->n.ep.ip, 16);
 		if (sn->record)
-			snprintf(row->c.record, sizeof(row->c.record), "%s",
-				 sn->record);
-		else if (url_of(row->c.record, sizeof(row->c.record), sn) < 0)
+			snprintf(rec, sizeof(rec), "%s", sn->record);
+		else if (url_of(rec, sizeof(rec), sn) < 0)
 			continue;       /* cannot happen with a valid node */
-		row->c.seq = sn->seq;
-		row->c.score = sn->score;
-		row->c.first_response = sn->first_response;
-		row->c.last_response = sn->last_response;
-		row->c.last_check = sn->last_check;
-		memcpy(row->c.ip, sn->n.ep.ip, sizeof(row->c.ip));
-		row->c.udp = sn->n.ep.udp;
-		row->c.tcp = sn->n.ep.tcp;
-		r = nodedb_put_crawl(s->db, &row->c);
-		if (r < 0) {
-			sn->db_state = ROW_FAILED;
-			s->db_errors++;
-			if (!rc)
-				rc = r;
-		}
+		/* Go's zero time: none; the rest seconds to ms. */
+		row.first_response = sn->first_response == CRAWL_ZERO_TIME ?
+			CRAWLDB_NO_TIME : sn->first_response * 1000;
+		row.last_response = sn->last_response == CRAWL_ZERO_TIME ?
+			CRAWLDB_NO_TIME : sn->last_response * 1000;
+		row.last_check = sn->last_check == CRAWL_ZERO_TIME ?
+			CRAWLDB_NO_TIME : sn->last_check * 1000;
+		if (sn->first_seen < row.seen_ms)
+			row.seen_ms = sn->first_seen;
+		if (crawlrows_node(s->rows, &row) < 0)
+			rc = -ENOMEM;
 	}
-	for (size_t i = 0; i < q->n_rl; i++) {
-		rlpx_row(&row->r, &q->rl[i]);
-		r = nodedb_put_rlpx(s->db, &row->r);
-		if (r < 0) {
-			s->db_errors++;
-			if (!rc)
-				rc = r;
-		} else {
-			s->rlpx_rows++;
-		}
-	}
-	free(row);
-	if (batch) {
-		r = nodedb_commit(s->db);
-		if (r < 0) {
-			/* Nothing stored: the node rows are written again
-			 * next time (the RLPx rows are counted lost). */
-			for (size_t i = 0; i < s->n_dirty; i++)
-				s->nodes[s->dirty[i]].db_state = ROW_DIRTY;
-			s->db_errors++;
-			return rc ? rc : r;
-		}
-		s->db_commits++;
-	}
-	/* Stored, but for the rows whose put failed: tried again next time. */
-	for (size_t i = 0; i < s->n_dirty; i++) {
-		struct snode *sn = &s->nodes[s->dirty[i]];
+	s->n_dirty = 0;
+	return crawlrows_write(s->rows, now) ? -EIO : rc;
+}
 
-		if (sn->db_state == ROW_FAILED) {
-			sn->db_state = ROW_DIRTY;
-			s->dirty[keep++] = s->dirty[i];
-		} else {
-			sn->db_state = ROW_CLEAN;
-		}
-	}
-	s->n_dirty = keep;
-	return rc;
+/* Leases up to want nodes and posts the answer (a failed lease answers
+ * "no nodes, but do not take the round for dry"). */
+static void lease_now(struct crawlstore *s, unsigned want)
+{
+	bool pending = true, leased = true;
+	size_t n = 0;
+
+	if (grow((void **)&s->grants, &s->cap_grants, want,
+		 sizeof(*s->grants)) == 0)
+		n = crawlrows_lease(s->rows, s->grants, want,
+				    (int64_t)(s->lease_ns / 1000000), &pending,
+				    &leased, wall_ms());
+	pthread_mutex_lock(&s->mu);
+	if (grow((void **)&s->ans, &s->cap_ans, n ? n : 1, sizeof(*s->ans)) < 0)
+		n = 0;                  /* leased, not handed over: expires */
+	memcpy(s->ans, s->grants, n * sizeof(*s->ans));
+	s->n_ans = n;
+	s->ans_pending = pending;
+	s->ans_leased = leased;
+	s->ans_ready = true;
+	pthread_mutex_unlock(&s->mu);
+	(void)!write(s->efd, &(uint64_t){ 1 }, sizeof(uint64_t));
 }
 
 /* Replaces nodes.json with the thread's current set, if it changed or
  * (force: a flush) in any case. */
-static int write_json(struct crawlstore *s, bool force)
+static int write_json(struct crawlstore *s, bool force, bool last,
+		      uint64_t now)
 {
 	char url[ENODE_URL_MAX + 1];
 	size_t m = 0;
@@ -457,6 +455,12 @@ static int write_json(struct crawlstore *s, bool force)
 
 	if (!s->json_path || (!s->json_dirty && !force))
 		return 0;
+	/* Leases make writes frequent; nodes.json stays once an interval
+	 * (but for a flush, and the last write). */
+	if (!force && !last && s->last_json &&
+	    now < s->last_json + s->interval_ns)
+		return 0;
+	s->last_json = now;
 	for (size_t k = 0; k < s->n; k++)
 		if (s->nodes[k].score > 0)
 			m++;
@@ -498,22 +502,57 @@ static int write_json(struct crawlstore *s, bool force)
 	return 0;
 }
 
-/* One write: takes the drained queue q into the set, then the database,
- * then nodes.json. Returns 0 or the first -errno. */
-static int write_all(struct crawlstore *s, struct queue *q, bool force)
+/* One write: takes the drained queue q into the set and the backlogs,
+ * then the database, a lease request, the lease renewal, nodes.json.
+ * Returns 0 or the first -errno. */
+static int write_all(struct crawlstore *s, struct queue *q, bool force,
+		     bool last)
 {
-	uint64_t lost = 0;
+	uint64_t lost = 0, now = mono_ns();
+	int64_t wall = wall_ms();
+	unsigned want = q->lease_want;
 	int rc = 0, r;
 
 	for (size_t i = 0; i < q->n; i++)
-		if (apply_node(s, &q->v[i]) < 0)
+		if (apply_node(s, &q->v[i], wall) < 0)
 			lost++;
+	if (s->rows) {
+		struct crawldb_rlpx *x = malloc(sizeof(*x));
+
+		for (size_t i = 0; i < q->n_rl; i++) {
+			if (x)
+				visitrow_rlpx(x, &q->rl[i]);
+			if (!x || crawlrows_rlpx(s->rows, x) < 0)
+				lost++;
+		}
+		free(x);
+		for (size_t i = 0; i < q->n_nb; i++)
+			if (crawlrows_neighbor(s->rows, q->nb[i].from,
+					       q->nb[i].id) < 0)
+				lost++;
+		/* After the parts: a finish finds its visit's parts. */
+		for (size_t i = 0; i < q->n_fin; i++) {
+			size_t k = set_find(s, q->fin[i]);
+
+			if (k != SIZE_MAX)
+				s->nodes[k].visited = true;
+			if (crawlrows_finish(s->rows, q->fin[i]) < 0)
+				lost++;
+		}
+	}
 	if (lost)
 		rc = -ENOMEM;
-	r = write_db(s, q);
+	r = write_db(s, wall);
 	if (r < 0 && !rc)
 		rc = r;
-	r = write_json(s, force);
+	if (want)
+		lease_now(s, want);
+	if (s->leased && now >= s->last_renew + s->lease_ns / 3) {
+		s->last_renew = now;
+		(void)crawlrows_renew(s->rows, (int64_t)(s->lease_ns / 1000000),
+				      wall_ms());
+	}
+	r = write_json(s, force, last, now);
 	if (r < 0 && !rc)
 		rc = r;
 	queue_reset(q);
@@ -527,7 +566,8 @@ static int write_all(struct crawlstore *s, struct queue *q, bool force)
  * (the thread's own fields; read by the thread only). */
 static bool has_work(const struct crawlstore *s)
 {
-	return s->put_gen > s->taken_gen || s->json_dirty || s->n_dirty;
+	return s->put_gen > s->taken_gen || s->json_dirty || s->n_dirty ||
+	       (s->rows && crawlrows_pending(s->rows));
 }
 
 static void wait_until(struct crawlstore *s, uint64_t at)
@@ -541,7 +581,8 @@ static void wait_until(struct crawlstore *s, uint64_t at)
 }
 
 /* The writer: waits for work, keeps writes cfg.interval_ns apart unless
- * a flush or the close asks for one, swaps the queues and writes. */
+ * a flush, a lease request or the close asks for one (or the leases are
+ * due for renewal), swaps the queues and writes. */
 static void *writer(void *arg)
 {
 	struct crawlstore *s = arg;
@@ -550,18 +591,25 @@ static void *writer(void *arg)
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		struct queue *q;
-		bool force;
+		bool force, final;
 		int rc;
 
-		while (!s->stop && s->want <= s->started) {
-			if (!has_work(s))
-				pthread_cond_wait(&s->wake, &s->mu);
-			else if (s->started && mono_ns() < last + s->interval_ns)
-				wait_until(s, last + s->interval_ns);
-			else
+		while (!s->stop && s->want <= s->started && !s->in->lease_want) {
+			uint64_t at = UINT64_MAX, now = mono_ns();
+
+			if (has_work(s))
+				at = s->started ? last + s->interval_ns : now;
+			if (s->leased && s->last_renew + s->lease_ns / 3 < at)
+				at = s->last_renew + s->lease_ns / 3;
+			if (at <= now)
 				break;
+			if (at == UINT64_MAX)
+				pthread_cond_wait(&s->wake, &s->mu);
+			else
+				wait_until(s, at);
 		}
 		force = s->want > s->started;   /* a flush asked for it */
+		final = s->stop;
 		/* Swap: the producer fills the empty queue meanwhile. */
 		q = s->in;
 		s->in = s->out;
@@ -570,7 +618,7 @@ static void *writer(void *arg)
 		s->started++;
 		pthread_mutex_unlock(&s->mu);
 
-		rc = write_all(s, q, force);
+		rc = write_all(s, q, force, final);
 		last = mono_ns();
 
 		pthread_mutex_lock(&s->mu);
@@ -580,12 +628,22 @@ static void *writer(void *arg)
 		s->st.in_output = s->in_output;
 		s->st.json_writes = s->json_writes;
 		s->st.json_errors = s->json_errors;
-		s->st.db_commits = s->db_commits;
-		s->st.db_errors = s->db_errors;
-		s->st.rlpx_rows = s->rlpx_rows;
+		if (s->rows) {
+			struct crawlrows_stats w;
+
+			crawlrows_stats(s->rows, &w);
+			s->st.db_commits = w.commits;
+			s->st.db_errors = w.errors;
+			s->st.rlpx_rows = w.rlpx_rows;
+			s->st.visits = w.visits;
+			s->st.leased = w.leased;
+			s->st.leases_lost = w.lost;
+			s->st.dropped += w.dropped - s->rows_dropped;
+			s->rows_dropped = w.dropped;
+		}
 		s->st.last_err = rc;
 		pthread_cond_broadcast(&s->done);
-		if (s->stop && s->put_gen == s->taken_gen)
+		if (s->stop && s->put_gen == s->taken_gen && !s->in->lease_want)
 			break;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -600,11 +658,16 @@ static void store_free(struct crawlstore *s)
 	queue_free(s->out);
 	for (size_t k = 0; k < s->n; k++)
 		free(s->nodes[k].record);
+	crawlrows_free(s->rows);
 	free(s->nodes);
 	free(s->index);
 	free(s->dirty);
+	free(s->grants);
+	free(s->ans);
 	free(s->es);
 	free(s->json_path);
+	if (s->efd >= 0)
+		close(s->efd);
 	free(s);
 }
 
@@ -617,12 +680,16 @@ int crawlstore_new(struct crawlstore **out,
 	int rc;
 
 	*out = NULL;
-	if (!cfg || (!cfg->json_path && !cfg->db))
+	if (!cfg || (!cfg->json_path && !cfg->db) || (cfg->leased && !cfg->db))
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->efd = -1;
 	s->db = cfg->db;
+	s->leased = cfg->leased;
+	s->lease_ns = cfg->lease_ns ? cfg->lease_ns : CRAWLSTORE_DEFAULT_LEASE_NS;
+	s->round.crawl_id = s->round.crawler_id = -1;
 	s->interval_ns = cfg->interval_ns ? cfg->interval_ns :
 			 CRAWLSTORE_DEFAULT_INTERVAL_NS;
 	s->in = calloc(1, sizeof(*s->in));
@@ -632,9 +699,30 @@ int crawlstore_new(struct crawlstore **out,
 		store_free(s);
 		return -ENOMEM;
 	}
+	if (s->leased && (s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		rc = -errno;
+		store_free(s);
+		return rc;
+	}
+	/* The crawl's rows, before the loop runs: blocking is fine here. */
+	if (s->db && (rc = crawldb_join(s->db, &s->round, cfg->round, &cfg->me,
+					wall_ms()))) {
+		fprintf(stderr, "crawlstore: crawl rows: %s\n",
+			crawldb_error(s->db));
+		store_free(s);
+		return rc < 0 ? rc : -EIO;
+	}
+	if (s->db && (rc = crawlrows_new(&s->rows, s->db, &s->round,
+					 s->leased, cfg->log_commits))) {
+		store_free(s);
+		return rc;
+	}
+	s->st.crawl_id = s->round.crawl_id;
+	s->st.crawler_id = s->round.crawler_id;
 	/* What a killed predecessor left next to nodes.json. */
 	if (s->json_path)
 		(void)nodesjson_clean_temps(s->json_path);
+	s->last_renew = mono_ns();
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -693,8 +781,38 @@ int crawlstore_put_node(struct crawlstore *s, const struct crawl_out *o)
 	return rc;
 }
 
+/* Appends one element to a producer-side array, under mu. */
+static int queue_add(struct crawlstore *s, void **p, size_t *n, size_t *cap,
+		     size_t elem, const void *e)
+{
+	if (grow(p, cap, *n + 1, elem) < 0) {
+		s->st.dropped++;
+		return -ENOMEM;
+	}
+	memcpy((char *)*p + *n * elem, e, elem);
+	(*n)++;
+	queued(s);
+	return 0;
+}
+
 int crawlstore_put_rlpx(struct crawlstore *s,
 			const struct rlpxprobe_result *r)
+{
+	struct queue *q;
+	int rc;
+
+	if (!s->db)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	q = s->in;
+	rc = queue_add(s, (void **)&q->rl, &q->n_rl, &q->cap_rl, sizeof(*r), r);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int crawlstore_put_neighbors(struct crawlstore *s,
+			     const uint8_t from[CRAWL_ID_LEN],
+			     const uint8_t (*ids)[CRAWL_ID_LEN], unsigned n)
 {
 	struct queue *q;
 	int rc = 0;
@@ -703,12 +821,13 @@ int crawlstore_put_rlpx(struct crawlstore *s,
 		return 0;
 	pthread_mutex_lock(&s->mu);
 	q = s->in;
-	if (grow((void **)&q->rl, &q->cap_rl, q->n_rl + 1, sizeof(*q->rl)) < 0) {
-		s->st.dropped++;
-		rc = -ENOMEM;
-	} else {
-		q->rl[q->n_rl++] = *r;
-		queued(s);
+	for (unsigned i = 0; i < n && !rc; i++) {
+		struct nbr e;
+
+		memcpy(e.from, from, CRAWL_ID_LEN);
+		memcpy(e.id, ids[i], CRAWL_ID_LEN);
+		rc = queue_add(s, (void **)&q->nb, &q->n_nb, &q->cap_nb,
+			       sizeof(e), &e);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return rc;
@@ -722,6 +841,85 @@ void crawlstore_on_crawl(void *user, const struct crawl_out *o)
 void crawlstore_on_rlpx(void *user, const struct rlpxprobe_result *r)
 {
 	(void)crawlstore_put_rlpx(user, r);
+}
+
+void crawlstore_on_neighbors(void *user, const uint8_t from[CRAWL_ID_LEN],
+			     const uint8_t (*ids)[CRAWL_ID_LEN], unsigned n)
+{
+	(void)crawlstore_put_neighbors(user, from, ids, n);
+}
+
+int crawlstore_fd(const struct crawlstore *s)
+{
+	return s->efd;
+}
+
+int crawlstore_lease(struct crawlstore *s, unsigned n)
+{
+	int rc = 0;
+
+	if (!s->leased)
+		return -EPROTO;
+	if (!n)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	if (s->lease_out) {
+		rc = -EBUSY;
+	} else {
+		s->lease_out = true;
+		s->in->lease_want = n;
+		pthread_cond_signal(&s->wake);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+ssize_t crawlstore_take_leased(struct crawlstore *s, struct discv4_node *out,
+			       size_t max, bool *pending, bool *leased)
+{
+	uint64_t v;
+	size_t n;
+
+	if (s->efd >= 0)
+		(void)!read(s->efd, &v, sizeof(v));     /* clears it */
+	pthread_mutex_lock(&s->mu);
+	if (!s->ans_ready) {
+		pthread_mutex_unlock(&s->mu);
+		return -EAGAIN;
+	}
+	n = s->n_ans < max ? s->n_ans : max;
+	for (size_t i = 0; i < n; i++) {
+		const struct crawldb_grant *g = &s->ans[i];
+		struct discv4_node *d = &out[i];
+
+		memset(d, 0, sizeof(*d));
+		memcpy(d->id, g->pub, DISCV4_PUB_LEN);
+		memcpy(d->ep.ip, g->ip, 16);
+		d->ep.ip_len = netutil_addr_is_v4(g->ip) ? 4 : 16;
+		d->ep.udp = g->udp;
+		d->ep.tcp = g->tcp;
+	}
+	*pending = s->ans_pending;
+	*leased = s->ans_leased;
+	s->ans_ready = false;
+	s->lease_out = false;
+	pthread_mutex_unlock(&s->mu);
+	return (ssize_t)n;
+}
+
+int crawlstore_finish(struct crawlstore *s, const uint8_t id[CRAWL_ID_LEN])
+{
+	struct queue *q;
+	int rc;
+
+	if (!s->leased)
+		return -EPROTO;
+	pthread_mutex_lock(&s->mu);
+	q = s->in;
+	rc = queue_add(s, (void **)&q->fin, &q->n_fin, &q->cap_fin,
+		       CRAWL_ID_LEN, id);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 int crawlstore_flush(struct crawlstore *s)
@@ -761,6 +959,11 @@ int crawlstore_close(struct crawlstore *s)
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
 	rc = s->last_rc;
+	/* The thread is gone: the database is ours. Leases of visits not
+	 * finished go back to the pool at once (not after the lease time),
+	 * then the crawler's row and the crawl's end. */
+	if (s->rows && crawlrows_end(s->rows, wall_ms()) && !rc)
+		rc = -EIO;
 	pthread_cond_destroy(&s->wake);
 	pthread_cond_destroy(&s->done);
 	pthread_mutex_destroy(&s->mu);

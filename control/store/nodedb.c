@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#include "control/store/crawlschema.h"
 
 enum stmt {
 	ST_PUT_NODE,
@@ -18,10 +19,9 @@ enum stmt {
 	ST_EXPIRE,
 	ST_GET_KV,
 	ST_PUT_KV,
-	ST_PUT_CRAWL,
-	ST_PUT_RLPX,
 	ST_BEGIN,
 	ST_COMMIT,
+	ST_ROLLBACK,
 	ST_MAX
 };
 
@@ -43,46 +43,16 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_GET_KV] = "SELECT v FROM kv WHERE k=?1",
 	[ST_PUT_KV] = "INSERT INTO kv(k, v) VALUES(?1, ?2) "
 		      "ON CONFLICT(k) DO UPDATE SET v=?2",
-	[ST_PUT_CRAWL] =
-		"INSERT OR REPLACE INTO crawl(id, record, seq, score, first_response, "
-		"last_response, last_check, ip, udp, tcp) "
-		"VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-	[ST_PUT_RLPX] =
-		"INSERT OR REPLACE INTO rlpx(id, pub, ip, tcp, client_id, "
-		"p2p_version, caps, listen_port, eth_version, network_id, genesis, "
-		"fork_hash, fork_next, status_check, disc_reason, disc_remote, "
-		"error, started_ms, finished_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,"
-		"?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
 };
-
-static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS nodes ("
-	" pub BLOB NOT NULL, ip BLOB NOT NULL, udp INTEGER, tcp INTEGER,"
-	" last_pong INTEGER, last_ping INTEGER, findnode_fails INTEGER,"
-	" enr_seq INTEGER, enr BLOB, PRIMARY KEY(pub, ip));"
-	"CREATE INDEX IF NOT EXISTS nodes_last_pong ON nodes(last_pong);"
-	"CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v INTEGER);"
-	"CREATE TABLE IF NOT EXISTS crawl ("
-	" id BLOB PRIMARY KEY, record TEXT NOT NULL, seq INTEGER, score INTEGER,"
-	" first_response INTEGER, last_response INTEGER, last_check INTEGER,"
-	" ip BLOB, udp INTEGER, tcp INTEGER);"
-	/* The crawler's RLPx probes: NULL columns were not learnt (no Hello,
-	 * no Status, no Disconnect). Added without a schema bump: it only
-	 * adds a table. */
-	"CREATE TABLE IF NOT EXISTS rlpx ("
-	" id BLOB PRIMARY KEY, pub BLOB NOT NULL, ip BLOB, tcp INTEGER,"
-	" client_id TEXT, p2p_version INTEGER, caps TEXT, listen_port INTEGER,"
-	" eth_version INTEGER, network_id INTEGER, genesis TEXT,"
-	" fork_hash TEXT, fork_next INTEGER, status_check TEXT,"
-	" disc_reason INTEGER, disc_remote INTEGER, error TEXT,"
-	" started_ms INTEGER, finished_ms INTEGER);";
 
 struct nodedb {
 	sqlite3 *h;
 	sqlite3_stmt *st[ST_MAX];
 	bool in_batch;
+	int version;
 };
 
 static int fail(struct nodedb *db, const char *what)
@@ -101,11 +71,106 @@ static int exec_stmt(struct nodedb *db, sqlite3_stmt *s, const char *what)
 	return rc == SQLITE_DONE ? 0 : fail(db, what);
 }
 
+/* The schema version of the file: the highest schema_version row, or for
+ * a file without that table its PRAGMA user_version (a schema 1 file, or
+ * 0: a new one). */
+static int read_version(struct nodedb *db, int *out)
+{
+	sqlite3_stmt *s;
+	bool table = false;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_master WHERE"
+			       " type = 'table' AND name = 'schema_version'",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		table = sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	rc = sqlite3_prepare_v2(db->h, table ?
+				"SELECT coalesce(max(version), 0) FROM schema_version" :
+				"PRAGMA user_version", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return -EIO;
+	*out = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Applies migration m in one transaction with its schema_version row and
+ * PRAGMA user_version (which older builds check). from: the version the
+ * file had before, recorded as found when schema_version is new. */
+static int apply(struct nodedb *db, const struct crawlschema_migration *m,
+		 int from)
+{
+	char sql[256];
+
+	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS"
+			 " schema_version (version INTEGER PRIMARY KEY,"
+			 " applied_at INTEGER NOT NULL, what TEXT NOT NULL)",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	for (int v = 1; v <= from; v++) {
+		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO schema_version"
+			 " VALUES(%d, %lld, 'found (PRAGMA user_version %d)')",
+			 v, (long long)now_ms(), from);
+		if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+			goto out_rollback;
+	}
+	if (sqlite3_exec(db->h, m->sql[CRAWLSCHEMA_SQLITE], NULL, NULL,
+			 NULL) != SQLITE_OK)
+		goto out_rollback;
+	snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES(%d, %lld,"
+		 " '%s'); PRAGMA user_version = %d", m->version,
+		 (long long)now_ms(), m->what, m->version);
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out_rollback;
+	return 0;
+out_rollback:
+	fail(db, m->what);
+	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
+static int migrate(struct nodedb *db, const char *path)
+{
+	const struct crawlschema_migration *m;
+	size_t n;
+	int version, rc;
+
+	if (read_version(db, &version) < 0)
+		return fail(db, "schema version");
+	if (version > CRAWLSCHEMA_VERSION) {
+		fprintf(stderr, "nodedb: %s has schema %d, newer than %d\n",
+			path, version, CRAWLSCHEMA_VERSION);
+		return -EPROTO;
+	}
+	m = crawlschema_migrations(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].version <= version)
+			continue;
+		rc = apply(db, &m[i], version);
+		if (rc < 0)
+			return rc;
+		version = m[i].version;
+	}
+	db->version = version;
+	return 0;
+}
+
 int nodedb_open(struct nodedb **out, const char *path)
 {
 	struct nodedb *db = calloc(1, sizeof(*db));
-	int version = 0;
-	sqlite3_stmt *s;
+	int rc;
 
 	if (!db)
 		return -ENOMEM;
@@ -118,21 +183,11 @@ int nodedb_open(struct nodedb **out, const char *path)
 	if (sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out_fail;
-	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		goto out_fail;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		version = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	if (version > SCHEMA_VERSION) {
-		fprintf(stderr, "nodedb: %s has schema %d, newer than %d\n", path,
-			version, SCHEMA_VERSION);
-		sqlite3_close(db->h);
-		free(db);
-		return -EPROTO;
+	rc = migrate(db, path);
+	if (rc < 0) {
+		nodedb_close(db);
+		return rc;
 	}
-	if (sqlite3_exec(db->h, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db->h, "PRAGMA user_version=1", NULL, NULL, NULL) != SQLITE_OK)
-		goto out_fail;
 	for (int i = 0; i < ST_MAX; i++)
 		if (sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &db->st[i], NULL) != SQLITE_OK)
@@ -174,6 +229,26 @@ int nodedb_commit(struct nodedb *db)
 		return -EPROTO;
 	db->in_batch = false;
 	return exec_stmt(db, db->st[ST_COMMIT], "commit");
+}
+
+void nodedb_rollback(struct nodedb *db)
+{
+	if (!db->in_batch)
+		return;
+	db->in_batch = false;
+	/* SQLite may have rolled back already (some errors do that). */
+	if (sqlite3_get_autocommit(db->h) == 0)
+		(void)exec_stmt(db, db->st[ST_ROLLBACK], "rollback");
+}
+
+int nodedb_version(const struct nodedb *db)
+{
+	return db->version;
+}
+
+struct sqlite3 *nodedb_sqlite(struct nodedb *db)
+{
+	return db->h;
 }
 
 int nodedb_put_node(struct nodedb *db, const struct nodedb_node *n)
@@ -297,74 +372,23 @@ int nodedb_put_u64(struct nodedb *db, const char *key, uint64_t v)
 	return exec_stmt(db, s, "put kv");
 }
 
-int nodedb_put_crawl(struct nodedb *db, const struct nodedb_crawl *c)
-{
-	sqlite3_stmt *s = db->st[ST_PUT_CRAWL];
-
-	sqlite3_bind_blob(s, 1, c->id, sizeof(c->id), SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, c->record, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (int64_t)c->seq);
-	sqlite3_bind_int(s, 4, c->score);
-	sqlite3_bind_int64(s, 5, c->first_response);
-	sqlite3_bind_int64(s, 6, c->last_response);
-	sqlite3_bind_int64(s, 7, c->last_check);
-	sqlite3_bind_blob(s, 8, c->ip, NODEDB_ADDR_LEN, SQLITE_STATIC);
-	sqlite3_bind_int(s, 9, c->udp);
-	sqlite3_bind_int(s, 10, c->tcp);
-	return exec_stmt(db, s, "put crawl");
-}
-
-int nodedb_put_rlpx(struct nodedb *db, const struct nodedb_rlpx *r)
-{
-	static const char hexd[] = "0123456789abcdef";
-	sqlite3_stmt *s = db->st[ST_PUT_RLPX];
-	char genesis[65], fork[9];
-
-	for (int i = 0; i < 32; i++) {
-		genesis[2 * i] = hexd[r->genesis[i] >> 4];
-		genesis[2 * i + 1] = hexd[r->genesis[i] & 15];
-	}
-	genesis[64] = '\0';
-	snprintf(fork, sizeof(fork), "%08x", r->fork_hash);
-	/* Unbound parameters are NULL (exec_stmt clears the bindings). */
-	sqlite3_bind_blob(s, 1, r->id, sizeof(r->id), SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, r->pub, NODEDB_PUB_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, r->ip, NODEDB_ADDR_LEN, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, r->tcp);
-	if (r->has_hello) {
-		sqlite3_bind_text(s, 5, r->client_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, (int64_t)r->p2p_version);
-		sqlite3_bind_text(s, 7, r->caps, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 8, (int64_t)r->listen_port);
-	}
-	if (r->has_status) {
-		sqlite3_bind_int(s, 9, (int)r->eth_version);
-		sqlite3_bind_int64(s, 10, (int64_t)r->network_id);
-		sqlite3_bind_text(s, 11, genesis, 64, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 12, fork, 8, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 13, (int64_t)r->fork_next);
-		sqlite3_bind_text(s, 14, r->status_check, -1, SQLITE_STATIC);
-	}
-	if (r->disc_reason >= 0) {
-		sqlite3_bind_int(s, 15, r->disc_reason);
-		sqlite3_bind_int(s, 16, r->disc_remote);
-	}
-	if (r->error[0])
-		sqlite3_bind_text(s, 17, r->error, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 18, r->started_ms);
-	sqlite3_bind_int64(s, 19, r->finished_ms);
-	return exec_stmt(db, s, "put rlpx");
-}
-
 ssize_t nodedb_count(struct nodedb *db, const char *table)
 {
 	sqlite3_stmt *s;
 	ssize_t n = -EIO;
 
-	if (strcmp(table, "nodes") && strcmp(table, "crawl") &&
-	    strcmp(table, "rlpx"))
-		return -EINVAL;
+	static const char *const tables[] = {
+		"nodes", "kv", "crawls", "crawlers", "crawl_nodes",
+		"crawl_queue", "visits", "neighbors", "schema_version",
+	};
 	char sql[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (!strcmp(table, tables[i]))
+			break;
+	if (i == sizeof(tables) / sizeof(tables[0]))
+		return -EINVAL;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) != SQLITE_OK)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* control/store/nodedb.h - the node database (SQLite): discovery seeds and bond
- * times so a restart re-bootstraps from known nodes, our local ENR seq, and
- * the crawler's per-node records. Control thread only. */
+ * times so a restart re-bootstraps from known nodes, our local ENR seq; the
+ * same file holds the crawl schema (control/store/crawlschema.h), which
+ * control/store/sqlitestore.h runs. One thread at a time. */
 #ifndef CONTROL_NODEDB_H
 #define CONTROL_NODEDB_H
 #include <stdbool.h>
@@ -29,56 +30,14 @@ struct nodedb_node {
 	size_t enr_len;
 };
 
-/* The crawler's view of a node: geth's nodes.json fields plus what the
- * crawl learnt. Times are Unix seconds, INT64_MIN for Go's zero time. */
-struct nodedb_crawl {
-	uint8_t id[32];                 /* keccak256(pub) */
-	char record[1024];              /* "enr:..." or "enode://..." */
-	uint64_t seq;
-	int score;
-	int64_t first_response;
-	int64_t last_response;
-	int64_t last_check;
-	uint8_t ip[NODEDB_ADDR_LEN];
-	uint16_t udp;
-	uint16_t tcp;
-};
-
-/* One RLPx probe of the crawler (control/crawl/crawl_rlpx.h): what the node
- * said in its Hello and eth Status, or why it could not be learnt. Text
- * fields are NUL-terminated; empty when not learnt. Times are Unix
- * milliseconds. */
-#define NODEDB_CLIENT_MAX 256
-#define NODEDB_CAPS_MAX   256
-struct nodedb_rlpx {
-	uint8_t id[32];                 /* keccak256(pub) */
-	uint8_t pub[NODEDB_PUB_LEN];
-	uint8_t ip[NODEDB_ADDR_LEN];
-	uint16_t tcp;
-	bool has_hello;
-	char client_id[NODEDB_CLIENT_MAX];
-	uint64_t p2p_version;
-	char caps[NODEDB_CAPS_MAX];     /* "eth/68,eth/69,snap/1" */
-	uint64_t listen_port;
-	bool has_status;
-	uint32_t eth_version;
-	uint64_t network_id;
-	uint8_t genesis[32];
-	uint32_t fork_hash;
-	uint64_t fork_next;
-	char status_check[48];          /* our verdict: "ok", "network id
-					 * mismatch", ... ("" without Status) */
-	int disc_reason;                /* -1: no Disconnect */
-	bool disc_remote;               /* the remote sent it */
-	char error[48];                 /* error class; "" when Status came */
-	int64_t started_ms;
-	int64_t finished_ms;
-};
-
 /* nodedb_open() opens or creates the database at path (":memory:" works),
  * in WAL mode so that a killed process never leaves it corrupt, and
- * migrates the schema. Returns 0 or -errno (-EIO with a logged SQLite
- * message for anything SQLite reports). */
+ * applies the migrations of control/store/crawlschema.h it lacks, in
+ * order, each in one transaction with its schema_version row (a schema 1
+ * file, PRAGMA user_version 1 without that table, is migrated forward).
+ * Returns 0, -EPROTO (the file's schema is newer than this build's), or
+ * -errno (-EIO with a logged SQLite message for anything SQLite
+ * reports). */
 int nodedb_open(struct nodedb **out, const char *path);
 
 /* nodedb_close() flushes an open batch and closes; NULL is a no-op. */
@@ -86,9 +45,19 @@ void nodedb_close(struct nodedb *db);
 
 /* nodedb_begin()/nodedb_commit() group writes into one transaction; the
  * control loop commits about once a second so a burst of discovery events
- * costs one fsync. Writes outside a batch are their own transaction. */
+ * costs one fsync. Writes outside a batch are their own transaction.
+ * nodedb_rollback() drops an open batch (a no-op without one). */
 int nodedb_begin(struct nodedb *db);
 int nodedb_commit(struct nodedb *db);
+void nodedb_rollback(struct nodedb *db);
+
+/* nodedb_version() returns the schema version of the open file. */
+int nodedb_version(const struct nodedb *db);
+
+/* nodedb_sqlite() returns the SQLite connection, for the crawl schema's
+ * statements (control/store/sqlitestore.c); it stays owned by db. */
+struct sqlite3;
+struct sqlite3 *nodedb_sqlite(struct nodedb *db);
 
 /* nodedb_put_node() inserts or updates a node (keyed by pub and ip). */
 int nodedb_put_node(struct nodedb *db, const struct nodedb_node *n);
@@ -113,15 +82,9 @@ ssize_t nodedb_expire(struct nodedb *db, int64_t cutoff);
 int nodedb_get_u64(struct nodedb *db, const char *key, uint64_t *out);
 int nodedb_put_u64(struct nodedb *db, const char *key, uint64_t v);
 
-/* nodedb_put_crawl() inserts or replaces one crawl record. */
-int nodedb_put_crawl(struct nodedb *db, const struct nodedb_crawl *c);
-
-/* nodedb_put_rlpx() inserts or replaces the RLPx probe record of a node
- * (keyed by id; table rlpx). Returns 0 or -EIO. */
-int nodedb_put_rlpx(struct nodedb *db, const struct nodedb_rlpx *r);
-
-/* nodedb_count() returns the number of rows in "nodes", "crawl" or
- * "rlpx" (table must be one of those), or -EINVAL / -EIO. */
+/* nodedb_count() returns the number of rows in "nodes", "kv", "crawls",
+ * "crawlers", "crawl_nodes", "crawl_queue", "visits", "neighbors" or
+ * "schema_version" (table must be one of those), or -EINVAL / -EIO. */
 ssize_t nodedb_count(struct nodedb *db, const char *table);
 
 #endif /* CONTROL_NODEDB_H */

@@ -2,23 +2,18 @@
 /* control/store/nodesjson.c - geth's `devp2p` nodes.json node-set format. */
 #include "control/store/nodesjson.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "common/enode.h"
 #include "common/enr.h"
 #include "common/hex.h"
+#include "control/store/atomicfile.h"
 
-#define TMP_SUFFIX ".tmp."      /* then mkstemp's six characters */
 #define ZERO_UNIX (-62135596800ll)      /* 0001-01-01T00:00:00Z */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard
@@ -243,46 +238,23 @@ int nodesjson_fprint(FILE *f, struct nodesjson_entry *entries, size_t n)
 	return ferror(f) ? -EIO : 0;
 }
 
+struct set {
+	struct nodesjson_entry *entries;
+	size_t n;
+};
+
+static int fill(FILE *f, void *user)
+{
+	struct set *st = user;
+
+	return nodesjson_fprint(f, st->entries, st->n);
+}
+
 int nodesjson_write(const char *path, struct nodesjson_entry *entries, size_t n)
 {
-	char tmp[4096], dir[4096];
-	FILE *f;
-	int fd, dfd, rc;
+	struct set st = { entries, n };
 
-	if (snprintf(tmp, sizeof(tmp), "%s" TMP_SUFFIX "XXXXXX", path) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = -errno;
-		close(fd);
-		goto out_unlink;
-	}
-	rc = nodesjson_fprint(f, entries, n);
-	if (rc == 0 && (fflush(f) || fsync(fileno(f)) || fchmod(fileno(f), 0644)))
-		rc = -errno;
-	if (fclose(f) && rc == 0)
-		rc = -errno;
-	if (rc)
-		goto out_unlink;
-	if (rename(tmp, path)) {
-		rc = -errno;
-		goto out_unlink;
-	}
-	/* Make the rename itself durable. */
-	snprintf(dir, sizeof(dir), "%s", path);
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-out_unlink:
-	unlink(tmp);
-	return rc;
+	return atomicfile_write(path, fill, &st);
 }
 
 static int bad(char *err, size_t err_len, const char *key, const char *what)
@@ -471,26 +443,5 @@ void nodesjson_set_free(struct nodesjson_set *set)
 
 int nodesjson_clean_temps(const char *path)
 {
-	char dir[4096], base[4096], prefix[4096 + sizeof(TMP_SUFFIX)];
-	struct dirent *d;
-	size_t plen;
-	DIR *dh;
-	int dfd, n = 0;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	snprintf(base, sizeof(base), "%s", path);
-	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s" TMP_SUFFIX,
-				basename(base));
-	dh = opendir(dirname(dir));
-	if (!dh)
-		return -errno;
-	dfd = dirfd(dh);
-	while ((d = readdir(dh))) {
-		if (strlen(d->d_name) == plen + 6 &&
-		    !strncmp(d->d_name, prefix, plen) &&
-		    unlinkat(dfd, d->d_name, 0) == 0)
-			n++;
-	}
-	closedir(dh);
-	return n;
+	return atomicfile_clean_temps(path);
 }

@@ -264,6 +264,26 @@ unsigned lcore_poll(struct lcore *l)
 	return n + t;
 }
 
+/* What control queued before it sent SHUTDOWN is carried out before the
+ * worker exits: control ends a node's sessions with close requests
+ * (P2P_DISC_QUITTING) right before it stops us, and the stop may be seen
+ * first. Each close request writes its Disconnect at once (rlpx_stage.c
+ * ctl_close(): queue, then flush), so the peers read "client quitting"
+ * instead of an EOF. Bounded: at most STOP_DRAIN_ROUNDS rounds, no
+ * sleep, no rx; what a full socket buffer still holds is lost with it. */
+#define STOP_DRAIN_ROUNDS 64
+static void lcore_drain_on_stop(struct lcore *l)
+{
+	for (unsigned i = 0; i < STOP_DRAIN_ROUNDS; i++) {
+		unsigned did = lcore_tx_drain(l);
+
+		if (l->rlpx)
+			did += rlpx_stage_poll(l->rlpx);
+		if (!did)
+			break;
+	}
+}
+
 int lcore_loop(struct lcore *l)
 {
 	uint32_t *tx_notified = &l->shm->w[l->q].tx_notified;
@@ -288,6 +308,7 @@ int lcore_loop(struct lcore *l)
 		__atomic_store_n(tx_notified, 0, __ATOMIC_SEQ_CST);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
+	lcore_drain_on_stop(l);
 	return 0;
 }
 

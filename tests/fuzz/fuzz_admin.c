@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/fuzz/fuzz_admin.c - admin API request stream: framing, JSON-RPC dispatch, and every response line being one valid JSON value. */
+/* tests/fuzz/fuzz_admin.c - admin API request stream: framing, JSON-RPC dispatch (subscriptions and a service's method included), and every response and notification line being one valid JSON value. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -38,6 +38,14 @@ static int f_peer(void *user, const struct enode *e)
 	return e->tcp & 1 ? -EIO : 0;
 }
 
+/* A service's method: echoes its params, or fails with the message. */
+static int f_ext(void *user, const char *params, char **result)
+{
+	(void)user;
+	*result = strdup(params);
+	return strlen(params) % 3 ? 0 : -EINVAL;
+}
+
 /* Every complete line of the output parses as JSON. */
 static void check_lines(const char *d, size_t len)
 {
@@ -60,10 +68,13 @@ static void check_lines(const char *d, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct admin_methods ms;
 	struct admin_provider p = {
 		.node_info = f_info, .peers = f_peers, .add_peer = f_peer,
-		.remove_peer = f_peer,
+		.remove_peer = f_peer, .add_trusted = f_peer,
+		.remove_trusted = f_peer, .peer_events = true, .ext = &ms,
 	};
+	static const char ev[] = "{\"type\":\"add\"}";
 	struct admin_stream s;
 	const char *out;
 	size_t cut, n;
@@ -77,10 +88,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hello.caps[0].version = 68;
 	hello.n_caps = 1;
 
-	/* As a stream, in two pieces. */
+	if (!ms.n && admin_methods_add(&ms, "demo_echo", f_ext, NULL))
+		abort();
+	/* As a stream, in two pieces, with an event between them. */
 	cut = size ? data[0] % (size + 1) : 0;
 	admin_stream_init(&s);
 	admin_stream_feed(&s, &p, (const char *)data, cut);
+	if (admin_stream_notify(&s, ADMIN_SUB_PEER_EVENTS, ev,
+				sizeof(ev) - 1) < 0 || s.n_subs > ADMIN_SUBS_MAX)
+		abort();
 	admin_stream_feed(&s, &p, (const char *)data + cut, size - cut);
 	n = admin_stream_out(&s, &out);
 	check_lines(out, n);

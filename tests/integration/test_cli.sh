@@ -22,7 +22,7 @@ DPBIN=${2:?usage: $0 DEVPLANE DEVPLANE_DP}
 FAIL_LOGS="*.err *.out"
 . "$(dirname "$0")/lib_loopback.sh" cli
 
-COMMANDS=("bootnode" "node" "crawl" "testnet" "discv4 ping" "discv4 resolve"
+COMMANDS=("bootnode" "node" "crawl" "report" "testnet" "discv4 ping" "discv4 resolve"
 	  "rlpx ping" "test discv4" "key generate" "key to-enode" "enr dump"
 	  "admin" "ban list" "ban add" "ban remove" "version" "key to-enr"
 	  "dns build" "dns verify" "nodeset filter" "nodeset info")

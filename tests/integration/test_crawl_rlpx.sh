@@ -141,23 +141,28 @@ db, allf, nodes_json, out, dptf = sys.argv[1:]
 dpt = re.match(r'enode://([0-9a-f]{128})@', open(dptf).read()).group(1)
 enodes = [l.strip() for l in open(allf) if l.strip()]
 pubs = [re.match(r'enode://([0-9a-f]{128})@', e).group(1) for e in enodes]
-want = {pubs[0]: ('devplane/', 11155111), pubs[1]: ('devplane/', 11155111),
-        pubs[2]: ('devplane/', 4242)}
+# client, network, negotiated eth version (the highest both have: devplane
+# nodes speak 68..72, the ethereumjs ones only 68).
+want = {pubs[0]: ('devplane/', 11155111, 72),
+        pubs[1]: ('devplane/', 11155111, 72), pubs[2]: ('devplane/', 4242, 72)}
 for p in pubs[3:]:
-    want[p] = ('ethereumjs-devp2p/', 1)
+    want[p] = ('ethereumjs-devp2p/', 1, 68)
 c = sqlite3.connect(db)
+# The visits' RLPx parts, keyed by the node's key (crawl_nodes).
 rows = {r[0].hex(): r[1:] for r in c.execute(
-    'SELECT pub, client_id, p2p_version, caps, listen_port, eth_version, '
-    'network_id, genesis, fork_hash, error FROM rlpx')}
+    'SELECT n.pubkey, v.client_id, v.p2p_version, v.caps, v.listen_port, '
+    'v.eth_version, v.network_id, v.genesis, v.fork_hash, v.rlpx_error '
+    'FROM visits v JOIN crawl_nodes n ON n.id = v.node_id '
+    'WHERE v.rlpx_tcp IS NOT NULL')}
 bad = 0
-for p, (client, net) in want.items():
+for p, (client, net, ev) in want.items():
     r = rows.get(p)
     if r is None:
         print('missing rlpx row for', p[:16]); bad += 1; continue
     cid, ver, caps, lport, ethv, netid, gen, fork, err = r
     if not cid or not cid.startswith(client) or netid != net or \
        not gen or len(gen) != 64 or not fork or err is not None or \
-       not caps or 'eth/68' not in caps or ver is None:
+       not caps or 'eth/68' not in caps or ver is None or ethv != ev:
         print('bad row', p[:16], r); bad += 1
 r = rows.pop(dpt, None)
 if r is None or r[0] is not None or r[5] is not None or r[8] != 'refused':
@@ -170,6 +175,7 @@ for pat in (r'rlpx: 7 probed, 6 hello, 6 status \(3 compatible\), 1 failed', r'r
             r'rlpx clients:.*ethereumjs-devp2p/[^ ,]+ x3',
             r'rlpx networks:.*\b1/d4e56740 x3', r'rlpx networks:.*11155111/25a5cc10 x2',
             r'rlpx networks:.*4242/00112233 x1', r'rlpx fork ids: .*x3',
+            r'^rlpx eth versions: 68 x3, 72 x3$',
             r'rlpx errors: refused x1$'):
     if not re.search(pat, text, re.M):
         print('summary lacks', pat); bad += 1

@@ -121,7 +121,7 @@ print(f"nodes.json: {len(nodes)} nodes, {enr} ENR-verified (need {need})")
 assert len(nodes) >= need and enr >= need, "coverage below 95 %"
 con = sqlite3.connect(db)
 assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-rows = con.execute("SELECT count(*) FROM crawl").fetchone()[0]
+rows = con.execute("SELECT count(*) FROM crawl_nodes").fetchone()[0]
 print(f"crawl.sqlite: {rows} crawl rows")
 assert rows >= need, "too few database rows"
 EOF
@@ -150,7 +150,7 @@ import json, sqlite3, sys
 nodes = json.load(open(sys.argv[1]))
 con = sqlite3.connect(sys.argv[2])
 ok = con.execute("PRAGMA integrity_check").fetchone()[0]
-rows = con.execute("SELECT count(*) FROM crawl").fetchone()[0]
+rows = con.execute("SELECT count(*) FROM crawl_nodes").fetchone()[0]
 print(f"after SIGKILL: nodes.json {len(nodes)} nodes, db {ok}, {rows} rows")
 assert ok == "ok" and len(nodes) > 0
 EOF

@@ -39,114 +39,9 @@
 # usage: test_geth_discv4.sh DEVPLANE
 set -u
 DEVPLANE=${1:?usage: $0 DEVPLANE}
-HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d "/tmp/devplane-geth-discv4.XXXXXX")
-PIDS=()
-T_START=$SECONDS
-
-cleanup() {
-	local p i
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	# geth and devplane exit on SIGTERM (devplane stops its dataplane);
-	# whatever is left after 5 s is killed.
-	for i in $(seq 50); do
-		for p in "${PIDS[@]}"; do
-			kill -0 "$p" 2>/dev/null && break
-			p=
-		done
-		[ -z "${p:-}" ] && break
-		sleep 0.1
-	done
-	for p in "${PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	local f
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/*.err "$WORK"/*/*.log; do
-		[ -s "$f" ] && { echo "--- $f" >&2; tail -15 "$f" >&2; }
-	done
-	exit 1
-}
-
-# wait_until SECS CMD...: retries CMD every 0.5 s for up to SECS.
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while :; do
-		"$@" && return 0
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.5
-	done
-}
-
-key() {
-	od -An -N32 -tx1 /dev/urandom | tr -d ' \n'
-}
-
-# pub_of URL_OR_ENR: the 128-hex public key of an enode URL or enr: text.
-pub_of() {
-	case "$1" in
-	enode://*)
-		local p=${1#enode://}
-		echo "${p%%@*}" ;;
-	enr:*)
-		"$DEVPLANE" enr dump "$1" |
-			sed -n 's|^URLv4: *enode://\([0-9a-f]*\)@.*|\1|p' ;;
-	esac
-}
-
-# table_pubs IPC: the public keys in a node's discv4 table (ours or
-# geth's: the same debug_discoveryV4Table).
-table_pubs() {
-	local n
-	"$DEVPLANE" admin --ipcpath "$1" debug_discoveryV4Table \
-		2>/dev/null | sed -n 's/.*"node": "\([^"]*\)".*/\1/p' |
-		while read -r n; do pub_of "$n"; done
-}
-
-# has_all FILE PUB...: FILE lists every PUB.
-has_all() {
-	local f=$1 p
-	shift
-	for p in "$@"; do
-		grep -qx "$p" "$f" || return 1
-	done
-}
-
-# start_devplane KIND NAME [flags]: `devplane KIND` on 127.0.0.1, a fresh
-# key, port 0 (the dataplane picks one), admin API at $WORK/NAME.ipc;
-# sets ENODE and PUB.
-start_devplane() {
-	local kind=$1 name=$2
-	shift 2
-	"$DEVPLANE" "$kind" --nodekeyhex "$(key)" --addr 127.0.0.1:0 \
-		--ipcpath "$WORK/$name.ipc" "$@" \
-		>"$WORK/$name.out" 2>"$WORK/$name.err" &
-	PIDS+=("$!")
-	wait_until 20 grep -qs '^enode://' "$WORK/$name.out" ||
-		fail "devplane $kind $name printed no enode URL"
-	wait_until 20 test -S "$WORK/$name.ipc" ||
-		fail "devplane $kind $name: no admin socket"
-	ENODE=$(grep -m1 '^enode://' "$WORK/$name.out")
-	PUB=$(pub_of "$ENODE")
-}
-
-echo "== geth and devp2p (tests/interop/geth/install.sh)"
-"$HERE/../interop/geth/install.sh" >"$WORK/install.out" 2>"$WORK/install.err" ||
-	fail "tests/interop/geth/install.sh could not provide geth: $(tail -3 "$WORK/install.err")"
-GETH_BIN=$(sed -n 's/^GETH_BIN=//p' "$WORK/install.out" | tail -1)
-GETH=$GETH_BIN/geth
-DEVP2P=$GETH_BIN/devp2p
-[ -x "$GETH" ] && [ -x "$DEVP2P" ] || fail "no geth/devp2p in '$GETH_BIN'"
-head -2 "$WORK/install.out"
+. "$(dirname "$0")/lib_geth.sh"
+geth_init geth-discv4
+geth_install
 STATUS=0
 
 # ---- 1. geth's suite against our bootnode and node --------------------
@@ -252,53 +147,18 @@ done
 # ---- 4. a network of geth and devplane nodes ---------------------------
 
 echo "== 3 geth nodes + 2 devplane nodes, bootstrapped from devplane"
-cat >"$WORK/genesis.json" <<'EOF'
-{
-  "config": {
-    "chainId": 31337031,
-    "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0,
-    "eip158Block": 0, "byzantiumBlock": 0, "constantinopleBlock": 0,
-    "petersburgBlock": 0, "istanbulBlock": 0, "berlinBlock": 0,
-    "londonBlock": 0, "mergeNetsplitBlock": 0, "shanghaiTime": 0,
-    "cancunTime": 0, "terminalTotalDifficulty": 0,
-    "blobSchedule": {
-      "cancun": { "target": 3, "max": 6, "baseFeeUpdateFraction": 3338477 }
-    }
-  },
-  "difficulty": "0x0", "gasLimit": "0x1c9c380",
-  "baseFeePerGas": "0x3b9aca00", "alloc": {}
-}
-EOF
-# Listen on loopback only, on ports the kernel picks (TCP, then UDP on
-# the same number: geth's default).
-printf '[Node.P2P]\nListenAddr = "127.0.0.1:0"\n' >"$WORK/geth.toml"
+geth_genesis
 GETH_PUBS=() GETH_IDS=()
 for g in 1 2 3; do
-	mkdir -p "$WORK/g$g"
-	"$GETH" --datadir "$WORK/g$g" init "$WORK/genesis.json" \
-		>"$WORK/g$g/init.log" 2>&1 || fail "geth init g$g"
-	"$GETH" --datadir "$WORK/g$g" --config "$WORK/geth.toml" \
-		--networkid 31337031 --nat extip:127.0.0.1 \
-		--netrestrict 127.0.0.0/8 --bootnodes "$BOOT" \
-		--discovery.dns "" --discovery.v5=false --authrpc.port 0 \
-		--cache 64 --verbosity 3 >"$WORK/g$g/geth.log" 2>&1 &
-	PIDS+=("$!")
+	geth_launch "g$g" --bootnodes "$BOOT" --discovery.v5=false
 done
 for g in 1 2 3; do
-	wait_until 90 test -S "$WORK/g$g/geth.ipc" ||
-		fail "geth g$g did not start"
-	wait_until 30 grep -qs 'Started P2P networking' "$WORK/g$g/geth.log" ||
-		fail "geth g$g: no P2P"
-	info=$("$DEVPLANE" admin --ipcpath "$WORK/g$g/geth.ipc" admin_nodeInfo) ||
-		fail "admin_nodeInfo of geth g$g"
-	url=$(echo "$info" | sed -n 's/.*"enode": "\([^"]*\)".*/\1/p')
-	GETH_PUBS+=("$(pub_of "$url")")
-	GETH_IDS+=("$(echo "$info" | sed -n 's/^  "id": "\([0-9a-f]*\)".*/\1/p')")
-	echo "geth g$g: $url"
-	[ "$g" = 1 ] && { G1=$url; GENESIS=$(echo "$info" |
-		sed -n 's/.*"genesis": "0x\([0-9a-f]*\)".*/\1/p'); }
+	geth_ready "g$g"
+	GETH_PUBS+=("$GETH_PUB")
+	GETH_IDS+=("$GETH_ID")
+	echo "geth g$g: $GETH_ENODE"
+	[ "$g" = 1 ] && { G1=$GETH_ENODE; GENESIS=$GETH_GENESIS; }
 done
-[ ${#GENESIS} = 64 ] || fail "no genesis hash from geth"
 
 # Our suite against a running geth too (while the network forms).
 our_suite "geth g1" "$G1"
@@ -306,7 +166,7 @@ our_suite "geth g1" "$G1"
 OUR_PUBS=()
 for n in 1 2; do
 	start_devplane node node$n --bootnodes "$BOOT" \
-		--networkid 31337031 --genesis "$GENESIS"
+		--networkid "$GETH_NETWORKID" --genesis "$GENESIS"
 	OUR_PUBS+=("$PUB")
 	echo "devplane node$n: $ENODE"
 done

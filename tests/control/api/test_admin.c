@@ -28,7 +28,7 @@
 	"d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"
 
 struct fake {
-	int calls_add, calls_remove;
+	int calls_add, calls_remove, calls_trust, calls_untrust;
 	struct enode last;
 	int add_rc;
 	struct p2p_hello hello;
@@ -111,6 +111,24 @@ static int f_remove(void *user, const struct enode *e)
 	return 0;
 }
 
+static int f_trust(void *user, const struct enode *e)
+{
+	struct fake *f = user;
+
+	f->calls_trust++;
+	f->last = *e;
+	return 0;
+}
+
+static int f_untrust(void *user, const struct enode *e)
+{
+	struct fake *f = user;
+
+	f->calls_untrust++;
+	f->last = *e;
+	return 0;
+}
+
 static struct fake F;
 static struct admin_provider P;
 
@@ -135,6 +153,8 @@ static int setup(void **state)
 	P = (struct admin_provider){
 		.user = &F, .node_info = f_node_info, .peers = f_peers,
 		.add_peer = f_add, .remove_peer = f_remove,
+		.add_trusted = f_trust, .remove_trusted = f_untrust,
+		.peer_events = true,
 	};
 	return 0;
 }
@@ -815,6 +835,331 @@ static void test_discv4_table_shape(void **state)
 	kad_table_fini(&T);
 }
 
+static void test_trusted_peers(void **state)
+{
+	uint8_t want[64];
+	json_t *r;
+
+	(void)state;
+	unhex(want, 64, BOOT_HEX);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"admin_addTrustedPeer\",\"params\":[\"" BOOT_URL "\"]}");
+	assert_true(json_is_true(ok_result(r, 1)));
+	json_decref(r);
+	assert_int_equal(F.calls_trust, 1);
+	assert_memory_equal(F.last.pub, want, 64);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"admin_removeTrustedPeer\",\"params\":[\"" BOOT_URL "\"]}");
+	assert_true(json_is_true(ok_result(r, 2)));
+	json_decref(r);
+	assert_int_equal(F.calls_untrust, 1);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"admin_addTrustedPeer\",\"params\":[\"enode://nope\"]}");
+	assert_error(r, ADMIN_ERR_PARAMS, json_integer(3));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"admin_removeTrustedPeer\"}");
+	assert_error(r, ADMIN_ERR_PARAMS, json_integer(4));
+	json_decref(r);
+}
+
+/* The bootnode's provider: the peer methods say why they are absent. */
+static void test_no_peers_reason(void **state)
+{
+	struct admin_provider boot = {
+		.node_info = f_node_info,
+		.no_peers = "a bootnode has no RLPx peers",
+	};
+	static const char *const m[] = {
+		"admin_peers\"", "admin_addTrustedPeer\",\"params\":[\"" BOOT_URL "\"]",
+		"admin_removeTrustedPeer\",\"params\":[\"" BOOT_URL "\"]",
+		"admin_subscribe\",\"params\":[\"peerEvents\"]",
+	};
+	struct admin_stream st;
+	json_t *out[2];
+
+	(void)state;
+	admin_stream_init(&st);
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		char req[512];
+		const char *msg;
+
+		snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,"
+			 "\"method\":\"%s}", m[i]);
+		assert_int_equal(admin_stream_feed(&st, &boot, req,
+						   strlen(req)), 0);
+		assert_int_equal(drain(&st, out, 2), 1);
+		msg = json_string_value(json_object_get(json_object_get(
+				out[0], "error"), "message"));
+		assert_non_null(msg);
+		assert_int_equal(json_integer_value(json_object_get(
+				json_object_get(out[0], "error"), "code")),
+				ADMIN_ERR_METHOD);
+		assert_non_null(strstr(msg, ": a bootnode has no RLPx peers"));
+		json_decref(out[0]);
+	}
+	assert_int_equal(st.n_subs, 0);
+	admin_stream_fini(&st);
+}
+
+static int ext_fn(void *user, const char *params, char **result)
+{
+	int *calls = user;
+
+	(*calls)++;
+	if (!strcmp(params, "[]"))
+		return asprintf(result, "{\"count\":%d}", *calls) < 0 ?
+		       -ENOMEM : 0;
+	if (!strcmp(params, "[\"null\"]"))
+		return 0;                       /* null */
+	if (!strcmp(params, "[\"bad\"]")) {
+		*result = strdup("want no argument");
+		return -EINVAL;
+	}
+	if (!strcmp(params, "[\"junk\"]")) {
+		*result = strdup("{not json");
+		return 0;
+	}
+	return -EIO;
+}
+
+static void test_service_methods(void **state)
+{
+	struct admin_methods ms = { .n = 0 };
+	static const char *const bad[] = {
+		"nounderscore", "_x", "x_", "admin_mine", "debug_x", "rpc_x",
+		"a-b_c", "x_y.z",
+	};
+	int calls = 0;
+	json_t *r, *res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(admin_methods_add(&ms, bad[i], ext_fn, &calls),
+				 -EINVAL);
+	assert_int_equal(admin_methods_add(&ms, "ping_count", ext_fn, &calls),
+			 0);
+	assert_int_equal(admin_methods_add(&ms, "ping_count", ext_fn, &calls),
+			 -EEXIST);
+	assert_int_equal(admin_methods_add(&ms, "demo_x_y2", ext_fn, &calls),
+			 0);
+	P.ext = &ms;
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping_count\"}");
+	res = ok_result(r, 1);
+	assert_int_equal(json_integer_value(json_object_get(res, "count")), 1);
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping_count\",\"params\":[\"null\"]}");
+	assert_true(json_is_null(ok_result(r, 2)));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping_count\",\"params\":[\"bad\"]}");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+			    r, "error"), "message")), "want no argument");
+	assert_error(r, ADMIN_ERR_PARAMS, json_integer(3));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping_count\",\"params\":[\"junk\"]}");
+	assert_error(r, -32603, json_integer(4));
+	json_decref(r);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping_count\",\"params\":[1]}");
+	assert_error(r, ADMIN_ERR_SERVER, json_integer(5));
+	json_decref(r);
+	assert_int_equal(calls, 5);
+	/* rpc_modules lists every namespace served. */
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"rpc_modules\"}");
+	res = ok_result(r, 6);
+	assert_int_equal(json_object_size(res), 4);
+	assert_str(res, "admin", "1.0");
+	assert_str(res, "rpc", "1.0");
+	assert_str(res, "ping", "1.0");
+	assert_str(res, "demo", "1.0");
+	json_decref(r);
+	assert_int_equal(admin_methods_remove(&ms, "ping_count"), 0);
+	assert_int_equal(admin_methods_remove(&ms, "ping_count"), -ENOENT);
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping_count\"}");
+	assert_error(r, ADMIN_ERR_METHOD, json_integer(7));
+	json_decref(r);
+	P.ext = NULL;
+	r = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"rpc_modules\"}");
+	assert_int_equal(json_object_size(ok_result(r, 8)), 2);
+	json_decref(r);
+}
+
+static void test_peer_event_json(void **state)
+{
+	struct admin_peer_event ev = {
+		.type = "drop", .error = "disconnect requested",
+		.local = "127.0.0.1:30303", .remote = "127.0.0.1:40000",
+	};
+	json_t *o;
+	size_t n;
+	char *t;
+
+	(void)state;
+	unhex(ev.pub, 64, G_HEX);
+	t = admin_peer_event_json(&ev, &n);
+	assert_non_null(t);
+	assert_int_equal(strlen(t), n);
+	o = json_loads(t, 0, NULL);
+	assert_non_null(o);
+	/* geth's field names, omitempty honoured. */
+	assert_int_equal(json_object_size(o), 5);
+	assert_str(o, "type", "drop");
+	assert_int_equal(strlen(json_string_value(json_object_get(o, "peer"))),
+			 64);
+	assert_string_equal(json_string_value(json_object_get(o, "peer")) + 24,
+			    G_ADDR);
+	assert_str(o, "error", "disconnect requested");
+	assert_str(o, "local", "127.0.0.1:30303");
+	assert_str(o, "remote", "127.0.0.1:40000");
+	json_decref(o);
+	free(t);
+	ev = (struct admin_peer_event){ .type = "msgrecv", .protocol = "eth",
+					.has_msg = true, .msg_code = 0,
+					.msg_size = 93 };
+	t = admin_peer_event_json(&ev, &n);
+	o = json_loads(t, 0, NULL);
+	assert_int_equal(json_object_size(o), 5);
+	assert_str(o, "protocol", "eth");
+	assert_int_equal(json_integer_value(json_object_get(o, "msg_code")), 0);
+	assert_int_equal(json_integer_value(json_object_get(o, "msg_size")), 93);
+	assert_null(json_object_get(o, "error"));
+	json_decref(o);
+	free(t);
+}
+
+static void test_subscribe_stream(void **state)
+{
+	static const char sub[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+		"\"method\":\"admin_subscribe\",\"params\":[\"peerEvents\"]}";
+	struct admin_stream st;
+	json_t *out[8], *params;
+	char id1[ADMIN_SUB_ID_MAX], req[256];
+	const char *ev = "{\"type\":\"add\",\"peer\":\"ab\"}";
+
+	(void)state;
+	admin_stream_init(&st);
+	assert_false(admin_stream_has_sub(&st, ADMIN_SUB_PEER_EVENTS));
+	/* Nobody listens: nothing queued. */
+	assert_int_equal(admin_stream_notify(&st, ADMIN_SUB_PEER_EVENTS, ev,
+					     strlen(ev)), 0);
+	assert_int_equal(admin_stream_feed(&st, &P, sub, sizeof(sub) - 1), 0);
+	assert_int_equal(drain(&st, out, 8), 1);
+	/* No randomness given: ids count ("0x1"). */
+	assert_str(out[0], "result", "0x1");
+	snprintf(id1, sizeof(id1), "%s",
+		 json_string_value(json_object_get(out[0], "result")));
+	json_decref(out[0]);
+	assert_true(admin_stream_has_sub(&st, ADMIN_SUB_PEER_EVENTS));
+	assert_int_equal(admin_stream_feed(&st, &P, sub, sizeof(sub) - 1), 0);
+	assert_int_equal(drain(&st, out, 8), 1);
+	assert_str(out[0], "result", "0x2");
+	json_decref(out[0]);
+	/* One event, two subscriptions: two notifications, geth's shape. */
+	assert_int_equal(admin_stream_notify(&st, ADMIN_SUB_PEER_EVENTS, ev,
+					     strlen(ev)), 2);
+	assert_int_equal(drain(&st, out, 8), 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(json_object_size(out[i]), 3);
+		assert_str(out[i], "jsonrpc", "2.0");
+		assert_str(out[i], "method", "admin_subscription");
+		assert_null(json_object_get(out[i], "id"));
+		params = json_object_get(out[i], "params");
+		assert_int_equal(json_object_size(params), 2);
+		assert_str(params, "subscription", i ? "0x2" : "0x1");
+		assert_str(json_object_get(params, "result"), "type", "add");
+		json_decref(out[i]);
+	}
+	/* Unsubscribe one; the other stays. */
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":3,"
+		 "\"method\":\"admin_unsubscribe\",\"params\":[\"%s\"]}",
+		 id1);
+	assert_int_equal(admin_stream_feed(&st, &P, req, strlen(req)), 0);
+	assert_int_equal(drain(&st, out, 8), 1);
+	assert_true(json_is_true(ok_result(out[0], 3)));
+	json_decref(out[0]);
+	assert_int_equal(admin_stream_feed(&st, &P, req, strlen(req)), 0);
+	assert_int_equal(drain(&st, out, 8), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+			    out[0], "error"), "message")),
+			    "subscription not found");
+	assert_error(out[0], ADMIN_ERR_SERVER, json_integer(3));
+	json_decref(out[0]);
+	assert_int_equal(admin_stream_notify(&st, ADMIN_SUB_PEER_EVENTS, ev,
+					     strlen(ev)), 1);
+	assert_int_equal(drain(&st, out, 8), 1);
+	json_decref(out[0]);
+	admin_stream_fini(&st);
+
+	/* Without a stream, or for an unknown name. */
+	out[0] = call(&P, sub);
+	assert_error(out[0], ADMIN_ERR_METHOD, json_integer(1));
+	json_decref(out[0]);
+	out[0] = call(&P, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"admin_subscribe\",\"params\":[\"newHeads\"]}");
+	assert_error(out[0], ADMIN_ERR_METHOD, json_integer(2));
+	json_decref(out[0]);
+	admin_stream_init(&st);
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":4,"
+		 "\"method\":\"admin_subscribe\",\"params\":[7]}");
+	assert_int_equal(admin_stream_feed(&st, &P, req, strlen(req)), 0);
+	assert_int_equal(drain(&st, out, 8), 1);
+	assert_error(out[0], ADMIN_ERR_PARAMS, json_integer(4));
+	json_decref(out[0]);
+	/* ADMIN_SUBS_MAX per connection. */
+	for (int i = 0; i < ADMIN_SUBS_MAX; i++) {
+		assert_int_equal(admin_stream_feed(&st, &P, sub,
+						   sizeof(sub) - 1), 0);
+		assert_int_equal(drain(&st, out, 8), 1);
+		assert_true(json_is_string(ok_result(out[0], 1)));
+		json_decref(out[0]);
+	}
+	assert_int_equal(admin_stream_feed(&st, &P, sub, sizeof(sub) - 1), 0);
+	assert_int_equal(drain(&st, out, 8), 1);
+	assert_error(out[0], ADMIN_ERR_SERVER, json_integer(1));
+	json_decref(out[0]);
+	admin_stream_fini(&st);
+}
+
+static void fixed_random(void *user, uint8_t *buf, size_t len)
+{
+	(void)user;
+	memset(buf, 0, len);
+	buf[len - 2] = 0x0a;
+	buf[len - 1] = 0xbc;
+}
+
+/* A subscriber that never reads: its subscription is dropped once its
+ * unsent output would pass ADMIN_NOTIFY_MAX; the output stays bounded. */
+static void test_subscribe_slow_reader(void **state)
+{
+	static const char sub[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+		"\"method\":\"admin_subscribe\",\"params\":[\"peerEvents\"]}";
+	struct admin_stream st;
+	char ev[1024];
+	const char *d;
+	json_t *out[1];
+	int k, rc = 1;
+
+	(void)state;
+	P.random = fixed_random;
+	memset(ev, 'x', sizeof(ev));
+	ev[0] = '"';
+	ev[sizeof(ev) - 1] = '"';
+	admin_stream_init(&st);
+	assert_int_equal(admin_stream_feed(&st, &P, sub, sizeof(sub) - 1), 0);
+	assert_int_equal(drain(&st, out, 1), 1);
+	/* geth's rpc.ID shape: leading zeros dropped. */
+	assert_str(out[0], "result", "0xabc");
+	json_decref(out[0]);
+	for (k = 0; k < 100000 && rc == 1; k++) {
+		rc = admin_stream_notify(&st, ADMIN_SUB_PEER_EVENTS, ev,
+					 sizeof(ev));
+		assert_true(admin_stream_out(&st, &d) <= ADMIN_NOTIFY_MAX);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(k > 900);                   /* about 1 MiB went in */
+	assert_int_equal(st.subs_dropped, 1);
+	assert_int_equal(st.n_subs, 0);
+	assert_int_equal(st.notified, (uint64_t)(k - 1));
+	assert_false(admin_stream_closing(&st));        /* requests go on */
+	admin_stream_fini(&st);
+	P.random = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +1177,12 @@ int main(void)
 		cmocka_unit_test_setup(test_stream_unread_output_bounded, setup),
 		cmocka_unit_test_setup(test_format_addr, setup),
 		cmocka_unit_test_setup(test_discv4_table_shape, setup),
+		cmocka_unit_test_setup(test_trusted_peers, setup),
+		cmocka_unit_test_setup(test_no_peers_reason, setup),
+		cmocka_unit_test_setup(test_service_methods, setup),
+		cmocka_unit_test_setup(test_peer_event_json, setup),
+		cmocka_unit_test_setup(test_subscribe_stream, setup),
+		cmocka_unit_test_setup(test_subscribe_slow_reader, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

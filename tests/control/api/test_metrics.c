@@ -22,6 +22,8 @@ static void fill(struct metrics_input *in, uint64_t (*dp)[DP_CNT_MAX])
 	dp[1][DP_CNT_DROP_HASH] = 9;
 	dp[1][DP_CNT_DROP_SIG] = 3;
 	dp[0][DP_CNT_RX_PKTS] = 1234567890123ull;
+	dp[1][DP_CNT_RLPX_PONGS] = 4;
+	dp[0][DP_CNT_RLPX_SESSIONS] = 2;
 	in->n_queues = 2;
 	in->dp = (const uint64_t(*)[DP_CNT_MAX])dp;
 	in->n_engines = 3;
@@ -67,6 +69,12 @@ static void test_metrics_format_samples(void **state)
 		"devplane_dp_drops_total{reason=\"sig\",queue=\"1\"} 3\n"));
 	assert_non_null(strstr(buf,
 		"devplane_dp_rx_packets_total{queue=\"0\"} 1234567890123\n"));
+	assert_non_null(strstr(buf,
+		"devplane_dp_rlpx_pings_answered_total{queue=\"1\"} 4\n"));
+	assert_non_null(strstr(buf,
+		"devplane_dp_rlpx_pings_answered_total{queue=\"0\"} 0\n"));
+	assert_non_null(strstr(buf,
+		"devplane_dp_rlpx_sessions_total{queue=\"0\"} 2\n"));
 	assert_non_null(strstr(buf, "devplane_discv4_engines 3\n"));
 	assert_non_null(strstr(buf, "devplane_discv4_table_nodes 40\n"));
 	assert_non_null(strstr(buf, "devplane_discv4_table_nodes_min 10\n"));

@@ -595,6 +595,30 @@ static void test_flags_discovery(void **state)
 	assert_false(o.nodiscover);
 }
 
+/* The crawl store's flags: a SQLite path or a PostgreSQL URL, a round
+ * name, a lease time of at least a second, and --db excluding --store. */
+static void test_flags_crawl_store(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("crawl", "--store", "postgres://h/db",
+			       "--crawl-round", "r1", "--lease-time", "5s",
+			       "--report", "r.html", NULL), 0);
+	assert_string_equal(o.store, "postgres://h/db");
+	assert_string_equal(o.crawl_round, "r1");
+	assert_int_equal(o.lease_ms, 5000);
+	assert_string_equal(o.report, "r.html");
+	assert_true(flags_given(&o, F_LEASE_TIME));
+	assert_int_equal(parse("crawl", "--lease-time", "500ms", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--lease-time"));
+	assert_int_equal(parse("crawl", "--crawl-round", "", NULL), -EINVAL);
+	assert_int_equal(parse("crawl", "--db", "a", "--store", "b", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err, "exclusive"));
+	assert_int_equal(parse("crawl", NULL), 0);
+	assert_int_equal(o.lease_ms, 0);
+	assert_null(o.store);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_flags_node),
 		cmocka_unit_test(test_flags_chain_presets),
 		cmocka_unit_test(test_flags_dns_and_nodeset),
+		cmocka_unit_test(test_flags_crawl_store),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

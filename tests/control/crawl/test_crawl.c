@@ -22,7 +22,9 @@
 #include "control/discv4/kad.h"
 #include "control/base/localnode.h"
 #include "control/store/crawlstore.h"
+#include "control/store/crawldb.h"
 #include "control/store/nodedb.h"
+#include "control/store/sqlitestore.h"
 #include "control/store/nodesjson.h"
 #include "common/secp.h"
 #include "tests/control/sim.h"
@@ -258,7 +260,7 @@ static void run_crawl(struct sim *s, struct crawl *c, uint64_t max_ns)
  * the store's thread from the crawler's results, as in `devplane crawl`. */
 static struct crawlstore *g_out;
 
-static struct crawl_config base_cfg(const char *out, struct nodedb *db)
+static struct crawl_config base_cfg(const char *out, struct crawldb *db)
 {
 	struct crawlstore_config sc = { .json_path = out, .db = db };
 	struct crawl_config cfg;
@@ -313,7 +315,7 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	const unsigned N = 200;
 	struct crawl_config cfg;
 	struct crawl_stats cs;
-	struct nodedb *db;
+	struct crawldb *db;
 	struct crawl *c;
 	struct pnode *v;
 	struct sim s;
@@ -328,7 +330,7 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	me = add_crawler(&s, 2);
 	path_of(out, sizeof(out), "nodes200.json");
 	path_of(dbp, sizeof(dbp), "crawl200.sqlite");
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	cfg = base_cfg(out, db);
 	cfg.progress = progress_cb;
 	cfg.progress_ns = 1 * SEC;
@@ -373,11 +375,11 @@ static void test_crawl_finds_every_node_of_200(void **st)
 	}
 	assert_int_equal(found, n);
 	assert_true(found >= N * 95 / 100);
-	assert_int_equal(nodedb_count(db, "crawl"), N);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), N);
 	free(v);
 	sim_fini(&s);
 	end_crawl(c);
-	nodedb_close(db);
+	crawldb_close(db);
 }
 
 /* Seeds that never answer are given up after the retries (500 ms each)
@@ -438,7 +440,7 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	struct crawl_config cfg;
 	struct crawl_stats cs;
 	struct crawl *c;
-	struct nodedb *db;
+	struct crawldb *db;
 	struct pnode *v1, *v2;
 	struct sim s;
 	char out1[128], out2[128], dbp[128];
@@ -471,7 +473,7 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 	s.peers[3]->port = 1;
 	s.peers[4]->port = 2;
 	me = add_crawler(&s, 3);
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	cfg = base_cfg(out2, db);
 	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
 	for (size_t i = 0; i < n1; i++) {
@@ -532,12 +534,12 @@ static void test_crawl_scores_from_prior_nodes_json(void **st)
 			assert_true(q->last >= p->last + 120);
 		}
 	}
-	assert_int_equal(nodedb_count(db, "crawl"), N + 1);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), N + 1);
 	free(v1);
 	free(v2);
 	sim_fini(&s);
 	end_crawl(c);
-	nodedb_close(db);
+	crawldb_close(db);
 }
 
 /* Interrupted: stop a crawl halfway, flush, and the file parses and holds
@@ -548,7 +550,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 	const unsigned N = 80;
 	struct crawl_config cfg;
 	struct crawl_stats cs;
-	struct nodedb *db;
+	struct crawldb *db;
 	struct crawl *c;
 	struct pnode *v;
 	struct sim s;
@@ -562,7 +564,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 	me = add_crawler(&s, 2);
 	path_of(out, sizeof(out), "partial.json");
 	path_of(dbp, sizeof(dbp), "partial.sqlite");
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	cfg = base_cfg(out, db);
 	cfg.parallel = 2;
 	cfg.timeout_ns = 3 * SEC;
@@ -599,7 +601,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 		answered++;
 	}
 	free(v);
-	assert_int_equal(nodedb_count(db, "crawl"), cs.seen);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), cs.seen);
 	assert_true(cs.seen > answered);
 
 	/* The timeout ends it before the 80 nodes are done with 2 slots. */
@@ -616,7 +618,7 @@ static void test_crawl_interrupted_flush_and_timeout(void **st)
 	free(v);
 	sim_fini(&s);
 	end_crawl(c);
-	nodedb_close(db);
+	crawldb_close(db);
 }
 
 /* ---- ethereumjs-like peers: Pong, ping back, nothing else ------------ */
@@ -1402,11 +1404,22 @@ static void hello_of(struct rlpxprobe_result *r, const char *client)
 	r->hello.listen_port = 30303;
 }
 
-static void status_of(struct rlpxprobe_result *r, uint64_t network,
-		      uint8_t genesis0, uint32_t fork, uint64_t next)
+/* A Status of eth/version, negotiated as such: eth/68 with head hash
+ * 0xhh.., eth/69+ with block range [3, 1000] and latest hash 0xhh... */
+static void status_of(struct rlpxprobe_result *r, uint32_t version,
+		      uint64_t network, uint8_t genesis0, uint32_t fork,
+		      uint64_t next)
 {
+	r->eth_version = version;
 	r->has_status = true;
-	r->status.version = 68;
+	r->status.version = version;
+	if (version >= ETH_VERSION_69) {
+		r->status.earliest = 3;
+		r->status.latest = 1000;
+		memset(r->status.latest_hash, 0xab, 32);
+	} else {
+		memset(r->status.head, 0xcd, 32);
+	}
 	r->status.network_id = network;
 	memset(r->status.genesis, genesis0, 32);
 	r->status.forkid.hash = fork;
@@ -1422,7 +1435,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 					 .start_user = &f };
 	uint8_t ip[16] = { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 };
 	struct rlpxprobe_result r[7];
-	struct nodedb *db;
+	struct crawldb *db;
 	char text[2048], path[128];
 	sqlite3 *h;
 	sqlite3_stmt *q;
@@ -1430,7 +1443,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	(void)st;
 	snprintf(path, sizeof(path), "%s/rlpx.db", g_dir);
 	unlink(path);
-	assert_int_equal(nodedb_open(&db, path), 0);
+	assert_int_equal(crawldb_open(&db, path), 0);
 	{
 		struct crawlstore_config sc = { .db = db };
 
@@ -1455,13 +1468,13 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	 * ethereumjs on mainnet, a timeout, a refusal, a remote Disconnect
 	 * before Status, a node we dropped as useless. */
 	hello_of(&r[0], "devplane/v0.1.0/linux-amd64/gcc12.2.0");
-	status_of(&r[0], 11155111, 0x25, 0xfe3366e7, 1735371);
+	status_of(&r[0], 72, 11155111, 0x25, 0xfe3366e7, 1735371);
 	r[0].status_err = ETH_ERR_NETWORK;
 	hello_of(&r[1], "devplane/v0.1.0/linux-amd64/clang14.0.6");
-	status_of(&r[1], 11155111, 0x25, 0xfe3366e7, 1735371);
+	status_of(&r[1], 72, 11155111, 0x25, 0xfe3366e7, 1735371);
 	r[1].status_err = ETH_ERR_NETWORK;
 	hello_of(&r[2], "ethereumjs-devp2p/linux-x64/nodejs");
-	status_of(&r[2], 1, 0xd4, 0xfc64ec04, 1150000);
+	status_of(&r[2], 68, 1, 0xd4, 0xfc64ec04, 1150000);
 	r[3].err = -ETIMEDOUT;
 	r[3].stage = RLPXPROBE_HANDSHAKE;
 	r[4].err = -ECONNREFUSED;
@@ -1470,6 +1483,7 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	r[5].stage = RLPXPROBE_STATUS;
 	r[5].disc_reason = P2P_DISC_TOO_MANY_PEERS;
 	r[5].disc_remote = true;
+	r[5].eth_version = 69;          /* negotiated, then dropped */
 	hello_of(&r[6], "nethermind/v1.25.0");
 	r[6].err = -ECONNABORTED;
 	r[6].disc_reason = P2P_DISC_USELESS_PEER;
@@ -1483,26 +1497,29 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 		"ethereumjs-devp2p/linux-x64 x1, nethermind/v1.25.0 x1\n"
 		"rlpx networks: 11155111/25252525 x2, 1/d4d4d4d4 x1\n"
 		"rlpx fork ids: fe3366e7/1735371 x2, fc64ec04/1150000 x1\n"
+		"rlpx eth versions: 72 x2, 68 x1, 69 x1\n"
 		"rlpx errors: refused x1, timeout x1, too many peers x1, "
 		"useless peer (ours) x1");
 	out_close();                    /* its last write */
-	assert_int_equal(nodedb_count(db, "rlpx"), 7);
-	nodedb_close(db);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "visits"), 7);
+	crawldb_close(db);
 
 	/* The rows, read back with SQLite itself. */
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h,
 		"SELECT client_id, p2p_version, caps, listen_port, eth_version, "
 		"network_id, genesis, fork_hash, fork_next, status_check, "
-		"disc_reason, disc_remote, error, tcp, finished_ms - started_ms "
-		"FROM rlpx ORDER BY tcp", -1, &q, NULL), SQLITE_OK);
+		"disc_reason, disc_remote, rlpx_error, rlpx_tcp, "
+		"rlpx_finished_at - rlpx_started_at, block_latest_hash, "
+		"block_earliest, block_latest "
+		"FROM visits ORDER BY rlpx_tcp", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[0] */
 	assert_string_equal((const char *)sqlite3_column_text(q, 0),
 			    "devplane/v0.1.0/linux-amd64/gcc12.2.0");
 	assert_int_equal(sqlite3_column_int(q, 1), 5);
 	assert_string_equal((const char *)sqlite3_column_text(q, 2), "eth/68");
 	assert_int_equal(sqlite3_column_int(q, 3), 30303);
-	assert_int_equal(sqlite3_column_int(q, 4), 68);
+	assert_int_equal(sqlite3_column_int(q, 4), 72);
 	assert_int_equal(sqlite3_column_int64(q, 5), 11155111);
 	assert_string_equal((const char *)sqlite3_column_text(q, 6),
 		"2525252525252525252525252525252525252525252525252525252525252525");
@@ -1514,17 +1531,32 @@ static void test_crawl_rlpx_records_rows_and_summary(void **st)
 	assert_int_equal(sqlite3_column_int(q, 11), 0);
 	assert_int_equal(sqlite3_column_type(q, 12), SQLITE_NULL);
 	assert_int_equal(sqlite3_column_int(q, 14), 5);
-	for (unsigned i = 1; i < 4; i++)
-		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 15),
+		"abababababababababababababababababababababababababababababababab");
+	assert_int_equal(sqlite3_column_int64(q, 16), 3);
+	assert_int_equal(sqlite3_column_int64(q, 17), 1000);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[1] */
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[2] */
+	/* eth/68: the head's hash, no block range. */
+	assert_int_equal(sqlite3_column_int(q, 4), 68);
+	assert_string_equal((const char *)sqlite3_column_text(q, 15),
+		"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd");
+	assert_int_equal(sqlite3_column_type(q, 16), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(q, 17), SQLITE_NULL);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[3] */
 	/* r[3]: timeout, nothing learnt. */
 	assert_int_equal(sqlite3_column_type(q, 0), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(q, 4), SQLITE_NULL);
 	assert_int_equal(sqlite3_column_type(q, 5), SQLITE_NULL);
+	assert_int_equal(sqlite3_column_type(q, 15), SQLITE_NULL);
 	assert_int_equal(sqlite3_column_type(q, 10), SQLITE_NULL);
 	assert_string_equal((const char *)sqlite3_column_text(q, 12), "timeout");
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[4] */
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);          /* r[5] */
 	assert_string_equal((const char *)sqlite3_column_text(q, 0),
 			    "Geth/v1.14.0-stable/linux-amd64/go1.22");
+	/* Negotiated eth/69, then dropped before Status. */
+	assert_int_equal(sqlite3_column_int(q, 4), 69);
 	assert_int_equal(sqlite3_column_type(q, 5), SQLITE_NULL);
 	assert_int_equal(sqlite3_column_int(q, 10), P2P_DISC_TOO_MANY_PEERS);
 	assert_int_equal(sqlite3_column_int(q, 11), 1);
@@ -1569,6 +1601,7 @@ static void test_crawl_rlpx_start_failures_are_counted(void **st)
 	assert_non_null(strstr(text, "refused x1"));
 	assert_non_null(strstr(text, " x3"));   /* EMFILE's text */
 	assert_non_null(strstr(text, "rlpx clients: none"));
+	assert_non_null(strstr(text, "rlpx eth versions: none"));
 	crawl_rlpx_free(f.cr);
 }
 
@@ -1620,6 +1653,133 @@ static void test_crawl_rlpx_error_classes(void **st)
 	assert_string_equal(out, "(empty)");
 }
 
+/* ---- leased mode ---------------------------------------------------------- */
+
+/* What a leased crawler emitted, and the neighbour lists it reported. */
+struct leased_out {
+	unsigned seen, done, nbr_calls;
+	uint8_t done_id[8][CRAWL_ID_LEN];
+	uint8_t nbr_from[CRAWL_ID_LEN];
+	unsigned nbr_total;
+};
+
+static void leased_on_out(void *user, const struct crawl_out *o)
+{
+	struct leased_out *lo_ = user;
+
+	if (o->events & CRAWL_EV_SEEN)
+		lo_->seen++;
+	if ((o->events & CRAWL_EV_DONE) && lo_->done < 8) {
+		memcpy(lo_->done_id[lo_->done++], o->id, CRAWL_ID_LEN);
+		assert_true(o->answered);
+		assert_true(o->replied);
+		assert_true(o->check_ns > 0 && o->done_ns >= o->check_ns);
+		assert_true(o->neighbors > 0);
+	}
+}
+
+static void leased_on_nbr(void *user, const uint8_t from[CRAWL_ID_LEN],
+			  const uint8_t (*ids)[CRAWL_ID_LEN], unsigned n)
+{
+	struct leased_out *lo_ = user;
+
+	(void)ids;
+	assert_true(n > 0 && n <= 16);
+	lo_->nbr_calls++;
+	memcpy(lo_->nbr_from, from, CRAWL_ID_LEN);      /* the last one */
+	lo_->nbr_total += n;
+}
+
+/* A leased crawler visits the nodes it is granted and no other: seeds and
+ * the nodes they return are emitted as learnt, never checked; a grant is
+ * checked once (a second grant while it runs is -EBUSY), its neighbours
+ * reported; crawl_wants() counts the slots; only crawl_stop() ends it. */
+static void test_crawl_leased_visits_only_grants(void **st)
+{
+	const unsigned N = 30;
+	struct leased_out out = { 0 };
+	struct crawl_config cfg;
+	struct crawl_stats cs;
+	struct discv4_node seed;
+	struct crawl *c;
+	struct sim s;
+	uint8_t id[CRAWL_ID_LEN];
+	unsigned me;
+
+	(void)st;
+	make_net(&s, N, 21, 20 * SEC);
+	me = add_crawler(&s, 2);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.kt = g_kt;
+	cfg.leased = true;
+	cfg.parallel = 4;
+	cfg.on_out = leased_on_out;
+	cfg.out_user = &out;
+	cfg.on_neighbors = leased_on_nbr;
+	cfg.neighbors_user = &out;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	seed = sim_node(&s, 0);
+	assert_int_equal(crawl_add_seed(c, &seed), 0);
+	assert_int_equal(crawl_wants(c), 4);
+	/* Nothing granted: learnt, not checked, however long. */
+	run_crawl(&s, c, 30 * SEC);
+	assert_false(crawl_done(c));
+	crawl_progress(c, &cs);
+	assert_int_equal(cs.seen, 1);
+	assert_int_equal(cs.findnode_sent, 0);
+	assert_int_equal(out.seen, 1);
+	assert_int_equal(out.done, 0);
+	/* The seed granted: checked once, the others it returns learnt. */
+	assert_int_equal(crawl_grant(c, &seed), 0);
+	assert_int_equal(crawl_grant(c, &seed), -EBUSY);
+	assert_int_equal(crawl_wants(c), 3);
+	seed = sim_node(&s, me);
+	assert_int_equal(crawl_grant(c, &seed), -EINVAL);     /* ourselves */
+	run_crawl(&s, c, 30 * SEC);
+	assert_false(crawl_done(c));
+	crawl_progress(c, &cs);
+	assert_int_equal(cs.checked, 1);
+	assert_int_equal(cs.answered, 1);
+	assert_int_equal(cs.queued, 0);
+	assert_true(cs.seen > 1);
+	assert_int_equal(out.seen, cs.seen);
+	assert_int_equal(out.done, 1);
+	kad_node_id(id, s.peers[0]->pub);
+	assert_memory_equal(out.done_id[0], id, CRAWL_ID_LEN);
+	assert_memory_equal(out.nbr_from, id, CRAWL_ID_LEN);
+	assert_true(out.nbr_total >= cs.seen - 1);
+	assert_int_equal(crawl_wants(c), 4);
+	out.nbr_calls = 0;
+	/* A node learnt from it, granted by id: checked too. */
+	seed = sim_node(&s, 5);
+	assert_int_equal(crawl_grant(c, &seed), 0);
+	run_crawl(&s, c, 30 * SEC);
+	assert_int_equal(out.done, 2);
+	kad_node_id(id, s.peers[5]->pub);
+	assert_memory_equal(out.done_id[1], id, CRAWL_ID_LEN);
+	assert_true(out.nbr_calls > 0);
+	assert_memory_equal(out.nbr_from, id, CRAWL_ID_LEN);
+	crawl_stop(c);
+	assert_int_equal(crawl_wants(c), 0);
+	assert_int_equal(crawl_grant(c, &seed), -EPROTO);
+	crawl_on_timer(c, s.now);
+	assert_true(crawl_done(c));
+	sim_fini(&s);
+	crawl_free(c);
+	/* An unleased crawler takes no grant. */
+	make_net(&s, 2, 22, 1 * SEC);
+	me = add_crawler(&s, 2);
+	cfg.leased = false;
+	cfg.on_out = NULL;
+	cfg.on_neighbors = NULL;
+	assert_int_equal(crawl_new(&c, s.peers[me]->d, &cfg, s.now), 0);
+	seed = sim_node(&s, 0);
+	assert_int_equal(crawl_grant(c, &seed), -EPROTO);
+	assert_int_equal(crawl_wants(c), 0);
+	sim_fini(&s);
+	crawl_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1637,6 +1797,7 @@ int main(void)
 		cmocka_unit_test(test_crawl_rlpx_records_rows_and_summary),
 		cmocka_unit_test(test_crawl_rlpx_start_failures_are_counted),
 		cmocka_unit_test(test_crawl_rlpx_error_classes),
+		cmocka_unit_test(test_crawl_leased_visits_only_grants),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

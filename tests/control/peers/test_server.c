@@ -240,6 +240,36 @@ static void test_self_dup(void **state)
 	done(s);
 }
 
+static void test_remove_trusted(void **state)
+{
+	struct server *s = mk(2, 0);    /* 1 dialed, 1 inbound */
+	uint8_t a[64], b[64], c[64];
+
+	(void)state;
+	mkid(a, 1);
+	mkid(b, 2);
+	mkid(c, 3);
+	assert_int_equal(server_remove_trusted(s, a), -ENOENT);
+	assert_int_equal(server_add_trusted(s, a), 0);
+	assert_int_equal(server_add_trusted(s, b), 0);
+	assert_int_equal(server_add_peer(s, c, 3, true), 0);
+	assert_int_equal(server_add_peer(s, a, 1, true), 0);   /* trusted */
+	assert_true(s->peers[1].trusted);
+	/* Out of the set: the peer stays, no longer trusted; b is kept. */
+	assert_int_equal(server_remove_trusted(s, a), 0);
+	assert_int_equal(server_remove_trusted(s, a), -ENOENT);
+	assert_false(server_is_trusted(s, a));
+	assert_true(server_is_trusted(s, b));
+	assert_true(server_has_peer(s, a));
+	assert_false(s->peers[1].trusted);
+	/* A former trusted node is held to the limits again. */
+	assert_int_equal(server_remove_peer(s, 1), 0);
+	assert_int_equal(server_add_peer(s, a, 4, true),
+			 P2P_DISC_TOO_MANY_PEERS);
+	assert_int_equal(server_add_peer(s, b, 5, true), 0);
+	done(s);
+}
+
 static void test_many_ips_bounded(void **state)
 {
 	struct server *s = mk(10, 100000);
@@ -268,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_maxpeers),
 		cmocka_unit_test(test_inbound_slot_after_remove),
 		cmocka_unit_test(test_self_dup),
+		cmocka_unit_test(test_remove_trusted),
 		cmocka_unit_test(test_many_ips_bounded),
 	};
 

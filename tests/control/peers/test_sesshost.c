@@ -23,7 +23,7 @@
 #define MAX_LINKS 16
 #define PIPE_CAP  (128u << 10)
 #define DPQ_CAP   64
-#define N_KINDS   (SESSHOST_EV_STATS + 1)
+#define N_KINDS   (SESSHOST_EV_MSG + 1)
 
 static uint64_t now;
 
@@ -51,6 +51,8 @@ struct side {
 	unsigned n_probe;
 	uint32_t handover_flags;
 	struct rlpx_frame frame;        /* copied at the last HANDOVER */
+	int dial_err;                   /* last EV_DIAL_FAILED */
+	unsigned msg_sent, msg_recv;    /* EV_MSG of the demo protocol */
 	enum sesshost_kind log[256];    /* every action, in order */
 	uint64_t log_conn[256];
 	unsigned n_log;
@@ -284,6 +286,19 @@ static void handle(struct side *s, const struct sesshost_action *a)
 		return;
 	case SESSHOST_EV_PING_ADDED:
 		s->inbound_added = a->inbound;
+		return;
+	case SESSHOST_EV_DIAL_FAILED:
+		s->dial_err = a->err;
+		return;
+	case SESSHOST_EV_MSG:
+		if (a->proto && !strcmp(a->proto->name, "demo")) {
+			assert_int_equal(a->code, 1);
+			assert_int_equal(a->len, 3);
+			if (a->sent)
+				s->msg_sent++;
+			else
+				s->msg_recv++;
+		}
 		return;
 	case SESSHOST_EV_PROBE:
 		assert_true(s->n_probe < 8);
@@ -1021,6 +1036,9 @@ static void test_sesshost_probe_reports(void **state)
 	assert_true(hello_has(&r->hello, "ping", 1));
 	assert_true(r->has_status);
 	assert_int_equal(r->status_err, ETH_OK);
+	/* The highest version both have, and A's Status of it. */
+	assert_int_equal(r->eth_version, ETH_VERSION_MAX);
+	assert_int_equal(r->status.version, ETH_VERSION_MAX);
 	assert_int_equal(r->disc_reason, P2P_DISC_REQUESTED);
 	assert_false(r->disc_remote);
 	assert_memory_equal(r->pub, a->pub, 64);
@@ -1041,6 +1059,7 @@ static void test_sesshost_probe_reports(void **state)
 	assert_int_equal(r->err, -ECONNABORTED);
 	assert_int_equal(r->stage, RLPXPROBE_HELLO);
 	assert_false(r->has_hello);
+	assert_int_equal(r->eth_version, 0);
 	assert_int_equal(r->disc_reason, P2P_DISC_TOO_MANY_PEERS);
 	assert_true(r->disc_remote);
 
@@ -1098,6 +1117,8 @@ static void test_sesshost_probe_timeout_in_dataplane(void **state)
 	assert_int_equal(p->probe[0].stage, RLPXPROBE_STATUS);
 	assert_true(p->probe[0].has_hello);
 	assert_false(p->probe[0].has_status);
+	/* Negotiated without a Status. */
+	assert_int_equal(p->probe[0].eth_version, ETH_VERSION_MAX);
 }
 
 /* Write back-pressure: bytes the host cannot write pile up in the queues;
@@ -1291,6 +1312,104 @@ static void test_sesshost_shutdown(void **state)
 	raw_free(&r);
 }
 
+/* ---- external protocols, one-shot dials, message events -------------- */
+
+static unsigned demo_added, demo_msgs;
+
+static int demo_on_added(const struct p2p_proto *proto, struct p2p_peer *peer,
+			 uint64_t now_ns)
+{
+	static const uint8_t hi[3] = { 0x82, 'h', 'i' };
+
+	(void)now_ns;
+	demo_added++;
+	assert_int_equal(p2p_send(p2p_peer_host(peer), peer, proto, 1, hi,
+				  sizeof(hi)), 0);
+	return 0;
+}
+
+static int demo_on_msg(const struct p2p_proto *proto, struct p2p_peer *peer,
+		       uint64_t code, const uint8_t *payload, size_t len,
+		       uint64_t now_ns)
+{
+	(void)proto;
+	(void)peer;
+	(void)now_ns;
+	assert_int_equal(code, 1);
+	assert_int_equal(len, 3);
+	assert_memory_equal(payload, "\x82hi", 3);
+	demo_msgs++;
+	return 0;
+}
+
+static const struct p2p_proto demo = {
+	.name = "demo", .version = 1, .length = 2,
+	.on_peer_added = demo_on_added, .on_msg = demo_on_msg,
+};
+
+/* The owner registers the protocols (eth on one side only), B dials A
+ * once with sesshost_dial(); message events for both directions; a dial
+ * to nobody is reported. */
+static void test_sesshost_external_protos_dial(void **state)
+{
+	struct sesshost_cfg tmpl = { .external_protos = true,
+				     .msg_events = true };
+	struct side *a = side_add(30301, false, &tmpl);
+	struct side *b = side_add(30302, false, &tmpl);
+	struct side *ghost = side_add(0, true, NULL);
+	uint8_t bad_ip[16] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 };
+
+	(void)state;
+	demo_added = demo_msgs = 0;
+	assert_false(sesshost_eth_registered(a->h));
+	assert_int_equal(sesshost_register_eth(a->h), 0);
+	assert_int_equal(sesshost_register_eth(a->h), -EEXIST);
+	assert_true(sesshost_eth_registered(a->h));
+	assert_int_equal(sesshost_register(a->h, &demo), 0);
+	assert_int_equal(sesshost_register(b->h, &demo), 0);
+	assert_int_equal(sesshost_dial(b->h, b->pub, a->ip, a->port, now),
+			 -EINVAL);
+	assert_int_equal(sesshost_dial(b->h, a->pub, a->ip, 0, now), -EINVAL);
+	assert_int_equal(sesshost_dial(b->h, a->pub, a->ip, a->port, now), 0);
+	assert_int_equal(sesshost_dial(b->h, a->pub, a->ip, a->port, now),
+			 -EALREADY);
+	assert_int_equal(sesshost_register(b->h, &demo), -EBUSY);
+	advance(10 * MS);
+	assert_int_equal(stats(a).peers, 1);
+	assert_int_equal(stats(b).peers, 1);
+	/* A's Hello: eth and demo; B's: demo only; they share demo. */
+	assert_true(hello_has(&b->hello, "eth", ETH_VERSION_68));
+	assert_true(hello_has(&b->hello, "demo", 1));
+	assert_false(hello_has(&a->hello, "eth", ETH_VERSION_68));
+	assert_int_equal(a->n[SESSHOST_EV_PING_ADDED], 0);
+	assert_int_equal(demo_added, 2);
+	assert_int_equal(demo_msgs, 2);
+	assert_int_equal(a->msg_sent, 1);
+	assert_int_equal(a->msg_recv, 1);
+	assert_int_equal(b->msg_sent, 1);
+	assert_int_equal(b->msg_recv, 1);
+	assert_non_null(sesshost_find_peer(b->h, a->pub));
+	assert_null(sesshost_find_peer(b->h, ghost->pub));
+	assert_int_equal(sesshost_dial(b->h, a->pub, a->ip, a->port, now),
+			 -EISCONN);
+	/* Not redialed once gone: a one-shot dial is not static. */
+	assert_int_equal(sesshost_remove_peer(b->h, a->pub, now), 0);
+	advance(40 * SEC);
+	assert_int_equal(stats(b).peers, 0);
+	assert_int_equal(b->n[SESSHOST_A_DIAL], 1);
+	assert_int_equal(b->n[SESSHOST_EV_DIAL_FAILED], 0);
+	/* Nobody listens there. */
+	assert_int_equal(sesshost_dial(b->h, ghost->pub, bad_ip, 30399, now),
+			 0);
+	advance(10 * MS);
+	assert_int_equal(b->n[SESSHOST_EV_DIAL_FAILED], 1);
+	assert_int_equal(b->dial_err, -ECONNREFUSED);
+	/* Trusted set: out again. */
+	assert_int_equal(sesshost_add_trusted(b->h, ghost->pub), 0);
+	assert_int_equal(sesshost_remove_trusted(b->h, ghost->pub), 0);
+	assert_int_equal(sesshost_remove_trusted(b->h, ghost->pub), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1328,6 +1447,8 @@ int main(void)
 			test_sesshost_dataplane_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_sesshost_shutdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sesshost_external_protos_dial, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/select.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +25,9 @@
 #include "common/enode.h"
 #include "common/keccak.h"
 #include "control/store/crawlstore.h"
+#include "control/store/crawldb.h"
 #include "control/store/nodedb.h"
+#include "control/store/sqlitestore.h"
 #include "control/store/nodesjson.h"
 
 #define SEC 1000000000ull
@@ -147,7 +150,7 @@ static void test_crawlstore_writes_geth_layout_and_rows(void **st)
 	struct crawlstore_stats cs;
 	struct rlpxprobe_result pr;
 	struct crawlstore *s;
-	struct nodedb *db;
+	struct crawldb *db;
 	struct crawl_out o;
 	char path[128], dbp[128], *text, *want;
 	size_t len, wlen;
@@ -156,7 +159,7 @@ static void test_crawlstore_writes_geth_layout_and_rows(void **st)
 	(void)st;
 	path_of(path, sizeof(path), "layout.json");
 	path_of(dbp, sizeof(dbp), "layout.sqlite");
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	sc.json_path = path;
 	sc.db = db;
 	assert_int_equal(crawlstore_new(&s, &sc), 0);
@@ -237,9 +240,9 @@ static void test_crawlstore_writes_geth_layout_and_rows(void **st)
 	free(text);
 	free(want);
 	assert_int_equal(crawlstore_close(s), 0);
-	assert_int_equal(nodedb_count(db, "crawl"), 4);
-	assert_int_equal(nodedb_count(db, "rlpx"), 1);
-	nodedb_close(db);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), 4);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "visits"), 1);
+	crawldb_close(db);
 	assert_int_equal(temp_files("layout.json"), 0);
 }
 
@@ -482,14 +485,14 @@ static void test_crawlstore_close_writes_last(void **st)
 	struct crawlstore_config sc = { 0 };
 	struct crawlstore_stats cs;
 	struct crawlstore *s;
-	struct nodedb *db;
+	struct crawldb *db;
 	char path[128], dbp[128], *text;
 	size_t len;
 
 	(void)st;
 	path_of(path, sizeof(path), "last.json");
 	path_of(dbp, sizeof(dbp), "last.sqlite");
-	assert_int_equal(nodedb_open(&db, dbp), 0);
+	assert_int_equal(crawldb_open(&db, dbp), 0);
 	sc.json_path = path;
 	sc.db = db;
 	sc.interval_ns = 3600 * SEC;
@@ -504,8 +507,8 @@ static void test_crawlstore_close_writes_last(void **st)
 	assert_non_null(text);
 	assert_int_equal(json_nodes(text, len), 250);
 	free(text);
-	assert_int_equal(nodedb_count(db, "crawl"), 500);
-	nodedb_close(db);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "crawl_nodes"), 500);
+	crawldb_close(db);
 
 	/* Given nothing: an existing nodes.json stays (a crawl that failed
 	 * to start must not wipe the last one); a flush writes "{}". */
@@ -597,6 +600,163 @@ static void test_crawlstore_thread_blocks_signals(void **st)
 	assert_int_equal(crawlstore_close(s), 0);
 }
 
+/* ---- leased visits ------------------------------------------------------ */
+
+static int int_row(void *user, const struct crawldb_val *c, size_t n)
+{
+	int64_t *out = user;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = c[i].type == CRAWLDB_INT ? c[i].i :
+			 c[i].type == CRAWLDB_NULL ? -1 : -2;
+	return 0;
+}
+
+/* Takes the answer to a lease request, waiting (bounded) on the fd. */
+static ssize_t take(struct crawlstore *s, struct discv4_node *out, size_t max,
+		    bool *pending, bool *leased)
+{
+	ssize_t n = -EAGAIN;
+
+	for (int i = 0; i < 1000 && n == -EAGAIN; i++) {
+		int fd = crawlstore_fd(s);
+		fd_set rd;
+		struct timeval tv = { 0, 10000 };
+
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		(void)select(fd + 1, &rd, NULL, NULL, &tv);
+		n = crawlstore_take_leased(s, out, max, pending, leased);
+	}
+	return n;
+}
+
+/* A leased store: learnt nodes go into the round's queue, a lease request
+ * is answered through the fd, a finished visit is written with both its
+ * parts (or as not visited), neighbours are a set, and the close puts
+ * back what was leased and not finished. */
+static void test_crawlstore_leased_visits(void **st)
+{
+	struct crawlstore_config sc = { 0 };
+	struct crawlstore_stats cs;
+	struct rlpxprobe_result r;
+	struct discv4_node got[8];
+	struct crawlstore *s;
+	struct crawldb *db;
+	bool pending, leased;
+	char dbp[128], sql[256];
+	uint8_t nbr[2][CRAWL_ID_LEN];
+	int64_t v[4];
+	ssize_t n;
+
+	(void)st;
+	path_of(dbp, sizeof(dbp), "leased.sqlite");
+	assert_int_equal(crawldb_open(&db, dbp), 0);
+	sc.db = db;
+	sc.leased = true;
+	sc.round = "round-1";
+	sc.me.host = "test";
+	assert_int_equal(crawlstore_new(&s, &sc), 0);
+	assert_true(crawlstore_fd(s) >= 0);
+	assert_int_equal(crawlstore_take_leased(s, got, 8, &pending, &leased),
+			 -EAGAIN);
+	for (unsigned k = 0; k < 5; k++) {
+		struct crawl_out o = node(k, 0);
+
+		o.last_check = CRAWL_ZERO_TIME;
+		assert_int_equal(crawlstore_put_node(s, &o), 0);
+	}
+	assert_int_equal(crawlstore_lease(s, 3), 0);
+	assert_int_equal(crawlstore_lease(s, 3), -EBUSY);
+	n = take(s, got, 8, &pending, &leased);
+	assert_int_equal(n, 3);
+	assert_true(pending && leased); /* nodes came: not said */
+	/* Visit got[0]: its check and its probe, then its finish. */
+	{
+		struct crawl_out o;
+
+		for (unsigned k = 0; k < 5; k++) {
+			o = node(k, 1);
+			if (!memcmp(o.n.id, got[0].id, 64))
+				break;
+		}
+		assert_memory_equal(o.n.id, got[0].id, 64);
+		o.events = CRAWL_EV_DONE | CRAWL_EV_ANSWERED;
+		o.answered = o.replied = true;
+		o.check_ns = 1700000000ull * SEC;
+		o.done_ns = o.check_ns + SEC / 2;
+		o.neighbors = 2;
+		assert_int_equal(crawlstore_put_node(s, &o), 0);
+		memset(&r, 0, sizeof(r));
+		memcpy(r.pub, o.n.id, 64);
+		r.tcp = 30303;
+		r.err = -ECONNREFUSED;
+		r.disc_reason = P2P_DISC_NONE;
+		assert_int_equal(crawlstore_put_rlpx(s, &r), 0);
+		memcpy(nbr[0], o.id, CRAWL_ID_LEN);    /* itself, say */
+		memset(nbr[1], 7, CRAWL_ID_LEN);
+		assert_int_equal(crawlstore_put_neighbors(s, o.id,
+			(const uint8_t (*)[CRAWL_ID_LEN])nbr, 2), 0);
+		assert_int_equal(crawlstore_put_neighbors(s, o.id,
+			(const uint8_t (*)[CRAWL_ID_LEN])nbr, 1), 0);
+		assert_int_equal(crawlstore_finish(s, o.id), 0);
+	}
+	/* got[1]: finished without any part (not visited). */
+	{
+		uint8_t id[CRAWL_ID_LEN];
+
+		keccak256(id, got[1].id, 64);
+		assert_int_equal(crawlstore_finish(s, id), 0);
+	}
+	assert_int_equal(crawlstore_flush(s), 0);
+	crawlstore_stats(s, &cs);
+	assert_int_equal(cs.visits, 2);
+	assert_int_equal(cs.leased, 3);
+	assert_int_equal(cs.leases_lost, 0);
+	assert_int_equal(cs.rlpx_rows, 1);
+	/* A late Pong of got[1] after its visit was committed: the row
+	 * says answered. */
+	for (unsigned k = 0; k < 5; k++) {
+		struct crawl_out o = node(k, 1);
+
+		if (memcmp(o.n.id, got[1].id, 64))
+			continue;
+		o.events = CRAWL_EV_ANSWERED;
+		o.answered = true;
+		assert_int_equal(crawlstore_put_node(s, &o), 0);
+	}
+	assert_int_equal(crawlstore_flush(s), 0);
+	/* The other two still pending; asking again gets them. */
+	assert_int_equal(crawlstore_lease(s, 8), 0);
+	assert_int_equal(take(s, got, 8, &pending, &leased), 2);
+	assert_int_equal(crawlstore_close(s), 0);
+
+	snprintf(sql, sizeof(sql), "SELECT count(*), sum(answered), "
+		 "sum(rlpx_error = 'refused'), sum(disc_error = 'not visited') "
+		 "FROM visits WHERE crawl_id = %lld", (long long)cs.crawl_id);
+	assert_int_equal(crawldb_query(db, sql, int_row, v), 0);
+	assert_int_equal(v[0], 2);
+	assert_int_equal(v[1], 2);      /* got[1]: late */
+	assert_int_equal(v[2], 1);
+	assert_int_equal(v[3], 1);
+	assert_int_equal(nodedb_count(sqlitestore_nodedb(db), "neighbors"), 2);
+	/* The close put the three unfinished leases back. */
+	snprintf(sql, sizeof(sql), "SELECT sum(state = 0), sum(state = 2), "
+		 "sum(state = 1) FROM crawl_queue WHERE crawl_id = %lld",
+		 (long long)cs.crawl_id);
+	assert_int_equal(crawldb_query(db, sql, int_row, v), 0);
+	assert_int_equal(v[0], 3);
+	assert_int_equal(v[1], 2);
+	assert_int_equal(v[2], 0);
+	snprintf(sql, sizeof(sql), "SELECT leased, visits, ended_at IS NULL "
+		 "FROM crawlers WHERE id = %lld", (long long)cs.crawler_id);
+	assert_int_equal(crawldb_query(db, sql, int_row, v), 0);
+	assert_int_equal(v[0], 5);
+	assert_int_equal(v[1], 2);
+	assert_int_equal(v[2], 0);
+	crawldb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_crawlstore_thread_writes_on_its_own),
 		cmocka_unit_test(test_crawlstore_close_writes_last),
 		cmocka_unit_test(test_crawlstore_thread_blocks_signals),
+		cmocka_unit_test(test_crawlstore_leased_visits),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

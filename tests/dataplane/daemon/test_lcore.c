@@ -481,6 +481,101 @@ static void test_lcore_tx_length_flipped_rlpx(void **st)
 	w_fini(&w);
 }
 
+/* ---- stop: what control queued before SHUTDOWN is carried out ------- */
+
+/* A worker told to stop before it ran a round still sends the packets
+ * control queued: the final drain, not the loop, took them. */
+static void test_lcore_stop_drains_queued_tx(void **st)
+{
+	struct msg_desc d[2];
+	struct w w;
+	uint32_t s;
+
+	(void)st;
+	w_init(&w, false);
+	(void)put_msg(&w, 0, MSG_DISCV4_TX, 0, &d[0]);
+	(void)put_msg(&w, 1, MSG_DISCV4_TX, 0, &d[1]);
+	assert_int_equal(shmring_enqueue(w.l.txq, d, 2), 2);
+	w.stop = true;
+	assert_int_equal(lcore_loop(&w.l), 0);
+	assert_int_equal(w.f.sent, 2);
+	assert_int_equal(w.f.bad_len, 0);
+	/* Both slots went back to control. */
+	assert_int_equal(shmring_slot_alloc(w.r, &s), 0);
+	assert_int_equal(shmring_slot_alloc(w.r, &s), 0);
+	assert_int_equal(shmring_slot_alloc(w.r, &s), -ENOBUFS);
+	w_fini(&w);
+}
+
+/* Control ends a node's sessions with close requests (client quitting)
+ * right before it sends SHUTDOWN: a worker that sees the stop first still
+ * writes each session's Disconnect [0x08] before it exits, so the peer
+ * reads the reason instead of an EOF. */
+static void test_lcore_stop_sends_queued_disconnect(void **st)
+{
+	struct rlpx_frame local, remote;
+	struct msg_rlpx_closed *c;
+	struct msg_rlpx_keys k;
+	struct peer p = { 0 };
+	struct msg_desc kd, cd;
+	struct rlpx_msg m;
+	uint8_t *buf;
+	ssize_t room, got;
+	struct w w;
+	int sv[2], rc;
+
+	(void)st;
+	w_init(&w, true);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	frame_pair(&local, &remote);
+	codec_of(&p.c, &remote, 0, 0);
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(rlpx_frame_export(&k, &local), 0);
+	k.hdr.type = MSG_RLPX_KEYS;
+	k.hdr.len = sizeof(k) - sizeof(k.hdr);
+	k.session_id = 78;
+	memcpy(shmring_slot_ptr(w.r, 0), &k, sizeof(k));
+	kd = (struct msg_desc){ .slot = 0, .len = sizeof(k),
+				.kind = MSG_RLPX_KEYS };
+	assert_int_equal(rlpx_stage_ctl(w.l.rlpx, &kd,
+					shmring_slot_ptr(w.r, 0)), 0);
+	assert_int_equal(rlpx_stage_give_fd(w.l.rlpx, 78, sv[0]), 0);
+	(void)rlpx_stage_poll(w.l.rlpx);
+	assert_int_equal(cnt(&w, DP_CNT_RLPX_SESSIONS), 1);
+
+	c = shmring_slot_ptr(w.r, 1);
+	memset(c, 0, sizeof(*c));
+	c->hdr.type = MSG_RLPX_CLOSED;
+	c->hdr.len = sizeof(*c) - sizeof(c->hdr);
+	c->session_id = 78;
+	c->reason = 0x08;               /* client quitting */
+	c->origin = MSG_CLOSE_LOCAL;
+	cd = (struct msg_desc){ .slot = 1, .len = sizeof(*c),
+				.kind = MSG_RLPX_CLOSED };
+	assert_int_equal(shmring_enqueue(w.l.txq, &cd, 1), 1);
+	w.stop = true;
+	assert_int_equal(lcore_loop(&w.l), 0);
+
+	room = rlpx_codec_rx_space(&p.c, &buf);
+	assert_true(room > 0);
+	got = recv(sv[1], buf, (size_t)room, MSG_DONTWAIT);
+	assert_true(got > 0);
+	rlpx_codec_rx_commit(&p.c, (size_t)got);
+	rc = rlpx_codec_rx_next(&p.c, &m);
+	assert_int_equal(rc, 0);
+	assert_int_equal(m.code, 0x01);         /* p2p Disconnect */
+	assert_int_equal(m.len, 2);
+	assert_int_equal(m.data[0], 0xc1);      /* [0x08] */
+	assert_int_equal(m.data[1], 0x08);
+	rlpx_codec_fini(&p.c);
+	rlpx_frame_fini(&local);
+	rlpx_frame_fini(&remote);
+	close(sv[1]);
+	explicit_bzero(&k, sizeof(k));
+	w_fini(&w);
+}
+
 /* ---- clocks: monotonic for budgets, Unix time for expirations ------- */
 
 static const uint8_t priv[32] = {
@@ -681,6 +776,8 @@ int main(void)
 		cmocka_unit_test(test_lcore_clocks_injected),
 		cmocka_unit_test(test_lcore_occupancy_gauges),
 		cmocka_unit_test(test_lcore_discv5),
+		cmocka_unit_test(test_lcore_stop_drains_queued_tx),
+		cmocka_unit_test(test_lcore_stop_sends_queued_disconnect),
 		cmocka_unit_test(test_lcore_tx_length_flipped_discv4),
 		cmocka_unit_test(test_lcore_tx_length_flipped_rlpx),
 	};
