@@ -135,8 +135,8 @@ static void test_crawl5_finds_and_checks_every_node(void **state)
 	assert_true(st.findnode_sent >= N_NET * CRAWL5_EMPTY_STOP);
 	assert_true(st.findnode_sent < N_NET * 17);
 	assert_int_equal(st.findnode_ok, st.findnode_sent);
+	v5net_fini(&net);              /* the engine first: crawl5.h */
 	crawl5_free(c);
-	v5net_fini(&net);
 }
 
 static void test_crawl5_full_sweep_asks_every_distance(void **state)
@@ -159,8 +159,8 @@ static void test_crawl5_full_sweep_asks_every_distance(void **state)
 	assert_int_equal(st.answered, st.seen);
 	/* 256 down to 250: seven FINDNODEs per answering node. */
 	assert_int_equal(st.findnode_sent, 7 * st.answered);
+	v5net_fini(&net);              /* the engine first: crawl5.h */
 	crawl5_free(c);
-	v5net_fini(&net);
 }
 
 static void test_crawl5_dead_node_halves_prior_score(void **state)
@@ -192,8 +192,8 @@ static void test_crawl5_dead_node_halves_prior_score(void **state)
 	assert_int_equal(s.last_fail[5], CRAWL5_FAIL_TIMEOUT);
 	assert_int_equal(s.last_score[6], 5);
 	assert_int_equal(st.fail[CRAWL5_FAIL_TIMEOUT], 1);
+	v5net_fini(&net);              /* the engine first: crawl5.h */
 	crawl5_free(c);
-	v5net_fini(&net);
 }
 
 static void test_crawl5_node_cap_refuses(void **state)
@@ -214,8 +214,8 @@ static void test_crawl5_node_cap_refuses(void **state)
 	assert_true(st.done);
 	assert_int_equal(st.seen, 5);
 	assert_true(st.refused > 0);
+	v5net_fini(&net);              /* the engine first: crawl5.h */
 	crawl5_free(c);
-	v5net_fini(&net);
 }
 
 static void test_crawl5_timeout_stops(void **state)
@@ -239,8 +239,8 @@ static void test_crawl5_timeout_stops(void **state)
 	/* Our own node and a record-less node without key are refused. */
 	seed = v5net_node(&net, N_NET);
 	assert_int_equal(crawl5_add_seed(c, &seed), -EINVAL);
+	v5net_fini(&net);              /* the engine first: crawl5.h */
 	crawl5_free(c);
-	v5net_fini(&net);
 }
 
 int main(void)
