@@ -12,15 +12,19 @@ static const struct {
 	cmd_fn *fn;
 	const char *summary;
 } cmds[] = {
-	{ "bootnode", NULL, cmd_bootnode, "a discovery v4 bootnode" },
+	{ "bootnode", NULL, cmd_bootnode, "a discovery bootnode (v4 and v5)" },
 	{ "node", NULL, cmd_node, "an RLPx node: discovery, eth, ping/1" },
 	{ "crawl", NULL, cmd_crawl, "crawl the network, write nodes.json" },
 	{ "report", NULL, cmd_report, "a crawl's HTML report from its database" },
 	{ "testnet", NULL, cmd_testnet, "N discovery nodes on loopback" },
 	{ "discv4", "ping", cmd_discv4_ping, "ping a node" },
 	{ "discv4", "resolve", cmd_discv4_resolve, "a node's current ENR" },
+	{ "discv5", "ping", cmd_discv5_ping, "ping a node over discovery v5" },
+	{ "discv5", "resolve", cmd_discv5_resolve, "a node's current ENR (v5)" },
+	{ "discv5", "talk", cmd_discv5_talk, "a TALKREQ, print the TALKRESP" },
 	{ "rlpx", "ping", cmd_rlpx_ping, "handshake and Hello with a node" },
 	{ "test", "discv4", cmd_test_discv4, "the discv4 conformance suite" },
+	{ "test", "discv5", cmd_test_discv5, "the discv5 conformance suite" },
 	{ "key", "generate", cmd_key_generate, "a new node key file" },
 	{ "key", "to-enode", cmd_key_to_enode, "a key file's enode URL" },
 	{ "key", "to-enr", cmd_key_to_enr, "a record signed by a key file" },

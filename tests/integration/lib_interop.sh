@@ -74,12 +74,13 @@ metric() {
 		.catch(() => console.log('?'))"
 }
 
-# npm_setup INTEROP_DIR: installs the locked @ethereumjs/devp2p with npm ci
-# unless node_modules already matches the lock file.
+# npm_setup INTEROP_DIR: installs the locked packages (@ethereumjs/devp2p,
+# @chainsafe/discv5) with npm ci unless node_modules already has them.
 npm_setup() {
 	command -v node >/dev/null || die "node is not installed"
 	command -v npm >/dev/null || die "npm is not installed"
-	if ! (cd "$1" && npm ls --silent @ethereumjs/devp2p >/dev/null 2>&1)
+	if ! (cd "$1" && npm ls --silent @ethereumjs/devp2p \
+		@chainsafe/discv5 >/dev/null 2>&1)
 	then
 		(cd "$1" && timeout 300 npm ci --no-audit --no-fund \
 			--loglevel=error) || die "npm ci in $1 failed"

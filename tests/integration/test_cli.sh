@@ -25,7 +25,8 @@ FAIL_LOGS="*.err *.out"
 COMMANDS=("bootnode" "node" "crawl" "report" "testnet" "discv4 ping" "discv4 resolve"
 	  "rlpx ping" "test discv4" "key generate" "key to-enode" "enr dump"
 	  "admin" "ban list" "ban add" "ban remove" "version" "key to-enr"
-	  "dns build" "dns verify" "nodeset filter" "nodeset info")
+	  "dns build" "dns verify" "nodeset filter" "nodeset info"
+	  "discv5 ping" "discv5 resolve" "discv5 talk" "test discv5")
 
 # 1. help
 "$DEVPLANE" >"$WORK/bare.out" 2>"$WORK/bare.err"
@@ -74,6 +75,24 @@ done
 "$DEVPLANE" discv4 ping --nat upnp enode://0@127.0.0.1:1 2>"$WORK/bad.err"
 [ $? = 2 ] && grep -q 'maps ports for node, bootnode and crawl only' \
 	"$WORK/bad.err" || fail "discv4 ping --nat upnp: want exit 2"
+# discv5: a bad node, a bad payload, and a silent endpoint.
+for c in "discv5 ping" "discv5 resolve" "test discv5"; do
+	# shellcheck disable=SC2086
+	"$DEVPLANE" $c enode://00@127.0.0.1:1 2>"$WORK/bad.err"
+	[ $? = 2 ] && grep -q 'invalid node enode://00@' "$WORK/bad.err" ||
+		fail "$c with a bad node: want exit 2"
+done
+"$DEVPLANE" key generate "$WORK/t.key" >/dev/null || fail "key generate"
+SILENT=$("$DEVPLANE" key to-enode "$WORK/t.key" --ip 127.0.0.1 --tcp 0 \
+	--udp 9) || fail "key to-enode"
+"$DEVPLANE" discv5 talk "$SILENT" proto 0xzz 2>"$WORK/bad.err"
+[ $? = 2 ] && grep -q 'HEX is not hex' "$WORK/bad.err" ||
+	fail "discv5 talk with bad hex: want exit 2"
+"$DEVPLANE" discv5 talk "$SILENT" proto 0x01 >"$WORK/talk.out" \
+	2>"$WORK/talk.err"
+[ $? = 1 ] && grep -q 'talk: timeout (no answer)' "$WORK/talk.err" &&
+	[ ! -s "$WORK/talk.out" ] ||
+	fail "discv5 talk to a silent port: want a timeout, exit 1"
 "$DEVPLANE" bootnode --nat.lease 1m 2>"$WORK/bad.err"
 [ $? = 2 ] && grep -q 'nat.lease needs --nat upnp' "$WORK/bad.err" ||
 	fail "--nat.lease without a mapping --nat: want exit 2"

@@ -6,18 +6,21 @@
 #   1. geth's conformance suite (devp2p discv5 test) against `devplane
 #      node`: every case passes;
 #   2. a geth node (devp2p discv5 listen) bootstrapped from a `devplane
-#      bootnode` answers our PING, FINDNODE [0] and TALKREQ;
-#   3. our conformance suite (control/tester/v5test) against the geth node;
+#      bootnode` answers `devplane discv5 ping`, `discv5 resolve` (its
+#      FINDNODE [0]) and `discv5 talk` (an empty TALKRESP for a protocol
+#      it does not speak), and a talk to a dead endpoint fails with a
+#      timeout and a non-zero exit;
+#   3. our conformance suite (`devplane test discv5`) against the geth
+#      node;
 #   4. our suite against a fresh `devplane bootnode`;
-#   5. a third node, bootstrapped from geth alone, finds the bootnode of 2
-#      by lookup.
-# The nodes' ENRs come from their admin API (admin_nodeInfo). The client
-# side of 2-5 is v5node_tool (the engine on a plain socket).
-# Usage: test_discv5.sh DEVPLANE V5NODE_TOOL. Exits 77 (skip) without the
-# devp2p binary (tests/interop/geth/install.sh builds it).
+#   5. `devplane discv5 resolve` of bootnode B given with a stale endpoint
+#      (node A's port, where B's packets cannot be unmasked) finds B's
+#      record by a lookup through geth alone (--bootnodes).
+# The nodes' ENRs come from their admin API (admin_nodeInfo).
+# Usage: test_discv5.sh DEVPLANE. Exits 77 (skip) without the devp2p
+# binary (tests/interop/geth/install.sh builds it).
 set -eu
 DP=$1
-TOOL=$2
 DEVP2P=${DEVP2P:-$HOME/.cache/devplane/geth-v1.17.10/bin/devp2p}
 if [ ! -x "$DEVP2P" ]; then
 	echo "SKIP: $DEVP2P missing (run tests/interop/geth/install.sh)"
@@ -49,6 +52,13 @@ first_line() {
 		i=$((i + 1))
 	done
 	return 1
+}
+# udp_of ENR: the record's UDP port.
+udp_of() { "$DP" enr dump "$1" | sed -n 's/^  udp  *//p'; }
+# is_enode FILE PUB UDP: FILE has an enode URL of PUB at 127.0.0.1 with
+# UDP port UDP (devplane prints TCP port 0 plus ?discport= without TCP).
+is_enode() {
+	grep -Eqx "enode://$2@127\.0\.0\.1:($3|[0-9]+\?discport=$3)" "$1"
 }
 key() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 # info NAME FIELD: FIELD ("enr" or "id") of admin_nodeInfo of the node
@@ -86,7 +96,6 @@ start a node
 start b bootnode
 ENR=$(info a enr) || fail "node A: no admin_nodeInfo"
 BENR=$(info b enr) || fail "bootnode B: no admin_nodeInfo"
-BID=$(info b id) || fail "bootnode B: no id"
 echo "node A $ENR"
 
 echo "== 1. devp2p discv5 test against devplane node"
@@ -98,34 +107,65 @@ grep -Eq "^$n/$n tests passed" "$tmp/gethsuite.out" && [ "$n" -ge 10 ] ||
 	fail "geth's suite did not pass every case"
 tail -1 "$tmp/gethsuite.out"
 
-echo "== 2. geth node from devplane bootnode: PING, FINDNODE [0], TALKREQ"
+echo "== 2. geth node from devplane bootnode: ping, resolve, talk"
 "$DEVP2P" discv5 listen --addr 127.0.0.1:0 --bootnodes "$BENR" \
 	> "$tmp/geth.out" 2> "$tmp/geth.err" &
 pids="$pids $!"
 GENR=$(first_line "$tmp/geth.out" enr:) || fail "geth printed no ENR"
-"$TOOL" ping "$GENR" > "$tmp/ping.out" 2>&1 || fail "ping"
-grep -q '^pong seq=' "$tmp/ping.out" || fail "no pong"
-"$TOOL" findnode "$GENR" 0 > "$tmp/findnode.out" 2>&1 || fail "findnode"
-[ "$(grep -c '^node ' "$tmp/findnode.out")" = 1 ] || fail "findnode [0]"
-"$TOOL" talk "$GENR" devplane-test hello > "$tmp/talk.out" 2>&1 ||
-	fail "talk"
-grep -qx 'talkresp ' "$tmp/talk.out" || fail "TALKRESP not empty"
-cat "$tmp/ping.out" "$tmp/findnode.out" "$tmp/talk.out"
+GURL=$("$DP" enr dump "$GENR" | sed -n 's/^URLv4: *//p')
+GPUB=$(echo "$GURL" | sed 's|^enode://\([0-9a-f]*\)@.*|\1|')
+"$DP" discv5 ping "$GENR" > "$tmp/ping.out" 2>&1 || fail "ping"
+grep -Eq '^node responded to ping \(RTT [0-9.]+ms, enr-seq [0-9]+, sees us at 127\.0\.0\.1:[0-9]+\)\.$' \
+	"$tmp/ping.out" || fail "ping: no answer line"
+"$DP" discv5 resolve "$GENR" > "$tmp/resolve.out" 2>&1 || fail "resolve"
+grep -q '^enr:' "$tmp/resolve.out" &&
+	is_enode "$tmp/resolve.out" "$GPUB" "$(udp_of "$GENR")" ||
+	fail "resolve: not geth's record"
+"$DP" discv5 talk "$GENR" devplane-test 0x68656c6c6f > "$tmp/talk.out" \
+	2>&1 || fail "talk"
+[ "$(cat "$tmp/talk.out")" = 0x ] || fail "TALKRESP not empty"
+cat "$tmp/ping.out" "$tmp/resolve.out" "$tmp/talk.out"
+# A dead endpoint: B's key at node A's port (A cannot unmask packets for
+# B, so it drops them): no answer, a clear error, exit status 1.
+APORT=$(udp_of "$ENR")
+BPUB=$("$DP" enr dump "$BENR" |
+	sed -n 's|^URLv4: *enode://\([0-9a-f]*\)@.*|\1|p')
+STALE="enode://$BPUB@127.0.0.1:$APORT"
+rc=0
+"$DP" discv5 talk "$STALE" devplane-test 0x > "$tmp/deadtalk.out" \
+	2> "$tmp/deadtalk.err" || rc=$?
+[ $rc = 1 ] && grep -q 'talk: timeout' "$tmp/deadtalk.err" &&
+	[ ! -s "$tmp/deadtalk.out" ] ||
+	fail "talk to a dead endpoint: rc $rc, $(cat "$tmp/deadtalk.err")"
+cat "$tmp/deadtalk.err"
 
 echo "== 3. our suite against geth"
-"$TOOL" test "$GENR" > "$tmp/oursuite.out" 2>&1 || fail "our suite failed"
+"$DP" test discv5 "$GENR" > "$tmp/oursuite.out" 2>&1 ||
+	fail "our suite failed"
 cat "$tmp/oursuite.out"
 
 echo "== 4. our suite against devplane bootnode (fresh C)"
 start c bootnode
 CENR=$(info c enr) || fail "bootnode C: no admin_nodeInfo"
-"$TOOL" test "$CENR" > "$tmp/selfsuite.out" 2>&1 ||
+"$DP" test discv5 "$CENR" > "$tmp/selfsuite.out" 2>&1 ||
 	fail "our suite failed against devplane bootnode"
 tail -1 "$tmp/selfsuite.out"
 
-echo "== 5. lookup of bootnode B through geth"
-"$TOOL" lookup "$GENR" "$BID" 60 > "$tmp/lookup.out" 2>&1 ||
-	fail "lookup through geth did not find bootnode B"
+echo "== 5. resolve of bootnode B at a stale endpoint, through geth"
+# geth serves B once its revalidation found B live: retry (60 s at most).
+found=0
+i=0
+while [ $i -lt 12 ]; do
+	if "$DP" discv5 resolve --timeout 5s --bootnodes "$GURL" "$STALE" \
+		> "$tmp/lookup.out" 2> "$tmp/lookup.err"; then
+		found=1
+		break
+	fi
+	i=$((i + 1))
+done
+[ $found = 1 ] || fail "lookup through geth did not find bootnode B"
+is_enode "$tmp/lookup.out" "$BPUB" "$(udp_of "$BENR")" ||
+	fail "resolve did not print B's endpoint: $(cat "$tmp/lookup.out")"
 cat "$tmp/lookup.out"
 # geth talked to loopback only.
 if grep -oE '(addr|ip)=[0-9a-f.:]+' "$tmp/geth.err" |
