@@ -130,6 +130,17 @@ static const struct flag_def {
 	[F_LES_SERVER] = { "les-server", NULL, "nodes with an ENR les entry" },
 	[F_DIALABLE] = { "dialable", NULL,
 			 "nodes with a tcp, tcp6, quic or quic6 port" },
+	[F_LOSS] = { "loss", "PCT", "drop each datagram with this probability (percent, e.g. 5 or 0.5)" },
+	[F_DELAY] = { "delay", "DUR", "one-way delay (default 20ms)" },
+	[F_JITTER] = { "jitter", "DUR", "plus a uniform delay in [0, DUR) (default 0)" },
+	[F_CHURN] = { "churn", "PCT", "cut PCT % of the nodes off at 0.4 T, back at 0.6 T" },
+	[F_PARTITION] = { "partition", "FROM-TO", "split the nodes in two halves from FROM to TO (durations)" },
+	[F_DURATION] = { "duration", "DUR", "virtual time simulated, T (default 60s)" },
+	[F_SEED] = { "seed", "N", "the run's seed: same seed, same run (default 1)" },
+	[F_V4] = { "v4", NULL, "discovery v4 engines (default)" },
+	[F_V5] = { "v5", NULL, "discovery v5 engines (not yet)" },
+	[F_LOOKUPS] = { "lookups", "N", "send-by-id requests measured (default 100)" },
+	[F_BROADCASTS] = { "broadcasts", "N", "broadcasts measured (default 10)" },
 };
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
@@ -721,6 +732,62 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 	case F_DIALABLE:
 		o->dialable = true;
 		break;
+	case F_LOSS: {
+		char *end;
+		double p;
+
+		errno = 0;
+		p = strtod(v, &end);
+		if (*end == '%')
+			end++;
+		if (errno || end == v || *end || !(p >= 0 && p <= 100))
+			return fail(err, err_len, "--loss: a percentage 0..100, got %.20s", v);
+		o->loss_ppm = (uint32_t)(p * 10000 + 0.5);
+		break;
+	}
+	case F_DELAY:
+	case F_JITTER:
+	case F_DURATION: {
+		uint32_t *ms = id == F_DELAY ? &o->delay_ms :
+			       id == F_JITTER ? &o->jitter_ms : &o->duration_ms;
+
+		if (flags_parse_duration(ms, v) || (id == F_DURATION && *ms < 1000))
+			return fail(err, err_len, "--%s: want a duration (--duration: >= 1s), got %.20s", defs[id].name, v);
+		break;
+	}
+	case F_CHURN:
+		if (parse_uint(&u, v, 100))
+			return fail(err, err_len, "--churn: 0..100, got %.20s", v);
+		o->churn_pct = (unsigned)u;
+		break;
+	case F_PARTITION: {             /* FROM-TO */
+		char from[32];
+		size_t n1 = strcspn(v, "-");
+
+		if (!v[n1] || n1 >= sizeof(from) ||
+		    (memcpy(from, v, n1), from[n1] = 0,
+		     flags_parse_duration(&o->part_from_ms, from)) ||
+		    flags_parse_duration(&o->part_to_ms, v + n1 + 1) ||
+		    o->part_to_ms <= o->part_from_ms)
+			return fail(err, err_len, "--partition: want FROM-TO with FROM < TO, got %.40s", v);
+		break;
+	}
+	case F_SEED:
+		if (parse_uint(&u, v, (unsigned long)-1))
+			return fail(err, err_len, "--seed: want a number, got %.20s", v);
+		o->sim_seed = u;
+		break;
+	case F_V4:
+	case F_V5:
+		o->sim_v5 = id == F_V5;
+		break;
+	case F_LOOKUPS:
+	case F_BROADCASTS:
+		if (parse_uint(&u, v, 100000))
+			return fail(err, err_len, "--%s: 0..100000, got %.20s",
+				    defs[id].name, v);
+		*(id == F_LOOKUPS ? &o->lookups : &o->broadcasts) = (unsigned)u;
+		break;
 	case F_NAT_LEASE:
 		if (flags_parse_duration(&o->nat_lease_ms, v) ||
 		    o->nat_lease_ms < 5000)
@@ -746,6 +813,11 @@ static void defaults(struct flags *o)
 	o->tcp = o->udp = 30303;
 	o->seq = 1;
 	o->limit = -1;
+	o->delay_ms = 20;
+	o->duration_ms = 60000;
+	o->sim_seed = 1;
+	o->lookups = 100;
+	o->broadcasts = 10;
 	netutil_addr_parse(o->ip, "127.0.0.1", 9);
 	netutil_addr_parse(o->tester_addr[0], "127.0.0.1", 9);
 	netutil_addr_parse(o->tester_addr[1], "127.0.0.2", 9);

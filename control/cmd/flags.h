@@ -55,6 +55,8 @@ enum flag_id {
 	F_DISCOVERY_DNS, F_DNS_SERVER, F_DRY_RUN, F_DOMAIN, F_KEY, F_LINKS,
 	F_SEQ, F_ETH_NETWORK, F_LIMIT, F_MIN_AGE, F_SNAP, F_LES_SERVER,
 	F_DIALABLE,
+	F_LOSS, F_DELAY, F_JITTER, F_CHURN, F_PARTITION, F_DURATION, F_SEED,
+	F_V4, F_V5, F_LOOKUPS, F_BROADCASTS,           /* devplane sim */
 	F_COUNT,
 	F_END = -1                      /* ends a struct flags_cmd accept list */
 };
@@ -161,6 +163,14 @@ struct flags {
 	bool snap, les_server, dialable;
 	bool has_ip_net;
 	struct netutil_prefix ip_net;
+	/* sim: --loss P (percent, as parts per million), --delay DUR,
+	 * --jitter DUR, --churn PCT, --partition FROM-TO, --duration DUR,
+	 * --seed N, --v4|--v5, --lookups N, --broadcasts N */
+	uint32_t loss_ppm;
+	uint32_t delay_ms, jitter_ms, duration_ms, part_from_ms, part_to_ms;
+	unsigned churn_pct, lookups, broadcasts;
+	uint64_t sim_seed;
+	bool sim_v5;
 };
 
 /* One command: its path ("discv4 ping"), its arguments' synopsis
