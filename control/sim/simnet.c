@@ -314,8 +314,14 @@ static void conn_flush(struct simnet *s, uint32_t ci, unsigned dir)
 	if (!n || c->dead)
 		return;
 	at = s->now + delay(s);
-	while (lost(s))
+	for (unsigned tries = 0; lost(s); tries++) {
+		if (tries == SIMNET_RETRIES) {  /* TCP gives up: reset */
+			rlpxconn_out_done(&c->c[dir], n);
+			conn_kill(s, c);
+			return;
+		}
 		at += SIMNET_RTO_NS;
+	}
 	if (at < c->last_at[dir])
 		at = c->last_at[dir];
 	c->last_at[dir] = at;
@@ -603,6 +609,48 @@ static uint32_t pick_live(struct simnet *s)
 	}
 }
 
+/* Whether any of the KAD_BUCKET_SIZE live nodes closest to dst (XOR of
+ * the hashed ids) holds dst in its table: what a lookup needs to find it
+ * (simnet_result.targets_known). */
+static bool target_known(struct simnet *s, uint32_t dst)
+{
+	uint8_t tid[KAD_ID_LEN], ids[KAD_BUCKET_SIZE][KAD_ID_LEN];
+	uint32_t best[KAD_BUCKET_SIZE];
+	unsigned nb = 0;
+
+	keccak256(tid, s->n[dst].pub, SECP_PUB_LEN);
+	for (uint32_t i = 0; i < s->nn; i++) {
+		uint8_t id[KAD_ID_LEN];
+		unsigned j;
+
+		if (i == dst || s->n[i].cut || !s->n[i].d)
+			continue;
+		keccak256(id, s->n[i].pub, SECP_PUB_LEN);
+		for (j = nb; j > 0 && kad_dist_cmp(tid, id, ids[j - 1]) < 0;
+		     j--) {
+			if (j < KAD_BUCKET_SIZE) {
+				memcpy(ids[j], ids[j - 1], KAD_ID_LEN);
+				best[j] = best[j - 1];
+			}
+		}
+		if (j < KAD_BUCKET_SIZE) {
+			memcpy(ids[j], id, KAD_ID_LEN);
+			best[j] = i;
+			if (nb < KAD_BUCKET_SIZE)
+				nb++;
+		}
+	}
+	for (unsigned j = 0; j < nb; j++) {
+		const struct kad_node *k[1];
+
+		if (kad_closest(discv4_table(s->n[best[j]].d), k, 1, tid,
+				false) == 1 &&
+		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void start_lookup(struct simnet *s)
 {
 	const struct sendid_route route = { .can_lookup = true };
@@ -635,6 +683,8 @@ static void start_lookup(struct simnet *s)
 	}
 	if (dst == src)
 		return;
+	if (target_known(s, dst))
+		s->res->targets_known++;
 	s->res->lookups++;
 	s->res->sends++;
 	pe->sid_target = dst;

@@ -49,6 +49,7 @@
  */
 
 #define SIMNET_RTO_NS     (200ull * 1000000ull)  /* Linux TCP_RTO_MIN */
+#define SIMNET_RETRIES    8                     /* then the session dies */
 #define SIMNET_DEGREE     4                     /* RLPx dials per node */
 #define SIMNET_SAMPLES    50                    /* table-fill samples */
 #define SIMNET_HEALTH_NS  (250ull * 1000000ull) /* health check period */
@@ -84,6 +85,10 @@ struct simnet_result {
 	 * queries the lookup sent (Spacemesh's "FindNode operations"). */
 	struct simnet_dist hops, lookup_ms;
 	unsigned lookups, converged;    /* converged: the target was found */
+	/* targets_known: lookups whose target, when the lookup started, was
+	 * in the table of at least one of the k live nodes closest to it
+	 * (without that no lookup can find it) */
+	unsigned targets_known;
 	/* send-by-id: message delivered to the target over RLPx */
 	unsigned sends, sends_ok;
 	struct simnet_dist send_ms;

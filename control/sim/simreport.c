@@ -36,8 +36,10 @@ int simreport_summary(char **out, size_t *len, const struct simnet_cfg *c,
 		c->delay_ns / 1e6, c->jitter_ns / 1e6, c->churn_pct,
 		r->churned, c->duration_ns / 1e9,
 		(unsigned long long)c->seed);
-	fprintf(f, "lookups      %u, target found %u (%.1f %%)\n",
-		r->lookups, r->converged, pct(r->converged, r->lookups));
+	fprintf(f, "lookups      %u, target found %u (%.1f %%), target known "
+		"to its neighbourhood %u (%.1f %%)\n", r->lookups,
+		r->converged, pct(r->converged, r->lookups),
+		r->targets_known, pct(r->targets_known, r->lookups));
 	fprintf(f, "  hops       p50 %.0f  p90 %.0f  p99 %.0f  max %.0f "
 		"(FindNode queries)\n", r->hops.p50, r->hops.p90,
 		r->hops.p99, r->hops.max);
@@ -86,20 +88,21 @@ int simreport_csv(char **out, size_t *len, const struct simnet_cfg *c,
 		fprintf(f, "nodes,boot,loss_pct,delay_ms,jitter_ms,churn_pct,"
 			"duration_s,seed,lookups,hops_p50,hops_p90,hops_p99,"
 			"lookup_ms_p50,lookup_ms_p90,lookup_ms_p99,"
-			"converged_pct,sends_ok_pct,send_ms_p50,send_ms_p99,"
+			"converged_pct,known_pct,sends_ok_pct,send_ms_p50,send_ms_p99,"
 			"healthy_s,reheal_s,bcasts,coverage_min_pct,"
 			"coverage_mean_pct,bcast_ms_p50,bcast_ms_p90,"
 			"bcast_ms_p99,rx_accept,drop_expired,drop_budget,"
 			"drop_replay,dgrams,dgrams_lost\n");
 	fprintf(f, "%u,%u,%.1f,%.0f,%.0f,%u,%.0f,%llu,%u,%.0f,%.0f,%.0f,"
-		"%.0f,%.0f,%.0f,%.1f,%.1f,%.0f,%.0f,%.2f,%.2f,%u,%.1f,%.1f,"
+		"%.0f,%.0f,%.0f,%.1f,%.1f,%.1f,%.0f,%.0f,%.2f,%.2f,%u,%.1f,%.1f,"
 		"%.0f,%.0f,%.0f,%llu,%llu,%llu,%llu,%llu,%llu\n",
 		r->nodes, r->n_boot, c->loss_ppm / 1e4, c->delay_ns / 1e6,
 		c->jitter_ns / 1e6, c->churn_pct, c->duration_ns / 1e9,
 		(unsigned long long)c->seed, r->lookups, r->hops.p50,
 		r->hops.p90, r->hops.p99, r->lookup_ms.p50,
 		r->lookup_ms.p90, r->lookup_ms.p99,
-		pct(r->converged, r->lookups), pct(r->sends_ok, r->sends),
+		pct(r->converged, r->lookups),
+		pct(r->targets_known, r->lookups), pct(r->sends_ok, r->sends),
 		r->send_ms.p50, r->send_ms.p99, r->healthy_s, r->reheal_s,
 		r->bcasts, 100 * r->coverage_min, 100 * r->coverage_mean,
 		r->bcast_ms.p50, r->bcast_ms.p90, r->bcast_ms.p99,
