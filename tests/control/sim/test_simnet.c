@@ -46,12 +46,15 @@
  * table; the simulator measures that at the lookup's start
  * (targets_known, K of L lookups: a cold-started network of 1,000 nodes
  * has not spread every node to its neighbourhood yet, and a node cut off
- * by churn may have been dropped). The lookup ends by asking the k
- * closest nodes it found, among them at least alpha of the nodes that
- * hold the target; it misses the target only if all those queries are
- * lost, probability f^alpha. With L lookups the measured rate may be 3
- * binomial standard deviations low: converged >= K/L - f^alpha -
- * 3 sqrt(q (1 - q) / L), q = 1 - K/L + f^alpha.
+ * by churn may have been dropped). The lookup asks the k closest nodes
+ * it found, and among them at least one node that holds the target; in
+ * the worst case that is the only holder, asked once (the engine, like
+ * geth, does not retry a node), and the lookup misses the target when
+ * that query is lost, probability f. (A first version assumed alpha
+ * holders, f^alpha: the 100-node cases showed that too optimistic.)
+ * With L lookups the measured rate may be 3 binomial standard
+ * deviations low: converged >= K/L - f - 3 sqrt(q (1 - q) / L),
+ * q = 1 - K/L + f.
  *
  * Send-by-id: RLPx runs over TCP, where loss costs retransmissions, not
  * the message: every lookup that found its target ends with the message
@@ -89,14 +92,13 @@ static void derive(struct bounds *b, const struct simnet_cfg *c,
 				      res->lookups : 0;
 	double p = c->loss_ppm / 1e6, f = 1 - (1 - p) * (1 - p);
 	double lg = ceil(log2((double)c->nodes)), R = DISCV4_REPLY_TIMEOUT_NS / 1e6;
-	double q = 1 - known + pow(f, DISCV4_ALPHA);
+	double q = 1 - known + f;
 	double dj = (double)(c->delay_ns + c->jitter_ns) / 1e6;
 	double r = p > 0 ? ceil(log(0.01) / log(p)) : 0;
 
 	b->hops = (KAD_BUCKET_SIZE + DISCV4_ALPHA * lg) / (1 - f);
 	b->lookup_ms = ceil(b->hops / DISCV4_ALPHA) * 3 * R;
-	b->converged = known - pow(f, DISCV4_ALPHA) -
-		       3 * sqrt(q * (1 - q) / c->lookups);
+	b->converged = known - f - 3 * sqrt(q * (1 - q) / c->lookups);
 	b->healthy_s = 1 + 2 * b->lookup_ms / 1e3 +
 		       DISCV4_EMPTY_RETRY_NS / 1e9;
 	b->bcast_ms = GOSSIP_TTL_DEFAULT *
@@ -188,8 +190,10 @@ static void test_n100_churn(void **st) { (void)st; plan_case(100, 5, 50, 30, 10,
 static void test_n1000_delay_churn(void **st) { (void)st; plan_case(1000, 5, 20, 10, 10, 90); }
 
 /* The bounds can fail: with every datagram lost no table fills and no
- * lookup converges; with the two halves of the network partitioned over
- * the whole measured phase, about half the targets are out of reach. */
+ * message is delivered; with the two halves of the network partitioned
+ * over the whole measured phase, lookups still name targets of the other
+ * half (their own half's tables hold them) but about half the messages
+ * cannot be delivered. */
 static void test_bounds_fail_total_loss(void **st)
 {
 	struct simnet_result r;
@@ -217,7 +221,7 @@ static void test_bounds_fail_partition(void **st)
 
 	(void)st;
 	run(&r, &c);
-	assert_true(r.converged < r.lookups * 3 / 4);
+	assert_true(r.sends_ok < r.converged);
 	assert_true(violations(&c, &r) >= 1);
 }
 
