@@ -44,6 +44,7 @@ int cmd_dns_build(int argc, char **argv);
 int cmd_dns_verify(int argc, char **argv);
 int cmd_nodeset_filter(int argc, char **argv);
 int cmd_nodeset_info(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 /* cmd_flags() parses argv for c into *o. Returns -1 when the command
  * should run; otherwise the exit status, after printing the usage (on

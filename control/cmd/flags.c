@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* control/cmd/flags.c - the one flag parser of every devplane command. */
 #include "control/cmd/flags.h"
+#include "control/cmd/flagdefs.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,123 +22,6 @@
 _Static_assert(F_COUNT <= 64 * FLAGS_GIVEN_WORDS,
 	       "struct flags.given has 64 * FLAGS_GIVEN_WORDS bits");
 
-/* The table every command's flags come from: name, value name (NULL: a
- * boolean flag), help line. Indexed by enum flag_id. */
-static const struct flag_def {
-	const char *name;
-	const char *metavar;
-	const char *help;
-} defs[F_COUNT] = {
-	[F_NODEKEY] = { "nodekey", "FILE", "node key file (hex)" },
-	[F_NODEKEYHEX] = { "nodekeyhex", "HEX", "node key as hex" },
-	[F_ADDR] = { "addr", "IP:PORT",
-		     "listen address (\":PORT\": all IPv4 interfaces)" },
-	[F_NETRESTRICT] = { "netrestrict", "CIDRS",
-			    "talk only to these networks (comma-separated)" },
-	[F_NAT] = { "nat", "none|extip:IP|upnp|pmp[:GW]|any",
-		    "the address announced to others: given, or a port mapping on the gateway" },
-	[F_BOOTNODES] = { "bootnodes", "NODES",
-			  "enode URLs or enr: records, comma-separated" },
-	[F_DATAPLANE] = { "dataplane", "socket|xdp:IF|dpdk[:IF]|attach:PATH",
-			  "spawn devplane-dp with this backend, or attach to a running one (default socket)" },
-	[F_DP_QUEUES] = { "dataplane.queues", "N",
-			  "queues (workers) of a spawned dataplane" },
-	[F_DP_EAL] = { "dataplane.eal", "\"EAL ARGS\"",
-		       "EAL arguments of a spawned dpdk dataplane" },
-	[F_DP_BUDGET] = { "dataplane.budget", "RATE:BURST|off",
-			  "per-source packet budget of a spawned dataplane (default 500:1000)" },
-	[F_METRICS_ADDR] = { "metrics.addr", "IP:PORT",
-			     "serve Prometheus metrics at http://IP:PORT/metrics" },
-	[F_DB] = { "db", "PATH", "SQLite node database" },
-	[F_VERBOSITY] = { "verbosity", "0..5", "log level (default 3)" },
-	[F_WRITEADDRESS] = { "writeaddress", NULL,
-			     "print the enode URL and exit" },
-	[F_STATS] = { "stats", NULL, "print engine statistics at exit" },
-	[F_NODES] = { "nodes", "N", "number of nodes" },
-	[F_BASE_PORT] = { "base-port", "P",
-			  "first UDP port (default 30400)" },
-	[F_TIMEOUT] = { "timeout", "DUR", "give up after DUR" },
-	[F_IP] = { "ip", "IP|CIDR",
-		   "key: the record's address (default 127.0.0.1); nodeset filter: nodes in CIDR" },
-	[F_TCP] = { "tcp", "PORT", "TCP port in the URL (default 30303)" },
-	[F_UDP] = { "udp", "PORT", "UDP port in the URL (default 30303)" },
-	[F_OUT] = { "out", "PATH",
-		    "output: crawl: geth devp2p nodes.json; dns build: the directory; report: the HTML page" },
-	[F_STORE] = { "store", "PATH|postgres://...",
-		      "crawl database: a SQLite file, or a PostgreSQL URL a crawl fleet shares" },
-	[F_CRAWL_ROUND] = { "crawl-round", "NAME",
-			    "the crawl round (created, or joined by name: its queue is leased out)" },
-	[F_LEASE_TIME] = { "lease-time", "DUR",
-			   "a leased node returns to the pool DUR after its crawler stopped renewing (default 5m)" },
-	[F_REPORT] = { "report", "FILE", "write the HTML crawl report at the end" },
-	[F_PARALLEL] = { "parallel", "N",
-			 "discovery requests in flight (1..4096)" },
-	[F_MAX_NODES] = { "max-nodes", "N",
-			  "nodes kept at most, the rest refused (default "
-			  "2000000, about 1 kB each)" },
-	[F_RLPX] = { "rlpx", NULL,
-		     "dial every node with a TCP port: Hello, Status (default)" },
-	[F_NO_RLPX] = { "no-rlpx", NULL, "discovery only" },
-	[F_RLPX_PARALLEL] = { "rlpx-parallel", "N",
-			      "RLPx dials in flight (default 16)" },
-	[F_RLPX_TIMEOUT] = { "rlpx-timeout", "DUR",
-			     "per dial (default 10s)" },
-	[F_CHAIN] = { "chain", "mainnet|sepolia|holesky|hoodi",
-		      "the chain, with its bootnodes and DNS tree (default: mainnet, none)" },
-	[F_NETWORKID] = { "networkid", "N", "custom chain: network id" },
-	[F_GENESIS] = { "genesis", "HASH", "custom chain: genesis hash" },
-	[F_FORKS] = { "forks", "N,N,...",
-		      "custom chain: fork blocks and times" },
-	[F_IPCPATH] = { "ipcpath", "PATH", "admin API (JSON-RPC) Unix socket" },
-	[F_BAN_THRESHOLD] = { "ban.threshold", "N|off",
-			      "xdp: ban a source after N bad signatures (default 16)" },
-	[F_BAN_WINDOW] = { "ban.window", "DUR",
-			   "xdp: ... within DUR (default 10s)" },
-	[F_BAN_DURATION] = { "ban.duration", "DUR",
-			     "xdp: for DUR (default 10m)" },
-	[F_STATICNODES] = { "staticnodes", "NODES",
-			    "always keep a connection to these nodes" },
-	[F_TRUSTEDNODES] = { "trustednodes", "NODES",
-			     "admitted beyond --maxpeers" },
-	[F_MAXPEERS] = { "maxpeers", "N", "peer limit (default 50)" },
-	[F_MAXPENDPEERS] = { "maxpendpeers", "N",
-			     "handshakes in progress (default 50)" },
-	[F_NODISCOVER] = { "nodiscover", NULL, "no discovery: static peers only" },
-	[F_TESTER_ADDR] = { "tester-addr", "IP1,IP2",
-			    "two local tester addresses (default 127.0.0.1,127.0.0.2)" },
-	[F_FILTER] = { "filter", "S", "run the cases whose name contains S" },
-	[F_WAIT_MS] = { "wait-ms", "N",
-			"wait per expected reply (default 500)" },
-	[F_IFACE] = { "iface", "IF",
-		      "the interface whose shield (needed when several are pinned)" },
-	[F_FOR] = { "for", "DUR", "ban for DUR (>= 1s; default: until removed)" },
-	[F_DISC_V4] = { "discovery.v4", NULL,
-			"discovery v4 (default; =false: off)" },
-	[F_DISC_V5] = { "discovery.v5", NULL,
-			"discovery v5 on the same port (default; =false: off)" },
-	[F_NAT_LEASE] = { "nat.lease", "DUR",
-			  "--nat upnp|pmp|any: mapping lifetime, renewed at 4/5 (>= 5s; default 10m)" },
-	[F_DISCOVERY_DNS] = { "discovery.dns", "URLS",
-			      "EIP-1459 node lists, enrtree:// URLs comma-separated (\"\": none; default: --chain's)" },
-	[F_DNS_SERVER] = { "dns.server", "IP:PORT",
-			   "ask this DNS server, not those of /etc/resolv.conf" },
-	[F_DRY_RUN] = { "dry-run", NULL,
-			"print the bootnodes and DNS trees that would be used, and exit" },
-	[F_DOMAIN] = { "domain", "NAME", "the tree's domain" },
-	[F_KEY] = { "key", "FILE", "signing key file (hex, as key generate writes)" },
-	[F_LINKS] = { "links", "URLS",
-		      "enrtree:// URLs of other trees to link, comma-separated" },
-	[F_SEQ] = { "seq", "N", "the tree's sequence number (default 1)" },
-	[F_ETH_NETWORK] = { "eth-network", "mainnet|sepolia|holesky|hoodi",
-			    "nodes whose ENR eth fork id fits this chain" },
-	[F_LIMIT] = { "limit", "N", "keep the N best-scored nodes" },
-	[F_MIN_AGE] = { "min-age", "DUR",
-			"nodes answering for at least DUR (lastResponse - firstResponse)" },
-	[F_SNAP] = { "snap", NULL, "nodes with an ENR snap entry" },
-	[F_LES_SERVER] = { "les-server", NULL, "nodes with an ENR les entry" },
-	[F_DIALABLE] = { "dialable", NULL,
-			 "nodes with a tcp, tcp6, quic or quic6 port" },
-};
 
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
@@ -157,7 +41,7 @@ static int fail(char *err, size_t err_len, const char *fmt, ...)
 
 const char *flags_name(enum flag_id id)
 {
-	return (unsigned)id < F_COUNT ? defs[id].name : "?";
+	return (unsigned)id < F_COUNT ? flag_defs[id].name : "?";
 }
 
 bool flags_given(const struct flags *o, enum flag_id id)
@@ -620,7 +504,7 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 
 		if (flags_parse_duration(&ms, v) || ms < 1000)
 			return fail(err, err_len, "--%s: want a duration of at least 1s, got %.20s",
-				    defs[id].name, v);
+				    flag_defs[id].name, v);
 		if (id == F_BAN_WINDOW)
 			o->ban_window_s = ms / 1000;
 		else
@@ -744,6 +628,62 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 	case F_DIALABLE:
 		o->dialable = true;
 		break;
+	case F_LOSS: {
+		char *end;
+		double p;
+
+		errno = 0;
+		p = strtod(v, &end);
+		if (*end == '%')
+			end++;
+		if (errno || end == v || *end || !(p >= 0 && p <= 100))
+			return fail(err, err_len, "--loss: a percentage 0..100, got %.20s", v);
+		o->loss_ppm = (uint32_t)(p * 10000 + 0.5);
+		break;
+	}
+	case F_DELAY:
+	case F_JITTER:
+	case F_DURATION: {
+		uint32_t *ms = id == F_DELAY ? &o->delay_ms :
+			       id == F_JITTER ? &o->jitter_ms : &o->duration_ms;
+
+		if (flags_parse_duration(ms, v) || (id == F_DURATION && *ms < 1000))
+			return fail(err, err_len, "--%s: want a duration (--duration: >= 1s), got %.20s", flag_defs[id].name, v);
+		break;
+	}
+	case F_CHURN:
+		if (parse_uint(&u, v, 100))
+			return fail(err, err_len, "--churn: 0..100, got %.20s", v);
+		o->churn_pct = (unsigned)u;
+		break;
+	case F_PARTITION: {             /* FROM-TO */
+		char from[32];
+		size_t n1 = strcspn(v, "-");
+
+		if (!v[n1] || n1 >= sizeof(from) ||
+		    (memcpy(from, v, n1), from[n1] = 0,
+		     flags_parse_duration(&o->part_from_ms, from)) ||
+		    flags_parse_duration(&o->part_to_ms, v + n1 + 1) ||
+		    o->part_to_ms <= o->part_from_ms)
+			return fail(err, err_len, "--partition: want FROM-TO with FROM < TO, got %.40s", v);
+		break;
+	}
+	case F_SEED:
+		if (parse_uint(&u, v, (unsigned long)-1))
+			return fail(err, err_len, "--seed: want a number, got %.20s", v);
+		o->sim_seed = u;
+		break;
+	case F_V4:
+	case F_V5:
+		o->sim_v5 = id == F_V5;
+		break;
+	case F_LOOKUPS:
+	case F_BROADCASTS:
+		if (parse_uint(&u, v, 100000))
+			return fail(err, err_len, "--%s: 0..100000, got %.20s",
+				    flag_defs[id].name, v);
+		*(id == F_LOOKUPS ? &o->lookups : &o->broadcasts) = (unsigned)u;
+		break;
 	case F_NAT_LEASE:
 		if (flags_parse_duration(&o->nat_lease_ms, v) ||
 		    o->nat_lease_ms < 5000)
@@ -769,6 +709,11 @@ static void defaults(struct flags *o)
 	o->tcp = o->udp = 30303;
 	o->seq = 1;
 	o->limit = -1;
+	o->delay_ms = 20;
+	o->duration_ms = 60000;
+	o->sim_seed = 1;
+	o->lookups = 100;
+	o->broadcasts = 10;
 	netutil_addr_parse(o->ip, "127.0.0.1", 9);
 	netutil_addr_parse(o->tester_addr[0], "127.0.0.1", 9);
 	netutil_addr_parse(o->tester_addr[1], "127.0.0.2", 9);
@@ -879,27 +824,27 @@ int flags_parse(struct flags *o, const struct flags_cmd *cmd, int argc,
 		eq = strchr(name, '=');
 		nlen = eq ? (size_t)(eq - name) : strlen(name);
 		for (k = 0; k < F_COUNT; k++)
-			if (strlen(defs[k].name) == nlen &&
-			    !strncmp(defs[k].name, name, nlen))
+			if (strlen(flag_defs[k].name) == nlen &&
+			    !strncmp(flag_defs[k].name, name, nlen))
 				break;
 		if (k == F_COUNT)
 			return fail(err, err_len, "unknown flag %.60s", a);
 		if (!accepts(cmd, (enum flag_id)k))
 			return fail(err, err_len, "devplane %s does not take --%s",
-				    cmd->path, defs[k].name);
-		if (defs[k].metavar) {
+				    cmd->path, flag_defs[k].name);
+		if (flag_defs[k].metavar) {
 			if (eq)
 				val = eq + 1;
 			else if (i + 1 < argc)
 				val = argv[++i];
 			else
 				return fail(err, err_len, "flag --%s needs a value",
-					    defs[k].name);
+					    flag_defs[k].name);
 		} else if (eq) {
 			/* Go's boolean flags take =true / =false. */
 			if (strcmp(eq + 1, "true") && strcmp(eq + 1, "false"))
 				return fail(err, err_len, "flag --%s is boolean",
-					    defs[k].name);
+					    flag_defs[k].name);
 			val = eq + 1;
 			/* =false is "not given", but for the flags that
 			 * default to true. */
@@ -934,7 +879,7 @@ void flags_usage(FILE *f, const struct flags_cmd *cmd)
 	if (any)
 		fputs("\nflags:\n", f);
 	for (const enum flag_id *a = cmd->accept; a && *a != F_END; a++) {
-		const struct flag_def *d = &defs[*a];
+		const struct flag_def *d = &flag_defs[*a];
 		char left[64];
 		int w;
 

@@ -9,6 +9,7 @@
 
 #include "common/dplink_proto.h"
 #include "common/enode.h"
+#include "control/cmd/flagid.h"
 #include "control/base/netutil.h"
 #include "control/nat/natmap.h"
 
@@ -42,23 +43,6 @@
 #define FLAGS_MAX_LINKS       16        /* dns build --links URLs */
 #define FLAGS_URL_MAX         320       /* an enrtree:// URL + NUL */
 
-enum flag_id {
-	F_NODEKEY, F_NODEKEYHEX, F_ADDR, F_NETRESTRICT, F_NAT, F_BOOTNODES,
-	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_METRICS_ADDR, F_DB,
-	F_VERBOSITY, F_WRITEADDRESS, F_STATS, F_NODES, F_BASE_PORT, F_TIMEOUT,
-	F_IP, F_TCP, F_UDP, F_OUT, F_PARALLEL, F_RLPX, F_NO_RLPX,
-	F_RLPX_PARALLEL, F_RLPX_TIMEOUT, F_CHAIN, F_NETWORKID, F_GENESIS,
-	F_FORKS, F_IPCPATH, F_BAN_THRESHOLD, F_BAN_WINDOW, F_BAN_DURATION,
-	F_STATICNODES, F_TRUSTEDNODES, F_MAXPEERS, F_MAXPENDPEERS, F_NODISCOVER,
-	F_TESTER_ADDR, F_FILTER, F_WAIT_MS, F_IFACE, F_FOR, F_NAT_LEASE,
-	F_MAX_NODES, F_DISC_V4, F_DISC_V5,
-	F_DISCOVERY_DNS, F_DNS_SERVER, F_DRY_RUN, F_DOMAIN, F_KEY, F_LINKS,
-	F_SEQ, F_ETH_NETWORK, F_LIMIT, F_MIN_AGE, F_SNAP, F_LES_SERVER,
-	F_DIALABLE,
-	F_STORE, F_CRAWL_ROUND, F_LEASE_TIME, F_REPORT,
-	F_COUNT,
-	F_END = -1                      /* ends a struct flags_cmd accept list */
-};
 
 enum flags_dp { FLAGS_DP_SPAWN = 0, FLAGS_DP_ATTACH };
 
@@ -166,6 +150,14 @@ struct flags {
 	bool snap, les_server, dialable;
 	bool has_ip_net;
 	struct netutil_prefix ip_net;
+	/* sim: --loss P (percent, as parts per million), --delay DUR,
+	 * --jitter DUR, --churn PCT, --partition FROM-TO, --duration DUR,
+	 * --seed N, --v4|--v5, --lookups N, --broadcasts N */
+	uint32_t loss_ppm;
+	uint32_t delay_ms, jitter_ms, duration_ms, part_from_ms, part_to_ms;
+	unsigned churn_pct, lookups, broadcasts;
+	uint64_t sim_seed;
+	bool sim_v5;
 };
 
 /* One command: its path ("discv4 ping"), its arguments' synopsis

@@ -34,6 +34,7 @@ static const struct {
 	{ "nodeset", "filter", cmd_nodeset_filter, "filter nodes.json (geth's)" },
 	{ "nodeset", "info", cmd_nodeset_info, "ENR key counts of nodes.json" },
 	{ "admin", NULL, cmd_admin, "one admin API call over --ipcpath" },
+	{ "sim", NULL, cmd_sim, "simulate N nodes on a virtual clock" },
 	{ "ban", NULL, cmd_ban, "the XDP shield's blocklist: list|add|remove" },
 	{ "version", NULL, cmd_version, "version, commit, build options" },
 };

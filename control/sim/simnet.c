@@ -1,0 +1,1132 @@
+/* SPDX-License-Identifier: MIT */
+/* control/sim/simnet.c - the network simulator: discv4 engines behind the dataplane's ingress stage, RLPx gossip and send-by-id, on one virtual clock. */
+/*
+ * Why one file of about 1100 lines: the event queue, the datagram path
+ * through the ingress stage, the RLPx pipes, send-by-id and the run's
+ * timeline all share struct simnet's private state, and a run reads top to
+ * bottom here; split, each part would need that state in a private header.
+ */
+#include "control/sim/simnet.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/discv4_wire.h"
+#include "common/keccak.h"
+#include "common/msg.h"
+#include "common/secp.h"
+#include "control/base/localnode.h"
+#include "control/discv4/discv4.h"
+#include "control/discv4/kad.h"
+#include "control/rlpx/rlpxconn.h"
+#include "control/service/gossip.h"
+#include "control/service/sendid.h"
+#include "dataplane/stage/discv4_rx.h"
+
+/* The ingress stage's per-source budget as devplane-dp sets it by default
+ * (dataplane/daemon/dpd.h DPD_DEFAULT_BUDGET_*; the daemon's header is
+ * not ours to include). Tables are smaller than the daemon's: each
+ * simulated node has its own stage and sees at most N sources. */
+#define BUDGET_RATE   500
+#define BUDGET_BURST  1000
+#define BUDGET_SLOTS  256
+#define CACHE_SLOTS   512
+#define UDP_PORT      30303
+#define CODE_GOSSIP   0x10              /* first subprotocol code */
+#define CODE_DIRECT   0x11
+#define STEP_NS       1000000ull        /* timer floor when an engine
+					 * asks for "now" again */
+
+enum ev_kind { EV_UDP = 1, EV_TCP, EV_TIMER, EV_SAMPLE, EV_HEALTH,
+	       EV_CHURN_OFF, EV_CHURN_ON, EV_DIAL_ALL, EV_LOOKUP, EV_BCAST,
+	       EV_SIDTICK, EV_END };
+
+struct ev {
+	uint64_t at, seq;
+	uint8_t kind;
+	uint8_t dir;                    /* EV_TCP: 0 a -> b, 1 b -> a */
+	uint32_t a, b;                  /* nodes (UDP: from, to), conn, gen */
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct snode;
+
+struct sconn {
+	uint32_t a, b;                  /* dialer, acceptor */
+	struct rlpxconn c[2];           /* a's side, b's side */
+	bool hs[2];                     /* handshake done on that side */
+	bool up, dead;
+	uint64_t last_at[2];            /* in-order delivery per direction */
+};
+
+struct snode {
+	uint32_t idx;
+	uint8_t priv[SECP_PRIV_LEN], pub[SECP_PUB_LEN], ip[16];
+	struct localnode ln;
+	struct discv4 *d;
+	struct discv4_rx *rx;
+	struct simnet *s;
+	uint64_t deadline;
+	uint32_t tgen;
+	bool started, cut, healthy;
+	/* the measured lookup (one at a time per node) */
+	bool measuring;
+	uint8_t mtarget[SECP_PUB_LEN];
+	unsigned mhops;
+	uint64_t mstart;
+	/* RLPx side */
+	struct gossip_seen seen;
+	uint32_t *conns;                /* up connections */
+	unsigned n_conns, cap_conns;
+	struct sendid sid;
+	uint32_t sid_target;            /* the request's target node */
+	uint64_t sid_start;
+};
+
+struct simnet {
+	const struct simnet_cfg *cfg;
+	struct simnet_result *res;
+	struct snode *n;
+	unsigned nn;
+	struct sconn **cs;
+	unsigned ncs, capcs;
+	struct ev **q;
+	size_t nq, capq;
+	uint64_t now, t0, seq, rng;
+	unsigned live;
+	bool rejoined;
+	/* measurements */
+	double *hops, *lk_ms, *send_ms, *bc_ms;
+	size_t n_hops, n_send, n_bc, cap_bc;
+	uint64_t *bc_t0;
+	unsigned *bc_reached, bc_seq;
+	int err;                        /* first hard error (ENOMEM) */
+};
+
+static uint64_t rnd(struct simnet *s)
+{
+	/* splitmix64: reproducible per seed */
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static bool ev_less(const struct ev *x, const struct ev *y)
+{
+	return x->at < y->at || (x->at == y->at && x->seq < y->seq);
+}
+
+static struct ev *ev_new(struct simnet *s, uint64_t at, uint8_t kind,
+			 uint32_t a, uint32_t b, const uint8_t *data,
+			 size_t len)
+{
+	struct ev *e = malloc(sizeof(*e) + len);
+	size_t i;
+
+	if (!e)
+		goto nomem;
+	if (s->nq == s->capq) {
+		size_t cap = s->capq ? s->capq * 2 : 1024;
+		void *nq = realloc(s->q, cap * sizeof(*s->q));
+
+		if (!nq)
+			goto nomem;
+		s->q = nq;
+		s->capq = cap;
+	}
+	e->at = at < s->now ? s->now : at;
+	e->seq = s->seq++;
+	e->kind = kind;
+	e->dir = 0;
+	e->a = a;
+	e->b = b;
+	e->len = (uint32_t)len;
+	if (len)
+		memcpy(e->data, data, len);
+	i = s->nq++;
+	while (i > 0 && ev_less(e, s->q[(i - 1) / 2])) {
+		s->q[i] = s->q[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->q[i] = e;
+	return e;
+nomem:
+	free(e);
+	s->err = -ENOMEM;
+	return NULL;
+}
+
+static struct ev *ev_pop(struct simnet *s)
+{
+	struct ev *top = s->q[0], *last = s->q[--s->nq];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= s->nq)
+			break;
+		if (c + 1 < s->nq && ev_less(s->q[c + 1], s->q[c]))
+			c++;
+		if (!ev_less(s->q[c], last))
+			break;
+		s->q[i] = s->q[c];
+		i = c;
+	}
+	if (s->nq)
+		s->q[i] = last;
+	return top;
+}
+
+static uint64_t delay(struct simnet *s)
+{
+	return s->cfg->delay_ns +
+	       (s->cfg->jitter_ns ? rnd(s) % s->cfg->jitter_ns : 0);
+}
+
+static bool lost(struct simnet *s)
+{
+	return s->cfg->loss_ppm && rnd(s) % 1000000 < s->cfg->loss_ppm;
+}
+
+/* Whether a and b can reach each other now: neither is cut off and no
+ * partition separates them. */
+static bool linked(const struct simnet *s, uint32_t a, uint32_t b)
+{
+	const struct simnet_cfg *c = s->cfg;
+	uint64_t t = s->now - s->t0;
+
+	if (s->n[a].cut || s->n[b].cut)
+		return false;
+	if (c->part_to_ns && t >= c->part_from_ns && t < c->part_to_ns &&
+	    (a < s->nn / 2) != (b < s->nn / 2))
+		return false;
+	return true;
+}
+
+static int node_of_ip(const struct simnet *s, const uint8_t ip[16])
+{
+	uint32_t v = (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+
+	if (ip[12] != 10 || v == 0 || v > s->nn)
+		return -1;
+	return (int)(v - 1);
+}
+
+static void touch(struct simnet *s, struct snode *pe)
+{
+	uint64_t dl = discv4_next_deadline(pe->d);
+
+	if (dl == pe->deadline)
+		return;
+	pe->deadline = dl;
+	pe->tgen++;
+	if (dl != UINT64_MAX)
+		ev_new(s, dl, EV_TIMER, pe->idx, pe->tgen, NULL, 0);
+}
+
+/* discv4 send callback: a datagram leaves pe. The measured lookup's
+ * FindNode queries are counted here, where they go on the wire. */
+static void engine_send(void *user, const uint8_t addr[16], uint16_t port,
+			const uint8_t *pkt, size_t len)
+{
+	struct snode *pe = user;
+	struct simnet *s = pe->s;
+	int to = node_of_ip(s, addr);
+
+	(void)port;
+	if (pe->measuring && len > DISCV4_HEAD_LEN &&
+	    pkt[DISCV4_HEAD_LEN] == DISCV4_FINDNODE) {
+		struct discv4_packet p;
+
+		if (discv4_decode(&p, pkt, len) >= 0 &&
+		    memcmp(p.u.findnode.target, pe->mtarget,
+			   SECP_PUB_LEN) == 0)
+			pe->mhops++;
+	}
+	s->res->dgrams++;
+	if (to < 0 || !linked(s, pe->idx, (uint32_t)to) || lost(s)) {
+		s->res->dgrams_lost++;
+		return;
+	}
+	ev_new(s, s->now + delay(s), EV_UDP, pe->idx, (uint32_t)to, pkt, len);
+}
+
+/* What devplane-dp does with a datagram before control sees it, with the
+ * dataplane's own code (dataplane/stage/discv4_rx.h). */
+static void deliver_udp(struct simnet *s, const struct ev *e)
+{
+	_Alignas(8) uint8_t mbuf[sizeof(struct msg_discv4_rx) +
+				 DISCV4_MAX_LEN];
+	struct msg_discv4_rx *m = (struct msg_discv4_rx *)mbuf;
+	struct snode *src = &s->n[e->a], *dst = &s->n[e->b];
+	struct simnet_result *r = s->res;
+	enum discv4_rx_verdict v;
+	uint16_t port_be = (uint16_t)(UDP_PORT >> 8 | (UDP_PORT & 0xff) << 8);
+
+	if (!linked(s, e->a, e->b) || !dst->started) {
+		r->dgrams_lost++;
+		return;
+	}
+	v = discv4_rx_process(dst->rx, e->data, e->len, src->ip, port_be,
+			      s->now, s->now, m, sizeof(mbuf));
+	switch (v) {
+	case DISCV4_RX_ACCEPT:
+	case DISCV4_RX_ACCEPT_CACHED:
+		r->rx_accept++;
+		break;
+	case DISCV4_RX_DROP_EXPIRED:
+		r->rx_drop_expired++;
+		return;
+	case DISCV4_RX_DROP_BUDGET:
+		r->rx_drop_budget++;
+		return;
+	case DISCV4_RX_DROP_REPLAY:
+		r->rx_drop_replay++;
+		return;
+	default:
+		r->rx_drop_other++;
+		return;
+	}
+	m->dst_port_be = port_be;
+	(void)discv4_on_packet(dst->d, m, s->now);
+	touch(s, dst);
+}
+
+/* ---- RLPx sessions over in-memory pipes ------------------------------ */
+
+static void conn_kill(struct simnet *s, struct sconn *c);
+
+/* Moves what side `dir` queued to the other side, in order, one segment
+ * per flush; a lost segment arrives one RTO later (TCP retransmits). */
+static void conn_flush(struct simnet *s, uint32_t ci, unsigned dir)
+{
+	struct sconn *c = s->cs[ci];
+	const uint8_t *p;
+	size_t n = rlpxconn_out(&c->c[dir], &p);
+	uint64_t at;
+	struct ev *e;
+
+	if (!n || c->dead)
+		return;
+	at = s->now + delay(s);
+	for (unsigned tries = 0; lost(s); tries++) {
+		if (tries == SIMNET_RETRIES) {  /* TCP gives up: reset */
+			rlpxconn_out_done(&c->c[dir], n);
+			conn_kill(s, c);
+			return;
+		}
+		at += SIMNET_RTO_NS;
+	}
+	if (at < c->last_at[dir])
+		at = c->last_at[dir];
+	c->last_at[dir] = at;
+	e = ev_new(s, at, EV_TCP, ci, 0, p, n);
+	if (e)
+		e->dir = (uint8_t)dir;
+	rlpxconn_out_done(&c->c[dir], n);
+}
+
+static int conn_add_up(struct snode *pe, uint32_t ci)
+{
+	if (pe->n_conns == pe->cap_conns) {
+		unsigned cap = pe->cap_conns ? pe->cap_conns * 2 : 8;
+		void *nc = realloc(pe->conns, cap * sizeof(*pe->conns));
+
+		if (!nc)
+			return -ENOMEM;
+		pe->conns = nc;
+		pe->cap_conns = cap;
+	}
+	pe->conns[pe->n_conns++] = ci;
+	return 0;
+}
+
+static void conn_del_up(struct snode *pe, uint32_t ci)
+{
+	for (unsigned i = 0; i < pe->n_conns; i++)
+		if (pe->conns[i] == ci) {
+			pe->conns[i] = pe->conns[--pe->n_conns];
+			return;
+		}
+}
+
+static void sid_drain(struct simnet *s, struct snode *pe);
+
+static void conn_kill(struct simnet *s, struct sconn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (!c->up)
+		s->res->rlpx_failed++;
+	c->up = false;
+	for (unsigned i = 0; i < s->ncs; i++)
+		if (s->cs[i] == c) {
+			conn_del_up(&s->n[c->a], i);
+			conn_del_up(&s->n[c->b], i);
+		}
+	sendid_on_gone(&s->n[c->a].sid, s->n[c->b].pub, s->now);
+	sid_drain(s, &s->n[c->a]);
+	rlpxconn_fini(&c->c[0]);
+	rlpxconn_fini(&c->c[1]);
+}
+
+/* conn_find() is the index of an open connection between a and b, or -1. */
+static int conn_find(const struct simnet *s, uint32_t a, uint32_t b)
+{
+	const struct snode *pa = &s->n[a];
+
+	for (unsigned i = 0; i < pa->n_conns; i++) {
+		const struct sconn *c = s->cs[pa->conns[i]];
+
+		if (c->a == b || c->b == b)
+			return (int)pa->conns[i];
+	}
+	return -1;
+}
+
+static int conn_dial(struct simnet *s, uint32_t a, uint32_t b)
+{
+	struct sconn *c;
+	int rc;
+
+	if (a == b)
+		return -EINVAL;
+	if (conn_find(s, a, b) >= 0)
+		return -EISCONN;
+	if (s->ncs == s->capcs) {
+		unsigned cap = s->capcs ? s->capcs * 2 : 256;
+		void *nc = realloc(s->cs, cap * sizeof(*s->cs));
+
+		if (!nc)
+			return -ENOMEM;
+		s->cs = nc;
+		s->capcs = cap;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->a = a;
+	c->b = b;
+	rc = rlpxconn_dial(&c->c[0], s->n[a].priv, s->n[b].pub, 0, s->now);
+	if (rc == 0)
+		rc = rlpxconn_accept(&c->c[1], s->n[b].priv, 0, s->now);
+	if (rc < 0) {
+		rlpxconn_fini(&c->c[0]);
+		free(c);
+		return rc;
+	}
+	s->cs[s->ncs] = c;
+	conn_flush(s, s->ncs++, 0);
+	return 0;
+}
+
+static void bcast_deliver(struct simnet *s, struct snode *pe, uint32_t from_ci,
+			  const uint8_t *buf, size_t len)
+{
+	struct gossip_env env;
+	uint8_t out[GOSSIP_ENV_OVERHEAD + 16];
+	uint32_t bi;
+	ssize_t n;
+
+	if (gossip_env_decode(&env, NULL, buf, len) < 0 || env.len != 4)
+		return;
+	if (!gossip_seen_add(&pe->seen, env.id, s->now))
+		return;
+	memcpy(&bi, env.payload, 4);
+	if (bi < s->bc_seq) {
+		s->bc_reached[bi]++;
+		s->bc_ms[s->n_bc++] = (double)(s->now - s->bc_t0[bi]) / 1e6;
+	}
+	if (env.ttl <= 1)
+		return;
+	env.ttl--;
+	n = gossip_env_encode(out, sizeof(out), &env);
+	if (n < 0)
+		return;
+	for (unsigned i = 0; i < pe->n_conns; i++) {
+		uint32_t ci = pe->conns[i];
+		struct sconn *c = s->cs[ci];
+		unsigned dir = c->a == pe->idx ? 0 : 1;
+
+		if (ci == from_ci)
+			continue;
+		if (rlpxconn_send(&c->c[dir], CODE_GOSSIP, out, (size_t)n,
+				  false) == 0)
+			conn_flush(s, ci, dir);
+	}
+}
+
+static void deliver_tcp(struct simnet *s, const struct ev *e)
+{
+	uint32_t ci = e->a;
+	struct sconn *c = s->cs[ci];
+	unsigned to = e->dir ? 0 : 1;   /* the side receiving */
+	struct snode *pe = &s->n[to ? c->b : c->a];
+	const uint8_t *p = e->data;
+	size_t left = e->len;
+
+	if (c->dead)
+		return;
+	if (!linked(s, c->a, c->b)) {
+		conn_kill(s, c);
+		return;
+	}
+	while (left) {
+		enum rlpxconn_event ev = RLPXCONN_EV_NONE;
+		struct rlpxconn_msg msg;
+		ssize_t n = rlpxconn_feed(&c->c[to], &ev, &msg, p, left,
+					  s->now);
+
+		if (n < 0) {
+			conn_kill(s, c);
+			return;
+		}
+		p += n;
+		left -= (size_t)n;
+		if (ev == RLPXCONN_EV_HANDSHAKE) {
+			c->hs[to] = true;
+			if (c->hs[0] && c->hs[1] && !c->up) {
+				const void *proto = s;
+
+				c->up = true;
+				s->res->rlpx_sessions++;
+				if (conn_add_up(&s->n[c->a], ci) < 0 ||
+				    conn_add_up(&s->n[c->b], ci) < 0)
+					s->err = -ENOMEM;
+				sendid_on_peer(&s->n[c->a].sid, s->n[c->b].pub,
+					       &proto, 1, s->now);
+				sid_drain(s, &s->n[c->a]);
+			}
+		} else if (ev == RLPXCONN_EV_MSG) {
+			if (msg.code == CODE_GOSSIP) {
+				bcast_deliver(s, pe, ci, msg.payload, msg.len);
+			} else if (msg.code == CODE_DIRECT && msg.len == 8) {
+				uint64_t t;
+
+				memcpy(&t, msg.payload, 8);
+				s->res->sends_ok++;
+				s->send_ms[s->n_send++] =
+					(double)(s->now - t) / 1e6;
+			}
+		}
+	}
+	conn_flush(s, ci, to);
+}
+
+/* ---- send-by-id: sendid's actions carried out --------------------------- */
+
+static void lookup_done(void *arg, int err, const struct discv4_node *nodes,
+			unsigned n)
+{
+	struct snode *pe = arg;
+	struct simnet *s = pe->s;
+	const struct discv4_node *hit = NULL;
+	uint64_t req = 0;
+
+	for (unsigned i = 0; !err && i < n; i++)
+		if (memcmp(nodes[i].id, pe->mtarget, SECP_PUB_LEN) == 0)
+			hit = &nodes[i];
+	pe->measuring = false;
+	s->hops[s->n_hops] = pe->mhops;
+	s->lk_ms[s->n_hops++] = (double)(s->now - pe->mstart) / 1e6;
+	if (hit)
+		s->res->converged++;
+	for (struct sendid_req *r = pe->sid.reqs; r; r = r->next)
+		if (r->st == SENDID_LOOKUP)
+			req = r->handle;
+	sendid_on_lookup(&pe->sid, req, hit != NULL, hit ? hit->ep.ip : NULL,
+			 hit ? hit->ep.tcp : 0, s->now);
+	sid_drain(s, pe);
+}
+
+static void sid_drain(struct simnet *s, struct snode *pe)
+{
+	const struct sendid_action *a;
+
+	while ((a = sendid_next_action(&pe->sid))) {
+		switch (a->kind) {
+		case SENDID_A_LOOKUP:
+			pe->measuring = true;
+			pe->mhops = 0;
+			pe->mstart = s->now;
+			memcpy(pe->mtarget, a->id, SECP_PUB_LEN);
+			if (discv4_lookup(pe->d, a->id, s->now, lookup_done,
+					  pe) < 0)
+				lookup_done(pe, -EAGAIN, NULL, 0);
+			touch(s, pe);
+			break;
+		case SENDID_A_DIAL: {
+			int to = node_of_ip(s, a->ip), rc;
+
+			rc = to < 0 ? -EHOSTUNREACH :
+				      conn_dial(s, pe->idx, (uint32_t)to);
+			sendid_on_dial(&pe->sid, a->req, rc, s->now);
+			if (rc == -EISCONN) {
+				/* already a peer: it will not come up again */
+				const void *proto = s;
+
+				sendid_on_peer(&pe->sid, s->n[to].pub, &proto,
+					       1, s->now);
+			}
+			break;
+		}
+		case SENDID_A_SEND: {
+			int ci = conn_find(s, pe->idx, pe->sid_target);
+			struct sconn *c;
+			unsigned dir;
+
+			if (ci < 0)
+				break;
+			c = s->cs[ci];
+			dir = c->a == pe->idx ? 0 : 1;
+			if (rlpxconn_send(&c->c[dir], CODE_DIRECT,
+					  (const uint8_t *)&pe->sid_start, 8,
+					  false) == 0)
+				conn_flush(s, (uint32_t)ci, dir);
+			break;
+		}
+		case SENDID_A_DONE:
+			break;
+		}
+	}
+}
+
+/* ---- the scheduled steps of a run -------------------------------------- */
+
+static uint32_t pick_live(struct simnet *s)
+{
+	for (;;) {
+		uint32_t i = (uint32_t)(rnd(s) % s->nn);
+
+		if (!s->n[i].cut && s->n[i].started)
+			return i;
+	}
+}
+
+/* Whether any of the KAD_BUCKET_SIZE live nodes closest to dst (XOR of
+ * the hashed ids) holds dst in its table: what a lookup needs to find it
+ * (simnet_result.targets_known). */
+static bool target_known(struct simnet *s, uint32_t dst)
+{
+	uint8_t tid[KAD_ID_LEN], ids[KAD_BUCKET_SIZE][KAD_ID_LEN];
+	uint32_t best[KAD_BUCKET_SIZE];
+	unsigned nb = 0;
+
+	keccak256(tid, s->n[dst].pub, SECP_PUB_LEN);
+	for (uint32_t i = 0; i < s->nn; i++) {
+		uint8_t id[KAD_ID_LEN];
+		unsigned j;
+
+		if (i == dst || s->n[i].cut || !s->n[i].d)
+			continue;
+		keccak256(id, s->n[i].pub, SECP_PUB_LEN);
+		for (j = nb; j > 0 && kad_dist_cmp(tid, id, ids[j - 1]) < 0;
+		     j--) {
+			if (j < KAD_BUCKET_SIZE) {
+				memcpy(ids[j], ids[j - 1], KAD_ID_LEN);
+				best[j] = best[j - 1];
+			}
+		}
+		if (j < KAD_BUCKET_SIZE) {
+			memcpy(ids[j], id, KAD_ID_LEN);
+			best[j] = i;
+			if (nb < KAD_BUCKET_SIZE)
+				nb++;
+		}
+	}
+	for (unsigned j = 0; j < nb; j++) {
+		const struct kad_node *k[1];
+
+		if (kad_closest(discv4_table(s->n[best[j]].d), k, 1, tid,
+				false) == 1 &&
+		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void start_lookup(struct simnet *s)
+{
+	const struct sendid_route route = { .can_lookup = true };
+	struct snode *pe = NULL;
+	uint32_t src = 0, dst = 0;
+	uint64_t h;
+
+	for (int tries = 0; tries < 64 && !pe; tries++) {
+		src = pick_live(s);
+		if (!s->n[src].measuring && !sendid_pending(&s->n[src].sid))
+			pe = &s->n[src];
+	}
+	if (!pe)
+		return;
+	/* A target the source's table does not hold, when there is one
+	 * (seed 004: "a node that is not in its routing table"). */
+	for (int tries = 0; tries < 32; tries++) {
+		const struct kad_node *k[1];
+		uint8_t kid[KAD_ID_LEN];
+
+		dst = pick_live(s);
+		if (dst == src)
+			continue;
+		keccak256(kid, s->n[dst].pub, SECP_PUB_LEN);
+		if (kad_closest(discv4_table(pe->d), k, 1, kid, false) == 1 &&
+		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
+			continue;
+		if (conn_find(s, src, dst) < 0)
+			break;
+	}
+	if (dst == src)
+		return;
+	if (target_known(s, dst))
+		s->res->targets_known++;
+	s->res->lookups++;
+	s->res->sends++;
+	pe->sid_target = dst;
+	pe->sid_start = s->now;
+	if (sendid_start(&pe->sid, &h, s->n[dst].pub, s, NULL, &route,
+			 0, s->now) == 0)
+		ev_new(s, s->now + SENDID_TIMEOUT_NS + 1, EV_SIDTICK, src, 0,
+		       NULL, 0);
+	sid_drain(s, pe);
+}
+
+static void start_bcast(struct simnet *s)
+{
+	struct gossip_env env;
+	uint8_t out[GOSSIP_ENV_OVERHEAD + 16];
+	struct snode *pe = NULL;
+	uint32_t bi = s->bc_seq;
+	ssize_t n;
+
+	for (int tries = 0; tries < 64 && !pe; tries++) {
+		uint32_t i = pick_live(s);
+
+		if (s->n[i].n_conns)
+			pe = &s->n[i];
+	}
+	if (!pe)
+		return;
+	s->bc_t0[bi] = s->now;
+	s->bc_reached[bi] = 1;          /* the origin */
+	s->bc_seq++;
+	gossip_msg_id(env.id, pe->pub, "sim", bi, 0, (const uint8_t *)&bi, 4);
+	env.ttl = GOSSIP_TTL_DEFAULT;
+	env.code = 0;
+	env.payload = (const uint8_t *)&bi;
+	env.len = 4;
+	(void)gossip_seen_add(&pe->seen, env.id, s->now);
+	n = gossip_env_encode(out, sizeof(out), &env);
+	if (n < 0)
+		return;
+	for (unsigned i = 0; i < pe->n_conns; i++) {
+		struct sconn *c = s->cs[pe->conns[i]];
+		unsigned dir = c->a == pe->idx ? 0 : 1;
+
+		if (rlpxconn_send(&c->c[dir], CODE_GOSSIP, out, (size_t)n,
+				  false) == 0)
+			conn_flush(s, pe->conns[i], dir);
+	}
+}
+
+static void dial_all(struct simnet *s)
+{
+	for (uint32_t i = 0; i < s->nn; i++) {
+		const struct kad_node *k[SIMNET_DEGREE];
+		uint8_t target[KAD_ID_LEN];
+		size_t n;
+
+		if (s->n[i].cut || !s->n[i].started)
+			continue;
+		for (unsigned j = 0; j < KAD_ID_LEN; j += 8) {
+			uint64_t r = rnd(s);
+
+			memcpy(target + j, &r, 8);
+		}
+		n = kad_closest(discv4_table(s->n[i].d), k, SIMNET_DEGREE,
+				target, false);
+		for (size_t j = 0; j < n; j++) {
+			int to = node_of_ip(s, k[j]->ip);
+
+			if (to >= 0)
+				(void)conn_dial(s, i, (uint32_t)to);
+		}
+	}
+}
+
+static size_t table_size(const struct snode *pe)
+{
+	return pe->d ? discv4_table_size(pe->d) : 0;
+}
+
+static void health(struct simnet *s)
+{
+	unsigned need = s->live - 1 < KAD_BUCKET_SIZE ? s->live - 1 :
+							 KAD_BUCKET_SIZE;
+	double t = (double)(s->now - s->t0) / 1e9;
+	bool all = true;
+
+	for (uint32_t i = 0; i < s->nn && all; i++)
+		if (!s->n[i].cut && table_size(&s->n[i]) < need)
+			all = false;
+	if (!all)
+		return;
+	if (s->res->healthy_s < 0)
+		s->res->healthy_s = t;
+	if (s->rejoined && s->res->reheal_s < 0)
+		s->res->reheal_s = t - 0.6 * (double)s->cfg->duration_ns / 1e9;
+}
+
+static void sample(struct simnet *s)
+{
+	struct simnet_result *r = s->res;
+	unsigned min = UINT32_MAX, k = r->n_samples;
+	double sum = 0;
+
+	if (k >= SIMNET_SAMPLES)
+		return;
+	for (uint32_t i = 0; i < s->nn; i++) {
+		size_t n;
+
+		if (s->n[i].cut)
+			continue;
+		n = table_size(&s->n[i]);
+		sum += (double)n;
+		if (n < min)
+			min = (unsigned)n;
+	}
+	r->fill_t_s[k] = (double)(s->now - s->t0) / 1e9;
+	r->fill_mean[k] = s->live ? sum / s->live : 0;
+	r->fill_min[k] = s->live ? min : 0;
+	r->n_samples++;
+}
+
+static void churn(struct simnet *s, bool off)
+{
+	struct simnet_result *r = s->res;
+	unsigned others = s->nn - r->n_boot;
+	unsigned want = (unsigned)((uint64_t)others * s->cfg->churn_pct / 100);
+
+	if (!off) {
+		for (uint32_t i = 0; i < s->nn; i++)
+			if (s->n[i].cut) {
+				s->n[i].cut = false;
+				s->live++;
+			}
+		s->rejoined = true;
+		return;
+	}
+	while (r->churned < want) {
+		uint32_t i = r->n_boot + (uint32_t)(rnd(s) % others);
+
+		if (s->n[i].cut)
+			continue;
+		s->n[i].cut = true;
+		s->live--;
+		r->churned++;
+	}
+}
+
+/* ---- setup and the event loop ----------------------------------------- */
+
+static int node_init(struct simnet *s, struct snode *pe, uint32_t idx)
+{
+	const struct discv4_rx_cfg rxc = {
+		.budget_rate = BUDGET_RATE, .budget_burst = BUDGET_BURST,
+		.budget_slots = BUDGET_SLOTS, .cache_slots = CACHE_SLOTS,
+	};
+	uint8_t seed[16], key[SIPHASH_KEY_LEN];
+	uint64_t r;
+	int rc;
+
+	pe->idx = idx;
+	pe->s = s;
+	pe->deadline = UINT64_MAX;
+	memset(pe->ip, 0, 10);
+	pe->ip[10] = pe->ip[11] = 0xff;
+	pe->ip[12] = 10;
+	pe->ip[13] = (uint8_t)((idx + 1) >> 16);
+	pe->ip[14] = (uint8_t)((idx + 1) >> 8);
+	pe->ip[15] = (uint8_t)(idx + 1);
+	/* keys from the seed and the index: reproducible */
+	memcpy(seed, &s->cfg->seed, 8);
+	memcpy(seed + 8, &idx, 4);
+	memset(seed + 12, 0x5a, 4);
+	do {
+		keccak256(pe->priv, seed, sizeof(seed));
+		seed[15]++;
+	} while (!secp_priv_check(pe->priv));
+	rc = secp_pub_from_priv(pe->pub, pe->priv);
+	if (rc < 0)
+		return rc;
+	rc = localnode_init(&pe->ln, pe->priv, 0, UDP_PORT, UDP_PORT);
+	if (rc < 0)
+		return rc;
+	localnode_set_fallback_ip(&pe->ln, pe->ip);
+	rc = discv4_rx_new(&pe->rx, &rxc);
+	if (rc < 0)
+		return rc;
+	r = rnd(s);
+	memcpy(key, &r, 8);
+	r = rnd(s);
+	memcpy(key + 8, &r, 8);
+	rc = gossip_seen_init(&pe->seen, 0, 0, key);
+	if (rc < 0)
+		return rc;
+	sendid_init(&pe->sid, 4);
+	return 0;
+}
+
+static int node_start(struct simnet *s, struct snode *pe)
+{
+	struct discv4_config c = {
+		.ln = &pe->ln, .send = engine_send, .send_user = pe,
+		.seed = rnd(s),
+	};
+	int rc = discv4_new(&pe->d, &c, s->now);
+
+	for (uint32_t b = 0; rc == 0 && b < s->res->n_boot; b++) {
+		struct discv4_node bn;
+
+		if (b == pe->idx)
+			continue;
+		memset(&bn, 0, sizeof(bn));
+		memcpy(bn.ep.ip, s->n[b].ip, 16);
+		bn.ep.ip_len = 4;
+		bn.ep.udp = UDP_PORT;
+		bn.ep.tcp = UDP_PORT;
+		memcpy(bn.id, s->n[b].pub, SECP_PUB_LEN);
+		rc = discv4_add_bootnode(pe->d, &bn);
+	}
+	if (rc < 0)
+		return rc;
+	pe->started = true;
+	touch(s, pe);
+	return 0;
+}
+
+static void node_fini(struct snode *pe)
+{
+	discv4_free(pe->d);
+	discv4_rx_free(pe->rx);
+	localnode_fini(&pe->ln);
+	gossip_seen_fini(&pe->seen);
+	sendid_fini(&pe->sid);
+	free(pe->conns);
+	explicit_bzero(pe->priv, sizeof(pe->priv));
+}
+
+static int step(struct simnet *s, struct ev *e)
+{
+	struct snode *pe;
+
+	s->res->events++;
+	switch (e->kind) {
+	case EV_UDP:
+		deliver_udp(s, e);
+		break;
+	case EV_TCP:
+		deliver_tcp(s, e);
+		break;
+	case EV_TIMER:
+		pe = &s->n[e->a];
+		if (!pe->started) {
+			int rc = node_start(s, pe);
+
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		if (e->b != pe->tgen)
+			break;          /* superseded */
+		pe->deadline = UINT64_MAX;
+		discv4_on_timer(pe->d, s->now);
+		if (discv4_next_deadline(pe->d) <= s->now) {
+			/* on_timer consumes what is due; never spin */
+			pe->tgen++;
+			ev_new(s, s->now + STEP_NS, EV_TIMER, pe->idx,
+			       pe->tgen, NULL, 0);
+			pe->deadline = s->now + STEP_NS;
+		} else {
+			touch(s, pe);
+		}
+		break;
+	case EV_SAMPLE:
+		sample(s);
+		break;
+	case EV_HEALTH:
+		health(s);
+		ev_new(s, s->now + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
+		break;
+	case EV_CHURN_OFF:
+		churn(s, true);
+		break;
+	case EV_CHURN_ON:
+		churn(s, false);
+		break;
+	case EV_DIAL_ALL:
+		dial_all(s);
+		break;
+	case EV_LOOKUP:
+		start_lookup(s);
+		break;
+	case EV_BCAST:
+		start_bcast(s);
+		break;
+	case EV_SIDTICK:
+		pe = &s->n[e->a];
+		sendid_tick(&pe->sid, s->now);
+		sid_drain(s, pe);
+		break;
+	}
+	return s->err;
+}
+
+static void schedule(struct simnet *s)
+{
+	const struct simnet_cfg *c = s->cfg;
+	uint64_t T = c->duration_ns, t0 = s->t0;
+
+	for (uint32_t i = 0; i < s->nn; i++)
+		ev_new(s, t0 + rnd(s) % 1000000000ull, EV_TIMER, i, 0, NULL,
+		       0);
+	for (unsigned k = 0; k < SIMNET_SAMPLES; k++)
+		ev_new(s, t0 + T / SIMNET_SAMPLES * (k + 1) - 1, EV_SAMPLE,
+		       0, 0, NULL, 0);
+	ev_new(s, t0 + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
+	if (c->churn_pct) {
+		ev_new(s, t0 + T / 10 * 4, EV_CHURN_OFF, 0, 0, NULL, 0);
+		ev_new(s, t0 + T / 10 * 6, EV_CHURN_ON, 0, 0, NULL, 0);
+	}
+	if (!c->no_rlpx)
+		ev_new(s, t0 + T / 100 * 65, EV_DIAL_ALL, 0, 0, NULL, 0);
+	for (unsigned k = 0; k < c->lookups; k++)
+		ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->lookups,
+		       EV_LOOKUP, 0, 0, NULL, 0);
+	for (unsigned k = 0; !c->no_rlpx && k < c->broadcasts; k++)
+		ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->broadcasts +
+			       T / 400, EV_BCAST, 0, 0, NULL, 0);
+}
+
+static void finish(struct simnet *s)
+{
+	struct simnet_result *r = s->res;
+	double sum = 0, min = 1;
+
+	simnet_dist_of(&r->hops, s->hops, s->n_hops);
+	simnet_dist_of(&r->lookup_ms, s->lk_ms, s->n_hops);
+	simnet_dist_of(&r->send_ms, s->send_ms, s->n_send);
+	simnet_dist_of(&r->bcast_ms, s->bc_ms, s->n_bc);
+	r->bcasts = s->bc_seq;
+	for (unsigned i = 0; i < s->bc_seq; i++) {
+		double c = (double)s->bc_reached[i] / s->nn;
+
+		sum += c;
+		if (c < min)
+			min = c;
+	}
+	r->coverage_mean = s->bc_seq ? sum / s->bc_seq : 0;
+	r->coverage_min = s->bc_seq ? min : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void simnet_dist_of(struct simnet_dist *d, double *v, size_t n)
+{
+	memset(d, 0, sizeof(*d));
+	d->n = n;
+	if (!n)
+		return;
+	qsort(v, n, sizeof(*v), cmp_double);
+	/* nearest-rank percentiles */
+	d->p50 = v[(n * 50 + 99) / 100 - 1];
+	d->p90 = v[(n * 90 + 99) / 100 - 1];
+	d->p99 = v[(n * 99 + 99) / 100 - 1];
+	d->max = v[n - 1];
+}
+
+int simnet_run(struct simnet_result *res, const struct simnet_cfg *cfg)
+{
+	struct simnet s;
+	uint64_t end;
+	int rc = 0;
+
+	if (cfg->v5)
+		return -ENOTSUP;
+	if (cfg->nodes < 2 || cfg->nodes > (1u << 24) - 2 ||
+	    cfg->loss_ppm > 1000000 || !cfg->duration_ns)
+		return -EINVAL;
+	memset(res, 0, sizeof(*res));
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.res = res;
+	s.rng = cfg->seed;
+	s.now = s.t0 = SIMNET_START_NS;
+	s.nn = s.live = cfg->nodes;
+	res->nodes = cfg->nodes;
+	res->n_boot = cfg->n_boot ? cfg->n_boot :
+		      cfg->nodes <= 10 ? 3 : cfg->nodes <= 100 ? 5 : 10;
+	if (res->n_boot > cfg->nodes)
+		res->n_boot = cfg->nodes;
+	res->healthy_s = res->reheal_s = -1;
+	s.n = calloc(cfg->nodes, sizeof(*s.n));
+	s.hops = calloc(cfg->lookups + 1, sizeof(double));
+	s.lk_ms = calloc(cfg->lookups + 1, sizeof(double));
+	s.send_ms = calloc(cfg->lookups + 1, sizeof(double));
+	s.bc_ms = calloc((size_t)(cfg->broadcasts + 1) * cfg->nodes,
+			 sizeof(double));
+	s.bc_t0 = calloc(cfg->broadcasts + 1, sizeof(uint64_t));
+	s.bc_reached = calloc(cfg->broadcasts + 1, sizeof(unsigned));
+	if (!s.n || !s.hops || !s.lk_ms || !s.send_ms || !s.bc_ms ||
+	    !s.bc_t0 || !s.bc_reached) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < cfg->nodes && rc == 0; i++)
+		rc = node_init(&s, &s.n[i], i);
+	if (rc < 0)
+		goto out;
+	schedule(&s);
+	end = s.t0 + cfg->duration_ns;
+	while (rc == 0 && s.nq && s.q[0]->at <= end) {
+		struct ev *e = ev_pop(&s);
+
+		s.now = e->at;
+		rc = step(&s, e);
+		free(e);
+	}
+	if (rc == 0)
+		rc = s.err;
+	finish(&s);
+out:
+	while (s.nq)
+		free(ev_pop(&s));
+	free(s.q);
+	for (unsigned i = 0; i < s.ncs; i++) {
+		rlpxconn_fini(&s.cs[i]->c[0]);
+		rlpxconn_fini(&s.cs[i]->c[1]);
+		free(s.cs[i]);
+	}
+	free(s.cs);
+	if (s.n)
+		for (uint32_t i = 0; i < cfg->nodes; i++)
+			node_fini(&s.n[i]);
+	free(s.n);
+	free(s.hops);
+	free(s.lk_ms);
+	free(s.send_ms);
+	free(s.bc_ms);
+	free(s.bc_t0);
+	free(s.bc_reached);
+	return rc;
+}
