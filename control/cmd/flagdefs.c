@@ -39,7 +39,7 @@ const struct flag_def flag_defs[F_COUNT] = {
 	[F_TCP] = { "tcp", "PORT", "TCP port in the URL (default 30303)" },
 	[F_UDP] = { "udp", "PORT", "UDP port in the URL (default 30303)" },
 	[F_OUT] = { "out", "PATH",
-		    "output: crawl: geth devp2p nodes.json; dns build: the directory; report: the HTML page" },
+		    "output: crawl: geth devp2p nodes.json; dns build: the directory; report: the HTML page; sim: the prefix of its CSV and SVG files" },
 	[F_STORE] = { "store", "PATH|postgres://...",
 		      "crawl database: a SQLite file, or a PostgreSQL URL a crawl fleet shares" },
 	[F_CRAWL_ROUND] = { "crawl-round", "NAME",
