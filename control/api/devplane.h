@@ -53,6 +53,7 @@
 
 #define DEVPLANE_ID_LEN       64        /* node id: secp256k1 key, x || y */
 #define DEVPLANE_KEY_LEN      32        /* node key */
+#define DEVPLANE_HASH_LEN     32        /* a block hash */
 #define DEVPLANE_MSG_MAX      (10u << 20)       /* a message's payload */
 #define DEVPLANE_SENDS_MAX    1024      /* devplane_send_to_id() pending */
 #define DEVPLANE_SEND_TIMEOUT_MS 10000  /* default send_to_id bound */
@@ -202,10 +203,39 @@ int devplane_remove_trusted(struct devplane *n, const char *url);
 /* ---- protocols ---------------------------------------------------------- */
 
 /* devplane_register_eth() runs eth/68 to eth/72 for cfg.chain with every
- * peer (Status handshake; the node serves no chain data) and puts the
- * chain's fork id in our ENR. Before devplane_start(). Returns 0,
- * -EEXIST, -EBUSY (started), -ENOSPC (too many protocols). */
+ * peer (Status handshake; the node serves no chain data), puts the fork id
+ * of our head (the genesis until devplane_set_head()) in our ENR, and
+ * serves the admin method devplane_setHead (control/api/headrpc.h:
+ * [number, time, hash], devplane_set_head() over IPC). Before
+ * devplane_start(). Returns 0, -EEXIST, -EBUSY (started), -ENOSPC (too
+ * many protocols or admin methods). */
 int devplane_register_eth(struct devplane *n);
+
+/*
+ * devplane_set_head() moves the head the node advertises: devplane has no
+ * chain sync, so its head is what its operator (`devplane node --head`,
+ * the admin method devplane_setHead) or the embedding program says; until
+ * then it is the genesis, as a fresh geth's. number and time are the head
+ * block's number and timestamp (Unix seconds), hash its hash (NULL or
+ * all-zero: the genesis, for number 0 only). From then on:
+ *   - the fork id (EIP-2124) of the head, forkid(chain, number, time), is
+ *     in the eth Status sent to new peers and in the ENR's "eth" entry: the
+ *     record is re-signed with seq + 1 when the entry changed (a head in
+ *     the same fork leaves the record alone), so discv4 and discv5 peers
+ *     see a higher enr-seq and fetch it (the seq is stored in the node
+ *     database, if any);
+ *   - eth/69+ Status says latest = number, latesthash = hash (earliest
+ *     clamped to it), and every eth/69+ peer gets a BlockRangeUpdate when
+ *     the head moved back or 32 blocks or more forward since the last one
+ *     announced (geth's rule);
+ *   - admin_nodeInfo's protocols.eth.head is hash.
+ * Before or after devplane_start(), after devplane_register_eth(). Returns
+ * the number of peers a BlockRangeUpdate was sent to, or -EINVAL (a zero
+ * hash above block 0: a head block needs its hash; nothing changed),
+ * -EPROTO (eth is not registered).
+ */
+int devplane_set_head(struct devplane *n, uint64_t number, uint64_t time,
+		      const uint8_t hash[DEVPLANE_HASH_LEN]);
 
 /* A received message. */
 struct devplane_msg {

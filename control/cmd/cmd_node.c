@@ -17,7 +17,7 @@ static const enum flag_id takes[] = {
 	F_NETRESTRICT, F_CHAIN, F_NETWORKID, F_GENESIS, F_FORKS, F_DB,
 	F_IPCPATH, F_METRICS_ADDR, F_DATAPLANE, F_DP_QUEUES, F_DP_EAL,
 	F_DP_BUDGET, F_VERBOSITY, F_NAT_LEASE, F_DISCOVERY_DNS, F_DNS_SERVER,
-	F_DRY_RUN, F_DISC_V4, F_DISC_V5, F_END
+	F_DRY_RUN, F_DISC_V4, F_DISC_V5, F_HEAD, F_END
 };
 
 static const struct flags_cmd node_cmd = {
@@ -113,6 +113,10 @@ int cmd_node(int argc, char **argv)
 	memcpy(nc.dns_server, o->dns_server, 16);
 	nc.dns_server_port = o->dns_server_port;
 	cmd_nat_cfg(&nc.nat, o);
+	nc.has_head = o->has_head;
+	nc.head_number = o->head_number;
+	nc.head_time = o->head_time;
+	memcpy(nc.head_hash, o->head_hash, sizeof(nc.head_hash));
 	status = session_node_run(&nc);
 out:
 	nodedb_close(db);

@@ -66,6 +66,8 @@ const struct flag_def flag_defs[F_COUNT] = {
 	[F_FORKS] = { "forks", "N,N,...",
 		      "custom chain: fork blocks and times" },
 	[F_IPCPATH] = { "ipcpath", "PATH", "admin API (JSON-RPC) Unix socket" },
+	[F_HEAD] = { "head", "NUMBER:TIME:HASH",
+		     "the head to advertise: fork id, ENR eth, block range (default: genesis)" },
 	[F_BAN_THRESHOLD] = { "ban.threshold", "N|off",
 			      "xdp: ban a source after N bad signatures (default 16)" },
 	[F_BAN_WINDOW] = { "ban.window", "DUR",

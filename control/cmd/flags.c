@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "control/base/chains.h"
 #include "control/base/nodearg.h"
 #include "control/dns/dnstree.h"
@@ -63,6 +64,50 @@ static int parse_uint(unsigned long *out, const char *s, unsigned long max)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+/* One number of --head: decimal or 0x-hex, at most INT64_MAX (geth's
+ * block numbers are int64), ending at stop. */
+static int parse_head_num(uint64_t *out, const char *s, const char *stop)
+{
+	int base = 10;
+	char *end;
+
+	if (stop - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (s == stop || !isxdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, base);
+	return errno || end != stop || *out > INT64_MAX ? -EINVAL : 0;
+}
+
+/* --head NUMBER:TIME[:HASH] (the hash may be left out for block 0). */
+static int parse_head(struct flags *o, const char *v)
+{
+	const char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	const char *h;
+
+	memset(o->head_hash, 0, sizeof(o->head_hash));
+	if (!c1 || parse_head_num(&o->head_number, v, c1) ||
+	    parse_head_num(&o->head_time, c1 + 1,
+			   c2 ? c2 : c1 + 1 + strlen(c1 + 1)))
+		return -EINVAL;
+	if (c2) {
+		h = c2 + 1;
+		if (h[0] == '0' && (h[1] == 'x' || h[1] == 'X'))
+			h += 2;
+		if (strlen(h) != 2 * sizeof(o->head_hash) ||
+		    hex_decode(o->head_hash, sizeof(o->head_hash), h,
+			       strlen(h)) != (ssize_t)sizeof(o->head_hash))
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(o->head_hash); i++)
+		if (o->head_hash[i])
+			return 0;
+	return o->head_number ? -ENOENT : 0;
 }
 
 static int parse_port(uint16_t *port, const char *s)
@@ -488,6 +533,17 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 		break;
 	case F_IPCPATH:
 		o->ipcpath = v;
+		break;
+	case F_HEAD:
+		switch (parse_head(o, v)) {
+		case 0:
+			o->has_head = true;
+			break;
+		case -ENOENT:
+			return fail(err, err_len, "--head: block %.20s needs its hash (a zero hash stands for the genesis, block 0)", v);
+		default:
+			return fail(err, err_len, "--head: want NUMBER:TIME:HASH (numbers decimal or 0x-hex, HASH 64 hex digits), got %.100s", v);
+		}
 		break;
 	case F_BAN_THRESHOLD:
 		if (!strcmp(v, "off")) {

@@ -120,6 +120,9 @@ struct flags {
 	uint64_t networkid;             /* --networkid N --genesis HASH */
 	const char *genesis;
 	const char *forks;              /* --forks N,N,... */
+	bool has_head;                  /* --head NUMBER:TIME:HASH */
+	uint64_t head_number, head_time;
+	uint8_t head_hash[32];          /* all-zero: the genesis (block 0) */
 	uint8_t ip[16];                 /* key to-enode --ip --tcp --udp */
 	uint16_t tcp, udp;
 	const char *ipcpath;            /* --ipcpath PATH (admin API) */

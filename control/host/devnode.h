@@ -173,6 +173,9 @@ void devnode_on_engine_event(void *user, const struct sesshost_action *a,
 /* devnode_admin.c */
 void devnode_admin_provider(struct devplane *n, struct admin_provider *ap);
 void devnode_set_enr_eth(const struct eth *eth, struct localnode *ln);
+/* devplane_setHead (control/api/headrpc.h), an admin_method_fn of the
+ * node user. */
+int devnode_set_head_method(void *user, const char *params, char **result);
 
 /* devnode_proto.c */
 void devnode_protos_init(struct devplane *n);

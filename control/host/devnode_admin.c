@@ -3,10 +3,12 @@
 #include "control/host/devnode.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/api/headrpc.h"
 #include "control/base/nodearg.h"
 
 static int parse_one(struct enode *e, const char *url)
@@ -28,6 +30,63 @@ void devnode_set_enr_eth(const struct eth *eth, struct localnode *ln)
 
 	if (len < 0 || localnode_set_eth(ln, val, (size_t)len) < 0)
 		fprintf(stderr, "devplane: could not set the ENR eth entry\n");
+}
+
+int devplane_set_head(struct devplane *n, uint64_t number, uint64_t time,
+		      const uint8_t hash[DEVPLANE_HASH_LEN])
+{
+	uint64_t now = loop_now();
+	struct forkid fid;
+	int sent;
+
+	sent = sesshost_set_head(n->sh, number, time, hash, now);
+	if (sent < 0)
+		return sent;
+	if (n->disc) {
+		devnode_set_enr_eth(sesshost_eth(n->sh), &n->disc->ln);
+		if (localnode_update(&n->disc->ln, now) == 1)
+			node_save_seq(n->disc);
+	}
+	devnode_flush(n);               /* the BlockRangeUpdates */
+	if (n->verbosity >= 3) {
+		eth_local_forkid(sesshost_eth(n->sh), &fid);
+		fprintf(stderr, "devplane: head %" PRIu64 " time %" PRIu64
+			": fork id %08" PRIx32 "/%" PRIu64 ", record seq %"
+			PRIu64 ", %d block range update%s\n", number, time,
+			fid.hash, fid.next,
+			n->disc ? localnode_seq(&n->disc->ln) : 0, sent,
+			sent == 1 ? "" : "s");
+	}
+	return sent;
+}
+
+int devnode_set_head_method(void *user, const char *params, char **result)
+{
+	struct devplane *n = user;
+	const struct eth *eth = sesshost_eth(n->sh);
+	struct headrpc_result r = { 0 };
+	int rc;
+
+	*result = NULL;
+	rc = headrpc_parse(&r.head, params, result);
+	if (rc)
+		return rc;
+	rc = devplane_set_head(n, r.head.number, r.head.time, r.head.hash);
+	if (rc == -EINVAL) {
+		*result = strdup("a head above block 0 needs its hash (a zero "
+				 "hash stands for the genesis, block 0)");
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	r.range_updates = (unsigned)rc;
+	if (!memcmp(r.head.hash, (uint8_t[HEADRPC_HASH_LEN]){ 0 },
+		    HEADRPC_HASH_LEN))
+		memcpy(r.head.hash, n->chain->genesis, HEADRPC_HASH_LEN);
+	eth_local_forkid(eth, &r.forkid);
+	r.enr_seq = n->disc ? localnode_seq(&n->disc->ln) : 0;
+	*result = headrpc_result_json(&r);
+	return *result ? 0 : -ENOMEM;
 }
 
 static const struct kad_table *adm_table(void *user)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/api/headrpc.h"
+
 #define MS 1000000ull
 
 /* A public peer handle is the p2p peer itself (opaque both ways). */
@@ -159,9 +161,18 @@ void devnode_protos_fini(struct devplane *n)
 
 int devplane_register_eth(struct devplane *n)
 {
+	int rc;
+
 	if (n->started)
 		return -EBUSY;
-	return sesshost_register_eth(n->sh);
+	rc = admin_methods_add(&n->methods, HEADRPC_METHOD,
+			       devnode_set_head_method, n);
+	if (rc)
+		return rc;
+	rc = sesshost_register_eth(n->sh);
+	if (rc)
+		(void)admin_methods_remove(&n->methods, HEADRPC_METHOD);
+	return rc;
 }
 
 int devplane_register_protocol(struct devplane *n,

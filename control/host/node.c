@@ -22,7 +22,7 @@ int node_wire(struct discv4_node *out, const struct enode *e)
 	return 0;
 }
 
-static void persist_seq(struct node *n)
+void node_save_seq(struct node *n)
 {
 	uint64_t seq = localnode_seq(&n->ln);
 
@@ -60,7 +60,7 @@ static void post(void *user, uint64_t now_ns)
 {
 	struct node *n = user;
 
-	persist_seq(n);
+	node_save_seq(n);
 	if (n->post)
 		n->post(n->post_user, now_ns);
 }
@@ -179,7 +179,7 @@ int node_init(struct node *n, const struct node_cfg *cfg, uint64_t now_ns)
 			goto out_free;
 	}
 	n->saved_seq = seq;
-	persist_seq(n);
+	node_save_seq(n);
 	if (n->d) {
 		rc = loop_attach(cfg->loop, cfg->idx, n->d, cfg->start_ns,
 				 post, n);

@@ -87,6 +87,12 @@ ssize_t node_load_seeds(struct node *n, uint64_t now_ns);
  * length or -EMSGSIZE. */
 ssize_t node_enode(const struct node *n, char *out, size_t cap);
 
+/* node_save_seq() stores the local record's seq in the node database
+ * (if any) when it changed since last stored; the loop does so after
+ * every call into the engines, a host that changed the record itself
+ * (localnode_update()) calls it at once. */
+void node_save_seq(struct node *n);
+
 /* node_random() is the discv5_random_fn of node user: getrandom(2)
  * bytes, drawn from a NODE_RAND_BUF buffer refilled as it runs out (the
  * engine asks for a few bytes per packet). Returns 0 or -errno. */

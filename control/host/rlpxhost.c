@@ -231,10 +231,15 @@ static void print_status(const struct sesshost_action *a)
 	idhex(x, a->id);
 	hex_encode(g, st->genesis, 32);
 	printf("eth: status peer=%s version=%u network=%" PRIu64
-	       " genesis=%s forkid=%08x/%" PRIu64 " %s\n", x,
-	       st->version, st->network_id, g, st->forkid.hash,
-	       st->forkid.next,
-	       a->status_err == ETH_OK ? "ok" : eth_err_name(a->status_err));
+	       " genesis=%s forkid=%08x/%" PRIu64, x, st->version,
+	       st->network_id, g, st->forkid.hash, st->forkid.next);
+	if (st->version >= ETH_VERSION_69) {
+		hex_encode(g, st->latest_hash, 32);
+		printf(" range=%" PRIu64 "-%" PRIu64 " latest=%s",
+		       st->earliest, st->latest, g);
+	}
+	printf(" %s\n", a->status_err == ETH_OK ? "ok" :
+	       eth_err_name(a->status_err));
 }
 
 /* Prints (or hands on) one event; node output as it always was. */

@@ -173,6 +173,15 @@ int session_node_run(const struct session_node_cfg *o)
 			strerror(-rc));
 		goto out;
 	}
+	if (o->has_head) {
+		rc = devplane_set_head(n, o->head_number, o->head_time,
+				       o->head_hash);
+		if (rc < 0) {
+			fprintf(stderr, "devplane node: --head: %s\n",
+				strerror(-rc));
+			goto out;
+		}
+	}
 	rc = devplane_start(n);         /* prints the enode URL */
 	if (rc) {
 		fprintf(stderr, "devplane node: start%s%s: %s\n",

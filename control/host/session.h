@@ -63,6 +63,11 @@ struct session_node_cfg {
 	bool has_dns_server;
 	uint8_t dns_server[16];
 	uint16_t dns_server_port;
+	/* --head: the head advertised from the start (devplane_set_head());
+	 * else the genesis. */
+	bool has_head;
+	uint64_t head_number, head_time;
+	uint8_t head_hash[32];
 };
 
 /* session_node_run() runs an RLPx node with discovery until SIGINT or

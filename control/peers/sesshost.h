@@ -329,6 +329,17 @@ int sesshost_register_eth(struct sesshost *h);
 /* sesshost_eth_registered() tells whether eth runs with peers. */
 bool sesshost_eth_registered(const struct sesshost *h);
 
+/* sesshost_set_head() moves eth's local head (eth_set_head(), control/
+ * rlpx/eth.h): the fork id of new peers' Status and of eth_enr_entry(),
+ * the block range, and a BlockRangeUpdate to every eth/69+ peer when the
+ * head moved back or ETH_RANGE_UPDATE_STEP blocks or more forward since
+ * the last one (queued as DP_SEND actions). hash NULL or all-zero means
+ * the genesis and is allowed for block 0 only. Returns the number of
+ * peers the update went to, -EINVAL (a zero hash above block 0; nothing
+ * changed) or -EPROTO (eth is not registered). */
+int sesshost_set_head(struct sesshost *h, uint64_t block, uint64_t time,
+		      const uint8_t hash[ETH_HASH_LEN], uint64_t now);
+
 /* sesshost_dial() (node mode) dials id at ip:tcp once, now, beside the
  * dial scheduler (not kept, not redialed; DIAL_TIMEOUT_NS to connect).
  * Returns 0 (a DIAL action follows; a connection that ends before p2p

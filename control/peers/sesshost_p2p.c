@@ -284,6 +284,14 @@ bool sesshost_eth_registered(const struct sesshost *h)
 	return h->eth_on;
 }
 
+int sesshost_set_head(struct sesshost *h, uint64_t block, uint64_t time,
+		      const uint8_t hash[ETH_HASH_LEN], uint64_t now)
+{
+	if (!h->eth_on)
+		return -EPROTO;
+	return eth_set_head(&h->eth, block, time, hash, now);
+}
+
 /* ---- probes -------------------------------------------------------------- */
 
 /* Reports a finished probe (from sesshost_reap(), after p2p's on_closed). */

@@ -619,6 +619,43 @@ static void test_flags_crawl_store(void **state)
 	assert_null(o.store);
 }
 
+/* --head NUMBER:TIME:HASH: decimal or 0x-hex numbers, the hash with or
+ * without 0x; a zero hash only for block 0. */
+static void test_flags_head(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("node", NULL), 0);
+	assert_false(o.has_head);
+	assert_int_equal(parse("node", "--head", "1735373:1677557088:0x"
+			       "bb04050600000000000000000000000000000000"
+			       "00000000000000000000000b", NULL), 0);
+	assert_true(o.has_head);
+	assert_int_equal(o.head_number, 1735373);
+	assert_int_equal(o.head_time, 1677557088);
+	assert_int_equal(o.head_hash[0], 0xbb);
+	assert_int_equal(o.head_hash[31], 0x0b);
+	assert_int_equal(parse("node", "--head", "0x1a7acd:0x63fc6e20:"
+			       "bb04050600000000000000000000000000000000"
+			       "00000000000000000000000b", NULL), 0);
+	assert_int_equal(o.head_number, 1735373);
+	assert_int_equal(o.head_time, 1677487648);
+	assert_int_equal(parse("node", "--head", "0:0", NULL), 0);
+	assert_true(o.has_head);
+	assert_int_equal(o.head_number, 0);
+	assert_int_equal(parse("node", "--head", "5:0", NULL), -EINVAL);
+	assert_non_null(strstr(err, "needs its hash"));
+	assert_int_equal(parse("node", "--head", "5:0:0x00000000000000000000"
+			       "00000000000000000000000000000000000000000000",
+			       NULL), -EINVAL);
+	assert_non_null(strstr(err, "needs its hash"));
+	assert_int_equal(parse("node", "--head", "5", NULL), -EINVAL);
+	assert_int_equal(parse("node", "--head", "-5:0:0xbb", NULL), -EINVAL);
+	assert_int_equal(parse("node", "--head", "5:x:0xbb", NULL), -EINVAL);
+	assert_int_equal(parse("node", "--head", "5:1:0xbb", NULL), -EINVAL);
+	assert_int_equal(parse("node", "--head", "9223372036854775808:1:", NULL),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_flags_chain_presets),
 		cmocka_unit_test(test_flags_dns_and_nodeset),
 		cmocka_unit_test(test_flags_crawl_store),
+		cmocka_unit_test(test_flags_head),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
