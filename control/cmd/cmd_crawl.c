@@ -26,14 +26,14 @@ static const enum flag_id takes[] = {
 
 static const struct flags_cmd crawl_cmd = {
 	.path = "crawl",
-	.summary = "Crawl the discovery v4 network (--v5: v5; --v4 --v5: both on "
-		   "one port) from\n--bootnodes and the "
-		   "records of the\n--discovery.dns trees (or --chain's): "
-		   "FindNode every node found\n(ENRRequest those with EIP-868), "
-		   "re-check silent ones until --timeout\n(without it: until the "
-		   "crawl runs dry), dial every node with a TCP port\n(Hello, "
-		   "Status, Disconnect), write --out (geth's devp2p nodes.json) "
-		   "and\n--db, at most once a second and at the end, print a "
+	.summary = "Crawl the discovery v4 network (--v5: v5; --v4 --v5: both "
+		   "on one port) from\n--bootnodes and the records of the "
+		   "--discovery.dns trees (or --chain's):\nFindNode every node "
+		   "found (ENRRequest those with EIP-868), re-check silent\n"
+		   "ones until --timeout (without it: until the crawl runs "
+		   "dry), dial every node\nwith a TCP port (Hello, Status, "
+		   "Disconnect), write --out (geth's devp2p\nnodes.json) and "
+		   "--db, at most once a second and at the end, print a "
 		   "summary.",
 	.accept = takes,
 	.notes = "Without --nodekey a fresh key is used. With a loopback "
