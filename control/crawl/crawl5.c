@@ -481,8 +481,8 @@ size_t crawl5_format_summary(const struct crawl5 *c, char *out, size_t cap)
 		if (c->nodes[i]->score > 0)
 			in_output++;
 	n = snprintf(out, cap,
-		     "crawl v5 %s: %llu nodes seen, %llu answered FINDNODE [0], "
-		     "%llu in output; failures: %llu no answer, %llu rejected, "
+		     "crawl v5 %s: %llu nodes seen, %llu answered "
+		     "FINDNODE [0], %llu in output; failures: %llu no answer, %llu rejected, "
 		     "%llu bad answer; not reached %llu\n"
 		     "requests v5: %llu FINDNODE by distance (%llu answered, "
 		     "%llu records)",
