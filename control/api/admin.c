@@ -308,9 +308,11 @@ static json_t *go_time(uint64_t unix_ns)
 	return json_string(out);
 }
 
-static json_t *m_discv4_table(const struct admin_provider *p, json_t *id)
+/* debug_discoveryV4Table (geth's) and debug_discoveryV5Table (ours, the
+ * same shape without the times: the discv5 engine keeps them on the
+ * loop's monotonic clock). */
+static json_t *m_table(const struct kad_table *t, json_t *id, bool times)
 {
-	const struct kad_table *t = p->discv4_table(p->user);
 	json_t *arr;
 
 	if (!t)
@@ -335,10 +337,12 @@ static json_t *m_discv4_table(const struct admin_provider *p, json_t *id)
 			if (enode_format(url, sizeof(url), &e) < 0)
 				url[0] = '\0';
 			json_object_set_new(o, "node", json_string(url));
-			json_object_set_new(o, "addedToTable",
-					    go_time(k->added_to_table_ns));
-			json_object_set_new(o, "addedToBucket",
-					    go_time(k->added_to_bucket_ns));
+			if (times) {
+				json_object_set_new(o, "addedToTable",
+					go_time(k->added_to_table_ns));
+				json_object_set_new(o, "addedToBucket",
+					go_time(k->added_to_bucket_ns));
+			}
 			json_object_set_new(o, "checks",
 					    json_integer(k->liveness_checks));
 			json_object_set_new(o, "live", json_boolean(k->live));
@@ -447,7 +451,7 @@ static json_t *m_modules(const struct admin_provider *p, json_t *id)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "admin", json_string("1.0"));
-	if (p->discv4_table)
+	if (p->discv4_table || p->discv5_table)
 		json_object_set_new(o, "debug", json_string("1.0"));
 	json_object_set_new(o, "rpc", json_string("1.0"));
 	for (size_t i = 0; p->ext && i < p->ext->n; i++) {
@@ -617,7 +621,8 @@ static json_t *handle_one(const struct admin_provider *p,
 		want_min = want_max = 0;
 	} else if (!strcmp(m, "admin_peers") && p->peers) {
 		want_min = want_max = 0;
-	} else if (!strcmp(m, "debug_discoveryV4Table") && p->discv4_table) {
+	} else if ((!strcmp(m, "debug_discoveryV4Table") && p->discv4_table) ||
+		   (!strcmp(m, "debug_discoveryV5Table") && p->discv5_table)) {
 		want_min = want_max = 0;
 	} else if ((!strcmp(m, "admin_addPeer") && p->add_peer) ||
 		   (!strcmp(m, "admin_removePeer") && p->remove_peer) ||
@@ -660,7 +665,9 @@ static json_t *handle_one(const struct admin_provider *p,
 	else if (!strcmp(m, "admin_peers"))
 		res = m_peers(p, id);
 	else if (!strcmp(m, "debug_discoveryV4Table"))
-		res = m_discv4_table(p, id);
+		res = m_table(p->discv4_table(p->user), id, true);
+	else if (!strcmp(m, "debug_discoveryV5Table"))
+		res = m_table(p->discv5_table(p->user), id, false);
 	else if (!strcmp(m, "rpc_modules"))
 		res = m_modules(p, id);
 	else if (!strcmp(m, "admin_subscribe"))

@@ -195,6 +195,10 @@ struct admin_provider {
 	/* The discv4 table (times in its entries: Unix ns), or NULL when
 	 * discovery is off. */
 	const struct kad_table *(*discv4_table)(void *user);
+	/* The discv5 table, served as debug_discoveryV5Table (devplane's
+	 * own: debug_discoveryV4Table's shape, "node" an enode URL,
+	 * "checks", "live", no times), or NULL when discv5 is off. */
+	const struct kad_table *(*discv5_table)(void *user);
 	/* The trusted set (0 or -errno, as add_peer). */
 	int (*add_trusted)(void *user, const struct enode *e);
 	int (*remove_trusted)(void *user, const struct enode *e);

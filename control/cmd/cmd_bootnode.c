@@ -96,6 +96,13 @@ static const struct kad_table *boot_table(void *user)
 	return b->n->d ? discv4_table(b->n->d) : NULL;
 }
 
+static const struct kad_table *boot_table5(void *user)
+{
+	struct boot_admin *b = user;
+
+	return b->n->d5 ? discv5_table(b->n->d5) : NULL;
+}
+
 /* --writeaddress: the URL we would announce, without starting anything. */
 static int write_address(const struct flags *o, const uint8_t priv[32])
 {
@@ -202,6 +209,7 @@ int cmd_bootnode(int argc, char **argv)
 		struct admin_provider ap = {
 			.user = &ba, .node_info = boot_node_info,
 			.discv4_table = boot_table,
+			.discv5_table = boot_table5,
 			.no_peers = "a devplane bootnode runs discovery only "
 				    "and has no RLPx peers (no peers, trusted "
 				    "peers or peer events)",

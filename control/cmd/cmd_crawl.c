@@ -20,18 +20,20 @@ static const enum flag_id takes[] = {
 	F_FORKS, F_ADDR, F_NODEKEY, F_NODEKEYHEX, F_NAT, F_NETRESTRICT,
 	F_DATAPLANE, F_DP_QUEUES, F_DP_EAL, F_DP_BUDGET, F_METRICS_ADDR,
 	F_VERBOSITY, F_NAT_LEASE, F_MAX_NODES, F_DISCOVERY_DNS, F_DNS_SERVER,
-	F_DRY_RUN, F_STORE, F_CRAWL_ROUND, F_LEASE_TIME, F_REPORT, F_END
+	F_DRY_RUN, F_STORE, F_CRAWL_ROUND, F_LEASE_TIME, F_REPORT, F_V4, F_V5,
+	F_END
 };
 
 static const struct flags_cmd crawl_cmd = {
 	.path = "crawl",
-	.summary = "Crawl the discovery v4 network from --bootnodes and the "
-		   "records of the\n--discovery.dns trees (or --chain's): "
-		   "FindNode every node found\n(ENRRequest those with EIP-868), "
-		   "re-check silent ones until --timeout\n(without it: until the "
-		   "crawl runs dry), dial every node with a TCP port\n(Hello, "
-		   "Status, Disconnect), write --out (geth's devp2p nodes.json) "
-		   "and\n--db, at most once a second and at the end, print a "
+	.summary = "Crawl the discovery v4 network (--v5: v5; --v4 --v5: both "
+		   "on one port) from\n--bootnodes and the records of the "
+		   "--discovery.dns trees (or --chain's):\nFindNode every node "
+		   "found (ENRRequest those with EIP-868), re-check silent\n"
+		   "ones until --timeout (without it: until the crawl runs "
+		   "dry), dial every node\nwith a TCP port (Hello, Status, "
+		   "Disconnect), write --out (geth's devp2p\nnodes.json) and "
+		   "--db, at most once a second and at the end, print a "
 		   "summary.",
 	.accept = takes,
 	.notes = "Without --nodekey a fresh key is used. With a loopback "
@@ -43,7 +45,15 @@ static const struct flags_cmd crawl_cmd = {
 		 "killed midway loses its nodes to the others after\n"
 		 "--lease-time). A SQLite --store/--db with --crawl-round is a "
 		 "round for one\ncrawler (resumed by the same name after a "
-		 "crash).",
+		 "crash).\n"
+		 "--v5 crawls discovery v5 as geth's `devp2p discv5 crawl` "
+		 "does (FINDNODE [0] for\neach node's record, then FINDNODE "
+		 "by distance from 256 down), --bootnodes as\nenr: records or "
+		 "enode URLs; nodes.json has the same format, the summary\n"
+		 "adds the records by ENR key, eth fork id and eth2 fork "
+		 "digest. --v4 --v5 runs\nboth crawls at once on one port "
+		 "(one entry per node in nodes.json). A fleet\nround "
+		 "(--crawl-round, PostgreSQL) is discovery v4 only.",
 };
 
 /* The chain whose Status the probes send (default mainnet): a remote on
@@ -127,15 +137,25 @@ int cmd_crawl(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
+	/* --v4 (the default), --v5, or both. */
+	hc.v5 = flags_given(o, F_V5);
+	hc.no_v4 = hc.v5 && !flags_given(o, F_V4);
+	if (hc.leased && hc.v5) {
+		fprintf(stderr, "devplane: crawl: a crawl round (--crawl-round, "
+			"PostgreSQL) is discovery v4 only\n");
+		status = 2;
+		goto out;
+	}
 	hc.round = o->crawl_round;
 	hc.lease_ns = (uint64_t)o->lease_ms * 1000000ull;
 	hc.report_path = o->report;
 	snprintf(config, sizeof(config), "parallel=%u timeout=%ums rlpx=%s "
-		 "chain=%s max-nodes=%u lease=%ums", o->parallel,
+		 "chain=%s max-nodes=%u lease=%ums disc=%s", o->parallel,
 		 flags_given(o, F_TIMEOUT) ? o->timeout_ms : 0,
 		 o->no_rlpx ? "off" : "on",
 		 o->genesis ? "custom" : o->chain ? o->chain : "mainnet",
-		 o->max_nodes, o->lease_ms);
+		 o->max_nodes, o->lease_ms,
+		 hc.no_v4 ? "v5" : hc.v5 ? "v4+v5" : "v4");
 	hc.config = config;
 	hc.priv = priv;
 	cmd_loop_cfg(&hc.loop, o, NULL, 0, NULL);

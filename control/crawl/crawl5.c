@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* control/crawl/crawl5.c - sans-I/O discv5 crawler (see crawl5.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,8 +101,8 @@ static void emit(struct crawl5 *c, const struct c5_node *x)
 		.first_response = x->first_response,
 		.last_response = x->last_response,
 		.last_check = x->last_check,
-		.checked = x->state == C5_DONE, .fail = x->fail,
-		.found = x->found,
+		.checked = x->state == C5_DONE, .answered = x->answered,
+		.fail = x->fail, .found = x->found,
 	};
 
 	if (c->cfg.on_out)
@@ -458,10 +459,45 @@ void crawl5_each(const struct crawl5 *c, crawl5_out_fn *fn, void *user)
 			.first_response = x->first_response,
 			.last_response = x->last_response,
 			.last_check = x->last_check,
-			.checked = x->state == C5_DONE, .fail = x->fail,
+			.checked = x->state == C5_DONE,
+			.answered = x->answered, .fail = x->fail,
 			.found = x->found,
 		};
 
 		fn(user, &o);
 	}
+}
+
+size_t crawl5_format_summary(const struct crawl5 *c, char *out, size_t cap)
+{
+	struct crawl5_stats s5, *st = &s5;
+	uint64_t in_output = 0;
+	int n;
+
+	if (!cap)
+		return 0;
+	crawl5_progress(c, st);
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i]->score > 0)
+			in_output++;
+	n = snprintf(out, cap,
+		     "crawl v5 %s: %llu nodes seen, %llu answered "
+		     "FINDNODE [0], %llu in output; failures: %llu no answer, %llu rejected, "
+		     "%llu bad answer; not reached %llu\n"
+		     "requests v5: %llu FINDNODE by distance (%llu answered, "
+		     "%llu records)",
+		     st->timed_out ? "timed out" : st->done ? "finished" :
+		     "stopped", (unsigned long long)st->seen,
+		     (unsigned long long)st->answered,
+		     (unsigned long long)in_output,
+		     (unsigned long long)st->fail[CRAWL5_FAIL_TIMEOUT],
+		     (unsigned long long)st->fail[CRAWL5_FAIL_REJECTED],
+		     (unsigned long long)st->fail[CRAWL5_FAIL_BAD_ANSWER],
+		     (unsigned long long)st->queued,
+		     (unsigned long long)st->findnode_sent,
+		     (unsigned long long)st->findnode_ok,
+		     (unsigned long long)st->records);
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
 }

@@ -79,6 +79,8 @@ struct crawl5_out {
 	int64_t last_response;
 	int64_t last_check;
 	bool checked;                   /* its check finished */
+	bool answered;                  /* it answered FINDNODE [0] in this
+					 * crawl */
 	int fail;                       /* enum crawl5_fail, -1: none */
 	unsigned found;                 /* records its sweep returned */
 };
@@ -157,5 +159,11 @@ void crawl5_progress(const struct crawl5 *c, struct crawl5_stats *st);
 /* crawl5_each() calls fn for every node known (emission order of a final
  * dump: learning order). */
 void crawl5_each(const struct crawl5 *c, crawl5_out_fn *fn, void *user);
+
+/* crawl5_format_summary() writes the end-of-crawl summary (how the
+ * crawl ended, nodes seen, answered, records, failures by class,
+ * requests), two lines without a final newline. Returns the length
+ * (truncated to cap - 1; 0 when cap is 0). */
+size_t crawl5_format_summary(const struct crawl5 *c, char *out, size_t cap);
 
 #endif /* CONTROL_CRAWL5_H */

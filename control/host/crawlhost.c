@@ -11,8 +11,11 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "common/b64url.h"
 #include "common/keccak.h"
 #include "control/crawl/crawl.h"
+#include "control/crawl/crawl5.h"
+#include "control/crawl/enrsum.h"
 #include "control/crawl/crawl_rlpx.h"
 #include "control/crawl/crawlfleet.h"
 #include "control/host/dnshost.h"
@@ -24,7 +27,10 @@
 struct crawlrun {
 	struct loop *l;
 	struct node n;
-	struct crawl *c;
+	struct crawl *c;                /* discv4's; NULL: --v5 alone */
+	struct crawl5 *c5;              /* discv5's; NULL: v4 alone */
+	struct crawl5_config c5c;       /* crawl5_new() at crawl_start() */
+	const struct crawlhost_cfg *cfg;
 	struct session_prober *sp;      /* --rlpx (default): probes */
 	struct crawl_rlpx *cr;
 	struct crawlstore *out;         /* nodes.json and --db, off the loop */
@@ -40,20 +46,32 @@ struct crawlrun {
 
 static void crawl_tick(void *arg, uint64_t now);
 
+/* Discovery ended: each crawler that runs is done. */
+static bool disc_done(const struct crawlrun *r)
+{
+	return (!r->c || crawl_done(r->c)) && (!r->c5 || crawl5_done(r->c5));
+}
+
 /* The crawler's host contract (control/crawl/crawl.h): after every call
  * into the engine and at crawl_next_deadline(), crawl_on_timer(), then
  * re-read the engine's deadline. */
 static void crawl_post(void *arg, uint64_t now)
 {
 	struct crawlrun *r = arg;
-	uint64_t at;
+	uint64_t at, at5;
 
-	if (!r->c)
+	if (!r->started)
 		return;                 /* engine ticked before crawl_new() */
-	crawl_on_timer(r->c, now);      /* once done: late results only */
+	if (r->c)
+		crawl_on_timer(r->c, now);      /* once done: late results */
+	if (r->c5)
+		crawl5_on_timer(r->c5, now);
 	if (r->cr)
 		crawl_rlpx_on_timer(r->cr, now);
-	loop_touch(r->l, 0);
+	if (r->n.d)
+		loop_touch(r->l, 0);
+	if (r->n.d5)
+		loop_touch_v5(r->l, 0);
 	if (r->fleet && !crawl_done(r->c)) {
 		/* Leased: ask for work while there is room; a round that ran
 		 * dry ends the crawl at the next tick. */
@@ -65,11 +83,17 @@ static void crawl_post(void *arg, uint64_t now)
 	}
 	/* Discovery done; RLPx probes still running report through
 	 * crawl_probe_done(), which brings us back here. */
-	if (crawl_done(r->c) && (!r->cr || crawl_rlpx_idle(r->cr))) {
+	if (disc_done(r) && (!r->cr || crawl_rlpx_idle(r->cr))) {
 		loop_stop(r->l, 0);
 		return;
 	}
-	at = crawl_done(r->c) ? now + 1000000000ull : crawl_next_deadline(r->c);
+	at = !r->c || crawl_done(r->c) ? UINT64_MAX : crawl_next_deadline(r->c);
+	at5 = !r->c5 || crawl5_done(r->c5) ? UINT64_MAX :
+	      crawl5_next_deadline(r->c5);
+	if (at5 < at)
+		at = at5;
+	if (disc_done(r))
+		at = now + 1000000000ull;
 	if (r->fleet && !crawl_done(r->c) &&
 	    crawlfleet_next_deadline(r->fleet) < at)
 		at = crawlfleet_next_deadline(r->fleet);
@@ -90,7 +114,9 @@ static int crawl_start(struct crawlrun *r, uint64_t now)
 	int rc;
 
 	r->started = true;
-	rc = crawl_new(&r->c, r->n.d, &r->cc, now);
+	rc = r->n.d ? crawl_new(&r->c, r->n.d, &r->cc, now) : 0;
+	if (!rc && r->n.d5)
+		rc = crawl5_new(&r->c5, r->n.d5, &r->c5c, now);
 	if (rc) {
 		say_err("crawl", rc);
 		loop_stop(r->l, 1);
@@ -108,6 +134,22 @@ static void dns_wait_tick(void *arg, uint64_t now)
 
 	if (!r->started)
 		crawl_start(r, now);
+}
+
+/* A record of a DNS tree: a discv5 seed when it verifies and has an
+ * endpoint. */
+static void dns_seed_v5(struct crawlrun *r, const struct enr *rec,
+			uint64_t now)
+{
+	struct discv5_node *n5 = malloc(sizeof(*n5));
+
+	if (!n5)
+		return;
+	if (rec->has_sig &&
+	    discv5_node_from_enr(n5, rec->raw, rec->raw_len) == 0 &&
+	    crawl5_add_seed(r->c5, n5) == 0)
+		loop_alarm(r->l, now, crawl_tick, r);
+	free(n5);
 }
 
 /* A record of a DNS tree with an IP and UDP port: a seed like a bootnode,
@@ -129,6 +171,8 @@ static void crawl_dns_node(void *user, const struct dnsclient_node *dn,
 		n.ep.tcp = tcp;
 	if (!r->started && crawl_start(r, now))
 		return;
+	if (r->c5 && !crawl5_done(r->c5))
+		dns_seed_v5(r, &dn->enr, now);
 	if (!r->c || crawl_done(r->c))
 		return;
 	if (crawl_add_seed(r->c, &n) == 0)
@@ -157,6 +201,146 @@ static void crawl_node_hook(void *user, const struct discv4_node *dn)
 
 	if (r->cr && !r->fleet && dn->ep.tcp)
 		crawl_rlpx_add(r->cr, dn->id, dn->ep.ip, dn->ep.tcp);
+}
+
+/* ---- discv5 (--v5) ------------------------------------------------------ */
+
+/* The engine's on_node_seen hook, forwarded (NULL-safe until
+ * crawl5_new()): nodes that handshake with us are crawled too. */
+static void crawl5_seen_hook(void *user, const struct discv5_node *n,
+			     uint64_t now)
+{
+	crawl5_on_node_seen(((struct crawlrun *)user)->c5, n, now);
+}
+
+static const int v5_fail[CRAWL5_FAIL_MAX] = {
+	[CRAWL5_FAIL_TIMEOUT] = CRAWL_FAIL_TIMEOUT,
+	[CRAWL5_FAIL_REJECTED] = CRAWL_FAIL_REJECTED,
+	[CRAWL5_FAIL_BAD_ANSWER] = CRAWL_FAIL_ENR_INVALID,
+};
+
+/* A discv5 node's state in the discv4 crawler's output shape, which the
+ * store (nodes.json: geth's node set, the same for both protocols; the
+ * visits with enr_seq and enr_keys) takes as it is: the first emission of
+ * a node is its sighting, each later one a finished check. text holds
+ * the record's "enr:" text. */
+static void v5_to_out(struct crawl_out *co, char text[ENR_TEXT_MAX],
+		      const struct crawl5_out *o, uint64_t unix_ns)
+{
+	const struct discv5_node *n = o->n;
+
+	memset(co, 0, sizeof(*co));
+	memcpy(co->id, n->id, CRAWL_ID_LEN);
+	memcpy(co->n.id, n->pub, sizeof(co->n.id));
+	memcpy(co->n.ep.ip, n->ip, 16);
+	co->n.ep.ip_len = netutil_addr_is_v4(n->ip) ? 4 : 16;
+	co->n.ep.udp = n->udp;
+	co->n.ep.tcp = n->tcp;
+	co->seq = n->seq;
+	if (n->enr_len) {
+		memcpy(text, ENR_TEXT_PREFIX, 4);
+		text[4 + b64url_encode(text + 4, n->enr, n->enr_len)] = '\0';
+		co->record = text;
+		co->events |= CRAWL_EV_ENR;
+	}
+	co->score = o->score;
+	co->first_response = o->first_response;
+	co->last_response = o->last_response;
+	co->last_check = o->last_check;
+	co->fail = -1;
+	if (!o->checked) {
+		co->events |= CRAWL_EV_SEEN;
+		return;
+	}
+	co->events |= CRAWL_EV_CHECK | CRAWL_EV_DONE;
+	if (o->answered)
+		co->events |= CRAWL_EV_ANSWERED;
+	if (o->fail >= 0 && o->fail < CRAWL5_FAIL_MAX) {
+		co->events |= CRAWL_EV_FAILED;
+		co->fail = v5_fail[o->fail];
+	}
+	co->answered = co->replied = o->answered;
+	co->enr_ok = o->answered && n->enr_len;
+	co->neighbors = o->found;
+	if (o->last_check != CRAWL5_ZERO_TIME)
+		co->check_ns = (uint64_t)o->last_check * 1000000000ull;
+	co->done_ns = unix_ns;
+}
+
+/* The v5 crawler's results: to the store, and every node learnt with a
+ * TCP port to the RLPx pass (once: crawl_rlpx_add() knows it). */
+static void crawl5_out_hook(void *user, const struct crawl5_out *o)
+{
+	struct crawlrun *r = user;
+	struct crawl_out co;
+	char text[ENR_TEXT_MAX];
+
+	v5_to_out(&co, text, o,
+		  wallclock_unix_ns(loop_wallclock(r->l), loop_now()));
+	if (r->out)
+		crawlstore_put_node(r->out, &co);
+	if (r->cr && o->n->tcp)
+		crawl_rlpx_add(r->cr, o->n->pub, o->n->ip, o->n->tcp);
+}
+
+/* The discv5 engine on the crawler's socket, next to discv4 (if any) on
+ * the same local node, its hook going to the crawler. */
+static int crawl_engine_v5(struct crawlrun *r, const struct crawlhost_cfg *cfg,
+			   uint64_t now)
+{
+	struct discv5_config c = {
+		.ln = &r->n.ln,
+		.send = loop_send_v5,
+		.send_user = loop_port(r->l, 0),
+		.random = node_random,
+		.random_user = &r->n,
+		.on_node_seen = crawl5_seen_hook,
+		.hook_user = r,
+		.netrestrict = cfg->loop.netrestrict,
+		.n_netrestrict = cfg->loop.n_netrestrict,
+		.seed = cfg->seed ^ 0x5555555555555555ull,
+		.no_refresh = true,
+	};
+	int rc = discv5_new(&r->n.d5, &c, now);
+
+	if (rc)
+		return rc;
+	rc = loop_attach_v5(r->l, 0, r->n.d5, r->n.ln.id, 0, crawl_post, r);
+	if (rc) {
+		discv5_free(r->n.d5);
+		r->n.d5 = NULL;
+	}
+	return rc;
+}
+
+/* The v5 summary: the crawler's counts and its records by key, eth fork
+ * id and eth2 fork digest. */
+static void v5_tally(void *user, const struct crawl5_out *o)
+{
+	struct enrsum *s = user;
+	struct enr *e = malloc(sizeof(*e));
+
+	if (!e)
+		return;
+	if (o->n->enr_len &&
+	    enr_decode(e, o->n->enr, o->n->enr_len) == (ssize_t)o->n->enr_len)
+		enrsum_add(s, e);
+	free(e);
+}
+
+static void v5_summary(const struct crawl5 *c5, char *text, size_t cap)
+{
+	struct enrsum *s = malloc(sizeof(*s));
+
+	crawl5_format_summary(c5, text, cap);
+	printf("%s\n", text);
+	if (!s)
+		return;
+	enrsum_init(s);
+	crawl5_each(c5, v5_tally, s);
+	enrsum_format(s, text, cap);
+	printf("%s\n", text);
+	free(s);
 }
 
 /* ---- leased: the visits of the shared queue ----------------------------- */
@@ -287,9 +471,10 @@ static void crawl_probe_done(void *user, const struct rlpxprobe_result *res)
 	loop_alarm(r->l, loop_now(), crawl_tick, r);    /* start the next */
 }
 
-/* node_init() for the crawler: the same local node and engine, but with
- * the engine's on_node_seen/on_bond hooks going to the crawler and no
- * node database (node_fini() tears it down). */
+/* node_init() for the crawler: the same local node and engines (discv4
+ * unless cfg->no_v4, discv5 with cfg->v5), but with the engines' hooks
+ * going to the crawlers and no node database (node_fini() tears it
+ * down). */
 static int crawl_engine_init(struct crawlrun *r,
 			     const struct crawlhost_cfg *cfg, uint64_t now)
 {
@@ -303,7 +488,7 @@ static int crawl_engine_init(struct crawlrun *r,
 
 	memset(n, 0, sizeof(*n));
 	port = loop_listen_port(r->l, 0);
-	if (!port)
+	if (!port || (cfg->no_v4 && !cfg->v5))
 		return -EINVAL;
 	n->loop = r->l;
 	n->verbosity = cfg->verbosity;
@@ -326,14 +511,28 @@ static int crawl_engine_init(struct crawlrun *r,
 	dc.seed = cfg->seed;
 	dc.wc = loop_wallclock(r->l);
 	dc.no_refresh = true;
-	rc = discv4_new(&n->d, &dc, now);
-	if (rc)
-		goto out_fini;
-	rc = loop_attach(r->l, 0, n->d, 0, crawl_post, r);
-	if (rc)
-		goto out_free;
+	if (!cfg->no_v4) {
+		rc = discv4_new(&n->d, &dc, now);
+		if (rc)
+			goto out_fini;
+	}
+	if (cfg->v5) {
+		rc = crawl_engine_v5(r, cfg, now);
+		if (rc)
+			goto out_free;
+	}
+	if (n->d) {
+		rc = loop_attach(r->l, 0, n->d, 0, crawl_post, r);
+		if (rc)
+			goto out_free;
+	}
 	return 0;
 out_free:
+	if (n->d5) {
+		loop_detach_v5(r->l, 0);
+		discv5_free(n->d5);
+		n->d5 = NULL;
+	}
 	discv4_free(n->d);
 	n->d = NULL;
 out_fini:
@@ -365,6 +564,8 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 	char host[256] = "";
 	int rc;
 
+	if (cfg->leased && cfg->no_v4)
+		return -EINVAL;         /* the fleet's queue is discv4's */
 	memset(&listen, 0, sizeof(listen));
 	memcpy(listen.addr, cfg->has_addr ? cfg->addr : any4, 16);
 	listen.port_be = htons(cfg->has_addr ? cfg->port : 0);
@@ -446,6 +647,13 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 	cc->progress = cfg->verbosity >= 3 ? crawl_progress_line : NULL;
 	cc->on_node = crawl_node_hook;
 	cc->node_user = r;
+	r->c5c.parallel = cfg->parallel;
+	r->c5c.wc = loop_wallclock(r->l);
+	r->c5c.timeout_ns = cfg->timeout_ns;
+	r->c5c.max_nodes = cfg->max_nodes;
+	r->c5c.on_out = crawl5_out_hook;
+	r->c5c.out_user = r;
+	r->c5c.seed = cfg->seed ^ 0xc5c5c5c5c5c5c5c5ull;
 	/* Seeded from DNS alone: at the first record or after the wait.
 	 * Leased: the queue is the seed, start at once. */
 	if (cfg->n_bootnodes || cfg->leased || !cfg->dns.n_urls) {
@@ -458,11 +666,21 @@ static int crawl_setup(struct crawlrun *r, const struct crawlhost_cfg *cfg,
 			   dns_wait_tick, r);
 	}
 	for (unsigned i = 0; i < cfg->n_bootnodes; i++) {
+		const struct enode *e = &cfg->bootnodes[i];
+		struct discv5_node d5;
 		struct discv4_node dn;
 
-		if (node_wire(&dn, &cfg->bootnodes[i]) ||
-		    crawl_add_seed(r->c, &dn) == -EINVAL)
+		if (node_wire(&dn, e) ||
+		    (r->c && crawl_add_seed(r->c, &dn) == -EINVAL))
 			fprintf(stderr, "devplane: bootnode %u refused\n", i);
+		/* discv5: the key and UDP endpoint (an enr: bootnode's
+		 * record comes with its first answer). */
+		if (r->c5 && !node_wire(&dn, e)) {
+			discv5_node_from_addr(&d5, NULL, e->pub, e->ip, e->udp);
+			if (crawl5_add_seed(r->c5, &d5) == -EINVAL)
+				fprintf(stderr, "devplane: v5 bootnode %u "
+					"refused\n", i);
+		}
 	}
 	if (cfg->dns.n_urls) {
 		struct dnshost_cfg dc = cfg->dns;
@@ -528,14 +746,19 @@ int crawlhost_run(const struct crawlhost_cfg *cfg)
 		say_err("event loop", rc);
 	nathost_free(nat);      /* deletes the mapping (bounded) */
 	nat = NULL;
-	if (!r->c)              /* stopped before the first DNS record */
+	if (!r->started)        /* stopped before the first DNS record */
 		goto out;
 	now = loop_now();
-	crawl_emit(r->c);               /* what changed since the last tick */
+	if (r->c)
+		crawl_emit(r->c);       /* what changed since the last tick */
 	text = malloc(4096);
 	if (text) {
-		crawl_format_summary(r->c, now, text, 4096);
-		printf("%s\n", text);
+		if (r->c) {
+			crawl_format_summary(r->c, now, text, 4096);
+			printf("%s\n", text);
+		}
+		if (r->c5)
+			v5_summary(r->c5, text, 4096);
 		if (r->cr) {
 			crawl_rlpx_format_summary(r->cr, text, 4096);
 			printf("%s\n", text);
@@ -554,6 +777,7 @@ out:
 	session_prober_free(r->sp);     /* probes in flight: not reported */
 	node_fini(&r->n);       /* pending crawl callbacks get -ECANCELED */
 	crawl_free(r->c);
+	crawl5_free(r->c5);
 	crawl_rlpx_free(r->cr);
 	crawlfleet_free(r->fleet);
 	free(r->grants);

@@ -14,7 +14,14 @@
 
 /*
  * One discv4 engine on the loop's socket feeds the crawler
- * (control/crawl/crawl.h) as its host contract says; every node learnt
+ * (control/crawl/crawl.h) as its host contract says, and, with cfg.v5,
+ * a discv5 engine on the same socket feeds the discv5 crawler
+ * (control/crawl/crawl5.h: ENR fetch and a FINDNODE sweep by distance),
+ * whose results the store takes in the discv4 crawler's shape (nodes.json
+ * is geth's node set for both protocols; a node crawled over both has
+ * one entry, its latest emission's). The summary adds the v5 crawl's
+ * counts and its records by ENR key, eth fork id and eth2 fork digest
+ * (control/crawl/enrsum.h). Every node learnt
  * with a TCP port goes to the RLPx pass (control/crawl/crawl_rlpx.h,
  * probes by control/host/session.h's prober); the results of both go to
  * a crawlstore (control/store/crawlstore.h), whose own thread writes
@@ -51,6 +58,11 @@ struct crawlhost_cfg {
 	 * and udp are set by crawlhost_run()). */
 	struct nathost_cfg nat;
 	uint64_t seed;                  /* engine hash keys: random */
+	/* Which crawls run, on one socket and one local node (one ENR):
+	 * discv4 unless no_v4, discv5 with v5. At least one; leased needs
+	 * discv4 (the fleet's queue is discv4's). */
+	bool no_v4;
+	bool v5;
 	const struct enode *bootnodes;
 	unsigned n_bootnodes;
 	/* EIP-1459 trees whose records are seeds too (dns.n_urls 0: none);

@@ -96,6 +96,13 @@ static const struct kad_table *adm_table(void *user)
 	return n->disc && n->disc->d ? discv4_table(n->disc->d) : NULL;
 }
 
+static const struct kad_table *adm_table5(void *user)
+{
+	struct devplane *n = user;
+
+	return n->disc && n->disc->d5 ? discv5_table(n->disc->d5) : NULL;
+}
+
 static int adm_node_info(void *user, struct admin_node_info *ni)
 {
 	struct devplane *n = user;
@@ -262,6 +269,7 @@ void devnode_admin_provider(struct devplane *n, struct admin_provider *ap)
 		.peers = adm_peers, .add_peer = adm_add_peer,
 		.remove_peer = adm_remove_peer,
 		.discv4_table = adm_table,
+		.discv5_table = adm_table5,
 		.add_trusted = adm_add_trusted,
 		.remove_trusted = adm_remove_trusted,
 		.peer_events = true, .ext = &n->methods,

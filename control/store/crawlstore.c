@@ -255,6 +255,20 @@ static int queue_node(struct queue *q, const struct crawl_out *o, char *rec)
 	} else {
 		e = &q->v[k];
 	}
+	/* A sighting after a finished check not yet written is another
+	 * crawler's (crawl --v4 --v5: both emit the node): it must not
+	 * replace the check's state, whose visit the DONE event writes. */
+	if ((e->o.events & CRAWL_EV_DONE) && !(o->events & CRAWL_EV_DONE)) {
+		if (rec && o->seq > e->o.seq) {
+			free(e->record);
+			e->record = rec;
+			e->o.seq = o->seq;
+		} else {
+			free(rec);
+		}
+		e->o.events |= o->events;
+		return 0;
+	}
 	/* The latest state wins; a record text stays until a newer one. */
 	if (rec) {
 		free(e->record);

@@ -14,6 +14,8 @@
 #     registers, and an unknown one: empty), and `discv5 resolve` of a
 #     bootnode given at a stale endpoint, which a lookup through chainsafe
 #     alone (FINDNODE at the target's distances, chainsafe's NODES) finds.
+#   `devplane crawl --v5` from B: chainsafe and the bootnodes in its
+#     nodes.json, each with its record's keys.
 # usage: test_interop_discv5.sh DEVPLANE INTEROP_DIR
 set -u
 DEVPLANE=${1:?usage: $0 DEVPLANE INTEROP_DIR}
@@ -127,6 +129,43 @@ grep -Eqx "enode://$N1PUB@127\.0\.0\.1:[0-9]+\?discport=$(udp_of "$N1ENR")" \
 	"$WORK/lookup.out" || fail "resolve: not n1's endpoint"
 cat "$WORK/lookup.out"
 echo "ok ping, resolve, talk (echo and unknown), lookup through chainsafe"
+
+# devplane crawl --v5 from bootnode B: chainsafe (which looked up
+# through B) and the three bootnodes, each with its record's keys.
+echo "== devplane crawl --v5 from bootnode B"
+timeout 120 "$DEVPLANE" crawl --v5 --no-rlpx --bootnodes "$BENR" \
+	--addr 127.0.0.1:0 --dataplane.budget off --out "$WORK/nodes5.json" \
+	>"$WORK/crawl5.out" 2>"$WORK/crawl5.err" || fail "crawl --v5"
+cat "$WORK/crawl5.out"
+# keys_seq ENR: the record's sorted keys, then its seq.
+keys_seq() {
+	"$DEVPLANE" enr dump "$1" | sed -n 's/^  \([^ ]*\) .*/\1/p' |
+		sort | tr '\n' ,
+	"$DEVPLANE" enr dump "$1" |
+		sed -n 's/^Record has sequence number \([0-9]*\) .*/ \1/p'
+}
+CID=$("$DEVPLANE" enr dump "$CENR" | sed -n 's/^Node ID: *//p')
+for want in "cs $CID $CENR" "n1 $(info n1 id) $N1ENR"; do
+	set -- $want
+	rec=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))[sys.argv[2]]["record"])' \
+		"$WORK/nodes5.json" "$2" 2>/dev/null) ||
+		fail "crawl --v5: $1 not in nodes.json"
+	got=$(keys_seq "$rec")
+	exp=$(keys_seq "$3")
+	# chainsafe may sign a newer record (its address votes): same keys,
+	# a seq at least the one it printed.
+	[ "${got% *}" = "${exp% *}" ] && [ "${got##* }" -ge "${exp##* }" ] ||
+		fail "crawl --v5: $1's record has keys/seq $got, want $exp"
+	echo "ok $1 in nodes.json: keys/seq $got"
+done
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+ids = sys.argv[2].split(",") + [sys.argv[3]]
+miss = [i for i in ids if i not in d]
+sys.exit("missing %s" % miss if miss else 0)' "$WORK/nodes5.json" "$IDS" \
+	"$(info b id)" || fail "crawl --v5: bootnodes not in nodes.json"
+echo "ok crawl --v5: chainsafe and the four bootnodes"
 
 # Every process is still up: nothing crashed; chainsafe's exit status
 # counts its failures (TALKRESP errors while serving included).

@@ -835,6 +835,49 @@ static void test_discv4_table_shape(void **state)
 	kad_table_fini(&T);
 }
 
+/* debug_discoveryV5Table (ours): the same shape without the times; the
+ * debug namespace is served with discv5 alone. */
+static void test_discv5_table_shape(void **state)
+{
+	struct admin_provider p = { .user = &T, .discv5_table = f_table };
+	struct kad_node_info a;
+	uint8_t self[64] = { 2 };
+	json_t *r, *res, *e = NULL;
+	unsigned total = 0;
+
+	(void)state;
+	kad_table_init(&T, self, 1, 0);
+	kad_mark_init_done(&T);
+	memset(&a, 0, sizeof(a));
+	unhex(a.pub, 64, G_HEX);
+	v4(a.ip, 127, 0, 0, 1);
+	a.udp_port = a.tcp_port = 30303;
+	assert_int_equal(kad_add(&T, &a, KAD_ADD_LIVE, 1000), KAD_ADDED);
+	r = call(&p, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"debug_discoveryV5Table\"}");
+	res = ok_result(r, 9);
+	assert_int_equal(json_array_size(res), KAD_N_BUCKETS);
+	for (size_t i = 0; i < json_array_size(res); i++) {
+		json_t *bk = json_array_get(res, i);
+
+		total += (unsigned)json_array_size(bk);
+		if (json_array_size(bk))
+			e = json_array_get(bk, 0);
+	}
+	assert_int_equal(total, 1);
+	assert_int_equal(json_object_size(e), 3);
+	assert_str(e, "node", "enode://" G_HEX "@127.0.0.1:30303");
+	assert_true(json_is_true(json_object_get(e, "live")));
+	json_decref(r);
+	r = call(&p, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"rpc_modules\"}");
+	assert_non_null(json_object_get(ok_result(r, 10), "debug"));
+	json_decref(r);
+	/* discv4's is not there without its hook. */
+	r = call(&p, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"debug_discoveryV4Table\"}");
+	assert_error(r, ADMIN_ERR_METHOD, json_integer(11));
+	json_decref(r);
+	kad_table_fini(&T);
+}
+
 static void test_trusted_peers(void **state)
 {
 	uint8_t want[64];
@@ -1177,6 +1220,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stream_unread_output_bounded, setup),
 		cmocka_unit_test_setup(test_format_addr, setup),
 		cmocka_unit_test_setup(test_discv4_table_shape, setup),
+		cmocka_unit_test_setup(test_discv5_table_shape, setup),
 		cmocka_unit_test_setup(test_trusted_peers, setup),
 		cmocka_unit_test_setup(test_no_peers_reason, setup),
 		cmocka_unit_test_setup(test_service_methods, setup),

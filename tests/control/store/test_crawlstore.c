@@ -282,6 +282,49 @@ static void test_crawlstore_coalesces_queue(void **st)
 	assert_int_equal(crawlstore_close(s), 0);
 }
 
+/* crawl --v4 --v5: one crawler's finished check queued, then the other
+ * crawler's first sighting of the node (score 0) before the thread took
+ * the queue: the check's state is what gets written. */
+static void test_crawlstore_sighting_keeps_check(void **st)
+{
+	struct crawlstore_config sc = { 0 };
+	struct crawlstore *s;
+	struct crawl_out o;
+	char path[128], *text;
+	size_t len;
+
+	(void)st;
+	path_of(path, sizeof(path), "sighting.json");
+	sc.json_path = path;
+	sc.interval_ns = 3600 * SEC;    /* only flushes write */
+	assert_int_equal(crawlstore_new(&s, &sc), 0);
+	o = node(9, 3);
+	o.events = CRAWL_EV_DONE | CRAWL_EV_ANSWERED;
+	o.record = "enr:-checked";
+	o.seq = 5;
+	assert_int_equal(crawlstore_put_node(s, &o), 0);
+	o = node(9, 0);
+	o.record = "enr:-older";
+	o.seq = 4;
+	assert_int_equal(crawlstore_put_node(s, &o), 0);
+	assert_int_equal(crawlstore_flush(s), 0);
+	text = read_all(path, &len);
+	assert_non_null(text);
+	assert_int_equal(json_nodes(text, len), 1);
+	assert_non_null(strstr(text, "\"score\": 3,"));
+	assert_non_null(strstr(text, "\"record\": \"enr:-checked\""));
+	free(text);
+	/* Once written, a later sighting is applied as before. */
+	o = node(9, 0);
+	assert_int_equal(crawlstore_put_node(s, &o), 0);
+	assert_int_equal(crawlstore_flush(s), 0);
+	text = read_all(path, &len);
+	assert_non_null(text);
+	assert_int_equal(json_nodes(text, len), 0);
+	free(text);
+	assert_int_equal(crawlstore_close(s), 0);
+}
+
 /* ---- a reader never sees a partial file ------------------------------ */
 
 struct reader {
@@ -762,6 +805,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crawlstore_writes_geth_layout_and_rows),
 		cmocka_unit_test(test_crawlstore_coalesces_queue),
+		cmocka_unit_test(test_crawlstore_sighting_keeps_check),
 		cmocka_unit_test(test_crawlstore_reader_never_sees_partial_file),
 		cmocka_unit_test(test_crawlstore_sigkill_leaves_complete_file),
 		cmocka_unit_test(test_crawlstore_thread_writes_on_its_own),
