@@ -62,12 +62,15 @@ BOOT_DP=$(dp_of "$BOOT")
 [ -n "$NODE_DP" ] && [ -n "$BOOT_DP" ] || die "no dataplane children"
 
 SECS=$((MINUTES * 60))
-node "$here/churn.mjs" --enode "$ENODE" --peers 200 --duration "$SECS" \
+# The load outlasts the sampling (which runs late by the time each sample
+# takes), so the last sample is still under load.
+LOAD_SECS=$((SECS + 120))
+node "$here/churn.mjs" --enode "$ENODE" --peers 200 --duration "$LOAD_SECS" \
 	>"$WORK/churn.out" 2>&1 &
 PIDS+=($!)
 # shellcheck disable=SC2086 # $FLOOD may be "devplane-dp flood"
 $FLOOD --target "127.0.0.2:$BOOT_PORT" --socket --rate 20000 \
-	--duration "$SECS" --mix size=1,type=1,hash=1,rlp=1,sig=1,expired=1,short=1 \
+	--duration "$LOAD_SECS" --mix size=1,type=1,hash=1,rlp=1,sig=1,expired=1,short=1 \
 	--junk-src 127.0.0.3+64 --keys 64 --legit-src 127.0.1.1+16 --legit-rate 200 \
 	>"$WORK/flood.out" 2>&1 &
 PIDS+=($!)
