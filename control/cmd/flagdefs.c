@@ -122,7 +122,7 @@ const struct flag_def flag_defs[F_COUNT] = {
 	[F_DURATION] = { "duration", "DUR", "virtual time simulated, T (default 60s)" },
 	[F_SEED] = { "seed", "N", "the run's seed: same seed, same run (default 1)" },
 	[F_V4] = { "v4", NULL, "discovery v4 engines (default)" },
-	[F_V5] = { "v5", NULL, "discovery v5 engines (not yet)" },
+	[F_V5] = { "v5", NULL, "discovery v5 engines" },
 	[F_LOOKUPS] = { "lookups", "N", "send-by-id requests measured (default 100)" },
 	[F_BROADCASTS] = { "broadcasts", "N", "broadcasts measured (default 10)" },
 };

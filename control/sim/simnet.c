@@ -7,6 +7,7 @@
  * bottom here; split, each part would need that state in a private header.
  */
 #include "control/sim/simnet.h"
+#include "control/sim/simnet_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,88 +25,7 @@
 #include "control/service/sendid.h"
 #include "dataplane/stage/discv4_rx.h"
 
-/* The ingress stage's per-source budget as devplane-dp sets it by default
- * (dataplane/daemon/dpd.h DPD_DEFAULT_BUDGET_*; the daemon's header is
- * not ours to include). Tables are smaller than the daemon's: each
- * simulated node has its own stage and sees at most N sources. */
-#define BUDGET_RATE   500
-#define BUDGET_BURST  1000
-#define BUDGET_SLOTS  256
-#define CACHE_SLOTS   512
-#define UDP_PORT      30303
-#define CODE_GOSSIP   0x10              /* first subprotocol code */
-#define CODE_DIRECT   0x11
-#define STEP_NS       1000000ull        /* timer floor when an engine
-					 * asks for "now" again */
-
-enum ev_kind { EV_UDP = 1, EV_TCP, EV_TIMER, EV_SAMPLE, EV_HEALTH,
-	       EV_CHURN_OFF, EV_CHURN_ON, EV_DIAL_ALL, EV_LOOKUP, EV_BCAST,
-	       EV_SIDTICK, EV_END };
-
-struct ev {
-	uint64_t at, seq;
-	uint8_t kind;
-	uint8_t dir;                    /* EV_TCP: 0 a -> b, 1 b -> a */
-	uint32_t a, b;                  /* nodes (UDP: from, to), conn, gen */
-	uint32_t len;
-	uint8_t data[];
-};
-
-struct snode;
-
-struct sconn {
-	uint32_t a, b;                  /* dialer, acceptor */
-	struct rlpxconn c[2];           /* a's side, b's side */
-	bool hs[2];                     /* handshake done on that side */
-	bool up, dead;
-	uint64_t last_at[2];            /* in-order delivery per direction */
-};
-
-struct snode {
-	uint32_t idx;
-	uint8_t priv[SECP_PRIV_LEN], pub[SECP_PUB_LEN], ip[16];
-	struct localnode ln;
-	struct discv4 *d;
-	struct discv4_rx *rx;
-	struct simnet *s;
-	uint64_t deadline;
-	uint32_t tgen;
-	bool started, cut, healthy;
-	/* the measured lookup (one at a time per node) */
-	bool measuring;
-	uint8_t mtarget[SECP_PUB_LEN];
-	unsigned mhops;
-	uint64_t mstart;
-	/* RLPx side */
-	struct gossip_seen seen;
-	uint32_t *conns;                /* up connections */
-	unsigned n_conns, cap_conns;
-	struct sendid sid;
-	uint32_t sid_target;            /* the request's target node */
-	uint64_t sid_start;
-};
-
-struct simnet {
-	const struct simnet_cfg *cfg;
-	struct simnet_result *res;
-	struct snode *n;
-	unsigned nn;
-	struct sconn **cs;
-	unsigned ncs, capcs;
-	struct ev **q;
-	size_t nq, capq;
-	uint64_t now, t0, seq, rng;
-	unsigned live;
-	bool rejoined;
-	/* measurements */
-	double *hops, *lk_ms, *send_ms, *bc_ms;
-	size_t n_hops, n_send, n_bc, cap_bc;
-	uint64_t *bc_t0;
-	unsigned *bc_reached, bc_seq;
-	int err;                        /* first hard error (ENOMEM) */
-};
-
-static uint64_t rnd(struct simnet *s)
+uint64_t simnet_rnd(struct simnet *s)
 {
 	/* splitmix64: reproducible per seed */
 	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
@@ -120,7 +40,7 @@ static bool ev_less(const struct ev *x, const struct ev *y)
 	return x->at < y->at || (x->at == y->at && x->seq < y->seq);
 }
 
-static struct ev *ev_new(struct simnet *s, uint64_t at, uint8_t kind,
+struct ev *simnet_ev_new(struct simnet *s, uint64_t at, uint8_t kind,
 			 uint32_t a, uint32_t b, const uint8_t *data,
 			 size_t len)
 {
@@ -182,20 +102,20 @@ static struct ev *ev_pop(struct simnet *s)
 	return top;
 }
 
-static uint64_t delay(struct simnet *s)
+uint64_t simnet_delay(struct simnet *s)
 {
 	return s->cfg->delay_ns +
-	       (s->cfg->jitter_ns ? rnd(s) % s->cfg->jitter_ns : 0);
+	       (s->cfg->jitter_ns ? simnet_rnd(s) % s->cfg->jitter_ns : 0);
 }
 
-static bool lost(struct simnet *s)
+bool simnet_lost(struct simnet *s)
 {
-	return s->cfg->loss_ppm && rnd(s) % 1000000 < s->cfg->loss_ppm;
+	return s->cfg->loss_ppm && simnet_rnd(s) % 1000000 < s->cfg->loss_ppm;
 }
 
 /* Whether a and b can reach each other now: neither is cut off and no
  * partition separates them. */
-static bool linked(const struct simnet *s, uint32_t a, uint32_t b)
+bool simnet_linked(const struct simnet *s, uint32_t a, uint32_t b)
 {
 	const struct simnet_cfg *c = s->cfg;
 	uint64_t t = s->now - s->t0;
@@ -208,7 +128,7 @@ static bool linked(const struct simnet *s, uint32_t a, uint32_t b)
 	return true;
 }
 
-static int node_of_ip(const struct simnet *s, const uint8_t ip[16])
+int simnet_node_of_ip(const struct simnet *s, const uint8_t ip[16])
 {
 	uint32_t v = (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
 
@@ -217,16 +137,17 @@ static int node_of_ip(const struct simnet *s, const uint8_t ip[16])
 	return (int)(v - 1);
 }
 
-static void touch(struct simnet *s, struct snode *pe)
+void simnet_touch(struct simnet *s, struct snode *pe)
 {
-	uint64_t dl = discv4_next_deadline(pe->d);
+	uint64_t dl = pe->d5 ? simv5_deadline(pe) :
+		      discv4_next_deadline(pe->d);
 
 	if (dl == pe->deadline)
 		return;
 	pe->deadline = dl;
 	pe->tgen++;
 	if (dl != UINT64_MAX)
-		ev_new(s, dl, EV_TIMER, pe->idx, pe->tgen, NULL, 0);
+		simnet_ev_new(s, dl, EV_TIMER, pe->idx, pe->tgen, NULL, 0);
 }
 
 /* discv4 send callback: a datagram leaves pe. The measured lookup's
@@ -236,7 +157,7 @@ static void engine_send(void *user, const uint8_t addr[16], uint16_t port,
 {
 	struct snode *pe = user;
 	struct simnet *s = pe->s;
-	int to = node_of_ip(s, addr);
+	int to = simnet_node_of_ip(s, addr);
 
 	(void)port;
 	if (pe->measuring && len > DISCV4_HEAD_LEN &&
@@ -249,11 +170,11 @@ static void engine_send(void *user, const uint8_t addr[16], uint16_t port,
 			pe->mhops++;
 	}
 	s->res->dgrams++;
-	if (to < 0 || !linked(s, pe->idx, (uint32_t)to) || lost(s)) {
+	if (to < 0 || !simnet_linked(s, pe->idx, (uint32_t)to) || simnet_lost(s)) {
 		s->res->dgrams_lost++;
 		return;
 	}
-	ev_new(s, s->now + delay(s), EV_UDP, pe->idx, (uint32_t)to, pkt, len);
+	simnet_ev_new(s, s->now + simnet_delay(s), EV_UDP, pe->idx, (uint32_t)to, pkt, len);
 }
 
 /* What devplane-dp does with a datagram before control sees it, with the
@@ -268,8 +189,12 @@ static void deliver_udp(struct simnet *s, const struct ev *e)
 	enum discv4_rx_verdict v;
 	uint16_t port_be = (uint16_t)(UDP_PORT >> 8 | (UDP_PORT & 0xff) << 8);
 
-	if (!linked(s, e->a, e->b) || !dst->started) {
+	if (!simnet_linked(s, e->a, e->b) || !dst->started) {
 		r->dgrams_lost++;
+		return;
+	}
+	if (s->cfg->v5) {
+		simv5_deliver(s, e);
 		return;
 	}
 	v = discv4_rx_process(dst->rx, e->data, e->len, src->ip, port_be,
@@ -294,7 +219,7 @@ static void deliver_udp(struct simnet *s, const struct ev *e)
 	}
 	m->dst_port_be = port_be;
 	(void)discv4_on_packet(dst->d, m, s->now);
-	touch(s, dst);
+	simnet_touch(s, dst);
 }
 
 /* ---- RLPx sessions over in-memory pipes ------------------------------ */
@@ -313,8 +238,8 @@ static void conn_flush(struct simnet *s, uint32_t ci, unsigned dir)
 
 	if (!n || c->dead)
 		return;
-	at = s->now + delay(s);
-	for (unsigned tries = 0; lost(s); tries++) {
+	at = s->now + simnet_delay(s);
+	for (unsigned tries = 0; simnet_lost(s); tries++) {
 		if (tries == SIMNET_RETRIES) {  /* TCP gives up: reset */
 			rlpxconn_out_done(&c->c[dir], n);
 			conn_kill(s, c);
@@ -325,7 +250,7 @@ static void conn_flush(struct simnet *s, uint32_t ci, unsigned dir)
 	if (at < c->last_at[dir])
 		at = c->last_at[dir];
 	c->last_at[dir] = at;
-	e = ev_new(s, at, EV_TCP, ci, 0, p, n);
+	e = simnet_ev_new(s, at, EV_TCP, ci, 0, p, n);
 	if (e)
 		e->dir = (uint8_t)dir;
 	rlpxconn_out_done(&c->c[dir], n);
@@ -473,7 +398,7 @@ static void deliver_tcp(struct simnet *s, const struct ev *e)
 
 	if (c->dead)
 		return;
-	if (!linked(s, c->a, c->b)) {
+	if (!simnet_linked(s, c->a, c->b)) {
 		conn_kill(s, c);
 		return;
 	}
@@ -521,28 +446,35 @@ static void deliver_tcp(struct simnet *s, const struct ev *e)
 
 /* ---- send-by-id: sendid's actions carried out --------------------------- */
 
-static void lookup_done(void *arg, int err, const struct discv4_node *nodes,
-			unsigned n)
+void simnet_lookup_end(struct simnet *s, struct snode *pe, int err,
+		       const uint8_t *ip, uint16_t tcp)
 {
-	struct snode *pe = arg;
-	struct simnet *s = pe->s;
-	const struct discv4_node *hit = NULL;
 	uint64_t req = 0;
 
-	for (unsigned i = 0; !err && i < n; i++)
-		if (memcmp(nodes[i].id, pe->mtarget, SECP_PUB_LEN) == 0)
-			hit = &nodes[i];
+	(void)err;
 	pe->measuring = false;
 	s->hops[s->n_hops] = pe->mhops;
 	s->lk_ms[s->n_hops++] = (double)(s->now - pe->mstart) / 1e6;
-	if (hit)
+	if (ip)
 		s->res->converged++;
 	for (struct sendid_req *r = pe->sid.reqs; r; r = r->next)
 		if (r->st == SENDID_LOOKUP)
 			req = r->handle;
-	sendid_on_lookup(&pe->sid, req, hit != NULL, hit ? hit->ep.ip : NULL,
-			 hit ? hit->ep.tcp : 0, s->now);
+	sendid_on_lookup(&pe->sid, req, ip != NULL, ip, ip ? tcp : 0, s->now);
 	sid_drain(s, pe);
+}
+
+static void lookup_done(void *arg, int err, const struct discv4_node *nodes,
+			unsigned n)
+{
+	struct snode *pe = arg;
+	const struct discv4_node *hit = NULL;
+
+	for (unsigned i = 0; !err && i < n; i++)
+		if (memcmp(nodes[i].id, pe->mtarget, SECP_PUB_LEN) == 0)
+			hit = &nodes[i];
+	simnet_lookup_end(pe->s, pe, err, hit ? hit->ep.ip : NULL,
+			  hit ? hit->ep.tcp : 0);
 }
 
 static void sid_drain(struct simnet *s, struct snode *pe)
@@ -556,13 +488,14 @@ static void sid_drain(struct simnet *s, struct snode *pe)
 			pe->mhops = 0;
 			pe->mstart = s->now;
 			memcpy(pe->mtarget, a->id, SECP_PUB_LEN);
-			if (discv4_lookup(pe->d, a->id, s->now, lookup_done,
+			if (pe->d5 ? simv5_lookup(s, pe) < 0 :
+			    discv4_lookup(pe->d, a->id, s->now, lookup_done,
 					  pe) < 0)
-				lookup_done(pe, -EAGAIN, NULL, 0);
-			touch(s, pe);
+				simnet_lookup_end(s, pe, -EAGAIN, NULL, 0);
+			simnet_touch(s, pe);
 			break;
 		case SENDID_A_DIAL: {
-			int to = node_of_ip(s, a->ip), rc;
+			int to = simnet_node_of_ip(s, a->ip), rc;
 
 			rc = to < 0 ? -EHOSTUNREACH :
 				      conn_dial(s, pe->idx, (uint32_t)to);
@@ -599,10 +532,18 @@ static void sid_drain(struct simnet *s, struct snode *pe)
 
 /* ---- the scheduled steps of a run -------------------------------------- */
 
+/* node_table() is pe's Kademlia table, v4 or v5 (NULL before its start). */
+static const struct kad_table *node_table(const struct snode *pe)
+{
+	if (pe->d5)
+		return simv5_table(pe);
+	return pe->d ? discv4_table(pe->d) : NULL;
+}
+
 static uint32_t pick_live(struct simnet *s)
 {
 	for (;;) {
-		uint32_t i = (uint32_t)(rnd(s) % s->nn);
+		uint32_t i = (uint32_t)(simnet_rnd(s) % s->nn);
 
 		if (!s->n[i].cut && s->n[i].started)
 			return i;
@@ -623,7 +564,7 @@ static bool target_known(struct simnet *s, uint32_t dst)
 		uint8_t id[KAD_ID_LEN];
 		unsigned j;
 
-		if (i == dst || s->n[i].cut || !s->n[i].d)
+		if (i == dst || s->n[i].cut || !node_table(&s->n[i]))
 			continue;
 		keccak256(id, s->n[i].pub, SECP_PUB_LEN);
 		for (j = nb; j > 0 && kad_dist_cmp(tid, id, ids[j - 1]) < 0;
@@ -643,7 +584,7 @@ static bool target_known(struct simnet *s, uint32_t dst)
 	for (unsigned j = 0; j < nb; j++) {
 		const struct kad_node *k[1];
 
-		if (kad_closest(discv4_table(s->n[best[j]].d), k, 1, tid,
+		if (kad_closest(node_table(&s->n[best[j]]), k, 1, tid,
 				false) == 1 &&
 		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
 			return true;
@@ -675,7 +616,7 @@ static void start_lookup(struct simnet *s)
 		if (dst == src)
 			continue;
 		keccak256(kid, s->n[dst].pub, SECP_PUB_LEN);
-		if (kad_closest(discv4_table(pe->d), k, 1, kid, false) == 1 &&
+		if (kad_closest(node_table(pe), k, 1, kid, false) == 1 &&
 		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
 			continue;
 		if (conn_find(s, src, dst) < 0)
@@ -691,7 +632,7 @@ static void start_lookup(struct simnet *s)
 	pe->sid_start = s->now;
 	if (sendid_start(&pe->sid, &h, s->n[dst].pub, s, NULL, &route,
 			 0, s->now) == 0)
-		ev_new(s, s->now + SENDID_TIMEOUT_NS + 1, EV_SIDTICK, src, 0,
+		simnet_ev_new(s, s->now + SENDID_TIMEOUT_NS + 1, EV_SIDTICK, src, 0,
 		       NULL, 0);
 	sid_drain(s, pe);
 }
@@ -744,14 +685,14 @@ static void dial_all(struct simnet *s)
 		if (s->n[i].cut || !s->n[i].started)
 			continue;
 		for (unsigned j = 0; j < KAD_ID_LEN; j += 8) {
-			uint64_t r = rnd(s);
+			uint64_t r = simnet_rnd(s);
 
 			memcpy(target + j, &r, 8);
 		}
-		n = kad_closest(discv4_table(s->n[i].d), k, SIMNET_DEGREE,
+		n = kad_closest(node_table(&s->n[i]), k, SIMNET_DEGREE,
 				target, false);
 		for (size_t j = 0; j < n; j++) {
-			int to = node_of_ip(s, k[j]->ip);
+			int to = simnet_node_of_ip(s, k[j]->ip);
 
 			if (to >= 0)
 				(void)conn_dial(s, i, (uint32_t)to);
@@ -761,7 +702,9 @@ static void dial_all(struct simnet *s)
 
 static size_t table_size(const struct snode *pe)
 {
-	return pe->d ? discv4_table_size(pe->d) : 0;
+	const struct kad_table *t = node_table(pe);
+
+	return t ? kad_len(t) : 0;
 }
 
 static void health(struct simnet *s)
@@ -822,7 +765,7 @@ static void churn(struct simnet *s, bool off)
 		return;
 	}
 	while (r->churned < want) {
-		uint32_t i = r->n_boot + (uint32_t)(rnd(s) % others);
+		uint32_t i = r->n_boot + (uint32_t)(simnet_rnd(s) % others);
 
 		if (s->n[i].cut)
 			continue;
@@ -869,11 +812,13 @@ static int node_init(struct simnet *s, struct snode *pe, uint32_t idx)
 		return rc;
 	localnode_set_fallback_ip(&pe->ln, pe->ip);
 	rc = discv4_rx_new(&pe->rx, &rxc);
+	if (rc == 0 && s->cfg->v5)
+		rc = simv5_node_init(s, pe);
 	if (rc < 0)
 		return rc;
-	r = rnd(s);
+	r = simnet_rnd(s);
 	memcpy(key, &r, 8);
-	r = rnd(s);
+	r = simnet_rnd(s);
 	memcpy(key + 8, &r, 8);
 	rc = gossip_seen_init(&pe->seen, 0, 0, key);
 	if (rc < 0)
@@ -886,9 +831,19 @@ static int node_start(struct simnet *s, struct snode *pe)
 {
 	struct discv4_config c = {
 		.ln = &pe->ln, .send = engine_send, .send_user = pe,
-		.seed = rnd(s),
+		.seed = simnet_rnd(s),
 	};
-	int rc = discv4_new(&pe->d, &c, s->now);
+	int rc;
+
+	if (s->cfg->v5) {
+		rc = simv5_node_start(s, pe);
+		if (rc < 0)
+			return rc;
+		pe->started = true;
+		simnet_touch(s, pe);
+		return 0;
+	}
+	rc = discv4_new(&pe->d, &c, s->now);
 
 	for (uint32_t b = 0; rc == 0 && b < s->res->n_boot; b++) {
 		struct discv4_node bn;
@@ -906,13 +861,14 @@ static int node_start(struct simnet *s, struct snode *pe)
 	if (rc < 0)
 		return rc;
 	pe->started = true;
-	touch(s, pe);
+	simnet_touch(s, pe);
 	return 0;
 }
 
 static void node_fini(struct snode *pe)
 {
 	discv4_free(pe->d);
+	simv5_node_fini(pe);
 	discv4_rx_free(pe->rx);
 	localnode_fini(&pe->ln);
 	gossip_seen_fini(&pe->seen);
@@ -945,15 +901,19 @@ static int step(struct simnet *s, struct ev *e)
 		if (e->b != pe->tgen)
 			break;          /* superseded */
 		pe->deadline = UINT64_MAX;
-		discv4_on_timer(pe->d, s->now);
-		if (discv4_next_deadline(pe->d) <= s->now) {
+		if (pe->d5)
+			simv5_timer(pe, s->now);
+		else
+			discv4_on_timer(pe->d, s->now);
+		if ((pe->d5 ? simv5_deadline(pe) :
+		     discv4_next_deadline(pe->d)) <= s->now) {
 			/* on_timer consumes what is due; never spin */
 			pe->tgen++;
-			ev_new(s, s->now + STEP_NS, EV_TIMER, pe->idx,
+			simnet_ev_new(s, s->now + STEP_NS, EV_TIMER, pe->idx,
 			       pe->tgen, NULL, 0);
 			pe->deadline = s->now + STEP_NS;
 		} else {
-			touch(s, pe);
+			simnet_touch(s, pe);
 		}
 		break;
 	case EV_SAMPLE:
@@ -961,7 +921,7 @@ static int step(struct simnet *s, struct ev *e)
 		break;
 	case EV_HEALTH:
 		health(s);
-		ev_new(s, s->now + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
+		simnet_ev_new(s, s->now + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
 		break;
 	case EV_CHURN_OFF:
 		churn(s, true);
@@ -993,23 +953,23 @@ static void schedule(struct simnet *s)
 	uint64_t T = c->duration_ns, t0 = s->t0;
 
 	for (uint32_t i = 0; i < s->nn; i++)
-		ev_new(s, t0 + rnd(s) % 1000000000ull, EV_TIMER, i, 0, NULL,
+		simnet_ev_new(s, t0 + simnet_rnd(s) % 1000000000ull, EV_TIMER, i, 0, NULL,
 		       0);
 	for (unsigned k = 0; k < SIMNET_SAMPLES; k++)
-		ev_new(s, t0 + T / SIMNET_SAMPLES * (k + 1) - 1, EV_SAMPLE,
+		simnet_ev_new(s, t0 + T / SIMNET_SAMPLES * (k + 1) - 1, EV_SAMPLE,
 		       0, 0, NULL, 0);
-	ev_new(s, t0 + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
+	simnet_ev_new(s, t0 + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
 	if (c->churn_pct) {
-		ev_new(s, t0 + T / 10 * 4, EV_CHURN_OFF, 0, 0, NULL, 0);
-		ev_new(s, t0 + T / 10 * 6, EV_CHURN_ON, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / 10 * 4, EV_CHURN_OFF, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / 10 * 6, EV_CHURN_ON, 0, 0, NULL, 0);
 	}
 	if (!c->no_rlpx)
-		ev_new(s, t0 + T / 100 * 65, EV_DIAL_ALL, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / 100 * 65, EV_DIAL_ALL, 0, 0, NULL, 0);
 	for (unsigned k = 0; k < c->lookups; k++)
-		ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->lookups,
+		simnet_ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->lookups,
 		       EV_LOOKUP, 0, 0, NULL, 0);
 	for (unsigned k = 0; !c->no_rlpx && k < c->broadcasts; k++)
-		ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->broadcasts +
+		simnet_ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->broadcasts +
 			       T / 400, EV_BCAST, 0, 0, NULL, 0);
 }
 
@@ -1061,8 +1021,6 @@ int simnet_run(struct simnet_result *res, const struct simnet_cfg *cfg)
 	uint64_t end;
 	int rc = 0;
 
-	if (cfg->v5)
-		return -ENOTSUP;
 	if (cfg->nodes < 2 || cfg->nodes > (1u << 24) - 2 ||
 	    cfg->loss_ppm > 1000000 || !cfg->duration_ns)
 		return -EINVAL;
@@ -1092,6 +1050,8 @@ int simnet_run(struct simnet_result *res, const struct simnet_cfg *cfg)
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (cfg->v5)
+		rc = simv5_init(&s);
 	for (uint32_t i = 0; i < cfg->nodes && rc == 0; i++)
 		rc = node_init(&s, &s.n[i], i);
 	if (rc < 0)
@@ -1122,6 +1082,7 @@ out:
 		for (uint32_t i = 0; i < cfg->nodes; i++)
 			node_fini(&s.n[i]);
 	free(s.n);
+	simv5_fini(&s);
 	free(s.hops);
 	free(s.lk_ms);
 	free(s.send_ms);

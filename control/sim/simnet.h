@@ -8,13 +8,17 @@
 
 /*
  * `devplane sim` (control/cmd/cmd_sim.c) and the seed-004 test plan
- * (tests/control/sim/test_simplan.c) run a whole network in one process:
+ * (tests/control/sim/test_simnet.c) run a whole network in one process:
  *
  *   - every node is a real discv4 engine (control/discv4/discv4.h) with
  *     its own dataplane ingress stage (dataplane/stage/discv4_rx.h: size,
  *     keccak hash, type, RLP, expiration, per-source budget, replay cache,
  *     secp256k1 recovery), so a datagram reaches an engine only as it
- *     would on the wire;
+ *     would on the wire; with cfg.v5 a discv5 engine
+ *     (control/discv5/discv5.h) behind the dataplane's discovery demux
+ *     (dataplane/stage/disc_rx.h: discv4's stage, then discv5's masking,
+ *     static header, budgets) and its WHOAREYOU limiter on the way out
+ *     (control/sim/simv5.c);
  *   - datagrams travel through one event queue ordered by virtual time,
  *     with loss, delay + uniform jitter, a partition window and churn
  *     (nodes cut off from the network, then back) applied per datagram;
@@ -70,7 +74,7 @@ struct simnet_cfg {
 	unsigned lookups;               /* send-by-id requests measured */
 	unsigned broadcasts;
 	bool no_rlpx;                   /* discovery only */
-	bool v5;                        /* discv5 engines (not yet: -ENOTSUP) */
+	bool v5;                        /* discv5 engines (control/sim/simv5.c) */
 };
 
 /* Percentiles of one distribution; n 0 means no samples. */
@@ -117,8 +121,8 @@ struct simnet_result {
 };
 
 /* simnet_run() runs one simulation of cfg into *res. Returns 0, -EINVAL
- * (nodes < 2, loss over 10^6, no duration), -ENOTSUP (v5), -ENOMEM, or
- * an engine's error. */
+ * (nodes < 2, loss over 10^6, no duration; with v5, over 65536 nodes),
+ * -ENOMEM, or an engine's error. */
 int simnet_run(struct simnet_result *res, const struct simnet_cfg *cfg);
 
 /* simnet_dist_of() fills d from v[0..n) (sorts v in place). */
