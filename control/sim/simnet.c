@@ -550,14 +550,34 @@ static uint32_t pick_live(struct simnet *s)
 	}
 }
 
-/* Whether any of the KAD_BUCKET_SIZE live nodes closest to dst (XOR of
- * the hashed ids) holds dst in its table: what a lookup needs to find it
- * (simnet_result.targets_known). */
-static bool target_known(struct simnet *s, uint32_t dst)
+/* served() says whether holder h would name dst in its answer to a
+ * lookup's query: dst is in h's table and, as the engines answer
+ * (discv4: kad_closest() with prefer_live, geth's findnodeByID; discv5:
+ * validated-live nodes only), live or, for v4, in a table with no live
+ * node near the target at all. */
+static bool served(struct simnet *s, const struct snode *h, uint32_t dst,
+		   const uint8_t tid[KAD_ID_LEN])
+{
+	const struct kad_node *k[KAD_BUCKET_SIZE];
+	size_t n = kad_closest(node_table(h), k, KAD_BUCKET_SIZE, tid, true);
+
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(k[i]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
+			return !s->cfg->v5 || k[i]->live;
+	return false;
+}
+
+/* Which of the KAD_BUCKET_SIZE live nodes closest to dst (XOR of the
+ * hashed ids) hold dst in their table, and would serve it (served()):
+ * what a lookup needs to find it (simnet_result.targets_known,
+ * targets_served). Returns 0 (none holds it), 1 (held, served by none)
+ * or 2 (served). */
+static int target_known(struct simnet *s, uint32_t dst)
 {
 	uint8_t tid[KAD_ID_LEN], ids[KAD_BUCKET_SIZE][KAD_ID_LEN];
 	uint32_t best[KAD_BUCKET_SIZE];
 	unsigned nb = 0;
+	int known = 0;
 
 	keccak256(tid, s->n[dst].pub, SECP_PUB_LEN);
 	for (uint32_t i = 0; i < s->nn; i++) {
@@ -584,12 +604,14 @@ static bool target_known(struct simnet *s, uint32_t dst)
 	for (unsigned j = 0; j < nb; j++) {
 		const struct kad_node *k[1];
 
+		if (served(s, &s->n[best[j]], dst, tid))
+			return 2;
 		if (kad_closest(node_table(&s->n[best[j]]), k, 1, tid,
 				false) == 1 &&
 		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
-			return true;
+			known = 1;
 	}
-	return false;
+	return known;
 }
 
 static void start_lookup(struct simnet *s)
@@ -624,8 +646,14 @@ static void start_lookup(struct simnet *s)
 	}
 	if (dst == src)
 		return;
-	if (target_known(s, dst))
+	switch (target_known(s, dst)) {
+	case 2:
+		s->res->targets_served++;
+		/* fall through */
+	case 1:
 		s->res->targets_known++;
+		break;
+	}
 	s->res->lookups++;
 	s->res->sends++;
 	pe->sid_target = dst;
