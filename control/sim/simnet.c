@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* control/sim/simnet.c - the network simulator: discv4 engines behind the dataplane's ingress stage, RLPx gossip and send-by-id, on one virtual clock. */
 /*
- * Why one file of about 1100 lines: the event queue, the datagram path
+ * Why one file of about 1100 lines: the event queue, the v4 datagram path
  * through the ingress stage, the RLPx pipes, send-by-id and the run's
- * timeline all share struct simnet's private state, and a run reads top to
- * bottom here; split, each part would need that state in a private header.
+ * timeline read top to bottom here and call each other throughout; the
+ * state they share is in control/sim/simnet_priv.h, which the discv5 side
+ * (control/sim/simv5.c) also uses. Splitting the rest would only scatter a
+ * run over files that each need all of that state.
  */
 #include "control/sim/simnet.h"
 #include "control/sim/simnet_priv.h"
@@ -170,11 +172,13 @@ static void engine_send(void *user, const uint8_t addr[16], uint16_t port,
 			pe->mhops++;
 	}
 	s->res->dgrams++;
-	if (to < 0 || !simnet_linked(s, pe->idx, (uint32_t)to) || simnet_lost(s)) {
+	if (to < 0 || !simnet_linked(s, pe->idx, (uint32_t)to) ||
+	    simnet_lost(s)) {
 		s->res->dgrams_lost++;
 		return;
 	}
-	simnet_ev_new(s, s->now + simnet_delay(s), EV_UDP, pe->idx, (uint32_t)to, pkt, len);
+	simnet_ev_new(s, s->now + simnet_delay(s), EV_UDP, pe->idx,
+		      (uint32_t)to, pkt, len);
 }
 
 /* What devplane-dp does with a datagram before control sees it, with the
@@ -660,8 +664,8 @@ static void start_lookup(struct simnet *s)
 	pe->sid_start = s->now;
 	if (sendid_start(&pe->sid, &h, s->n[dst].pub, s, NULL, &route,
 			 0, s->now) == 0)
-		simnet_ev_new(s, s->now + SENDID_TIMEOUT_NS + 1, EV_SIDTICK, src, 0,
-		       NULL, 0);
+		simnet_ev_new(s, s->now + SENDID_TIMEOUT_NS + 1, EV_SIDTICK,
+			      src, 0, NULL, 0);
 	sid_drain(s, pe);
 }
 
@@ -938,7 +942,7 @@ static int step(struct simnet *s, struct ev *e)
 			/* on_timer consumes what is due; never spin */
 			pe->tgen++;
 			simnet_ev_new(s, s->now + STEP_NS, EV_TIMER, pe->idx,
-			       pe->tgen, NULL, 0);
+				      pe->tgen, NULL, 0);
 			pe->deadline = s->now + STEP_NS;
 		} else {
 			simnet_touch(s, pe);
@@ -949,7 +953,8 @@ static int step(struct simnet *s, struct ev *e)
 		break;
 	case EV_HEALTH:
 		health(s);
-		simnet_ev_new(s, s->now + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
+		simnet_ev_new(s, s->now + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0,
+			      NULL, 0);
 		break;
 	case EV_CHURN_OFF:
 		churn(s, true);
@@ -981,11 +986,11 @@ static void schedule(struct simnet *s)
 	uint64_t T = c->duration_ns, t0 = s->t0;
 
 	for (uint32_t i = 0; i < s->nn; i++)
-		simnet_ev_new(s, t0 + simnet_rnd(s) % 1000000000ull, EV_TIMER, i, 0, NULL,
-		       0);
+		simnet_ev_new(s, t0 + simnet_rnd(s) % 1000000000ull,
+			      EV_TIMER, i, 0, NULL, 0);
 	for (unsigned k = 0; k < SIMNET_SAMPLES; k++)
-		simnet_ev_new(s, t0 + T / SIMNET_SAMPLES * (k + 1) - 1, EV_SAMPLE,
-		       0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / SIMNET_SAMPLES * (k + 1) - 1,
+			      EV_SAMPLE, 0, 0, NULL, 0);
 	simnet_ev_new(s, t0 + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
 	if (c->churn_pct) {
 		simnet_ev_new(s, t0 + T / 10 * 4, EV_CHURN_OFF, 0, 0, NULL, 0);
@@ -995,10 +1000,10 @@ static void schedule(struct simnet *s)
 		simnet_ev_new(s, t0 + T / 100 * 65, EV_DIAL_ALL, 0, 0, NULL, 0);
 	for (unsigned k = 0; k < c->lookups; k++)
 		simnet_ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->lookups,
-		       EV_LOOKUP, 0, 0, NULL, 0);
+			      EV_LOOKUP, 0, 0, NULL, 0);
 	for (unsigned k = 0; !c->no_rlpx && k < c->broadcasts; k++)
 		simnet_ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->broadcasts +
-			       T / 400, EV_BCAST, 0, 0, NULL, 0);
+				      T / 400, EV_BCAST, 0, 0, NULL, 0);
 }
 
 static void finish(struct simnet *s)

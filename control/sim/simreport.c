@@ -32,7 +32,8 @@ int simreport_summary(char **out, size_t *len, const struct simnet_cfg *c,
 		return -ENOMEM;
 	fprintf(f, "devplane sim: discv%c, %u nodes (%u boot), loss %.1f %%, "
 		"delay %.0f ms + jitter %.0f ms, churn %u %% (%u nodes), "
-		"%.0f s, seed %llu\n", c->v5 ? '5' : '4', r->nodes, r->n_boot, c->loss_ppm / 1e4,
+		"%.0f s, seed %llu\n", c->v5 ? '5' : '4', r->nodes, r->n_boot,
+		c->loss_ppm / 1e4,
 		c->delay_ns / 1e6, c->jitter_ns / 1e6, c->churn_pct,
 		r->churned, c->duration_ns / 1e9,
 		(unsigned long long)c->seed);
