@@ -481,11 +481,23 @@ static void lookup_done(void *arg, int err, const struct discv4_node *nodes,
 			  hit ? hit->ep.tcp : 0);
 }
 
+/* sid_drain() carries out pe's send-by-id actions. Carrying one out can
+ * end in a nested call (a dial whose first segment is lost past every
+ * retransmission kills the connection, which reports to sendid and
+ * drains again): the nested call leaves the actions to the outer loop,
+ * and each action is copied first, since the next sendid_next_action()
+ * frees it. */
 static void sid_drain(struct simnet *s, struct snode *pe)
 {
-	const struct sendid_action *a;
+	const struct sendid_action *next;
+	struct sendid_action act;
+	const struct sendid_action *a = &act;
 
-	while ((a = sendid_next_action(&pe->sid))) {
+	if (pe->draining)
+		return;
+	pe->draining = true;
+	while ((next = sendid_next_action(&pe->sid))) {
+		act = *next;
 		switch (a->kind) {
 		case SENDID_A_LOOKUP:
 			pe->measuring = true;
@@ -532,6 +544,7 @@ static void sid_drain(struct simnet *s, struct snode *pe)
 			break;
 		}
 	}
+	pe->draining = false;
 }
 
 /* ---- the scheduled steps of a run -------------------------------------- */

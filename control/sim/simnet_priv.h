@@ -80,6 +80,7 @@ struct snode {
 	unsigned n_conns, cap_conns;
 	struct sendid sid;
 	uint32_t sid_target;            /* the request's target node */
+	bool draining;                  /* in sid_drain() */
 	uint64_t sid_start;
 };
 
