@@ -11,7 +11,8 @@
 
 static const enum flag_id sim_flags[] = {
 	F_NODES, F_LOSS, F_DELAY, F_JITTER, F_CHURN, F_PARTITION, F_DURATION,
-	F_SEED, F_V4, F_V5, F_LOOKUPS, F_BROADCASTS, F_NO_RLPX, F_OUT, F_END
+	F_SEED, F_V4, F_V5, F_LOOKUPS, F_BROADCASTS, F_NO_RLPX, F_P2P, F_OUT,
+	F_END
 };
 
 static const struct flags_cmd sim_cmd = {
@@ -78,6 +79,7 @@ int cmd_sim(int argc, char **argv)
 	c.broadcasts = o->broadcasts;
 	c.no_rlpx = o->no_rlpx;
 	c.v5 = o->sim_v5;
+	c.p2p = o->sim_p2p;
 	rc = simnet_run(r, &c);
 	if (rc < 0) {
 		fprintf(stderr, "devplane sim: %s\n", strerror(-rc));

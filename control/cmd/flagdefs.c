@@ -125,4 +125,5 @@ const struct flag_def flag_defs[F_COUNT] = {
 	[F_V5] = { "v5", NULL, "discovery v5 engines" },
 	[F_LOOKUPS] = { "lookups", "N", "send-by-id requests measured (default 100)" },
 	[F_BROADCASTS] = { "broadcasts", "N", "broadcasts measured (default 10)" },
+	[F_P2P] = { "p2p", NULL, "RLPx sessions through the node's session host (p2p Hello, capabilities, handover)" },
 };

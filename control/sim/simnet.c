@@ -232,6 +232,28 @@ static void conn_kill(struct simnet *s, struct sconn *c);
 
 /* Moves what side `dir` queued to the other side, in order, one segment
  * per flush; a lost segment arrives one RTO later (TCP retransmits). */
+/* simnet_tcp_at() is when a segment side `dir` of c sends now arrives:
+ * one delay, plus an RTO per loss (TCP retransmits), in order; *dead when
+ * it was lost SIMNET_RETRIES times (TCP gives up). */
+uint64_t simnet_tcp_at(struct simnet *s, struct sconn *c, unsigned dir,
+		       bool *dead)
+{
+	uint64_t at = s->now + simnet_delay(s);
+
+	*dead = false;
+	for (unsigned tries = 0; simnet_lost(s); tries++) {
+		if (tries == SIMNET_RETRIES) {
+			*dead = true;
+			return 0;
+		}
+		at += SIMNET_RTO_NS;
+	}
+	if (at < c->last_at[dir])
+		at = c->last_at[dir];
+	c->last_at[dir] = at;
+	return at;
+}
+
 static void conn_flush(struct simnet *s, uint32_t ci, unsigned dir)
 {
 	struct sconn *c = s->cs[ci];
@@ -239,21 +261,16 @@ static void conn_flush(struct simnet *s, uint32_t ci, unsigned dir)
 	size_t n = rlpxconn_out(&c->c[dir], &p);
 	uint64_t at;
 	struct ev *e;
+	bool dead;
 
 	if (!n || c->dead)
 		return;
-	at = s->now + simnet_delay(s);
-	for (unsigned tries = 0; simnet_lost(s); tries++) {
-		if (tries == SIMNET_RETRIES) {  /* TCP gives up: reset */
-			rlpxconn_out_done(&c->c[dir], n);
-			conn_kill(s, c);
-			return;
-		}
-		at += SIMNET_RTO_NS;
+	at = simnet_tcp_at(s, c, dir, &dead);
+	if (dead) {                     /* TCP gives up: reset */
+		rlpxconn_out_done(&c->c[dir], n);
+		conn_kill(s, c);
+		return;
 	}
-	if (at < c->last_at[dir])
-		at = c->last_at[dir];
-	c->last_at[dir] = at;
 	e = simnet_ev_new(s, at, EV_TCP, ci, 0, p, n);
 	if (e)
 		e->dir = (uint8_t)dir;
@@ -305,8 +322,9 @@ static void conn_kill(struct simnet *s, struct sconn *c)
 	rlpxconn_fini(&c->c[1]);
 }
 
-/* conn_find() is the index of an open connection between a and b, or -1. */
-static int conn_find(const struct simnet *s, uint32_t a, uint32_t b)
+/* simnet_conn_find() is the index of an open connection between a and b,
+ * or -1. */
+int simnet_conn_find(const struct simnet *s, uint32_t a, uint32_t b)
 {
 	const struct snode *pa = &s->n[a];
 
@@ -319,15 +337,12 @@ static int conn_find(const struct simnet *s, uint32_t a, uint32_t b)
 	return -1;
 }
 
-static int conn_dial(struct simnet *s, uint32_t a, uint32_t b)
+/* simnet_conn_new() adds a connection from a to b; returns its index or
+ * -ENOMEM. */
+int simnet_conn_new(struct simnet *s, uint32_t a, uint32_t b)
 {
 	struct sconn *c;
-	int rc;
 
-	if (a == b)
-		return -EINVAL;
-	if (conn_find(s, a, b) >= 0)
-		return -EISCONN;
 	if (s->ncs == s->capcs) {
 		unsigned cap = s->capcs ? s->capcs * 2 : 256;
 		void *nc = realloc(s->cs, cap * sizeof(*s->cs));
@@ -342,17 +357,51 @@ static int conn_dial(struct simnet *s, uint32_t a, uint32_t b)
 		return -ENOMEM;
 	c->a = a;
 	c->b = b;
+	s->cs[s->ncs] = c;
+	return (int)s->ncs++;
+}
+
+static int conn_dial(struct simnet *s, uint32_t a, uint32_t b)
+{
+	struct sconn *c;
+	int rc, ci;
+
+	if (a == b)
+		return -EINVAL;
+	if (simnet_conn_find(s, a, b) >= 0)
+		return -EISCONN;
+	if (s->cfg->p2p)
+		return simp2p_dial(s, a, b);
+	ci = simnet_conn_new(s, a, b);
+	if (ci < 0)
+		return ci;
+	c = s->cs[ci];
 	rc = rlpxconn_dial(&c->c[0], s->n[a].priv, s->n[b].pub, 0, s->now);
 	if (rc == 0)
 		rc = rlpxconn_accept(&c->c[1], s->n[b].priv, 0, s->now);
 	if (rc < 0) {
 		rlpxconn_fini(&c->c[0]);
-		free(c);
+		c->dead = true;         /* stays in s->cs, never used */
 		return rc;
 	}
-	s->cs[s->ncs] = c;
-	conn_flush(s, s->ncs++, 0);
+	conn_flush(s, (uint32_t)ci, 0);
 	return 0;
+}
+
+/* conn_send() sends (code, payload) from pe on connection ci. */
+static int conn_send(struct simnet *s, struct snode *pe, uint32_t ci,
+		     uint64_t code, const uint8_t *payload, size_t len)
+{
+	struct sconn *c = s->cs[ci];
+	unsigned dir = c->a == pe->idx ? 0 : 1;
+	int rc;
+
+	if (c->p2p)
+		return simp2p_send(s, pe, ci, code, payload, len);
+	rc = rlpxconn_send(&c->c[dir], code, payload, len, false);
+	if (rc == 0)
+		conn_flush(s, ci, dir);
+	return rc;
 }
 
 static void bcast_deliver(struct simnet *s, struct snode *pe, uint32_t from_ci,
@@ -380,15 +429,66 @@ static void bcast_deliver(struct simnet *s, struct snode *pe, uint32_t from_ci,
 		return;
 	for (unsigned i = 0; i < pe->n_conns; i++) {
 		uint32_t ci = pe->conns[i];
-		struct sconn *c = s->cs[ci];
-		unsigned dir = c->a == pe->idx ? 0 : 1;
 
-		if (ci == from_ci)
-			continue;
-		if (rlpxconn_send(&c->c[dir], CODE_GOSSIP, out, (size_t)n,
-				  false) == 0)
-			conn_flush(s, ci, dir);
+		if (ci != from_ci)
+			(void)conn_send(s, pe, ci, CODE_GOSSIP, out, (size_t)n);
 	}
+}
+
+void simnet_on_msg(struct simnet *s, struct snode *pe, uint32_t ci,
+		   uint64_t code, const uint8_t *payload, size_t len)
+{
+	uint64_t t;
+
+	if (code == CODE_GOSSIP) {
+		bcast_deliver(s, pe, ci, payload, len);
+	} else if (code == CODE_DIRECT && len == 8 &&
+		   s->n_send <= s->cfg->lookups) {
+		memcpy(&t, payload, 8);
+		s->res->sends_ok++;
+		s->send_ms[s->n_send++] = (double)(s->now - t) / 1e6;
+	}
+}
+
+/* A session side came up: pe can use ci, and a send-by-id waiting for the
+ * remote goes on. */
+void simnet_conn_up(struct simnet *s, struct snode *pe, uint32_t ci)
+{
+	struct sconn *c = s->cs[ci];
+	unsigned side = c->a == pe->idx ? 0 : 1;
+	const struct snode *rem = &s->n[side ? c->a : c->b];
+	const void *proto = s;
+
+	if (c->added[side])
+		return;
+	c->added[side] = true;
+	if (conn_add_up(pe, ci) < 0)
+		s->err = -ENOMEM;
+	if (c->added[0] && c->added[1] && !c->up) {
+		c->up = true;
+		s->res->rlpx_sessions++;
+	}
+	sendid_on_peer(&pe->sid, rem->pub, &proto, 1, s->now);
+	sid_drain(s, pe);
+}
+
+void simnet_conn_down(struct simnet *s, struct snode *pe, uint32_t ci)
+{
+	struct sconn *c = s->cs[ci];
+	unsigned side = c->a == pe->idx ? 0 : 1;
+	const struct snode *rem = &s->n[side ? c->a : c->b];
+
+	if (c->closed[side])
+		return;
+	c->closed[side] = true;
+	if (c->added[side])
+		conn_del_up(pe, ci);
+	if (!c->up && !c->dead)
+		s->res->rlpx_failed++;
+	c->dead = true;
+	c->up = false;
+	sendid_on_gone(&pe->sid, rem->pub, s->now);
+	sid_drain(s, pe);
 }
 
 static void deliver_tcp(struct simnet *s, const struct ev *e)
@@ -400,6 +500,10 @@ static void deliver_tcp(struct simnet *s, const struct ev *e)
 	const uint8_t *p = e->data;
 	size_t left = e->len;
 
+	if (c->p2p) {
+		simp2p_deliver_bytes(s, e);
+		return;
+	}
 	if (c->dead)
 		return;
 	if (!simnet_linked(s, c->a, c->b)) {
@@ -433,16 +537,8 @@ static void deliver_tcp(struct simnet *s, const struct ev *e)
 				sid_drain(s, &s->n[c->a]);
 			}
 		} else if (ev == RLPXCONN_EV_MSG) {
-			if (msg.code == CODE_GOSSIP) {
-				bcast_deliver(s, pe, ci, msg.payload, msg.len);
-			} else if (msg.code == CODE_DIRECT && msg.len == 8) {
-				uint64_t t;
-
-				memcpy(&t, msg.payload, 8);
-				s->res->sends_ok++;
-				s->send_ms[s->n_send++] =
-					(double)(s->now - t) / 1e6;
-			}
+			simnet_on_msg(s, pe, ci, msg.code, msg.payload,
+				      msg.len);
 		}
 	}
 	conn_flush(s, ci, to);
@@ -526,18 +622,13 @@ static void sid_drain(struct simnet *s, struct snode *pe)
 			break;
 		}
 		case SENDID_A_SEND: {
-			int ci = conn_find(s, pe->idx, pe->sid_target);
-			struct sconn *c;
-			unsigned dir;
+			int ci = simnet_conn_find(s, pe->idx, pe->sid_target);
 
-			if (ci < 0)
-				break;
-			c = s->cs[ci];
-			dir = c->a == pe->idx ? 0 : 1;
-			if (rlpxconn_send(&c->c[dir], CODE_DIRECT,
-					  (const uint8_t *)&pe->sid_start, 8,
-					  false) == 0)
-				conn_flush(s, (uint32_t)ci, dir);
+			if (ci >= 0)
+				(void)conn_send(s, pe, (uint32_t)ci,
+						CODE_DIRECT,
+						(const uint8_t *)&pe->sid_start,
+						8);
 			break;
 		}
 		case SENDID_A_DONE:
@@ -658,7 +749,7 @@ static void start_lookup(struct simnet *s)
 		if (kad_closest(node_table(pe), k, 1, kid, false) == 1 &&
 		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
 			continue;
-		if (conn_find(s, src, dst) < 0)
+		if (simnet_conn_find(s, src, dst) < 0)
 			break;
 	}
 	if (dst == src)
@@ -710,14 +801,9 @@ static void start_bcast(struct simnet *s)
 	n = gossip_env_encode(out, sizeof(out), &env);
 	if (n < 0)
 		return;
-	for (unsigned i = 0; i < pe->n_conns; i++) {
-		struct sconn *c = s->cs[pe->conns[i]];
-		unsigned dir = c->a == pe->idx ? 0 : 1;
-
-		if (rlpxconn_send(&c->c[dir], CODE_GOSSIP, out, (size_t)n,
-				  false) == 0)
-			conn_flush(s, pe->conns[i], dir);
-	}
+	for (unsigned i = 0; i < pe->n_conns; i++)
+		(void)conn_send(s, pe, pe->conns[i], CODE_GOSSIP, out,
+				(size_t)n);
 }
 
 static void dial_all(struct simnet *s)
@@ -869,7 +955,7 @@ static int node_init(struct simnet *s, struct snode *pe, uint32_t idx)
 	if (rc < 0)
 		return rc;
 	sendid_init(&pe->sid, 4);
-	return 0;
+	return s->cfg->p2p ? simp2p_node_init(s, pe) : 0;
 }
 
 static int node_start(struct simnet *s, struct snode *pe)
@@ -914,6 +1000,7 @@ static void node_fini(struct snode *pe)
 {
 	discv4_free(pe->d);
 	simv5_node_fini(pe);
+	simp2p_node_fini(pe);
 	discv4_rx_free(pe->rx);
 	localnode_fini(&pe->ln);
 	gossip_seen_fini(&pe->seen);
@@ -983,6 +1070,12 @@ static int step(struct simnet *s, struct ev *e)
 		break;
 	case EV_BCAST:
 		start_bcast(s);
+		break;
+	case EV_P2P_MSG:
+		simp2p_deliver_msg(s, e);
+		break;
+	case EV_P2P_TICK:
+		simp2p_tick(s, e);
 		break;
 	case EV_SIDTICK:
 		pe = &s->n[e->a];
@@ -1119,8 +1212,12 @@ out:
 		free(ev_pop(&s));
 	free(s.q);
 	for (unsigned i = 0; i < s.ncs; i++) {
-		rlpxconn_fini(&s.cs[i]->c[0]);
-		rlpxconn_fini(&s.cs[i]->c[1]);
+		if (s.cs[i]->p2p) {
+			simp2p_conn_fini(s.cs[i]);
+		} else {
+			rlpxconn_fini(&s.cs[i]->c[0]);
+			rlpxconn_fini(&s.cs[i]->c[1]);
+		}
 		free(s.cs[i]);
 	}
 	free(s.cs);

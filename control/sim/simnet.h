@@ -75,6 +75,11 @@ struct simnet_cfg {
 	unsigned broadcasts;
 	bool no_rlpx;                   /* discovery only */
 	bool v5;                        /* discv5 engines (control/sim/simv5.c) */
+	/* RLPx sessions run control/peers/sesshost (handshake, p2p Hello
+	 * and capability negotiation, the handover, p2p keepalives) with a
+	 * "sim/1" protocol for gossip and send-by-id (control/sim/simp2p.c);
+	 * false: bare rlpxconn sessions */
+	bool p2p;
 };
 
 /* Percentiles of one distribution; n 0 means no samples. */

@@ -9,10 +9,12 @@
 #include "common/secp.h"
 #include "control/base/localnode.h"
 #include "control/discv4/kad.h"
+#include "control/rlpx/p2p.h"
 #include "control/rlpx/rlpxconn.h"
 #include "control/service/gossip.h"
 #include "control/service/sendid.h"
 
+struct sesshost;
 struct simnet_cfg;
 struct simnet_result;
 
@@ -32,7 +34,7 @@ struct simnet_result;
 
 enum ev_kind { EV_UDP = 1, EV_TCP, EV_TIMER, EV_SAMPLE, EV_HEALTH,
 	       EV_CHURN_OFF, EV_CHURN_ON, EV_DIAL_ALL, EV_LOOKUP, EV_BCAST,
-	       EV_SIDTICK, EV_END };
+	       EV_SIDTICK, EV_P2P_MSG, EV_P2P_TICK, EV_END };
 
 struct ev {
 	uint64_t at, seq;
@@ -51,6 +53,13 @@ struct sconn {
 	bool hs[2];                     /* handshake done on that side */
 	bool up, dead;
 	uint64_t last_at[2];            /* in-order delivery per direction */
+	/* cfg.p2p: each side is a sesshost connection (simp2p.c) */
+	bool p2p;
+	uint64_t hid[2];                /* its sesshost connection id */
+	bool handed[2], closed[2], added[2];
+	bool sock_closed[2];            /* that side's socket is gone */
+	uint8_t *in[2];                 /* bytes not yet consumed */
+	size_t in_len[2];
 };
 
 struct snode {
@@ -80,6 +89,14 @@ struct snode {
 	unsigned n_conns, cap_conns;
 	struct sendid sid;
 	uint32_t sid_target;            /* the request's target node */
+	/* cfg.p2p: the node's session host and its "sim" protocol */
+	struct sesshost *sh;
+	struct p2p_proto proto;
+	uint64_t sh_deadline;
+	uint32_t sh_gen;
+	unsigned sh_depth;              /* inside a call into sh */
+	struct { uint64_t hid; uint32_t ci; } *hmap;    /* its connections */
+	unsigned n_hmap, cap_hmap;
 	bool draining;                  /* in sid_drain() */
 	uint64_t sid_start;
 };
@@ -120,6 +137,34 @@ void simnet_touch(struct simnet *s, struct snode *pe);
  * the result to send-by-id. */
 void simnet_lookup_end(struct simnet *s, struct snode *pe, int err,
 		       const uint8_t *ip, uint16_t tcp);
+
+/* simnet.c, for simp2p.c */
+int simnet_conn_new(struct simnet *s, uint32_t a, uint32_t b);
+int simnet_conn_find(const struct simnet *s, uint32_t a, uint32_t b);
+/* simnet_conn_up() / simnet_conn_down(): side pe of connection ci came
+ * up (its session runs) or went down. */
+void simnet_conn_up(struct simnet *s, struct snode *pe, uint32_t ci);
+void simnet_conn_down(struct simnet *s, struct snode *pe, uint32_t ci);
+/* simnet_on_msg() handles a message (CODE_GOSSIP or CODE_DIRECT) pe got
+ * on connection ci. */
+void simnet_on_msg(struct simnet *s, struct snode *pe, uint32_t ci,
+		   uint64_t code, const uint8_t *payload, size_t len);
+uint64_t simnet_tcp_at(struct simnet *s, struct sconn *c, unsigned dir,
+		       bool *dead);
+
+/* simp2p.c: RLPx sessions through control/peers/sesshost (cfg->p2p) */
+int simp2p_node_init(struct simnet *s, struct snode *pe);
+void simp2p_node_fini(struct snode *pe);
+void simp2p_conn_fini(struct sconn *c);
+/* simp2p_dial() starts a's session to b; returns 0, -EISCONN (a peer
+ * already) or sesshost_dial()'s errors. */
+int simp2p_dial(struct simnet *s, uint32_t a, uint32_t b);
+/* simp2p_send() sends (code, payload) from pe on connection ci. */
+int simp2p_send(struct simnet *s, struct snode *pe, uint32_t ci,
+		uint64_t code, const uint8_t *payload, size_t len);
+void simp2p_deliver_bytes(struct simnet *s, const struct ev *e);
+void simp2p_deliver_msg(struct simnet *s, const struct ev *e);
+void simp2p_tick(struct simnet *s, const struct ev *e);
 
 /* simv5.c: the discv5 side of a node (cfg->v5) */
 /* simv5_init() makes the run's shared masking-key table. */
