@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* control/sim/simnet.c - the network simulator: discv4 engines behind the dataplane's ingress stage, RLPx gossip and send-by-id, on one virtual clock. */
 /*
- * Why one file of about 1100 lines: the event queue, the v4 datagram path
+ * Why one file of about 1250 lines: the event queue, the v4 datagram path
  * through the ingress stage, the RLPx pipes, send-by-id and the run's
  * timeline read top to bottom here and call each other throughout; the
  * state they share is in control/sim/simnet_priv.h, which the discv5 side

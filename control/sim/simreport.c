@@ -30,9 +30,10 @@ int simreport_summary(char **out, size_t *len, const struct simnet_cfg *c,
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "devplane sim: discv%c, %u nodes (%u boot), loss %.1f %%, "
+	fprintf(f, "devplane sim: discv%c%s, %u nodes (%u boot), loss %.1f %%, "
 		"delay %.0f ms + jitter %.0f ms, churn %u %% (%u nodes), "
-		"%.0f s, seed %llu\n", c->v5 ? '5' : '4', r->nodes, r->n_boot,
+		"%.0f s, seed %llu\n", c->v5 ? '5' : '4',
+		c->p2p ? " + p2p sessions" : "", r->nodes, r->n_boot,
 		c->loss_ppm / 1e4,
 		c->delay_ns / 1e6, c->jitter_ns / 1e6, c->churn_pct,
 		r->churned, c->duration_ns / 1e9,
@@ -98,7 +99,7 @@ int simreport_csv(char **out, size_t *len, const struct simnet_cfg *c,
 			"drop_replay,dgrams,dgrams_lost,proto,served_pct\n");
 	fprintf(f, "%u,%u,%.1f,%.0f,%.0f,%u,%.0f,%llu,%u,%.0f,%.0f,%.0f,"
 		"%.0f,%.0f,%.0f,%.1f,%.1f,%.1f,%.0f,%.0f,%.2f,%.2f,%u,%.1f,%.1f,"
-		"%.0f,%.0f,%.0f,%llu,%llu,%llu,%llu,%llu,%llu,v%c,%.1f\n",
+		"%.0f,%.0f,%.0f,%llu,%llu,%llu,%llu,%llu,%llu,v%c%s,%.1f\n",
 		r->nodes, r->n_boot, c->loss_ppm / 1e4, c->delay_ns / 1e6,
 		c->jitter_ns / 1e6, c->churn_pct, c->duration_ns / 1e9,
 		(unsigned long long)c->seed, r->lookups, r->hops.p50,
@@ -115,7 +116,7 @@ int simreport_csv(char **out, size_t *len, const struct simnet_cfg *c,
 		(unsigned long long)r->rx_drop_replay,
 		(unsigned long long)r->dgrams,
 		(unsigned long long)r->dgrams_lost, c->v5 ? '5' : '4',
-		pct(r->targets_served, r->lookups));
+		c->p2p ? "+p2p" : "", pct(r->targets_served, r->lookups));
 	return done(f, out);
 }
 

@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 DP="$B/control/devplane"
 [ -x "$DP" ] || { echo "plan.sh: no $DP (build first)" >&2; exit 1; }
 
-# name proto nodes loss delay jitter churn duration lookups
+# name proto nodes loss delay jitter churn duration lookups [--p2p]
 CASES='n10_clean v4 10 0 20ms 0 0 40s 20
 n10_loss5 v4 10 5 20ms 10ms 0 40s 20
 n10_loss20 v4 10 20 20ms 10ms 0 40s 20
@@ -31,12 +31,15 @@ v5_n100_clean v5 100 0 20ms 0 0 60s 50
 v5_n100_loss5 v5 100 5 20ms 10ms 0 60s 50
 v5_n100_loss20 v5 100 20 20ms 10ms 0 60s 50
 v5_n100_churn v5 100 5 50ms 30ms 10 60s 50
-v5_n1000_churn v5 1000 5 20ms 10ms 10 90s 50'
+v5_n1000_churn v5 1000 5 20ms 10ms 10 90s 50
+p2p_n10_loss5 v4 10 5 20ms 10ms 0 40s 20 --p2p
+p2p_n100_churn v4 100 5 50ms 30ms 10 60s 50 --p2p
+p2p_v5_n100_loss5 v5 100 5 20ms 10ms 0 60s 50 --p2p'
 
-run() { # name proto nodes loss delay jitter churn duration lookups
+run() { # name proto nodes loss delay jitter churn duration lookups [--p2p]
 	"$DP" sim "--$2" --nodes "$3" --loss "$4" --delay "$5" \
 		--jitter "$6" --churn "$7" --duration "$8" --lookups "$9" \
-		--broadcasts 5 --seed 4 --out "$OUT/$1" >"$OUT/$1.txt" ||
+		${10:-} --broadcasts 5 --seed 4 --out "$OUT/$1" >"$OUT/$1.txt" ||
 		{ echo "plan.sh: case $1 failed" >&2; return 1; }
 }
 
