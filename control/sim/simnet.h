@@ -27,7 +27,11 @@
  *     turning into a TCP retransmission (SIMNET_RTO_NS) instead of a
  *     drop; gossip envelopes (control/service/gossip.h) travel over them
  *     for the broadcast path, and send-by-id requests
- *     (control/service/sendid.h) drive lookup -> dial -> send.
+ *     (control/service/sendid.h) drive lookup -> dial -> send; with
+ *     cfg.p2p the sessions are the node's own session host
+ *     (control/peers/sesshost.h: handshake, p2p Hello and capability
+ *     negotiation of a "sim/1" protocol, handover, keepalives; see
+ *     control/sim/simp2p.c for what it leaves out).
  *
  * Timeline of one run (duration T):
  *   0        nodes start within the first second, each knowing the
@@ -121,6 +125,9 @@ struct simnet_result {
 	unsigned bcasts;
 	double coverage_min, coverage_mean;
 	struct simnet_dist bcast_ms;
+	/* sessions up on both sides; failed: ended before that (with p2p
+	 * also duplicates the session host refused: two nodes dialing each
+	 * other at once keep one session, as geth does) */
 	unsigned rlpx_sessions, rlpx_failed;
 	/* Ingress verdicts (dataplane stage) summed over nodes, and the
 	 * network's own drops. */
