@@ -11,18 +11,22 @@
 
 static const enum flag_id sim_flags[] = {
 	F_NODES, F_LOSS, F_DELAY, F_JITTER, F_CHURN, F_PARTITION, F_DURATION,
-	F_SEED, F_V4, F_V5, F_LOOKUPS, F_BROADCASTS, F_NO_RLPX, F_OUT, F_END
+	F_SEED, F_V4, F_V5, F_LOOKUPS, F_BROADCASTS, F_NO_RLPX, F_P2P, F_OUT,
+	F_END
 };
 
 static const struct flags_cmd sim_cmd = {
 	.path = "sim",
-	.summary = "Simulate N discovery v4 nodes with RLPx gossip and "
-		   "send-by-id in one process on a virtual clock.",
+	.summary = "Simulate N discovery v4 (or, with --v5, v5) nodes with "
+		   "RLPx gossip and send-by-id in one process on a virtual "
+		   "clock.",
 	.accept = sim_flags,
 	.notes = "Every datagram passes the dataplane's ingress checks (hash, "
-		 "signature, expiration, replay, per-source budget). Lookups "
-		 "are the discovery step of send-by-id requests to nodes "
-		 "outside the sender's table; hops count FindNode queries. "
+		 "signature, expiration, replay, per-source budget; with "
+		 "--v5 the discovery demux and discv5's static-header, "
+		 "budget and WHOAREYOU checks). Lookups are the discovery "
+		 "step of send-by-id requests to nodes outside the sender's "
+		 "table; hops count FindNode (FINDNODE) queries. "
 		 "A table is healthy when it holds min(16, live nodes - 1) "
 		 "entries. --out PREFIX writes PREFIX.csv (one row), "
 		 "PREFIX-fill.csv (table fill over time) and PREFIX.svg.",
@@ -75,11 +79,10 @@ int cmd_sim(int argc, char **argv)
 	c.broadcasts = o->broadcasts;
 	c.no_rlpx = o->no_rlpx;
 	c.v5 = o->sim_v5;
+	c.p2p = o->sim_p2p;
 	rc = simnet_run(r, &c);
 	if (rc < 0) {
-		fprintf(stderr, "devplane sim: %s\n", rc == -ENOTSUP ?
-			"--v5: discovery v5 engines are not simulated yet" :
-			strerror(-rc));
+		fprintf(stderr, "devplane sim: %s\n", strerror(-rc));
 		goto out;
 	}
 	if (simreport_summary(&txt, &len, &c, r) < 0)

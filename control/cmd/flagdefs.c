@@ -125,7 +125,8 @@ const struct flag_def flag_defs[F_COUNT] = {
 	[F_SEED] = { "seed", "N", "the run's seed: same seed, same run (default 1)" },
 	[F_V4] = { "v4", NULL,
 		    "discovery v4 (default; crawl: with --v5, both)" },
-	[F_V5] = { "v5", NULL, "discovery v5 (crawl; sim: not yet)" },
+	[F_V5] = { "v5", NULL, "discovery v5 (crawl, sim)" },
 	[F_LOOKUPS] = { "lookups", "N", "send-by-id requests measured (default 100)" },
 	[F_BROADCASTS] = { "broadcasts", "N", "broadcasts measured (default 10)" },
+	[F_P2P] = { "p2p", NULL, "RLPx sessions through the node's session host (p2p Hello, capabilities, handover)" },
 };

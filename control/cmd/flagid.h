@@ -18,7 +18,7 @@ enum flag_id {
 	F_DIALABLE,
 	F_STORE, F_CRAWL_ROUND, F_LEASE_TIME, F_REPORT,
 	F_LOSS, F_DELAY, F_JITTER, F_CHURN, F_PARTITION, F_DURATION, F_SEED,
-	F_V4, F_V5, F_LOOKUPS, F_BROADCASTS,           /* devplane sim */
+	F_V4, F_V5, F_LOOKUPS, F_BROADCASTS, F_P2P,    /* devplane sim */
 	F_HEAD,
 	F_COUNT,
 	F_END = -1                      /* ends a struct flags_cmd accept list */

@@ -733,6 +733,9 @@ static int apply(struct flags *o, enum flag_id id, const char *v, char *err,
 	case F_V5:
 		o->sim_v5 = id == F_V5;
 		break;
+	case F_P2P:
+		o->sim_p2p = true;
+		break;
 	case F_LOOKUPS:
 	case F_BROADCASTS:
 		if (parse_uint(&u, v, 100000))

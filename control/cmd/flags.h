@@ -160,7 +160,7 @@ struct flags {
 	uint32_t delay_ms, jitter_ms, duration_ms, part_from_ms, part_to_ms;
 	unsigned churn_pct, lookups, broadcasts;
 	uint64_t sim_seed;
-	bool sim_v5;
+	bool sim_v5, sim_p2p;
 };
 
 /* One command: its path ("discv4 ping"), its arguments' synopsis

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* control/sim/simnet.c - the network simulator: discv4 engines behind the dataplane's ingress stage, RLPx gossip and send-by-id, on one virtual clock. */
 /*
- * Why one file of about 1100 lines: the event queue, the datagram path
+ * Why one file of about 1250 lines: the event queue, the v4 datagram path
  * through the ingress stage, the RLPx pipes, send-by-id and the run's
- * timeline all share struct simnet's private state, and a run reads top to
- * bottom here; split, each part would need that state in a private header.
+ * timeline read top to bottom here and call each other throughout; the
+ * state they share is in control/sim/simnet_priv.h, which the discv5 side
+ * (control/sim/simv5.c) also uses. Splitting the rest would only scatter a
+ * run over files that each need all of that state.
  */
 #include "control/sim/simnet.h"
+#include "control/sim/simnet_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,88 +27,7 @@
 #include "control/service/sendid.h"
 #include "dataplane/stage/discv4_rx.h"
 
-/* The ingress stage's per-source budget as devplane-dp sets it by default
- * (dataplane/daemon/dpd.h DPD_DEFAULT_BUDGET_*; the daemon's header is
- * not ours to include). Tables are smaller than the daemon's: each
- * simulated node has its own stage and sees at most N sources. */
-#define BUDGET_RATE   500
-#define BUDGET_BURST  1000
-#define BUDGET_SLOTS  256
-#define CACHE_SLOTS   512
-#define UDP_PORT      30303
-#define CODE_GOSSIP   0x10              /* first subprotocol code */
-#define CODE_DIRECT   0x11
-#define STEP_NS       1000000ull        /* timer floor when an engine
-					 * asks for "now" again */
-
-enum ev_kind { EV_UDP = 1, EV_TCP, EV_TIMER, EV_SAMPLE, EV_HEALTH,
-	       EV_CHURN_OFF, EV_CHURN_ON, EV_DIAL_ALL, EV_LOOKUP, EV_BCAST,
-	       EV_SIDTICK, EV_END };
-
-struct ev {
-	uint64_t at, seq;
-	uint8_t kind;
-	uint8_t dir;                    /* EV_TCP: 0 a -> b, 1 b -> a */
-	uint32_t a, b;                  /* nodes (UDP: from, to), conn, gen */
-	uint32_t len;
-	uint8_t data[];
-};
-
-struct snode;
-
-struct sconn {
-	uint32_t a, b;                  /* dialer, acceptor */
-	struct rlpxconn c[2];           /* a's side, b's side */
-	bool hs[2];                     /* handshake done on that side */
-	bool up, dead;
-	uint64_t last_at[2];            /* in-order delivery per direction */
-};
-
-struct snode {
-	uint32_t idx;
-	uint8_t priv[SECP_PRIV_LEN], pub[SECP_PUB_LEN], ip[16];
-	struct localnode ln;
-	struct discv4 *d;
-	struct discv4_rx *rx;
-	struct simnet *s;
-	uint64_t deadline;
-	uint32_t tgen;
-	bool started, cut, healthy;
-	/* the measured lookup (one at a time per node) */
-	bool measuring;
-	uint8_t mtarget[SECP_PUB_LEN];
-	unsigned mhops;
-	uint64_t mstart;
-	/* RLPx side */
-	struct gossip_seen seen;
-	uint32_t *conns;                /* up connections */
-	unsigned n_conns, cap_conns;
-	struct sendid sid;
-	uint32_t sid_target;            /* the request's target node */
-	uint64_t sid_start;
-};
-
-struct simnet {
-	const struct simnet_cfg *cfg;
-	struct simnet_result *res;
-	struct snode *n;
-	unsigned nn;
-	struct sconn **cs;
-	unsigned ncs, capcs;
-	struct ev **q;
-	size_t nq, capq;
-	uint64_t now, t0, seq, rng;
-	unsigned live;
-	bool rejoined;
-	/* measurements */
-	double *hops, *lk_ms, *send_ms, *bc_ms;
-	size_t n_hops, n_send, n_bc, cap_bc;
-	uint64_t *bc_t0;
-	unsigned *bc_reached, bc_seq;
-	int err;                        /* first hard error (ENOMEM) */
-};
-
-static uint64_t rnd(struct simnet *s)
+uint64_t simnet_rnd(struct simnet *s)
 {
 	/* splitmix64: reproducible per seed */
 	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
@@ -120,7 +42,7 @@ static bool ev_less(const struct ev *x, const struct ev *y)
 	return x->at < y->at || (x->at == y->at && x->seq < y->seq);
 }
 
-static struct ev *ev_new(struct simnet *s, uint64_t at, uint8_t kind,
+struct ev *simnet_ev_new(struct simnet *s, uint64_t at, uint8_t kind,
 			 uint32_t a, uint32_t b, const uint8_t *data,
 			 size_t len)
 {
@@ -182,20 +104,20 @@ static struct ev *ev_pop(struct simnet *s)
 	return top;
 }
 
-static uint64_t delay(struct simnet *s)
+uint64_t simnet_delay(struct simnet *s)
 {
 	return s->cfg->delay_ns +
-	       (s->cfg->jitter_ns ? rnd(s) % s->cfg->jitter_ns : 0);
+	       (s->cfg->jitter_ns ? simnet_rnd(s) % s->cfg->jitter_ns : 0);
 }
 
-static bool lost(struct simnet *s)
+bool simnet_lost(struct simnet *s)
 {
-	return s->cfg->loss_ppm && rnd(s) % 1000000 < s->cfg->loss_ppm;
+	return s->cfg->loss_ppm && simnet_rnd(s) % 1000000 < s->cfg->loss_ppm;
 }
 
 /* Whether a and b can reach each other now: neither is cut off and no
  * partition separates them. */
-static bool linked(const struct simnet *s, uint32_t a, uint32_t b)
+bool simnet_linked(const struct simnet *s, uint32_t a, uint32_t b)
 {
 	const struct simnet_cfg *c = s->cfg;
 	uint64_t t = s->now - s->t0;
@@ -208,7 +130,7 @@ static bool linked(const struct simnet *s, uint32_t a, uint32_t b)
 	return true;
 }
 
-static int node_of_ip(const struct simnet *s, const uint8_t ip[16])
+int simnet_node_of_ip(const struct simnet *s, const uint8_t ip[16])
 {
 	uint32_t v = (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
 
@@ -217,16 +139,17 @@ static int node_of_ip(const struct simnet *s, const uint8_t ip[16])
 	return (int)(v - 1);
 }
 
-static void touch(struct simnet *s, struct snode *pe)
+void simnet_touch(struct simnet *s, struct snode *pe)
 {
-	uint64_t dl = discv4_next_deadline(pe->d);
+	uint64_t dl = pe->d5 ? simv5_deadline(pe) :
+		      discv4_next_deadline(pe->d);
 
 	if (dl == pe->deadline)
 		return;
 	pe->deadline = dl;
 	pe->tgen++;
 	if (dl != UINT64_MAX)
-		ev_new(s, dl, EV_TIMER, pe->idx, pe->tgen, NULL, 0);
+		simnet_ev_new(s, dl, EV_TIMER, pe->idx, pe->tgen, NULL, 0);
 }
 
 /* discv4 send callback: a datagram leaves pe. The measured lookup's
@@ -236,7 +159,7 @@ static void engine_send(void *user, const uint8_t addr[16], uint16_t port,
 {
 	struct snode *pe = user;
 	struct simnet *s = pe->s;
-	int to = node_of_ip(s, addr);
+	int to = simnet_node_of_ip(s, addr);
 
 	(void)port;
 	if (pe->measuring && len > DISCV4_HEAD_LEN &&
@@ -249,11 +172,13 @@ static void engine_send(void *user, const uint8_t addr[16], uint16_t port,
 			pe->mhops++;
 	}
 	s->res->dgrams++;
-	if (to < 0 || !linked(s, pe->idx, (uint32_t)to) || lost(s)) {
+	if (to < 0 || !simnet_linked(s, pe->idx, (uint32_t)to) ||
+	    simnet_lost(s)) {
 		s->res->dgrams_lost++;
 		return;
 	}
-	ev_new(s, s->now + delay(s), EV_UDP, pe->idx, (uint32_t)to, pkt, len);
+	simnet_ev_new(s, s->now + simnet_delay(s), EV_UDP, pe->idx,
+		      (uint32_t)to, pkt, len);
 }
 
 /* What devplane-dp does with a datagram before control sees it, with the
@@ -268,8 +193,12 @@ static void deliver_udp(struct simnet *s, const struct ev *e)
 	enum discv4_rx_verdict v;
 	uint16_t port_be = (uint16_t)(UDP_PORT >> 8 | (UDP_PORT & 0xff) << 8);
 
-	if (!linked(s, e->a, e->b) || !dst->started) {
+	if (!simnet_linked(s, e->a, e->b) || !dst->started) {
 		r->dgrams_lost++;
+		return;
+	}
+	if (s->cfg->v5) {
+		simv5_deliver(s, e);
 		return;
 	}
 	v = discv4_rx_process(dst->rx, e->data, e->len, src->ip, port_be,
@@ -294,7 +223,7 @@ static void deliver_udp(struct simnet *s, const struct ev *e)
 	}
 	m->dst_port_be = port_be;
 	(void)discv4_on_packet(dst->d, m, s->now);
-	touch(s, dst);
+	simnet_touch(s, dst);
 }
 
 /* ---- RLPx sessions over in-memory pipes ------------------------------ */
@@ -303,6 +232,28 @@ static void conn_kill(struct simnet *s, struct sconn *c);
 
 /* Moves what side `dir` queued to the other side, in order, one segment
  * per flush; a lost segment arrives one RTO later (TCP retransmits). */
+/* simnet_tcp_at() is when a segment side `dir` of c sends now arrives:
+ * one delay, plus an RTO per loss (TCP retransmits), in order; *dead when
+ * it was lost SIMNET_RETRIES times (TCP gives up). */
+uint64_t simnet_tcp_at(struct simnet *s, struct sconn *c, unsigned dir,
+		       bool *dead)
+{
+	uint64_t at = s->now + simnet_delay(s);
+
+	*dead = false;
+	for (unsigned tries = 0; simnet_lost(s); tries++) {
+		if (tries == SIMNET_RETRIES) {
+			*dead = true;
+			return 0;
+		}
+		at += SIMNET_RTO_NS;
+	}
+	if (at < c->last_at[dir])
+		at = c->last_at[dir];
+	c->last_at[dir] = at;
+	return at;
+}
+
 static void conn_flush(struct simnet *s, uint32_t ci, unsigned dir)
 {
 	struct sconn *c = s->cs[ci];
@@ -310,22 +261,17 @@ static void conn_flush(struct simnet *s, uint32_t ci, unsigned dir)
 	size_t n = rlpxconn_out(&c->c[dir], &p);
 	uint64_t at;
 	struct ev *e;
+	bool dead;
 
 	if (!n || c->dead)
 		return;
-	at = s->now + delay(s);
-	for (unsigned tries = 0; lost(s); tries++) {
-		if (tries == SIMNET_RETRIES) {  /* TCP gives up: reset */
-			rlpxconn_out_done(&c->c[dir], n);
-			conn_kill(s, c);
-			return;
-		}
-		at += SIMNET_RTO_NS;
+	at = simnet_tcp_at(s, c, dir, &dead);
+	if (dead) {                     /* TCP gives up: reset */
+		rlpxconn_out_done(&c->c[dir], n);
+		conn_kill(s, c);
+		return;
 	}
-	if (at < c->last_at[dir])
-		at = c->last_at[dir];
-	c->last_at[dir] = at;
-	e = ev_new(s, at, EV_TCP, ci, 0, p, n);
+	e = simnet_ev_new(s, at, EV_TCP, ci, 0, p, n);
 	if (e)
 		e->dir = (uint8_t)dir;
 	rlpxconn_out_done(&c->c[dir], n);
@@ -376,8 +322,9 @@ static void conn_kill(struct simnet *s, struct sconn *c)
 	rlpxconn_fini(&c->c[1]);
 }
 
-/* conn_find() is the index of an open connection between a and b, or -1. */
-static int conn_find(const struct simnet *s, uint32_t a, uint32_t b)
+/* simnet_conn_find() is the index of an open connection between a and b,
+ * or -1. */
+int simnet_conn_find(const struct simnet *s, uint32_t a, uint32_t b)
 {
 	const struct snode *pa = &s->n[a];
 
@@ -390,15 +337,12 @@ static int conn_find(const struct simnet *s, uint32_t a, uint32_t b)
 	return -1;
 }
 
-static int conn_dial(struct simnet *s, uint32_t a, uint32_t b)
+/* simnet_conn_new() adds a connection from a to b; returns its index or
+ * -ENOMEM. */
+int simnet_conn_new(struct simnet *s, uint32_t a, uint32_t b)
 {
 	struct sconn *c;
-	int rc;
 
-	if (a == b)
-		return -EINVAL;
-	if (conn_find(s, a, b) >= 0)
-		return -EISCONN;
 	if (s->ncs == s->capcs) {
 		unsigned cap = s->capcs ? s->capcs * 2 : 256;
 		void *nc = realloc(s->cs, cap * sizeof(*s->cs));
@@ -413,17 +357,51 @@ static int conn_dial(struct simnet *s, uint32_t a, uint32_t b)
 		return -ENOMEM;
 	c->a = a;
 	c->b = b;
+	s->cs[s->ncs] = c;
+	return (int)s->ncs++;
+}
+
+static int conn_dial(struct simnet *s, uint32_t a, uint32_t b)
+{
+	struct sconn *c;
+	int rc, ci;
+
+	if (a == b)
+		return -EINVAL;
+	if (simnet_conn_find(s, a, b) >= 0)
+		return -EISCONN;
+	if (s->cfg->p2p)
+		return simp2p_dial(s, a, b);
+	ci = simnet_conn_new(s, a, b);
+	if (ci < 0)
+		return ci;
+	c = s->cs[ci];
 	rc = rlpxconn_dial(&c->c[0], s->n[a].priv, s->n[b].pub, 0, s->now);
 	if (rc == 0)
 		rc = rlpxconn_accept(&c->c[1], s->n[b].priv, 0, s->now);
 	if (rc < 0) {
 		rlpxconn_fini(&c->c[0]);
-		free(c);
+		c->dead = true;         /* stays in s->cs, never used */
 		return rc;
 	}
-	s->cs[s->ncs] = c;
-	conn_flush(s, s->ncs++, 0);
+	conn_flush(s, (uint32_t)ci, 0);
 	return 0;
+}
+
+/* conn_send() sends (code, payload) from pe on connection ci. */
+static int conn_send(struct simnet *s, struct snode *pe, uint32_t ci,
+		     uint64_t code, const uint8_t *payload, size_t len)
+{
+	struct sconn *c = s->cs[ci];
+	unsigned dir = c->a == pe->idx ? 0 : 1;
+	int rc;
+
+	if (c->p2p)
+		return simp2p_send(s, pe, ci, code, payload, len);
+	rc = rlpxconn_send(&c->c[dir], code, payload, len, false);
+	if (rc == 0)
+		conn_flush(s, ci, dir);
+	return rc;
 }
 
 static void bcast_deliver(struct simnet *s, struct snode *pe, uint32_t from_ci,
@@ -451,15 +429,66 @@ static void bcast_deliver(struct simnet *s, struct snode *pe, uint32_t from_ci,
 		return;
 	for (unsigned i = 0; i < pe->n_conns; i++) {
 		uint32_t ci = pe->conns[i];
-		struct sconn *c = s->cs[ci];
-		unsigned dir = c->a == pe->idx ? 0 : 1;
 
-		if (ci == from_ci)
-			continue;
-		if (rlpxconn_send(&c->c[dir], CODE_GOSSIP, out, (size_t)n,
-				  false) == 0)
-			conn_flush(s, ci, dir);
+		if (ci != from_ci)
+			(void)conn_send(s, pe, ci, CODE_GOSSIP, out, (size_t)n);
 	}
+}
+
+void simnet_on_msg(struct simnet *s, struct snode *pe, uint32_t ci,
+		   uint64_t code, const uint8_t *payload, size_t len)
+{
+	uint64_t t;
+
+	if (code == CODE_GOSSIP) {
+		bcast_deliver(s, pe, ci, payload, len);
+	} else if (code == CODE_DIRECT && len == 8 &&
+		   s->n_send <= s->cfg->lookups) {
+		memcpy(&t, payload, 8);
+		s->res->sends_ok++;
+		s->send_ms[s->n_send++] = (double)(s->now - t) / 1e6;
+	}
+}
+
+/* A session side came up: pe can use ci, and a send-by-id waiting for the
+ * remote goes on. */
+void simnet_conn_up(struct simnet *s, struct snode *pe, uint32_t ci)
+{
+	struct sconn *c = s->cs[ci];
+	unsigned side = c->a == pe->idx ? 0 : 1;
+	const struct snode *rem = &s->n[side ? c->a : c->b];
+	const void *proto = s;
+
+	if (c->added[side])
+		return;
+	c->added[side] = true;
+	if (conn_add_up(pe, ci) < 0)
+		s->err = -ENOMEM;
+	if (c->added[0] && c->added[1] && !c->up) {
+		c->up = true;
+		s->res->rlpx_sessions++;
+	}
+	sendid_on_peer(&pe->sid, rem->pub, &proto, 1, s->now);
+	sid_drain(s, pe);
+}
+
+void simnet_conn_down(struct simnet *s, struct snode *pe, uint32_t ci)
+{
+	struct sconn *c = s->cs[ci];
+	unsigned side = c->a == pe->idx ? 0 : 1;
+	const struct snode *rem = &s->n[side ? c->a : c->b];
+
+	if (c->closed[side])
+		return;
+	c->closed[side] = true;
+	if (c->added[side])
+		conn_del_up(pe, ci);
+	if (!c->up && !c->dead)
+		s->res->rlpx_failed++;
+	c->dead = true;
+	c->up = false;
+	sendid_on_gone(&pe->sid, rem->pub, s->now);
+	sid_drain(s, pe);
 }
 
 static void deliver_tcp(struct simnet *s, const struct ev *e)
@@ -471,9 +500,13 @@ static void deliver_tcp(struct simnet *s, const struct ev *e)
 	const uint8_t *p = e->data;
 	size_t left = e->len;
 
+	if (c->p2p) {
+		simp2p_deliver_bytes(s, e);
+		return;
+	}
 	if (c->dead)
 		return;
-	if (!linked(s, c->a, c->b)) {
+	if (!simnet_linked(s, c->a, c->b)) {
 		conn_kill(s, c);
 		return;
 	}
@@ -504,16 +537,8 @@ static void deliver_tcp(struct simnet *s, const struct ev *e)
 				sid_drain(s, &s->n[c->a]);
 			}
 		} else if (ev == RLPXCONN_EV_MSG) {
-			if (msg.code == CODE_GOSSIP) {
-				bcast_deliver(s, pe, ci, msg.payload, msg.len);
-			} else if (msg.code == CODE_DIRECT && msg.len == 8) {
-				uint64_t t;
-
-				memcpy(&t, msg.payload, 8);
-				s->res->sends_ok++;
-				s->send_ms[s->n_send++] =
-					(double)(s->now - t) / 1e6;
-			}
+			simnet_on_msg(s, pe, ci, msg.code, msg.payload,
+				      msg.len);
 		}
 	}
 	conn_flush(s, ci, to);
@@ -521,48 +546,68 @@ static void deliver_tcp(struct simnet *s, const struct ev *e)
 
 /* ---- send-by-id: sendid's actions carried out --------------------------- */
 
-static void lookup_done(void *arg, int err, const struct discv4_node *nodes,
-			unsigned n)
+void simnet_lookup_end(struct simnet *s, struct snode *pe, int err,
+		       const uint8_t *ip, uint16_t tcp)
 {
-	struct snode *pe = arg;
-	struct simnet *s = pe->s;
-	const struct discv4_node *hit = NULL;
 	uint64_t req = 0;
 
-	for (unsigned i = 0; !err && i < n; i++)
-		if (memcmp(nodes[i].id, pe->mtarget, SECP_PUB_LEN) == 0)
-			hit = &nodes[i];
+	(void)err;
 	pe->measuring = false;
 	s->hops[s->n_hops] = pe->mhops;
 	s->lk_ms[s->n_hops++] = (double)(s->now - pe->mstart) / 1e6;
-	if (hit)
+	if (ip)
 		s->res->converged++;
 	for (struct sendid_req *r = pe->sid.reqs; r; r = r->next)
 		if (r->st == SENDID_LOOKUP)
 			req = r->handle;
-	sendid_on_lookup(&pe->sid, req, hit != NULL, hit ? hit->ep.ip : NULL,
-			 hit ? hit->ep.tcp : 0, s->now);
+	sendid_on_lookup(&pe->sid, req, ip != NULL, ip, ip ? tcp : 0, s->now);
 	sid_drain(s, pe);
 }
 
+static void lookup_done(void *arg, int err, const struct discv4_node *nodes,
+			unsigned n)
+{
+	struct snode *pe = arg;
+	const struct discv4_node *hit = NULL;
+
+	for (unsigned i = 0; !err && i < n; i++)
+		if (memcmp(nodes[i].id, pe->mtarget, SECP_PUB_LEN) == 0)
+			hit = &nodes[i];
+	simnet_lookup_end(pe->s, pe, err, hit ? hit->ep.ip : NULL,
+			  hit ? hit->ep.tcp : 0);
+}
+
+/* sid_drain() carries out pe's send-by-id actions. Carrying one out can
+ * end in a nested call (a dial whose first segment is lost past every
+ * retransmission kills the connection, which reports to sendid and
+ * drains again): the nested call leaves the actions to the outer loop,
+ * and each action is copied first, since the next sendid_next_action()
+ * frees it. */
 static void sid_drain(struct simnet *s, struct snode *pe)
 {
-	const struct sendid_action *a;
+	const struct sendid_action *next;
+	struct sendid_action act;
+	const struct sendid_action *a = &act;
 
-	while ((a = sendid_next_action(&pe->sid))) {
+	if (pe->draining)
+		return;
+	pe->draining = true;
+	while ((next = sendid_next_action(&pe->sid))) {
+		act = *next;
 		switch (a->kind) {
 		case SENDID_A_LOOKUP:
 			pe->measuring = true;
 			pe->mhops = 0;
 			pe->mstart = s->now;
 			memcpy(pe->mtarget, a->id, SECP_PUB_LEN);
-			if (discv4_lookup(pe->d, a->id, s->now, lookup_done,
+			if (pe->d5 ? simv5_lookup(s, pe) < 0 :
+			    discv4_lookup(pe->d, a->id, s->now, lookup_done,
 					  pe) < 0)
-				lookup_done(pe, -EAGAIN, NULL, 0);
-			touch(s, pe);
+				simnet_lookup_end(s, pe, -EAGAIN, NULL, 0);
+			simnet_touch(s, pe);
 			break;
 		case SENDID_A_DIAL: {
-			int to = node_of_ip(s, a->ip), rc;
+			int to = simnet_node_of_ip(s, a->ip), rc;
 
 			rc = to < 0 ? -EHOSTUNREACH :
 				      conn_dial(s, pe->idx, (uint32_t)to);
@@ -577,53 +622,77 @@ static void sid_drain(struct simnet *s, struct snode *pe)
 			break;
 		}
 		case SENDID_A_SEND: {
-			int ci = conn_find(s, pe->idx, pe->sid_target);
-			struct sconn *c;
-			unsigned dir;
+			int ci = simnet_conn_find(s, pe->idx, pe->sid_target);
 
-			if (ci < 0)
-				break;
-			c = s->cs[ci];
-			dir = c->a == pe->idx ? 0 : 1;
-			if (rlpxconn_send(&c->c[dir], CODE_DIRECT,
-					  (const uint8_t *)&pe->sid_start, 8,
-					  false) == 0)
-				conn_flush(s, (uint32_t)ci, dir);
+			if (ci >= 0)
+				(void)conn_send(s, pe, (uint32_t)ci,
+						CODE_DIRECT,
+						(const uint8_t *)&pe->sid_start,
+						8);
 			break;
 		}
 		case SENDID_A_DONE:
 			break;
 		}
 	}
+	pe->draining = false;
 }
 
 /* ---- the scheduled steps of a run -------------------------------------- */
 
+/* node_table() is pe's Kademlia table, v4 or v5 (NULL before its start). */
+static const struct kad_table *node_table(const struct snode *pe)
+{
+	if (pe->d5)
+		return simv5_table(pe);
+	return pe->d ? discv4_table(pe->d) : NULL;
+}
+
 static uint32_t pick_live(struct simnet *s)
 {
 	for (;;) {
-		uint32_t i = (uint32_t)(rnd(s) % s->nn);
+		uint32_t i = (uint32_t)(simnet_rnd(s) % s->nn);
 
 		if (!s->n[i].cut && s->n[i].started)
 			return i;
 	}
 }
 
-/* Whether any of the KAD_BUCKET_SIZE live nodes closest to dst (XOR of
- * the hashed ids) holds dst in its table: what a lookup needs to find it
- * (simnet_result.targets_known). */
-static bool target_known(struct simnet *s, uint32_t dst)
+/* served() says whether holder h would name dst in its answer to a
+ * lookup's query: dst is in h's table and, as the engines answer
+ * (discv4: kad_closest() with prefer_live, geth's findnodeByID; discv5:
+ * validated-live nodes only), live or, for v4, in a table with no live
+ * node near the target at all. */
+static bool served(struct simnet *s, const struct snode *h, uint32_t dst,
+		   const uint8_t tid[KAD_ID_LEN])
+{
+	const struct kad_node *k[KAD_BUCKET_SIZE];
+	size_t n = kad_closest(node_table(h), k, KAD_BUCKET_SIZE, tid, true);
+
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(k[i]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
+			return !s->cfg->v5 || k[i]->live;
+	return false;
+}
+
+/* Which of the KAD_BUCKET_SIZE live nodes closest to dst (XOR of the
+ * hashed ids) hold dst in their table, and would serve it (served()):
+ * what a lookup needs to find it (simnet_result.targets_known,
+ * targets_served). Returns 0 (none holds it), 1 (held, served by none)
+ * or 2 (served). */
+static int target_known(struct simnet *s, uint32_t dst)
 {
 	uint8_t tid[KAD_ID_LEN], ids[KAD_BUCKET_SIZE][KAD_ID_LEN];
 	uint32_t best[KAD_BUCKET_SIZE];
 	unsigned nb = 0;
+	int known = 0;
 
 	keccak256(tid, s->n[dst].pub, SECP_PUB_LEN);
 	for (uint32_t i = 0; i < s->nn; i++) {
 		uint8_t id[KAD_ID_LEN];
 		unsigned j;
 
-		if (i == dst || s->n[i].cut || !s->n[i].d)
+		if (i == dst || s->n[i].cut || !node_table(&s->n[i]))
 			continue;
 		keccak256(id, s->n[i].pub, SECP_PUB_LEN);
 		for (j = nb; j > 0 && kad_dist_cmp(tid, id, ids[j - 1]) < 0;
@@ -643,12 +712,14 @@ static bool target_known(struct simnet *s, uint32_t dst)
 	for (unsigned j = 0; j < nb; j++) {
 		const struct kad_node *k[1];
 
-		if (kad_closest(discv4_table(s->n[best[j]].d), k, 1, tid,
+		if (served(s, &s->n[best[j]], dst, tid))
+			return 2;
+		if (kad_closest(node_table(&s->n[best[j]]), k, 1, tid,
 				false) == 1 &&
 		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
-			return true;
+			known = 1;
 	}
-	return false;
+	return known;
 }
 
 static void start_lookup(struct simnet *s)
@@ -675,24 +746,30 @@ static void start_lookup(struct simnet *s)
 		if (dst == src)
 			continue;
 		keccak256(kid, s->n[dst].pub, SECP_PUB_LEN);
-		if (kad_closest(discv4_table(pe->d), k, 1, kid, false) == 1 &&
+		if (kad_closest(node_table(pe), k, 1, kid, false) == 1 &&
 		    memcmp(k[0]->pub, s->n[dst].pub, SECP_PUB_LEN) == 0)
 			continue;
-		if (conn_find(s, src, dst) < 0)
+		if (simnet_conn_find(s, src, dst) < 0)
 			break;
 	}
 	if (dst == src)
 		return;
-	if (target_known(s, dst))
+	switch (target_known(s, dst)) {
+	case 2:
+		s->res->targets_served++;
+		/* fall through */
+	case 1:
 		s->res->targets_known++;
+		break;
+	}
 	s->res->lookups++;
 	s->res->sends++;
 	pe->sid_target = dst;
 	pe->sid_start = s->now;
 	if (sendid_start(&pe->sid, &h, s->n[dst].pub, s, NULL, &route,
 			 0, s->now) == 0)
-		ev_new(s, s->now + SENDID_TIMEOUT_NS + 1, EV_SIDTICK, src, 0,
-		       NULL, 0);
+		simnet_ev_new(s, s->now + SENDID_TIMEOUT_NS + 1, EV_SIDTICK,
+			      src, 0, NULL, 0);
 	sid_drain(s, pe);
 }
 
@@ -724,14 +801,9 @@ static void start_bcast(struct simnet *s)
 	n = gossip_env_encode(out, sizeof(out), &env);
 	if (n < 0)
 		return;
-	for (unsigned i = 0; i < pe->n_conns; i++) {
-		struct sconn *c = s->cs[pe->conns[i]];
-		unsigned dir = c->a == pe->idx ? 0 : 1;
-
-		if (rlpxconn_send(&c->c[dir], CODE_GOSSIP, out, (size_t)n,
-				  false) == 0)
-			conn_flush(s, pe->conns[i], dir);
-	}
+	for (unsigned i = 0; i < pe->n_conns; i++)
+		(void)conn_send(s, pe, pe->conns[i], CODE_GOSSIP, out,
+				(size_t)n);
 }
 
 static void dial_all(struct simnet *s)
@@ -744,14 +816,14 @@ static void dial_all(struct simnet *s)
 		if (s->n[i].cut || !s->n[i].started)
 			continue;
 		for (unsigned j = 0; j < KAD_ID_LEN; j += 8) {
-			uint64_t r = rnd(s);
+			uint64_t r = simnet_rnd(s);
 
 			memcpy(target + j, &r, 8);
 		}
-		n = kad_closest(discv4_table(s->n[i].d), k, SIMNET_DEGREE,
+		n = kad_closest(node_table(&s->n[i]), k, SIMNET_DEGREE,
 				target, false);
 		for (size_t j = 0; j < n; j++) {
-			int to = node_of_ip(s, k[j]->ip);
+			int to = simnet_node_of_ip(s, k[j]->ip);
 
 			if (to >= 0)
 				(void)conn_dial(s, i, (uint32_t)to);
@@ -761,7 +833,9 @@ static void dial_all(struct simnet *s)
 
 static size_t table_size(const struct snode *pe)
 {
-	return pe->d ? discv4_table_size(pe->d) : 0;
+	const struct kad_table *t = node_table(pe);
+
+	return t ? kad_len(t) : 0;
 }
 
 static void health(struct simnet *s)
@@ -822,7 +896,7 @@ static void churn(struct simnet *s, bool off)
 		return;
 	}
 	while (r->churned < want) {
-		uint32_t i = r->n_boot + (uint32_t)(rnd(s) % others);
+		uint32_t i = r->n_boot + (uint32_t)(simnet_rnd(s) % others);
 
 		if (s->n[i].cut)
 			continue;
@@ -869,26 +943,38 @@ static int node_init(struct simnet *s, struct snode *pe, uint32_t idx)
 		return rc;
 	localnode_set_fallback_ip(&pe->ln, pe->ip);
 	rc = discv4_rx_new(&pe->rx, &rxc);
+	if (rc == 0 && s->cfg->v5)
+		rc = simv5_node_init(s, pe);
 	if (rc < 0)
 		return rc;
-	r = rnd(s);
+	r = simnet_rnd(s);
 	memcpy(key, &r, 8);
-	r = rnd(s);
+	r = simnet_rnd(s);
 	memcpy(key + 8, &r, 8);
 	rc = gossip_seen_init(&pe->seen, 0, 0, key);
 	if (rc < 0)
 		return rc;
 	sendid_init(&pe->sid, 4);
-	return 0;
+	return s->cfg->p2p ? simp2p_node_init(s, pe) : 0;
 }
 
 static int node_start(struct simnet *s, struct snode *pe)
 {
 	struct discv4_config c = {
 		.ln = &pe->ln, .send = engine_send, .send_user = pe,
-		.seed = rnd(s),
+		.seed = simnet_rnd(s),
 	};
-	int rc = discv4_new(&pe->d, &c, s->now);
+	int rc;
+
+	if (s->cfg->v5) {
+		rc = simv5_node_start(s, pe);
+		if (rc < 0)
+			return rc;
+		pe->started = true;
+		simnet_touch(s, pe);
+		return 0;
+	}
+	rc = discv4_new(&pe->d, &c, s->now);
 
 	for (uint32_t b = 0; rc == 0 && b < s->res->n_boot; b++) {
 		struct discv4_node bn;
@@ -906,13 +992,15 @@ static int node_start(struct simnet *s, struct snode *pe)
 	if (rc < 0)
 		return rc;
 	pe->started = true;
-	touch(s, pe);
+	simnet_touch(s, pe);
 	return 0;
 }
 
 static void node_fini(struct snode *pe)
 {
 	discv4_free(pe->d);
+	simv5_node_fini(pe);
+	simp2p_node_fini(pe);
 	discv4_rx_free(pe->rx);
 	localnode_fini(&pe->ln);
 	gossip_seen_fini(&pe->seen);
@@ -945,15 +1033,19 @@ static int step(struct simnet *s, struct ev *e)
 		if (e->b != pe->tgen)
 			break;          /* superseded */
 		pe->deadline = UINT64_MAX;
-		discv4_on_timer(pe->d, s->now);
-		if (discv4_next_deadline(pe->d) <= s->now) {
+		if (pe->d5)
+			simv5_timer(pe, s->now);
+		else
+			discv4_on_timer(pe->d, s->now);
+		if ((pe->d5 ? simv5_deadline(pe) :
+		     discv4_next_deadline(pe->d)) <= s->now) {
 			/* on_timer consumes what is due; never spin */
 			pe->tgen++;
-			ev_new(s, s->now + STEP_NS, EV_TIMER, pe->idx,
-			       pe->tgen, NULL, 0);
+			simnet_ev_new(s, s->now + STEP_NS, EV_TIMER, pe->idx,
+				      pe->tgen, NULL, 0);
 			pe->deadline = s->now + STEP_NS;
 		} else {
-			touch(s, pe);
+			simnet_touch(s, pe);
 		}
 		break;
 	case EV_SAMPLE:
@@ -961,7 +1053,8 @@ static int step(struct simnet *s, struct ev *e)
 		break;
 	case EV_HEALTH:
 		health(s);
-		ev_new(s, s->now + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
+		simnet_ev_new(s, s->now + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0,
+			      NULL, 0);
 		break;
 	case EV_CHURN_OFF:
 		churn(s, true);
@@ -978,6 +1071,12 @@ static int step(struct simnet *s, struct ev *e)
 	case EV_BCAST:
 		start_bcast(s);
 		break;
+	case EV_P2P_MSG:
+		simp2p_deliver_msg(s, e);
+		break;
+	case EV_P2P_TICK:
+		simp2p_tick(s, e);
+		break;
 	case EV_SIDTICK:
 		pe = &s->n[e->a];
 		sendid_tick(&pe->sid, s->now);
@@ -993,24 +1092,24 @@ static void schedule(struct simnet *s)
 	uint64_t T = c->duration_ns, t0 = s->t0;
 
 	for (uint32_t i = 0; i < s->nn; i++)
-		ev_new(s, t0 + rnd(s) % 1000000000ull, EV_TIMER, i, 0, NULL,
-		       0);
+		simnet_ev_new(s, t0 + simnet_rnd(s) % 1000000000ull,
+			      EV_TIMER, i, 0, NULL, 0);
 	for (unsigned k = 0; k < SIMNET_SAMPLES; k++)
-		ev_new(s, t0 + T / SIMNET_SAMPLES * (k + 1) - 1, EV_SAMPLE,
-		       0, 0, NULL, 0);
-	ev_new(s, t0 + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / SIMNET_SAMPLES * (k + 1) - 1,
+			      EV_SAMPLE, 0, 0, NULL, 0);
+	simnet_ev_new(s, t0 + SIMNET_HEALTH_NS, EV_HEALTH, 0, 0, NULL, 0);
 	if (c->churn_pct) {
-		ev_new(s, t0 + T / 10 * 4, EV_CHURN_OFF, 0, 0, NULL, 0);
-		ev_new(s, t0 + T / 10 * 6, EV_CHURN_ON, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / 10 * 4, EV_CHURN_OFF, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / 10 * 6, EV_CHURN_ON, 0, 0, NULL, 0);
 	}
 	if (!c->no_rlpx)
-		ev_new(s, t0 + T / 100 * 65, EV_DIAL_ALL, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / 100 * 65, EV_DIAL_ALL, 0, 0, NULL, 0);
 	for (unsigned k = 0; k < c->lookups; k++)
-		ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->lookups,
-		       EV_LOOKUP, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->lookups,
+			      EV_LOOKUP, 0, 0, NULL, 0);
 	for (unsigned k = 0; !c->no_rlpx && k < c->broadcasts; k++)
-		ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->broadcasts +
-			       T / 400, EV_BCAST, 0, 0, NULL, 0);
+		simnet_ev_new(s, t0 + T / 10 * 7 + T / 5 * k / c->broadcasts +
+				      T / 400, EV_BCAST, 0, 0, NULL, 0);
 }
 
 static void finish(struct simnet *s)
@@ -1061,8 +1160,6 @@ int simnet_run(struct simnet_result *res, const struct simnet_cfg *cfg)
 	uint64_t end;
 	int rc = 0;
 
-	if (cfg->v5)
-		return -ENOTSUP;
 	if (cfg->nodes < 2 || cfg->nodes > (1u << 24) - 2 ||
 	    cfg->loss_ppm > 1000000 || !cfg->duration_ns)
 		return -EINVAL;
@@ -1092,6 +1189,8 @@ int simnet_run(struct simnet_result *res, const struct simnet_cfg *cfg)
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (cfg->v5)
+		rc = simv5_init(&s);
 	for (uint32_t i = 0; i < cfg->nodes && rc == 0; i++)
 		rc = node_init(&s, &s.n[i], i);
 	if (rc < 0)
@@ -1113,8 +1212,12 @@ out:
 		free(ev_pop(&s));
 	free(s.q);
 	for (unsigned i = 0; i < s.ncs; i++) {
-		rlpxconn_fini(&s.cs[i]->c[0]);
-		rlpxconn_fini(&s.cs[i]->c[1]);
+		if (s.cs[i]->p2p) {
+			simp2p_conn_fini(s.cs[i]);
+		} else {
+			rlpxconn_fini(&s.cs[i]->c[0]);
+			rlpxconn_fini(&s.cs[i]->c[1]);
+		}
 		free(s.cs[i]);
 	}
 	free(s.cs);
@@ -1122,6 +1225,7 @@ out:
 		for (uint32_t i = 0; i < cfg->nodes; i++)
 			node_fini(&s.n[i]);
 	free(s.n);
+	simv5_fini(&s);
 	free(s.hops);
 	free(s.lk_ms);
 	free(s.send_ms);

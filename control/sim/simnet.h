@@ -8,13 +8,17 @@
 
 /*
  * `devplane sim` (control/cmd/cmd_sim.c) and the seed-004 test plan
- * (tests/control/sim/test_simplan.c) run a whole network in one process:
+ * (tests/control/sim/test_simnet.c) run a whole network in one process:
  *
  *   - every node is a real discv4 engine (control/discv4/discv4.h) with
  *     its own dataplane ingress stage (dataplane/stage/discv4_rx.h: size,
  *     keccak hash, type, RLP, expiration, per-source budget, replay cache,
  *     secp256k1 recovery), so a datagram reaches an engine only as it
- *     would on the wire;
+ *     would on the wire; with cfg.v5 a discv5 engine
+ *     (control/discv5/discv5.h) behind the dataplane's discovery demux
+ *     (dataplane/stage/disc_rx.h: discv4's stage, then discv5's masking,
+ *     static header, budgets) and its WHOAREYOU limiter on the way out
+ *     (control/sim/simv5.c);
  *   - datagrams travel through one event queue ordered by virtual time,
  *     with loss, delay + uniform jitter, a partition window and churn
  *     (nodes cut off from the network, then back) applied per datagram;
@@ -23,7 +27,11 @@
  *     turning into a TCP retransmission (SIMNET_RTO_NS) instead of a
  *     drop; gossip envelopes (control/service/gossip.h) travel over them
  *     for the broadcast path, and send-by-id requests
- *     (control/service/sendid.h) drive lookup -> dial -> send.
+ *     (control/service/sendid.h) drive lookup -> dial -> send; with
+ *     cfg.p2p the sessions are the node's own session host
+ *     (control/peers/sesshost.h: handshake, p2p Hello and capability
+ *     negotiation of a "sim/1" protocol, handover, keepalives; see
+ *     control/sim/simp2p.c for what it leaves out).
  *
  * Timeline of one run (duration T):
  *   0        nodes start within the first second, each knowing the
@@ -70,7 +78,12 @@ struct simnet_cfg {
 	unsigned lookups;               /* send-by-id requests measured */
 	unsigned broadcasts;
 	bool no_rlpx;                   /* discovery only */
-	bool v5;                        /* discv5 engines (not yet: -ENOTSUP) */
+	bool v5;                        /* discv5 engines (control/sim/simv5.c) */
+	/* RLPx sessions run control/peers/sesshost (handshake, p2p Hello
+	 * and capability negotiation, the handover, p2p keepalives) with a
+	 * "sim/1" protocol for gossip and send-by-id (control/sim/simp2p.c);
+	 * false: bare rlpxconn sessions */
+	bool p2p;
 };
 
 /* Percentiles of one distribution; n 0 means no samples. */
@@ -87,8 +100,13 @@ struct simnet_result {
 	unsigned lookups, converged;    /* converged: the target was found */
 	/* targets_known: lookups whose target, when the lookup started, was
 	 * in the table of at least one of the k live nodes closest to it
-	 * (without that no lookup can find it) */
-	unsigned targets_known;
+	 * (without that no lookup can find it). targets_served: of those,
+	 * the ones where such a holder would also name it in a FindNode
+	 * answer: engines answer with validated-live entries (geth's
+	 * findnodeByID with preferLive; discv5: live nodes only), and a
+	 * node a table learnt of is live only once revalidated, which in a
+	 * large network takes minutes (n1000, seed 4: 72 % known, 58 % served). */
+	unsigned targets_known, targets_served;
 	/* send-by-id: message delivered to the target over RLPx */
 	unsigned sends, sends_ok;
 	struct simnet_dist send_ms;
@@ -107,6 +125,9 @@ struct simnet_result {
 	unsigned bcasts;
 	double coverage_min, coverage_mean;
 	struct simnet_dist bcast_ms;
+	/* sessions up on both sides; failed: ended before that (with p2p
+	 * also duplicates the session host refused: two nodes dialing each
+	 * other at once keep one session, as geth does) */
 	unsigned rlpx_sessions, rlpx_failed;
 	/* Ingress verdicts (dataplane stage) summed over nodes, and the
 	 * network's own drops. */
@@ -117,8 +138,8 @@ struct simnet_result {
 };
 
 /* simnet_run() runs one simulation of cfg into *res. Returns 0, -EINVAL
- * (nodes < 2, loss over 10^6, no duration), -ENOTSUP (v5), -ENOMEM, or
- * an engine's error. */
+ * (nodes < 2, loss over 10^6, no duration; with v5, over 65536 nodes),
+ * -ENOMEM, or an engine's error. */
 int simnet_run(struct simnet_result *res, const struct simnet_cfg *cfg);
 
 /* simnet_dist_of() fills d from v[0..n) (sorts v in place). */

@@ -30,16 +30,20 @@ int simreport_summary(char **out, size_t *len, const struct simnet_cfg *c,
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "devplane sim: %u nodes (%u boot), loss %.1f %%, delay "
-		"%.0f ms + jitter %.0f ms, churn %u %% (%u nodes), %.0f s, "
-		"seed %llu\n", r->nodes, r->n_boot, c->loss_ppm / 1e4,
+	fprintf(f, "devplane sim: discv%c%s, %u nodes (%u boot), loss %.1f %%, "
+		"delay %.0f ms + jitter %.0f ms, churn %u %% (%u nodes), "
+		"%.0f s, seed %llu\n", c->v5 ? '5' : '4',
+		c->p2p ? " + p2p sessions" : "", r->nodes, r->n_boot,
+		c->loss_ppm / 1e4,
 		c->delay_ns / 1e6, c->jitter_ns / 1e6, c->churn_pct,
 		r->churned, c->duration_ns / 1e9,
 		(unsigned long long)c->seed);
 	fprintf(f, "lookups      %u, target found %u (%.1f %%), target known "
-		"to its neighbourhood %u (%.1f %%)\n", r->lookups,
+		"to its neighbourhood %u (%.1f %%), served by it %u "
+		"(%.1f %%)\n", r->lookups,
 		r->converged, pct(r->converged, r->lookups),
-		r->targets_known, pct(r->targets_known, r->lookups));
+		r->targets_known, pct(r->targets_known, r->lookups),
+		r->targets_served, pct(r->targets_served, r->lookups));
 	fprintf(f, "  hops       p50 %.0f  p90 %.0f  p99 %.0f  max %.0f "
 		"(FindNode queries)\n", r->hops.p50, r->hops.p90,
 		r->hops.p99, r->hops.max);
@@ -92,10 +96,10 @@ int simreport_csv(char **out, size_t *len, const struct simnet_cfg *c,
 			"healthy_s,reheal_s,bcasts,coverage_min_pct,"
 			"coverage_mean_pct,bcast_ms_p50,bcast_ms_p90,"
 			"bcast_ms_p99,rx_accept,drop_expired,drop_budget,"
-			"drop_replay,dgrams,dgrams_lost\n");
+			"drop_replay,dgrams,dgrams_lost,proto,served_pct\n");
 	fprintf(f, "%u,%u,%.1f,%.0f,%.0f,%u,%.0f,%llu,%u,%.0f,%.0f,%.0f,"
 		"%.0f,%.0f,%.0f,%.1f,%.1f,%.1f,%.0f,%.0f,%.2f,%.2f,%u,%.1f,%.1f,"
-		"%.0f,%.0f,%.0f,%llu,%llu,%llu,%llu,%llu,%llu\n",
+		"%.0f,%.0f,%.0f,%llu,%llu,%llu,%llu,%llu,%llu,v%c%s,%.1f\n",
 		r->nodes, r->n_boot, c->loss_ppm / 1e4, c->delay_ns / 1e6,
 		c->jitter_ns / 1e6, c->churn_pct, c->duration_ns / 1e9,
 		(unsigned long long)c->seed, r->lookups, r->hops.p50,
@@ -111,7 +115,8 @@ int simreport_csv(char **out, size_t *len, const struct simnet_cfg *c,
 		(unsigned long long)r->rx_drop_budget,
 		(unsigned long long)r->rx_drop_replay,
 		(unsigned long long)r->dgrams,
-		(unsigned long long)r->dgrams_lost);
+		(unsigned long long)r->dgrams_lost, c->v5 ? '5' : '4',
+		c->p2p ? "+p2p" : "", pct(r->targets_served, r->lookups));
 	return done(f, out);
 }
 

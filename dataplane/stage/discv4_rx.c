@@ -20,7 +20,6 @@ struct cache_ent {
 	uint8_t node_id[MSG_NODE_ID_LEN];
 	uint8_t src[MSG_ADDR_LEN];      /* the source it was accepted from */
 	uint32_t copies;                /* accepted copies so far */
-	uint64_t last_ns;               /* when the last one was */
 	uint64_t added_ns;              /* when the entry went in */
 	uint16_t dst;                   /* destination socket (key) */
 	uint64_t expires_ns;            /* 0: slot unused; else at most
@@ -142,7 +141,6 @@ static void cache_put(struct discv4_rx *s, const uint8_t *hash,
 	memcpy(v->node_id, id, MSG_NODE_ID_LEN);
 	memcpy(v->src, src, MSG_ADDR_LEN);
 	v->copies = 1;
-	v->last_ns = now;
 	v->added_ns = now;
 	v->dst = dst;
 	v->expires_ns = expires_ns;
@@ -184,13 +182,12 @@ enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
 		return DISCV4_RX_DROP_SIZE;
 	/* Replay guard (see discv4_rx.h), before any hashing: a packet whose
 	 * hash field names a cached packet is either a copy of it or has a
-	 * wrong hash. Copies from another source, too close together or too
-	 * many are dropped for the cost of one lookup, as replays; the rest
-	 * go on to the hash check and skip the recovery. */
+	 * wrong hash. Copies from another source or too many are dropped for
+	 * the cost of one lookup, as replays; the rest go on to the hash
+	 * check and skip the recovery. */
 	ce = s->cache ? cache_find(s, buf, dst, mono_ns) : NULL;
 	if (ce && (memcmp(ce->src, src_addr, MSG_ADDR_LEN) ||
-		   ce->copies >= DISCV4_RX_DUP_MAX ||
-		   mono_ns - ce->last_ns < DISCV4_RX_DUP_GAP_NS))
+		   ce->copies >= DISCV4_RX_DUP_MAX))
 		return DISCV4_RX_DROP_REPLAY;
 	if (discv4_check_hash(buf, len) < 0)
 		return DISCV4_RX_DROP_HASH;
@@ -220,7 +217,6 @@ enum discv4_rx_verdict discv4_rx_process_to(struct discv4_rx *s,
 	if (ce) {
 		/* The bytes are the cached packet's (hash checked above). */
 		ce->copies++;
-		ce->last_ns = mono_ns;
 		memcpy(out->node_id, ce->node_id, MSG_NODE_ID_LEN);
 		v = DISCV4_RX_ACCEPT_CACHED;
 	} else {

@@ -235,9 +235,11 @@ void bench_dp(void)
 	for (unsigned i = 0; i < NPKT; i++)
 		pkts[i][lens[i] - 1] ^= 1;
 
-	/* Warm the cache, then send every packet again at once: a copy of
-	 * an accepted packet within 100 ms is a replay (discv4_rx.h) and is
-	 * dropped on one cache lookup, before any keccak or recovery. */
+	/* Warm the cache, then send every packet again and again: past
+	 * DISCV4_RX_DUP_MAX copies from its source a packet is a replay
+	 * (discv4_rx.h) and is dropped on one cache lookup, before any
+	 * keccak or recovery (the first DUP_MAX - 1 copies of each are
+	 * accepted from the cache: a rounding error over a second). */
 	(void)run(c, DISCV4_RX_ACCEPT, &bad, &all);
 	hit = run(c, DISCV4_RX_DROP_REPLAY, &bad, &all);
 	/* 256 packets in 2048 two-way sets: a set that draws three

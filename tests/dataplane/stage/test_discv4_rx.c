@@ -312,9 +312,9 @@ static void test_discv4_rx_clocks_independent(void **st)
 	(void)st;
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(clocks(s, buf, len, src_a, m + (uint64_t)i *
-					DISCV4_RX_DUP_GAP_NS, NOW_NS),
+					1000000, NOW_NS),
 				 i ? DISCV4_RX_ACCEPT_CACHED : DISCV4_RX_ACCEPT);
-	m += 3 * DISCV4_RX_DUP_GAP_NS;
+	m += 3 * 1000000;
 	assert_int_equal(clocks(s, buf, len, src_a, m, NOW_NS),
 			 DISCV4_RX_DROP_BUDGET);
 	/* The wall jumps an hour ahead: still no budget, and the cached
@@ -469,13 +469,9 @@ static void test_discv4_rx_cache_skips_recovery(void **st)
 			 DISCV4_RX_ACCEPT_CACHED);
 	assert_memory_equal(OUT->node_id, pub, 64);
 	assert_memory_equal(OUT->src_addr, src_a, 16);
-	/* Replay guard: the same bytes from another source, a copy sooner
-	 * than DISCV4_RX_DUP_GAP_NS after the last, or beyond
-	 * DISCV4_RX_DUP_MAX copies are replays. */
+	/* Replay guard: the same bytes from another source, or beyond
+	 * DISCV4_RX_DUP_MAX copies, are replays. */
 	assert_int_equal(run(s, buf, len, src_b, NOW_NS + 2 * SEC),
-			 DISCV4_RX_DROP_REPLAY);
-	assert_int_equal(run(s, buf, len, src_a,
-			     NOW_NS + SEC + DISCV4_RX_DUP_GAP_NS - 1),
 			 DISCV4_RX_DROP_REPLAY);
 	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 2 * SEC),
 			 DISCV4_RX_ACCEPT_CACHED);
@@ -511,6 +507,44 @@ static void test_discv4_rx_cache_skips_recovery(void **st)
 	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_DROP_SIG);
 	discv4_rx_free(s);
 	discv4_rx_free(nc);
+}
+
+/* An honest sender repeats a packet byte for byte one round trip later:
+ * it pinged us to bond (before a FindNode), our Pong was lost or our
+ * ping-back overtook it, so it pings us back within the same expiration
+ * second, and RFC 6979 makes that Ping the same bytes. That copy is its
+ * only way to get a Pong (geth, with no replay guard, answers it), and a
+ * round trip on a LAN is well under a millisecond: such copies are
+ * accepted however close together, up to DISCV4_RX_DUP_MAX, which is what
+ * bounds a replay from the same source; from any other source a copy is
+ * still a replay, even the first. (The stage once dropped copies closer
+ * than 100 ms: in `devplane sim` at 20 % loss that dropped 1 datagram in
+ * 30, all such Pings.) */
+static void test_discv4_rx_honest_copy_one_rtt_later(void **st)
+{
+	struct discv4_rx *s = stage(500, 1000, 64);
+	uint8_t buf[DISCV4_MAX_LEN];
+	size_t len = make(buf, DISCV4_PING, NOW_S + 20);
+	const uint64_t rtt = 300000;    /* 0.3 ms */
+
+	(void)st;
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS), DISCV4_RX_ACCEPT);
+	assert_int_equal(run(s, buf, len, src_b, NOW_NS + rtt),
+			 DISCV4_RX_DROP_REPLAY);
+	/* the ping-back, one round trip on: answered */
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + rtt),
+			 DISCV4_RX_ACCEPT_CACHED);
+	/* two more copies at once (a revalidation Ping built in the same
+	 * second): still honest, still answered */
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 2 * rtt),
+			 DISCV4_RX_ACCEPT_CACHED);
+	assert_int_equal(run(s, buf, len, src_a, NOW_NS + 2 * rtt),
+			 DISCV4_RX_ACCEPT_CACHED);
+	/* a flood of the same bytes from that source gets no more */
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(run(s, buf, len, src_a, NOW_NS + 3 * rtt),
+				 DISCV4_RX_DROP_REPLAY);
+	discv4_rx_free(s);
 }
 
 static void test_discv4_rx_verdict_counters(void **st)
@@ -567,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_discv4_rx_clocks_independent),
 		cmocka_unit_test(test_discv4_rx_cache_eviction_not_attacker_favoured),
 		cmocka_unit_test(test_discv4_rx_cache_skips_recovery),
+		cmocka_unit_test(test_discv4_rx_honest_copy_one_rtt_later),
 		cmocka_unit_test(test_discv4_rx_verdict_counters),
 		cmocka_unit_test(test_discv4_rx_new_rejects_bad_cfg),
 	};
