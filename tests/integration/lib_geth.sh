@@ -230,7 +230,9 @@ geth_launch() {
 # GETH_GENESIS (64 hex) and GETH_TCP.
 geth_ready() {
 	local name=$1 info
-	wait_until 90 test -S "$WORK/$name/geth.ipc" ||
+	# A loaded machine (CI runs two builds side by side) can take
+	# minutes to start three geths: generous, bounded.
+	wait_until 240 test -S "$WORK/$name/geth.ipc" ||
 		fail "geth $name did not start"
 	wait_until 30 grep -qs 'Started P2P networking' "$WORK/$name/geth.log" ||
 		fail "geth $name: no P2P"
