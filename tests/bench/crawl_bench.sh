@@ -5,6 +5,10 @@
 # `devplane crawl`; prints nodes/s discovered and ENR-verified until 95 %
 # of the network is (nodes.json is flushed every second and polled every
 # 0.25 s), and the crawler's own summary.
+# Also the crawler's CPU per node (its process tree: devplane crawl and the
+# devplane-dp it spawns, from /usr/bin/time) and peak RSS.
+# Environment: WAIT_S (seconds to wait for a healthy testnet, default
+# 300), CRAWL_TIMEOUT (default 60s).
 # usage: crawl_bench.sh [BUILD_DIR] [N]
 set -u
 BUILD=${1:-build}
@@ -40,17 +44,21 @@ done
 "$DEVPLANE" testnet --nodes "$N" --base-port "$BASE" \
 	>"$WORK/tn.out" 2>"$WORK/tn.err" &
 TN=$!
-for _ in $(seq 600); do
+WAIT_S=${WAIT_S:-300}
+for _ in $(seq $((WAIT_S * 2))); do
 	grep -q 'testnet: healthy' "$WORK/tn.err" && break
 	kill -0 "$TN" 2>/dev/null || { echo "testnet exited" >&2; exit 1; }
 	sleep 0.5
 done
-grep 'testnet: \(all\|healthy\)' "$WORK/tn.err"
+grep 'testnet: \(all\|healthy\)' "$WORK/tn.err" ||
+	{ echo "crawl_bench: testnet not healthy after $WAIT_S s:" >&2
+	  tail -3 "$WORK/tn.err" >&2; exit 1; }
 BOOT=$(head -1 "$WORK/tn.out")
 
 t0=$(date +%s.%N)
-"$DEVPLANE" crawl --bootnodes "$BOOT" --out "$WORK/nodes.json" \
-	--timeout 60s --parallel 64 --dataplane.budget off \
+/usr/bin/time -f '%U %S %M' -o "$WORK/crawl.time" \
+	"$DEVPLANE" crawl --bootnodes "$BOOT" --out "$WORK/nodes.json" \
+	--timeout "${CRAWL_TIMEOUT:-60s}" --parallel 64 --dataplane.budget off \
 	>"$WORK/crawl.out" 2>&1 &
 CR=$!
 need=$(( (N * 95 + 99) / 100 ))
@@ -90,3 +98,8 @@ print(f'crawl bench: {int(found)} of {int(n)} nodes found, {int(enr)} '
 wait "$CR"
 CR=
 grep '^crawl .*ENR verified' "$WORK/crawl.out"
+read -r u sy rss <"$WORK/crawl.time"
+python3 -c "import sys
+u, s, rss, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+print(f'crawler CPU {u + s:.2f} s for the whole crawl ({(u + s) / n * 1e3:.2f} ms per '
+      f'testnet node), peak RSS {rss} kB')" "$u" "$sy" "$rss" "$N"
