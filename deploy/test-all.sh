@@ -99,15 +99,17 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Integration tests (processes, namespaces, ethereumjs) run in the two main
 # builds; the no-DPDK/no-XDP build runs the unit suites and corpus replay,
-# the libFuzzer build its targets over the corpora.
+# the libFuzzer build its targets over the corpora. The simulator's plan
+# (suite sim: minutes of signing and recovering) runs in the two main
+# builds only: it is the same logic in the others.
 suites=""
 run_build gcc gcc
 run_build clang-asan clang "${san_args[@]}"
-suites="--no-suite integration"
+suites="--no-suite integration --no-suite sim"
 run_build minimal gcc -Ddpdk=disabled -Dxdp=disabled
 # The README's main job builds with --buildtype=release (-O3), whose
 # warnings -O2 does not show: build it too, and run the unit suites on it.
-suites="--suite unit"
+suites="--suite unit --no-suite sim"
 run_build release gcc --buildtype=release
 suites="--suite fuzz"
 if run_build fuzz clang -Dfuzz=true "${san_args[@]}"; then
