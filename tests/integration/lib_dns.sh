@@ -8,7 +8,7 @@
 #                                seqs from devplane enr dump)
 #   nsd_start NAME ZONEFILE [NAME ZONEFILE ...]
 #                                serves the zones from NSD on 127.0.0.1 on a
-#                                random port (three tries): NSD_PORT, NSD_PID
+#                                random free port (ten tries): NSD_PORT, NSD_PID
 #   nsd_stop                     stops it by pid
 # DEVPLANE must be set. Safe under set -e.
 
@@ -46,8 +46,16 @@ nsd_start() {
 		fail "nsd missing (deploy/install-deps.sh installs it)"
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	for try in 1 2 3; do
+	# A random port, skipped while UDP or TCP on it is taken (a large
+	# testnet of another test or benchmark may hold thousands); NSD's own
+	# bind failure still moves on to the next try.
+	for try in $(seq 10); do
 		NSD_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+		python3 -c 'import socket, sys
+for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, t)
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+    s.close()' "$NSD_PORT" 2>/dev/null || continue
 		{
 			printf 'server:\n\tip-address: 127.0.0.1\n\tport: %s\n' "$NSD_PORT"
 			printf '\tusername: ""\n\tchroot: ""\n\tzonesdir: "%s"\n' "$dir"
