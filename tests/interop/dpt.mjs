@@ -83,6 +83,9 @@ function makeNode(port, refreshMs, addr = '127.0.0.1', key = randomBytes(32)) {
     createSocket: countingSocket,
     refreshInterval: refreshMs,
     shouldFindNeighbours: true,
+    // A late Pong on a loaded machine would get us banned for 5 minutes
+    // (ethereumjs's 4 s default); see crawlnet.mjs.
+    timeout: 15000,
   });
   dpt.events.on('error', (e) => {
     stats.errors++;
