@@ -56,10 +56,6 @@ static int oneshot_start(struct oneshot *s, const struct flags *o,
 	static const uint8_t lo[16] = { [10] = 0xff, [11] = 0xff, [12] = 127,
 					[15] = 1 };
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
-	struct dplink_listen listen;
-	struct loop_cfg lc;
-	struct node_cfg nc;
-	uint8_t priv[32];
 	uint64_t now;
 	int rc;
 
@@ -71,33 +67,11 @@ static int oneshot_start(struct oneshot *s, const struct flags *o,
 	}
 	/* Ephemeral port; loopback targets get a loopback source so the
 	 * relay rules (loopback only from loopback) hold on both sides. */
-	cmd_listen(&listen,
-		     netutil_is_loopback(s->target.ep.ip) ? lo :
-		     o->has_addr ? o->addr : any4,
-		     o->has_addr ? o->port : 0, 0);
-	cmd_loop_cfg(&lc, o, &listen, 1, NULL);
-	rc = loop_new(&s->l, &lc);
-	if (rc) {
-		cmd_err("dataplane", rc);
-		return rc;
-	}
-	rc = secp_priv_generate(priv);
+	rc = cmd_oneshot_node(&s->l, &s->n, o,
+			      netutil_is_loopback(s->target.ep.ip) ? lo :
+			      o->has_addr ? o->addr : any4, false, &now);
 	if (rc)
 		return rc;
-	now = loop_now();
-	nc = (struct node_cfg){
-		.priv = priv, .loop = s->l, .idx = 0, .no_refresh = true,
-		.seed = cmd_seed(now), .has_extip = o->has_extip,
-		.netrestrict = o->netrestrict,
-		.n_netrestrict = o->n_netrestrict, .verbosity = o->verbosity,
-	};
-	memcpy(nc.extip, o->extip, 16);
-	rc = node_init(&s->n, &nc, now);
-	explicit_bzero(priv, sizeof(priv));
-	if (rc) {
-		cmd_err("node", rc);
-		return rc;
-	}
 	s->timeout_ms = o->timeout_ms;
 	s->deadline = now + (uint64_t)s->timeout_ms * 1000000ull;
 	return 0;

@@ -94,11 +94,7 @@ static int oneshot_start(struct oneshot *s, const struct flags *o)
 					[15] = 1 };
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
 	static const uint8_t any6[16] = { 0 };
-	struct dplink_listen listen;
-	struct loop_cfg lc;
-	struct node_cfg nc;
 	const uint8_t *bind;
-	uint8_t priv[32];
 	uint64_t now;
 	int rc;
 
@@ -110,31 +106,9 @@ static int oneshot_start(struct oneshot *s, const struct flags *o)
 		bind = netutil_addr_is_v4(s->target.ip) ? lo : any6;
 	else
 		bind = netutil_addr_is_v4(s->target.ip) ? any4 : any6;
-	cmd_listen(&listen, bind, o->has_addr ? o->port : 0, 0);
-	cmd_loop_cfg(&lc, o, &listen, 1, NULL);
-	rc = loop_new(&s->l, &lc);
-	if (rc) {
-		cmd_err("dataplane", rc);
-		return rc;
-	}
-	rc = secp_priv_generate(priv);
+	rc = cmd_oneshot_node(&s->l, &s->n, o, bind, true, &now);
 	if (rc)
 		return rc;
-	now = loop_now();
-	nc = (struct node_cfg){
-		.priv = priv, .loop = s->l, .idx = 0, .no_refresh = true,
-		.seed = cmd_seed(now), .has_extip = o->has_extip,
-		.netrestrict = o->netrestrict,
-		.n_netrestrict = o->n_netrestrict, .verbosity = o->verbosity,
-		.no_v4 = true, .v5 = true,
-	};
-	memcpy(nc.extip, o->extip, 16);
-	rc = node_init(&s->n, &nc, now);
-	explicit_bzero(priv, sizeof(priv));
-	if (rc) {
-		cmd_err("node", rc);
-		return rc;
-	}
 	s->deadline = now + (uint64_t)o->timeout_ms * 1000000ull;
 	return 0;
 }

@@ -189,3 +189,38 @@ void cmd_dns_cfg(struct dnshost_cfg *c, const struct flags *o)
 	c->server_port = o->dns_server_port;
 	c->verbosity = o->verbosity;
 }
+
+int cmd_oneshot_node(struct loop **l, struct node *n, const struct flags *o,
+		     const uint8_t bind[16], bool v5, uint64_t *now)
+{
+	struct dplink_listen listen;
+	struct loop_cfg lc;
+	struct node_cfg nc;
+	uint8_t priv[32];
+	int rc;
+
+	cmd_listen(&listen, bind, o->has_addr ? o->port : 0, 0);
+	cmd_loop_cfg(&lc, o, &listen, 1, NULL);
+	rc = loop_new(l, &lc);
+	if (rc) {
+		cmd_err("dataplane", rc);
+		return rc;
+	}
+	rc = secp_priv_generate(priv);
+	if (rc)
+		return rc;
+	*now = loop_now();
+	nc = (struct node_cfg){
+		.priv = priv, .loop = *l, .idx = 0, .no_refresh = true,
+		.seed = cmd_seed(*now), .has_extip = o->has_extip,
+		.netrestrict = o->netrestrict,
+		.n_netrestrict = o->n_netrestrict, .verbosity = o->verbosity,
+		.no_v4 = v5, .v5 = v5,
+	};
+	memcpy(nc.extip, o->extip, 16);
+	rc = node_init(n, &nc, *now);
+	explicit_bzero(priv, sizeof(priv));
+	if (rc)
+		cmd_err("node", rc);
+	return rc;
+}

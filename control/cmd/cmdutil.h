@@ -9,6 +9,7 @@
 #include "control/cmd/flags.h"
 #include "control/host/loop.h"
 #include "control/host/nathost.h"
+#include "control/host/node.h"
 
 /*
  * A command is one file, control/cmd/cmd_<name>.c: its struct flags_cmd
@@ -93,5 +94,14 @@ void cmd_dns_cfg(struct dnshost_cfg *c, const struct flags *o);
 
 /* cmd_err() prints "devplane: WHAT: strerror(-rc)" on stderr. */
 void cmd_err(const char *what, int rc);
+
+/* cmd_oneshot_node() is the host of the one-shot commands (discv4 and
+ * discv5 ping, resolve, talk): a loop with one socket bound to bind (the
+ * --addr port, else an ephemeral one) and a discovery node on it with a
+ * fresh key and no table refresh, discv5 alone when v5, else discv4 alone.
+ * *now is the loop's time at the start. Prints what failed; whatever was
+ * created is the caller's to free (node_fini(), loop_free()). */
+int cmd_oneshot_node(struct loop **l, struct node *n, const struct flags *o,
+		     const uint8_t bind[16], bool v5, uint64_t *now);
 
 #endif /* CONTROL_CMDUTIL_H */
